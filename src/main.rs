@@ -1,0 +1,2 @@
+//! The `wecom-idp` binary: CLI → config → telemetry → library.
+fn main() {}

@@ -1,0 +1,17 @@
+//! The SAML protocol, with no HTTP in it.
+//!
+//! Outbound (what we emit): [`xml`] escaping writer, [`response`] Response/Assertion model → canonical
+//! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`metadata`] our IdP metadata.
+//! Inbound (what we read): [`dom`] the one strict parser, [`c14n`] exclusive canonicalization,
+//! [`verify`] signatures (embedded and Redirect binding), [`request`] AuthnRequest decoding and
+//! validation, [`sp_metadata`] SP metadata import.
+
+pub mod c14n;
+pub mod dom;
+pub mod metadata;
+pub mod request;
+pub mod response;
+pub mod sign;
+pub mod sp_metadata;
+pub mod verify;
+pub mod xml;

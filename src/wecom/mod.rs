@@ -1,0 +1,8 @@
+//! WeCom (企业微信): the API client with its token cache and error codes ([`client`]), the OAuth and
+//! web-login URLs and the User-Agent rule ([`oauth`]), and a stand-in server for demo and tests
+//! ([`simulator`]).
+
+pub mod client;
+pub mod errors;
+pub mod oauth;
+pub mod simulator;
