@@ -34,7 +34,9 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock stopped at `now`.
     pub fn new(now: OffsetDateTime) -> Self {
-        Self { now: Mutex::new(now) }
+        Self {
+            now: Mutex::new(now),
+        }
     }
 
     /// Moves the clock by `d` (may be negative).

@@ -9,7 +9,12 @@
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache, audit.
 //! - [`http`]: axum routes, one file per route group; handlers are thin.
 
+pub mod apps;
 pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod identity;
 pub mod random;
 pub mod saml;
+pub mod store;
 pub mod wecom;

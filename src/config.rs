@@ -1,0 +1,596 @@
+//! Every setting, with its default and its meaning, and how they are loaded: built-in defaults, then
+//! the TOML file (`--config FILE` or `WECOM_IDP_CONFIG`), then `WECOM_IDP_*` environment variables
+//! (`__` between levels: `WECOM_IDP_WECOM__CORP_ID`). The environment wins over the file. Secrets may
+//! instead be read from files (`secret_file`, `database_url_file`). [`Config::validate`] names the
+//! setting and says what to fix when something is missing or wrong.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The address browsers and SPs use to reach us, e.g. `https://idp.example.com`. Our entity ID,
+    /// SSO URL, callback URL and mount addresses are derived from it.
+    pub public_url: String,
+    /// Socket address to listen on.
+    pub listen: String,
+    /// `sqlite://PATH` (created when missing) or `postgres://…`.
+    pub database_url: String,
+    /// A file holding `database_url` (for passwords); wins over `database_url`.
+    pub database_url_file: Option<PathBuf>,
+    /// Our SAML entity ID; default `{public_url}/saml/metadata`.
+    pub entity_id: Option<String>,
+    /// The WeCom self-built app.
+    pub wecom: WecomConfig,
+    /// SAML protocol settings.
+    pub saml: SamlConfig,
+    /// The browser session with the IdP.
+    pub session: SessionConfig,
+    /// The signing key. When both files are set, they are used instead of the generated key.
+    pub signing: SigningConfig,
+}
+
+/// The WeCom self-built app (自建应用) that authenticates members.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WecomConfig {
+    /// 企业ID, `ww…`.
+    pub corp_id: String,
+    /// The app's AgentId.
+    pub agent_id: String,
+    /// The app's Secret. Prefer `secret_file` or `WECOM_IDP_WECOM__SECRET`.
+    pub secret: String,
+    /// A file holding the secret; wins over `secret`.
+    pub secret_file: Option<PathBuf>,
+    /// API base, default `https://qyapi.weixin.qq.com`.
+    pub api_base: String,
+    /// In-client OAuth base, default `https://open.weixin.qq.com`.
+    pub oauth_base: String,
+    /// Web/QR login base, default `https://login.work.weixin.qq.com`.
+    pub web_login_base: String,
+    /// Timeout of every call to WeCom, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for WecomConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WecomConfig")
+            .field("corp_id", &self.corp_id)
+            .field("agent_id", &self.agent_id)
+            .field("secret", &if self.secret.is_empty() { "" } else { "***" })
+            .field("api_base", &self.api_base)
+            .field("oauth_base", &self.oauth_base)
+            .field("web_login_base", &self.web_login_base)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+/// SAML protocol settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlConfig {
+    /// Allowed clock difference with SPs, seconds: AuthnRequest IssueInstant window, NotBefore backdating.
+    pub clock_skew_secs: i64,
+    /// Assertion and SubjectConfirmation lifetime after issue, seconds.
+    pub assertion_lifetime_secs: i64,
+    /// Published as `WantAuthnRequestsSigned` in our metadata; apps may require signing individually.
+    pub want_authn_requests_signed: bool,
+    /// How long a WeCom login may take from redirect to callback, seconds (OAuth `state` lifetime).
+    pub login_state_ttl_secs: i64,
+}
+
+/// The IdP session cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session ends this long after login, whatever happens, seconds (default 8 h).
+    pub absolute_timeout_secs: i64,
+    /// A session ends after this long without use, seconds (default 2 h).
+    pub idle_timeout_secs: i64,
+}
+
+/// Signing key files (optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// PEM private key (RSA). Both files or neither.
+    pub key_file: Option<PathBuf>,
+    /// PEM certificate matching `key_file`.
+    pub cert_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://wecom-idp.sqlite".into(),
+            database_url_file: None,
+            entity_id: None,
+            wecom: WecomConfig::default(),
+            saml: SamlConfig::default(),
+            session: SessionConfig::default(),
+            signing: SigningConfig::default(),
+        }
+    }
+}
+
+impl Default for WecomConfig {
+    fn default() -> Self {
+        Self {
+            corp_id: String::new(),
+            agent_id: String::new(),
+            secret: String::new(),
+            secret_file: None,
+            api_base: "https://qyapi.weixin.qq.com".into(),
+            oauth_base: "https://open.weixin.qq.com".into(),
+            web_login_base: "https://login.work.weixin.qq.com".into(),
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        Self {
+            clock_skew_secs: 180,
+            assertion_lifetime_secs: 300,
+            want_authn_requests_signed: false,
+            login_state_ttl_secs: 600,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            absolute_timeout_secs: 8 * 3600,
+            idle_timeout_secs: 2 * 3600,
+        }
+    }
+}
+
+/// A setting that is missing or wrong, named so the admin can find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted setting name, e.g. `wecom.corp_id`, or the file path.
+    pub setting: String,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration `{}`: {}", self.setting, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Environment variables with our prefix that are not settings.
+const NOT_SETTINGS: &[&str] = &["WECOM_IDP_CONFIG", "WECOM_IDP_LOG", "WECOM_IDP_MASTER_KEY"];
+
+/// The environment variable name of a dotted setting (`wecom.corp_id` → `WECOM_IDP_WECOM__CORP_ID`).
+pub fn env_name(setting: &str) -> String {
+    format!("WECOM_IDP_{}", setting.replace('.', "__").to_uppercase())
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the `WECOM_IDP_*` variables in `env`, then `*_file`
+    /// secrets. Does not validate: call [`Config::validate`].
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match toml::Table::try_from(Config::default()) {
+            Ok(t) => t,
+            Err(e) => return Err(err("(defaults)", e.to_string())),
+        };
+        let shape = table.clone();
+        if let Some(path) = file {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err(&name, format!("cannot read the configuration file: {e}")))?;
+            let from_file: toml::Table = text
+                .parse()
+                .map_err(|e| err(&name, format!("not valid TOML: {e}")))?;
+            merge(&mut table, from_file);
+        }
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("WECOM_IDP_") else {
+                continue;
+            };
+            if NOT_SETTINGS.contains(&key.as_str()) || rest.starts_with("TEST_") {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|p| p.to_lowercase()).collect();
+            set_path(&mut table, &shape, &path, &key, value)?;
+        }
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| err("(file)", e.message().to_string()))?;
+        config.read_secret_files()?;
+        Ok(config)
+    }
+
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(p) = &self.wecom.secret_file {
+            self.wecom.secret = read_secret(p, "wecom.secret_file")?;
+        }
+        if let Some(p) = &self.database_url_file {
+            self.database_url = read_secret(p, "database_url_file")?;
+        }
+        Ok(())
+    }
+
+    /// Checks what every command needs: a usable public URL, listen address and database URL.
+    pub fn validate_common(&self) -> Result<(), ConfigError> {
+        let public = self.public_url()?;
+        if public.scheme() != "https" && !is_loopback_host(&public) {
+            return Err(err(
+                "public_url",
+                format!(
+                    "`{}` must use https (plain http is only allowed for loopback addresses)",
+                    self.public_url
+                ),
+            ));
+        }
+        self.listen_addr()?;
+        let db = self.database_url.as_str();
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "database_url",
+                "must start with sqlite:// or postgres:// (e.g. sqlite://wecom-idp.sqlite)",
+            ));
+        }
+        if self.saml.clock_skew_secs < 0 || self.saml.clock_skew_secs > 3600 {
+            return Err(err("saml.clock_skew_secs", "must be between 0 and 3600"));
+        }
+        if self.saml.assertion_lifetime_secs < 30 || self.saml.assertion_lifetime_secs > 3600 {
+            return Err(err(
+                "saml.assertion_lifetime_secs",
+                "must be between 30 and 3600",
+            ));
+        }
+        if self.saml.login_state_ttl_secs < 60 || self.saml.login_state_ttl_secs > 3600 {
+            return Err(err(
+                "saml.login_state_ttl_secs",
+                "must be between 60 and 3600",
+            ));
+        }
+        if self.session.absolute_timeout_secs < 60 {
+            return Err(err("session.absolute_timeout_secs", "must be at least 60"));
+        }
+        if self.session.idle_timeout_secs < 60 {
+            return Err(err("session.idle_timeout_secs", "must be at least 60"));
+        }
+        if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
+            return Err(err(
+                "signing.key_file",
+                "set both signing.key_file and signing.cert_file, or neither",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks everything `serve` needs, including the WeCom app.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_common()?;
+        for (name, value) in [
+            ("wecom.corp_id", &self.wecom.corp_id),
+            ("wecom.agent_id", &self.wecom.agent_id),
+            ("wecom.secret", &self.wecom.secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(err(
+                    name,
+                    format!(
+                        "is missing: set it in the configuration file or {} (the WeCom admin \
+                         console shows it under 应用管理 › your self-built app)",
+                        env_name(name)
+                    ),
+                ));
+            }
+        }
+        if !self.wecom.agent_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err("wecom.agent_id", "must be the numeric AgentId"));
+        }
+        for (name, value) in [
+            ("wecom.api_base", &self.wecom.api_base),
+            ("wecom.oauth_base", &self.wecom.oauth_base),
+            ("wecom.web_login_base", &self.wecom.web_login_base),
+        ] {
+            parse_base_url(name, value)?;
+        }
+        if self.wecom.timeout_secs == 0 || self.wecom.timeout_secs > 60 {
+            return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
+        }
+        Ok(())
+    }
+
+    /// `public_url` parsed, without a trailing slash in its path.
+    pub fn public_url(&self) -> Result<url::Url, ConfigError> {
+        if self.public_url.trim().is_empty() {
+            return Err(err(
+                "public_url",
+                format!(
+                    "is missing: set the address browsers use to reach this server, e.g. \
+                     https://idp.example.com (or {})",
+                    env_name("public_url")
+                ),
+            ));
+        }
+        parse_base_url("public_url", &self.public_url)
+    }
+
+    /// The public URL as a string without a trailing slash.
+    pub fn base(&self) -> String {
+        self.public_url.trim_end_matches('/').to_string()
+    }
+
+    /// Our SAML entity ID.
+    pub fn entity_id(&self) -> String {
+        match &self.entity_id {
+            Some(e) if !e.is_empty() => e.clone(),
+            _ => format!("{}/saml/metadata", self.base()),
+        }
+    }
+
+    /// Our SSO endpoint (both bindings).
+    pub fn sso_url(&self) -> String {
+        format!("{}/saml/sso", self.base())
+    }
+
+    /// Where WeCom sends the browser back.
+    pub fn callback_url(&self) -> String {
+        format!("{}/wecom/callback", self.base())
+    }
+
+    /// An app's mount address (IdP-initiated login).
+    pub fn mount_url(&self, app: &str) -> String {
+        format!("{}/apps/{app}/start", self.base())
+    }
+
+    /// `listen` parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            err(
+                "listen",
+                format!(
+                    "`{}` is not a socket address like 0.0.0.0:8080",
+                    self.listen
+                ),
+            )
+        })
+    }
+
+    /// Whether cookies get `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn is_loopback_host(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn parse_base_url(name: &str, value: &str) -> Result<url::Url, ConfigError> {
+    let u = url::Url::parse(value).map_err(|e| {
+        err(
+            name,
+            format!("`{value}` is not a URL ({e}); e.g. https://idp.example.com"),
+        )
+    })?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(err(
+            name,
+            format!("`{value}` must be an http(s) URL with a host"),
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(err(
+            name,
+            format!("`{value}` must not have a query or fragment"),
+        ));
+    }
+    Ok(u)
+}
+
+fn read_secret(path: &Path, setting: &str) -> Result<String, ConfigError> {
+    let s = std::fs::read_to_string(path)
+        .map_err(|e| err(setting, format!("cannot read {}: {e}", path.display())))?;
+    let s = s.trim_end_matches(['\n', '\r']).to_string();
+    if s.is_empty() {
+        return Err(err(setting, format!("{} is empty", path.display())));
+    }
+    Ok(s)
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Sets `path` in `table` from an environment variable, typed like the default at that path.
+fn set_path(
+    table: &mut toml::Table,
+    shape: &toml::Table,
+    path: &[String],
+    var: &str,
+    value: String,
+) -> Result<(), ConfigError> {
+    let unknown = || err(var, "is not a known setting (see README, Configuration)");
+    let (last, parents) = path.split_last().ok_or_else(unknown)?;
+    let mut t = table;
+    let mut s = shape;
+    for p in parents {
+        let Some(toml::Value::Table(next_shape)) = s.get(p) else {
+            return Err(unknown());
+        };
+        s = next_shape;
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(next) = entry else {
+            return Err(unknown());
+        };
+        t = next;
+    }
+    let typed = match s.get(last) {
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| err(var, format!("`{value}` is not a whole number")))?,
+        ),
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match value.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(err(var, format!("`{value}` is not true or false"))),
+        }),
+        Some(toml::Value::Table(_)) => return Err(unknown()),
+        Some(_) => toml::Value::String(value),
+        // Optional settings are absent from the defaults; only the known ones are accepted.
+        None if OPTIONAL.contains(&path.join(".").as_str()) => toml::Value::String(value),
+        None => return Err(unknown()),
+    };
+    t.insert(last.clone(), typed);
+    Ok(())
+}
+
+/// Settings without a default (absent from the serialized defaults).
+const OPTIONAL: &[&str] = &[
+    "database_url_file",
+    "entity_id",
+    "wecom.secret_file",
+    "signing.key_file",
+    "signing.cert_file",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn full_env() -> Vec<(String, String)> {
+        env(&[
+            ("WECOM_IDP_PUBLIC_URL", "https://idp.example.com"),
+            ("WECOM_IDP_WECOM__CORP_ID", "ww1"),
+            ("WECOM_IDP_WECOM__AGENT_ID", "1000002"),
+            ("WECOM_IDP_WECOM__SECRET", "s3cret"),
+        ])
+    }
+
+    #[test]
+    fn env_overrides_file_and_is_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "public_url = \"https://a.example\"\n[saml]\nclock_skew_secs = 60\n",
+        )
+        .unwrap();
+        let mut e = full_env();
+        e.push(("WECOM_IDP_SAML__CLOCK_SKEW_SECS".into(), "120".into()));
+        let c = Config::load(Some(&f), e).unwrap();
+        assert_eq!(c.public_url, "https://idp.example.com");
+        assert_eq!(c.saml.clock_skew_secs, 120);
+        c.validate().unwrap();
+        assert_eq!(c.entity_id(), "https://idp.example.com/saml/metadata");
+    }
+
+    #[test]
+    fn missing_and_wrong_settings_are_named() {
+        let c = Config::load(None, env(&[("WECOM_IDP_PUBLIC_URL", "https://x.example")])).unwrap();
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.setting, "wecom.corp_id");
+        assert!(e.to_string().contains("WECOM_IDP_WECOM__CORP_ID"));
+
+        let mut e = full_env();
+        e[0].1 = "not a url".into();
+        let c = Config::load(None, e).unwrap();
+        assert_eq!(c.validate().unwrap_err().setting, "public_url");
+
+        let mut e = full_env();
+        e.push(("WECOM_IDP_SAML__CLOCK_SKEW_SECS".into(), "ten".into()));
+        let e = Config::load(None, e).unwrap_err();
+        assert_eq!(e.setting, "WECOM_IDP_SAML__CLOCK_SKEW_SECS");
+
+        let mut e = full_env();
+        e.push(("WECOM_IDP_NO_SUCH".into(), "1".into()));
+        assert!(Config::load(None, e)
+            .unwrap_err()
+            .problem
+            .contains("not a known setting"));
+
+        let mut e = full_env();
+        e[0].1 = "http://idp.example.com".into();
+        let c = Config::load(None, e).unwrap();
+        assert!(c.validate().unwrap_err().problem.contains("https"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[wecom]\ncorpid = \"x\"\n").unwrap();
+        let e = Config::load(Some(&f), env(&[])).unwrap_err();
+        assert!(e.problem.contains("corpid"), "{e}");
+    }
+
+    #[test]
+    fn secrets_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("secret");
+        std::fs::write(&s, "from-file\n").unwrap();
+        let mut e = full_env();
+        e.push((
+            "WECOM_IDP_WECOM__SECRET_FILE".into(),
+            s.display().to_string(),
+        ));
+        let c = Config::load(None, e).unwrap();
+        assert_eq!(c.wecom.secret, "from-file");
+        assert!(!format!("{:?}", c).contains("from-file"));
+
+        let mut e = full_env();
+        e.push((
+            "WECOM_IDP_WECOM__SECRET_FILE".into(),
+            "/nonexistent/x".into(),
+        ));
+        assert_eq!(
+            Config::load(None, e).unwrap_err().setting,
+            "wecom.secret_file"
+        );
+    }
+}
