@@ -515,6 +515,18 @@ impl Store {
         Ok(())
     }
 
+    /// The session a consumed login state produced, once it has.
+    pub async fn login_result(&self, state: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT result_session FROM login_states WHERE state = $1")
+            .bind(state)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(r.try_get(0)?),
+            None => Ok(None),
+        }
+    }
+
     /// Counts live login states started by a browser (abuse cap).
     pub async fn live_login_states(&self, browser_hash: &str, now: i64) -> Result<i64> {
         let row = sqlx::query(

@@ -1,0 +1,369 @@
+//! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata` and `app add|list|show|
+//! set|remove`. Each command loads the configuration, checks what it needs, and prints what the admin
+//! must know (mount address, homepage URL, warnings) in plain words.
+
+use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::random::OsRng;
+use crate::saml::sp_metadata;
+use crate::store::Store;
+use crate::StartError;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A SAML identity provider for WeChat Work (WeCom).
+#[derive(Debug, Parser)]
+#[command(name = "wecom-idp", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Settings can also come from WECOM_IDP_* variables.
+    #[arg(long, global = true, env = "WECOM_IDP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the identity provider.
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Run everything on this machine: SQLite, a generated key, the WeCom simulator and a demo app.
+    Demo(DemoArgs),
+    /// Print our IdP metadata (upload it to each console).
+    IdpMetadata,
+    /// Register and inspect apps (service providers).
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+/// `demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Loopback address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Folder for the demo database.
+    #[arg(long, default_value = "demo-data")]
+    pub data: PathBuf,
+}
+
+/// `app` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an app from its SP metadata.
+    Add {
+        /// `[a-z0-9-]{1,64}`; part of the mount address.
+        name: String,
+        /// The SP's SAML metadata file (EntityDescriptor, or EntitiesDescriptor).
+        #[arg(long)]
+        metadata: Option<PathBuf>,
+        /// Which SP to take from an EntitiesDescriptor holding several.
+        #[arg(long)]
+        entity_id: Option<String>,
+        /// A cloud console preset.
+        #[arg(long)]
+        preset: Option<String>,
+        /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// List the apps.
+    List,
+    /// Show an app, its mount address and the WeCom homepage URL.
+    Show {
+        /// App name.
+        name: String,
+    },
+    /// Change an app's settings.
+    Set {
+        /// App name.
+        name: String,
+        /// KEY=VALUE (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE", required = true, long_help = settings_help())]
+        sets: Vec<String>,
+    },
+    /// Remove an app.
+    Remove {
+        /// App name.
+        name: String,
+    },
+}
+
+fn settings_help() -> String {
+    let mut s = String::from("KEY=VALUE (repeatable). Keys:\n");
+    for (k, h) in SETTING_KEYS {
+        s.push_str(&format!("  {k}: {h}\n"));
+    }
+    s
+}
+
+/// A command failure, printed as `error: …`.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<StartError> for CliError {
+    fn from(e: StartError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<crate::apps::AppError> for CliError {
+    fn from(e: crate::apps::AppError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config, CliError> {
+    Ok(Config::load(cli.config.as_deref(), std::env::vars())?)
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Serve => serve(load_config(&cli)?).await,
+        Command::Migrate => {
+            let config = load_config(&cli)?;
+            crate::open_store(&config).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::IdpMetadata => {
+            let config = load_config(&cli)?;
+            config.validate_common()?;
+            let store = crate::open_store(&config).await?;
+            let keys = crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
+                .await
+                .map_err(|e| CliError(e.to_string()))?;
+            let doc = crate::http::metadata_document(&config, &keys)
+                .map_err(|e| CliError(format!("IdP metadata: {e}")))?;
+            println!("{}", String::from_utf8_lossy(&doc));
+            Ok(())
+        }
+        Command::App(cmd) => {
+            let config = load_config(&cli)?;
+            config.validate_common()?;
+            let store = crate::open_store(&config).await?;
+            app_command(&config, &store, cmd, &SystemClock).await
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    config.validate()?;
+    let addr = config.listen_addr()?;
+    let state = crate::build_state(config, Arc::new(SystemClock), Arc::new(OsRng), None).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError(format!("configuration `listen`: cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, entity_id = %state.config.entity_id(), "wecom-idp serving");
+    crate::run(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Registers an app from metadata bytes with settings; returns the app and import warnings.
+pub async fn add_app(
+    store: &Store,
+    name: &str,
+    metadata_xml: &[u8],
+    entity_id: Option<&str>,
+    sets: &[String],
+    clock: &dyn Clock,
+) -> Result<(App, Vec<String>), CliError> {
+    let name = AppName::parse(name)?;
+    let imported = sp_metadata::import(metadata_xml, entity_id, clock.now())
+        .map_err(|e| CliError(format!("the metadata cannot be imported: {e}")))?;
+    let mut settings = AppSettings::default();
+    settings.apply_all(sets.iter().map(String::as_str))?;
+    let now = clock.unix();
+    let app = App {
+        name,
+        metadata: imported.metadata,
+        settings,
+        metadata_xml: Some(String::from_utf8_lossy(metadata_xml).into_owned()),
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_app(&app.to_row()?).await?;
+    Ok((app, imported.warnings))
+}
+
+async fn app_command(
+    config: &Config,
+    store: &Store,
+    cmd: &AppCommand,
+    clock: &dyn Clock,
+) -> Result<(), CliError> {
+    match cmd {
+        AppCommand::Add {
+            name,
+            metadata,
+            entity_id,
+            preset,
+            sets,
+        } => {
+            if let Some(p) = preset {
+                return Err(CliError(format!(
+                    "--preset {p}: cloud presets are not available in this version; register the \
+                     console with --metadata FILE (its SP metadata) instead"
+                )));
+            }
+            let Some(path) = metadata else {
+                return Err(CliError(
+                    "give the SP's metadata with --metadata FILE".into(),
+                ));
+            };
+            let xml = std::fs::read(path)
+                .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
+            let (app, warnings) =
+                add_app(store, name, &xml, entity_id.as_deref(), sets, clock).await?;
+            for w in &warnings {
+                println!("warning: {w}");
+            }
+            println!("added app `{}` ({})", app.name, app.metadata.entity_id);
+            print_app(config, &app);
+            Ok(())
+        }
+        AppCommand::List => {
+            let apps = store.apps().await?;
+            if apps.is_empty() {
+                println!("no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml");
+            }
+            for row in apps {
+                let app = App::from_row(row)?;
+                println!("{}\t{}\t{}", app.name, app.metadata.entity_id, config.mount_url(app.name.as_str()));
+            }
+            Ok(())
+        }
+        AppCommand::Show { name } => {
+            let app = load(store, name).await?;
+            print_app(config, &app);
+            Ok(())
+        }
+        AppCommand::Set { name, sets } => {
+            let mut app = load(store, name).await?;
+            app.settings.apply_all(sets.iter().map(String::as_str))?;
+            app.updated_at = clock.unix();
+            store.update_app(&app.to_row()?).await?;
+            println!("updated app `{}`", app.name);
+            print_app(config, &app);
+            Ok(())
+        }
+        AppCommand::Remove { name } => {
+            let name = AppName::parse(name)?;
+            if store.remove_app(name.as_str()).await? {
+                println!("removed app `{name}`");
+                Ok(())
+            } else {
+                Err(CliError(format!("no app named `{name}` (wecom-idp app list shows them)")))
+            }
+        }
+    }
+}
+
+async fn load(store: &Store, name: &str) -> Result<App, CliError> {
+    let name = AppName::parse(name)?;
+    match store.app(name.as_str()).await? {
+        Some(row) => Ok(App::from_row(row)?),
+        None => Err(CliError(format!("no app named `{name}` (wecom-idp app list shows them)"))),
+    }
+}
+
+fn print_app(config: &Config, app: &App) {
+    let m = &app.metadata;
+    let s = &app.settings;
+    println!("name:            {}", app.name);
+    println!("entity ID:       {}", m.entity_id);
+    for a in &m.acs {
+        println!(
+            "ACS:             {} [{}]{}{}",
+            a.location,
+            a.binding.rsplit(':').next().unwrap_or(&a.binding),
+            a.index.map(|i| format!(" index={i}")).unwrap_or_default(),
+            if a.is_default == Some(true) { " default" } else { "" }
+        );
+    }
+    println!(
+        "certificates:    {} signing, {} encryption",
+        m.signing_certs.len(),
+        m.encryption_certs.len()
+    );
+    println!(
+        "signed requests: {}",
+        if app.requires_signed_requests(config.saml.want_authn_requests_signed) {
+            "required"
+        } else {
+            "not required (verified when present)"
+        }
+    );
+    println!("NameID:          {} from {:?}", s.name_id_format.uri(), s.name_id_source);
+    println!(
+        "signing:         {}",
+        match (s.sign_response, s.sign_assertion) {
+            (true, true) => "Response and Assertion",
+            (true, false) => "Response only",
+            _ => "Assertion only",
+        }
+    );
+    let attrs: Vec<String> = s
+        .attributes
+        .iter()
+        .map(|a| format!("{}←{:?}", a.name, a.source))
+        .collect();
+    println!("attributes:      {}", if attrs.is_empty() { "(none)".into() } else { attrs.join(", ") });
+    let mount = config.mount_url(app.name.as_str());
+    println!("mount address:   {mount}");
+    println!("WeCom homepage:  {mount}");
+    println!(
+        "                 (IdP-initiated: no console login link is known for this app, so the WeCom \
+         app homepage is our mount address; members land signed in at the app's ACS)"
+    );
+}

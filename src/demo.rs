@@ -1,0 +1,146 @@
+//! `wecom-idp demo`: the whole product on one machine, loopback only. SQLite in a local folder, a
+//! generated key, the WeCom simulator (with Chinese and English names, one disabled member and one who
+//! has left) on its own port, two demo SPs whose ACS verifies and shows the assertion, and a workbench
+//! page to start from.
+
+use crate::apps::{App, AppName, AppSettings, NameIdFormat};
+use crate::cli::{CliError, DemoArgs};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
+use crate::random::{OsRng, Rng};
+use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use crate::wecom::simulator::{demo_departments, demo_members, Simulator};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const CORP_ID: &str = "wwdemo0000000000001";
+const AGENT_ID: &str = "1000002";
+
+/// Refuses anything but a loopback address.
+pub fn loopback_only(listen: &str) -> Result<SocketAddr, CliError> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| CliError(format!("--listen `{listen}` is not an address like 127.0.0.1:8080")))?;
+    if !addr.ip().is_loopback() {
+        return Err(CliError(format!(
+            "--listen {addr}: the demo only listens on loopback (127.0.0.1 or ::1); it has a \
+             simulated WeCom and must never be reachable from other machines"
+        )));
+    }
+    Ok(addr)
+}
+
+/// Runs the demo until Ctrl-C.
+pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
+    let addr = loopback_only(&args.listen)?;
+    std::fs::create_dir_all(&args.data)
+        .map_err(|e| CliError(format!("cannot create {}: {e}", args.data.display())))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let rng: Arc<dyn Rng> = Arc::new(OsRng);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError(format!("cannot listen on {addr}: {e} (try --listen 127.0.0.1:PORT)")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError(e.to_string()))?;
+    let secret = rng.hex(16);
+    let sim = Simulator::new(
+        CORP_ID,
+        AGENT_ID,
+        secret.clone(),
+        demo_members(),
+        demo_departments(),
+        clock.clone(),
+        rng.clone(),
+    );
+    sim.set_trusted_domain(Some(addr.to_string()));
+    let sim_addr = sim
+        .start()
+        .await
+        .map_err(|e| CliError(format!("WeCom simulator: {e}")))?;
+    let sim_base = format!("http://{sim_addr}");
+    let base = format!("http://{addr}");
+    let mut config = Config {
+        public_url: base.clone(),
+        listen: addr.to_string(),
+        database_url: format!("sqlite://{}", args.data.join("wecom-idp.sqlite").display()),
+        ..Config::default()
+    };
+    config.wecom.corp_id = CORP_ID.into();
+    config.wecom.agent_id = AGENT_ID.into();
+    config.wecom.secret = secret;
+    config.wecom.api_base = sim_base.clone();
+    config.wecom.oauth_base = sim_base.clone();
+    config.wecom.web_login_base = sim_base.clone();
+    config.validate()?;
+    let apps = vec!["demo-sp".to_string(), "demo-sp-persistent".to_string()];
+    let demo = Demo {
+        sim_base: sim_base.clone(),
+        members: demo_members()
+            .into_iter()
+            .map(|m| (m.userid, m.name, m.status))
+            .collect(),
+        apps: apps.clone(),
+    };
+    let state = crate::build_state(config, clock.clone(), rng, Some(Arc::new(demo))).await?;
+    for name in &apps {
+        register_demo_sp(&state, name, &base, clock.unix()).await?;
+    }
+    println!();
+    println!("  wecom-idp demo is running.");
+    println!("  Open  {base}/demo   (the WeCom workbench stand-in; pick a member and an app)");
+    println!("  IdP metadata  {base}/saml/metadata");
+    println!("  WeCom simulator  {sim_base}/sim");
+    println!("  Data in {}   ·   Ctrl-C to stop", args.data.display());
+    println!();
+    crate::run(state, listener, crate::cli::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Registers (or refreshes, as the port may change between runs) a demo SP.
+async fn register_demo_sp(
+    state: &crate::AppState,
+    name: &str,
+    base: &str,
+    now: i64,
+) -> Result<(), CliError> {
+    let mut settings = AppSettings::default();
+    settings.apply_all([
+        "attributes=userid,name,email,mobile,department_names=departments,position",
+        "relay_state=welcome",
+    ])?;
+    if name.ends_with("persistent") {
+        settings.name_id_format = NameIdFormat::Persistent;
+        settings.sign_response = false;
+    }
+    let app = App {
+        name: AppName::parse(name)?,
+        metadata: SpMetadata {
+            entity_id: sp_entity_id(base, name),
+            acs: vec![AcsEndpoint {
+                binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST".into(),
+                location: sp_acs_url(base, name),
+                index: Some(0),
+                is_default: Some(true),
+            }],
+            signing_certs: Vec::new(),
+            encryption_certs: Vec::new(),
+            authn_requests_signed: false,
+            want_assertions_signed: true,
+            name_id_formats: Vec::new(),
+            valid_until: None,
+        },
+        settings,
+        metadata_xml: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let row = app.to_row()?;
+    if state.store.app(name).await?.is_some() {
+        state.store.update_app(&row).await?;
+    } else {
+        state.store.insert_app(&row).await?;
+    }
+    Ok(())
+}

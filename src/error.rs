@@ -1,0 +1,241 @@
+//! The HTTP layer's one error type. A handler returns [`WebError`]; the browser sees an HTML page in
+//! its language (Chinese or English) saying what happened and what to do, never internals; the log gets
+//! the detail. Rendering happens in [`render_errors`], a middleware that knows the request's language.
+
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From `Accept-Language` (first tag wins), else the WeCom UA's `Language/xx`, else Chinese.
+    pub fn from_headers(h: &HeaderMap) -> Self {
+        if let Some(al) = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+            let first = al.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+            if first.starts_with("en") {
+                return Self::En;
+            }
+            if first.starts_with("zh") {
+                return Self::Zh;
+            }
+        }
+        let ua = h
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if ua.contains("Language/en") {
+            Self::En
+        } else {
+            Self::Zh
+        }
+    }
+
+    /// The `lang` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Zh => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, t: &'a Text) -> &'a str {
+        match self {
+            Self::Zh => &t.zh,
+            Self::En => &t.en,
+        }
+    }
+}
+
+/// A text in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    /// English.
+    pub en: String,
+    /// 中文.
+    pub zh: String,
+}
+
+/// Builds a [`Text`].
+pub fn t(en: impl Into<String>, zh: impl Into<String>) -> Text {
+    Text {
+        en: en.into(),
+        zh: zh.into(),
+    }
+}
+
+/// What went wrong, for a browser.
+#[derive(Debug, Clone)]
+pub struct WebError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Short machine-readable reason (also in the audit log and the page footer).
+    pub reason: &'static str,
+    /// Headline.
+    pub title: Text,
+    /// What happened.
+    pub detail: Text,
+    /// What to do about it.
+    pub fix: Option<Text>,
+}
+
+impl WebError {
+    /// A page with a status, reason, title and detail.
+    pub fn new(status: StatusCode, reason: &'static str, title: Text, detail: Text) -> Self {
+        Self {
+            status,
+            reason,
+            title,
+            detail,
+            fix: None,
+        }
+    }
+
+    /// Adds a "how to fix" line.
+    pub fn with_fix(mut self, fix: Text) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// A failure of ours: the detail goes to the log, the page says only that it failed.
+    pub fn internal(what: &str, e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "{what}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            t("Something went wrong", "服务出错了"),
+            t(
+                "The sign-in service hit an internal error. Please try again; if it keeps happening, \
+                 tell your administrator the reference below.",
+                "登录服务内部出错。请重试；如果一直出现，请把下面的参考编号告诉管理员。",
+            ),
+        )
+    }
+
+    /// A bad request with a short explanation.
+    pub fn bad_request(reason: &'static str, title: Text, detail: Text) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, reason, title, detail)
+    }
+}
+
+impl std::fmt::Display for WebError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.title.en, self.reason)
+    }
+}
+
+impl From<crate::store::StoreError> for WebError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::internal("store", &e)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        // The body is rendered by `render_errors`, which knows the language.
+        let mut r = self.status.into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    lang: &'a str,
+    title: &'a str,
+    detail: &'a str,
+    fix: Option<&'a str>,
+    fix_label: &'a str,
+    ref_label: &'a str,
+    reason: &'a str,
+    request_id: &'a str,
+}
+
+/// The request ID the tracing middleware gave this request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Renders [`WebError`]s left in response extensions as HTML pages in the request's language.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut resp = next.run(req).await;
+    let Some(err) = resp.extensions_mut().remove::<WebError>() else {
+        return resp;
+    };
+    tracing::info!(reason = err.reason, status = err.status.as_u16(), "refused: {}", err.title.en);
+    render_page(&err, lang, &request_id)
+}
+
+/// Renders one error page.
+pub fn render_page(err: &WebError, lang: Lang, request_id: &str) -> Response {
+    let page = ErrorPage {
+        lang: lang.code(),
+        title: lang.pick(&err.title),
+        detail: lang.pick(&err.detail),
+        fix: err.fix.as_ref().map(|f| lang.pick(f)),
+        fix_label: match lang {
+            Lang::Zh => "怎么办：",
+            Lang::En => "What to do:",
+        },
+        ref_label: match lang {
+            Lang::Zh => "参考：",
+            Lang::En => "Reference:",
+        },
+        reason: err.reason,
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut r = (err.status, html).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            (err.status, err.reason).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_choice() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&h), Lang::Zh);
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,zh;q=0.8"));
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9"));
+        assert_eq!(Lang::from_headers(&h), Lang::Zh);
+    }
+
+    #[test]
+    fn page_escapes_and_picks_language() {
+        let e = WebError::bad_request("x", t("<b>", "标题"), t("d&", "详情"));
+        let r = render_page(&e, Lang::En, "rid");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = render_page(&e, Lang::Zh, "rid");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}

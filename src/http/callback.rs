@@ -1,0 +1,300 @@
+//! `GET /wecom/callback?code=…&state=…`: WeCom sends the browser back here. The state is consumed
+//! (single use, bound to this browser, 10 minutes); the code is exchanged once; the member is read
+//! (only status 1 may sign in); a new session starts; the pending login is answered. A double-submitted
+//! callback from the same browser gets the first result.
+
+use super::flow::{self, ClientIp, Live, Pending};
+use super::{cookies, AppState};
+use crate::crypto::sha256_hex;
+use crate::error::{t, Text, WebError};
+use crate::identity::{clean_text, Profile};
+use crate::store::Consumed;
+use crate::wecom::client::CodeIdentity;
+use crate::wecom::errors::{ErrorKind, WecomError};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/wecom/callback", get(callback))
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+fn state_refused(reason: &'static str, detail: Text) -> WebError {
+    WebError::bad_request(reason, t("This sign-in link is no longer valid", "登录链接已失效"), detail)
+        .with_fix(t(
+            "Open the app again from the WeCom workbench (or the console's login page) to start a new sign-in.",
+            "请从企业微信工作台（或控制台登录页）重新打开应用，开始新的登录。",
+        ))
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    Query(q): Query<CallbackQuery>,
+    req: Request,
+) -> Result<Response, WebError> {
+    let ip = ClientIp::of(&req);
+    let headers = req.headers();
+    let login_state = q.state.unwrap_or_default();
+    if !crate::wecom::oauth::valid_state(&login_state) {
+        flow::audit(&state, "login", None, None, "refused", "bad_state", &ip, None).await;
+        return Err(state_refused(
+            "bad_state",
+            t("The sign-in link is damaged.", "登录链接不完整或已损坏。"),
+        ));
+    }
+    let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 512) else {
+        flow::audit(&state, "login", None, None, "refused", "no_code", &ip, None).await;
+        return Err(WebError::bad_request(
+            "no_code",
+            t("Sign-in was cancelled", "登录已取消"),
+            t(
+                "WeCom did not confirm who you are (the authorisation was declined or cancelled).",
+                "企业微信没有确认你的身份（授权被拒绝或取消）。",
+            ),
+        )
+        .with_fix(t(
+            "Open the app again and allow the sign-in in WeCom.",
+            "请重新打开应用，并在企业微信中同意授权。",
+        )));
+    };
+    let secure = state.config.secure_cookies();
+    let Some(browser) = cookies::get(headers, &cookies::name(cookies::BROWSER, secure)) else {
+        flow::audit(&state, "login", None, None, "refused", "state_foreign", &ip, None).await;
+        return Err(state_refused(
+            "state_foreign",
+            t(
+                "This sign-in was started in another browser (or cookies are blocked).",
+                "这次登录是在另一个浏览器中发起的（或浏览器禁用了 Cookie）。",
+            ),
+        ));
+    };
+    let browser_hash = sha256_hex(browser.as_bytes());
+    let code_hash = sha256_hex(code.as_bytes());
+    let consumed = state
+        .store
+        .consume_login_state(&login_state, &browser_hash, &code_hash, state.clock.unix())
+        .await?;
+    let pending_json = match consumed {
+        Consumed::Fresh { pending_json } => pending_json,
+        Consumed::Repeat { pending_json, result_session } => {
+            return repeat(&state, &req, &login_state, &pending_json, result_session, &ip).await;
+        }
+        other => {
+            let (reason, detail) = match other {
+                Consumed::Foreign => ("state_foreign", t("This sign-in was started in another browser.", "这次登录是在另一个浏览器中发起的。")),
+                Consumed::Expired => ("state_expired", t("The sign-in took too long (more than 10 minutes).", "登录超时（超过 10 分钟）。")),
+                Consumed::Used => ("state_used", t("This sign-in link has already been used.", "这个登录链接已经用过了。")),
+                _ => ("state_unknown", t("This sign-in link is not known here.", "无法识别这个登录链接。")),
+            };
+            tracing::info!(reason, "WeCom callback refused");
+            flow::audit(&state, "login", None, None, "refused", reason, &ip, None).await;
+            return Err(state_refused(reason, detail));
+        }
+    };
+    let pending: Pending = serde_json::from_str(&pending_json)
+        .map_err(|e| WebError::internal("stored pending login", &e))?;
+    let app = flow::load_app(&state, &pending.app).await?;
+    tracing::Span::current().record("app", app.name.as_str());
+    let profile = match member_profile(&state, &code).await {
+        Ok(p) => p,
+        Err(refusal) => {
+            flow::audit(&state, "login", Some(app.name.as_str()), refusal.userid.as_deref(), "refused", refusal.error.reason, &ip, pending.request_id.as_deref()).await;
+            return Err(refusal.error);
+        }
+    };
+    let (token, live) = flow::start_session(&state, &profile).await?;
+    state.store.set_login_result(&login_state, &token).await?;
+    tracing::info!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
+    let mut resp = flow::answer(&state, headers, &app, &pending, &live, &ip).await?;
+    if let Some(c) = flow::session_cookie(&state, &token) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// The same browser sent the same callback again: wait briefly for the first one, then give the same
+/// result (same session, a Response for the same pending login).
+async fn repeat(
+    state: &AppState,
+    req: &Request,
+    login_state: &str,
+    pending_json: &str,
+    mut result: Option<String>,
+    ip: &ClientIp,
+) -> Result<Response, WebError> {
+    let headers = req.headers();
+    for _ in 0..50 {
+        if result.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // The first callback records its session when it has one.
+        result = state.store.login_result(login_state).await?;
+    }
+    let Some(token) = result else {
+        return Err(state_refused(
+            "state_in_progress",
+            t("The first attempt of this sign-in did not finish.", "这次登录的第一次尝试没有完成。"),
+        ));
+    };
+    let hash = sha256_hex(token.as_bytes());
+    let Some(row) = state.store.session(&hash).await? else {
+        return Err(state_refused("state_used", t("This sign-in link has already been used.", "这个登录链接已经用过了。")));
+    };
+    let profile: Profile = serde_json::from_str(&row.profile_json)
+        .map_err(|e| WebError::internal("stored session profile", &e))?;
+    let pending: Pending = serde_json::from_str(pending_json)
+        .map_err(|e| WebError::internal("stored pending login", &e))?;
+    let app = flow::load_app(state, &pending.app).await?;
+    tracing::info!(app = %app.name, "repeated WeCom callback: answering with the first result");
+    let live = Live { row, profile };
+    let mut resp = flow::answer(state, headers, &app, &pending, &live, ip).await?;
+    if let Some(c) = flow::session_cookie(state, &token) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+struct Refusal {
+    userid: Option<String>,
+    error: WebError,
+}
+
+/// Exchanges the code and reads the member; only active members (status 1) get a profile.
+async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal> {
+    let wecom_err = |userid: Option<&str>, e: WecomError| Refusal {
+        userid: userid.map(str::to_string),
+        error: wecom_page(&e),
+    };
+    let identity = state
+        .wecom
+        .identity_from_code(code)
+        .await
+        .map_err(|e| wecom_err(None, e))?;
+    let (userid, ticket) = match identity {
+        CodeIdentity::Member { userid, user_ticket } => (userid, user_ticket),
+        CodeIdentity::NonMember { .. } => {
+            return Err(Refusal {
+                userid: None,
+                error: WebError::new(
+                    StatusCode::FORBIDDEN,
+                    "not_a_member",
+                    t("You are not a member of this organisation", "你不是本企业的成员"),
+                    t(
+                        "WeCom says the account you used is not a member of this organisation.",
+                        "企业微信显示你使用的账号不是本企业成员。",
+                    ),
+                )
+                .with_fix(t(
+                    "Sign in to WeCom with your work account, or ask the administrator to add you.",
+                    "请使用工作账号登录企业微信，或请管理员把你加入通讯录。",
+                )),
+            })
+        }
+    };
+    let member = state
+        .wecom
+        .get_user(&userid)
+        .await
+        .map_err(|e| wecom_err(Some(&userid), e))?;
+    if !member.is_active() {
+        // Any live session of this member ends too.
+        if let Err(e) = state.store.delete_sessions_of(&userid).await {
+            tracing::error!(error = %e, "could not end the sessions of an inactive member");
+        }
+        let (en, zh) = match member.status {
+            2 => ("is disabled", "已被禁用"),
+            4 => ("is not activated yet", "尚未激活"),
+            5 => ("has left the organisation", "已退出企业"),
+            _ => ("is not active", "状态不是“已激活”"),
+        };
+        tracing::info!(userid = %userid, status = member.status, "member may not sign in");
+        return Err(Refusal {
+            userid: Some(userid.clone()),
+            error: WebError::new(
+                StatusCode::FORBIDDEN,
+                "member_not_active",
+                t("Your WeCom account cannot sign in", "你的企业微信账号不能登录"),
+                t(format!("Your WeCom account {en}."), format!("你的企业微信账号{zh}。")),
+            )
+            .with_fix(t(
+                "Ask your WeCom administrator to activate your account.",
+                "请联系企业微信管理员启用你的账号。",
+            )),
+        });
+    }
+    let mut profile = Profile {
+        userid: clean_text(&member.userid),
+        name: clean_text(&member.name),
+        email: member.email.clone().or(member.biz_mail.clone()).filter(|s| !s.is_empty()),
+        mobile: member.mobile.clone().filter(|s| !s.is_empty()),
+        alias: member.alias.clone().filter(|s| !s.is_empty()),
+        position: member.position.clone().filter(|s| !s.is_empty()),
+        department_ids: member.department.clone(),
+        department_names: Vec::new(),
+    };
+    if let Some(ticket) = ticket {
+        match state.wecom.user_detail(&ticket).await {
+            Ok(d) => {
+                if let Some(m) = d.mobile.filter(|s| !s.is_empty()) {
+                    profile.mobile = Some(m);
+                }
+                if let Some(e) = d.email.or(d.biz_mail).filter(|s| !s.is_empty()) {
+                    profile.email = Some(e);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "getuserdetail failed; going on without mobile/email"),
+        }
+    }
+    match state.wecom.departments().await {
+        Ok(deps) => {
+            profile.department_names = profile
+                .department_ids
+                .iter()
+                .filter_map(|id| deps.iter().find(|d| d.id == *id).map(|d| clean_text(&d.name)))
+                .collect();
+        }
+        Err(e) => tracing::warn!(error = %e, "department/list failed; releasing no department names"),
+    }
+    Ok(profile)
+}
+
+/// A WeCom failure as a page: the catalogue's explanation and fix.
+fn wecom_page(e: &WecomError) -> WebError {
+    tracing::warn!(error = %e, "WeCom call failed");
+    let x = explain_error(e);
+    let (status, reason) = match x.kind {
+        ErrorKind::Config => (StatusCode::BAD_GATEWAY, "wecom_config"),
+        ErrorKind::Denied => (StatusCode::FORBIDDEN, "wecom_denied"),
+        ErrorKind::RestartLogin => (StatusCode::BAD_REQUEST, "wecom_code_invalid"),
+        ErrorKind::Retry => (StatusCode::SERVICE_UNAVAILABLE, "wecom_busy"),
+        ErrorKind::Unknown => (StatusCode::BAD_GATEWAY, "wecom_error"),
+    };
+    let code = match e {
+        WecomError::Api { code, .. } => format!(" (errcode {code})"),
+        _ => String::new(),
+    };
+    WebError::new(
+        status,
+        reason,
+        t(format!("{}{code}", x.title_en), format!("{}{code}", x.title_zh)),
+        t(
+            "Signing in with WeCom did not work.",
+            "通过企业微信登录没有成功。",
+        ),
+    )
+    .with_fix(t(x.fix_en.to_string(), x.fix_zh.to_string()))
+}
+
+fn explain_error(e: &WecomError) -> crate::wecom::errors::Explanation {
+    e.explain()
+}

@@ -1,0 +1,82 @@
+//! Our two cookies: the IdP session and the browser binding of WeCom login states. Both are opaque
+//! random values, HttpOnly, SameSite=Lax (the WeCom callback is a top-level GET, so Lax cookies come
+//! back), Secure with the `__Host-` prefix when the public URL is https.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+
+/// The IdP session cookie.
+pub const SESSION: &str = "wecom_idp_session";
+/// Binds login states to the browser that started them.
+pub const BROWSER: &str = "wecom_idp_browser";
+/// Demo only: "this browser is the WeCom client".
+pub const DEMO_CLIENT: &str = "wecom_idp_demo_client";
+
+/// The cookie's name as sent (with `__Host-` on https).
+pub fn name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// The value of cookie `name` in the request, if present exactly once.
+pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut found = None;
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        for pair in s.split(';') {
+            let Some((k, val)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if k == name {
+                if found.is_some() {
+                    // Two cookies of one name (one may be planted by a sibling host): trust neither.
+                    return None;
+                }
+                found = Some(val.to_string());
+            }
+        }
+    }
+    found.filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A `Set-Cookie` value.
+pub fn set(name: &str, value: &str, max_age_secs: i64, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    ))
+    .ok()
+}
+
+/// A `Set-Cookie` that deletes the cookie.
+pub fn clear(name: &str, secure: bool) -> Option<HeaderValue> {
+    set(name, "", 0, secure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_one_cookie_and_refuses_duplicates() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; wecom_idp_session=abc123; b=2"));
+        assert_eq!(get(&h, SESSION).as_deref(), Some("abc123"));
+        h.append(header::COOKIE, HeaderValue::from_static("wecom_idp_session=zzz"));
+        assert_eq!(get(&h, SESSION), None);
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("wecom_idp_session=a%3Cb"));
+        assert_eq!(get(&h, SESSION), None);
+    }
+
+    #[test]
+    fn attributes() {
+        let v = set(&name(SESSION, true), "x", 60, true).unwrap();
+        let s = v.to_str().unwrap();
+        assert!(s.starts_with("__Host-wecom_idp_session=x; Path=/; HttpOnly; SameSite=Lax"));
+        assert!(s.ends_with("; Secure"));
+        assert!(!set(SESSION, "x", 60, false).unwrap().to_str().unwrap().contains("Secure"));
+    }
+}

@@ -1,0 +1,359 @@
+//! Demo-only routes (present only under `wecom-idp demo`): a start page that looks like a WeCom
+//! workbench, where one picks a member and an app and watches the real flow, and two built-in demo SPs
+//! that start SP-initiated logins and, at their ACS, verify the signatures and show the assertion.
+
+use super::flow::{self, redirect};
+use super::{cookies, AppState};
+use crate::error::{t, Lang, WebError};
+use crate::saml::dom;
+use crate::saml::verify::{verify_enveloped, SignatureStatus};
+use crate::saml::xml::Writer;
+use askama::Template;
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde::Deserialize;
+use std::io::Write as _;
+
+/// What the demo pages need to know.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// The simulator's base URL.
+    pub sim_base: String,
+    /// Members shown on the workbench: (userid, name, status).
+    pub members: Vec<(String, String, i64)>,
+    /// The demo SP app names.
+    pub apps: Vec<String>,
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { redirect("/demo") }))
+        .route("/demo", get(workbench))
+        .route("/demo/open", get(open))
+        .route("/demo/logout", get(logout))
+        .route("/demo/sp/{app}/login", get(sp_login))
+        .route("/demo/sp/{app}/acs", post(sp_acs))
+}
+
+/// The demo SP entity ID for an app name.
+pub fn sp_entity_id(base: &str, app: &str) -> String {
+    format!("{base}/demo/sp/{app}")
+}
+
+/// The demo SP ACS for an app name.
+pub fn sp_acs_url(base: &str, app: &str) -> String {
+    format!("{base}/demo/sp/{app}/acs")
+}
+
+fn demo(state: &AppState) -> Result<&Demo, WebError> {
+    state.demo.as_deref().ok_or_else(|| {
+        WebError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            t("Page not found", "页面不存在"),
+            t("The demo is not running.", "演示模式未启用。"),
+        )
+    })
+}
+
+struct MemberRow {
+    userid: String,
+    name: String,
+    status: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "demo.html")]
+struct Workbench<'a> {
+    lang: &'a str,
+    members: Vec<MemberRow>,
+    apps: &'a [String],
+    base: String,
+    signed_in: Option<String>,
+}
+
+async fn workbench(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+    let d = demo(&state)?;
+    let live = flow::current_session(&state, req.headers()).await?;
+    let members = d
+        .members
+        .iter()
+        .map(|(u, n, s)| MemberRow {
+            userid: u.clone(),
+            name: n.clone(),
+            status: match s {
+                1 => "active 已激活",
+                2 => "disabled 已禁用",
+                4 => "not activated 未激活",
+                5 => "left 已退出",
+                _ => "?",
+            }
+            .into(),
+            active: *s == 1,
+        })
+        .collect();
+    let html = Workbench {
+        lang: Lang::from_headers(req.headers()).code(),
+        members,
+        apps: &d.apps,
+        base: state.config.base(),
+        signed_in: live.map(|l| format!("{} ({})", l.profile.name, l.profile.userid)),
+    }
+    .render()
+    .map_err(|e| WebError::internal("demo page", &e))?;
+    Ok(html_response(html))
+}
+
+fn html_response(html: String) -> Response {
+    let mut r = html.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+#[derive(Debug, Deserialize)]
+struct OpenQuery {
+    /// Member to "be" in the WeCom client; absent for a QR login from a plain browser.
+    userid: Option<String>,
+    app: String,
+    /// `idp` (mount address) or `sp` (the demo SP's own login link).
+    init: String,
+}
+
+/// Sets up the browser as "inside the WeCom client as member X" (or as a plain browser) and opens
+/// the chosen entry point.
+async fn open(State(state): State<AppState>, Query(q): Query<OpenQuery>) -> Result<Response, WebError> {
+    let d = demo(&state)?;
+    if !d.apps.contains(&q.app) {
+        return Err(WebError::bad_request("unknown_app", t("Unknown app", "应用不存在"), t("Pick an app from the demo page.", "请在演示页选择应用。")));
+    }
+    let base = state.config.base();
+    let target = match q.init.as_str() {
+        "sp" => format!("{base}/demo/sp/{}/login", q.app),
+        _ => state.config.mount_url(&q.app),
+    };
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let (url, client_cookie) = match &q.userid {
+        Some(u) => (
+            format!("{}/sim/as?userid={}&next={}", d.sim_base, enc(u), enc(&target)),
+            cookies::set(cookies::DEMO_CLIENT, "wxwork", 3600, false),
+        ),
+        None => (
+            format!("{}/sim/logout?next={}", d.sim_base, enc(&target)),
+            cookies::clear(cookies::DEMO_CLIENT, false),
+        ),
+    };
+    let mut r = redirect(&url)?;
+    if let Some(c) = client_cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+/// Ends the IdP session so the next click goes through WeCom again.
+async fn logout(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+    demo(&state)?;
+    let secure = state.config.secure_cookies();
+    let name = cookies::name(cookies::SESSION, secure);
+    if let Some(token) = cookies::get(req.headers(), &name) {
+        state
+            .store
+            .delete_session(&crate::crypto::sha256_hex(token.as_bytes()))
+            .await?;
+    }
+    let mut r = redirect("/demo")?;
+    if let Some(c) = cookies::clear(&name, secure) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+/// The demo SP's own login link: an AuthnRequest over the HTTP-Redirect binding.
+async fn sp_login(State(state): State<AppState>, Path(app): Path<String>) -> Result<Response, WebError> {
+    let d = demo(&state)?;
+    if !d.apps.contains(&app) {
+        return Err(WebError::bad_request("unknown_app", t("Unknown app", "应用不存在"), t("Pick an app from the demo page.", "请在演示页选择应用。")));
+    }
+    let base = state.config.base();
+    let xml = authn_request(
+        &state.rng.saml_id(),
+        state.clock.now(),
+        &state.config.sso_url(),
+        &sp_entity_id(&base, &app),
+        &sp_acs_url(&base, &app),
+    )
+    .map_err(|e| WebError::internal("demo AuthnRequest", &e))?;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&xml).map_err(|e| WebError::internal("deflate", &e))?;
+    let deflated = z.finish().map_err(|e| WebError::internal("deflate", &e))?;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(deflated);
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    redirect(&format!(
+        "{}?SAMLRequest={}&RelayState={}",
+        state.config.sso_url(),
+        enc(&b64),
+        enc("demo-sp-initiated")
+    ))
+}
+
+/// An unsigned AuthnRequest as a simple SP sends it.
+pub fn authn_request(
+    id: &str,
+    now: time::OffsetDateTime,
+    destination: &str,
+    issuer: &str,
+    acs: &str,
+) -> Result<Vec<u8>, crate::saml::sign::SignError> {
+    const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+    const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+    let instant = crate::saml::response::saml_instant(now)?;
+    let mut w = Writer::new();
+    w.start("samlp", "AuthnRequest", SAMLP)
+        .attr("AssertionConsumerServiceURL", acs)
+        .attr("Destination", destination)
+        .attr("ID", id)
+        .attr("IssueInstant", &instant)
+        .attr("ProtocolBinding", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+        .attr("Version", "2.0")
+        .leaf("saml", "Issuer", SAML, issuer)
+        .end();
+    Ok(w.finish()?.into_bytes())
+}
+
+#[derive(Debug, Deserialize)]
+struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "demo_sp.html")]
+struct SpResult<'a> {
+    lang: &'a str,
+    app: &'a str,
+    response_signature: String,
+    assertion_signature: String,
+    status: String,
+    name_id: String,
+    name_id_format: String,
+    in_response_to: String,
+    audience: String,
+    recipient: String,
+    not_on_or_after: String,
+    attributes: Vec<(String, Vec<String>)>,
+    relay_state: String,
+    xml: String,
+}
+
+/// The demo SP's ACS: verifies the signatures with the IdP certificate and shows what it received.
+async fn sp_acs(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    req: Request,
+) -> Result<Response, WebError> {
+    demo(&state)?;
+    let lang = Lang::from_headers(req.headers());
+    let Form(form): Form<AcsForm> = Form::from_request(req, &state)
+        .await
+        .map_err(|e| WebError::bad_request("bad_form", t("Bad form", "表单错误"), t(e.to_string(), e.to_string())))?;
+    let xml = base64::engine::general_purpose::STANDARD
+        .decode(form.saml_response.trim())
+        .map_err(|e| WebError::bad_request("bad_base64", t("Bad SAMLResponse", "SAMLResponse 错误"), t(e.to_string(), e.to_string())))?;
+    let view = inspect(&state, &xml).map_err(|e| {
+        WebError::bad_request("demo_sp_refused", t("The demo SP refused the Response", "演示应用拒绝了这个 Response"), t(e.clone(), e))
+    })?;
+    let html = SpResult {
+        lang: lang.code(),
+        app: &app,
+        relay_state: form.relay_state.unwrap_or_default(),
+        xml: String::from_utf8_lossy(&xml).into_owned(),
+        ..view
+    }
+    .render()
+    .map_err(|e| WebError::internal("demo SP page", &e))?;
+    Ok(html_response(html))
+}
+
+use axum::extract::FromRequest as _;
+
+fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
+    use crate::saml::dom::ns;
+    let cert_der = base64::engine::general_purpose::STANDARD
+        .decode(state.keys.active.cert_base64())
+        .map_err(|e| e.to_string())?;
+    let cert = openssl::x509::X509::from_der(&cert_der).map_err(|e| e.to_string())?;
+    let certs = [cert];
+    let doc = dom::parse(xml, &dom::Limits::default()).map_err(|e| format!("not well-formed: {e}"))?;
+    let root = doc.root();
+    let describe = |s: Result<SignatureStatus, crate::saml::verify::VerifyError>| match s {
+        Ok(SignatureStatus::Verified { .. }) => "verified ✓".to_string(),
+        Ok(SignatureStatus::Unsigned) => "not signed".to_string(),
+        Err(e) => format!("INVALID: {e}"),
+    };
+    let response_signature = describe(verify_enveloped(&doc, root, &certs, false));
+    let status = doc
+        .find_child(root, ns::SAMLP, "Status")
+        .and_then(|s| doc.find_child(s, ns::SAMLP, "StatusCode"))
+        .and_then(|c| doc.element(c).attr("Value").map(str::to_string))
+        .unwrap_or_default();
+    let mut view = SpResult {
+        lang: "",
+        app: "",
+        response_signature,
+        assertion_signature: "-".into(),
+        status,
+        name_id: String::new(),
+        name_id_format: String::new(),
+        in_response_to: doc.element(root).attr("InResponseTo").unwrap_or("(none: IdP-initiated)").to_string(),
+        audience: String::new(),
+        recipient: String::new(),
+        not_on_or_after: String::new(),
+        attributes: Vec::new(),
+        relay_state: String::new(),
+        xml: String::new(),
+    };
+    let Some(assertion) = doc.find_child(root, ns::SAML, "Assertion") else {
+        return Ok(view);
+    };
+    view.assertion_signature = describe(verify_enveloped(&doc, assertion, &certs, false));
+    if !view.response_signature.starts_with("verified") && !view.assertion_signature.starts_with("verified") {
+        return Err("neither the Response nor the Assertion carries a valid signature".into());
+    }
+    if let Some(subject) = doc.find_child(assertion, ns::SAML, "Subject") {
+        if let Some(n) = doc.find_child(subject, ns::SAML, "NameID") {
+            view.name_id = doc.text(n);
+            view.name_id_format = doc.element(n).attr("Format").unwrap_or("").to_string();
+        }
+        if let Some(scd) = doc
+            .find_child(subject, ns::SAML, "SubjectConfirmation")
+            .and_then(|sc| doc.find_child(sc, ns::SAML, "SubjectConfirmationData"))
+        {
+            view.recipient = doc.element(scd).attr("Recipient").unwrap_or("").to_string();
+            view.not_on_or_after = doc.element(scd).attr("NotOnOrAfter").unwrap_or("").to_string();
+        }
+    }
+    if let Some(a) = doc
+        .find_child(assertion, ns::SAML, "Conditions")
+        .and_then(|c| doc.find_child(c, ns::SAML, "AudienceRestriction"))
+        .and_then(|r| doc.find_child(r, ns::SAML, "Audience"))
+    {
+        view.audience = doc.text(a);
+    }
+    if let Some(st) = doc.find_child(assertion, ns::SAML, "AttributeStatement") {
+        for a in doc.child_elements(st) {
+            let name = doc.element(a).attr("Name").unwrap_or("").to_string();
+            let values = doc.child_elements(a).into_iter().map(|v| doc.text(v)).collect();
+            view.attributes.push((name, values));
+        }
+    }
+    Ok(view)
+}

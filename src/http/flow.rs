@@ -1,0 +1,445 @@
+//! The login flow shared by SP-initiated (`/saml/sso`), IdP-initiated (`/apps/{app}/start`) and the
+//! WeCom callback: the pending login, the IdP session lookup, sending the browser to WeCom with a
+//! single-use state bound to it, and answering the SP with a signed Response in an auto-posting form.
+
+use super::cookies;
+use super::AppState;
+use crate::apps::{App, NameIdFormat};
+use crate::assertion::{self, Issue, IssueError};
+use crate::crypto::sha256_hex;
+use crate::error::{t, Lang, WebError};
+use crate::identity::Profile;
+use crate::saml::response::{StatusCode, SubStatusCode};
+use crate::store::{AuditRow, SessionRow};
+use crate::wecom::oauth;
+use askama::Template;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode as Http};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use time::{Duration, OffsetDateTime};
+
+/// The client's address as we saw it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientIp(pub Option<String>);
+
+impl ClientIp {
+    /// From the connection info the server attached.
+    pub fn of(req: &axum::extract::Request) -> Self {
+        Self(
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        )
+    }
+}
+
+/// A login waiting for WeCom: what to answer, to whom, once the member is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// App name.
+    pub app: String,
+    /// The AuthnRequest ID (SP-initiated), or none (IdP-initiated).
+    pub request_id: Option<String>,
+    /// The ACS chosen from the app's metadata.
+    pub acs_url: String,
+    /// Passed back unchanged.
+    pub relay_state: Option<String>,
+    /// ForceAuthn: a fresh WeCom login even with a session.
+    pub force_authn: bool,
+}
+
+/// A live IdP session.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// The stored row.
+    pub row: SessionRow,
+    /// The member as of login.
+    pub profile: Profile,
+}
+
+/// Cap on unfinished logins one browser may hold.
+const MAX_LIVE_STATES_PER_BROWSER: i64 = 20;
+
+/// Writes an audit row; a failure to audit is logged, never hidden.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit(
+    state: &AppState,
+    event: &str,
+    app: Option<&str>,
+    userid: Option<&str>,
+    result: &str,
+    reason: &str,
+    ip: &ClientIp,
+    request_id: Option<&str>,
+) {
+    if event == "login" {
+        state.metrics.login(app.unwrap_or("-"), result);
+    }
+    let row = AuditRow {
+        at: state.clock.unix(),
+        event: event.into(),
+        app: app.map(str::to_string),
+        userid: userid.map(str::to_string),
+        result: result.into(),
+        reason: reason.into(),
+        client_ip: ip.0.clone(),
+        request_id: request_id.map(str::to_string),
+    };
+    if let Err(e) = state.store.audit(&row).await {
+        tracing::error!(error = %e, event, reason, "could not write the audit row");
+    }
+}
+
+/// The browser's live session, if any (absolute and idle timeouts applied; use recorded).
+pub async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Live>, WebError> {
+    let secure = state.config.secure_cookies();
+    let Some(token) = cookies::get(headers, &cookies::name(cookies::SESSION, secure)) else {
+        return Ok(None);
+    };
+    let hash = sha256_hex(token.as_bytes());
+    let Some(row) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.unix();
+    if row.expires_at <= now || row.last_seen + state.config.session.idle_timeout_secs <= now {
+        tracing::info!("session ended by timeout");
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let profile: Profile = match serde_json::from_str(&row.profile_json) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "stored session profile is unreadable; ending the session");
+            state.store.delete_session(&hash).await?;
+            return Ok(None);
+        }
+    };
+    state.store.touch_session(&hash, now).await?;
+    Ok(Some(Live { row, profile }))
+}
+
+/// Starts a new session after a WeCom login; returns the cookie value (kept only by the browser).
+pub async fn start_session(state: &AppState, profile: &Profile) -> Result<(String, Live), WebError> {
+    let token = state.rng.token();
+    let now = state.clock.unix();
+    let row = SessionRow {
+        id_hash: sha256_hex(token.as_bytes()),
+        userid: profile.userid.clone(),
+        profile_json: serde_json::to_string(profile)
+            .map_err(|e| WebError::internal("profile encoding", &e))?,
+        authn_instant: now,
+        last_seen: now,
+        expires_at: now + state.config.session.absolute_timeout_secs,
+    };
+    state.store.create_session(&row).await?;
+    Ok((
+        token,
+        Live {
+            row,
+            profile: profile.clone(),
+        },
+    ))
+}
+
+/// The `Set-Cookie` for a session token.
+pub fn session_cookie(state: &AppState, token: &str) -> Option<HeaderValue> {
+    let secure = state.config.secure_cookies();
+    cookies::set(
+        &cookies::name(cookies::SESSION, secure),
+        token,
+        state.config.session.absolute_timeout_secs,
+        secure,
+    )
+}
+
+/// Whether this browser is inside the WeCom client (User-Agent; in the demo, also a cookie).
+pub fn in_wecom_client(state: &AppState, headers: &HeaderMap) -> bool {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    oauth::is_wecom_client(ua)
+        || (state.demo.is_some() && cookies::get(headers, cookies::DEMO_CLIENT).as_deref() == Some("wxwork"))
+}
+
+/// Sends the browser to WeCom with a fresh single-use state bound to it.
+pub async fn begin_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    app: &App,
+    pending: &Pending,
+    ip: &ClientIp,
+) -> Result<Response, WebError> {
+    let secure = state.config.secure_cookies();
+    let browser_cookie = cookies::name(cookies::BROWSER, secure);
+    let (browser, new_browser) = match cookies::get(headers, &browser_cookie) {
+        Some(b) => (b, false),
+        None => (state.rng.token(), true),
+    };
+    let browser_hash = sha256_hex(browser.as_bytes());
+    let now = state.clock.unix();
+    if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
+        audit(state, "login", Some(app.name.as_str()), None, "refused", "too_many_logins", ip, pending.request_id.as_deref()).await;
+        return Err(WebError::new(
+            Http::TOO_MANY_REQUESTS,
+            "too_many_logins",
+            t("Too many sign-ins at once", "同时进行的登录太多"),
+            t(
+                "This browser has started many sign-ins that have not finished. Wait ten minutes, \
+                 or close the other sign-in tabs, and try again.",
+                "这个浏览器有太多未完成的登录。请等待十分钟或关闭其他登录页面后重试。",
+            ),
+        ));
+    }
+    let login_state = state.rng.hex(24);
+    let pending_json =
+        serde_json::to_string(pending).map_err(|e| WebError::internal("pending encoding", &e))?;
+    state
+        .store
+        .create_login_state(
+            &login_state,
+            &browser_hash,
+            &pending_json,
+            now,
+            now + state.config.saml.login_state_ttl_secs,
+        )
+        .await?;
+    let w = &state.config.wecom;
+    let callback = state.config.callback_url();
+    let in_client = in_wecom_client(state, headers);
+    let url = if in_client {
+        let scope = if app.settings.needs_private_info() {
+            oauth::Scope::PrivateInfo
+        } else {
+            oauth::Scope::Base
+        };
+        oauth::authorize_url(&w.oauth_base, &w.corp_id, &w.agent_id, &callback, scope, &login_state)
+    } else {
+        let lang = match Lang::from_headers(headers) {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        oauth::web_login_url(&w.web_login_base, &w.corp_id, &w.agent_id, &callback, &login_state, lang)
+    };
+    tracing::info!(
+        app = %app.name,
+        in_client,
+        "no session: sending the browser to WeCom {}",
+        if in_client { "OAuth" } else { "web/QR login" }
+    );
+    let mut resp = redirect(&url)?;
+    if new_browser {
+        if let Some(c) = cookies::set(&browser_cookie, &browser, 400 * 86400, secure) {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
+    Ok(resp)
+}
+
+/// A 302 to `url`.
+pub fn redirect(url: &str) -> Result<Response, WebError> {
+    let v = HeaderValue::from_str(url).map_err(|e| WebError::internal("redirect URL", &e))?;
+    let mut r = Http::FOUND.into_response();
+    r.headers_mut().insert(header::LOCATION, v);
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "post_form.html")]
+struct PostForm<'a> {
+    lang: &'a str,
+    title: &'a str,
+    button: &'a str,
+    action: &'a str,
+    field: &'a str,
+    message: &'a str,
+    relay_state: Option<&'a str>,
+}
+
+/// The auto-submitting POST form carrying `field` (SAMLResponse / SAMLRequest) to `action`.
+pub fn post_form(
+    lang: Lang,
+    action: &str,
+    field: &str,
+    xml: &[u8],
+    relay_state: Option<&str>,
+) -> Result<Response, WebError> {
+    let message = base64::engine::general_purpose::STANDARD.encode(xml);
+    let (title, button) = match lang {
+        Lang::Zh => ("正在登录…", "继续"),
+        Lang::En => ("Signing you in…", "Continue"),
+    };
+    let html = PostForm {
+        lang: lang.code(),
+        title,
+        button,
+        action,
+        field,
+        message: &message,
+        relay_state,
+    }
+    .render()
+    .map_err(|e| WebError::internal("post form", &e))?;
+    let mut r = html.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+/// Answers the SP for a member with a live session: a signed Response in an auto-posting form.
+pub async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    app: &App,
+    pending: &Pending,
+    live: &Live,
+    ip: &ClientIp,
+) -> Result<Response, WebError> {
+    let now = state.clock.now();
+    let profile = &live.profile;
+    let name_id = match app.settings.name_id_format {
+        NameIdFormat::Persistent => {
+            let candidate = format!("p-{}", state.rng.hex(16));
+            state
+                .store
+                .pairwise_id(app.name.as_str(), &profile.userid, &candidate, now.unix_timestamp())
+                .await?
+        }
+        NameIdFormat::Transient => state.rng.saml_id(),
+        _ => match assertion::name_id_value(app, profile) {
+            Ok(Some(v)) => v,
+            Ok(None) => state.rng.saml_id(),
+            Err(e) => {
+                audit(state, "login", Some(app.name.as_str()), Some(&profile.userid), "refused", "no_name_id", ip, pending.request_id.as_deref()).await;
+                tracing::warn!(app = %app.name, "refused: {e}");
+                return Err(WebError::new(
+                    Http::FORBIDDEN,
+                    "no_name_id",
+                    t("This app needs information WeCom did not give", "企业微信没有提供此应用所需的信息"),
+                    t(
+                        format!("The app identifies people by their {} and WeCom did not provide it for your account.", e_source(&e)),
+                        format!("此应用用{}识别用户，但企业微信没有提供你账号的这项信息。", e_source(&e)),
+                    ),
+                )
+                .with_fix(t(
+                    "Ask your administrator to fill it in your WeCom profile, or to change the app's NameID source.",
+                    "请管理员在企业微信通讯录中补全，或修改应用的 NameID 来源。",
+                )));
+            }
+        },
+    };
+    let session_index = format!("_s{}", live.row.id_hash.get(..32).unwrap_or(&live.row.id_hash));
+    let issue = Issue {
+        idp_entity_id: &state.config.entity_id(),
+        acs_url: &pending.acs_url,
+        in_response_to: pending.request_id.as_deref(),
+        now,
+        authn_instant: OffsetDateTime::from_unix_timestamp(live.row.authn_instant).unwrap_or(now),
+        session_not_on_or_after: OffsetDateTime::from_unix_timestamp(live.row.expires_at).ok(),
+        session_index: &session_index,
+        skew: Duration::seconds(state.config.saml.clock_skew_secs),
+        lifetime: Duration::seconds(state.config.saml.assertion_lifetime_secs),
+        ids: (state.rng.saml_id(), state.rng.saml_id()),
+    };
+    let started = std::time::Instant::now();
+    let xml = assertion::issue(app, profile, name_id, &issue, &state.keys.active)
+        .map_err(|e| WebError::internal("issuing the Response", &e))?;
+    state.metrics.signing(started.elapsed());
+    tracing::Span::current().record("app", app.name.as_str());
+    tracing::info!(
+        app = %app.name,
+        userid = %profile.userid,
+        sp_initiated = pending.request_id.is_some(),
+        "signed Response issued"
+    );
+    audit(
+        state,
+        "login",
+        Some(app.name.as_str()),
+        Some(&profile.userid),
+        "success",
+        if pending.request_id.is_some() { "sp_initiated" } else { "idp_initiated" },
+        ip,
+        pending.request_id.as_deref(),
+    )
+    .await;
+    post_form(
+        Lang::from_headers(headers),
+        &pending.acs_url,
+        "SAMLResponse",
+        &xml,
+        pending.relay_state.as_deref(),
+    )
+}
+
+fn e_source(e: &IssueError) -> &'static str {
+    match e {
+        IssueError::NoNameId(s) => s,
+        IssueError::Sign(_) => "-",
+    }
+}
+
+/// Answers the SP with a signed error status (e.g. NoPassive) in an auto-posting form.
+pub async fn answer_status(
+    state: &AppState,
+    headers: &HeaderMap,
+    app: &App,
+    pending: &Pending,
+    second: SubStatusCode,
+    message: &str,
+    ip: &ClientIp,
+) -> Result<Response, WebError> {
+    let xml = assertion::issue_status(
+        &state.config.entity_id(),
+        &pending.acs_url,
+        pending.request_id.as_deref(),
+        state.clock.now(),
+        &state.rng.saml_id(),
+        StatusCode::Responder,
+        second,
+        Some(message),
+        &state.keys.active,
+    )
+    .map_err(|e| WebError::internal("issuing a status Response", &e))?;
+    let uri = second.uri();
+    let reason = uri.rsplit(':').next().unwrap_or(uri);
+    audit(state, "login", Some(app.name.as_str()), None, "refused", reason, ip, pending.request_id.as_deref()).await;
+    post_form(
+        Lang::from_headers(headers),
+        &pending.acs_url,
+        "SAMLResponse",
+        &xml,
+        pending.relay_state.as_deref(),
+    )
+}
+
+/// Loads an app by name, or the "unknown app" page.
+pub async fn load_app(state: &AppState, name: &str) -> Result<App, WebError> {
+    let unknown = || {
+        WebError::new(
+            Http::NOT_FOUND,
+            "unknown_app",
+            t("Unknown app", "应用不存在"),
+            t(
+                "No app is registered under this address. The WeCom app's homepage may point to an \
+                 app that was removed or renamed.",
+                "这个地址下没有登记应用。企业微信应用主页可能指向了已删除或改名的应用。",
+            ),
+        )
+        .with_fix(t(
+            "Ask your administrator to check the app's homepage URL (wecom-idp app show NAME prints it).",
+            "请管理员检查应用主页地址（wecom-idp app show 应用名 会打印正确地址）。",
+        ))
+    };
+    let Ok(name) = crate::apps::AppName::parse(name) else {
+        return Err(unknown());
+    };
+    let Some(row) = state.store.app(name.as_str()).await? else {
+        return Err(unknown());
+    };
+    App::from_row(row).map_err(|e| WebError::internal("stored app", &e))
+}

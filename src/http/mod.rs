@@ -1,0 +1,169 @@
+//! The HTTP surface: [`AppState`], the router, and what every request goes through (a tracing span
+//! with a request ID and outcome, security headers, body and URL caps, error pages). One file per
+//! route group; handlers are thin and call into `flow`.
+
+pub mod callback;
+mod cookies;
+pub mod demo;
+mod flow;
+mod health;
+mod metadata;
+mod sso;
+mod start;
+
+pub use metadata::document as metadata_document;
+pub use flow::ClientIp;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{render_errors, t, RequestId, WebError};
+use crate::keys::KeyRing;
+use crate::metrics::Metrics;
+use crate::random::Rng;
+use crate::store::Store;
+use crate::wecom::client::WecomClient;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tracing::Instrument;
+
+/// Largest request body we read (POST binding AuthnRequests are far smaller).
+pub const MAX_BODY: usize = 256 * 1024;
+/// Longest request URI we accept (Redirect binding requests included).
+pub const MAX_URI: usize = 16 * 1024;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration, validated.
+    pub config: Arc<Config>,
+    /// Shared persistence.
+    pub store: Store,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub rng: Arc<dyn Rng>,
+    /// WeCom.
+    pub wecom: WecomClient,
+    /// Signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
+    pub demo: Option<Arc<demo::Demo>>,
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let mut r = Router::new()
+        .merge(sso::router())
+        .merge(start::router())
+        .merge(callback::router())
+        .merge(metadata::router())
+        .merge(health::router())
+        .route("/static/style.css", get(style))
+        .route("/static/autosubmit.js", get(autosubmit));
+    if state.demo.is_some() {
+        r = r.merge(demo::router());
+    }
+    r.fallback(not_found)
+        .layer(middleware::from_fn(render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), request_span))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn not_found() -> WebError {
+    WebError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        t("Page not found", "页面不存在"),
+        t(
+            "There is nothing at this address. Open the app again from the WeCom workbench.",
+            "这个地址没有内容。请从企业微信工作台重新打开应用。",
+        ),
+    )
+}
+
+async fn style() -> Response {
+    static_file("text/css; charset=utf-8", include_str!("../../templates/style.css"))
+}
+
+async fn autosubmit() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../templates/autosubmit.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// One span per request with method, path, request ID and outcome; security headers on every reply.
+async fn request_span(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = state.rng.hex(8);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        app = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let too_long = req.uri().to_string().len() > MAX_URI;
+    let lang = crate::error::Lang::from_headers(req.headers());
+    let rid = id.clone();
+    let mut resp = async move {
+        if too_long {
+            let e = WebError::new(
+                StatusCode::URI_TOO_LONG,
+                "uri_too_long",
+                t("Request too large", "请求过大"),
+                t(
+                    "The address of this request is too long to be a sign-in request.",
+                    "这个请求的地址太长，不是有效的登录请求。",
+                ),
+            );
+            return crate::error::render_page(&e, lang, &rid);
+        }
+        next.run(req).await
+    }
+    .instrument(span.clone())
+    .await;
+    span.record("status", resp.status().as_u16());
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action *; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    if state.config.secure_cookies() {
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    resp
+}

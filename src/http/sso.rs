@@ -1,0 +1,211 @@
+//! `GET|POST /saml/sso`: SP-initiated login (HTTP-Redirect and HTTP-POST bindings). Decode with caps,
+//! find the app by Issuer, verify with that app's metadata certificates only, refuse replays, choose
+//! the ACS from metadata only, then answer from the session or send the browser to WeCom.
+
+use super::flow::{self, ClientIp, Pending};
+use super::AppState;
+use crate::apps::App;
+use crate::saml::response::SubStatusCode;
+use crate::error::{t, WebError};
+use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
+use crate::saml::sp_metadata::select_acs;
+use axum::extract::{Form, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/saml/sso", get(redirect_binding).post(post_binding))
+}
+
+async fn redirect_binding(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+    let ip = ClientIp::of(&req);
+    let raw = req.uri().query().unwrap_or("");
+    let inbound = match request::decode_redirect(raw, &RequestLimits::default()) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
+    };
+    handle(&state, &req, inbound, &ip).await
+}
+
+#[derive(Debug, Deserialize)]
+struct PostForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+async fn post_binding(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+    let ip = ClientIp::of(&req);
+    let (parts, body) = req.into_parts();
+    let req_for_form = Request::from_parts(parts.clone(), body);
+    let Form(form): Form<PostForm> = match Form::from_request(req_for_form, &state).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable POST body");
+            return Err(bad_request_page());
+        }
+    };
+    let Some(saml_request) = form.saml_request else {
+        return Err(bad_request_page());
+    };
+    let inbound = match request::decode_post(
+        &saml_request,
+        form.relay_state.as_deref(),
+        &RequestLimits::default(),
+    ) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
+    };
+    let req = Request::from_parts(parts, axum::body::Body::empty());
+    handle(&state, &req, inbound, &ip).await
+}
+
+use axum::extract::FromRequest as _;
+
+fn bad_request_page() -> WebError {
+    WebError::bad_request(
+        "no_saml_request",
+        t("Not a sign-in request", "不是有效的登录请求"),
+        t(
+            "This address expects a SAML AuthnRequest from a registered app.",
+            "此地址只接受已登记应用发来的 SAML 登录请求。",
+        ),
+    )
+    .with_fix(t(
+        "Open the app from the WeCom workbench or from the console's own login link.",
+        "请从企业微信工作台或控制台自己的登录链接打开应用。",
+    ))
+}
+
+fn invalid_request_page(reason: &'static str) -> WebError {
+    WebError::bad_request(
+        reason,
+        t("The sign-in request was refused", "登录请求被拒绝"),
+        t(
+            "The app sent a sign-in request that this identity provider cannot accept (see the \
+             reference below). Nothing was sent to the app.",
+            "应用发来的登录请求无法接受（见下方参考）。没有向应用发送任何内容。",
+        ),
+    )
+    .with_fix(t(
+        "Try opening the app again. If it keeps happening, the administrator should compare the \
+         app's SAML settings with its registration here (wecom-idp app show NAME).",
+        "请重新打开应用。如果一直出现，请管理员核对应用的 SAML 设置与这里的登记（wecom-idp app show 应用名）。",
+    ))
+}
+
+async fn refuse_undecodable(state: &AppState, ip: &ClientIp, e: &request::RequestError) -> WebError {
+    tracing::info!(error = %e, "AuthnRequest refused before its Issuer was known");
+    flow::audit(state, "sso_request", None, None, "refused", e.reason(), ip, None).await;
+    invalid_request_page(e.reason())
+}
+
+async fn handle(
+    state: &AppState,
+    req: &Request,
+    inbound: Inbound,
+    ip: &ClientIp,
+) -> Result<Response, WebError> {
+    let headers = req.headers();
+    let Some(issuer) = inbound.issuer().map(str::to_string) else {
+        flow::audit(state, "sso_request", None, None, "refused", "no_issuer", ip, None).await;
+        return Err(invalid_request_page("no_issuer"));
+    };
+    let Some(row) = state.store.app_by_entity_id(&issuer).await? else {
+        tracing::info!(issuer = %issuer.chars().take(200).collect::<String>(), "AuthnRequest from an unknown Issuer");
+        flow::audit(state, "sso_request", None, None, "refused", "unknown_issuer", ip, None).await;
+        return Err(WebError::new(
+            StatusCode::FORBIDDEN,
+            "unknown_issuer",
+            t("This app is not registered", "应用未登记"),
+            t(
+                "The sign-in request comes from a service provider that is not registered with this identity provider.",
+                "登录请求来自未在本身份提供方登记的服务提供方。",
+            ),
+        )
+        .with_fix(t(
+            "The administrator registers it with: wecom-idp app add NAME --metadata SP-METADATA.xml",
+            "管理员可以用 wecom-idp app add 应用名 --metadata SP元数据.xml 登记。",
+        )));
+    };
+    let app = App::from_row(row).map_err(|e| WebError::internal("stored app", &e))?;
+    tracing::Span::current().record("app", app.name.as_str());
+    let certs = parse_certs(&app);
+    let sso_urls = [state.config.sso_url()];
+    let ctx = VerifyContext {
+        certs: &certs,
+        require_signed: app.requires_signed_requests(state.config.saml.want_authn_requests_signed),
+        allow_sha1: app.settings.allow_sha1,
+        sso_urls: &sso_urls,
+        now: state.clock.now(),
+        skew: time::Duration::seconds(state.config.saml.clock_skew_secs),
+    };
+    let verified = match inbound.verify(&ctx) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::info!(app = %app.name, error = %e, "AuthnRequest refused");
+            flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", e.reason(), ip, None).await;
+            return Err(invalid_request_page(e.reason()));
+        }
+    };
+    let lifetime = state.config.saml.clock_skew_secs * 2 + state.config.saml.assertion_lifetime_secs;
+    if !state
+        .store
+        .remember_request(&issuer, &verified.id, state.clock.unix() + lifetime.max(600))
+        .await?
+    {
+        tracing::info!(app = %app.name, "AuthnRequest ID seen before: replay refused");
+        flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", "replayed_request", ip, Some(&verified.id)).await;
+        return Err(invalid_request_page("replayed_request"));
+    }
+    let acs = match select_acs(
+        &app.metadata.acs,
+        verified.acs_url.as_deref(),
+        verified.protocol_binding.as_deref(),
+        verified.acs_index,
+    ) {
+        Ok(a) => a.location.clone(),
+        Err(e) => {
+            tracing::info!(app = %app.name, error = ?e, "AuthnRequest asks for an ACS not in the metadata");
+            flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", "acs_not_in_metadata", ip, Some(&verified.id)).await;
+            return Err(invalid_request_page("acs_not_in_metadata"));
+        }
+    };
+    let pending = Pending {
+        app: app.name.as_str().to_string(),
+        request_id: Some(verified.id.clone()),
+        acs_url: acs,
+        relay_state: verified.relay_state.clone(),
+        force_authn: verified.force_authn,
+    };
+    let live = if verified.force_authn {
+        None
+    } else {
+        flow::current_session(state, headers).await?
+    };
+    match live {
+        Some(live) => flow::answer(state, headers, &app, &pending, &live, ip).await,
+        None if verified.is_passive => {
+            flow::answer_status(state, headers, &app, &pending, SubStatusCode::NoPassive, "no session and IsPassive", ip).await
+        }
+        None => flow::begin_login(state, headers, &app, &pending, ip).await,
+    }
+}
+
+/// The app's signing certificates from its metadata (the only keys requests are verified with).
+fn parse_certs(app: &App) -> Vec<openssl::x509::X509> {
+    use base64::Engine as _;
+    app.metadata
+        .signing_certs
+        .iter()
+        .filter_map(|b64| {
+            let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+            let der = base64::engine::general_purpose::STANDARD.decode(clean).ok()?;
+            openssl::x509::X509::from_der(&der).ok()
+        })
+        .collect()
+}

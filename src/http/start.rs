@@ -1,0 +1,75 @@
+//! `GET /apps/{app}/start[?RelayState=…]`: the mount address, IdP-initiated login. Same WeCom login
+//! as SP-initiated, then an unsolicited Response (no InResponseTo) to the app's default ACS.
+
+use super::flow::{self, ClientIp, Pending};
+use super::AppState;
+use crate::error::{t, WebError};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/apps/{app}/start", get(start))
+}
+
+#[derive(Debug, Deserialize)]
+struct StartQuery {
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<StartQuery>,
+    req: Request,
+) -> Result<Response, WebError> {
+    let ip = ClientIp::of(&req);
+    let headers = req.headers();
+    let app = flow::load_app(&state, &name).await?;
+    tracing::Span::current().record("app", app.name.as_str());
+    let relay_state = match app.relay_state_for(q.relay_state.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            flow::audit(&state, "login", Some(app.name.as_str()), None, "refused", "relay_state_not_allowed", &ip, None).await;
+            tracing::info!(app = %app.name, "refused RelayState: {e}");
+            return Err(WebError::bad_request(
+                "relay_state_not_allowed",
+                t("This link is not allowed", "不允许的跳转地址"),
+                t(
+                    "The link asks to open a page that this app's settings do not allow.",
+                    "链接要求打开的页面不在此应用允许的范围内。",
+                ),
+            )
+            .with_fix(t(
+                "Open the app from the WeCom workbench without extra parameters, or ask the administrator to add the page to relay_state_allow.",
+                "请从企业微信工作台直接打开应用，或请管理员把该页面加入 relay_state_allow。",
+            )));
+        }
+    };
+    let Some(acs) = app.default_acs() else {
+        return Err(WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no_acs",
+            t("The app is not set up", "应用配置不完整"),
+            t(
+                "The app's metadata has no HTTP-POST AssertionConsumerService to send the sign-in to.",
+                "应用的元数据里没有可用的 HTTP-POST AssertionConsumerService。",
+            ),
+        ));
+    };
+    let pending = Pending {
+        app: app.name.as_str().to_string(),
+        request_id: None,
+        acs_url: acs.location.clone(),
+        relay_state,
+        force_authn: false,
+    };
+    match flow::current_session(&state, headers).await? {
+        Some(live) => flow::answer(&state, headers, &app, &pending, &live, &ip).await,
+        None => flow::begin_login(&state, headers, &app, &pending, &ip).await,
+    }
+}
