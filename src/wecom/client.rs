@@ -602,11 +602,7 @@ impl WecomClient {
     // ----- calls -----
 
     /// A data call with a token: on 40001/40014/42001 evict, refetch, retry once.
-    async fn call<T: DeserializeOwned>(
-        &self,
-        ep: &'static str,
-        req: Req,
-    ) -> Result<T, WecomError> {
+    async fn call<T: DeserializeOwned>(&self, ep: &'static str, req: Req) -> Result<T, WecomError> {
         let mut refreshed = false;
         loop {
             let token = self.token().await?;
@@ -641,8 +637,13 @@ impl WecomClient {
             match f().await {
                 Err(e) if e.code() == Some(-1) => match delays.next() {
                     Some(d) => {
-                        warn!(endpoint = ep, errcode = -1, delay_ms = d.as_millis() as u64,
-                              hint = e.hint().unwrap_or(""), "WeCom busy; backing off");
+                        warn!(
+                            endpoint = ep,
+                            errcode = -1,
+                            delay_ms = d.as_millis() as u64,
+                            hint = e.hint().unwrap_or(""),
+                            "WeCom busy; backing off"
+                        );
                         tokio::time::sleep(*d).await;
                     }
                     None => return Err(e),

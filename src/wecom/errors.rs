@@ -378,8 +378,8 @@ mod tests {
     use super::*;
 
     const TABLE: [i64; 18] = [
-        -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020, 46004,
-        60111, 45009, 45033, 42001,
+        -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,
+        46004, 60111, 45009, 45033, 42001,
     ];
 
     #[test]
@@ -432,7 +432,10 @@ mod tests {
     #[test]
     fn transport_errors_are_explained() {
         assert_eq!(
-            WecomError::Timeout { endpoint: "user/get" }.kind(),
+            WecomError::Timeout {
+                endpoint: "user/get"
+            }
+            .kind(),
             ErrorKind::Retry
         );
         assert_eq!(WecomError::NotMember.kind(), ErrorKind::Denied);

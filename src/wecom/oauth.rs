@@ -119,7 +119,8 @@ mod tests {
                        MailPlugin_Electron WeMail embeddisk";
         let local = "Mozilla/5.0 (Linux; Android 12) Mobile Safari/537.36 wxworklocal/3.1.0";
         let upper = "Mozilla/5.0 WXWork/4.0";
-        let wechat = "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.40(0x18002831) NetType/WIFI";
+        let wechat =
+            "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.40(0x18002831) NetType/WIFI";
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       Chrome/120.0.0.0 Safari/537.36";
         assert!(is_wecom_client(ios));
@@ -161,7 +162,14 @@ mod tests {
 
     #[test]
     fn base_scope() {
-        let u = authorize_url("http://127.0.0.1:9", "c", "1", "http://x/", Scope::Base, "s");
+        let u = authorize_url(
+            "http://127.0.0.1:9",
+            "c",
+            "1",
+            "http://x/",
+            Scope::Base,
+            "s",
+        );
         assert!(u.contains("scope=snsapi_base&"));
         assert_eq!(Scope::parse("snsapi_base"), Some(Scope::Base));
         assert_eq!(Scope::parse("snsapi_privateinfo"), Some(Scope::PrivateInfo));
