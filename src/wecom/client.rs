@@ -1,1 +1,928 @@
-//! (to be written)
+//! The WeCom server API client for one self-built app: access-token cache, the calls a login needs, and
+//! the retry rules of `reference/wecom.md`.
+//!
+//! - **Token**: one cached token per client, i.e. per (corp_id, agent_id); refreshed `expires_in − 300 s`
+//!   after it was fetched (by the injected [`Clock`]). Fetches are single-flight: a tokio mutex around the
+//!   fetch with a double check, so N concurrent callers cause one `gettoken`.
+//! - **40001 / 40014 / 42001** from a data call: evict the token (only if it is still the one that failed),
+//!   fetch once more, retry the call once. A second failure is returned.
+//! - **−1** (busy): back off and try again, at most [`Options::busy_backoff`]`.len() + 1` tries in all.
+//! - **45009 / 45033** (rate limits) and everything else: returned at once — no hammering.
+//! - Every HTTP call has a connect and a total timeout ([`Settings::timeout`]).
+//!
+//! Nothing here logs or formats a secret, access token, code or user ticket: request URLs are stripped from
+//! transport errors, and the types holding such values have masking `Debug` impls.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use tracing::{debug, info, warn};
+
+use super::errors::{hint_of, WecomError};
+use crate::clock::Clock;
+
+/// Default WeCom API base.
+pub const DEFAULT_API_BASE: &str = "https://qyapi.weixin.qq.com";
+/// Default total timeout of one HTTP call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A token is refreshed this long before WeCom says it expires.
+pub const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
+/// Largest response body read (a big corp's department list is the largest answer).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Endpoint names (paths under `/cgi-bin/`), used in errors, logs and metrics labels.
+pub mod endpoint {
+    /// `GET gettoken`
+    pub const GETTOKEN: &str = "gettoken";
+    /// `GET auth/getuserinfo` (code → identity)
+    pub const AUTH_GETUSERINFO: &str = "auth/getuserinfo";
+    /// `GET user/getuserinfo` (legacy code → identity, capitalised keys)
+    pub const USER_GETUSERINFO: &str = "user/getuserinfo";
+    /// `POST auth/getuserdetail` (user_ticket → sensitive profile)
+    pub const AUTH_GETUSERDETAIL: &str = "auth/getuserdetail";
+    /// `GET user/get`
+    pub const USER_GET: &str = "user/get";
+    /// `POST user/getuserid` (mobile → userid)
+    pub const USER_GETUSERID: &str = "user/getuserid";
+    /// `POST user/get_userid_by_email`
+    pub const USER_GET_USERID_BY_EMAIL: &str = "user/get_userid_by_email";
+    /// `GET department/list`
+    pub const DEPARTMENT_LIST: &str = "department/list";
+}
+
+/// Connection settings of one self-built app. `Debug` masks the secret.
+#[derive(Clone)]
+pub struct Settings {
+    /// The corp ID (`ww…`).
+    pub corp_id: String,
+    /// The app's AgentId.
+    pub agent_id: String,
+    /// The app's Secret. Never printed.
+    pub secret: String,
+    /// API base, `https://qyapi.weixin.qq.com` unless pointing at the simulator.
+    pub api_base: String,
+    /// Total timeout of one HTTP call (the connect timeout is the smaller of this and 3 s).
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// Settings with the default API base and timeout.
+    pub fn new(
+        corp_id: impl Into<String>,
+        agent_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            corp_id: corp_id.into(),
+            agent_id: agent_id.into(),
+            secret: secret.into(),
+            api_base: DEFAULT_API_BASE.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("corp_id", &self.corp_id)
+            .field("agent_id", &self.agent_id)
+            .field(
+                "secret",
+                &if self.secret.is_empty() {
+                    "<empty>"
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("api_base", &self.api_base)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Called after every HTTP call with the endpoint, its latency, and WeCom's `errcode` (`Some(0)` on
+/// success, `None` when WeCom gave no readable answer: timeout, transport or decode error). For metrics.
+pub type CallObserver = Arc<dyn Fn(&'static str, Duration, Option<i64>) + Send + Sync>;
+
+/// Tuning knobs; `Options::default()` is right for production.
+#[derive(Clone)]
+pub struct Options {
+    /// Receives latency and errcode of every call.
+    pub observer: Option<CallObserver>,
+    /// Sleeps between tries when WeCom answers −1 (busy); tries = `len() + 1`. Default 100 ms, 200 ms.
+    pub busy_backoff: Vec<Duration>,
+    /// How long `department/list` is cached. Default 10 minutes.
+    pub department_ttl: Duration,
+    /// Exchange codes with the legacy `user/getuserinfo` instead of `auth/getuserinfo`.
+    pub legacy_code_endpoint: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            observer: None,
+            busy_backoff: vec![Duration::from_millis(100), Duration::from_millis(200)],
+            department_ttl: Duration::from_secs(600),
+            legacy_code_endpoint: false,
+        }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("observer", &self.observer.is_some())
+            .field("busy_backoff", &self.busy_backoff)
+            .field("department_ttl", &self.department_ttl)
+            .field("legacy_code_endpoint", &self.legacy_code_endpoint)
+            .finish()
+    }
+}
+
+/// Who a login code belongs to.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodeIdentity {
+    /// A member of the corp.
+    Member {
+        /// The member's userid.
+        userid: String,
+        /// Present only after `snsapi_privateinfo` consent; lets [`WecomClient::user_detail`] read
+        /// mobile/email. Lives 1800 s. Never log it.
+        user_ticket: Option<String>,
+    },
+    /// Not a member (WeCom gave an `openid` only).
+    NonMember {
+        /// The openid.
+        openid: String,
+        /// Set when the person is an external contact of the corp.
+        external_userid: Option<String>,
+    },
+}
+
+impl CodeIdentity {
+    /// The member's userid and user ticket, or [`WecomError::NotMember`].
+    pub fn require_member(self) -> Result<(String, Option<String>), WecomError> {
+        match self {
+            CodeIdentity::Member {
+                userid,
+                user_ticket,
+            } => Ok((userid, user_ticket)),
+            CodeIdentity::NonMember { .. } => Err(WecomError::NotMember),
+        }
+    }
+}
+
+impl fmt::Debug for CodeIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodeIdentity::Member {
+                userid,
+                user_ticket,
+            } => f
+                .debug_struct("Member")
+                .field("userid", userid)
+                .field("user_ticket", &user_ticket.as_ref().map(|_| "<redacted>"))
+                .finish(),
+            CodeIdentity::NonMember {
+                openid,
+                external_userid,
+            } => f
+                .debug_struct("NonMember")
+                .field("openid", openid)
+                .field("external_userid", external_userid)
+                .finish(),
+        }
+    }
+}
+
+/// One custom attribute of a member (`extattr.attrs[]`): text value, web URL, or mini-program title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtAttr {
+    /// Attribute name as configured in the admin console.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// A member as `user/get` returns it. Absent or empty fields are `None`/empty: since 2022-06-20 new
+/// apps no longer get mobile, email, biz_mail, gender or avatar here (use [`WecomClient::user_detail`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// userid (the account name in WeCom).
+    pub userid: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Department IDs.
+    #[serde(default)]
+    pub department: Vec<i64>,
+    /// Main department ID.
+    #[serde(default)]
+    pub main_department: Option<i64>,
+    /// Job title.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub position: Option<String>,
+    /// Mobile (pre-2022 apps only).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub mobile: Option<String>,
+    /// Personal email (pre-2022 apps only).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub email: Option<String>,
+    /// Company email (pre-2022 apps only).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub biz_mail: Option<String>,
+    /// Alias.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub alias: Option<String>,
+    /// 1 active, 2 disabled, 4 not activated, 5 left. Absent → 0 (treated as not active).
+    #[serde(default)]
+    pub status: i64,
+    /// Custom attributes.
+    #[serde(default, deserialize_with = "ext_attrs")]
+    pub extattr: Vec<ExtAttr>,
+    /// The corp-independent open userid, when WeCom sends it.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub open_userid: Option<String>,
+}
+
+impl Member {
+    /// Only active members (status 1) may sign in.
+    pub fn is_active(&self) -> bool {
+        self.status == 1
+    }
+
+    /// The value of a custom attribute by name.
+    pub fn ext(&self, name: &str) -> Option<&str> {
+        self.extattr
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
+    }
+}
+
+/// The sensitive profile from `auth/getuserdetail` (after `snsapi_privateinfo` consent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDetail {
+    /// userid.
+    pub userid: String,
+    /// `"0"` unknown, `"1"` male, `"2"` female.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub gender: Option<String>,
+    /// Avatar URL.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub avatar: Option<String>,
+    /// Mobile.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub mobile: Option<String>,
+    /// Personal email.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub email: Option<String>,
+    /// Company email.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub biz_mail: Option<String>,
+    /// Address.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub address: Option<String>,
+}
+
+/// A department from `department/list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    /// Department ID (1 is the root).
+    pub id: i64,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// English name, if set.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub name_en: Option<String>,
+    /// Parent ID (0 for the root).
+    #[serde(default)]
+    pub parentid: i64,
+}
+
+/// Which mailbox `user/get_userid_by_email` searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailType {
+    /// Company mail (`biz_mail`), wire value 1.
+    Corp,
+    /// Personal mail (`email`), wire value 2.
+    Personal,
+}
+
+impl EmailType {
+    /// The wire value.
+    pub fn code(self) -> i64 {
+        match self {
+            EmailType::Corp => 1,
+            EmailType::Personal => 2,
+        }
+    }
+}
+
+/// The WeCom client of one app. Cheap to clone (an `Arc` inside); share one per app.
+#[derive(Clone)]
+pub struct WecomClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    options: Options,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    token: Mutex<Option<CachedToken>>,
+    fetch_lock: tokio::sync::Mutex<()>,
+    departments: Mutex<Option<(i64, Vec<Department>)>>,
+}
+
+struct CachedToken {
+    value: String,
+    refresh_at: i64,
+}
+
+enum Req {
+    Get(Vec<(&'static str, String)>),
+    Post(serde_json::Value),
+}
+
+impl fmt::Debug for WecomClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WecomClient")
+            .field("settings", &self.inner.settings)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl WecomClient {
+    /// A client with default [`Options`].
+    pub fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, WecomError> {
+        Self::with_options(settings, clock, Options::default())
+    }
+
+    /// A client with explicit [`Options`] (observer, back-off, caches).
+    pub fn with_options(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        options: Options,
+    ) -> Result<Self, WecomError> {
+        let connect = settings.timeout.min(Duration::from_secs(3));
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect)
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| WecomError::Setup {
+                detail: error_chain(&e.without_url()),
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                options,
+                http,
+                clock,
+                token: Mutex::new(None),
+                fetch_lock: tokio::sync::Mutex::new(()),
+                departments: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Checks the connection and credentials: fetches a fresh token (and keeps it).
+    pub async fn check(&self) -> Result<(), WecomError> {
+        let _guard = self.inner.fetch_lock.lock().await;
+        let token = self.fetch_token().await?;
+        *lock(&self.inner.token) = Some(token);
+        Ok(())
+    }
+
+    /// Exchanges a login code (single use, 5 minutes) for the identity behind it. Never retried on
+    /// 40029: a spent code means the login must start again.
+    pub async fn identity_from_code(&self, code: &str) -> Result<CodeIdentity, WecomError> {
+        let ep = if self.inner.options.legacy_code_endpoint {
+            endpoint::USER_GETUSERINFO
+        } else {
+            endpoint::AUTH_GETUSERINFO
+        };
+        if code.is_empty() || code.len() > 512 {
+            return Err(WecomError::Api {
+                code: 40029,
+                errmsg: "empty or oversized code (rejected before calling WeCom)".to_owned(),
+                endpoint: ep,
+            });
+        }
+        let raw: RawIdentity = self
+            .call(ep, Req::Get(vec![("code", code.to_owned())]))
+            .await?;
+        raw.into_identity(ep)
+    }
+
+    /// Reads a member (`user/get`). 60111/46004 when there is no such userid.
+    pub async fn get_user(&self, userid: &str) -> Result<Member, WecomError> {
+        self.call(
+            endpoint::USER_GET,
+            Req::Get(vec![("userid", userid.to_owned())]),
+        )
+        .await
+    }
+
+    /// Reads the sensitive profile (mobile, email, …) with a `user_ticket` from a
+    /// `snsapi_privateinfo` login.
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<MemberDetail, WecomError> {
+        self.call(
+            endpoint::AUTH_GETUSERDETAIL,
+            Req::Post(serde_json::json!({ "user_ticket": user_ticket })),
+        )
+        .await
+    }
+
+    /// All departments visible to the app, cached for [`Options::department_ttl`].
+    pub async fn departments(&self) -> Result<Vec<Department>, WecomError> {
+        let now = self.inner.clock.unix();
+        let ttl = i64::try_from(self.inner.options.department_ttl.as_secs()).unwrap_or(i64::MAX);
+        if let Some((at, list)) = lock(&self.inner.departments).as_ref() {
+            if now >= *at && now - *at < ttl {
+                return Ok(list.clone());
+            }
+        }
+        #[derive(Deserialize)]
+        struct List {
+            #[serde(default)]
+            department: Vec<Department>,
+        }
+        let list: List = self
+            .call(endpoint::DEPARTMENT_LIST, Req::Get(Vec::new()))
+            .await?;
+        debug!(
+            count = list.department.len(),
+            "WeCom department list refreshed"
+        );
+        *lock(&self.inner.departments) = Some((now, list.department.clone()));
+        Ok(list.department)
+    }
+
+    /// Names of the given department IDs, in order, skipping unknown IDs (uses the cached list).
+    pub async fn department_names(&self, ids: &[i64]) -> Result<Vec<String>, WecomError> {
+        let all = self.departments().await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| all.iter().find(|d| d.id == *id).map(|d| d.name.clone()))
+            .collect())
+    }
+
+    /// Forgets the cached department list.
+    pub fn invalidate_departments(&self) {
+        *lock(&self.inner.departments) = None;
+    }
+
+    /// mobile → userid (`user/getuserid`). For targeted checks only: WeCom blocks these lookups for a
+    /// day when errors exceed 20% of the seat count.
+    pub async fn userid_by_mobile(&self, mobile: &str) -> Result<String, WecomError> {
+        let r: UserIdAnswer = self
+            .call(
+                endpoint::USER_GETUSERID,
+                Req::Post(serde_json::json!({ "mobile": mobile })),
+            )
+            .await?;
+        Ok(r.userid)
+    }
+
+    /// email → userid (`user/get_userid_by_email`). Same caution as [`Self::userid_by_mobile`].
+    pub async fn userid_by_email(
+        &self,
+        email: &str,
+        email_type: EmailType,
+    ) -> Result<String, WecomError> {
+        let r: UserIdAnswer = self
+            .call(
+                endpoint::USER_GET_USERID_BY_EMAIL,
+                Req::Post(serde_json::json!({ "email": email, "email_type": email_type.code() })),
+            )
+            .await?;
+        Ok(r.userid)
+    }
+
+    // ----- token cache -----
+
+    fn cached_token(&self) -> Option<String> {
+        let now = self.inner.clock.unix();
+        lock(&self.inner.token)
+            .as_ref()
+            .filter(|t| now < t.refresh_at)
+            .map(|t| t.value.clone())
+    }
+
+    /// A valid token: from the cache, or fetched by exactly one caller while the others wait.
+    async fn token(&self) -> Result<String, WecomError> {
+        if let Some(t) = self.cached_token() {
+            return Ok(t);
+        }
+        let _guard = self.inner.fetch_lock.lock().await;
+        if let Some(t) = self.cached_token() {
+            return Ok(t);
+        }
+        let fresh = self.fetch_token().await?;
+        let value = fresh.value.clone();
+        *lock(&self.inner.token) = Some(fresh);
+        Ok(value)
+    }
+
+    /// Drops the cached token if it is still the one that failed (another caller may have refreshed it).
+    fn evict(&self, stale: &str) {
+        let mut slot = lock(&self.inner.token);
+        if slot.as_ref().is_some_and(|t| t.value == stale) {
+            *slot = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<CachedToken, WecomError> {
+        #[derive(Deserialize)]
+        struct TokenAnswer {
+            #[serde(default)]
+            access_token: String,
+            #[serde(default)]
+            expires_in: i64,
+        }
+        let s = &self.inner.settings;
+        let req = Req::Get(vec![
+            ("corpid", s.corp_id.clone()),
+            ("corpsecret", s.secret.clone()),
+        ]);
+        let answer: TokenAnswer = self
+            .busy_retry(endpoint::GETTOKEN, || {
+                self.send(endpoint::GETTOKEN, None, &req)
+            })
+            .await?;
+        if answer.access_token.is_empty() {
+            return Err(WecomError::Decode {
+                endpoint: endpoint::GETTOKEN,
+                detail: "errcode 0 but no access_token".to_owned(),
+            });
+        }
+        let expires_in = if answer.expires_in > 0 {
+            answer.expires_in
+        } else {
+            7200
+        };
+        let lifetime = if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECS {
+            expires_in - TOKEN_REFRESH_MARGIN_SECS
+        } else {
+            expires_in / 2
+        };
+        info!(
+            corp_id = %s.corp_id,
+            agent_id = %s.agent_id,
+            expires_in,
+            "WeCom access token refreshed"
+        );
+        Ok(CachedToken {
+            value: answer.access_token,
+            refresh_at: self.inner.clock.unix().saturating_add(lifetime),
+        })
+    }
+
+    // ----- calls -----
+
+    /// A data call with a token: on 40001/40014/42001 evict, refetch, retry once.
+    async fn call<T: DeserializeOwned>(&self, ep: &'static str, req: Req) -> Result<T, WecomError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.token().await?;
+            let result = self
+                .busy_retry(ep, || self.send::<T>(ep, Some(&token), &req))
+                .await;
+            match result {
+                Err(e) if !refreshed && matches!(e.code(), Some(40001 | 40014 | 42001)) => {
+                    info!(
+                        endpoint = ep,
+                        errcode = e.code(),
+                        corp_id = %self.inner.settings.corp_id,
+                        agent_id = %self.inner.settings.agent_id,
+                        "WeCom rejected the cached token; evicting and retrying once"
+                    );
+                    self.evict(&token);
+                    refreshed = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `f` again after a sleep while WeCom answers −1 (busy).
+    async fn busy_retry<T, F, Fut>(&self, ep: &'static str, mut f: F) -> Result<T, WecomError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, WecomError>>,
+    {
+        let mut delays = self.inner.options.busy_backoff.iter();
+        loop {
+            match f().await {
+                Err(e) if e.code() == Some(-1) => match delays.next() {
+                    Some(d) => {
+                        warn!(
+                            endpoint = ep,
+                            errcode = -1,
+                            delay_ms = d.as_millis() as u64,
+                            hint = e.hint().unwrap_or(""),
+                            "WeCom busy; backing off"
+                        );
+                        tokio::time::sleep(*d).await;
+                    }
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    /// One HTTP call, observed, decoded, errcode checked.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        ep: &'static str,
+        token: Option<&str>,
+        req: &Req,
+    ) -> Result<T, WecomError> {
+        let started = tokio::time::Instant::now();
+        // The reqwest timeout bounds the call; this outer one is a guard in case a body trickles in.
+        let guard = self.inner.settings.timeout + Duration::from_secs(1);
+        let result = match tokio::time::timeout(guard, self.send_inner::<T>(ep, token, req)).await {
+            Ok(r) => r,
+            Err(_) => Err(WecomError::Timeout { endpoint: ep }),
+        };
+        let errcode = match &result {
+            Ok(_) => Some(0),
+            Err(e) => e.code(),
+        };
+        if let Some(observer) = &self.inner.options.observer {
+            observer(ep, started.elapsed(), errcode);
+        }
+        if let Err(e) = &result {
+            match e {
+                WecomError::Api { code, errmsg, .. } => warn!(
+                    endpoint = ep,
+                    errcode = code,
+                    hint = hint_of(errmsg).unwrap_or(""),
+                    errmsg = %errmsg,
+                    "WeCom call failed"
+                ),
+                other => warn!(endpoint = ep, error = %other, "WeCom call failed"),
+            }
+        }
+        result
+    }
+
+    async fn send_inner<T: DeserializeOwned>(
+        &self,
+        ep: &'static str,
+        token: Option<&str>,
+        req: &Req,
+    ) -> Result<T, WecomError> {
+        let url = format!(
+            "{}/cgi-bin/{ep}",
+            self.inner.settings.api_base.trim_end_matches('/')
+        );
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(t) = token {
+            query.push(("access_token", t));
+        }
+        let builder = match req {
+            Req::Get(params) => {
+                query.extend(params.iter().map(|(k, v)| (*k, v.as_str())));
+                self.inner.http.get(&url).query(&query)
+            }
+            Req::Post(body) => self.inner.http.post(&url).query(&query).json(body),
+        };
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                WecomError::Timeout { endpoint: ep }
+            } else {
+                WecomError::Transport {
+                    endpoint: ep,
+                    detail: error_chain(&e.without_url()),
+                }
+            }
+        };
+        let mut response = builder.send().await.map_err(transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(WecomError::Transport {
+                endpoint: ep,
+                detail: format!("HTTP status {status}"),
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(WecomError::Decode {
+                    endpoint: ep,
+                    detail: format!("answer larger than {MAX_BODY} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        decode(ep, &body)
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// Parses a WeCom answer: a non-zero `errcode` becomes [`WecomError::Api`].
+fn decode<T: DeserializeOwned>(ep: &'static str, body: &[u8]) -> Result<T, WecomError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| WecomError::Decode {
+        endpoint: ep,
+        detail: format!("not WeCom JSON: {e}"),
+    })?;
+    if envelope.errcode != 0 {
+        return Err(WecomError::Api {
+            code: envelope.errcode,
+            errmsg: envelope.errmsg,
+            endpoint: ep,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| WecomError::Decode {
+        endpoint: ep,
+        detail: e.to_string(),
+    })
+}
+
+/// An error and its sources on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// `auth/getuserinfo` (lower-case keys) and legacy `user/getuserinfo` (`UserId`, `OpenId`).
+#[derive(Deserialize)]
+struct RawIdentity {
+    #[serde(default, alias = "UserId", deserialize_with = "non_empty")]
+    userid: Option<String>,
+    #[serde(default, deserialize_with = "non_empty")]
+    user_ticket: Option<String>,
+    #[serde(default, alias = "OpenId", deserialize_with = "non_empty")]
+    openid: Option<String>,
+    #[serde(default, deserialize_with = "non_empty")]
+    external_userid: Option<String>,
+}
+
+impl RawIdentity {
+    fn into_identity(self, ep: &'static str) -> Result<CodeIdentity, WecomError> {
+        match (self.userid, self.openid) {
+            (Some(userid), _) => Ok(CodeIdentity::Member {
+                userid,
+                user_ticket: self.user_ticket,
+            }),
+            (None, Some(openid)) => Ok(CodeIdentity::NonMember {
+                openid,
+                external_userid: self.external_userid,
+            }),
+            (None, None) => Err(WecomError::Decode {
+                endpoint: ep,
+                detail: "neither userid nor openid in the answer".to_owned(),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UserIdAnswer {
+    userid: String,
+}
+
+/// `""` and `null` → `None`.
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = Option::deserialize(d)?;
+    Ok(v.filter(|s| !s.is_empty()))
+}
+
+/// WeCom's `{"attrs":[{"type":0,"name":…,"text":{"value":…}}, {"type":1,"name":…,"web":{"url":…}}]}`,
+/// or our own serialised `[{"name":…,"value":…}]`. Unreadable entries are skipped, never fatal.
+fn ext_attrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ExtAttr>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let items = match &v {
+        serde_json::Value::Array(a) => a.as_slice(),
+        serde_json::Value::Object(o) => match o.get("attrs") {
+            Some(serde_json::Value::Array(a)) => a.as_slice(),
+            _ => &[],
+        },
+        _ => &[],
+    };
+    let text = |item: &serde_json::Value, pointer: &str| {
+        item.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(items
+        .iter()
+        .filter_map(|item| {
+            let name = text(item, "/name")?;
+            let value = text(item, "/value")
+                .or_else(|| text(item, "/text/value"))
+                .or_else(|| text(item, "/web/url"))
+                .or_else(|| text(item, "/miniprogram/title"))
+                .unwrap_or_default();
+            Some(ExtAttr { name, value })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_parses_post_2022_answer() {
+        let body = r#"{"errcode":0,"errmsg":"ok","userid":"zhangsan","name":"张三",
+            "department":[1,2],"order":[0,0],"position":"","status":1,"isleader":0,
+            "extattr":{"attrs":[{"type":0,"name":"工号","text":{"value":"E001"}},
+                                {"type":1,"name":"主页","web":{"url":"https://x","title":"x"}}]},
+            "telephone":"","enable":1,"main_department":2,"alias":"Sam"}"#;
+        let m: Member = decode("user/get", body.as_bytes()).unwrap();
+        assert_eq!(m.userid, "zhangsan");
+        assert_eq!(m.position, None);
+        assert_eq!(m.mobile, None);
+        assert_eq!(m.main_department, Some(2));
+        assert_eq!(m.alias.as_deref(), Some("Sam"));
+        assert_eq!(m.ext("工号"), Some("E001"));
+        assert_eq!(m.ext("主页"), Some("https://x"));
+        assert!(m.is_active());
+        let again: Member = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn identity_accepts_both_casings() {
+        let new: RawIdentity =
+            decode("x", br#"{"errcode":0,"userid":"a","user_ticket":"t"}"#).unwrap();
+        let old: RawIdentity = decode("x", br#"{"errcode":0,"UserId":"a"}"#).unwrap();
+        let outsider: RawIdentity = decode("x", br#"{"errcode":0,"OpenId":"o"}"#).unwrap();
+        assert_eq!(
+            new.into_identity("x").unwrap(),
+            CodeIdentity::Member {
+                userid: "a".into(),
+                user_ticket: Some("t".into())
+            }
+        );
+        assert_eq!(
+            old.into_identity("x").unwrap().require_member().unwrap().0,
+            "a"
+        );
+        assert_eq!(
+            outsider.into_identity("x").unwrap().require_member(),
+            Err(WecomError::NotMember)
+        );
+        let empty: RawIdentity = decode("x", br#"{"errcode":0}"#).unwrap();
+        assert!(matches!(
+            empty.into_identity("x"),
+            Err(WecomError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn errcode_becomes_api_error() {
+        let r: Result<Member, _> = decode("user/get", br#"{"errcode":60111,"errmsg":"no"}"#);
+        assert_eq!(r.unwrap_err().code(), Some(60111));
+        let r: Result<Member, _> = decode("user/get", b"<html>");
+        assert!(matches!(r, Err(WecomError::Decode { .. })));
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let s = Settings::new("ww1", "1000002", "S3CRET-value");
+        assert!(!format!("{s:?}").contains("S3CRET"));
+        let id = CodeIdentity::Member {
+            userid: "u".into(),
+            user_ticket: Some("TICKET-xyz".into()),
+        };
+        assert!(!format!("{id:?}").contains("TICKET"));
+    }
+}

@@ -1,1 +1,449 @@
-//! (to be written)
+//! What can go wrong when talking to WeCom, and what an administrator or a member should do about it.
+//!
+//! [`WecomError`] is the one error type of the WeCom client. [`explain`] turns a WeCom `errcode` into an
+//! [`Explanation`] (English and Chinese title and fix, plus an [`ErrorKind`] that tells the login flow
+//! whether to show a configuration error, deny, restart the login or let the member try again).
+//! Codes not in the catalogue get a generic explanation that links WeCom's own error-code lookup.
+//!
+//! The catalogue follows `reference/wecom.md` (the global error list as mirrored by WxJava).
+
+use std::fmt;
+
+/// WeCom's error-code lookup page; append the code.
+pub const ERRCODE_LOOKUP: &str = "https://open.work.weixin.qq.com/devtool/query?e=";
+
+/// An error from the WeCom client.
+///
+/// Never carries a secret, an access token, a code or a user ticket: `errmsg` is WeCom's own message
+/// (which carries a `hint:[…]` worth logging), `detail` is a transport or decode message stripped of URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WecomError {
+    /// WeCom answered with a non-zero `errcode`.
+    Api {
+        /// WeCom's `errcode`.
+        code: i64,
+        /// WeCom's `errmsg` (includes `hint:[…]` and the lookup link).
+        errmsg: String,
+        /// The endpoint that answered, e.g. `user/get`.
+        endpoint: &'static str,
+    },
+    /// No answer within the configured timeout.
+    Timeout {
+        /// The endpoint that was called.
+        endpoint: &'static str,
+    },
+    /// The request could not be made or the connection broke (DNS, TLS, refused, reset, HTTP status).
+    Transport {
+        /// The endpoint that was called.
+        endpoint: &'static str,
+        /// What went wrong (no URL, so no token or code in it).
+        detail: String,
+    },
+    /// WeCom answered something that is not the JSON we expect.
+    Decode {
+        /// The endpoint that was called.
+        endpoint: &'static str,
+        /// What did not parse.
+        detail: String,
+    },
+    /// The code belongs to someone who is not a member of the corp (WeCom returned only an `openid`).
+    NotMember,
+    /// The client could not be built (for example the TLS backend failed to initialise).
+    Setup {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl WecomError {
+    /// WeCom's `errcode`, if WeCom answered with one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            WecomError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The endpoint involved, if any.
+    pub fn endpoint(&self) -> Option<&'static str> {
+        match self {
+            WecomError::Api { endpoint, .. }
+            | WecomError::Timeout { endpoint }
+            | WecomError::Transport { endpoint, .. }
+            | WecomError::Decode { endpoint, .. } => Some(endpoint),
+            WecomError::NotMember | WecomError::Setup { .. } => None,
+        }
+    }
+
+    /// The `hint:[…]` WeCom puts in every `errmsg` (quote it to WeCom support), if present.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            WecomError::Api { errmsg, .. } => hint_of(errmsg),
+            _ => None,
+        }
+    }
+
+    /// What this error means and what to do about it.
+    pub fn explain(&self) -> Explanation {
+        match self {
+            WecomError::Api { code, .. } => explain(*code),
+            WecomError::Timeout { .. } => Explanation::new(
+                ErrorKind::Retry,
+                "WeCom did not answer in time",
+                "企业微信接口响应超时",
+                "Try again in a moment. If it keeps happening, check that this server can reach \
+                 qyapi.weixin.qq.com (outbound HTTPS, proxy, DNS) and consider a longer timeout.",
+                "请稍后重试。如持续出现，请检查本服务器到 qyapi.weixin.qq.com 的出网连接（HTTPS、代理、DNS），\
+                 或适当调大超时时间。",
+            ),
+            WecomError::Transport { .. } => Explanation::new(
+                ErrorKind::Retry,
+                "Could not reach WeCom",
+                "无法连接企业微信接口",
+                "Check that this server can reach qyapi.weixin.qq.com over HTTPS (firewall, proxy, DNS, \
+                 CA certificates), then try again.",
+                "请检查本服务器能否通过 HTTPS 访问 qyapi.weixin.qq.com（防火墙、代理、DNS、CA 证书），然后重试。",
+            ),
+            WecomError::Decode { .. } => Explanation::new(
+                ErrorKind::Retry,
+                "WeCom sent an answer we could not read",
+                "企业微信接口返回了无法解析的内容",
+                "Try again. If it keeps happening, check that api_base points at the WeCom API \
+                 (https://qyapi.weixin.qq.com) and not at a proxy's error page.",
+                "请重试。如持续出现，请确认 api_base 指向企业微信接口（https://qyapi.weixin.qq.com），\
+                 而不是代理的错误页面。",
+            ),
+            WecomError::NotMember => Explanation::new(
+                ErrorKind::Denied,
+                "You are not a member of this organisation",
+                "您不是该企业的成员",
+                "Sign in with the WeCom account of a member of this organisation, or ask an \
+                 administrator to add you.",
+                "请使用该企业成员的企业微信账号登录，或联系管理员将您加入企业。",
+            ),
+            WecomError::Setup { .. } => Explanation::new(
+                ErrorKind::Config,
+                "The WeCom client could not start",
+                "企业微信客户端初始化失败",
+                "Check the TLS set-up of this server (OpenSSL, CA certificates) and the logs.",
+                "请检查本服务器的 TLS 环境（OpenSSL、CA 证书）并查看日志。",
+            ),
+        }
+    }
+
+    /// The [`ErrorKind`] of [`WecomError::explain`].
+    pub fn kind(&self) -> ErrorKind {
+        self.explain().kind
+    }
+
+    /// True when WeCom says the user does not exist (46004 / 60111): "no match", not a failure.
+    pub fn is_no_such_user(&self) -> bool {
+        matches!(self.code(), Some(46004 | 60111))
+    }
+}
+
+impl fmt::Display for WecomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WecomError::Api {
+                code,
+                errmsg,
+                endpoint,
+            } => write!(f, "WeCom {endpoint}: errcode {code}: {errmsg}"),
+            WecomError::Timeout { endpoint } => write!(f, "WeCom {endpoint}: timed out"),
+            WecomError::Transport { endpoint, detail } => {
+                write!(f, "WeCom {endpoint}: transport error: {detail}")
+            }
+            WecomError::Decode { endpoint, detail } => {
+                write!(f, "WeCom {endpoint}: unexpected answer: {detail}")
+            }
+            WecomError::NotMember => f.write_str("WeCom: the user is not a member of the corp"),
+            WecomError::Setup { detail } => write!(f, "WeCom client set-up failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for WecomError {}
+
+/// What the login flow should do about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The administrator must fix the set-up (secret, corp ID, trusted domain or IP, …).
+    Config,
+    /// This member may not sign in (outside the app's visible range, app disabled, not a member, …).
+    Denied,
+    /// The login attempt is spent (code used or expired): start the login again.
+    RestartLogin,
+    /// Transient (busy, rate limit, network): try again later.
+    Retry,
+    /// Not in the catalogue.
+    Unknown,
+}
+
+impl ErrorKind {
+    /// A short stable name for logs and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Denied => "denied",
+            ErrorKind::RestartLogin => "restart_login",
+            ErrorKind::Retry => "retry",
+            ErrorKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// A human explanation of an error, in English and Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// What the login flow should do.
+    pub kind: ErrorKind,
+    /// Short English title.
+    pub title_en: String,
+    /// Short Chinese title.
+    pub title_zh: String,
+    /// What to do, in English.
+    pub fix_en: String,
+    /// What to do, in Chinese.
+    pub fix_zh: String,
+}
+
+impl Explanation {
+    fn new(kind: ErrorKind, title_en: &str, title_zh: &str, fix_en: &str, fix_zh: &str) -> Self {
+        Self {
+            kind,
+            title_en: title_en.to_owned(),
+            title_zh: title_zh.to_owned(),
+            fix_en: fix_en.to_owned(),
+            fix_zh: fix_zh.to_owned(),
+        }
+    }
+}
+
+/// Explains a WeCom `errcode`. Every code in `reference/wecom.md` has an entry; anything else gets a
+/// generic explanation that links `https://open.work.weixin.qq.com/devtool/query?e=CODE`.
+pub fn explain(code: i64) -> Explanation {
+    use ErrorKind::{Config, Denied, RestartLogin, Retry};
+    match code {
+        -1 => Explanation::new(
+            Retry,
+            "WeCom is busy",
+            "企业微信系统繁忙",
+            "Try again in a moment.",
+            "请稍后重试。",
+        ),
+        40001 => Explanation::new(
+            Config,
+            "Invalid secret (or access token)",
+            "不合法的 secret 参数",
+            "Check [wecom] secret: it must be the Secret of this self-built app (Apps → the app → \
+             Secret) in the corp named by corp_id. If you reset the secret in the admin console, \
+             update it here.",
+            "请检查 [wecom] secret：必须是该企业下此自建应用的 Secret（应用管理 → 应用 → Secret）。\
+             若在管理后台重置过 Secret，请同步更新此处配置。",
+        ),
+        40013 => Explanation::new(
+            Config,
+            "Invalid corp ID",
+            "不合法的 CorpID",
+            "Check [wecom] corp_id: copy the Corp ID from the admin console (My Company → Company \
+             Information → Corp ID, it starts with \"ww\").",
+            "请检查 [wecom] corp_id：在管理后台“我的企业 → 企业信息 → 企业ID”复制（以 ww 开头）。",
+        ),
+        40014 => Explanation::new(
+            Retry,
+            "Invalid access token",
+            "不合法的 access_token",
+            "Try again; the token is fetched anew. If it keeps happening, check that only this app's \
+             secret is configured.",
+            "请重试，系统会重新获取 access_token。如持续出现，请检查 secret 是否属于本应用。",
+        ),
+        42001 => Explanation::new(
+            Retry,
+            "Access token expired",
+            "access_token 已过期",
+            "Try again; the token is fetched anew.",
+            "请重试，系统会重新获取 access_token。",
+        ),
+        40029 => Explanation::new(
+            RestartLogin,
+            "The sign-in code is no longer valid",
+            "登录授权码 code 无效或已过期",
+            "Start the sign-in again. A code can be used once, for 5 minutes, and only by the app \
+             that requested it (check that agent_id and secret belong to the same app).",
+            "请重新发起登录。code 只能使用一次、有效期 5 分钟，且只能由发起授权的应用使用\
+             （请确认 agent_id 与 secret 属于同一应用）。",
+        ),
+        40056 => Explanation::new(
+            Config,
+            "Invalid agent ID",
+            "不合法的 agentid",
+            "Check [wecom] agent_id: the AgentId shown on the self-built app's page in the admin \
+             console.",
+            "请检查 [wecom] agent_id：管理后台自建应用详情页上的 AgentId。",
+        ),
+        40091 => Explanation::new(
+            Config,
+            "The secret belongs to another corp",
+            "secret 不属于该企业",
+            "[wecom] secret and corp_id must come from the same organisation's admin console.",
+            "[wecom] secret 与 corp_id 必须来自同一企业的管理后台。",
+        ),
+        50001 => Explanation::new(
+            Config,
+            "This server's domain is not a trusted domain of the app",
+            "redirect_uri 未使用应用可信域名",
+            "In the admin console open the app → Web Authorization and JS-SDK → set this server's \
+             domain (host, with the port if it is not 443/80) as the app's trusted domain. Also \
+             check that the code was issued for this app (same agent_id).",
+            "在管理后台打开该应用 →“网页授权及JS-SDK”→ 将本服务器的域名（非 80/443 端口需带端口）\
+             设为应用的可信域名。同时确认 code 是由本应用（同一 agentid）发起授权获得的。",
+        ),
+        50002 => Explanation::new(
+            Denied,
+            "You are not in this app's visible range",
+            "您不在该应用的可见范围内",
+            "Ask an administrator to add you (or your department) to the app's visible range.",
+            "请联系管理员将您（或您所在部门）加入该应用的可见范围。",
+        ),
+        50003 => Explanation::new(
+            Denied,
+            "The WeCom app is disabled",
+            "该企业微信应用已被停用",
+            "An administrator must re-enable the app in the admin console.",
+            "请管理员在管理后台重新启用该应用。",
+        ),
+        60011 => Explanation::new(
+            Config,
+            "The app has no permission for this",
+            "应用无权限访问",
+            "Give the app access to the member's data: widen the app's visible range to include the \
+             member, or grant the needed contacts permission.",
+            "请为应用授予访问该成员数据的权限：将成员纳入应用可见范围，或授予所需的通讯录权限。",
+        ),
+        60020 => Explanation::new(
+            Config,
+            "This server's IP is not a trusted IP of the app",
+            "本服务器 IP 不在企业可信IP 中",
+            "Add this server's egress IP to the app's trusted IPs: in the admin console open the app → \
+             Trusted IP (企业可信IP) and list every egress IP address of this server. Apps created \
+             since 2022-06-20 must list them before any data call works.",
+            "在管理后台打开该应用 →“企业可信IP”，添加本服务器的出口 IP。\
+             2022-06-20 之后创建的应用必须配置后才能调用数据接口。",
+        ),
+        46004 | 60111 => Explanation::new(
+            Denied,
+            "No such member",
+            "成员不存在",
+            "The member was not found in the organisation's contacts; check the user ID, mobile or \
+             email.",
+            "通讯录中找不到该成员，请核对 UserID、手机号或邮箱。",
+        ),
+        45009 => Explanation::new(
+            Retry,
+            "WeCom rate limit reached",
+            "接口调用超过频率限制",
+            "Wait a minute and try again. WeCom blocks for 60 seconds (or 60 minutes after repeated \
+             excess).",
+            "请等待一分钟后重试。企业微信会封禁 60 秒（多次超限为 60 分钟）。",
+        ),
+        45033 => Explanation::new(
+            Retry,
+            "Too many concurrent calls to WeCom",
+            "接口并发调用超过限制",
+            "Try again in a moment.",
+            "请稍后重试。",
+        ),
+        _ => Explanation {
+            kind: ErrorKind::Unknown,
+            title_en: format!("WeCom error {code}"),
+            title_zh: format!("企业微信错误码 {code}"),
+            fix_en: format!("Look the code up at {ERRCODE_LOOKUP}{code}"),
+            fix_zh: format!("请在 {ERRCODE_LOOKUP}{code} 查询该错误码"),
+        },
+    }
+}
+
+/// Extracts the `hint: [...]` from a WeCom `errmsg` (e.g. `"invalid code, hint: [1700000000_1_ab], …"`).
+pub fn hint_of(errmsg: &str) -> Option<&str> {
+    let start = errmsg.find("hint:")? + "hint:".len();
+    let rest = errmsg.get(start..)?.trim_start();
+    let rest = rest.strip_prefix('[')?;
+    let end = rest.find(']')?;
+    rest.get(..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: [i64; 18] = [
+        -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,
+        46004, 60111, 45009, 45033, 42001,
+    ];
+
+    #[test]
+    fn every_documented_code_has_an_entry() {
+        for code in TABLE {
+            let e = explain(code);
+            assert_ne!(e.kind, ErrorKind::Unknown, "{code}");
+            assert!(!e.fix_zh.is_empty() && !e.title_zh.is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn kinds_follow_the_reference_table() {
+        assert_eq!(explain(-1).kind, ErrorKind::Retry);
+        assert_eq!(explain(40013).kind, ErrorKind::Config);
+        assert_eq!(explain(40029).kind, ErrorKind::RestartLogin);
+        assert_eq!(explain(50002).kind, ErrorKind::Denied);
+        assert_eq!(explain(60020).kind, ErrorKind::Config);
+        assert!(explain(60020).fix_en.contains("trusted IP"));
+        assert!(explain(60020).fix_zh.contains("企业可信IP"));
+        assert!(explain(50001).fix_en.contains("trusted domain"));
+        assert!(explain(50001).fix_zh.contains("可信域名"));
+        assert_eq!(explain(45009).kind, ErrorKind::Retry);
+    }
+
+    #[test]
+    fn unknown_codes_link_the_lookup_page() {
+        let e = explain(81013);
+        assert_eq!(e.kind, ErrorKind::Unknown);
+        assert!(e
+            .fix_en
+            .contains("https://open.work.weixin.qq.com/devtool/query?e=81013"));
+    }
+
+    #[test]
+    fn hint_is_extracted() {
+        let m = "invalid code, hint: [1700000000_12_ab], from ip: 1.2.3.4, more info at x";
+        assert_eq!(hint_of(m), Some("1700000000_12_ab"));
+        assert_eq!(hint_of("ok"), None);
+        let e = WecomError::Api {
+            code: 40029,
+            errmsg: m.into(),
+            endpoint: "auth/getuserinfo",
+        };
+        assert_eq!(e.hint(), Some("1700000000_12_ab"));
+        assert_eq!(e.kind(), ErrorKind::RestartLogin);
+        assert!(e.to_string().contains("40029"));
+    }
+
+    #[test]
+    fn transport_errors_are_explained() {
+        assert_eq!(
+            WecomError::Timeout {
+                endpoint: "user/get"
+            }
+            .kind(),
+            ErrorKind::Retry
+        );
+        assert_eq!(WecomError::NotMember.kind(), ErrorKind::Denied);
+        assert!(WecomError::Api {
+            code: 60111,
+            errmsg: String::new(),
+            endpoint: "user/get"
+        }
+        .is_no_such_user());
+    }
+}

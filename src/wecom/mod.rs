@@ -6,3 +6,6 @@ pub mod client;
 pub mod errors;
 pub mod oauth;
 pub mod simulator;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,655 @@
+//! The client against the simulator over real HTTP on 127.0.0.1: token cache and refresh, single flight,
+//! evict-and-retry, back-off, error explanations, codes, timeouts, and the simulator's browser side.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::client::{CodeIdentity, EmailType, Options, Settings, WecomClient};
+use super::errors::{ErrorKind, WecomError};
+use super::oauth::{authorize_url, web_login_url, Scope};
+use super::simulator::{self, Simulator};
+use crate::clock::FixedClock;
+use crate::random::OsRng;
+
+const SECRET: &str = "sim-secret-DO-NOT-PRINT";
+
+struct Rig {
+    sim: Simulator,
+    clock: Arc<FixedClock>,
+    base: String,
+}
+
+impl Rig {
+    async fn new() -> Rig {
+        let clock = Arc::new(FixedClock::new(
+            time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap(),
+        ));
+        let sim = Simulator::new(
+            simulator::DEMO_CORP_ID,
+            simulator::DEMO_AGENT_ID,
+            SECRET,
+            simulator::demo_members(),
+            simulator::demo_departments(),
+            clock.clone(),
+            Arc::new(OsRng),
+        );
+        let addr = sim.start().await.unwrap();
+        Rig {
+            sim,
+            clock,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            api_base: self.base.clone(),
+            timeout: Duration::from_secs(2),
+            ..Settings::new(simulator::DEMO_CORP_ID, simulator::DEMO_AGENT_ID, SECRET)
+        }
+    }
+
+    fn options() -> Options {
+        Options {
+            busy_backoff: vec![Duration::from_millis(1), Duration::from_millis(2)],
+            ..Options::default()
+        }
+    }
+
+    fn client(&self) -> WecomClient {
+        self.client_with(self.settings(), Self::options())
+    }
+
+    fn client_with(&self, settings: Settings, options: Options) -> WecomClient {
+        WecomClient::with_options(settings, self.clock.clone(), options).unwrap()
+    }
+
+    fn advance(&self, secs: i64) {
+        self.clock.advance(time::Duration::seconds(secs));
+    }
+}
+
+#[tokio::test]
+async fn token_is_cached_and_refreshed_before_expiry() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    c.get_user("zhangsan").await.unwrap();
+    c.get_user("lisi").await.unwrap();
+    assert_eq!(rig.sim.calls("gettoken"), 1);
+    rig.advance(7200 - 301);
+    c.get_user("zhangsan").await.unwrap();
+    assert_eq!(
+        rig.sim.calls("gettoken"),
+        1,
+        "still fresh 301 s before expiry"
+    );
+    rig.advance(2);
+    c.get_user("zhangsan").await.unwrap();
+    assert_eq!(
+        rig.sim.calls("gettoken"),
+        2,
+        "refreshed inside the 300 s margin"
+    );
+    assert_eq!(rig.sim.calls("user/get"), 4, "no call failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_one_token_fetch() {
+    let rig = Rig::new().await;
+    rig.sim.set_delay(Duration::from_millis(50));
+    let c = rig.client();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = c.clone();
+        set.spawn(async move { c.get_user("zhangsan").await });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(rig.sim.calls("gettoken"), 1);
+    assert_eq!(rig.sim.calls("user/get"), 10);
+}
+
+#[tokio::test]
+async fn token_errors_evict_and_retry_once() {
+    for code in [42001, 40014, 40001] {
+        let rig = Rig::new().await;
+        let c = rig.client();
+        c.check().await.unwrap();
+        rig.sim.fail_next("user/get", code, 1);
+        let m = c.get_user("zhangsan").await.unwrap();
+        assert_eq!(m.userid, "zhangsan");
+        assert_eq!(rig.sim.calls("gettoken"), 2, "{code}: one refetch");
+        assert_eq!(rig.sim.calls("user/get"), 2, "{code}: one retry");
+    }
+}
+
+#[tokio::test]
+async fn token_errors_give_up_after_the_second() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    rig.sim.fail_next("user/get", 40014, 5);
+    let e = c.get_user("zhangsan").await.unwrap_err();
+    assert_eq!(e.code(), Some(40014));
+    assert_eq!(rig.sim.calls("gettoken"), 2);
+    assert_eq!(rig.sim.calls("user/get"), 2);
+}
+
+#[tokio::test]
+async fn server_side_expiry_is_recovered() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    c.get_user("zhangsan").await.unwrap();
+    rig.sim.expire_tokens();
+    c.get_user("zhangsan").await.unwrap();
+    assert_eq!(rig.sim.calls("gettoken"), 2);
+}
+
+#[tokio::test]
+async fn busy_backs_off_at_most_three_tries() {
+    let rig = Rig::new().await;
+    rig.sim.fail_next("gettoken", -1, 2);
+    rig.client().check().await.unwrap();
+    assert_eq!(rig.sim.calls("gettoken"), 3);
+
+    let rig = Rig::new().await;
+    rig.sim.fail_next("gettoken", -1, 10);
+    let e = rig.client().check().await.unwrap_err();
+    assert_eq!(e.code(), Some(-1));
+    assert_eq!(e.kind(), ErrorKind::Retry);
+    assert_eq!(rig.sim.calls("gettoken"), 3);
+
+    let rig = Rig::new().await;
+    rig.sim.fail_next("user/get", -1, 1);
+    rig.client().get_user("lisi").await.unwrap();
+    assert_eq!(rig.sim.calls("user/get"), 2);
+}
+
+#[tokio::test]
+async fn rate_limits_are_not_retried() {
+    for code in [45009, 45033] {
+        let rig = Rig::new().await;
+        rig.sim.fail_next("user/get", code, 1);
+        let e = rig.client().get_user("lisi").await.unwrap_err();
+        assert_eq!(e.code(), Some(code));
+        assert_eq!(rig.sim.calls("user/get"), 1);
+    }
+}
+
+#[tokio::test]
+async fn untrusted_ip_is_explained() {
+    let rig = Rig::new().await;
+    rig.sim.fail_next("user/get", 60020, 1);
+    let e = rig.client().get_user("lisi").await.unwrap_err();
+    assert_eq!(e.code(), Some(60020));
+    assert!(e.hint().is_some(), "the simulator's errmsg carries a hint");
+    let x = e.explain();
+    assert_eq!(x.kind, ErrorKind::Config);
+    assert!(x.fix_en.contains("egress IP"));
+    assert!(x.fix_zh.contains("企业可信IP"));
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_configuration_errors() {
+    let rig = Rig::new().await;
+    let bad_secret = Settings {
+        secret: "wrong".into(),
+        ..rig.settings()
+    };
+    let e = rig
+        .client_with(bad_secret, Rig::options())
+        .check()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(40001));
+    assert_eq!(e.kind(), ErrorKind::Config);
+    let bad_corp = Settings {
+        corp_id: "wwnope".into(),
+        ..rig.settings()
+    };
+    let e = rig
+        .client_with(bad_corp, Rig::options())
+        .get_user("lisi")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(40013));
+    assert_eq!(
+        rig.sim.calls("gettoken"),
+        2,
+        "gettoken errors are not retried"
+    );
+    assert_eq!(rig.sim.calls("user/get"), 0);
+}
+
+#[tokio::test]
+async fn codes_are_single_use_and_never_retried() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    let code = rig.sim.issue_code("zhangsan", true);
+    let id = c.identity_from_code(&code).await.unwrap();
+    let (userid, ticket) = id.require_member().unwrap();
+    assert_eq!(userid, "zhangsan");
+    let detail = c.user_detail(&ticket.unwrap()).await.unwrap();
+    assert_eq!(detail.mobile.as_deref(), Some("13800138001"));
+    assert_eq!(
+        detail.biz_mail.as_deref(),
+        Some("zhangsan@demo-tech.example")
+    );
+
+    let e = c.identity_from_code(&code).await.unwrap_err();
+    assert_eq!(e.code(), Some(40029));
+    assert_eq!(e.kind(), ErrorKind::RestartLogin);
+    assert_eq!(rig.sim.calls("auth/getuserinfo"), 2);
+
+    let late = rig.sim.issue_code("lisi", false);
+    rig.advance(301);
+    let e = c.identity_from_code(&late).await.unwrap_err();
+    assert_eq!(e.code(), Some(40029));
+
+    let base = rig.sim.issue_code("lisi", false);
+    assert_eq!(
+        c.identity_from_code(&base).await.unwrap(),
+        CodeIdentity::Member {
+            userid: "lisi".into(),
+            user_ticket: None
+        }
+    );
+    assert_eq!(
+        c.identity_from_code("").await.unwrap_err().code(),
+        Some(40029)
+    );
+}
+
+#[tokio::test]
+async fn outsiders_and_legacy_casing() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    let code = rig.sim.issue_outsider_code("oAbC123");
+    let id = c.identity_from_code(&code).await.unwrap();
+    assert!(matches!(id, CodeIdentity::NonMember { ref openid, .. } if openid == "oAbC123"));
+    assert_eq!(id.require_member().unwrap_err(), WecomError::NotMember);
+
+    let legacy = rig.client_with(
+        rig.settings(),
+        Options {
+            legacy_code_endpoint: true,
+            ..Rig::options()
+        },
+    );
+    let code = rig.sim.issue_code("wangwu", false);
+    let (userid, _) = legacy
+        .identity_from_code(&code)
+        .await
+        .unwrap()
+        .require_member()
+        .unwrap();
+    assert_eq!(userid, "wangwu");
+    assert_eq!(rig.sim.calls("user/getuserinfo"), 1);
+}
+
+#[tokio::test]
+async fn timeouts_are_bounded() {
+    let rig = Rig::new().await;
+    rig.sim.set_delay(Duration::from_secs(3));
+    let settings = Settings {
+        timeout: Duration::from_millis(200),
+        ..rig.settings()
+    };
+    let started = std::time::Instant::now();
+    let e = rig
+        .client_with(settings, Rig::options())
+        .check()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        WecomError::Timeout {
+            endpoint: "gettoken"
+        }
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert_eq!(e.kind(), ErrorKind::Retry);
+}
+
+#[tokio::test]
+async fn transport_errors_do_not_leak_the_secret() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let clock = Arc::new(FixedClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let settings = Settings {
+        api_base: format!("http://{addr}"),
+        ..Settings::new("ww1", "1", SECRET)
+    };
+    let c = WecomClient::new(settings, clock).unwrap();
+    let e = c.check().await.unwrap_err();
+    assert!(matches!(e, WecomError::Transport { .. }), "{e:?}");
+    let shown = format!("{e} {e:?} {c:?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(!shown.contains("corpsecret"), "{shown}");
+}
+
+#[tokio::test]
+async fn members_as_wecom_returns_them() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    let m = c.get_user("zhangsan").await.unwrap();
+    assert_eq!(m.name, "张三");
+    assert_eq!(m.department, vec![2]);
+    assert_eq!(m.main_department, Some(2));
+    assert_eq!(m.alias.as_deref(), Some("San Zhang"));
+    assert_eq!(
+        m.mobile, None,
+        "post-2022 apps do not get mobile from user/get"
+    );
+    assert_eq!(m.ext("工号"), Some("E001"));
+    assert!(m.is_active());
+    assert!(!c.get_user("zhaoliu").await.unwrap().is_active());
+
+    rig.sim.set_pre_2022(true);
+    let m = c.get_user("zhangsan").await.unwrap();
+    assert_eq!(m.mobile.as_deref(), Some("13800138001"));
+    assert_eq!(m.email.as_deref(), Some("zhangsan@example.com"));
+
+    let e = c.get_user("nobody").await.unwrap_err();
+    assert_eq!(e.code(), Some(60111));
+    assert!(e.is_no_such_user());
+}
+
+#[tokio::test]
+async fn departments_are_cached_briefly() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    assert_eq!(c.departments().await.unwrap().len(), 4);
+    assert_eq!(
+        c.department_names(&[3, 99, 2]).await.unwrap(),
+        vec!["运维部".to_owned(), "研发部".to_owned()]
+    );
+    assert_eq!(rig.sim.calls("department/list"), 1);
+    rig.advance(601);
+    let d = c.departments().await.unwrap();
+    assert_eq!(rig.sim.calls("department/list"), 2);
+    assert_eq!(
+        d.iter().find(|d| d.id == 2).and_then(|d| d.name_en.clone()),
+        Some("R&D".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn reverse_lookups() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    assert_eq!(c.userid_by_mobile("13800138002").await.unwrap(), "lisi");
+    assert_eq!(
+        c.userid_by_email("wangwu@demo-tech.example", EmailType::Corp)
+            .await
+            .unwrap(),
+        "wangwu"
+    );
+    assert_eq!(
+        c.userid_by_email("wangwu@example.com", EmailType::Personal)
+            .await
+            .unwrap(),
+        "wangwu"
+    );
+    let e = c
+        .userid_by_email("wangwu@example.com", EmailType::Corp)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(46004));
+    assert!(c.userid_by_mobile("1").await.unwrap_err().is_no_such_user());
+}
+
+#[tokio::test]
+async fn observer_sees_every_call() {
+    let rig = Rig::new().await;
+    type Seen = Vec<(&'static str, Option<i64>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let sink = seen.clone();
+    let c = rig.client_with(
+        rig.settings(),
+        Options {
+            observer: Some(Arc::new(move |ep, _elapsed, code| {
+                sink.lock().unwrap().push((ep, code));
+            })),
+            ..Rig::options()
+        },
+    );
+    rig.sim.fail_next("user/get", 42001, 1);
+    c.get_user("lisi").await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            ("gettoken", Some(0)),
+            ("user/get", Some(42001)),
+            ("gettoken", Some(0)),
+            ("user/get", Some(0)),
+        ]
+    );
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn query_of(location: &str, key: &str) -> Option<String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn browser_in_client_oauth() {
+    let rig = Rig::new().await;
+    rig.sim
+        .set_trusted_domain(Some("idp.example.com:8443".into()));
+    let http = no_redirects();
+    let c = rig.client();
+    let callback = "https://idp.example.com:8443/wecom/callback";
+    let url = authorize_url(
+        &rig.base,
+        simulator::DEMO_CORP_ID,
+        simulator::DEMO_AGENT_ID,
+        callback,
+        Scope::PrivateInfo,
+        "st4te",
+    );
+
+    // No client login: the member picker.
+    let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("张三") && page.contains("zhangsan"), "{page}");
+    assert!(page.contains("/sim/grant?"));
+
+    // Logged in to the client: straight back with a code.
+    let as_url = format!("{}/sim/as?userid=zhangsan&next=%2Fdone", rig.base);
+    let r = http.get(&as_url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "/done");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("wwsim_user=zhangsan;"));
+    let r = http
+        .get(&url)
+        .header("cookie", "other=1; wwsim_user=zhangsan")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(callback), "{location}");
+    assert_eq!(query_of(&location, "state").as_deref(), Some("st4te"));
+    let code = query_of(&location, "code").unwrap();
+    let (userid, ticket) = c
+        .identity_from_code(&code)
+        .await
+        .unwrap()
+        .require_member()
+        .unwrap();
+    assert_eq!(userid, "zhangsan");
+    assert!(
+        ticket.is_some(),
+        "snsapi_privateinfo codes carry a user_ticket"
+    );
+
+    // A picker link issues a code too.
+    let link = page
+        .split("href=\"")
+        .find(|s| s.starts_with("/sim/grant?"))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let r = http
+        .get(format!("{}{link}", rig.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(callback));
+}
+
+#[tokio::test]
+async fn browser_web_login_and_error_pages() {
+    let rig = Rig::new().await;
+    rig.sim.set_trusted_domain(Some("idp.example.com".into()));
+    let http = no_redirects();
+    let c = rig.client();
+    let callback = "https://idp.example.com/wecom/callback";
+    let url = web_login_url(
+        &rig.base,
+        simulator::DEMO_CORP_ID,
+        simulator::DEMO_AGENT_ID,
+        callback,
+        "abc",
+        "en",
+    );
+    let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Scan with WeCom"), "{page}");
+    let r = http
+        .get(&url)
+        .header("cookie", "wwsim_user=lisi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let code = query_of(&location, "code").unwrap();
+    assert_eq!(
+        c.identity_from_code(&code).await.unwrap(),
+        CodeIdentity::Member {
+            userid: "lisi".into(),
+            user_ticket: None
+        },
+        "web-login codes carry no user_ticket"
+    );
+    assert_eq!(rig.sim.calls("wwlogin/sso/login"), 2);
+
+    let wrong_app = web_login_url(&rig.base, "wwother", "1000002", callback, "abc", "zh");
+    let page = http
+        .get(&wrong_app)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("appid"), "{page}");
+    let wrong_agent = web_login_url(&rig.base, simulator::DEMO_CORP_ID, "9", callback, "a", "zh");
+    let page = http
+        .get(&wrong_agent)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("agentid"), "{page}");
+
+    let untrusted = authorize_url(
+        &rig.base,
+        simulator::DEMO_CORP_ID,
+        simulator::DEMO_AGENT_ID,
+        "https://evil.example/cb",
+        Scope::Base,
+        "abc",
+    );
+    let r = http
+        .get(&untrusted)
+        .header("cookie", "wwsim_user=lisi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "no code for an untrusted redirect");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("redirect_uri需使用应用可信域名"), "{page}");
+}
+
+#[tokio::test]
+async fn simulator_refuses_non_loopback() {
+    let rig = Rig::new().await;
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let e = rig.sim.serve(listener).await.unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+}
+
+#[tokio::test]
+async fn simulator_checks_tokens() {
+    let rig = Rig::new().await;
+    let http = no_redirects();
+    let body: serde_json::Value = http
+        .get(format!("{}/cgi-bin/user/get?userid=lisi", rig.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["errcode"], 40014);
+    assert!(body["errmsg"]
+        .as_str()
+        .unwrap()
+        .contains("devtool/query?e=40014"));
+    let token: serde_json::Value = http
+        .get(format!(
+            "{}/cgi-bin/gettoken?corpid={}&corpsecret={SECRET}",
+            rig.base,
+            simulator::DEMO_CORP_ID
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["expires_in"], 7200);
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let user_get = format!(
+        "{}/cgi-bin/user/get?userid=lisi&access_token={token}",
+        rig.base
+    );
+    let body: serde_json::Value = http
+        .get(&user_get)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["errcode"], 0);
+    assert_eq!(body["userid"], "lisi");
+    assert!(body.get("mobile").is_none());
+    rig.advance(7200);
+    let body: serde_json::Value = http
+        .get(&user_get)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["errcode"], 42001);
+}
