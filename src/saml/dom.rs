@@ -1,1 +1,924 @@
-//! (to be written)
+//! The one strict XML parser for everything we read from outside (AuthnRequests, SP metadata).
+//!
+//! quick-xml tokenizes; this module enforces the rules on top and builds a small read-only tree:
+//! - no DOCTYPE (so no entities, no external fetches), no processing instructions, UTF-8 only;
+//! - only the five predefined entities and character references; every character must be an XML `Char`;
+//! - every prefix declared (Namespaces in XML 1.0), every element and attribute resolved to
+//!   (namespace URI, local name); duplicate attributes (also after resolution) refused;
+//! - nothing but whitespace and comments outside the single root element;
+//! - caps on input size, depth, attributes per element and node count.
+//!
+//! Line ends are normalized and attribute values are normalized as an XML processor must do
+//! (XML 1.0 §2.11 and §3.3.3), so the tree is the XPath data model that exclusive c14n works on.
+//! Comments are dropped (we only ever canonicalize without comments); CDATA becomes text.
+//! Namespace declarations are kept on the element that declares them, because c14n needs them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+/// Namespace URIs, in one place.
+pub mod ns {
+    /// SAML 2.0 protocol (`samlp:`).
+    pub const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+    /// SAML 2.0 assertion (`saml:`).
+    pub const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+    /// SAML 2.0 metadata (`md:`).
+    pub const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+    /// XML-DSig (`ds:`).
+    pub const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+    /// XML Schema instance (`xsi:`).
+    pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+    /// Exclusive XML Canonicalization 1.0 (also the namespace of `InclusiveNamespaces`).
+    pub const EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    /// The namespace bound to the `xml` prefix by definition.
+    pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
+    /// The namespace of `xmlns` attributes; may never be declared.
+    pub const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
+}
+
+/// Caps applied while parsing; every one is checked before the work it bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum input size in bytes.
+    pub max_bytes: usize,
+    /// Maximum element nesting depth (the root is depth 1).
+    pub max_depth: usize,
+    /// Maximum attributes (namespace declarations included) on one element.
+    pub max_attributes: usize,
+    /// Maximum number of elements + text runs + comments in the document.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 256 * 1024,
+            max_depth: 32,
+            max_attributes: 64,
+            max_nodes: 10_000,
+        }
+    }
+}
+
+/// Why a document was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum XmlError {
+    /// Input larger than `Limits::max_bytes`.
+    TooLarge,
+    /// Nesting deeper than `Limits::max_depth`.
+    TooDeep,
+    /// More attributes on one element than `Limits::max_attributes`.
+    TooManyAttributes,
+    /// More nodes than `Limits::max_nodes`.
+    TooManyNodes,
+    /// Input is not UTF-8, or the declaration names another encoding.
+    NotUtf8,
+    /// A DOCTYPE (DTD) was present.
+    Doctype,
+    /// A processing instruction (other than the XML declaration at the very start).
+    ProcessingInstruction,
+    /// An entity reference other than the five predefined ones.
+    UnknownEntity(String),
+    /// A character that XML 1.0 does not allow (raw or by character reference).
+    InvalidChar,
+    /// A prefix used without a declaration, or an illegal declaration.
+    Namespace(String),
+    /// The same attribute twice on one element (by name or by namespace + local name).
+    DuplicateAttribute(String),
+    /// An element or attribute name that is not a valid QName.
+    InvalidName(String),
+    /// Text or elements outside the single root, or no root at all.
+    OutsideRoot,
+    /// Anything else that is not well-formed XML.
+    Malformed(String),
+}
+
+impl fmt::Display for XmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            XmlError::TooLarge => write!(f, "XML document too large"),
+            XmlError::TooDeep => write!(f, "XML nesting too deep"),
+            XmlError::TooManyAttributes => write!(f, "too many attributes on one element"),
+            XmlError::TooManyNodes => write!(f, "too many XML nodes"),
+            XmlError::NotUtf8 => write!(f, "XML document is not UTF-8"),
+            XmlError::Doctype => write!(f, "DOCTYPE is not allowed"),
+            XmlError::ProcessingInstruction => write!(f, "processing instructions are not allowed"),
+            XmlError::UnknownEntity(e) => write!(f, "unknown entity reference &{e};"),
+            XmlError::InvalidChar => write!(f, "character not allowed in XML"),
+            XmlError::Namespace(m) => write!(f, "namespace error: {m}"),
+            XmlError::DuplicateAttribute(a) => write!(f, "duplicate attribute {a}"),
+            XmlError::InvalidName(n) => write!(f, "invalid XML name {n:?}"),
+            XmlError::OutsideRoot => write!(f, "content outside the single root element"),
+            XmlError::Malformed(m) => write!(f, "malformed XML: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+/// Handle of an element inside the [`Document`] that produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ElementId(usize);
+
+/// A child of an element: an element or a run of character data (adjacent text, CDATA and
+/// the text around dropped comments are merged into one run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// A child element.
+    Element(ElementId),
+    /// Character data, entities resolved, line ends normalized.
+    Text(String),
+}
+
+/// An attribute (namespace declarations are not attributes: see [`NsDecl`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    /// Namespace URI; `None` for unprefixed attributes (they never take the default namespace).
+    pub ns: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Prefix as written.
+    pub prefix: Option<String>,
+    /// Normalized value.
+    pub value: String,
+}
+
+/// A namespace declaration as written on an element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NsDecl {
+    /// `None` for the default namespace (`xmlns="…"`).
+    pub prefix: Option<String>,
+    /// The URI; empty only for `xmlns=""` (undeclaring the default namespace).
+    pub uri: String,
+}
+
+/// An element of the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Element {
+    /// Namespace URI, `None` when the element is in no namespace.
+    pub ns: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Prefix as written.
+    pub prefix: Option<String>,
+    /// Attributes in document order.
+    pub attributes: Vec<Attribute>,
+    /// Namespace declarations made on this element, in document order.
+    pub ns_decls: Vec<NsDecl>,
+    /// Children in document order.
+    pub children: Vec<Node>,
+    parent: Option<ElementId>,
+    /// Index one past the last descendant (elements are stored in document order).
+    subtree_end: usize,
+}
+
+/// Returned by [`Document::element`] for an id that does not belong to the document; it has no
+/// name, attributes or children, so every check made on it fails.
+static EMPTY_ELEMENT: Element = Element {
+    ns: None,
+    local: String::new(),
+    prefix: None,
+    attributes: Vec::new(),
+    ns_decls: Vec::new(),
+    children: Vec::new(),
+    parent: None,
+    subtree_end: 0,
+};
+
+impl Element {
+    /// Value of the no-namespace attribute `local`.
+    pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.ns.is_none() && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Value of the attribute `{ns}local`.
+    pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.ns.as_deref() == Some(ns) && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Whether this element is `{ns}local`.
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns.as_deref() == Some(ns) && self.local == local
+    }
+
+    /// The element's parent, `None` for the root.
+    pub fn parent(&self) -> Option<ElementId> {
+        self.parent
+    }
+}
+
+/// Why [`Document::find_by_id`] found no single element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdLookupError {
+    /// No element carries this ID.
+    NotFound,
+    /// Two or more elements carry this ID (a signature-wrapping sign): no answer is given.
+    Duplicate,
+}
+
+/// A parsed document: a single root element and its descendants, read-only.
+#[derive(Clone, Debug)]
+pub struct Document {
+    elements: Vec<Element>,
+    /// ID value → the one element carrying it, or `None` when several do.
+    ids: HashMap<String, Option<ElementId>>,
+}
+
+impl Document {
+    /// The root element.
+    pub fn root(&self) -> ElementId {
+        ElementId(0)
+    }
+
+    /// The element behind `id` (an id from another document yields an empty element).
+    pub fn element(&self, id: ElementId) -> &Element {
+        self.elements.get(id.0).unwrap_or(&EMPTY_ELEMENT)
+    }
+
+    /// Child elements of `id`, in document order.
+    pub fn child_elements(&self, id: ElementId) -> impl Iterator<Item = ElementId> + '_ {
+        self.element(id).children.iter().filter_map(|n| match n {
+            Node::Element(c) => Some(*c),
+            Node::Text(_) => None,
+        })
+    }
+
+    /// The first child element of `id` named `{ns}local`.
+    pub fn find_child(&self, id: ElementId, ns: &str, local: &str) -> Option<ElementId> {
+        self.child_elements(id)
+            .find(|c| self.element(*c).is(ns, local))
+    }
+
+    /// All child elements of `id` named `{ns}local`.
+    pub fn find_children<'a>(
+        &'a self,
+        id: ElementId,
+        ns: &'a str,
+        local: &'a str,
+    ) -> impl Iterator<Item = ElementId> + 'a {
+        self.child_elements(id)
+            .filter(move |c| self.element(*c).is(ns, local))
+    }
+
+    /// All descendants of `id` (not `id` itself), in document order.
+    pub fn descendants(&self, id: ElementId) -> impl Iterator<Item = ElementId> {
+        let end = self.element(id).subtree_end;
+        (id.0.saturating_add(1)..end.max(id.0.saturating_add(1))).map(ElementId)
+    }
+
+    /// The whole text content of `id`: every text descendant, concatenated in document order, so
+    /// a value split by a comment is read whole.
+    pub fn text(&self, id: ElementId) -> String {
+        let mut out = String::new();
+        let mut stack: Vec<std::slice::Iter<'_, Node>> = vec![self.element(id).children.iter()];
+        while let Some(top) = stack.last_mut() {
+            match top.next() {
+                Some(Node::Text(t)) => out.push_str(t),
+                Some(Node::Element(c)) => stack.push(self.element(*c).children.iter()),
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        out
+    }
+
+    /// The single element whose `ID` (also `Id` or `xml:id`) attribute equals `value`. All three
+    /// spellings count toward uniqueness, since other XML-DSig implementations treat them as IDs.
+    pub fn find_by_id(&self, value: &str) -> Result<ElementId, IdLookupError> {
+        match self.ids.get(value) {
+            None => Err(IdLookupError::NotFound),
+            Some(None) => Err(IdLookupError::Duplicate),
+            Some(Some(id)) => Ok(*id),
+        }
+    }
+
+    /// The namespace URI bound to `prefix` (`None` = default namespace) in scope at `id`.
+    /// `None` when unbound (or, for the default namespace, undeclared with `xmlns=""`).
+    pub fn lookup_namespace(&self, id: ElementId, prefix: Option<&str>) -> Option<&str> {
+        if prefix == Some("xml") {
+            return Some(ns::XML);
+        }
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let el = self.element(c);
+            if let Some(d) = el.ns_decls.iter().find(|d| d.prefix.as_deref() == prefix) {
+                return if d.uri.is_empty() {
+                    None
+                } else {
+                    Some(d.uri.as_str())
+                };
+            }
+            cur = el.parent;
+        }
+        None
+    }
+}
+
+/// Parses `input` under `limits`. See the module documentation for what is refused.
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
+    if input.len() > limits.max_bytes {
+        return Err(XmlError::TooLarge);
+    }
+    let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = Reader::from_str(text);
+    {
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.check_comments = true;
+        cfg.allow_unmatched_ends = false;
+        cfg.expand_empty_elements = false;
+        cfg.trim_text(false);
+    }
+    let mut b = Builder {
+        limits,
+        elements: Vec::new(),
+        open: Vec::new(),
+        nodes: 0,
+        root_done: false,
+    };
+    let mut first = true;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        match event {
+            Event::Decl(d) => {
+                if !first {
+                    return Err(XmlError::ProcessingInstruction);
+                }
+                check_decl(&d)?;
+            }
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::PI(_) => return Err(XmlError::ProcessingInstruction),
+            Event::Start(s) => b.start(&s, false)?,
+            Event::Empty(s) => b.start(&s, true)?,
+            Event::End(_) => b.end()?,
+            Event::Text(t) => {
+                let raw = std::str::from_utf8(t.as_ref()).map_err(|_| XmlError::NotUtf8)?;
+                if raw.contains("]]>") {
+                    return Err(XmlError::Malformed("']]>' in text".into()));
+                }
+                b.text(unescape(raw, false)?)?;
+            }
+            Event::CData(c) => {
+                let raw = std::str::from_utf8(c.as_ref()).map_err(|_| XmlError::NotUtf8)?;
+                b.text(normalize_literal(raw)?)?;
+            }
+            Event::Comment(_) => b.count_node()?,
+            Event::Eof => break,
+        }
+        first = false;
+    }
+    b.finish()
+}
+
+fn check_decl(d: &quick_xml::events::BytesDecl<'_>) -> Result<(), XmlError> {
+    let version = d
+        .version()
+        .map_err(|e| XmlError::Malformed(e.to_string()))?;
+    if version.as_ref() != b"1.0" {
+        return Err(XmlError::Malformed("XML version must be 1.0".into()));
+    }
+    if let Some(enc) = d.encoding() {
+        let enc = enc.map_err(|e| XmlError::Malformed(e.to_string()))?;
+        if !enc.eq_ignore_ascii_case(b"utf-8") {
+            return Err(XmlError::NotUtf8);
+        }
+    }
+    Ok(())
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    elements: Vec<Element>,
+    /// Open elements, innermost last.
+    open: Vec<ElementId>,
+    nodes: usize,
+    root_done: bool,
+}
+
+impl Builder<'_> {
+    fn count_node(&mut self) -> Result<(), XmlError> {
+        self.nodes = self.nodes.saturating_add(1);
+        if self.nodes > self.limits.max_nodes {
+            return Err(XmlError::TooManyNodes);
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, decls: &[NsDecl], prefix: Option<&str>) -> Option<String> {
+        if prefix == Some("xml") {
+            return Some(ns::XML.to_string());
+        }
+        let found = decls
+            .iter()
+            .find(|d| d.prefix.as_deref() == prefix)
+            .map(|d| d.uri.as_str())
+            .or_else(|| {
+                self.open.iter().rev().find_map(|id| {
+                    self.elements
+                        .get(id.0)
+                        .and_then(|e| e.ns_decls.iter().find(|d| d.prefix.as_deref() == prefix))
+                        .map(|d| d.uri.as_str())
+                })
+            });
+        found.filter(|u| !u.is_empty()).map(str::to_string)
+    }
+
+    fn start(&mut self, s: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
+        if self.root_done {
+            return Err(XmlError::OutsideRoot);
+        }
+        self.count_node()?;
+        if self.open.len() >= self.limits.max_depth {
+            return Err(XmlError::TooDeep);
+        }
+        let qname = std::str::from_utf8(s.name().as_ref())
+            .map_err(|_| XmlError::NotUtf8)?
+            .to_string();
+        let (prefix, local) = split_qname(&qname)?;
+
+        let mut ns_decls: Vec<NsDecl> = Vec::new();
+        let mut raw_attrs: Vec<(Option<String>, String, String)> = Vec::new();
+        let mut count = 0usize;
+        for a in s.attributes().with_checks(true) {
+            let a = a.map_err(|e| match e {
+                quick_xml::events::attributes::AttrError::Duplicated(..) => {
+                    XmlError::DuplicateAttribute(qname.clone())
+                }
+                other => XmlError::Malformed(other.to_string()),
+            })?;
+            count += 1;
+            if count > self.limits.max_attributes {
+                return Err(XmlError::TooManyAttributes);
+            }
+            let key = std::str::from_utf8(a.key.as_ref()).map_err(|_| XmlError::NotUtf8)?;
+            let raw = std::str::from_utf8(a.value.as_ref()).map_err(|_| XmlError::NotUtf8)?;
+            let value = unescape(raw, true)?;
+            let (aprefix, alocal) = split_qname(key)?;
+            match (aprefix.as_deref(), alocal.as_str()) {
+                (None, "xmlns") => {
+                    if value == ns::XML || value == ns::XMLNS {
+                        return Err(XmlError::Namespace(format!(
+                            "cannot bind default to {value}"
+                        )));
+                    }
+                    ns_decls.push(NsDecl {
+                        prefix: None,
+                        uri: value,
+                    });
+                }
+                (Some("xmlns"), p) => {
+                    check_prefix_decl(p, &value)?;
+                    ns_decls.push(NsDecl {
+                        prefix: Some(p.to_string()),
+                        uri: value,
+                    });
+                }
+                _ => raw_attrs.push((aprefix, alocal, value)),
+            }
+        }
+        // Parent's resolution cannot see these yet; a duplicate declaration is a duplicate attribute
+        // that quick-xml already refused.
+        let ns_uri = self.lookup(&ns_decls, prefix.as_deref());
+        if prefix.is_some() && ns_uri.is_none() {
+            return Err(XmlError::Namespace(format!("undeclared prefix in {qname}")));
+        }
+        let mut attributes: Vec<Attribute> = Vec::with_capacity(raw_attrs.len());
+        for (aprefix, alocal, value) in raw_attrs {
+            let ans = match aprefix.as_deref() {
+                None => None,
+                Some(p) => Some(self.lookup(&ns_decls, Some(p)).ok_or_else(|| {
+                    XmlError::Namespace(format!("undeclared prefix {p} on {qname}"))
+                })?),
+            };
+            if attributes.iter().any(|x| x.ns == ans && x.local == alocal) {
+                return Err(XmlError::DuplicateAttribute(alocal));
+            }
+            attributes.push(Attribute {
+                ns: ans,
+                local: alocal,
+                prefix: aprefix,
+                value,
+            });
+        }
+
+        let id = ElementId(self.elements.len());
+        let parent = self.open.last().copied();
+        match parent.and_then(|p| self.elements.get_mut(p.0)) {
+            Some(p) => p.children.push(Node::Element(id)),
+            None if id.0 == 0 => {}
+            None => return Err(XmlError::OutsideRoot),
+        }
+        self.elements.push(Element {
+            ns: ns_uri,
+            local,
+            prefix,
+            attributes,
+            ns_decls,
+            children: Vec::new(),
+            parent,
+            subtree_end: id.0 + 1,
+        });
+        self.open.push(id);
+        if empty {
+            self.end()?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), XmlError> {
+        let id = self.open.pop().ok_or(XmlError::OutsideRoot)?;
+        let end = self.elements.len();
+        if let Some(e) = self.elements.get_mut(id.0) {
+            e.subtree_end = end;
+        }
+        if self.open.is_empty() {
+            self.root_done = true;
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, text: String) -> Result<(), XmlError> {
+        let Some(top) = self.open.last().copied() else {
+            // Outside the root only whitespace may appear.
+            if text.chars().all(is_xml_space) {
+                return Ok(());
+            }
+            return Err(XmlError::OutsideRoot);
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        let Some(el) = self.elements.get_mut(top.0) else {
+            return Err(XmlError::Malformed("lost element".into()));
+        };
+        if let Some(Node::Text(prev)) = el.children.last_mut() {
+            prev.push_str(&text);
+            return Ok(());
+        }
+        el.children.push(Node::Text(text));
+        self.count_node()
+    }
+
+    fn finish(self) -> Result<Document, XmlError> {
+        if !self.root_done || !self.open.is_empty() {
+            return Err(XmlError::Malformed(
+                "missing or unclosed root element".into(),
+            ));
+        }
+        let mut ids: HashMap<String, Option<ElementId>> = HashMap::new();
+        for (i, el) in self.elements.iter().enumerate() {
+            for a in &el.attributes {
+                let is_id = match a.ns.as_deref() {
+                    None => a.local == "ID" || a.local == "Id",
+                    Some(ns::XML) => a.local == "id",
+                    Some(_) => false,
+                };
+                if is_id {
+                    ids.entry(a.value.clone())
+                        .and_modify(|v| *v = None)
+                        .or_insert(Some(ElementId(i)));
+                }
+            }
+        }
+        Ok(Document {
+            elements: self.elements,
+            ids,
+        })
+    }
+}
+
+fn check_prefix_decl(prefix: &str, uri: &str) -> Result<(), XmlError> {
+    if uri.is_empty() {
+        return Err(XmlError::Namespace(format!(
+            "prefix {prefix} bound to empty URI"
+        )));
+    }
+    match prefix {
+        "xmlns" => Err(XmlError::Namespace("xmlns prefix declared".into())),
+        "xml" if uri != ns::XML => Err(XmlError::Namespace("xml prefix rebound".into())),
+        "xml" => Ok(()),
+        _ if uri == ns::XML || uri == ns::XMLNS => Err(XmlError::Namespace(format!(
+            "{prefix} bound to a reserved URI"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Splits a QName into (prefix, local), both NCNames.
+fn split_qname(name: &str) -> Result<(Option<String>, String), XmlError> {
+    let (prefix, local) = match name.split_once(':') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, name),
+    };
+    let ok = prefix.is_none_or(is_ncname) && is_ncname(local);
+    if !ok {
+        return Err(XmlError::InvalidName(name.to_string()));
+    }
+    Ok((prefix.map(str::to_string), local.to_string()))
+}
+
+/// Whether `s` is an NCName (XML name without colon). Non-ASCII name characters are accepted
+/// when Unicode calls them alphanumeric, which is narrower than XML 1.0 5th edition (fails closed).
+pub fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first == '_' || first.is_alphabetic())
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}'))
+}
+
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// CDATA content: line ends normalized, characters checked, no references.
+fn normalize_literal(raw: &str) -> Result<String, XmlError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            c if is_xml_char(c) => out.push(c),
+            _ => return Err(XmlError::InvalidChar),
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves references in text (`attr == false`) or an attribute value (`attr == true`), with
+/// line-end normalization and, for attributes, literal whitespace → space (XML 1.0 §3.3.3).
+fn unescape(raw: &str, attr: bool) -> Result<String, XmlError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+        match c {
+            '&' => {
+                let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+                    return Err(XmlError::Malformed("bare '&'".into()));
+                };
+                let name = rest.get(..end).unwrap_or("");
+                rest = rest.get(end + 1..).unwrap_or("");
+                out.push(resolve_reference(name)?);
+            }
+            '\r' => {
+                if rest.starts_with('\n') {
+                    rest = rest.get(1..).unwrap_or("");
+                }
+                out.push(if attr { ' ' } else { '\n' });
+            }
+            '\n' | '\t' if attr => out.push(' '),
+            '<' => return Err(XmlError::Malformed("'<' in attribute value".into())),
+            c if is_xml_char(c) => out.push(c),
+            _ => return Err(XmlError::InvalidChar),
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_reference(name: &str) -> Result<char, XmlError> {
+    let code = if let Some(hex) = name.strip_prefix("#x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else if let Some(dec) = name.strip_prefix('#') {
+        dec.parse::<u32>().ok()
+    } else {
+        return match name {
+            "lt" => Ok('<'),
+            "gt" => Ok('>'),
+            "amp" => Ok('&'),
+            "apos" => Ok('\''),
+            "quot" => Ok('"'),
+            _ => Err(XmlError::UnknownEntity(name.to_string())),
+        };
+    };
+    // `from_str_radix`/`parse` accept a leading '+'; XML does not.
+    if name.contains('+') {
+        return Err(XmlError::Malformed(format!(
+            "bad character reference &{name};"
+        )));
+    }
+    code.and_then(char::from_u32)
+        .filter(|c| is_xml_char(*c))
+        .ok_or(XmlError::InvalidChar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Document, XmlError> {
+        parse(s.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn parses_namespaces_attributes_and_text() {
+        let d = p(r#"<?xml version="1.0" encoding="UTF-8"?>
+<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_a" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">a&amp;b&#x41;&#66;</saml:Issuer></samlp:AuthnRequest>
+"#)
+        .unwrap();
+        let root = d.root();
+        let r = d.element(root);
+        assert!(r.is(ns::SAMLP, "AuthnRequest"));
+        assert_eq!(r.prefix.as_deref(), Some("samlp"));
+        assert_eq!(r.attr("ID"), Some("_a"));
+        assert_eq!(r.ns_decls.len(), 1);
+        let iss = d.find_child(root, ns::SAML, "Issuer").unwrap();
+        assert_eq!(d.text(iss), "a&bAB");
+        assert_eq!(d.find_by_id("_a"), Ok(root));
+        assert_eq!(d.find_by_id("_b"), Err(IdLookupError::NotFound));
+        assert_eq!(d.lookup_namespace(iss, Some("samlp")), Some(ns::SAMLP));
+        assert_eq!(d.descendants(root).collect::<Vec<_>>(), vec![iss]);
+    }
+
+    #[test]
+    fn default_namespace_and_undeclaration() {
+        let d = p(r#"<a xmlns="urn:x" b="1"><c xmlns=""/><d/></a>"#).unwrap();
+        let root = d.root();
+        assert_eq!(d.element(root).ns.as_deref(), Some("urn:x"));
+        // unprefixed attributes are in no namespace
+        assert_eq!(d.element(root).attributes[0].ns, None);
+        let kids: Vec<_> = d.child_elements(root).collect();
+        assert_eq!(d.element(kids[0]).ns, None);
+        assert_eq!(d.element(kids[1]).ns.as_deref(), Some("urn:x"));
+    }
+
+    #[test]
+    fn text_reads_across_comments_and_cdata() {
+        let d = p("<a>ad<!-- x -->min<![CDATA[<&>]]><b>x</b>y</a>").unwrap();
+        assert_eq!(d.text(d.root()), "admin<&>xy");
+    }
+
+    #[test]
+    fn refuses_doctype_and_billion_laughs_fast() {
+        let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<lolz>&lol3;</lolz>"#;
+        let t = std::time::Instant::now();
+        assert_eq!(p(laughs).unwrap_err(), XmlError::Doctype);
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
+        let xxe = r#"<!DOCTYPE a SYSTEM "file:///etc/passwd"><a/>"#;
+        assert_eq!(p(xxe).unwrap_err(), XmlError::Doctype);
+    }
+
+    #[test]
+    fn refuses_unknown_entities_and_bad_references() {
+        assert_eq!(
+            p("<a>&lol;</a>").unwrap_err(),
+            XmlError::UnknownEntity("lol".into())
+        );
+        assert!(p("<a b='&ext;'/>").is_err());
+        assert_eq!(p("<a>&#0;</a>").unwrap_err(), XmlError::InvalidChar);
+        assert_eq!(p("<a>&#x1;</a>").unwrap_err(), XmlError::InvalidChar);
+        assert!(p("<a>&#+65;</a>").is_err());
+        assert!(p("<a>a & b</a>").is_err());
+        assert_eq!(p("<a>\u{1}</a>").unwrap_err(), XmlError::InvalidChar);
+    }
+
+    #[test]
+    fn refuses_processing_instructions_and_late_declaration() {
+        assert_eq!(
+            p("<?xml-stylesheet href='x'?><a/>").unwrap_err(),
+            XmlError::ProcessingInstruction
+        );
+        assert_eq!(
+            p("<a><?php x?></a>").unwrap_err(),
+            XmlError::ProcessingInstruction
+        );
+        assert_eq!(
+            p(" <?xml version='1.0'?><a/>").unwrap_err(),
+            XmlError::ProcessingInstruction
+        );
+        assert!(p("<?xml version='1.1'?><a/>").is_err());
+        assert_eq!(
+            p("<?xml version='1.0' encoding='ISO-8859-1'?><a/>").unwrap_err(),
+            XmlError::NotUtf8
+        );
+    }
+
+    #[test]
+    fn refuses_non_utf8() {
+        assert_eq!(
+            parse(b"<a>\xff</a>", &Limits::default()).unwrap_err(),
+            XmlError::NotUtf8
+        );
+        // UTF-16 LE "<a/>" decodes as UTF-8 with NULs: refused as a bad name.
+        assert!(parse(b"<\0a\0/\0>\0", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn refuses_namespace_errors() {
+        assert!(matches!(p("<p:a/>").unwrap_err(), XmlError::Namespace(_)));
+        assert!(matches!(
+            p("<a p:b='1'/>").unwrap_err(),
+            XmlError::Namespace(_)
+        ));
+        assert!(matches!(
+            p("<a xmlns:p=''/>").unwrap_err(),
+            XmlError::Namespace(_)
+        ));
+        assert!(matches!(
+            p("<a xmlns:xml='urn:x'/>").unwrap_err(),
+            XmlError::Namespace(_)
+        ));
+        assert!(matches!(
+            p("<a xmlns:xmlns='urn:x'/>").unwrap_err(),
+            XmlError::Namespace(_)
+        ));
+        // prefix declared on a sibling is out of scope
+        assert!(p("<a><b xmlns:p='urn:p'/><p:c/></a>").is_err());
+        // xml prefix is predeclared
+        let d = p("<a xml:lang='en'/>").unwrap();
+        assert_eq!(d.element(d.root()).attr_ns(ns::XML, "lang"), Some("en"));
+        assert!(matches!(
+            p("<a:b:c xmlns:a='urn:a'/>").unwrap_err(),
+            XmlError::InvalidName(_)
+        ));
+    }
+
+    #[test]
+    fn refuses_duplicate_attributes() {
+        assert!(matches!(
+            p("<a b='1' b='2'/>").unwrap_err(),
+            XmlError::DuplicateAttribute(_)
+        ));
+        assert!(matches!(
+            p("<a xmlns:x='urn:1' xmlns:y='urn:1' x:b='1' y:b='2'/>").unwrap_err(),
+            XmlError::DuplicateAttribute(_)
+        ));
+    }
+
+    #[test]
+    fn refuses_content_outside_root() {
+        assert_eq!(p("<a/><b/>").unwrap_err(), XmlError::OutsideRoot);
+        assert_eq!(p("<a/>text").unwrap_err(), XmlError::OutsideRoot);
+        assert_eq!(p("x<a/>").unwrap_err(), XmlError::OutsideRoot);
+        assert!(p("\n<!-- c --><a/>\n<!-- d -->\n").is_ok());
+        assert!(p("").is_err());
+        assert!(p("<a>").is_err());
+        assert!(p("<a></b>").is_err());
+        assert!(p("</a>").is_err());
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let deep = "<a>".repeat(33) + &"</a>".repeat(33);
+        assert_eq!(p(&deep).unwrap_err(), XmlError::TooDeep);
+        let ok = "<a>".repeat(32) + &"</a>".repeat(32);
+        assert!(p(&ok).is_ok());
+        let attrs: String = (0..65).map(|i| format!(" a{i}='x'")).collect();
+        assert_eq!(
+            p(&format!("<a{attrs}/>")).unwrap_err(),
+            XmlError::TooManyAttributes
+        );
+        let many = format!("<a>{}</a>", "<b/>".repeat(10_000));
+        assert_eq!(p(&many).unwrap_err(), XmlError::TooManyNodes);
+        let big = format!("<a>{}</a>", "x".repeat(256 * 1024));
+        assert_eq!(p(&big).unwrap_err(), XmlError::TooLarge);
+    }
+
+    #[test]
+    fn duplicate_ids_make_lookup_fail() {
+        let d = p("<a ID='x'><b ID='x'/><c ID='y'/><d Id='y'/></a>").unwrap();
+        assert_eq!(d.find_by_id("x"), Err(IdLookupError::Duplicate));
+        assert_eq!(d.find_by_id("y"), Err(IdLookupError::Duplicate));
+        let d = p("<a ID='x'><b xml:id='x'/></a>").unwrap();
+        assert_eq!(d.find_by_id("x"), Err(IdLookupError::Duplicate));
+    }
+
+    #[test]
+    fn normalizes_line_ends_and_attribute_whitespace() {
+        let d = p("<a b='1\r\n2\t3&#9;4&#10;'>x\r\ny\rz</a>").unwrap();
+        let r = d.element(d.root());
+        assert_eq!(r.attr("b"), Some("1 2 3\t4\n"));
+        assert_eq!(d.text(d.root()), "x\ny\nz");
+    }
+
+    #[test]
+    fn bom_is_accepted() {
+        assert!(parse("\u{feff}<a/>".as_bytes(), &Limits::default()).is_ok());
+    }
+}

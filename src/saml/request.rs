@@ -1,1 +1,916 @@
-//! (to be written)
+//! AuthnRequest decoding and validation, as a type-state: [`decode_redirect`] / [`decode_post`]
+//! give an [`Inbound`] whose request is unverified (only `issuer()` and `id()` are readable, to
+//! find the app and to log); [`Inbound::verify`] checks signature, Destination, IssueInstant and
+//! ID and is the only way to get a [`VerifiedAuthnRequest`], read from the verified tree only.
+//!
+//! Size caps apply before each step: encoded size, then inflated size while streaming (DEFLATE
+//! bombs reach ~1000:1), then the XML parser's own limits. The replay cache (ID seen before) and
+//! the choice of ACS (`sp_metadata::select_acs`) are the caller's.
+
+use std::fmt;
+use std::io::Read as _;
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use flate2::read::DeflateDecoder;
+use openssl::x509::X509;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::dom::{self, ns, Document, XmlError};
+use super::verify::{self, RedirectQuery, SignatureStatus, VerifyError};
+
+/// Base64 as senders produce it: standard alphabet, padding optional (whitespace is removed first).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The entity NameID format, the only Format allowed on an AuthnRequest's Issuer (SAML Core §3.2.1).
+const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+
+/// Longest accepted request ID.
+const MAX_ID_LEN: usize = 256;
+
+/// Caps for decoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Maximum size of what was received: the raw query string (Redirect) or the base64 field (POST).
+    pub max_encoded: usize,
+    /// Maximum size after inflating (Redirect).
+    pub max_inflated: usize,
+    /// Maximum RelayState in bytes after decoding (SAML Bindings §3.4.3: 80).
+    pub max_relay_state: usize,
+    /// Parser caps for the XML itself.
+    pub xml: dom::Limits,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_encoded: 64 * 1024,
+            max_inflated: 128 * 1024,
+            max_relay_state: 80,
+            xml: dom::Limits::default(),
+        }
+    }
+}
+
+/// Why a request was refused. [`RequestError::issuer_known`] tells the caller whether to show an
+/// HTML error page (false) or answer the SP with a SAML error Response (true).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// Encoded message larger than `max_encoded`.
+    TooLarge,
+    /// The Redirect query string is malformed.
+    Query(VerifyError),
+    /// No `SAMLRequest` parameter.
+    MissingRequest,
+    /// `SAMLRequest` is not base64.
+    Base64,
+    /// `SAMLRequest` is not raw DEFLATE data.
+    Inflate,
+    /// Inflated message larger than `max_inflated`.
+    InflatedTooLarge,
+    /// RelayState longer than `max_relay_state` or not UTF-8.
+    RelayState,
+    /// The XML was refused by the parser.
+    Xml(XmlError),
+    /// The root is not `samlp:AuthnRequest`.
+    NotAuthnRequest,
+    /// `Version` is not `2.0`.
+    Version,
+    /// No `saml:Issuer`, or an Issuer with a non-entity Format.
+    Issuer,
+    // ---- from here on the issuer is known (errors raised by `Inbound::verify`) ----
+    /// The signature did not verify or could not be checked.
+    Signature(VerifyError),
+    /// The app requires signed requests and this one is not signed.
+    Unsigned,
+    /// A Redirect-binding request must not carry an XML signature (SAML Bindings §3.4.4.1).
+    EmbeddedSignatureInRedirect,
+    /// `ID` missing, not an xs:ID, or longer than 256 characters.
+    BadId,
+    /// `IssueInstant` missing or not an xs:dateTime.
+    BadIssueInstant,
+    /// `IssueInstant` further from now than the allowed skew.
+    IssueInstantSkew,
+    /// `Destination` missing on a signed request.
+    MissingDestination,
+    /// `Destination` is not one of our SSO endpoints.
+    WrongDestination,
+    /// `AssertionConsumerServiceIndex` together with `AssertionConsumerServiceURL`/`ProtocolBinding`.
+    AcsConflict,
+    /// An attribute with an invalid value (its name).
+    BadAttribute(&'static str),
+}
+
+impl RequestError {
+    /// A short stable code for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RequestError::TooLarge => "request_too_large",
+            RequestError::Query(_) => "query_malformed",
+            RequestError::MissingRequest => "no_saml_request",
+            RequestError::Base64 => "base64_invalid",
+            RequestError::Inflate => "inflate_failed",
+            RequestError::InflatedTooLarge => "inflated_too_large",
+            RequestError::RelayState => "relay_state_invalid",
+            RequestError::Xml(_) => "xml_refused",
+            RequestError::NotAuthnRequest => "not_authn_request",
+            RequestError::Version => "version_not_2_0",
+            RequestError::Issuer => "issuer_invalid",
+            RequestError::Signature(e) => e.reason(),
+            RequestError::Unsigned => "signature_required",
+            RequestError::EmbeddedSignatureInRedirect => "embedded_signature_in_redirect",
+            RequestError::BadId => "id_invalid",
+            RequestError::BadIssueInstant => "issue_instant_invalid",
+            RequestError::IssueInstantSkew => "issue_instant_skew",
+            RequestError::MissingDestination => "destination_missing",
+            RequestError::WrongDestination => "destination_mismatch",
+            RequestError::AcsConflict => "acs_index_and_url",
+            RequestError::BadAttribute(_) => "attribute_invalid",
+        }
+    }
+
+    /// Whether the request's Issuer was known (and looked up) when this error arose: then the SP
+    /// can be answered with a SAML error Response at an ACS from its metadata.
+    pub fn issuer_known(&self) -> bool {
+        !matches!(
+            self,
+            RequestError::TooLarge
+                | RequestError::Query(_)
+                | RequestError::MissingRequest
+                | RequestError::Base64
+                | RequestError::Inflate
+                | RequestError::InflatedTooLarge
+                | RequestError::RelayState
+                | RequestError::Xml(_)
+                | RequestError::NotAuthnRequest
+                | RequestError::Version
+                | RequestError::Issuer
+        )
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Query(e) | RequestError::Signature(e) => write!(f, "{e}"),
+            RequestError::Xml(e) => write!(f, "{e}"),
+            RequestError::BadAttribute(a) => write!(f, "invalid value for {a}"),
+            other => f.write_str(match other {
+                RequestError::TooLarge => "SAML request too large",
+                RequestError::MissingRequest => "no SAMLRequest",
+                RequestError::Base64 => "SAMLRequest is not base64",
+                RequestError::Inflate => "SAMLRequest is not DEFLATE data",
+                RequestError::InflatedTooLarge => "SAMLRequest inflates too large",
+                RequestError::RelayState => "RelayState too long or not UTF-8",
+                RequestError::NotAuthnRequest => "not an AuthnRequest",
+                RequestError::Version => "SAML version is not 2.0",
+                RequestError::Issuer => "missing or invalid Issuer",
+                RequestError::Unsigned => "this app requires signed AuthnRequests",
+                RequestError::EmbeddedSignatureInRedirect => {
+                    "XML signature in a Redirect-binding request"
+                }
+                RequestError::BadId => "invalid request ID",
+                RequestError::BadIssueInstant => "missing or invalid IssueInstant",
+                RequestError::IssueInstantSkew => "IssueInstant outside the allowed clock skew",
+                RequestError::MissingDestination => "signed request without Destination",
+                RequestError::WrongDestination => "Destination is not this IdP's SSO endpoint",
+                RequestError::AcsConflict => {
+                    "both AssertionConsumerServiceIndex and URL/ProtocolBinding"
+                }
+                _ => "invalid request",
+            }),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// The binding a request arrived by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// HTTP-Redirect (query string, DEFLATE, signature over the query).
+    Redirect,
+    /// HTTP-POST (form field, embedded XML signature).
+    Post,
+}
+
+/// A decoded request that has not been verified.
+#[derive(Debug)]
+pub struct UnverifiedAuthnRequest {
+    doc: Document,
+    /// The claimed issuer, read once at decode time (`None` when missing or invalid).
+    issuer: Option<String>,
+}
+
+impl UnverifiedAuthnRequest {
+    fn new(doc: Document) -> Result<Self, RequestError> {
+        let root = doc.element(doc.root());
+        if !root.is(ns::SAMLP, "AuthnRequest") {
+            return Err(RequestError::NotAuthnRequest);
+        }
+        if root.attr("Version") != Some("2.0") {
+            return Err(RequestError::Version);
+        }
+        let issuer = issuer(&doc).ok();
+        Ok(UnverifiedAuthnRequest { doc, issuer })
+    }
+
+    /// The claimed Issuer, UNVERIFIED: use it only to find the app whose keys verify the request.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The claimed request ID, UNVERIFIED: for logging only.
+    pub fn id(&self) -> Option<&str> {
+        self.doc.element(self.doc.root()).attr("ID")
+    }
+}
+
+fn issuer(doc: &Document) -> Result<String, RequestError> {
+    let el = doc
+        .find_child(doc.root(), ns::SAML, "Issuer")
+        .ok_or(RequestError::Issuer)?;
+    if doc
+        .element(el)
+        .attr("Format")
+        .is_some_and(|f| f != ENTITY_FORMAT)
+    {
+        return Err(RequestError::Issuer);
+    }
+    let value = doc.text(el).trim().to_string();
+    if value.is_empty() {
+        return Err(RequestError::Issuer);
+    }
+    Ok(value)
+}
+
+/// A decoded request with its RelayState, waiting for [`Inbound::verify`].
+#[derive(Debug)]
+pub struct Inbound {
+    binding: Binding,
+    /// The query exactly as received (Redirect only): the signed bytes come from it.
+    raw_query: Option<String>,
+    relay_state: Option<String>,
+    request: UnverifiedAuthnRequest,
+}
+
+/// What verification needs from the app and from us.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyContext<'a> {
+    /// The SP's signing certificates, from its metadata.
+    pub certs: &'a [X509],
+    /// Refuse unsigned requests (metadata `AuthnRequestsSigned` or admin setting).
+    pub require_signed: bool,
+    /// Accept SHA-1 signatures/digests (per-app opt-in).
+    pub allow_sha1: bool,
+    /// Our SSO endpoint URLs; `Destination` must equal one when present, and must be present when signed.
+    pub sso_urls: &'a [String],
+    /// The current time.
+    pub now: OffsetDateTime,
+    /// Allowed distance between `IssueInstant` and `now`, either way.
+    pub skew: time::Duration,
+}
+
+/// A request whose signature (if any) verified and whose fields passed the checks above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedAuthnRequest {
+    /// Request ID (check it against the replay cache; echo it as `InResponseTo`).
+    pub id: String,
+    /// The SP's entity ID.
+    pub issuer: String,
+    /// When the SP issued the request.
+    pub issue_instant: OffsetDateTime,
+    /// `Destination`, when sent (one of our SSO URLs).
+    pub destination: Option<String>,
+    /// `AssertionConsumerServiceURL` as requested (must be matched against metadata).
+    pub acs_url: Option<String>,
+    /// `AssertionConsumerServiceIndex` as requested.
+    pub acs_index: Option<u32>,
+    /// `ProtocolBinding` as requested.
+    pub protocol_binding: Option<String>,
+    /// `ForceAuthn`.
+    pub force_authn: bool,
+    /// `IsPassive`.
+    pub is_passive: bool,
+    /// `NameIDPolicy/@Format`.
+    pub name_id_format: Option<String>,
+    /// RelayState to return unchanged.
+    pub relay_state: Option<String>,
+    /// Whether a signature verified.
+    pub signed: bool,
+}
+
+impl Inbound {
+    /// How the request arrived.
+    pub fn binding(&self) -> Binding {
+        self.binding
+    }
+
+    /// The unverified request (issuer and ID only).
+    pub fn request(&self) -> &UnverifiedAuthnRequest {
+        &self.request
+    }
+
+    /// The RelayState (≤ `max_relay_state` bytes), opaque.
+    pub fn relay_state(&self) -> Option<&str> {
+        self.relay_state.as_deref()
+    }
+
+    /// Checks signature, ID, Issuer, IssueInstant and Destination; returns the verified request.
+    pub fn verify(self, ctx: &VerifyContext<'_>) -> Result<VerifiedAuthnRequest, RequestError> {
+        let doc = &self.request.doc;
+        let root = doc.root();
+        let status = match (&self.binding, &self.raw_query) {
+            (Binding::Redirect, Some(q)) => {
+                if doc.find_child(root, ns::DS, "Signature").is_some() {
+                    return Err(RequestError::EmbeddedSignatureInRedirect);
+                }
+                verify::verify_redirect(q, ctx.certs, ctx.allow_sha1)
+            }
+            _ => verify::verify_enveloped(doc, root, ctx.certs, ctx.allow_sha1),
+        }
+        .map_err(RequestError::Signature)?;
+        let signed = matches!(status, SignatureStatus::Verified { .. });
+        if ctx.require_signed && !signed {
+            return Err(RequestError::Unsigned);
+        }
+
+        let el = doc.element(root);
+        let id = el.attr("ID").ok_or(RequestError::BadId)?;
+        if id.chars().count() > MAX_ID_LEN || !dom::is_ncname(id) {
+            return Err(RequestError::BadId);
+        }
+        let issuer = issuer(doc)?;
+
+        let issue_instant = el
+            .attr("IssueInstant")
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+            .ok_or(RequestError::BadIssueInstant)?;
+        if (ctx.now - issue_instant).abs() > ctx.skew {
+            return Err(RequestError::IssueInstantSkew);
+        }
+
+        let destination = el.attr("Destination").map(str::to_string);
+        match &destination {
+            Some(d) if !ctx.sso_urls.iter().any(|u| u == d) => {
+                return Err(RequestError::WrongDestination)
+            }
+            None if signed => return Err(RequestError::MissingDestination),
+            _ => {}
+        }
+
+        let acs_url = el.attr("AssertionConsumerServiceURL").map(str::to_string);
+        let protocol_binding = el.attr("ProtocolBinding").map(str::to_string);
+        let acs_index = match el.attr("AssertionConsumerServiceIndex") {
+            None => None,
+            Some(v) => Some(
+                parse_index(v)
+                    .ok_or(RequestError::BadAttribute("AssertionConsumerServiceIndex"))?,
+            ),
+        };
+        if acs_index.is_some() && (acs_url.is_some() || protocol_binding.is_some()) {
+            return Err(RequestError::AcsConflict);
+        }
+        let force_authn = parse_bool(el.attr("ForceAuthn"), "ForceAuthn")?;
+        let is_passive = parse_bool(el.attr("IsPassive"), "IsPassive")?;
+        let name_id_format = doc
+            .find_child(root, ns::SAMLP, "NameIDPolicy")
+            .and_then(|p| doc.element(p).attr("Format"))
+            .map(str::to_string);
+
+        Ok(VerifiedAuthnRequest {
+            id: id.to_string(),
+            issuer,
+            issue_instant,
+            destination,
+            acs_url,
+            acs_index,
+            protocol_binding,
+            force_authn,
+            is_passive,
+            name_id_format,
+            relay_state: self.relay_state,
+            signed,
+        })
+    }
+}
+
+/// xs:unsignedShort-like index: digits only.
+fn parse_index(v: &str) -> Option<u32> {
+    if v.is_empty() || v.len() > 5 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+/// xs:boolean; absent is false.
+fn parse_bool(v: Option<&str>, name: &'static str) -> Result<bool, RequestError> {
+    match v.map(str::trim) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(RequestError::BadAttribute(name)),
+    }
+}
+
+fn decode_base64(text: &[u8]) -> Result<Vec<u8>, RequestError> {
+    let compact: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    BASE64.decode(compact).map_err(|_| RequestError::Base64)
+}
+
+/// Raw DEFLATE, streamed through `take(max + 1)` so a bomb stops at `max + 1` bytes of output.
+fn inflate(data: &[u8], max: usize) -> Result<Vec<u8>, RequestError> {
+    let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut out = Vec::new();
+    DeflateDecoder::new(data)
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|_| RequestError::Inflate)?;
+    if out.len() > max {
+        return Err(RequestError::InflatedTooLarge);
+    }
+    Ok(out)
+}
+
+fn check_relay_state(rs: String, limits: &RequestLimits) -> Result<String, RequestError> {
+    if rs.len() > limits.max_relay_state {
+        return Err(RequestError::RelayState);
+    }
+    Ok(rs)
+}
+
+/// Decodes an HTTP-Redirect request from the raw query string (exactly as received, still
+/// percent-encoded: the signature is checked over it later).
+pub fn decode_redirect(raw_query: &str, limits: &RequestLimits) -> Result<Inbound, RequestError> {
+    if raw_query.len() > limits.max_encoded {
+        return Err(RequestError::TooLarge);
+    }
+    let q = RedirectQuery::parse(raw_query).map_err(RequestError::Query)?;
+    let encoded = q.saml_request.ok_or(RequestError::MissingRequest)?;
+    let b64 = verify::percent_decode(encoded, false).map_err(RequestError::Query)?;
+    let xml = inflate(&decode_base64(&b64)?, limits.max_inflated)?;
+    let relay_state = match q.relay_state {
+        None => None,
+        Some(raw) => {
+            let bytes = verify::percent_decode(raw, true).map_err(RequestError::Query)?;
+            let rs = String::from_utf8(bytes).map_err(|_| RequestError::RelayState)?;
+            Some(check_relay_state(rs, limits)?)
+        }
+    };
+    let doc = dom::parse(&xml, &limits.xml).map_err(RequestError::Xml)?;
+    Ok(Inbound {
+        binding: Binding::Redirect,
+        raw_query: Some(raw_query.to_string()),
+        relay_state,
+        request: UnverifiedAuthnRequest::new(doc)?,
+    })
+}
+
+/// Decodes an HTTP-POST request: the `SAMLRequest` form field (base64, line breaks tolerated,
+/// no DEFLATE) and the already form-decoded `RelayState`.
+pub fn decode_post(
+    saml_request_b64: &str,
+    relay_state: Option<&str>,
+    limits: &RequestLimits,
+) -> Result<Inbound, RequestError> {
+    if saml_request_b64.len() > limits.max_encoded {
+        return Err(RequestError::TooLarge);
+    }
+    let relay_state = relay_state
+        .map(|r| check_relay_state(r.to_string(), limits))
+        .transpose()?;
+    let xml = decode_base64(saml_request_b64.as_bytes())?;
+    let doc = dom::parse(&xml, &limits.xml).map_err(RequestError::Xml)?;
+    Ok(Inbound {
+        binding: Binding::Post,
+        raw_query: None,
+        relay_state,
+        request: UnverifiedAuthnRequest::new(doc)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::verify::test_support::{cert_for, raw_sign, rsa_key, sign, Spec};
+    use crate::saml::verify::uri;
+    use flate2::write::DeflateEncoder;
+    use flate2::Compression;
+    use openssl::pkey::{PKey, Private};
+    use std::io::Write as _;
+    use std::sync::OnceLock;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
+    const SSO: &str = "https://idp.example/saml/sso";
+
+    fn key() -> &'static (PKey<Private>, X509) {
+        static K: OnceLock<(PKey<Private>, X509)> = OnceLock::new();
+        K.get_or_init(|| {
+            let k = rsa_key();
+            let c = cert_for(&k);
+            (k, c)
+        })
+    }
+
+    fn req(id: &str, instant: &str, extra: &str) -> String {
+        format!(
+            concat!(
+                r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" "#,
+                r#"ID="{}" Version="2.0" IssueInstant="{}" {}>"#,
+                "<saml:Issuer>https://sp.example/</saml:Issuer><!--SIG-->",
+                r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"/>"#,
+                "</samlp:AuthnRequest>"
+            ),
+            id, instant, extra
+        )
+    }
+
+    fn basic() -> String {
+        req(
+            "_r1",
+            "2026-01-01T00:01:00Z",
+            &format!(
+                r#"Destination="{SSO}" AssertionConsumerServiceURL="https://sp.example/acs" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" ForceAuthn="true""#
+            ),
+        )
+    }
+
+    fn b64(b: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(b)
+    }
+
+    fn deflate(b: &[u8]) -> Vec<u8> {
+        let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn enc(s: &str) -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    }
+
+    fn redirect_query(xml: &str, relay: Option<&str>, signed: bool) -> String {
+        let mut q = format!(
+            "SAMLRequest={}",
+            enc(&b64(&deflate(xml.replace("<!--SIG-->", "").as_bytes())))
+        );
+        if let Some(r) = relay {
+            q.push_str(&format!("&RelayState={}", enc(r)));
+        }
+        if signed {
+            q.push_str(&format!("&SigAlg={}", enc(uri::RSA_SHA256)));
+            let sig = raw_sign(&key().0, uri::RSA_SHA256, q.as_bytes());
+            q.push_str(&format!("&Signature={}", enc(&b64(&sig))));
+        }
+        q
+    }
+
+    fn ctx(require_signed: bool) -> VerifyContext<'static> {
+        static URLS: OnceLock<Vec<String>> = OnceLock::new();
+        VerifyContext {
+            certs: std::slice::from_ref(&key().1),
+            require_signed,
+            allow_sha1: false,
+            sso_urls: URLS.get_or_init(|| vec![SSO.to_string()]),
+            now: NOW,
+            skew: time::Duration::minutes(3),
+        }
+    }
+
+    fn limits() -> RequestLimits {
+        RequestLimits::default()
+    }
+
+    #[test]
+    fn signed_redirect_request_verifies() {
+        let q = redirect_query(&basic(), Some("state 1"), true);
+        let inbound = decode_redirect(&q, &limits()).unwrap();
+        assert_eq!(inbound.request().issuer(), Some("https://sp.example/"));
+        assert_eq!(inbound.request().id(), Some("_r1"));
+        assert_eq!(inbound.relay_state(), Some("state 1"));
+        let v = inbound.verify(&ctx(true)).unwrap();
+        assert_eq!(v.id, "_r1");
+        assert_eq!(v.issuer, "https://sp.example/");
+        assert!(v.signed);
+        assert!(v.force_authn);
+        assert!(!v.is_passive);
+        assert_eq!(v.acs_url.as_deref(), Some("https://sp.example/acs"));
+        assert_eq!(v.destination.as_deref(), Some(SSO));
+        assert_eq!(
+            v.name_id_format.as_deref(),
+            Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+        );
+        assert_eq!(v.relay_state.as_deref(), Some("state 1"));
+        assert_eq!(v.issue_instant, datetime!(2026-01-01 00:01:00 UTC));
+    }
+
+    #[test]
+    fn unsigned_refused_when_required() {
+        let q = redirect_query(&basic(), None, false);
+        let v = decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .unwrap();
+        assert!(!v.signed);
+        let e = decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(true))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Unsigned);
+        assert!(e.issuer_known());
+        assert_eq!(e.reason(), "signature_required");
+    }
+
+    #[test]
+    fn tampered_redirect_refused() {
+        let q =
+            redirect_query(&basic(), Some("abc"), true).replace("RelayState=abc", "RelayState=abd");
+        let e = decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Signature(VerifyError::BadSignature));
+        assert_eq!(e.reason(), "signature_invalid");
+    }
+
+    #[test]
+    fn signed_post_request_verifies_and_tampering_fails() {
+        let xml = sign(&basic(), &key().0, &Spec::default());
+        // line-wrapped base64 as some SPs send it
+        let encoded: String = b64(xml.as_bytes())
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap().to_string() + "\r\n")
+            .collect();
+        let v = decode_post(&encoded, Some("rs"), &limits())
+            .unwrap()
+            .verify(&ctx(true))
+            .unwrap();
+        assert!(v.signed);
+        assert_eq!(v.relay_state.as_deref(), Some("rs"));
+        let bad = xml.replace("ForceAuthn=\"true\"", "ForceAuthn=\"false\"");
+        let e = decode_post(&b64(bad.as_bytes()), None, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Signature(VerifyError::DigestMismatch));
+        // unsigned POST
+        let plain = basic().replace("<!--SIG-->", "");
+        let e = decode_post(&b64(plain.as_bytes()), None, &limits())
+            .unwrap()
+            .verify(&ctx(true))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Unsigned);
+    }
+
+    #[test]
+    fn embedded_signature_in_redirect_refused() {
+        let xml = sign(&basic(), &key().0, &Spec::default());
+        let q = format!("SAMLRequest={}", enc(&b64(&deflate(xml.as_bytes()))));
+        let e = decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .unwrap_err();
+        assert_eq!(e, RequestError::EmbeddedSignatureInRedirect);
+    }
+
+    #[test]
+    fn issue_instant_skew() {
+        for (instant, ok) in [
+            ("2026-01-01T00:03:00Z", true),
+            ("2025-12-31T23:57:00Z", true),
+            ("2026-01-01T00:03:01Z", false),
+            ("2025-12-31T23:56:59.5Z", false),
+            ("2020-01-01T00:00:00Z", false),
+        ] {
+            let q = redirect_query(&req("_a", instant, ""), None, false);
+            let r = decode_redirect(&q, &limits()).unwrap().verify(&ctx(false));
+            if ok {
+                assert!(r.is_ok(), "{instant}");
+            } else {
+                assert_eq!(r.unwrap_err(), RequestError::IssueInstantSkew, "{instant}");
+            }
+        }
+        for bad in ["", "yesterday", "2026-01-01 00:00:00"] {
+            let q = redirect_query(&req("_a", bad, ""), None, false);
+            let r = decode_redirect(&q, &limits()).unwrap().verify(&ctx(false));
+            assert_eq!(r.unwrap_err(), RequestError::BadIssueInstant);
+        }
+    }
+
+    #[test]
+    fn bad_ids_refused() {
+        let long = format!("_{}", "a".repeat(256));
+        for id in ["1abc", "a b", "", "a:b", long.as_str()] {
+            let q = redirect_query(&req(id, "2026-01-01T00:00:00Z", ""), None, false);
+            let r = decode_redirect(&q, &limits()).unwrap().verify(&ctx(false));
+            assert_eq!(r.unwrap_err(), RequestError::BadId, "{id}");
+        }
+        let ok = format!("_{}", "a".repeat(255));
+        let q = redirect_query(&req(&ok, "2026-01-01T00:00:00Z", ""), None, false);
+        assert!(decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .is_ok());
+    }
+
+    #[test]
+    fn destination_rules() {
+        let wrong = req(
+            "_a",
+            "2026-01-01T00:00:00Z",
+            r#"Destination="https://evil.example/sso""#,
+        );
+        let q = redirect_query(&wrong, None, false);
+        assert_eq!(
+            decode_redirect(&q, &limits())
+                .unwrap()
+                .verify(&ctx(false))
+                .unwrap_err(),
+            RequestError::WrongDestination
+        );
+        // signed without Destination
+        let q = redirect_query(&req("_a", "2026-01-01T00:00:00Z", ""), None, true);
+        assert_eq!(
+            decode_redirect(&q, &limits())
+                .unwrap()
+                .verify(&ctx(false))
+                .unwrap_err(),
+            RequestError::MissingDestination
+        );
+        // unsigned without Destination is fine
+        let q = redirect_query(&req("_a", "2026-01-01T00:00:00Z", ""), None, false);
+        assert!(decode_redirect(&q, &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .is_ok());
+    }
+
+    #[test]
+    fn acs_fields() {
+        let r = req(
+            "_a",
+            "2026-01-01T00:00:00Z",
+            r#"AssertionConsumerServiceIndex="2" IsPassive="1""#,
+        );
+        let v = decode_redirect(&redirect_query(&r, None, false), &limits())
+            .unwrap()
+            .verify(&ctx(false))
+            .unwrap();
+        assert_eq!(v.acs_index, Some(2));
+        assert!(v.is_passive);
+        let r = req(
+            "_a",
+            "2026-01-01T00:00:00Z",
+            r#"AssertionConsumerServiceIndex="2" AssertionConsumerServiceURL="https://sp.example/acs""#,
+        );
+        assert_eq!(
+            decode_redirect(&redirect_query(&r, None, false), &limits())
+                .unwrap()
+                .verify(&ctx(false))
+                .unwrap_err(),
+            RequestError::AcsConflict
+        );
+        for extra in [
+            r#"AssertionConsumerServiceIndex="-1""#,
+            r#"AssertionConsumerServiceIndex="x""#,
+            r#"ForceAuthn="yes""#,
+        ] {
+            let r = req("_a", "2026-01-01T00:00:00Z", extra);
+            assert!(matches!(
+                decode_redirect(&redirect_query(&r, None, false), &limits())
+                    .unwrap()
+                    .verify(&ctx(false))
+                    .unwrap_err(),
+                RequestError::BadAttribute(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let no_issuer = basic().replace("<saml:Issuer>https://sp.example/</saml:Issuer>", "");
+        let inbound = decode_redirect(&redirect_query(&no_issuer, None, false), &limits()).unwrap();
+        assert_eq!(inbound.request().issuer(), None);
+        assert_eq!(
+            inbound.verify(&ctx(false)).unwrap_err(),
+            RequestError::Issuer
+        );
+        let comment_split = basic().replace(
+            "<saml:Issuer>https://sp.example/",
+            "<saml:Issuer>https://sp.<!-- x -->example/",
+        );
+        let inbound =
+            decode_redirect(&redirect_query(&comment_split, None, false), &limits()).unwrap();
+        assert_eq!(inbound.request().issuer(), Some("https://sp.example/"));
+        let fmt = basic().replace(
+            "<saml:Issuer>",
+            r#"<saml:Issuer Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">"#,
+        );
+        let inbound = decode_redirect(&redirect_query(&fmt, None, false), &limits()).unwrap();
+        assert_eq!(inbound.request().issuer(), None);
+    }
+
+    #[test]
+    fn root_and_version_checked_before_issuer() {
+        let resp = basic().replace("samlp:AuthnRequest", "samlp:LogoutRequest");
+        let e = decode_redirect(&redirect_query(&resp, None, false), &limits()).unwrap_err();
+        assert_eq!(e, RequestError::NotAuthnRequest);
+        assert!(!e.issuer_known());
+        let v1 = basic().replace("Version=\"2.0\"", "Version=\"1.1\"");
+        let e = decode_redirect(&redirect_query(&v1, None, false), &limits()).unwrap_err();
+        assert_eq!(e, RequestError::Version);
+    }
+
+    #[test]
+    fn deflate_bomb_is_capped() {
+        // ~50 MB of spaces inside a comment deflates to ~50 KB.
+        let mut e = DeflateEncoder::new(Vec::new(), Compression::best());
+        e.write_all(b"<a><!--").unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..50 {
+            e.write_all(&chunk).unwrap();
+        }
+        e.write_all(b"--></a>").unwrap();
+        let bomb = e.finish().unwrap();
+        let q = format!("SAMLRequest={}", enc(&b64(&bomb)));
+        let lim = RequestLimits {
+            max_encoded: 1 << 20,
+            ..limits()
+        };
+        let t = std::time::Instant::now();
+        assert_eq!(
+            decode_redirect(&q, &lim).unwrap_err(),
+            RequestError::InflatedTooLarge
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        // and with the default cap the encoded size alone stops a bigger one
+        let big = format!("SAMLRequest={}", "A".repeat(64 * 1024));
+        assert_eq!(
+            decode_redirect(&big, &limits()).unwrap_err(),
+            RequestError::TooLarge
+        );
+    }
+
+    #[test]
+    fn decode_errors_are_before_issuer() {
+        let cases = [
+            ("RelayState=x", RequestError::MissingRequest),
+            (
+                "SAMLRequest=%%%",
+                RequestError::Query(VerifyError::Query("bad percent-escape")),
+            ),
+            ("SAMLRequest=!!!!", RequestError::Base64),
+            ("SAMLRequest=AAAA", RequestError::Inflate),
+            (
+                "SAMLRequest=a&SAMLRequest=b",
+                RequestError::Query(VerifyError::Query("duplicated parameter")),
+            ),
+        ];
+        for (q, want) in cases {
+            let e = decode_redirect(q, &limits()).unwrap_err();
+            assert_eq!(e, want, "{q}");
+            assert!(!e.issuer_known());
+        }
+        let doctype = "<!DOCTYPE a [<!ENTITY x 'y'>]><a/>";
+        let q = format!("SAMLRequest={}", enc(&b64(&deflate(doctype.as_bytes()))));
+        assert_eq!(
+            decode_redirect(&q, &limits()).unwrap_err(),
+            RequestError::Xml(XmlError::Doctype)
+        );
+        assert_eq!(
+            decode_post(&b64(doctype.as_bytes()), None, &limits()).unwrap_err(),
+            RequestError::Xml(XmlError::Doctype)
+        );
+    }
+
+    #[test]
+    fn relay_state_capped_at_80_bytes() {
+        let ok = "r".repeat(80);
+        assert!(decode_redirect(&redirect_query(&basic(), Some(&ok), false), &limits()).is_ok());
+        let long = "r".repeat(81);
+        assert_eq!(
+            decode_redirect(&redirect_query(&basic(), Some(&long), false), &limits()).unwrap_err(),
+            RequestError::RelayState
+        );
+        let plain = b64(basic().replace("<!--SIG-->", "").as_bytes());
+        assert_eq!(
+            decode_post(&plain, Some(&long), &limits()).unwrap_err(),
+            RequestError::RelayState
+        );
+        // 27 three-byte characters = 81 bytes
+        let wide = "中".repeat(27);
+        assert_eq!(
+            decode_redirect(&redirect_query(&basic(), Some(&wide), false), &limits()).unwrap_err(),
+            RequestError::RelayState
+        );
+    }
+}

@@ -1,1 +1,1180 @@
-//! (to be written)
+//! Inbound signatures: enveloped XML-DSig (HTTP-POST, metadata) and the HTTP-Redirect query
+//! signature. Keys come only from the caller (the SP's metadata); `KeyInfo` in a message is never read.
+//!
+//! Enveloped signatures follow the SAML profile of XML-DSig (SAML Core §5.4) and nothing more: one
+//! `ds:Signature`, a direct child of the signed root; one `Reference` whose URI is `#` + the root's
+//! unique ID; transforms exactly enveloped-signature + exclusive c14n; exclusive c14n for
+//! `SignedInfo`; allowlisted algorithms. Anything else is refused rather than interpreted.
+
+use std::fmt;
+
+use base64::Engine as _;
+use openssl::bn::BigNum;
+use openssl::ecdsa::EcdsaSig;
+use openssl::error::ErrorStack;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKey, Public};
+use openssl::rsa::Padding;
+use openssl::sign::Verifier;
+use openssl::x509::X509;
+
+use super::c14n::{exc_c14n, C14nError};
+use super::dom::{ns, Document, ElementId, IdLookupError};
+
+/// Algorithm URIs (XML-DSig, RFC 4051, XML-Enc).
+pub mod uri {
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+    /// RSA PKCS#1 v1.5 with SHA-384.
+    pub const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
+    /// RSA PKCS#1 v1.5 with SHA-512.
+    pub const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
+    /// ECDSA with SHA-256.
+    pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+    /// ECDSA with SHA-384.
+    pub const ECDSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384";
+    /// ECDSA with SHA-512.
+    pub const ECDSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512";
+    /// RSA PKCS#1 v1.5 with SHA-1 (only with the per-app opt-in).
+    pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+    /// SHA-1 digest (only with the per-app opt-in).
+    pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+    /// SHA-256 digest.
+    pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+    /// SHA-384 digest.
+    pub const SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#sha384";
+    /// SHA-512 digest.
+    pub const SHA512: &str = "http://www.w3.org/2001/04/xmlenc#sha512";
+    /// Enveloped-signature transform.
+    pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+    /// Exclusive c14n without comments (transform and canonicalization method).
+    pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+}
+
+/// RSA keys shorter than this never verify anything.
+const MIN_RSA_BITS: u32 = 2048;
+
+/// Why a signature was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The Redirect query string is malformed (what is wrong in the text).
+    Query(&'static str),
+    /// A signature or digest algorithm outside the allowlist (the URI as received).
+    Algorithm(String),
+    /// SHA-1 (signature or digest) without the per-app opt-in.
+    Sha1NotAllowed,
+    /// The `ds:Signature` does not have the one shape we accept (what is wrong).
+    Structure(&'static str),
+    /// The signed root has no `ID` attribute.
+    MissingId,
+    /// The root's ID is carried by more than one element.
+    DuplicateId,
+    /// `SignatureValue` / `DigestValue` / `Signature` is not valid base64.
+    Base64,
+    /// Canonicalization failed.
+    C14n(C14nError),
+    /// The digest of the signed element does not match `DigestValue`.
+    DigestMismatch,
+    /// The message is signed but no certificate was given to check it with.
+    NoCertificates,
+    /// No given certificate verifies the signature.
+    BadSignature,
+    /// Only keys too weak to be accepted (RSA < 2048 bits) were given.
+    WeakKey,
+    /// OpenSSL failed.
+    Crypto(String),
+}
+
+impl VerifyError {
+    /// A short stable code for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            VerifyError::Query(_) => "redirect_query_malformed",
+            VerifyError::Algorithm(_) => "signature_algorithm_refused",
+            VerifyError::Sha1NotAllowed => "signature_sha1_refused",
+            VerifyError::Structure(_) => "signature_structure_refused",
+            VerifyError::MissingId => "signed_root_without_id",
+            VerifyError::DuplicateId => "duplicate_id",
+            VerifyError::Base64 => "signature_base64_invalid",
+            VerifyError::C14n(_) => "canonicalization_failed",
+            VerifyError::DigestMismatch => "digest_mismatch",
+            VerifyError::NoCertificates => "no_sp_certificate",
+            VerifyError::BadSignature => "signature_invalid",
+            VerifyError::WeakKey => "sp_key_too_weak",
+            VerifyError::Crypto(_) => "crypto_error",
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Query(m) => write!(f, "malformed Redirect query: {m}"),
+            VerifyError::Algorithm(u) => write!(f, "algorithm not allowed: {u}"),
+            VerifyError::Sha1NotAllowed => write!(f, "SHA-1 is not allowed for this app"),
+            VerifyError::Structure(m) => write!(f, "signature refused: {m}"),
+            VerifyError::MissingId => write!(f, "signed element has no ID"),
+            VerifyError::DuplicateId => write!(f, "the signed ID appears more than once"),
+            VerifyError::Base64 => write!(f, "invalid base64 in signature"),
+            VerifyError::C14n(e) => write!(f, "canonicalization failed: {e}"),
+            VerifyError::DigestMismatch => write!(f, "digest does not match the signed content"),
+            VerifyError::NoCertificates => {
+                write!(f, "message is signed but the SP has no signing certificate")
+            }
+            VerifyError::BadSignature => {
+                write!(f, "signature does not verify with the SP's certificates")
+            }
+            VerifyError::WeakKey => {
+                write!(f, "the SP's RSA key is shorter than {MIN_RSA_BITS} bits")
+            }
+            VerifyError::Crypto(e) => write!(f, "crypto error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl From<C14nError> for VerifyError {
+    fn from(e: C14nError) -> Self {
+        VerifyError::C14n(e)
+    }
+}
+
+impl From<ErrorStack> for VerifyError {
+    fn from(e: ErrorStack) -> Self {
+        VerifyError::Crypto(e.to_string())
+    }
+}
+
+/// Signature algorithms we accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SigAlg {
+    /// RSA PKCS#1 v1.5, SHA-256.
+    RsaSha256,
+    /// RSA PKCS#1 v1.5, SHA-384.
+    RsaSha384,
+    /// RSA PKCS#1 v1.5, SHA-512.
+    RsaSha512,
+    /// ECDSA, SHA-256.
+    EcdsaSha256,
+    /// ECDSA, SHA-384.
+    EcdsaSha384,
+    /// ECDSA, SHA-512.
+    EcdsaSha512,
+    /// RSA PKCS#1 v1.5, SHA-1: only when the app opts in.
+    RsaSha1,
+}
+
+impl SigAlg {
+    /// The algorithm named by `uri`; unknown URIs (MD5, DSA, HMAC, …) are refused, SHA-1 unless
+    /// `allow_sha1`.
+    pub fn from_uri(uri: &str, allow_sha1: bool) -> Result<SigAlg, VerifyError> {
+        let alg = match uri {
+            uri::RSA_SHA256 => SigAlg::RsaSha256,
+            uri::RSA_SHA384 => SigAlg::RsaSha384,
+            uri::RSA_SHA512 => SigAlg::RsaSha512,
+            uri::ECDSA_SHA256 => SigAlg::EcdsaSha256,
+            uri::ECDSA_SHA384 => SigAlg::EcdsaSha384,
+            uri::ECDSA_SHA512 => SigAlg::EcdsaSha512,
+            uri::RSA_SHA1 if allow_sha1 => SigAlg::RsaSha1,
+            uri::RSA_SHA1 => return Err(VerifyError::Sha1NotAllowed),
+            other => return Err(VerifyError::Algorithm(other.to_string())),
+        };
+        Ok(alg)
+    }
+
+    /// The algorithm's URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            SigAlg::RsaSha256 => uri::RSA_SHA256,
+            SigAlg::RsaSha384 => uri::RSA_SHA384,
+            SigAlg::RsaSha512 => uri::RSA_SHA512,
+            SigAlg::EcdsaSha256 => uri::ECDSA_SHA256,
+            SigAlg::EcdsaSha384 => uri::ECDSA_SHA384,
+            SigAlg::EcdsaSha512 => uri::ECDSA_SHA512,
+            SigAlg::RsaSha1 => uri::RSA_SHA1,
+        }
+    }
+
+    fn digest(self) -> MessageDigest {
+        match self {
+            SigAlg::RsaSha256 | SigAlg::EcdsaSha256 => MessageDigest::sha256(),
+            SigAlg::RsaSha384 | SigAlg::EcdsaSha384 => MessageDigest::sha384(),
+            SigAlg::RsaSha512 | SigAlg::EcdsaSha512 => MessageDigest::sha512(),
+            SigAlg::RsaSha1 => MessageDigest::sha1(),
+        }
+    }
+
+    fn is_ecdsa(self) -> bool {
+        matches!(
+            self,
+            SigAlg::EcdsaSha256 | SigAlg::EcdsaSha384 | SigAlg::EcdsaSha512
+        )
+    }
+}
+
+fn digest_from_uri(uri: &str, allow_sha1: bool) -> Result<MessageDigest, VerifyError> {
+    match uri {
+        uri::SHA256 => Ok(MessageDigest::sha256()),
+        uri::SHA384 => Ok(MessageDigest::sha384()),
+        uri::SHA512 => Ok(MessageDigest::sha512()),
+        uri::SHA1 if allow_sha1 => Ok(MessageDigest::sha1()),
+        uri::SHA1 => Err(VerifyError::Sha1NotAllowed),
+        other => Err(VerifyError::Algorithm(other.to_string())),
+    }
+}
+
+/// Outcome of a successful check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// There is no signature on the message (whether that is acceptable is the caller's call).
+    Unsigned,
+    /// The signature verified with one of the given certificates.
+    Verified {
+        /// The signature algorithm used.
+        alg: SigAlg,
+    },
+}
+
+/// Checks the enveloped signature of `root` (a direct `ds:Signature` child) with `certs` only.
+///
+/// Returns `Unsigned` when `root` has no `ds:Signature` child (a signature elsewhere in the
+/// document never counts for `root`).
+pub fn verify_enveloped(
+    doc: &Document,
+    root: ElementId,
+    certs: &[X509],
+    allow_sha1: bool,
+) -> Result<SignatureStatus, VerifyError> {
+    let sigs: Vec<ElementId> = doc.find_children(root, ns::DS, "Signature").collect();
+    let sig = match sigs.as_slice() {
+        [] => return Ok(SignatureStatus::Unsigned),
+        [one] => *one,
+        _ => return Err(VerifyError::Structure("more than one Signature")),
+    };
+    let root_id = doc.element(root).attr("ID").ok_or(VerifyError::MissingId)?;
+    match doc.find_by_id(root_id) {
+        Ok(found) if found == root => {}
+        Err(IdLookupError::Duplicate) => return Err(VerifyError::DuplicateId),
+        _ => return Err(VerifyError::MissingId),
+    }
+
+    // Signature = SignedInfo, SignatureValue, optional KeyInfo (ignored). No Object.
+    let parts: Vec<ElementId> = doc.child_elements(sig).collect();
+    let (signed_info, sig_value) = match parts.as_slice() {
+        [si, sv] => (*si, *sv),
+        [si, sv, ki] if doc.element(*ki).is(ns::DS, "KeyInfo") => (*si, *sv),
+        _ => {
+            return Err(VerifyError::Structure(
+                "Signature must hold SignedInfo, SignatureValue and optionally KeyInfo",
+            ))
+        }
+    };
+    expect(doc, signed_info, "SignedInfo")?;
+    expect(doc, sig_value, "SignatureValue")?;
+
+    // SignedInfo = CanonicalizationMethod, SignatureMethod, exactly one Reference.
+    let si: Vec<ElementId> = doc.child_elements(signed_info).collect();
+    let [c14n_method, sig_method, reference] = si.as_slice() else {
+        return Err(VerifyError::Structure(
+            "SignedInfo must hold exactly one Reference",
+        ));
+    };
+    expect(doc, *c14n_method, "CanonicalizationMethod")?;
+    expect(doc, *sig_method, "SignatureMethod")?;
+    expect(doc, *reference, "Reference")?;
+    if doc.element(*c14n_method).attr("Algorithm") != Some(uri::EXC_C14N) {
+        return Err(VerifyError::Structure(
+            "SignedInfo must use exclusive c14n without comments",
+        ));
+    }
+    let si_prefixes = inclusive_prefixes(doc, *c14n_method)?;
+    if doc.child_elements(*sig_method).next().is_some() {
+        return Err(VerifyError::Structure("SignatureMethod must be empty"));
+    }
+    let alg = SigAlg::from_uri(
+        doc.element(*sig_method).attr("Algorithm").unwrap_or(""),
+        allow_sha1,
+    )?;
+
+    // Reference = URI "#root-id", Transforms, DigestMethod, DigestValue.
+    let expected_uri = format!("#{root_id}");
+    if doc.element(*reference).attr("URI") != Some(expected_uri.as_str()) {
+        return Err(VerifyError::Structure(
+            "Reference URI must be # + the signed root's ID",
+        ));
+    }
+    let r: Vec<ElementId> = doc.child_elements(*reference).collect();
+    let [transforms, digest_method, digest_value] = r.as_slice() else {
+        return Err(VerifyError::Structure(
+            "Reference must hold Transforms, DigestMethod, DigestValue",
+        ));
+    };
+    expect(doc, *transforms, "Transforms")?;
+    expect(doc, *digest_method, "DigestMethod")?;
+    expect(doc, *digest_value, "DigestValue")?;
+    let ref_prefixes = check_transforms(doc, *transforms)?;
+    if doc.child_elements(*digest_method).next().is_some() {
+        return Err(VerifyError::Structure("DigestMethod must be empty"));
+    }
+    let md = digest_from_uri(
+        doc.element(*digest_method).attr("Algorithm").unwrap_or(""),
+        allow_sha1,
+    )?;
+    let expected_digest = decode_b64(&doc.text(*digest_value))?;
+    let signature = decode_b64(&doc.text(sig_value))?;
+    if certs.is_empty() {
+        return Err(VerifyError::NoCertificates);
+    }
+
+    let signed_bytes = exc_c14n(doc, root, Some(sig), &ref_prefixes)?;
+    let digest = openssl::hash::hash(md, &signed_bytes)?;
+    if digest.len() != expected_digest.len() || !openssl::memcmp::eq(&digest, &expected_digest) {
+        return Err(VerifyError::DigestMismatch);
+    }
+    let si_bytes = exc_c14n(doc, signed_info, None, &si_prefixes)?;
+    verify_with_certs(alg, &si_bytes, &signature, certs)?;
+    Ok(SignatureStatus::Verified { alg })
+}
+
+fn expect(doc: &Document, id: ElementId, local: &'static str) -> Result<(), VerifyError> {
+    if doc.element(id).is(ns::DS, local) {
+        Ok(())
+    } else {
+        Err(VerifyError::Structure(local))
+    }
+}
+
+/// The `ec:InclusiveNamespaces PrefixList` under a c14n method/transform element (nothing else
+/// may be there).
+fn inclusive_prefixes(doc: &Document, method: ElementId) -> Result<Vec<String>, VerifyError> {
+    let kids: Vec<ElementId> = doc.child_elements(method).collect();
+    match kids.as_slice() {
+        [] => Ok(Vec::new()),
+        [inc]
+            if doc.element(*inc).is(ns::EC, "InclusiveNamespaces")
+                && doc.child_elements(*inc).next().is_none() =>
+        {
+            let list = doc.element(*inc).attr("PrefixList").unwrap_or("");
+            Ok(list.split_ascii_whitespace().map(str::to_string).collect())
+        }
+        _ => Err(VerifyError::Structure("unexpected content in c14n method")),
+    }
+}
+
+/// Transforms must be exactly enveloped-signature then exclusive c14n (possibly with
+/// `InclusiveNamespaces`); returns that prefix list.
+fn check_transforms(doc: &Document, transforms: ElementId) -> Result<Vec<String>, VerifyError> {
+    let t: Vec<ElementId> = doc.child_elements(transforms).collect();
+    let [enveloped, c14n] = t.as_slice() else {
+        return Err(VerifyError::Structure(
+            "transforms must be enveloped-signature + exclusive c14n",
+        ));
+    };
+    expect(doc, *enveloped, "Transform")?;
+    expect(doc, *c14n, "Transform")?;
+    if doc.element(*enveloped).attr("Algorithm") != Some(uri::ENVELOPED)
+        || doc.child_elements(*enveloped).next().is_some()
+        || doc.element(*c14n).attr("Algorithm") != Some(uri::EXC_C14N)
+    {
+        return Err(VerifyError::Structure(
+            "transforms must be enveloped-signature + exclusive c14n",
+        ));
+    }
+    inclusive_prefixes(doc, *c14n)
+}
+
+/// Base64 as found in XML text: whitespace (line breaks) ignored, padding required.
+fn decode_b64(text: &str) -> Result<Vec<u8>, VerifyError> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| VerifyError::Base64)
+}
+
+/// Succeeds when one certificate's key verifies `signature` over `data`.
+fn verify_with_certs(
+    alg: SigAlg,
+    data: &[u8],
+    signature: &[u8],
+    certs: &[X509],
+) -> Result<(), VerifyError> {
+    if certs.is_empty() {
+        return Err(VerifyError::NoCertificates);
+    }
+    let mut weak = 0usize;
+    for cert in certs {
+        let Ok(key) = cert.public_key() else {
+            continue;
+        };
+        if key.id() == Id::RSA && key.bits() < MIN_RSA_BITS {
+            weak += 1;
+            continue;
+        }
+        if verify_one(alg, &key, data, signature)? {
+            return Ok(());
+        }
+    }
+    if weak == certs.len() {
+        return Err(VerifyError::WeakKey);
+    }
+    Err(VerifyError::BadSignature)
+}
+
+fn verify_one(
+    alg: SigAlg,
+    key: &PKey<Public>,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<bool, ErrorStack> {
+    match (alg.is_ecdsa(), key.id()) {
+        (false, Id::RSA) => {
+            let mut v = Verifier::new(alg.digest(), key)?;
+            v.set_rsa_padding(Padding::PKCS1)?;
+            // A malformed signature is an error inside OpenSSL: it simply does not verify.
+            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+        }
+        (true, Id::EC) => {
+            // XML-DSig (RFC 4050/6931) carries r || s, each padded to the field size.
+            let ec = key.ec_key()?;
+            let n = usize::try_from(ec.group().degree().div_ceil(8)).unwrap_or(usize::MAX);
+            if signature.len() != n.saturating_mul(2) {
+                return Ok(false);
+            }
+            let (r, s) = signature.split_at(n);
+            let der =
+                EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?
+                    .to_der()?;
+            let mut v = Verifier::new(alg.digest(), key)?;
+            Ok(v.verify_oneshot(&der, data).unwrap_or(false))
+        }
+        _ => Ok(false),
+    }
+}
+
+/// The parameters of an HTTP-Redirect query, each the raw text as received (still
+/// percent-encoded), so the signed string can be rebuilt byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RedirectQuery<'q> {
+    /// `SAMLRequest` value.
+    pub saml_request: Option<&'q str>,
+    /// `RelayState` value.
+    pub relay_state: Option<&'q str>,
+    /// `SigAlg` value.
+    pub sig_alg: Option<&'q str>,
+    /// `Signature` value.
+    pub signature: Option<&'q str>,
+}
+
+impl<'q> RedirectQuery<'q> {
+    /// Splits a raw query string. Each of the four parameters may appear once; a parameter whose
+    /// name is percent-encoded into one of the four is refused (no second spelling); others are
+    /// ignored.
+    pub fn parse(raw_query: &'q str) -> Result<Self, VerifyError> {
+        let mut q = RedirectQuery::default();
+        for piece in raw_query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+            let slot = match key {
+                "SAMLRequest" => &mut q.saml_request,
+                "RelayState" => &mut q.relay_state,
+                "SigAlg" => &mut q.sig_alg,
+                "Signature" => &mut q.signature,
+                other => {
+                    let decoded = percent_decode(other, true)?;
+                    if [&b"SAMLRequest"[..], b"RelayState", b"SigAlg", b"Signature"]
+                        .contains(&decoded.as_slice())
+                    {
+                        return Err(VerifyError::Query("encoded parameter name"));
+                    }
+                    continue;
+                }
+            };
+            if !piece.contains('=') {
+                return Err(VerifyError::Query("parameter without '='"));
+            }
+            if slot.replace(value).is_some() {
+                return Err(VerifyError::Query("duplicated parameter"));
+            }
+        }
+        Ok(q)
+    }
+}
+
+/// Percent-decoding; `plus_is_space` for form-encoded free text (RelayState). Base64 values never
+/// contain spaces, so for them `+` stays `+` (some senders leave it unescaped).
+pub fn percent_decode(raw: &str, plus_is_space: bool) -> Result<Vec<u8>, VerifyError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(VerifyError::Query("bad percent-escape"))?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the HTTP-Redirect binding signature (SAML Bindings §3.4.4.1) over the raw query:
+/// `SAMLRequest=…[&RelayState=…]&SigAlg=…`, each piece exactly as received.
+pub fn verify_redirect(
+    raw_query: &str,
+    certs: &[X509],
+    allow_sha1: bool,
+) -> Result<SignatureStatus, VerifyError> {
+    let q = RedirectQuery::parse(raw_query)?;
+    let request = q.saml_request.ok_or(VerifyError::Query("no SAMLRequest"))?;
+    let (sig_alg, signature) = match (q.sig_alg, q.signature) {
+        (None, None) => return Ok(SignatureStatus::Unsigned),
+        (Some(a), Some(s)) => (a, s),
+        _ => {
+            return Err(VerifyError::Query(
+                "SigAlg and Signature must come together",
+            ))
+        }
+    };
+    let alg_uri = String::from_utf8(percent_decode(sig_alg, false)?)
+        .map_err(|_| VerifyError::Query("SigAlg is not UTF-8"))?;
+    let alg = SigAlg::from_uri(&alg_uri, allow_sha1)?;
+    let sig_b64 = percent_decode(signature, false)?;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(&sig_b64)
+        .map_err(|_| VerifyError::Base64)?;
+    let mut signed = format!("SAMLRequest={request}");
+    if let Some(rs) = q.relay_state {
+        signed.push_str("&RelayState=");
+        signed.push_str(rs);
+    }
+    signed.push_str("&SigAlg=");
+    signed.push_str(sig_alg);
+    verify_with_certs(alg, signed.as_bytes(), &sig, certs)?;
+    Ok(SignatureStatus::Verified { alg })
+}
+
+/// Signing helpers for tests of this module and of `request`: our own c14n + OpenSSL.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::saml::dom::{parse, Limits};
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::Private;
+    use openssl::rsa::Rsa;
+    use openssl::sign::Signer;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    /// Where `sign` puts the `ds:Signature`.
+    pub const SLOT: &str = "<!--SIG-->";
+
+    pub fn rsa_key() -> PKey<Private> {
+        PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap()
+    }
+
+    pub fn ec_key() -> PKey<Private> {
+        let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap()
+    }
+
+    pub fn cert_for(key: &PKey<Private>) -> X509 {
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "test-sp").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
+            .unwrap();
+        b.sign(key, MessageDigest::sha256()).unwrap();
+        b.build()
+    }
+
+    /// How to shape the signature (defaults: RSA-SHA256, SHA-256, the usual transforms).
+    pub struct Spec {
+        pub sig_alg: &'static str,
+        pub digest_alg: &'static str,
+        /// `None`: `#` + root ID.
+        pub reference_uri: Option<String>,
+        pub transforms: Vec<&'static str>,
+        pub c14n_alg: &'static str,
+        /// Put a second copy of the Reference in SignedInfo.
+        pub two_references: bool,
+        /// Extra XML inside ds:Signature after SignatureValue (e.g. KeyInfo, Object).
+        pub trailer: String,
+    }
+
+    impl Default for Spec {
+        fn default() -> Self {
+            Spec {
+                sig_alg: uri::RSA_SHA256,
+                digest_alg: uri::SHA256,
+                reference_uri: None,
+                transforms: vec![uri::ENVELOPED, uri::EXC_C14N],
+                c14n_alg: uri::EXC_C14N,
+                two_references: false,
+                trailer: String::new(),
+            }
+        }
+    }
+
+    fn md_for(digest_uri: &str) -> MessageDigest {
+        match digest_uri {
+            uri::SHA1 => MessageDigest::sha1(),
+            uri::SHA384 => MessageDigest::sha384(),
+            uri::SHA512 => MessageDigest::sha512(),
+            _ => MessageDigest::sha256(),
+        }
+    }
+
+    /// Raw signature bytes as XML-DSig / the Redirect binding carry them.
+    pub fn raw_sign(key: &PKey<Private>, alg: &str, data: &[u8]) -> Vec<u8> {
+        let md = match alg {
+            uri::RSA_SHA1 => MessageDigest::sha1(),
+            uri::RSA_SHA384 | uri::ECDSA_SHA384 => MessageDigest::sha384(),
+            uri::RSA_SHA512 | uri::ECDSA_SHA512 => MessageDigest::sha512(),
+            _ => MessageDigest::sha256(),
+        };
+        let mut s = Signer::new(md, key).unwrap();
+        let der = s.sign_oneshot_to_vec(data).unwrap();
+        if key.id() != Id::EC {
+            return der;
+        }
+        let sig = EcdsaSig::from_der(&der).unwrap();
+        let n = key.ec_key().unwrap().group().degree().div_ceil(8) as i32;
+        let mut out = sig.r().to_vec_padded(n).unwrap();
+        out.extend(sig.s().to_vec_padded(n).unwrap());
+        out
+    }
+
+    /// Signs `xml` (which holds `SLOT` where the Signature goes) with `key`.
+    pub fn sign(xml: &str, key: &PKey<Private>, spec: &Spec) -> String {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let limits = Limits::default();
+        let unsigned = parse(xml.replace(SLOT, "").as_bytes(), &limits).unwrap();
+        let root = unsigned.root();
+        let uri = spec
+            .reference_uri
+            .clone()
+            .unwrap_or_else(|| format!("#{}", unsigned.element(root).attr("ID").unwrap()));
+        let target = uri
+            .strip_prefix('#')
+            .and_then(|id| unsigned.find_by_id(id).ok())
+            .unwrap_or(root);
+        let bytes = exc_c14n(&unsigned, target, None, &[]).unwrap();
+        let digest = b64(&openssl::hash::hash(md_for(spec.digest_alg), &bytes).unwrap());
+        let transforms: String = spec
+            .transforms
+            .iter()
+            .map(|t| format!("<ds:Transform Algorithm=\"{t}\"/>"))
+            .collect();
+        let reference = format!(
+            "<ds:Reference URI=\"{uri}\"><ds:Transforms>{transforms}</ds:Transforms><ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>",
+            spec.digest_alg
+        );
+        let references = if spec.two_references {
+            reference.repeat(2)
+        } else {
+            reference
+        };
+        let signature = format!(
+            "<ds:Signature xmlns:ds=\"{}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{}\"/><ds:SignatureMethod Algorithm=\"{}\"/>{references}</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>{}</ds:Signature>",
+            ns::DS, spec.c14n_alg, spec.sig_alg, spec.trailer
+        );
+        let with_sig = xml.replace(SLOT, &signature);
+        let doc = parse(with_sig.as_bytes(), &limits).unwrap();
+        let si = doc
+            .descendants(doc.root())
+            .find(|i| doc.element(*i).is(ns::DS, "SignedInfo"))
+            .unwrap();
+        let si_bytes = exc_c14n(&doc, si, None, &[]).unwrap();
+        let value = b64(&raw_sign(key, spec.sig_alg, &si_bytes));
+        with_sig.replace(
+            "<ds:SignatureValue></ds:SignatureValue>",
+            &format!("<ds:SignatureValue>{value}</ds:SignatureValue>"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+    use crate::saml::dom::{parse, Limits};
+    use std::sync::OnceLock;
+
+    fn key() -> &'static (PKey<openssl::pkey::Private>, X509) {
+        static K: OnceLock<(PKey<openssl::pkey::Private>, X509)> = OnceLock::new();
+        K.get_or_init(|| {
+            let k = rsa_key();
+            let c = cert_for(&k);
+            (k, c)
+        })
+    }
+
+    const REQ: &str = concat!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_req1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z">"#,
+        "<saml:Issuer>https://sp.example/</saml:Issuer><!--SIG-->",
+        r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"/></samlp:AuthnRequest>"#
+    );
+
+    fn check(xml: &str, allow_sha1: bool) -> Result<SignatureStatus, VerifyError> {
+        let d = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        verify_enveloped(&d, d.root(), std::slice::from_ref(&key().1), allow_sha1)
+    }
+
+    fn signed(spec: &Spec) -> String {
+        sign(REQ, &key().0, spec)
+    }
+
+    #[test]
+    fn good_signature_verifies() {
+        assert_eq!(
+            check(&signed(&Spec::default()), false),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::RsaSha256
+            })
+        );
+    }
+
+    #[test]
+    fn unsigned_is_reported_unsigned() {
+        assert_eq!(
+            check(&REQ.replace(SLOT, ""), false),
+            Ok(SignatureStatus::Unsigned)
+        );
+    }
+
+    #[test]
+    fn tampered_content_fails_digest() {
+        let xml = signed(&Spec::default()).replace("https://sp.example/", "https://evil.example/");
+        assert_eq!(check(&xml, false), Err(VerifyError::DigestMismatch));
+    }
+
+    #[test]
+    fn tampered_signed_info_fails_signature() {
+        // Same digest, but SignedInfo bytes change (attribute added to Reference).
+        let xml = signed(&Spec::default()).replace("<ds:Reference ", "<ds:Reference Type=\"x\" ");
+        assert_eq!(check(&xml, false), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn foreign_certificate_is_refused_even_if_in_key_info() {
+        let other = rsa_key();
+        let other_cert = cert_for(&other);
+        let der = base64::engine::general_purpose::STANDARD.encode(other_cert.to_der().unwrap());
+        let spec = Spec {
+            trailer: format!("<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{der}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"),
+            ..Spec::default()
+        };
+        let xml = sign(REQ, &other, &spec);
+        assert_eq!(check(&xml, false), Err(VerifyError::BadSignature));
+        let d = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        assert!(verify_enveloped(&d, d.root(), &[other_cert], false).is_ok());
+        assert_eq!(
+            verify_enveloped(&d, d.root(), &[], false),
+            Err(VerifyError::NoCertificates)
+        );
+    }
+
+    #[test]
+    fn two_references_refused() {
+        let xml = signed(&Spec {
+            two_references: true,
+            ..Spec::default()
+        });
+        assert!(matches!(check(&xml, false), Err(VerifyError::Structure(_))));
+    }
+
+    #[test]
+    fn reference_to_another_element_refused() {
+        let req = REQ.replace(
+            "<samlp:NameIDPolicy",
+            "<samlp:Extensions><x:Other xmlns:x=\"urn:x\" ID=\"_other\"/></samlp:Extensions><samlp:NameIDPolicy",
+        );
+        let xml = sign(
+            &req,
+            &key().0,
+            &Spec {
+                reference_uri: Some("#_other".into()),
+                ..Spec::default()
+            },
+        );
+        assert!(matches!(check(&xml, false), Err(VerifyError::Structure(_))));
+        let xml = sign(
+            &req,
+            &key().0,
+            &Spec {
+                reference_uri: Some(String::new()),
+                ..Spec::default()
+            },
+        );
+        assert!(matches!(check(&xml, false), Err(VerifyError::Structure(_))));
+    }
+
+    #[test]
+    fn duplicate_ids_refused() {
+        // An element deeper in the tree carrying the root's ID: the signature is valid for the root,
+        // but a consumer resolving "#_req1" could pick either.
+        let req = REQ.replace(
+            "<samlp:NameIDPolicy",
+            "<samlp:Extensions><x:Other xmlns:x=\"urn:x\" ID=\"_req1\"/></samlp:Extensions><samlp:NameIDPolicy",
+        );
+        let xml = sign(&req, &key().0, &Spec::default());
+        assert_eq!(check(&xml, false), Err(VerifyError::DuplicateId));
+        let no_id = sign(
+            REQ,
+            &key().0,
+            &Spec {
+                reference_uri: Some("#_req1".into()),
+                ..Spec::default()
+            },
+        )
+        .replace(" ID=\"_req1\"", "");
+        assert_eq!(check(&no_id, false), Err(VerifyError::MissingId));
+    }
+
+    #[test]
+    fn signature_not_child_of_root_does_not_sign_root() {
+        let req = REQ.replace("<!--SIG-->", "").replace(
+            "<samlp:NameIDPolicy",
+            "<samlp:Extensions><!--SIG--></samlp:Extensions><samlp:NameIDPolicy",
+        );
+        let xml = sign(&req, &key().0, &Spec::default());
+        assert_eq!(check(&xml, false), Ok(SignatureStatus::Unsigned));
+    }
+
+    #[test]
+    fn two_signatures_refused() {
+        let xml = signed(&Spec::default());
+        let start = xml.find("<ds:Signature").unwrap();
+        let end = xml.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+        let sig = &xml[start..end];
+        let doubled = xml.replacen(sig, &format!("{sig}{sig}"), 1);
+        assert!(matches!(
+            check(&doubled, false),
+            Err(VerifyError::Structure(_))
+        ));
+    }
+
+    #[test]
+    fn transforms_must_be_exactly_enveloped_and_exc_c14n() {
+        let xpath = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+        for transforms in [
+            vec![uri::ENVELOPED, uri::EXC_C14N, xpath],
+            vec![uri::EXC_C14N],
+            vec![uri::ENVELOPED],
+            vec![uri::EXC_C14N, uri::ENVELOPED],
+            vec![
+                uri::ENVELOPED,
+                "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+            ],
+        ] {
+            let xml = signed(&Spec {
+                transforms,
+                ..Spec::default()
+            });
+            assert!(
+                matches!(check(&xml, false), Err(VerifyError::Structure(_))),
+                "{xml}"
+            );
+        }
+    }
+
+    #[test]
+    fn signed_info_c14n_must_be_exclusive() {
+        let xml = signed(&Spec {
+            c14n_alg: "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+            ..Spec::default()
+        });
+        assert!(matches!(check(&xml, false), Err(VerifyError::Structure(_))));
+    }
+
+    #[test]
+    fn object_in_signature_refused() {
+        let xml = signed(&Spec {
+            trailer: "<ds:Object>x</ds:Object>".into(),
+            ..Spec::default()
+        });
+        assert!(matches!(check(&xml, false), Err(VerifyError::Structure(_))));
+    }
+
+    #[test]
+    fn sha1_only_with_opt_in() {
+        let xml = signed(&Spec {
+            sig_alg: uri::RSA_SHA1,
+            ..Spec::default()
+        });
+        assert_eq!(check(&xml, false), Err(VerifyError::Sha1NotAllowed));
+        assert_eq!(
+            check(&xml, true),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::RsaSha1
+            })
+        );
+        let xml = signed(&Spec {
+            digest_alg: uri::SHA1,
+            ..Spec::default()
+        });
+        assert_eq!(check(&xml, false), Err(VerifyError::Sha1NotAllowed));
+        assert!(check(&xml, true).is_ok());
+    }
+
+    #[test]
+    fn other_algorithms_refused() {
+        for bad in [
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-md5",
+            "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+            "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+            "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256",
+            "",
+        ] {
+            assert!(matches!(
+                SigAlg::from_uri(bad, true),
+                Err(VerifyError::Algorithm(_))
+            ));
+        }
+        let xml = signed(&Spec {
+            digest_alg: "http://www.w3.org/2001/04/xmldsig-more#md5",
+            ..Spec::default()
+        });
+        assert!(matches!(check(&xml, true), Err(VerifyError::Algorithm(_))));
+    }
+
+    #[test]
+    fn sha384_sha512_and_ecdsa_verify() {
+        let xml = signed(&Spec {
+            sig_alg: uri::RSA_SHA512,
+            digest_alg: uri::SHA384,
+            ..Spec::default()
+        });
+        assert_eq!(
+            check(&xml, false),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::RsaSha512
+            })
+        );
+        let ec = ec_key();
+        let ec_cert = cert_for(&ec);
+        let xml = sign(
+            REQ,
+            &ec,
+            &Spec {
+                sig_alg: uri::ECDSA_SHA256,
+                digest_alg: uri::SHA512,
+                ..Spec::default()
+            },
+        );
+        let d = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(
+            verify_enveloped(&d, d.root(), std::slice::from_ref(&ec_cert), false),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::EcdsaSha256
+            })
+        );
+        // ECDSA signature checked against an RSA cert, and vice versa: no.
+        assert_eq!(check(&xml, false), Err(VerifyError::BadSignature));
+        let rsa_xml = signed(&Spec::default());
+        let d = parse(rsa_xml.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(
+            verify_enveloped(&d, d.root(), &[ec_cert], false),
+            Err(VerifyError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn weak_rsa_key_refused() {
+        let weak = PKey::from_rsa(openssl::rsa::Rsa::generate(1024).unwrap()).unwrap();
+        let weak_cert = cert_for(&weak);
+        let xml = sign(REQ, &weak, &Spec::default());
+        let d = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(
+            verify_enveloped(&d, d.root(), &[weak_cert], false),
+            Err(VerifyError::WeakKey)
+        );
+    }
+
+    #[test]
+    fn huawei_metadata_signature_verifies_with_sha1_opt_in() {
+        // A real third-party signature (RSA-SHA256 over SHA-1 digest, made by a Java stack):
+        // cross-checks our parser + c14n against another implementation.
+        let xml = include_bytes!("../../tests/fixtures/sp-metadata/huaweicloud-global.xml");
+        let d = parse(
+            xml,
+            &Limits {
+                max_bytes: 1 << 20,
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+        let cert_el = d
+            .descendants(d.root())
+            .find(|i| d.element(*i).is(ns::DS, "X509Certificate"))
+            .unwrap();
+        let der = decode_b64(&d.text(cert_el)).unwrap();
+        let cert = X509::from_der(&der).unwrap();
+        assert_eq!(
+            verify_enveloped(&d, d.root(), std::slice::from_ref(&cert), true),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::RsaSha256
+            })
+        );
+        assert_eq!(
+            verify_enveloped(&d, d.root(), &[cert], false),
+            Err(VerifyError::Sha1NotAllowed)
+        );
+    }
+
+    fn enc(s: &str) -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    }
+
+    /// A Redirect query signed over exactly the given pieces.
+    fn redirect(req: &str, relay: Option<&str>, alg: &str, lowercase: bool) -> String {
+        let fix = |s: String| -> String {
+            if !lowercase {
+                return s;
+            }
+            // lowercase the hex digits of every escape, as ADFS/.NET does
+            let mut out = String::new();
+            let mut it = s.chars();
+            while let Some(c) = it.next() {
+                out.push(c);
+                if c == '%' {
+                    out.extend(it.next().map(|c| c.to_ascii_lowercase()));
+                    out.extend(it.next().map(|c| c.to_ascii_lowercase()));
+                }
+            }
+            out
+        };
+        let mut signed = format!("SAMLRequest={}", fix(enc(req)));
+        if let Some(r) = relay {
+            signed.push_str(&format!("&RelayState={}", fix(enc(r))));
+        }
+        signed.push_str(&format!("&SigAlg={}", fix(enc(alg))));
+        let sig = raw_sign(&key().0, alg, signed.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(sig);
+        format!("{signed}&Signature={}", fix(enc(&sig)))
+    }
+
+    fn certs() -> &'static [X509] {
+        std::slice::from_ref(&key().1)
+    }
+
+    #[test]
+    fn redirect_signature_verifies_over_raw_lowercase_escapes() {
+        let q = redirect("fZBBa+/=xyz", Some("a b/c?d"), uri::RSA_SHA256, true);
+        assert!(q.contains("%2f") || q.contains("%2b"));
+        assert_eq!(
+            verify_redirect(&q, certs(), false),
+            Ok(SignatureStatus::Verified {
+                alg: SigAlg::RsaSha256
+            })
+        );
+        let q = redirect("fZBBa+/=xyz", None, uri::RSA_SHA256, false);
+        assert!(verify_redirect(&q, certs(), false).is_ok());
+        // Re-encoding (upper-casing the escapes) changes the signed bytes: must fail.
+        let q = redirect("fZBBa+/=xyz", Some("x/y"), uri::RSA_SHA256, true).replace("%2f", "%2F");
+        assert_eq!(
+            verify_redirect(&q, certs(), false),
+            Err(VerifyError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn redirect_tampering_and_parameter_rules() {
+        let q = redirect("abc=", Some("rs"), uri::RSA_SHA256, false);
+        assert_eq!(
+            verify_redirect(&q.replace("RelayState=rs", "RelayState=rt"), certs(), false),
+            Err(VerifyError::BadSignature)
+        );
+        // dropping RelayState changes the signed string
+        assert_eq!(
+            verify_redirect(&q.replace("&RelayState=rs", ""), certs(), false),
+            Err(VerifyError::BadSignature)
+        );
+        assert!(matches!(
+            verify_redirect(&format!("{q}&RelayState=x"), certs(), false),
+            Err(VerifyError::Query(_))
+        ));
+        assert!(matches!(
+            verify_redirect(&format!("{q}&SAML%52equest=x"), certs(), false),
+            Err(VerifyError::Query(_))
+        ));
+        let no_sig: String = q
+            .split('&')
+            .filter(|p| !p.starts_with("Signature="))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(matches!(
+            verify_redirect(&no_sig, certs(), false),
+            Err(VerifyError::Query(_))
+        ));
+        let no_alg: String = q
+            .split('&')
+            .filter(|p| !p.starts_with("SigAlg="))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(matches!(
+            verify_redirect(&no_alg, certs(), false),
+            Err(VerifyError::Query(_))
+        ));
+        assert_eq!(
+            verify_redirect("SAMLRequest=abc&RelayState=x", certs(), false),
+            Ok(SignatureStatus::Unsigned)
+        );
+        assert!(matches!(
+            verify_redirect("RelayState=x", certs(), false),
+            Err(VerifyError::Query(_))
+        ));
+        assert!(matches!(
+            percent_decode("%zz", false),
+            Err(VerifyError::Query(_))
+        ));
+        assert!(matches!(
+            percent_decode("%4", false),
+            Err(VerifyError::Query(_))
+        ));
+        assert_eq!(percent_decode("a+b%2B", true).unwrap(), b"a b+");
+        assert_eq!(percent_decode("a+b", false).unwrap(), b"a+b");
+    }
+
+    #[test]
+    fn redirect_algorithms() {
+        let q = redirect("abc=", None, uri::RSA_SHA1, false);
+        assert_eq!(
+            verify_redirect(&q, certs(), false),
+            Err(VerifyError::Sha1NotAllowed)
+        );
+        assert!(verify_redirect(&q, certs(), true).is_ok());
+        let q = redirect("abc=", None, uri::RSA_SHA512, false);
+        assert!(verify_redirect(&q, certs(), false).is_ok());
+        let q = q.replace(
+            &enc(uri::RSA_SHA512),
+            &enc("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
+        );
+        assert!(matches!(
+            verify_redirect(&q, certs(), false),
+            Err(VerifyError::Algorithm(_))
+        ));
+    }
+}
