@@ -178,9 +178,11 @@ async fn serve(config: Config) -> Result<(), CliError> {
     config.validate()?;
     let addr = config.listen_addr()?;
     let state = crate::build_state(config, Arc::new(SystemClock), Arc::new(OsRng), None).await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| CliError(format!("configuration `listen`: cannot listen on {addr}: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        CliError(format!(
+            "configuration `listen`: cannot listen on {addr}: {e}"
+        ))
+    })?;
     tracing::info!(%addr, entity_id = %state.config.entity_id(), "wecom-idp serving");
     crate::run(state, listener, shutdown_signal()).await?;
     Ok(())
@@ -279,7 +281,12 @@ async fn app_command(
             }
             for row in apps {
                 let app = App::from_row(row)?;
-                println!("{}\t{}\t{}", app.name, app.metadata.entity_id, config.mount_url(app.name.as_str()));
+                println!(
+                    "{}\t{}\t{}",
+                    app.name,
+                    app.metadata.entity_id,
+                    config.mount_url(app.name.as_str())
+                );
             }
             Ok(())
         }
@@ -303,7 +310,9 @@ async fn app_command(
                 println!("removed app `{name}`");
                 Ok(())
             } else {
-                Err(CliError(format!("no app named `{name}` (wecom-idp app list shows them)")))
+                Err(CliError(format!(
+                    "no app named `{name}` (wecom-idp app list shows them)"
+                )))
             }
         }
     }
@@ -313,7 +322,9 @@ async fn load(store: &Store, name: &str) -> Result<App, CliError> {
     let name = AppName::parse(name)?;
     match store.app(name.as_str()).await? {
         Some(row) => Ok(App::from_row(row)?),
-        None => Err(CliError(format!("no app named `{name}` (wecom-idp app list shows them)"))),
+        None => Err(CliError(format!(
+            "no app named `{name}` (wecom-idp app list shows them)"
+        ))),
     }
 }
 
@@ -328,7 +339,11 @@ fn print_app(config: &Config, app: &App) {
             a.location,
             a.binding.rsplit(':').next().unwrap_or(&a.binding),
             a.index.map(|i| format!(" index={i}")).unwrap_or_default(),
-            if a.is_default == Some(true) { " default" } else { "" }
+            if a.is_default == Some(true) {
+                " default"
+            } else {
+                ""
+            }
         );
     }
     println!(
@@ -344,7 +359,11 @@ fn print_app(config: &Config, app: &App) {
             "not required (verified when present)"
         }
     );
-    println!("NameID:          {} from {:?}", s.name_id_format.uri(), s.name_id_source);
+    println!(
+        "NameID:          {} from {:?}",
+        s.name_id_format.uri(),
+        s.name_id_source
+    );
     println!(
         "signing:         {}",
         match (s.sign_response, s.sign_assertion) {
@@ -358,7 +377,14 @@ fn print_app(config: &Config, app: &App) {
         .iter()
         .map(|a| format!("{}←{:?}", a.name, a.source))
         .collect();
-    println!("attributes:      {}", if attrs.is_empty() { "(none)".into() } else { attrs.join(", ") });
+    println!(
+        "attributes:      {}",
+        if attrs.is_empty() {
+            "(none)".into()
+        } else {
+            attrs.join(", ")
+        }
+    );
     let mount = config.mount_url(app.name.as_str());
     println!("mount address:   {mount}");
     println!("WeCom homepage:  {mount}");

@@ -19,9 +19,11 @@ const AGENT_ID: &str = "1000002";
 
 /// Refuses anything but a loopback address.
 pub fn loopback_only(listen: &str) -> Result<SocketAddr, CliError> {
-    let addr: SocketAddr = listen
-        .parse()
-        .map_err(|_| CliError(format!("--listen `{listen}` is not an address like 127.0.0.1:8080")))?;
+    let addr: SocketAddr = listen.parse().map_err(|_| {
+        CliError(format!(
+            "--listen `{listen}` is not an address like 127.0.0.1:8080"
+        ))
+    })?;
     if !addr.ip().is_loopback() {
         return Err(CliError(format!(
             "--listen {addr}: the demo only listens on loopback (127.0.0.1 or ::1); it has a \
@@ -38,12 +40,12 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
         .map_err(|e| CliError(format!("cannot create {}: {e}", args.data.display())))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let rng: Arc<dyn Rng> = Arc::new(OsRng);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| CliError(format!("cannot listen on {addr}: {e} (try --listen 127.0.0.1:PORT)")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        CliError(format!(
+            "cannot listen on {addr}: {e} (try --listen 127.0.0.1:PORT)"
+        ))
+    })?;
+    let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let secret = rng.hex(16);
     let sim = Simulator::new(
         CORP_ID,

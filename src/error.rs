@@ -21,7 +21,12 @@ impl Lang {
     /// From `Accept-Language` (first tag wins), else the WeCom UA's `Language/xx`, else Chinese.
     pub fn from_headers(h: &HeaderMap) -> Self {
         if let Some(al) = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
-            let first = al.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+            let first = al
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             if first.starts_with("en") {
                 return Self::En;
             }
@@ -178,7 +183,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let Some(err) = resp.extensions_mut().remove::<WebError>() else {
         return resp;
     };
-    tracing::info!(reason = err.reason, status = err.status.as_u16(), "refused: {}", err.title.en);
+    tracing::info!(
+        reason = err.reason,
+        status = err.status.as_u16(),
+        "refused: {}",
+        err.title.en
+    );
     render_page(&err, lang, &request_id)
 }
 
@@ -224,9 +234,15 @@ mod tests {
     fn language_choice() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::from_headers(&h), Lang::Zh);
-        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,zh;q=0.8"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("en-US,en;q=0.9,zh;q=0.8"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("zh-CN,zh;q=0.9"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::Zh);
     }
 

@@ -116,8 +116,11 @@ impl KeyRing {
             .iter()
             .find(|r| r.state == "active")
             .ok_or_else(|| KeyError::Corrupt("no active key after generation".into()))?;
-        let active = SigningKey::from_pem(active_row.key_pem.as_bytes(), active_row.cert_pem.as_bytes())
-            .map_err(|e| KeyError::Corrupt(format!("stored key `{}`: {e}", active_row.id)))?;
+        let active = SigningKey::from_pem(
+            active_row.key_pem.as_bytes(),
+            active_row.cert_pem.as_bytes(),
+        )
+        .map_err(|e| KeyError::Corrupt(format!("stored key `{}`: {e}", active_row.id)))?;
         let mut published = vec![active.cert_base64().to_string()];
         for r in rows.iter().filter(|r| r.state == "next") {
             let k = SigningKey::from_pem(r.key_pem.as_bytes(), r.cert_pem.as_bytes())

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Latency buckets in seconds.
-const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Debug, Default, Clone)]
 struct Histogram {
@@ -38,7 +40,11 @@ impl Histogram {
             let c = self.counts.get(i).copied().unwrap_or(0);
             let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
         let block = if labels.is_empty() {
             String::new()
         } else {
@@ -117,7 +123,11 @@ impl Metrics {
             out.push_str("# HELP wecom_idp_wecom_call_seconds WeCom API call latency.\n");
             out.push_str("# TYPE wecom_idp_wecom_call_seconds histogram\n");
             for (ep, h) in &i.wecom_latency {
-                h.render(&mut out, "wecom_idp_wecom_call_seconds", &format!("endpoint=\"{ep}\""));
+                h.render(
+                    &mut out,
+                    "wecom_idp_wecom_call_seconds",
+                    &format!("endpoint=\"{ep}\""),
+                );
             }
             out.push_str("# HELP wecom_idp_wecom_errors_total WeCom API error codes.\n");
             out.push_str("# TYPE wecom_idp_wecom_errors_total counter\n");
@@ -148,7 +158,9 @@ mod tests {
         m.signing(Duration::from_micros(700));
         let t = m.render();
         assert!(t.contains("wecom_idp_logins_total{app=\"huawei\",result=\"success\"} 2"));
-        assert!(t.contains("wecom_idp_wecom_errors_total{endpoint=\"user/get\",errcode=\"60020\"} 1"));
+        assert!(
+            t.contains("wecom_idp_wecom_errors_total{endpoint=\"user/get\",errcode=\"60020\"} 1")
+        );
         assert!(t.contains("wecom_idp_signing_seconds_count 1"));
         assert!(t.contains("le=\"+Inf\"} 1"));
     }

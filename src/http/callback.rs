@@ -11,8 +11,8 @@ use crate::identity::{clean_text, Profile};
 use crate::store::Consumed;
 use crate::wecom::client::CodeIdentity;
 use crate::wecom::errors::{ErrorKind, WecomError};
-use axum::extract::{Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -39,13 +39,23 @@ fn state_refused(reason: &'static str, detail: Text) -> WebError {
 async fn callback(
     State(state): State<AppState>,
     Query(q): Query<CallbackQuery>,
-    req: Request,
+    ip: ClientIp,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let ip = ClientIp::of(&req);
-    let headers = req.headers();
+    let headers = &headers;
     let login_state = q.state.unwrap_or_default();
     if !crate::wecom::oauth::valid_state(&login_state) {
-        flow::audit(&state, "login", None, None, "refused", "bad_state", &ip, None).await;
+        flow::audit(
+            &state,
+            "login",
+            None,
+            None,
+            "refused",
+            "bad_state",
+            &ip,
+            None,
+        )
+        .await;
         return Err(state_refused(
             "bad_state",
             t("The sign-in link is damaged.", "登录链接不完整或已损坏。"),
@@ -68,7 +78,17 @@ async fn callback(
     };
     let secure = state.config.secure_cookies();
     let Some(browser) = cookies::get(headers, &cookies::name(cookies::BROWSER, secure)) else {
-        flow::audit(&state, "login", None, None, "refused", "state_foreign", &ip, None).await;
+        flow::audit(
+            &state,
+            "login",
+            None,
+            None,
+            "refused",
+            "state_foreign",
+            &ip,
+            None,
+        )
+        .await;
         return Err(state_refused(
             "state_foreign",
             t(
@@ -85,15 +105,50 @@ async fn callback(
         .await?;
     let pending_json = match consumed {
         Consumed::Fresh { pending_json } => pending_json,
-        Consumed::Repeat { pending_json, result_session } => {
-            return repeat(&state, &req, &login_state, &pending_json, result_session, &ip).await;
+        Consumed::Repeat {
+            pending_json,
+            result_session,
+        } => {
+            return repeat(
+                &state,
+                headers,
+                &login_state,
+                &pending_json,
+                result_session,
+                &ip,
+            )
+            .await;
         }
         other => {
             let (reason, detail) = match other {
-                Consumed::Foreign => ("state_foreign", t("This sign-in was started in another browser.", "这次登录是在另一个浏览器中发起的。")),
-                Consumed::Expired => ("state_expired", t("The sign-in took too long (more than 10 minutes).", "登录超时（超过 10 分钟）。")),
-                Consumed::Used => ("state_used", t("This sign-in link has already been used.", "这个登录链接已经用过了。")),
-                _ => ("state_unknown", t("This sign-in link is not known here.", "无法识别这个登录链接。")),
+                Consumed::Foreign => (
+                    "state_foreign",
+                    t(
+                        "This sign-in was started in another browser.",
+                        "这次登录是在另一个浏览器中发起的。",
+                    ),
+                ),
+                Consumed::Expired => (
+                    "state_expired",
+                    t(
+                        "The sign-in took too long (more than 10 minutes).",
+                        "登录超时（超过 10 分钟）。",
+                    ),
+                ),
+                Consumed::Used => (
+                    "state_used",
+                    t(
+                        "This sign-in link has already been used.",
+                        "这个登录链接已经用过了。",
+                    ),
+                ),
+                _ => (
+                    "state_unknown",
+                    t(
+                        "This sign-in link is not known here.",
+                        "无法识别这个登录链接。",
+                    ),
+                ),
             };
             tracing::info!(reason, "WeCom callback refused");
             flow::audit(&state, "login", None, None, "refused", reason, &ip, None).await;
@@ -107,7 +162,17 @@ async fn callback(
     let profile = match member_profile(&state, &code).await {
         Ok(p) => p,
         Err(refusal) => {
-            flow::audit(&state, "login", Some(app.name.as_str()), refusal.userid.as_deref(), "refused", refusal.error.reason, &ip, pending.request_id.as_deref()).await;
+            flow::audit(
+                &state,
+                "login",
+                Some(app.name.as_str()),
+                refusal.userid.as_deref(),
+                "refused",
+                refusal.error.reason,
+                &ip,
+                pending.request_id.as_deref(),
+            )
+            .await;
             return Err(refusal.error);
         }
     };
@@ -125,13 +190,12 @@ async fn callback(
 /// result (same session, a Response for the same pending login).
 async fn repeat(
     state: &AppState,
-    req: &Request,
+    headers: &HeaderMap,
     login_state: &str,
     pending_json: &str,
     mut result: Option<String>,
     ip: &ClientIp,
 ) -> Result<Response, WebError> {
-    let headers = req.headers();
     for _ in 0..50 {
         if result.is_some() {
             break;
@@ -143,12 +207,21 @@ async fn repeat(
     let Some(token) = result else {
         return Err(state_refused(
             "state_in_progress",
-            t("The first attempt of this sign-in did not finish.", "这次登录的第一次尝试没有完成。"),
+            t(
+                "The first attempt of this sign-in did not finish.",
+                "这次登录的第一次尝试没有完成。",
+            ),
         ));
     };
     let hash = sha256_hex(token.as_bytes());
     let Some(row) = state.store.session(&hash).await? else {
-        return Err(state_refused("state_used", t("This sign-in link has already been used.", "这个登录链接已经用过了。")));
+        return Err(state_refused(
+            "state_used",
+            t(
+                "This sign-in link has already been used.",
+                "这个登录链接已经用过了。",
+            ),
+        ));
     };
     let profile: Profile = serde_json::from_str(&row.profile_json)
         .map_err(|e| WebError::internal("stored session profile", &e))?;
@@ -180,15 +253,21 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
         .identity_from_code(code)
         .await
         .map_err(|e| wecom_err(None, e))?;
-    let (userid, ticket) = match identity {
-        CodeIdentity::Member { userid, user_ticket } => (userid, user_ticket),
-        CodeIdentity::NonMember { .. } => {
-            return Err(Refusal {
+    let (userid, ticket) =
+        match identity {
+            CodeIdentity::Member {
+                userid,
+                user_ticket,
+            } => (userid, user_ticket),
+            CodeIdentity::NonMember { .. } => return Err(Refusal {
                 userid: None,
                 error: WebError::new(
                     StatusCode::FORBIDDEN,
                     "not_a_member",
-                    t("You are not a member of this organisation", "你不是本企业的成员"),
+                    t(
+                        "You are not a member of this organisation",
+                        "你不是本企业的成员",
+                    ),
                     t(
                         "WeCom says the account you used is not a member of this organisation.",
                         "企业微信显示你使用的账号不是本企业成员。",
@@ -198,9 +277,8 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
                     "Sign in to WeCom with your work account, or ask the administrator to add you.",
                     "请使用工作账号登录企业微信，或请管理员把你加入通讯录。",
                 )),
-            })
-        }
-    };
+            }),
+        };
     let member = state
         .wecom
         .get_user(&userid)
@@ -223,8 +301,14 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
             error: WebError::new(
                 StatusCode::FORBIDDEN,
                 "member_not_active",
-                t("Your WeCom account cannot sign in", "你的企业微信账号不能登录"),
-                t(format!("Your WeCom account {en}."), format!("你的企业微信账号{zh}。")),
+                t(
+                    "Your WeCom account cannot sign in",
+                    "你的企业微信账号不能登录",
+                ),
+                t(
+                    format!("Your WeCom account {en}."),
+                    format!("你的企业微信账号{zh}。"),
+                ),
             )
             .with_fix(t(
                 "Ask your WeCom administrator to activate your account.",
@@ -235,7 +319,11 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
     let mut profile = Profile {
         userid: clean_text(&member.userid),
         name: clean_text(&member.name),
-        email: member.email.clone().or(member.biz_mail.clone()).filter(|s| !s.is_empty()),
+        email: member
+            .email
+            .clone()
+            .or(member.biz_mail.clone())
+            .filter(|s| !s.is_empty()),
         mobile: member.mobile.clone().filter(|s| !s.is_empty()),
         alias: member.alias.clone().filter(|s| !s.is_empty()),
         position: member.position.clone().filter(|s| !s.is_empty()),
@@ -252,7 +340,9 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
                     profile.email = Some(e);
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "getuserdetail failed; going on without mobile/email"),
+            Err(e) => {
+                tracing::warn!(error = %e, "getuserdetail failed; going on without mobile/email")
+            }
         }
     }
     match state.wecom.departments().await {
@@ -260,10 +350,16 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
             profile.department_names = profile
                 .department_ids
                 .iter()
-                .filter_map(|id| deps.iter().find(|d| d.id == *id).map(|d| clean_text(&d.name)))
+                .filter_map(|id| {
+                    deps.iter()
+                        .find(|d| d.id == *id)
+                        .map(|d| clean_text(&d.name))
+                })
                 .collect();
         }
-        Err(e) => tracing::warn!(error = %e, "department/list failed; releasing no department names"),
+        Err(e) => {
+            tracing::warn!(error = %e, "department/list failed; releasing no department names")
+        }
     }
     Ok(profile)
 }
@@ -286,7 +382,10 @@ fn wecom_page(e: &WecomError) -> WebError {
     WebError::new(
         status,
         reason,
-        t(format!("{}{code}", x.title_en), format!("{}{code}", x.title_zh)),
+        t(
+            format!("{}{code}", x.title_en),
+            format!("{}{code}", x.title_zh),
+        ),
         t(
             "Signing in with WeCom did not work.",
             "通过企业微信登录没有成功。",

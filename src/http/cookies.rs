@@ -38,7 +38,8 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
             }
         }
     }
-    found.filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+    found
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A `Set-Cookie` value.
@@ -62,12 +63,21 @@ mod tests {
     #[test]
     fn reads_one_cookie_and_refuses_duplicates() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; wecom_idp_session=abc123; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; wecom_idp_session=abc123; b=2"),
+        );
         assert_eq!(get(&h, SESSION).as_deref(), Some("abc123"));
-        h.append(header::COOKIE, HeaderValue::from_static("wecom_idp_session=zzz"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("wecom_idp_session=zzz"),
+        );
         assert_eq!(get(&h, SESSION), None);
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("wecom_idp_session=a%3Cb"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("wecom_idp_session=a%3Cb"),
+        );
         assert_eq!(get(&h, SESSION), None);
     }
 
@@ -77,6 +87,10 @@ mod tests {
         let s = v.to_str().unwrap();
         assert!(s.starts_with("__Host-wecom_idp_session=x; Path=/; HttpOnly; SameSite=Lax"));
         assert!(s.ends_with("; Secure"));
-        assert!(!set(SESSION, "x", 60, false).unwrap().to_str().unwrap().contains("Secure"));
+        assert!(!set(SESSION, "x", 60, false)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Secure"));
     }
 }

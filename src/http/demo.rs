@@ -9,8 +9,9 @@ use crate::saml::dom;
 use crate::saml::verify::{verify_enveloped, SignatureStatus};
 use crate::saml::xml::Writer;
 use askama::Template;
-use axum::extract::{Form, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -77,9 +78,12 @@ struct Workbench<'a> {
     signed_in: Option<String>,
 }
 
-async fn workbench(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+async fn workbench(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
     let d = demo(&state)?;
-    let live = flow::current_session(&state, req.headers()).await?;
+    let live = flow::current_session(&state, &headers).await?;
     let members = d
         .members
         .iter()
@@ -98,7 +102,7 @@ async fn workbench(State(state): State<AppState>, req: Request) -> Result<Respon
         })
         .collect();
     let html = Workbench {
-        lang: Lang::from_headers(req.headers()).code(),
+        lang: Lang::from_headers(&headers).code(),
         members,
         apps: &d.apps,
         base: state.config.base(),
@@ -129,10 +133,17 @@ struct OpenQuery {
 
 /// Sets up the browser as "inside the WeCom client as member X" (or as a plain browser) and opens
 /// the chosen entry point.
-async fn open(State(state): State<AppState>, Query(q): Query<OpenQuery>) -> Result<Response, WebError> {
+async fn open(
+    State(state): State<AppState>,
+    Query(q): Query<OpenQuery>,
+) -> Result<Response, WebError> {
     let d = demo(&state)?;
     if !d.apps.contains(&q.app) {
-        return Err(WebError::bad_request("unknown_app", t("Unknown app", "应用不存在"), t("Pick an app from the demo page.", "请在演示页选择应用。")));
+        return Err(WebError::bad_request(
+            "unknown_app",
+            t("Unknown app", "应用不存在"),
+            t("Pick an app from the demo page.", "请在演示页选择应用。"),
+        ));
     }
     let base = state.config.base();
     let target = match q.init.as_str() {
@@ -142,7 +153,12 @@ async fn open(State(state): State<AppState>, Query(q): Query<OpenQuery>) -> Resu
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let (url, client_cookie) = match &q.userid {
         Some(u) => (
-            format!("{}/sim/as?userid={}&next={}", d.sim_base, enc(u), enc(&target)),
+            format!(
+                "{}/sim/as?userid={}&next={}",
+                d.sim_base,
+                enc(u),
+                enc(&target)
+            ),
             cookies::set(cookies::DEMO_CLIENT, "wxwork", 3600, false),
         ),
         None => (
@@ -158,11 +174,11 @@ async fn open(State(state): State<AppState>, Query(q): Query<OpenQuery>) -> Resu
 }
 
 /// Ends the IdP session so the next click goes through WeCom again.
-async fn logout(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
     demo(&state)?;
     let secure = state.config.secure_cookies();
     let name = cookies::name(cookies::SESSION, secure);
-    if let Some(token) = cookies::get(req.headers(), &name) {
+    if let Some(token) = cookies::get(&headers, &name) {
         state
             .store
             .delete_session(&crate::crypto::sha256_hex(token.as_bytes()))
@@ -176,10 +192,17 @@ async fn logout(State(state): State<AppState>, req: Request) -> Result<Response,
 }
 
 /// The demo SP's own login link: an AuthnRequest over the HTTP-Redirect binding.
-async fn sp_login(State(state): State<AppState>, Path(app): Path<String>) -> Result<Response, WebError> {
+async fn sp_login(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+) -> Result<Response, WebError> {
     let d = demo(&state)?;
     if !d.apps.contains(&app) {
-        return Err(WebError::bad_request("unknown_app", t("Unknown app", "应用不存在"), t("Pick an app from the demo page.", "请在演示页选择应用。")));
+        return Err(WebError::bad_request(
+            "unknown_app",
+            t("Unknown app", "应用不存在"),
+            t("Pick an app from the demo page.", "请在演示页选择应用。"),
+        ));
     }
     let base = state.config.base();
     let xml = authn_request(
@@ -191,7 +214,8 @@ async fn sp_login(State(state): State<AppState>, Path(app): Path<String>) -> Res
     )
     .map_err(|e| WebError::internal("demo AuthnRequest", &e))?;
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&xml).map_err(|e| WebError::internal("deflate", &e))?;
+    z.write_all(&xml)
+        .map_err(|e| WebError::internal("deflate", &e))?;
     let deflated = z.finish().map_err(|e| WebError::internal("deflate", &e))?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(deflated);
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -220,7 +244,10 @@ pub fn authn_request(
         .attr("Destination", destination)
         .attr("ID", id)
         .attr("IssueInstant", &instant)
-        .attr("ProtocolBinding", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+        .attr(
+            "ProtocolBinding",
+            "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        )
         .attr("Version", "2.0")
         .leaf("saml", "Issuer", SAML, issuer)
         .end();
@@ -258,18 +285,36 @@ struct SpResult<'a> {
 async fn sp_acs(
     State(state): State<AppState>,
     Path(app): Path<String>,
-    req: Request,
+    headers: HeaderMap,
+    form: Result<Form<AcsForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     demo(&state)?;
-    let lang = Lang::from_headers(req.headers());
-    let Form(form): Form<AcsForm> = Form::from_request(req, &state)
-        .await
-        .map_err(|e| WebError::bad_request("bad_form", t("Bad form", "表单错误"), t(e.to_string(), e.to_string())))?;
+    let lang = Lang::from_headers(&headers);
+    let Form(form) = form.map_err(|e| {
+        WebError::bad_request(
+            "bad_form",
+            t("Bad form", "表单错误"),
+            t(e.to_string(), e.to_string()),
+        )
+    })?;
     let xml = base64::engine::general_purpose::STANDARD
         .decode(form.saml_response.trim())
-        .map_err(|e| WebError::bad_request("bad_base64", t("Bad SAMLResponse", "SAMLResponse 错误"), t(e.to_string(), e.to_string())))?;
+        .map_err(|e| {
+            WebError::bad_request(
+                "bad_base64",
+                t("Bad SAMLResponse", "SAMLResponse 错误"),
+                t(e.to_string(), e.to_string()),
+            )
+        })?;
     let view = inspect(&state, &xml).map_err(|e| {
-        WebError::bad_request("demo_sp_refused", t("The demo SP refused the Response", "演示应用拒绝了这个 Response"), t(e.clone(), e))
+        WebError::bad_request(
+            "demo_sp_refused",
+            t(
+                "The demo SP refused the Response",
+                "演示应用拒绝了这个 Response",
+            ),
+            t(e.clone(), e),
+        )
     })?;
     let html = SpResult {
         lang: lang.code(),
@@ -283,8 +328,6 @@ async fn sp_acs(
     Ok(html_response(html))
 }
 
-use axum::extract::FromRequest as _;
-
 fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
     use crate::saml::dom::ns;
     let cert_der = base64::engine::general_purpose::STANDARD
@@ -292,7 +335,8 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
         .map_err(|e| e.to_string())?;
     let cert = openssl::x509::X509::from_der(&cert_der).map_err(|e| e.to_string())?;
     let certs = [cert];
-    let doc = dom::parse(xml, &dom::Limits::default()).map_err(|e| format!("not well-formed: {e}"))?;
+    let doc =
+        dom::parse(xml, &dom::Limits::default()).map_err(|e| format!("not well-formed: {e}"))?;
     let root = doc.root();
     let describe = |s: Result<SignatureStatus, crate::saml::verify::VerifyError>| match s {
         Ok(SignatureStatus::Verified { .. }) => "verified ✓".to_string(),
@@ -313,7 +357,11 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
         status,
         name_id: String::new(),
         name_id_format: String::new(),
-        in_response_to: doc.element(root).attr("InResponseTo").unwrap_or("(none: IdP-initiated)").to_string(),
+        in_response_to: doc
+            .element(root)
+            .attr("InResponseTo")
+            .unwrap_or("(none: IdP-initiated)")
+            .to_string(),
         audience: String::new(),
         recipient: String::new(),
         not_on_or_after: String::new(),
@@ -325,7 +373,9 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
         return Ok(view);
     };
     view.assertion_signature = describe(verify_enveloped(&doc, assertion, &certs, false));
-    if !view.response_signature.starts_with("verified") && !view.assertion_signature.starts_with("verified") {
+    if !view.response_signature.starts_with("verified")
+        && !view.assertion_signature.starts_with("verified")
+    {
         return Err("neither the Response nor the Assertion carries a valid signature".into());
     }
     if let Some(subject) = doc.find_child(assertion, ns::SAML, "Subject") {
@@ -338,7 +388,11 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
             .and_then(|sc| doc.find_child(sc, ns::SAML, "SubjectConfirmationData"))
         {
             view.recipient = doc.element(scd).attr("Recipient").unwrap_or("").to_string();
-            view.not_on_or_after = doc.element(scd).attr("NotOnOrAfter").unwrap_or("").to_string();
+            view.not_on_or_after = doc
+                .element(scd)
+                .attr("NotOnOrAfter")
+                .unwrap_or("")
+                .to_string();
         }
     }
     if let Some(a) = doc
@@ -351,7 +405,11 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
     if let Some(st) = doc.find_child(assertion, ns::SAML, "AttributeStatement") {
         for a in doc.child_elements(st) {
             let name = doc.element(a).attr("Name").unwrap_or("").to_string();
-            let values = doc.child_elements(a).into_iter().map(|v| doc.text(v)).collect();
+            let values = doc
+                .child_elements(a)
+                .into_iter()
+                .map(|v| doc.text(v))
+                .collect();
             view.attributes.push((name, values));
         }
     }

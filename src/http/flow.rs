@@ -24,14 +24,19 @@ use time::{Duration, OffsetDateTime};
 #[derive(Debug, Clone, Default)]
 pub struct ClientIp(pub Option<String>);
 
-impl ClientIp {
-    /// From the connection info the server attached.
-    pub fn of(req: &axum::extract::Request) -> Self {
-        Self(
-            req.extensions()
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip().to_string()),
-        )
+        ))
     }
 }
 
@@ -93,7 +98,10 @@ pub async fn audit(
 }
 
 /// The browser's live session, if any (absolute and idle timeouts applied; use recorded).
-pub async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Live>, WebError> {
+pub async fn current_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Live>, WebError> {
     let secure = state.config.secure_cookies();
     let Some(token) = cookies::get(headers, &cookies::name(cookies::SESSION, secure)) else {
         return Ok(None);
@@ -121,7 +129,10 @@ pub async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Op
 }
 
 /// Starts a new session after a WeCom login; returns the cookie value (kept only by the browser).
-pub async fn start_session(state: &AppState, profile: &Profile) -> Result<(String, Live), WebError> {
+pub async fn start_session(
+    state: &AppState,
+    profile: &Profile,
+) -> Result<(String, Live), WebError> {
     let token = state.rng.token();
     let now = state.clock.unix();
     let row = SessionRow {
@@ -161,7 +172,8 @@ pub fn in_wecom_client(state: &AppState, headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     oauth::is_wecom_client(ua)
-        || (state.demo.is_some() && cookies::get(headers, cookies::DEMO_CLIENT).as_deref() == Some("wxwork"))
+        || (state.demo.is_some()
+            && cookies::get(headers, cookies::DEMO_CLIENT).as_deref() == Some("wxwork"))
 }
 
 /// Sends the browser to WeCom with a fresh single-use state bound to it.
@@ -181,7 +193,17 @@ pub async fn begin_login(
     let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
     if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
-        audit(state, "login", Some(app.name.as_str()), None, "refused", "too_many_logins", ip, pending.request_id.as_deref()).await;
+        audit(
+            state,
+            "login",
+            Some(app.name.as_str()),
+            None,
+            "refused",
+            "too_many_logins",
+            ip,
+            pending.request_id.as_deref(),
+        )
+        .await;
         return Err(WebError::new(
             Http::TOO_MANY_REQUESTS,
             "too_many_logins",
@@ -215,13 +237,27 @@ pub async fn begin_login(
         } else {
             oauth::Scope::Base
         };
-        oauth::authorize_url(&w.oauth_base, &w.corp_id, &w.agent_id, &callback, scope, &login_state)
+        oauth::authorize_url(
+            &w.oauth_base,
+            &w.corp_id,
+            &w.agent_id,
+            &callback,
+            scope,
+            &login_state,
+        )
     } else {
         let lang = match Lang::from_headers(headers) {
             Lang::Zh => "zh",
             Lang::En => "en",
         };
-        oauth::web_login_url(&w.web_login_base, &w.corp_id, &w.agent_id, &callback, &login_state, lang)
+        oauth::web_login_url(
+            &w.web_login_base,
+            &w.corp_id,
+            &w.agent_id,
+            &callback,
+            &login_state,
+            lang,
+        )
     };
     tracing::info!(
         app = %app.name,
@@ -306,7 +342,12 @@ pub async fn answer(
             let candidate = format!("p-{}", state.rng.hex(16));
             state
                 .store
-                .pairwise_id(app.name.as_str(), &profile.userid, &candidate, now.unix_timestamp())
+                .pairwise_id(
+                    app.name.as_str(),
+                    &profile.userid,
+                    &candidate,
+                    now.unix_timestamp(),
+                )
                 .await?
         }
         NameIdFormat::Transient => state.rng.saml_id(),
@@ -314,7 +355,17 @@ pub async fn answer(
             Ok(Some(v)) => v,
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
-                audit(state, "login", Some(app.name.as_str()), Some(&profile.userid), "refused", "no_name_id", ip, pending.request_id.as_deref()).await;
+                audit(
+                    state,
+                    "login",
+                    Some(app.name.as_str()),
+                    Some(&profile.userid),
+                    "refused",
+                    "no_name_id",
+                    ip,
+                    pending.request_id.as_deref(),
+                )
+                .await;
                 tracing::warn!(app = %app.name, "refused: {e}");
                 return Err(WebError::new(
                     Http::FORBIDDEN,
@@ -332,7 +383,10 @@ pub async fn answer(
             }
         },
     };
-    let session_index = format!("_s{}", live.row.id_hash.get(..32).unwrap_or(&live.row.id_hash));
+    let session_index = format!(
+        "_s{}",
+        live.row.id_hash.get(..32).unwrap_or(&live.row.id_hash)
+    );
     let issue = Issue {
         idp_entity_id: &state.config.entity_id(),
         acs_url: &pending.acs_url,
@@ -362,7 +416,11 @@ pub async fn answer(
         Some(app.name.as_str()),
         Some(&profile.userid),
         "success",
-        if pending.request_id.is_some() { "sp_initiated" } else { "idp_initiated" },
+        if pending.request_id.is_some() {
+            "sp_initiated"
+        } else {
+            "idp_initiated"
+        },
         ip,
         pending.request_id.as_deref(),
     )
@@ -407,7 +465,17 @@ pub async fn answer_status(
     .map_err(|e| WebError::internal("issuing a status Response", &e))?;
     let uri = second.uri();
     let reason = uri.rsplit(':').next().unwrap_or(uri);
-    audit(state, "login", Some(app.name.as_str()), None, "refused", reason, ip, pending.request_id.as_deref()).await;
+    audit(
+        state,
+        "login",
+        Some(app.name.as_str()),
+        None,
+        "refused",
+        reason,
+        ip,
+        pending.request_id.as_deref(),
+    )
+    .await;
     post_form(
         Lang::from_headers(headers),
         &pending.acs_url,

@@ -2,8 +2,8 @@
 
 use super::AppState;
 use crate::config::Config;
-use crate::keys::KeyRing;
 use crate::error::WebError;
+use crate::keys::KeyRing;
 use crate::saml::metadata::{idp_metadata, IdpMetadataInput};
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -37,8 +37,8 @@ pub fn document(config: &Config, keys: &KeyRing) -> Result<Vec<u8>, crate::saml:
 }
 
 async fn metadata(State(state): State<AppState>) -> Result<Response, WebError> {
-    let doc = document(&state.config, &state.keys)
-        .map_err(|e| WebError::internal("IdP metadata", &e))?;
+    let doc =
+        document(&state.config, &state.keys).map_err(|e| WebError::internal("IdP metadata", &e))?;
     let mut r = doc.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -11,8 +11,8 @@ mod metadata;
 mod sso;
 mod start;
 
-pub use metadata::document as metadata_document;
 pub use flow::ClientIp;
+pub use metadata::document as metadata_document;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -90,7 +90,10 @@ async fn not_found() -> WebError {
 }
 
 async fn style() -> Response {
-    static_file("text/css; charset=utf-8", include_str!("../../templates/style.css"))
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../templates/style.css"),
+    )
 }
 
 async fn autosubmit() -> Response {

@@ -5,12 +5,13 @@
 use super::flow::{self, ClientIp, Pending};
 use super::AppState;
 use crate::apps::App;
-use crate::saml::response::SubStatusCode;
 use crate::error::{t, WebError};
 use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
+use crate::saml::response::SubStatusCode;
 use crate::saml::sp_metadata::select_acs;
-use axum::extract::{Form, Request, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -20,14 +21,18 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/saml/sso", get(redirect_binding).post(post_binding))
 }
 
-async fn redirect_binding(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
-    let ip = ClientIp::of(&req);
-    let raw = req.uri().query().unwrap_or("");
+async fn redirect_binding(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, WebError> {
+    let raw = uri.query().unwrap_or("");
     let inbound = match request::decode_redirect(raw, &RequestLimits::default()) {
         Ok(i) => i,
         Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
     };
-    handle(&state, &req, inbound, &ip).await
+    handle(&state, &headers, inbound, &ip).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,11 +43,13 @@ struct PostForm {
     relay_state: Option<String>,
 }
 
-async fn post_binding(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
-    let ip = ClientIp::of(&req);
-    let (parts, body) = req.into_parts();
-    let req_for_form = Request::from_parts(parts.clone(), body);
-    let Form(form): Form<PostForm> = match Form::from_request(req_for_form, &state).await {
+async fn post_binding(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    form: Result<Form<PostForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(form) = match form {
         Ok(f) => f,
         Err(e) => {
             tracing::info!(error = %e, "unreadable POST body");
@@ -60,11 +67,8 @@ async fn post_binding(State(state): State<AppState>, req: Request) -> Result<Res
         Ok(i) => i,
         Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
     };
-    let req = Request::from_parts(parts, axum::body::Body::empty());
-    handle(&state, &req, inbound, &ip).await
+    handle(&state, &headers, inbound, &ip).await
 }
-
-use axum::extract::FromRequest as _;
 
 fn bad_request_page() -> WebError {
     WebError::bad_request(
@@ -98,26 +102,59 @@ fn invalid_request_page(reason: &'static str) -> WebError {
     ))
 }
 
-async fn refuse_undecodable(state: &AppState, ip: &ClientIp, e: &request::RequestError) -> WebError {
+async fn refuse_undecodable(
+    state: &AppState,
+    ip: &ClientIp,
+    e: &request::RequestError,
+) -> WebError {
     tracing::info!(error = %e, "AuthnRequest refused before its Issuer was known");
-    flow::audit(state, "sso_request", None, None, "refused", e.reason(), ip, None).await;
+    flow::audit(
+        state,
+        "sso_request",
+        None,
+        None,
+        "refused",
+        e.reason(),
+        ip,
+        None,
+    )
+    .await;
     invalid_request_page(e.reason())
 }
 
 async fn handle(
     state: &AppState,
-    req: &Request,
+    headers: &HeaderMap,
     inbound: Inbound,
     ip: &ClientIp,
 ) -> Result<Response, WebError> {
-    let headers = req.headers();
-    let Some(issuer) = inbound.issuer().map(str::to_string) else {
-        flow::audit(state, "sso_request", None, None, "refused", "no_issuer", ip, None).await;
+    let Some(issuer) = inbound.request().issuer().map(str::to_string) else {
+        flow::audit(
+            state,
+            "sso_request",
+            None,
+            None,
+            "refused",
+            "no_issuer",
+            ip,
+            None,
+        )
+        .await;
         return Err(invalid_request_page("no_issuer"));
     };
     let Some(row) = state.store.app_by_entity_id(&issuer).await? else {
         tracing::info!(issuer = %issuer.chars().take(200).collect::<String>(), "AuthnRequest from an unknown Issuer");
-        flow::audit(state, "sso_request", None, None, "refused", "unknown_issuer", ip, None).await;
+        flow::audit(
+            state,
+            "sso_request",
+            None,
+            None,
+            "refused",
+            "unknown_issuer",
+            ip,
+            None,
+        )
+        .await;
         return Err(WebError::new(
             StatusCode::FORBIDDEN,
             "unknown_issuer",
@@ -148,18 +185,43 @@ async fn handle(
         Ok(v) => v,
         Err(e) => {
             tracing::info!(app = %app.name, error = %e, "AuthnRequest refused");
-            flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", e.reason(), ip, None).await;
+            flow::audit(
+                state,
+                "sso_request",
+                Some(app.name.as_str()),
+                None,
+                "refused",
+                e.reason(),
+                ip,
+                None,
+            )
+            .await;
             return Err(invalid_request_page(e.reason()));
         }
     };
-    let lifetime = state.config.saml.clock_skew_secs * 2 + state.config.saml.assertion_lifetime_secs;
+    let lifetime =
+        state.config.saml.clock_skew_secs * 2 + state.config.saml.assertion_lifetime_secs;
     if !state
         .store
-        .remember_request(&issuer, &verified.id, state.clock.unix() + lifetime.max(600))
+        .remember_request(
+            &issuer,
+            &verified.id,
+            state.clock.unix() + lifetime.max(600),
+        )
         .await?
     {
         tracing::info!(app = %app.name, "AuthnRequest ID seen before: replay refused");
-        flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", "replayed_request", ip, Some(&verified.id)).await;
+        flow::audit(
+            state,
+            "sso_request",
+            Some(app.name.as_str()),
+            None,
+            "refused",
+            "replayed_request",
+            ip,
+            Some(&verified.id),
+        )
+        .await;
         return Err(invalid_request_page("replayed_request"));
     }
     let acs = match select_acs(
@@ -171,7 +233,17 @@ async fn handle(
         Ok(a) => a.location.clone(),
         Err(e) => {
             tracing::info!(app = %app.name, error = ?e, "AuthnRequest asks for an ACS not in the metadata");
-            flow::audit(state, "sso_request", Some(app.name.as_str()), None, "refused", "acs_not_in_metadata", ip, Some(&verified.id)).await;
+            flow::audit(
+                state,
+                "sso_request",
+                Some(app.name.as_str()),
+                None,
+                "refused",
+                "acs_not_in_metadata",
+                ip,
+                Some(&verified.id),
+            )
+            .await;
             return Err(invalid_request_page("acs_not_in_metadata"));
         }
     };
@@ -190,7 +262,16 @@ async fn handle(
     match live {
         Some(live) => flow::answer(state, headers, &app, &pending, &live, ip).await,
         None if verified.is_passive => {
-            flow::answer_status(state, headers, &app, &pending, SubStatusCode::NoPassive, "no session and IsPassive", ip).await
+            flow::answer_status(
+                state,
+                headers,
+                &app,
+                &pending,
+                SubStatusCode::NoPassive,
+                "no session and IsPassive",
+                ip,
+            )
+            .await
         }
         None => flow::begin_login(state, headers, &app, &pending, ip).await,
     }
@@ -204,7 +285,9 @@ fn parse_certs(app: &App) -> Vec<openssl::x509::X509> {
         .iter()
         .filter_map(|b64| {
             let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-            let der = base64::engine::general_purpose::STANDARD.decode(clean).ok()?;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .ok()?;
             openssl::x509::X509::from_der(&der).ok()
         })
         .collect()

@@ -4,8 +4,8 @@
 use super::flow::{self, ClientIp, Pending};
 use super::AppState;
 use crate::error::{t, WebError};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -25,16 +25,26 @@ async fn start(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<StartQuery>,
-    req: Request,
+    ip: ClientIp,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let ip = ClientIp::of(&req);
-    let headers = req.headers();
+    let headers = &headers;
     let app = flow::load_app(&state, &name).await?;
     tracing::Span::current().record("app", app.name.as_str());
     let relay_state = match app.relay_state_for(q.relay_state.as_deref()) {
         Ok(r) => r,
         Err(e) => {
-            flow::audit(&state, "login", Some(app.name.as_str()), None, "refused", "relay_state_not_allowed", &ip, None).await;
+            flow::audit(
+                &state,
+                "login",
+                Some(app.name.as_str()),
+                None,
+                "refused",
+                "relay_state_not_allowed",
+                &ip,
+                None,
+            )
+            .await;
             tracing::info!(app = %app.name, "refused RelayState: {e}");
             return Err(WebError::bad_request(
                 "relay_state_not_allowed",
