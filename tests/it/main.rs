@@ -1,0 +1,14 @@
+//! The one integration-test binary: the real server on `127.0.0.1:0`, the WeCom simulator on its own
+//! port, a fixed clock; every test on SQLite, and on PostgreSQL when `WECOM_IDP_TEST_POSTGRES_URL` is set.
+
+mod harness;
+
+mod idp_initiated;
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
+pub fn harness_time(t: time::OffsetDateTime) -> String {
+    t.format(&time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap()
+}
