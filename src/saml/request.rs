@@ -672,6 +672,34 @@ mod tests {
     }
 
     #[test]
+    fn xmlsec1_signed_post_request_verifies() {
+        let xml = include_bytes!("../../tests/fixtures/inbound/xmlsec1-signed-authnrequest.xml");
+        let cert = X509::from_pem(include_bytes!(
+            "../../tests/fixtures/inbound/xmlsec1-sp-cert.pem"
+        ))
+        .unwrap();
+        let inbound = decode_post(&b64(xml), None, &limits()).unwrap();
+        assert_eq!(
+            inbound.request().issuer(),
+            Some("https://sp.example/metadata")
+        );
+        let context = VerifyContext {
+            certs: std::slice::from_ref(&cert),
+            ..ctx(true)
+        };
+        let v = inbound.verify(&context).unwrap();
+        assert!(v.signed);
+        assert_eq!(v.id, "_xmlsec1");
+        assert_eq!(v.acs_url.as_deref(), Some("https://sp.example/acs?a=1&b=2"));
+        // the same bytes, but the app holds a different certificate
+        let e = decode_post(&b64(xml), None, &limits())
+            .unwrap()
+            .verify(&ctx(true))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Signature(VerifyError::BadSignature));
+    }
+
+    #[test]
     fn embedded_signature_in_redirect_refused() {
         let xml = sign(&basic(), &key().0, &Spec::default());
         let q = format!("SAMLRequest={}", enc(&b64(&deflate(xml.as_bytes()))));

@@ -1044,6 +1044,66 @@ mod tests {
         );
     }
 
+    fn xmlsec1_cert() -> X509 {
+        X509::from_pem(include_bytes!(
+            "../../tests/fixtures/inbound/xmlsec1-sp-cert.pem"
+        ))
+        .unwrap()
+    }
+
+    fn check_with(xml: &str, cert: &X509) -> Result<SignatureStatus, VerifyError> {
+        let d = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        verify_enveloped(&d, d.root(), std::slice::from_ref(cert), false)
+    }
+
+    #[test]
+    fn xmlsec1_signed_fixtures_verify_and_tampered_copies_fail() {
+        // Signed by xmlsec1/libxml2: an independent c14n over namespaces, escapes, CDATA, comments
+        // and InclusiveNamespaces (see tests/fixtures/inbound/README.md).
+        let cert = xmlsec1_cert();
+        for xml in [
+            include_str!("../../tests/fixtures/inbound/xmlsec1-signed-authnrequest.xml"),
+            include_str!("../../tests/fixtures/inbound/xmlsec1-signed-inclusive-ns.xml"),
+        ] {
+            assert_eq!(
+                check_with(xml, &cert),
+                Ok(SignatureStatus::Verified {
+                    alg: SigAlg::RsaSha256
+                })
+            );
+            let tampered = xml.replace(">plain<", ">plain!<");
+            assert_ne!(tampered, xml);
+            assert_eq!(
+                check_with(&tampered, &cert),
+                Err(VerifyError::DigestMismatch)
+            );
+            // A comment added inside a signed value changes nothing for c14n without comments,
+            // but moving text across one does.
+            let moved = xml.replace("/<!-- split -->metadata", "<!-- split -->/metadata");
+            assert_eq!(
+                check_with(&moved, &cert),
+                Ok(SignatureStatus::Verified {
+                    alg: SigAlg::RsaSha256
+                })
+            );
+            let moved = xml.replace(
+                "https://sp.example/<!-- split -->",
+                "https://evil.example/<!-- split -->",
+            );
+            assert_eq!(check_with(&moved, &cert), Err(VerifyError::DigestMismatch));
+            let sig_start = xml.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
+            let mut bad_sig = xml.to_string();
+            let flipped = if &xml[sig_start..sig_start + 1] == "A" {
+                "B"
+            } else {
+                "A"
+            };
+            bad_sig.replace_range(sig_start..sig_start + 1, flipped);
+            assert_eq!(check_with(&bad_sig, &cert), Err(VerifyError::BadSignature));
+            assert_eq!(check_with(xml, &key().1), Err(VerifyError::BadSignature));
+        }
+    }
+
     fn enc(s: &str) -> String {
         url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
     }
