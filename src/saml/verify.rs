@@ -531,7 +531,8 @@ pub fn percent_decode(raw: &str, plus_is_space: bool) -> Result<Vec<u8>, VerifyE
     Ok(out)
 }
 
-/// Checks the HTTP-Redirect binding signature (SAML Bindings §3.4.4.1) over the raw query:
+/// Checks the HTTP-Redirect binding signature (SAML Bindings §3.4.4.1) over the raw query
+/// (as received, without the leading `?`):
 /// `SAMLRequest=…[&RelayState=…]&SigAlg=…`, each piece exactly as received.
 pub fn verify_redirect(
     raw_query: &str,
