@@ -920,6 +920,25 @@ mod tests {
     }
 
     #[test]
+    fn refuses_malformed_markup() {
+        for bad in [
+            "<a b=1/>",
+            "<a b/>",
+            "<a b=\"<\"/>",
+            "<a>]]></a>",
+            "<a><!-- x -- y --></a>",
+            "<1a/>",
+            "<a><b></a></b>",
+            "<a b='1' b='1'/>",
+            "<a>&amp</a>",
+            "<a>&#xD800;</a>",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+        assert!(p("<a></a >").is_ok());
+    }
+
+    #[test]
     fn mutated_inputs_never_panic() {
         // Cheap robustness sweep: every single-byte corruption of real inputs either parses
         // or is refused, and whatever parses also canonicalizes.
