@@ -289,6 +289,31 @@ mod tests {
     }
 
     #[test]
+    fn inclusive_prefixes_pull_inherited_namespaces_onto_signed_info() {
+        // The xmlsec1-signed fixture whose SignatureValue only verifies with this rendering.
+        let xml = include_bytes!("../../tests/fixtures/inbound/xmlsec1-signed-inclusive-ns.xml");
+        let d = parse(xml, &Limits::default()).unwrap();
+        let si = d
+            .descendants(d.root())
+            .find(|i| d.element(*i).local == "SignedInfo")
+            .unwrap();
+        let with = exc_c14n(
+            &d,
+            si,
+            None,
+            &["#default".into(), "samlp".into(), "unused".into()],
+        )
+        .unwrap();
+        assert!(String::from_utf8(with).unwrap().starts_with(
+            "<ds:SignedInfo xmlns=\"urn:root-default\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:unused=\"urn:unused\">"
+        ));
+        let without = exc_c14n(&d, si, None, &[]).unwrap();
+        assert!(String::from_utf8(without)
+            .unwrap()
+            .starts_with("<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">"));
+    }
+
+    #[test]
     fn excluded_subtree_is_removed_and_comments_dropped() {
         let xml = "<a ID='1'>x<!-- c --><ds:Signature xmlns:ds='urn:ds'><ds:V>s</ds:V></ds:Signature>y</a>";
         let d = parse(xml.as_bytes(), &Limits::default()).unwrap();

@@ -371,6 +371,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                 }
                 b.text(unescape(raw, false)?)?;
             }
+            Event::CData(_) if b.open.is_empty() => return Err(XmlError::OutsideRoot),
             Event::CData(c) => {
                 let raw = std::str::from_utf8(c.as_ref()).map_err(|_| XmlError::NotUtf8)?;
                 b.text(normalize_literal(raw)?)?;
@@ -876,6 +877,7 @@ mod tests {
         assert_eq!(p("<a/><b/>").unwrap_err(), XmlError::OutsideRoot);
         assert_eq!(p("<a/>text").unwrap_err(), XmlError::OutsideRoot);
         assert_eq!(p("x<a/>").unwrap_err(), XmlError::OutsideRoot);
+        assert_eq!(p("<a/><![CDATA[ ]]>").unwrap_err(), XmlError::OutsideRoot);
         assert!(p("\n<!-- c --><a/>\n<!-- d -->\n").is_ok());
         assert!(p("").is_err());
         assert!(p("<a>").is_err());
@@ -915,6 +917,46 @@ mod tests {
         let r = d.element(d.root());
         assert_eq!(r.attr("b"), Some("1 2 3\t4\n"));
         assert_eq!(d.text(d.root()), "x\ny\nz");
+    }
+
+    #[test]
+    fn refuses_malformed_markup() {
+        for bad in [
+            "<a b=1/>",
+            "<a b/>",
+            "<a b=\"<\"/>",
+            "<a>]]></a>",
+            "<a><!-- x -- y --></a>",
+            "<1a/>",
+            "<a><b></a></b>",
+            "<a b='1' b='1'/>",
+            "<a>&amp</a>",
+            "<a>&#xD800;</a>",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+        assert!(p("<a></a >").is_ok());
+    }
+
+    #[test]
+    fn mutated_inputs_never_panic() {
+        // Cheap robustness sweep: every single-byte corruption of real inputs either parses
+        // or is refused, and whatever parses also canonicalizes.
+        let inputs: [&[u8]; 2] = [
+            include_bytes!("../../tests/fixtures/inbound/xmlsec1-signed-authnrequest.xml"),
+            include_bytes!("../../tests/fixtures/sp-metadata/aliyun-ram-user-sso-sample.xml"),
+        ];
+        for input in inputs {
+            for i in (0..input.len()).step_by(7) {
+                for b in [b'<', b'>', b'&', b'"', b':', b'/', 0u8, 0xC3] {
+                    let mut m = input.to_vec();
+                    m[i] = b;
+                    if let Ok(d) = parse(&m, &Limits::default()) {
+                        let _ = crate::saml::c14n::exc_c14n(&d, d.root(), None, &[]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -248,12 +248,19 @@ fn issuer(doc: &Document) -> Result<String, RequestError> {
     Ok(value)
 }
 
+/// How the request arrived, with what its signature check needs.
+#[derive(Debug)]
+enum Received {
+    /// The query exactly as received: the Redirect signature is over its bytes.
+    Redirect { raw_query: String },
+    /// The signature, if any, is inside the document.
+    Post,
+}
+
 /// A decoded request with its RelayState, waiting for [`Inbound::verify`].
 #[derive(Debug)]
 pub struct Inbound {
-    binding: Binding,
-    /// The query exactly as received (Redirect only): the signed bytes come from it.
-    raw_query: Option<String>,
+    received: Received,
     relay_state: Option<String>,
     request: UnverifiedAuthnRequest,
 }
@@ -307,7 +314,10 @@ pub struct VerifiedAuthnRequest {
 impl Inbound {
     /// How the request arrived.
     pub fn binding(&self) -> Binding {
-        self.binding
+        match self.received {
+            Received::Redirect { .. } => Binding::Redirect,
+            Received::Post => Binding::Post,
+        }
     }
 
     /// The unverified request (issuer and ID only).
@@ -324,14 +334,14 @@ impl Inbound {
     pub fn verify(self, ctx: &VerifyContext<'_>) -> Result<VerifiedAuthnRequest, RequestError> {
         let doc = &self.request.doc;
         let root = doc.root();
-        let status = match (&self.binding, &self.raw_query) {
-            (Binding::Redirect, Some(q)) => {
+        let status = match &self.received {
+            Received::Redirect { raw_query } => {
                 if doc.find_child(root, ns::DS, "Signature").is_some() {
                     return Err(RequestError::EmbeddedSignatureInRedirect);
                 }
-                verify::verify_redirect(q, ctx.certs, ctx.allow_sha1)
+                verify::verify_redirect(raw_query, ctx.certs, ctx.allow_sha1)
             }
-            _ => verify::verify_enveloped(doc, root, ctx.certs, ctx.allow_sha1),
+            Received::Post => verify::verify_enveloped(doc, root, ctx.certs, ctx.allow_sha1),
         }
         .map_err(RequestError::Signature)?;
         let signed = matches!(status, SignatureStatus::Verified { .. });
@@ -446,8 +456,8 @@ fn check_relay_state(rs: String, limits: &RequestLimits) -> Result<String, Reque
     Ok(rs)
 }
 
-/// Decodes an HTTP-Redirect request from the raw query string (exactly as received, still
-/// percent-encoded: the signature is checked over it later).
+/// Decodes an HTTP-Redirect request from the raw query string (exactly as received, without the
+/// leading `?`, still percent-encoded: the signature is checked over it later).
 pub fn decode_redirect(raw_query: &str, limits: &RequestLimits) -> Result<Inbound, RequestError> {
     if raw_query.len() > limits.max_encoded {
         return Err(RequestError::TooLarge);
@@ -466,8 +476,9 @@ pub fn decode_redirect(raw_query: &str, limits: &RequestLimits) -> Result<Inboun
     };
     let doc = dom::parse(&xml, &limits.xml).map_err(RequestError::Xml)?;
     Ok(Inbound {
-        binding: Binding::Redirect,
-        raw_query: Some(raw_query.to_string()),
+        received: Received::Redirect {
+            raw_query: raw_query.to_string(),
+        },
         relay_state,
         request: UnverifiedAuthnRequest::new(doc)?,
     })
@@ -489,8 +500,7 @@ pub fn decode_post(
     let xml = decode_base64(saml_request_b64.as_bytes())?;
     let doc = dom::parse(&xml, &limits.xml).map_err(RequestError::Xml)?;
     Ok(Inbound {
-        binding: Binding::Post,
-        raw_query: None,
+        received: Received::Post,
         relay_state,
         request: UnverifiedAuthnRequest::new(doc)?,
     })
@@ -669,6 +679,34 @@ mod tests {
             .verify(&ctx(true))
             .unwrap_err();
         assert_eq!(e, RequestError::Unsigned);
+    }
+
+    #[test]
+    fn xmlsec1_signed_post_request_verifies() {
+        let xml = include_bytes!("../../tests/fixtures/inbound/xmlsec1-signed-authnrequest.xml");
+        let cert = X509::from_pem(include_bytes!(
+            "../../tests/fixtures/inbound/xmlsec1-sp-cert.pem"
+        ))
+        .unwrap();
+        let inbound = decode_post(&b64(xml), None, &limits()).unwrap();
+        assert_eq!(
+            inbound.request().issuer(),
+            Some("https://sp.example/metadata")
+        );
+        let context = VerifyContext {
+            certs: std::slice::from_ref(&cert),
+            ..ctx(true)
+        };
+        let v = inbound.verify(&context).unwrap();
+        assert!(v.signed);
+        assert_eq!(v.id, "_xmlsec1");
+        assert_eq!(v.acs_url.as_deref(), Some("https://sp.example/acs?a=1&b=2"));
+        // the same bytes, but the app holds a different certificate
+        let e = decode_post(&b64(xml), None, &limits())
+            .unwrap()
+            .verify(&ctx(true))
+            .unwrap_err();
+        assert_eq!(e, RequestError::Signature(VerifyError::BadSignature));
     }
 
     #[test]
