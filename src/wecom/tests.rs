@@ -110,6 +110,28 @@ async fn concurrent_callers_share_one_token_fetch() {
     assert_eq!(rig.sim.calls("user/get"), 10);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_share_a_failed_token_fetch() {
+    let rig = Rig::new().await;
+    rig.sim.set_delay(Duration::from_millis(50));
+    rig.sim.fail_next("gettoken", 40001, 100);
+    let c = rig.client();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = c.clone();
+        set.spawn(async move { c.get_user("zhangsan").await });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap_err().code(), Some(40001));
+    }
+    assert_eq!(rig.sim.calls("gettoken"), 1, "one failed fetch, shared");
+    assert_eq!(rig.sim.calls("user/get"), 0);
+    // A later caller (after the failure) tries again.
+    rig.sim.fail_next("gettoken", 40001, 0);
+    c.get_user("zhangsan").await.unwrap();
+    assert_eq!(rig.sim.calls("gettoken"), 2);
+}
+
 #[tokio::test]
 async fn token_errors_evict_and_retry_once() {
     for code in [42001, 40014, 40001] {
