@@ -14,6 +14,10 @@
 //! For tests: [`Simulator::fail_next`] injects error codes, [`Simulator::calls`] counts calls per
 //! endpoint, [`Simulator::expire_tokens`], [`Simulator::set_delay`], [`Simulator::issue_code`].
 //!
+//! Layout: this file holds the state and the test knobs; `api`'s handlers answer `/cgi-bin/…`,
+//! `browser`'s the pages. Cookies ignore ports, so on `127.0.0.1` the `wwsim_user` cookie is also sent
+//! to an IdP on another port of the same host (harmless).
+//!
 //! One deviation we know of: the errcode for an unknown or expired `user_ticket` is not documented in
 //! `reference/wecom.md`; the simulator answers 40129.
 
@@ -22,17 +26,17 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::client::{endpoint, Department};
+use super::client::Department;
 use crate::clock::Clock;
 use crate::random::Rng;
 
+mod api;
 mod browser;
 
 /// Corp ID of the demo organisation.
@@ -216,6 +220,20 @@ impl Simulator {
         }
     }
 
+    /// The demo organisation ([`DEMO_CORP_ID`], [`DEMO_AGENT_ID`], [`demo_members`],
+    /// [`demo_departments`]) with the given secret.
+    pub fn demo(secret: impl Into<String>, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>) -> Self {
+        Self::new(
+            DEMO_CORP_ID,
+            DEMO_AGENT_ID,
+            secret,
+            demo_members(),
+            demo_departments(),
+            clock,
+            rng,
+        )
+    }
+
     /// The corp ID it accepts.
     pub fn corp_id(&self) -> &str {
         &self.inner.corp_id
@@ -229,17 +247,17 @@ impl Simulator {
     /// All routes (API and browser side).
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/cgi-bin/gettoken", get(gettoken))
-            .route("/cgi-bin/auth/getuserinfo", get(auth_getuserinfo))
-            .route("/cgi-bin/user/getuserinfo", get(legacy_getuserinfo))
-            .route("/cgi-bin/auth/getuserdetail", post(getuserdetail))
-            .route("/cgi-bin/user/get", get(user_get))
-            .route("/cgi-bin/user/getuserid", post(getuserid))
+            .route("/cgi-bin/gettoken", get(api::gettoken))
+            .route("/cgi-bin/auth/getuserinfo", get(api::auth_getuserinfo))
+            .route("/cgi-bin/user/getuserinfo", get(api::legacy_getuserinfo))
+            .route("/cgi-bin/auth/getuserdetail", post(api::getuserdetail))
+            .route("/cgi-bin/user/get", get(api::user_get))
+            .route("/cgi-bin/user/getuserid", post(api::getuserid))
             .route(
                 "/cgi-bin/user/get_userid_by_email",
-                post(getuserid_by_email),
+                post(api::getuserid_by_email),
             )
-            .route("/cgi-bin/department/list", get(department_list))
+            .route("/cgi-bin/department/list", get(api::department_list))
             .route("/connect/oauth2/authorize", get(browser::oauth_authorize))
             .route("/wwlogin/sso/login", get(browser::web_login))
             .route("/sim/grant", get(browser::grant))
@@ -495,224 +513,4 @@ fn errmsg(code: i64) -> &'static str {
         60123 => "invalid party id",
         _ => "error",
     }
-}
-
-fn ok(mut body: Value) -> Response {
-    if let Some(o) = body.as_object_mut() {
-        o.insert("errcode".to_owned(), json!(0));
-        o.insert("errmsg".to_owned(), json!("ok"));
-    }
-    Json(body).into_response()
-}
-
-fn opt(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("")
-}
-
-// ----- API handlers -----
-
-async fn gettoken(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.prelude(endpoint::GETTOKEN).await {
-        return r;
-    }
-    match (q.get("corpid"), q.get("corpsecret")) {
-        (None, _) => return sim.err(41002),
-        (Some(c), _) if *c != sim.inner.corp_id => return sim.err(40013),
-        (_, None) => return sim.err(41004),
-        (_, Some(s)) if *s != sim.inner.secret => return sim.err(40001),
-        _ => {}
-    }
-    let token = sim.inner.rng.hex(32);
-    let exp = sim.inner.clock.unix() + TOKEN_TTL;
-    sim.state().tokens.insert(token.clone(), exp);
-    ok(json!({ "access_token": token, "expires_in": TOKEN_TTL }))
-}
-
-async fn auth_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERINFO, &q).await {
-        return r;
-    }
-    match sim.take_code(q.get("code")) {
-        Err(code) => sim.err(code),
-        Ok((Subject::Member(userid), Some(ticket))) => {
-            ok(json!({ "userid": userid, "user_ticket": ticket, "expires_in": TICKET_TTL }))
-        }
-        Ok((Subject::Member(userid), None)) => ok(json!({ "userid": userid })),
-        Ok((Subject::Outsider(openid), _)) => ok(json!({ "openid": openid })),
-    }
-}
-
-async fn legacy_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GETUSERINFO, &q).await {
-        return r;
-    }
-    match sim.take_code(q.get("code")) {
-        Err(code) => sim.err(code),
-        Ok((Subject::Member(userid), Some(ticket))) => ok(json!({
-            "UserId": userid, "DeviceId": "", "user_ticket": ticket, "expires_in": TICKET_TTL
-        })),
-        Ok((Subject::Member(userid), None)) => ok(json!({ "UserId": userid, "DeviceId": "" })),
-        Ok((Subject::Outsider(openid), _)) => ok(json!({ "OpenId": openid, "DeviceId": "" })),
-    }
-}
-
-fn parse_body(body: &Bytes) -> Result<Value, i64> {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object)
-        .ok_or(47001)
-}
-
-async fn getuserdetail(State(sim): State<Simulator>, Query(q): Params, body: Bytes) -> Response {
-    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERDETAIL, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let now = sim.inner.clock.unix();
-    let userid = body
-        .get("user_ticket")
-        .and_then(Value::as_str)
-        .and_then(|t| sim.state().tickets.get(t).cloned())
-        .filter(|(_, exp)| now < *exp)
-        .map(|(u, _)| u);
-    let Some(m) = userid.and_then(|u| sim.member(&u)) else {
-        return sim.err(40129);
-    };
-    ok(json!({
-        "userid": m.userid, "gender": "1", "avatar": format!("https://wework.example/avatar/{}", m.userid),
-        "qr_code": "", "mobile": opt(&m.mobile), "email": opt(&m.email), "biz_mail": opt(&m.biz_mail),
-        "address": "",
-    }))
-}
-
-async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GET, &q).await {
-        return r;
-    }
-    let Some(userid) = q.get("userid").filter(|u| !u.is_empty()) else {
-        return sim.err(41009);
-    };
-    let Some(m) = sim.member(userid) else {
-        return sim.err(60111);
-    };
-    let zeros: Vec<i64> = m.department.iter().map(|_| 0).collect();
-    let attrs: Vec<Value> = m
-        .extattr
-        .iter()
-        .map(|(n, v)| json!({ "type": 0, "name": n, "text": { "value": v } }))
-        .collect();
-    let mut body = json!({
-        "userid": m.userid, "name": m.name, "department": m.department, "order": zeros,
-        "position": opt(&m.position), "is_leader_in_dept": zeros, "direct_leader": [],
-        "telephone": "", "enable": i64::from(m.status == 1), "alias": opt(&m.alias), "status": m.status,
-        "extattr": { "attrs": attrs }, "main_department": m.department.first().copied().unwrap_or(1),
-        "external_profile": { "external_attr": [] },
-    });
-    if sim.state().pre_2022 {
-        if let Some(o) = body.as_object_mut() {
-            for (k, v) in [
-                ("mobile", opt(&m.mobile).to_owned()),
-                ("email", opt(&m.email).to_owned()),
-                ("biz_mail", opt(&m.biz_mail).to_owned()),
-                ("gender", "1".to_owned()),
-                (
-                    "avatar",
-                    format!("https://wework.example/avatar/{}", m.userid),
-                ),
-            ] {
-                o.insert(k.to_owned(), json!(v));
-            }
-        }
-    }
-    ok(body)
-}
-
-async fn getuserid(State(sim): State<Simulator>, Query(q): Params, body: Bytes) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GETUSERID, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let mobile = body.get("mobile").and_then(Value::as_str).unwrap_or("");
-    let found = sim
-        .state()
-        .members
-        .iter()
-        .find(|m| !mobile.is_empty() && m.mobile.as_deref() == Some(mobile))
-        .map(|m| m.userid.clone());
-    match found {
-        Some(userid) => ok(json!({ "userid": userid })),
-        None => sim.err(46004),
-    }
-}
-
-async fn getuserid_by_email(
-    State(sim): State<Simulator>,
-    Query(q): Params,
-    body: Bytes,
-) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GET_USERID_BY_EMAIL, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let email = body.get("email").and_then(Value::as_str).unwrap_or("");
-    let corp_mail = body.get("email_type").and_then(Value::as_i64).unwrap_or(1) == 1;
-    let found = sim
-        .state()
-        .members
-        .iter()
-        .find(|m| {
-            let field = if corp_mail { &m.biz_mail } else { &m.email };
-            !email.is_empty() && field.as_deref() == Some(email)
-        })
-        .map(|m| m.userid.clone());
-    match found {
-        Some(userid) => ok(json!({ "userid": userid })),
-        None => sim.err(46004),
-    }
-}
-
-async fn department_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::DEPARTMENT_LIST, &q).await {
-        return r;
-    }
-    let all = sim.state().departments.clone();
-    let selected: Vec<&Department> = match q.get("id").filter(|s| !s.is_empty()) {
-        None => all.iter().collect(),
-        Some(id) => {
-            let Some(root) = id
-                .parse::<i64>()
-                .ok()
-                .filter(|r| all.iter().any(|d| d.id == *r))
-            else {
-                return sim.err(60123);
-            };
-            // The root and its descendants, parents before children.
-            let mut keep = vec![root];
-            let mut i = 0;
-            while let Some(parent) = keep.get(i).copied() {
-                keep.extend(all.iter().filter(|d| d.parentid == parent).map(|d| d.id));
-                i += 1;
-            }
-            keep.iter()
-                .filter_map(|id| all.iter().find(|d| d.id == *id))
-                .collect()
-        }
-    };
-    let list: Vec<Value> = selected
-        .iter()
-        .map(|d| {
-            json!({ "id": d.id, "name": d.name, "name_en": d.name_en.as_deref().unwrap_or(""),
-                    "department_leader": [], "parentid": d.parentid, "order": 100_000_000 - d.id })
-        })
-        .collect();
-    ok(json!({ "department": list }))
 }

@@ -24,15 +24,7 @@ impl Rig {
         let clock = Arc::new(FixedClock::new(
             time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap(),
         ));
-        let sim = Simulator::new(
-            simulator::DEMO_CORP_ID,
-            simulator::DEMO_AGENT_ID,
-            SECRET,
-            simulator::demo_members(),
-            simulator::demo_departments(),
-            clock.clone(),
-            Arc::new(OsRng),
-        );
+        let sim = Simulator::demo(SECRET, clock.clone(), Arc::new(OsRng));
         let addr = sim.start().await.unwrap();
         Rig {
             sim,
