@@ -88,6 +88,35 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Checks that nothing is empty and `api_base` is an http(s) URL, so a bad configuration fails at
+    /// start-up with a clear message instead of at the first login.
+    pub fn validate(&self) -> Result<(), WecomError> {
+        let setup = |detail: &str| {
+            Err(WecomError::Setup {
+                detail: detail.to_owned(),
+            })
+        };
+        if self.corp_id.trim().is_empty() {
+            return setup("[wecom] corp_id is empty");
+        }
+        if self.agent_id.trim().is_empty() {
+            return setup("[wecom] agent_id is empty");
+        }
+        if self.secret.trim().is_empty() {
+            return setup("[wecom] secret is empty");
+        }
+        match url::Url::parse(&self.api_base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => return setup("[wecom] api_base is not an http(s) URL"),
+        }
+        if self.timeout.is_zero() {
+            return setup("the WeCom timeout must be above zero");
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
@@ -203,6 +232,7 @@ impl WecomClient {
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> Result<Self, WecomError> {
+        settings.validate()?;
         let connect = settings.timeout.min(Duration::from_secs(3));
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
@@ -701,6 +731,35 @@ mod tests {
         assert_eq!(r.unwrap_err().code(), Some(60111));
         let r: Result<Member, _> = decode("user/get", b"<html>");
         assert!(matches!(r, Err(WecomError::Decode { .. })));
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let ok = Settings::new("ww1", "1000002", "s");
+        assert!(ok.validate().is_ok());
+        for bad in [
+            Settings {
+                secret: " ".into(),
+                ..ok.clone()
+            },
+            Settings {
+                corp_id: String::new(),
+                ..ok.clone()
+            },
+            Settings {
+                api_base: "qyapi.weixin.qq.com".into(),
+                ..ok.clone()
+            },
+            Settings {
+                timeout: Duration::ZERO,
+                ..ok.clone()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(WecomError::Setup { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -201,6 +201,7 @@ async fn untrusted_ip_is_explained() {
     assert_eq!(x.kind, ErrorKind::Config);
     assert!(x.fix_en.contains("egress IP"));
     assert!(x.fix_zh.contains("企业可信IP"));
+    assert!(x.fix_en.contains("127.0.0.1"), "names the IP WeCom saw");
 }
 
 #[tokio::test]
