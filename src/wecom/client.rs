@@ -268,6 +268,15 @@ impl WecomClient {
         self.fetch_and_store(&mut last_error).await.map(|_| ())
     }
 
+    /// [`Self::check`], then one data call (`department/list`, refreshing its cache). `gettoken` succeeds
+    /// from an untrusted IP; data calls then fail with 60020, so a "check connection" button should use
+    /// this to catch the trusted-IP set-up error before the first member tries to sign in.
+    pub async fn check_data_access(&self) -> Result<(), WecomError> {
+        self.check().await?;
+        self.invalidate_departments();
+        self.departments().await.map(|_| ())
+    }
+
     /// Exchanges a login code (single use, 5 minutes) for the identity behind it. Never retried on
     /// 40029: a spent code means the login must start again.
     pub async fn identity_from_code(&self, code: &str) -> Result<CodeIdentity, WecomError> {

@@ -205,6 +205,18 @@ async fn untrusted_ip_is_explained() {
 }
 
 #[tokio::test]
+async fn deep_check_catches_untrusted_ip() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    c.check_data_access().await.unwrap();
+    rig.sim.fail_next("department/list", 60020, 1);
+    c.check().await.unwrap();
+    let e = c.check_data_access().await.unwrap_err();
+    assert_eq!(e.code(), Some(60020));
+    assert_eq!(e.kind(), ErrorKind::Config);
+}
+
+#[tokio::test]
 async fn wrong_credentials_are_configuration_errors() {
     let rig = Rig::new().await;
     let bad_secret = Settings {
