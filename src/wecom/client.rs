@@ -14,14 +14,17 @@
 //! transport errors, and the types holding such values have masking `Debug` impls.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
-use tracing::{debug, info, warn};
+use serde::Deserialize;
+use tracing::{debug, error, info, warn};
 
-use super::errors::{hint_of, WecomError};
+use super::errors::{hint_of, ErrorKind, WecomError};
+pub use super::types::{CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail};
+use super::types::{RawIdentity, UserIdAnswer};
 use crate::clock::Clock;
 
 /// Default WeCom API base.
@@ -85,6 +88,35 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Checks that nothing is empty and `api_base` is an http(s) URL, so a bad configuration fails at
+    /// start-up with a clear message instead of at the first login.
+    pub fn validate(&self) -> Result<(), WecomError> {
+        let setup = |detail: &str| {
+            Err(WecomError::Setup {
+                detail: detail.to_owned(),
+            })
+        };
+        if self.corp_id.trim().is_empty() {
+            return setup("[wecom] corp_id is empty");
+        }
+        if self.agent_id.trim().is_empty() {
+            return setup("[wecom] agent_id is empty");
+        }
+        if self.secret.trim().is_empty() {
+            return setup("[wecom] secret is empty");
+        }
+        match url::Url::parse(&self.api_base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => return setup("[wecom] api_base is not an http(s) URL"),
+        }
+        if self.timeout.is_zero() {
+            return setup("the WeCom timeout must be above zero");
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
@@ -143,187 +175,6 @@ impl fmt::Debug for Options {
     }
 }
 
-/// Who a login code belongs to.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CodeIdentity {
-    /// A member of the corp.
-    Member {
-        /// The member's userid.
-        userid: String,
-        /// Present only after `snsapi_privateinfo` consent; lets [`WecomClient::user_detail`] read
-        /// mobile/email. Lives 1800 s. Never log it.
-        user_ticket: Option<String>,
-    },
-    /// Not a member (WeCom gave an `openid` only).
-    NonMember {
-        /// The openid.
-        openid: String,
-        /// Set when the person is an external contact of the corp.
-        external_userid: Option<String>,
-    },
-}
-
-impl CodeIdentity {
-    /// The member's userid and user ticket, or [`WecomError::NotMember`].
-    pub fn require_member(self) -> Result<(String, Option<String>), WecomError> {
-        match self {
-            CodeIdentity::Member {
-                userid,
-                user_ticket,
-            } => Ok((userid, user_ticket)),
-            CodeIdentity::NonMember { .. } => Err(WecomError::NotMember),
-        }
-    }
-}
-
-impl fmt::Debug for CodeIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CodeIdentity::Member {
-                userid,
-                user_ticket,
-            } => f
-                .debug_struct("Member")
-                .field("userid", userid)
-                .field("user_ticket", &user_ticket.as_ref().map(|_| "<redacted>"))
-                .finish(),
-            CodeIdentity::NonMember {
-                openid,
-                external_userid,
-            } => f
-                .debug_struct("NonMember")
-                .field("openid", openid)
-                .field("external_userid", external_userid)
-                .finish(),
-        }
-    }
-}
-
-/// One custom attribute of a member (`extattr.attrs[]`): text value, web URL, or mini-program title.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExtAttr {
-    /// Attribute name as configured in the admin console.
-    pub name: String,
-    /// Its value.
-    pub value: String,
-}
-
-/// A member as `user/get` returns it. Absent or empty fields are `None`/empty: since 2022-06-20 new
-/// apps no longer get mobile, email, biz_mail, gender or avatar here (use [`WecomClient::user_detail`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    /// userid (the account name in WeCom).
-    pub userid: String,
-    /// Display name.
-    #[serde(default)]
-    pub name: String,
-    /// Department IDs.
-    #[serde(default)]
-    pub department: Vec<i64>,
-    /// Main department ID.
-    #[serde(default)]
-    pub main_department: Option<i64>,
-    /// Job title.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub position: Option<String>,
-    /// Mobile (pre-2022 apps only).
-    #[serde(default, deserialize_with = "non_empty")]
-    pub mobile: Option<String>,
-    /// Personal email (pre-2022 apps only).
-    #[serde(default, deserialize_with = "non_empty")]
-    pub email: Option<String>,
-    /// Company email (pre-2022 apps only).
-    #[serde(default, deserialize_with = "non_empty")]
-    pub biz_mail: Option<String>,
-    /// Alias.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub alias: Option<String>,
-    /// 1 active, 2 disabled, 4 not activated, 5 left. Absent → 0 (treated as not active).
-    #[serde(default)]
-    pub status: i64,
-    /// Custom attributes.
-    #[serde(default, deserialize_with = "ext_attrs")]
-    pub extattr: Vec<ExtAttr>,
-    /// The corp-independent open userid, when WeCom sends it.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub open_userid: Option<String>,
-}
-
-impl Member {
-    /// Only active members (status 1) may sign in.
-    pub fn is_active(&self) -> bool {
-        self.status == 1
-    }
-
-    /// The value of a custom attribute by name.
-    pub fn ext(&self, name: &str) -> Option<&str> {
-        self.extattr
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
-    }
-}
-
-/// The sensitive profile from `auth/getuserdetail` (after `snsapi_privateinfo` consent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberDetail {
-    /// userid.
-    pub userid: String,
-    /// `"0"` unknown, `"1"` male, `"2"` female.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub gender: Option<String>,
-    /// Avatar URL.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub avatar: Option<String>,
-    /// Mobile.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub mobile: Option<String>,
-    /// Personal email.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub email: Option<String>,
-    /// Company email.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub biz_mail: Option<String>,
-    /// Address.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub address: Option<String>,
-}
-
-/// A department from `department/list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Department {
-    /// Department ID (1 is the root).
-    pub id: i64,
-    /// Name.
-    #[serde(default)]
-    pub name: String,
-    /// English name, if set.
-    #[serde(default, deserialize_with = "non_empty")]
-    pub name_en: Option<String>,
-    /// Parent ID (0 for the root).
-    #[serde(default)]
-    pub parentid: i64,
-}
-
-/// Which mailbox `user/get_userid_by_email` searches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailType {
-    /// Company mail (`biz_mail`), wire value 1.
-    Corp,
-    /// Personal mail (`email`), wire value 2.
-    Personal,
-}
-
-impl EmailType {
-    /// The wire value.
-    pub fn code(self) -> i64 {
-        match self {
-            EmailType::Corp => 1,
-            EmailType::Personal => 2,
-        }
-    }
-}
-
 /// The WeCom client of one app. Cheap to clone (an `Arc` inside); share one per app.
 #[derive(Clone)]
 pub struct WecomClient {
@@ -336,7 +187,10 @@ struct Inner {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     token: Mutex<Option<CachedToken>>,
-    fetch_lock: tokio::sync::Mutex<()>,
+    /// Held while fetching a token; remembers the last fetch's failure for the callers that waited.
+    fetch_lock: tokio::sync::Mutex<Option<WecomError>>,
+    /// Number of finished token fetches (read before waiting on `fetch_lock`).
+    fetches: AtomicU64,
     departments: Mutex<Option<(i64, Vec<Department>)>>,
 }
 
@@ -378,6 +232,7 @@ impl WecomClient {
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> Result<Self, WecomError> {
+        settings.validate()?;
         let connect = settings.timeout.min(Duration::from_secs(3));
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
@@ -395,7 +250,8 @@ impl WecomClient {
                 http,
                 clock,
                 token: Mutex::new(None),
-                fetch_lock: tokio::sync::Mutex::new(()),
+                fetch_lock: tokio::sync::Mutex::new(None),
+                fetches: AtomicU64::new(0),
                 departments: Mutex::new(None),
             }),
         })
@@ -408,10 +264,17 @@ impl WecomClient {
 
     /// Checks the connection and credentials: fetches a fresh token (and keeps it).
     pub async fn check(&self) -> Result<(), WecomError> {
-        let _guard = self.inner.fetch_lock.lock().await;
-        let token = self.fetch_token().await?;
-        *lock(&self.inner.token) = Some(token);
-        Ok(())
+        let mut last_error = self.inner.fetch_lock.lock().await;
+        self.fetch_and_store(&mut last_error).await.map(|_| ())
+    }
+
+    /// [`Self::check`], then one data call (`department/list`, refreshing its cache). `gettoken` succeeds
+    /// from an untrusted IP; data calls then fail with 60020, so a "check connection" button should use
+    /// this to catch the trusted-IP set-up error before the first member tries to sign in.
+    pub async fn check_data_access(&self) -> Result<(), WecomError> {
+        self.check().await?;
+        self.invalidate_departments();
+        self.departments().await.map(|_| ())
     }
 
     /// Exchanges a login code (single use, 5 minutes) for the identity behind it. Never retried on
@@ -531,18 +394,45 @@ impl WecomClient {
     }
 
     /// A valid token: from the cache, or fetched by exactly one caller while the others wait.
+    ///
+    /// Callers that waited while another caller's fetch failed get that failure instead of fetching
+    /// again one after another (a wrong secret must not turn N logins into N `gettoken` calls).
     async fn token(&self) -> Result<String, WecomError> {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
-        let _guard = self.inner.fetch_lock.lock().await;
+        let seen = self.inner.fetches.load(Ordering::Acquire);
+        let mut last_error = self.inner.fetch_lock.lock().await;
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
-        let fresh = self.fetch_token().await?;
-        let value = fresh.value.clone();
-        *lock(&self.inner.token) = Some(fresh);
-        Ok(value)
+        if self.inner.fetches.load(Ordering::Acquire) != seen {
+            if let Some(e) = last_error.as_ref() {
+                return Err(e.clone());
+            }
+        }
+        self.fetch_and_store(&mut last_error).await
+    }
+
+    /// Fetches a token and caches it; call with `fetch_lock` held (its guarded value is passed in).
+    async fn fetch_and_store(
+        &self,
+        last_error: &mut Option<WecomError>,
+    ) -> Result<String, WecomError> {
+        let result = self.fetch_token().await;
+        self.inner.fetches.fetch_add(1, Ordering::AcqRel);
+        match result {
+            Ok(fresh) => {
+                *last_error = None;
+                let value = fresh.value.clone();
+                *lock(&self.inner.token) = Some(fresh);
+                Ok(value)
+            }
+            Err(e) => {
+                *last_error = Some(e.clone());
+                Err(e)
+            }
+        }
     }
 
     /// Drops the cached token if it is still the one that failed (another caller may have refreshed it).
@@ -675,16 +565,7 @@ impl WecomClient {
             observer(ep, started.elapsed(), errcode);
         }
         if let Err(e) = &result {
-            match e {
-                WecomError::Api { code, errmsg, .. } => warn!(
-                    endpoint = ep,
-                    errcode = code,
-                    hint = hint_of(errmsg).unwrap_or(""),
-                    errmsg = %errmsg,
-                    "WeCom call failed"
-                ),
-                other => warn!(endpoint = ep, error = %other, "WeCom call failed"),
-            }
+            log_failure(ep, e);
         }
         result
     }
@@ -742,6 +623,26 @@ impl WecomClient {
     }
 }
 
+/// Logs a failed call at a level that matches what it means: configuration errors are `error`
+/// (an admin must act), transient ones `warn`, per-user outcomes (no such user, spent code) `info`.
+fn log_failure(ep: &'static str, e: &WecomError) {
+    let kind = e.kind();
+    match e {
+        WecomError::Api { code, errmsg, .. } => {
+            let hint = hint_of(errmsg).unwrap_or("");
+            match kind {
+                ErrorKind::Config => error!(endpoint = ep, errcode = code, hint, errmsg = %errmsg,
+                    kind = kind.as_str(), "WeCom call failed: configuration"),
+                ErrorKind::Retry | ErrorKind::Unknown => warn!(endpoint = ep, errcode = code, hint,
+                    errmsg = %errmsg, kind = kind.as_str(), "WeCom call failed"),
+                ErrorKind::Denied | ErrorKind::RestartLogin => info!(endpoint = ep, errcode = code,
+                    hint, errmsg = %errmsg, kind = kind.as_str(), "WeCom call refused"),
+            }
+        }
+        other => warn!(endpoint = ep, error = %other, "WeCom call failed"),
+    }
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(default)]
@@ -779,80 +680,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
-}
-
-/// `auth/getuserinfo` (lower-case keys) and legacy `user/getuserinfo` (`UserId`, `OpenId`).
-#[derive(Deserialize)]
-struct RawIdentity {
-    #[serde(default, alias = "UserId", deserialize_with = "non_empty")]
-    userid: Option<String>,
-    #[serde(default, deserialize_with = "non_empty")]
-    user_ticket: Option<String>,
-    #[serde(default, alias = "OpenId", deserialize_with = "non_empty")]
-    openid: Option<String>,
-    #[serde(default, deserialize_with = "non_empty")]
-    external_userid: Option<String>,
-}
-
-impl RawIdentity {
-    fn into_identity(self, ep: &'static str) -> Result<CodeIdentity, WecomError> {
-        match (self.userid, self.openid) {
-            (Some(userid), _) => Ok(CodeIdentity::Member {
-                userid,
-                user_ticket: self.user_ticket,
-            }),
-            (None, Some(openid)) => Ok(CodeIdentity::NonMember {
-                openid,
-                external_userid: self.external_userid,
-            }),
-            (None, None) => Err(WecomError::Decode {
-                endpoint: ep,
-                detail: "neither userid nor openid in the answer".to_owned(),
-            }),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct UserIdAnswer {
-    userid: String,
-}
-
-/// `""` and `null` → `None`.
-fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v: Option<String> = Option::deserialize(d)?;
-    Ok(v.filter(|s| !s.is_empty()))
-}
-
-/// WeCom's `{"attrs":[{"type":0,"name":…,"text":{"value":…}}, {"type":1,"name":…,"web":{"url":…}}]}`,
-/// or our own serialised `[{"name":…,"value":…}]`. Unreadable entries are skipped, never fatal.
-fn ext_attrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ExtAttr>, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    let items = match &v {
-        serde_json::Value::Array(a) => a.as_slice(),
-        serde_json::Value::Object(o) => match o.get("attrs") {
-            Some(serde_json::Value::Array(a)) => a.as_slice(),
-            _ => &[],
-        },
-        _ => &[],
-    };
-    let text = |item: &serde_json::Value, pointer: &str| {
-        item.pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
-    Ok(items
-        .iter()
-        .filter_map(|item| {
-            let name = text(item, "/name")?;
-            let value = text(item, "/value")
-                .or_else(|| text(item, "/text/value"))
-                .or_else(|| text(item, "/web/url"))
-                .or_else(|| text(item, "/miniprogram/title"))
-                .unwrap_or_default();
-            Some(ExtAttr { name, value })
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -913,6 +740,35 @@ mod tests {
         assert_eq!(r.unwrap_err().code(), Some(60111));
         let r: Result<Member, _> = decode("user/get", b"<html>");
         assert!(matches!(r, Err(WecomError::Decode { .. })));
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let ok = Settings::new("ww1", "1000002", "s");
+        assert!(ok.validate().is_ok());
+        for bad in [
+            Settings {
+                secret: " ".into(),
+                ..ok.clone()
+            },
+            Settings {
+                corp_id: String::new(),
+                ..ok.clone()
+            },
+            Settings {
+                api_base: "qyapi.weixin.qq.com".into(),
+                ..ok.clone()
+            },
+            Settings {
+                timeout: Duration::ZERO,
+                ..ok.clone()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(WecomError::Setup { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

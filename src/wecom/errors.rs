@@ -86,6 +86,14 @@ impl WecomError {
     /// What this error means and what to do about it.
     pub fn explain(&self) -> Explanation {
         match self {
+            WecomError::Api { code: 60020, errmsg, .. } => {
+                let mut x = explain(60020);
+                if let Some(ip) = from_ip_of(errmsg) {
+                    x.fix_en.push_str(&format!(" WeCom saw this server's requests come from {ip}."));
+                    x.fix_zh.push_str(&format!("企业微信看到的本服务器出口 IP 为 {ip}。"));
+                }
+                x
+            }
             WecomError::Api { code, .. } => explain(*code),
             WecomError::Timeout { .. } => Explanation::new(
                 ErrorKind::Retry,
@@ -364,6 +372,26 @@ pub fn explain(code: i64) -> Explanation {
     }
 }
 
+/// Explains 50001 naming the domain to register (host, with the port unless it is 80/443).
+pub fn explain_trusted_domain(domain: &str) -> Explanation {
+    let mut x = explain(50001);
+    x.fix_en
+        .push_str(&format!(" The domain to register is: {domain}"));
+    x.fix_zh
+        .push_str(&format!("需要填写的可信域名为：{domain}"));
+    x
+}
+
+/// Extracts the caller IP WeCom reports in an `errmsg` (`"…, from ip: 1.2.3.4, more info at …"`).
+pub fn from_ip_of(errmsg: &str) -> Option<&str> {
+    let start = errmsg.find("from ip:")? + "from ip:".len();
+    let rest = errmsg.get(start..)?.trim_start();
+    let end = rest
+        .find(|c: char| c == ',' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    rest.get(..end).filter(|ip| !ip.is_empty())
+}
+
 /// Extracts the `hint: [...]` from a WeCom `errmsg` (e.g. `"invalid code, hint: [1700000000_1_ab], …"`).
 pub fn hint_of(errmsg: &str) -> Option<&str> {
     let start = errmsg.find("hint:")? + "hint:".len();
@@ -427,6 +455,25 @@ mod tests {
         assert_eq!(e.hint(), Some("1700000000_12_ab"));
         assert_eq!(e.kind(), ErrorKind::RestartLogin);
         assert!(e.to_string().contains("40029"));
+    }
+
+    #[test]
+    fn untrusted_ip_names_the_ip() {
+        let e = WecomError::Api {
+            code: 60020,
+            errmsg:
+                "not allow to access from your ip, hint: [1_a], from ip: 203.0.113.7, more info \
+                     at https://open.work.weixin.qq.com/devtool/query?e=60020"
+                    .into(),
+            endpoint: "user/get",
+        };
+        assert_eq!(from_ip_of("x, from ip: 203.0.113.7"), Some("203.0.113.7"));
+        let x = e.explain();
+        assert!(x.fix_en.contains("203.0.113.7"));
+        assert!(x.fix_zh.contains("203.0.113.7"));
+        assert!(explain_trusted_domain("idp.example.com:8443")
+            .fix_zh
+            .contains("idp.example.com:8443"));
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! WeCom (企业微信): the API client with its token cache and error codes ([`client`]), the OAuth and
-//! web-login URLs and the User-Agent rule ([`oauth`]), and a stand-in server for demo and tests
-//! ([`simulator`]).
+//! WeCom (企业微信): the API client with its token cache and retry rules ([`client`]), the typed answers
+//! ([`types`]), the error type and the bilingual errcode catalogue ([`errors`]), the OAuth and web-login
+//! URLs and the User-Agent rule ([`oauth`]), and a stand-in server for demo and tests ([`simulator`]).
 
 pub mod client;
 pub mod errors;
 pub mod oauth;
 pub mod simulator;
+pub mod types;
 
 #[cfg(test)]
 mod tests;

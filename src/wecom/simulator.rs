@@ -14,6 +14,10 @@
 //! For tests: [`Simulator::fail_next`] injects error codes, [`Simulator::calls`] counts calls per
 //! endpoint, [`Simulator::expire_tokens`], [`Simulator::set_delay`], [`Simulator::issue_code`].
 //!
+//! Layout: this file holds the state and the test knobs; `api`'s handlers answer `/cgi-bin/…`,
+//! `browser`'s the pages. Cookies ignore ports, so on `127.0.0.1` the `wwsim_user` cookie is also sent
+//! to an IdP on another port of the same host (harmless).
+//!
 //! One deviation we know of: the errcode for an unknown or expired `user_ticket` is not documented in
 //! `reference/wecom.md`; the simulator answers 40129.
 
@@ -22,19 +26,18 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::Query;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
-use url::form_urlencoded;
+use serde_json::json;
 
-use super::client::{endpoint, Department};
-use super::oauth::Scope;
+use super::client::Department;
 use crate::clock::Clock;
 use crate::random::Rng;
+
+mod api;
+mod browser;
 
 /// Corp ID of the demo organisation.
 pub const DEMO_CORP_ID: &str = "wwd3m0c0rp0000beef";
@@ -46,8 +49,6 @@ pub const SESSION_COOKIE: &str = "wwsim_user";
 const TOKEN_TTL: i64 = 7200;
 const CODE_TTL: i64 = 300;
 const TICKET_TTL: i64 = 1800;
-const OAUTH_PATH: &str = "connect/oauth2/authorize";
-const WEB_LOGIN_PATH: &str = "wwlogin/sso/login";
 
 /// A member of the simulated corp.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +220,20 @@ impl Simulator {
         }
     }
 
+    /// The demo organisation ([`DEMO_CORP_ID`], [`DEMO_AGENT_ID`], [`demo_members`],
+    /// [`demo_departments`]) with the given secret.
+    pub fn demo(secret: impl Into<String>, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>) -> Self {
+        Self::new(
+            DEMO_CORP_ID,
+            DEMO_AGENT_ID,
+            secret,
+            demo_members(),
+            demo_departments(),
+            clock,
+            rng,
+        )
+    }
+
     /// The corp ID it accepts.
     pub fn corp_id(&self) -> &str {
         &self.inner.corp_id
@@ -232,28 +247,40 @@ impl Simulator {
     /// All routes (API and browser side).
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/cgi-bin/gettoken", get(gettoken))
-            .route("/cgi-bin/auth/getuserinfo", get(auth_getuserinfo))
-            .route("/cgi-bin/user/getuserinfo", get(legacy_getuserinfo))
-            .route("/cgi-bin/auth/getuserdetail", post(getuserdetail))
-            .route("/cgi-bin/user/get", get(user_get))
-            .route("/cgi-bin/user/getuserid", post(getuserid))
+            .route("/cgi-bin/gettoken", get(api::gettoken))
+            .route("/cgi-bin/auth/getuserinfo", get(api::auth_getuserinfo))
+            .route("/cgi-bin/user/getuserinfo", get(api::legacy_getuserinfo))
+            .route("/cgi-bin/auth/getuserdetail", post(api::getuserdetail))
+            .route("/cgi-bin/user/get", get(api::user_get))
+            .route("/cgi-bin/user/getuserid", post(api::getuserid))
             .route(
                 "/cgi-bin/user/get_userid_by_email",
-                post(getuserid_by_email),
+                post(api::getuserid_by_email),
             )
-            .route("/cgi-bin/department/list", get(department_list))
-            .route("/connect/oauth2/authorize", get(oauth_authorize))
-            .route("/wwlogin/sso/login", get(web_login))
-            .route("/sim/grant", get(grant))
-            .route("/sim/as", get(login_as))
-            .route("/sim/logout", get(logout))
-            .route("/sim", get(index))
+            .route("/cgi-bin/department/list", get(api::department_list))
+            .route("/connect/oauth2/authorize", get(browser::oauth_authorize))
+            .route("/wwlogin/sso/login", get(browser::web_login))
+            .route("/sim/grant", get(browser::grant))
+            .route("/sim/as", get(browser::login_as))
+            .route("/sim/logout", get(browser::logout))
+            .route("/sim", get(browser::index))
             .with_state(self.clone())
     }
 
     /// Serves on `listener` until the task is dropped. Refuses a listener not bound to loopback.
     pub async fn serve(&self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Serves on `listener` until `shutdown` completes (graceful). Refuses a non-loopback listener.
+    pub async fn serve_until<F>(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: F,
+    ) -> std::io::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
@@ -261,7 +288,10 @@ impl Simulator {
                 format!("the WeCom simulator only listens on loopback, not {addr}"),
             ));
         }
-        axum::serve(listener, self.router()).await
+        tracing::info!(%addr, corp_id = %self.inner.corp_id, "WeCom simulator listening");
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 
     /// Binds `127.0.0.1:0`, serves in a background task, returns the address.
@@ -285,10 +315,14 @@ impl Simulator {
     }
 
     /// The next `times` calls to `endpoint` (e.g. `user/get`, `gettoken`) answer `code`.
+    /// `times == 0` cancels what is pending for `endpoint`.
     pub fn fail_next(&self, endpoint: &str, code: i64, times: usize) {
-        self.state()
-            .failures
-            .insert(endpoint.to_owned(), (code, times));
+        let mut st = self.state();
+        if times == 0 {
+            st.failures.remove(endpoint);
+        } else {
+            st.failures.insert(endpoint.to_owned(), (code, times));
+        }
     }
 
     /// How many calls `endpoint` received (API endpoints by name, e.g. `user/get`; browser pages as
@@ -479,537 +513,4 @@ fn errmsg(code: i64) -> &'static str {
         60123 => "invalid party id",
         _ => "error",
     }
-}
-
-fn ok(mut body: Value) -> Response {
-    if let Some(o) = body.as_object_mut() {
-        o.insert("errcode".to_owned(), json!(0));
-        o.insert("errmsg".to_owned(), json!("ok"));
-    }
-    Json(body).into_response()
-}
-
-fn opt(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("")
-}
-
-// ----- API handlers -----
-
-async fn gettoken(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.prelude(endpoint::GETTOKEN).await {
-        return r;
-    }
-    match (q.get("corpid"), q.get("corpsecret")) {
-        (None, _) => return sim.err(41002),
-        (Some(c), _) if *c != sim.inner.corp_id => return sim.err(40013),
-        (_, None) => return sim.err(41004),
-        (_, Some(s)) if *s != sim.inner.secret => return sim.err(40001),
-        _ => {}
-    }
-    let token = sim.inner.rng.hex(32);
-    let exp = sim.inner.clock.unix() + TOKEN_TTL;
-    sim.state().tokens.insert(token.clone(), exp);
-    ok(json!({ "access_token": token, "expires_in": TOKEN_TTL }))
-}
-
-async fn auth_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERINFO, &q).await {
-        return r;
-    }
-    match sim.take_code(q.get("code")) {
-        Err(code) => sim.err(code),
-        Ok((Subject::Member(userid), Some(ticket))) => {
-            ok(json!({ "userid": userid, "user_ticket": ticket, "expires_in": TICKET_TTL }))
-        }
-        Ok((Subject::Member(userid), None)) => ok(json!({ "userid": userid })),
-        Ok((Subject::Outsider(openid), _)) => ok(json!({ "openid": openid })),
-    }
-}
-
-async fn legacy_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GETUSERINFO, &q).await {
-        return r;
-    }
-    match sim.take_code(q.get("code")) {
-        Err(code) => sim.err(code),
-        Ok((Subject::Member(userid), Some(ticket))) => ok(json!({
-            "UserId": userid, "DeviceId": "", "user_ticket": ticket, "expires_in": TICKET_TTL
-        })),
-        Ok((Subject::Member(userid), None)) => ok(json!({ "UserId": userid, "DeviceId": "" })),
-        Ok((Subject::Outsider(openid), _)) => ok(json!({ "OpenId": openid, "DeviceId": "" })),
-    }
-}
-
-fn parse_body(body: &Bytes) -> Result<Value, i64> {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object)
-        .ok_or(47001)
-}
-
-async fn getuserdetail(State(sim): State<Simulator>, Query(q): Params, body: Bytes) -> Response {
-    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERDETAIL, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let now = sim.inner.clock.unix();
-    let userid = body
-        .get("user_ticket")
-        .and_then(Value::as_str)
-        .and_then(|t| sim.state().tickets.get(t).cloned())
-        .filter(|(_, exp)| now < *exp)
-        .map(|(u, _)| u);
-    let Some(m) = userid.and_then(|u| sim.member(&u)) else {
-        return sim.err(40129);
-    };
-    ok(json!({
-        "userid": m.userid, "gender": "1", "avatar": format!("https://wework.example/avatar/{}", m.userid),
-        "qr_code": "", "mobile": opt(&m.mobile), "email": opt(&m.email), "biz_mail": opt(&m.biz_mail),
-        "address": "",
-    }))
-}
-
-async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GET, &q).await {
-        return r;
-    }
-    let Some(userid) = q.get("userid").filter(|u| !u.is_empty()) else {
-        return sim.err(41009);
-    };
-    let Some(m) = sim.member(userid) else {
-        return sim.err(60111);
-    };
-    let zeros: Vec<i64> = m.department.iter().map(|_| 0).collect();
-    let attrs: Vec<Value> = m
-        .extattr
-        .iter()
-        .map(|(n, v)| json!({ "type": 0, "name": n, "text": { "value": v } }))
-        .collect();
-    let mut body = json!({
-        "userid": m.userid, "name": m.name, "department": m.department, "order": zeros,
-        "position": opt(&m.position), "is_leader_in_dept": zeros, "direct_leader": [],
-        "telephone": "", "enable": i64::from(m.status == 1), "alias": opt(&m.alias), "status": m.status,
-        "extattr": { "attrs": attrs }, "main_department": m.department.first().copied().unwrap_or(1),
-        "external_profile": { "external_attr": [] },
-    });
-    if sim.state().pre_2022 {
-        if let Some(o) = body.as_object_mut() {
-            for (k, v) in [
-                ("mobile", opt(&m.mobile).to_owned()),
-                ("email", opt(&m.email).to_owned()),
-                ("biz_mail", opt(&m.biz_mail).to_owned()),
-                ("gender", "1".to_owned()),
-                (
-                    "avatar",
-                    format!("https://wework.example/avatar/{}", m.userid),
-                ),
-            ] {
-                o.insert(k.to_owned(), json!(v));
-            }
-        }
-    }
-    ok(body)
-}
-
-async fn getuserid(State(sim): State<Simulator>, Query(q): Params, body: Bytes) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GETUSERID, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let mobile = body.get("mobile").and_then(Value::as_str).unwrap_or("");
-    let found = sim
-        .state()
-        .members
-        .iter()
-        .find(|m| !mobile.is_empty() && m.mobile.as_deref() == Some(mobile))
-        .map(|m| m.userid.clone());
-    match found {
-        Some(userid) => ok(json!({ "userid": userid })),
-        None => sim.err(46004),
-    }
-}
-
-async fn getuserid_by_email(
-    State(sim): State<Simulator>,
-    Query(q): Params,
-    body: Bytes,
-) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_GET_USERID_BY_EMAIL, &q).await {
-        return r;
-    }
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(code) => return sim.err(code),
-    };
-    let email = body.get("email").and_then(Value::as_str).unwrap_or("");
-    let corp_mail = body.get("email_type").and_then(Value::as_i64).unwrap_or(1) == 1;
-    let found = sim
-        .state()
-        .members
-        .iter()
-        .find(|m| {
-            let field = if corp_mail { &m.biz_mail } else { &m.email };
-            !email.is_empty() && field.as_deref() == Some(email)
-        })
-        .map(|m| m.userid.clone());
-    match found {
-        Some(userid) => ok(json!({ "userid": userid })),
-        None => sim.err(46004),
-    }
-}
-
-async fn department_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::DEPARTMENT_LIST, &q).await {
-        return r;
-    }
-    let all = sim.state().departments.clone();
-    let selected: Vec<&Department> = match q.get("id").filter(|s| !s.is_empty()) {
-        None => all.iter().collect(),
-        Some(id) => {
-            let Some(root) = id
-                .parse::<i64>()
-                .ok()
-                .filter(|r| all.iter().any(|d| d.id == *r))
-            else {
-                return sim.err(60123);
-            };
-            // The root and its descendants, parents before children.
-            let mut keep = vec![root];
-            let mut i = 0;
-            while let Some(parent) = keep.get(i).copied() {
-                keep.extend(all.iter().filter(|d| d.parentid == parent).map(|d| d.id));
-                i += 1;
-            }
-            keep.iter()
-                .filter_map(|id| all.iter().find(|d| d.id == *id))
-                .collect()
-        }
-    };
-    let list: Vec<Value> = selected
-        .iter()
-        .map(|d| {
-            json!({ "id": d.id, "name": d.name, "name_en": d.name_en.as_deref().unwrap_or(""),
-                    "department_leader": [], "parentid": d.parentid, "order": 100_000_000 - d.id })
-        })
-        .collect();
-    ok(json!({ "department": list }))
-}
-
-// ----- browser side -----
-
-/// Which browser flow a code is for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flow {
-    OAuth(Scope),
-    Web,
-}
-
-/// A validated authorisation request.
-struct Authz {
-    redirect: url::Url,
-    state: String,
-    flow: Flow,
-    lang_en: bool,
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title>\
-         <style>body{{font-family:sans-serif;max-width:36em;margin:2em auto;padding:0 1em}}\
-         li{{margin:.6em 0}} .muted{{color:#888}} .err{{color:#c00}}</style></head>\
-         <body><p class=\"muted\">企业微信模拟器 · WeCom simulator</p><h1>{t}</h1>{body}</body></html>",
-        t = esc(title)
-    )
-}
-
-/// WeCom-style error page (HTTP 200, like WeCom's own).
-fn error_page(zh: &str, en: &str) -> Response {
-    Html(page(
-        zh,
-        &format!("<p class=\"err\">{}</p><p>{}</p>", esc(zh), esc(en)),
-    ))
-    .into_response()
-}
-
-fn reject(zh: &str, en: &str) -> Box<Response> {
-    Box::new(error_page(zh, en))
-}
-
-fn cookie_user(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .and_then(|(_, v)| {
-            form_urlencoded::parse(format!("u={v}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        })
-}
-
-fn found(location: String) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
-
-impl Simulator {
-    /// Validates a browser request the way WeCom does; `Err` is WeCom's error page.
-    fn authorize(&self, q: &HashMap<String, String>, web: bool) -> Result<Authz, Box<Response>> {
-        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-        if get("appid") != self.inner.corp_id {
-            return Err(reject("参数错误：appid 无效", "Invalid appid (corp ID)."));
-        }
-        let agentid = get("agentid");
-        let flow = if web {
-            if get("login_type") != "CorpApp" {
-                return Err(reject(
-                    "参数错误：login_type 无效",
-                    "login_type must be CorpApp for a self-built app.",
-                ));
-            }
-            Flow::Web
-        } else {
-            if get("response_type") != "code" {
-                return Err(reject(
-                    "参数错误：response_type 无效",
-                    "response_type must be code.",
-                ));
-            }
-            let Some(scope) = Scope::parse(get("scope")) else {
-                return Err(reject("参数错误：scope 无效", "Invalid scope."));
-            };
-            Flow::OAuth(scope)
-        };
-        let agent_required = web || flow == Flow::OAuth(Scope::PrivateInfo);
-        if (agent_required || !agentid.is_empty()) && agentid != self.inner.agent_id {
-            return Err(reject(
-                "参数错误：agentid 无效或应用已停用",
-                "Invalid agentid, or the app is disabled.",
-            ));
-        }
-        let Ok(redirect) = url::Url::parse(get("redirect_uri")) else {
-            return Err(reject(
-                "参数错误：redirect_uri 无效",
-                "redirect_uri is missing or not an absolute URL.",
-            ));
-        };
-        if let Some(trusted) = self.state().trusted_domain.clone() {
-            let host = redirect.host_str().unwrap_or("").to_ascii_lowercase();
-            let actual = match redirect.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            };
-            if actual != trusted {
-                return Err(reject(
-                    "redirect_uri需使用应用可信域名",
-                    &format!(
-                        "redirect_uri must use the app's trusted domain ({trusted}), not {actual} \
-                         (errcode 50001)."
-                    ),
-                ));
-            }
-        }
-        let state = get("state");
-        if state.len() > 128 || !state.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(reject(
-                "参数错误：state 无效",
-                "state must be [a-zA-Z0-9], at most 128 bytes.",
-            ));
-        }
-        Ok(Authz {
-            redirect,
-            state: state.to_owned(),
-            flow,
-            lang_en: get("lang") == "en",
-        })
-    }
-
-    /// `302 redirect_uri?code=…&state=…`.
-    fn redirect_with_code(&self, a: &Authz, userid: &str) -> Response {
-        let with_ticket = a.flow == Flow::OAuth(Scope::PrivateInfo);
-        let code = self.issue_code(userid, with_ticket);
-        let mut url = a.redirect.clone();
-        url.query_pairs_mut()
-            .append_pair("code", &code)
-            .append_pair("state", &a.state);
-        found(url.into())
-    }
-
-    /// The member picker ("scan with your phone").
-    fn picker(&self, q: &HashMap<String, String>, a: &Authz) -> Response {
-        let members = self.state().members.clone();
-        let mut items = String::new();
-        for m in &members {
-            let mut link = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in q {
-                link.append_pair(k, v);
-            }
-            link.append_pair(
-                "sim_flow",
-                if a.flow == Flow::Web { "web" } else { "oauth" },
-            );
-            link.append_pair("sim_userid", &m.userid);
-            let status = match m.status {
-                1 => "",
-                2 => " · 已禁用 disabled",
-                4 => " · 未激活 not activated",
-                5 => " · 已离职 left",
-                _ => " · ?",
-            };
-            items.push_str(&format!(
-                "<li><a href=\"/sim/grant?{}\">{}</a> <span class=\"muted\">{}{}</span></li>",
-                esc(&link.finish()),
-                esc(&m.name),
-                esc(&m.userid),
-                esc(status)
-            ));
-        }
-        let (title, intro) = match (a.flow, a.lang_en) {
-            (Flow::Web, true) => (
-                "Scan with WeCom to sign in",
-                "Pick the member whose phone scans the QR code:",
-            ),
-            (Flow::Web, false) => ("企业微信扫码登录", "选择用手机扫码的成员："),
-            (Flow::OAuth(_), _) => (
-                "企业微信授权登录 · WeCom authorisation",
-                "选择已登录企业微信客户端的成员 / Pick the member signed in to the WeCom client:",
-            ),
-        };
-        Html(page(
-            title,
-            &format!(
-                "<p>{}</p><ul>{items}</ul><p class=\"muted\">{}</p>",
-                esc(intro),
-                esc(&format!("→ {}", a.redirect))
-            ),
-        ))
-        .into_response()
-    }
-
-    fn browser(&self, ep: &str, q: &HashMap<String, String>, h: &HeaderMap, web: bool) -> Response {
-        self.count(ep);
-        let a = match self.authorize(q, web) {
-            Ok(a) => a,
-            Err(page) => return *page,
-        };
-        match cookie_user(h).filter(|u| self.member(u).is_some()) {
-            Some(userid) => self.redirect_with_code(&a, &userid),
-            None => self.picker(q, &a),
-        }
-    }
-}
-
-async fn oauth_authorize(State(sim): State<Simulator>, Query(q): Params, h: HeaderMap) -> Response {
-    sim.browser(OAUTH_PATH, &q, &h, false)
-}
-
-async fn web_login(State(sim): State<Simulator>, Query(q): Params, h: HeaderMap) -> Response {
-    sim.browser(WEB_LOGIN_PATH, &q, &h, true)
-}
-
-/// A link on the picker page: the member "scanned"; re-validates and issues the code.
-async fn grant(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    let web = q.get("sim_flow").map(String::as_str) == Some("web");
-    let a = match sim.authorize(&q, web) {
-        Ok(a) => a,
-        Err(page) => return *page,
-    };
-    match q.get("sim_userid").filter(|u| sim.member(u).is_some()) {
-        Some(userid) => sim.redirect_with_code(&a, userid),
-        None => error_page("成员不存在", "No such member."),
-    }
-}
-
-/// `/sim/as?userid=…&next=…`: "log in to the WeCom client" as a member (sets the cookie).
-async fn login_as(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    let Some(m) = q.get("userid").and_then(|u| sim.member(u)) else {
-        return error_page("成员不存在", "No such member.");
-    };
-    let value: String = form_urlencoded::byte_serialize(m.userid.as_bytes()).collect();
-    let cookie = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax");
-    let next = q.get("next").map(String::as_str).unwrap_or("");
-    let safe_next = next.starts_with('/') && !next.starts_with("//")
-        || next.starts_with("http://")
-        || next.starts_with("https://");
-    if safe_next {
-        (
-            StatusCode::FOUND,
-            [
-                (header::SET_COOKIE, cookie),
-                (header::LOCATION, next.to_owned()),
-            ],
-        )
-            .into_response()
-    } else {
-        let body = page(
-            "已登录企业微信客户端 · Signed in to the WeCom client",
-            &format!("<p>{} ({})</p>", esc(&m.name), esc(&m.userid)),
-        );
-        ([(header::SET_COOKIE, cookie)], Html(body)).into_response()
-    }
-}
-
-/// Clears the cookie.
-async fn logout() -> Response {
-    (
-        [(
-            header::SET_COOKIE,
-            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0"),
-        )],
-        Html(page("已退出 · Signed out", "")),
-    )
-        .into_response()
-}
-
-/// Lists members with "log in to the client as" links.
-async fn index(State(sim): State<Simulator>) -> Response {
-    let members = sim.state().members.clone();
-    let items: String = members
-        .iter()
-        .map(|m| {
-            let q: String = form_urlencoded::Serializer::new(String::new())
-                .append_pair("userid", &m.userid)
-                .finish();
-            format!(
-                "<li><a href=\"/sim/as?{}\">{}</a> <span class=\"muted\">{} · status {}</span></li>",
-                esc(&q),
-                esc(&m.name),
-                esc(&m.userid),
-                m.status
-            )
-        })
-        .collect();
-    Html(page(
-        "登录企业微信客户端 · Sign in to the WeCom client",
-        &format!(
-            "<p>corp {} · agent {}</p><ul>{items}</ul><p><a href=\"/sim/logout\">退出 · sign out</a></p>",
-            esc(&sim.inner.corp_id),
-            esc(&sim.inner.agent_id)
-        ),
-    ))
-    .into_response()
 }

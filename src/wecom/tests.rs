@@ -24,15 +24,7 @@ impl Rig {
         let clock = Arc::new(FixedClock::new(
             time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap(),
         ));
-        let sim = Simulator::new(
-            simulator::DEMO_CORP_ID,
-            simulator::DEMO_AGENT_ID,
-            SECRET,
-            simulator::demo_members(),
-            simulator::demo_departments(),
-            clock.clone(),
-            Arc::new(OsRng),
-        );
+        let sim = Simulator::demo(SECRET, clock.clone(), Arc::new(OsRng));
         let addr = sim.start().await.unwrap();
         Rig {
             sim,
@@ -108,6 +100,28 @@ async fn concurrent_callers_share_one_token_fetch() {
     }
     assert_eq!(rig.sim.calls("gettoken"), 1);
     assert_eq!(rig.sim.calls("user/get"), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_share_a_failed_token_fetch() {
+    let rig = Rig::new().await;
+    rig.sim.set_delay(Duration::from_millis(50));
+    rig.sim.fail_next("gettoken", 40001, 100);
+    let c = rig.client();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = c.clone();
+        set.spawn(async move { c.get_user("zhangsan").await });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap_err().code(), Some(40001));
+    }
+    assert_eq!(rig.sim.calls("gettoken"), 1, "one failed fetch, shared");
+    assert_eq!(rig.sim.calls("user/get"), 0);
+    // A later caller (after the failure) tries again.
+    rig.sim.fail_next("gettoken", 40001, 0);
+    c.get_user("zhangsan").await.unwrap();
+    assert_eq!(rig.sim.calls("gettoken"), 2);
 }
 
 #[tokio::test]
@@ -187,6 +201,19 @@ async fn untrusted_ip_is_explained() {
     assert_eq!(x.kind, ErrorKind::Config);
     assert!(x.fix_en.contains("egress IP"));
     assert!(x.fix_zh.contains("企业可信IP"));
+    assert!(x.fix_en.contains("127.0.0.1"), "names the IP WeCom saw");
+}
+
+#[tokio::test]
+async fn deep_check_catches_untrusted_ip() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    c.check_data_access().await.unwrap();
+    rig.sim.fail_next("department/list", 60020, 1);
+    c.check().await.unwrap();
+    let e = c.check_data_access().await.unwrap_err();
+    assert_eq!(e.code(), Some(60020));
+    assert_eq!(e.kind(), ErrorKind::Config);
 }
 
 #[tokio::test]

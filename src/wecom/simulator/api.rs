@@ -1,0 +1,237 @@
+//! The simulator's API side (`/cgi-bin/…`): WeCom's JSON answers, always HTTP 200 with an `errcode`.
+//! Each handler first runs `Simulator::guard` (count, delay, injected failure, token check).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::{Params, Simulator, Subject, TICKET_TTL, TOKEN_TTL};
+use crate::wecom::client::{endpoint, Department};
+
+fn ok(mut body: Value) -> Response {
+    if let Some(o) = body.as_object_mut() {
+        o.insert("errcode".to_owned(), json!(0));
+        o.insert("errmsg".to_owned(), json!("ok"));
+    }
+    Json(body).into_response()
+}
+
+fn opt(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("")
+}
+
+pub(super) async fn gettoken(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.prelude(endpoint::GETTOKEN).await {
+        return r;
+    }
+    match (q.get("corpid"), q.get("corpsecret")) {
+        (None, _) => return sim.err(41002),
+        (Some(c), _) if *c != sim.inner.corp_id => return sim.err(40013),
+        (_, None) => return sim.err(41004),
+        (_, Some(s)) if *s != sim.inner.secret => return sim.err(40001),
+        _ => {}
+    }
+    let token = sim.inner.rng.hex(32);
+    let exp = sim.inner.clock.unix() + TOKEN_TTL;
+    sim.state().tokens.insert(token.clone(), exp);
+    ok(json!({ "access_token": token, "expires_in": TOKEN_TTL }))
+}
+
+pub(super) async fn auth_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERINFO, &q).await {
+        return r;
+    }
+    match sim.take_code(q.get("code")) {
+        Err(code) => sim.err(code),
+        Ok((Subject::Member(userid), Some(ticket))) => {
+            ok(json!({ "userid": userid, "user_ticket": ticket, "expires_in": TICKET_TTL }))
+        }
+        Ok((Subject::Member(userid), None)) => ok(json!({ "userid": userid })),
+        Ok((Subject::Outsider(openid), _)) => ok(json!({ "openid": openid })),
+    }
+}
+
+pub(super) async fn legacy_getuserinfo(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_GETUSERINFO, &q).await {
+        return r;
+    }
+    match sim.take_code(q.get("code")) {
+        Err(code) => sim.err(code),
+        Ok((Subject::Member(userid), Some(ticket))) => ok(json!({
+            "UserId": userid, "DeviceId": "", "user_ticket": ticket, "expires_in": TICKET_TTL
+        })),
+        Ok((Subject::Member(userid), None)) => ok(json!({ "UserId": userid, "DeviceId": "" })),
+        Ok((Subject::Outsider(openid), _)) => ok(json!({ "OpenId": openid, "DeviceId": "" })),
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, i64> {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or(47001)
+}
+
+pub(super) async fn getuserdetail(
+    State(sim): State<Simulator>,
+    Query(q): Params,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = sim.guard(endpoint::AUTH_GETUSERDETAIL, &q).await {
+        return r;
+    }
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(code) => return sim.err(code),
+    };
+    let now = sim.inner.clock.unix();
+    let userid = body
+        .get("user_ticket")
+        .and_then(Value::as_str)
+        .and_then(|t| sim.state().tickets.get(t).cloned())
+        .filter(|(_, exp)| now < *exp)
+        .map(|(u, _)| u);
+    let Some(m) = userid.and_then(|u| sim.member(&u)) else {
+        return sim.err(40129);
+    };
+    ok(json!({
+        "userid": m.userid, "gender": "1", "avatar": format!("https://wework.example/avatar/{}", m.userid),
+        "qr_code": "", "mobile": opt(&m.mobile), "email": opt(&m.email), "biz_mail": opt(&m.biz_mail),
+        "address": "",
+    }))
+}
+
+pub(super) async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_GET, &q).await {
+        return r;
+    }
+    let Some(userid) = q.get("userid").filter(|u| !u.is_empty()) else {
+        return sim.err(41009);
+    };
+    let Some(m) = sim.member(userid) else {
+        return sim.err(60111);
+    };
+    let zeros: Vec<i64> = m.department.iter().map(|_| 0).collect();
+    let attrs: Vec<Value> = m
+        .extattr
+        .iter()
+        .map(|(n, v)| json!({ "type": 0, "name": n, "text": { "value": v } }))
+        .collect();
+    let mut body = json!({
+        "userid": m.userid, "name": m.name, "department": m.department, "order": zeros,
+        "position": opt(&m.position), "is_leader_in_dept": zeros, "direct_leader": [],
+        "telephone": "", "enable": i64::from(m.status == 1), "alias": opt(&m.alias), "status": m.status,
+        "extattr": { "attrs": attrs }, "main_department": m.department.first().copied().unwrap_or(1),
+        "external_profile": { "external_attr": [] },
+    });
+    if sim.state().pre_2022 {
+        if let Some(o) = body.as_object_mut() {
+            for (k, v) in [
+                ("mobile", opt(&m.mobile).to_owned()),
+                ("email", opt(&m.email).to_owned()),
+                ("biz_mail", opt(&m.biz_mail).to_owned()),
+                ("gender", "1".to_owned()),
+                (
+                    "avatar",
+                    format!("https://wework.example/avatar/{}", m.userid),
+                ),
+            ] {
+                o.insert(k.to_owned(), json!(v));
+            }
+        }
+    }
+    ok(body)
+}
+
+pub(super) async fn getuserid(
+    State(sim): State<Simulator>,
+    Query(q): Params,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_GETUSERID, &q).await {
+        return r;
+    }
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(code) => return sim.err(code),
+    };
+    let mobile = body.get("mobile").and_then(Value::as_str).unwrap_or("");
+    let found = sim
+        .state()
+        .members
+        .iter()
+        .find(|m| !mobile.is_empty() && m.mobile.as_deref() == Some(mobile))
+        .map(|m| m.userid.clone());
+    match found {
+        Some(userid) => ok(json!({ "userid": userid })),
+        None => sim.err(46004),
+    }
+}
+
+pub(super) async fn getuserid_by_email(
+    State(sim): State<Simulator>,
+    Query(q): Params,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_GET_USERID_BY_EMAIL, &q).await {
+        return r;
+    }
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(code) => return sim.err(code),
+    };
+    let email = body.get("email").and_then(Value::as_str).unwrap_or("");
+    let corp_mail = body.get("email_type").and_then(Value::as_i64).unwrap_or(1) == 1;
+    let found = sim
+        .state()
+        .members
+        .iter()
+        .find(|m| {
+            let field = if corp_mail { &m.biz_mail } else { &m.email };
+            !email.is_empty() && field.as_deref() == Some(email)
+        })
+        .map(|m| m.userid.clone());
+    match found {
+        Some(userid) => ok(json!({ "userid": userid })),
+        None => sim.err(46004),
+    }
+}
+
+pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::DEPARTMENT_LIST, &q).await {
+        return r;
+    }
+    let all = sim.state().departments.clone();
+    let selected: Vec<&Department> = match q.get("id").filter(|s| !s.is_empty()) {
+        None => all.iter().collect(),
+        Some(id) => {
+            let Some(root) = id
+                .parse::<i64>()
+                .ok()
+                .filter(|r| all.iter().any(|d| d.id == *r))
+            else {
+                return sim.err(60123);
+            };
+            // The root and its descendants, parents before children.
+            let mut keep = vec![root];
+            let mut i = 0;
+            while let Some(parent) = keep.get(i).copied() {
+                keep.extend(all.iter().filter(|d| d.parentid == parent).map(|d| d.id));
+                i += 1;
+            }
+            keep.iter()
+                .filter_map(|id| all.iter().find(|d| d.id == *id))
+                .collect()
+        }
+    };
+    let list: Vec<Value> = selected
+        .iter()
+        .map(|d| {
+            json!({ "id": d.id, "name": d.name, "name_en": d.name_en.as_deref().unwrap_or(""),
+                    "department_leader": [], "parentid": d.parentid, "order": 100_000_000 - d.id })
+        })
+        .collect();
+    ok(json!({ "department": list }))
+}
