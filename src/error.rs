@@ -54,7 +54,7 @@ impl Lang {
     }
 
     /// Picks the text for this language.
-    pub fn pick<'a>(self, t: &'a Text) -> &'a str {
+    pub fn pick(self, t: &Text) -> &str {
         match self {
             Self::Zh => &t.zh,
             Self::En => &t.en,
@@ -87,11 +87,11 @@ pub struct WebError {
     /// Short machine-readable reason (also in the audit log and the page footer).
     pub reason: &'static str,
     /// Headline.
-    pub title: Text,
+    pub title: Box<Text>,
     /// What happened.
-    pub detail: Text,
+    pub detail: Box<Text>,
     /// What to do about it.
-    pub fix: Option<Text>,
+    pub fix: Option<Box<Text>>,
 }
 
 impl WebError {
@@ -100,15 +100,15 @@ impl WebError {
         Self {
             status,
             reason,
-            title,
-            detail,
+            title: Box::new(title),
+            detail: Box::new(detail),
             fix: None,
         }
     }
 
     /// Adds a "how to fix" line.
     pub fn with_fix(mut self, fix: Text) -> Self {
-        self.fix = Some(fix);
+        self.fix = Some(Box::new(fix));
         self
     }
 

@@ -405,11 +405,7 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
     if let Some(st) = doc.find_child(assertion, ns::SAML, "AttributeStatement") {
         for a in doc.child_elements(st) {
             let name = doc.element(a).attr("Name").unwrap_or("").to_string();
-            let values = doc
-                .child_elements(a)
-                .into_iter()
-                .map(|v| doc.text(v))
-                .collect();
+            let values = doc.child_elements(a).map(|v| doc.text(v)).collect();
             view.attributes.push((name, values));
         }
     }

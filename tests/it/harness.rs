@@ -45,11 +45,11 @@ macro_rules! both_dbs {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$body(crate::harness::Env::start(crate::harness::Db::Sqlite).await).await;
+                super::$body($crate::harness::Env::start($crate::harness::Db::Sqlite).await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(env) = crate::harness::Env::start_postgres().await {
+                if let Some(env) = $crate::harness::Env::start_postgres().await {
                     super::$body(env).await;
                 }
             }
@@ -92,8 +92,10 @@ pub fn sp_key() -> SpKey {
     b.set_subject_name(&name).unwrap();
     b.set_issuer_name(&name).unwrap();
     b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(3650).unwrap())
+        .unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
     let cert = b.build();
     SpKey {
@@ -185,7 +187,9 @@ impl Env {
             .unwrap();
         let s2 = state.clone();
         tokio::spawn(async move {
-            wecom_idp::run(s2, listener, std::future::pending()).await.unwrap();
+            wecom_idp::run(s2, listener, std::future::pending())
+                .await
+                .unwrap();
         });
         Env {
             base,
@@ -234,7 +238,11 @@ impl Env {
             created_at: self.clock.unix(),
             updated_at: self.clock.unix(),
         };
-        self.state.store.insert_app(&app.to_row().unwrap()).await.unwrap();
+        self.state
+            .store
+            .insert_app(&app.to_row().unwrap())
+            .await
+            .unwrap();
         app
     }
 
@@ -246,7 +254,13 @@ impl Env {
         let der = base64::engine::general_purpose::STANDARD
             .decode(self.state.keys.active.cert_base64())
             .unwrap();
-        String::from_utf8(openssl::x509::X509::from_der(&der).unwrap().to_pem().unwrap()).unwrap()
+        String::from_utf8(
+            openssl::x509::X509::from_der(&der)
+                .unwrap()
+                .to_pem()
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     pub async fn audit(&self) -> Vec<wecom_idp::store::AuditRow> {
@@ -256,7 +270,10 @@ impl Env {
     /// Logs a member in to the simulated WeCom client (sets the simulator cookie in the browser).
     pub async fn wecom_client_login(&self, b: &Browser, userid: &str) {
         let r = b
-            .get(&format!("{}/sim/as?userid={userid}&next=%2Fsim", self.sim_base))
+            .get(&format!(
+                "{}/sim/as?userid={userid}&next=%2Fsim",
+                self.sim_base
+            ))
             .await;
         assert!(r.status < 400, "sim login failed: {}", r.status);
     }
@@ -265,7 +282,8 @@ impl Env {
     pub async fn login_in_client(&self, b: &Browser, app: &str, userid: &str) -> PostedForm {
         self.wecom_client_login(b, userid).await;
         let page = b.follow(&format!("{}/apps/{app}/start", self.base)).await;
-        page.form().unwrap_or_else(|| panic!("no POST form: {} {}", page.status, page.body))
+        page.form()
+            .unwrap_or_else(|| panic!("no POST form: {} {}", page.status, page.body))
     }
 }
 
@@ -314,7 +332,10 @@ impl Page {
         } else {
             "SAMLRequest"
         };
-        let value = html_unescape(&attr_after(&self.body, &format!("name=\"{field}\" value=\""))?);
+        let value = html_unescape(&attr_after(
+            &self.body,
+            &format!("name=\"{field}\" value=\""),
+        )?);
         let relay_state =
             attr_after(&self.body, "name=\"RelayState\" value=\"").map(|v| html_unescape(&v));
         let xml = base64::engine::general_purpose::STANDARD
@@ -360,7 +381,9 @@ pub fn html_unescape(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -412,7 +435,11 @@ impl Browser {
 
     fn host_of(url: &str) -> String {
         let u = url::Url::parse(url).unwrap();
-        format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0))
+        format!(
+            "{}:{}",
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        )
     }
 
     pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
@@ -476,7 +503,9 @@ impl Browser {
                     continue;
                 }
                 let first = v.split(';').next().unwrap_or("");
-                let Some((name, value)) = first.split_once('=') else { continue };
+                let Some((name, value)) = first.split_once('=') else {
+                    continue;
+                };
                 if value.is_empty() || v.contains("Max-Age=0") {
                     m.remove(name.trim());
                 } else {
@@ -524,7 +553,11 @@ impl Browser {
             let page = self.get(&url).await;
             match (&page.location, page.status) {
                 (Some(loc), 301..=303 | 307 | 308) => {
-                    url = url::Url::parse(&url).unwrap().join(loc).unwrap().to_string();
+                    url = url::Url::parse(&url)
+                        .unwrap()
+                        .join(loc)
+                        .unwrap()
+                        .to_string();
                 }
                 _ => return page,
             }
@@ -543,7 +576,11 @@ impl Browser {
             let page = self.get(&url).await;
             match (&page.location, page.status) {
                 (Some(loc), 301..=303 | 307 | 308) => {
-                    url = url::Url::parse(&url).unwrap().join(loc).unwrap().to_string();
+                    url = url::Url::parse(&url)
+                        .unwrap()
+                        .join(loc)
+                        .unwrap()
+                        .to_string();
                 }
                 _ => return (url, page),
             }
@@ -634,7 +671,12 @@ pub fn redirect_url(env: &Env, xml: &str, relay_state: Option<&str>) -> String {
 }
 
 /// An HTTP-Redirect binding URL signed with RSA-SHA256 by `key_pem` over the query as sent.
-pub fn signed_redirect_url(env: &Env, xml: &str, relay_state: Option<&str>, key_pem: &str) -> String {
+pub fn signed_redirect_url(
+    env: &Env,
+    xml: &str,
+    relay_state: Option<&str>,
+    key_pem: &str,
+) -> String {
     let mut q = format!("SAMLRequest={}", enc(&deflate_b64(xml.as_bytes())));
     if let Some(r) = relay_state {
         q.push_str(&format!("&RelayState={}", enc(r)));
@@ -680,11 +722,18 @@ pub fn xmlsec_sign_request(xml: &str, key_pem: &str, cert_pem: &str) -> String {
     let out = Command::new(xmlsec1())
         .args(["--sign", "--privkey-pem"])
         .arg(format!("{},{}", k.display(), c.display()))
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest"])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
+        ])
         .arg(&t)
         .output()
         .unwrap();
-    assert!(out.status.success(), "xmlsec1 --sign failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "xmlsec1 --sign failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -710,8 +759,14 @@ pub fn xmlsec_verify(xml: &str, cert_pem: &str, xpath: &str) -> bool {
     let out = Command::new(xmlsec1())
         .args(["--verify", "--pubkey-cert-pem"])
         .arg(&c)
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response"])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
         .args(["--node-xpath", xpath])
         .arg(&d)
         .output()
@@ -736,12 +791,24 @@ pub fn assert_independently_verified(env: &Env, form: &PostedForm) -> (bool, boo
             .and_then(|a| d.find_child(a, dom::ns::DS, "Signature"))
             .is_some()
     };
-    assert!(has_resp_sig || has_assertion_sig, "nothing is signed:\n{}", form.xml);
+    assert!(
+        has_resp_sig || has_assertion_sig,
+        "nothing is signed:\n{}",
+        form.xml
+    );
     if has_resp_sig {
-        assert!(xmlsec_verify(&form.xml, &cert, RESPONSE_SIG), "xmlsec1 rejects the Response signature:\n{}", form.xml);
+        assert!(
+            xmlsec_verify(&form.xml, &cert, RESPONSE_SIG),
+            "xmlsec1 rejects the Response signature:\n{}",
+            form.xml
+        );
     }
     if has_assertion_sig {
-        assert!(xmlsec_verify(&form.xml, &cert, ASSERTION_SIG), "xmlsec1 rejects the Assertion signature:\n{}", form.xml);
+        assert!(
+            xmlsec_verify(&form.xml, &cert, ASSERTION_SIG),
+            "xmlsec1 rejects the Assertion signature:\n{}",
+            form.xml
+        );
     }
     (has_resp_sig, has_assertion_sig)
 }
@@ -765,7 +832,10 @@ impl Saml {
     }
 
     pub fn root_attr(&self, name: &str) -> Option<String> {
-        self.doc.element(self.doc.root()).attr(name).map(str::to_string)
+        self.doc
+            .element(self.doc.root())
+            .attr(name)
+            .map(str::to_string)
     }
 
     pub fn assertion(&self) -> Option<dom::ElementId> {
@@ -773,7 +843,9 @@ impl Saml {
     }
 
     pub fn status(&self) -> String {
-        let s = self.path(&[(dom::ns::SAMLP, "Status"), (dom::ns::SAMLP, "StatusCode")]).unwrap();
+        let s = self
+            .path(&[(dom::ns::SAMLP, "Status"), (dom::ns::SAMLP, "StatusCode")])
+            .unwrap();
         let top = self.doc.element(s).attr("Value").unwrap().to_string();
         match self.doc.find_child(s, dom::ns::SAMLP, "StatusCode") {
             Some(sub) => format!("{top} / {}", self.doc.element(sub).attr("Value").unwrap()),
@@ -783,7 +855,11 @@ impl Saml {
 
     pub fn name_id(&self) -> String {
         let n = self
-            .path(&[(dom::ns::SAML, "Assertion"), (dom::ns::SAML, "Subject"), (dom::ns::SAML, "NameID")])
+            .path(&[
+                (dom::ns::SAML, "Assertion"),
+                (dom::ns::SAML, "Subject"),
+                (dom::ns::SAML, "NameID"),
+            ])
             .unwrap();
         self.doc.text(n)
     }
@@ -791,7 +867,16 @@ impl Saml {
     pub fn at(&self, path: &[&str], attr: &str) -> Option<String> {
         let p: Vec<(&str, &str)> = path
             .iter()
-            .map(|l| (if *l == "Status" || *l == "StatusCode" { dom::ns::SAMLP } else { dom::ns::SAML }, *l))
+            .map(|l| {
+                (
+                    if *l == "Status" || *l == "StatusCode" {
+                        dom::ns::SAMLP
+                    } else {
+                        dom::ns::SAML
+                    },
+                    *l,
+                )
+            })
             .collect();
         let e = self.path(&p)?;
         self.doc.element(e).attr(attr).map(str::to_string)
@@ -804,20 +889,30 @@ impl Saml {
 
     /// Attribute name → values.
     pub fn attributes(&self) -> Vec<(String, Vec<String>)> {
-        let Some(st) = self.path(&[(dom::ns::SAML, "Assertion"), (dom::ns::SAML, "AttributeStatement")]) else {
+        let Some(st) = self.path(&[
+            (dom::ns::SAML, "Assertion"),
+            (dom::ns::SAML, "AttributeStatement"),
+        ]) else {
             return vec![];
         };
         self.doc
             .child_elements(st)
             .map(|a| {
                 let name = self.doc.element(a).attr("Name").unwrap().to_string();
-                let values = self.doc.child_elements(a).map(|v| self.doc.text(v)).collect();
+                let values = self
+                    .doc
+                    .child_elements(a)
+                    .map(|v| self.doc.text(v))
+                    .collect();
                 (name, values)
             })
             .collect()
     }
 
     pub fn attribute(&self, name: &str) -> Option<Vec<String>> {
-        self.attributes().into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.attributes()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 }

@@ -1,6 +1,8 @@
 //! The one integration-test binary: the real server on `127.0.0.1:0`, the WeCom simulator on its own
 //! port, a fixed clock; every test on SQLite, and on PostgreSQL when `WECOM_IDP_TEST_POSTGRES_URL` is set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 
 mod idp_initiated;
