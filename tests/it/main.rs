@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod cli;
 mod idp_initiated;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
