@@ -295,7 +295,8 @@ fn idp_metadata_reuses_the_stored_key() {
         .next()
         .unwrap()
         .data()
-        .to_string();
+        .to_string()
+        .unwrap();
     assert_eq!(cn, "idp.example.com", "CN from the host of public_url");
     assert_eq!(cert.public_key().unwrap().bits(), 2048);
     let ten_years = openssl::asn1::Asn1Time::days_from_now(3650 - 2).unwrap();
