@@ -272,17 +272,10 @@ pub(super) async fn login_as(State(sim): State<Simulator>, Query(q): Params) -> 
     };
     let value: String = form_urlencoded::byte_serialize(m.userid.as_bytes()).collect();
     let cookie = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax");
-    let next = q.get("next").map(String::as_str).unwrap_or("");
-    let safe_next = next.starts_with('/') && !next.starts_with("//")
-        || next.starts_with("http://")
-        || next.starts_with("https://");
-    if safe_next {
+    if let Some(next) = safe_next(&q) {
         (
             StatusCode::FOUND,
-            [
-                (header::SET_COOKIE, cookie),
-                (header::LOCATION, next.to_owned()),
-            ],
+            [(header::SET_COOKIE, cookie), (header::LOCATION, next)],
         )
             .into_response()
     } else {
@@ -294,16 +287,32 @@ pub(super) async fn login_as(State(sim): State<Simulator>, Query(q): Params) -> 
     }
 }
 
-/// Clears the cookie.
-pub(super) async fn logout() -> Response {
-    (
-        [(
-            header::SET_COOKIE,
-            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0"),
-        )],
-        Html(page("已退出 · Signed out", "")),
-    )
-        .into_response()
+/// Where `next` may send the browser: a path on the simulator, or a loopback address (the demo IdP).
+fn safe_next(q: &HashMap<String, String>) -> Option<String> {
+    let next = q.get("next")?;
+    let local_path = next.starts_with('/') && !next.starts_with("//");
+    let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+        .iter()
+        .any(|p| next.starts_with(p));
+    (local_path || loopback).then(|| next.clone())
+}
+
+/// `/sim/logout[?next=…]`: "log out of the WeCom client" (clears the cookie), so the next login is a
+/// QR scan from a plain browser.
+pub(super) async fn logout(Query(q): Params) -> Response {
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0");
+    match safe_next(&q) {
+        Some(next) => (
+            StatusCode::FOUND,
+            [(header::SET_COOKIE, cookie), (header::LOCATION, next)],
+        )
+            .into_response(),
+        None => (
+            [(header::SET_COOKIE, cookie)],
+            Html(page("已退出 · Signed out", "")),
+        )
+            .into_response(),
+    }
 }
 
 /// Lists members with "log in to the client as" links.
