@@ -338,6 +338,40 @@ mod tests {
     }
 
     #[test]
+    fn refuses_small_or_non_rsa_keys_and_accepts_pkcs1() {
+        fn self_signed(pkey: &PKey<Private>) -> String {
+            let mut b = X509::builder().unwrap();
+            b.set_pubkey(pkey).unwrap();
+            b.set_not_before(&Asn1Time::from_unix(0).unwrap()).unwrap();
+            b.set_not_after(&Asn1Time::from_unix(1 << 31).unwrap())
+                .unwrap();
+            b.sign(pkey, MessageDigest::sha256()).unwrap();
+            String::from_utf8(b.build().to_pem().unwrap()).unwrap()
+        }
+        let small = PKey::from_rsa(Rsa::generate(1024).unwrap()).unwrap();
+        let pem = small.private_key_to_pem_pkcs8().unwrap();
+        assert!(matches!(
+            SigningKey::from_pem(&pem, self_signed(&small).as_bytes()),
+            Err(SignError::UnsupportedKey)
+        ));
+        let group = openssl::ec::EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let ec = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let pem = ec.private_key_to_pem_pkcs8().unwrap();
+        assert!(matches!(
+            SigningKey::from_pem(&pem, self_signed(&ec).as_bytes()),
+            Err(SignError::UnsupportedKey)
+        ));
+        let rsa = Rsa::generate(2048).unwrap();
+        let pkcs1 = rsa.private_key_to_pem().unwrap();
+        assert!(String::from_utf8_lossy(&pkcs1).contains("BEGIN RSA PRIVATE KEY"));
+        let pkey = PKey::from_rsa(rsa).unwrap();
+        let key = SigningKey::from_pem(&pkcs1, self_signed(&pkey).as_bytes()).unwrap();
+        let sig = key.sign_rsa_sha256(b"data").unwrap();
+        let mut v = openssl::sign::Verifier::new(MessageDigest::sha256(), &pkey).unwrap();
+        assert!(v.verify_oneshot(&sig, b"data").unwrap());
+    }
+
+    #[test]
     fn signature_is_spliced_after_issuer_and_digest_covers_the_rest() {
         let key = test_key();
         let mut w = Writer::new();
