@@ -171,7 +171,11 @@ async fn handle(
     };
     let app = App::from_row(row).map_err(|e| WebError::internal("stored app", &e))?;
     tracing::Span::current().record("app", app.name.as_str());
-    let certs = parse_certs(&app);
+    // The only keys a request is verified with: the certificates of this app's metadata.
+    let certs = app
+        .metadata
+        .signing_x509()
+        .map_err(|e| WebError::internal("stored SP certificate", &e))?;
     let sso_urls = [state.config.sso_url()];
     let ctx = VerifyContext {
         certs: &certs,
@@ -275,20 +279,4 @@ async fn handle(
         }
         None => flow::begin_login(state, headers, &app, &pending, ip).await,
     }
-}
-
-/// The app's signing certificates from its metadata (the only keys requests are verified with).
-fn parse_certs(app: &App) -> Vec<openssl::x509::X509> {
-    use base64::Engine as _;
-    app.metadata
-        .signing_certs
-        .iter()
-        .filter_map(|b64| {
-            let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(clean)
-                .ok()?;
-            openssl::x509::X509::from_der(&der).ok()
-        })
-        .collect()
 }
