@@ -1,0 +1,110 @@
+//! Stored apps (SP registrations): insert, update, look up by name or entity ID, remove.
+
+use super::{AppRow, Result, Store, StoreError};
+use sqlx::Row;
+
+impl Store {
+    /// Adds an app; a name or entity ID that exists is a [`StoreError::Conflict`].
+    pub async fn insert_app(&self, app: &AppRow) -> Result<()> {
+        if self.app(&app.name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("an app named `{}`", app.name)));
+        }
+        if self.app_by_entity_id(&app.entity_id).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "an app with entity ID `{}`",
+                app.entity_id
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO apps (name, entity_id, metadata_json, settings_json, metadata_xml, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&app.name)
+        .bind(&app.entity_id)
+        .bind(&app.metadata_json)
+        .bind(&app.settings_json)
+        .bind(&app.metadata_xml)
+        .bind(app.created_at)
+        .bind(app.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(format!("an app named `{}` or with its entity ID", app.name))
+            }
+            e => e.into(),
+        })?;
+        Ok(())
+    }
+
+    /// Replaces an app's metadata and settings.
+    pub async fn update_app(&self, app: &AppRow) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE apps SET entity_id = $2, metadata_json = $3, settings_json = $4, \
+             metadata_xml = $5, updated_at = $6 WHERE name = $1",
+        )
+        .bind(&app.name)
+        .bind(&app.entity_id)
+        .bind(&app.metadata_json)
+        .bind(&app.settings_json)
+        .bind(&app.metadata_xml)
+        .bind(app.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The app called `name`.
+    pub async fn app(&self, name: &str) -> Result<Option<AppRow>> {
+        let row = sqlx::query(&format!("{APP_COLUMNS} WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| app_row(&r)).transpose()
+    }
+
+    /// The app whose SP entity ID is `entity_id`.
+    pub async fn app_by_entity_id(&self, entity_id: &str) -> Result<Option<AppRow>> {
+        let row = sqlx::query(&format!("{APP_COLUMNS} WHERE entity_id = $1"))
+            .bind(entity_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| app_row(&r)).transpose()
+    }
+
+    /// Every app, by name.
+    pub async fn apps(&self) -> Result<Vec<AppRow>> {
+        let rows = sqlx::query(&format!("{APP_COLUMNS} ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(app_row).collect()
+    }
+
+    /// Removes an app; false when there was none.
+    pub async fn remove_app(&self, name: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM apps WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM pairwise_ids WHERE app = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+const APP_COLUMNS: &str = "SELECT name, entity_id, metadata_json, settings_json, metadata_xml, \
+                           created_at, updated_at FROM apps";
+
+fn app_row(r: &sqlx::any::AnyRow) -> Result<AppRow> {
+    Ok(AppRow {
+        name: r.try_get(0)?,
+        entity_id: r.try_get(1)?,
+        metadata_json: r.try_get(2)?,
+        settings_json: r.try_get(3)?,
+        metadata_xml: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
+    })
+}

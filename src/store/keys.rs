@@ -1,0 +1,61 @@
+//! Signing keys and instance secrets: first writer wins, so instances starting together converge.
+
+use super::{KeyRow, Result, Store};
+use sqlx::Row;
+
+impl Store {
+    /// Stores a key unless one with `id` exists (several instances starting at once converge on the
+    /// first one stored). Returns whether this call stored it.
+    pub async fn insert_key_if_absent(&self, key: &KeyRow) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO signing_keys (id, key_pem, cert_pem, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&key.id)
+        .bind(&key.key_pem)
+        .bind(&key.cert_pem)
+        .bind(&key.state)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Every signing key, oldest first.
+    pub async fn signing_keys(&self) -> Result<Vec<KeyRow>> {
+        let rows = sqlx::query(
+            "SELECT id, key_pem, cert_pem, state, created_at FROM signing_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KeyRow {
+                    id: r.try_get(0)?,
+                    key_pem: r.try_get(1)?,
+                    cert_pem: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The instance secret `name`, creating it from `candidate` when absent (first writer wins).
+    pub async fn instance_secret(&self, name: &str, candidate: &str, now: i64) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO instance_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(candidate)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM instance_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+}

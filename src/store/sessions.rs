@@ -1,0 +1,99 @@
+//! IdP sessions (keyed by the SHA-256 of the cookie value) and pairwise NameIDs.
+
+use super::{Result, SessionRow, Store};
+use sqlx::Row;
+
+impl Store {
+    /// Stores a new session.
+    pub async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, userid, profile_json, authn_instant, last_seen, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&s.id_hash)
+        .bind(&s.userid)
+        .bind(&s.profile_json)
+        .bind(s.authn_instant)
+        .bind(s.last_seen)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session with this hash, if it exists (expiry is the caller's decision).
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT id_hash, userid, profile_json, authn_instant, last_seen, expires_at \
+             FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                id_hash: r.try_get(0)?,
+                userid: r.try_get(1)?,
+                profile_json: r.try_get(2)?,
+                authn_instant: r.try_get(3)?,
+                last_seen: r.try_get(4)?,
+                expires_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records use of a session (idle timeout).
+    pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen = $2 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a member (status no longer active).
+    pub async fn delete_sessions_of(&self, userid: &str) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE userid = $1")
+            .bind(userid)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// The persistent pairwise NameID of a member for an app, storing `candidate` the first time.
+    pub async fn pairwise_id(
+        &self,
+        app: &str,
+        userid: &str,
+        candidate: &str,
+        now: i64,
+    ) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO pairwise_ids (app, userid, value, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (app, userid) DO NOTHING",
+        )
+        .bind(app)
+        .bind(userid)
+        .bind(candidate)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
+            .bind(app)
+            .bind(userid)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+}
