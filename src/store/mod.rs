@@ -3,7 +3,7 @@
 //!
 //! One [`Store`] over an sqlx `AnyPool`: every query is written once and runs on SQLite and PostgreSQL
 //! (integers are Unix seconds, `$N` placeholders work on both). What differs per database — connection
-//! options and the embedded migration set — lives in [`sqlite`] and [`postgres`].
+//! options and the embedded migration set — lives in `sqlite.rs` and `postgres.rs`.
 
 mod apps;
 mod audit;
