@@ -757,3 +757,117 @@ async fn post_without_request(env: Env) {
     let page = b.post_form(&sso(&env), &[("RelayState", "x")]).await;
     assert_refused(&env, &page, 400, "no_saml_request").await;
 }
+
+// ---- wrapping, bindings, escaping, IdP-wide signing ----
+
+both_dbs!(signature_wrapping_refused, wrapping);
+// Defence: XSW — the signature must cover the root: a signed request moved inside a forged one fails.
+async fn wrapping(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let req = Req::new(&env, "console");
+    let signed = xmlsec_sign_request(&req.xml(), &env.sp.key_pem, &env.sp.cert_pem);
+    let body_start = signed.find("<samlp:AuthnRequest").unwrap();
+    let original = &signed[body_start..];
+    // XSW: a forged root (own ID, evil ACS) whose child is the signed original.
+    let mut evil = Req::new(&env, "console");
+    evil.acs_url = Some("https://evil.example/acs".into());
+    let evil_xml = evil.xml();
+    let issuer_end = evil_xml.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let sig_start = original.find("<ds:Signature").unwrap();
+    let sig_end = original.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let wrapped = format!(
+        "{}{}<samlp:Extensions>{}</samlp:Extensions>{}",
+        &evil_xml[..issuer_end],
+        &original[sig_start..sig_end],
+        original,
+        &evil_xml[issuer_end..]
+    );
+    let page = b
+        .post_form(&sso(&env), &[("SAMLRequest", &b64(wrapped.as_bytes()))])
+        .await;
+    assert!(page.form().is_none(), "{}", page.body);
+    assert_eq!(page.status, 400, "{}", page.body);
+    let reason = page.reason().unwrap();
+    assert_refused(&env, &page, 400, &reason).await;
+    assert!(
+        reason.starts_with("signature") || reason.contains("id") || reason.contains("digest"),
+        "{reason}"
+    );
+    // The same ID twice (the forged root claims the signed ID): refused too.
+    let dup = wrapped.replacen(
+        &format!("ID=\"{}\"", evil.id),
+        &format!("ID=\"{}\"", req.id),
+        1,
+    );
+    let page = b
+        .post_form(&sso(&env), &[("SAMLRequest", &b64(dup.as_bytes()))])
+        .await;
+    let reason = page.reason().unwrap_or_default();
+    assert_refused(&env, &page, 400, &reason).await;
+    assert!(env.audit().await.iter().all(|r| r.result == "refused"));
+}
+
+both_dbs!(only_http_post_acs_binding, acs_binding);
+// Defence: the Response is only ever POSTed to an HTTP-POST ACS; other bindings are refused.
+async fn acs_binding(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    for binding in [
+        REDIRECT,
+        "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact",
+    ] {
+        let req = Req::new(&env, "console");
+        let xml = req.xml().replace(POST, binding);
+        let page = b.get(&redirect_url(&env, &xml, None)).await;
+        assert_refused(&env, &page, 400, "acs_not_in_metadata").await;
+    }
+}
+
+both_dbs!(relay_state_is_escaped_in_the_form, relay_state_escaped);
+// Defence: RelayState injection — it is HTML-escaped in the form and comes back unchanged.
+async fn relay_state_escaped(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "console", "zhangsan").await;
+    let evil = "\"><script>alert(1)</script><input name=\"x";
+    let req = Req::new(&env, "console");
+    let page = b.get(&redirect_url(&env, &req.xml(), Some(evil))).await;
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    let form = page.form().unwrap();
+    assert_eq!(form.relay_state.as_deref(), Some(evil));
+}
+
+/// `WECOM_IDP_SAML__WANT_AUTHN_REQUESTS_SIGNED=true` on SQLite and (when configured) PostgreSQL.
+async fn env_wanting_signed(db: Db) -> Option<Env> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
+        Db::Postgres => Env::postgres_url().await?,
+    };
+    Some(Env::start_with(db, url, dir, |c| c.saml.want_authn_requests_signed = true).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idp_wide_want_authn_requests_signed_sqlite() {
+    idp_wants_signed(env_wanting_signed(Db::Sqlite).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idp_wide_want_authn_requests_signed_postgres() {
+    if let Some(env) = env_wanting_signed(Db::Postgres).await {
+        idp_wants_signed(env).await;
+    }
+}
+
+// Defence: signature stripping — WantAuthnRequestsSigned on the IdP applies to apps left at "metadata".
+async fn idp_wants_signed(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let req = Req::new(&env, "console");
+    let page = b.get(&redirect_url(&env, &req.xml(), None)).await;
+    assert_refused(&env, &page, 400, "signature_required").await;
+    let req = Req::new(&env, "console");
+    let url = signed_redirect_url(&env, &req.xml(), None, &env.sp.key_pem);
+    assert_eq!(b.get(&url).await.status, 302);
+}
