@@ -129,8 +129,30 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
     let too_long = req.uri().to_string().len() > MAX_URI;
     let lang = crate::error::Lang::from_headers(req.headers());
     let rid = id.clone();
+    let audit_state = state.clone();
     let mut resp = async move {
         if too_long {
+            let ip = ClientIp(
+                req.extensions()
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string()),
+            );
+            let event = if req.uri().path() == "/saml/sso" {
+                "sso_request"
+            } else {
+                "request"
+            };
+            flow::audit(
+                &audit_state,
+                event,
+                None,
+                None,
+                "refused",
+                "uri_too_long",
+                &ip,
+                None,
+            )
+            .await;
             let e = WebError::new(
                 StatusCode::URI_TOO_LONG,
                 "uri_too_long",

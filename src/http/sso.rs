@@ -53,11 +53,11 @@ async fn post_binding(
         Ok(f) => f,
         Err(e) => {
             tracing::info!(error = %e, "unreadable POST body");
-            return Err(bad_request_page());
+            return Err(refuse_no_request(&state, &ip).await);
         }
     };
     let Some(saml_request) = form.saml_request else {
-        return Err(bad_request_page());
+        return Err(refuse_no_request(&state, &ip).await);
     };
     let inbound = match request::decode_post(
         &saml_request,
@@ -68,6 +68,22 @@ async fn post_binding(
         Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
     };
     handle(&state, &headers, inbound, &ip).await
+}
+
+/// A POST without a readable `SAMLRequest`: audited like every other refusal.
+async fn refuse_no_request(state: &AppState, ip: &ClientIp) -> WebError {
+    flow::audit(
+        state,
+        "sso_request",
+        None,
+        None,
+        "refused",
+        "no_saml_request",
+        ip,
+        None,
+    )
+    .await;
+    bad_request_page()
 }
 
 fn bad_request_page() -> WebError {

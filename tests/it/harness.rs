@@ -916,3 +916,68 @@ impl Saml {
             .map(|(_, v)| v)
     }
 }
+
+// ---- SP-initiated helpers (tests/it/sp_initiated.rs) ----
+
+impl Env {
+    /// `add_app`, then changes the stored SP metadata with `tweak` (e.g. `AuthnRequestsSigned`).
+    pub async fn add_app_with_metadata(
+        &self,
+        name: &str,
+        sets: &[&str],
+        tweak: impl FnOnce(&mut SpMetadata),
+    ) -> App {
+        let mut app = self.add_app(name, sets).await;
+        tweak(&mut app.metadata);
+        assert!(self
+            .state
+            .store
+            .update_app(&app.to_row().unwrap())
+            .await
+            .unwrap());
+        app
+    }
+}
+
+/// An HTTP-Redirect binding URL signed by `key_pem` with `sig_alg` (a `xmldsig-more#rsa-sha256`-style
+/// URI) over the query as sent; with `lowercase`, every percent-escape is written in lowercase hex
+/// (as ADFS/.NET do) before signing.
+pub fn signed_redirect_url_with(
+    env: &Env,
+    xml: &str,
+    relay_state: Option<&str>,
+    key_pem: &str,
+    sig_alg: &str,
+    digest: openssl::hash::MessageDigest,
+    lowercase: bool,
+) -> String {
+    let lower = |s: String| -> String {
+        if !lowercase {
+            return s;
+        }
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' && i + 2 < b.len() {
+                out.push('%');
+                out.push_str(&s[i + 1..i + 3].to_ascii_lowercase());
+                i += 3;
+            } else {
+                out.push(b[i] as char);
+                i += 1;
+            }
+        }
+        out
+    };
+    let mut q = format!("SAMLRequest={}", lower(enc(&deflate_b64(xml.as_bytes()))));
+    if let Some(r) = relay_state {
+        q.push_str(&format!("&RelayState={}", lower(enc(r))));
+    }
+    q.push_str(&format!("&SigAlg={}", lower(enc(sig_alg))));
+    let key = openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).unwrap();
+    let mut signer = openssl::sign::Signer::new(digest, &key).unwrap();
+    signer.update(q.as_bytes()).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD.encode(signer.sign_to_vec().unwrap());
+    format!("{}/saml/sso?{q}&Signature={}", env.base, lower(enc(&sig)))
+}
