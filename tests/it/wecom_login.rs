@@ -843,3 +843,50 @@ async fn log_hygiene(env: Env) {
         "a user ticket is in the logs"
     );
 }
+
+both_dbs!(repeat_after_expiry_revives_nothing, repeat_after_expiry);
+// Defence: the double-submit grace is bounded by the state's 10 minutes — a callback URL replayed from
+// the browser history later does not revive the login (nor a session that has ended).
+async fn repeat_after_expiry(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "zhangsan").await;
+    assert!(b.get(&url).await.form().is_some());
+    env.clock.advance(time::Duration::hours(9));
+    let page = b.get(&url).await;
+    assert_refused(&page, 400, "state_expired");
+    assert!(session_cookie_of(&page).is_none());
+}
+
+both_dbs!(concurrent_persistent_logins_agree, concurrent_persistent);
+// Defence: the pairwise ID is created once even when two logins of one member race.
+async fn concurrent_persistent(env: Env) {
+    env.add_app("p", &["nameid_format=persistent"]).await;
+    let (b1, b2) = (env.browser(WXWORK_UA), env.browser(WXWORK_UA));
+    let u1 = callback_url(&env, &b1, "p", "zhangsan").await;
+    let u2 = callback_url(&env, &b2, "p", "zhangsan").await;
+    let (p1, p2) = tokio::join!(b1.get(&u1), b2.get(&u2));
+    let n1 = Saml::of(&p1.form().unwrap()).name_id();
+    let n2 = Saml::of(&p2.form().unwrap()).name_id();
+    assert_eq!(n1, n2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Defence: a repeated callback never answers from a session that has ended (here: idle timeout of
+// 1 minute, repeat 2 minutes later, still within the state's 10 minutes).
+async fn repeat_does_not_use_an_ended_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
+    let env = Env::start_with(Db::Sqlite, url, dir, |c| {
+        c.session.idle_timeout_secs = 60;
+    })
+    .await;
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "zhangsan").await;
+    assert!(b.get(&url).await.form().is_some());
+    env.clock.advance(time::Duration::minutes(2));
+    let page = b.get(&url).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.form().is_none());
+}
