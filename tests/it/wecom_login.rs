@@ -67,9 +67,10 @@ fn assert_refused(page: &Page, status: u16, reason: &str) {
 async fn assert_audited(env: &Env, reason: &str) {
     let audit = env.audit().await;
     assert!(
-        audit
-            .iter()
-            .any(|r| r.event == "login" && r.result == "refused" && r.reason == reason),
+        audit.iter().any(|r| r.event == "login"
+            && r.result == "refused"
+            && r.reason == reason
+            && r.client_ip.as_deref() == Some("127.0.0.1")),
         "no audit row for {reason}: {audit:?}"
     );
 }
@@ -95,6 +96,8 @@ async fn unknown_state(env: Env) {
         .get(&callback(&env, &code, "abcdef0123456789abcdef0123456789"))
         .await;
     assert_refused(&page, 400, "state_unknown");
+    assert!(page.body.contains("登录链接已失效"), "Chinese by default");
+    assert!(page.body.contains("重新打开应用"), "with the fix");
     assert_eq!(env.sim.calls("auth/getuserinfo"), 0, "code not exchanged");
     assert_audited(&env, "state_unknown").await;
 }
@@ -507,6 +510,11 @@ both_dbs!(names_with_markup_stay_one_value, hostile_names);
 // (control characters stripped), and the Response still verifies with xmlsec1.
 async fn hostile_names(env: Env) {
     env.add_app("console", &["attributes=name,userid"]).await;
+    env.add_app(
+        "byname",
+        &["nameid_source=name", "attributes=name=displayName"],
+    )
+    .await;
     let cases: &[(&str, &str)] = &[
         (
             "x</saml:AttributeValue><saml:AttributeValue>admin",
@@ -528,9 +536,8 @@ async fn hostile_names(env: Env) {
     for (i, (name, expected)) in cases.iter().enumerate() {
         let userid = format!("xml{i}");
         env.sim.upsert_member(Member::new(userid.clone(), *name));
-        let form = env
-            .login_in_client(&env.browser(WXWORK_UA), "console", &userid)
-            .await;
+        let b = env.browser(WXWORK_UA);
+        let form = env.login_in_client(&b, "console", &userid).await;
         let (r, a) = assert_independently_verified(&env, &form);
         assert!(r && a);
         let s = Saml::of(&form);
@@ -547,6 +554,19 @@ async fn hostile_names(env: Env) {
             form.xml
         );
         assert_eq!(s.name_id(), userid);
+        // The same text as NameID (element content) and under another attribute name.
+        let form = b
+            .get(&format!("{}/apps/byname/start", env.base))
+            .await
+            .form()
+            .unwrap();
+        assert_independently_verified(&env, &form);
+        let s = Saml::of(&form);
+        assert_eq!(s.name_id(), *expected, "{}", form.xml);
+        assert_eq!(
+            s.attribute("displayName").unwrap(),
+            vec![expected.to_string()]
+        );
     }
 }
 
@@ -889,4 +909,59 @@ async fn repeat_does_not_use_an_ended_session() {
     let page = b.get(&url).await;
     assert_eq!(page.status, 400, "{}", page.body);
     assert!(page.form().is_none());
+}
+
+both_dbs!(wecom_50001_names_the_trusted_domain, error_50001);
+// Defence: a code of another app / untrusted domain (50001) is a configuration page naming the fix.
+async fn error_50001(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "zhangsan").await;
+    env.sim.fail_next("auth/getuserinfo", 50001, 1);
+    let page = b.get(&url).await;
+    assert_refused(&page, 502, "wecom_config");
+    assert!(page.body.contains("可信域名"), "{}", page.body);
+    // And 60020 may come on the code exchange itself.
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "zhangsan").await;
+    env.sim.fail_next("auth/getuserinfo", 60020, 1);
+    let page = b.get(&url).await;
+    assert_refused(&page, 502, "wecom_config");
+    assert!(page.body.contains("可信IP"), "{}", page.body);
+}
+
+both_dbs!(wecom_busy_is_retried_then_a_page, busy_retries);
+// Defence: -1 (system busy) is retried with back-off, a bounded number of times.
+async fn busy_retries(env: Env) {
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "zhangsan").await;
+    env.sim.fail_next("user/get", -1, 2);
+    let page = b.get(&url).await;
+    assert!(page.form().is_some(), "two busy answers, then success");
+    assert_eq!(env.sim.calls("user/get"), 3);
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "console", "lisi").await;
+    env.sim.fail_next("user/get", -1, 10);
+    let page = b.get(&url).await;
+    assert_refused(&page, 503, "wecom_busy");
+    assert_eq!(env.sim.calls("user/get"), 6, "at most three tries");
+}
+
+both_dbs!(expired_token_is_fetched_again, token_refresh);
+// Defence: a token WeCom says is expired (42001) is evicted, fetched again and the call retried once;
+// tokens are cached between logins.
+async fn token_refresh(env: Env) {
+    env.add_app("console", &[]).await;
+    env.login_in_client(&env.browser(WXWORK_UA), "console", "zhangsan")
+        .await;
+    env.login_in_client(&env.browser(WXWORK_UA), "console", "lisi")
+        .await;
+    assert_eq!(env.sim.calls("gettoken"), 1, "the token is cached");
+    env.sim.expire_tokens();
+    let form = env
+        .login_in_client(&env.browser(WXWORK_UA), "console", "wangwu")
+        .await;
+    assert_eq!(Saml::of(&form).name_id(), "wangwu");
+    assert_eq!(env.sim.calls("gettoken"), 2);
 }
