@@ -797,12 +797,14 @@ mod logs {
         BUF.get_or_init(|| {
             let buf = Buf::default();
             let w = buf.clone();
-            let sub = tracing_subscriber::fmt()
+            // `try_init` also bridges `log` records (reqwest, hyper) into the capture.
+            use tracing_subscriber::util::SubscriberInitExt as _;
+            let _ = tracing_subscriber::fmt()
                 .with_env_filter("trace")
                 .with_ansi(false)
                 .with_writer(move || w.clone())
-                .finish();
-            let _ = tracing::subscriber::set_global_default(sub);
+                .finish()
+                .try_init();
             buf
         })
         .clone()
