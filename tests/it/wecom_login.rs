@@ -215,6 +215,8 @@ async fn concurrent_double_submit(env: Env) {
     env.add_app("console", &[]).await;
     let b = env.browser(WXWORK_UA);
     let url = callback_url(&env, &b, "console", "zhangsan").await;
+    // WeCom answers slowly, so the second callback surely arrives while the first is in progress.
+    env.sim.set_delay(Duration::from_millis(300));
     let (p1, p2) = tokio::join!(b.get(&url), b.get(&url));
     let f1 = p1
         .form()
@@ -864,6 +866,14 @@ async fn log_hygiene(env: Env) {
         !logs.contains("user_ticket\":\""),
         "a user ticket is in the logs"
     );
+    assert!(
+        !logs.contains("access_token\":"),
+        "a token answer is in the logs"
+    );
+    assert!(
+        !logs.contains("corpsecret"),
+        "the gettoken URL is in the logs"
+    );
 }
 
 both_dbs!(repeat_after_expiry_revives_nothing, repeat_after_expiry);
@@ -966,4 +976,36 @@ async fn token_refresh(env: Env) {
         .await;
     assert_eq!(Saml::of(&form).name_id(), "wangwu");
     assert_eq!(env.sim.calls("gettoken"), 2);
+}
+
+both_dbs!(company_mail_counts_as_email, company_mail);
+// Defence: the email WeCom gives is used whichever field holds it — a member with only a company mail
+// (`biz_mail`, personal `email` empty) still gets an email NameID / attribute.
+async fn company_mail(env: Env) {
+    env.add_app("e", &["nameid_format=email", "attributes=email"])
+        .await;
+    let mut m = Member::new("bizonly", "Biz Only");
+    m.biz_mail = Some("bizonly@corp.example".into());
+    env.sim.upsert_member(m);
+    let b = env.browser(WXWORK_UA);
+    let url = callback_url(&env, &b, "e", "bizonly").await;
+    let page = b.get(&url).await;
+    let form = page
+        .form()
+        .unwrap_or_else(|| panic!("{} {:?}", page.status, page.reason()));
+    let s = Saml::of(&form);
+    assert_eq!(s.name_id(), "bizonly@corp.example");
+    assert_eq!(s.attribute("email").unwrap(), vec!["bizonly@corp.example"]);
+    // The same with an app created before 2022-06-20 (user/get still returns email fields).
+    env.sim.set_pre_2022(true);
+    env.add_app("old", &["nameid_format=email"]).await;
+    let b = env.browser(CHROME_UA);
+    let start = b.get(&format!("{}/apps/old/start", env.base)).await;
+    let state = param(&start.location.unwrap(), "state");
+    let code = env.sim.issue_code("bizonly", false);
+    let page = b.get(&callback(&env, &code, &state)).await;
+    let form = page
+        .form()
+        .unwrap_or_else(|| panic!("{} {:?}", page.status, page.reason()));
+    assert_eq!(Saml::of(&form).name_id(), "bizonly@corp.example");
 }
