@@ -157,10 +157,19 @@ async fn expired_state(env: Env) {
     env.add_app("console", &[]).await;
     let b = env.browser(WXWORK_UA);
     let url = callback_url(&env, &b, "console", "zhangsan").await;
-    env.clock.advance(time::Duration::minutes(11));
+    // Just inside the 10 minutes it still works (the code itself is issued fresh by WeCom).
+    let b2 = env.browser(WXWORK_UA);
+    let url2 = callback_url(&env, &b2, "console", "lisi").await;
+    env.clock.advance(time::Duration::seconds(9 * 60 + 50));
+    let fresh = env.sim.issue_code("lisi", false);
+    let page = b2
+        .get(&callback(&env, &fresh, &param(&url2, "state")))
+        .await;
+    assert!(page.form().is_some(), "{}", page.body);
+    env.clock.advance(time::Duration::seconds(70));
     let page = b.get(&url).await;
     assert_refused(&page, 400, "state_expired");
-    assert_eq!(env.sim.calls("auth/getuserinfo"), 0);
+    assert_eq!(env.sim.calls("auth/getuserinfo"), 1, "only lisi's code");
     assert_audited(&env, "state_expired").await;
 }
 
