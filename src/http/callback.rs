@@ -214,7 +214,11 @@ async fn repeat(
         ));
     };
     let hash = sha256_hex(token.as_bytes());
-    let Some(row) = state.store.session(&hash).await? else {
+    let now = state.clock.unix();
+    let live_row = state.store.session(&hash).await?.filter(|r| {
+        r.expires_at > now && r.last_seen + state.config.session.idle_timeout_secs > now
+    });
+    let Some(row) = live_row else {
         return Err(state_refused(
             "state_used",
             t(

@@ -78,6 +78,8 @@ impl Store {
             });
         }
         match used_code {
+            // A repeat is only honoured within the state's lifetime.
+            Some(_) if expires_at <= now => Ok(Consumed::Expired),
             Some(c) if crate::crypto::constant_time_eq(c.as_bytes(), code_hash.as_bytes()) => {
                 Ok(Consumed::Repeat {
                     result_session: row.try_get(4)?,

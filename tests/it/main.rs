@@ -8,6 +8,7 @@ mod harness;
 mod cli;
 mod idp_initiated;
 mod sp_initiated;
+mod wecom_login;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
 pub fn harness_time(t: time::OffsetDateTime) -> String {
