@@ -112,6 +112,7 @@ async fn callback(
             return repeat(
                 &state,
                 headers,
+                &browser,
                 &login_state,
                 &pending_json,
                 result_session,
@@ -176,8 +177,24 @@ async fn callback(
             return Err(refusal.error);
         }
     };
+    // A new login replaces the browser's previous session (ForceAuthn, another member): end it.
+    let session_cookie = cookies::name(cookies::SESSION, secure);
+    if let Some(old) = cookies::get(headers, &session_cookie) {
+        state
+            .store
+            .delete_session(&sha256_hex(old.as_bytes()))
+            .await?;
+    }
     let (token, live) = flow::start_session(&state, &profile).await?;
-    state.store.set_login_result(&login_state, &token).await?;
+    // Kept for a repeated callback, sealed with the browser cookie the store never sees.
+    let sealed = crate::crypto::seal(
+        browser.as_bytes(),
+        &login_state,
+        token.as_bytes(),
+        state.rng.as_ref(),
+    )
+    .map_err(|e| WebError::internal("sealing the login result", &e))?;
+    state.store.set_login_result(&login_state, &sealed).await?;
     tracing::info!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
     let mut resp = flow::answer(&state, headers, &app, &pending, &live, &ip).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
@@ -191,6 +208,7 @@ async fn callback(
 async fn repeat(
     state: &AppState,
     headers: &HeaderMap,
+    browser: &str,
     login_state: &str,
     pending_json: &str,
     mut result: Option<String>,
@@ -204,7 +222,10 @@ async fn repeat(
         // The first callback records its session when it has one.
         result = state.store.login_result(login_state).await?;
     }
-    let Some(token) = result else {
+    let token = result
+        .and_then(|sealed| crate::crypto::open(browser.as_bytes(), login_state, &sealed))
+        .and_then(|t| String::from_utf8(t).ok());
+    let Some(token) = token else {
         return Err(state_refused(
             "state_in_progress",
             t(
@@ -232,6 +253,7 @@ async fn repeat(
     let pending: Pending = serde_json::from_str(pending_json)
         .map_err(|e| WebError::internal("stored pending login", &e))?;
     let app = flow::load_app(state, &pending.app).await?;
+    tracing::Span::current().record("app", app.name.as_str());
     tracing::info!(app = %app.name, "repeated WeCom callback: answering with the first result");
     let live = Live { row, profile };
     let mut resp = flow::answer(state, headers, &app, &pending, &live, ip).await?;

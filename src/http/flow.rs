@@ -403,7 +403,6 @@ pub async fn answer(
     let xml = assertion::issue(app, profile, name_id, &issue, &state.keys.active)
         .map_err(|e| WebError::internal("issuing the Response", &e))?;
     state.metrics.signing(started.elapsed());
-    tracing::Span::current().record("app", app.name.as_str());
     tracing::info!(
         app = %app.name,
         userid = %profile.userid,
