@@ -6,6 +6,7 @@
 mod harness;
 
 mod idp_initiated;
+mod interop;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
 pub fn harness_time(t: time::OffsetDateTime) -> String {
