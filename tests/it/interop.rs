@@ -63,7 +63,10 @@ async fn sp_initiated(env: &Env, app: &str, userid: &str) -> (PostedForm, String
         .form()
         .unwrap_or_else(|| panic!("no POST form: {} {}", page.status, page.body));
     let s = Saml::of(&form);
-    assert_eq!(s.root_attr("InResponseTo").as_deref(), Some(req.id.as_str()));
+    assert_eq!(
+        s.root_attr("InResponseTo").as_deref(),
+        Some(req.id.as_str())
+    );
     assert_eq!(form.relay_state.as_deref(), Some("interop-relay"));
     (form, posted_value(&page), req.id)
 }
