@@ -7,6 +7,7 @@ mod harness;
 
 mod cli;
 mod idp_initiated;
+mod interop;
 mod sp_initiated;
 mod wecom_login;
 

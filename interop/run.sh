@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Interoperability checks: our Responses verified by code that is not ours.
+#  1. the Rust test `interop` runs real IdP- and SP-initiated flows (one member with a name full of
+#     markup, quotes, `]]>`, `<!--`, Chinese and emoji) and writes the Responses, our metadata and
+#     certificate and the expected values to $OUT;
+#  2. the `xmlsec1` command line verifies the Response and Assertion signature of each, and must
+#     refuse each with its NameID altered;
+#  3. interop/verify.py checks each with python3-saml (strict) and pysaml2, in a venv made here
+#     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
+# Prints `interop: N passed, M failed` and exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/apt-need.sh
+# xmlsec1 for the checks; python3-venv for the venv; the -dev packages only matter if the xmlsec
+# wheel does not fit and pip builds it (and lxml) from source.
+apt_need xmlsec1 libxmlsec1-dev libxml2-dev pkg-config libssl-dev python3 python3-venv python3-dev
+
+VENV=${INTEROP_VENV:-target/interop-venv}
+OUT=${INTEROP_OUT:-target/interop-out}
+PY=$VENV/bin/python
+
+libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client' 2>/dev/null; }
+
+if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
+    echo "==> making $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$PY" -m pip install -q -r interop/requirements.txt
+    if ! libs_ok; then
+        echo "xmlsec/lxml wheels do not load together here; building both against the system libxml2"
+        "$PY" -m pip install -q --force-reinstall --no-binary lxml,xmlsec \
+            "$(grep -i '^lxml==' interop/requirements.txt)" "$(grep -i '^xmlsec==' interop/requirements.txt)"
+    fi
+    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client'; exit 1; }
+    cp interop/requirements.txt "$VENV/requirements.txt"
+fi
+"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml)==' | tr '\n' ' '; echo
+
+echo "==> Responses from real flows (cargo test --test it interop)"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+WECOM_IDP_INTEROP_DIR=$(cd "$OUT" && pwd) cargo test --test it interop -- --nocapture
+[ -s "$OUT/cases.json" ] || { echo "error: the interop test wrote no cases.json to $OUT" >&2; exit 1; }
+
+echo "==> xmlsec1 $(xmlsec1 --version | head -1)"
+verify() { # file xpath
+    xmlsec1 --verify --pubkey-cert-pem "$OUT/idp-cert.pem" \
+        --id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:Response \
+        --id-attr:ID urn:oasis:names:tc:SAML:2.0:assertion:Assertion \
+        --node-xpath "$2" "$1" >/dev/null 2>&1
+}
+RESPONSE_SIG="/*[local-name()='Response']/*[local-name()='Signature']"
+ASSERTION_SIG="/*[local-name()='Response']/*[local-name()='Assertion']/*[local-name()='Signature']"
+passed=0 failed=0
+shopt -s nullglob
+files=("$OUT"/*-initiated*.xml)
+((${#files[@]})) || { echo "error: no Responses in $OUT" >&2; exit 1; }
+for f in "${files[@]}"; do
+    n=$(basename "$f" .xml)
+    for which in Response Assertion; do
+        xpath=$RESPONSE_SIG
+        [ "$which" = Assertion ] && xpath=$ASSERTION_SIG
+        if verify "$f" "$xpath"; then
+            passed=$((passed + 1)); echo "ok   xmlsec1      $n: $which signature verifies"
+        else
+            failed=$((failed + 1)); echo "FAIL xmlsec1      $n: $which signature does not verify"
+        fi
+        # Altered after signing (a character added to the NameID): must not verify.
+        sed -E 's#(<([A-Za-z0-9]+:)?NameID[^>]*>)([^<]*)<#\1\3-evil<#' "$f" > "$OUT/$n.tampered"
+        if cmp -s "$f" "$OUT/$n.tampered"; then
+            failed=$((failed + 1)); echo "FAIL xmlsec1      $n: no NameID found to alter"
+        elif verify "$OUT/$n.tampered" "$xpath"; then
+            failed=$((failed + 1)); echo "FAIL xmlsec1      $n-tampered: $which signature still verifies"
+        else
+            passed=$((passed + 1)); echo "ok   xmlsec1      $n-tampered: $which signature refused"
+        fi
+    done
+done
+echo "xmlsec1: $passed passed, $failed failed"
+
+echo "==> python3-saml and pysaml2 (interop/verify.py)"
+status=0
+"$PY" interop/verify.py "$OUT" --xmlsec1 "$(command -v xmlsec1)" || status=$?
+[ "$failed" = 0 ] && [ "$status" = 0 ]

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command. Installs what the tests need (the xmlsec1 command line, which checks every
+# Response independently; OpenSSL headers and pkg-config for the build), skipping apt when all is
+# there, then runs `cargo test`: on SQLite always, and on PostgreSQL too when
+# WECOM_IDP_TEST_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/test).
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh --test it interop`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/apt-need.sh
+apt_need xmlsec1 pkg-config libssl-dev
+if [ -n "${WECOM_IDP_TEST_POSTGRES_URL:-}" ]; then
+    echo "tests: SQLite and PostgreSQL (${WECOM_IDP_TEST_POSTGRES_URL})"
+else
+    echo "tests: SQLite only (set WECOM_IDP_TEST_POSTGRES_URL to run them on PostgreSQL too)"
+fi
+exec cargo test "$@"
