@@ -1,0 +1,1 @@
+//! Unit tests of the presets: parameter refusals, homepage URLs, RoleSessionName fitting.
