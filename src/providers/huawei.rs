@@ -76,6 +76,7 @@ pub fn preset() -> Preset {
 /// The IdP name rule, `^[\w-]{1,64}$` (ASCII word characters and `-`).
 pub fn check_idp_name(v: &str) -> Result<(), String> {
     name_rule(v, "provider_name (the IdP name)", 64, "_-")
+        .map_err(|e| format!("{e} (Huawei's rule ^[\\w-]{{1,64}}$)"))
 }
 
 /// A Huawei account (domain) ID: 32 lowercase hex characters.

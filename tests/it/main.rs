@@ -7,6 +7,7 @@ mod harness;
 
 mod cli;
 mod idp_initiated;
+mod presets;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
 pub fn harness_time(t: time::OffsetDateTime) -> String {
