@@ -2,7 +2,7 @@
 //! set|remove`. Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
-use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
+use crate::apps::{App, AppName, AppSettings, NameIdFormat, SETTING_KEYS};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::providers::{self, Sp};
@@ -477,10 +477,16 @@ fn print_app(config: &Config, app: &App) {
             "not required (verified when present)"
         }
     );
+    let name_id_from = match (&s.name_id_format, &s.name_id_source) {
+        (NameIdFormat::Transient, _) => "a new random value each time".to_string(),
+        (NameIdFormat::Persistent, _) => "a stable random pairwise ID".to_string(),
+        (_, crate::identity::Source::Template(t)) => t.clone(),
+        (_, crate::identity::Source::Constant(c)) => format!("\"{c}\""),
+        (_, src) => src.label().to_string(),
+    };
     println!(
-        "NameID:          {} from {:?}",
-        s.name_id_format.uri(),
-        s.name_id_source
+        "NameID:          {} = {name_id_from}",
+        s.name_id_format.uri()
     );
     println!(
         "signing:         {}",

@@ -362,7 +362,12 @@ pub async fn answer(
         params: &app.settings.params,
         roles: &roles,
         session_name: session_name.as_deref(),
-        relay_state: pending.relay_state.as_deref(),
+        // A deep link only when we chose it (IdP-initiated); an SP's RelayState is opaque.
+        relay_state: pending
+            .request_id
+            .is_none()
+            .then_some(pending.relay_state.as_deref())
+            .flatten(),
     };
     let name_id = match app.settings.name_id_format {
         NameIdFormat::Persistent => {

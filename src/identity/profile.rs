@@ -67,7 +67,9 @@ pub struct Context<'a> {
     pub roles: &'a [String],
     /// The RoleSessionName, fitted to the provider's rule.
     pub session_name: Option<&'a str>,
-    /// The RelayState this login will carry.
+    /// The RelayState of an IdP-initiated login (the app's default or a `?RelayState=` that passed
+    /// the app's rules): a deep link. None for SP-initiated logins, whose RelayState is the SP's
+    /// own opaque value.
     pub relay_state: Option<&'a str>,
 }
 

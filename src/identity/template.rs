@@ -2,7 +2,7 @@
 //!
 //! Variables: the member's `userid`, `name`, `email`, `mobile`, `alias`, `position`; `role` (one
 //! value per role the member has for the app); `session_name` (the fitted RoleSessionName);
-//! `relay_state` (this login's RelayState); and any app parameter (`account_id`, `provider_name`, …).
+//! `relay_state` (the deep link of an IdP-initiated login); and any app parameter (`account_id`, `provider_name`, …).
 //! A placeholder without a value for this member (no email, no role) yields no value at all, so a
 //! half-filled string is never sent. There is no escaping: `{` and `}` only delimit placeholders.
 

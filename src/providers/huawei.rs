@@ -112,10 +112,11 @@ fn build(p: &Params) -> Result<Built, String> {
             "IAM_SAML_Attributes_idp_id",
             Source::Template("{provider_name}".into()),
         ),
-        // From the app's relay_state only: a console's own (opaque) RelayState is not a URL.
+        // The deep link of an IdP-initiated login (the app's relay_state, or a ?RelayState= on the
+        // mount address checked against DOMAINS); never the console's own opaque RelayState.
         attr(
             "IAM_SAML_Attributes_redirect_url",
-            Source::Template("{redirect_url}".into()),
+            Source::Template("{relay_state}".into()),
         ),
     ];
     if iam_user {
@@ -135,9 +136,6 @@ fn build(p: &Params) -> Result<Built, String> {
     }
     s.relay_state_domains = DOMAINS.iter().map(|d| d.to_string()).collect();
     s.default_relay_state = relay_state(p, DOMAINS)?;
-    if let Some(r) = &s.default_relay_state {
-        s.params.insert("redirect_url".into(), r.clone());
-    }
     s.params.insert("account_id".into(), domain_id.into());
     s.params.insert("provider_name".into(), idp.into());
     s.params.insert(
@@ -163,7 +161,7 @@ fn homepage(s: &AppSettings, mount: &str) -> Homepage {
         .append_pair("domain_id", domain)
         .append_pair("idp", idp)
         .append_pair("protocol", "saml");
-    if let Some(service) = param_of(s, "redirect_url") {
+    if let Some(service) = s.default_relay_state.as_deref() {
         u.query_pairs_mut().append_pair("service", service);
     }
     Homepage::console(

@@ -478,3 +478,186 @@ async fn huawei_sp_initiated(env: Env) {
     );
     let _ = env.clock.now();
 }
+
+both_dbs!(huawei_deep_links_follow_the_domain_rule, huawei_deep_link);
+async fn huawei_deep_link(env: Env) {
+    add(
+        &env,
+        "huawei",
+        "huawei",
+        &[
+            "account_id=0123456789abcdef0123456789abcdef",
+            "provider_name=wecom",
+        ],
+        None,
+    )
+    .await;
+    let b = env.browser(WXWORK_UA);
+    env.wecom_client_login(&b, "zhangsan").await;
+    let deep = "https://console.huaweicloud.com/ecm/";
+    let page = b
+        .follow(&format!(
+            "{}/apps/huawei/start?RelayState={}",
+            env.base,
+            enc(deep)
+        ))
+        .await;
+    let form = page
+        .form()
+        .unwrap_or_else(|| panic!("{} {}", page.status, page.body));
+    assert_eq!(form.relay_state.as_deref(), Some(deep));
+    assert_eq!(
+        Saml::of(&form)
+            .attribute("IAM_SAML_Attributes_redirect_url")
+            .unwrap(),
+        vec![deep]
+    );
+    for bad in [
+        "https://console.huaweicloud.com.evil.example/",
+        "http://console.huaweicloud.com/",
+    ] {
+        let page = b
+            .follow(&format!(
+                "{}/apps/huawei/start?RelayState={}",
+                env.base,
+                enc(bad)
+            ))
+            .await;
+        assert!(
+            page.form().is_none() && page.status >= 400,
+            "{bad}: {}",
+            page.status
+        );
+    }
+}
+
+#[test]
+fn cli_add_with_a_preset_prints_the_homepage_and_mode() {
+    use crate::cli::{base_env, run, text};
+    let dir = tempfile::tempdir().unwrap();
+    let env = base_env(dir.path());
+    let o = run(
+        &[
+            "app",
+            "add",
+            "huawei",
+            "--preset",
+            "huawei",
+            "--set",
+            "domain_id=0123456789abcdef0123456789abcdef",
+            "--set",
+            "idp_name=wecom",
+        ],
+        &env,
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("\nhomepage: https://auth.huaweicloud.com/authui/federation/websso?domain_id=0123456789abcdef0123456789abcdef&idp=wecom&protocol=saml\n"), "{t}");
+    assert!(t.contains("\nmode: sp-initiated\n"), "{t}");
+    let o = run(
+        &[
+            "app",
+            "add",
+            "aws",
+            "--preset",
+            "aws-role",
+            "--set",
+            "account_id=123456789012",
+            "--set",
+            "provider_name=WeCom",
+            "--set",
+            "role=ReadOnly",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["app", "show", "aws"], &env);
+    let t = text(&o);
+    assert!(
+        t.contains("\nhomepage: https://idp.example.com/apps/aws/start\n")
+            && t.contains("\nmode: idp-initiated\n"),
+        "{t}"
+    );
+    // Missing and unknown parameters are named; nothing is added.
+    let o = run(
+        &[
+            "app",
+            "add",
+            "tc",
+            "--preset",
+            "tencent-role",
+            "--set",
+            "account_id=100012345678",
+        ],
+        &env,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("provider_name"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "app",
+            "add",
+            "tc",
+            "--preset",
+            "tencent-role",
+            "--set",
+            "acount_id=1",
+        ],
+        &env,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("`acount_id`"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "app",
+            "add",
+            "ali",
+            "--preset",
+            "aliyun-user",
+            "--set",
+            "account_id=1234567890123456",
+        ],
+        &env,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("--metadata"),
+        "{}",
+        text(&o)
+    );
+    // Preset parameters are fixed; role rules can change and are checked against the console's rule.
+    let o = run(
+        &["app", "set", "aws", "--set", "account_id=999999999999"],
+        &env,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("fixed"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["app", "set", "aws", "--set", "role_rules=dept:2=Bad Role"],
+        &env,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("Bad Role"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["app", "set", "aws", "--set", "role_rules=dept:2=PowerUser"],
+        &env,
+    );
+    assert!(
+        o.status.success() && text(&o).contains("dept:2=PowerUser"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["app", "list"], &env);
+    assert!(!text(&o).contains("\ntc\t"), "{}", text(&o));
+}
