@@ -369,7 +369,10 @@ async fn app_command(
         AppCommand::List => {
             let apps = store.apps().await?;
             if apps.is_empty() {
-                println!("no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml");
+                println!(
+                    "no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml, or \
+                     --preset PRESET --set KEY=VALUE… for a cloud console (README: Cloud console presets)"
+                );
             }
             for row in apps {
                 let app = App::from_row(row)?;

@@ -120,12 +120,9 @@ fn build_role(p: &Params) -> Result<Built, String> {
         duration_range: (900, 43200),
     };
     let mut s = rs.settings(p, &["account_id", "provider_name", "site"])?;
-    if s.default_relay_state.is_none() {
-        s.default_relay_state = Some(if intl {
-            "https://console.intl.cloud.tencent.com/".into()
-        } else {
-            "https://console.cloud.tencent.com/".into()
-        });
+    // The observed default landing page (China site); the international console's is unverified.
+    if s.default_relay_state.is_none() && !intl {
+        s.default_relay_state = Some("https://console.cloud.tencent.com/".into());
     }
     s.params.insert("account_id".into(), account);
     Ok(Built {
