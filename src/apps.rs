@@ -2,10 +2,13 @@
 //! attributes, RelayState, request signing). Owns the app name rule, the `--set KEY=VALUE` vocabulary
 //! and the conversion to and from stored rows.
 
-use crate::identity::Source;
+use crate::identity::roles::{self, RoleConfig, RoleMode};
+use crate::identity::session_name::SessionNameRule;
+use crate::identity::{template, Source};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
 use crate::store::AppRow;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// An app's name: `[a-z0-9-]{1,64}`; it appears in the mount address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -161,6 +164,19 @@ pub struct AppSettings {
     pub require_signed_requests: RequireSigned,
     /// `allow_sha1`: accept SHA-1 signatures on this SP's requests (off; for old SPs only).
     pub allow_sha1: bool,
+    /// `attribute_per_value`: send a multi-valued attribute as one `Attribute` element per value
+    /// (off: one `Attribute` with several `AttributeValue`s, which strict SPs expect).
+    pub attribute_per_value: bool,
+    /// `role`, `role_rules`, `role_mode`, `role_contact`: which roles a member gets.
+    pub roles: RoleConfig,
+    /// The RoleSessionName rule (`{session_name}` in templates); set by role presets.
+    pub session_name: Option<SessionNameRule>,
+    /// `param.KEY`: values templates can use (`account_id`, `provider_name`, …).
+    pub params: BTreeMap<String, String>,
+    /// The cloud preset this app was made from (fixed at `app add`).
+    pub preset: Option<String>,
+    /// `relay_state_domains`: hosts (and their subdomains) an `https` RelayState may point to.
+    pub relay_state_domains: Vec<String>,
 }
 
 impl Default for AppSettings {
@@ -188,6 +204,12 @@ impl Default for AppSettings {
             relay_state_allow: Vec::new(),
             require_signed_requests: RequireSigned::Metadata,
             allow_sha1: false,
+            attribute_per_value: false,
+            roles: RoleConfig::default(),
+            session_name: None,
+            params: BTreeMap::new(),
+            preset: None,
+            relay_state_domains: Vec::new(),
         }
     }
 }
@@ -214,8 +236,41 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
         "relay_state_allow",
         "comma-separated prefixes a ?RelayState= on the mount address may start with",
     ),
+    (
+        "relay_state_domains",
+        "comma-separated hosts an https RelayState may point to (subdomains included)",
+    ),
     ("require_signed_requests", "metadata | true | false"),
     ("allow_sha1", "true | false (default false)"),
+    (
+        "attribute",
+        "add one attribute: NAME=SOURCE, SOURCE one of the attributes sources, const:VALUE or \
+         template:TEXT with {userid} {name} {email} {mobile} {alias} {position} {role} \
+         {session_name} {relay_state} and {PARAM} placeholders",
+    ),
+    (
+        "attribute_per_value",
+        "true: one Attribute element per value; false (default): one Attribute, several values",
+    ),
+    ("role", "the role of every member no role rule matches"),
+    (
+        "role_rules",
+        "rules separated by ; tried in order: user:USERID=ROLE|ROLE, dept:ID=ROLE (includes \
+         sub-departments), position:TEXT=ROLE; empty for none",
+    ),
+    (
+        "role_mode",
+        "first (default: the first matching rule) | union (every matching rule)",
+    ),
+    (
+        "role_contact",
+        "whom a member without a role should ask (shown on the refusal page)",
+    ),
+    (
+        "session_name_source",
+        "where RoleSessionName comes from: userid (default) | email | alias | name | mobile",
+    ),
+    ("param.KEY", "a value templates can use as {KEY}"),
 ];
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, AppError> {
@@ -256,15 +311,10 @@ impl AppSettings {
                             "attributes: `{item}` needs a name of 1–256 characters"
                         )));
                     }
-                    let name_format = if name.contains("://") || name.starts_with("urn:") {
-                        Some("urn:oasis:names:tc:SAML:2.0:attrname-format:uri".to_string())
-                    } else {
-                        None
-                    };
                     out.push(AttributeRelease {
                         name: name.to_string(),
                         source: Source::parse(src)?,
-                        name_format,
+                        name_format: default_name_format(name),
                         friendly_name: None,
                     });
                 }
@@ -276,7 +326,100 @@ impl AppSettings {
                         "relay_state: at most 80 bytes (SAML bindings §3.4.3)".into(),
                     ));
                 }
+                if !value.is_empty()
+                    && !self.relay_state_domains.is_empty()
+                    && !domain_allowed(value, &self.relay_state_domains)
+                {
+                    return Err(AppError::Invalid(format!(
+                        "relay_state: `{value}` must be an https URL on {}",
+                        self.relay_state_domains.join(", ")
+                    )));
+                }
                 self.default_relay_state = (!value.is_empty()).then(|| value.to_string());
+            }
+            "relay_state_domains" => {
+                self.relay_state_domains = value
+                    .split(',')
+                    .map(|d| d.trim().trim_start_matches("*.").to_ascii_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+            }
+            "attribute" => {
+                let Some((name, src)) = value.split_once('=') else {
+                    return Err(AppError::Invalid(format!(
+                        "attribute: `{value}`: expected NAME=SOURCE"
+                    )));
+                };
+                let name = name.trim();
+                if name.is_empty() || name.len() > 256 {
+                    return Err(AppError::Invalid(format!(
+                        "attribute: `{value}` needs a name of 1–256 characters"
+                    )));
+                }
+                self.attributes.push(AttributeRelease {
+                    name: name.to_string(),
+                    source: Source::parse(src.trim())?,
+                    name_format: default_name_format(name),
+                    friendly_name: None,
+                });
+            }
+            "attribute_per_value" => self.attribute_per_value = parse_bool(key, value)?,
+            "role" => self.roles.default_role = (!value.is_empty()).then(|| value.to_string()),
+            "role_rules" => self.roles.rules = roles::parse_rules(value)?,
+            "role_mode" => {
+                self.roles.mode = match value {
+                    "first" => RoleMode::First,
+                    "union" => RoleMode::Union,
+                    _ => {
+                        return Err(AppError::Invalid(format!(
+                            "role_mode: `{value}`: use first or union"
+                        )))
+                    }
+                }
+            }
+            "role_contact" => {
+                self.roles.contact = (!value.is_empty()).then(|| value.chars().take(200).collect())
+            }
+            "session_name_source" => {
+                let src = Source::parse(value)?;
+                if matches!(
+                    src,
+                    Source::Constant(_)
+                        | Source::Template(_)
+                        | Source::DepartmentIds
+                        | Source::DepartmentNames
+                ) {
+                    return Err(AppError::Invalid(
+                        "session_name_source: use userid, email, alias, name or mobile".into(),
+                    ));
+                }
+                match &mut self.session_name {
+                    Some(rule) => rule.source = src,
+                    None => {
+                        return Err(AppError::Invalid(
+                            "session_name_source: this app sends no RoleSessionName (only role presets do)"
+                                .into(),
+                        ))
+                    }
+                }
+            }
+            k if k.starts_with("param.") => {
+                let name = &k["param.".len()..];
+                let ok = !name.is_empty()
+                    && name.len() <= 32
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !ok {
+                    return Err(AppError::Invalid(format!(
+                        "{k}: a parameter name is 1–32 characters of a-z, 0-9 and _"
+                    )));
+                }
+                if value.is_empty() {
+                    self.params.remove(name);
+                } else {
+                    self.params.insert(name.to_string(), value.to_string());
+                }
             }
             "relay_state_allow" => {
                 self.relay_state_allow = value
@@ -332,13 +475,49 @@ impl AppSettings {
 
     /// Whether logins to this app need mobile or email (in-client scope `snsapi_privateinfo`).
     pub fn needs_private_info(&self) -> bool {
-        let private = |s: &Source| matches!(s, Source::Email | Source::Mobile);
+        let private = |s: &Source| match s {
+            Source::Email | Source::Mobile => true,
+            Source::Template(t) => template::variables(t)
+                .iter()
+                .any(|v| v == "email" || v == "mobile"),
+            _ => false,
+        };
         (matches!(
             self.name_id_format,
             NameIdFormat::Unspecified | NameIdFormat::Email
         ) && private(&self.name_id_source))
             || self.attributes.iter().any(|a| private(&a.source))
+            || self
+                .session_name
+                .as_ref()
+                .is_some_and(|r| private(&r.source))
     }
+}
+
+/// `…:attrname-format:uri` for names that are URIs, else none (basic).
+pub fn default_name_format(name: &str) -> Option<String> {
+    (name.contains("://") || name.starts_with("urn:"))
+        .then(|| "urn:oasis:names:tc:SAML:2.0:attrname-format:uri".to_string())
+}
+
+/// Whether `url` is an `https` URL whose host is one of `domains` or a subdomain of one.
+pub fn domain_allowed(url: &str, domains: &[String]) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    if u.scheme() != "https" || !u.username().is_empty() || u.password().is_some() {
+        return false;
+    }
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    domains.iter().any(|d| {
+        host == *d
+            || host
+                .strip_suffix(d.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
 }
 
 /// A registered app.
@@ -415,6 +594,8 @@ impl App {
                     .relay_state_allow
                     .iter()
                     .any(|p| r.starts_with(p.as_str()))
+                    || (!self.settings.relay_state_domains.is_empty()
+                        && domain_allowed(r, &self.settings.relay_state_domains))
                 {
                     Ok(Some(r.to_string()))
                 } else {
@@ -468,5 +649,63 @@ mod tests {
             .contains("known"));
         assert!(s.set("relay_state", &"x".repeat(81)).is_err());
         assert!(!AppSettings::default().needs_private_info());
+    }
+
+    #[test]
+    fn templates_roles_and_domains() {
+        let mut s = AppSettings::default();
+        s.apply_all([
+            "attributes=",
+            "attribute=https://x.example/Role=template:r/{role},p/{provider_name}",
+            "attribute=Mail=template:{email}",
+            "param.provider_name=wecom",
+            "role=Dev",
+            "role_rules=user:zhangsan=Admin",
+            "role_mode=union",
+            "attribute_per_value=true",
+            "relay_state_domains=*.example.com",
+            "relay_state=https://console.example.com/x",
+        ])
+        .unwrap();
+        assert_eq!(s.attributes.len(), 2);
+        assert_eq!(
+            s.attributes[0].source,
+            Source::Template("r/{role},p/{provider_name}".into())
+        );
+        assert!(s.attributes[0]
+            .name_format
+            .as_deref()
+            .unwrap()
+            .ends_with(":uri"));
+        assert!(s.needs_private_info(), "a template using {{email}}");
+        assert_eq!(s.params["provider_name"], "wecom");
+        assert_eq!(s.roles.mode, RoleMode::Union);
+        assert!(s.attribute_per_value);
+        let e = s
+            .set("relay_state", "https://evil.example.org/")
+            .unwrap_err();
+        assert!(e.to_string().contains("example.com"), "{e}");
+        assert!(
+            s.set("session_name_source", "email").is_err(),
+            "no session name"
+        );
+        assert!(s.set("param.Bad", "x").is_err());
+        assert!(s.set("attribute", "noequals").is_err());
+        // Old stored settings (no new fields) still read.
+        let old = r#"{"name_id_format":"unspecified","name_id_source":"userid","attributes":[{"name":"userid","source":"userid","name_format":null,"friendly_name":null}]}"#;
+        let read: AppSettings = serde_json::from_str(old).unwrap();
+        assert!(read.roles.rules.is_empty() && read.params.is_empty() && !read.attribute_per_value);
+    }
+
+    #[test]
+    fn relay_state_domains_match_hosts_not_prefixes() {
+        let d = vec!["aliyun.com".to_string()];
+        assert!(domain_allowed("https://home.console.aliyun.com/", &d));
+        assert!(domain_allowed("https://aliyun.com", &d));
+        assert!(!domain_allowed("https://evilaliyun.com/", &d));
+        assert!(!domain_allowed("https://aliyun.com.evil.example/", &d));
+        assert!(!domain_allowed("http://home.console.aliyun.com/", &d));
+        assert!(!domain_allowed("https://u:p@home.console.aliyun.com/", &d));
+        assert!(!domain_allowed("javascript:alert(1)", &d));
     }
 }

@@ -3,7 +3,7 @@
 //! escaping writer and signer in `saml::response`. Time and IDs are parameters.
 
 use crate::apps::{App, NameIdFormat};
-use crate::identity::{clean_text, Profile};
+use crate::identity::{clean_text, Context, Profile};
 use crate::saml::response::{
     build_response, build_status_response, AssertionInput, Attribute, NameId, StatusCode,
     StatusInput, SubStatusCode,
@@ -45,6 +45,8 @@ pub struct Issue<'a> {
 pub enum IssueError {
     /// The NameID source has no value for this member (e.g. no email): the app cannot be used.
     NoNameId(&'static str),
+    /// The app is a role-SSO app and no role rule gives this member a role.
+    NoRole,
     /// Signing failed.
     Sign(SignError),
 }
@@ -53,6 +55,7 @@ impl std::fmt::Display for IssueError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::NoNameId(src) => write!(f, "the member has no {src} for the NameID"),
+            Self::NoRole => f.write_str("no role rule gives the member a role for this app"),
             Self::Sign(e) => write!(f, "signing failed: {e}"),
         }
     }
@@ -60,15 +63,42 @@ impl std::fmt::Display for IssueError {
 
 impl std::error::Error for IssueError {}
 
+/// The member's roles for a role-SSO app, refused when there are none; other apps get their
+/// roles too (templates may use them) but are never refused for having none.
+pub fn roles_for(
+    app: &App,
+    profile: &Profile,
+    parents: &std::collections::HashMap<i64, i64>,
+) -> Result<Vec<String>, IssueError> {
+    let roles = app.settings.roles.roles_for(profile, parents);
+    if roles.is_empty() && app.settings.roles.required {
+        return Err(IssueError::NoRole);
+    }
+    Ok(roles)
+}
+
+/// The RoleSessionName for this member when the app sends one: the rule's source, fitted.
+pub fn session_name(app: &App, profile: &Profile) -> Option<String> {
+    let rule = app.settings.session_name.as_ref()?;
+    let raw = rule
+        .source
+        .values(profile)
+        .into_iter()
+        .map(|s| clean_text(&s))
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| profile.userid.clone());
+    Some(rule.fit(&raw))
+}
+
 /// The NameID value for formats whose value comes from the profile (`unspecified`, `email`).
 /// `persistent` and `transient` values are made by the caller (store / randomness) and passed in.
-pub fn name_id_value(app: &App, profile: &Profile) -> Result<Option<String>, IssueError> {
+pub fn name_id_value(app: &App, ctx: &Context<'_>) -> Result<Option<String>, IssueError> {
     match app.settings.name_id_format {
         NameIdFormat::Unspecified | NameIdFormat::Email => {
             let v = app
                 .settings
                 .name_id_source
-                .values(profile)
+                .render(ctx)
                 .into_iter()
                 .map(|s| clean_text(&s))
                 .find(|s| !s.is_empty());
@@ -82,47 +112,45 @@ pub fn name_id_value(app: &App, profile: &Profile) -> Result<Option<String>, Iss
 }
 
 fn source_name(app: &App) -> &'static str {
-    use crate::identity::Source::*;
-    match app.settings.name_id_source {
-        Userid => "userid",
-        Name => "name",
-        Email => "email",
-        Mobile => "mobile",
-        Alias => "alias",
-        Position => "position",
-        DepartmentIds | DepartmentNames => "department",
-    }
+    app.settings.name_id_source.label()
 }
 
-/// The attributes the app releases for this member (attributes without values are left out).
-pub fn attributes(app: &App, profile: &Profile) -> Vec<Attribute> {
-    app.settings
-        .attributes
-        .iter()
-        .filter_map(|a| {
-            let values: Vec<String> = a
-                .source
-                .values(profile)
-                .iter()
-                .map(|v| clean_text(v))
-                .filter(|v| !v.is_empty())
-                .collect();
-            (!values.is_empty()).then(|| Attribute {
-                name: a.name.clone(),
-                name_format: Some(a.name_format.clone().unwrap_or_else(|| {
-                    "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".to_string()
-                })),
-                friendly_name: a.friendly_name.clone(),
-                values,
-            })
-        })
-        .collect()
+/// The attributes the app releases for this member (attributes without values are left out):
+/// one `Attribute` with several values, or with `attribute_per_value` one element per value.
+pub fn attributes(app: &App, ctx: &Context<'_>) -> Vec<Attribute> {
+    let mut out = Vec::new();
+    for a in &app.settings.attributes {
+        let values: Vec<String> = a
+            .source
+            .render(ctx)
+            .iter()
+            .map(|v| clean_text(v))
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let make = |values: Vec<String>| Attribute {
+            name: a.name.clone(),
+            name_format: Some(a.name_format.clone().unwrap_or_else(|| {
+                "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".to_string()
+            })),
+            friendly_name: a.friendly_name.clone(),
+            values,
+        };
+        if app.settings.attribute_per_value {
+            out.extend(values.into_iter().map(|v| make(vec![v])));
+        } else {
+            out.push(make(values));
+        }
+    }
+    out
 }
 
 /// Builds and signs the Response for a member.
 pub fn issue(
     app: &App,
-    profile: &Profile,
+    ctx: &Context<'_>,
     name_id_value: String,
     p: &Issue<'_>,
     key: &SigningKey,
@@ -133,7 +161,7 @@ pub fn issue(
         sp_name_qualifier: None,
         name_qualifier: None,
     };
-    let attrs = attributes(app, profile);
+    let attrs = attributes(app, ctx);
     let input = AssertionInput {
         response_id: &p.ids.0,
         assertion_id: &p.ids.1,

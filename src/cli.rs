@@ -2,9 +2,10 @@
 //! set|remove`. Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
-use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
+use crate::apps::{App, AppName, AppSettings, NameIdFormat, SETTING_KEYS};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::providers::{self, Sp};
 use crate::random::OsRng;
 use crate::saml::sp_metadata;
 use crate::store::Store;
@@ -65,7 +66,9 @@ pub enum AppCommand {
         /// Which SP to take from an EntitiesDescriptor holding several.
         #[arg(long)]
         entity_id: Option<String>,
-        /// A cloud console preset.
+        /// A cloud console preset (generic, huawei, tencent-role, tencent-user, aliyun-role,
+        /// aliyun-user, aliyun-cloudsso, aws-role, aws-identity-center, volcengine-role,
+        /// volcengine-user, baidu-role, kingsoft-role); its parameters are given with --set.
         #[arg(long)]
         preset: Option<String>,
         /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
@@ -238,6 +241,73 @@ pub async fn add_app(
     Ok((app, imported.warnings))
 }
 
+/// Registers an app from a cloud preset: its parameters and the other settings from `sets`, the SP
+/// from the preset's built-in data or from `metadata_xml` (required for per-account variants).
+pub async fn add_preset_app(
+    store: &Store,
+    name: &str,
+    preset: &str,
+    metadata_xml: Option<&[u8]>,
+    entity_id: Option<&str>,
+    sets: &[String],
+    clock: &dyn Clock,
+) -> Result<(App, Vec<String>), CliError> {
+    let name = AppName::parse(name)?;
+    let preset = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
+    let (params, rest) = preset.split(sets).map_err(|e| CliError(e.to_string()))?;
+    let built = preset.build(&params).map_err(|e| CliError(e.to_string()))?;
+    let mut settings = built.settings;
+    settings.apply_all(rest)?;
+    preset
+        .check(&settings)
+        .map_err(|e| CliError(e.to_string()))?;
+    let mut warnings = Vec::new();
+    let (metadata, xml) = match (built.sp, metadata_xml) {
+        (Sp::Fixed(m), None) => (m, None),
+        (sp, Some(xml)) => {
+            let imported = sp_metadata::import(xml, entity_id, clock.now())
+                .map_err(|e| CliError(format!("the metadata cannot be imported: {e}")))?;
+            if let Sp::Fixed(m) = &sp {
+                if imported.metadata.entity_id != m.entity_id {
+                    return Err(CliError(format!(
+                        "--metadata: this file is for {} but preset {} is for {}; give the                          console's own file, or no file",
+                        imported.metadata.entity_id, preset.name, m.entity_id
+                    )));
+                }
+            } else if let Some(a) = settings.params.get("account_id") {
+                if !imported.metadata.entity_id.contains(a.as_str()) {
+                    warnings.push(format!(
+                        "the metadata's entity ID {} does not mention account {a}: is it this                          account's file?",
+                        imported.metadata.entity_id
+                    ));
+                }
+            }
+            warnings.extend(imported.warnings);
+            (
+                imported.metadata,
+                Some(String::from_utf8_lossy(xml).into_owned()),
+            )
+        }
+        (Sp::FromFile(where_), None) => {
+            return Err(CliError(format!(
+                "preset {} needs this account's SP metadata: --metadata FILE ({where_})",
+                preset.name
+            )))
+        }
+    };
+    let now = clock.unix();
+    let app = App {
+        name,
+        metadata,
+        settings,
+        metadata_xml: xml,
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_app(&app.to_row()?).await?;
+    Ok((app, warnings))
+}
+
 async fn app_command(
     config: &Config,
     store: &Store,
@@ -253,10 +323,32 @@ async fn app_command(
             sets,
         } => {
             if let Some(p) = preset {
-                return Err(CliError(format!(
-                    "--preset {p}: cloud presets are not available in this version; register the \
-                     console with --metadata FILE (its SP metadata) instead"
-                )));
+                let xml =
+                    match metadata {
+                        Some(path) => Some(std::fs::read(path).map_err(|e| {
+                            CliError(format!("cannot read {}: {e}", path.display()))
+                        })?),
+                        None => None,
+                    };
+                let (app, warnings) = add_preset_app(
+                    store,
+                    name,
+                    p,
+                    xml.as_deref(),
+                    entity_id.as_deref(),
+                    sets,
+                    clock,
+                )
+                .await?;
+                for w in &warnings {
+                    println!("warning: {w}");
+                }
+                println!(
+                    "added app `{}` ({}, preset {p})",
+                    app.name, app.metadata.entity_id
+                );
+                print_app(config, &app);
+                return Ok(());
             }
             let Some(path) = metadata else {
                 return Err(CliError(
@@ -277,7 +369,10 @@ async fn app_command(
         AppCommand::List => {
             let apps = store.apps().await?;
             if apps.is_empty() {
-                println!("no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml");
+                println!(
+                    "no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml, or \
+                     --preset PRESET --set KEY=VALUE… for a cloud console (README: Cloud console presets)"
+                );
             }
             for row in apps {
                 let app = App::from_row(row)?;
@@ -297,7 +392,33 @@ async fn app_command(
         }
         AppCommand::Set { name, sets } => {
             let mut app = load(store, name).await?;
+            let preset = match app.settings.preset.as_deref() {
+                Some(p) => Some(providers::find(p).map_err(|e| CliError(e.to_string()))?),
+                None => None,
+            };
+            if let Some(p) = &preset {
+                for kv in sets {
+                    let k = kv.split_once('=').map_or(kv.as_str(), |(k, _)| k.trim());
+                    let setting =
+                        SETTING_KEYS.iter().any(|(s, _)| *s == k) || k.starts_with("param.");
+                    if !setting
+                        && p.params
+                            .iter()
+                            .any(|x| x.key == k || x.aliases.contains(&k))
+                    {
+                        return Err(CliError(format!(
+                            "`{k}` is a parameter of preset {}, fixed when the app was added: \
+                             remove the app and add it again",
+                            p.name
+                        )));
+                    }
+                }
+            }
             app.settings.apply_all(sets.iter().map(String::as_str))?;
+            if let Some(p) = &preset {
+                p.check(&app.settings)
+                    .map_err(|e| CliError(e.to_string()))?;
+            }
             app.updated_at = clock.unix();
             store.update_app(&app.to_row()?).await?;
             println!("updated app `{}`", app.name);
@@ -359,10 +480,16 @@ fn print_app(config: &Config, app: &App) {
             "not required (verified when present)"
         }
     );
+    let name_id_from = match (&s.name_id_format, &s.name_id_source) {
+        (NameIdFormat::Transient, _) => "a new random value each time".to_string(),
+        (NameIdFormat::Persistent, _) => "a stable random pairwise ID".to_string(),
+        (_, crate::identity::Source::Template(t)) => t.clone(),
+        (_, crate::identity::Source::Constant(c)) => format!("\"{c}\""),
+        (_, src) => src.label().to_string(),
+    };
     println!(
-        "NameID:          {} from {:?}",
-        s.name_id_format.uri(),
-        s.name_id_source
+        "NameID:          {} = {name_id_from}",
+        s.name_id_format.uri()
     );
     println!(
         "signing:         {}",
@@ -375,7 +502,11 @@ fn print_app(config: &Config, app: &App) {
     let attrs: Vec<String> = s
         .attributes
         .iter()
-        .map(|a| format!("{}←{:?}", a.name, a.source))
+        .map(|a| match &a.source {
+            crate::identity::Source::Constant(v) => format!("{}=\"{v}\"", a.name),
+            crate::identity::Source::Template(t) => format!("{}={t}", a.name),
+            other => format!("{}←{}", a.name, other.label()),
+        })
         .collect();
     println!(
         "attributes:      {}",
@@ -385,11 +516,58 @@ fn print_app(config: &Config, app: &App) {
             attrs.join(", ")
         }
     );
+    if s.attribute_per_value {
+        println!("                 (one Attribute element per value)");
+    }
+    if let Some(p) = &s.preset {
+        println!("preset:          {p}");
+    }
+    if !s.params.is_empty() {
+        let kv: Vec<String> = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("parameters:      {}", kv.join(", "));
+    }
+    let r = &s.roles;
+    if r.required || r.default_role.is_some() || !r.rules.is_empty() {
+        println!(
+            "roles:           {}{}{} ({}){}",
+            r.default_role
+                .as_deref()
+                .map(|d| format!("role={d}"))
+                .unwrap_or_else(|| "no default role".into()),
+            if r.rules.is_empty() {
+                ""
+            } else {
+                "; role_rules="
+            },
+            crate::identity::roles::format_rules(&r.rules),
+            match r.mode {
+                crate::identity::roles::RoleMode::First => "first match",
+                crate::identity::roles::RoleMode::Union => "union",
+            },
+            if r.required {
+                "; members without a role are refused"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(n) = &s.session_name {
+        println!(
+            "session name:    from {}, {} {}–{} characters (changed values get a hash suffix)",
+            n.source.label(),
+            n.charset.describe(),
+            n.min,
+            n.max
+        );
+    }
+    if let Some(rs) = &s.default_relay_state {
+        println!("relay state:     {rs}");
+    }
     let mount = config.mount_url(app.name.as_str());
     println!("mount address:   {mount}");
-    println!("WeCom homepage:  {mount}");
-    println!(
-        "                 (IdP-initiated: no console login link is known for this app, so the WeCom \
-         app homepage is our mount address; members land signed in at the app's ACS)"
-    );
+    let home = providers::homepage(s, &mount);
+    println!("WeCom app homepage (paste it in the WeCom admin console):");
+    println!("homepage: {}", home.url);
+    println!("mode: {}", home.mode.as_str());
+    println!("why: {}", home.reason);
 }

@@ -27,6 +27,7 @@ pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod metrics;
+pub mod providers;
 pub mod random;
 pub mod saml;
 pub mod store;

@@ -8,7 +8,7 @@ use crate::apps::{App, NameIdFormat};
 use crate::assertion::{self, Issue, IssueError};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
-use crate::identity::Profile;
+use crate::identity::{Context, Profile};
 use crate::saml::response::{StatusCode, SubStatusCode};
 use crate::store::{AuditRow, SessionRow};
 use crate::wecom::oauth;
@@ -337,6 +337,38 @@ pub async fn answer(
 ) -> Result<Response, WebError> {
     let now = state.clock.now();
     let profile = &live.profile;
+    // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
+    let roles = match assertion::roles_for(app, profile, &department_parents(state, app).await) {
+        Ok(r) => r,
+        Err(e) => {
+            audit(
+                state,
+                "login",
+                Some(app.name.as_str()),
+                Some(&profile.userid),
+                "refused",
+                "no_role",
+                ip,
+                pending.request_id.as_deref(),
+            )
+            .await;
+            tracing::warn!(app = %app.name, userid = %profile.userid, "refused: {e}");
+            return Err(no_role_page(app));
+        }
+    };
+    let session_name = assertion::session_name(app, profile);
+    let ctx = Context {
+        profile,
+        params: &app.settings.params,
+        roles: &roles,
+        session_name: session_name.as_deref(),
+        // A deep link only when we chose it (IdP-initiated); an SP's RelayState is opaque.
+        relay_state: pending
+            .request_id
+            .is_none()
+            .then_some(pending.relay_state.as_deref())
+            .flatten(),
+    };
     let name_id = match app.settings.name_id_format {
         NameIdFormat::Persistent => {
             let candidate = format!("p-{}", state.rng.hex(16));
@@ -351,7 +383,7 @@ pub async fn answer(
                 .await?
         }
         NameIdFormat::Transient => state.rng.saml_id(),
-        _ => match assertion::name_id_value(app, profile) {
+        _ => match assertion::name_id_value(app, &ctx) {
             Ok(Some(v)) => v,
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
@@ -400,7 +432,7 @@ pub async fn answer(
         ids: (state.rng.saml_id(), state.rng.saml_id()),
     };
     let started = std::time::Instant::now();
-    let xml = assertion::issue(app, profile, name_id, &issue, &state.keys.active)
+    let xml = assertion::issue(app, &ctx, name_id, &issue, &state.keys.active)
         .map_err(|e| WebError::internal("issuing the Response", &e))?;
     state.metrics.signing(started.elapsed());
     tracing::info!(
@@ -436,8 +468,55 @@ pub async fn answer(
 fn e_source(e: &IssueError) -> &'static str {
     match e {
         IssueError::NoNameId(s) => s,
-        IssueError::Sign(_) => "-",
+        IssueError::NoRole | IssueError::Sign(_) => "-",
     }
+}
+
+/// Department → parent, from WeCom's (cached) department list, when the app's role rules need the
+/// tree. Without it rules match the member's own departments only (never more), so a WeCom error
+/// is logged and the login goes on.
+async fn department_parents(state: &AppState, app: &App) -> std::collections::HashMap<i64, i64> {
+    if !app.settings.roles.needs_departments() {
+        return Default::default();
+    }
+    match state.wecom.departments().await {
+        Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, app = %app.name, "department list unavailable: role rules see direct departments only");
+            Default::default()
+        }
+    }
+}
+
+/// The page for a member no role rule gives a role (reason `no_role`).
+fn no_role_page(app: &App) -> WebError {
+    let contact = app.settings.roles.contact.clone();
+    let (who_en, who_zh) = match &contact {
+        Some(c) => (c.clone(), c.clone()),
+        None => (
+            "your WeCom administrator".to_string(),
+            "企业微信管理员".to_string(),
+        ),
+    };
+    WebError::new(
+        Http::FORBIDDEN,
+        "no_role",
+        t("No role for you in this console", "你在此控制台没有角色"),
+        t(
+            format!(
+                "You signed in with WeCom, but no role of the app `{}` is assigned to you, so                  nothing was sent to the console.",
+                app.name
+            ),
+            format!(
+                "你已通过企业微信登录，但应用 `{}` 没有给你分配角色，因此没有向控制台发送任何信息。",
+                app.name
+            ),
+        ),
+    )
+    .with_fix(t(
+        format!("Ask {who_en} to give you a role for `{}` (wecom-idp app set {} --set role_rules=…).", app.name, app.name),
+        format!("请联系{who_zh}为你在 `{}` 中分配角色。", app.name),
+    ))
 }
 
 /// Answers the SP with a signed error status (e.g. NoPassive) in an auto-posting form.

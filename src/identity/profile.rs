@@ -25,7 +25,10 @@ pub struct Profile {
 }
 
 /// Where an attribute's (or NameID's) values come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored as JSON: the field sources are plain strings (`"userid"`), so settings written before
+/// constants and templates existed still read; `{"constant": "…"}` and `{"template": "…"}` are new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// WeCom userid.
@@ -44,11 +47,43 @@ pub enum Source {
     DepartmentIds,
     /// Department names (several values).
     DepartmentNames,
+    /// The same value for everyone.
+    Constant(String),
+    /// A [`template`](super::template) rendered per member, e.g.
+    /// `acs:ram::{account_id}:role/{role},acs:ram::{account_id}:saml-provider/{provider_name}`;
+    /// one value per role when it uses `{role}`.
+    Template(String),
+}
+
+/// What a template or a source is rendered against: the member, the app's parameters, the roles the
+/// member was given for this app, the fitted RoleSessionName and the login's RelayState.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The member.
+    pub profile: &'a Profile,
+    /// The app's parameters (`account_id`, `provider_name`, …).
+    pub params: &'a std::collections::BTreeMap<String, String>,
+    /// The member's roles for this app (empty when the app has none).
+    pub roles: &'a [String],
+    /// The RoleSessionName, fitted to the provider's rule.
+    pub session_name: Option<&'a str>,
+    /// The RelayState of an IdP-initiated login (the app's default or a `?RelayState=` that passed
+    /// the app's rules): a deep link. None for SP-initiated logins, whose RelayState is the SP's
+    /// own opaque value.
+    pub relay_state: Option<&'a str>,
 }
 
 impl Source {
-    /// Parses a source name as used in `--set attributes=…`.
+    /// Parses a source name as used in `--set attributes=…`; `const:VALUE` and `template:TEXT`
+    /// give a constant and a template.
     pub fn parse(s: &str) -> Result<Self, AppError> {
+        if let Some(v) = s.strip_prefix("const:") {
+            return Ok(Self::Constant(v.to_string()));
+        }
+        if let Some(t) = s.strip_prefix("template:") {
+            super::template::check(t)?;
+            return Ok(Self::Template(t.to_string()));
+        }
         Ok(match s {
             "userid" => Self::Userid,
             "name" => Self::Name,
@@ -61,14 +96,28 @@ impl Source {
             _ => {
                 return Err(AppError::Invalid(format!(
                     "unknown attribute source `{s}`: use userid, name, email, mobile, alias, \
-                     position, department_ids or department_names"
+                     position, department_ids, department_names, const:VALUE or template:TEXT"
                 )))
             }
         })
     }
 
-    /// The values of this source for a profile (empty when WeCom gave nothing).
-    pub fn values(self, p: &Profile) -> Vec<String> {
+    /// The values of this source for a profile (empty when WeCom gave nothing); templates see no
+    /// parameters, roles or session name here (see [`Source::render`]).
+    pub fn values(&self, p: &Profile) -> Vec<String> {
+        let params = std::collections::BTreeMap::new();
+        self.render(&Context {
+            profile: p,
+            params: &params,
+            roles: &[],
+            session_name: None,
+            relay_state: None,
+        })
+    }
+
+    /// The values of this source in a context (empty when there is nothing to send).
+    pub fn render(&self, ctx: &Context<'_>) -> Vec<String> {
+        let p = ctx.profile;
         let one = |v: &Option<String>| v.iter().filter(|s| !s.is_empty()).cloned().collect();
         match self {
             Self::Userid => vec![p.userid.clone()],
@@ -79,6 +128,24 @@ impl Source {
             Self::Position => one(&p.position),
             Self::DepartmentIds => p.department_ids.iter().map(|d| d.to_string()).collect(),
             Self::DepartmentNames => p.department_names.clone(),
+            Self::Constant(v) => vec![v.clone()],
+            Self::Template(t) => super::template::render(t, ctx),
+        }
+    }
+
+    /// A short name for messages (`userid`, `constant`, `template`, …).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Userid => "userid",
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Mobile => "mobile",
+            Self::Alias => "alias",
+            Self::Position => "position",
+            Self::DepartmentIds => "department_ids",
+            Self::DepartmentNames => "department_names",
+            Self::Constant(_) => "constant",
+            Self::Template(_) => "template",
         }
     }
 }
@@ -121,5 +188,20 @@ mod tests {
         assert_eq!(Source::DepartmentIds.values(&p), vec!["1", "2"]);
         assert!(Source::Email.values(&p).is_empty());
         assert!(Source::parse("nope").is_err());
+        assert_eq!(
+            Source::parse("const:x").unwrap(),
+            Source::Constant("x".into())
+        );
+        assert!(Source::parse("template:{userid").is_err());
+    }
+
+    #[test]
+    fn old_settings_json_still_reads() {
+        let s: Source = serde_json::from_str("\"department_names\"").unwrap();
+        assert_eq!(s, Source::DepartmentNames);
+        let t = Source::Template("{role}".into());
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, r#"{"template":"{role}"}"#);
+        assert_eq!(serde_json::from_str::<Source>(&json).unwrap(), t);
     }
 }

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wecom-idp");
+pub const BIN: &str = env!("CARGO_BIN_EXE_wecom-idp");
 
-fn fixture(name: &str) -> String {
+pub fn fixture(name: &str) -> String {
     format!(
         "{}/tests/fixtures/sp-metadata/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -15,7 +15,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// Runs the binary with a clean `WECOM_IDP_*` environment plus `vars`.
-fn run(args: &[&str], vars: &[(&str, String)]) -> Output {
+pub fn run(args: &[&str], vars: &[(&str, String)]) -> Output {
     let mut c = Command::new(BIN);
     for (k, _) in std::env::vars() {
         if k.starts_with("WECOM_IDP_") {
@@ -29,7 +29,7 @@ fn run(args: &[&str], vars: &[(&str, String)]) -> Output {
     c.args(args).output().unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -37,7 +37,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn base_env(dir: &Path) -> Vec<(&'static str, String)> {
+pub fn base_env(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         (
             "WECOM_IDP_PUBLIC_URL",
@@ -141,7 +141,11 @@ fn apps_are_added_shown_listed_changed_and_removed() {
         t.contains("https://idp.example.com/apps/huawei/start"),
         "{t}"
     );
-    assert!(t.contains("WeCom homepage"), "{t}");
+    assert!(
+        t.contains("\nhomepage: https://idp.example.com/apps/huawei/start\n")
+            && t.contains("\nmode: idp-initiated\n"),
+        "an app without a preset: the mount address, IdP-initiated: {t}"
+    );
     assert!(
         t.contains("required"),
         "Huawei's metadata says AuthnRequestsSigned: {t}"

@@ -1,0 +1,161 @@
+//! AWS: `aws-role` (IAM SAML role federation, IdP-initiated only; `partition=aws|aws-cn`) and
+//! `aws-identity-center` (IAM Identity Center: NameID emailAddress = the Identity Center user name;
+//! metadata from the console).
+//!
+//! Facts (clouds.md; AWS IAM "Configure SAML assertions for the authentication response"): entity ID
+//! `urn:amazon:webservices` (China `urn:amazon:webservices:cn-north-1`), ACS
+//! `https://signin.aws.amazon.com/saml` (China `https://signin.amazonaws.cn/saml`); Role values
+//! `role-arn,provider-arn`; RoleSessionName `[\w+=,.@-]{2,64}`; SessionDuration 900–43200; exactly
+//! one SubjectConfirmation. AWS's published SP certificates rotate yearly; role federation does
+//! not sign requests, so none is built in.
+
+use super::{
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
+    Preset, RoleSso, Sp,
+};
+use crate::apps::{AppSettings, NameIdFormat};
+use crate::identity::session_name::{Charset, SessionNameRule};
+use crate::identity::Source;
+
+const ROLE_PARAMS: &[Param] = &[
+    Param {
+        key: "account_id",
+        aliases: &[],
+        required: true,
+        help: "the 12-digit AWS account ID",
+    },
+    Param {
+        key: "provider_name",
+        aliases: &[],
+        required: true,
+        help: "the IAM SAML identity provider's name",
+    },
+    Param {
+        key: "role",
+        aliases: &[],
+        required: false,
+        help: "the IAM role name every member gets when no role rule matches (this or role_rules)",
+    },
+    Param {
+        key: "partition",
+        aliases: &[],
+        required: false,
+        help: "aws (default) or aws-cn (China regions)",
+    },
+    Param {
+        key: "session_duration",
+        aliases: &[],
+        required: false,
+        help: "seconds, 900–43200 (and at most the role's maximum)",
+    },
+    Param {
+        key: "relay_state",
+        aliases: &[],
+        required: false,
+        help: "console page to open, https on console.aws.amazon.com (or amazonaws.cn)",
+    },
+];
+
+const IC_PARAMS: &[Param] = &[Param {
+    key: "login_url",
+    aliases: &[],
+    required: false,
+    help: "the AWS access portal URL (https://d-….awsapps.com/start), then the WeCom homepage",
+}];
+
+/// The presets.
+pub fn presets() -> Vec<Preset> {
+    vec![
+        Preset {
+            name: "aws-role",
+            summary: "AWS IAM SAML role federation, global or China partition (IdP-initiated only)",
+            params: ROLE_PARAMS,
+            role_rule: Some(check_role),
+            build: build_role,
+            homepage: role_homepage,
+        },
+        Preset {
+            name: "aws-identity-center",
+            summary: "AWS IAM Identity Center (metadata from the console)",
+            params: IC_PARAMS,
+            role_rule: None,
+            build: build_ic,
+            homepage: ic_homepage,
+        },
+    ]
+}
+
+/// IAM role names: 1–64 of `[\w+=,.@-]`.
+fn check_role(r: &str) -> Result<(), String> {
+    name_rule(r, "role", 64, "_+=,.@-")
+}
+
+fn build_role(p: &Params) -> Result<Built, String> {
+    digits(p, "account_id", 12, 12)?;
+    name_rule(super::req(p, "provider_name")?, "provider_name", 128, "_.-")?;
+    if let Some(r) = get(p, "role") {
+        check_role(r)?;
+    }
+    let (partition, entity, acs, domains): (&str, &str, &str, &'static [&'static str]) =
+        match get(p, "partition") {
+            None | Some("aws") => (
+                "aws",
+                "urn:amazon:webservices",
+                "https://signin.aws.amazon.com/saml",
+                &["console.aws.amazon.com"],
+            ),
+            Some("aws-cn") => (
+                "aws-cn",
+                "urn:amazon:webservices:cn-north-1",
+                "https://signin.amazonaws.cn/saml",
+                &["console.amazonaws.cn"],
+            ),
+            Some(o) => return Err(format!("partition `{o}`: use aws or aws-cn")),
+        };
+    let rs = RoleSso {
+        role_attr: "https://aws.amazon.com/SAML/Attributes/Role",
+        role_value: format!(
+            "arn:{partition}:iam::{{account_id}}:role/{{role}},arn:{partition}:iam::{{account_id}}:saml-provider/{{provider_name}}"
+        ),
+        session_attr: Some("https://aws.amazon.com/SAML/Attributes/RoleSessionName"),
+        duration_attr: Some("https://aws.amazon.com/SAML/Attributes/SessionDuration"),
+        session_rule: SessionNameRule::new(Charset::WordPlusEqCommaDotAtDash, 2, 64),
+        relay_domains: domains,
+        duration_range: (900, 43200),
+    };
+    let mut s = rs.settings(p, &["account_id", "provider_name"])?;
+    s.params.insert("partition".into(), partition.into());
+    Ok(Built {
+        sp: fixed_sp(entity, acs, false, &[]),
+        settings: s,
+    })
+}
+
+fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
+    Homepage::mount(
+        mount,
+        "AWS IAM role federation cannot start a login from the console: only our mount address \
+         (IdP-initiated) signs members in",
+    )
+}
+
+fn build_ic(p: &Params) -> Result<Built, String> {
+    let mut s = base_settings(Source::Email);
+    s.name_id_format = NameIdFormat::Email;
+    if let Some(u) = login_url(p, &["awsapps.com", "awsapps.cn"])? {
+        s.params.insert("login_url".into(), u);
+    }
+    Ok(Built {
+        sp: Sp::FromFile("IAM Identity Center › Settings › Identity source › external IdP: download the service provider metadata"),
+        settings: s,
+    })
+}
+
+fn ic_homepage(s: &AppSettings, mount: &str) -> Homepage {
+    super::login_url_or_mount(
+        s,
+        mount,
+        "no access portal URL was given (login_url), so members start at our mount address \
+         (IdP-initiated)",
+    )
+}

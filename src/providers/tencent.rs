@@ -1,0 +1,185 @@
+//! Tencent Cloud CAM: `tencent-role` (role SSO: the Role attribute
+//! `qcs::cam::uin/{account_id}:roleName/{role},qcs::cam::uin/{account_id}:saml-provider/{provider_name}`
+//! and a RoleSessionName of at most 32 characters) and `tencent-user` (user SSO: NameID = the CAM
+//! sub-user name; per-account metadata from `--metadata`).
+//!
+//! Facts (clouds.md; SP metadata `http://cloud.tencent.com/saml.xml`): entity ID `cloud.tencent.com`
+//! (intl `intl.cloud.tencent.com`; which form Tencent checks is unverified, so `entity_id` can
+//! override it), ACS `https://cloud.tencent.com/login/saml` (intl
+//! `https://intl.cloud.tencent.com/login/saml`). The console-started role login
+//! `https://cloud.tencent.com/login/forwardIdp/{OwnerUin}/{IdP}` is observed in working
+//! integrations, not documented.
+
+use super::{
+    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, relay_state, Built,
+    Homepage, Param, Params, Preset, RoleSso, Sp,
+};
+use crate::apps::AppSettings;
+use crate::identity::session_name::{Charset, SessionNameRule};
+use crate::identity::Source;
+
+const ROLE_ATTR: &str = "https://cloud.tencent.com/SAML/Attributes/Role";
+const SESSION_ATTR: &str = "https://cloud.tencent.com/SAML/Attributes/RoleSessionName";
+const DOMAINS: &[&str] = &["cloud.tencent.com", "tencentcloud.com"];
+/// Entity IDs seen for Tencent's role SSO; `entity_id` must be one of them.
+const ENTITY_IDS: &[&str] = &[
+    "cloud.tencent.com",
+    "https://cloud.tencent.com",
+    "intl.cloud.tencent.com",
+    "www.tencentcloud.com",
+];
+
+const ROLE_PARAMS: &[Param] = &[
+    Param { key: "account_id", aliases: &[], required: true, help: "the OwnerUin (root account ID), 5–20 digits" },
+    Param { key: "provider_name", aliases: &[], required: true, help: "the identity provider's name in CAM" },
+    Param { key: "role", aliases: &[], required: false, help: "the CAM role every member gets when no role rule matches (this or role_rules)" },
+    Param { key: "site", aliases: &[], required: false, help: "cn (default) or intl" },
+    Param { key: "entity_id", aliases: &[], required: false, help: "override the SP entity ID / Audience: cloud.tencent.com (default), https://cloud.tencent.com, intl.cloud.tencent.com, www.tencentcloud.com" },
+    Param { key: "relay_state", aliases: &[], required: false, help: "console page to open (default https://console.cloud.tencent.com/)" },
+];
+
+const USER_PARAMS: &[Param] = &[
+    Param {
+        key: "account_id",
+        aliases: &[],
+        required: true,
+        help: "the OwnerUin (root account ID), 5–20 digits",
+    },
+    Param {
+        key: "site",
+        aliases: &[],
+        required: false,
+        help: "cn (default) or intl",
+    },
+    Param {
+        key: "login_url",
+        aliases: &[],
+        required: false,
+        help: "override the sub-user login link (https on cloud.tencent.com / tencentcloud.com)",
+    },
+];
+
+/// The presets.
+pub fn presets() -> Vec<super::Preset> {
+    vec![
+        Preset {
+            name: "tencent-role",
+            summary: "Tencent Cloud CAM role SSO",
+            params: ROLE_PARAMS,
+            role_rule: Some(check_role),
+            build: build_role,
+            homepage: role_homepage,
+        },
+        Preset {
+            name: "tencent-user",
+            summary: "Tencent Cloud CAM user SSO (per-account metadata)",
+            params: USER_PARAMS,
+            role_rule: None,
+            build: build_user,
+            homepage: user_homepage,
+        },
+    ]
+}
+
+/// CAM role names: 1–128 of `[\w+=,.@-]`.
+fn check_role(r: &str) -> Result<(), String> {
+    name_rule(r, "role", 128, "_+=,.@-")
+}
+
+fn build_role(p: &Params) -> Result<Built, String> {
+    let account = digits(p, "account_id", 5, 20)?;
+    let provider = super::req(p, "provider_name")?;
+    name_rule(provider, "provider_name", 128, "_.-")?;
+    if let Some(r) = get(p, "role") {
+        check_role(r)?;
+    }
+    let intl = intl(p)?;
+    let entity = match get(p, "entity_id") {
+        Some(e) if ENTITY_IDS.contains(&e) => e,
+        Some(e) => {
+            return Err(format!(
+                "entity_id `{e}`: use one of {}",
+                ENTITY_IDS.join(", ")
+            ))
+        }
+        None if intl => "intl.cloud.tencent.com",
+        None => "cloud.tencent.com",
+    };
+    let acs = if intl {
+        "https://intl.cloud.tencent.com/login/saml"
+    } else {
+        "https://cloud.tencent.com/login/saml"
+    };
+    let rs = RoleSso {
+        role_attr: ROLE_ATTR,
+        role_value: "qcs::cam::uin/{account_id}:roleName/{role},qcs::cam::uin/{account_id}:saml-provider/{provider_name}".into(),
+        session_attr: Some(SESSION_ATTR),
+        duration_attr: None,
+        session_rule: SessionNameRule::new(Charset::WordPlusEqCommaDotAtDash, 1, 32),
+        relay_domains: DOMAINS,
+        duration_range: (900, 43200),
+    };
+    let mut s = rs.settings(p, &["account_id", "provider_name", "site"])?;
+    // The observed default landing page (China site); the international console's is unverified.
+    if s.default_relay_state.is_none() && !intl {
+        s.default_relay_state = Some("https://console.cloud.tencent.com/".into());
+    }
+    s.params.insert("account_id".into(), account);
+    Ok(Built {
+        sp: fixed_sp(entity, acs, false, &[]),
+        settings: s,
+    })
+}
+
+fn role_homepage(s: &AppSettings, mount: &str) -> Homepage {
+    let intl = param_of(s, "site") == Some("intl");
+    match (param_of(s, "account_id"), param_of(s, "provider_name")) {
+        (Some(a), Some(p)) if !intl => Homepage::console(
+            format!(
+                "https://cloud.tencent.com/login/forwardIdp/{a}/{}",
+                url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
+            ),
+            "Tencent Cloud starts role logins from its forwardIdp link (SP-initiated; observed in \
+             working integrations, not in Tencent's docs). If it stops working, paste the mount \
+             address instead: the IdP-initiated login is documented",
+        ),
+        _ => Homepage::mount(
+            mount,
+            "no console login link is known for the international site, so members start at our \
+             mount address (IdP-initiated)",
+        ),
+    }
+}
+
+fn build_user(p: &Params) -> Result<Built, String> {
+    let account = digits(p, "account_id", 5, 20)?;
+    let intl = intl(p)?;
+    let mut s = base_settings(Source::Userid);
+    s.params.insert("account_id".into(), account);
+    if intl {
+        s.params.insert("site".into(), "intl".into());
+    }
+    if let Some(u) = login_url(p, DOMAINS)? {
+        s.params.insert("login_url".into(), u);
+    }
+    s.relay_state_domains = DOMAINS.iter().map(|d| d.to_string()).collect();
+    s.default_relay_state = relay_state(p, DOMAINS)?;
+    Ok(Built {
+        sp: Sp::FromFile("CAM › Identity Providers › User SSO shows this account's SP metadata"),
+        settings: s,
+    })
+}
+
+fn user_homepage(s: &AppSettings, mount: &str) -> Homepage {
+    if let Some(u) = param_of(s, "login_url") {
+        return Homepage::console(u.into(), "the sub-user login link you gave (SP-initiated)");
+    }
+    match param_of(s, "account_id") {
+        Some(a) if param_of(s, "site") != Some("intl") => Homepage::console(
+            format!("https://cloud.tencent.com/login/subAccount/{a}?type=subAccount"),
+            "Tencent Cloud's sub-user login page for this account sends members to us when user \
+             SSO is on (SP-initiated; the link is observed, give login_url to override)",
+        ),
+        _ => Homepage::mount(mount, "no sub-user login link is known for this site"),
+    }
+}

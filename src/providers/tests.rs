@@ -1,0 +1,586 @@
+//! Unit tests of the presets: the outside-contract names, parameter refusals (each saying what is
+//! wrong), RelayState rules, the homepage URL and mode of every variant, and RoleSessionName fitting.
+
+use super::*;
+
+const MOUNT: &str = "https://idp.example.com/apps/x/start";
+
+fn sets(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Builds like `app add` does; returns the settings or the error text.
+fn make(preset: &str, v: &[&str]) -> Result<(Sp, AppSettings), String> {
+    let p = find(preset).map_err(|e| e.0)?;
+    let s = sets(v);
+    let (params, rest) = p.split(&s).map_err(|e| e.0)?;
+    let built = p.build(&params).map_err(|e| e.0)?;
+    let mut settings = built.settings;
+    settings.apply_all(rest).map_err(|e| e.to_string())?;
+    p.check(&settings).map_err(|e| e.0)?;
+    Ok((built.sp, settings))
+}
+
+fn err(preset: &str, v: &[&str]) -> String {
+    match make(preset, v) {
+        Ok(_) => panic!("{preset} {v:?} was accepted"),
+        Err(e) => e,
+    }
+}
+
+fn home(preset: &str, v: &[&str]) -> Homepage {
+    let (_, s) = make(preset, v).unwrap();
+    homepage(&s, MOUNT)
+}
+
+const HW: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn names_are_the_outside_contract() {
+    let names: Vec<&str> = all().iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        [
+            "generic",
+            "huawei",
+            "tencent-role",
+            "tencent-user",
+            "aliyun-role",
+            "aliyun-user",
+            "aliyun-cloudsso",
+            "aws-role",
+            "aws-identity-center",
+            "volcengine-role",
+            "volcengine-user",
+            "baidu-role",
+            "kingsoft-role"
+        ]
+    );
+    assert!(find("azure").unwrap_err().0.contains("tencent-role"));
+}
+
+#[test]
+fn unknown_and_missing_parameters_are_named() {
+    let e = err("tencent-role", &["account_id=100012345678", "bogus=1"]);
+    assert!(e.contains("`bogus`") && e.contains("provider_name"), "{e}");
+    let e = err("tencent-role", &["account_id=100012345678"]);
+    assert!(e.contains("--set provider_name=…"), "{e}");
+    let e = err(
+        "tencent-role",
+        &["account_id=100012345678", "provider_name=wecom"],
+    );
+    assert!(e.contains("role=ROLE") && e.contains("role_rules"), "{e}");
+    let e = err("huawei", &[]);
+    assert!(
+        e.contains("account_id") && e.contains("provider_name"),
+        "{e}"
+    );
+    let e = err("aws-role", &["account_id=1", "account_id=2"]);
+    assert!(e.contains("twice"), "{e}");
+    // Aliases resolve to the contract key.
+    let (_, s) = make("huawei", &[&format!("domain_id={HW}"), "idp_name=wecom"]).unwrap();
+    assert_eq!(s.params["account_id"], HW);
+    assert_eq!(s.params["provider_name"], "wecom");
+    // App settings pass through.
+    let (_, s) = make(
+        "aws-role",
+        &[
+            "account_id=123456789012",
+            "provider_name=p",
+            "role=r",
+            "attribute_per_value=true",
+        ],
+    )
+    .unwrap();
+    assert!(s.attribute_per_value);
+}
+
+#[test]
+fn values_are_validated_with_a_reason() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "tencent-role",
+            &["account_id=12ab", "provider_name=p", "role=r"],
+            "digits",
+        ),
+        (
+            "aws-role",
+            &["account_id=12345", "provider_name=p", "role=r"],
+            "12 digits",
+        ),
+        (
+            "aliyun-role",
+            &["account_id=123", "provider_name=p", "role=r"],
+            "16 digits",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=a b"],
+            "role `a b`",
+        ),
+        (
+            "aliyun-role",
+            &["account_id=1234567890123456", "provider_name=p", "role=a_b"],
+            "role `a_b`",
+        ),
+        ("huawei", &["account_id=xyz", "provider_name=p"], "32 hex"),
+        (
+            "huawei",
+            &[&format!("account_id={HW}"), "provider_name=a.b"],
+            "^[\\w-]",
+        ),
+        (
+            "huawei",
+            &[
+                &format!("account_id={HW}"),
+                &format!("provider_name={}", "a".repeat(65)),
+            ],
+            "1–64",
+        ),
+        (
+            "huawei",
+            &[&format!("account_id={HW}"), "provider_name=p", "sso_type=x"],
+            "virtual or iam_user",
+        ),
+        (
+            "huawei",
+            &[
+                &format!("account_id={HW}"),
+                "provider_name=p",
+                "session_duration=600",
+            ],
+            "900 to 86400",
+        ),
+        (
+            "aws-role",
+            &[
+                "account_id=123456789012",
+                "provider_name=p",
+                "role=r",
+                "session_duration=43201",
+            ],
+            "900 to 43200",
+        ),
+        (
+            "kingsoft-role",
+            &[
+                "account_id=2000012345",
+                "provider_name=p",
+                "role=r",
+                "session_duration=59",
+            ],
+            "60 to 86400",
+        ),
+        (
+            "aliyun-role",
+            &[
+                "account_id=1234567890123456",
+                "provider_name=p",
+                "role=r",
+                "site=us",
+            ],
+            "cn or intl",
+        ),
+        (
+            "aws-role",
+            &[
+                "account_id=123456789012",
+                "provider_name=p",
+                "role=r",
+                "partition=gov",
+            ],
+            "aws or aws-cn",
+        ),
+        (
+            "baidu-role",
+            &["account_id=123", "provider_name=p", "role=r"],
+            "32 hex",
+        ),
+        (
+            "tencent-role",
+            &[
+                "account_id=100012345678",
+                "provider_name=p",
+                "role=r",
+                "entity_id=x",
+            ],
+            "one of",
+        ),
+        (
+            "tencent-role",
+            &[
+                "account_id=100012345678",
+                "provider_name=p",
+                "role_rules=user:a=bad role",
+            ],
+            "role `bad role`",
+        ),
+        (
+            "aliyun-user",
+            &["account_id=1234567890123456", "domain=not a domain"],
+            "domain",
+        ),
+        (
+            "aws-identity-center",
+            &["login_url=https://evil.example/start"],
+            "awsapps.com",
+        ),
+    ];
+    for (preset, v, want) in cases {
+        let e = err(preset, v);
+        assert!(
+            e.contains(want),
+            "{preset} {v:?}: `{e}` should mention `{want}`"
+        );
+    }
+}
+
+#[test]
+fn relay_state_is_limited_to_the_console_domains() {
+    let ok: &[(&str, &[&str], &str)] = &[
+        (
+            "huawei",
+            &[&format!("account_id={HW}"), "provider_name=p"],
+            "https://console.huaweicloud.com/ecm/",
+        ),
+        (
+            "tencent-role",
+            &["account_id=100012345678", "provider_name=p", "role=r"],
+            "https://console.cloud.tencent.com/cam",
+        ),
+        (
+            "aliyun-role",
+            &["account_id=1234567890123456", "provider_name=p", "role=r"],
+            "https://ram.console.aliyun.com/",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=r"],
+            "https://us-east-1.console.aws.amazon.com/ec2/",
+        ),
+        (
+            "aws-role",
+            &[
+                "account_id=123456789012",
+                "provider_name=p",
+                "role=r",
+                "partition=aws-cn",
+            ],
+            "https://console.amazonaws.cn/s3/",
+        ),
+        (
+            "volcengine-role",
+            &["account_id=2100012345", "provider_name=p", "role=r"],
+            "https://console.volcengine.com/iam",
+        ),
+        (
+            "baidu-role",
+            &[
+                "account_id=a0d04d7c202140cb80155ff7b6752ce4",
+                "provider_name=p",
+                "role=r",
+            ],
+            "https://console.bce.baidu.com/iam/",
+        ),
+        (
+            "kingsoft-role",
+            &["account_id=2000012345", "provider_name=p", "role=r"],
+            "https://iam.console.ksyun.com/",
+        ),
+    ];
+    for (preset, v, rs) in ok {
+        let mut with: Vec<&str> = v.to_vec();
+        let good = format!("relay_state={rs}");
+        with.push(&good);
+        let (_, s) = make(preset, &with).unwrap_or_else(|e| panic!("{preset}: {e}"));
+        assert_eq!(s.default_relay_state.as_deref(), Some(*rs));
+        for bad in [
+            "https://evil.example/",
+            "http://console.aws.amazon.com.evil.example/",
+            "javascript:alert(1)",
+        ] {
+            let mut with: Vec<&str> = v.to_vec();
+            let b = format!("relay_state={bad}");
+            with.push(&b);
+            let e = err(preset, &with);
+            assert!(
+                e.contains("relay_state") && e.contains("https"),
+                "{preset} {bad}: {e}"
+            );
+        }
+        // A ?RelayState= on the mount address follows the same rule.
+        let app = crate::apps::App {
+            name: crate::apps::AppName::parse("x").unwrap(),
+            metadata: match make(preset, v).unwrap().0 {
+                Sp::Fixed(m) => m,
+                Sp::FromFile(_) => unreachable!(),
+            },
+            settings: make(preset, v).unwrap().1,
+            metadata_xml: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(app.relay_state_for(Some(rs)).unwrap().as_deref(), Some(*rs));
+        assert!(app.relay_state_for(Some("https://evil.example/")).is_err());
+    }
+}
+
+#[test]
+fn homepage_of_every_variant() {
+    let h = home(
+        "huawei",
+        &[
+            &format!("domain_id={HW}"),
+            "idp_name=wecom-idp",
+            "relay_state=https://console.huaweicloud.com/iam/",
+        ],
+    );
+    assert_eq!(h.mode, Mode::SpInitiated);
+    assert_eq!(
+        h.url,
+        format!(
+            "https://auth.huaweicloud.com/authui/federation/websso?domain_id={HW}&idp=wecom-idp&protocol=saml&service=https%3A%2F%2Fconsole.huaweicloud.com%2Fiam%2F"
+        )
+    );
+    let h = home(
+        "huawei",
+        &[
+            &format!("domain_id={HW}"),
+            "idp_name=wecom",
+            "sso_type=iam_user",
+        ],
+    );
+    assert_eq!(
+        h.url,
+        format!("https://auth.huaweicloud.com/authui/federation/websso?domain_id={HW}&idp=wecom&protocol=saml")
+    );
+    let h = home(
+        "tencent-role",
+        &["account_id=100012345678", "provider_name=wecom", "role=r"],
+    );
+    assert_eq!(
+        (h.url.as_str(), h.mode),
+        (
+            "https://cloud.tencent.com/login/forwardIdp/100012345678/wecom",
+            Mode::SpInitiated
+        )
+    );
+    let h = home(
+        "tencent-role",
+        &[
+            "account_id=100012345678",
+            "provider_name=wecom",
+            "role=r",
+            "site=intl",
+        ],
+    );
+    assert_eq!((h.url.as_str(), h.mode), (MOUNT, Mode::IdpInitiated));
+    let h = home("tencent-user", &["account_id=100012345678"]);
+    assert_eq!(
+        (h.url.as_str(), h.mode),
+        (
+            "https://cloud.tencent.com/login/subAccount/100012345678?type=subAccount",
+            Mode::SpInitiated
+        )
+    );
+    let h = home("aliyun-user", &["account_id=1234567890123456"]);
+    assert_eq!(
+        (h.url.as_str(), h.mode),
+        (
+            "https://signin.aliyun.com/1234567890123456.onaliyun.com/login.htm",
+            Mode::SpInitiated
+        )
+    );
+    let h = home("aliyun-user", &["account_id=1234567890123456", "site=intl"]);
+    assert!(h.url.starts_with("https://signin.alibabacloud.com/"));
+    let h = home(
+        "aliyun-cloudsso",
+        &["login_url=https://signin-cn-shanghai.alibabacloudsso.com/d-abc/login"],
+    );
+    assert_eq!(h.mode, Mode::SpInitiated);
+    assert_eq!(home("aliyun-cloudsso", &[]).mode, Mode::IdpInitiated);
+    let h = home(
+        "aws-identity-center",
+        &["login_url=https://d-9067c1a2b3.awsapps.com/start"],
+    );
+    assert_eq!(
+        (h.url.as_str(), h.mode),
+        ("https://d-9067c1a2b3.awsapps.com/start", Mode::SpInitiated)
+    );
+    assert_eq!(home("aws-identity-center", &[]).mode, Mode::IdpInitiated);
+    assert_eq!(
+        home("volcengine-user", &["account_id=2100012345"]).mode,
+        Mode::IdpInitiated
+    );
+    assert_eq!(home("generic", &[]).url, MOUNT);
+    assert_eq!(
+        home("generic", &["login_url=https://sp.example/login"]).mode,
+        Mode::SpInitiated
+    );
+    // The IdP-initiated-only consoles say so.
+    for (p, v) in [
+        (
+            "aliyun-role",
+            &["account_id=1234567890123456", "provider_name=p", "role=r"][..],
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=r"][..],
+        ),
+        (
+            "volcengine-role",
+            &["account_id=2100012345", "provider_name=p", "role=r"][..],
+        ),
+        (
+            "baidu-role",
+            &[
+                "account_id=a0d04d7c202140cb80155ff7b6752ce4",
+                "provider_name=p",
+                "role=r",
+            ][..],
+        ),
+        (
+            "kingsoft-role",
+            &["account_id=2000012345", "provider_name=p", "role=r"][..],
+        ),
+    ] {
+        let h = home(p, v);
+        assert_eq!((h.url.as_str(), h.mode), (MOUNT, Mode::IdpInitiated), "{p}");
+        assert!(
+            h.reason.contains("cannot start a login"),
+            "{p}: {}",
+            h.reason
+        );
+    }
+    // An app without a preset.
+    assert_eq!(
+        homepage(&AppSettings::default(), MOUNT).mode,
+        Mode::IdpInitiated
+    );
+}
+
+#[test]
+fn sp_data_per_site() {
+    let sp = |p: &str, v: &[&str]| match make(p, v).unwrap().0 {
+        Sp::Fixed(m) => (
+            m.entity_id,
+            m.acs[0].location.clone(),
+            m.authn_requests_signed,
+        ),
+        Sp::FromFile(w) => panic!("{p}: from file {w}"),
+    };
+    let hw = sp("huawei", &[&format!("account_id={HW}"), "provider_name=p"]);
+    assert_eq!(hw.0, "https://auth.huaweicloud.com/");
+    assert!(hw.2, "Huawei signs its AuthnRequests");
+    if let Sp::Fixed(m) = make("huawei", &[&format!("account_id={HW}"), "provider_name=p"])
+        .unwrap()
+        .0
+    {
+        assert_eq!(
+            m.signing_x509().unwrap().len(),
+            1,
+            "the built-in certificate parses"
+        );
+        assert!(m.encryption_certs.is_empty(), "never encrypt for Huawei");
+    }
+    assert_eq!(
+        sp(
+            "tencent-role",
+            &[
+                "account_id=100012345678",
+                "provider_name=p",
+                "role=r",
+                "site=intl"
+            ]
+        )
+        .1,
+        "https://intl.cloud.tencent.com/login/saml"
+    );
+    assert_eq!(
+        sp(
+            "tencent-role",
+            &[
+                "account_id=100012345678",
+                "provider_name=p",
+                "role=r",
+                "entity_id=https://cloud.tencent.com"
+            ]
+        )
+        .0,
+        "https://cloud.tencent.com"
+    );
+    for p in [
+        "tencent-user",
+        "aliyun-user",
+        "aliyun-cloudsso",
+        "aws-identity-center",
+        "volcengine-user",
+        "generic",
+    ] {
+        let v: &[&str] = match p {
+            "tencent-user" => &["account_id=100012345678"],
+            "aliyun-user" => &["account_id=1234567890123456"],
+            "volcengine-user" => &["account_id=2100012345"],
+            _ => &[],
+        };
+        assert!(
+            matches!(make(p, v).unwrap().0, Sp::FromFile(_)),
+            "{p} needs --metadata"
+        );
+    }
+}
+
+#[test]
+fn role_session_names_fit_each_provider() {
+    let rule = |p: &str, v: &[&str]| make(p, v).unwrap().1.session_name.unwrap();
+    let tc = rule(
+        "tencent-role",
+        &["account_id=100012345678", "provider_name=p", "role=r"],
+    );
+    let long = "a.very.long.wecom.userid.of.forty.chars";
+    let fitted = tc.fit(long);
+    assert!(fitted.len() <= 32, "{fitted}");
+    assert_eq!(fitted, tc.fit(long), "deterministic");
+    assert_ne!(
+        fitted,
+        tc.fit("a.very.long.wecom.userid.of.forty.charz"),
+        "no collision"
+    );
+    let ali = rule(
+        "aliyun-role",
+        &["account_id=1234567890123456", "provider_name=p", "role=r"],
+    );
+    let zh = ali.fit("张三");
+    assert!(zh.is_ascii() && zh.len() >= 2, "{zh}");
+    assert_eq!(ali.fit("zhang+san"), ali.fit("zhang+san"));
+    assert!(
+        !ali.fit("zhang+san").contains('+'),
+        "Alibaba does not take +"
+    );
+    let aws = rule(
+        "aws-role",
+        &["account_id=123456789012", "provider_name=p", "role=r"],
+    );
+    assert_eq!(aws.fit("zhang+san"), "zhang+san", "AWS takes +");
+    assert!(aws.fit("z").len() >= 2);
+    // The source is configurable.
+    let (_, s) = make(
+        "aws-role",
+        &[
+            "account_id=123456789012",
+            "provider_name=p",
+            "role=r",
+            "session_name_source=email",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        s.session_name.unwrap().source,
+        crate::identity::Source::Email
+    );
+    assert!(make(
+        "tencent-user",
+        &["account_id=100012345678", "session_name_source=email"]
+    )
+    .is_err());
+}

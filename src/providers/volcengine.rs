@@ -1,0 +1,160 @@
+//! Volcengine (火山引擎): `volcengine-role` (role SSO, IdP-initiated: the Identity attribute
+//! `trn:iam::{account_id}:role/{role},trn:iam::{account_id}:saml-provider/{provider_name}`) and
+//! `volcengine-user` (user SSO: NameID = the IAM user name; per-account metadata).
+//!
+//! Facts (clouds.md; volcengine.com/docs/6257 and the role-SSO SP metadata): entity ID
+//! `https://www.volcengine.com/`, ACS `https://signin.volcengine.com/saml/sso`; sign Response and
+//! Assertion; RelayState under `console.volcengine.com`. The SessionName character rule and the
+//! SessionDuration range are unverified; the AWS-like rules (`[\w.@-]`, 2–64; 900–43200 s) are used.
+
+use super::{
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
+    Preset, RoleSso, Sp,
+};
+use crate::apps::AppSettings;
+use crate::identity::session_name::{Charset, SessionNameRule};
+use crate::identity::Source;
+
+const DOMAINS: &[&str] = &["console.volcengine.com"];
+
+const ROLE_PARAMS: &[Param] = &[
+    Param {
+        key: "account_id",
+        aliases: &[],
+        required: true,
+        help: "the Volcengine account ID (digits)",
+    },
+    Param {
+        key: "provider_name",
+        aliases: &[],
+        required: true,
+        help: "the SAML identity provider's name in IAM",
+    },
+    Param {
+        key: "role",
+        aliases: &[],
+        required: false,
+        help: "the IAM role every member gets when no role rule matches (this or role_rules)",
+    },
+    Param {
+        key: "session_duration",
+        aliases: &[],
+        required: false,
+        help: "seconds, 900–43200",
+    },
+    Param {
+        key: "relay_state",
+        aliases: &[],
+        required: false,
+        help: "console page to open, https://console.volcengine.com/…",
+    },
+];
+
+const USER_PARAMS: &[Param] = &[
+    Param {
+        key: "account_id",
+        aliases: &[],
+        required: true,
+        help: "the Volcengine account ID (digits)",
+    },
+    Param {
+        key: "login_url",
+        aliases: &[],
+        required: false,
+        help: "the console's user-SSO login link, then the WeCom homepage",
+    },
+    Param {
+        key: "relay_state",
+        aliases: &[],
+        required: false,
+        help: "console page to open, https://console.volcengine.com/…",
+    },
+];
+
+/// The presets.
+pub fn presets() -> Vec<Preset> {
+    vec![
+        Preset {
+            name: "volcengine-role",
+            summary: "Volcengine role SSO (IdP-initiated)",
+            params: ROLE_PARAMS,
+            role_rule: Some(check_role),
+            build: build_role,
+            homepage: role_homepage,
+        },
+        Preset {
+            name: "volcengine-user",
+            summary: "Volcengine user SSO (per-account metadata)",
+            params: USER_PARAMS,
+            role_rule: None,
+            build: build_user,
+            homepage: user_homepage,
+        },
+    ]
+}
+
+/// IAM role names: 1–64 of letters, digits, `.`, `-` and `_`.
+fn check_role(r: &str) -> Result<(), String> {
+    name_rule(r, "role", 64, "_.-")
+}
+
+fn build_role(p: &Params) -> Result<Built, String> {
+    digits(p, "account_id", 5, 20)?;
+    name_rule(super::req(p, "provider_name")?, "provider_name", 128, "_.-")?;
+    if let Some(r) = get(p, "role") {
+        check_role(r)?;
+    }
+    let rs = RoleSso {
+        role_attr: "https://www.volcengine.com/SAML/Attributes/Identity",
+        role_value:
+            "trn:iam::{account_id}:role/{role},trn:iam::{account_id}:saml-provider/{provider_name}"
+                .into(),
+        session_attr: Some("https://www.volcengine.com/SAML/Attributes/SessionName"),
+        duration_attr: Some("https://www.volcengine.com/SAML/Attributes/SessionDuration"),
+        session_rule: SessionNameRule::new(Charset::WordDotAtDash, 2, 64),
+        relay_domains: DOMAINS,
+        duration_range: (900, 43200),
+    };
+    let s = rs.settings(p, &["account_id", "provider_name"])?;
+    Ok(Built {
+        sp: fixed_sp(
+            "https://www.volcengine.com/",
+            "https://signin.volcengine.com/saml/sso",
+            false,
+            &[],
+        ),
+        settings: s,
+    })
+}
+
+fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
+    Homepage::mount(
+        mount,
+        "Volcengine role SSO cannot start a login from the console: only our mount address \
+         (IdP-initiated) signs members in",
+    )
+}
+
+fn build_user(p: &Params) -> Result<Built, String> {
+    let account = digits(p, "account_id", 5, 20)?;
+    let mut s = base_settings(Source::Userid);
+    s.params.insert("account_id".into(), account);
+    if let Some(u) = login_url(p, &["volcengine.com"])? {
+        s.params.insert("login_url".into(), u);
+    }
+    s.relay_state_domains = DOMAINS.iter().map(|d| d.to_string()).collect();
+    s.default_relay_state = super::relay_state(p, DOMAINS)?;
+    Ok(Built {
+        sp: Sp::FromFile("IAM › Identity providers › user SSO shows this account's SP metadata (entity https://signin.volcengine.com/<AccountID>/saml_user/sso)"),
+        settings: s,
+    })
+}
+
+fn user_homepage(s: &AppSettings, mount: &str) -> Homepage {
+    super::login_url_or_mount(
+        s,
+        mount,
+        "the console's user-SSO login link is not documented here (give login_url), so members \
+         start at our mount address (IdP-initiated)",
+    )
+}
