@@ -8,6 +8,7 @@ mod harness;
 mod cli;
 mod idp_initiated;
 mod interop;
+mod operations;
 mod presets;
 mod sp_initiated;
 mod wecom_login;
