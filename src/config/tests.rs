@@ -1,0 +1,101 @@
+//! Tests of configuration loading and validation.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn full_env() -> Vec<(String, String)> {
+    env(&[
+        ("WECOM_IDP_PUBLIC_URL", "https://idp.example.com"),
+        ("WECOM_IDP_WECOM__CORP_ID", "ww1"),
+        ("WECOM_IDP_WECOM__AGENT_ID", "1000002"),
+        ("WECOM_IDP_WECOM__SECRET", "s3cret"),
+    ])
+}
+
+#[test]
+fn env_overrides_file_and_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("c.toml");
+    std::fs::write(
+        &f,
+        "public_url = \"https://a.example\"\n[saml]\nclock_skew_secs = 60\n",
+    )
+    .unwrap();
+    let mut e = full_env();
+    e.push(("WECOM_IDP_SAML__CLOCK_SKEW_SECS".into(), "120".into()));
+    let c = Config::load(Some(&f), e).unwrap();
+    assert_eq!(c.public_url, "https://idp.example.com");
+    assert_eq!(c.saml.clock_skew_secs, 120);
+    c.validate().unwrap();
+    assert_eq!(c.entity_id(), "https://idp.example.com/saml/metadata");
+}
+
+#[test]
+fn missing_and_wrong_settings_are_named() {
+    let c = Config::load(None, env(&[("WECOM_IDP_PUBLIC_URL", "https://x.example")])).unwrap();
+    let e = c.validate().unwrap_err();
+    assert_eq!(e.setting, "wecom.corp_id");
+    assert!(e.to_string().contains("WECOM_IDP_WECOM__CORP_ID"));
+
+    let mut e = full_env();
+    e[0].1 = "not a url".into();
+    let c = Config::load(None, e).unwrap();
+    assert_eq!(c.validate().unwrap_err().setting, "public_url");
+
+    let mut e = full_env();
+    e.push(("WECOM_IDP_SAML__CLOCK_SKEW_SECS".into(), "ten".into()));
+    let e = Config::load(None, e).unwrap_err();
+    assert_eq!(e.setting, "WECOM_IDP_SAML__CLOCK_SKEW_SECS");
+
+    let mut e = full_env();
+    e.push(("WECOM_IDP_NO_SUCH".into(), "1".into()));
+    assert!(Config::load(None, e)
+        .unwrap_err()
+        .problem
+        .contains("not a known setting"));
+
+    let mut e = full_env();
+    e[0].1 = "http://idp.example.com".into();
+    let c = Config::load(None, e).unwrap();
+    assert!(c.validate().unwrap_err().problem.contains("https"));
+}
+
+#[test]
+fn unknown_file_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("c.toml");
+    std::fs::write(&f, "[wecom]\ncorpid = \"x\"\n").unwrap();
+    let e = Config::load(Some(&f), env(&[])).unwrap_err();
+    assert!(e.problem.contains("corpid"), "{e}");
+}
+
+#[test]
+fn secrets_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("secret");
+    std::fs::write(&s, "from-file\n").unwrap();
+    let mut e = full_env();
+    e.push((
+        "WECOM_IDP_WECOM__SECRET_FILE".into(),
+        s.display().to_string(),
+    ));
+    let c = Config::load(None, e).unwrap();
+    assert_eq!(c.wecom.secret, "from-file");
+    assert!(!format!("{:?}", c).contains("from-file"));
+
+    let mut e = full_env();
+    e.push((
+        "WECOM_IDP_WECOM__SECRET_FILE".into(),
+        "/nonexistent/x".into(),
+    ));
+    assert_eq!(
+        Config::load(None, e).unwrap_err().setting,
+        "wecom.secret_file"
+    );
+}
