@@ -37,8 +37,11 @@ pub const FUZZ_CERT_PEM: &[u8] = include_bytes!("../keys/fuzz-sp-cert.pem");
 pub const XMLSEC1_CERT_PEM: &[u8] =
     include_bytes!("../../tests/fixtures/inbound/xmlsec1-sp-cert.pem");
 
+/// A target body: arbitrary bytes in, a panic on a failed property.
+pub type Body = fn(&[u8]);
+
 /// Every target: name and body. The replay runs each over `corpus/<name>/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("redirect", redirect),
     ("authn_post", authn_post),
     ("sp_metadata", sp_metadata),
@@ -97,7 +100,10 @@ fn check_verified(v: &VerifiedAuthnRequest, require_signed: bool, limits: &Reque
         "ACS index together with URL/binding accepted"
     );
     if let Some(rs) = &v.relay_state {
-        assert!(rs.len() <= limits.max_relay_state, "oversized RelayState accepted");
+        assert!(
+            rs.len() <= limits.max_relay_state,
+            "oversized RelayState accepted"
+        );
     }
 }
 
@@ -111,7 +117,10 @@ pub fn redirect(data: &[u8]) {
             return;
         };
         if let Some(rs) = inbound.relay_state() {
-            assert!(rs.len() <= limits.max_relay_state, "oversized RelayState decoded");
+            assert!(
+                rs.len() <= limits.max_relay_state,
+                "oversized RelayState decoded"
+            );
         }
         let _ = (inbound.request().issuer(), inbound.request().id());
         if let Ok(v) = inbound.verify(&context(require_signed)) {
@@ -168,21 +177,33 @@ pub fn sp_metadata(data: &[u8]) {
     for acs in &md.acs {
         match sp_metadata::select_acs(&md.acs, Some(&acs.location), Some(HTTP_POST), None) {
             Ok(ep) => {
-                assert_eq!(ep.location, acs.location, "ACS chosen by URL has another URL");
+                assert_eq!(
+                    ep.location, acs.location,
+                    "ACS chosen by URL has another URL"
+                );
                 assert_eq!(ep.binding, HTTP_POST, "ACS chosen by URL is not HTTP-POST");
             }
-            Err(_) => assert_ne!(acs.binding, HTTP_POST, "listed HTTP-POST ACS refused by URL"),
+            Err(_) => assert_ne!(
+                acs.binding, HTTP_POST,
+                "listed HTTP-POST ACS refused by URL"
+            ),
         }
         if let Some(i) = acs.index {
             if let Ok(ep) = sp_metadata::select_acs(&md.acs, None, None, Some(i)) {
                 assert_eq!(ep.index, Some(i), "ACS chosen by index has another index");
-                assert_eq!(ep.binding, HTTP_POST, "ACS chosen by index is not HTTP-POST");
+                assert_eq!(
+                    ep.binding, HTTP_POST,
+                    "ACS chosen by index is not HTTP-POST"
+                );
             }
         }
     }
     // The same document, asking for the entity it found, imports the same entity.
     if let Ok(again) = sp_metadata::import(data, Some(&md.entity_id), NOW) {
-        assert_eq!(again.metadata.entity_id, md.entity_id, "entity chosen by ID differs");
+        assert_eq!(
+            again.metadata.entity_id, md.entity_id,
+            "entity chosen by ID differs"
+        );
     }
 }
 
@@ -195,7 +216,10 @@ pub fn writer_roundtrip(data: &[u8]) {
         return;
     }
     let s = String::from_utf8_lossy(data);
-    let split = (0..=s.len() / 2).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+    let split = (0..=s.len() / 2)
+        .rev()
+        .find(|i| s.is_char_boundary(*i))
+        .unwrap_or(0);
     let (head, tail) = s.split_at(split);
 
     let mut w = xml::Writer::new();
@@ -208,21 +232,38 @@ pub fn writer_roundtrip(data: &[u8]) {
         .text(tail)
         .end()
         .end();
-    let el = w.finish().expect("the writer accepts any text and attribute value");
+    let el = w
+        .finish()
+        .expect("the writer accepts any text and attribute value");
     let bytes = el.as_bytes();
 
     let doc = match dom::parse(bytes, &Limits::default()) {
         Ok(doc) => doc,
-        Err(e) => panic!("writer output does not parse: {e:?}\n{}", String::from_utf8_lossy(bytes)),
+        Err(e) => panic!(
+            "writer output does not parse: {e:?}\n{}",
+            String::from_utf8_lossy(bytes)
+        ),
     };
     let expected = xml::xml_safe(&s);
     let root = doc.root();
     let r = doc.element(root);
-    assert_eq!(r.attr("a"), Some(expected.as_str()), "attribute value changed");
-    assert_eq!(r.attr_ns("urn:x", "v"), Some(expected.as_str()), "namespaced attribute changed");
-    let t = doc.find_child(root, "urn:p", "t").expect("leaf element present");
+    assert_eq!(
+        r.attr("a"),
+        Some(expected.as_str()),
+        "attribute value changed"
+    );
+    assert_eq!(
+        r.attr_ns("urn:x", "v"),
+        Some(expected.as_str()),
+        "namespaced attribute changed"
+    );
+    let t = doc
+        .find_child(root, "urn:p", "t")
+        .expect("leaf element present");
     assert_eq!(doc.text(t), expected, "element text changed");
-    let u = doc.find_child(root, "urn:q", "u").expect("split-text element present");
+    let u = doc
+        .find_child(root, "urn:q", "u")
+        .expect("split-text element present");
     assert_eq!(doc.text(u), expected, "text written in two pieces changed");
     assert_eq!(doc.child_elements(root).count(), 2, "text created elements");
 
@@ -248,14 +289,26 @@ mod tests {
     #[test]
     fn signed_seeds_verify() {
         let limits = RequestLimits::default();
-        for name in ["signed-rsa-sha256", "signed-lowercase-escapes", "signed-acs-index"] {
+        for name in [
+            "signed-rsa-sha256",
+            "signed-lowercase-escapes",
+            "signed-acs-index",
+        ] {
             let q = String::from_utf8(seed("redirect", name)).unwrap();
-            let v = request::decode_redirect(&q, &limits).unwrap().verify(&context(true));
+            let v = request::decode_redirect(&q, &limits)
+                .unwrap()
+                .verify(&context(true));
             assert!(v.unwrap().signed, "{name}");
         }
-        for name in ["signed", "xmlsec1-signed-authnrequest", "xmlsec1-signed-inclusive-ns"] {
+        for name in [
+            "signed",
+            "xmlsec1-signed-authnrequest",
+            "xmlsec1-signed-inclusive-ns",
+        ] {
             let b64 = base64::engine::general_purpose::STANDARD.encode(seed("authn_post", name));
-            let v = request::decode_post(&b64, None, &limits).unwrap().verify(&context(true));
+            let v = request::decode_post(&b64, None, &limits)
+                .unwrap()
+                .verify(&context(true));
             assert!(v.unwrap().signed, "{name}");
         }
         let v = request::decode_redirect(
@@ -270,7 +323,10 @@ mod tests {
     #[test]
     fn vendor_metadata_seeds_import() {
         for name in ["aws-global", "huaweicloud-global", "several-acs", "minimal"] {
-            assert!(sp_metadata::import(&seed("sp_metadata", name), None, NOW).is_ok(), "{name}");
+            assert!(
+                sp_metadata::import(&seed("sp_metadata", name), None, NOW).is_ok(),
+                "{name}"
+            );
         }
     }
 }

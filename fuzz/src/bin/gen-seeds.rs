@@ -57,7 +57,11 @@ fn key() -> PKey<Private> {
 }
 
 fn raw_sign(alg: &str, data: &[u8]) -> Vec<u8> {
-    let md = if alg == RSA_SHA1 { MessageDigest::sha1() } else { MessageDigest::sha256() };
+    let md = if alg == RSA_SHA1 {
+        MessageDigest::sha1()
+    } else {
+        MessageDigest::sha256()
+    };
     let k = key();
     let mut s = Signer::new(md, &k).expect("signer");
     s.sign_oneshot_to_vec(data).expect("sign")
@@ -118,15 +122,20 @@ fn sign(xml: &str, spec: &Spec) -> String {
     let limits = Limits::default();
     let unsigned = dom::parse(xml.replace(SLOT, "").as_bytes(), &limits).expect("template parses");
     let root = unsigned.root();
-    let uri = spec.reference_uri.clone().unwrap_or_else(|| {
-        format!("#{}", unsigned.element(root).attr("ID").expect("root ID"))
-    });
+    let uri = spec
+        .reference_uri
+        .clone()
+        .unwrap_or_else(|| format!("#{}", unsigned.element(root).attr("ID").expect("root ID")));
     let target = uri
         .strip_prefix('#')
         .and_then(|id| unsigned.find_by_id(id).ok())
         .unwrap_or(root);
     let bytes = exc_c14n(&unsigned, target, None, &[]).expect("c14n");
-    let md = if spec.digest_alg == SHA1 { MessageDigest::sha1() } else { MessageDigest::sha256() };
+    let md = if spec.digest_alg == SHA1 {
+        MessageDigest::sha1()
+    } else {
+        MessageDigest::sha256()
+    };
     let digest = b64(&openssl::hash::hash(md, &bytes).expect("hash"));
     let transforms: String = spec
         .transforms
@@ -137,7 +146,11 @@ fn sign(xml: &str, spec: &Spec) -> String {
         "<ds:Reference URI=\"{uri}\"><ds:Transforms>{transforms}</ds:Transforms><ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>",
         spec.digest_alg
     );
-    let references = if spec.two_references { reference.repeat(2) } else { reference };
+    let references = if spec.two_references {
+        reference.repeat(2)
+    } else {
+        reference
+    };
     let signature = format!(
         "<ds:Signature xmlns:ds=\"{}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/><ds:SignatureMethod Algorithm=\"{}\"/>{references}</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>{}</ds:Signature>",
         ns::DS, spec.sig_alg, spec.trailer
@@ -157,7 +170,12 @@ fn sign(xml: &str, spec: &Spec) -> String {
 }
 
 /// A Redirect query for `xml`, signed with `sig_alg` when given (`upper`: percent-escape case).
-fn redirect_query(xml: &[u8], relay_state: Option<&str>, sig_alg: Option<&str>, upper: bool) -> String {
+fn redirect_query(
+    xml: &[u8],
+    relay_state: Option<&str>,
+    sig_alg: Option<&str>,
+    upper: bool,
+) -> String {
     let mut q = format!("SAMLRequest={}", pct(&b64(&deflate(xml)), upper));
     if let Some(rs) = relay_state {
         q.push_str(&format!("&RelayState={}", pct(rs, upper)));
@@ -182,8 +200,15 @@ const EXTERNAL_DTD: &str = r#"<!DOCTYPE samlp:AuthnRequest SYSTEM "http://attack
 
 fn deep(n: usize) -> String {
     let mut s = authn("_deep", "", "https://sp.example/metadata").replace(SLOT, "");
-    let inner = format!("{}x{}", "<samlp:Extensions>".repeat(n), "</samlp:Extensions>".repeat(n));
-    s = s.replace("</samlp:AuthnRequest>", &format!("{inner}</samlp:AuthnRequest>"));
+    let inner = format!(
+        "{}x{}",
+        "<samlp:Extensions>".repeat(n),
+        "</samlp:Extensions>".repeat(n)
+    );
+    s = s.replace(
+        "</samlp:AuthnRequest>",
+        &format!("{inner}</samlp:AuthnRequest>"),
+    );
     s
 }
 
@@ -210,53 +235,196 @@ fn redirect_seeds(o: &mut Out) {
     let t = "redirect";
     let plain = basic().replace(SLOT, "");
     let x = plain.as_bytes();
-    o.put(t, "signed-rsa-sha256", redirect_query(x, Some("rs-1"), Some(RSA_SHA256), true));
-    o.put(t, "signed-no-relaystate", redirect_query(x, None, Some(RSA_SHA256), true));
-    o.put(t, "signed-lowercase-escapes", redirect_query(x, Some("a b/c?d"), Some(RSA_SHA256), false));
+    o.put(
+        t,
+        "signed-rsa-sha256",
+        redirect_query(x, Some("rs-1"), Some(RSA_SHA256), true),
+    );
+    o.put(
+        t,
+        "signed-no-relaystate",
+        redirect_query(x, None, Some(RSA_SHA256), true),
+    );
+    o.put(
+        t,
+        "signed-lowercase-escapes",
+        redirect_query(x, Some("a b/c?d"), Some(RSA_SHA256), false),
+    );
     o.put(t, "unsigned", redirect_query(x, Some("rs-1"), None, true));
-    o.put(t, "signed-sha1-refused", redirect_query(x, None, Some(RSA_SHA1), true));
+    o.put(
+        t,
+        "signed-sha1-refused",
+        redirect_query(x, None, Some(RSA_SHA1), true),
+    );
     let signed = redirect_query(x, Some("rs"), Some(RSA_SHA256), true);
-    o.put(t, "sigalg-md5", signed.replace(&pct(RSA_SHA256, true), &pct("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", true)));
-    o.put(t, "sigalg-hmac", signed.replace(&pct(RSA_SHA256, true), &pct("http://www.w3.org/2000/09/xmldsig#hmac-sha1", true)));
-    o.put(t, "sigalg-unknown", signed.replace(&pct(RSA_SHA256, true), "urn%3Aunknown"));
-    o.put(t, "relaystate-tampered", signed.replace("RelayState=rs", "RelayState=rt"));
-    o.put(t, "sigalg-without-signature", redirect_query(x, None, None, true) + "&SigAlg=" + &pct(RSA_SHA256, true));
-    o.put(t, "duplicate-samlrequest", format!("{signed}&SAMLRequest=AAAA"));
-    o.put(t, "encoded-parameter-name", signed.replacen("SAMLRequest=", "SAML%52equest=", 1));
-    o.put(t, "relaystate-81-bytes", redirect_query(x, Some(&"r".repeat(81)), None, true));
-    o.put(t, "relaystate-metachars", redirect_query(x, Some("<script>\"&'\u{0}\u{202e}😀"), Some(RSA_SHA256), true));
-    o.put(t, "relaystate-bad-utf8", redirect_query(x, None, None, true) + "&RelayState=%FF%FE");
+    o.put(
+        t,
+        "sigalg-md5",
+        signed.replace(
+            &pct(RSA_SHA256, true),
+            &pct("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", true),
+        ),
+    );
+    o.put(
+        t,
+        "sigalg-hmac",
+        signed.replace(
+            &pct(RSA_SHA256, true),
+            &pct("http://www.w3.org/2000/09/xmldsig#hmac-sha1", true),
+        ),
+    );
+    o.put(
+        t,
+        "sigalg-unknown",
+        signed.replace(&pct(RSA_SHA256, true), "urn%3Aunknown"),
+    );
+    o.put(
+        t,
+        "relaystate-tampered",
+        signed.replace("RelayState=rs", "RelayState=rt"),
+    );
+    o.put(
+        t,
+        "sigalg-without-signature",
+        redirect_query(x, None, None, true) + "&SigAlg=" + &pct(RSA_SHA256, true),
+    );
+    o.put(
+        t,
+        "duplicate-samlrequest",
+        format!("{signed}&SAMLRequest=AAAA"),
+    );
+    o.put(
+        t,
+        "encoded-parameter-name",
+        signed.replacen("SAMLRequest=", "SAML%52equest=", 1),
+    );
+    o.put(
+        t,
+        "relaystate-81-bytes",
+        redirect_query(x, Some(&"r".repeat(81)), None, true),
+    );
+    o.put(
+        t,
+        "relaystate-metachars",
+        redirect_query(
+            x,
+            Some("<script>\"&'\u{0}\u{202e}😀"),
+            Some(RSA_SHA256),
+            true,
+        ),
+    );
+    o.put(
+        t,
+        "relaystate-bad-utf8",
+        redirect_query(x, None, None, true) + "&RelayState=%FF%FE",
+    );
     o.put(t, "bad-percent-escape", "SAMLRequest=%G1%2&RelayState=%");
-    o.put(t, "malformed-base64", "SAMLRequest=!!!not*base64===&RelayState=x");
-    o.put(t, "base64-not-deflate", format!("SAMLRequest={}", pct(&b64(plain.as_bytes()), true)));
+    o.put(
+        t,
+        "malformed-base64",
+        "SAMLRequest=!!!not*base64===&RelayState=x",
+    );
+    o.put(
+        t,
+        "base64-not-deflate",
+        format!("SAMLRequest={}", pct(&b64(plain.as_bytes()), true)),
+    );
     let mut truncated = deflate(x);
     truncated.truncate(truncated.len() / 2);
-    o.put(t, "deflate-truncated", format!("SAMLRequest={}", pct(&b64(&truncated), true)));
+    o.put(
+        t,
+        "deflate-truncated",
+        format!("SAMLRequest={}", pct(&b64(&truncated), true)),
+    );
     // 4 MiB of spaces around an AuthnRequest deflates to a few KiB: the inflate cap must stop it.
     let bomb = format!("{}{}", " ".repeat(4 << 20), plain);
-    o.put(t, "deflate-bomb-4MiB", format!("SAMLRequest={}", pct(&b64(&deflate(bomb.as_bytes())), true)));
-    o.put(t, "billion-laughs", redirect_query(BILLION_LAUGHS.as_bytes(), None, None, true));
-    o.put(t, "xxe-file", redirect_query(XXE.as_bytes(), None, None, true));
-    o.put(t, "deep-nesting", redirect_query(deep(40).as_bytes(), None, None, true));
-    o.put(t, "many-attributes", redirect_query(many_attrs(100).as_bytes(), None, None, true));
+    o.put(
+        t,
+        "deflate-bomb-4MiB",
+        format!("SAMLRequest={}", pct(&b64(&deflate(bomb.as_bytes())), true)),
+    );
+    o.put(
+        t,
+        "billion-laughs",
+        redirect_query(BILLION_LAUGHS.as_bytes(), None, None, true),
+    );
+    o.put(
+        t,
+        "xxe-file",
+        redirect_query(XXE.as_bytes(), None, None, true),
+    );
+    o.put(
+        t,
+        "deep-nesting",
+        redirect_query(deep(40).as_bytes(), None, None, true),
+    );
+    o.put(
+        t,
+        "many-attributes",
+        redirect_query(many_attrs(100).as_bytes(), None, None, true),
+    );
     // An enveloped signature inside a Redirect request is refused (the binding signs the query).
     let embedded = sign(&basic(), &Spec::default());
-    o.put(t, "embedded-signature", redirect_query(embedded.as_bytes(), None, Some(RSA_SHA256), true));
-    let other_dest = basic().replace(SSO_URL, "https://other-idp.example/sso").replace(SLOT, "");
-    o.put(t, "signed-foreign-destination", redirect_query(other_dest.as_bytes(), None, Some(RSA_SHA256), true));
-    let long_id = basic().replace("_req1", &format!("_{}", "i".repeat(300))).replace(SLOT, "");
-    o.put(t, "signed-id-too-long", redirect_query(long_id.as_bytes(), None, Some(RSA_SHA256), true));
-    let stale = basic().replace(INSTANT, "2025-12-31T23:00:00Z").replace(SLOT, "");
-    o.put(t, "signed-stale-issueinstant", redirect_query(stale.as_bytes(), None, Some(RSA_SHA256), true));
-    let index = authn("_req2", r#"AssertionConsumerServiceIndex="1" ForceAuthn="true" IsPassive="0""#, "https://sp.example/metadata").replace(SLOT, "");
-    o.put(t, "signed-acs-index", redirect_query(index.as_bytes(), None, Some(RSA_SHA256), true));
-    let conflict = authn("_req3", r#"AssertionConsumerServiceIndex="1" AssertionConsumerServiceURL="https://evil.example/""#, "x").replace(SLOT, "");
-    o.put(t, "signed-acs-index-and-url", redirect_query(conflict.as_bytes(), None, Some(RSA_SHA256), true));
+    o.put(
+        t,
+        "embedded-signature",
+        redirect_query(embedded.as_bytes(), None, Some(RSA_SHA256), true),
+    );
+    let other_dest = basic()
+        .replace(SSO_URL, "https://other-idp.example/sso")
+        .replace(SLOT, "");
+    o.put(
+        t,
+        "signed-foreign-destination",
+        redirect_query(other_dest.as_bytes(), None, Some(RSA_SHA256), true),
+    );
+    let long_id = basic()
+        .replace("_req1", &format!("_{}", "i".repeat(300)))
+        .replace(SLOT, "");
+    o.put(
+        t,
+        "signed-id-too-long",
+        redirect_query(long_id.as_bytes(), None, Some(RSA_SHA256), true),
+    );
+    let stale = basic()
+        .replace(INSTANT, "2025-12-31T23:00:00Z")
+        .replace(SLOT, "");
+    o.put(
+        t,
+        "signed-stale-issueinstant",
+        redirect_query(stale.as_bytes(), None, Some(RSA_SHA256), true),
+    );
+    let index = authn(
+        "_req2",
+        r#"AssertionConsumerServiceIndex="1" ForceAuthn="true" IsPassive="0""#,
+        "https://sp.example/metadata",
+    )
+    .replace(SLOT, "");
+    o.put(
+        t,
+        "signed-acs-index",
+        redirect_query(index.as_bytes(), None, Some(RSA_SHA256), true),
+    );
+    let conflict = authn(
+        "_req3",
+        r#"AssertionConsumerServiceIndex="1" AssertionConsumerServiceURL="https://evil.example/""#,
+        "x",
+    )
+    .replace(SLOT, "");
+    o.put(
+        t,
+        "signed-acs-index-and-url",
+        redirect_query(conflict.as_bytes(), None, Some(RSA_SHA256), true),
+    );
 }
 
 fn post_seeds(o: &mut Out, fixtures: &Path) {
     let t = "authn_post";
-    for f in ["xmlsec1-signed-authnrequest.xml", "xmlsec1-signed-inclusive-ns.xml", "xmlsec1-template-authnrequest.xml"] {
+    for f in [
+        "xmlsec1-signed-authnrequest.xml",
+        "xmlsec1-signed-inclusive-ns.xml",
+        "xmlsec1-template-authnrequest.xml",
+    ] {
         let data = std::fs::read(fixtures.join("inbound").join(f)).expect("fixture");
         o.put(t, f.trim_end_matches(".xml"), data);
     }
@@ -264,44 +432,201 @@ fn post_seeds(o: &mut Out, fixtures: &Path) {
     o.put(t, "signed", &signed);
     o.put(t, "unsigned", basic().replace(SLOT, ""));
     // XSW: the signed request wrapped inside an evil one with another ID (XSW1/2 shape).
-    let evil = authn("_evil", r#"AssertionConsumerServiceURL="https://evil.example/acs""#, "https://sp.example/metadata");
-    o.put(t, "xsw-wrapped-in-evil", evil.replace(SLOT, &format!("<samlp:Extensions>{}</samlp:Extensions>", signed)));
+    let evil = authn(
+        "_evil",
+        r#"AssertionConsumerServiceURL="https://evil.example/acs""#,
+        "https://sp.example/metadata",
+    );
+    o.put(
+        t,
+        "xsw-wrapped-in-evil",
+        evil.replace(
+            SLOT,
+            &format!("<samlp:Extensions>{}</samlp:Extensions>", signed),
+        ),
+    );
     // XSW: evil root carrying the original signature, which references the wrapped original.
     let sig_start = signed.find("<ds:Signature").expect("sig");
     let sig_end = signed.find("</ds:Signature>").expect("sig") + "</ds:Signature>".len();
     let sig = &signed[sig_start..sig_end];
     let original = format!("{}{}", &signed[..sig_start], &signed[sig_end..]);
-    o.put(t, "xsw-signature-moved-to-evil-root", evil.replace(SLOT, &format!("{sig}<samlp:Extensions>{original}</samlp:Extensions>")));
+    o.put(
+        t,
+        "xsw-signature-moved-to-evil-root",
+        evil.replace(
+            SLOT,
+            &format!("{sig}<samlp:Extensions>{original}</samlp:Extensions>"),
+        ),
+    );
     // XSW: the evil root takes the signed ID (duplicate IDs).
-    o.put(t, "xsw-duplicate-id", evil.replace("_evil", "_req1").replace(SLOT, &format!("{sig}<samlp:Extensions>{original}</samlp:Extensions>")));
+    o.put(
+        t,
+        "xsw-duplicate-id",
+        evil.replace("_evil", "_req1").replace(
+            SLOT,
+            &format!("{sig}<samlp:Extensions>{original}</samlp:Extensions>"),
+        ),
+    );
     // XSW: evil content appended after a valid signature's covered content is impossible without
     // breaking the digest, so the attacker edits and hopes: tampered ACS.
-    o.put(t, "tampered-acs", signed.replace("https://sp.example/acs", "https://evil.example/acs"));
-    o.put(t, "reference-to-other-id", sign(&basic().replace("</saml:Issuer>", "</saml:Issuer><samlp:Extensions ID=\"_other\"></samlp:Extensions>"), &Spec { reference_uri: Some("#_other".into()), ..Spec::default() }));
-    o.put(t, "two-references", sign(&basic(), &Spec { two_references: true, ..Spec::default() }));
-    o.put(t, "empty-reference-uri", sign(&basic(), &Spec { reference_uri: Some(String::new()), ..Spec::default() }));
-    o.put(t, "missing-enveloped-transform", sign(&basic(), &Spec { transforms: vec![EXC_C14N], ..Spec::default() }));
-    o.put(t, "extra-xpath-transform", sign(&basic(), &Spec { transforms: vec![ENVELOPED, EXC_C14N, "http://www.w3.org/TR/1999/REC-xpath-19991116"], ..Spec::default() }));
-    o.put(t, "sha1-digest", sign(&basic(), &Spec { digest_alg: SHA1, ..Spec::default() }));
-    o.put(t, "rsa-sha1", sign(&basic(), &Spec { sig_alg: RSA_SHA1, ..Spec::default() }));
+    o.put(
+        t,
+        "tampered-acs",
+        signed.replace("https://sp.example/acs", "https://evil.example/acs"),
+    );
+    o.put(
+        t,
+        "reference-to-other-id",
+        sign(
+            &basic().replace(
+                "</saml:Issuer>",
+                "</saml:Issuer><samlp:Extensions ID=\"_other\"></samlp:Extensions>",
+            ),
+            &Spec {
+                reference_uri: Some("#_other".into()),
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "two-references",
+        sign(
+            &basic(),
+            &Spec {
+                two_references: true,
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "empty-reference-uri",
+        sign(
+            &basic(),
+            &Spec {
+                reference_uri: Some(String::new()),
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "missing-enveloped-transform",
+        sign(
+            &basic(),
+            &Spec {
+                transforms: vec![EXC_C14N],
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "extra-xpath-transform",
+        sign(
+            &basic(),
+            &Spec {
+                transforms: vec![
+                    ENVELOPED,
+                    EXC_C14N,
+                    "http://www.w3.org/TR/1999/REC-xpath-19991116",
+                ],
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "sha1-digest",
+        sign(
+            &basic(),
+            &Spec {
+                digest_alg: SHA1,
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "rsa-sha1",
+        sign(
+            &basic(),
+            &Spec {
+                sig_alg: RSA_SHA1,
+                ..Spec::default()
+            },
+        ),
+    );
     o.put(t, "foreign-keyinfo", sign(&basic(), &Spec { trailer: "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>MIIBmjCCAUCgAwIBAgIUQ==</ds:X509Certificate></ds:X509Data></ds:KeyInfo>".into(), ..Spec::default() }));
-    o.put(t, "object-in-signature", sign(&basic(), &Spec { trailer: "<ds:Object><samlp:AuthnRequest ID=\"_req1\"/></ds:Object>".into(), ..Spec::default() }));
-    o.put(t, "comment-in-issuer", signed.replace("https://sp.example/metadata", "https://sp.example/<!-- x -->metadata"));
-    o.put(t, "signed-without-destination", sign(&basic().replace(&format!(" Destination=\"{SSO_URL}\""), ""), &Spec::default()));
+    o.put(
+        t,
+        "object-in-signature",
+        sign(
+            &basic(),
+            &Spec {
+                trailer: "<ds:Object><samlp:AuthnRequest ID=\"_req1\"/></ds:Object>".into(),
+                ..Spec::default()
+            },
+        ),
+    );
+    o.put(
+        t,
+        "comment-in-issuer",
+        signed.replace(
+            "https://sp.example/metadata",
+            "https://sp.example/<!-- x -->metadata",
+        ),
+    );
+    o.put(
+        t,
+        "signed-without-destination",
+        sign(
+            &basic().replace(&format!(" Destination=\"{SSO_URL}\""), ""),
+            &Spec::default(),
+        ),
+    );
     o.put(t, "billion-laughs", BILLION_LAUGHS);
     o.put(t, "xxe-file", XXE);
     o.put(t, "external-dtd", EXTERNAL_DTD);
-    o.put(t, "processing-instruction", format!("<?xml-stylesheet href=\"x\"?>{}", basic().replace(SLOT, "")));
+    o.put(
+        t,
+        "processing-instruction",
+        format!("<?xml-stylesheet href=\"x\"?>{}", basic().replace(SLOT, "")),
+    );
     o.put(t, "deep-nesting", deep(40));
     o.put(t, "many-attributes", many_attrs(100));
-    o.put(t, "huge-attribute", basic().replace(SLOT, "").replace("ID=\"_req1\"", &format!("ID=\"_{}\"", "a".repeat(20_000))));
-    o.put(t, "unbound-prefix", "<samlp:AuthnRequest ID=\"a\" Version=\"2.0\"><x:y/></samlp:AuthnRequest>");
+    o.put(
+        t,
+        "huge-attribute",
+        basic()
+            .replace(SLOT, "")
+            .replace("ID=\"_req1\"", &format!("ID=\"_{}\"", "a".repeat(20_000))),
+    );
+    o.put(
+        t,
+        "unbound-prefix",
+        "<samlp:AuthnRequest ID=\"a\" Version=\"2.0\"><x:y/></samlp:AuthnRequest>",
+    );
     o.put(t, "two-roots", "<a:r xmlns:a=\"u\"/><a:r xmlns:a=\"u\"/>");
     o.put(t, "cdata-and-refs", "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_c\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\"><saml:Issuer><![CDATA[a<b]]>&#x1F600;&#0;&amp;&lt;</saml:Issuer></samlp:AuthnRequest>");
     // As the form field itself: malformed base64 (the body also feeds the bytes as the field).
-    o.put(t, "field-malformed-base64", "PHNhbWxwOkF1dGhuUmVxdWVzdC*=\r\n==AAA");
+    o.put(
+        t,
+        "field-malformed-base64",
+        "PHNhbWxwOkF1dGhuUmVxdWVzdC*=\r\n==AAA",
+    );
     o.put(t, "field-base64-of-signed", b64(signed.as_bytes()));
-    o.put(t, "field-base64-wrapped", b64(signed.as_bytes()).as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n"));
+    o.put(
+        t,
+        "field-base64-wrapped",
+        b64(signed.as_bytes())
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n"),
+    );
 }
 
 const MD_HEAD: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://sp.example/metadata">"#;
@@ -323,16 +648,32 @@ fn metadata_seeds(o: &mut Out, fixtures: &Path) {
         .collect();
     names.sort();
     for p in names {
-        let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("x").to_string();
+        let name = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("x")
+            .to_string();
         o.put(t, &name, std::fs::read(&p).expect("fixture"));
     }
     let cert_b64: String = String::from_utf8_lossy(include_bytes!("../../keys/fuzz-sp-cert.pem"))
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let kd = |usage: &str| format!("<md:KeyDescriptor{usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>");
-    let acs = |b: &str, l: &str, i: u32, d: &str| format!("<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{b}\" Location=\"{l}\" index=\"{i}\"{d}/>");
-    o.put(t, "minimal", sp_with(&format!("{}{}", kd(""), acs("HTTP-POST", "https://sp.example/acs", 0, ""))));
+    let kd = |usage: &str| {
+        format!("<md:KeyDescriptor{usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>")
+    };
+    let acs = |b: &str, l: &str, i: u32, d: &str| {
+        format!("<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{b}\" Location=\"{l}\" index=\"{i}\"{d}/>")
+    };
+    o.put(
+        t,
+        "minimal",
+        sp_with(&format!(
+            "{}{}",
+            kd(""),
+            acs("HTTP-POST", "https://sp.example/acs", 0, "")
+        )),
+    );
     o.put(t, "several-acs", sp_with(&format!(
         "{}{}<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>{}{}{}",
         kd(" use=\"signing\""), kd(" use=\"encryption\""),
@@ -342,19 +683,58 @@ fn metadata_seeds(o: &mut Out, fixtures: &Path) {
     )));
     o.put(t, "bad-certificate", sp_with(&format!("<md:KeyDescriptor><ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{}", acs("HTTP-POST", "https://sp.example/acs", 0, ""))));
     o.put(t, "no-sp", format!("{MD_HEAD}<md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"/></md:EntityDescriptor>"));
-    let one = |id: &str| sp_with(&acs("HTTP-POST", "https://sp.example/acs", 0, "")).replace("https://sp.example/metadata", id);
+    let one = |id: &str| {
+        sp_with(&acs("HTTP-POST", "https://sp.example/acs", 0, ""))
+            .replace("https://sp.example/metadata", id)
+    };
     o.put(t, "entities-two-sps", format!(
         "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" validUntil=\"2030-01-01T00:00:00Z\">{}{}</md:EntitiesDescriptor>",
         one("https://a.example/").replace(" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"", ""),
         one("https://b.example/").replace(" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"", "")
     ));
-    o.put(t, "valid-until-past-http-acs", sp_with(&acs("HTTP-POST", "http://sp.example/acs", 0, "")).replace("entityID=", "validUntil=\"2020-01-01T00:00:00Z\" entityID="));
+    o.put(
+        t,
+        "valid-until-past-http-acs",
+        sp_with(&acs("HTTP-POST", "http://sp.example/acs", 0, ""))
+            .replace("entityID=", "validUntil=\"2020-01-01T00:00:00Z\" entityID="),
+    );
     o.put(t, "two-sp-descriptors", sp_with("").replace("</md:EntityDescriptor>", "<md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"/></md:EntityDescriptor>"));
-    o.put(t, "acs-metachars", sp_with(&acs("HTTP-POST", "https://sp.example/acs?a=1&amp;b=&lt;x&gt;&#x9;", 65535, "")));
-    o.put(t, "acs-index-overflow", sp_with(&acs("HTTP-POST", "https://sp.example/acs", 0, "").replace("index=\"0\"", "index=\"4294967296\"")));
+    o.put(
+        t,
+        "acs-metachars",
+        sp_with(&acs(
+            "HTTP-POST",
+            "https://sp.example/acs?a=1&amp;b=&lt;x&gt;&#x9;",
+            65535,
+            "",
+        )),
+    );
+    o.put(
+        t,
+        "acs-index-overflow",
+        sp_with(
+            &acs("HTTP-POST", "https://sp.example/acs", 0, "")
+                .replace("index=\"0\"", "index=\"4294967296\""),
+        ),
+    );
     o.put(t, "billion-laughs", format!("<!DOCTYPE m [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>{}", sp_with("<md:NameIDFormat>&b;</md:NameIDFormat>")));
-    o.put(t, "xxe-file", format!("<!DOCTYPE m [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}", sp_with("<md:NameIDFormat>&x;</md:NameIDFormat>")));
-    o.put(t, "deep-nesting", sp_with(&format!("{}{}", "<md:Extensions>".repeat(40), "</md:Extensions>".repeat(40))));
+    o.put(
+        t,
+        "xxe-file",
+        format!(
+            "<!DOCTYPE m [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}",
+            sp_with("<md:NameIDFormat>&x;</md:NameIDFormat>")
+        ),
+    );
+    o.put(
+        t,
+        "deep-nesting",
+        sp_with(&format!(
+            "{}{}",
+            "<md:Extensions>".repeat(40),
+            "</md:Extensions>".repeat(40)
+        )),
+    );
 }
 
 fn writer_seeds(o: &mut Out) {
@@ -386,10 +766,17 @@ fn writer_seeds(o: &mut Out) {
 fn main() {
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let fixtures = crate_dir.join("../tests/fixtures");
-    let mut o = Out { root: crate_dir.join("corpus"), count: 0 };
+    let mut o = Out {
+        root: crate_dir.join("corpus"),
+        count: 0,
+    };
     redirect_seeds(&mut o);
     post_seeds(&mut o, &fixtures);
     metadata_seeds(&mut o, &fixtures);
     writer_seeds(&mut o);
-    println!("gen-seeds: wrote {} seed files under {}", o.count, o.root.display());
+    println!(
+        "gen-seeds: wrote {} seed files under {}",
+        o.count,
+        o.root.display()
+    );
 }

@@ -85,7 +85,10 @@ fn main() -> ExitCode {
             }
         }
         if n == 0 {
-            eprintln!("replay: warning: no inputs for {name} under {}", corpus.display());
+            eprintln!(
+                "replay: warning: no inputs for {name} under {}",
+                corpus.display()
+            );
         }
         println!("replay: {name}: {n} inputs");
         inputs += n;
