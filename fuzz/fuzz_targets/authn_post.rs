@@ -1,0 +1,4 @@
+//! cargo-fuzz entry point; the body (and its properties) is `wecom_idp_fuzz::authn_post`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wecom_idp_fuzz::authn_post(data));
