@@ -57,7 +57,7 @@ if [[ $can_fuzz == yes ]]; then
 fi
 
 echo "fuzz.sh: replay"
-if ! cargo run --quiet --bin replay; then
+if ! CARGO_TARGET_DIR="${FUZZ_REPLAY_TARGET_DIR:-$PWD/../target}" cargo run --quiet --bin replay; then
     status=1
 fi
 exit "$status"
