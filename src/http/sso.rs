@@ -51,6 +51,29 @@ async fn post_binding(
 ) -> Result<Response, WebError> {
     let Form(form) = match form {
         Ok(f) => f,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            tracing::info!("POST body over the cap refused");
+            flow::audit(
+                &state,
+                "sso_request",
+                None,
+                None,
+                "refused",
+                "request_too_large",
+                &ip,
+                None,
+            )
+            .await;
+            return Err(WebError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                t("Request too large", "请求过大"),
+                t(
+                    "This request is far larger than any sign-in request.",
+                    "这个请求远大于任何登录请求。",
+                ),
+            ));
+        }
         Err(e) => {
             tracing::info!(error = %e, "unreadable POST body");
             return Err(refuse_no_request(&state, &ip).await);

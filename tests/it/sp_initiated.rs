@@ -871,3 +871,18 @@ async fn idp_wants_signed(env: Env) {
     let url = signed_redirect_url(&env, &req.xml(), None, &env.sp.key_pem);
     assert_eq!(b.get(&url).await.status, 302);
 }
+
+both_dbs!(oversized_post_body_is_413, oversized_post_body);
+// Defence: the body cap (DefaultBodyLimit) answers 413 before any decoding, with an audit row.
+async fn oversized_post_body(env: Env) {
+    let b = env.browser(CHROME_UA);
+    let big = "A".repeat(300 * 1024);
+    let page = b
+        .post_form(&format!("{}/saml/sso", env.base), &[("SAMLRequest", &big)])
+        .await;
+    assert_eq!(page.status, 413);
+    assert_eq!(page.reason().as_deref(), Some("request_too_large"));
+    assert!(!page.body.contains("SAMLResponse"));
+    let audit = env.audit().await;
+    assert_eq!(audit[0].reason, "request_too_large");
+}
