@@ -9,6 +9,8 @@
 //! - **−1** (busy): back off and try again, at most [`Options::busy_backoff`]`.len() + 1` tries in all.
 //! - **45009 / 45033** (rate limits) and everything else: returned at once — no hammering.
 //! - Every HTTP call has a connect and a total timeout ([`Settings::timeout`]).
+//! - **Caches**: `department/list` for [`Options::department_ttl`] (10 min); `tag/list` and each
+//!   `tag/get` for [`Options::tag_ttl`] (60 s, since tags grant cloud roles). Failures are not cached.
 //!
 //! Nothing here logs or formats a secret, access token, code or user ticket: request URLs are stripped from
 //! transport errors, and the types holding such values have masking `Debug` impls.

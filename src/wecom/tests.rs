@@ -768,3 +768,64 @@ async fn simulator_checks_tokens() {
         .unwrap();
     assert_eq!(body["errcode"], 42001);
 }
+
+#[tokio::test]
+async fn simulator_tag_answers_have_wecom_shapes() {
+    let rig = Rig::new().await;
+    let http = no_redirects();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            http.get(path)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let body = get(format!("{}/cgi-bin/tag/list", rig.base)).await;
+    assert_eq!(body["errcode"], 40014, "tags need a token too");
+    let token = get(format!(
+        "{}/cgi-bin/gettoken?corpid={}&corpsecret={SECRET}",
+        rig.base,
+        simulator::DEMO_CORP_ID
+    ))
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = get(format!(
+        "{}/cgi-bin/tag/list?access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(list["errcode"], 0);
+    assert_eq!(list["taglist"][1]["tagid"], 2);
+    assert_eq!(list["taglist"][1]["tagname"], "审计 auditors");
+    let on_call = get(format!(
+        "{}/cgi-bin/tag/get?tagid=3&access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(on_call["tagname"], "值班 on-call");
+    assert_eq!(on_call["userlist"][0]["userid"], "wangwu");
+    assert_eq!(on_call["userlist"][0]["name"], "王五");
+    assert_eq!(on_call["partylist"], serde_json::json!([3]));
+    for bad in ["", "tagid=abc&", "tagid=42&"] {
+        let body = get(format!(
+            "{}/cgi-bin/tag/get?{bad}access_token={token}",
+            rig.base
+        ))
+        .await;
+        assert_eq!(body["errcode"], 40068, "{bad}");
+    }
+    rig.sim.fail_next("tag/list", 60011, 1);
+    let body = get(format!(
+        "{}/cgi-bin/tag/list?access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(body["errcode"], 60011);
+}
