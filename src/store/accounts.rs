@@ -109,7 +109,8 @@ pub enum Created {
     UsernameTaken,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.email, a.mobile, a.employee_no, \
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.username, a.display_name, a.email, a.mobile, a.employee_no, \
      a.status, a.groups_csv, a.password_hash, a.failed_attempts, a.locked_until, a.created_at, \
      a.updated_at";
 
@@ -151,10 +152,12 @@ impl Store {
 
     /// The account with this ID.
     pub async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(account).transpose()?)
     }
 
@@ -189,7 +192,10 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(account).collect::<std::result::Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(account)
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     /// Every account, by username.
@@ -199,7 +205,10 @@ impl Store {
         ))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(account).collect::<std::result::Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(account)
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     /// Every binding in a corp.
@@ -359,7 +368,11 @@ impl Store {
     }
 
     /// The member an account is bound to in a corp.
-    pub async fn binding_of_account(&self, corp_id: &str, account_id: &str) -> Result<Option<String>> {
+    pub async fn binding_of_account(
+        &self,
+        corp_id: &str,
+        account_id: &str,
+    ) -> Result<Option<String>> {
         let row = sqlx::query("SELECT userid FROM bindings WHERE corp_id = $1 AND account_id = $2")
             .bind(corp_id)
             .bind(account_id)
@@ -377,15 +390,22 @@ impl Store {
         how: &str,
         now: i64,
     ) -> Result<()> {
-        insert_binding(&mut *self.pool.acquire().await?, corp_id, userid, account_id, how, now)
-            .await
-            .map_err(|e| {
-                if unique(&e) {
-                    StoreError::Conflict("a binding of this member or of this account".into())
-                } else {
-                    e.into()
-                }
-            })
+        insert_binding(
+            &mut *self.pool.acquire().await?,
+            corp_id,
+            userid,
+            account_id,
+            how,
+            now,
+        )
+        .await
+        .map_err(|e| {
+            if unique(&e) {
+                StoreError::Conflict("a binding of this member or of this account".into())
+            } else {
+                e.into()
+            }
+        })
     }
 
     /// Creates an account and binds the member to it in one transaction. Two first logins of the
@@ -431,7 +451,12 @@ impl Store {
     }
 
     /// Stores (replaces) an account's one-time bind code, hashed.
-    pub async fn set_bind_code(&self, account_id: &str, code_hash: &str, expires_at: i64) -> Result<()> {
+    pub async fn set_bind_code(
+        &self,
+        account_id: &str,
+        code_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO bind_codes (account_id, code_hash, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, \
@@ -446,7 +471,12 @@ impl Store {
     }
 
     /// Uses a one-time bind code (one delete): true when it matched and had not expired.
-    pub async fn take_bind_code(&self, account_id: &str, code_hash: &str, now: i64) -> Result<bool> {
+    pub async fn take_bind_code(
+        &self,
+        account_id: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool> {
         let r = sqlx::query(
             "DELETE FROM bind_codes WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3",
         )
