@@ -58,10 +58,11 @@ pub enum UserCommand {
 }
 
 async fn find(store: &Store, username: &str) -> Result<AccountRow, CliError> {
-    store
-        .account_by_username(username)
-        .await?
-        .ok_or_else(|| CliError(format!("no account named `{username}` (wecom-idp user list)")))
+    store.account_by_username(username).await?.ok_or_else(|| {
+        CliError(format!(
+            "no account named `{username}` (wecom-idp user list)"
+        ))
+    })
 }
 
 /// Runs a `user` subcommand.
@@ -78,14 +79,15 @@ pub async fn run(
         UserCommand::Import { file } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| CliError(format!("cannot read {}: {e}", file.display())))?;
-            let rows = directory::parse_csv(&text, now, || AccountId::new(&rng.hex(16)))
-                .map_err(|errors| {
+            let rows = directory::parse_csv(&text, now, || AccountId::new(&rng.hex(16))).map_err(
+                |errors| {
                     CliError(format!(
                         "{}: nothing was imported:\n  {}",
                         file.display(),
                         errors.join("\n  ")
                     ))
-                })?;
+                },
+            )?;
             store.import_accounts(&rows).await?;
             println!("imported {} accounts", rows.len());
         }
@@ -121,8 +123,8 @@ pub async fn run(
                 Ok(()) => println!("`{username}` is bound to WeCom member `{wecom_userid}`"),
                 Err(StoreError::Conflict(_)) => {
                     return Err(CliError(format!(
-                        "`{username}` or WeCom member `{wecom_userid}` is already bound: unbind first"
-                    )))
+                    "`{username}` or WeCom member `{wecom_userid}` is already bound: unbind first"
+                )))
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -144,7 +146,9 @@ pub async fn run(
                 AccountStatus::Active
             };
             let a = find(store, username).await?;
-            store.set_account_status(&a.id, status.as_str(), now).await?;
+            store
+                .set_account_status(&a.id, status.as_str(), now)
+                .await?;
             if status == AccountStatus::Disabled {
                 if let Some(u) = store.binding_of_account(corp, &a.id).await? {
                     store.delete_sessions_of(&u).await?;
@@ -160,7 +164,9 @@ pub async fn run(
                 .map_err(|e| CliError(format!("reading the password from stdin: {e}")))?;
             let password = line.trim_end_matches(['\n', '\r']);
             if password.chars().count() < 8 {
-                return Err(CliError("the password must be at least 8 characters".into()));
+                return Err(CliError(
+                    "the password must be at least 8 characters".into(),
+                ));
             }
             let mut salt = [0u8; 16];
             rng.fill(&mut salt);
@@ -172,7 +178,11 @@ pub async fn run(
             let a = find(store, username).await?;
             let code = rng.hex(5).to_ascii_uppercase();
             store
-                .set_bind_code(&a.id, &directory::code_hash(&code), now + directory::CODE_TTL_SECS)
+                .set_bind_code(
+                    &a.id,
+                    &directory::code_hash(&code),
+                    now + directory::CODE_TTL_SECS,
+                )
                 .await?;
             println!("{code}");
             eprintln!("one-time bind code for `{username}`, valid 24 hours");
