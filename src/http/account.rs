@@ -108,7 +108,7 @@ pub async fn login_account(
                 )
                 .await;
             }
-            account
+            *account
         }
         Resolution::Ambiguous { key } => {
             let reason = format!("ambiguous_{}", key.as_str());

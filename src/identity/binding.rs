@@ -16,7 +16,7 @@ pub enum Resolution {
     /// Bound (already, or just now); `reason` is for the audit row.
     Bound {
         /// The account.
-        account: AccountRow,
+        account: Box<AccountRow>,
         /// `bound`, `auto_userid`, `auto_mobile`, …
         reason: String,
     },
@@ -31,14 +31,14 @@ pub enum Resolution {
 
 enum Found {
     None,
-    One(AccountRow),
+    One(Box<AccountRow>),
     Many,
 }
 
 fn found(mut v: Vec<AccountRow>) -> Found {
     match v.len() {
         0 => Found::None,
-        1 => v.pop().map_or(Found::None, Found::One),
+        1 => v.pop().map_or(Found::None, |a| Found::One(Box::new(a))),
         _ => Found::Many,
     }
 }
@@ -54,7 +54,7 @@ pub async fn resolve(
 ) -> Result<Resolution, StoreError> {
     if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
         return Ok(Resolution::Bound {
-            account,
+            account: Box::new(account),
             reason: "bound".into(),
         });
     }
@@ -76,7 +76,7 @@ pub async fn resolve(
                     Err(StoreError::Conflict(_)) => {
                         if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
                             return Ok(Resolution::Bound {
-                                account,
+                                account: Box::new(account),
                                 reason: "bound".into(),
                             });
                         }

@@ -418,8 +418,8 @@ impl Store {
         now: i64,
     ) -> Result<Created> {
         let mut tx = self.pool.begin().await?;
-        let inserted = match insert_account(&mut *tx, a).await {
-            Ok(()) => insert_binding(&mut *tx, corp_id, userid, &a.id, "created", now).await,
+        let inserted = match insert_account(&mut tx, a).await {
+            Ok(()) => insert_binding(&mut tx, corp_id, userid, &a.id, "created", now).await,
             Err(e) => Err(e),
         };
         match inserted {
