@@ -177,6 +177,8 @@ pub struct AppSettings {
     pub preset: Option<String>,
     /// `relay_state_domains`: hosts (and their subdomains) an `https` RelayState may point to.
     pub relay_state_domains: Vec<String>,
+    /// `access`: who may open the app (issue 4); default everyone with a bound account.
+    pub access: crate::identity::access::Access,
 }
 
 impl Default for AppSettings {
@@ -210,6 +212,7 @@ impl Default for AppSettings {
             params: BTreeMap::new(),
             preset: None,
             relay_state_domains: Vec::new(),
+            access: Default::default(),
         }
     }
 }
@@ -273,6 +276,11 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
         "where RoleSessionName comes from: userid (default) | email | alias | name | mobile",
     ),
     ("param.KEY", "a value templates can use as {KEY}"),
+    (
+        "access",
+        "who may open the app: everyone (default: every member with a bound account) | none | \
+         rules separated by ; — user:USERID, dept:ID (includes sub-departments), group:NAME",
+    ),
 ];
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, AppError> {
@@ -339,6 +347,7 @@ impl AppSettings {
                 }
                 self.default_relay_state = (!value.is_empty()).then(|| value.to_string());
             }
+            "access" => self.access = crate::identity::access::Access::parse(value)?,
             "relay_state_domains" => {
                 self.relay_state_domains = value
                     .split(',')

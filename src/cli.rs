@@ -40,6 +40,9 @@ pub enum Command {
     /// Register and inspect apps (service providers).
     #[command(subcommand)]
     App(AppCommand),
+    /// Local accounts and their WeCom bindings.
+    #[command(subcommand)]
+    User(crate::cli_user::UserCommand),
 }
 
 /// `demo` options.
@@ -173,6 +176,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             app_command(&config, &store, cmd, &SystemClock).await
+        }
+        Command::User(cmd) => {
+            let config = load_config(&cli)?;
+            config.validate_common()?;
+            let store = crate::open_store(&config).await?;
+            crate::cli_user::run(&config, &store, cmd, &SystemClock, &OsRng).await
         }
     }
 }

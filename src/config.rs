@@ -31,7 +31,73 @@ pub struct Config {
     pub session: SessionConfig,
     /// The signing key. When both files are set, they are used instead of the generated key.
     pub signing: SigningConfig,
+    /// Account binding: auto-binding keys and what happens to an unmatched member (issue 4).
+    pub binding: BindingConfig,
 }
+
+// ---- [binding] (account directory, issue 4) ----
+
+/// `[binding]`: how a WeCom member is tied to a local account. The configuration gives the
+/// defaults; the admin console will store its own values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BindingConfig {
+    /// `auto_bind`: match an unbound member to an account by `match` (default true).
+    pub auto_bind: bool,
+    /// `match`: keys tried in order: `userid` (= username), `mobile`, `email`, `employee_no`.
+    #[serde(rename = "match")]
+    pub match_keys: Vec<String>,
+    /// `when_unmatched`: `create` (default), `bind`, `bind_or_create` or `reject`.
+    pub when_unmatched: String,
+    /// `employee_no_from`: `alias` (default) or `extattr:NAME`.
+    pub employee_no_from: String,
+    /// `contact`: whom a refused member should ask (shown on the refusal pages).
+    pub contact: String,
+}
+
+impl Default for BindingConfig {
+    fn default() -> Self {
+        Self {
+            auto_bind: true,
+            match_keys: vec!["userid".into()],
+            when_unmatched: "create".into(),
+            employee_no_from: "alias".into(),
+            contact: String::new(),
+        }
+    }
+}
+
+impl BindingConfig {
+    /// The parsed policy; the error names the setting.
+    pub fn policy(&self) -> Result<crate::identity::directory::BindingPolicy, ConfigError> {
+        use crate::identity::directory::{BindingPolicy, EmployeeNoFrom, MatchKey, WhenUnmatched};
+        let mut keys = Vec::new();
+        for k in &self.match_keys {
+            let key = MatchKey::parse(k.trim()).map_err(|e| err("binding.match", e))?;
+            if keys.contains(&key) {
+                return Err(err("binding.match", format!("`{k}` is listed twice")));
+            }
+            keys.push(key);
+        }
+        if self.auto_bind && keys.is_empty() {
+            return Err(err(
+                "binding.match",
+                "is empty while binding.auto_bind is true: list keys, or set auto_bind = false",
+            ));
+        }
+        Ok(BindingPolicy {
+            auto_bind: self.auto_bind,
+            keys,
+            when_unmatched: WhenUnmatched::parse(self.when_unmatched.trim())
+                .map_err(|e| err("binding.when_unmatched", e))?,
+            employee_no_from: EmployeeNoFrom::parse(self.employee_no_from.trim())
+                .map_err(|e| err("binding.employee_no_from", e))?,
+            contact: Some(self.contact.trim().to_string()).filter(|c| !c.is_empty()),
+        })
+    }
+}
+
+// ---- end [binding] ----
 
 /// The WeCom self-built app (自建应用) that authenticates members.
 #[derive(Clone, Serialize, Deserialize)]
@@ -115,6 +181,7 @@ impl Default for Config {
             saml: SamlConfig::default(),
             session: SessionConfig::default(),
             signing: SigningConfig::default(),
+            binding: BindingConfig::default(),
         }
     }
 }
@@ -284,6 +351,7 @@ impl Config {
                 "set both signing.key_file and signing.cert_file, or neither",
             ));
         }
+        self.binding.policy()?;
         Ok(())
     }
 
@@ -474,6 +542,15 @@ fn set_path(
             _ => return Err(err(var, format!("`{value}` is not true or false"))),
         }),
         Some(toml::Value::Table(_)) => return Err(unknown()),
+        // A list (binding.match): comma-separated.
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
         Some(_) => toml::Value::String(value),
         // Optional settings are absent from the defaults; only the known ones are accepted.
         None if OPTIONAL.contains(&path.join(".").as_str()) => toml::Value::String(value),

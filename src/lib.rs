@@ -18,6 +18,7 @@
 pub mod apps;
 pub mod assertion;
 pub mod cli;
+pub mod cli_user;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -177,6 +177,22 @@ async fn callback(
             return Err(refusal.error);
         }
     };
+    // ---- account step (issue 4): binding, when_unmatched, disabled accounts ----
+    let profile = match super::account::login_account(
+        &state,
+        headers,
+        &app,
+        &pending,
+        profile,
+        &browser_hash,
+        &ip,
+    )
+    .await?
+    {
+        super::account::Step::Ready(p) => p,
+        super::account::Step::Page(page) => return Ok(page),
+    };
+    // ---- end account step ----
     // A new login replaces the browser's previous session (ForceAuthn, another member): end it.
     let session_cookie = cookies::name(cookies::SESSION, secure);
     if let Some(old) = cookies::get(headers, &session_cookie) {
@@ -355,6 +371,16 @@ async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal
         position: member.position.clone().filter(|s| !s.is_empty()),
         department_ids: member.department.clone(),
         department_names: Vec::new(),
+        // Issue 4: the employee number as `binding.employee_no_from` says.
+        employee_no: match state.config.binding.policy().map(|p| p.employee_no_from) {
+            Ok(crate::identity::directory::EmployeeNoFrom::Extattr(name)) => {
+                member.ext(&name).map(clean_text)
+            }
+            _ => member.alias.clone().map(|a| clean_text(&a)),
+        }
+        .filter(|s| !s.is_empty()),
+        username: None,
+        groups: Vec::new(),
     };
     if let Some(ticket) = ticket {
         match state.wecom.user_detail(&ticket).await {

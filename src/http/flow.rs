@@ -108,9 +108,20 @@ pub async fn current_session(
         return Ok(None);
     };
     let hash = sha256_hex(token.as_bytes());
-    let Some(row) = state.store.session(&hash).await? else {
+    // One query gives the session and its account's status (issue 4): unbinding or disabling an
+    // account ends the session at its next request, on every instance.
+    let Some((row, account_status)) = state
+        .store
+        .session_with_account(&hash, &state.config.wecom.corp_id)
+        .await?
+    else {
         return Ok(None);
     };
+    if account_status.as_deref() != Some("active") {
+        tracing::info!(userid = %row.userid, "session ended: account unbound or disabled");
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
     let now = state.clock.unix();
     if row.expires_at <= now || row.last_seen + state.config.session.idle_timeout_secs <= now {
         tracing::info!("session ended by timeout");
@@ -338,8 +349,24 @@ pub async fn answer(
 ) -> Result<Response, WebError> {
     let now = state.clock.now();
     let profile = &live.profile;
-    // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
     let parents = department_parents(state, app).await;
+    // ---- access rules (issue 4): refused before any assertion is built ----
+    if !app.settings.access.allows(profile, &parents) {
+        audit(
+            state,
+            "login",
+            Some(app.name.as_str()),
+            Some(&profile.userid),
+            "refused",
+            "access_denied",
+            ip,
+            pending.request_id.as_deref(),
+        )
+        .await;
+        return Err(access_denied_page(app));
+    }
+    // ---- end access rules ----
+    // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
     let tags = member_tags(state, app, profile, &parents).await;
     let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
@@ -479,7 +506,7 @@ fn e_source(e: &IssueError) -> &'static str {
 /// tree. Without it rules match the member's own departments only (never more), so a WeCom error
 /// is logged and the login goes on.
 async fn department_parents(state: &AppState, app: &App) -> std::collections::HashMap<i64, i64> {
-    if !app.settings.roles.needs_departments() {
+    if !app.settings.roles.needs_departments() && !app.settings.access.needs_departments() {
         return Default::default();
     }
     match state.wecom.departments().await {
@@ -547,6 +574,23 @@ async fn member_tags(
         }
     }
     out
+}
+
+/// The page for a member the app's access rule does not allow (reason `access_denied`).
+fn access_denied_page(app: &App) -> WebError {
+    WebError::new(
+        Http::FORBIDDEN,
+        "access_denied",
+        t("You may not open this app", "你无权打开此应用"),
+        t(
+            format!("You signed in with WeCom, but the app `{}` is not open to you, so nothing was sent to it.", app.name),
+            format!("你已通过企业微信登录，但应用 `{}` 未向你开放，因此没有向它发送任何信息。", app.name),
+        ),
+    )
+    .with_fix(t(
+        format!("Ask your administrator to grant you access (wecom-idp app set {} --set access=…).", app.name),
+        "请联系管理员为你开通访问权限。",
+    ))
 }
 
 /// The page for a member no role rule gives a role (reason `no_role`).

@@ -2,6 +2,7 @@
 //! with a request ID and outcome, security headers, body and URL caps, error pages). One file per
 //! route group; handlers are thin and call into `flow`.
 
+pub mod account;
 pub mod callback;
 mod cookies;
 pub mod demo;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sso::router())
         .merge(start::router())
         .merge(callback::router())
+        .merge(account::router())
         .merge(metadata::router())
         .merge(health::router())
         .route("/static/style.css", get(style))

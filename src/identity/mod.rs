@@ -1,8 +1,11 @@
 //! Who the member is, as the SAML side sees it: the [`Profile`] built from WeCom at login, the
 //! attribute [`Source`]s an app can release (WeCom fields, constants, [`template`]s), the member's
 //! [`roles`] for an app and the RoleSessionName fitted to a provider ([`session_name`]).
-//! (Account binding and access rules will live here too.)
+//! The account [`directory`] (accounts, bindings, the `[binding]` policy) and per-app [`access`] rules.
 
+pub mod access;
+pub mod binding;
+pub mod directory;
 mod profile;
 pub mod roles;
 pub mod session_name;

@@ -22,6 +22,15 @@ pub struct Profile {
     pub department_ids: Vec<i64>,
     /// Department names, same order as the IDs where known.
     pub department_names: Vec<String>,
+    /// Employee number (account directory; from WeCom alias or an extattr when the account has none).
+    #[serde(default)]
+    pub employee_no: Option<String>,
+    /// The bound local account's username.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The bound account's groups (access rules).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 /// Where an attribute's (or NameID's) values come from.
@@ -47,6 +56,10 @@ pub enum Source {
     DepartmentIds,
     /// Department names (several values).
     DepartmentNames,
+    /// Employee number (local account; issue 4).
+    EmployeeNo,
+    /// The local account's username (issue 4).
+    Username,
     /// The same value for everyone.
     Constant(String),
     /// A [`template`](super::template) rendered per member, e.g.
@@ -93,10 +106,12 @@ impl Source {
             "position" => Self::Position,
             "department_ids" | "departments" => Self::DepartmentIds,
             "department_names" => Self::DepartmentNames,
+            "employee_no" => Self::EmployeeNo,
+            "username" => Self::Username,
             _ => {
                 return Err(AppError::Invalid(format!(
                     "unknown attribute source `{s}`: use userid, name, email, mobile, alias, \
-                     position, department_ids, department_names, const:VALUE or template:TEXT"
+                     position, department_ids, department_names, employee_no, username, const:VALUE or template:TEXT"
                 )))
             }
         })
@@ -128,6 +143,8 @@ impl Source {
             Self::Position => one(&p.position),
             Self::DepartmentIds => p.department_ids.iter().map(|d| d.to_string()).collect(),
             Self::DepartmentNames => p.department_names.clone(),
+            Self::EmployeeNo => one(&p.employee_no),
+            Self::Username => one(&p.username),
             Self::Constant(v) => vec![v.clone()],
             Self::Template(t) => super::template::render(t, ctx),
         }
@@ -144,6 +161,8 @@ impl Source {
             Self::Position => "position",
             Self::DepartmentIds => "department_ids",
             Self::DepartmentNames => "department_names",
+            Self::EmployeeNo => "employee_no",
+            Self::Username => "username",
             Self::Constant(_) => "constant",
             Self::Template(_) => "template",
         }

@@ -1,10 +1,12 @@
 //! Persistence of everything instances share: apps, signing keys, instance secrets, IdP sessions, WeCom
-//! login states, the AuthnRequest replay cache, pairwise NameIDs and the audit log.
+//! login states, the AuthnRequest replay cache, pairwise NameIDs, the audit log and the account
+//! directory (accounts, WeCom bindings, bind codes and pending bind pages).
 //!
 //! One [`Store`] over an sqlx `AnyPool`: every query is written once and runs on SQLite and PostgreSQL
 //! (integers are Unix seconds, `$N` placeholders work on both). What differs per database — connection
 //! options and the embedded migration set — lives in `sqlite.rs` and `postgres.rs`.
 
+mod accounts;
 mod apps;
 mod audit;
 mod keys;
@@ -13,6 +15,7 @@ mod postgres;
 mod sessions;
 mod sqlite;
 
+pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod binding;
 mod cli;
 mod idp_initiated;
 mod interop;

@@ -35,15 +35,25 @@ async fn the_demo_runs_the_whole_flow() {
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
-    let base = tokio::task::spawn_blocking(move || {
+    // Read every line until the demo exits (a closed pipe would make its later prints fail), and
+    // hand over the address it prints.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+            let Ok(line) = line else { break };
             if let Some(rest) = line.trim().strip_prefix("Open") {
-                let url = rest.split_whitespace().next().unwrap().to_string();
-                return url.trim_end_matches("/demo").to_string();
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send(url.trim_end_matches("/demo").to_string());
             }
         }
-        panic!("the demo printed no address");
+    });
+    let base = tokio::task::spawn_blocking(move || {
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the demo printed no address")
     })
     .await
     .unwrap();

@@ -509,7 +509,7 @@ async fn missing_name_id(env: Env) {
         !env.audit()
             .await
             .iter()
-            .any(|r| r.result == "success" && r.app.as_deref() == Some("m")),
+            .any(|r| r.event == "login" && r.result == "success" && r.app.as_deref() == Some("m")),
         "nothing issued"
     );
 }

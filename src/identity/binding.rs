@@ -1,0 +1,245 @@
+//! Resolving the local account of a WeCom member at login: an existing binding; else auto-binding
+//! by the policy's ordered keys (userid → username; mobile / email / employee number), where a
+//! mobile or email WeCom did not give is confirmed for a candidate account only (same display
+//! name, at most two) with the reverse lookups — never by searching; else provisioning. Also
+//! brings the account up to date from WeCom and the profile up to date from the account.
+
+use super::directory::{groups, AccountId, AccountStatus, BindHow, BindingPolicy, MatchKey};
+use super::Profile;
+use crate::store::{AccountKey, AccountRow, Created, Store, StoreError};
+use crate::wecom::client::WecomClient;
+use crate::wecom::types::EmailType;
+
+/// What resolving found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Bound (already, or just now); `reason` is for the audit row.
+    Bound {
+        /// The account.
+        account: Box<AccountRow>,
+        /// `bound`, `auto_userid`, `auto_mobile`, …
+        reason: String,
+    },
+    /// Two or more accounts match `key`: nothing was bound.
+    Ambiguous {
+        /// The key that matched several accounts.
+        key: MatchKey,
+    },
+    /// No binding and no match.
+    Unmatched,
+}
+
+enum Found {
+    None,
+    One(Box<AccountRow>),
+    Many,
+}
+
+fn found(mut v: Vec<AccountRow>) -> Found {
+    match v.len() {
+        0 => Found::None,
+        1 => v.pop().map_or(Found::None, |a| Found::One(Box::new(a))),
+        _ => Found::Many,
+    }
+}
+
+/// Finds (and auto-binds) the member's account.
+pub async fn resolve(
+    store: &Store,
+    wecom: &WecomClient,
+    corp_id: &str,
+    policy: &BindingPolicy,
+    p: &Profile,
+    now: i64,
+) -> Result<Resolution, StoreError> {
+    if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
+        return Ok(Resolution::Bound {
+            account: Box::new(account),
+            reason: "bound".into(),
+        });
+    }
+    if !policy.auto_bind {
+        return Ok(Resolution::Unmatched);
+    }
+    for &key in &policy.keys {
+        match candidate(store, wecom, corp_id, key, p).await? {
+            Found::None => continue,
+            Found::Many => return Ok(Resolution::Ambiguous { key }),
+            Found::One(account) => {
+                let reason = format!("auto_{}", key.as_str());
+                match store
+                    .bind_account(corp_id, &p.userid, &account.id, BindHow::Auto.as_str(), now)
+                    .await
+                {
+                    Ok(()) => return Ok(Resolution::Bound { account, reason }),
+                    // A concurrent login bound the member (or another member took the account).
+                    Err(StoreError::Conflict(_)) => {
+                        if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
+                            return Ok(Resolution::Bound {
+                                account: Box::new(account),
+                                reason: "bound".into(),
+                            });
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(Resolution::Unmatched)
+}
+
+async fn candidate(
+    store: &Store,
+    wecom: &WecomClient,
+    corp_id: &str,
+    key: MatchKey,
+    p: &Profile,
+) -> Result<Found, StoreError> {
+    let by = |k: AccountKey, v: String| async move {
+        store
+            .unbound_accounts_by(corp_id, k, &v, 2)
+            .await
+            .map(found)
+    };
+    match key {
+        MatchKey::Userid => by(AccountKey::Username, p.userid.clone()).await,
+        MatchKey::EmployeeNo => match &p.employee_no {
+            Some(e) => by(AccountKey::EmployeeNo, e.clone()).await,
+            None => Ok(Found::None),
+        },
+        MatchKey::Mobile => match &p.mobile {
+            Some(m) => by(AccountKey::Mobile, m.clone()).await,
+            None => confirmed(store, wecom, corp_id, key, p).await,
+        },
+        MatchKey::Email => match &p.email {
+            Some(e) => by(AccountKey::Email, e.clone()).await,
+            None => confirmed(store, wecom, corp_id, key, p).await,
+        },
+    }
+}
+
+/// WeCom did not give the member's mobile/email (QR login, app created after 2022-06-20): the
+/// candidates are the unbound accounts with the member's display name (at most two); each
+/// candidate's mobile/email is confirmed with one reverse lookup.
+async fn confirmed(
+    store: &Store,
+    wecom: &WecomClient,
+    corp_id: &str,
+    key: MatchKey,
+    p: &Profile,
+) -> Result<Found, StoreError> {
+    if p.name.is_empty() {
+        return Ok(Found::None);
+    }
+    let candidates = store
+        .unbound_accounts_by(corp_id, AccountKey::DisplayName, &p.name, 3)
+        .await?;
+    if candidates.len() > 2 {
+        tracing::info!(
+            key = key.as_str(),
+            "too many candidate accounts to confirm; not matching"
+        );
+        return Ok(Found::None);
+    }
+    let mut hits = Vec::new();
+    for c in candidates {
+        let userid = match key {
+            MatchKey::Mobile => match &c.mobile {
+                Some(m) => wecom.userid_by_mobile(m).await.ok(),
+                None => None,
+            },
+            MatchKey::Email => match &c.email {
+                Some(e) => match wecom.userid_by_email(e, EmailType::Corp).await {
+                    Ok(u) => Some(u),
+                    Err(_) => wecom.userid_by_email(e, EmailType::Personal).await.ok(),
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        if userid.as_deref() == Some(p.userid.as_str()) {
+            hits.push(c);
+        }
+    }
+    Ok(found(hits))
+}
+
+/// Provisions an account from the profile and binds it (how: created). The username is the
+/// userid, or the userid with a random suffix when another account has it. Two first logins of
+/// the same member at once get the same account.
+pub async fn create(
+    store: &Store,
+    corp_id: &str,
+    p: &Profile,
+    now: i64,
+    mut random_hex: impl FnMut(usize) -> String,
+) -> Result<AccountRow, StoreError> {
+    for attempt in 0..4 {
+        let username = if attempt == 0 {
+            p.userid.clone()
+        } else {
+            format!("{}-{}", p.userid, random_hex(3))
+        };
+        let a = AccountRow {
+            id: AccountId::new(&random_hex(16)).0,
+            username,
+            display_name: p.name.clone(),
+            email: p.email.clone(),
+            mobile: p.mobile.clone(),
+            employee_no: p.employee_no.clone(),
+            status: AccountStatus::Active.as_str().into(),
+            created_at: now,
+            updated_at: now,
+            ..AccountRow::default()
+        };
+        match store
+            .create_bound_account(&a, corp_id, &p.userid, now)
+            .await?
+        {
+            Created::New(a) | Created::AlreadyBound(a) => return Ok(a),
+            Created::UsernameTaken => continue,
+        }
+    }
+    Err(StoreError::Conflict(format!(
+        "an account for `{}` (usernames taken)",
+        p.userid
+    )))
+}
+
+/// Refreshes the account from WeCom (display name always; email, mobile and employee number
+/// when the account has none) and returns the profile to release: the account's values, the
+/// WeCom departments and position, the username and groups.
+pub async fn apply(
+    store: &Store,
+    mut account: AccountRow,
+    mut p: Profile,
+    now: i64,
+) -> Result<Profile, StoreError> {
+    let before = account.clone();
+    if !p.name.is_empty() {
+        account.display_name = p.name.clone();
+    }
+    for (slot, wecom) in [
+        (&mut account.email, &p.email),
+        (&mut account.mobile, &p.mobile),
+        (&mut account.employee_no, &p.employee_no),
+    ] {
+        if slot.is_none() && wecom.is_some() {
+            slot.clone_from(wecom);
+        }
+    }
+    if account != before {
+        account.updated_at = now;
+        store.refresh_account(&account).await?;
+    }
+    if !account.display_name.is_empty() {
+        p.name = account.display_name.clone();
+    }
+    p.email = account.email.clone().or(p.email);
+    p.mobile = account.mobile.clone().or(p.mobile);
+    p.employee_no = account.employee_no.clone().or(p.employee_no);
+    p.groups = groups(&account);
+    p.username = Some(account.username);
+    Ok(p)
+}

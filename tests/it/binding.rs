@@ -1,0 +1,555 @@
+//! Account binding and access (issue 4) through the full HTTP flow with the WeCom simulator, on
+//! SQLite and PostgreSQL: each `when_unmatched` with auto-binding on and off, each match key, an
+//! ambiguous match, the bind page (wrong passwords up to the lock, a one-time code, "create"),
+//! disabled accounts and departed members, access refusals, concurrent first logins, CSV round trip.
+
+use crate::harness::*;
+use wecom_idp::clock::Clock;
+use wecom_idp::config::Config;
+use wecom_idp::identity::directory::{self, AccountId};
+use wecom_idp::store::AccountRow;
+
+/// Runs a test body on SQLite, and on PostgreSQL when configured, with a configuration tweak.
+macro_rules! both {
+    ($name:ident, $tweak:expr, $body:ident) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
+                let env =
+                    $crate::harness::Env::start_with($crate::harness::Db::Sqlite, url, dir, $tweak)
+                        .await;
+                super::$body(env).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(url) = $crate::harness::Env::postgres_url().await {
+                    let dir = tempfile::tempdir().unwrap();
+                    let env = $crate::harness::Env::start_with(
+                        $crate::harness::Db::Postgres,
+                        url,
+                        dir,
+                        $tweak,
+                    )
+                    .await;
+                    super::$body(env).await;
+                }
+            }
+        }
+    };
+}
+
+fn policy(auto: bool, keys: &[&str], when: &str) -> impl FnOnce(&mut Config) {
+    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let when = when.to_string();
+    move |c: &mut Config| {
+        c.binding.auto_bind = auto;
+        c.binding.match_keys = keys;
+        c.binding.when_unmatched = when;
+        c.binding.employee_no_from = "extattr:工号".into();
+        c.binding.contact = "IT 服务台 helpdesk".into();
+    }
+}
+
+async fn import(env: &Env, lines: &[&str]) {
+    let text = format!("{}\n{}\n", directory::CSV_HEADER, lines.join("\n"));
+    let mut n = 0;
+    let rows = directory::parse_csv(&text, env.clock.unix(), || {
+        n += 1;
+        AccountId::new(&format!("{n:032x}"))
+    })
+    .unwrap();
+    env.state.store.import_accounts(&rows).await.unwrap();
+}
+
+async fn account(env: &Env, username: &str) -> Option<AccountRow> {
+    env.state.store.account_by_username(username).await.unwrap()
+}
+
+async fn bound(env: &Env, userid: &str) -> Option<(AccountRow, String)> {
+    env.state
+        .store
+        .bound_account(CORP_ID, userid)
+        .await
+        .unwrap()
+}
+
+/// The page a member ends on after opening `app` in the WeCom client.
+async fn open(env: &Env, b: &Browser, app: &str, userid: &str) -> Page {
+    env.wecom_client_login(b, userid).await;
+    b.follow(&format!("{}/apps/{app}/start", env.base)).await
+}
+
+fn refused(page: &Page, status: u16, reason: &str) {
+    assert_eq!(page.status, status, "{reason}: {}", page.body);
+    assert_eq!(page.reason().as_deref(), Some(reason), "{}", page.body);
+    assert!(!page.body.contains("SAMLResponse"));
+}
+
+fn token(page: &Page) -> String {
+    let m = "name=\"token\" value=\"";
+    let i = page
+        .body
+        .find(m)
+        .unwrap_or_else(|| panic!("no bind form: {}", page.body))
+        + m.len();
+    let e = page.body[i..].find('"').unwrap();
+    page.body[i..i + e].to_string()
+}
+
+async fn has_audit(env: &Env, reason: &str) -> bool {
+    env.audit().await.iter().any(|r| r.reason == reason)
+}
+
+// ---- when_unmatched ----
+
+async fn create_default(env: Env) {
+    env.add_app("app", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let form = env.login_in_client(&b, "app", "zhangsan").await;
+    assert!(form.xml.contains("zhangsan"));
+    let (a, how) = bound(&env, "zhangsan").await.unwrap();
+    assert_eq!((a.username.as_str(), how.as_str()), ("zhangsan", "created"));
+    assert_eq!(a.display_name, "张三");
+    assert!(has_audit(&env, "created").await);
+    // A second login reuses the binding.
+    env.login_in_client(&env.browser(WXWORK_UA), "app", "zhangsan")
+        .await;
+    assert_eq!(env.state.store.accounts().await.unwrap().len(), 1);
+}
+both!(create_by_default, |_| {}, create_default);
+
+async fn concurrent(env: Env) {
+    env.add_app("app", &[]).await;
+    let (b1, b2) = (env.browser(WXWORK_UA), env.browser(WXWORK_UA));
+    let (f1, f2) = tokio::join!(
+        env.login_in_client(&b1, "app", "lisi"),
+        env.login_in_client(&b2, "app", "lisi")
+    );
+    assert!(f1.xml.contains("lisi") && f2.xml.contains("lisi"));
+    let accounts = env.state.store.accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+}
+both!(concurrent_first_logins_make_one_account, |_| {}, concurrent);
+
+async fn reject(env: Env) {
+    env.add_app("app", &[]).await;
+    let page = open(&env, &env.browser(WXWORK_UA), "app", "lisi").await;
+    refused(&page, 403, "no_account");
+    assert!(page.body.contains("helpdesk"));
+    assert!(bound(&env, "lisi").await.is_none());
+}
+both!(
+    reject_names_contact,
+    policy(true, &["userid"], "reject"),
+    reject
+);
+
+async fn auto_off_create(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["zhangsan,Someone Else,,,,active"]).await;
+    env.login_in_client(&env.browser(WXWORK_UA), "app", "zhangsan")
+        .await;
+    let (a, how) = bound(&env, "zhangsan").await.unwrap();
+    assert_eq!(how, "created");
+    assert!(a.username.starts_with("zhangsan-"), "{}", a.username);
+}
+both!(
+    auto_off_create_never_matches,
+    policy(false, &[], "create"),
+    auto_off_create
+);
+
+async fn auto_off_reject(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["zhangsan,张三,,,,active"]).await;
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "app", "zhangsan").await,
+        403,
+        "no_account",
+    );
+}
+both!(
+    auto_off_reject,
+    policy(false, &[], "reject"),
+    auto_off_reject
+);
+
+// ---- match keys ----
+
+async fn by_userid(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["zhangsan,Zhang San,,,,active"]).await;
+    env.login_in_client(&env.browser(WXWORK_UA), "app", "zhangsan")
+        .await;
+    let (a, how) = bound(&env, "zhangsan").await.unwrap();
+    assert_eq!((a.username.as_str(), how.as_str()), ("zhangsan", "auto"));
+    assert!(has_audit(&env, "auto_userid").await);
+}
+both!(match_userid, policy(true, &["userid"], "reject"), by_userid);
+
+async fn by_mobile(env: Env) {
+    env.add_app("app", &[]).await;
+    // WeCom gives no mobile here (app created after 2022-06-20, silent scope): the candidate
+    // with the member's name is confirmed with one reverse lookup.
+    import(
+        &env,
+        &[
+            "z.san,张三,,13800138001,,active",
+            "other,张三,,13900000000,,active",
+        ],
+    )
+    .await;
+    env.login_in_client(&env.browser(WXWORK_UA), "app", "zhangsan")
+        .await;
+    assert_eq!(bound(&env, "zhangsan").await.unwrap().0.username, "z.san");
+    assert!(env.sim.calls("user/getuserid") <= 2);
+}
+both!(match_mobile, policy(true, &["mobile"], "reject"), by_mobile);
+
+async fn by_email(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["lisi.corp,李四,lisi@demo-tech.example,,,active"]).await;
+    env.login_in_client(&env.browser(WXWORK_UA), "app", "lisi")
+        .await;
+    assert_eq!(bound(&env, "lisi").await.unwrap().0.username, "lisi.corp");
+}
+both!(match_email, policy(true, &["email"], "reject"), by_email);
+
+async fn by_employee_no(env: Env) {
+    env.add_app("app", &["attributes=userid,employee_no,username"])
+        .await;
+    import(&env, &["w5,王五 Wang,,,E003,active"]).await;
+    let form = env
+        .login_in_client(&env.browser(WXWORK_UA), "app", "wangwu")
+        .await;
+    assert_eq!(bound(&env, "wangwu").await.unwrap().0.username, "w5");
+    assert!(
+        form.xml.contains("E003") && form.xml.contains(">w5<"),
+        "{}",
+        form.xml
+    );
+}
+both!(
+    match_employee_no,
+    policy(true, &["employee_no"], "reject"),
+    by_employee_no
+);
+
+async fn ambiguous(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["a1,,,,E003,active", "a2,,,,E003,active"]).await;
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "app", "wangwu").await,
+        403,
+        "ambiguous_account",
+    );
+    assert!(bound(&env, "wangwu").await.is_none());
+    assert!(has_audit(&env, "ambiguous_employee_no").await);
+}
+both!(
+    ambiguous_binds_nothing,
+    policy(true, &["employee_no"], "create"),
+    ambiguous
+);
+
+// ---- the bind page ----
+
+async fn bind_password(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["li.si,李四,,,,active"]).await;
+    let a = account(&env, "li.si").await.unwrap();
+    let hash = directory::hash_password("correct horse", &[1; 16]).unwrap();
+    env.state
+        .store
+        .set_account_password(&a.id, &hash, 0)
+        .await
+        .unwrap();
+    let b = env.browser(WXWORK_UA);
+    let page = open(&env, &b, "app", "lisi").await;
+    assert_eq!(page.status, 200);
+    let tok = token(&page);
+    assert!(
+        !page.body.contains("value=\"create\""),
+        "bind only: no create button"
+    );
+    let url = format!("{}/bind", env.base);
+    for i in 0..4 {
+        let p = b
+            .post_form(
+                &url,
+                &[
+                    ("token", &tok),
+                    ("method", "password"),
+                    ("username", "li.si"),
+                    ("password", "wrong"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 401, "attempt {i}: {}", p.body);
+    }
+    let p = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    refused(&p, 429, "bind_locked");
+    // Locked: even the right password is refused now.
+    let p = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    refused(&p, 429, "bind_locked");
+    // Another browser cannot use the token.
+    let other = env.browser(WXWORK_UA);
+    let p = other
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "code"),
+                ("username", "li.si"),
+                ("code", "x"),
+            ],
+        )
+        .await;
+    refused(&p, 400, "bind_expired");
+    // After the lock period the right password links the account and the login goes on.
+    env.clock
+        .advance(time::Duration::seconds(directory::LOCK_SECS + 1));
+    let page = open(&env, &b, "app", "lisi").await;
+    let tok = token(&page);
+    let p = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert!(p.form().is_some(), "{}", p.body);
+    assert_eq!(bound(&env, "lisi").await.unwrap().1, "manual");
+    // The token is single use.
+    let p = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    refused(&p, 400, "bind_expired");
+}
+both!(
+    bind_password_and_lock,
+    policy(false, &[], "bind"),
+    bind_password
+);
+
+async fn bind_code(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["w.wu,王五,,,,active"]).await;
+    let a = account(&env, "w.wu").await.unwrap();
+    env.state
+        .store
+        .set_bind_code(
+            &a.id,
+            &directory::code_hash("ABCDE12345"),
+            env.clock.unix() + 60,
+        )
+        .await
+        .unwrap();
+    let b = env.browser(WXWORK_UA);
+    let page = open(&env, &b, "app", "wangwu").await;
+    assert!(page.body.contains("value=\"create\""));
+    let tok = token(&page);
+    let url = format!("{}/bind", env.base);
+    let p = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "code"),
+                ("username", "w.wu"),
+                ("code", "abcde12345"),
+            ],
+        )
+        .await;
+    assert!(p.form().is_some(), "{}", p.body);
+    assert_eq!(bound(&env, "wangwu").await.unwrap().0.username, "w.wu");
+    assert!(has_audit(&env, "manual_code").await);
+}
+both!(
+    bind_one_time_code,
+    policy(true, &["userid"], "bind_or_create"),
+    bind_code
+);
+
+async fn bind_or_create(env: Env) {
+    env.add_app("app", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let tok = token(&open(&env, &b, "app", "lisi").await);
+    let p = b
+        .post_form(
+            &format!("{}/bind", env.base),
+            &[("token", &tok), ("method", "create")],
+        )
+        .await;
+    assert!(p.form().is_some(), "{}", p.body);
+    assert_eq!(bound(&env, "lisi").await.unwrap().1, "created");
+}
+both!(
+    bind_or_create_offers_create,
+    policy(true, &["userid"], "bind_or_create"),
+    bind_or_create
+);
+
+async fn bind_refuses_create(env: Env) {
+    env.add_app("app", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    let tok = token(&open(&env, &b, "app", "lisi").await);
+    let p = b
+        .post_form(
+            &format!("{}/bind", env.base),
+            &[("token", &tok), ("method", "create")],
+        )
+        .await;
+    refused(&p, 400, "bind_expired");
+    assert!(bound(&env, "lisi").await.is_none());
+}
+both!(
+    bind_only_cannot_create,
+    policy(true, &["userid"], "bind"),
+    bind_refuses_create
+);
+
+// ---- lifecycle ----
+
+async fn disabled(env: Env) {
+    env.add_app("app", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "app", "zhangsan").await;
+    let a = bound(&env, "zhangsan").await.unwrap().0;
+    env.state
+        .store
+        .set_account_status(&a.id, "disabled", 0)
+        .await
+        .unwrap();
+    // The session ends at the next request: the login goes to WeCom again and is refused.
+    let page = b.follow(&format!("{}/apps/app/start", env.base)).await;
+    refused(&page, 403, "account_disabled");
+    assert!(has_audit(&env, "account_disabled").await);
+    // Unbinding also ends a session: re-enable, log in, unbind → a new (auto) binding next time.
+    env.state
+        .store
+        .set_account_status(&a.id, "active", 0)
+        .await
+        .unwrap();
+    env.login_in_client(&b, "app", "zhangsan").await;
+    let session = b.cookie(&env.base, "wecom_idp_session");
+    env.state
+        .store
+        .unbind_account(CORP_ID, &a.id)
+        .await
+        .unwrap();
+    let start = b.get(&format!("{}/apps/app/start", env.base)).await;
+    assert_eq!(start.status, 302, "no session any more: off to WeCom");
+    let _ = session;
+}
+both!(disabled_account_refused_and_session_ends, |_| {}, disabled);
+
+async fn departed(env: Env) {
+    env.add_app("app", &[]).await;
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "app", "sunqi").await,
+        403,
+        "member_not_active",
+    );
+    assert!(
+        bound(&env, "sunqi").await.is_none(),
+        "no account for a departed member"
+    );
+}
+both!(departed_member_refused, |_| {}, departed);
+
+// ---- access ----
+
+async fn access(env: Env) {
+    env.add_app("closed", &["access=none"]).await;
+    env.add_app("rnd", &["access=dept:1"]).await;
+    env.add_app("ops", &["access=user:lisi;group:ops"]).await;
+    let b = env.browser(WXWORK_UA);
+    refused(
+        &open(&env, &b, "closed", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    // Department 2 is under 1: sub-departments count.
+    assert!(open(&env, &b, "rnd", "zhangsan").await.form().is_some());
+    refused(
+        &open(&env, &b, "ops", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    assert!(open(&env, &env.browser(WXWORK_UA), "ops", "lisi")
+        .await
+        .form()
+        .is_some());
+    assert!(has_audit(&env, "access_denied").await);
+}
+both!(access_rules, |_| {}, access);
+
+// ---- CSV ----
+
+async fn csv(env: Env) {
+    import(
+        &env,
+        &["a,甲,a@example.com,1380,E1,active", "b,,,,,disabled"],
+    )
+    .await;
+    let exported: Vec<String> = env
+        .state
+        .store
+        .accounts()
+        .await
+        .unwrap()
+        .iter()
+        .map(directory::csv_line)
+        .collect();
+    assert_eq!(
+        exported,
+        vec!["a,甲,a@example.com,1380,E1,active", "b,,,,,disabled"]
+    );
+    // Re-importing the export changes nothing; a bad line imports nothing.
+    import(
+        &env,
+        &["a,甲,a@example.com,1380,E1,active", "b,,,,,disabled"],
+    )
+    .await;
+    assert_eq!(env.state.store.accounts().await.unwrap().len(), 2);
+    let bad = format!("{}\nc,,,,,active\nd,,,,,maybe\n", directory::CSV_HEADER);
+    assert!(directory::parse_csv(&bad, 0, || AccountId::new("x")).is_err());
+}
+both!(csv_round_trip, |_| {}, csv);
