@@ -559,3 +559,75 @@ async fn security_headers_on_every_route() {
     assert_eq!(status("431"), 431);
     assert_eq!(status("start redirect"), 302);
 }
+
+#[test]
+// Defence (configuration): the master key comes from WECOM_IDP_MASTER_KEY, which wins over
+// `master_key_file`; a bad file is named; limits are typed from the environment and a trusted proxy
+// that is not an IP or CIDR is refused, naming the setting.
+fn master_key_and_limits_settings_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_key = MasterKey::generate(&wecom_idp::random::OsRng);
+    let f = dir.path().join("mk");
+    wecom_idp::secrets::write_key_file(&f, &file_key).unwrap();
+    let base = |extra: &[(&str, String)]| {
+        let mut v = vec![
+            (
+                "WECOM_IDP_PUBLIC_URL".to_string(),
+                "https://idp.example.com".to_string(),
+            ),
+            ("WECOM_IDP_WECOM__CORP_ID".into(), "ww1".into()),
+            ("WECOM_IDP_WECOM__AGENT_ID".into(), "1000002".into()),
+            ("WECOM_IDP_WECOM__SECRET".into(), "s".into()),
+            ("WECOM_IDP_MASTER_KEY_FILE".into(), f.display().to_string()),
+        ];
+        v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        v
+    };
+    let c = Config::load(None, base(&[])).unwrap();
+    assert_eq!(c.master_key.as_ref().unwrap().id(), file_key.id());
+    assert!(
+        !format!("{c:?}").contains(&file_key.to_base64()),
+        "Debug hides the key"
+    );
+    c.validate().unwrap();
+    let c = Config::load(
+        None,
+        base(&[("WECOM_IDP_MASTER_KEY", TEST_MASTER_KEY.to_string())]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.master_key.unwrap().id(),
+        test_master_key().id(),
+        "the environment wins"
+    );
+    std::fs::write(dir.path().join("bad"), "nope").unwrap();
+    let e = Config::load(
+        None,
+        base(&[(
+            "WECOM_IDP_MASTER_KEY_FILE",
+            dir.path().join("bad").display().to_string(),
+        )]),
+    )
+    .unwrap_err();
+    assert_eq!(e.setting, "master_key_file");
+    let c = Config::load(
+        None,
+        base(&[
+            ("WECOM_IDP_LIMITS__REQUESTS_PER_MINUTE", "120".into()),
+            (
+                "WECOM_IDP_LIMITS__TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.0.2.1".into(),
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.limits.requests_per_minute, 120);
+    assert_eq!(c.limits.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
+    c.validate().unwrap();
+    let c = Config::load(
+        None,
+        base(&[("WECOM_IDP_LIMITS__TRUSTED_PROXIES", "proxy.internal".into())]),
+    )
+    .unwrap();
+    assert_eq!(c.validate().unwrap_err().setting, "limits.trusted_proxies");
+}
