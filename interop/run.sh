@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Interoperability checks: our Responses verified by code that is not ours.
 #  1. the Rust test `interop` runs real IdP- and SP-initiated flows (one member with a name full of
-#     markup, quotes, `]]>`, `<!--`, Chinese and emoji) and writes the Responses, our metadata and
-#     certificate and the expected values to $OUT;
-#  2. the `xmlsec1` command line verifies the Response and Assertion signature of each, and must
-#     refuse each with its NameID altered;
-#  3. interop/verify.py checks each with python3-saml (strict) and pysaml2, in a venv made here
+#     markup, quotes, `]]>`, `<!--`, Chinese and emoji) and one login per cloud preset variant
+#     (`preset-*`, expected values from tests/golden/presets/), and writes the Responses, our
+#     metadata and certificate and the expected values to $OUT (the Rust test itself checks every
+#     Response with xmlsec1, presets included);
+#  2. the `xmlsec1` command line verifies the Response and Assertion signature of each flow's
+#     Response (`*-initiated*`), and must refuse each with its NameID altered;
+#  3. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
+#     console: entity ID, ACS, NameID format, signing) and pysaml2, in a venv made here
 #     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
 # Prints `interop: N passed, M failed` and exits non-zero on any failure.
 set -euo pipefail

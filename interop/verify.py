@@ -12,7 +12,14 @@ Response with:
 
 Each case must come back with the expected NameID and exactly the expected values of each expected
 attribute (a name full of markup must stay ONE value equal to the original). Each Response with
-its NameID altered after signing must be refused by both libraries. Prints one line per
+its NameID altered after signing must be refused by both libraries.
+
+Cloud preset cases (`"group": "presets"`, one per preset variant) configure the SP as that console:
+its entity ID, ACS and NameID format; `wantMessagesSigned` only where the preset signs the Response
+(the Assertion signature is always demanded); repeated Attribute elements allowed where the preset
+sends one element per value; an AttributeStatement demanded where the preset releases attributes.
+The expected NameID and attribute values are those of the variant's reviewed golden file, and the
+NameID Format must be the preset's. Prints one line per
 check and `interop: N passed, M failed`; exits non-zero on any failure.
 
 Usage: verify.py DIR [--xmlsec1 PATH]
@@ -49,6 +56,10 @@ def check_values(lib, case, name_id, attributes):
     return problems
 
 
+def name_id_format(case):
+    return case.get("name_id_format", "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")
+
+
 # ---- python3-saml (OneLogin) ----
 
 def onelogin_check(dir_, index, case):
@@ -66,7 +77,7 @@ def onelogin_check(dir_, index, case):
                     "url": case["acs_url"],
                     "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
                 },
-                "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+                "NameIDFormat": name_id_format(case),
             },
             "idp": {
                 "entityId": index["idp_entity_id"],
@@ -78,11 +89,12 @@ def onelogin_check(dir_, index, case):
             },
             "security": {
                 "wantAssertionsSigned": True,
-                "wantMessagesSigned": True,
+                "wantMessagesSigned": case.get("response_signed", True),
                 "rejectDeprecatedAlgorithm": True,
                 "wantNameId": True,
                 "wantXMLValidation": True,
-                "wantAttributeStatement": True,
+                "wantAttributeStatement": bool(case["expect"]["attributes"]),
+                "allowRepeatAttributeName": case.get("repeated_attributes", False),
                 "rejectUnsolicitedResponsesWithInResponseTo": case["request_id"] is None,
                 "signatureAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
                 "digestAlgorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
@@ -107,6 +119,8 @@ def onelogin_check(dir_, index, case):
     name_id = response.get_nameid()
     attributes = response.get_attributes()
     problems = check_values("python3-saml", case, name_id, attributes)
+    if response.get_nameid_format() != name_id_format(case):
+        problems.append(f"NameID Format {response.get_nameid_format()!r} != {name_id_format(case)!r}")
     if case["request_id"] is not None and response.get_in_response_to() != case["request_id"]:
         problems.append(f"InResponseTo {response.get_in_response_to()!r} != {case['request_id']!r}")
     return problems, f"nameid={name_id!r} attributes={attributes!r}"
@@ -132,10 +146,10 @@ def pysaml2_check(dir_, index, case, xmlsec1):
                         "assertion_consumer_service": [(case["acs_url"], BINDING_HTTP_POST)],
                     },
                     "allow_unsolicited": case["request_id"] is None,
-                    "want_response_signed": True,
+                    "want_response_signed": case.get("response_signed", True),
                     "want_assertions_signed": True,
                     "authn_requests_signed": False,
-                    "name_id_format": ["urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"],
+                    "name_id_format": [name_id_format(case)],
                 },
             },
         }

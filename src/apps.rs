@@ -256,7 +256,9 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "role_rules",
         "rules separated by ; tried in order: user:USERID=ROLE|ROLE, dept:ID=ROLE (includes \
-         sub-departments), position:TEXT=ROLE; empty for none",
+         sub-departments), position:TEXT=ROLE, tag:ID=ROLE or tag:NAME=ROLE (WeCom tag: its members \
+         and its departments with their sub-departments; a tag WeCom cannot read grants nothing); \
+         empty for none",
     ),
     (
         "role_mode",

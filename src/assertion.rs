@@ -69,8 +69,9 @@ pub fn roles_for(
     app: &App,
     profile: &Profile,
     parents: &std::collections::HashMap<i64, i64>,
+    tags: &crate::identity::roles::MemberTags,
 ) -> Result<Vec<String>, IssueError> {
-    let roles = app.settings.roles.roles_for(profile, parents);
+    let roles = app.settings.roles.roles_for(profile, parents, tags);
     if roles.is_empty() && app.settings.roles.required {
         return Err(IssueError::NoRole);
     }

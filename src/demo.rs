@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
 use crate::random::{OsRng, Rng};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
-use crate::wecom::simulator::{demo_departments, demo_members, Simulator};
+use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Simulator};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -56,6 +56,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
         clock.clone(),
         rng.clone(),
     );
+    sim.set_tags(demo_tags());
     sim.set_trusted_domain(Some(addr.to_string()));
     let sim_addr = sim
         .start()

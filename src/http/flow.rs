@@ -8,10 +8,11 @@ use crate::apps::{App, NameIdFormat};
 use crate::assertion::{self, Issue, IssueError};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
+use crate::identity::roles::{self, MemberTags, TagRef};
 use crate::identity::{Context, Profile};
 use crate::saml::response::{StatusCode, SubStatusCode};
 use crate::store::{AuditRow, SessionRow};
-use crate::wecom::oauth;
+use crate::wecom::{self, oauth};
 use askama::Template;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
@@ -374,7 +375,9 @@ pub async fn answer(
     let now = state.clock.now();
     let profile = &live.profile;
     // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
-    let roles = match assertion::roles_for(app, profile, &department_parents(state, app).await) {
+    let parents = department_parents(state, app).await;
+    let tags = member_tags(state, app, profile, &parents).await;
+    let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
         Err(e) => {
             audit(
@@ -522,6 +525,64 @@ async fn department_parents(state: &AppState, app: &App) -> std::collections::Ha
             Default::default()
         }
     }
+}
+
+/// Which of the tags the app's role rules name the member is in, read from WeCom (`tag/get`, and
+/// `tag/list` for rules that name a tag by name; both briefly cached) only when there are such rules.
+/// A tag that cannot be read — WeCom error, or no tag of that name — is left out of
+/// [`MemberTags::checked`], so its rule grants nothing and lets no other rule stand in for it; the
+/// failure is logged for the administrator.
+async fn member_tags(
+    state: &AppState,
+    app: &App,
+    profile: &Profile,
+    parents: &std::collections::HashMap<i64, i64>,
+) -> MemberTags {
+    let refs = app.settings.roles.tag_refs();
+    let mut out = MemberTags::default();
+    if refs.is_empty() {
+        return out;
+    }
+    let departments = roles::with_ancestors(&profile.department_ids, parents);
+    // Fetched once, and only when a rule names a tag by name.
+    let mut names: Option<Option<Vec<wecom::client::Tag>>> = None;
+    for r in refs {
+        let id = match r {
+            TagRef::Id(id) => *id,
+            TagRef::Name(name) => {
+                let list = match &mut names {
+                    Some(list) => list,
+                    None => names.insert(match state.wecom.tags().await {
+                        Ok(list) => Some(list),
+                        Err(e) => {
+                            tracing::warn!(error = %e, app = %app.name, "WeCom tag list unavailable: role rules on tag names grant nothing");
+                            None
+                        }
+                    }),
+                };
+                let Some(list) = list else { continue };
+                match list.iter().find(|t| t.tagname == *name) {
+                    Some(t) => t.tagid,
+                    None => {
+                        tracing::warn!(app = %app.name, tag = %name, "no WeCom tag has this name: its role rule grants nothing");
+                        continue;
+                    }
+                }
+            }
+        };
+        match state.wecom.tag_members(id).await {
+            Ok(members) => {
+                out.checked.insert(r.clone());
+                if members.contains(&profile.userid, &departments) {
+                    out.member_of.insert(r.clone());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, app = %app.name, tagid = id, "WeCom tag members unavailable: its role rule grants nothing");
+            }
+        }
+    }
+    out
 }
 
 /// The page for a member no role rule gives a role (reason `no_role`).

@@ -1,16 +1,23 @@
 //! Which cloud roles a member gets for an app: rules on userid, department (a rule on a department
-//! also matches its sub-departments) and position, applied first-match or as a union, falling back
-//! to the app's `role` when no rule matches.
+//! also matches its sub-departments), position and WeCom tag, applied first-match or as a union,
+//! falling back to the app's `role` when no rule matches.
 //!
 //! Rule syntax for `--set role_rules=…` (rules separated by `;`, tried in order):
-//! `user:USERID=ROLE|ROLE`, `dept:DEPARTMENT_ID=ROLE`, `position:POSITION=ROLE`; e.g.
-//! `user:zhangsan=Admin|Auditor;dept:2=Developer`. A role name may contain `=` (AWS allows it): the
-//! first `=` ends the condition. `|` separates several roles (no console allows `|` in a role name).
+//! `user:USERID=ROLE|ROLE`, `dept:DEPARTMENT_ID=ROLE`, `position:POSITION=ROLE`, `tag:TAG=ROLE`; e.g.
+//! `user:zhangsan=Admin|Auditor;dept:2=Developer;tag:1=Auditor`. A role name may contain `=` (AWS
+//! allows it): the first `=` ends the condition. `|` separates several roles (no console allows `|`
+//! in a role name).
+//!
+//! A tag is named by its numeric WeCom ID (`tag:12`) or by its name (`tag:云管理员`; a name of digits
+//! only must be given by ID). A member is in a tag when WeCom lists them in it, or lists one of their
+//! departments or its ancestors. Tags are read at login ([`MemberTags`]); when a tag could not be read
+//! its rule is *undetermined*, and an undetermined rule never lets the member have more: first-match
+//! stops there with no role, union keeps what the other rules gave, and neither falls back to `role`.
 
 use crate::apps::AppError;
 use crate::identity::Profile;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How matching rules combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -33,6 +40,34 @@ pub enum Match {
     Dept(i64),
     /// This position, exactly.
     Position(String),
+    /// A member of this WeCom tag (directly, or through a tagged department).
+    Tag(TagRef),
+}
+
+/// A WeCom tag as a rule names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagRef {
+    /// By tag ID.
+    Id(i64),
+    /// By tag name (resolved with WeCom's tag list at login).
+    Name(String),
+}
+
+/// What a login found out about the member's tags, for the tags the rules name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberTags {
+    /// Tags whose membership was read.
+    pub checked: HashSet<TagRef>,
+    /// Of those, the tags the member is in.
+    pub member_of: HashSet<TagRef>,
+}
+
+impl MemberTags {
+    /// `Some(true)`/`Some(false)` when the tag was read, `None` when it could not be.
+    fn contains(&self, t: &TagRef) -> Option<bool> {
+        self.checked.contains(t).then(|| self.member_of.contains(t))
+    }
 }
 
 /// One rule.
@@ -61,9 +96,24 @@ pub struct RoleConfig {
 }
 
 impl RoleConfig {
-    /// Whether any rule needs the department tree.
+    /// Whether any rule needs the department tree (a tagged department covers its sub-departments).
     pub fn needs_departments(&self) -> bool {
-        self.rules.iter().any(|r| matches!(r.when, Match::Dept(_)))
+        self.rules
+            .iter()
+            .any(|r| matches!(r.when, Match::Dept(_) | Match::Tag(_)))
+    }
+
+    /// The tags the rules name, each once, in rule order (read from WeCom only when not empty).
+    pub fn tag_refs(&self) -> Vec<&TagRef> {
+        let mut out: Vec<&TagRef> = Vec::new();
+        for r in &self.rules {
+            if let Match::Tag(t) = &r.when {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
     }
 
     /// Every role named in the configuration (for validation).
@@ -76,35 +126,51 @@ impl RoleConfig {
     }
 
     /// The member's roles. `parents` maps a department ID to its parent's (from WeCom's department
-    /// list); an empty map matches the member's own departments only, never more.
-    pub fn roles_for(&self, p: &Profile, parents: &HashMap<i64, i64>) -> Vec<String> {
+    /// list); an empty map matches the member's own departments only, never more. `tags` says which
+    /// of the named tags the member is in; a tag rule whose tag is not in `tags.checked` is
+    /// undetermined (see the module documentation).
+    pub fn roles_for(
+        &self,
+        p: &Profile,
+        parents: &HashMap<i64, i64>,
+        tags: &MemberTags,
+    ) -> Vec<String> {
         let depts = with_ancestors(&p.department_ids, parents);
         let mut out: Vec<String> = Vec::new();
+        let mut undetermined = false;
         for rule in &self.rules {
             let hit = match &rule.when {
-                Match::User(u) => *u == p.userid,
-                Match::Dept(d) => depts.contains(d),
-                Match::Position(pos) => p.position.as_deref() == Some(pos.as_str()),
+                Match::User(u) => Some(*u == p.userid),
+                Match::Dept(d) => Some(depts.contains(d)),
+                Match::Position(pos) => Some(p.position.as_deref() == Some(pos.as_str())),
+                Match::Tag(t) => tags.contains(t),
             };
-            if hit {
-                for r in &rule.roles {
-                    if !out.contains(r) {
-                        out.push(r.clone());
+            match hit {
+                Some(true) => {
+                    for r in &rule.roles {
+                        if !out.contains(r) {
+                            out.push(r.clone());
+                        }
+                    }
+                    if self.mode == RoleMode::First {
+                        break;
                     }
                 }
-                if self.mode == RoleMode::First {
-                    break;
-                }
+                Some(false) => {}
+                // First-match: this rule might have been the match; a later one must not stand in.
+                None if self.mode == RoleMode::First => return out,
+                None => undetermined = true,
             }
         }
-        if out.is_empty() {
+        if out.is_empty() && !undetermined {
             out.extend(self.default_role.iter().cloned());
         }
         out
     }
 }
 
-fn with_ancestors(ids: &[i64], parents: &HashMap<i64, i64>) -> Vec<i64> {
+/// The given departments and all their ancestors (per `parents`), each once.
+pub fn with_ancestors(ids: &[i64], parents: &HashMap<i64, i64>) -> Vec<i64> {
     let mut out = Vec::new();
     for &id in ids {
         let mut cur = id;
@@ -127,7 +193,8 @@ fn with_ancestors(ids: &[i64], parents: &HashMap<i64, i64>) -> Vec<i64> {
 pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
     let bad = |rule: &str, why: &str| {
         AppError::Invalid(format!(
-            "role_rules: `{rule}`: {why} (syntax: user:USERID=ROLE|ROLE;dept:ID=ROLE;position:TEXT=ROLE)"
+            "role_rules: `{rule}`: {why} (syntax: \
+             user:USERID=ROLE|ROLE;dept:ID=ROLE;position:TEXT=ROLE;tag:ID_OR_NAME=ROLE)"
         ))
     };
     let mut out = Vec::new();
@@ -138,7 +205,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
         let Some((kind, value)) = cond.split_once(':') else {
             return Err(bad(
                 rule,
-                "the condition needs a kind: user:, dept: or position:",
+                "the condition needs a kind: user:, dept:, position: or tag:",
             ));
         };
         let value = value.trim();
@@ -155,12 +222,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
                     .ok_or_else(|| bad(rule, "a department is its numeric WeCom ID"))?,
             ),
             "position" => Match::Position(value.to_string()),
-            "tag" => {
-                return Err(bad(
-                    rule,
-                    "tag rules are not supported yet (WeCom tags are not read at login)",
-                ))
-            }
+            "tag" => Match::Tag(parse_tag(value).map_err(|why| bad(rule, why))?),
             other => return Err(bad(rule, &format!("unknown kind `{other}`"))),
         };
         let roles: Vec<String> = roles
@@ -177,6 +239,22 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
     Ok(out)
 }
 
+/// A tag by ID (digits) or by name (WeCom allows at most 32 characters).
+fn parse_tag(value: &str) -> Result<TagRef, &'static str> {
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return value
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(TagRef::Id)
+            .ok_or("a tag ID is a positive number");
+    }
+    if value.chars().count() > 32 {
+        return Err("a WeCom tag name has at most 32 characters");
+    }
+    Ok(TagRef::Name(value.to_string()))
+}
+
 /// The rules written back in `role_rules` syntax (for `app show`).
 pub fn format_rules(rules: &[RoleRule]) -> String {
     rules
@@ -186,6 +264,8 @@ pub fn format_rules(rules: &[RoleRule]) -> String {
                 Match::User(u) => format!("user:{u}"),
                 Match::Dept(d) => format!("dept:{d}"),
                 Match::Position(p) => format!("position:{p}"),
+                Match::Tag(TagRef::Id(id)) => format!("tag:{id}"),
+                Match::Tag(TagRef::Name(n)) => format!("tag:{n}"),
             };
             format!("{cond}={}", r.roles.join("|"))
         })
@@ -223,29 +303,43 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            c.roles_for(&member("zhangsan", 5, "SRE"), &parents),
+            c.roles_for(
+                &member("zhangsan", 5, "SRE"),
+                &parents,
+                &MemberTags::default()
+            ),
             ["Admin", "Auditor"]
         );
         assert_eq!(
-            c.roles_for(&member("lisi", 5, "SRE"), &parents),
+            c.roles_for(&member("lisi", 5, "SRE"), &parents, &MemberTags::default()),
             ["Developer"]
         );
         assert_eq!(
-            c.roles_for(&member("lisi", 5, "SRE"), &HashMap::new()),
+            c.roles_for(
+                &member("lisi", 5, "SRE"),
+                &HashMap::new(),
+                &MemberTags::default()
+            ),
             ["Ops"],
             "without the tree only direct departments match"
         );
         assert_eq!(
-            c.roles_for(&member("wangwu", 3, "x"), &parents),
+            c.roles_for(&member("wangwu", 3, "x"), &parents, &MemberTags::default()),
             ["ReadOnly"]
         );
         c.mode = RoleMode::Union;
         assert_eq!(
-            c.roles_for(&member("zhangsan", 5, "SRE"), &parents),
+            c.roles_for(
+                &member("zhangsan", 5, "SRE"),
+                &parents,
+                &MemberTags::default()
+            ),
             ["Admin", "Auditor", "Developer", "Ops"]
         );
         c.default_role = None;
-        assert!(c.roles_for(&member("wangwu", 3, "x"), &parents).is_empty());
+        assert!(c
+            .roles_for(&member("wangwu", 3, "x"), &parents, &MemberTags::default())
+            .is_empty());
         assert!(c.needs_departments());
     }
 
@@ -263,12 +357,97 @@ mod tests {
             ("dept:abc=Dev", "numeric"),
             ("user:=Dev", "no value"),
             ("user:a=", "no role"),
-            ("tag:ops=Dev", "not supported"),
+            ("tag:0=Dev", "positive"),
+            (
+                "tag:一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三=Dev",
+                "32",
+            ),
             ("team:a=Dev", "unknown kind"),
         ] {
             let e = parse_rules(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
         }
         assert_eq!(parse_rules("user:a=x=y").unwrap()[0].roles, ["x=y"]);
+    }
+
+    fn tagged(read: &[TagRef], member_of: &[TagRef]) -> MemberTags {
+        MemberTags {
+            checked: read.iter().cloned().collect(),
+            member_of: member_of.iter().cloned().collect(),
+        }
+    }
+
+    #[test]
+    fn tag_rules_parse_and_print() {
+        let rules =
+            parse_rules("tag:1=Admin|Auditor; tag:审计 auditors=Auditor;tag:007=Ops").unwrap();
+        assert_eq!(rules[0].when, Match::Tag(TagRef::Id(1)));
+        assert_eq!(
+            rules[1].when,
+            Match::Tag(TagRef::Name("审计 auditors".into()))
+        );
+        assert_eq!(rules[2].when, Match::Tag(TagRef::Id(7)));
+        assert_eq!(
+            format_rules(&rules),
+            "tag:1=Admin|Auditor;tag:审计 auditors=Auditor;tag:7=Ops"
+        );
+        let c = RoleConfig {
+            rules: parse_rules("tag:1=A;user:x=B;tag:1=C;tag:x=D").unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(c.tag_refs(), [&TagRef::Id(1), &TagRef::Name("x".into())]);
+        assert!(
+            c.needs_departments(),
+            "tagged departments cover sub-departments"
+        );
+    }
+
+    #[test]
+    fn tag_rules_grant_only_what_was_read() {
+        let admins = TagRef::Id(1);
+        let auditors = TagRef::Name("审计 auditors".into());
+        let mut c = RoleConfig {
+            required: true,
+            default_role: Some("ReadOnly".into()),
+            rules: parse_rules("tag:1=Admin;tag:审计 auditors=Auditor;dept:3=Ops").unwrap(),
+            ..Default::default()
+        };
+        let parents = HashMap::from([(3, 1)]);
+        let zhangsan = member("zhangsan", 2, "x");
+        let lisi = member("lisi", 3, "x");
+        let both = tagged(
+            &[admins.clone(), auditors.clone()],
+            std::slice::from_ref(&admins),
+        );
+        assert_eq!(c.roles_for(&zhangsan, &parents, &both), ["Admin"]);
+        let neither = tagged(&[admins.clone(), auditors.clone()], &[]);
+        assert_eq!(c.roles_for(&lisi, &parents, &neither), ["Ops"]);
+        let lisi_tags = tagged(
+            &[admins.clone(), auditors.clone()],
+            std::slice::from_ref(&auditors),
+        );
+        assert_eq!(c.roles_for(&lisi, &parents, &lisi_tags), ["Auditor"]);
+        // Read, member of nothing: the default role.
+        assert_eq!(
+            c.roles_for(&member("wangwu", 4, "x"), &parents, &neither),
+            ["ReadOnly"]
+        );
+        // The first tag could not be read: first-match stops there, no later rule and no default.
+        let unread = tagged(std::slice::from_ref(&auditors), &[]);
+        assert!(c.roles_for(&lisi, &parents, &unread).is_empty());
+        assert!(c
+            .roles_for(&member("wangwu", 4, "x"), &parents, &MemberTags::default())
+            .is_empty());
+        // Union keeps what the rules that were read gave, and no default in place of the unread.
+        c.mode = RoleMode::Union;
+        assert_eq!(c.roles_for(&lisi, &parents, &unread), ["Ops"]);
+        assert!(c
+            .roles_for(&member("wangwu", 4, "x"), &parents, &unread)
+            .is_empty());
+        let all = tagged(&[admins.clone(), auditors.clone()], &[admins, auditors]);
+        assert_eq!(
+            c.roles_for(&lisi, &parents, &all),
+            ["Admin", "Auditor", "Ops"]
+        );
     }
 }

@@ -9,10 +9,13 @@
 //! - **−1** (busy): back off and try again, at most [`Options::busy_backoff`]`.len() + 1` tries in all.
 //! - **45009 / 45033** (rate limits) and everything else: returned at once — no hammering.
 //! - Every HTTP call has a connect and a total timeout ([`Settings::timeout`]).
+//! - **Caches**: `department/list` for [`Options::department_ttl`] (10 min); `tag/list` and each
+//!   `tag/get` for [`Options::tag_ttl`] (60 s, since tags grant cloud roles). Failures are not cached.
 //!
 //! Nothing here logs or formats a secret, access token, code or user ticket: request URLs are stripped from
 //! transport errors, and the types holding such values have masking `Debug` impls.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,7 +26,9 @@ use serde::Deserialize;
 use tracing::{debug, error, info, warn};
 
 use super::errors::{hint_of, ErrorKind, WecomError};
-pub use super::types::{CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail};
+pub use super::types::{
+    CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail, Tag, TagMembers, TagUser,
+};
 use super::types::{RawIdentity, UserIdAnswer};
 use crate::clock::Clock;
 
@@ -35,6 +40,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
 /// Largest response body read (a big corp's department list is the largest answer).
 const MAX_BODY: usize = 16 * 1024 * 1024;
+/// At most this many tags' member lists are cached (role rules name a handful).
+const MAX_CACHED_TAGS: usize = 256;
 
 /// Endpoint names (paths under `/cgi-bin/`), used in errors, logs and metrics labels.
 pub mod endpoint {
@@ -54,6 +61,10 @@ pub mod endpoint {
     pub const USER_GET_USERID_BY_EMAIL: &str = "user/get_userid_by_email";
     /// `GET department/list`
     pub const DEPARTMENT_LIST: &str = "department/list";
+    /// `GET tag/list` (all tags)
+    pub const TAG_LIST: &str = "tag/list";
+    /// `GET tag/get` (a tag's members and departments)
+    pub const TAG_GET: &str = "tag/get";
 }
 
 /// Connection settings of one self-built app. `Debug` masks the secret.
@@ -151,6 +162,9 @@ pub struct Options {
     pub department_ttl: Duration,
     /// Exchange codes with the legacy `user/getuserinfo` instead of `auth/getuserinfo`.
     pub legacy_code_endpoint: bool,
+    /// How long `tag/list` and each `tag/get` answer are cached. Default 60 s: short, because a tag
+    /// grants cloud roles and taking someone out of it should take effect soon.
+    pub tag_ttl: Duration,
 }
 
 impl Default for Options {
@@ -160,6 +174,7 @@ impl Default for Options {
             busy_backoff: vec![Duration::from_millis(100), Duration::from_millis(200)],
             department_ttl: Duration::from_secs(600),
             legacy_code_endpoint: false,
+            tag_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -171,6 +186,7 @@ impl fmt::Debug for Options {
             .field("busy_backoff", &self.busy_backoff)
             .field("department_ttl", &self.department_ttl)
             .field("legacy_code_endpoint", &self.legacy_code_endpoint)
+            .field("tag_ttl", &self.tag_ttl)
             .finish()
     }
 }
@@ -192,6 +208,9 @@ struct Inner {
     /// Number of finished token fetches (read before waiting on `fetch_lock`).
     fetches: AtomicU64,
     departments: Mutex<Option<(i64, Vec<Department>)>>,
+    tags: Mutex<Option<(i64, Vec<Tag>)>>,
+    /// tagid → (fetched at, members); bounded by [`MAX_CACHED_TAGS`].
+    tag_members: Mutex<HashMap<i64, (i64, TagMembers)>>,
 }
 
 struct CachedToken {
@@ -253,6 +272,8 @@ impl WecomClient {
                 fetch_lock: tokio::sync::Mutex::new(None),
                 fetches: AtomicU64::new(0),
                 departments: Mutex::new(None),
+                tags: Mutex::new(None),
+                tag_members: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -354,6 +375,69 @@ impl WecomClient {
     /// Forgets the cached department list.
     pub fn invalidate_departments(&self) {
         *lock(&self.inner.departments) = None;
+    }
+
+    /// All tags (`tag/list`), cached for [`Options::tag_ttl`].
+    pub async fn tags(&self) -> Result<Vec<Tag>, WecomError> {
+        let now = self.inner.clock.unix();
+        let ttl = self.tag_ttl();
+        if let Some((at, list)) = lock(&self.inner.tags).as_ref() {
+            if now >= *at && now - *at < ttl {
+                return Ok(list.clone());
+            }
+        }
+        #[derive(Deserialize)]
+        struct List {
+            #[serde(default)]
+            taglist: Vec<Tag>,
+        }
+        let list: List = self.call(endpoint::TAG_LIST, Req::Get(Vec::new())).await?;
+        debug!(count = list.taglist.len(), "WeCom tag list refreshed");
+        *lock(&self.inner.tags) = Some((now, list.taglist.clone()));
+        Ok(list.taglist)
+    }
+
+    /// A tag's members and departments (`tag/get`), cached per tag for [`Options::tag_ttl`]. 40068
+    /// when there is no such tag.
+    pub async fn tag_members(&self, tagid: i64) -> Result<TagMembers, WecomError> {
+        let now = self.inner.clock.unix();
+        let ttl = self.tag_ttl();
+        if let Some((at, members)) = lock(&self.inner.tag_members).get(&tagid) {
+            if now >= *at && now - *at < ttl {
+                return Ok(members.clone());
+            }
+        }
+        let members: TagMembers = self
+            .call(
+                endpoint::TAG_GET,
+                Req::Get(vec![("tagid", tagid.to_string())]),
+            )
+            .await?;
+        debug!(
+            tagid,
+            users = members.userlist.len(),
+            departments = members.partylist.len(),
+            "WeCom tag members refreshed"
+        );
+        let mut cache = lock(&self.inner.tag_members);
+        if cache.len() >= MAX_CACHED_TAGS && !cache.contains_key(&tagid) {
+            cache.retain(|_, (at, _)| now >= *at && now - *at < ttl);
+            if cache.len() >= MAX_CACHED_TAGS {
+                cache.clear();
+            }
+        }
+        cache.insert(tagid, (now, members.clone()));
+        Ok(members)
+    }
+
+    /// Forgets the cached tag list and tag members.
+    pub fn invalidate_tags(&self) {
+        *lock(&self.inner.tags) = None;
+        lock(&self.inner.tag_members).clear();
+    }
+
+    fn tag_ttl(&self) -> i64 {
+        i64::try_from(self.inner.options.tag_ttl.as_secs()).unwrap_or(i64::MAX)
     }
 
     /// mobile → userid (`user/getuserid`). For targeted checks only: WeCom blocks these lookups for a

@@ -339,6 +339,16 @@ pub fn explain(code: i64) -> Explanation {
             "在管理后台打开该应用 →“企业可信IP”，添加本服务器的出口 IP。\
              2022-06-20 之后创建的应用必须配置后才能调用数据接口。",
         ),
+        40068 => Explanation::new(
+            Config,
+            "No such WeCom tag",
+            "不合法的标签ID",
+            "A role rule names a tag that does not exist or that the app cannot see: check the tag \
+             ID (Contacts → Tags) in the app's role_rules, and that the tag is in the app's visible \
+             range.",
+            "角色规则中的标签不存在或应用不可见：请核对 role_rules 中的标签 ID（通讯录 → 标签），\
+             并确认该标签在应用的可见范围内。",
+        ),
         46004 | 60111 => Explanation::new(
             Denied,
             "No such member",
@@ -405,9 +415,9 @@ pub fn hint_of(errmsg: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    const TABLE: [i64; 18] = [
+    const TABLE: [i64; 19] = [
         -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,
-        46004, 60111, 45009, 45033, 42001,
+        46004, 60111, 45009, 45033, 42001, 40068,
     ];
 
     #[test]

@@ -3,7 +3,7 @@
 //! API side (`/cgi-bin/…`, JSON, always HTTP 200 with an `errcode`): `gettoken` (checks corp ID and secret;
 //! tokens live 7200 s by the injected clock), `auth/getuserinfo` and legacy `user/getuserinfo` (capitalised
 //! `UserId`), `auth/getuserdetail`, `user/get`, `user/getuserid`, `user/get_userid_by_email`,
-//! `department/list`. Every data call checks the token: missing or unknown → 40014, expired → 42001.
+//! `department/list`, `tag/list`, `tag/get`. Every data call checks the token: missing or unknown → 40014, expired → 42001.
 //!
 //! Browser side: `/connect/oauth2/authorize` (in-client OAuth) and `/wwlogin/sso/login` (web/QR login)
 //! validate `appid`/`agentid` and the redirect host against the trusted domain, then either redirect at
@@ -142,6 +142,39 @@ pub fn demo_members() -> Vec<Member> {
     ]
 }
 
+/// A tag of the simulated corp: members tagged directly and departments tagged as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// Tag ID.
+    pub id: i64,
+    /// Tag name.
+    pub name: String,
+    /// userids tagged directly.
+    pub users: Vec<String>,
+    /// Department IDs tagged as a whole.
+    pub departments: Vec<i64>,
+}
+
+/// A tag seed.
+pub fn tag(id: i64, name: &str, users: &[&str], departments: &[i64]) -> Tag {
+    Tag {
+        id,
+        name: name.to_owned(),
+        users: users.iter().map(|u| (*u).to_owned()).collect(),
+        departments: departments.to_vec(),
+    }
+}
+
+/// The demo organisation's tags: cloud admins (zhangsan), auditors (lisi), and the whole
+/// operations department (3) with wangwu from finance added by hand.
+pub fn demo_tags() -> Vec<Tag> {
+    vec![
+        tag(1, "云管理员 cloud-admins", &["zhangsan"], &[]),
+        tag(2, "审计 auditors", &["lisi"], &[]),
+        tag(3, "值班 on-call", &["wangwu"], &[3]),
+    ]
+}
+
 /// The simulated WeCom. Cheap to clone (an `Arc` inside).
 #[derive(Clone)]
 pub struct Simulator {
@@ -161,6 +194,7 @@ struct Inner {
 struct SimState {
     members: Vec<Member>,
     departments: Vec<Department>,
+    tags: Vec<Tag>,
     tokens: HashMap<String, i64>,
     codes: HashMap<String, Grant>,
     tickets: HashMap<String, (String, i64)>,
@@ -221,9 +255,9 @@ impl Simulator {
     }
 
     /// The demo organisation ([`DEMO_CORP_ID`], [`DEMO_AGENT_ID`], [`demo_members`],
-    /// [`demo_departments`]) with the given secret.
+    /// [`demo_departments`], [`demo_tags`]) with the given secret.
     pub fn demo(secret: impl Into<String>, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>) -> Self {
-        Self::new(
+        let sim = Self::new(
             DEMO_CORP_ID,
             DEMO_AGENT_ID,
             secret,
@@ -231,7 +265,9 @@ impl Simulator {
             demo_departments(),
             clock,
             rng,
-        )
+        );
+        sim.set_tags(demo_tags());
+        sim
     }
 
     /// The corp ID it accepts.
@@ -258,6 +294,8 @@ impl Simulator {
                 post(api::getuserid_by_email),
             )
             .route("/cgi-bin/department/list", get(api::department_list))
+            .route("/cgi-bin/tag/list", get(api::tag_list))
+            .route("/cgi-bin/tag/get", get(api::tag_get))
             .route("/connect/oauth2/authorize", get(browser::oauth_authorize))
             .route("/wwlogin/sso/login", get(browser::web_login))
             .route("/sim/grant", get(browser::grant))
@@ -360,6 +398,11 @@ impl Simulator {
         let mut st = self.state();
         st.members.retain(|m| m.userid != member.userid);
         st.members.push(member);
+    }
+
+    /// Replaces all tags ([`Simulator::new`] starts with none).
+    pub fn set_tags(&self, tags: Vec<Tag>) {
+        self.state().tags = tags;
     }
 
     /// Removes a member.
@@ -493,6 +536,7 @@ fn errmsg(code: i64) -> &'static str {
         40014 => "invalid access_token",
         40029 => "invalid code",
         40056 => "invalid agentid",
+        40068 => "invalid tagid",
         40091 => "secret is invalid",
         40129 => "invalid user_ticket",
         41002 => "corpid missing",

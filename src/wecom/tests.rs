@@ -403,6 +403,89 @@ async fn departments_are_cached_briefly() {
 }
 
 #[tokio::test]
+async fn tags_and_their_members() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    let tags = c.tags().await.unwrap();
+    assert_eq!(
+        tags.iter()
+            .map(|t| (t.tagid, t.tagname.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, "云管理员 cloud-admins"),
+            (2, "审计 auditors"),
+            (3, "值班 on-call")
+        ]
+    );
+    let admins = c.tag_members(1).await.unwrap();
+    assert_eq!(admins.tagname, "云管理员 cloud-admins");
+    assert_eq!(admins.userlist.len(), 1);
+    assert_eq!(admins.userlist[0].userid, "zhangsan");
+    assert_eq!(admins.userlist[0].name, "张三");
+    assert!(admins.partylist.is_empty());
+    assert!(admins.contains("zhangsan", &[2, 1]));
+    assert!(!admins.contains("lisi", &[3, 1]));
+    // A tagged department covers its members and, given their ancestors, its sub-departments.
+    let on_call = c.tag_members(3).await.unwrap();
+    assert_eq!(on_call.partylist, vec![3]);
+    assert!(on_call.contains("lisi", &[3, 1]));
+    assert!(on_call.contains("someone", &[7, 3, 1]));
+    assert!(on_call.contains("wangwu", &[4, 1]));
+    assert!(!on_call.contains("zhangsan", &[2, 1]));
+    // No such tag: 40068, a configuration error, not retried.
+    let e = c.tag_members(99).await.unwrap_err();
+    assert_eq!(e.code(), Some(40068));
+    assert_eq!(e.explain().kind, ErrorKind::Config);
+    assert_eq!(rig.sim.calls("tag/get"), 3);
+}
+
+#[tokio::test]
+async fn tags_are_cached_briefly() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    c.tags().await.unwrap();
+    c.tag_members(1).await.unwrap();
+    c.tags().await.unwrap();
+    c.tag_members(1).await.unwrap();
+    assert_eq!(rig.sim.calls("tag/list"), 1);
+    assert_eq!(rig.sim.calls("tag/get"), 1);
+    // Taking zhangsan out of the tag shows within the TTL (60 s by default).
+    rig.sim
+        .set_tags(vec![simulator::tag(1, "云管理员 cloud-admins", &[], &[])]);
+    assert!(c.tag_members(1).await.unwrap().contains("zhangsan", &[]));
+    rig.advance(61);
+    assert!(!c.tag_members(1).await.unwrap().contains("zhangsan", &[]));
+    assert_eq!(c.tags().await.unwrap().len(), 1);
+    assert_eq!(rig.sim.calls("tag/list"), 2);
+    assert_eq!(rig.sim.calls("tag/get"), 2);
+    c.invalidate_tags();
+    c.tag_members(1).await.unwrap();
+    assert_eq!(rig.sim.calls("tag/get"), 3);
+}
+
+#[tokio::test]
+async fn tag_calls_follow_the_retry_rules() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    // A stale token: evicted, fetched again, the call retried once.
+    rig.sim.fail_next("tag/get", 42001, 1);
+    assert_eq!(c.tag_members(2).await.unwrap().userlist[0].userid, "lisi");
+    assert_eq!(rig.sim.calls("gettoken"), 2);
+    // Busy: backed off, tried again.
+    rig.sim.fail_next("tag/list", -1, 2);
+    assert_eq!(c.tags().await.unwrap().len(), 3);
+    assert_eq!(rig.sim.calls("tag/list"), 3);
+    // Rate limits and missing permission: returned at once, nothing cached.
+    c.invalidate_tags();
+    rig.sim.fail_next("tag/get", 45009, 1);
+    assert_eq!(c.tag_members(2).await.unwrap_err().code(), Some(45009));
+    rig.sim.fail_next("tag/list", 60011, 1);
+    assert_eq!(c.tags().await.unwrap_err().code(), Some(60011));
+    assert_eq!(rig.sim.calls("tag/list"), 4);
+    assert_eq!(c.tag_members(2).await.unwrap().tagname, "审计 auditors");
+}
+
+#[tokio::test]
 async fn reverse_lookups() {
     let rig = Rig::new().await;
     let c = rig.client();
@@ -444,6 +527,9 @@ async fn observer_sees_every_call() {
     );
     rig.sim.fail_next("user/get", 42001, 1);
     c.get_user("lisi").await.unwrap();
+    rig.sim.fail_next("tag/get", 40068, 1);
+    c.tag_members(1).await.unwrap_err();
+    c.tags().await.unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         vec![
@@ -451,6 +537,8 @@ async fn observer_sees_every_call() {
             ("user/get", Some(42001)),
             ("gettoken", Some(0)),
             ("user/get", Some(0)),
+            ("tag/get", Some(40068)),
+            ("tag/list", Some(0)),
         ]
     );
 }
@@ -679,4 +767,65 @@ async fn simulator_checks_tokens() {
         .await
         .unwrap();
     assert_eq!(body["errcode"], 42001);
+}
+
+#[tokio::test]
+async fn simulator_tag_answers_have_wecom_shapes() {
+    let rig = Rig::new().await;
+    let http = no_redirects();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            http.get(path)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let body = get(format!("{}/cgi-bin/tag/list", rig.base)).await;
+    assert_eq!(body["errcode"], 40014, "tags need a token too");
+    let token = get(format!(
+        "{}/cgi-bin/gettoken?corpid={}&corpsecret={SECRET}",
+        rig.base,
+        simulator::DEMO_CORP_ID
+    ))
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = get(format!(
+        "{}/cgi-bin/tag/list?access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(list["errcode"], 0);
+    assert_eq!(list["taglist"][1]["tagid"], 2);
+    assert_eq!(list["taglist"][1]["tagname"], "审计 auditors");
+    let on_call = get(format!(
+        "{}/cgi-bin/tag/get?tagid=3&access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(on_call["tagname"], "值班 on-call");
+    assert_eq!(on_call["userlist"][0]["userid"], "wangwu");
+    assert_eq!(on_call["userlist"][0]["name"], "王五");
+    assert_eq!(on_call["partylist"], serde_json::json!([3]));
+    for bad in ["", "tagid=abc&", "tagid=42&"] {
+        let body = get(format!(
+            "{}/cgi-bin/tag/get?{bad}access_token={token}",
+            rig.base
+        ))
+        .await;
+        assert_eq!(body["errcode"], 40068, "{bad}");
+    }
+    rig.sim.fail_next("tag/list", 60011, 1);
+    let body = get(format!(
+        "{}/cgi-bin/tag/list?access_token={token}",
+        rig.base
+    ))
+    .await;
+    assert_eq!(body["errcode"], 60011);
 }

@@ -1,8 +1,8 @@
 //! The data WeCom returns, as typed values: who a login code belongs to ([`CodeIdentity`]), a member
-//! from `user/get` ([`Member`]), the sensitive profile from `auth/getuserdetail` ([`MemberDetail`]) and
-//! departments. Parsing is lenient where WeCom is: absent or empty strings become `None` (since 2022 new
-//! apps get no mobile/email from `user/get`), both `userid` and `UserId` casings are accepted, and custom
-//! attributes (`extattr`) are flattened to name/value pairs.
+//! from `user/get` ([`Member`]), the sensitive profile from `auth/getuserdetail` ([`MemberDetail`]),
+//! departments, and tags ([`Tag`], [`TagMembers`]). Parsing is lenient where WeCom is: absent or empty
+//! strings become `None` (since 2022 new apps get no mobile/email from `user/get`), both `userid` and
+//! `UserId` casings are accepted, and custom attributes (`extattr`) are flattened to name/value pairs.
 
 use std::fmt;
 
@@ -170,6 +170,51 @@ pub struct Department {
     /// Parent ID (0 for the root).
     #[serde(default)]
     pub parentid: i64,
+}
+
+/// A tag from `tag/list` (标签).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Tag ID.
+    pub tagid: i64,
+    /// Tag name (unique in the corp, at most 32 characters).
+    #[serde(default)]
+    pub tagname: String,
+}
+
+/// One member listed by `tag/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagUser {
+    /// userid.
+    pub userid: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A tag's members as `tag/get` returns them: members tagged directly, and departments tagged as a
+/// whole (a department's sub-departments belong to the tag too).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TagMembers {
+    /// The tag's name.
+    #[serde(default)]
+    pub tagname: String,
+    /// Members tagged directly.
+    #[serde(default)]
+    pub userlist: Vec<TagUser>,
+    /// Departments tagged as a whole.
+    #[serde(default)]
+    pub partylist: Vec<i64>,
+}
+
+impl TagMembers {
+    /// Whether a member is in the tag: listed by userid, or in one of the tagged departments.
+    /// `departments` are the member's departments with all their ancestors (so a tagged parent
+    /// department covers its sub-departments).
+    pub fn contains(&self, userid: &str, departments: &[i64]) -> bool {
+        self.userlist.iter().any(|u| u.userid == userid)
+            || self.partylist.iter().any(|d| departments.contains(d))
+    }
 }
 
 /// Which mailbox `user/get_userid_by_email` searches.

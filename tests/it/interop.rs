@@ -4,6 +4,12 @@
 //! Response as posted, the request ID, the SP settings and the expected values) so python3-saml and
 //! pysaml2 can check the same Responses (`interop/run.sh` does both).
 //!
+//! Every cloud preset variant (the `presets` test's cases) is also signed in once and written as a
+//! case configured with that preset's SP entity ID, ACS, NameID format and signing (the Response
+//! signature is demanded where the preset signs the Response), expecting the NameID and attributes
+//! of the variant's reviewed golden file (`tests/golden/presets/`): issue 3's "verifies with
+//! python3-saml strict mode configured with that preset's SP entity ID and ACS".
+//!
 //! The clock is set to the real time, because the Python libraries check NotBefore/NotOnOrAfter
 //! against their own clock.
 
@@ -20,14 +26,59 @@ const SPECIAL_USERID: &str = "interop-special";
 
 /// One Response the Python side checks.
 struct Case {
-    name: &'static str,
-    app: &'static str,
+    name: String,
+    /// The SP the libraries are configured as.
+    sp_entity_id: String,
+    acs_url: String,
     /// The `SAMLResponse` field exactly as the form posts it.
     posted_b64: String,
     request_id: Option<String>,
     relay_state: Option<String>,
     name_id: String,
-    attributes: Vec<(&'static str, Vec<String>)>,
+    name_id_format: String,
+    /// The app signs the Response (the libraries then demand it: `wantMessagesSigned`).
+    response_signed: bool,
+    attributes: Attributes,
+    /// The app sends one Attribute element per value (`attribute_per_value`).
+    repeated_attributes: bool,
+    /// `presets` or `special`: which checks the case is part of.
+    group: &'static str,
+}
+
+/// Attribute name → values, in Response order.
+type Attributes = Vec<(String, Vec<String>)>;
+
+const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+
+/// What a preset variant's reviewed golden file says the console gets: the NameID (`None` when
+/// transient) and each attribute's values (same-named Attribute elements merged, in order), and
+/// whether a name repeats.
+fn golden_expectations(app: &str) -> (Option<String>, Attributes, bool) {
+    let path = format!(
+        "{}/tests/golden/presets/{app}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut name_id = None;
+    let mut attributes: Attributes = Vec::new();
+    let mut repeated = false;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("NameID: ") {
+            name_id = (!v.starts_with("(transient")).then(|| v.to_string());
+        } else if let Some(rest) = line.strip_prefix("Attribute ") {
+            let (name, rest) = rest.split_once(" [").unwrap();
+            let (_, values) = rest.split_once("]: ").unwrap();
+            let values = values.split(" | ").map(str::to_string);
+            match attributes.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => {
+                    repeated = true;
+                    v.extend(values);
+                }
+                None => attributes.push((name.to_string(), values.collect())),
+            }
+        }
+    }
+    (name_id, attributes, repeated)
 }
 
 /// The `SAMLResponse` value of an auto-post page, as the browser would send it.
@@ -97,16 +148,22 @@ async fn responses_verify_with_other_libraries() {
                     "idp-initiated"
                 } else {
                     "idp-initiated-special"
-                },
-                app: "interop-idp",
+                }
+                .into(),
+                sp_entity_id: sp_entity("interop-idp"),
+                acs_url: acs_url("interop-idp"),
                 posted_b64: b64,
                 request_id: None,
                 relay_state: None,
                 name_id: userid.into(),
+                name_id_format: UNSPECIFIED.into(),
+                response_signed: true,
                 attributes: vec![
-                    ("userid", vec![userid.into()]),
-                    ("name", vec![display.into()]),
+                    ("userid".into(), vec![userid.into()]),
+                    ("name".into(), vec![display.into()]),
                 ],
+                repeated_attributes: false,
+                group: "special",
             },
         ));
         let (form, b64, id) = sp_initiated(&env, "interop-sp", userid).await;
@@ -117,39 +174,81 @@ async fn responses_verify_with_other_libraries() {
                     "sp-initiated"
                 } else {
                     "sp-initiated-special"
-                },
-                app: "interop-sp",
+                }
+                .into(),
+                sp_entity_id: sp_entity("interop-sp"),
+                acs_url: acs_url("interop-sp"),
                 posted_b64: b64,
                 request_id: Some(id),
                 relay_state: Some("interop-relay".into()),
                 name_id: userid.into(),
+                name_id_format: UNSPECIFIED.into(),
+                response_signed: true,
                 attributes: vec![
-                    ("userid", vec![userid.into()]),
-                    ("name", vec![display.into()]),
+                    ("userid".into(), vec![userid.into()]),
+                    ("name".into(), vec![display.into()]),
                 ],
+                repeated_attributes: false,
+                group: "special",
             },
         ));
+    }
+
+    // Every preset variant, made as `app add --preset` makes it, signed in once at real time.
+    for c in crate::presets::CASES {
+        let xml = c
+            .metadata
+            .map(|(e, a)| crate::presets::sp_metadata(e, a, None));
+        crate::presets::add(&env, c.app, c.preset, c.sets, xml.as_deref()).await;
+        let app =
+            wecom_idp::apps::App::from_row(env.state.store.app(c.app).await.unwrap().unwrap())
+                .unwrap();
+        let (form, b64) = idp_initiated(&env, c.app, "zhangsan").await;
+        let (name_id, attributes, repeated) = golden_expectations(c.app);
+        let s = Saml::of(&form);
+        cases.push((
+            form.clone(),
+            Case {
+                name: format!("preset-{}", c.app),
+                sp_entity_id: c.entity.into(),
+                acs_url: c.acs.into(),
+                posted_b64: b64,
+                request_id: None,
+                relay_state: form.relay_state.clone(),
+                // A transient NameID is random: the value in the Response is what must come back.
+                name_id: name_id.unwrap_or_else(|| s.name_id()),
+                name_id_format: app.settings.name_id_format.uri().into(),
+                response_signed: app.settings.sign_response,
+                attributes,
+                repeated_attributes: repeated,
+                group: "presets",
+            },
+        ));
+        // Entity IDs are unique per instance: make room for the next variant of the same console.
+        assert!(env.state.store.remove_app(c.app).await.unwrap());
     }
 
     // Checked here on every run: xmlsec1 verifies both signatures, and our reading of the Response
     // gives back exactly the values that went in (one `name` value, equal to the original).
     for (form, case) in &cases {
-        assert_eq!(form.action, acs_url(case.app), "{}", case.name);
+        assert_eq!(form.action, case.acs_url, "{}", case.name);
         let (resp, assertion) = assert_independently_verified(&env, form);
-        assert!(resp && assertion, "{}: both signed by default", case.name);
+        assert_eq!(resp, case.response_signed, "{}", case.name);
+        assert!(assertion, "{}: the Assertion is always signed", case.name);
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(case.posted_b64.as_bytes())
             .unwrap();
         assert_eq!(decoded, form.xml.as_bytes(), "{}", case.name);
         let s = Saml::of(form);
         assert_eq!(s.name_id(), case.name_id, "{}", case.name);
+        let read: Vec<(String, Vec<String>)> = s.attributes();
         for (attr, values) in &case.attributes {
-            assert_eq!(
-                s.attribute(attr).as_ref(),
-                Some(values),
-                "{}: attribute {attr}",
-                case.name
-            );
+            let got: Vec<String> = read
+                .iter()
+                .filter(|(n, _)| n == attr)
+                .flat_map(|(_, v)| v.clone())
+                .collect();
+            assert_eq!(&got, values, "{}: attribute {attr}", case.name);
         }
     }
 
@@ -177,13 +276,17 @@ async fn responses_verify_with_other_libraries() {
         let attributes: serde_json::Map<String, serde_json::Value> = case
             .attributes
             .iter()
-            .map(|(k, v)| ((*k).to_string(), json!(v)))
+            .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         out.push(json!({
             "name": case.name,
             "kind": if case.request_id.is_some() { "sp-initiated" } else { "idp-initiated" },
-            "sp_entity_id": sp_entity(case.app),
-            "acs_url": acs_url(case.app),
+            "group": case.group,
+            "sp_entity_id": case.sp_entity_id,
+            "acs_url": case.acs_url,
+            "name_id_format": case.name_id_format,
+            "response_signed": case.response_signed,
+            "repeated_attributes": case.repeated_attributes,
             "response_b64_file": b64_file,
             "response_xml_file": xml_file,
             "request_id": case.request_id,

@@ -10,6 +10,7 @@ mod idp_initiated;
 mod interop;
 mod operations;
 mod presets;
+mod roles;
 mod security;
 mod sp_initiated;
 mod wecom_login;

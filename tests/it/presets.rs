@@ -13,7 +13,7 @@ use wecom_idp::clock::Clock;
 use wecom_idp::saml::dom;
 
 /// SP metadata for per-account variants (what the console would let the admin download).
-fn sp_metadata(entity: &str, acs: &str, cert_b64: Option<&str>) -> String {
+pub(crate) fn sp_metadata(entity: &str, acs: &str, cert_b64: Option<&str>) -> String {
     let key = cert_b64
         .map(|c| {
             format!(
@@ -32,7 +32,13 @@ fn sp_metadata(entity: &str, acs: &str, cert_b64: Option<&str>) -> String {
 }
 
 /// Adds an app as `wecom-idp app add NAME --preset P --set … [--metadata F]` does.
-async fn add(env: &Env, name: &str, preset: &str, sets: &[&str], metadata: Option<&str>) {
+pub(crate) async fn add(
+    env: &Env,
+    name: &str,
+    preset: &str,
+    sets: &[&str],
+    metadata: Option<&str>,
+) {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     wecom_idp::cli::add_preset_app(
         &env.state.store,
@@ -122,16 +128,17 @@ fn golden(name: &str, got: &str) {
 }
 
 /// One preset variant: how it is added, and what its Response must be sent to.
-struct Case {
-    app: &'static str,
-    preset: &'static str,
-    sets: &'static [&'static str],
-    metadata: Option<(&'static str, &'static str)>,
-    entity: &'static str,
-    acs: &'static str,
+/// (Shared with `interop`, which has each variant's Response checked by python3-saml.)
+pub(crate) struct Case {
+    pub(crate) app: &'static str,
+    pub(crate) preset: &'static str,
+    pub(crate) sets: &'static [&'static str],
+    pub(crate) metadata: Option<(&'static str, &'static str)>,
+    pub(crate) entity: &'static str,
+    pub(crate) acs: &'static str,
 }
 
-const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         app: "generic",
         preset: "generic",

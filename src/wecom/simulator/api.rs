@@ -235,3 +235,41 @@ pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Para
         .collect();
     ok(json!({ "department": list }))
 }
+
+pub(super) async fn tag_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::TAG_LIST, &q).await {
+        return r;
+    }
+    let list: Vec<Value> = sim
+        .state()
+        .tags
+        .iter()
+        .map(|t| json!({ "tagid": t.id, "tagname": t.name }))
+        .collect();
+    ok(json!({ "taglist": list }))
+}
+
+pub(super) async fn tag_get(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::TAG_GET, &q).await {
+        return r;
+    }
+    let Some(id) = q.get("tagid").filter(|s| !s.is_empty()) else {
+        return sim.err(40068);
+    };
+    let found = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| sim.state().tags.iter().find(|t| t.id == id).cloned());
+    let Some(tag) = found else {
+        return sim.err(40068);
+    };
+    let users: Vec<Value> = tag
+        .users
+        .iter()
+        .map(|u| {
+            let name = sim.member(u).map(|m| m.name).unwrap_or_default();
+            json!({ "userid": u, "name": name })
+        })
+        .collect();
+    ok(json!({ "tagname": tag.name, "userlist": users, "partylist": tag.departments }))
+}
