@@ -43,6 +43,21 @@ pub enum Command {
     /// Local accounts and their WeCom bindings.
     #[command(subcommand)]
     User(crate::cli_user::UserCommand),
+    /// The master key that encrypts the secrets stored in the database.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
+}
+
+/// `master-key` subcommands (issue 6, secrets at rest).
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Re-encrypt every stored secret under a new master key (the current one comes from
+    /// WECOM_IDP_MASTER_KEY or master_key_file); then configure the new key and restart.
+    Rotate {
+        /// File holding the new key (32 bytes, base64 or hex: `openssl rand -base64 32`).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 /// `demo` options.
@@ -171,6 +186,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{}", String::from_utf8_lossy(&doc));
             Ok(())
         }
+        Command::MasterKey(MasterKeyCommand::Rotate { new_key_file }) => {
+            rotate_master_key(load_config(&cli)?, new_key_file).await
+        }
         Command::App(cmd) => {
             let config = load_config(&cli)?;
             config.validate_common()?;
@@ -197,6 +215,42 @@ async fn serve(config: Config) -> Result<(), CliError> {
     })?;
     tracing::info!(%addr, entity_id = %state.config.entity_id(), "wecom-idp serving");
     crate::run(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `master-key rotate`: re-seals the stored keys under the new master key and checks they open.
+async fn rotate_master_key(
+    mut config: Config,
+    new_key_file: &std::path::Path,
+) -> Result<(), CliError> {
+    config.validate_common()?;
+    let old = config.master_key()?.clone();
+    let new = crate::secrets::read_key_file(new_key_file)
+        .map_err(|e| CliError(format!("--new-key-file: {e}")))?;
+    if new.id() == old.id() {
+        return Err(CliError(format!(
+            "--new-key-file: this is the current master key (ID {}); make a new one with \
+             `openssl rand -base64 32`",
+            old.id()
+        )));
+    }
+    let store = crate::open_store(&config).await?;
+    let n = crate::keys::rotate_master_key(&store, &old, &new, &OsRng)
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    config.master_key = Some(new.clone());
+    crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
+        .await
+        .map_err(|e| CliError(format!("the re-encrypted keys do not load: {e}")))?;
+    println!(
+        "re-encrypted {n} stored key(s) from master key ID {} to ID {}.",
+        old.id(),
+        new.id()
+    );
+    println!(
+        "Now point master_key_file (or WECOM_IDP_MASTER_KEY) at the new key on every instance and \
+         restart them; the old key no longer opens the database."
+    );
     Ok(())
 }
 

@@ -33,6 +33,46 @@ pub struct Config {
     pub signing: SigningConfig,
     /// Account binding: auto-binding keys and what happens to an unmatched member (issue 4).
     pub binding: BindingConfig,
+    // --- secrets at rest and limits (issue 6) ---
+    /// A file holding the master key (32 bytes, base64 or hex) that encrypts the secrets in the
+    /// database; `WECOM_IDP_MASTER_KEY` wins over it. Required by `serve`.
+    pub master_key_file: Option<PathBuf>,
+    /// The master key, read from `WECOM_IDP_MASTER_KEY` or `master_key_file` by [`Config::load`].
+    #[serde(skip)]
+    pub master_key: Option<crate::secrets::MasterKey>,
+    /// Per-IP rate limits, caps and timeouts.
+    pub limits: LimitsConfig,
+    // --- end secrets at rest and limits ---
+}
+
+/// Abuse limits (issue 6). Rate limits are per client IP and per instance (a token bucket in memory).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Sustained requests per minute one IP may make to `/saml/sso`, `/apps/*/start` and
+    /// `/wecom/callback` together; 0 turns the rate limit off.
+    pub requests_per_minute: u32,
+    /// How many of those requests one IP may make at once before the rate applies.
+    pub burst: u32,
+    /// Unfinished WeCom logins one IP may hold at a time (all browsers behind it together).
+    pub login_states_per_ip: i64,
+    /// Longest time a request may take before it is answered 503, seconds.
+    pub request_timeout_secs: u64,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed for the client IP; empty = the TCP
+    /// peer is the client.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 60,
+            burst: 30,
+            login_states_per_ip: 300,
+            request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 // ---- [binding] (account directory, issue 4) ----
@@ -182,6 +222,9 @@ impl Default for Config {
             session: SessionConfig::default(),
             signing: SigningConfig::default(),
             binding: BindingConfig::default(),
+            master_key_file: None,
+            master_key: None,
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -274,7 +317,12 @@ impl Config {
                 .map_err(|e| err(&name, format!("not valid TOML: {e}")))?;
             merge(&mut table, from_file);
         }
+        let mut master_key_env = None;
         for (key, value) in env {
+            if key == crate::secrets::MASTER_KEY_ENV {
+                master_key_env = Some(value);
+                continue;
+            }
             let Some(rest) = key.strip_prefix("WECOM_IDP_") else {
                 continue;
             };
@@ -288,6 +336,16 @@ impl Config {
             .try_into()
             .map_err(|e: toml::de::Error| err("(file)", e.message().to_string()))?;
         config.read_secret_files()?;
+        config.master_key = match (master_key_env, &config.master_key_file) {
+            (Some(v), _) => Some(
+                crate::secrets::MasterKey::parse(&v)
+                    .map_err(|e| err(crate::secrets::MASTER_KEY_ENV, e))?,
+            ),
+            (None, Some(p)) => {
+                Some(crate::secrets::read_key_file(p).map_err(|e| err("master_key_file", e))?)
+            }
+            (None, None) => None,
+        };
         Ok(config)
     }
 
@@ -345,6 +403,7 @@ impl Config {
         if self.session.idle_timeout_secs < 60 {
             return Err(err("session.idle_timeout_secs", "must be at least 60"));
         }
+        self.validate_limits()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",
@@ -386,6 +445,49 @@ impl Config {
         }
         if self.wecom.timeout_secs == 0 || self.wecom.timeout_secs > 60 {
             return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
+        }
+        self.master_key()?;
+        Ok(())
+    }
+
+    /// The master key, or an error naming both ways to give one and how to make one.
+    pub fn master_key(&self) -> Result<&crate::secrets::MasterKey, ConfigError> {
+        self.master_key.as_ref().ok_or_else(|| {
+            err(
+                "master_key_file",
+                format!(
+                    "no master key: the signing key is stored encrypted and the server needs the \
+                     key to read it; {}",
+                    crate::secrets::HOW_TO_MAKE
+                ),
+            )
+        })
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        if l.requests_per_minute > 0 && l.burst == 0 {
+            return Err(err(
+                "limits.burst",
+                "must be at least 1 (or set limits.requests_per_minute = 0 to turn limits off)",
+            ));
+        }
+        if l.login_states_per_ip < 1 {
+            return Err(err("limits.login_states_per_ip", "must be at least 1"));
+        }
+        if l.request_timeout_secs == 0 || l.request_timeout_secs > 600 {
+            return Err(err(
+                "limits.request_timeout_secs",
+                "must be between 1 and 600",
+            ));
+        }
+        for p in &l.trusted_proxies {
+            if crate::http::limits::Cidr::parse(p).is_none() {
+                return Err(err(
+                    "limits.trusted_proxies",
+                    format!("`{p}` is not an IP address or CIDR like 10.0.0.0/8"),
+                ));
+            }
         }
         Ok(())
     }
@@ -567,6 +669,7 @@ const OPTIONAL: &[&str] = &[
     "wecom.secret_file",
     "signing.key_file",
     "signing.cert_file",
+    "master_key_file",
 ];
 
 #[cfg(test)]

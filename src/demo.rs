@@ -1,5 +1,5 @@
 //! `wecom-idp demo`: the whole product on one machine, loopback only. SQLite in a local folder, a
-//! generated key, the WeCom simulator (with Chinese and English names, one disabled member and one who
+//! generated key (sealed under a master key kept in the data folder), the WeCom simulator (with Chinese and English names, one disabled member and one who
 //! has left) on its own port, two demo SPs whose ACS verifies and shows the assertion, and a workbench
 //! page to start from.
 
@@ -70,6 +70,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
         database_url: format!("sqlite://{}", args.data.join("wecom-idp.sqlite").display()),
         ..Config::default()
     };
+    config.master_key = Some(demo_master_key(&args.data, rng.as_ref())?);
     config.wecom.corp_id = CORP_ID.into();
     config.wecom.agent_id = AGENT_ID.into();
     config.wecom.secret = secret;
@@ -99,6 +100,21 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!();
     crate::run(state, listener, crate::cli::shutdown_signal()).await?;
     Ok(())
+}
+
+/// The demo's master key: `master.key` in the data folder (mode 0600), made at the first run.
+fn demo_master_key(
+    data: &std::path::Path,
+    rng: &dyn Rng,
+) -> Result<crate::secrets::MasterKey, CliError> {
+    let path = data.join("master.key");
+    if path.exists() {
+        return crate::secrets::read_key_file(&path).map_err(CliError);
+    }
+    let key = crate::secrets::MasterKey::generate(rng);
+    crate::secrets::write_key_file(&path, &key)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(key)
 }
 
 /// Registers (or refreshes, as the port may change between runs) a demo SP.

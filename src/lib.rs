@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod providers;
 pub mod random;
 pub mod saml;
+pub mod secrets;
 pub mod store;
 pub mod wecom;
 
@@ -87,6 +88,10 @@ pub async fn build_state(
         .map_err(StartError::Keys)?;
     let metrics = Arc::new(metrics::Metrics::default());
     let wecom = wecom_client(&config, clock.clone(), metrics.clone())?;
+    let limiter = Arc::new(http::limits::RateLimiter::new(
+        config.limits.requests_per_minute,
+        config.limits.burst,
+    ));
     Ok(AppState {
         config: Arc::new(config),
         store,
@@ -96,6 +101,7 @@ pub async fn build_state(
         keys: Arc::new(keys),
         metrics,
         demo,
+        limiter,
     })
 }
 

@@ -15,6 +15,10 @@ fn full_env() -> Vec<(String, String)> {
         ("WECOM_IDP_WECOM__CORP_ID", "ww1"),
         ("WECOM_IDP_WECOM__AGENT_ID", "1000002"),
         ("WECOM_IDP_WECOM__SECRET", "s3cret"),
+        (
+            "WECOM_IDP_MASTER_KEY",
+            "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctLS0=",
+        ),
     ])
 }
 

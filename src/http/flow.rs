@@ -32,6 +32,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
+        // `request_span` resolves it (trusted proxies, issue 6); the TCP peer otherwise.
+        if let Some(ip) = parts.extensions.get::<ClientIp>() {
+            return Ok(ip.clone());
+        }
         Ok(Self(
             parts
                 .extensions
@@ -227,6 +231,37 @@ pub async fn begin_login(
             ),
         ));
     }
+    // Issue 6: a cap across every browser behind one IP, so cookie-less clients cannot fill the table.
+    if let Some(client_ip) = ip.0.as_deref() {
+        if state
+            .store
+            .live_login_states_from_ip(client_ip, now)
+            .await?
+            >= state.config.limits.login_states_per_ip
+        {
+            audit(
+                state,
+                "login",
+                Some(app.name.as_str()),
+                None,
+                "refused",
+                "too_many_logins_from_ip",
+                ip,
+                pending.request_id.as_deref(),
+            )
+            .await;
+            return Err(WebError::new(
+                Http::TOO_MANY_REQUESTS,
+                "too_many_logins_from_ip",
+                t("Too many sign-ins at once", "同时进行的登录太多"),
+                t(
+                    "Too many sign-ins that have not finished were started from this network \
+                     address. Wait ten minutes and try again.",
+                    "从这个网络地址发起了太多未完成的登录。请等待十分钟后重试。",
+                ),
+            ));
+        }
+    }
     let login_state = state.rng.hex(24);
     let pending_json =
         serde_json::to_string(pending).map_err(|e| WebError::internal("pending encoding", &e))?;
@@ -238,6 +273,7 @@ pub async fn begin_login(
             &pending_json,
             now,
             now + state.config.saml.login_state_ttl_secs,
+            ip.0.as_deref(),
         )
         .await?;
     let w = &state.config.wecom;

@@ -8,6 +8,7 @@ mod cookies;
 pub mod demo;
 mod flow;
 mod health;
+pub mod limits;
 mod metadata;
 mod sso;
 mod start;
@@ -56,15 +57,36 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
     pub demo: Option<Arc<demo::Demo>>,
+    /// Per-IP rate limits of the login routes (issue 6), per instance.
+    pub limiter: Arc<limits::RateLimiter>,
+}
+
+impl AppState {
+    /// The configured trusted proxies (validated at start; unparsable entries are skipped).
+    pub fn trusted_proxies(&self) -> Vec<limits::Cidr> {
+        self.config
+            .limits
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| limits::Cidr::parse(p))
+            .collect()
+    }
 }
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
-    let mut r = Router::new()
+    // The login routes are rate-limited per client IP (issue 6, `[limits]`).
+    let limited = Router::new()
         .merge(sso::router())
         .merge(start::router())
         .merge(callback::router())
         .merge(account::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ));
+    let mut r = Router::new()
+        .merge(limited)
         .merge(metadata::router())
         .merge(health::router())
         .route("/static/style.css", get(style))
@@ -129,16 +151,47 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         status = tracing::field::Empty,
     );
     let too_long = req.uri().to_string().len() > MAX_URI;
+    // Issue 6: the client IP (trusted proxies' X-Forwarded-For), the header cap, the handler timeout.
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = ClientIp(
+        limits::resolve_client_ip(peer, req.headers(), &state.trusted_proxies())
+            .map(|ip| ip.to_string()),
+    );
+    req.extensions_mut().insert(ip.clone());
+    let headers_too_large = limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES;
+    let timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let lang = crate::error::Lang::from_headers(req.headers());
     let rid = id.clone();
     let audit_state = state.clone();
     let mut resp = async move {
-        if too_long {
-            let ip = ClientIp(
-                req.extensions()
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip().to_string()),
+        if headers_too_large {
+            flow::audit(
+                &audit_state,
+                "request",
+                None,
+                None,
+                "refused",
+                "headers_too_large",
+                &ip,
+                None,
+            )
+            .await;
+            let e = WebError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                t("Request too large", "请求过大"),
+                t(
+                    "The headers of this request are too large. Clear this site's cookies and \
+                     try again.",
+                    "这个请求的头部太大。请清除本网站的 Cookie 后重试。",
+                ),
             );
+            return crate::error::render_page(&e, lang, &rid);
+        }
+        if too_long {
             let event = if req.uri().path() == "/saml/sso" {
                 "sso_request"
             } else {
@@ -166,7 +219,25 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
             );
             return crate::error::render_page(&e, lang, &rid);
         }
-        next.run(req).await
+        match tokio::time::timeout(timeout, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_secs = timeout.as_secs(),
+                    "request timed out (limits.request_timeout_secs)"
+                );
+                let e = WebError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    t("The sign-in service is slow", "登录服务响应太慢"),
+                    t(
+                        "This request took too long and was stopped. Please try again in a moment.",
+                        "这个请求耗时太长，已被中止。请稍后重试。",
+                    ),
+                );
+                crate::error::render_page(&e, lang, &rid)
+            }
+        }
     }
     .instrument(span.clone())
     .await;

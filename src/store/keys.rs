@@ -8,14 +8,16 @@ impl Store {
     /// first one stored). Returns whether this call stored it.
     pub async fn insert_key_if_absent(&self, key: &KeyRow) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO signing_keys (id, key_pem, cert_pem, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO signing_keys (id, key_pem, cert_pem, state, created_at, key_enc, \
+             master_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&key.id)
         .bind(&key.key_pem)
         .bind(&key.cert_pem)
         .bind(&key.state)
         .bind(key.created_at)
+        .bind(&key.key_enc)
+        .bind(&key.master_key_id)
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() == 1)
@@ -24,7 +26,8 @@ impl Store {
     /// Every signing key, oldest first.
     pub async fn signing_keys(&self) -> Result<Vec<KeyRow>> {
         let rows = sqlx::query(
-            "SELECT id, key_pem, cert_pem, state, created_at FROM signing_keys ORDER BY created_at, id",
+            "SELECT id, key_pem, cert_pem, state, created_at, key_enc, master_key_id \
+             FROM signing_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -36,9 +39,53 @@ impl Store {
                     cert_pem: r.try_get(2)?,
                     state: r.try_get(3)?,
                     created_at: r.try_get(4)?,
+                    key_enc: r.try_get(5)?,
+                    master_key_id: r.try_get(6)?,
                 })
             })
             .collect()
+    }
+
+    /// Seals a key stored in plain PEM (a row from before issue 6): stores `key_enc` and the master
+    /// key ID and empties `key_pem`, unless another instance sealed it first. Returns whether it did.
+    pub async fn seal_plain_key(
+        &self,
+        id: &str,
+        key_enc: &str,
+        master_key_id: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE signing_keys SET key_enc = $2, master_key_id = $3, key_pem = '' \
+             WHERE id = $1 AND key_enc IS NULL",
+        )
+        .bind(id)
+        .bind(key_enc)
+        .bind(master_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Replaces a sealed key by the same key sealed under another master key (rotation), if it is
+    /// still sealed under `old_master_key_id`. Returns whether it did.
+    pub async fn reseal_key(
+        &self,
+        id: &str,
+        old_master_key_id: &str,
+        key_enc: &str,
+        new_master_key_id: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE signing_keys SET key_enc = $3, master_key_id = $4, key_pem = '' \
+             WHERE id = $1 AND master_key_id = $2",
+        )
+        .bind(id)
+        .bind(old_master_key_id)
+        .bind(key_enc)
+        .bind(new_master_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// The instance secret `name`, creating it from `candidate` when absent (first writer wins).

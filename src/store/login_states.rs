@@ -13,16 +13,18 @@ impl Store {
         pending_json: &str,
         now: i64,
         expires_at: i64,
+        client_ip: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO login_states (state, browser_hash, pending_json, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO login_states (state, browser_hash, pending_json, created_at, expires_at, \
+             client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(state)
         .bind(browser_hash)
         .bind(pending_json)
         .bind(now)
         .bind(expires_at)
+        .bind(client_ip)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -119,6 +121,19 @@ impl Store {
              AND consumed_at IS NULL",
         )
         .bind(browser_hash)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Counts live login states started from a client IP (abuse cap across browsers, issue 6).
+    pub async fn live_login_states_from_ip(&self, client_ip: &str, now: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM login_states WHERE client_ip = $1 AND expires_at > $2 \
+             AND consumed_at IS NULL",
+        )
+        .bind(client_ip)
         .bind(now)
         .fetch_one(&self.pool)
         .await?;

@@ -86,8 +86,12 @@ pub struct AppRow {
 pub struct KeyRow {
     /// Stable key ID.
     pub id: String,
-    /// PEM private key.
+    /// PEM private key; empty once the key is sealed in `key_enc` (issue 6).
     pub key_pem: String,
+    /// The private key sealed under the master key (`secrets::MasterKey::seal`).
+    pub key_enc: Option<String>,
+    /// ID of the master key that sealed `key_enc`.
+    pub master_key_id: Option<String>,
     /// PEM certificate.
     pub cert_pem: String,
     /// `active`, `next` or `retired`.

@@ -28,5 +28,7 @@ pub(super) async fn after_connect(conn: &mut sqlx::AnyConnection) -> Result<(), 
     conn.execute("PRAGMA busy_timeout = 5000").await?;
     conn.execute("PRAGMA foreign_keys = ON").await?;
     conn.execute("PRAGMA synchronous = NORMAL").await?;
+    // Issue 6: deleted or overwritten content (a plain key sealed at upgrade) is zeroed, not left in free pages.
+    conn.execute("PRAGMA secure_delete = ON").await?;
     Ok(())
 }

@@ -47,6 +47,10 @@ pub fn base_env(dir: &Path) -> Vec<(&'static str, String)> {
             "WECOM_IDP_DATABASE_URL",
             format!("sqlite://{}", dir.join("cli.sqlite").display()),
         ),
+        (
+            "WECOM_IDP_MASTER_KEY",
+            crate::harness::TEST_MASTER_KEY.to_string(),
+        ),
     ]
 }
 

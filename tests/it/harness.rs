@@ -105,6 +105,13 @@ pub fn sp_key() -> SpKey {
     }
 }
 
+/// The master key of every test instance (base64, as `openssl rand -base64 32` prints it).
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctLS0=";
+
+pub fn test_master_key() -> wecom_idp::secrets::MasterKey {
+    wecom_idp::secrets::MasterKey::parse(TEST_MASTER_KEY).unwrap()
+}
+
 fn unique() -> String {
     OsRng.hex(6)
 }
@@ -180,6 +187,10 @@ impl Env {
         config.wecom.oauth_base = sim_base.clone();
         config.wecom.web_login_base = sim_base.clone();
         config.wecom.timeout_secs = 2;
+        // Issue 6: every instance needs the master key (the same one for instances sharing a
+        // database); rate limits stay on, with a burst no ordinary test reaches.
+        config.master_key = Some(test_master_key());
+        config.limits.burst = 1_000_000;
         tweak(&mut config);
         config.validate().unwrap();
         let state = wecom_idp::build_state(config, clock.clone(), rng, None)

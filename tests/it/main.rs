@@ -12,6 +12,7 @@ mod interop;
 mod operations;
 mod presets;
 mod roles;
+mod security;
 mod sp_initiated;
 mod wecom_login;
 

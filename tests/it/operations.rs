@@ -143,11 +143,11 @@ async fn purge(env: Env) {
         .await
         .unwrap();
     store
-        .create_login_state("s-old", "b", "{}", now - 7200, now - 3601)
+        .create_login_state("s-old", "b", "{}", now - 7200, now - 3601, None)
         .await
         .unwrap();
     store
-        .create_login_state("s-recent", "b", "{}", now - 700, now - 100)
+        .create_login_state("s-recent", "b", "{}", now - 700, now - 100, None)
         .await
         .unwrap();
     assert!(store.remember_request("sp", "_old", now - 1).await.unwrap());

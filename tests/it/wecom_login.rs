@@ -850,6 +850,31 @@ async fn log_hygiene(env: Env) {
     env.sim.expire_tokens();
     let b3 = env.browser(WXWORK_UA);
     env.login_in_client(&b3, "mail", "wangwu").await;
+    // Issue 6: an SP-initiated login with a live session — neither the AuthnRequest nor the signed
+    // Response (its encoded value, the assertion, the signature) may reach the logs.
+    let req = Req::new(&env, "mail");
+    let saml_request = deflate_b64(req.xml().as_bytes());
+    let sso = b.get(&redirect_url(&env, &req.xml(), Some("rs"))).await;
+    let sp_form = sso.form().expect("a session answers at once");
+    let response_values: Vec<String> = [&page, &sso]
+        .iter()
+        .map(|p| {
+            html_unescape(
+                p.body
+                    .split("name=\"SAMLResponse\" value=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .expect("a SAMLResponse field"),
+            )
+        })
+        .collect();
+    let signature_value = sp_form
+        .xml
+        .split("SignatureValue>")
+        .nth(1)
+        .and_then(|v| v.split('<').next())
+        .unwrap_or_default()
+        .to_string();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = logs::text(&buf);
     assert!(
@@ -883,6 +908,30 @@ async fn log_hygiene(env: Env) {
         !logs.contains("corpsecret"),
         "the gettoken URL is in the logs"
     );
+    for v in &response_values {
+        assert!(v.len() > 100);
+        assert!(
+            !logs.contains(&v[..64]),
+            "a SAMLResponse value is in the logs"
+        );
+    }
+    assert!(
+        !logs.contains(&saml_request[..40]),
+        "a SAMLRequest is in the logs"
+    );
+    assert!(!signature_value.is_empty());
+    assert!(
+        !logs.contains(&signature_value[..40]),
+        "a signature value is in the logs"
+    );
+    for marker in [
+        "Assertion>",
+        "<saml:Assertion",
+        "samlp:Response",
+        "AuthnRequest ",
+    ] {
+        assert!(!logs.contains(marker), "SAML XML ({marker}) is in the logs");
+    }
 }
 
 both_dbs!(repeat_after_expiry_revives_nothing, repeat_after_expiry);

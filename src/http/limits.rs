@@ -1,0 +1,347 @@
+//! Abuse limits (issue 6): a per-IP token bucket in memory (per instance) in front of the login routes
+//! (`/saml/sso`, `/apps/*/start`, `/wecom/callback`), answered with a 429 page and `Retry-After`; the
+//! client IP as the TCP peer, or from `X-Forwarded-For` when the peer is a configured trusted proxy;
+//! and the request header cap. Caps on login states per IP live in `flow::begin_login`; the body and
+//! URI caps and the request timeout in `http::mod`.
+
+use super::flow::{self, ClientIp};
+use super::AppState;
+use crate::error::{t, Lang, RequestId, WebError};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+/// Most bytes of request headers (names and values) we accept; hyper itself refuses more than 100
+/// headers or about 400 KiB before we see the request.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Most IPs tracked at once; beyond it idle buckets are dropped, and if none is idle the untracked
+/// IPs share one overflow bucket (so memory stays bounded under a spray of source addresses).
+const MAX_TRACKED: usize = 100_000;
+
+/// An IP address or a CIDR block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`; `None` when it is neither.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (ip, prefix) = match s.split_once('/') {
+            Some((ip, p)) => (ip.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Self { net: ip, prefix })
+    }
+
+    /// Whether `ip` is inside the block (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The client IP: the TCP peer, unless the peer is a trusted proxy, in which case the nearest
+/// `X-Forwarded-For` entry that is not itself a trusted proxy.
+pub fn resolve_client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[Cidr],
+) -> Option<IpAddr> {
+    let peer = canonical(peer?);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let mut hops: Vec<&str> = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(v) = v.to_str() else {
+            return Some(peer);
+        };
+        hops.extend(v.split(',').map(str::trim));
+    }
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = canonical(ip);
+        if !is_trusted(client) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+struct Bucket {
+    tokens: f64,
+    at: OffsetDateTime,
+    /// Whether the last request was refused (the audit row is written once per episode).
+    refusing: bool,
+}
+
+/// Per-IP token buckets.
+pub struct RateLimiter {
+    per_sec: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    overflow: Mutex<Option<Bucket>>,
+}
+
+/// What the limiter decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Go on.
+    Allow,
+    /// Refuse; retry after this many seconds. `first` on the first refusal of an episode.
+    Refuse {
+        /// Seconds until a token is back.
+        retry_after: u64,
+        /// First refusal since the IP was last allowed.
+        first: bool,
+    },
+}
+
+impl RateLimiter {
+    /// `per_minute` sustained, `burst` at once; `per_minute == 0` allows everything.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_sec: f64::from(per_minute) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+            overflow: Mutex::new(None),
+        }
+    }
+
+    /// Takes a token for `ip` at `now`.
+    pub fn check(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
+        if self.per_sec <= 0.0 {
+            return Decision::Allow;
+        }
+        let mut map = match self.buckets.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
+            let full = |b: &Bucket| self.refill(b, now) >= self.burst;
+            map.retain(|_, b| !full(b));
+            if map.len() >= MAX_TRACKED {
+                drop(map);
+                let mut o = match self.overflow.lock() {
+                    Ok(o) => o,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                let b = o.get_or_insert_with(|| self.fresh(now));
+                return self.take(b, now);
+            }
+        }
+        let b = map.entry(ip).or_insert_with(|| self.fresh(now));
+        self.take(b, now)
+    }
+
+    fn fresh(&self, now: OffsetDateTime) -> Bucket {
+        Bucket {
+            tokens: self.burst,
+            at: now,
+            refusing: false,
+        }
+    }
+
+    fn refill(&self, b: &Bucket, now: OffsetDateTime) -> f64 {
+        let elapsed = (now - b.at).as_seconds_f64().max(0.0);
+        (b.tokens + elapsed * self.per_sec).min(self.burst)
+    }
+
+    fn take(&self, b: &mut Bucket, now: OffsetDateTime) -> Decision {
+        b.tokens = self.refill(b, now);
+        if now > b.at {
+            b.at = now;
+        }
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            b.refusing = false;
+            return Decision::Allow;
+        }
+        let first = !b.refusing;
+        b.refusing = true;
+        let retry_after = ((1.0 - b.tokens) / self.per_sec).ceil().max(1.0) as u64;
+        Decision::Refuse { retry_after, first }
+    }
+}
+
+/// The rate limit in front of the login routes: a 429 page with `Retry-After`, and one audit row
+/// per episode (not per refused request, so a flood does not become a flood of database writes).
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = client_ip_of(&req);
+    let Some(addr) = ip.0.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
+        return next.run(req).await;
+    };
+    match state.limiter.check(addr, state.clock.now()) {
+        Decision::Allow => next.run(req).await,
+        Decision::Refuse { retry_after, first } => {
+            if first {
+                tracing::warn!(client_ip = %addr, "rate limit reached");
+                let event = if req.uri().path() == "/saml/sso" {
+                    "sso_request"
+                } else {
+                    "request"
+                };
+                flow::audit(
+                    &state,
+                    event,
+                    None,
+                    None,
+                    "refused",
+                    "rate_limited",
+                    &ip,
+                    None,
+                )
+                .await;
+            }
+            let lang = Lang::from_headers(req.headers());
+            let rid = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default();
+            let e = WebError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                t("Too many requests", "请求太频繁"),
+                t(
+                    "This address has sent too many sign-in requests in a short time. Wait a \
+                     minute and try again.",
+                    "这个地址在短时间内发出了太多登录请求。请等一分钟后再试。",
+                ),
+            );
+            let mut r = crate::error::render_page(&e, lang, &rid);
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+    }
+}
+
+/// The client IP `request_span` resolved, else the TCP peer.
+pub fn client_ip_of(req: &Request) -> ClientIp {
+    if let Some(ip) = req.extensions().get::<ClientIp>() {
+        return ip.clone();
+    }
+    ClientIp(
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    )
+}
+
+/// Total bytes of the request headers.
+pub fn header_bytes(h: &HeaderMap) -> usize {
+    h.iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    #[test]
+    fn bucket_allows_the_burst_then_the_rate() {
+        let l = RateLimiter::new(60, 3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(20000);
+        for _ in 0..3 {
+            assert_eq!(l.check(ip, t0), Decision::Allow);
+        }
+        assert_eq!(
+            l.check(ip, t0),
+            Decision::Refuse {
+                retry_after: 1,
+                first: true
+            }
+        );
+        assert!(matches!(
+            l.check(ip, t0),
+            Decision::Refuse { first: false, .. }
+        ));
+        assert_eq!(l.check(other, t0), Decision::Allow, "buckets are per IP");
+        assert_eq!(l.check(ip, t0 + Duration::seconds(1)), Decision::Allow);
+        assert!(matches!(
+            l.check(ip, t0 + Duration::seconds(1)),
+            Decision::Refuse { .. }
+        ));
+        let off = RateLimiter::new(0, 1);
+        for _ in 0..100 {
+            assert_eq!(off.check(ip, t0), Decision::Allow);
+        }
+    }
+
+    #[test]
+    fn cidrs_and_forwarded_for() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.1.2.3".parse().unwrap()));
+        assert!(c.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!c.contains("11.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+        assert!(Cidr::parse("proxy").is_none());
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "1.1.1.1, 203.0.113.9, 10.0.0.7".parse().unwrap(),
+        );
+        let peer = Some("10.0.0.2".parse().unwrap());
+        assert_eq!(
+            resolve_client_ip(peer, &h, &trusted),
+            Some("203.0.113.9".parse().unwrap()),
+            "the nearest untrusted hop, not the client-chosen leftmost"
+        );
+        let outsider = Some("198.51.100.1".parse().unwrap());
+        assert_eq!(
+            resolve_client_ip(outsider, &h, &trusted),
+            outsider,
+            "an untrusted peer's X-Forwarded-For is ignored"
+        );
+        assert_eq!(resolve_client_ip(peer, &h, &[]), peer);
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(resolve_client_ip(peer, &h, &trusted), peer);
+    }
+}
