@@ -102,6 +102,29 @@ pub async fn audit(
     }
 }
 
+/// Audits a refused login with the page's own reason (one spelling, never two) and returns the page.
+pub async fn refuse(
+    state: &AppState,
+    app: &App,
+    userid: Option<&str>,
+    ip: &ClientIp,
+    pending: &Pending,
+    page: WebError,
+) -> WebError {
+    audit(
+        state,
+        "login",
+        Some(app.name.as_str()),
+        userid,
+        "refused",
+        page.reason,
+        ip,
+        pending.request_id.as_deref(),
+    )
+    .await;
+    page
+}
+
 /// The browser's live session, if any (absolute and idle timeouts applied; use recorded).
 pub async fn current_session(
     state: &AppState,
@@ -209,18 +232,7 @@ pub async fn begin_login(
     let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
     if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
-        audit(
-            state,
-            "login",
-            Some(app.name.as_str()),
-            None,
-            "refused",
-            "too_many_logins",
-            ip,
-            pending.request_id.as_deref(),
-        )
-        .await;
-        return Err(WebError::new(
+        let page = WebError::new(
             Http::TOO_MANY_REQUESTS,
             "too_many_logins",
             t("Too many sign-ins at once", "同时进行的登录太多"),
@@ -229,7 +241,8 @@ pub async fn begin_login(
                  or close the other sign-in tabs, and try again.",
                 "这个浏览器有太多未完成的登录。请等待十分钟或关闭其他登录页面后重试。",
             ),
-        ));
+        );
+        return Err(refuse(state, app, None, ip, pending, page).await);
     }
     // Issue 6: a cap across every browser behind one IP, so cookie-less clients cannot fill the table.
     if let Some(client_ip) = ip.0.as_deref() {
@@ -239,18 +252,7 @@ pub async fn begin_login(
             .await?
             >= state.config.limits.login_states_per_ip
         {
-            audit(
-                state,
-                "login",
-                Some(app.name.as_str()),
-                None,
-                "refused",
-                "too_many_logins_from_ip",
-                ip,
-                pending.request_id.as_deref(),
-            )
-            .await;
-            return Err(WebError::new(
+            let page = WebError::new(
                 Http::TOO_MANY_REQUESTS,
                 "too_many_logins_from_ip",
                 t("Too many sign-ins at once", "同时进行的登录太多"),
@@ -259,7 +261,8 @@ pub async fn begin_login(
                      address. Wait ten minutes and try again.",
                     "从这个网络地址发起了太多未完成的登录。请等待十分钟后重试。",
                 ),
-            ));
+            );
+            return Err(refuse(state, app, None, ip, pending, page).await);
         }
     }
     let login_state = state.rng.hex(24);
@@ -388,18 +391,15 @@ pub async fn answer(
     let parents = department_parents(state, app).await;
     // ---- access rules (issue 4): refused before any assertion is built ----
     if !app.settings.access.allows(profile, &parents) {
-        audit(
+        return Err(refuse(
             state,
-            "login",
-            Some(app.name.as_str()),
+            app,
             Some(&profile.userid),
-            "refused",
-            "access_denied",
             ip,
-            pending.request_id.as_deref(),
+            pending,
+            access_denied_page(app),
         )
-        .await;
-        return Err(access_denied_page(app));
+        .await);
     }
     // ---- end access rules ----
     // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
@@ -407,19 +407,16 @@ pub async fn answer(
     let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
         Err(e) => {
-            audit(
-                state,
-                "login",
-                Some(app.name.as_str()),
-                Some(&profile.userid),
-                "refused",
-                "no_role",
-                ip,
-                pending.request_id.as_deref(),
-            )
-            .await;
             tracing::warn!(app = %app.name, userid = %profile.userid, "refused: {e}");
-            return Err(no_role_page(app));
+            return Err(refuse(
+                state,
+                app,
+                Some(&profile.userid),
+                ip,
+                pending,
+                no_role_page(app),
+            )
+            .await);
         }
     };
     let session_name = assertion::session_name(app, profile);
@@ -453,19 +450,8 @@ pub async fn answer(
             Ok(Some(v)) => v,
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
-                audit(
-                    state,
-                    "login",
-                    Some(app.name.as_str()),
-                    Some(&profile.userid),
-                    "refused",
-                    "no_name_id",
-                    ip,
-                    pending.request_id.as_deref(),
-                )
-                .await;
                 tracing::warn!(app = %app.name, "refused: {e}");
-                return Err(WebError::new(
+                let page = WebError::new(
                     Http::FORBIDDEN,
                     "no_name_id",
                     t("This app needs information WeCom did not give", "企业微信没有提供此应用所需的信息"),
@@ -477,7 +463,8 @@ pub async fn answer(
                 .with_fix(t(
                     "Ask your administrator to fill it in your WeCom profile, or to change the app's NameID source.",
                     "请管理员在企业微信通讯录中补全，或修改应用的 NameID 来源。",
-                )));
+                ));
+                return Err(refuse(state, app, Some(&profile.userid), ip, pending, page).await);
             }
         },
     };
