@@ -1,5 +1,5 @@
-//! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata` and `app add|list|show|
-//! set|remove`. Each command loads the configuration, checks what it needs, and prints what the admin
+//! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `app add|list|show|
+//! set|remove` (and `user …`, `admin …` in their own files). Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
 use crate::apps::{App, AppName, AppSettings, NameIdFormat, SETTING_KEYS};
@@ -43,6 +43,9 @@ pub enum Command {
     /// Local accounts and their WeCom bindings.
     #[command(subcommand)]
     User(crate::cli_user::UserCommand),
+    /// Admin console access: admins and API tokens.
+    #[command(subcommand)]
+    Admin(crate::cli_admin::AdminCommand),
     /// The master key that encrypts the secrets stored in the database.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
@@ -200,6 +203,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             crate::cli_user::run(&config, &store, cmd, &SystemClock, &OsRng).await
+        }
+        Command::Admin(cmd) => {
+            let config = load_config(&cli)?;
+            config.validate_common()?;
+            let store = crate::open_store(&config).await?;
+            crate::cli_admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
         }
     }
 }

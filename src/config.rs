@@ -43,6 +43,38 @@ pub struct Config {
     /// Per-IP rate limits, caps and timeouts.
     pub limits: LimitsConfig,
     // --- end secrets at rest and limits ---
+    /// The admin console and API (issue 5).
+    pub admin: AdminConfig,
+}
+
+/// `[admin]`: who may use the admin console, and its sessions and limits (issue 5).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// WeCom userids allowed to sign in to the console (more can be added with `wecom-idp admin add`
+    /// or in the console). Empty by default: the first admin is named here or with `admin add`,
+    /// which both need shell access — there is never a default password.
+    pub userids: Vec<String>,
+    /// An admin console session ends this long after sign-in, seconds (default 8 h).
+    pub session_absolute_secs: i64,
+    /// An admin console session ends after this long without use, seconds (default 30 min).
+    pub session_idle_secs: i64,
+    /// Sustained admin requests (console and API) per minute per client IP; 0 turns it off.
+    pub requests_per_minute: u32,
+    /// How many admin requests one IP may make at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            userids: Vec::new(),
+            session_absolute_secs: 8 * 3600,
+            session_idle_secs: 30 * 60,
+            requests_per_minute: 300,
+            burst: 60,
+        }
+    }
 }
 
 /// Abuse limits (issue 6). Rate limits are per client IP and per instance (a token bucket in memory).
@@ -225,6 +257,7 @@ impl Default for Config {
             master_key_file: None,
             master_key: None,
             limits: LimitsConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -411,6 +444,20 @@ impl Config {
             ));
         }
         self.binding.policy()?;
+        if self.admin.session_absolute_secs < 60 || self.admin.session_idle_secs < 60 {
+            return Err(err(
+                "admin.session_absolute_secs",
+                "admin.session_absolute_secs and admin.session_idle_secs must be at least 60",
+            ));
+        }
+        for u in &self.admin.userids {
+            if u.trim().is_empty() || u.len() > 64 {
+                return Err(err(
+                    "admin.userids",
+                    format!("`{u}` is not a WeCom userid (1 to 64 characters)"),
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -53,6 +53,14 @@ impl Lang {
         }
     }
 
+    /// One of two literals, for templates: `{{ l.t("Apps", "应用") }}`.
+    pub fn t<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
+        match self {
+            Self::Zh => zh,
+            Self::En => en,
+        }
+    }
+
     /// Picks the text for this language.
     pub fn pick(self, t: &Text) -> &str {
         match self {

@@ -10,14 +10,18 @@
 //! - [`apps`]: registered SPs and their settings; [`identity`]: the member profile and attribute sources;
 //!   [`assertion`]: NameID, attributes and timestamps of a Response; [`keys`]: the signing key ring.
 //! - [`http`]: axum routes, one file per route group; handlers are thin. [`error`]: the page errors.
+//! - [`admin`]: the admin domain (admins, API tokens, audit of changes) behind the console and the
+//!   JSON API in `http/admin/`.
 //! - [`cli`]: the `wecom-idp` subcommands; [`demo`]: the one-command demo.
 //!
 //! [`build_state`] assembles the services from a configuration; [`run`] serves a bound listener until
 //! `shutdown` resolves, so tests bind `127.0.0.1:0`.
 
+pub mod admin;
 pub mod apps;
 pub mod assertion;
 pub mod cli;
+pub mod cli_admin;
 pub mod cli_user;
 pub mod clock;
 pub mod config;
@@ -92,6 +96,10 @@ pub async fn build_state(
         config.limits.requests_per_minute,
         config.limits.burst,
     ));
+    let admin_limiter = Arc::new(http::limits::RateLimiter::new(
+        config.admin.requests_per_minute,
+        config.admin.burst,
+    ));
     Ok(AppState {
         config: Arc::new(config),
         store,
@@ -102,6 +110,7 @@ pub async fn build_state(
         metrics,
         demo,
         limiter,
+        admin_limiter,
     })
 }
 

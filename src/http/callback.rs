@@ -158,6 +158,9 @@ async fn callback(
     };
     let pending: Pending = serde_json::from_str(&pending_json)
         .map_err(|e| WebError::internal("stored pending login", &e))?;
+    if let Some(admin) = &pending.admin {
+        return super::admin::finish_sign_in(&state, &code, admin, &ip).await;
+    }
     let app = flow::load_app(&state, &pending.app).await?;
     tracing::Span::current().record("app", app.name.as_str());
     let profile = match member_profile(&state, &code).await {
@@ -238,6 +241,13 @@ async fn repeat(
         // The first callback records its session when it has one.
         result = state.store.login_result(login_state).await?;
     }
+    if let Ok(Pending {
+        admin: Some(admin), ..
+    }) = serde_json::from_str::<Pending>(pending_json)
+    {
+        // An admin sign-in sets its cookie on the first answer; a repeat just goes on to the page.
+        return flow::redirect(&admin.next);
+    }
     let token = result
         .and_then(|sealed| crate::crypto::open(browser.as_bytes(), login_state, &sealed))
         .and_then(|t| String::from_utf8(t).ok());
@@ -279,13 +289,16 @@ async fn repeat(
     Ok(resp)
 }
 
-struct Refusal {
-    userid: Option<String>,
-    error: WebError,
+/// A member who may not sign in, with the page that says why.
+pub(super) struct Refusal {
+    /// The WeCom userid, when known.
+    pub userid: Option<String>,
+    /// The page.
+    pub error: WebError,
 }
 
 /// Exchanges the code and reads the member; only active members (status 1) get a profile.
-async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal> {
+pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal> {
     let wecom_err = |userid: Option<&str>, e: WecomError| Refusal {
         userid: userid.map(str::to_string),
         error: wecom_page(&e),

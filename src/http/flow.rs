@@ -58,6 +58,17 @@ pub struct Pending {
     pub relay_state: Option<String>,
     /// ForceAuthn: a fresh WeCom login even with a session.
     pub force_authn: bool,
+    /// Set when this is an admin console sign-in (issue 5) rather than a login to an app: the
+    /// callback then starts an admin session and goes to `next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminSignIn>,
+}
+
+/// An admin console sign-in waiting for WeCom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSignIn {
+    /// The console page to open afterwards (a path under `/admin`).
+    pub next: String,
 }
 
 /// A live IdP session.
@@ -96,6 +107,8 @@ pub async fn audit(
         reason: reason.into(),
         client_ip: ip.0.clone(),
         request_id: request_id.map(str::to_string),
+        actor: None,
+        detail: None,
     };
     if let Err(e) = state.store.audit(&row).await {
         tracing::error!(error = %e, event, reason, "could not write the audit row");
@@ -223,6 +236,30 @@ pub async fn begin_login(
     pending: &Pending,
     ip: &ClientIp,
 ) -> Result<Response, WebError> {
+    let scope = if app.settings.needs_private_info() {
+        oauth::Scope::PrivateInfo
+    } else {
+        oauth::Scope::Base
+    };
+    match begin_wecom(state, headers, pending, ip, scope).await? {
+        Ok(resp) => {
+            tracing::info!(app = %app.name, "no session: sending the browser to WeCom");
+            Ok(resp)
+        }
+        Err(page) => Err(refuse(state, app, None, ip, pending, page).await),
+    }
+}
+
+/// Stores a single-use login state for `pending`, bound to this browser (capped per browser and per
+/// IP), and redirects to WeCom: in-client OAuth inside the WeCom client, web/QR login elsewhere.
+/// The inner `Err` is a refusal page for the caller to audit; the outer one a failure of ours.
+pub async fn begin_wecom(
+    state: &AppState,
+    headers: &HeaderMap,
+    pending: &Pending,
+    ip: &ClientIp,
+    scope: oauth::Scope,
+) -> Result<Result<Response, WebError>, WebError> {
     let secure = state.config.secure_cookies();
     let browser_cookie = cookies::name(cookies::BROWSER, secure);
     let (browser, new_browser) = match cookies::get(headers, &browser_cookie) {
@@ -232,7 +269,7 @@ pub async fn begin_login(
     let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
     if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
-        let page = WebError::new(
+        return Ok(Err(WebError::new(
             Http::TOO_MANY_REQUESTS,
             "too_many_logins",
             t("Too many sign-ins at once", "同时进行的登录太多"),
@@ -241,8 +278,7 @@ pub async fn begin_login(
                  or close the other sign-in tabs, and try again.",
                 "这个浏览器有太多未完成的登录。请等待十分钟或关闭其他登录页面后重试。",
             ),
-        );
-        return Err(refuse(state, app, None, ip, pending, page).await);
+        )));
     }
     // Issue 6: a cap across every browser behind one IP, so cookie-less clients cannot fill the table.
     if let Some(client_ip) = ip.0.as_deref() {
@@ -252,7 +288,7 @@ pub async fn begin_login(
             .await?
             >= state.config.limits.login_states_per_ip
         {
-            let page = WebError::new(
+            return Ok(Err(WebError::new(
                 Http::TOO_MANY_REQUESTS,
                 "too_many_logins_from_ip",
                 t("Too many sign-ins at once", "同时进行的登录太多"),
@@ -261,8 +297,7 @@ pub async fn begin_login(
                      address. Wait ten minutes and try again.",
                     "从这个网络地址发起了太多未完成的登录。请等待十分钟后重试。",
                 ),
-            );
-            return Err(refuse(state, app, None, ip, pending, page).await);
+            )));
         }
     }
     let login_state = state.rng.hex(24);
@@ -283,11 +318,6 @@ pub async fn begin_login(
     let callback = state.config.callback_url();
     let in_client = in_wecom_client(state, headers);
     let url = if in_client {
-        let scope = if app.settings.needs_private_info() {
-            oauth::Scope::PrivateInfo
-        } else {
-            oauth::Scope::Base
-        };
         oauth::authorize_url(
             &w.oauth_base,
             &w.corp_id,
@@ -311,9 +341,8 @@ pub async fn begin_login(
         )
     };
     tracing::info!(
-        app = %app.name,
         in_client,
-        "no session: sending the browser to WeCom {}",
+        "sending the browser to WeCom {}",
         if in_client { "OAuth" } else { "web/QR login" }
     );
     let mut resp = redirect(&url)?;
@@ -322,7 +351,7 @@ pub async fn begin_login(
             resp.headers_mut().append(header::SET_COOKIE, c);
         }
     }
-    Ok(resp)
+    Ok(Ok(resp))
 }
 
 /// A 302 to `url`.

@@ -3,6 +3,7 @@
 //! route group; handlers are thin and call into `flow`.
 
 pub mod account;
+pub mod admin;
 pub mod callback;
 mod cookies;
 pub mod demo;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub demo: Option<Arc<demo::Demo>>,
     /// Per-IP rate limits of the login routes (issue 6), per instance.
     pub limiter: Arc<limits::RateLimiter>,
+    /// Per-IP rate limits of the admin console and API (issue 5), per instance.
+    pub admin_limiter: Arc<limits::RateLimiter>,
 }
 
 impl AppState {
@@ -89,7 +92,10 @@ pub fn router(state: AppState) -> Router {
         .merge(limited)
         .merge(metadata::router())
         .merge(health::router())
+        .merge(admin::router(&state))
         .route("/static/style.css", get(style))
+        .route("/static/admin.css", get(admin_style))
+        .route("/static/admin.js", get(admin_script))
         .route("/static/autosubmit.js", get(autosubmit));
     if state.demo.is_some() {
         r = r.merge(demo::router());
@@ -117,6 +123,20 @@ async fn style() -> Response {
     static_file(
         "text/css; charset=utf-8",
         include_str!("../../templates/style.css"),
+    )
+}
+
+async fn admin_style() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../templates/admin/admin.css"),
+    )
+}
+
+async fn admin_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../templates/admin/admin.js"),
     )
 }
 

@@ -296,6 +296,7 @@ async fn handle(
         acs_url: acs,
         relay_state: verified.relay_state.clone(),
         force_authn: verified.force_authn,
+        admin: None,
     };
     let live = if verified.force_authn {
         None

@@ -77,6 +77,7 @@ async fn start(
         acs_url: acs.location.clone(),
         relay_state,
         force_authn: false,
+        admin: None,
     };
     match flow::current_session(&state, headers).await? {
         Some(live) => flow::answer(&state, headers, &app, &pending, &live, &ip).await,

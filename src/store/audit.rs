@@ -1,14 +1,45 @@
-//! The audit log, and purging expired rows.
+//! The audit log (logins and admin changes: search with filters, newest first), and purging expired
+//! rows.
 
 use super::{AuditRow, Result, Store};
 use sqlx::Row;
+
+/// Filters of an audit search; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Exact app name.
+    pub app: Option<String>,
+    /// Exact WeCom userid.
+    pub userid: Option<String>,
+    /// `success`, `refused` or `error`.
+    pub result: Option<String>,
+    /// Exact event (`login`, `sso_request`, `admin_app_create`, …).
+    pub event: Option<String>,
+    /// Rows at or after this Unix second.
+    pub since: Option<i64>,
+    /// Rows before this Unix second.
+    pub until: Option<i64>,
+    /// Rows older than this row ID (the next page).
+    pub before_id: Option<i64>,
+    /// At most this many rows (capped at 10 000).
+    pub limit: i64,
+}
+
+/// One audit row with its ID (for paging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Row ID, increasing with time.
+    pub id: i64,
+    /// The row.
+    pub row: AuditRow,
+}
 
 impl Store {
     /// Appends an audit row.
     pub async fn audit(&self, a: &AuditRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO audit (at, event, app, userid, result, reason, client_ip, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit (at, event, app, userid, result, reason, client_ip, request_id, \
+             actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(a.at)
         .bind(&a.event)
@@ -18,6 +49,8 @@ impl Store {
         .bind(&a.reason)
         .bind(&a.client_ip)
         .bind(&a.request_id)
+        .bind(&a.actor)
+        .bind(&a.detail)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -25,37 +58,91 @@ impl Store {
 
     /// The latest `limit` audit rows, newest first.
     pub async fn audit_rows(&self, limit: i64) -> Result<Vec<AuditRow>> {
-        let rows = sqlx::query(
-            "SELECT at, event, app, userid, result, reason, client_ip, request_id FROM audit \
-             ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let q = AuditQuery {
+            limit,
+            ..AuditQuery::default()
+        };
+        Ok(self
+            .audit_search(&q)
+            .await?
+            .into_iter()
+            .map(|e| e.row)
+            .collect())
+    }
+
+    /// Audit rows matching `q`, newest first.
+    pub async fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from(
+            "SELECT id, at, event, app, userid, result, reason, client_ip, request_id, actor, \
+             detail FROM audit WHERE 1 = 1",
+        );
+        let mut texts: Vec<&str> = Vec::new();
+        let mut ints: Vec<i64> = Vec::new();
+        // Placeholders are numbered in bind order: every text filter first, then the integers.
+        for (col, v) in [
+            ("app", &q.app),
+            ("userid", &q.userid),
+            ("result", &q.result),
+            ("event", &q.event),
+        ] {
+            if let Some(v) = v {
+                texts.push(v);
+                sql.push_str(&format!(" AND {col} = ${}", texts.len()));
+            }
+        }
+        for (cond, v) in [("at >=", q.since), ("at <", q.until), ("id <", q.before_id)] {
+            if let Some(v) = v {
+                ints.push(v);
+                sql.push_str(&format!(" AND {cond} ${}", texts.len() + ints.len()));
+            }
+        }
+        ints.push(q.limit.clamp(1, 10_000));
+        sql.push_str(&format!(
+            " ORDER BY id DESC LIMIT ${}",
+            texts.len() + ints.len()
+        ));
+        let mut query = sqlx::query(&sql);
+        for t in &texts {
+            query = query.bind(*t);
+        }
+        for i in &ints {
+            query = query.bind(*i);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                Ok(AuditRow {
-                    at: r.try_get(0)?,
-                    event: r.try_get(1)?,
-                    app: r.try_get(2)?,
-                    userid: r.try_get(3)?,
-                    result: r.try_get(4)?,
-                    reason: r.try_get(5)?,
-                    client_ip: r.try_get(6)?,
-                    request_id: r.try_get(7)?,
+                Ok(AuditEntry {
+                    id: r.try_get(0)?,
+                    row: AuditRow {
+                        at: r.try_get(1)?,
+                        event: r.try_get(2)?,
+                        app: r.try_get(3)?,
+                        userid: r.try_get(4)?,
+                        result: r.try_get(5)?,
+                        reason: r.try_get(6)?,
+                        client_ip: r.try_get(7)?,
+                        request_id: r.try_get(8)?,
+                        actor: r.try_get(9)?,
+                        detail: r.try_get(10)?,
+                    },
                 })
             })
             .collect()
     }
 
-    /// Deletes expired sessions, login states and replay entries; returns how many rows went.
-    /// `idle_cutoff`: sessions unused since before it are gone too. Login states are kept a while
-    /// past expiry so a late callback is told "expired" rather than "unknown".
+    /// Deletes expired sessions (IdP and admin), login states and replay entries; returns how many
+    /// rows went. `idle_cutoff`: IdP sessions unused since before it are gone too. Login states are
+    /// kept a while past expiry so a late callback is told "expired" rather than "unknown".
     pub async fn purge_expired(&self, now: i64, idle_cutoff: i64) -> Result<u64> {
         let mut n = 0;
         n += sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen < $2")
             .bind(now)
             .bind(idle_cutoff)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= $1")
+            .bind(now)
             .execute(&self.pool)
             .await?
             .rows_affected();

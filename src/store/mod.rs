@@ -1,12 +1,14 @@
 //! Persistence of everything instances share: apps, signing keys, instance secrets, IdP sessions, WeCom
 //! login states, the AuthnRequest replay cache, pairwise NameIDs, the audit log and the account
-//! directory (accounts, WeCom bindings, bind codes and pending bind pages).
+//! directory (accounts, WeCom bindings, bind codes and pending bind pages), and the admin side
+//! (admins, API tokens, admin sessions, console-edited settings).
 //!
 //! One [`Store`] over an sqlx `AnyPool`: every query is written once and runs on SQLite and PostgreSQL
 //! (integers are Unix seconds, `$N` placeholders work on both). What differs per database — connection
 //! options and the embedded migration set — lives in `sqlite.rs` and `postgres.rs`.
 
 mod accounts;
+mod admin;
 mod apps;
 mod audit;
 mod keys;
@@ -16,6 +18,8 @@ mod sessions;
 mod sqlite;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
+pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
+pub use audit::{AuditEntry, AuditQuery};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
@@ -161,6 +165,10 @@ pub struct AuditRow {
     pub client_ip: Option<String>,
     /// SAML request ID when there was one.
     pub request_id: Option<String>,
+    /// Who acted, for admin changes: `wecom:USERID`, `token:NAME` or `shell`.
+    pub actor: Option<String>,
+    /// JSON detail of an admin change (before/after of settings, never a secret).
+    pub detail: Option<String>,
 }
 
 /// The store. Cheap to clone.

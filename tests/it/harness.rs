@@ -191,6 +191,7 @@ impl Env {
         // database); rate limits stay on, with a burst no ordinary test reaches.
         config.master_key = Some(test_master_key());
         config.limits.burst = 1_000_000;
+        config.admin.burst = 1_000_000;
         tweak(&mut config);
         config.validate().unwrap();
         let state = wecom_idp::build_state(config, clock.clone(), rng, None)
@@ -276,6 +277,47 @@ impl Env {
 
     pub async fn audit(&self) -> Vec<wecom_idp::store::AuditRow> {
         self.state.store.audit_rows(1000).await.unwrap()
+    }
+
+    /// Makes `userid` an admin (in the store) and signs a fresh browser in to the console through
+    /// WeCom; returns the browser and the CSRF token of its session.
+    pub async fn admin_browser(&self, userid: &str) -> (Browser, String) {
+        self.state
+            .store
+            .add_admin(userid, "shell", self.clock.unix())
+            .await
+            .unwrap();
+        let b = self.browser(WXWORK_UA);
+        self.wecom_client_login(&b, userid).await;
+        let page = b
+            .follow(&format!("{}/admin/login/wecom?next=%2Fadmin", self.base))
+            .await;
+        assert_eq!(page.status, 200, "admin sign-in failed: {}", page.body);
+        let csrf = csrf_of(&page.body);
+        (b, csrf)
+    }
+
+    /// An API token (made as the shell would).
+    pub async fn api_token(&self, name: &str) -> String {
+        wecom_idp::admin::auth::create_token(
+            &self.state.store,
+            name,
+            &wecom_idp::admin::Actor::Shell,
+            self.clock.unix(),
+            &OsRng,
+        )
+        .await
+        .unwrap()
+        .1
+    }
+
+    /// A client of the JSON API with `token`.
+    pub fn api(&self, token: &str) -> Api {
+        Api {
+            base: format!("{}/api/v1", self.base),
+            token: token.into(),
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Logs a member in to the simulated WeCom client (sets the simulator cookie in the browser).
@@ -991,4 +1033,63 @@ pub fn signed_redirect_url_with(
     signer.update(q.as_bytes()).unwrap();
     let sig = base64::engine::general_purpose::STANDARD.encode(signer.sign_to_vec().unwrap());
     format!("{}/saml/sso?{q}&Signature={}", env.base, lower(enc(&sig)))
+}
+
+/// The CSRF token in a console page's forms.
+pub fn csrf_of(body: &str) -> String {
+    let i = body
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in {body}"));
+    let rest = &body[i + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A JSON API client with a bearer token.
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let r = req.bearer_auth(&self.token).send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let v = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        (status, v)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(
+            self.client
+                .patch(format!("{}{path}", self.base))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(self.client.delete(format!("{}{path}", self.base)))
+            .await
+    }
 }

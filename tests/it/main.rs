@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod admin;
 mod binding;
 mod cli;
 mod idp_initiated;

@@ -1,0 +1,11 @@
+//! The admin domain (issue 5), without HTTP: who is an admin, API tokens, the acting admin recorded in
+//! the audit log, and the one error type of the admin layer. The console pages and the JSON API in
+//! `http/admin/` are thin over this module and its siblings (one file per area).
+//!
+//! Admins are members named in `[admin] userids` or added in the store (`wecom-idp admin add`, or by
+//! another admin). The first admin always needs shell access (the configuration file or the CLI):
+//! there is no default password and no sign-up.
+
+pub mod auth;
+
+pub use auth::{Actor, AdminError};

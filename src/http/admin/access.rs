@@ -1,0 +1,477 @@
+//! Who may administer: console admins (from `[admin] userids` and the store) and API tokens — the
+//! console page `/admin/access` and the API `/api/v1/admins`, `/api/v1/tokens`. A token is shown once,
+//! when it is made; only its SHA-256 is kept.
+
+use super::super::flow::ClientIp;
+use super::super::AppState;
+use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
+use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
+use super::{page, Chrome};
+use crate::admin::auth::{self as admin_auth, check_userid};
+use crate::admin::{Actor, AdminError};
+use crate::error::WebError;
+use crate::store::AdminTokenRow;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/access", get(access_page))
+        .route("/admin/access/tokens", post(token_create_form))
+        .route("/admin/access/tokens/revoke", post(token_revoke_form))
+        .route("/admin/access/admins", post(admin_add_form))
+        .route("/admin/access/admins/remove", post(admin_remove_form))
+}
+
+pub(super) fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/tokens", get(tokens_list).post(token_create))
+        .route("/tokens/{name}", delete(token_revoke))
+        .route("/admins", get(admins_list).post(admin_add))
+        .route("/admins/{userid}", delete(admin_remove))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        tokens_list,
+        token_create,
+        token_revoke,
+        admins_list,
+        admin_add,
+        admin_remove
+    ),
+    components(schemas(TokenView, NewToken, CreatedToken, AdminView, NewAdmin))
+)]
+pub(super) struct AccessApi;
+
+// ---- domain operations shared by the page and the API ----
+
+async fn add_admin(
+    state: &AppState,
+    actor: &Actor,
+    userid: &str,
+    ip: Option<&str>,
+) -> Result<(), AdminError> {
+    let userid = userid.trim();
+    check_userid(userid)?;
+    let now = state.clock.unix();
+    if !state.store.add_admin(userid, &actor.label(), now).await? {
+        return Err(AdminError::Conflict(format!("admin `{userid}`")));
+    }
+    admin_auth::audit_change(
+        &state.store,
+        now,
+        actor,
+        "admin_add",
+        None,
+        Some(userid),
+        None,
+        ip,
+    )
+    .await;
+    Ok(())
+}
+
+async fn remove_admin(
+    state: &AppState,
+    actor: &Actor,
+    userid: &str,
+    ip: Option<&str>,
+) -> Result<(), AdminError> {
+    if state
+        .config
+        .admin
+        .userids
+        .iter()
+        .any(|u| u.trim() == userid)
+    {
+        return Err(AdminError::invalid(
+            "userid",
+            format!(
+                "`{userid}` is named in the configuration (`[admin] userids`); remove it there and \
+                 restart"
+            ),
+        ));
+    }
+    if let Actor::Member(me) = actor {
+        if me == userid {
+            return Err(AdminError::invalid(
+                "userid",
+                "you cannot remove yourself; ask another admin",
+            ));
+        }
+    }
+    if !state.store.remove_admin(userid).await? {
+        return Err(AdminError::NotFound(format!("admin `{userid}`")));
+    }
+    admin_auth::audit_change(
+        &state.store,
+        state.clock.unix(),
+        actor,
+        "admin_remove",
+        None,
+        Some(userid),
+        None,
+        ip,
+    )
+    .await;
+    Ok(())
+}
+
+async fn create_token(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    ip: Option<&str>,
+) -> Result<(AdminTokenRow, String), AdminError> {
+    let now = state.clock.unix();
+    let made =
+        admin_auth::create_token(&state.store, name.trim(), actor, now, state.rng.as_ref()).await?;
+    admin_auth::audit_change(
+        &state.store,
+        now,
+        actor,
+        "token_create",
+        None,
+        None,
+        Some(serde_json::json!({ "token": made.0.name })),
+        ip,
+    )
+    .await;
+    Ok(made)
+}
+
+async fn revoke_token(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    ip: Option<&str>,
+) -> Result<(), AdminError> {
+    let now = state.clock.unix();
+    if !state.store.revoke_admin_token(name, now).await? {
+        return Err(AdminError::NotFound(format!("a live token `{name}`")));
+    }
+    admin_auth::audit_change(
+        &state.store,
+        now,
+        actor,
+        "token_revoke",
+        None,
+        None,
+        Some(serde_json::json!({ "token": name })),
+        ip,
+    )
+    .await;
+    Ok(())
+}
+
+// ---- API ----
+
+/// An API token (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Stable ID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Last use (RFC 3339), if any.
+    pub last_used_at: Option<String>,
+    /// When it was revoked (RFC 3339), if it was.
+    pub revoked_at: Option<String>,
+}
+
+impl From<&AdminTokenRow> for TokenView {
+    fn from(r: &AdminTokenRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            created_by: r.created_by.clone(),
+            created_at: rfc3339(r.created_at),
+            last_used_at: r.last_used_at.map(rfc3339),
+            revoked_at: r.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// A token to make.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewToken {
+    /// 1–64 letters, digits, `_ - .`: say what uses it.
+    pub name: String,
+}
+
+/// A token just made: `token` is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The secret to send as `Authorization: Bearer …`.
+    pub token: String,
+    /// The token's record.
+    #[serde(flatten)]
+    pub info: TokenView,
+}
+
+/// A console admin.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminView {
+    /// WeCom userid.
+    pub userid: String,
+    /// `config` (named in `[admin] userids`, removable only there) or `store`.
+    pub source: String,
+    /// Who added them (store admins).
+    pub added_by: Option<String>,
+    /// When (RFC 3339, store admins).
+    pub added_at: Option<String>,
+}
+
+/// An admin to add.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAdmin {
+    /// WeCom userid (账号).
+    pub userid: String,
+}
+
+/// Every API token, revoked ones too.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "access",
+    responses((status = 200, body = [TokenView]), (status = 401, body = ErrorBody)))]
+async fn tokens_list(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let rows = state.store.admin_tokens().await?;
+    Ok(Json(rows.iter().map(TokenView::from).collect()))
+}
+
+/// Makes an API token; the response holds the token, shown this once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "access", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn token_create(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<Response, ApiError> {
+    let (row, token) = create_token(&state, &a.actor(), &body.name, ip.0.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token,
+            info: TokenView::from(&row),
+        }),
+    )
+        .into_response())
+}
+
+/// Revokes a token (by name or ID); it never authenticates again.
+#[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "access",
+    params(("name" = String, Path, description = "token name or ID")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn token_revoke(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    revoke_token(&state, &a.actor(), &name, ip.0.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn admin_views(state: &AppState) -> Result<Vec<AdminView>, crate::store::StoreError> {
+    let mut out: Vec<AdminView> = state
+        .config
+        .admin
+        .userids
+        .iter()
+        .map(|u| AdminView {
+            userid: u.trim().to_string(),
+            source: "config".into(),
+            added_by: None,
+            added_at: None,
+        })
+        .collect();
+    for r in state.store.admins().await? {
+        if out.iter().any(|a| a.userid == r.userid) {
+            continue;
+        }
+        out.push(AdminView {
+            userid: r.userid,
+            source: "store".into(),
+            added_by: Some(r.added_by),
+            added_at: Some(rfc3339(r.added_at)),
+        });
+    }
+    Ok(out)
+}
+
+/// Every console admin: from the configuration and from the store.
+#[utoipa::path(get, path = "/api/v1/admins", tag = "access",
+    responses((status = 200, body = [AdminView]), (status = 401, body = ErrorBody)))]
+async fn admins_list(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+) -> Result<Json<Vec<AdminView>>, ApiError> {
+    Ok(Json(admin_views(&state).await?))
+}
+
+/// Adds a console admin (a WeCom userid).
+#[utoipa::path(post, path = "/api/v1/admins", tag = "access", request_body = NewAdmin,
+    responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+async fn admin_add(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<NewAdmin>,
+) -> Result<StatusCode, ApiError> {
+    add_admin(&state, &a.actor(), &body.userid, ip.0.as_deref()).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Removes a console admin added in the store (their console sessions end).
+#[utoipa::path(delete, path = "/api/v1/admins/{userid}", tag = "access",
+    params(("userid" = String, Path, description = "WeCom userid")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn admin_remove(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(userid): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    remove_admin(&state, &a.actor(), &userid, ip.0.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- console page ----
+
+#[derive(Template)]
+#[template(path = "admin/access.html")]
+struct AccessPage {
+    c: Chrome,
+    admins: Vec<AdminView>,
+    tokens: Vec<TokenView>,
+    /// A token just made, shown once.
+    new_token: Option<(String, String)>,
+    error: Option<String>,
+}
+
+async fn render_access(
+    state: &AppState,
+    c: Chrome,
+    new_token: Option<(String, String)>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let tokens = state.store.admin_tokens().await?;
+    let mut resp = page(&AccessPage {
+        c,
+        admins: admin_views(state).await?,
+        tokens: tokens.iter().map(TokenView::from).collect(),
+        new_token,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(resp)
+}
+
+async fn access_page(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    render_access(&state, chrome(&admin, &headers, "access"), None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct NameForm {
+    csrf: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct UseridForm {
+    csrf: String,
+    userid: String,
+}
+
+async fn token_create_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Form(f): Form<NameForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let c = chrome(&admin, &headers, "access");
+    match create_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await {
+        Ok((row, token)) => render_access(&state, c, Some((row.name, token)), None).await,
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => render_access(&state, c, None, Some(e.to_string())).await,
+    }
+}
+
+async fn token_revoke_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Form(f): Form<NameForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    match revoke_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await {
+        Ok(()) => super::super::flow::redirect("/admin/access"),
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let c = chrome(&admin, &headers, "access");
+            render_access(&state, c, None, Some(e.to_string())).await
+        }
+    }
+}
+
+async fn admin_add_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Form(f): Form<UseridForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    match add_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await {
+        Ok(()) => super::super::flow::redirect("/admin/access"),
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let c = chrome(&admin, &headers, "access");
+            render_access(&state, c, None, Some(e.to_string())).await
+        }
+    }
+}
+
+async fn admin_remove_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Form(f): Form<UseridForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    match remove_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await {
+        Ok(()) => super::super::flow::redirect("/admin/access"),
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let c = chrome(&admin, &headers, "access");
+            render_access(&state, c, None, Some(e.to_string())).await
+        }
+    }
+}

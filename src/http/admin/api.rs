@@ -1,0 +1,256 @@
+//! The JSON API's shared parts: the routes of every area under `/api/v1`, the one error body
+//! (`{"error": {"code", "message", "field"}}`) every refusal uses, a JSON extractor whose rejections
+//! use it too, and the OpenAPI document (`GET /api/v1/openapi.json`), generated from the handlers'
+//! and types' annotations so it cannot drift from the code.
+
+use super::super::AppState;
+use super::auth::ApiAdmin;
+use crate::admin::AdminError;
+use crate::store::StoreError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Every route under `/api/v1` (each area adds its own here), and JSON 404s for the rest.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/me", get(me))
+        .merge(super::access::api_routes())
+        .fallback(not_found)
+}
+
+/// The OpenAPI document: the base (info, security, error body) merged with each area's paths.
+pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = BaseDoc::openapi();
+    doc.merge(super::access::AccessApi::openapi());
+    doc.servers = Some(vec![utoipa::openapi::Server::new(
+        public_url.trim_end_matches('/'),
+    )]);
+    doc
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wecom-idp admin API",
+        version = "1",
+        description = "Everything the admin console does, for automation. Authenticate with \
+                       `Authorization: Bearer wip_…` (`wecom-idp admin token create --name NAME`). \
+                       Every error has the body `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    paths(me),
+    components(schemas(ErrorBody, ErrorDetail, Me)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct BaseDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("wip_…")
+                    .build(),
+            ),
+        );
+    }
+}
+
+async fn openapi_json(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    Json(document(&state.config.public_url)).into_response()
+}
+
+/// The error body of every API refusal.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a program and for a person.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`invalid`, `not_found`, `conflict`, `unauthorized`, …).
+    pub code: String,
+    /// What is wrong and what to do, in English.
+    pub message: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An API refusal: status plus the one error body.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Message for people.
+    pub message: String,
+    /// Field at fault.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error without a field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A 400 about one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.into()),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+        }
+    }
+
+    /// A 401 (with `WWW-Authenticate: Bearer`).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// A 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut r = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        r
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid { field, message } => Self {
+                field: Some(field).filter(|f| !f.is_empty()),
+                ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+            },
+            AdminError::NotFound(what) => Self::not_found(format!("{what} does not exist")),
+            AdminError::Conflict(what) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{what} already exists"),
+            ),
+            AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if let StoreError::Conflict(what) = e {
+            return Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{what} already exists"),
+            );
+        }
+        tracing::error!(error = %e, "store failure in the admin API");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error; the server log has the detail",
+        )
+    }
+}
+
+/// A JSON request body whose rejections (wrong content type, bad JSON, missing or mistyped field)
+/// are [`ApiError`]s with the usual body.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) => Err(match e {
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with `Content-Type: application/json`",
+                ),
+                JsonRejection::JsonDataError(e) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text())
+                }
+                JsonRejection::JsonSyntaxError(e) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text())
+                }
+                e => ApiError::new(e.status(), "bad_request", e.body_text()),
+            }),
+        }
+    }
+}
+
+/// Unix seconds as RFC 3339 (UTC), the API's time format.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Who is calling.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The actor as the audit log records it (`token:NAME`).
+    pub actor: String,
+}
+
+/// Who is calling (checks a token).
+#[utoipa::path(get, path = "/api/v1/me", tag = "access",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(admin: ApiAdmin) -> Json<Me> {
+    Json(Me {
+        actor: admin.actor().label(),
+    })
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such API route; see /api/v1/openapi.json")
+}

@@ -1,0 +1,173 @@
+//! The admin console (`/admin/…`, server-rendered pages in Chinese and English) and the JSON API
+//! (`/api/v1/…`, bearer tokens) of issue 5. Handlers are thin over [`crate::admin`]; one file per
+//! area. Shared here: the router with the admin rate limit and the console's stricter headers
+//! (CSP `form-action 'self'`, cross-origin form posts refused), the page chrome and the page renderer.
+//!
+//! Console sessions: WeCom sign-in (QR or in-client) of a member who is an admin, cookie
+//! `wecom_idp_admin` (HttpOnly, SameSite=Lax, `__Host-`/Secure on https), absolute and idle timeouts
+//! from `[admin]`; every form carries a CSRF token derived from the session cookie. API: `Authorization:
+//! Bearer wip_…` tokens made with `wecom-idp admin token create` or in the console.
+
+mod access;
+pub mod api;
+mod auth;
+mod console;
+
+pub(super) use auth::finish_sign_in;
+pub use auth::{ApiAdmin, ConsoleAdmin};
+
+use super::AppState;
+use crate::error::{Lang, RequestId, WebError};
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+/// The admin routes (console and API), rate-limited per client IP by `[admin]`.
+pub(super) fn router(state: &AppState) -> Router<AppState> {
+    let console = Router::new()
+        .merge(auth::routes())
+        .merge(console::routes())
+        .merge(access::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), console_guard));
+    Router::new()
+        .merge(console)
+        .nest("/api/v1", api::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin_rate_limit,
+        ))
+}
+
+/// What every console page shows around its content: language, the signed-in admin, the CSRF token
+/// for its forms, and which section is open.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// Page language.
+    pub l: Lang,
+    /// The signed-in admin's userid.
+    pub userid: String,
+    /// The CSRF token every form posts back as `csrf`.
+    pub csrf: String,
+    /// The open section (`apps`, `wecom`, `users`, `keys`, `audit`, `access`), for the menu.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    /// The chrome of a page in `section` for `admin`.
+    pub fn new(admin: &ConsoleAdmin, l: Lang, section: &'static str) -> Self {
+        Self {
+            l,
+            userid: admin.userid.clone(),
+            csrf: admin.csrf.clone(),
+            section,
+        }
+    }
+}
+
+/// Renders a console page as HTML.
+pub fn page(t: &impl Template) -> Result<Response, WebError> {
+    let html = t
+        .render()
+        .map_err(|e| WebError::internal("admin page rendering", &e))?;
+    let mut r = html.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+/// The console's own headers, and the refusal of state-changing requests from another origin (a
+/// second line behind the CSRF token: a browser always sends `Origin` on a cross-site POST).
+async fn console_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let ours = state
+            .config
+            .public_url()
+            .ok()
+            .map(|u| u.origin().ascii_serialization());
+        if let (Some(origin), Some(ours)) = (origin, ours) {
+            if origin != ours {
+                tracing::warn!(origin, "admin form posted from another origin: refused");
+                return auth::forbidden_page("cross_origin").into_response();
+            }
+        }
+    }
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    resp
+}
+
+/// Per-IP rate limit of the console and the API (`[admin] requests_per_minute`, `burst`): a 429,
+/// JSON for the API and a page for the console, and one audit row when a client first hits it.
+async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = super::limits::client_ip_of(&req);
+    let Some(addr) =
+        ip.0.as_deref()
+            .and_then(|s| s.parse::<std::net::IpAddr>().ok())
+    else {
+        return next.run(req).await;
+    };
+    match state.admin_limiter.check(addr, state.clock.now()) {
+        super::limits::Decision::Allow => next.run(req).await,
+        super::limits::Decision::Refuse { retry_after, first } => {
+            if first {
+                tracing::warn!(client_ip = %addr, "admin rate limit reached");
+                super::flow::audit(
+                    &state,
+                    "admin_request",
+                    None,
+                    None,
+                    "refused",
+                    "rate_limited",
+                    &ip,
+                    None,
+                )
+                .await;
+            }
+            let mut r = if req.uri().path().starts_with("/api/") {
+                api::ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests from this address; wait and retry (see Retry-After)",
+                )
+                .into_response()
+            } else {
+                let lang = Lang::from_headers(req.headers());
+                let rid = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .map(|r| r.0.clone())
+                    .unwrap_or_default();
+                let e = WebError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    crate::error::t("Too many requests", "请求太频繁"),
+                    crate::error::t(
+                        "This address has sent too many admin requests in a short time. Wait a \
+                         minute and try again.",
+                        "这个地址在短时间内发出了太多管理请求。请等一分钟后再试。",
+                    ),
+                );
+                crate::error::render_page(&e, lang, &rid)
+            };
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+    }
+}
