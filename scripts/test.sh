@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need (the xmlsec1 command line, which checks every
-# Response independently; OpenSSL headers and pkg-config for the build), skipping apt when all is
+# Response independently; Chromium and chromedriver for the admin console's real-browser test;
+# OpenSSL headers and pkg-config for the build), skipping apt when all is
 # there, then runs `cargo test`: on SQLite always, and on PostgreSQL too when
 # WECOM_IDP_TEST_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/test).
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh --test it interop`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/apt-need.sh
-apt_need xmlsec1 pkg-config libssl-dev
+apt_need xmlsec1 pkg-config libssl-dev chromium chromium-driver
+# The real-browser test of the admin console (tests/it/browser.rs) must run, not skip.
+export WECOM_IDP_TEST_BROWSER=1
 if [ -n "${WECOM_IDP_TEST_POSTGRES_URL:-}" ]; then
     echo "tests: SQLite and PostgreSQL (${WECOM_IDP_TEST_POSTGRES_URL})"
 else

@@ -284,7 +284,11 @@ impl Env {
     pub async fn admin_browser(&self, userid: &str) -> (Browser, String) {
         self.state
             .store
-            .add_admin(userid, "shell", self.clock.unix())
+            .add_admin(
+                userid,
+                "shell",
+                wecom_idp::clock::Clock::unix(self.clock.as_ref()),
+            )
             .await
             .unwrap();
         let b = self.browser(WXWORK_UA);

@@ -7,6 +7,7 @@ mod harness;
 
 mod admin;
 mod binding;
+mod browser;
 mod cli;
 mod idp_initiated;
 mod interop;
@@ -15,6 +16,7 @@ mod presets;
 mod roles;
 mod security;
 mod sp_initiated;
+mod webdriver;
 mod wecom_login;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.

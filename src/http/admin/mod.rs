@@ -101,6 +101,12 @@ async fn console_guard(State(state): State<AppState>, req: Request, next: Next) 
         }
     }
     let mut resp = next.run(req).await;
+    // `same-origin` rather than the sign-in pages' `no-referrer`: with `no-referrer` a browser sends
+    // `Origin: null` on form posts, and the origin check above needs the real one.
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
