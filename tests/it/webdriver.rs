@@ -58,10 +58,12 @@ impl Driver {
             .build()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
+        // Owned by the Driver at once, so its Drop kills and reaps the process on every path.
+        let d = Driver { child, http, base };
         for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+            if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await {
                 if r.status().is_success() {
-                    return Driver { child, http, base };
+                    return d;
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
