@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 const CORP_ID: &str = "wwdemo0000000000001";
 const AGENT_ID: &str = "1000002";
+/// The demo member who is an admin of the console.
+pub const DEMO_ADMIN: &str = "zhangsan";
 
 /// Refuses anything but a loopback address.
 pub fn loopback_only(listen: &str) -> Result<SocketAddr, CliError> {
@@ -91,11 +93,17 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     for name in &apps {
         register_demo_sp(&state, name, &base, clock.unix()).await?;
     }
+    // The demo's admin: 张三 signs in to the console through the simulator like any admin would.
+    state
+        .store
+        .add_admin(DEMO_ADMIN, "demo", clock.unix())
+        .await?;
     println!();
     println!("  wecom-idp demo is running.");
     println!("  Open  {base}/demo   (the WeCom workbench stand-in; pick a member and an app)");
     println!("  IdP metadata  {base}/saml/metadata");
     println!("  WeCom simulator  {sim_base}/sim");
+    println!("  Admin console  {base}/admin   (sign in as 张三 / {DEMO_ADMIN})");
     println!("  Data in {}   ·   Ctrl-C to stop", args.data.display());
     println!();
     crate::run(state, listener, crate::cli::shutdown_signal()).await?;
