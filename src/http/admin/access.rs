@@ -4,7 +4,7 @@
 
 use super::super::flow::ClientIp;
 use super::super::AppState;
-use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
+use super::api::{rfc3339, ApiError, ApiJson, ApiPath, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
 use crate::admin::auth::{self as admin_auth, check_userid};
@@ -12,7 +12,7 @@ use crate::admin::{Actor, AdminError};
 use crate::error::WebError;
 use crate::store::AdminTokenRow;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -206,8 +206,10 @@ impl From<&AdminTokenRow> for TokenView {
 
 /// A token to make.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// 1–64 letters, digits, `_ - .`: say what uses it.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$", min_length = 1, max_length = 64)]
     pub name: String,
 }
 
@@ -236,8 +238,10 @@ pub struct AdminView {
 
 /// An admin to add.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAdmin {
-    /// WeCom userid (账号).
+    /// WeCom userid (账号): 1–64 letters, digits, `_ - . @`.
+    #[schema(pattern = "^[A-Za-z0-9_.@-]{1,64}$", min_length = 1, max_length = 64)]
     pub userid: String,
 }
 
@@ -281,7 +285,7 @@ async fn token_revoke(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     revoke_token(&state, &a.actor(), &name, ip.0.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -347,7 +351,7 @@ async fn admin_remove(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
-    Path(userid): Path<String>,
+    ApiPath(userid): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     remove_admin(&state, &a.actor(), &userid, ip.0.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -30,10 +30,54 @@ pub(super) fn routes() -> Router<AppState> {
 pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(super::access::AccessApi::openapi());
+    add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),
     )]);
     doc
+}
+
+/// The refusals every operation can give, documented once here rather than on each handler: 400
+/// (bad path, query or body), 401 (no valid token), 429 (rate limited) and, for operations with a
+/// body, 415 (not JSON). All use [`ErrorBody`].
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let has_body = op.request_body.is_some();
+            let r = &mut op.responses.responses;
+            r.entry("400".into())
+                .or_insert_with(|| error("the request is not valid; `field` names the culprit"));
+            r.entry("401".into())
+                .or_insert_with(|| error("no valid API token (Authorization: Bearer wip_…)"));
+            r.entry("429".into())
+                .or_insert_with(|| error("too many requests from this address; see Retry-After"));
+            if has_body {
+                r.entry("415".into())
+                    .or_insert_with(|| error("the body is not JSON (Content-Type)"));
+            }
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -221,6 +265,50 @@ where
                 e => ApiError::new(e.status(), "bad_request", e.body_text()),
             }),
         }
+    }
+}
+
+/// Query parameters whose rejections are [`ApiError`]s with the usual body.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))
+    }
+}
+
+/// Path parameters whose rejections are [`ApiError`]s with the usual body.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))
     }
 }
 
