@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod attacks;
 mod binding;
 mod cli;
 mod idp_initiated;
