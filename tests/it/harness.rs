@@ -603,6 +603,18 @@ impl Browser {
         .await
     }
 
+    /// POSTs `body` exactly as given (already form-encoded, or deliberately not).
+    pub async fn post_raw(&self, url: &str, body: &str) -> Page {
+        self.send(
+            self.client
+                .post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.to_string()),
+            url,
+        )
+        .await
+    }
+
     /// GETs `url` and follows redirects (fragments dropped, relative URLs resolved) up to 10 hops.
     pub async fn follow(&self, url: &str) -> Page {
         let mut url = url.to_string();

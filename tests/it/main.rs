@@ -6,6 +6,7 @@
 mod harness;
 
 mod admin;
+mod attacks;
 mod binding;
 mod browser;
 mod cli;
