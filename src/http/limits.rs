@@ -229,29 +229,37 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
                 )
                 .await;
             }
-            let lang = Lang::from_headers(req.headers());
-            let rid = req
-                .extensions()
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default();
-            let e = WebError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                t("Too many requests", "请求太频繁"),
-                t(
-                    "This address has sent too many sign-in requests in a short time. Wait a \
-                     minute and try again.",
-                    "这个地址在短时间内发出了太多登录请求。请等一分钟后再试。",
-                ),
-            );
-            let mut r = crate::error::render_page(&e, lang, &rid);
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            r
+            limited_page(&req, "sign-in", "登录", retry_after)
         }
     }
+}
+
+/// The 429 page of a rate limit (`what`: which requests, in English and Chinese), in the request's
+/// language, with `Retry-After`.
+pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u64) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let e = WebError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        t("Too many requests", "请求太频繁"),
+        t(
+            format!(
+                "This address has sent too many {what_en} requests in a short time. Wait a minute \
+                 and try again."
+            ),
+            format!("这个地址在短时间内发出了太多{what_zh}请求。请等一分钟后再试。"),
+        ),
+    );
+    let mut r = crate::error::render_page(&e, lang, &rid);
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// The client IP `request_span` resolved, else the TCP peer.

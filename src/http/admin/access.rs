@@ -426,6 +426,23 @@ async fn token_create_form(
     }
 }
 
+/// A form's outcome: back to the page, or the page again with the error (status 400).
+async fn after_form(
+    state: &AppState,
+    admin: &ConsoleAdmin,
+    headers: &HeaderMap,
+    r: Result<(), AdminError>,
+) -> Result<Response, WebError> {
+    match r {
+        Ok(()) => super::super::flow::redirect("/admin/access"),
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let c = chrome(admin, headers, "access");
+            render_access(state, c, None, Some(e.to_string())).await
+        }
+    }
+}
+
 async fn token_revoke_form(
     State(state): State<AppState>,
     admin: ConsoleAdmin,
@@ -434,14 +451,8 @@ async fn token_revoke_form(
     Form(f): Form<NameForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    match revoke_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await {
-        Ok(()) => super::super::flow::redirect("/admin/access"),
-        Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            let c = chrome(&admin, &headers, "access");
-            render_access(&state, c, None, Some(e.to_string())).await
-        }
-    }
+    let r = revoke_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await;
+    after_form(&state, &admin, &headers, r).await
 }
 
 async fn admin_add_form(
@@ -452,14 +463,8 @@ async fn admin_add_form(
     Form(f): Form<UseridForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    match add_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await {
-        Ok(()) => super::super::flow::redirect("/admin/access"),
-        Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            let c = chrome(&admin, &headers, "access");
-            render_access(&state, c, None, Some(e.to_string())).await
-        }
-    }
+    let r = add_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
+    after_form(&state, &admin, &headers, r).await
 }
 
 async fn admin_remove_form(
@@ -470,12 +475,6 @@ async fn admin_remove_form(
     Form(f): Form<UseridForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    match remove_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await {
-        Ok(()) => super::super::flow::redirect("/admin/access"),
-        Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            let c = chrome(&admin, &headers, "access");
-            render_access(&state, c, None, Some(e.to_string())).await
-        }
-    }
+    let r = remove_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
+    after_form(&state, &admin, &headers, r).await
 }

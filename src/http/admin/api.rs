@@ -272,45 +272,35 @@ where
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
-impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Self(q.0))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))
-    }
-}
-
 /// Path parameters whose rejections are [`ApiError`]s with the usual body.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
 
-impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+/// An axum extractor over request parts whose rejection becomes a 400 with the API's error body.
+macro_rules! api_parts_extractor {
+    ($ours:ident, $axum:ident) => {
+        impl<T, S> axum::extract::FromRequestParts<S> for $ours<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Self(p.0))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))
-    }
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, ApiError> {
+                axum::extract::$axum::<T>::from_request_parts(parts, state)
+                    .await
+                    .map(|v| Self(v.0))
+                    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))
+            }
+        }
+    };
 }
+
+api_parts_extractor!(ApiQuery, Query);
+api_parts_extractor!(ApiPath, Path);
 
 /// Unix seconds as RFC 3339 (UTC), the API's time format.
 pub fn rfc3339(unix: i64) -> String {

@@ -17,7 +17,7 @@ pub(super) use auth::finish_sign_in;
 pub use auth::{ApiAdmin, ConsoleAdmin};
 
 use super::AppState;
-use crate::error::{Lang, RequestId, WebError};
+use crate::error::{Lang, WebError};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -144,36 +144,20 @@ async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Nex
                 )
                 .await;
             }
-            let mut r = if req.uri().path().starts_with("/api/") {
-                api::ApiError::new(
+            if req.uri().path().starts_with("/api/") {
+                let mut r = api::ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",
                     "too many requests from this address; wait and retry (see Retry-After)",
                 )
-                .into_response()
+                .into_response();
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
             } else {
-                let lang = Lang::from_headers(req.headers());
-                let rid = req
-                    .extensions()
-                    .get::<RequestId>()
-                    .map(|r| r.0.clone())
-                    .unwrap_or_default();
-                let e = WebError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    crate::error::t("Too many requests", "请求太频繁"),
-                    crate::error::t(
-                        "This address has sent too many admin requests in a short time. Wait a \
-                         minute and try again.",
-                        "这个地址在短时间内发出了太多管理请求。请等一分钟后再试。",
-                    ),
-                );
-                crate::error::render_page(&e, lang, &rid)
-            };
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
+                super::limits::limited_page(&req, "admin", "管理", retry_after)
             }
-            r
         }
     }
 }
