@@ -262,3 +262,52 @@ async fn openapi_document() {
     }
     assert_eq!(doc["servers"][0]["url"], env.base);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule (issue 5 item 9, issue 6 item 4): console, admin sign-in and API are rate-limited per client
+// IP — past the burst, a 429 with Retry-After (the API's JSON error body, an HTML page for the
+// console) and one audit row per episode; the login routes have their own budget.
+async fn admin_requests_are_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
+    let env = Env::start_with(Db::Sqlite, url, dir, |c| {
+        c.admin.requests_per_minute = 60;
+        c.admin.burst = 3;
+    })
+    .await;
+    let token = env.api_token("ci").await;
+    let api = env.api(&token);
+    for _ in 0..3 {
+        assert_eq!(api.get("/me").await.0, 200);
+    }
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", env.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+    // The sign-in start is in the same budget, and answers with a page.
+    let p = env
+        .browser(CHROME_UA)
+        .get(&format!("{}/admin/login/wecom", env.base))
+        .await;
+    assert_eq!(p.status, 429);
+    assert_eq!(p.reason().as_deref(), Some("rate_limited"));
+    let rows = env.audit().await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.event == "admin_request" && r.reason == "rate_limited")
+            .count(),
+        1
+    );
+    // App logins have their own budget: not affected.
+    let p = env
+        .browser(CHROME_UA)
+        .get(&format!("{}/apps/nope/start", env.base))
+        .await;
+    assert_eq!(p.status, 404);
+}
