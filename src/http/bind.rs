@@ -39,8 +39,10 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Checks `password` against `phc` (or the dummy hash) off the async threads.
-async fn verify(password: String, phc: Option<String>) -> bool {
+/// Checks `password` against `phc` (or the dummy hash) off the async threads; counted in the
+/// metrics either way.
+async fn verify(state: &AppState, password: String, phc: Option<String>) -> bool {
+    state.metrics.password_check();
     let real = phc.filter(|h| !h.is_empty());
     tokio::task::spawn_blocking(move || {
         let ok = directory::verify_password(&password, real.as_deref().unwrap_or(dummy_hash()));
@@ -260,7 +262,7 @@ async fn bind(
                         .await;
                         return Err(locked(until, now));
                     }
-                    let ok = verify(f.password.clone(), a.password_hash.clone()).await;
+                    let ok = verify(&state, f.password.clone(), a.password_hash.clone()).await;
                     if !ok
                         && state
                             .store
@@ -296,7 +298,7 @@ async fn bind(
                 }
                 (None, "password") => {
                     // The same work as for a real account, so timing does not reveal usernames.
-                    verify(f.password.clone(), None).await
+                    verify(&state, f.password.clone(), None).await
                 }
                 (None, _) => false,
             };

@@ -356,12 +356,13 @@ async fn wecom_check(
     _a: ApiAdmin,
     body: Bytes,
 ) -> Result<Json<CheckView>, ApiError> {
+    // No body (or `null`): the saved values.
     let unsaved: Option<WecomChange> = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let u: WecomUpdate = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))?;
-        Some(u.into())
+        serde_json::from_slice::<Option<WecomUpdate>>(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))?
+            .map(Into::into)
     };
     Ok(Json(check(&state, unsaved.as_ref()).await?.into()))
 }
