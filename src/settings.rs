@@ -256,14 +256,7 @@ pub fn overlay(
     let mut b = config.binding.clone();
     let o = &stored.binding;
     let mut pick = |field: &'static str, set: bool| {
-        sources.insert(
-            field,
-            if set {
-                Source::Console
-            } else {
-                Source::Config
-            },
-        );
+        sources.insert(field, if set { Source::Console } else { Source::Config });
     };
     pick("auto_bind", o.auto_bind.is_some());
     pick("match", o.match_keys.is_some());
@@ -294,10 +287,7 @@ pub fn overlay(
 
 /// The merged settings' own checks: the WeCom source is complete and well-formed (the message says
 /// where to set a missing value), the binding settings parse.
-pub fn check(
-    w: &WecomConfig,
-    b: &BindingConfig,
-) -> Result<(BindingPolicy, Access), SettingsError> {
+pub fn check(w: &WecomConfig, b: &BindingConfig) -> Result<(BindingPolicy, Access), SettingsError> {
     w.require_complete()?;
     w.validate_values()?;
     let policy = b.policy()?;
@@ -479,7 +469,11 @@ mod tests {
         c.wecom.secret = "config-secret".into();
         let key = MasterKey::from_bytes([7; 32]);
         let sealed = key
-            .seal(SECRET_CONTEXT, b"console-secret-0123", &crate::random::OsRng)
+            .seal(
+                SECRET_CONTEXT,
+                b"console-secret-0123",
+                &crate::random::OsRng,
+            )
             .unwrap();
         let s = Stored {
             wecom: WecomOverride {

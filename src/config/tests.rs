@@ -47,7 +47,9 @@ fn missing_and_wrong_settings_are_named() {
     let e = c.wecom.require_complete().unwrap_err();
     assert_eq!(e.setting, "wecom.corp_id");
     assert!(e.to_string().contains("WECOM_IDP_WECOM__CORP_ID"));
-    assert!(e.to_string().contains("first start needs it in the configuration"));
+    assert!(e
+        .to_string()
+        .contains("first start needs it in the configuration"));
     let mut e = full_env();
     e.push(("WECOM_IDP_WECOM__AGENT_ID".into(), "10000x".into()));
     let c = Config::load(None, e).unwrap();

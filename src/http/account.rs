@@ -79,16 +79,9 @@ pub async fn login_account(
     let policy = &effective.policy;
     let corp = &effective.wecom.corp_id;
     let now = state.clock.unix();
-    let resolution = binding::resolve(
-        &state.store,
-        &effective.client,
-        corp,
-        policy,
-        &profile,
-        now,
-    )
-    .await
-    .map_err(store_err)?;
+    let resolution = binding::resolve(&state.store, &effective.client, corp, policy, &profile, now)
+        .await
+        .map_err(store_err)?;
     let account = match resolution {
         Resolution::Bound { account, reason } => {
             tracing::info!(userid = %profile.userid, reason, "account resolved");

@@ -3,8 +3,8 @@
 //! route group; handlers are thin and call into `flow`.
 
 pub mod account;
-mod bind;
 pub mod admin;
+mod bind;
 pub mod callback;
 mod cookies;
 pub mod demo;

@@ -68,9 +68,10 @@ impl Access {
                 "user" => Grant::User(v.to_string()),
                 "dept" => Grant::Dept(v.parse().map_err(|_| bad())?),
                 "group" => Grant::Group(v.to_string()),
-                "tag" => Grant::Tag(parse_tag(v).map_err(|why| {
-                    AppError::Invalid(format!("access: `{item}`: {why}"))
-                })?),
+                "tag" => Grant::Tag(
+                    parse_tag(v)
+                        .map_err(|why| AppError::Invalid(format!("access: `{item}`: {why}")))?,
+                ),
                 _ => return Err(bad()),
             });
         }
@@ -217,7 +218,10 @@ mod tests {
         );
         let mut t = MemberTags::default();
         let ev = Access::Everyone;
-        assert!(!a.allows(&p, &HashMap::new(), &t, &ev), "unread tags grant nothing");
+        assert!(
+            !a.allows(&p, &HashMap::new(), &t, &ev),
+            "unread tags grant nothing"
+        );
         t.checked.insert(TagRef::Id(7));
         assert!(!a.allows(&p, &HashMap::new(), &t, &ev));
         t.member_of.insert(TagRef::Id(7));

@@ -30,7 +30,13 @@ async fn open_at(env: &Env, base: &str, app: &str, userid: &str) -> Page {
 }
 
 fn refused(p: &Page, reason: &str) {
-    assert_eq!(p.reason().as_deref(), Some(reason), "{} {}", p.status, p.body);
+    assert_eq!(
+        p.reason().as_deref(),
+        Some(reason),
+        "{} {}",
+        p.status,
+        p.body
+    );
     assert!(p.form().is_none());
 }
 
@@ -88,7 +94,10 @@ async fn api_read_update_reset_body(env: Env) {
     assert_eq!(v["sources"]["secret"], "console");
     assert!(!v.to_string().contains(NEW_SECRET));
     let raw = raw_setting(&env, "wecom").await.unwrap();
-    assert!(!raw.contains(NEW_SECRET), "the secret is not stored in clear");
+    assert!(
+        !raw.contains(NEW_SECRET),
+        "the secret is not stored in clear"
+    );
     assert!(raw.contains("secret_sealed"), "{raw}");
     let key = test_master_key();
     let stored: serde_json::Value = serde_json::from_str(&raw).unwrap();
@@ -102,12 +111,21 @@ async fn api_read_update_reset_body(env: Env) {
     let rows = env.audit().await;
     let change = rows
         .iter()
-        .find(|r| r.event == "settings_wecom" && r.detail.as_deref().unwrap_or("").contains("secret\":\"changed"))
+        .find(|r| {
+            r.event == "settings_wecom"
+                && r.detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("secret\":\"changed")
+        })
         .expect("an audit row for the secret change");
     assert_eq!(change.actor.as_deref(), Some("token:ops"));
     for r in &rows {
         let d = r.detail.as_deref().unwrap_or("");
-        assert!(!d.contains(NEW_SECRET) && !d.contains(SECRET), "secret in audit: {d}");
+        assert!(
+            !d.contains(NEW_SECRET) && !d.contains(SECRET),
+            "secret in audit: {d}"
+        );
     }
     let details: Vec<serde_json::Value> = rows
         .iter()
@@ -126,7 +144,11 @@ async fn api_read_update_reset_body(env: Env) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["sources"]["secret"], "config");
     assert_eq!(v["secret_hint"], "••••5f3a");
-    assert!(env.audit().await.iter().any(|r| r.event == "settings_wecom_reset"));
+    assert!(env
+        .audit()
+        .await
+        .iter()
+        .any(|r| r.event == "settings_wecom_reset"));
 
     // Binding: read, validate, update, reset.
     let (s, v) = api.get("/binding").await;
@@ -184,24 +206,40 @@ async fn check_connection_body(env: Env) {
     env.add_app("app", &[]).await;
     let api = env.api(&env.api_token("ops").await);
     // A login first, so this instance holds a cached token for the good secret.
-    assert!(open_at(&env, &env.base, "app", "zhangsan").await.form().is_some());
+    assert!(open_at(&env, &env.base, "app", "zhangsan")
+        .await
+        .form()
+        .is_some());
     let (s, v) = api.post("/wecom/check", json!(null)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["ok"], true, "{v}");
 
     // Unsaved values: checked, not saved.
-    let (_, v) = api.post("/wecom/check", json!({"secret": "wrong-secret-123"})).await;
+    let (_, v) = api
+        .post("/wecom/check", json!({"secret": "wrong-secret-123"}))
+        .await;
     assert_eq!(v["ok"], false, "{v}");
     assert_eq!(v["errcode"], 40001);
     assert_eq!(v["endpoint"], "gettoken");
-    assert!(v["meaning"]["en"].as_str().unwrap().contains("secret"), "{v}");
-    assert!(v["meaning"]["zh"].as_str().unwrap().contains("secret"), "{v}");
+    assert!(
+        v["meaning"]["en"].as_str().unwrap().contains("secret"),
+        "{v}"
+    );
+    assert!(
+        v["meaning"]["zh"].as_str().unwrap().contains("secret"),
+        "{v}"
+    );
     assert!(v["fix"]["en"].as_str().unwrap().contains("Secret"), "{v}");
     assert!(!v["fix"]["zh"].as_str().unwrap().is_empty());
-    assert!(raw_setting(&env, "wecom").await.is_none(), "a check saves nothing");
+    assert!(
+        raw_setting(&env, "wecom").await.is_none(),
+        "a check saves nothing"
+    );
 
     // A wrong secret saved: the check and the next login both see 40001.
-    let (s, _) = api.put("/wecom", json!({"secret": "wrong-secret-123"})).await;
+    let (s, _) = api
+        .put("/wecom", json!({"secret": "wrong-secret-123"}))
+        .await;
     assert_eq!(s, 200);
     let (_, v) = api.post("/wecom/check", json!(null)).await;
     assert_eq!(v["ok"], false);
@@ -213,8 +251,14 @@ async fn check_connection_body(env: Env) {
     let (_, v) = api.post("/wecom/check", json!({"secret": SECRET})).await;
     assert_eq!(v["ok"], true, "{v}");
     let (_, v) = api.put("/wecom", json!({"secret": SECRET})).await;
-    assert_eq!(v["sources"]["secret"], "config", "equal to the configuration's: not stored");
-    assert!(open_at(&env, &env.base, "app", "lisi").await.form().is_some());
+    assert_eq!(
+        v["sources"]["secret"], "config",
+        "equal to the configuration's: not stored"
+    );
+    assert!(open_at(&env, &env.base, "app", "lisi")
+        .await
+        .form()
+        .is_some());
     // A malformed unsaved value is a field error, not a check.
     let (s, e) = api.post("/wecom/check", json!({"agent_id": "x"})).await;
     assert_eq!(s, 400);
@@ -232,9 +276,14 @@ async fn console_page_body(env: Env) {
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains(CORP_ID));
     assert!(p.body.contains("••••5f3a"));
-    assert!(p.body.contains("name=\"secret\" type=\"password\" autocomplete=\"off\" value=\"\""));
+    assert!(p
+        .body
+        .contains("name=\"secret\" type=\"password\" autocomplete=\"off\" value=\"\""));
     assert!(!p.body.contains(SECRET));
-    assert!(p.body.contains("id=\"current-combo\""), "the combination in force is marked");
+    assert!(
+        p.body.contains("id=\"current-combo\""),
+        "the combination in force is marked"
+    );
 
     let source = |csrf: &str, agent: &str, secret: &str, action: &str| {
         vec![
@@ -252,7 +301,10 @@ async fn console_page_body(env: Env) {
         let b = &b;
         let u = url(path);
         async move {
-            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let f: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             b.post_form(&u, &f).await
         }
     };
@@ -270,12 +322,18 @@ async fn console_page_body(env: Env) {
     };
     let forged = "forged";
     for (path, fields) in [
-        ("/admin/wecom/source", source(forged, AGENT_ID, NEW_SECRET, "save")),
+        (
+            "/admin/wecom/source",
+            source(forged, AGENT_ID, NEW_SECRET, "save"),
+        ),
         ("/admin/wecom/check", vec![("csrf".into(), forged.into())]),
         ("/admin/wecom/binding", binding(forged)),
         (
             "/admin/wecom/reset",
-            vec![("csrf".into(), forged.into()), ("which".into(), "wecom".into())],
+            vec![
+                ("csrf".into(), forged.into()),
+                ("which".into(), "wecom".into()),
+            ],
         ),
     ] {
         let p = post(path, fields).await;
@@ -295,22 +353,40 @@ async fn console_page_body(env: Env) {
     assert!(p.body.contains("id=\"check-result\""));
     assert!(p.body.contains("✓"));
     // Unsaved wrong secret: the exact code, its meaning and fix, both languages.
-    let p = post("/admin/wecom/source", source(&csrf, AGENT_ID, "wrong-secret-123", "check")).await;
+    let p = post(
+        "/admin/wecom/source",
+        source(&csrf, AGENT_ID, "wrong-secret-123", "check"),
+    )
+    .await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("<code id=\"check-errcode\">40001</code>"), "{}", p.body);
+    assert!(
+        p.body.contains("<code id=\"check-errcode\">40001</code>"),
+        "{}",
+        p.body
+    );
     assert!(p.body.contains("Invalid secret"));
     assert!(p.body.contains("不合法的 secret 参数"));
     assert!(p.body.contains("请检查 [wecom] secret"));
     assert!(!p.body.contains("wrong-secret-123"));
-    assert!(raw_setting(&env, "wecom").await.is_none(), "checked, not saved");
+    assert!(
+        raw_setting(&env, "wecom").await.is_none(),
+        "checked, not saved"
+    );
 
     // Save a new secret: sealed, placeholder shows its hint.
-    let p = post("/admin/wecom/source", source(&csrf, AGENT_ID, NEW_SECRET, "save")).await;
+    let p = post(
+        "/admin/wecom/source",
+        source(&csrf, AGENT_ID, NEW_SECRET, "save"),
+    )
+    .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("id=\"saved\""));
     assert!(p.body.contains("••••7b2c"));
     assert!(!p.body.contains(NEW_SECRET));
-    assert!(!raw_setting(&env, "wecom").await.unwrap().contains(NEW_SECRET));
+    assert!(!raw_setting(&env, "wecom")
+        .await
+        .unwrap()
+        .contains(NEW_SECRET));
     let row = env
         .audit()
         .await
@@ -335,7 +411,10 @@ async fn console_page_body(env: Env) {
     for which in ["wecom", "binding"] {
         let p = post(
             "/admin/wecom/reset",
-            vec![("csrf".into(), csrf.clone()), ("which".into(), which.into())],
+            vec![
+                ("csrf".into(), csrf.clone()),
+                ("which".into(), which.into()),
+            ],
         )
         .await;
         assert_eq!(p.status, 200, "{}", p.body);
@@ -354,18 +433,36 @@ async fn takes_effect_body(env: Env) {
     env.add_app("app", &[]).await;
     env.add_app("open", &["access=everyone"]).await;
     let api = env.api(&env.api_token("ops").await);
-    let (s, _) = api.put("/binding", json!({"when_unmatched": "reject"})).await;
+    let (s, _) = api
+        .put("/binding", json!({"when_unmatched": "reject"}))
+        .await;
     assert_eq!(s, 200);
-    refused(&open_at(&env, &env.base, "app", "zhangsan").await, "no_account");
+    refused(
+        &open_at(&env, &env.base, "app", "zhangsan").await,
+        "no_account",
+    );
     api.delete("/binding").await;
-    assert!(open_at(&env, &env.base, "app", "zhangsan").await.form().is_some());
+    assert!(open_at(&env, &env.base, "app", "zhangsan")
+        .await
+        .form()
+        .is_some());
 
     let (s, _) = api.put("/binding", json!({"default_access": "none"})).await;
     assert_eq!(s, 200);
-    refused(&open_at(&env, &env.base, "app", "zhangsan").await, "access_denied");
-    assert!(open_at(&env, &env.base, "open", "zhangsan").await.form().is_some());
-    api.put("/binding", json!({"default_access": "everyone"})).await;
-    assert!(open_at(&env, &env.base, "app", "zhangsan").await.form().is_some());
+    refused(
+        &open_at(&env, &env.base, "app", "zhangsan").await,
+        "access_denied",
+    );
+    assert!(open_at(&env, &env.base, "open", "zhangsan")
+        .await
+        .form()
+        .is_some());
+    api.put("/binding", json!({"default_access": "everyone"}))
+        .await;
+    assert!(open_at(&env, &env.base, "app", "zhangsan")
+        .await
+        .form()
+        .is_some());
 }
 
 both_dbs!(two_instances, two_instances_body);
@@ -375,14 +472,25 @@ async fn two_instances_body(env: Env) {
     env.add_app("app", &[]).await;
     let other = env.second_instance().await;
     // The other instance has loaded (and cached) the settings and a WeCom token.
-    assert!(open_at(&env, &other, "app", "zhangsan").await.form().is_some());
+    assert!(open_at(&env, &other, "app", "zhangsan")
+        .await
+        .form()
+        .is_some());
     let api = env.api(&env.api_token("ops").await);
-    api.put("/binding", json!({"when_unmatched": "reject"})).await;
+    api.put("/binding", json!({"when_unmatched": "reject"}))
+        .await;
     refused(&open_at(&env, &other, "app", "lisi").await, "no_account");
     api.delete("/binding").await;
     assert!(open_at(&env, &other, "app", "lisi").await.form().is_some());
-    api.put("/wecom", json!({"secret": "wrong-secret-123"})).await;
-    refused(&open_at(&env, &other, "app", "wangwu").await, "wecom_config");
+    api.put("/wecom", json!({"secret": "wrong-secret-123"}))
+        .await;
+    refused(
+        &open_at(&env, &other, "app", "wangwu").await,
+        "wecom_config",
+    );
     api.delete("/wecom").await;
-    assert!(open_at(&env, &other, "app", "wangwu").await.form().is_some());
+    assert!(open_at(&env, &other, "app", "wangwu")
+        .await
+        .form()
+        .is_some());
 }

@@ -536,16 +536,42 @@ async fn tag_access(env: Env) {
     let lisi = env.browser(WXWORK_UA);
     assert!(open(&env, &lisi, "auditors", "lisi").await.form().is_some());
     let zs = env.browser(WXWORK_UA);
-    refused(&open(&env, &zs, "auditors", "zhangsan").await, 403, "access_denied");
+    refused(
+        &open(&env, &zs, "auditors", "zhangsan").await,
+        403,
+        "access_denied",
+    );
     // Tag 3 by name holds department 3 (lisi's) and wangwu; zhangsan (department 2) is refused.
-    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "lisi").await.form().is_some());
-    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "wangwu").await.form().is_some());
-    refused(&open(&env, &env.browser(WXWORK_UA), "oncall", "zhangsan").await, 403, "access_denied");
+    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "lisi")
+        .await
+        .form()
+        .is_some());
+    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "wangwu")
+        .await
+        .form()
+        .is_some());
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "oncall", "zhangsan").await,
+        403,
+        "access_denied",
+    );
     // Unreadable tag: its grant fails closed, the user grant still admits wangwu.
-    env.state.effective().await.unwrap().client.invalidate_tags();
+    env.state
+        .effective()
+        .await
+        .unwrap()
+        .client
+        .invalidate_tags();
     env.sim.fail_next("tag/get", 45009, 100);
-    refused(&open(&env, &env.browser(WXWORK_UA), "mixed", "zhangsan").await, 403, "access_denied");
-    assert!(open(&env, &env.browser(WXWORK_UA), "mixed", "wangwu").await.form().is_some());
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "mixed", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    assert!(open(&env, &env.browser(WXWORK_UA), "mixed", "wangwu")
+        .await
+        .form()
+        .is_some());
 }
 both!(access_by_tag, |_| {}, tag_access);
 
@@ -571,16 +597,30 @@ async fn dummy_password_check(env: Env) {
     let unknown = b
         .post_form(
             &url,
-            &[("token", &tok), ("method", "password"), ("username", "no.such.user"), ("password", "x")],
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "no.such.user"),
+                ("password", "x"),
+            ],
         )
         .await;
     assert_eq!(unknown.status, 401);
-    assert_eq!(checks(), before + 1, "an unknown username is checked against the dummy hash");
+    assert_eq!(
+        checks(),
+        before + 1,
+        "an unknown username is checked against the dummy hash"
+    );
     // li.si has no password: the dummy hash again, and the same answer.
     let no_password = b
         .post_form(
             &url,
-            &[("token", &tok), ("method", "password"), ("username", "li.si"), ("password", "x")],
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "x"),
+            ],
         )
         .await;
     assert_eq!(no_password.status, 401);
@@ -615,7 +655,10 @@ async fn repeated_callback_bind_page(env: Env) {
     assert_eq!(token(&again), tok, "the same bind page");
     assert!(again.body.contains("value=\"create\""));
     let done = b
-        .post_form(&format!("{}/bind", env.base), &[("token", &tok), ("method", "create")])
+        .post_form(
+            &format!("{}/bind", env.base),
+            &[("token", &tok), ("method", "create")],
+        )
         .await;
     assert!(done.form().is_some(), "{}", done.body);
     // Once the page is used, a repeat says so (expired), still not `state_in_progress`.
@@ -635,10 +678,16 @@ async fn purge_bind_states(env: Env) {
     let store = &env.state.store;
     let now = env.clock.unix();
     store.purge_expired(now, now - 7200).await.unwrap();
-    assert!(store.bind_state(&hash).await.unwrap().is_some(), "a live page stays");
+    assert!(
+        store.bind_state(&hash).await.unwrap().is_some(),
+        "a live page stays"
+    );
     let later = now + env.state.config.saml.login_state_ttl_secs + 3600 + 1;
     store.purge_expired(later, later - 7200).await.unwrap();
-    assert!(store.bind_state(&hash).await.unwrap().is_none(), "an expired page is purged");
+    assert!(
+        store.bind_state(&hash).await.unwrap().is_none(),
+        "an expired page is purged"
+    );
 }
 both!(
     expired_bind_pages_purged,
