@@ -177,7 +177,7 @@ pub struct AppSettings {
     pub preset: Option<String>,
     /// `relay_state_domains`: hosts (and their subdomains) an `https` RelayState may point to.
     pub relay_state_domains: Vec<String>,
-    /// `access`: who may open the app (issue 4); default everyone with a bound account.
+    /// `access`: who may open the app (issue 4); default `default` (the global default access).
     pub access: crate::identity::access::Access,
 }
 
@@ -278,8 +278,9 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     ("param.KEY", "a value templates can use as {KEY}"),
     (
         "access",
-        "who may open the app: everyone (default: every member with a bound account) | none | \
-         rules separated by ; — user:USERID, dept:ID (includes sub-departments), group:NAME",
+        "who may open the app: default (the global binding.default_access: everyone unless set to \
+         none) | everyone (every member with a bound account) | none | rules separated by ; — \
+         user:USERID, dept:ID (includes sub-departments), group:NAME, tag:ID or tag:NAME (WeCom tag)",
     ),
 ];
 

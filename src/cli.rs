@@ -247,6 +247,13 @@ async fn rotate_master_key(
     let n = crate::keys::rotate_master_key(&store, &old, &new, &OsRng)
         .await
         .map_err(|e| CliError(e.to_string()))?;
+    // The WeCom secret set in the admin console is sealed under the master key too.
+    let secret = crate::settings::reseal_secret(&store, &old, &new, &OsRng, SystemClock.unix())
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    if secret {
+        println!("re-encrypted the WeCom secret set in the admin console.");
+    }
     config.master_key = Some(new.clone());
     crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
         .await

@@ -73,7 +73,10 @@ pub async fn run(
     clock: &dyn Clock,
     rng: &dyn Rng,
 ) -> Result<(), CliError> {
-    let corp = &config.wecom.corp_id;
+    // The corp ID in force: the admin console's, or the configuration's.
+    let corp = &crate::settings::corp_id(config, store)
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
     let now = clock.unix();
     match cmd {
         UserCommand::Import { file } => {

@@ -125,6 +125,10 @@ pub struct BindingConfig {
     pub employee_no_from: String,
     /// `contact`: whom a refused member should ask (shown on the refusal pages).
     pub contact: String,
+    /// `default_access`: who may open an app whose `access` is `default` (every new app unless
+    /// `access=` is set): `everyone` (default: every member with a bound account) or `none` (nobody
+    /// until granted).
+    pub default_access: String,
 }
 
 impl Default for BindingConfig {
@@ -135,6 +139,7 @@ impl Default for BindingConfig {
             when_unmatched: "create".into(),
             employee_no_from: "alias".into(),
             contact: String::new(),
+            default_access: "everyone".into(),
         }
     }
 }
@@ -166,6 +171,21 @@ impl BindingConfig {
                 .map_err(|e| err("binding.employee_no_from", e))?,
             contact: Some(self.contact.trim().to_string()).filter(|c| !c.is_empty()),
         })
+    }
+
+    /// `default_access` parsed: `everyone` or `none` only (rules name people, so they belong to an app).
+    pub fn default_access(&self) -> Result<crate::identity::access::Access, ConfigError> {
+        match self.default_access.trim() {
+            "everyone" => Ok(crate::identity::access::Access::Everyone),
+            "none" => Ok(crate::identity::access::Access::Only(Vec::new())),
+            other => Err(err(
+                "binding.default_access",
+                format!(
+                    "`{other}`: use everyone (every member with a bound account) or none (nobody \
+                     until an app's access= grants them)"
+                ),
+            )),
+        }
     }
 }
 
@@ -204,6 +224,49 @@ impl std::fmt::Debug for WecomConfig {
             .field("web_login_base", &self.web_login_base)
             .field("timeout_secs", &self.timeout_secs)
             .finish()
+    }
+}
+
+impl WecomConfig {
+    /// Checks that the corp ID, AgentId and secret are set; the error says where to set them.
+    pub fn require_complete(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("wecom.corp_id", &self.corp_id),
+            ("wecom.agent_id", &self.agent_id),
+            ("wecom.secret", &self.secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(err(
+                    name,
+                    format!(
+                        "is missing: set it in the configuration file or {} (the WeCom admin \
+                         console shows it under 应用管理 › your self-built app). The admin console \
+                         can change it later, but signing in to the console needs WeCom, so the \
+                         first start needs it in the configuration",
+                        env_name(name)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the values that are set: a numeric AgentId, http(s) bases, a sane timeout.
+    pub fn validate_values(&self) -> Result<(), ConfigError> {
+        if !self.agent_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err("wecom.agent_id", "must be the numeric AgentId"));
+        }
+        for (name, value) in [
+            ("wecom.api_base", &self.api_base),
+            ("wecom.oauth_base", &self.oauth_base),
+            ("wecom.web_login_base", &self.web_login_base),
+        ] {
+            parse_base_url(name, value)?;
+        }
+        if self.timeout_secs == 0 || self.timeout_secs > 60 {
+            return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
+        }
+        Ok(())
     }
 }
 
@@ -461,38 +524,14 @@ impl Config {
         Ok(())
     }
 
-    /// Checks everything `serve` needs, including the WeCom app.
+    /// Checks everything `serve` needs: the common settings, the WeCom values that are given, the
+    /// binding defaults and the master key. A missing WeCom corp ID, AgentId or secret is checked once
+    /// the store is open ([`WecomConfig::require_complete`] on the effective settings, see
+    /// [`crate::settings`]), since the admin console may have stored them.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        for (name, value) in [
-            ("wecom.corp_id", &self.wecom.corp_id),
-            ("wecom.agent_id", &self.wecom.agent_id),
-            ("wecom.secret", &self.wecom.secret),
-        ] {
-            if value.trim().is_empty() {
-                return Err(err(
-                    name,
-                    format!(
-                        "is missing: set it in the configuration file or {} (the WeCom admin \
-                         console shows it under 应用管理 › your self-built app)",
-                        env_name(name)
-                    ),
-                ));
-            }
-        }
-        if !self.wecom.agent_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(err("wecom.agent_id", "must be the numeric AgentId"));
-        }
-        for (name, value) in [
-            ("wecom.api_base", &self.wecom.api_base),
-            ("wecom.oauth_base", &self.wecom.oauth_base),
-            ("wecom.web_login_base", &self.wecom.web_login_base),
-        ] {
-            parse_base_url(name, value)?;
-        }
-        if self.wecom.timeout_secs == 0 || self.wecom.timeout_secs > 60 {
-            return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
-        }
+        self.wecom.validate_values()?;
+        self.binding.default_access()?;
         self.master_key()?;
         Ok(())
     }

@@ -10,6 +10,8 @@
 //! - [`apps`]: registered SPs and their settings; [`identity`]: the member profile and attribute sources;
 //!   [`assertion`]: NameID, attributes and timestamps of a Response; [`keys`]: the signing key ring.
 //! - [`http`]: axum routes, one file per route group; handlers are thin. [`error`]: the page errors.
+//! - [`settings`]: the effective WeCom source and binding settings (configuration defaults overlaid by
+//!   the console's stored values), cached per instance and reloaded when the store's copy changes.
 //! - [`admin`]: the admin domain (admins, API tokens, audit of changes) behind the console and the
 //!   JSON API in `http/admin/`.
 //! - [`cli`]: the `wecom-idp` subcommands; [`demo`]: the one-command demo.
@@ -36,6 +38,7 @@ pub mod providers;
 pub mod random;
 pub mod saml;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 pub mod wecom;
 
@@ -54,8 +57,8 @@ pub enum StartError {
     Store(store::StoreError),
     /// The signing key could not be loaded or made.
     Keys(keys::KeyError),
-    /// The WeCom client could not be built.
-    Wecom(String),
+    /// The WeCom source or binding settings are missing or wrong (configuration and store together).
+    Settings(settings::SettingsError),
     /// Binding or serving failed.
     Io(std::io::Error),
 }
@@ -70,7 +73,11 @@ impl std::fmt::Display for StartError {
                  that the server is running and that the user may create tables"
             ),
             Self::Keys(e) => e.fmt(f),
-            Self::Wecom(e) => write!(f, "WeCom client: {e}"),
+            Self::Settings(settings::SettingsError::Store(e)) => write!(
+                f,
+                "configuration `database_url`: cannot read the console's settings ({e})"
+            ),
+            Self::Settings(e) => e.fmt(f),
             Self::Io(e) => write!(f, "{e}"),
         }
     }
@@ -78,8 +85,9 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Connects the store (running migrations), loads or creates the signing key and builds the WeCom
-/// client: everything a server needs.
+/// Connects the store (running migrations), loads or creates the signing key and loads the effective
+/// WeCom and binding settings (building the WeCom client): everything a server needs. A WeCom corp
+/// ID, AgentId or secret given neither by the configuration nor by the store is refused here.
 pub async fn build_state(
     config: config::Config,
     clock: Arc<dyn clock::Clock>,
@@ -91,7 +99,16 @@ pub async fn build_state(
         .await
         .map_err(StartError::Keys)?;
     let metrics = Arc::new(metrics::Metrics::default());
-    let wecom = wecom_client(&config, clock.clone(), metrics.clone())?;
+    let config = Arc::new(config);
+    let settings = Arc::new(settings::LiveSettings::new(
+        config.clone(),
+        clock.clone(),
+        wecom_options(metrics.clone()),
+    ));
+    settings
+        .current(&store)
+        .await
+        .map_err(StartError::Settings)?;
     let limiter = Arc::new(http::limits::RateLimiter::new(
         config.limits.requests_per_minute,
         config.limits.burst,
@@ -101,11 +118,11 @@ pub async fn build_state(
         config.admin.burst,
     ));
     Ok(AppState {
-        config: Arc::new(config),
+        config,
         store,
         clock,
         rng,
-        wecom,
+        settings,
         keys: Arc::new(keys),
         metrics,
         demo,
@@ -123,27 +140,14 @@ pub async fn open_store(config: &config::Config) -> Result<store::Store, StartEr
     Ok(store)
 }
 
-fn wecom_client(
-    config: &config::Config,
-    clock: Arc<dyn clock::Clock>,
-    metrics: Arc<metrics::Metrics>,
-) -> Result<wecom::client::WecomClient, StartError> {
-    let w = &config.wecom;
-    let settings = wecom::client::Settings {
-        corp_id: w.corp_id.clone(),
-        agent_id: w.agent_id.clone(),
-        secret: w.secret.clone(),
-        api_base: w.api_base.clone(),
-        timeout: std::time::Duration::from_secs(w.timeout_secs),
-    };
+/// The WeCom client options of a server: every call reported to the metrics.
+fn wecom_options(metrics: Arc<metrics::Metrics>) -> wecom::client::Options {
     let observer: wecom::client::CallObserver =
         Arc::new(move |endpoint, took, errcode| metrics.wecom_call(endpoint, took, errcode));
-    let options = wecom::client::Options {
+    wecom::client::Options {
         observer: Some(observer),
         ..wecom::client::Options::default()
-    };
-    wecom::client::WecomClient::with_options(settings, clock, options)
-        .map_err(|e| StartError::Wecom(e.to_string()))
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; purges expired rows in the background.

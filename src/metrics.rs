@@ -1,5 +1,6 @@
 //! Prometheus counters and histograms, kept in memory per instance and rendered as text at `/metrics`:
-//! logins by app and result, WeCom call latency and error codes, signing time.
+//! logins by app and result, WeCom call latency and error codes, signing time, bind-page password
+//! checks.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -61,6 +62,7 @@ struct Inner {
     wecom_latency: BTreeMap<String, Histogram>,
     wecom_errors: BTreeMap<(String, i64), u64>,
     signing: Histogram,
+    password_checks: u64,
 }
 
 /// The metrics of this instance.
@@ -108,6 +110,12 @@ impl Metrics {
         self.with(|i| i.signing.observe(took.as_secs_f64()));
     }
 
+    /// Counts one argon2 verification on the bind page (a real account's hash, or the dummy one
+    /// checked for an unknown username, so both cost the same).
+    pub fn password_check(&self) {
+        self.with(|i| i.password_checks += 1);
+    }
+
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -140,6 +148,16 @@ impl Metrics {
             out.push_str("# HELP wecom_idp_signing_seconds Time to build and sign a Response.\n");
             out.push_str("# TYPE wecom_idp_signing_seconds histogram\n");
             i.signing.render(&mut out, "wecom_idp_signing_seconds", "");
+            out.push_str(
+                "# HELP wecom_idp_bind_password_checks_total Password verifications on the bind \
+                 page (unknown usernames included).\n",
+            );
+            out.push_str("# TYPE wecom_idp_bind_password_checks_total counter\n");
+            let _ = writeln!(
+                out,
+                "wecom_idp_bind_password_checks_total {}",
+                i.password_checks
+            );
         });
         out
     }

@@ -7,5 +7,6 @@
 //! there is no default password and no sign-up.
 
 pub mod auth;
+pub mod settings;
 
 pub use auth::{Actor, AdminError};

@@ -43,9 +43,21 @@ fn env_overrides_file_and_is_typed() {
 #[test]
 fn missing_and_wrong_settings_are_named() {
     let c = Config::load(None, env(&[("WECOM_IDP_PUBLIC_URL", "https://x.example")])).unwrap();
-    let e = c.validate().unwrap_err();
+    // A missing WeCom value is checked on the effective settings (the console may have stored it).
+    let e = c.wecom.require_complete().unwrap_err();
     assert_eq!(e.setting, "wecom.corp_id");
     assert!(e.to_string().contains("WECOM_IDP_WECOM__CORP_ID"));
+    assert!(e
+        .to_string()
+        .contains("first start needs it in the configuration"));
+    let mut e = full_env();
+    e.push(("WECOM_IDP_WECOM__AGENT_ID".into(), "10000x".into()));
+    let c = Config::load(None, e).unwrap();
+    assert_eq!(c.validate().unwrap_err().setting, "wecom.agent_id");
+    let mut e = full_env();
+    e.push(("WECOM_IDP_BINDING__DEFAULT_ACCESS".into(), "dept:1".into()));
+    let c = Config::load(None, e).unwrap();
+    assert_eq!(c.validate().unwrap_err().setting, "binding.default_access");
 
     let mut e = full_env();
     e[0].1 = "not a url".into();

@@ -1,60 +1,49 @@
 //! The account step of a login (issue 4), between reading the WeCom member and starting the
-//! session: resolve the bound account ([`crate::identity::binding`]), refuse a disabled account,
-//! apply `binding.when_unmatched` (create, reject, or the bind page), and `POST /bind`, where the
-//! member proves an existing account by its password or a one-time code and the login goes on.
-//! The bind page's state (pending login + profile) is kept server-side under the hash of a
-//! single-use token bound to the browser cookie; the token in the form is its CSRF token too.
+//! session: resolve the bound account ([`crate::identity::binding`]), refuse a disabled account, and
+//! apply `binding.when_unmatched` (create, reject, or the bind page of [`super::bind`]). The binding
+//! settings are the effective ones ([`crate::settings`]): the console's over the configuration's.
 
+use super::bind::bind_page;
 use super::flow::{self, ClientIp, Pending};
-use super::{cookies, AppState};
+use super::AppState;
 use crate::apps::App;
-use crate::crypto::{constant_time_eq, sha256_hex};
+use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
 use crate::identity::binding::{self, Resolution};
-use crate::identity::directory::{self, BindHow, BindingPolicy, WhenUnmatched};
+use crate::identity::directory::{self, BindingPolicy, WhenUnmatched};
 use crate::identity::Profile;
 use crate::store::{AccountRow, BindStateRow, StoreError};
-use askama::Template;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Form, Router};
-use serde::Deserialize;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/bind", post(bind))
-}
+pub use super::bind::bind_page_again;
 
 /// What the account step decided.
 pub enum Step {
     /// Go on with this profile (the bound account's values).
     Ready(Profile),
-    /// Show this page (the bind page).
-    Page(Response),
+    /// Show the bind page; `token` is its single-use token (kept, sealed, for a repeated callback).
+    Bind {
+        /// The page.
+        page: Response,
+        /// The page's token.
+        token: String,
+    },
 }
 
-fn policy(state: &AppState) -> Result<BindingPolicy, WebError> {
-    state
-        .config
-        .binding
-        .policy()
-        .map_err(|e| WebError::internal("binding policy", &e))
-}
-
-fn contact(policy: &BindingPolicy) -> (String, String) {
+pub(super) fn contact(policy: &BindingPolicy) -> (String, String) {
     match &policy.contact {
         Some(c) => (c.clone(), c.clone()),
         None => ("your administrator".into(), "管理员".into()),
     }
 }
 
-fn store_err(e: StoreError) -> WebError {
+pub(super) fn store_err(e: StoreError) -> WebError {
     WebError::internal("account directory", &e)
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn audit(
+pub(super) async fn audit(
     state: &AppState,
     app: &App,
     userid: &str,
@@ -86,10 +75,11 @@ pub async fn login_account(
     browser_hash: &str,
     ip: &ClientIp,
 ) -> Result<Step, WebError> {
-    let policy = policy(state)?;
-    let corp = &state.config.wecom.corp_id;
+    let effective = state.effective().await?;
+    let policy = &effective.policy;
+    let corp = &effective.wecom.corp_id;
     let now = state.clock.unix();
-    let resolution = binding::resolve(&state.store, &state.wecom, corp, &policy, &profile, now)
+    let resolution = binding::resolve(&state.store, &effective.client, corp, policy, &profile, now)
         .await
         .map_err(store_err)?;
     let account = match resolution {
@@ -133,7 +123,7 @@ pub async fn login_account(
                 pending,
             )
             .await;
-            let (en, zh) = contact(&policy);
+            let (en, zh) = contact(policy);
             return Err(WebError::new(
                 StatusCode::FORBIDDEN,
                 "ambiguous_account",
@@ -178,7 +168,7 @@ pub async fn login_account(
                     pending,
                 )
                 .await;
-                let (en, zh) = contact(&policy);
+                let (en, zh) = contact(policy);
                 return Err(WebError::new(
                     StatusCode::FORBIDDEN,
                     "no_account",
@@ -219,13 +209,14 @@ pub async fn login_account(
                 )
                 .await;
                 let allow_create = policy.when_unmatched == WhenUnmatched::BindOrCreate;
-                return Ok(Step::Page(bind_page(
+                let page = bind_page(
                     Lang::from_headers(headers),
                     &token,
                     allow_create,
                     None,
                     StatusCode::OK,
-                )?));
+                )?;
+                return Ok(Step::Bind { page, token });
             }
         },
     };
@@ -235,7 +226,7 @@ pub async fn login_account(
 }
 
 /// A disabled account is refused (and its member's sessions end); otherwise the profile to use.
-async fn ready(
+pub(super) async fn ready(
     state: &AppState,
     app: &App,
     pending: &Pending,
@@ -274,312 +265,4 @@ async fn ready(
     binding::apply(&state.store, account, profile, state.clock.unix())
         .await
         .map_err(store_err)
-}
-
-#[derive(Template)]
-#[template(path = "bind.html")]
-struct BindPage<'a> {
-    lang: &'a str,
-    title: &'a str,
-    intro: &'a str,
-    message: Option<&'a str>,
-    token: &'a str,
-    username_label: &'a str,
-    password_label: &'a str,
-    password_button: &'a str,
-    code_label: &'a str,
-    code_button: &'a str,
-    allow_create: bool,
-    create_button: &'a str,
-}
-
-fn bind_page(
-    lang: Lang,
-    token: &str,
-    allow_create: bool,
-    message: Option<&str>,
-    status: StatusCode,
-) -> Result<Response, WebError> {
-    let zh = lang == Lang::Zh;
-    let pick = |en: &'static str, z: &'static str| if zh { z } else { en };
-    let html = BindPage {
-        lang: lang.code(),
-        title: pick("Link your account", "关联你的账号"),
-        intro: pick(
-            "No account here is linked to your WeCom member yet. Prove which account is yours with its password, or with a one-time code from your administrator.",
-            "这里还没有与你的企业微信成员关联的账号。请用账号密码，或管理员给你的一次性验证码，证明哪个账号是你的。",
-        ),
-        message,
-        token,
-        username_label: pick("Username", "用户名"),
-        password_label: pick("Password", "密码"),
-        password_button: pick("Link with password", "用密码关联"),
-        code_label: pick("One-time code", "一次性验证码"),
-        code_button: pick("Link with code", "用验证码关联"),
-        allow_create,
-        create_button: pick("Create a new account instead", "改为创建新账号"),
-    }
-    .render()
-    .map_err(|e| WebError::internal("bind page", &e))?;
-    let mut r = (status, html).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    Ok(r)
-}
-
-#[derive(Debug, Deserialize)]
-struct BindForm {
-    token: String,
-    method: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    code: String,
-}
-
-fn expired() -> WebError {
-    WebError::bad_request(
-        "bind_expired",
-        t("This page is no longer valid", "此页面已失效"),
-        t(
-            "The link-your-account page expired, was used already, or was opened in another browser.",
-            "关联账号页面已过期、已使用，或是在另一个浏览器中打开的。",
-        ),
-    )
-    .with_fix(t("Open the app again to start a new sign-in.", "请重新打开应用，开始新的登录。"))
-}
-
-fn locked(until: i64, now: i64) -> WebError {
-    let mins = ((until - now) + 59) / 60;
-    WebError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "bind_locked",
-        t("Too many wrong passwords", "密码错误次数过多"),
-        t(
-            format!("This account refuses passwords for {mins} more minutes."),
-            format!("此账号在 {mins} 分钟内不再接受密码。"),
-        ),
-    )
-    .with_fix(t(
-        "Wait, or ask your administrator for a one-time code.",
-        "请稍后再试，或请管理员给你一次性验证码。",
-    ))
-}
-
-/// `POST /bind`: the member proves an account (or asks for a new one); the login goes on.
-async fn bind(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<BindForm>,
-) -> Result<Response, WebError> {
-    let lang = Lang::from_headers(&headers);
-    let secure = state.config.secure_cookies();
-    let browser =
-        cookies::get(&headers, &cookies::name(cookies::BROWSER, secure)).ok_or_else(expired)?;
-    let token_hash = sha256_hex(f.token.as_bytes());
-    let now = state.clock.unix();
-    let row = state
-        .store
-        .bind_state(&token_hash)
-        .await?
-        .ok_or_else(expired)?;
-    let usable = constant_time_eq(
-        row.browser_hash.as_bytes(),
-        sha256_hex(browser.as_bytes()).as_bytes(),
-    ) && row.consumed_at.is_none()
-        && row.expires_at > now
-        && row.attempts < directory::MAX_PAGE_ATTEMPTS;
-    if !usable {
-        return Err(expired());
-    }
-    let pending: Pending = serde_json::from_str(&row.pending_json)
-        .map_err(|e| WebError::internal("stored pending login", &e))?;
-    let profile: Profile = serde_json::from_str(&row.profile_json)
-        .map_err(|e| WebError::internal("stored bind profile", &e))?;
-    let app = flow::load_app(&state, &pending.app).await?;
-    let policy = policy(&state)?;
-    let allow_create = policy.when_unmatched == WhenUnmatched::BindOrCreate;
-    let corp = state.config.wecom.corp_id.clone();
-    let again = |msg: &'static str, zh: &'static str| {
-        bind_page(
-            lang,
-            &f.token,
-            allow_create,
-            Some(if lang == Lang::Zh { zh } else { msg }),
-            StatusCode::UNAUTHORIZED,
-        )
-    };
-    let account = match f.method.as_str() {
-        "create" if allow_create => {
-            if !state.store.consume_bind_state(&token_hash, now).await? {
-                return Err(expired());
-            }
-            let rng = state.rng.clone();
-            let a = binding::create(&state.store, &corp, &profile, now, |n| rng.hex(n))
-                .await
-                .map_err(store_err)?;
-            flow::audit(
-                &state,
-                "bind",
-                Some(app.name.as_str()),
-                Some(&profile.userid),
-                "success",
-                "created",
-                &ip,
-                None,
-            )
-            .await;
-            a
-        }
-        "password" | "code" => {
-            let candidate = state.store.account_by_username(f.username.trim()).await?;
-            let proved = match (&candidate, f.method.as_str()) {
-                (Some(a), "password") => {
-                    if let Some(until) = a.locked_until.filter(|&u| u > now) {
-                        flow::audit(
-                            &state,
-                            "bind",
-                            Some(app.name.as_str()),
-                            Some(&profile.userid),
-                            "refused",
-                            "bind_locked",
-                            &ip,
-                            None,
-                        )
-                        .await;
-                        return Err(locked(until, now));
-                    }
-                    let hash = a.password_hash.clone().unwrap_or_default();
-                    let password = f.password.clone();
-                    let ok = tokio::task::spawn_blocking(move || {
-                        directory::verify_password(&password, &hash)
-                    })
-                    .await
-                    .unwrap_or(false);
-                    if !ok
-                        && state
-                            .store
-                            .record_failed_password(
-                                &a.id,
-                                now,
-                                directory::MAX_PASSWORD_FAILURES,
-                                directory::LOCK_SECS,
-                            )
-                            .await?
-                    {
-                        state.store.bump_bind_attempts(&token_hash).await?;
-                        flow::audit(
-                            &state,
-                            "bind",
-                            Some(app.name.as_str()),
-                            Some(&profile.userid),
-                            "refused",
-                            "bind_locked",
-                            &ip,
-                            None,
-                        )
-                        .await;
-                        return Err(locked(now + directory::LOCK_SECS, now));
-                    }
-                    ok
-                }
-                (Some(a), _) => {
-                    state
-                        .store
-                        .take_bind_code(&a.id, &directory::code_hash(&f.code), now)
-                        .await?
-                }
-                (None, _) => false,
-            };
-            let Some(account) = candidate.filter(|_| proved) else {
-                state.store.bump_bind_attempts(&token_hash).await?;
-                flow::audit(
-                    &state,
-                    "bind",
-                    Some(app.name.as_str()),
-                    Some(&profile.userid),
-                    "refused",
-                    "bind_wrong_proof",
-                    &ip,
-                    None,
-                )
-                .await;
-                return again(
-                    "The username, password or code is wrong.",
-                    "用户名、密码或验证码不正确。",
-                );
-            };
-            state.store.clear_failed_passwords(&account.id).await?;
-            match state
-                .store
-                .bind_account(
-                    &corp,
-                    &profile.userid,
-                    &account.id,
-                    BindHow::Manual.as_str(),
-                    now,
-                )
-                .await
-            {
-                Ok(()) => {}
-                Err(StoreError::Conflict(_)) => {
-                    flow::audit(
-                        &state,
-                        "bind",
-                        Some(app.name.as_str()),
-                        Some(&profile.userid),
-                        "refused",
-                        "bind_taken",
-                        &ip,
-                        None,
-                    )
-                    .await;
-                    return again(
-                        "This account is already linked to another WeCom member.",
-                        "此账号已关联到另一个企业微信成员。",
-                    );
-                }
-                Err(e) => return Err(e.into()),
-            }
-            if !state.store.consume_bind_state(&token_hash, now).await? {
-                return Err(expired());
-            }
-            flow::audit(
-                &state,
-                "bind",
-                Some(app.name.as_str()),
-                Some(&profile.userid),
-                "success",
-                if f.method == "code" {
-                    "manual_code"
-                } else {
-                    "manual_password"
-                },
-                &ip,
-                None,
-            )
-            .await;
-            account
-        }
-        _ => return Err(expired()),
-    };
-    let profile = ready(&state, &app, &pending, account, profile, &ip).await?;
-    let session_cookie = cookies::name(cookies::SESSION, secure);
-    if let Some(old) = cookies::get(&headers, &session_cookie) {
-        state
-            .store
-            .delete_session(&sha256_hex(old.as_bytes()))
-            .await?;
-    }
-    let (token, live) = flow::start_session(&state, &profile).await?;
-    let mut resp = flow::answer(&state, &headers, &app, &pending, &live, &ip).await?;
-    if let Some(c) = flow::session_cookie(&state, &token) {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(resp)
 }

@@ -1,7 +1,8 @@
 //! `GET /wecom/callback?code=…&state=…`: WeCom sends the browser back here. The state is consumed
 //! (single use, bound to this browser, 10 minutes); the code is exchanged once; the member is read
 //! (only status 1 may sign in); a new session starts; the pending login is answered. A double-submitted
-//! callback from the same browser gets the first result.
+//! callback from the same browser gets the first result: the same session and Response, or the same
+//! bind page when the first one ended there (issue 4).
 
 use super::flow::{self, ClientIp, Live, Pending};
 use super::{cookies, AppState};
@@ -193,7 +194,18 @@ async fn callback(
     .await?
     {
         super::account::Step::Ready(p) => p,
-        super::account::Step::Page(page) => return Ok(page),
+        super::account::Step::Bind { page, token } => {
+            // A repeated callback shows the same bind page (sealed with the browser cookie).
+            let sealed = crate::crypto::seal(
+                browser.as_bytes(),
+                &login_state,
+                format!("{BIND_RESULT}{token}").as_bytes(),
+                state.rng.as_ref(),
+            )
+            .map_err(|e| WebError::internal("sealing the login result", &e))?;
+            state.store.set_login_result(&login_state, &sealed).await?;
+            return Ok(page);
+        }
     };
     // ---- end account step ----
     // A new login replaces the browser's previous session (ForceAuthn, another member): end it.
@@ -222,8 +234,12 @@ async fn callback(
     Ok(resp)
 }
 
+/// What a login result holds when the first callback ended on the bind page: this, then the bind
+/// page's token (a session token is hex and never starts with it).
+const BIND_RESULT: &str = "bind:";
+
 /// The same browser sent the same callback again: wait briefly for the first one, then give the same
-/// result (same session, a Response for the same pending login).
+/// result (same session, a Response for the same pending login; or the same bind page).
 async fn repeat(
     state: &AppState,
     headers: &HeaderMap,
@@ -251,6 +267,10 @@ async fn repeat(
     let token = result
         .and_then(|sealed| crate::crypto::open(browser.as_bytes(), login_state, &sealed))
         .and_then(|t| String::from_utf8(t).ok());
+    if let Some(bind_token) = token.as_deref().and_then(|t| t.strip_prefix(BIND_RESULT)) {
+        tracing::info!("repeated WeCom callback: showing the same bind page");
+        return super::account::bind_page_again(state, headers, bind_token).await;
+    }
     let Some(token) = token else {
         return Err(state_refused(
             "state_in_progress",
@@ -303,8 +323,12 @@ pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profi
         userid: userid.map(str::to_string),
         error: wecom_page(&e),
     };
-    let identity = state
-        .wecom
+    let effective = state.effective().await.map_err(|error| Refusal {
+        userid: None,
+        error,
+    })?;
+    let wecom = &effective.client;
+    let identity = wecom
         .identity_from_code(code)
         .await
         .map_err(|e| wecom_err(None, e))?;
@@ -334,8 +358,7 @@ pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profi
                 )),
             }),
         };
-    let member = state
-        .wecom
+    let member = wecom
         .get_user(&userid)
         .await
         .map_err(|e| wecom_err(Some(&userid), e))?;
@@ -385,18 +408,20 @@ pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profi
         department_ids: member.department.clone(),
         department_names: Vec::new(),
         // Issue 4: the employee number as `binding.employee_no_from` says.
-        employee_no: match state.config.binding.policy().map(|p| p.employee_no_from) {
-            Ok(crate::identity::directory::EmployeeNoFrom::Extattr(name)) => {
-                member.ext(&name).map(clean_text)
+        employee_no: match &effective.policy.employee_no_from {
+            crate::identity::directory::EmployeeNoFrom::Extattr(name) => {
+                member.ext(name).map(clean_text)
             }
-            _ => member.alias.clone().map(|a| clean_text(&a)),
+            crate::identity::directory::EmployeeNoFrom::Alias => {
+                member.alias.clone().map(|a| clean_text(&a))
+            }
         }
         .filter(|s| !s.is_empty()),
         username: None,
         groups: Vec::new(),
     };
     if let Some(ticket) = ticket {
-        match state.wecom.user_detail(&ticket).await {
+        match wecom.user_detail(&ticket).await {
             Ok(d) => {
                 if let Some(m) = d.mobile.filter(|s| !s.is_empty()) {
                     profile.mobile = Some(m);
@@ -410,7 +435,7 @@ pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profi
             }
         }
     }
-    match state.wecom.departments().await {
+    match wecom.departments().await {
         Ok(deps) => {
             profile.department_names = profile
                 .department_ids

@@ -11,6 +11,7 @@ use crate::error::{t, Lang, WebError};
 use crate::identity::roles::{self, MemberTags, TagRef};
 use crate::identity::{Context, Profile};
 use crate::saml::response::{StatusCode, SubStatusCode};
+use crate::settings::Effective;
 use crate::store::{AuditRow, SessionRow};
 use crate::wecom::{self, oauth};
 use askama::Template;
@@ -150,10 +151,8 @@ pub async fn current_session(
     let hash = sha256_hex(token.as_bytes());
     // One query gives the session and its account's status (issue 4): unbinding or disabling an
     // account ends the session at its next request, on every instance.
-    let Some((row, account_status)) = state
-        .store
-        .session_with_account(&hash, &state.config.wecom.corp_id)
-        .await?
+    let corp_id = state.effective().await?.wecom.corp_id.clone();
+    let Some((row, account_status)) = state.store.session_with_account(&hash, &corp_id).await?
     else {
         return Ok(None);
     };
@@ -314,7 +313,8 @@ pub async fn begin_wecom(
             ip.0.as_deref(),
         )
         .await?;
-    let w = &state.config.wecom;
+    let effective = state.effective().await?;
+    let w = &effective.wecom;
     let callback = state.config.callback_url();
     let in_client = in_wecom_client(state, headers);
     let url = if in_client {
@@ -417,9 +417,16 @@ pub async fn answer(
 ) -> Result<Response, WebError> {
     let now = state.clock.now();
     let profile = &live.profile;
-    let parents = department_parents(state, app).await;
+    let effective = state.effective().await?;
+    let parents = department_parents(&effective, app).await;
+    // Tags named by the access rule and the role rules, read once.
+    let tags = member_tags(&effective, app, profile, &parents).await;
     // ---- access rules (issue 4): refused before any assertion is built ----
-    if !app.settings.access.allows(profile, &parents) {
+    if !app
+        .settings
+        .access
+        .allows(profile, &parents, &tags, &effective.default_access)
+    {
         return Err(refuse(
             state,
             app,
@@ -432,7 +439,6 @@ pub async fn answer(
     }
     // ---- end access rules ----
     // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
-    let tags = member_tags(state, app, profile, &parents).await;
     let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
         Err(e) => {
@@ -557,11 +563,14 @@ fn e_source(e: &IssueError) -> &'static str {
 /// Department → parent, from WeCom's (cached) department list, when the app's role rules need the
 /// tree. Without it rules match the member's own departments only (never more), so a WeCom error
 /// is logged and the login goes on.
-async fn department_parents(state: &AppState, app: &App) -> std::collections::HashMap<i64, i64> {
+async fn department_parents(
+    effective: &Effective,
+    app: &App,
+) -> std::collections::HashMap<i64, i64> {
     if !app.settings.roles.needs_departments() && !app.settings.access.needs_departments() {
         return Default::default();
     }
-    match state.wecom.departments().await {
+    match effective.client.departments().await {
         Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
         Err(e) => {
             tracing::warn!(error = %e, app = %app.name, "department list unavailable: role rules see direct departments only");
@@ -570,18 +579,23 @@ async fn department_parents(state: &AppState, app: &App) -> std::collections::Ha
     }
 }
 
-/// Which of the tags the app's role rules name the member is in, read from WeCom (`tag/get`, and
-/// `tag/list` for rules that name a tag by name; both briefly cached) only when there are such rules.
-/// A tag that cannot be read — WeCom error, or no tag of that name — is left out of
+/// Which of the tags the app's role rules and access rule name the member is in, read from WeCom
+/// (`tag/get`, and `tag/list` for rules that name a tag by name; both briefly cached) only when there
+/// are such rules. A tag that cannot be read — WeCom error, or no tag of that name — is left out of
 /// [`MemberTags::checked`], so its rule grants nothing and lets no other rule stand in for it; the
 /// failure is logged for the administrator.
 async fn member_tags(
-    state: &AppState,
+    effective: &Effective,
     app: &App,
     profile: &Profile,
     parents: &std::collections::HashMap<i64, i64>,
 ) -> MemberTags {
-    let refs = app.settings.roles.tag_refs();
+    let mut refs = app.settings.roles.tag_refs();
+    for t in app.settings.access.tag_refs() {
+        if !refs.contains(&t) {
+            refs.push(t);
+        }
+    }
     let mut out = MemberTags::default();
     if refs.is_empty() {
         return out;
@@ -595,10 +609,10 @@ async fn member_tags(
             TagRef::Name(name) => {
                 let list = match &mut names {
                     Some(list) => list,
-                    None => names.insert(match state.wecom.tags().await {
+                    None => names.insert(match effective.client.tags().await {
                         Ok(list) => Some(list),
                         Err(e) => {
-                            tracing::warn!(error = %e, app = %app.name, "WeCom tag list unavailable: role rules on tag names grant nothing");
+                            tracing::warn!(error = %e, app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
                             None
                         }
                     }),
@@ -607,13 +621,13 @@ async fn member_tags(
                 match list.iter().find(|t| t.tagname == *name) {
                     Some(t) => t.tagid,
                     None => {
-                        tracing::warn!(app = %app.name, tag = %name, "no WeCom tag has this name: its role rule grants nothing");
+                        tracing::warn!(app = %app.name, tag = %name, "no WeCom tag has this name: its rules grant nothing");
                         continue;
                     }
                 }
             }
         };
-        match state.wecom.tag_members(id).await {
+        match effective.client.tag_members(id).await {
             Ok(members) => {
                 out.checked.insert(r.clone());
                 if members.contains(&profile.userid, &departments) {
@@ -621,7 +635,7 @@ async fn member_tags(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, app = %app.name, tagid = id, "WeCom tag members unavailable: its role rule grants nothing");
+                tracing::warn!(error = %e, app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
             }
         }
     }

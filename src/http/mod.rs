@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+mod bind;
 pub mod callback;
 mod cookies;
 pub mod demo;
@@ -23,8 +24,8 @@ use crate::error::{render_errors, t, RequestId, WebError};
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::random::Rng;
+use crate::settings::{Effective, LiveSettings};
 use crate::store::Store;
-use crate::wecom::client::WecomClient;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -50,8 +51,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Randomness.
     pub rng: Arc<dyn Rng>,
-    /// WeCom.
-    pub wecom: WecomClient,
+    /// The effective WeCom source and binding settings, with the WeCom client (see
+    /// [`AppState::effective`]).
+    pub settings: Arc<LiveSettings>,
     /// Signing keys.
     pub keys: Arc<KeyRing>,
     /// Counters.
@@ -65,6 +67,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The WeCom source, binding settings and WeCom client in force now (configuration overlaid by
+    /// the console's values; reloaded when another instance changed them).
+    pub async fn effective(&self) -> Result<Arc<Effective>, WebError> {
+        self.settings
+            .current(&self.store)
+            .await
+            .map_err(|e| WebError::internal("WeCom and binding settings", &e))
+    }
+
     /// The configured trusted proxies (validated at start; unparsable entries are skipped).
     pub fn trusted_proxies(&self) -> Vec<limits::Cidr> {
         self.config
@@ -83,7 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sso::router())
         .merge(start::router())
         .merge(callback::router())
-        .merge(account::router())
+        .merge(bind::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

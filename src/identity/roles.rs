@@ -240,7 +240,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
 }
 
 /// A tag by ID (digits) or by name (WeCom allows at most 32 characters).
-fn parse_tag(value: &str) -> Result<TagRef, &'static str> {
+pub fn parse_tag(value: &str) -> Result<TagRef, &'static str> {
     if value.bytes().all(|b| b.is_ascii_digit()) {
         return value
             .parse::<i64>()

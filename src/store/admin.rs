@@ -266,6 +266,22 @@ impl Store {
             .collect()
     }
 
+    /// The versions of the settings `names` that exist, by name: the cheap check an instance makes
+    /// before trusting its cached copy.
+    pub async fn setting_versions(&self, names: &[&str]) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT name, version FROM settings ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let name: String = r.try_get(0)?;
+            if names.contains(&name.as_str()) {
+                out.push((name, r.try_get(1)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Writes setting `name` (insert or update), bumping its version.
     pub async fn put_setting(
         &self,

@@ -130,9 +130,10 @@ impl Store {
             .collect()
     }
 
-    /// Deletes expired sessions (IdP and admin), login states and replay entries; returns how many
-    /// rows went. `idle_cutoff`: IdP sessions unused since before it are gone too. Login states are
-    /// kept a while past expiry so a late callback is told "expired" rather than "unknown".
+    /// Deletes expired sessions (IdP and admin), login states, bind pages and replay entries;
+    /// returns how many rows went. `idle_cutoff`: IdP sessions unused since before it are gone too.
+    /// Login states and bind pages are kept an hour past expiry so a late request is told
+    /// "expired" rather than "unknown".
     pub async fn purge_expired(&self, now: i64, idle_cutoff: i64) -> Result<u64> {
         let mut n = 0;
         n += sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen < $2")
@@ -153,6 +154,13 @@ impl Store {
             .rows_affected();
         n += sqlx::query("DELETE FROM replay_cache WHERE expires_at <= $1")
             .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        // Bind pages (issue 4) outlive their expiry by an hour, like login states, so a late
+        // double submit still finds its row and gets the page's own "expired" answer.
+        n += sqlx::query("DELETE FROM bind_states WHERE expires_at <= $1")
+            .bind(now - 3600)
             .execute(&self.pool)
             .await?
             .rows_affected();

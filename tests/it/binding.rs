@@ -1,7 +1,9 @@
 //! Account binding and access (issue 4) through the full HTTP flow with the WeCom simulator, on
 //! SQLite and PostgreSQL: each `when_unmatched` with auto-binding on and off, each match key, an
 //! ambiguous match, the bind page (wrong passwords up to the lock, a one-time code, "create"),
-//! disabled accounts and departed members, access refusals, concurrent first logins, CSV round trip.
+//! disabled accounts and departed members, access refusals (tag rules too), concurrent first logins,
+//! CSV round trip; the dummy password check for unknown usernames, a repeated callback that ended on
+//! the bind page, and the purge of expired bind pages.
 
 use crate::harness::*;
 use wecom_idp::clock::Clock;
@@ -520,6 +522,178 @@ async fn access(env: Env) {
     assert!(has_audit(&env, "access_denied").await);
 }
 both!(access_rules, |_| {}, access);
+
+// Rule: `tag:ID` and `tag:NAME` in `access` admit the tag's members and the members of its
+// departments (with sub-departments); everyone else is refused; a tag WeCom cannot read grants
+// nothing (another grant still may).
+async fn tag_access(env: Env) {
+    use wecom_idp::wecom::simulator::demo_tags;
+    env.sim.set_tags(demo_tags());
+    env.add_app("auditors", &["access=tag:2"]).await;
+    env.add_app("oncall", &["access=tag:值班 on-call"]).await;
+    env.add_app("mixed", &["access=tag:1;user:wangwu"]).await;
+    // Tag 2 by ID: lisi is in it, zhangsan is not.
+    let lisi = env.browser(WXWORK_UA);
+    assert!(open(&env, &lisi, "auditors", "lisi").await.form().is_some());
+    let zs = env.browser(WXWORK_UA);
+    refused(
+        &open(&env, &zs, "auditors", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    // Tag 3 by name holds department 3 (lisi's) and wangwu; zhangsan (department 2) is refused.
+    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "lisi")
+        .await
+        .form()
+        .is_some());
+    assert!(open(&env, &env.browser(WXWORK_UA), "oncall", "wangwu")
+        .await
+        .form()
+        .is_some());
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "oncall", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    // Unreadable tag: its grant fails closed, the user grant still admits wangwu.
+    env.state
+        .effective()
+        .await
+        .unwrap()
+        .client
+        .invalidate_tags();
+    env.sim.fail_next("tag/get", 45009, 100);
+    refused(
+        &open(&env, &env.browser(WXWORK_UA), "mixed", "zhangsan").await,
+        403,
+        "access_denied",
+    );
+    assert!(open(&env, &env.browser(WXWORK_UA), "mixed", "wangwu")
+        .await
+        .form()
+        .is_some());
+}
+both!(access_by_tag, |_| {}, tag_access);
+
+// Rule: a password on the bind page for a username that does not exist costs the same argon2
+// verification as one for a real account (counted, not timed), and is refused the same way.
+async fn dummy_password_check(env: Env) {
+    env.add_app("app", &[]).await;
+    import(&env, &["li.si,李四,,,,active"]).await;
+    let b = env.browser(WXWORK_UA);
+    let page = open(&env, &b, "app", "lisi").await;
+    let tok = token(&page);
+    let checks = || {
+        let m = env.state.metrics.render();
+        m.lines()
+            .find_map(|l| l.strip_prefix("wecom_idp_bind_password_checks_total "))
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let url = format!("{}/bind", env.base);
+    let before = checks();
+    let unknown = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "no.such.user"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(
+        checks(),
+        before + 1,
+        "an unknown username is checked against the dummy hash"
+    );
+    // li.si has no password: the dummy hash again, and the same answer.
+    let no_password = b
+        .post_form(
+            &url,
+            &[
+                ("token", &tok),
+                ("method", "password"),
+                ("username", "li.si"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(no_password.status, 401);
+    assert_eq!(checks(), before + 2);
+    assert_eq!(
+        unknown.body.replace(&tok, ""),
+        no_password.body.replace(&tok, ""),
+        "the same page either way"
+    );
+}
+both!(
+    bind_page_dummy_password_check,
+    policy(true, &["mobile"], "bind"),
+    dummy_password_check
+);
+
+// Rule: a WeCom callback sent twice by the same browser, when the first ended on the bind page,
+// gets the same bind page (not `state_in_progress`), and the page still works.
+async fn repeated_callback_bind_page(env: Env) {
+    env.add_app("app", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    env.wecom_client_login(&b, "lisi").await;
+    let (callback, first) = b
+        .follow_until(&format!("{}/apps/app/start", env.base), |u| {
+            u.contains("/wecom/callback")
+        })
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let tok = token(&first);
+    let again = b.get(&callback).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(token(&again), tok, "the same bind page");
+    assert!(again.body.contains("value=\"create\""));
+    let done = b
+        .post_form(
+            &format!("{}/bind", env.base),
+            &[("token", &tok), ("method", "create")],
+        )
+        .await;
+    assert!(done.form().is_some(), "{}", done.body);
+    // Once the page is used, a repeat says so (expired), still not `state_in_progress`.
+    refused(&b.get(&callback).await, 400, "bind_expired");
+}
+both!(
+    repeated_callback_after_bind_page,
+    policy(true, &["mobile"], "bind_or_create"),
+    repeated_callback_bind_page
+);
+
+// Rule: expired bind pages are purged (an hour after expiry, like login states).
+async fn purge_bind_states(env: Env) {
+    env.add_app("app", &[]).await;
+    let page = open(&env, &env.browser(WXWORK_UA), "app", "lisi").await;
+    let hash = wecom_idp::crypto::sha256_hex(token(&page).as_bytes());
+    let store = &env.state.store;
+    let now = env.clock.unix();
+    store.purge_expired(now, now - 7200).await.unwrap();
+    assert!(
+        store.bind_state(&hash).await.unwrap().is_some(),
+        "a live page stays"
+    );
+    let later = now + env.state.config.saml.login_state_ttl_secs + 3600 + 1;
+    store.purge_expired(later, later - 7200).await.unwrap();
+    assert!(
+        store.bind_state(&hash).await.unwrap().is_none(),
+        "an expired page is purged"
+    );
+}
+both!(
+    expired_bind_pages_purged,
+    policy(true, &["mobile"], "bind"),
+    purge_bind_states
+);
 
 // ---- CSV ----
 

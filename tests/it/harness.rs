@@ -1109,3 +1109,27 @@ impl Api {
             .await
     }
 }
+
+// ---- a second instance (tests/it/admin_wecom.rs) ----
+
+impl Env {
+    /// Another server on this environment's database, simulator, clock and configuration, as a
+    /// second instance behind a load balancer would be; returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let mut config = (*self.state.config).clone();
+        config.public_url = base.clone();
+        config.listen = addr.to_string();
+        let state = wecom_idp::build_state(config, self.clock.clone(), Arc::new(OsRng), None)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            wecom_idp::run(state, listener, std::future::pending())
+                .await
+                .unwrap();
+        });
+        base
+    }
+}

@@ -6,6 +6,7 @@
 mod harness;
 
 mod admin;
+mod admin_wecom;
 mod attacks;
 mod binding;
 mod browser;

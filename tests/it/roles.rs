@@ -177,7 +177,12 @@ async fn failing_tag_api(env: Env) {
     )
     .await;
     assert_eq!(roles_of(&env, "lisi").await, want(&["Auditor"]));
-    env.state.wecom.invalidate_tags();
+    env.state
+        .effective()
+        .await
+        .unwrap()
+        .client
+        .invalidate_tags();
     env.sim.fail_next("tag/list", 60020, 1);
     assert_eq!(roles_of(&env, "lisi").await, None);
     // A tag ID that does not exist (40068) is an unreadable tag too.

@@ -12,6 +12,8 @@ mod access;
 pub mod api;
 mod auth;
 mod console;
+mod wecom;
+mod wecom_console;
 
 pub(super) use auth::finish_sign_in;
 pub use auth::{ApiAdmin, ConsoleAdmin};
@@ -31,6 +33,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(console::routes())
         .merge(access::routes())
+        .merge(wecom_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)

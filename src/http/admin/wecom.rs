@@ -1,0 +1,401 @@
+//! The WeCom source and the binding settings, edited over the configuration's defaults (issue 5 item
+//! 4, issue 4 item 7): the console page `/admin/wecom` and the API `/api/v1/wecom`, `/api/v1/wecom/check`,
+//! `/api/v1/binding`. The secret is write-only (shown as a masked hint); "check connection" calls
+//! `gettoken` and `department/list` with the saved or the submitted values and reports WeCom's exact
+//! error with the catalogue's meaning and fix. Thin over [`crate::admin::settings`]. This file holds
+//! the API and the views both use; the console page is `wecom_console.rs`.
+
+use super::super::flow::ClientIp;
+use super::super::AppState;
+use super::api::{ApiError, ApiJson, ErrorBody};
+use super::auth::ApiAdmin;
+use crate::admin::settings::{self as domain, BindingChange, Change, CheckOutcome, WecomChange};
+use crate::admin::{Actor, AdminError};
+use crate::settings::{mask, BINDING, WECOM};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{OpenApi, ToSchema};
+
+pub(super) fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/wecom", get(wecom_get).put(wecom_put).delete(wecom_reset))
+        .route("/wecom/check", post(wecom_check))
+        .route(
+            "/binding",
+            get(binding_get).put(binding_put).delete(binding_reset),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        wecom_get,
+        wecom_put,
+        wecom_reset,
+        wecom_check,
+        binding_get,
+        binding_put,
+        binding_reset
+    ),
+    components(schemas(
+        WecomView,
+        WecomUpdate,
+        CheckView,
+        Bilingual,
+        BindingView,
+        BindingUpdate
+    ))
+)]
+pub(super) struct WecomApi;
+
+// ---- views ----
+
+/// The WeCom source in force (the secret never; only whether it is set and a masked hint).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WecomView {
+    /// 企业ID.
+    pub corp_id: String,
+    /// The self-built app's AgentId.
+    pub agent_id: String,
+    /// Whether a secret is set.
+    pub secret_set: bool,
+    /// `••••` and the secret's last four characters (only `••••` for a short secret).
+    pub secret_hint: String,
+    /// WeCom API base.
+    pub api_base: String,
+    /// In-client OAuth base.
+    pub oauth_base: String,
+    /// Web/QR login base.
+    pub web_login_base: String,
+    /// Where each value comes from: `config` (file, environment, default) or `console`.
+    pub sources: BTreeMap<String, String>,
+    /// Why the values in force do not work, when they do not.
+    pub problem: Option<String>,
+}
+
+/// The binding settings in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindingView {
+    /// Match an unbound member to an account by `match`.
+    pub auto_bind: bool,
+    /// Keys tried in order: `userid`, `mobile`, `email`, `employee_no`.
+    #[serde(rename = "match")]
+    pub match_keys: Vec<String>,
+    /// `create`, `bind`, `bind_or_create` or `reject`.
+    pub when_unmatched: String,
+    /// `alias` or `extattr:NAME`.
+    pub employee_no_from: String,
+    /// Whom a refused member should ask (empty: "your administrator").
+    pub contact: String,
+    /// Access of apps whose `access` is `default` (every new app): `everyone` or `none`.
+    pub default_access: String,
+    /// Where each value comes from: `config` or `console`.
+    pub sources: BTreeMap<String, String>,
+    /// Why the values in force do not work, when they do not.
+    pub problem: Option<String>,
+}
+
+fn sources(c: &domain::Current, fields: &[&str]) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .map(|f| (f.to_string(), c.source(f).as_str().to_string()))
+        .collect()
+}
+
+const WECOM_FIELDS: &[&str] = &[
+    "corp_id",
+    "agent_id",
+    "secret",
+    "api_base",
+    "oauth_base",
+    "web_login_base",
+];
+const BINDING_FIELDS: &[&str] = &[
+    "auto_bind",
+    "match",
+    "when_unmatched",
+    "employee_no_from",
+    "contact",
+    "default_access",
+];
+
+impl From<&domain::Current> for WecomView {
+    fn from(c: &domain::Current) -> Self {
+        let w = &c.wecom;
+        Self {
+            corp_id: w.corp_id.clone(),
+            agent_id: w.agent_id.clone(),
+            secret_set: !w.secret.is_empty(),
+            secret_hint: if w.secret.is_empty() {
+                String::new()
+            } else {
+                mask(&w.secret)
+            },
+            api_base: w.api_base.clone(),
+            oauth_base: w.oauth_base.clone(),
+            web_login_base: w.web_login_base.clone(),
+            sources: sources(c, WECOM_FIELDS),
+            problem: c.problem.clone(),
+        }
+    }
+}
+
+impl From<&domain::Current> for BindingView {
+    fn from(c: &domain::Current) -> Self {
+        let b = &c.binding;
+        Self {
+            auto_bind: b.auto_bind,
+            match_keys: b.match_keys.clone(),
+            when_unmatched: b.when_unmatched.clone(),
+            employee_no_from: b.employee_no_from.clone(),
+            contact: b.contact.clone(),
+            default_access: b.default_access.clone(),
+            sources: sources(c, BINDING_FIELDS),
+            problem: c.problem.clone(),
+        }
+    }
+}
+
+/// A partial update of the WeCom source; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WecomUpdate {
+    /// 企业ID (`ww…`).
+    pub corp_id: Option<String>,
+    /// AgentId (digits).
+    pub agent_id: Option<String>,
+    /// The Secret; empty or absent: unchanged. Never returned.
+    pub secret: Option<String>,
+    /// API base URL.
+    pub api_base: Option<String>,
+    /// In-client OAuth base URL.
+    pub oauth_base: Option<String>,
+    /// Web/QR login base URL.
+    pub web_login_base: Option<String>,
+}
+
+impl From<WecomUpdate> for WecomChange {
+    fn from(u: WecomUpdate) -> Self {
+        Self {
+            corp_id: u.corp_id,
+            agent_id: u.agent_id,
+            secret: u.secret,
+            api_base: u.api_base,
+            oauth_base: u.oauth_base,
+            web_login_base: u.web_login_base,
+        }
+    }
+}
+
+/// A partial update of the binding settings; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindingUpdate {
+    /// Match an unbound member to an account by `match`.
+    pub auto_bind: Option<bool>,
+    /// Keys tried in order: `userid`, `mobile`, `email`, `employee_no`.
+    #[serde(rename = "match")]
+    pub match_keys: Option<Vec<String>>,
+    /// `create`, `bind`, `bind_or_create` or `reject`.
+    pub when_unmatched: Option<String>,
+    /// `alias` or `extattr:NAME`.
+    pub employee_no_from: Option<String>,
+    /// Whom a refused member should ask.
+    pub contact: Option<String>,
+    /// `everyone` or `none`: access of apps whose `access` is `default`.
+    pub default_access: Option<String>,
+}
+
+impl From<BindingUpdate> for BindingChange {
+    fn from(u: BindingUpdate) -> Self {
+        Self {
+            auto_bind: u.auto_bind,
+            match_keys: u.match_keys,
+            when_unmatched: u.when_unmatched,
+            employee_no_from: u.employee_no_from,
+            contact: u.contact,
+            default_access: u.default_access,
+        }
+    }
+}
+
+/// A text in English and Chinese.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Bilingual {
+    /// English.
+    pub en: String,
+    /// 中文.
+    pub zh: String,
+}
+
+/// The result of a connection check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckView {
+    /// `gettoken` and `department/list` worked.
+    pub ok: bool,
+    /// The WeCom endpoint that failed (`gettoken`, `department/list`).
+    pub endpoint: Option<String>,
+    /// WeCom's errcode, when WeCom answered with one (e.g. 40001: wrong secret).
+    pub errcode: Option<i64>,
+    /// What the result means.
+    pub meaning: Bilingual,
+    /// What to do about it (empty when ok).
+    pub fix: Bilingual,
+    /// WeCom's `hint:[…]`, to quote to WeCom support.
+    pub hint: Option<String>,
+}
+
+impl From<CheckOutcome> for CheckView {
+    fn from(o: CheckOutcome) -> Self {
+        Self {
+            ok: o.ok,
+            endpoint: o.endpoint,
+            errcode: o.errcode,
+            meaning: Bilingual {
+                en: o.meaning_en,
+                zh: o.meaning_zh,
+            },
+            fix: Bilingual {
+                en: o.fix_en,
+                zh: o.fix_zh,
+            },
+            hint: o.hint,
+        }
+    }
+}
+
+pub(super) fn change<'a>(state: &'a AppState, actor: &'a Actor, ip: Option<&'a str>) -> Change<'a> {
+    Change {
+        store: &state.store,
+        config: &state.config,
+        now: state.clock.unix(),
+        rng: state.rng.as_ref(),
+        actor,
+        ip,
+    }
+}
+
+pub(super) async fn current(state: &AppState) -> Result<domain::Current, AdminError> {
+    domain::current(&state.store, &state.config).await
+}
+
+pub(super) async fn check(
+    state: &AppState,
+    unsaved: Option<&WecomChange>,
+) -> Result<CheckOutcome, AdminError> {
+    domain::check_connection(
+        &state.store,
+        &state.config,
+        unsaved,
+        state.clock.clone(),
+        state.rng.as_ref(),
+    )
+    .await
+}
+
+// ---- API ----
+
+/// The WeCom source in force, with the source of each value (the secret only as a masked hint).
+#[utoipa::path(get, path = "/api/v1/wecom", tag = "wecom",
+    responses((status = 200, body = WecomView), (status = 401, body = ErrorBody)))]
+async fn wecom_get(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+) -> Result<Json<WecomView>, ApiError> {
+    Ok(Json(WecomView::from(&current(&state).await?)))
+}
+
+/// Changes the WeCom source (partial; an empty or absent secret is unchanged). Validated as a whole
+/// over the configuration's values; takes effect at the next request on every instance.
+#[utoipa::path(put, path = "/api/v1/wecom", tag = "wecom", request_body = WecomUpdate,
+    responses((status = 200, body = WecomView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+async fn wecom_put(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<WecomUpdate>,
+) -> Result<Json<WecomView>, ApiError> {
+    let actor = a.actor();
+    domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &body.into()).await?;
+    Ok(Json(WecomView::from(&current(&state).await?)))
+}
+
+/// Puts the WeCom source back to the configuration's values (refused when those are incomplete).
+#[utoipa::path(delete, path = "/api/v1/wecom", tag = "wecom",
+    responses((status = 200, body = WecomView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+async fn wecom_reset(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+) -> Result<Json<WecomView>, ApiError> {
+    let actor = a.actor();
+    domain::reset(&change(&state, &actor, ip.0.as_deref()), WECOM).await?;
+    Ok(Json(WecomView::from(&current(&state).await?)))
+}
+
+/// Checks the connection: `gettoken`, then `department/list` (which catches an untrusted server
+/// IP). Without a body, the saved values; with a `WecomUpdate` body, those values over the saved
+/// ones, without saving them. A WeCom error is a 200 with `ok: false`, its errcode, meaning and fix.
+#[utoipa::path(post, path = "/api/v1/wecom/check", tag = "wecom", request_body(content = Option<WecomUpdate>),
+    responses((status = 200, body = CheckView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+async fn wecom_check(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+    body: Bytes,
+) -> Result<Json<CheckView>, ApiError> {
+    // No body (or `null`): the saved values.
+    let unsaved: Option<WecomChange> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<Option<WecomUpdate>>(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))?
+            .map(Into::into)
+    };
+    Ok(Json(check(&state, unsaved.as_ref()).await?.into()))
+}
+
+/// The binding settings in force, with the source of each value.
+#[utoipa::path(get, path = "/api/v1/binding", tag = "wecom",
+    responses((status = 200, body = BindingView), (status = 401, body = ErrorBody)))]
+async fn binding_get(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+) -> Result<Json<BindingView>, ApiError> {
+    Ok(Json(BindingView::from(&current(&state).await?)))
+}
+
+/// Changes the binding settings (partial), validated as a whole; takes effect at the next login.
+#[utoipa::path(put, path = "/api/v1/binding", tag = "wecom", request_body = BindingUpdate,
+    responses((status = 200, body = BindingView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+async fn binding_put(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<BindingUpdate>,
+) -> Result<Json<BindingView>, ApiError> {
+    let actor = a.actor();
+    domain::update_binding(&change(&state, &actor, ip.0.as_deref()), &body.into()).await?;
+    Ok(Json(BindingView::from(&current(&state).await?)))
+}
+
+/// Puts the binding settings back to the configuration's values.
+#[utoipa::path(delete, path = "/api/v1/binding", tag = "wecom",
+    responses((status = 200, body = BindingView), (status = 401, body = ErrorBody)))]
+async fn binding_reset(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+) -> Result<Json<BindingView>, ApiError> {
+    let actor = a.actor();
+    domain::reset(&change(&state, &actor, ip.0.as_deref()), BINDING).await?;
+    Ok(Json(BindingView::from(&current(&state).await?)))
+}
