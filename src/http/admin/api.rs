@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/me", get(me))
         .merge(super::access::api_routes())
+        .merge(super::apps::api_routes())
         .fallback(not_found)
 }
 
@@ -30,6 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
 pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(super::access::AccessApi::openapi());
+    doc.merge(super::apps::AppsApi::openapi());
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),
     )]);

@@ -10,6 +10,8 @@
 
 mod access;
 pub mod api;
+mod apps;
+mod apps_console;
 mod auth;
 mod console;
 
@@ -31,6 +33,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(console::routes())
         .merge(access::routes())
+        .merge(apps_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)
