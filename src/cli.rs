@@ -333,6 +333,7 @@ pub async fn add_app(
         metadata: Some(MetadataInput::Xml {
             xml: metadata_xml.to_vec(),
             field: "metadata",
+            fetched_from: None,
         }),
         entity_id: entity_id.map(str::to_string),
         settings: kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?,
@@ -365,6 +366,7 @@ pub async fn add_preset_app(
         metadata: metadata_xml.map(|xml| MetadataInput::Xml {
             xml: xml.to_vec(),
             field: "metadata",
+            fetched_from: None,
         }),
         entity_id: entity_id.map(str::to_string),
         settings: kv_pairs(&rest)?,

@@ -21,6 +21,8 @@ pub enum MetadataInput {
         xml: Vec<u8>,
         /// `metadata_xml`, `metadata_file`, …
         field: &'static str,
+        /// The URL this document was fetched from (a preview being saved): kept as the source.
+        fetched_from: Option<String>,
     },
     /// A URL to fetch it from.
     Url {
@@ -93,7 +95,19 @@ pub async fn inspect(
 ) -> Result<Inspected, AdminError> {
     let field = input.field();
     let (bytes, url) = match input {
-        MetadataInput::Xml { xml, .. } => (xml.clone(), None),
+        MetadataInput::Xml {
+            xml, fetched_from, ..
+        } => {
+            let url = match fetched_from.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                Some(u) => Some(
+                    metadata_fetch::check_url(u)
+                        .map_err(|e| AdminError::invalid("metadata_url", e.to_string()))?
+                        .to_string(),
+                ),
+                None => None,
+            };
+            (xml.clone(), url)
+        }
         MetadataInput::Url { url, .. } => {
             let body = metadata_fetch::fetch(url, fetch)
                 .await

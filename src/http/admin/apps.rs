@@ -483,6 +483,7 @@ pub(super) fn metadata_input(
         (Some(x), None) => Ok(Some(MetadataInput::Xml {
             xml: x.into_bytes(),
             field: "metadata_xml",
+            fetched_from: None,
         })),
         (None, Some(u)) => Ok(Some(MetadataInput::Url {
             url: u,
