@@ -98,7 +98,11 @@ pub async fn inspect(
         MetadataInput::Xml {
             xml, fetched_from, ..
         } => {
-            let url = match fetched_from.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            let url = match fetched_from
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+            {
                 Some(u) => Some(
                     metadata_fetch::check_url(u)
                         .map_err(|e| AdminError::invalid("metadata_url", e.to_string()))?
@@ -136,8 +140,7 @@ pub fn check_bytes(
         ));
     }
     let entity_id = entity_id.map(str::trim).filter(|e| !e.is_empty());
-    let imported =
-        sp_metadata::import(bytes, entity_id, now).map_err(|e| refusal(&e, field))?;
+    let imported = sp_metadata::import(bytes, entity_id, now).map_err(|e| refusal(&e, field))?;
     let certificates = certificates(&imported.metadata, now);
     let known: &[String] = match expired {
         ExpiredCerts::AcceptKnown(k) => k,
@@ -243,7 +246,10 @@ pub fn refusal(e: &MetadataError, field: &'static str) -> AdminError {
 /// Every certificate of `m` with its dates (a certificate in both lists is shown once).
 pub fn certificates(m: &SpMetadata, now: OffsetDateTime) -> Vec<CertInfo> {
     let mut out: Vec<CertInfo> = Vec::new();
-    for (usage, list) in [("signing", &m.signing_certs), ("encryption", &m.encryption_certs)] {
+    for (usage, list) in [
+        ("signing", &m.signing_certs),
+        ("encryption", &m.encryption_certs),
+    ] {
         for b64 in list.iter() {
             if let Some(c) = out.iter_mut().find(|c| &c.der_base64 == b64) {
                 c.usage = format!("{}, {usage}", c.usage);
@@ -293,6 +299,9 @@ fn unix_of(t: &openssl::asn1::Asn1TimeRef) -> i64 {
 pub fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }

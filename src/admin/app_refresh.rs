@@ -76,7 +76,11 @@ pub async fn refresh(ctx: &Ctx<'_>, name: &str) -> Result<Refreshed, AdminError>
         after.updated_at = ctx.now.unix_timestamp();
         let version = ctx
             .store
-            .save_app_version(&apps::to_row(&before)?, ctx.now.unix_timestamp(), &ctx.actor.label())
+            .save_app_version(
+                &apps::to_row(&before)?,
+                ctx.now.unix_timestamp(),
+                &ctx.actor.label(),
+            )
             .await?;
         ctx.store.update_app(&apps::to_row(&after)?).await?;
         apps::audit(

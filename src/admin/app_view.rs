@@ -31,7 +31,10 @@ pub fn addresses(config: &Config, app: &App) -> Addresses {
 pub fn lines(config: &Config, app: &App) -> Vec<Line> {
     let m = &app.metadata;
     let s = &app.settings;
-    let mut out: Vec<Line> = vec![("name", app.name.to_string()), ("entity ID", m.entity_id.clone())];
+    let mut out: Vec<Line> = vec![
+        ("name", app.name.to_string()),
+        ("entity ID", m.entity_id.clone()),
+    ];
     for a in &m.acs {
         out.push((
             "ACS",
@@ -40,7 +43,11 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
                 a.location,
                 a.binding.rsplit(':').next().unwrap_or(&a.binding),
                 a.index.map(|i| format!(" index={i}")).unwrap_or_default(),
-                if a.is_default == Some(true) { " default" } else { "" }
+                if a.is_default == Some(true) {
+                    " default"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -67,7 +74,10 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
         (_, Source::Constant(c)) => format!("\"{c}\""),
         (_, src) => src.label().to_string(),
     };
-    out.push(("NameID", format!("{} = {name_id_from}", s.name_id_format.uri())));
+    out.push((
+        "NameID",
+        format!("{} = {name_id_from}", s.name_id_format.uri()),
+    ));
     out.push((
         "signing",
         match (s.sign_response, s.sign_assertion) {
@@ -114,7 +124,11 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
                     .as_deref()
                     .map(|d| format!("role={d}"))
                     .unwrap_or_else(|| "no default role".into()),
-                if r.rules.is_empty() { "" } else { "; role_rules=" },
+                if r.rules.is_empty() {
+                    ""
+                } else {
+                    "; role_rules="
+                },
                 format_rules(&r.rules),
                 match r.mode {
                     RoleMode::First => "first match",

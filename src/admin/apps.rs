@@ -81,7 +81,8 @@ pub async fn load(store: &Store, name: &str) -> Result<App, AdminError> {
         .app(name.as_str())
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("app `{name}`")))?;
-    App::from_row(row).map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))
+    App::from_row(row)
+        .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))
 }
 
 fn parse_name(name: &str) -> Result<AppName, AdminError> {
@@ -205,7 +206,14 @@ fn from_preset(
     preset: &Preset,
     new: &NewApp,
     inspected: Option<&Inspected>,
-) -> Result<(AppSettings, crate::saml::sp_metadata::SpMetadata, Vec<String>), AdminError> {
+) -> Result<
+    (
+        AppSettings,
+        crate::saml::sp_metadata::SpMetadata,
+        Vec<String>,
+    ),
+    AdminError,
+> {
     let mut params = providers::Params::new();
     for (k, v) in &new.params {
         let k = k.trim();
@@ -291,7 +299,8 @@ fn from_preset(
             return Err(AdminError::invalid(
                 "metadata",
                 format!(
-                    "preset {} needs this account's SP metadata ({where_})",
+                    "preset {} needs this account's SP metadata (a file, its XML or URL; \
+                     --metadata FILE on the command line): {where_}",
                     preset.name
                 ),
             ))
@@ -344,13 +353,20 @@ fn check_refresh(secs: i64) -> Result<(), AdminError> {
     }
 }
 
-async fn set_source(ctx: &Ctx<'_>, app: &str, url: &str, refresh_secs: i64) -> Result<(), AdminError> {
+async fn set_source(
+    ctx: &Ctx<'_>,
+    app: &str,
+    url: &str,
+    refresh_secs: i64,
+) -> Result<(), AdminError> {
     let next = if refresh_secs > 0 {
         ctx.unix() + refresh_secs
     } else {
         i64::MAX / 2
     };
-    ctx.store.set_app_source(app, url, refresh_secs, next).await?;
+    ctx.store
+        .set_app_source(app, url, refresh_secs, next)
+        .await?;
     ctx.store
         .record_app_fetch(app, ctx.unix(), "updated", None)
         .await?;
@@ -431,7 +447,12 @@ pub async fn replace_metadata(
 /// `before` with the metadata of `i`, checked against the preset and the other apps.
 async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App, AdminError> {
     let field = "metadata";
-    if let Some(p) = before.settings.preset.as_deref().and_then(|p| providers::find(p).ok()) {
+    if let Some(p) = before
+        .settings
+        .preset
+        .as_deref()
+        .and_then(|p| providers::find(p).ok())
+    {
         let fixed = p
             .build(&before.settings.params)
             .ok()
@@ -490,7 +511,11 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
         .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     after.name = before.name.clone();
     if after.metadata.entity_id != before.metadata.entity_id {
-        if let Some(other) = ctx.store.app_by_entity_id(&after.metadata.entity_id).await? {
+        if let Some(other) = ctx
+            .store
+            .app_by_entity_id(&after.metadata.entity_id)
+            .await?
+        {
             return Err(AdminError::invalid(
                 "version",
                 format!(
@@ -616,14 +641,19 @@ pub(super) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>,
             "invalid",
             serde_json::json!({"field": field, "error": message}),
         ),
-        AdminError::Conflict(what) => ("conflict", serde_json::json!({"error": format!("{what} already exists")})),
+        AdminError::Conflict(what) => (
+            "conflict",
+            serde_json::json!({"error": format!("{what} already exists")}),
+        ),
         AdminError::NotFound(_) => return,
         AdminError::Store(_) => return,
     };
     let row = AuditRow {
         at: ctx.unix(),
         event: event.into(),
-        app: app.filter(|a| AppName::parse(a).is_ok()).map(str::to_string),
+        app: app
+            .filter(|a| AppName::parse(a).is_ok())
+            .map(str::to_string),
         userid: None,
         result: "refused".into(),
         reason: reason.into(),

@@ -67,9 +67,8 @@ impl std::error::Error for FetchError {}
 
 /// Checks a metadata URL's form (not its address): `http`/`https`, a host, no user or password.
 pub fn check_url(raw: &str) -> Result<url::Url, FetchError> {
-    let u = url::Url::parse(raw.trim()).map_err(|e| {
-        FetchError::BadUrl(format!("not a URL ({e}); give an https:// address"))
-    })?;
+    let u = url::Url::parse(raw.trim())
+        .map_err(|e| FetchError::BadUrl(format!("not a URL ({e}); give an https:// address")))?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(FetchError::BadUrl(format!(
             "scheme {} is not allowed; give an http:// or https:// address",

@@ -67,7 +67,12 @@ const SOURCE_COLUMNS: &str = "SELECT app, url, refresh_secs, next_fetch_at, last
 
 impl Store {
     /// Saves `row` as the app's next version; returns its number.
-    pub async fn save_app_version(&self, row: &AppRow, saved_at: i64, saved_by: &str) -> Result<i64> {
+    pub async fn save_app_version(
+        &self,
+        row: &AppRow,
+        saved_at: i64,
+        saved_by: &str,
+    ) -> Result<i64> {
         let r = sqlx::query(
             "INSERT INTO app_versions (app, version, entity_id, metadata_json, settings_json, \
              metadata_xml, saved_at, saved_by) \
@@ -99,11 +104,13 @@ impl Store {
 
     /// Version `version` of `app`.
     pub async fn app_version(&self, app: &str, version: i64) -> Result<Option<AppVersionRow>> {
-        let row = sqlx::query(&format!("{VERSION_COLUMNS} WHERE app = $1 AND version = $2"))
-            .bind(app)
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "{VERSION_COLUMNS} WHERE app = $1 AND version = $2"
+        ))
+        .bind(app)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| version_row(&r)).transpose()
     }
 

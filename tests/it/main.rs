@@ -6,6 +6,7 @@
 mod harness;
 
 mod admin;
+mod admin_apps;
 mod binding;
 mod cli;
 mod idp_initiated;

@@ -41,10 +41,37 @@ pub(super) fn api_routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(presets, list, show, preview, create, patch, replace_metadata, versions, rollback, refresh, remove),
-    components(schemas(PresetView, ParamView, AppItem, AppView, HomepageView, AcsView, CertView,
-        SourceView, PreviewView, PreviewRequest, NewAppRequest, PatchRequest, MetadataRequest,
-        VersionView, RollbackRequest, RefreshView))
+    paths(
+        presets,
+        list,
+        show,
+        preview,
+        create,
+        patch,
+        replace_metadata,
+        versions,
+        rollback,
+        refresh,
+        remove
+    ),
+    components(schemas(
+        PresetView,
+        ParamView,
+        AppItem,
+        AppView,
+        HomepageView,
+        AcsView,
+        CertView,
+        SourceView,
+        PreviewView,
+        PreviewRequest,
+        NewAppRequest,
+        PatchRequest,
+        MetadataRequest,
+        VersionView,
+        RollbackRequest,
+        RefreshView
+    ))
 )]
 pub(super) struct AppsApi;
 
@@ -93,16 +120,31 @@ pub struct PresetView {
     pub needs_metadata: bool,
 }
 
+/// Sample parameter values (account IDs of the lengths consoles use), for [`preset_views`].
+const SAMPLE_VALUES: &[&str] = &[
+    "0123456789abcdef0123456789abcdef",
+    "100012345678",
+    "1234567890123456",
+    "2100012345",
+    "wecom",
+];
+
 /// Every preset, as views.
 pub fn preset_views() -> Vec<PresetView> {
     crate::providers::all()
         .iter()
         .map(|p| {
-            let mut params = crate::providers::Params::new();
-            for x in p.params.iter().filter(|x| x.required) {
-                params.insert(x.key.to_string(), "x".into());
-            }
-            let built = p.build(&params).ok();
+            // Build with sample values of the shapes consoles use, to tell the homepage mode and
+            // whether the SP comes from a file; the first set the preset accepts wins.
+            let built = SAMPLE_VALUES.iter().find_map(|v| {
+                let params: crate::providers::Params = p
+                    .params
+                    .iter()
+                    .filter(|x| x.required)
+                    .map(|x| (x.key.to_string(), v.to_string()))
+                    .collect();
+                p.build(&params).ok()
+            });
             let mode = built
                 .as_ref()
                 .map(|b| p.homepage(&b.settings, "mount").mode)
@@ -595,7 +637,11 @@ async fn create(
         accept_expired_certificates: body.accept_expired_certificates,
     };
     let saved = domain::create(&c, &new).await?;
-    Ok((StatusCode::CREATED, Json(app_view(&state, &saved.app).await?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(app_view(&state, &saved.app).await?),
+    )
+        .into_response())
 }
 
 /// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …).

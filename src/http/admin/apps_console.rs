@@ -35,7 +35,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/apps/{name}", get(app_page))
         .route("/admin/apps/{name}/settings", post(settings_form))
         .route("/admin/apps/{name}/metadata", post(replace_form))
-        .route("/admin/apps/{name}/metadata/preview", post(replace_preview_form))
+        .route(
+            "/admin/apps/{name}/metadata/preview",
+            post(replace_preview_form),
+        )
         .route("/admin/apps/{name}/rollback", post(rollback_form))
         .route("/admin/apps/{name}/refresh", post(refresh_form))
         .route("/admin/apps/{name}/delete", post(delete_form))
@@ -55,7 +58,10 @@ impl Errors {
                 "name".into(),
                 format!("{what} already exists"),
             )])),
-            AdminError::NotFound(what) => Ok(Self(vec![(String::new(), format!("{what} does not exist"))])),
+            AdminError::NotFound(what) => Ok(Self(vec![(
+                String::new(),
+                format!("{what} does not exist"),
+            )])),
             AdminError::Store(e) => Err(e.into()),
         }
     }
@@ -69,7 +75,13 @@ impl Errors {
         self.0
             .iter()
             .filter(|(f, _)| !shown.contains(&f.as_str()) && !f.starts_with("params."))
-            .map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") })
+            .map(|(f, m)| {
+                if f.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{f}: {m}")
+                }
+            })
             .collect()
     }
     fn is_empty(&self) -> bool {
@@ -131,7 +143,10 @@ fn values(f: &Fields) -> HashMap<String, String> {
 
 /// The metadata a console form gives: a file, pasted XML, or a URL (exactly one).
 fn form_metadata(f: &Fields) -> Result<Option<MetadataInput>, AdminError> {
-    let given = |k: &str| f.get(k).is_some_and(|v| !v.iter().all(u8::is_ascii_whitespace));
+    let given = |k: &str| {
+        f.get(k)
+            .is_some_and(|v| !v.iter().all(u8::is_ascii_whitespace))
+    };
     let n = ["metadata_file", "metadata_xml", "metadata_url"]
         .iter()
         .filter(|k| given(k))
@@ -323,7 +338,8 @@ async fn preview_form(
     let cx = ctx(&state, &actor, &ip);
     let r = async {
         let name = field(&f, "name").trim();
-        crate::apps::AppName::parse(name).map_err(|e| AdminError::invalid("name", e.to_string()))?;
+        crate::apps::AppName::parse(name)
+            .map_err(|e| AdminError::invalid("name", e.to_string()))?;
         let refresh = refresh_secs(&f)?;
         let Some(input) = form_metadata(&f)? else {
             return Err(AdminError::invalid(
@@ -332,7 +348,14 @@ async fn preview_form(
             ));
         };
         let entity = Some(field(&f, "entity_id")).filter(|e| !e.trim().is_empty());
-        let i = domain::preview(&cx, Some(name), &input, entity, checked(&f, "accept_expired")).await?;
+        let i = domain::preview(
+            &cx,
+            Some(name),
+            &input,
+            entity,
+            checked(&f, "accept_expired"),
+        )
+        .await?;
         Ok((name.to_string(), i, refresh))
     }
     .await;
@@ -379,7 +402,12 @@ async fn create_form(
     .await;
     match r {
         Ok(saved) => redirect(&format!("/admin/apps/{}", saved.app.name)),
-        Err(e) => render_new(chrome(&admin, &headers, "apps"), preset, values(&f), Errors::of(e)?),
+        Err(e) => render_new(
+            chrome(&admin, &headers, "apps"),
+            preset,
+            values(&f),
+            Errors::of(e)?,
+        ),
     }
 }
 
@@ -472,7 +500,13 @@ async fn app_page(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    render_app(&state, chrome(&admin, &headers, "apps"), &name, Errors::default()).await
+    render_app(
+        &state,
+        chrome(&admin, &headers, "apps"),
+        &name,
+        Errors::default(),
+    )
+    .await
 }
 
 /// After a change: back to the app page, or the page again with the error next to its field.
@@ -485,7 +519,15 @@ async fn after(
 ) -> Result<Response, WebError> {
     match r {
         Ok(()) => redirect(&format!("/admin/apps/{name}")),
-        Err(AdminError::NotFound(_)) => render_app(state, chrome(admin, headers, "apps"), name, Errors::default()).await,
+        Err(AdminError::NotFound(_)) => {
+            render_app(
+                state,
+                chrome(admin, headers, "apps"),
+                name,
+                Errors::default(),
+            )
+            .await
+        }
         Err(e) => render_app(state, chrome(admin, headers, "apps"), name, Errors::of(e)?).await,
     }
 }
@@ -535,7 +577,14 @@ async fn replace_preview_form(
             ));
         };
         let entity = Some(field(&f, "entity_id")).filter(|e| !e.trim().is_empty());
-        let i = domain::preview(&cx, Some(&name), &input, entity, checked(&f, "accept_expired")).await?;
+        let i = domain::preview(
+            &cx,
+            Some(&name),
+            &input,
+            entity,
+            checked(&f, "accept_expired"),
+        )
+        .await?;
         Ok((i, refresh))
     }
     .await;
@@ -570,9 +619,16 @@ async fn replace_form(
             return Err(AdminError::invalid("metadata_xml", "no metadata given"));
         };
         let entity = Some(field(&f, "entity_id")).filter(|e| !e.trim().is_empty());
-        domain::replace_metadata(&cx, &name, &input, entity, checked(&f, "accept_expired"), refresh_secs(&f)?)
-            .await
-            .map(|_| ())
+        domain::replace_metadata(
+            &cx,
+            &name,
+            &input,
+            entity,
+            checked(&f, "accept_expired"),
+            refresh_secs(&f)?,
+        )
+        .await
+        .map(|_| ())
     }
     .await;
     after(&state, &admin, &headers, &name, r).await
@@ -595,8 +651,13 @@ async fn rollback_form(
     admin.check_csrf(&f.csrf)?;
     let actor = admin.actor();
     let r = match f.version.trim().parse::<i64>() {
-        Ok(v) => domain::rollback(&ctx(&state, &actor, &ip), &name, v).await.map(|_| ()),
-        Err(_) => Err(AdminError::invalid("version", "a version number from the list")),
+        Ok(v) => domain::rollback(&ctx(&state, &actor, &ip), &name, v)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(AdminError::invalid(
+            "version",
+            "a version number from the list",
+        )),
     };
     after(&state, &admin, &headers, &name, r).await
 }
@@ -616,7 +677,9 @@ async fn refresh_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let actor = admin.actor();
-    let r = app_refresh::refresh(&ctx(&state, &actor, &ip), &name).await.map(|_| ());
+    let r = app_refresh::refresh(&ctx(&state, &actor, &ip), &name)
+        .await
+        .map(|_| ());
     after(&state, &admin, &headers, &name, r).await
 }
 
