@@ -7,6 +7,7 @@ mod harness;
 
 mod admin;
 mod admin_apps;
+mod admin_apps_sources;
 mod binding;
 mod cli;
 mod idp_initiated;

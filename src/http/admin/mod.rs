@@ -12,6 +12,8 @@ mod access;
 pub mod api;
 mod apps;
 mod apps_console;
+mod apps_forms;
+mod apps_views;
 mod auth;
 mod console;
 
