@@ -2,12 +2,14 @@
 //! set|remove` (and `user …`, `admin …` in their own files). Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
-use crate::apps::{App, AppName, AppSettings, NameIdFormat, SETTING_KEYS};
+use crate::admin::app_metadata::MetadataInput;
+use crate::admin::apps::{self as admin_apps, NewApp};
+use crate::admin::{Actor, AdminError};
+use crate::apps::{App, AppName, SETTING_KEYS};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::providers::{self, Sp};
+use crate::providers;
 use crate::random::OsRng;
-use crate::saml::sp_metadata;
 use crate::store::Store;
 use crate::StartError;
 use clap::{Args, Parser, Subcommand};
@@ -293,7 +295,38 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// The context of a change made from the command line.
+fn shell_ctx<'a>(store: &'a Store, clock: &dyn Clock) -> crate::admin::apps::Ctx<'a> {
+    crate::admin::apps::Ctx {
+        store,
+        now: clock.now(),
+        actor: &Actor::Shell,
+        ip: None,
+        fetch: Default::default(),
+    }
+}
+
+fn kv_pairs(sets: &[&str]) -> Result<Vec<(String, String)>, CliError> {
+    sets.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| CliError(format!("--set `{kv}`: expected KEY=VALUE")))
+        })
+        .collect()
+}
+
+fn admin_err(e: AdminError) -> CliError {
+    CliError(match e {
+        AdminError::Invalid { field, message } if field.starts_with("metadata") => {
+            format!("the metadata cannot be imported: {message}")
+        }
+        e => e.to_string(),
+    })
+}
+
 /// Registers an app from metadata bytes with settings; returns the app and import warnings.
+/// (The command line accepts expired SP certificates, with a warning.)
 pub async fn add_app(
     store: &Store,
     name: &str,
@@ -302,22 +335,22 @@ pub async fn add_app(
     sets: &[String],
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
-    let name = AppName::parse(name)?;
-    let imported = sp_metadata::import(metadata_xml, entity_id, clock.now())
-        .map_err(|e| CliError(format!("the metadata cannot be imported: {e}")))?;
-    let mut settings = AppSettings::default();
-    settings.apply_all(sets.iter().map(String::as_str))?;
-    let now = clock.unix();
-    let app = App {
-        name,
-        metadata: imported.metadata,
-        settings,
-        metadata_xml: Some(String::from_utf8_lossy(metadata_xml).into_owned()),
-        created_at: now,
-        updated_at: now,
+    let new = NewApp {
+        name: name.to_string(),
+        metadata: Some(MetadataInput::Xml {
+            xml: metadata_xml.to_vec(),
+            field: "metadata",
+            fetched_from: None,
+        }),
+        entity_id: entity_id.map(str::to_string),
+        settings: kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?,
+        accept_expired_certificates: true,
+        ..NewApp::default()
     };
-    store.insert_app(&app.to_row()?).await?;
-    Ok((app, imported.warnings))
+    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
+        .await
+        .map_err(admin_err)?;
+    Ok((saved.app, saved.warnings))
 }
 
 /// Registers an app from a cloud preset: its parameters and the other settings from `sets`, the SP
@@ -331,60 +364,26 @@ pub async fn add_preset_app(
     sets: &[String],
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
-    let name = AppName::parse(name)?;
-    let preset = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
-    let (params, rest) = preset.split(sets).map_err(|e| CliError(e.to_string()))?;
-    let built = preset.build(&params).map_err(|e| CliError(e.to_string()))?;
-    let mut settings = built.settings;
-    settings.apply_all(rest)?;
-    preset
-        .check(&settings)
-        .map_err(|e| CliError(e.to_string()))?;
-    let mut warnings = Vec::new();
-    let (metadata, xml) = match (built.sp, metadata_xml) {
-        (Sp::Fixed(m), None) => (m, None),
-        (sp, Some(xml)) => {
-            let imported = sp_metadata::import(xml, entity_id, clock.now())
-                .map_err(|e| CliError(format!("the metadata cannot be imported: {e}")))?;
-            if let Sp::Fixed(m) = &sp {
-                if imported.metadata.entity_id != m.entity_id {
-                    return Err(CliError(format!(
-                        "--metadata: this file is for {} but preset {} is for {}; give the                          console's own file, or no file",
-                        imported.metadata.entity_id, preset.name, m.entity_id
-                    )));
-                }
-            } else if let Some(a) = settings.params.get("account_id") {
-                if !imported.metadata.entity_id.contains(a.as_str()) {
-                    warnings.push(format!(
-                        "the metadata's entity ID {} does not mention account {a}: is it this                          account's file?",
-                        imported.metadata.entity_id
-                    ));
-                }
-            }
-            warnings.extend(imported.warnings);
-            (
-                imported.metadata,
-                Some(String::from_utf8_lossy(xml).into_owned()),
-            )
-        }
-        (Sp::FromFile(where_), None) => {
-            return Err(CliError(format!(
-                "preset {} needs this account's SP metadata: --metadata FILE ({where_})",
-                preset.name
-            )))
-        }
+    let p = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
+    let (params, rest) = p.split(sets).map_err(|e| CliError(e.to_string()))?;
+    let new = NewApp {
+        name: name.to_string(),
+        preset: Some(preset.to_string()),
+        params: params.into_iter().collect(),
+        metadata: metadata_xml.map(|xml| MetadataInput::Xml {
+            xml: xml.to_vec(),
+            field: "metadata",
+            fetched_from: None,
+        }),
+        entity_id: entity_id.map(str::to_string),
+        settings: kv_pairs(&rest)?,
+        accept_expired_certificates: true,
+        ..NewApp::default()
     };
-    let now = clock.unix();
-    let app = App {
-        name,
-        metadata,
-        settings,
-        metadata_xml: xml,
-        created_at: now,
-        updated_at: now,
-    };
-    store.insert_app(&app.to_row()?).await?;
-    Ok((app, warnings))
+    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
+        .await
+        .map_err(admin_err)?;
+    Ok((saved.app, saved.warnings))
 }
 
 async fn app_command(
@@ -470,49 +469,24 @@ async fn app_command(
             Ok(())
         }
         AppCommand::Set { name, sets } => {
-            let mut app = load(store, name).await?;
-            let preset = match app.settings.preset.as_deref() {
-                Some(p) => Some(providers::find(p).map_err(|e| CliError(e.to_string()))?),
-                None => None,
-            };
-            if let Some(p) = &preset {
-                for kv in sets {
-                    let k = kv.split_once('=').map_or(kv.as_str(), |(k, _)| k.trim());
-                    let setting =
-                        SETTING_KEYS.iter().any(|(s, _)| *s == k) || k.starts_with("param.");
-                    if !setting
-                        && p.params
-                            .iter()
-                            .any(|x| x.key == k || x.aliases.contains(&k))
-                    {
-                        return Err(CliError(format!(
-                            "`{k}` is a parameter of preset {}, fixed when the app was added: \
-                             remove the app and add it again",
-                            p.name
-                        )));
-                    }
-                }
-            }
-            app.settings.apply_all(sets.iter().map(String::as_str))?;
-            if let Some(p) = &preset {
-                p.check(&app.settings)
-                    .map_err(|e| CliError(e.to_string()))?;
-            }
-            app.updated_at = clock.unix();
-            store.update_app(&app.to_row()?).await?;
-            println!("updated app `{}`", app.name);
-            print_app(config, &app);
+            let pairs = kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let saved = admin_apps::update_settings(&shell_ctx(store, clock), name, &pairs)
+                .await
+                .map_err(admin_err)?;
+            println!("updated app `{}`", saved.app.name);
+            print_app(config, &saved.app);
             Ok(())
         }
         AppCommand::Remove { name } => {
-            let name = AppName::parse(name)?;
-            if store.remove_app(name.as_str()).await? {
-                println!("removed app `{name}`");
-                Ok(())
-            } else {
-                Err(CliError(format!(
+            match admin_apps::delete(&shell_ctx(store, clock), name).await {
+                Ok(()) => {
+                    println!("removed app `{name}`");
+                    Ok(())
+                }
+                Err(AdminError::NotFound(_)) => Err(CliError(format!(
                     "no app named `{name}` (wecom-idp app list shows them)"
-                )))
+                ))),
+                Err(e) => Err(admin_err(e)),
             }
         }
     }
@@ -529,124 +503,18 @@ async fn load(store: &Store, name: &str) -> Result<App, CliError> {
 }
 
 fn print_app(config: &Config, app: &App) {
-    let m = &app.metadata;
-    let s = &app.settings;
-    println!("name:            {}", app.name);
-    println!("entity ID:       {}", m.entity_id);
-    for a in &m.acs {
-        println!(
-            "ACS:             {} [{}]{}{}",
-            a.location,
-            a.binding.rsplit(':').next().unwrap_or(&a.binding),
-            a.index.map(|i| format!(" index={i}")).unwrap_or_default(),
-            if a.is_default == Some(true) {
-                " default"
-            } else {
-                ""
-            }
-        );
-    }
-    println!(
-        "certificates:    {} signing, {} encryption",
-        m.signing_certs.len(),
-        m.encryption_certs.len()
-    );
-    println!(
-        "signed requests: {}",
-        if app.requires_signed_requests(config.saml.want_authn_requests_signed) {
-            "required"
+    for (label, value) in crate::admin::app_view::lines(config, app) {
+        let label = if label.is_empty() {
+            String::new()
         } else {
-            "not required (verified when present)"
-        }
-    );
-    let name_id_from = match (&s.name_id_format, &s.name_id_source) {
-        (NameIdFormat::Transient, _) => "a new random value each time".to_string(),
-        (NameIdFormat::Persistent, _) => "a stable random pairwise ID".to_string(),
-        (_, crate::identity::Source::Template(t)) => t.clone(),
-        (_, crate::identity::Source::Constant(c)) => format!("\"{c}\""),
-        (_, src) => src.label().to_string(),
-    };
-    println!(
-        "NameID:          {} = {name_id_from}",
-        s.name_id_format.uri()
-    );
-    println!(
-        "signing:         {}",
-        match (s.sign_response, s.sign_assertion) {
-            (true, true) => "Response and Assertion",
-            (true, false) => "Response only",
-            _ => "Assertion only",
-        }
-    );
-    let attrs: Vec<String> = s
-        .attributes
-        .iter()
-        .map(|a| match &a.source {
-            crate::identity::Source::Constant(v) => format!("{}=\"{v}\"", a.name),
-            crate::identity::Source::Template(t) => format!("{}={t}", a.name),
-            other => format!("{}←{}", a.name, other.label()),
-        })
-        .collect();
-    println!(
-        "attributes:      {}",
-        if attrs.is_empty() {
-            "(none)".into()
-        } else {
-            attrs.join(", ")
-        }
-    );
-    if s.attribute_per_value {
-        println!("                 (one Attribute element per value)");
+            format!("{label}:")
+        };
+        println!("{label:<17}{value}");
     }
-    if let Some(p) = &s.preset {
-        println!("preset:          {p}");
-    }
-    if !s.params.is_empty() {
-        let kv: Vec<String> = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("parameters:      {}", kv.join(", "));
-    }
-    let r = &s.roles;
-    if r.required || r.default_role.is_some() || !r.rules.is_empty() {
-        println!(
-            "roles:           {}{}{} ({}){}",
-            r.default_role
-                .as_deref()
-                .map(|d| format!("role={d}"))
-                .unwrap_or_else(|| "no default role".into()),
-            if r.rules.is_empty() {
-                ""
-            } else {
-                "; role_rules="
-            },
-            crate::identity::roles::format_rules(&r.rules),
-            match r.mode {
-                crate::identity::roles::RoleMode::First => "first match",
-                crate::identity::roles::RoleMode::Union => "union",
-            },
-            if r.required {
-                "; members without a role are refused"
-            } else {
-                ""
-            }
-        );
-    }
-    if let Some(n) = &s.session_name {
-        println!(
-            "session name:    from {}, {} {}–{} characters (changed values get a hash suffix)",
-            n.source.label(),
-            n.charset.describe(),
-            n.min,
-            n.max
-        );
-    }
-    if let Some(rs) = &s.default_relay_state {
-        println!("relay state:     {rs}");
-    }
-    let mount = config.mount_url(app.name.as_str());
-    println!("mount address:   {mount}");
-    let home = providers::homepage(s, &mount);
+    let a = crate::admin::app_view::addresses(config, app);
+    println!("{:<17}{}", "mount address:", a.mount);
     println!("WeCom app homepage (paste it in the WeCom admin console):");
-    println!("homepage: {}", home.url);
-    println!("mode: {}", home.mode.as_str());
-    println!("why: {}", home.reason);
+    println!("homepage: {}", a.homepage.url);
+    println!("mode: {}", a.homepage.mode.as_str());
+    println!("why: {}", a.homepage.reason);
 }

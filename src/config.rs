@@ -63,6 +63,9 @@ pub struct AdminConfig {
     pub requests_per_minute: u32,
     /// How many admin requests one IP may make at once before the rate applies.
     pub burst: u32,
+    /// Whether an app's metadata URL may point at a loopback, private or link-local address
+    /// (default false: an admin could otherwise make the server fetch from the internal network).
+    pub allow_private_metadata_urls: bool,
 }
 
 impl Default for AdminConfig {
@@ -73,6 +76,7 @@ impl Default for AdminConfig {
             session_idle_secs: 30 * 60,
             requests_per_minute: 300,
             burst: 60,
+            allow_private_metadata_urls: false,
         }
     }
 }

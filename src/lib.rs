@@ -157,6 +157,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let purge = tokio::spawn(purge_loop(state.clone()));
+    let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -165,6 +166,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     purge.abort();
+    refresh.abort();
     served.map_err(StartError::Io)
 }
 
@@ -179,6 +181,30 @@ async fn purge_loop(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+    }
+}
+
+/// Fetches the metadata URLs of apps whose periodic refresh is due, every minute; each due source
+/// is claimed by one instance only (`admin::app_refresh::refresh_due`).
+async fn metadata_refresh_loop(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let ctx = admin::apps::Ctx {
+            store: &state.store,
+            now: state.clock.now(),
+            actor: &admin::Actor::Scheduler,
+            ip: None,
+            fetch: admin::metadata_fetch::FetchPolicy {
+                allow_private: state.config.admin.allow_private_metadata_urls,
+                ..Default::default()
+            },
+        };
+        match admin::app_refresh::refresh_due(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sources = n, "refreshed app metadata URLs"),
+            Err(e) => tracing::warn!(error = %e, "refreshing app metadata URLs failed"),
         }
     }
 }

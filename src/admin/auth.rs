@@ -18,6 +18,8 @@ pub enum Actor {
     Token(String),
     /// The command line on the server.
     Shell,
+    /// The server itself, on a schedule (periodic metadata refresh).
+    Scheduler,
 }
 
 impl Actor {
@@ -27,6 +29,7 @@ impl Actor {
             Self::Member(u) => format!("wecom:{u}"),
             Self::Token(n) => format!("token:{n}"),
             Self::Shell => "shell".into(),
+            Self::Scheduler => "scheduler".into(),
         }
     }
 }

@@ -6,7 +6,13 @@
 //! another admin). The first admin always needs shell access (the configuration file or the CLI):
 //! there is no default password and no sign-up.
 
+pub mod app_history;
+pub mod app_metadata;
+pub mod app_refresh;
+pub mod app_view;
+pub mod apps;
 pub mod auth;
+pub mod metadata_fetch;
 pub mod settings;
 
 pub use auth::{Actor, AdminError};

@@ -153,12 +153,19 @@ impl std::error::Error for MetadataError {}
 /// Parser caps for metadata: bigger than for requests (certificates, long attribute lists).
 fn limits() -> dom::Limits {
     dom::Limits {
-        max_bytes: 1024 * 1024,
+        max_bytes: MAX_METADATA_BYTES,
         max_depth: 32,
         max_attributes: 64,
         max_nodes: 50_000,
     }
 }
+
+/// The largest metadata document accepted, bytes.
+pub const MAX_METADATA_BYTES: usize = 1024 * 1024;
+
+/// The longest attribute value accepted in metadata (entity IDs and URLs are far shorter): a huge
+/// attribute is an attack on whatever stores or shows it, not metadata.
+pub const MAX_ATTRIBUTE_BYTES: usize = 4096;
 
 /// Imports SP metadata. `entity_id` picks one SP when the file holds several (or checks the one).
 pub fn import(
@@ -168,6 +175,21 @@ pub fn import(
 ) -> Result<Imported, MetadataError> {
     let doc = dom::parse(xml, &limits()).map_err(MetadataError::Xml)?;
     let root = doc.root();
+    for e in std::iter::once(root).chain(doc.descendants(root)) {
+        let el = doc.element(e);
+        if let Some(a) = el
+            .attributes
+            .iter()
+            .find(|a| a.value.len() > MAX_ATTRIBUTE_BYTES)
+        {
+            return Err(MetadataError::Field(format!(
+                "attribute {} of <{}> is {} bytes long; at most {MAX_ATTRIBUTE_BYTES} are accepted",
+                a.local,
+                el.local,
+                a.value.len()
+            )));
+        }
+    }
     let root_el = doc.element(root);
     if !root_el.is(ns::MD, "EntityDescriptor") && !root_el.is(ns::MD, "EntitiesDescriptor") {
         return Err(MetadataError::NotMetadata);

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod admin;
+mod app_versions;
 mod apps;
 mod audit;
 mod keys;
@@ -19,6 +20,7 @@ mod sqlite;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
+pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;

@@ -1133,3 +1133,42 @@ impl Env {
         base
     }
 }
+
+// ---- multipart forms (console uploads, tests/it/admin_apps.rs) ----
+
+impl Browser {
+    /// POSTs `multipart/form-data`; each part is (name, filename for a file, content).
+    pub async fn post_multipart(&self, url: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+        let boundary = "----wecom-idp-test-boundary-7d93a1";
+        let mut body = Vec::new();
+        for (name, filename, content) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match filename {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                         Content-Type: application/xml\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.send(
+            self.client
+                .post(url)
+                .header(
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+            url,
+        )
+        .await
+    }
+}

@@ -6,6 +6,8 @@
 mod harness;
 
 mod admin;
+mod admin_apps;
+mod admin_apps_sources;
 mod admin_wecom;
 mod attacks;
 mod binding;

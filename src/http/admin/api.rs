@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .merge(super::access::api_routes())
         .merge(super::wecom::api_routes())
+        .merge(super::apps::api_routes())
         .fallback(not_found)
 }
 
@@ -32,6 +33,7 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(super::access::AccessApi::openapi());
     doc.merge(super::wecom::WecomApi::openapi());
+    doc.merge(super::apps::AppsApi::openapi());
     add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),

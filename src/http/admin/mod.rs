@@ -10,6 +10,10 @@
 
 mod access;
 pub mod api;
+mod apps;
+mod apps_console;
+mod apps_forms;
+mod apps_views;
 mod auth;
 mod console;
 mod wecom;
@@ -33,6 +37,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(console::routes())
         .merge(access::routes())
+        .merge(apps_console::routes())
         .merge(wecom_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()

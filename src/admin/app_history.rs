@@ -1,0 +1,193 @@
+//! An app's history: every change saves the app as it was into `app_versions` before storing the
+//! new state, and writes one audit row (actor, entity ID and settings before/after); the saved
+//! versions, rollback to one of them, deletion (the last state stays as a version), and the audit
+//! row of a refused change (field and reason, never the document).
+
+use super::apps::{load, Ctx, Saved};
+use super::AdminError;
+use crate::apps::{App, AppName, AppSettings};
+use crate::store::{AppRow, AppVersionRow, AuditRow, Store};
+
+/// The saved versions of an app, newest first.
+pub async fn versions(store: &Store, name: &str) -> Result<Vec<AppVersionRow>, AdminError> {
+    let app = load(store, name).await?;
+    Ok(store.app_versions(app.name.as_str()).await?)
+}
+
+/// Restores version `version` (the current state is saved as a new version first).
+pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, AdminError> {
+    let before = load(ctx.store, name).await?;
+    let v = ctx
+        .store
+        .app_version(before.name.as_str(), version)
+        .await?
+        .ok_or_else(|| {
+            AdminError::invalid(
+                "version",
+                format!("app `{name}` has no version {version} (GET …/versions lists them)"),
+            )
+        })?;
+    let mut after = App::from_row(v.to_app_row(before.created_at, ctx.unix()))
+        .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    after.name = before.name.clone();
+    if after.metadata.entity_id != before.metadata.entity_id {
+        if let Some(other) = ctx
+            .store
+            .app_by_entity_id(&after.metadata.entity_id)
+            .await?
+        {
+            return Err(AdminError::invalid(
+                "version",
+                format!(
+                    "app `{}` now has entity ID {}; version {version} cannot come back",
+                    other.name, after.metadata.entity_id
+                ),
+            ));
+        }
+    }
+    replace_with_detail(
+        ctx,
+        &before,
+        &after,
+        "app_rollback",
+        serde_json::json!({ "version": version }),
+    )
+    .await?;
+    Ok(Saved {
+        app: after,
+        warnings: Vec::new(),
+    })
+}
+
+/// Deletes an app (its last state is kept as a version; its metadata URL is forgotten).
+pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<(), AdminError> {
+    let app = load(ctx.store, name).await?;
+    ctx.store
+        .save_app_version(&to_row(&app)?, ctx.unix(), &ctx.actor.label())
+        .await?;
+    ctx.store.remove_app(app.name.as_str()).await?;
+    ctx.store.remove_app_source(app.name.as_str()).await?;
+    audit(
+        ctx,
+        "app_delete",
+        &app,
+        serde_json::json!({ "entity_id": app.metadata.entity_id }),
+    )
+    .await;
+    Ok(())
+}
+
+/// Saves `before` as a version, stores `after`, audits `event` with the differences.
+pub(super) async fn replace(
+    ctx: &Ctx<'_>,
+    before: &App,
+    after: &App,
+    event: &str,
+) -> Result<i64, AdminError> {
+    replace_with_detail(ctx, before, after, event, serde_json::json!({})).await
+}
+
+async fn replace_with_detail(
+    ctx: &Ctx<'_>,
+    before: &App,
+    after: &App,
+    event: &str,
+    mut detail: serde_json::Value,
+) -> Result<i64, AdminError> {
+    let version = ctx
+        .store
+        .save_app_version(&to_row(before)?, ctx.unix(), &ctx.actor.label())
+        .await?;
+    ctx.store.update_app(&to_row(after)?).await?;
+    if let Some(d) = detail.as_object_mut() {
+        d.insert("saved_version".into(), version.into());
+        if before.metadata.entity_id != after.metadata.entity_id {
+            d.insert(
+                "entity_id".into(),
+                serde_json::json!({"before": before.metadata.entity_id, "after": after.metadata.entity_id}),
+            );
+        }
+        if before.metadata != after.metadata {
+            d.insert("metadata_changed".into(), true.into());
+        }
+        let diff = settings_diff(&before.settings, &after.settings);
+        if !diff.is_empty() {
+            d.insert("settings".into(), serde_json::Value::Object(diff));
+        }
+    }
+    audit(ctx, event, after, detail).await;
+    Ok(version)
+}
+
+/// The settings that differ: `{field: {before, after}}`.
+pub fn settings_diff(
+    before: &AppSettings,
+    after: &AppSettings,
+) -> serde_json::Map<String, serde_json::Value> {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    let mut out = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
+        for (k, av) in a {
+            let bv = b.get(k).cloned().unwrap_or_default();
+            if bv != *av {
+                out.insert(k.clone(), serde_json::json!({"before": bv, "after": av}));
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn to_row(app: &App) -> Result<AppRow, AdminError> {
+    app.to_row()
+        .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))
+}
+
+pub(crate) async fn audit(ctx: &Ctx<'_>, event: &str, app: &App, detail: serde_json::Value) {
+    super::auth::audit_change(
+        ctx.store,
+        ctx.unix(),
+        ctx.actor,
+        event,
+        Some(app.name.as_str()),
+        None,
+        Some(detail),
+        ctx.ip,
+    )
+    .await;
+}
+
+/// Writes the audit row of a refused change: the field and the reason, never the document.
+pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>, e: &AdminError) {
+    let (reason, detail) = match e {
+        AdminError::Invalid { field, message } => (
+            "invalid",
+            serde_json::json!({"field": field, "error": message}),
+        ),
+        AdminError::Conflict(what) => (
+            "conflict",
+            serde_json::json!({"error": format!("{what} already exists")}),
+        ),
+        AdminError::NotFound(_) => return,
+        AdminError::Store(_) => return,
+    };
+    let row = AuditRow {
+        at: ctx.unix(),
+        event: event.into(),
+        app: app
+            .filter(|a| AppName::parse(a).is_ok())
+            .map(str::to_string),
+        userid: None,
+        result: "refused".into(),
+        reason: reason.into(),
+        client_ip: ctx.ip.map(str::to_string),
+        request_id: None,
+        actor: Some(ctx.actor.label()),
+        detail: Some(detail.to_string()),
+    };
+    if let Err(e) = ctx.store.audit(&row).await {
+        tracing::error!(error = %e, event, "could not write the audit row of a refused admin change");
+    }
+}

@@ -1,0 +1,494 @@
+//! Apps as admins change them — the one implementation behind the CLI (`app add|set|remove`), the
+//! console and the API: create from a preset or from SP metadata (a document or a URL), change
+//! settings through [`AppSettings::set`] (so every surface validates alike), replace the metadata,
+//! roll back to a saved version, refresh from the metadata URL, delete.
+//!
+//! Every change first saves the app as it was into `app_versions`, then writes one audit row with
+//! the actor and a JSON detail (entity ID and settings before/after). A refused metadata upload is
+//! audited too (`result = refused`), and stores nothing.
+
+use super::app_metadata::{self, ExpiredCerts, Inspected, MetadataInput};
+use super::metadata_fetch::FetchPolicy;
+use super::{Actor, AdminError};
+use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
+use crate::providers::{self, Preset, Sp};
+use crate::store::Store;
+
+use super::app_history::replace;
+pub(crate) use super::app_history::{audit, audit_refused, to_row};
+pub use super::app_history::{delete, rollback, versions};
+use time::OffsetDateTime;
+
+/// Who acts, when, from where, and how URLs are fetched: what every operation needs.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// Now (from the clock).
+    pub now: OffsetDateTime,
+    /// Who acts.
+    pub actor: &'a Actor,
+    /// The client IP, for the audit log.
+    pub ip: Option<&'a str>,
+    /// How metadata URLs are fetched.
+    pub fetch: FetchPolicy,
+}
+
+impl Ctx<'_> {
+    /// Now, Unix seconds.
+    pub fn unix(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
+}
+
+/// An app to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewApp {
+    /// `[a-z0-9-]{1,64}`.
+    pub name: String,
+    /// A cloud preset, with its parameters.
+    pub preset: Option<String>,
+    /// The preset's parameters, `KEY` → value.
+    pub params: Vec<(String, String)>,
+    /// The SP metadata (required without a preset, and for per-account preset variants).
+    pub metadata: Option<MetadataInput>,
+    /// Which SP of a file with several.
+    pub entity_id: Option<String>,
+    /// App settings (`SETTING_KEYS`), applied in order.
+    pub settings: Vec<(String, String)>,
+    /// With a metadata URL: seconds between automatic refreshes (0 = off).
+    pub refresh_secs: i64,
+    /// Import even if a certificate has expired.
+    pub accept_expired_certificates: bool,
+}
+
+/// An app just made or changed, and what the admin should know.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// The app as stored.
+    pub app: App,
+    /// Warnings of the metadata import.
+    pub warnings: Vec<String>,
+}
+
+fn expired_policy(accept: bool) -> ExpiredCerts {
+    if accept {
+        ExpiredCerts::Accept
+    } else {
+        ExpiredCerts::Refuse
+    }
+}
+
+/// Loads the app `name`.
+pub async fn load(store: &Store, name: &str) -> Result<App, AdminError> {
+    let name = parse_name(name)?;
+    let row = store
+        .app(name.as_str())
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("app `{name}`")))?;
+    App::from_row(row)
+        .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))
+}
+
+fn parse_name(name: &str) -> Result<AppName, AdminError> {
+    AppName::parse(name.trim()).map_err(|e| AdminError::invalid("name", e.to_string()))
+}
+
+/// Checks metadata without storing anything (the preview); a refusal is audited.
+pub async fn preview(
+    ctx: &Ctx<'_>,
+    app: Option<&str>,
+    input: &MetadataInput,
+    entity_id: Option<&str>,
+    accept_expired: bool,
+) -> Result<Inspected, AdminError> {
+    let r = app_metadata::inspect(
+        input,
+        entity_id,
+        &expired_policy(accept_expired),
+        ctx.now,
+        &ctx.fetch,
+    )
+    .await;
+    if let Err(e) = &r {
+        audit_refused(ctx, "app_preview", app, e).await;
+    }
+    r
+}
+
+/// Creates an app; see [`NewApp`].
+pub async fn create(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
+    let r = create_inner(ctx, new).await;
+    if let Err(e) = &r {
+        audit_refused(ctx, "app_create", Some(new.name.trim()), e).await;
+    }
+    r
+}
+
+async fn create_inner(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
+    let name = parse_name(&new.name)?;
+    if ctx.store.app(name.as_str()).await?.is_some() {
+        return Err(AdminError::Conflict(format!("an app named `{name}`")));
+    }
+    check_refresh(new.refresh_secs)?;
+    let inspected = match &new.metadata {
+        Some(input) => Some(
+            app_metadata::inspect(
+                input,
+                new.entity_id.as_deref(),
+                &expired_policy(new.accept_expired_certificates),
+                ctx.now,
+                &ctx.fetch,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let (settings, metadata, mut warnings) = match new.preset.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => {
+            let preset =
+                providers::find(p).map_err(|e| AdminError::invalid("preset", e.to_string()))?;
+            from_preset(&preset, new, inspected.as_ref())?
+        }
+        _ => {
+            let Some(i) = &inspected else {
+                return Err(AdminError::invalid(
+                    "metadata",
+                    "give the SP's metadata (a file, the XML or its URL), or choose a preset",
+                ));
+            };
+            let mut settings = AppSettings::default();
+            apply_settings(&mut settings, &new.settings, None)?;
+            (settings, i.metadata.clone(), Vec::new())
+        }
+    };
+    if let Some(i) = &inspected {
+        warnings.extend(i.warnings.iter().cloned());
+    }
+    if ctx
+        .store
+        .app_by_entity_id(&metadata.entity_id)
+        .await?
+        .is_some()
+    {
+        return Err(AdminError::Conflict(format!(
+            "an app with entity ID `{}`",
+            metadata.entity_id
+        )));
+    }
+    let now = ctx.unix();
+    let app = App {
+        name,
+        metadata,
+        settings,
+        metadata_xml: inspected.as_ref().map(|i| i.xml.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    ctx.store.insert_app(&to_row(&app)?).await?;
+    let source = inspected.as_ref().and_then(|i| i.url.clone());
+    if let Some(url) = &source {
+        set_source(ctx, app.name.as_str(), url, new.refresh_secs).await?;
+    }
+    audit(
+        ctx,
+        "app_create",
+        &app,
+        serde_json::json!({
+            "entity_id": app.metadata.entity_id,
+            "preset": app.settings.preset,
+            "metadata_url": source,
+            "settings": app.settings,
+        }),
+    )
+    .await;
+    Ok(Saved { app, warnings })
+}
+
+/// Settings and SP of a preset app: the preset's parameters, the admin's settings on top, and the
+/// SP from the preset or from the given metadata (required for per-account variants).
+fn from_preset(
+    preset: &Preset,
+    new: &NewApp,
+    inspected: Option<&Inspected>,
+) -> Result<
+    (
+        AppSettings,
+        crate::saml::sp_metadata::SpMetadata,
+        Vec<String>,
+    ),
+    AdminError,
+> {
+    let mut params = providers::Params::new();
+    for (k, v) in &new.params {
+        let k = k.trim();
+        let Some(p) = preset
+            .params
+            .iter()
+            .find(|p| p.key == k || p.aliases.contains(&k))
+        else {
+            return Err(AdminError::invalid(
+                &format!("params.{k}"),
+                format!(
+                    "preset {} does not take `{k}`; it takes {}",
+                    preset.name,
+                    preset.describe_params()
+                ),
+            ));
+        };
+        if params
+            .insert(p.key.to_string(), v.trim().to_string())
+            .is_some()
+        {
+            return Err(AdminError::invalid(
+                &format!("params.{}", p.key),
+                "given twice",
+            ));
+        }
+    }
+    if let Some(p) = preset
+        .params
+        .iter()
+        .find(|p| p.required && params.get(p.key).is_none_or(|v| v.is_empty()))
+    {
+        return Err(AdminError::invalid(
+            &format!("params.{}", p.key),
+            format!("required: {}", p.help),
+        ));
+    }
+    let built = preset.build(&params).map_err(|e| {
+        let msg = e.to_string();
+        let body = msg
+            .strip_prefix(&format!("{}: ", preset.name))
+            .unwrap_or(&msg);
+        let field = preset
+            .params
+            .iter()
+            .find(|p| body.starts_with(p.key) || p.aliases.iter().any(|a| body.starts_with(a)))
+            .map(|p| format!("params.{}", p.key))
+            .unwrap_or_else(|| "params".into());
+        AdminError::invalid(&field, msg)
+    })?;
+    let mut settings = built.settings;
+    apply_settings(&mut settings, &new.settings, Some(preset))?;
+    preset
+        .check(&settings)
+        .map_err(|e| AdminError::invalid("role", e.to_string()))?;
+    let mut warnings = Vec::new();
+    let metadata = match (built.sp, inspected) {
+        (Sp::Fixed(m), None) => m,
+        (sp, Some(i)) => {
+            if let Sp::Fixed(m) = &sp {
+                if i.metadata.entity_id != m.entity_id {
+                    return Err(AdminError::invalid(
+                        "metadata",
+                        format!(
+                            "this file is for {} but preset {} is for {}; give the console's own \
+                             file, or no file",
+                            i.metadata.entity_id, preset.name, m.entity_id
+                        ),
+                    ));
+                }
+            } else if let Some(a) = settings.params.get("account_id") {
+                if !i.metadata.entity_id.contains(a.as_str()) {
+                    warnings.push(format!(
+                        "the metadata's entity ID {} does not mention account {a}: is it this \
+                         account's file?",
+                        i.metadata.entity_id
+                    ));
+                }
+            }
+            i.metadata.clone()
+        }
+        (Sp::FromFile(where_), None) => {
+            return Err(AdminError::invalid(
+                "metadata",
+                format!(
+                    "preset {} needs this account's SP metadata (a file, its XML or URL; \
+                     --metadata FILE on the command line): {where_}",
+                    preset.name
+                ),
+            ))
+        }
+    };
+    Ok((settings, metadata, warnings))
+}
+
+/// Applies `KEY=VALUE` settings in order; the error names the key. A preset's parameters are
+/// refused (they are fixed when the app is made).
+fn apply_settings(
+    settings: &mut AppSettings,
+    sets: &[(String, String)],
+    preset: Option<&Preset>,
+) -> Result<(), AdminError> {
+    for (k, v) in sets {
+        let k = k.trim();
+        let setting = SETTING_KEYS.iter().any(|(s, _)| *s == k) || k.starts_with("param.");
+        if let Some(p) = preset {
+            if !setting
+                && p.params
+                    .iter()
+                    .any(|x| x.key == k || x.aliases.contains(&k))
+            {
+                return Err(AdminError::invalid(
+                    k,
+                    format!(
+                        "`{k}` is a parameter of preset {}, fixed when the app was added: remove \
+                         the app and add it again",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        settings
+            .set(k, v)
+            .map_err(|e| AdminError::invalid(k, e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn check_refresh(secs: i64) -> Result<(), AdminError> {
+    if secs == 0 || (300..=30 * 86_400).contains(&secs) {
+        Ok(())
+    } else {
+        Err(AdminError::invalid(
+            "refresh_secs",
+            "0 (no automatic refresh) or from 300 (5 minutes) to 2592000 (30 days)",
+        ))
+    }
+}
+
+async fn set_source(
+    ctx: &Ctx<'_>,
+    app: &str,
+    url: &str,
+    refresh_secs: i64,
+) -> Result<(), AdminError> {
+    let next = if refresh_secs > 0 {
+        ctx.unix() + refresh_secs
+    } else {
+        i64::MAX / 2
+    };
+    ctx.store
+        .set_app_source(app, url, refresh_secs, next)
+        .await?;
+    ctx.store
+        .record_app_fetch(app, ctx.unix(), "updated", None)
+        .await?;
+    Ok(())
+}
+
+/// Changes settings (`KEY` → value, in order) through [`AppSettings::set`].
+pub async fn update_settings(
+    ctx: &Ctx<'_>,
+    name: &str,
+    sets: &[(String, String)],
+) -> Result<Saved, AdminError> {
+    let before = load(ctx.store, name).await?;
+    if sets.is_empty() {
+        return Err(AdminError::invalid("settings", "no setting given"));
+    }
+    let preset = match before.settings.preset.as_deref() {
+        Some(p) => providers::find(p).ok(),
+        None => None,
+    };
+    let mut after = before.clone();
+    apply_settings(&mut after.settings, sets, preset.as_ref())?;
+    if let Some(p) = &preset {
+        p.check(&after.settings)
+            .map_err(|e| AdminError::invalid("role", e.to_string()))?;
+    }
+    after.updated_at = ctx.unix();
+    if after.settings != before.settings {
+        replace(ctx, &before, &after, "app_update").await?;
+    }
+    Ok(Saved {
+        app: after,
+        warnings: Vec::new(),
+    })
+}
+
+/// Replaces the metadata (from a document: the URL source is dropped; from a URL: it becomes the
+/// source, refreshed every `refresh_secs`).
+pub async fn replace_metadata(
+    ctx: &Ctx<'_>,
+    name: &str,
+    input: &MetadataInput,
+    entity_id: Option<&str>,
+    accept_expired: bool,
+    refresh_secs: i64,
+) -> Result<Saved, AdminError> {
+    let r = async {
+        let before = load(ctx.store, name).await?;
+        check_refresh(refresh_secs)?;
+        let i = app_metadata::inspect(
+            input,
+            entity_id,
+            &expired_policy(accept_expired),
+            ctx.now,
+            &ctx.fetch,
+        )
+        .await?;
+        let after = with_metadata(ctx, &before, &i).await?;
+        if after != before {
+            replace(ctx, &before, &after, "app_metadata_replace").await?;
+        }
+        match &i.url {
+            Some(url) => set_source(ctx, name, url, refresh_secs).await?,
+            None => ctx.store.remove_app_source(name).await?,
+        }
+        Ok(Saved {
+            app: after,
+            warnings: i.warnings,
+        })
+    }
+    .await;
+    if let Err(e) = &r {
+        audit_refused(ctx, "app_metadata_replace", Some(name), e).await;
+    }
+    r
+}
+
+/// `before` with the metadata of `i`, checked against the preset and the other apps.
+async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App, AdminError> {
+    let field = "metadata";
+    if let Some(p) = before
+        .settings
+        .preset
+        .as_deref()
+        .and_then(|p| providers::find(p).ok())
+    {
+        let fixed = p
+            .build(&before.settings.params)
+            .ok()
+            .and_then(|b| match b.sp {
+                Sp::Fixed(m) => Some(m.entity_id),
+                Sp::FromFile(_) => None,
+            });
+        if let Some(want) = fixed.filter(|w| *w != i.metadata.entity_id) {
+            return Err(AdminError::invalid(
+                field,
+                format!(
+                    "this file is for {} but preset {} is for {want}",
+                    i.metadata.entity_id, p.name
+                ),
+            ));
+        }
+    }
+    if i.metadata.entity_id != before.metadata.entity_id {
+        if let Some(other) = ctx.store.app_by_entity_id(&i.metadata.entity_id).await? {
+            return Err(AdminError::invalid(
+                "entity_id",
+                format!(
+                    "app `{}` already has entity ID {}",
+                    other.name, i.metadata.entity_id
+                ),
+            ));
+        }
+    }
+    let mut after = before.clone();
+    after.metadata = i.metadata.clone();
+    after.metadata_xml = Some(i.xml.clone());
+    after.updated_at = ctx.unix();
+    Ok(after)
+}

@@ -1,0 +1,457 @@
+//! Apps in the JSON API (`/api/v1/presets`, `/api/v1/apps…`): list, show, preview metadata, create
+//! from a preset or metadata, change settings, replace metadata, versions and rollback, refresh from
+//! the metadata URL, delete. Thin over [`crate::admin::apps`]; the console pages are in
+//! `apps_console.rs` and share the views defined here.
+
+use super::super::flow::ClientIp;
+use super::super::AppState;
+use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
+use super::apps_views::*;
+use super::auth::ApiAdmin;
+use crate::admin::app_metadata::MetadataInput;
+use crate::admin::app_refresh;
+use crate::admin::apps::{self as domain, Ctx, NewApp};
+use crate::admin::metadata_fetch::FetchPolicy;
+use crate::admin::Actor;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+/// Request bodies of app routes may carry a metadata document (≤ 1 MiB, more once JSON-escaped or
+/// form-encoded): the cap here is above that so the import refuses an oversized document by name.
+pub(super) const APP_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+pub(super) fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/presets", get(presets))
+        .route("/apps", get(list).post(create))
+        .route("/apps/preview", post(preview))
+        .route("/apps/{name}", get(show).patch(patch).delete(remove))
+        .route("/apps/{name}/metadata", put(replace_metadata))
+        .route("/apps/{name}/versions", get(versions))
+        .route("/apps/{name}/rollback", post(rollback))
+        .route("/apps/{name}/refresh", post(refresh))
+        .route_layer(DefaultBodyLimit::max(APP_BODY_LIMIT))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        presets,
+        list,
+        show,
+        preview,
+        create,
+        patch,
+        replace_metadata,
+        versions,
+        rollback,
+        refresh,
+        remove
+    ),
+    components(schemas(
+        PresetView,
+        ParamView,
+        AppItem,
+        AppView,
+        HomepageView,
+        AcsView,
+        CertView,
+        SourceView,
+        PreviewView,
+        PreviewRequest,
+        NewAppRequest,
+        PatchRequest,
+        MetadataRequest,
+        VersionView,
+        RollbackRequest,
+        RefreshView
+    ))
+)]
+pub(super) struct AppsApi;
+
+/// The domain context of a request.
+pub(super) fn ctx<'a>(state: &'a AppState, actor: &'a Actor, ip: &'a ClientIp) -> Ctx<'a> {
+    Ctx {
+        store: &state.store,
+        now: state.clock.now(),
+        actor,
+        ip: ip.0.as_deref(),
+        fetch: FetchPolicy {
+            allow_private: state.config.admin.allow_private_metadata_urls,
+            ..FetchPolicy::default()
+        },
+    }
+}
+
+// ---- requests ----
+
+/// `KEY` → value pairs in the order they were written (settings apply in order).
+#[derive(Debug, Default, Clone)]
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of KEY: value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Pairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, serde_json::Value>()? {
+                    let v = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
+                        _ => {
+                            return Err(serde::de::Error::custom(format!(
+                                "{k}: give the value as a string"
+                            )))
+                        }
+                    };
+                    out.push((k, v));
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Metadata to check.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PreviewRequest {
+    /// The SP metadata document.
+    pub metadata_xml: Option<String>,
+    /// Or its URL (fetched now).
+    pub metadata_url: Option<String>,
+    /// Which SP, in a file with several.
+    pub entity_id: Option<String>,
+    /// Import even if a certificate has expired.
+    #[serde(default)]
+    pub accept_expired_certificates: bool,
+}
+
+/// An app to create: `preset` + `params`, or metadata (`metadata_xml` or `metadata_url`), or both.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAppRequest {
+    /// `[a-z0-9-]{1,64}`.
+    pub name: String,
+    /// A preset (`GET /api/v1/presets`).
+    pub preset: Option<String>,
+    /// The preset's parameters.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: Pairs,
+    /// The SP metadata document.
+    pub metadata_xml: Option<String>,
+    /// Or its URL.
+    pub metadata_url: Option<String>,
+    /// Seconds between automatic refreshes of `metadata_url` (0 = off, else 300–2592000).
+    #[serde(default)]
+    pub refresh_secs: i64,
+    /// Which SP, in a file with several.
+    pub entity_id: Option<String>,
+    /// Settings (`wecom-idp app set --help` lists the keys), applied in order.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: Pairs,
+    /// Import even if a certificate has expired.
+    #[serde(default)]
+    pub accept_expired_certificates: bool,
+}
+
+/// Settings to change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatchRequest {
+    /// `KEY: value`, applied in order, each validated as `wecom-idp app set` does.
+    #[schema(value_type = Object)]
+    pub settings: Pairs,
+}
+
+/// New metadata for an app.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MetadataRequest {
+    /// The SP metadata document (drops the metadata URL).
+    pub metadata_xml: Option<String>,
+    /// Or its URL (becomes the app's metadata URL).
+    pub metadata_url: Option<String>,
+    /// Seconds between automatic refreshes of `metadata_url` (0 = off).
+    #[serde(default)]
+    pub refresh_secs: i64,
+    /// Which SP, in a file with several.
+    pub entity_id: Option<String>,
+    /// Import even if a certificate has expired.
+    #[serde(default)]
+    pub accept_expired_certificates: bool,
+}
+
+/// A saved version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    /// Its number (for rollback).
+    pub version: i64,
+    /// SP entity ID of that state.
+    pub entity_id: String,
+    /// When it was replaced (RFC 3339).
+    pub saved_at: String,
+    /// Who replaced it.
+    pub saved_by: String,
+}
+
+/// The version to restore.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RollbackRequest {
+    /// A version number from `GET …/versions`.
+    pub version: i64,
+}
+
+/// What a refresh did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshView {
+    /// `updated` or `unchanged`.
+    pub result: String,
+    /// The app after it.
+    pub app: AppView,
+}
+
+/// The metadata input of a request: exactly one of the document and the URL.
+pub(super) fn metadata_input(
+    xml: Option<String>,
+    url: Option<String>,
+) -> Result<Option<MetadataInput>, ApiError> {
+    let xml = xml.filter(|x| !x.trim().is_empty());
+    let url = url.filter(|u| !u.trim().is_empty());
+    match (xml, url) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "metadata_url",
+            "give metadata_xml or metadata_url, not both",
+        )),
+        (Some(x), None) => Ok(Some(MetadataInput::Xml {
+            xml: x.into_bytes(),
+            field: "metadata_xml",
+            fetched_from: None,
+        })),
+        (None, Some(u)) => Ok(Some(MetadataInput::Url {
+            url: u,
+            field: "metadata_url",
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+// ---- handlers ----
+
+/// Every cloud console preset, with its parameters.
+#[utoipa::path(get, path = "/api/v1/presets", tag = "apps",
+    responses((status = 200, body = [PresetView]), (status = 401, body = ErrorBody)))]
+async fn presets(_a: ApiAdmin) -> Json<Vec<PresetView>> {
+    Json(preset_views())
+}
+
+/// Every app.
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps",
+    responses((status = 200, body = [AppItem]), (status = 401, body = ErrorBody)))]
+async fn list(State(state): State<AppState>, _a: ApiAdmin) -> Result<Json<Vec<AppItem>>, ApiError> {
+    Ok(Json(app_items(&state).await?))
+}
+
+/// One app: settings, SP, addresses, metadata source.
+#[utoipa::path(get, path = "/api/v1/apps/{name}", tag = "apps",
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = AppView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn show(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+    Path(name): Path<String>,
+) -> Result<Json<AppView>, ApiError> {
+    let app = domain::load(&state.store, &name).await?;
+    Ok(Json(app_view(&state, &app).await?))
+}
+
+/// Checks metadata (a document or a URL) and shows what would be imported; stores nothing.
+#[utoipa::path(post, path = "/api/v1/apps/preview", tag = "apps", request_body = PreviewRequest,
+    responses((status = 200, body = PreviewView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn preview(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<PreviewRequest>,
+) -> Result<Json<PreviewView>, ApiError> {
+    let actor = a.actor();
+    let c = ctx(&state, &actor, &ip);
+    let Some(input) = metadata_input(body.metadata_xml, body.metadata_url)? else {
+        return Err(ApiError::invalid(
+            "metadata_xml",
+            "give metadata_xml or metadata_url",
+        ));
+    };
+    let i = domain::preview(
+        &c,
+        None,
+        &input,
+        body.entity_id.as_deref(),
+        body.accept_expired_certificates,
+    )
+    .await?;
+    Ok(Json(PreviewView::from(&i)))
+}
+
+/// Creates an app from a preset and/or SP metadata.
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", request_body = NewAppRequest,
+    responses((status = 201, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<NewAppRequest>,
+) -> Result<Response, ApiError> {
+    let actor = a.actor();
+    let c = ctx(&state, &actor, &ip);
+    let new = NewApp {
+        name: body.name,
+        preset: body.preset,
+        params: body.params.0,
+        metadata: metadata_input(body.metadata_xml, body.metadata_url)?,
+        entity_id: body.entity_id,
+        settings: body.settings.0,
+        refresh_secs: body.refresh_secs,
+        accept_expired_certificates: body.accept_expired_certificates,
+    };
+    let saved = domain::create(&c, &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(app_view(&state, &saved.app).await?),
+    )
+        .into_response())
+}
+
+/// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …).
+#[utoipa::path(patch, path = "/api/v1/apps/{name}", tag = "apps", request_body = PatchRequest,
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn patch(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<PatchRequest>,
+) -> Result<Json<AppView>, ApiError> {
+    let actor = a.actor();
+    let saved = domain::update_settings(&ctx(&state, &actor, &ip), &name, &body.settings.0).await?;
+    Ok(Json(app_view(&state, &saved.app).await?))
+}
+
+/// Replaces the app's SP metadata (the previous version is kept for rollback).
+#[utoipa::path(put, path = "/api/v1/apps/{name}/metadata", tag = "apps", request_body = MetadataRequest,
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn replace_metadata(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<MetadataRequest>,
+) -> Result<Json<AppView>, ApiError> {
+    let actor = a.actor();
+    let c = ctx(&state, &actor, &ip);
+    let Some(input) = metadata_input(body.metadata_xml, body.metadata_url)? else {
+        return Err(ApiError::invalid(
+            "metadata_xml",
+            "give metadata_xml or metadata_url",
+        ));
+    };
+    let saved = domain::replace_metadata(
+        &c,
+        &name,
+        &input,
+        body.entity_id.as_deref(),
+        body.accept_expired_certificates,
+        body.refresh_secs,
+    )
+    .await?;
+    Ok(Json(app_view(&state, &saved.app).await?))
+}
+
+/// The saved versions of an app, newest first.
+#[utoipa::path(get, path = "/api/v1/apps/{name}/versions", tag = "apps",
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = [VersionView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn versions(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<VersionView>>, ApiError> {
+    let rows = domain::versions(&state.store, &name).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|v| VersionView {
+                version: v.version,
+                entity_id: v.entity_id,
+                saved_at: rfc3339(v.saved_at),
+                saved_by: v.saved_by,
+            })
+            .collect(),
+    ))
+}
+
+/// Restores a saved version (the current state is saved first, so this can be undone too).
+#[utoipa::path(post, path = "/api/v1/apps/{name}/rollback", tag = "apps", request_body = RollbackRequest,
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn rollback(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<RollbackRequest>,
+) -> Result<Json<AppView>, ApiError> {
+    let actor = a.actor();
+    let saved = domain::rollback(&ctx(&state, &actor, &ip), &name, body.version).await?;
+    Ok(Json(app_view(&state, &saved.app).await?))
+}
+
+/// Fetches the app's metadata URL now; a failure leaves the app unchanged.
+#[utoipa::path(post, path = "/api/v1/apps/{name}/refresh", tag = "apps",
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 200, body = RefreshView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+) -> Result<Json<RefreshView>, ApiError> {
+    let actor = a.actor();
+    let r = app_refresh::refresh(&ctx(&state, &actor, &ip), &name).await?;
+    let app = domain::load(&state.store, &name).await?;
+    Ok(Json(RefreshView {
+        result: r.as_str().into(),
+        app: app_view(&state, &app).await?,
+    }))
+}
+
+/// Deletes an app (its last state stays in the saved versions).
+#[utoipa::path(delete, path = "/api/v1/apps/{name}", tag = "apps",
+    params(("name" = String, Path, description = "app name")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove(
+    State(state): State<AppState>,
+    a: ApiAdmin,
+    ip: ClientIp,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = a.actor();
+    domain::delete(&ctx(&state, &actor, &ip), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,319 @@
+//! The JSON views of apps and presets, shared by the API (`apps.rs`) and the console pages
+//! (`apps_console.rs`): what an app is (SP, certificates, addresses, metadata source) and what a
+//! metadata preview would import.
+
+use super::super::AppState;
+use super::api::{rfc3339, ApiError};
+use crate::admin::app_metadata::{CertInfo, Inspected};
+use crate::apps::App;
+use crate::saml::sp_metadata::AcsEndpoint;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A preset parameter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParamView {
+    /// The key (`params.KEY` in requests).
+    pub key: String,
+    /// Other accepted spellings.
+    pub aliases: Vec<String>,
+    /// Whether the app cannot be made without it.
+    pub required: bool,
+    /// What it is.
+    pub help: String,
+}
+
+/// A cloud console preset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresetView {
+    /// `preset` in requests.
+    pub name: String,
+    /// One line.
+    pub title: String,
+    /// Its parameters.
+    pub parameters: Vec<ParamView>,
+    /// `idp-initiated` or `sp-initiated`: where the WeCom homepage starts the login (with the
+    /// required parameters given).
+    pub homepage_mode: String,
+    /// Whether the SP metadata must be given (per-account variants).
+    pub needs_metadata: bool,
+}
+
+/// Sample parameter values (account IDs of the lengths consoles use), for [`preset_views`].
+const SAMPLE_VALUES: &[&str] = &[
+    "0123456789abcdef0123456789abcdef",
+    "100012345678",
+    "1234567890123456",
+    "2100012345",
+    "wecom",
+];
+
+/// Every preset, as views.
+pub fn preset_views() -> Vec<PresetView> {
+    crate::providers::all()
+        .iter()
+        .map(|p| {
+            // Build with sample values of the shapes consoles use, to tell the homepage mode and
+            // whether the SP comes from a file; the first set the preset accepts wins.
+            let built = SAMPLE_VALUES.iter().find_map(|v| {
+                let params: crate::providers::Params = p
+                    .params
+                    .iter()
+                    .filter(|x| x.required)
+                    .map(|x| (x.key.to_string(), v.to_string()))
+                    .collect();
+                p.build(&params).ok()
+            });
+            let mode = built
+                .as_ref()
+                .map(|b| p.homepage(&b.settings, "mount").mode)
+                .unwrap_or(crate::providers::Mode::IdpInitiated);
+            PresetView {
+                name: p.name.into(),
+                title: p.summary.into(),
+                parameters: p
+                    .params
+                    .iter()
+                    .map(|x| ParamView {
+                        key: x.key.into(),
+                        aliases: x.aliases.iter().map(|a| a.to_string()).collect(),
+                        required: x.required,
+                        help: x.help.into(),
+                    })
+                    .collect(),
+                homepage_mode: mode.as_str().into(),
+                needs_metadata: matches!(
+                    built.map(|b| b.sp),
+                    Some(crate::providers::Sp::FromFile(_))
+                ),
+            }
+        })
+        .collect()
+}
+
+/// An app in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppItem {
+    /// Name.
+    pub name: String,
+    /// SP entity ID.
+    pub entity_id: String,
+    /// The preset it was made from.
+    pub preset: Option<String>,
+    /// Mount address.
+    pub mount_url: String,
+    /// WeCom homepage URL.
+    pub homepage_url: String,
+    /// `idp-initiated` / `sp-initiated`.
+    pub mode: String,
+}
+
+/// The WeCom homepage of an app.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HomepageView {
+    /// Paste it as the WeCom app's homepage (应用主页).
+    pub url: String,
+    /// `idp-initiated` / `sp-initiated`.
+    pub mode: String,
+    /// Why this URL.
+    pub why: String,
+}
+
+/// An ACS endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcsView {
+    /// URL.
+    pub location: String,
+    /// Binding URI.
+    pub binding: String,
+    /// `index`.
+    pub index: Option<u32>,
+    /// `isDefault`.
+    pub is_default: Option<bool>,
+}
+
+impl From<&AcsEndpoint> for AcsView {
+    fn from(a: &AcsEndpoint) -> Self {
+        Self {
+            location: a.location.clone(),
+            binding: a.binding.clone(),
+            index: a.index,
+            is_default: a.is_default,
+        }
+    }
+}
+
+/// A certificate of the SP.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertView {
+    /// `signing`, `encryption` or both.
+    pub usage: String,
+    /// Subject.
+    pub subject: String,
+    /// Valid from (RFC 3339).
+    pub not_before: String,
+    /// Valid until (RFC 3339).
+    pub not_after: String,
+    /// Whether it has expired.
+    pub expired: bool,
+}
+
+impl From<&CertInfo> for CertView {
+    fn from(c: &CertInfo) -> Self {
+        Self {
+            usage: c.usage.clone(),
+            subject: c.subject.clone(),
+            not_before: rfc3339(c.not_before),
+            not_after: rfc3339(c.not_after),
+            expired: c.expired,
+        }
+    }
+}
+
+/// Where the metadata is fetched from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceView {
+    /// The URL.
+    pub url: String,
+    /// Seconds between automatic refreshes (0 = only on demand).
+    pub refresh_secs: i64,
+    /// Last fetch (RFC 3339).
+    pub last_fetch_at: Option<String>,
+    /// `updated`, `unchanged` or `failed`.
+    pub last_result: Option<String>,
+    /// Why the last fetch failed.
+    pub last_error: Option<String>,
+    /// Next automatic fetch (RFC 3339), when refresh is on.
+    pub next_fetch_at: Option<String>,
+}
+
+/// An app in full.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppView {
+    /// Name.
+    pub name: String,
+    /// SP entity ID.
+    pub entity_id: String,
+    /// The preset it was made from.
+    pub preset: Option<String>,
+    /// The settings (as stored).
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// ACS endpoints.
+    pub acs: Vec<AcsView>,
+    /// SP certificates.
+    pub certificates: Vec<CertView>,
+    /// Mount address (IdP-initiated sign-in).
+    pub mount_url: String,
+    /// The WeCom homepage.
+    pub homepage: HomepageView,
+    /// Our IdP metadata, to upload to the SP's console.
+    pub idp_metadata_url: String,
+    /// Opens a sign-in to this app (the mount address).
+    pub test_sign_in_url: String,
+    /// The metadata URL, if any, and its last refresh.
+    pub source: Option<SourceView>,
+    /// The app described line by line, as `wecom-idp app show` prints it.
+    pub summary: Vec<(String, String)>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+/// The full view of `app`.
+pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> {
+    let a = crate::admin::app_view::addresses(&state.config, app);
+    let source = state.store.app_source(app.name.as_str()).await?;
+    Ok(AppView {
+        name: app.name.to_string(),
+        entity_id: app.metadata.entity_id.clone(),
+        preset: app.settings.preset.clone(),
+        settings: serde_json::to_value(&app.settings).unwrap_or_default(),
+        acs: app.metadata.acs.iter().map(AcsView::from).collect(),
+        certificates: crate::admin::app_metadata::certificates(&app.metadata, state.clock.now())
+            .iter()
+            .map(CertView::from)
+            .collect(),
+        test_sign_in_url: a.mount.clone(),
+        mount_url: a.mount,
+        homepage: HomepageView {
+            url: a.homepage.url,
+            mode: a.homepage.mode.as_str().into(),
+            why: a.homepage.reason,
+        },
+        idp_metadata_url: format!("{}/saml/metadata", state.config.base()),
+        source: source.map(|s| SourceView {
+            url: s.url,
+            refresh_secs: s.refresh_secs,
+            last_fetch_at: s.last_fetch_at.map(rfc3339),
+            last_result: s.last_result,
+            last_error: s.last_error,
+            next_fetch_at: (s.refresh_secs > 0).then(|| rfc3339(s.next_fetch_at)),
+        }),
+        summary: crate::admin::app_view::lines(&state.config, app)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        created_at: rfc3339(app.created_at),
+        updated_at: rfc3339(app.updated_at),
+    })
+}
+
+/// What would be imported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewView {
+    /// SP entity ID.
+    pub entity_id: String,
+    /// ACS endpoints.
+    pub acs: Vec<AcsView>,
+    /// Certificates with their dates.
+    pub certificates: Vec<CertView>,
+    /// `AuthnRequestsSigned`.
+    pub authn_requests_signed: bool,
+    /// `NameIDFormat`s.
+    pub name_id_formats: Vec<String>,
+    /// `validUntil`, as written.
+    pub valid_until: Option<String>,
+    /// What the admin should know.
+    pub warnings: Vec<String>,
+    /// The URL it was fetched from.
+    pub metadata_url: Option<String>,
+}
+
+impl From<&Inspected> for PreviewView {
+    fn from(i: &Inspected) -> Self {
+        Self {
+            entity_id: i.metadata.entity_id.clone(),
+            acs: i.metadata.acs.iter().map(AcsView::from).collect(),
+            certificates: i.certificates.iter().map(CertView::from).collect(),
+            authn_requests_signed: i.metadata.authn_requests_signed,
+            name_id_formats: i.metadata.name_id_formats.clone(),
+            valid_until: i.metadata.valid_until.clone(),
+            warnings: i.warnings.clone(),
+            metadata_url: i.url.clone(),
+        }
+    }
+}
+
+/// The list of apps (shared with the console).
+pub async fn app_items(state: &AppState) -> Result<Vec<AppItem>, ApiError> {
+    let mut out = Vec::new();
+    for row in state.store.apps().await? {
+        let name = row.name.clone();
+        let Ok(app) = App::from_row(row) else {
+            tracing::error!(app = %name, "stored app cannot be read");
+            continue;
+        };
+        let a = crate::admin::app_view::addresses(&state.config, &app);
+        out.push(AppItem {
+            name: app.name.to_string(),
+            entity_id: app.metadata.entity_id.clone(),
+            preset: app.settings.preset.clone(),
+            mount_url: a.mount,
+            homepage_url: a.homepage.url,
+            mode: a.homepage.mode.as_str().into(),
+        });
+    }
+    Ok(out)
+}
