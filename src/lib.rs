@@ -106,7 +106,7 @@ pub async fn build_state(
         clock,
         rng,
         wecom,
-        keys: Arc::new(keys),
+        keys: keys::SharedKeys::new(keys),
         metrics,
         demo,
         limiter,
@@ -153,6 +153,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let purge = tokio::spawn(purge_loop(state.clone()));
+    let follow = tokio::spawn(keys_loop(state.clone()));
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -161,6 +162,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     purge.abort();
+    follow.abort();
     served.map_err(StartError::Io)
 }
 
@@ -176,5 +178,14 @@ async fn purge_loop(state: AppState) {
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
         }
+    }
+}
+
+/// Follows signing-key changes made on other instances (rollover) every [`keys::FOLLOW_SECS`].
+async fn keys_loop(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(keys::FOLLOW_SECS));
+    loop {
+        tick.tick().await;
+        state.follow_keys().await;
     }
 }

@@ -98,10 +98,16 @@ pub struct KeyRow {
     pub master_key_id: Option<String>,
     /// PEM certificate.
     pub cert_pem: String,
-    /// `active`, `next` or `retired`.
+    /// `next` (published, not yet signing), `active` (signs), `previous` (published after a switch,
+    /// no longer signing) or `retired` (gone from the metadata; private key erased).
     pub state: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// When it became the active key, Unix seconds (None for the first key and for keys never
+    /// activated).
+    pub activated_at: Option<i64>,
+    /// When it was retired, Unix seconds.
+    pub retired_at: Option<i64>,
 }
 
 /// A stored IdP session (keyed by the hash of the cookie value).

@@ -264,7 +264,7 @@ impl Env {
 
     pub fn idp_cert_pem(&self) -> String {
         let der = base64::engine::general_purpose::STANDARD
-            .decode(self.state.keys.active.cert_base64())
+            .decode(self.state.keys().active.cert_base64())
             .unwrap();
         String::from_utf8(
             openssl::x509::X509::from_der(&der)
