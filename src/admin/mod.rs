@@ -6,6 +6,10 @@
 //! another admin). The first admin always needs shell access (the configuration file or the CLI):
 //! there is no default password and no sign-up.
 
+pub mod audit;
 pub mod auth;
+pub mod csv;
+pub mod keys;
+pub mod users;
 
 pub use auth::{Actor, AdminError};

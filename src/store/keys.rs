@@ -68,10 +68,12 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query("UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND id <> $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND id <> $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

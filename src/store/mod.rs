@@ -16,12 +16,14 @@ mod login_states;
 mod postgres;
 mod sessions;
 mod sqlite;
+mod users;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
 pub use audit::{AuditEntry, AuditQuery};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+pub use users::AccountSearch;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
