@@ -23,6 +23,9 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/me", get(me))
         .merge(super::access::api_routes())
+        .merge(super::keys::api_routes())
+        .merge(super::audit::api_routes())
+        .merge(super::users::api_routes())
         .fallback(not_found)
 }
 
@@ -30,6 +33,9 @@ pub(super) fn routes() -> Router<AppState> {
 pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(super::access::AccessApi::openapi());
+    doc.merge(super::keys::KeysApi::openapi());
+    doc.merge(super::audit::AuditApi::openapi());
+    doc.merge(super::users::UsersApi::openapi());
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),
     )]);

@@ -10,8 +10,12 @@
 
 mod access;
 pub mod api;
+mod audit;
 mod auth;
 mod console;
+mod keys;
+mod users;
+mod users_console;
 
 pub(super) use auth::finish_sign_in;
 pub use auth::{ApiAdmin, ConsoleAdmin};
@@ -31,6 +35,9 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(console::routes())
         .merge(access::routes())
+        .merge(keys::routes())
+        .merge(audit::routes())
+        .merge(users_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)
