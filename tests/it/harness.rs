@@ -1093,3 +1093,40 @@ impl Api {
             .await
     }
 }
+
+impl Browser {
+    /// Posts `multipart/form-data` (text fields; `(name, filename, content)` files), as a browser's
+    /// file upload form does.
+    pub async fn post_multipart(
+        &self,
+        url: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str)],
+    ) -> Page {
+        let boundary = "----wecomidptestboundary7MA4YWxk";
+        let mut body = String::new();
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        for (k, filename, content) in files {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; \
+                 filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        self.send(
+            self.client
+                .post(url)
+                .header(
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+            url,
+        )
+        .await
+    }
+}

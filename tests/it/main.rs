@@ -6,6 +6,9 @@
 mod harness;
 
 mod admin;
+mod admin_audit;
+mod admin_keys;
+mod admin_users;
 mod binding;
 mod cli;
 mod idp_initiated;
