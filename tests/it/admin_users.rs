@@ -485,3 +485,70 @@ async fn console_body(env: Env) {
         302
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: `wecom-idp user …` runs the same functions as the console and API: the same checks and
+// formula-safe export, and its changes are audited with the actor `shell`.
+async fn cli_shares_the_domain() {
+    use crate::cli::{base_env, run, text};
+    let dir = tempfile::tempdir().unwrap();
+    let vars = base_env(dir.path());
+    let csv = dir.path().join("u.csv");
+    let header = wecom_idp::identity::directory::CSV_HEADER;
+    std::fs::write(&csv, format!("{header}\nzs,张三,,+86138,,active\n")).unwrap();
+    let o = run(&["user", "import", csv.to_str().unwrap()], &vars);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 new"), "{}", text(&o));
+    let o = run(&["user", "bind", "zs", "zhangsan"], &vars);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["user", "bind", "zs", "<bad>"], &vars);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("userid"), "{}", text(&o));
+    let o = run(&["user", "disable", "zs"], &vars);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["user", "export"], &vars);
+    assert!(
+        text(&o).contains("zs,张三,,'+86138,,disabled"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["user", "list"], &vars);
+    assert!(text(&o).contains("wecom:zhangsan (admin)"), "{}", text(&o));
+    let store = wecom_idp::store::Store::connect(&vars[1].1).await.unwrap();
+    let rows = store.audit_rows(100).await.unwrap();
+    for ev in ["user_import", "user_bind", "user_disable"] {
+        let r = rows.iter().find(|r| r.event == ev).unwrap();
+        assert_eq!(r.actor.as_deref(), Some("shell"), "{ev}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: the OpenAPI document lists every users, audit and keys operation the router serves.
+async fn openapi_lists_users_audit_keys() {
+    let env = Env::start(Db::Sqlite).await;
+    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", env.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (p, m) in [
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{username}", "get"),
+        ("/api/v1/users/{username}", "patch"),
+        ("/api/v1/users/{username}/binding", "put"),
+        ("/api/v1/users/{username}/binding", "delete"),
+        ("/api/v1/users/{username}/bind-code", "post"),
+        ("/api/v1/users/import", "post"),
+        ("/api/v1/users/export", "get"),
+        ("/api/v1/audit", "get"),
+        ("/api/v1/audit/export", "get"),
+        ("/api/v1/keys", "get"),
+        ("/api/v1/keys", "post"),
+        ("/api/v1/keys/{id}/activate", "post"),
+        ("/api/v1/keys/{id}/retire", "post"),
+    ] {
+        assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
+    }
+}
