@@ -5,21 +5,23 @@
 //! first, then one transaction) and export (formula-safe). Every change writes one audit row with
 //! the actor and a JSON detail (before/after; never a password, hash or code).
 
-use super::auth::{audit_change, check_userid};
+mod binding;
+mod transfer;
+
+pub use binding::{bind, issue_code, set_password, unbind, MIN_PASSWORD_CHARS};
+pub use transfer::{export, import, ImportError, Imported};
+
+use super::auth::audit_change;
 use super::{Actor, AdminError};
-use crate::identity::directory::{self, AccountId, AccountStatus, BindHow};
+use crate::identity::directory::{self, AccountId, AccountStatus};
 use crate::random::Rng;
-use crate::store::{
-    AccountRow, AccountSearch, AuditEntry, AuditQuery, BindingRow, Store, StoreError,
-};
+use crate::store::{AccountRow, AccountSearch, AuditEntry, AuditQuery, BindingRow, Store};
 use serde_json::{json, Map, Value};
 
 /// Accounts per page when the caller does not say.
 pub const DEFAULT_LIMIT: i64 = 50;
 /// Most accounts per page.
 pub const MAX_LIMIT: i64 = 500;
-/// Shortest bind password.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// An account with its WeCom binding (in the configured corp).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,227 +367,6 @@ pub async fn update(
     )
     .await;
     Ok(rec)
-}
-
-/// Binds the account to a WeCom member (`how` = `admin`). Either side already bound is a conflict.
-pub async fn bind(
-    store: &Store,
-    corp: &str,
-    actor: &Actor,
-    now: i64,
-    username: &str,
-    userid: &str,
-    ip: Option<&str>,
-) -> Result<UserRecord, AdminError> {
-    let userid = userid.trim();
-    check_userid(userid)?;
-    let rec = get(store, corp, username).await?;
-    match store
-        .bind_account(corp, userid, &rec.account.id, BindHow::Admin.as_str(), now)
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(AdminError::Conflict(match rec.userid() {
-                Some(u) => {
-                    format!("a binding of `{username}` (to WeCom member `{u}`; unbind first)")
-                }
-                None => format!(
-                    "a binding of WeCom member `{userid}` (to another account; unbind it first)"
-                ),
-            }))
-        }
-        Err(e) => return Err(e.into()),
-    }
-    audit_change(
-        store,
-        now,
-        actor,
-        "user_bind",
-        None,
-        Some(userid),
-        Some(json!({ "username": username, "before": { "userid": null }, "after": { "userid": userid } })),
-        ip,
-    )
-    .await;
-    get(store, corp, username).await
-}
-
-/// Removes the account's binding; its member's sessions end. Not bound: not found.
-pub async fn unbind(
-    store: &Store,
-    corp: &str,
-    actor: &Actor,
-    now: i64,
-    username: &str,
-    ip: Option<&str>,
-) -> Result<String, AdminError> {
-    let rec = get(store, corp, username).await?;
-    let Some(userid) = store.unbind_account(corp, &rec.account.id).await? else {
-        return Err(AdminError::NotFound(format!("a binding of `{username}`")));
-    };
-    end_sessions(store, Some(&userid)).await?;
-    audit_change(
-        store,
-        now,
-        actor,
-        "user_unbind",
-        None,
-        Some(&userid),
-        Some(json!({ "username": username, "before": { "userid": userid }, "after": { "userid": null } })),
-        ip,
-    )
-    .await;
-    Ok(userid)
-}
-
-/// Issues a one-time bind code for the account (valid [`directory::CODE_TTL_SECS`]; replaces an
-/// earlier one). Returns the code — shown once, only its hash is stored — and its expiry.
-pub async fn issue_code(
-    store: &Store,
-    corp: &str,
-    actor: &Actor,
-    now: i64,
-    rng: &dyn Rng,
-    username: &str,
-    ip: Option<&str>,
-) -> Result<(String, i64), AdminError> {
-    let rec = get(store, corp, username).await?;
-    let code = rng.hex(5).to_ascii_uppercase();
-    let expires_at = now + directory::CODE_TTL_SECS;
-    store
-        .set_bind_code(&rec.account.id, &directory::code_hash(&code), expires_at)
-        .await?;
-    audit_change(
-        store,
-        now,
-        actor,
-        "user_bind_code",
-        None,
-        rec.userid(),
-        Some(json!({ "username": username, "expires_at": expires_at })),
-        ip,
-    )
-    .await;
-    Ok((code, expires_at))
-}
-
-/// Sets the password the member can prove the account with on the bind page (argon2id; clears the
-/// lock).
-#[allow(clippy::too_many_arguments)]
-pub async fn set_password(
-    store: &Store,
-    corp: &str,
-    actor: &Actor,
-    now: i64,
-    rng: &dyn Rng,
-    username: &str,
-    password: &str,
-    ip: Option<&str>,
-) -> Result<(), AdminError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AdminError::invalid(
-            "password",
-            format!("the password must be at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    let rec = get(store, corp, username).await?;
-    let mut salt = [0u8; 16];
-    rng.fill(&mut salt);
-    let hash = directory::hash_password(password, &salt)
-        .map_err(|e| AdminError::Store(StoreError::Corrupt(format!("hashing: {e}"))))?;
-    store
-        .set_account_password(&rec.account.id, &hash, now)
-        .await?;
-    audit_change(
-        store,
-        now,
-        actor,
-        "user_set_password",
-        None,
-        rec.userid(),
-        Some(json!({ "username": username })),
-        ip,
-    )
-    .await;
-    Ok(())
-}
-
-/// Why an import did not happen.
-#[derive(Debug)]
-pub enum ImportError {
-    /// Lines at fault (`line N: …`); nothing was imported.
-    Lines(Vec<String>),
-    /// The store failed.
-    Admin(AdminError),
-}
-
-impl From<StoreError> for ImportError {
-    fn from(e: StoreError) -> Self {
-        Self::Admin(e.into())
-    }
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Imported {
-    /// New accounts.
-    pub created: usize,
-    /// Existing accounts updated (by username).
-    pub updated: usize,
-}
-
-/// Imports CSV (`username,display_name,email,mobile,employee_no,status`): every line is checked
-/// first and any error means nothing is imported; then all lines in one transaction. Existing
-/// accounts (by username) keep their ID, password, groups and binding.
-pub async fn import(
-    store: &Store,
-    actor: &Actor,
-    now: i64,
-    rng: &dyn Rng,
-    text: &str,
-    ip: Option<&str>,
-) -> Result<Imported, ImportError> {
-    let rows = directory::parse_csv(text, now, || AccountId::new(&rng.hex(16)))
-        .map_err(ImportError::Lines)?;
-    let existing: std::collections::HashSet<String> = store
-        .accounts()
-        .await?
-        .into_iter()
-        .map(|a| a.username)
-        .collect();
-    let updated = rows
-        .iter()
-        .filter(|r| existing.contains(&r.username))
-        .count();
-    store.import_accounts(&rows).await?;
-    let done = Imported {
-        created: rows.len() - updated,
-        updated,
-    };
-    audit_change(
-        store,
-        now,
-        actor,
-        "user_import",
-        None,
-        None,
-        Some(json!({ "created": done.created, "updated": done.updated })),
-        ip,
-    )
-    .await;
-    Ok(done)
-}
-
-/// Every account as CSV in the import format (formula-safe: see [`super::csv`]).
-pub async fn export(store: &Store) -> Result<String, AdminError> {
-    let mut out = String::from(directory::CSV_HEADER);
-    out.push('\n');
-    for a in store.accounts().await? {
-        out.push_str(&directory::csv_line(&a));
-        out.push('\n');
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod auth;
 mod console;
 mod keys;
 mod users;
+mod users_account;
 mod users_console;
 
 pub(super) use auth::finish_sign_in;
@@ -38,6 +39,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(users_console::routes())
+        .merge(users_account::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)
