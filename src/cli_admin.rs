@@ -80,7 +80,7 @@ pub async fn run(
                     "admin_add",
                     None,
                     Some(userid),
-                    None,
+                    Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
                     None,
                 )
                 .await;
@@ -111,7 +111,7 @@ pub async fn run(
                 "admin_remove",
                 None,
                 Some(userid),
-                None,
+                Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
                 None,
             )
             .await;

@@ -2,12 +2,14 @@
 //! first, then one transaction) and export, list, bind/unbind a WeCom member, disable (ends the
 //! member's sessions), set a bind password (read from stdin), issue a one-time bind code.
 
+use crate::admin::users::{self, ImportError};
+use crate::admin::{Actor, AdminError};
 use crate::cli::CliError;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::identity::directory::{self, AccountId, AccountStatus, BindHow};
+use crate::identity::directory::AccountStatus;
 use crate::random::Rng;
-use crate::store::{AccountRow, Store, StoreError};
+use crate::store::Store;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -57,15 +59,12 @@ pub enum UserCommand {
     },
 }
 
-async fn find(store: &Store, username: &str) -> Result<AccountRow, CliError> {
-    store.account_by_username(username).await?.ok_or_else(|| {
-        CliError(format!(
-            "no account named `{username}` (wecom-idp user list)"
-        ))
-    })
+fn admin_error(e: AdminError) -> CliError {
+    CliError(e.to_string())
 }
 
-/// Runs a `user` subcommand.
+/// Runs a `user` subcommand. The work is [`crate::admin::users`]'s, the same functions the console
+/// and the API call; changes are audited with the actor `shell`.
 pub async fn run(
     config: &Config,
     store: &Store,
@@ -78,68 +77,79 @@ pub async fn run(
         .await
         .map_err(|e| CliError(e.to_string()))?;
     let now = clock.unix();
+    let me = Actor::Shell;
     match cmd {
         UserCommand::Import { file } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| CliError(format!("cannot read {}: {e}", file.display())))?;
-            let rows = directory::parse_csv(&text, now, || AccountId::new(&rng.hex(16))).map_err(
-                |errors| {
-                    CliError(format!(
+            match users::import(store, &me, now, rng, &text, None).await {
+                Ok(done) => println!(
+                    "imported {} accounts ({} new, {} updated)",
+                    done.created + done.updated,
+                    done.created,
+                    done.updated
+                ),
+                Err(ImportError::Lines(errors)) => {
+                    return Err(CliError(format!(
                         "{}: nothing was imported:\n  {}",
                         file.display(),
                         errors.join("\n  ")
-                    ))
-                },
-            )?;
-            store.import_accounts(&rows).await?;
-            println!("imported {} accounts", rows.len());
-        }
-        UserCommand::Export => {
-            println!("{}", directory::CSV_HEADER);
-            for a in store.accounts().await? {
-                println!("{}", directory::csv_line(&a));
+                    )))
+                }
+                Err(ImportError::Admin(e)) => return Err(admin_error(e)),
             }
         }
+        UserCommand::Export => {
+            print!("{}", users::export(store).await.map_err(admin_error)?);
+        }
         UserCommand::List => {
-            let bindings = store.bindings(corp).await?;
-            for a in store.accounts().await? {
-                let b = bindings.iter().find(|b| b.account_id == a.id);
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    a.username,
-                    a.display_name,
-                    a.status,
-                    b.map(|b| format!("wecom:{} ({})", b.userid, b.how))
-                        .unwrap_or_else(|| "unbound".into())
-                );
+            let mut offset = 0;
+            loop {
+                let page = users::search(
+                    store,
+                    corp,
+                    &users::SearchInput {
+                        limit: Some(users::MAX_LIMIT),
+                        offset: Some(offset),
+                        ..users::SearchInput::default()
+                    },
+                )
+                .await
+                .map_err(admin_error)?;
+                for u in &page.users {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.account.username,
+                        u.account.display_name,
+                        u.account.status,
+                        u.binding
+                            .as_ref()
+                            .map(|b| format!("wecom:{} ({})", b.userid, b.how))
+                            .unwrap_or_else(|| "unbound".into())
+                    );
+                }
+                if !page.more {
+                    break;
+                }
+                offset += page.limit;
             }
         }
         UserCommand::Bind {
             username,
             wecom_userid,
         } => {
-            let a = find(store, username).await?;
-            match store
-                .bind_account(corp, wecom_userid, &a.id, BindHow::Admin.as_str(), now)
+            users::bind(store, corp, &me, now, username, wecom_userid, None)
                 .await
-            {
-                Ok(()) => println!("`{username}` is bound to WeCom member `{wecom_userid}`"),
-                Err(StoreError::Conflict(_)) => {
-                    return Err(CliError(format!(
-                    "`{username}` or WeCom member `{wecom_userid}` is already bound: unbind first"
-                )))
-                }
-                Err(e) => return Err(e.into()),
-            }
+                .map_err(admin_error)?;
+            println!("`{username}` is bound to WeCom member `{wecom_userid}`");
         }
         UserCommand::Unbind { username } => {
-            let a = find(store, username).await?;
-            match store.unbind_account(corp, &a.id).await? {
-                Some(u) => {
-                    store.delete_sessions_of(&u).await?;
-                    println!("`{username}` is no longer bound to `{u}`; their sessions ended");
+            match users::unbind(store, corp, &me, now, username, None).await {
+                Ok(u) => println!("`{username}` is no longer bound to `{u}`; their sessions ended"),
+                Err(AdminError::NotFound(what)) if what.starts_with("a binding") => {
+                    println!("`{username}` was not bound")
                 }
-                None => println!("`{username}` was not bound"),
+                Err(e) => return Err(admin_error(e)),
             }
         }
         UserCommand::Disable { username } | UserCommand::Enable { username } => {
@@ -148,45 +158,30 @@ pub async fn run(
             } else {
                 AccountStatus::Active
             };
-            let a = find(store, username).await?;
-            store
-                .set_account_status(&a.id, status.as_str(), now)
-                .await?;
-            if status == AccountStatus::Disabled {
-                if let Some(u) = store.binding_of_account(corp, &a.id).await? {
-                    store.delete_sessions_of(&u).await?;
-                }
-            }
+            let profile = users::Profile {
+                status: Some(status.as_str().into()),
+                ..users::Profile::default()
+            };
+            users::update(store, corp, &me, now, username, &profile, None)
+                .await
+                .map_err(admin_error)?;
             println!("`{username}` is {}", status.as_str());
         }
         UserCommand::SetPassword { username } => {
-            let a = find(store, username).await?;
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
                 .map_err(|e| CliError(format!("reading the password from stdin: {e}")))?;
             let password = line.trim_end_matches(['\n', '\r']);
-            if password.chars().count() < 8 {
-                return Err(CliError(
-                    "the password must be at least 8 characters".into(),
-                ));
-            }
-            let mut salt = [0u8; 16];
-            rng.fill(&mut salt);
-            let hash = directory::hash_password(password, &salt).map_err(CliError)?;
-            store.set_account_password(&a.id, &hash, now).await?;
+            users::set_password(store, corp, &me, now, rng, username, password, None)
+                .await
+                .map_err(admin_error)?;
             println!("password set for `{username}`");
         }
         UserCommand::IssueCode { username } => {
-            let a = find(store, username).await?;
-            let code = rng.hex(5).to_ascii_uppercase();
-            store
-                .set_bind_code(
-                    &a.id,
-                    &directory::code_hash(&code),
-                    now + directory::CODE_TTL_SECS,
-                )
-                .await?;
+            let (code, _) = users::issue_code(store, corp, &me, now, rng, username, None)
+                .await
+                .map_err(admin_error)?;
             println!("{code}");
             eprintln!("one-time bind code for `{username}`, valid 24 hours");
         }

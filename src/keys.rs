@@ -2,6 +2,13 @@
 //! self-signed, 10 years, CN = host of `public_url`) and stored so later starts — and every instance on
 //! the same PostgreSQL — use the same key. The active key is parsed once and kept in memory.
 //!
+//! Rollover (issue 5 item 6): a stored key is `next` (published beside the active one, not yet
+//! signing), `active` (signs every Response), `previous` (published after a switch so SPs holding the
+//! old certificate keep working) or `retired` (gone from the metadata, private key erased). The ring
+//! in memory is swappable ([`SharedKeys`]): the instance that makes a change reloads at once, every
+//! other instance within [`FOLLOW_SECS`] ([`follow`], run by the background loop in `lib.rs`). Keys
+//! from `signing.key_file` are never rolled over here: rotate the files instead.
+//!
 //! Stored private keys are sealed under the master key (issue 6, [`crate::secrets`]): a key stored in
 //! plain PEM before is sealed at the first start with a master key and its PEM emptied;
 //! [`rotate_master_key`] re-seals every key under a new master key.
@@ -12,20 +19,67 @@ use crate::random::Rng;
 use crate::saml::sign::{generate_key_and_cert, SigningKey};
 use crate::secrets::MasterKey;
 use crate::store::{KeyRow, Store, StoreError};
+use std::sync::{Arc, PoisonError, RwLock};
+use time::OffsetDateTime;
+
+/// How often every instance re-reads the stored key states (seconds).
+pub const FOLLOW_SECS: u64 = 30;
+
+/// Where the keys come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// `signing.key_file` / `signing.cert_file`: rotate the files, no rollover here.
+    Files,
+    /// Generated and stored (sealed under the master key): rollover in the console and API.
+    Store,
+}
 
 /// The keys in use.
 pub struct KeyRing {
     /// Signs every Response.
     pub active: SigningKey,
-    /// Certificates (base64 DER) published in our metadata: the active one, then any `next` key.
+    /// The stored ID of the active key (`file` for a configured key file).
+    pub active_id: String,
+    /// Certificates (base64 DER) published in our metadata: the active one, then any `next` key,
+    /// then any `previous` key.
     pub published: Vec<String>,
+    /// Where the keys come from.
+    pub source: KeySource,
+    /// The stored key IDs and states this ring was built from (to notice a change cheaply).
+    stamp: String,
 }
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
+            .field("active_id", &self.active_id)
             .field("published", &self.published.len())
+            .field("source", &self.source)
             .finish()
+    }
+}
+
+/// The ring in use, replaced whole when the stored keys change. Cheap to clone; readers take an
+/// `Arc` of the current ring and keep it for the request, so a switch never tears a signature.
+#[derive(Clone, Debug)]
+pub struct SharedKeys(Arc<RwLock<Arc<KeyRing>>>);
+
+impl SharedKeys {
+    /// Wraps the ring loaded at start.
+    pub fn new(ring: KeyRing) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(ring))))
+    }
+
+    /// The ring in use now.
+    pub fn current(&self) -> Arc<KeyRing> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn replace(&self, ring: KeyRing) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(ring);
     }
 }
 
@@ -64,6 +118,11 @@ impl From<StoreError> for KeyError {
 /// The ID of the key generated at first start.
 const INITIAL_KEY_ID: &str = "initial";
 
+/// Whether keys come from configured files.
+pub fn from_files(config: &Config) -> bool {
+    config.signing.key_file.is_some() && config.signing.cert_file.is_some()
+}
+
 impl KeyRing {
     /// Loads the configured key files, or the stored keys, generating the first key if none exists.
     pub async fn load(
@@ -90,7 +149,13 @@ impl KeyRing {
                 })
             })?;
             let published = vec![active.cert_base64().to_string()];
-            return Ok(Self { active, published });
+            return Ok(Self {
+                active,
+                active_id: "file".into(),
+                published,
+                source: KeySource::Files,
+                stamp: String::new(),
+            });
         }
         let master = config.master_key().map_err(KeyError::Config)?;
         let mut rows = store.signing_keys().await?;
@@ -98,54 +163,126 @@ impl KeyRing {
             rows = store.signing_keys().await?;
         }
         if !rows.iter().any(|r| r.state == "active") {
-            let host = config
-                .public_url()
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| "wecom-idp".into());
-            let mut serial = [0u8; 16];
-            rng.fill(&mut serial);
-            serial[0] &= 0x7f;
-            let (key_pem, cert_pem) = generate_key_and_cert(&host, clock.now(), &serial)
-                .map_err(|e| KeyError::Corrupt(format!("generation failed: {e}")))?;
-            let key_enc = master
-                .seal(&sealing_context(INITIAL_KEY_ID), key_pem.as_bytes(), rng)
-                .map_err(KeyError::Corrupt)?;
-            let stored = store
-                .insert_key_if_absent(&KeyRow {
-                    id: INITIAL_KEY_ID.into(),
-                    key_pem: String::new(),
-                    cert_pem,
-                    state: "active".into(),
-                    created_at: clock.unix(),
-                    key_enc: Some(key_enc),
-                    master_key_id: Some(master.id().to_string()),
-                })
-                .await?;
-            if stored {
-                tracing::info!(cn = %host, "generated the IdP signing key (RSA-2048, 10 years)");
+            let row = new_key_row(config, master, INITIAL_KEY_ID, "active", clock.now(), rng)?;
+            if store.insert_key_if_absent(&row).await? {
+                tracing::info!("generated the IdP signing key (RSA-2048, 10 years)");
             } else {
                 tracing::info!("another instance generated the signing key first; using it");
             }
             rows = store.signing_keys().await?;
         }
+        Self::from_rows(master, &rows)
+    }
+
+    /// The ring of the stored keys `rows`.
+    fn from_rows(master: &MasterKey, rows: &[KeyRow]) -> Result<Self, KeyError> {
+        let open = |r: &KeyRow| {
+            SigningKey::from_pem(private_pem(r, master)?.as_bytes(), r.cert_pem.as_bytes())
+                .map_err(|e| KeyError::Corrupt(format!("stored key `{}`: {e}", r.id)))
+        };
         let active_row = rows
             .iter()
             .find(|r| r.state == "active")
-            .ok_or_else(|| KeyError::Corrupt("no active key after generation".into()))?;
-        let active = SigningKey::from_pem(
-            private_pem(active_row, master)?.as_bytes(),
-            active_row.cert_pem.as_bytes(),
-        )
-        .map_err(|e| KeyError::Corrupt(format!("stored key `{}`: {e}", active_row.id)))?;
+            .ok_or_else(|| KeyError::Corrupt("no active key is stored".into()))?;
+        let active = open(active_row)?;
         let mut published = vec![active.cert_base64().to_string()];
-        for r in rows.iter().filter(|r| r.state == "next") {
-            let k = SigningKey::from_pem(private_pem(r, master)?.as_bytes(), r.cert_pem.as_bytes())
-                .map_err(|e| KeyError::Corrupt(format!("stored key `{}`: {e}", r.id)))?;
-            published.push(k.cert_base64().to_string());
+        for state in ["next", "previous"] {
+            for r in rows.iter().filter(|r| r.state == state) {
+                published.push(open(r)?.cert_base64().to_string());
+            }
         }
-        Ok(Self { active, published })
+        Ok(Self {
+            active,
+            active_id: active_row.id.clone(),
+            published,
+            source: KeySource::Store,
+            stamp: stamp_of(rows),
+        })
     }
+}
+
+/// What identifies a set of stored key states: `id=state` of every row.
+fn stamp_of(rows: &[KeyRow]) -> String {
+    rows.iter()
+        .map(|r| format!("{}={}", r.id, r.state))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Re-reads the stored keys and swaps the ring in `shared` when their states changed (a key added,
+/// activated or retired here or on another instance). Returns whether the ring changed. Keys from
+/// files never change.
+pub async fn follow(config: &Config, store: &Store, shared: &SharedKeys) -> Result<bool, KeyError> {
+    if shared.current().source == KeySource::Files {
+        return Ok(false);
+    }
+    let rows = store.signing_keys().await?;
+    if stamp_of(&rows) == shared.current().stamp {
+        return Ok(false);
+    }
+    let master = config.master_key().map_err(KeyError::Config)?;
+    let ring = KeyRing::from_rows(master, &rows)?;
+    tracing::info!(
+        active = %ring.active_id,
+        published = ring.published.len(),
+        "signing keys changed in the store; this instance follows"
+    );
+    shared.replace(ring);
+    Ok(true)
+}
+
+/// A new RSA-2048 key with a self-signed 10-year certificate (CN = host of `public_url`), sealed
+/// under the master key, as a row in `state`.
+fn new_key_row(
+    config: &Config,
+    master: &MasterKey,
+    id: &str,
+    state: &str,
+    now: OffsetDateTime,
+    rng: &dyn Rng,
+) -> Result<KeyRow, KeyError> {
+    let host = config
+        .public_url()
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "wecom-idp".into());
+    let mut serial = [0u8; 16];
+    rng.fill(&mut serial);
+    serial[0] &= 0x7f;
+    serial[0] |= 0x01;
+    let (key_pem, cert_pem) = generate_key_and_cert(&host, now, &serial)
+        .map_err(|e| KeyError::Corrupt(format!("generation failed: {e}")))?;
+    let key_enc = master
+        .seal(&sealing_context(id), key_pem.as_bytes(), rng)
+        .map_err(KeyError::Corrupt)?;
+    Ok(KeyRow {
+        id: id.into(),
+        key_pem: String::new(),
+        cert_pem,
+        state: state.into(),
+        created_at: now.unix_timestamp(),
+        key_enc: Some(key_enc),
+        master_key_id: Some(master.id().to_string()),
+        activated_at: None,
+        retired_at: None,
+    })
+}
+
+/// Generates and stores a `next` key with a fresh ID (`k-` + 12 hex digits); returns its row.
+pub async fn add_next_key(
+    config: &Config,
+    store: &Store,
+    now: OffsetDateTime,
+    rng: &dyn Rng,
+) -> Result<KeyRow, KeyError> {
+    let master = config.master_key().map_err(KeyError::Config)?;
+    let id = format!("k-{}", rng.hex(6));
+    let row = new_key_row(config, master, &id, "next", now, rng)?;
+    if !store.insert_key_if_absent(&row).await? {
+        return Err(KeyError::Corrupt(format!("key ID `{id}` is taken")));
+    }
+    tracing::info!(key = %id, "generated a next signing key (RSA-2048, 10 years)");
+    Ok(row)
 }
 
 // --- secrets at rest (issue 6) ---
@@ -226,7 +363,8 @@ pub async fn rotate_master_key(
 ) -> Result<usize, KeyError> {
     let mut changed = 0;
     for r in store.signing_keys().await? {
-        if r.master_key_id.as_deref() == Some(new.id()) {
+        // Retired keys have no private key left to re-seal.
+        if r.master_key_id.as_deref() == Some(new.id()) || r.state == "retired" {
             continue;
         }
         let pem = private_pem(&r, old)?;

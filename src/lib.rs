@@ -123,7 +123,7 @@ pub async fn build_state(
         clock,
         rng,
         settings,
-        keys: Arc::new(keys),
+        keys: keys::SharedKeys::new(keys),
         metrics,
         demo,
         limiter,
@@ -158,6 +158,7 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let purge = tokio::spawn(purge_loop(state.clone()));
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
+    let follow = tokio::spawn(keys_loop(state.clone()));
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -167,6 +168,7 @@ pub async fn run(
     .await;
     purge.abort();
     refresh.abort();
+    follow.abort();
     served.map_err(StartError::Io)
 }
 
@@ -206,5 +208,14 @@ async fn metadata_refresh_loop(state: AppState) {
             Ok(n) => tracing::info!(sources = n, "refreshed app metadata URLs"),
             Err(e) => tracing::warn!(error = %e, "refreshing app metadata URLs failed"),
         }
+    }
+}
+
+/// Follows signing-key changes made on other instances (rollover) every [`keys::FOLLOW_SECS`].
+async fn keys_loop(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(keys::FOLLOW_SECS));
+    loop {
+        tick.tick().await;
+        state.follow_keys().await;
     }
 }

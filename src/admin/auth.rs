@@ -180,7 +180,8 @@ pub async fn authenticate_token(
     Ok(Some(row))
 }
 
-/// Writes the audit row of an admin change. `detail` is JSON (before/after), never a secret.
+/// Writes the audit row of an admin change. `detail` is JSON (before/after), never a secret: it
+/// passes through [`super::audit::redact`] whatever the caller gave.
 #[allow(clippy::too_many_arguments)]
 pub async fn audit_change(
     store: &Store,
@@ -202,7 +203,7 @@ pub async fn audit_change(
         client_ip: client_ip.map(str::to_string),
         request_id: None,
         actor: Some(actor.label()),
-        detail: detail.map(|d| d.to_string()),
+        detail: detail.map(|d| super::audit::redact(d).to_string()),
     };
     if let Err(e) = store.audit(&row).await {
         tracing::error!(error = %e, event, "could not write the audit row of an admin change");

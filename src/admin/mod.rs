@@ -11,8 +11,12 @@ pub mod app_metadata;
 pub mod app_refresh;
 pub mod app_view;
 pub mod apps;
+pub mod audit;
 pub mod auth;
+pub mod csv;
+pub mod keys;
 pub mod metadata_fetch;
 pub mod settings;
+pub mod users;
 
 pub use auth::{Actor, AdminError};

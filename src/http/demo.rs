@@ -331,7 +331,7 @@ async fn sp_acs(
 fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
     use crate::saml::dom::ns;
     let cert_der = base64::engine::general_purpose::STANDARD
-        .decode(state.keys.active.cert_base64())
+        .decode(state.keys().active.cert_base64())
         .map_err(|e| e.to_string())?;
     let cert = openssl::x509::X509::from_der(&cert_der).map_err(|e| e.to_string())?;
     let certs = [cert];

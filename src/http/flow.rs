@@ -520,7 +520,7 @@ pub async fn answer(
         ids: (state.rng.saml_id(), state.rng.saml_id()),
     };
     let started = std::time::Instant::now();
-    let xml = assertion::issue(app, &ctx, name_id, &issue, &state.keys.active)
+    let xml = assertion::issue(app, &ctx, name_id, &issue, &state.keys().active)
         .map_err(|e| WebError::internal("issuing the Response", &e))?;
     state.metrics.signing(started.elapsed());
     tracing::info!(
@@ -709,7 +709,7 @@ pub async fn answer_status(
         StatusCode::Responder,
         second,
         Some(message),
-        &state.keys.active,
+        &state.keys().active,
     )
     .map_err(|e| WebError::internal("issuing a status Response", &e))?;
     let uri = second.uri();

@@ -21,7 +21,7 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let db = state.store.ping().await;
-    let key = !state.keys.published.is_empty();
+    let key = !state.keys().published.is_empty();
     match (db, key) {
         (Ok(()), true) => (StatusCode::OK, "ready\n").into_response(),
         (Err(e), _) => {

@@ -37,8 +37,8 @@ pub fn document(config: &Config, keys: &KeyRing) -> Result<Vec<u8>, crate::saml:
 }
 
 async fn metadata(State(state): State<AppState>) -> Result<Response, WebError> {
-    let doc =
-        document(&state.config, &state.keys).map_err(|e| WebError::internal("IdP metadata", &e))?;
+    let doc = document(&state.config, &state.keys())
+        .map_err(|e| WebError::internal("IdP metadata", &e))?;
     let mut r = doc.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

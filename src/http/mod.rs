@@ -21,7 +21,7 @@ pub use metadata::document as metadata_document;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{render_errors, t, RequestId, WebError};
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, SharedKeys};
 use crate::metrics::Metrics;
 use crate::random::Rng;
 use crate::settings::{Effective, LiveSettings};
@@ -54,8 +54,8 @@ pub struct AppState {
     /// The effective WeCom source and binding settings, with the WeCom client (see
     /// [`AppState::effective`]).
     pub settings: Arc<LiveSettings>,
-    /// Signing keys.
-    pub keys: Arc<KeyRing>,
+    /// Signing keys, swappable at runtime (rollover); read them with [`AppState::keys`].
+    pub keys: SharedKeys,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
@@ -74,6 +74,18 @@ impl AppState {
             .current(&self.store)
             .await
             .map_err(|e| WebError::internal("WeCom and binding settings", &e))
+    }
+
+    /// The signing keys in use now (hold the `Arc` for the whole request).
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.current()
+    }
+
+    /// Re-reads the stored signing keys and follows a change made here or on another instance.
+    pub async fn follow_keys(&self) {
+        if let Err(e) = crate::keys::follow(&self.config, &self.store, &self.keys).await {
+            tracing::warn!(error = %e, "re-reading the signing keys failed; the current ring stays");
+        }
     }
 
     /// The configured trusted proxies (validated at start; unparsable entries are skipped).

@@ -257,7 +257,8 @@ pub fn parse_csv(
         if line.trim().is_empty() {
             continue;
         }
-        let cells: Vec<&str> = line.split(',').collect();
+        // A cell an export defused against formula injection (`'=…`) comes back as it was.
+        let cells: Vec<&str> = line.split(',').map(crate::admin::csv::undefuse).collect();
         if cells.len() != 6 {
             errors.push(format!(
                 "line {n}: {} cells, expected 6 ({CSV_HEADER})",
@@ -308,9 +309,10 @@ pub fn parse_csv(
 }
 
 /// One CSV line for an account (commas and quotes in values are replaced by spaces so the file
-/// stays importable).
+/// stays importable; a value a spreadsheet would run as a formula gets a leading `'`, which
+/// [`parse_csv`] strips again — see [`crate::admin::csv`]).
 pub fn csv_line(a: &AccountRow) -> String {
-    let c = |s: &str| s.replace([',', '"', '\n', '\r'], " ");
+    let c = |s: &str| crate::admin::csv::defuse(&s.replace([',', '"', '\n', '\r'], " "));
     let o = |s: &Option<String>| s.as_deref().map(c).unwrap_or_default();
     format!(
         "{},{},{},{},{},{}",

@@ -109,12 +109,12 @@ pub enum Created {
     UsernameTaken,
 }
 
-const ACCOUNT_COLUMNS: &str =
+pub(super) const ACCOUNT_COLUMNS: &str =
     "a.id, a.username, a.display_name, a.email, a.mobile, a.employee_no, \
      a.status, a.groups_csv, a.password_hash, a.failed_attempts, a.locked_until, a.created_at, \
      a.updated_at";
 
-fn account(r: &AnyRow) -> std::result::Result<AccountRow, sqlx::Error> {
+pub(super) fn account(r: &AnyRow) -> std::result::Result<AccountRow, sqlx::Error> {
     Ok(AccountRow {
         id: r.try_get(0)?,
         username: r.try_get(1)?,
@@ -233,8 +233,8 @@ impl Store {
             .collect()
     }
 
-    /// Adds or updates accounts by username, all or none (one transaction). Passwords, lock state
-    /// and IDs of existing accounts are kept.
+    /// Adds or updates accounts by username, all or none (one transaction). Passwords, lock state,
+    /// groups (not a CSV column) and IDs of existing accounts are kept.
     pub async fn import_accounts(&self, rows: &[AccountRow]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for a in rows {
@@ -244,7 +244,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, NULL, $10, $10) \
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, \
                  email = excluded.email, mobile = excluded.mobile, employee_no = excluded.employee_no, \
-                 status = excluded.status, groups_csv = excluded.groups_csv, \
+                 status = excluded.status, \
                  password_hash = COALESCE(excluded.password_hash, accounts.password_hash), \
                  updated_at = excluded.updated_at",
             )

@@ -1,4 +1,7 @@
 //! Signing keys and instance secrets: first writer wins, so instances starting together converge.
+//! Key rollover moves a key `next` → `active` (the old active becomes `previous`) → `retired`, each
+//! step one conditional statement (or one transaction), so two admins racing cannot leave two active
+//! keys or none.
 
 use super::{KeyRow, Result, Store};
 use sqlx::Row;
@@ -26,8 +29,8 @@ impl Store {
     /// Every signing key, oldest first.
     pub async fn signing_keys(&self) -> Result<Vec<KeyRow>> {
         let rows = sqlx::query(
-            "SELECT id, key_pem, cert_pem, state, created_at, key_enc, master_key_id \
-             FROM signing_keys ORDER BY created_at, id",
+            "SELECT id, key_pem, cert_pem, state, created_at, key_enc, master_key_id, \
+             activated_at, retired_at FROM signing_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -41,9 +44,52 @@ impl Store {
                     created_at: r.try_get(4)?,
                     key_enc: r.try_get(5)?,
                     master_key_id: r.try_get(6)?,
+                    activated_at: r.try_get(7)?,
+                    retired_at: r.try_get(8)?,
                 })
             })
             .collect()
+    }
+
+    /// Makes the `next` key `id` the active one and the active key `previous`, in one transaction.
+    /// Returns false (and changes nothing) when `id` is not a `next` key.
+    pub async fn activate_key(&self, id: &str, now: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let promoted = sqlx::query(
+            "UPDATE signing_keys SET state = 'active', activated_at = $2 \
+             WHERE id = $1 AND state = 'next'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if promoted != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND id <> $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Retires a `next` or `previous` key: it leaves the metadata and its private key is erased
+    /// (the certificate stays, for the record). Returns false when `id` is not such a key.
+    pub async fn retire_key(&self, id: &str, now: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE signing_keys SET state = 'retired', retired_at = $2, key_enc = NULL, \
+             key_pem = '' WHERE id = $1 AND state IN ('next', 'previous')",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Seals a key stored in plain PEM (a row from before issue 6): stores `key_enc` and the master

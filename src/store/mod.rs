@@ -17,6 +17,7 @@ mod login_states;
 mod postgres;
 mod sessions;
 mod sqlite;
+mod users;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
@@ -24,6 +25,7 @@ pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+pub use users::AccountSearch;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +102,16 @@ pub struct KeyRow {
     pub master_key_id: Option<String>,
     /// PEM certificate.
     pub cert_pem: String,
-    /// `active`, `next` or `retired`.
+    /// `next` (published, not yet signing), `active` (signs), `previous` (published after a switch,
+    /// no longer signing) or `retired` (gone from the metadata; private key erased).
     pub state: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// When it became the active key, Unix seconds (None for the first key and for keys never
+    /// activated).
+    pub activated_at: Option<i64>,
+    /// When it was retired, Unix seconds.
+    pub retired_at: Option<i64>,
 }
 
 /// A stored IdP session (keyed by the hash of the cookie value).

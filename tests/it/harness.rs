@@ -264,7 +264,7 @@ impl Env {
 
     pub fn idp_cert_pem(&self) -> String {
         let der = base64::engine::general_purpose::STANDARD
-            .decode(self.state.keys.active.cert_base64())
+            .decode(self.state.keys().active.cert_base64())
             .unwrap();
         String::from_utf8(
             openssl::x509::X509::from_der(&der)
@@ -1159,6 +1159,43 @@ impl Browser {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.send(
+            self.client
+                .post(url)
+                .header(
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+            url,
+        )
+        .await
+    }
+}
+
+impl Browser {
+    /// Posts `multipart/form-data` (text fields; `(name, filename, content)` files), as a browser's
+    /// file upload form does.
+    pub async fn post_multipart_fields(
+        &self,
+        url: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str)],
+    ) -> Page {
+        let boundary = "----wecomidptestboundary7MA4YWxk";
+        let mut body = String::new();
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        for (k, filename, content) in files {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; \
+                 filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
         self.send(
             self.client
                 .post(url)

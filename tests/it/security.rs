@@ -130,6 +130,8 @@ async fn upgrade(db: Db) {
             created_at: T0.unix_timestamp(),
             key_enc: None,
             master_key_id: None,
+            activated_at: None,
+            retired_at: None,
         })
         .await
         .unwrap();

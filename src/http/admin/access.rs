@@ -72,7 +72,7 @@ async fn add_admin(
         "admin_add",
         None,
         Some(userid),
-        None,
+        Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
         ip,
     )
     .await;
@@ -118,7 +118,7 @@ async fn remove_admin(
         "admin_remove",
         None,
         Some(userid),
-        None,
+        Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
         ip,
     )
     .await;

@@ -25,6 +25,9 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(super::access::api_routes())
         .merge(super::wecom::api_routes())
         .merge(super::apps::api_routes())
+        .merge(super::keys::api_routes())
+        .merge(super::audit::api_routes())
+        .merge(super::users::api_routes())
         .fallback(not_found)
 }
 
@@ -34,6 +37,9 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     doc.merge(super::access::AccessApi::openapi());
     doc.merge(super::wecom::WecomApi::openapi());
     doc.merge(super::apps::AppsApi::openapi());
+    doc.merge(super::keys::KeysApi::openapi());
+    doc.merge(super::audit::AuditApi::openapi());
+    doc.merge(super::users::UsersApi::openapi());
     add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),

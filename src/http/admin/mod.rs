@@ -14,8 +14,13 @@ mod apps;
 mod apps_console;
 mod apps_forms;
 mod apps_views;
+mod audit;
 mod auth;
 mod console;
+mod keys;
+mod users;
+mod users_account;
+mod users_console;
 mod wecom;
 mod wecom_console;
 
@@ -39,6 +44,10 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(access::routes())
         .merge(apps_console::routes())
         .merge(wecom_console::routes())
+        .merge(keys::routes())
+        .merge(audit::routes())
+        .merge(users_console::routes())
+        .merge(users_account::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)

@@ -1,0 +1,389 @@
+//! Signing-key rollover, the admin side (issue 5 item 6): what each key is (certificate subject,
+//! validity, SHA-256 fingerprint, published or not), and the three steps — add a `next` key
+//! (published at once beside the active one), activate it (the old active key stays published as
+//! `previous`), retire the `previous` key once every SP holds the new certificate. Each step is
+//! audited; the instance making it reloads its ring at once, the others within
+//! [`crate::keys::FOLLOW_SECS`].
+
+use super::auth::audit_change;
+use super::{Actor, AdminError};
+use crate::config::Config;
+use crate::keys::{self, KeyError, KeySource, SharedKeys};
+use crate::random::Rng;
+use crate::store::{KeyRow, Store, StoreError};
+use openssl::x509::X509;
+use time::OffsetDateTime;
+
+/// Days before the active certificate's expiry from which the console warns.
+pub const EXPIRY_WARNING_DAYS: i64 = 90;
+
+/// How long after a switch the `previous` key may not be retired: every instance must have
+/// followed the switch (they re-read keys every [`keys::FOLLOW_SECS`]), or one could still sign
+/// with a key that is no longer published.
+pub const RETIRE_GRACE_SECS: i64 = 4 * keys::FOLLOW_SECS as i64;
+
+/// What a signing key is, for the console and the API (never its private key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// Stored ID (`initial`, `k-…`; `file` for a configured key file).
+    pub id: String,
+    /// `next`, `active`, `previous` or `retired`.
+    pub state: String,
+    /// Certificate subject (`CN=…`).
+    pub subject: String,
+    /// Certificate validity start, Unix seconds.
+    pub not_before: i64,
+    /// Certificate validity end, Unix seconds.
+    pub not_after: i64,
+    /// SHA-256 of the certificate DER, `AB:CD:…` (what SP consoles show).
+    pub fingerprint: String,
+    /// Whether our metadata lists it.
+    pub published: bool,
+    /// When it was made, Unix seconds (None for a key file).
+    pub created_at: Option<i64>,
+    /// When it became active, Unix seconds.
+    pub activated_at: Option<i64>,
+    /// When it was retired, Unix seconds.
+    pub retired_at: Option<i64>,
+}
+
+impl KeyInfo {
+    /// Whether the certificate expires within [`EXPIRY_WARNING_DAYS`] of `now` (or has expired).
+    pub fn expires_soon(&self, now: i64) -> bool {
+        self.not_after - now < EXPIRY_WARNING_DAYS * 86_400
+    }
+}
+
+/// Facts of a DER certificate: (subject, not_before, not_after, SHA-256 fingerprint).
+fn cert_facts(der: &[u8]) -> Result<(String, i64, i64, String), String> {
+    let cert = X509::from_der(der).map_err(|e| e.to_string())?;
+    let subject = cert
+        .subject_name()
+        .entries()
+        .map(|e| {
+            let key = e.object().nid().short_name().unwrap_or("?");
+            let value = e.data().to_string().unwrap_or_default();
+            format!("{key}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let unix = |t: &openssl::asn1::Asn1TimeRef| -> Result<i64, String> {
+        let epoch = openssl::asn1::Asn1Time::from_unix(0).map_err(|e| e.to_string())?;
+        let d = epoch.diff(t).map_err(|e| e.to_string())?;
+        Ok(i64::from(d.days) * 86_400 + i64::from(d.secs))
+    };
+    let fingerprint = openssl::sha::sha256(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    Ok((
+        subject,
+        unix(cert.not_before())?,
+        unix(cert.not_after())?,
+        fingerprint,
+    ))
+}
+
+fn corrupt(what: String) -> AdminError {
+    AdminError::Store(StoreError::Corrupt(what))
+}
+
+fn describe(row: &KeyRow) -> Result<KeyInfo, AdminError> {
+    let der = X509::from_pem(row.cert_pem.as_bytes())
+        .and_then(|c| c.to_der())
+        .map_err(|e| corrupt(format!("certificate of key `{}`: {e}", row.id)))?;
+    let (subject, not_before, not_after, fingerprint) =
+        cert_facts(&der).map_err(|e| corrupt(format!("certificate of key `{}`: {e}", row.id)))?;
+    Ok(KeyInfo {
+        id: row.id.clone(),
+        state: row.state.clone(),
+        subject,
+        not_before,
+        not_after,
+        fingerprint,
+        published: matches!(row.state.as_str(), "active" | "next" | "previous"),
+        created_at: Some(row.created_at),
+        activated_at: row.activated_at,
+        retired_at: row.retired_at,
+    })
+}
+
+/// Every signing key: the active one first, then `next`, `previous`, `retired` (newest first within
+/// a state). With a configured key file, that one key.
+pub async fn list(store: &Store, shared: &SharedKeys) -> Result<Vec<KeyInfo>, AdminError> {
+    let ring = shared.current();
+    if ring.source == KeySource::Files {
+        let (subject, not_before, not_after, fingerprint) =
+            cert_facts(ring.active.cert_der()).map_err(|e| corrupt(format!("key file: {e}")))?;
+        return Ok(vec![KeyInfo {
+            id: ring.active_id.clone(),
+            state: "active".into(),
+            subject,
+            not_before,
+            not_after,
+            fingerprint,
+            published: true,
+            created_at: None,
+            activated_at: None,
+            retired_at: None,
+        }]);
+    }
+    let mut out = store
+        .signing_keys()
+        .await?
+        .iter()
+        .map(describe)
+        .collect::<Result<Vec<_>, _>>()?;
+    let rank = |s: &str| match s {
+        "active" => 0,
+        "next" => 1,
+        "previous" => 2,
+        _ => 3,
+    };
+    out.sort_by(|a, b| {
+        rank(&a.state)
+            .cmp(&rank(&b.state))
+            .then(b.created_at.cmp(&a.created_at))
+    });
+    Ok(out)
+}
+
+/// Refuses rollover when the keys come from files.
+fn stored_keys_only(config: &Config) -> Result<(), AdminError> {
+    if keys::from_files(config) {
+        return Err(AdminError::invalid(
+            "signing.key_file",
+            "the signing key comes from signing.key_file / signing.cert_file, so it cannot be \
+             rolled over here: rotate the files instead (publish the new certificate to every SP, \
+             then replace the files and restart), or remove both settings to let wecom-idp keep \
+             and roll over its own keys",
+        ));
+    }
+    Ok(())
+}
+
+fn key_error(e: KeyError) -> AdminError {
+    match e {
+        KeyError::Store(e) => AdminError::Store(e),
+        e => corrupt(e.to_string()),
+    }
+}
+
+async fn find(store: &Store, id: &str) -> Result<KeyRow, AdminError> {
+    store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))
+}
+
+/// Step 1: generates a `next` key (RSA-2048, sealed under the master key), published in our
+/// metadata beside the active key at once. Only one `next` key at a time.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_next(
+    config: &Config,
+    store: &Store,
+    shared: &SharedKeys,
+    actor: &Actor,
+    now: OffsetDateTime,
+    rng: &dyn Rng,
+    ip: Option<&str>,
+) -> Result<KeyInfo, AdminError> {
+    stored_keys_only(config)?;
+    if let Some(next) = store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .find(|r| r.state == "next")
+    {
+        return Err(AdminError::invalid(
+            "state",
+            format!(
+                "key `{}` is already waiting as the next key: activate or retire it first",
+                next.id
+            ),
+        ));
+    }
+    let row = keys::add_next_key(config, store, now, rng)
+        .await
+        .map_err(key_error)?;
+    let info = describe(&row)?;
+    keys::follow(config, store, shared)
+        .await
+        .map_err(key_error)?;
+    audit_change(
+        store,
+        now.unix_timestamp(),
+        actor,
+        "key_add",
+        None,
+        None,
+        Some(serde_json::json!({
+            "key": info.id,
+            "state": "next",
+            "fingerprint": info.fingerprint,
+            "not_after": info.not_after,
+        })),
+        ip,
+    )
+    .await;
+    tracing::info!(key = %info.id, "next signing key added and published");
+    Ok(info)
+}
+
+/// Step 2: the `next` key `id` starts signing; the old active key stays published as `previous`.
+pub async fn activate(
+    config: &Config,
+    store: &Store,
+    shared: &SharedKeys,
+    actor: &Actor,
+    id: &str,
+    now: i64,
+    ip: Option<&str>,
+) -> Result<KeyInfo, AdminError> {
+    stored_keys_only(config)?;
+    let row = find(store, id).await?;
+    if row.state != "next" {
+        return Err(AdminError::invalid(
+            "id",
+            format!(
+                "key `{id}` is `{}`: only a `next` key can be activated (add one first)",
+                row.state
+            ),
+        ));
+    }
+    let before = shared.current().active_id.clone();
+    if !store.activate_key(id, now).await? {
+        return Err(AdminError::invalid(
+            "id",
+            format!("key `{id}` changed meanwhile; reload and try again"),
+        ));
+    }
+    keys::follow(config, store, shared)
+        .await
+        .map_err(key_error)?;
+    let info = describe(&find(store, id).await?)?;
+    audit_change(
+        store,
+        now,
+        actor,
+        "key_activate",
+        None,
+        None,
+        Some(serde_json::json!({
+            "key": id,
+            "fingerprint": info.fingerprint,
+            "before": { "active": before },
+            "after": { "active": id, "previous": before },
+        })),
+        ip,
+    )
+    .await;
+    tracing::info!(key = %id, previous = %before, "signing key activated");
+    Ok(info)
+}
+
+/// Step 3: a `previous` (or unwanted `next`) key leaves the metadata; its private key is erased.
+/// The active key cannot be retired, nor the previous one within [`RETIRE_GRACE_SECS`] of the
+/// switch.
+pub async fn retire(
+    config: &Config,
+    store: &Store,
+    shared: &SharedKeys,
+    actor: &Actor,
+    id: &str,
+    now: i64,
+    ip: Option<&str>,
+) -> Result<KeyInfo, AdminError> {
+    stored_keys_only(config)?;
+    let rows = store.signing_keys().await?;
+    let row = rows
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))?;
+    match row.state.as_str() {
+        "active" => {
+            return Err(AdminError::invalid(
+                "id",
+                format!(
+                    "key `{id}` is the active key: it signs every Response. Add a next key and \
+                     activate it first"
+                ),
+            ))
+        }
+        "retired" => {
+            return Err(AdminError::invalid(
+                "id",
+                format!("key `{id}` is already retired"),
+            ))
+        }
+        "previous" => {
+            let switched = rows
+                .iter()
+                .filter(|r| r.state == "active")
+                .filter_map(|r| r.activated_at)
+                .max()
+                .unwrap_or(0);
+            if now < switched + RETIRE_GRACE_SECS {
+                return Err(AdminError::invalid(
+                    "id",
+                    format!(
+                        "key `{id}` stopped signing less than {RETIRE_GRACE_SECS} seconds ago; \
+                         other instances may still use it. Retire it in {} seconds (and only once \
+                         every SP has the new certificate)",
+                        switched + RETIRE_GRACE_SECS - now
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    let state_before = row.state.clone();
+    if !store.retire_key(id, now).await? {
+        return Err(AdminError::invalid(
+            "id",
+            format!("key `{id}` changed meanwhile; reload and try again"),
+        ));
+    }
+    keys::follow(config, store, shared)
+        .await
+        .map_err(key_error)?;
+    let info = describe(&find(store, id).await?)?;
+    audit_change(
+        store,
+        now,
+        actor,
+        "key_retire",
+        None,
+        None,
+        Some(serde_json::json!({
+            "key": id,
+            "fingerprint": info.fingerprint,
+            "before": { "state": state_before },
+            "after": { "state": "retired" },
+        })),
+        ip,
+    )
+    .await;
+    tracing::info!(key = %id, "signing key retired and unpublished");
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_of_a_generated_certificate() {
+        let t = time::macros::datetime!(2026-01-01 00:00:00 UTC);
+        let (_, pem) = crate::saml::sign::generate_key_and_cert("idp.example", t, &[1]).unwrap();
+        let der = X509::from_pem(pem.as_bytes()).unwrap().to_der().unwrap();
+        let (subject, nb, na, fp) = cert_facts(&der).unwrap();
+        assert_eq!(subject, "CN=idp.example");
+        assert_eq!(nb, t.unix_timestamp());
+        assert!(na > nb + 9 * 365 * 86_400);
+        assert_eq!(fp.len(), 32 * 3 - 1);
+    }
+}

@@ -1,0 +1,300 @@
+//! One account's console page `/admin/users/{username}`: view with recent logins, edit, disable /
+//! enable, bind / unbind, a one-time bind code shown once. Thin over [`crate::admin::users`].
+
+use super::super::flow::{self, ClientIp};
+use super::super::AppState;
+use super::api::rfc3339;
+use super::auth::{chrome, ConsoleAdmin};
+use super::users_console::{fatal, page_error, segment, with_status, Row};
+use super::{page, Chrome};
+use crate::admin::users::{self as domain, Profile};
+use crate::admin::AdminError;
+use crate::error::WebError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users/{username}", get(user_page))
+        .route("/admin/users/{username}/edit", post(edit_form))
+        .route("/admin/users/{username}/status", post(status_form))
+        .route("/admin/users/{username}/bind", post(bind_form))
+        .route("/admin/users/{username}/unbind", post(unbind_form))
+        .route("/admin/users/{username}/code", post(code_form))
+}
+
+/// A login attempt as the page shows it.
+struct Login {
+    at: String,
+    app: String,
+    result: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users_view.html")]
+struct UserPage {
+    c: Chrome,
+    u: Row,
+    created_at: String,
+    updated_at: String,
+    logins: Vec<Login>,
+    /// A code just issued (shown once) and its expiry.
+    code: Option<(String, String)>,
+    error: Option<String>,
+}
+
+async fn render_user(
+    state: &AppState,
+    c: Chrome,
+    username: &str,
+    code: Option<(String, String)>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let corp = &state.config.wecom.corp_id;
+    let rec = domain::get(&state.store, corp, username)
+        .await
+        .map_err(fatal)?;
+    let logins = match rec.userid() {
+        Some(u) => domain::recent_logins(&state.store, u, 20)
+            .await
+            .map_err(fatal)?,
+        None => Vec::new(),
+    };
+    let bad = error.is_some();
+    let r = page(&UserPage {
+        c,
+        u: Row::of(&rec),
+        created_at: rfc3339(rec.account.created_at),
+        updated_at: rfc3339(rec.account.updated_at),
+        logins: logins
+            .iter()
+            .map(|e| Login {
+                at: rfc3339(e.row.at),
+                app: e.row.app.clone().unwrap_or_default(),
+                result: e.row.result.clone(),
+                reason: e.row.reason.clone(),
+            })
+            .collect(),
+        code,
+        error,
+    })?;
+    Ok(with_status(r, bad))
+}
+
+async fn user_page(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Result<Response, WebError> {
+    render_user(
+        &state,
+        chrome(&admin, &headers, "users"),
+        &username,
+        None,
+        None,
+    )
+    .await
+}
+
+/// After a change: back to the account's page, or the page again with the error.
+async fn after(
+    state: &AppState,
+    admin: &ConsoleAdmin,
+    headers: &HeaderMap,
+    username: &str,
+    done: Result<(), AdminError>,
+) -> Result<Response, WebError> {
+    match done {
+        Ok(()) => flow::redirect(&format!("/admin/users/{}", segment(username))),
+        Err(e) => {
+            let msg = page_error(e)?;
+            let c = chrome(admin, headers, "users");
+            render_user(state, c, username, None, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EditForm {
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    mobile: String,
+    #[serde(default)]
+    employee_no: String,
+    /// Separated by `;` or line breaks.
+    #[serde(default)]
+    groups: String,
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(username): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let profile = Profile {
+        display_name: Some(f.display_name),
+        email: Some(f.email),
+        mobile: Some(f.mobile),
+        employee_no: Some(f.employee_no),
+        groups: Some(f.groups.split([';', '\n']).map(str::to_string).collect()),
+        status: None,
+    };
+    let corp = &state.config.wecom.corp_id;
+    let now = state.clock.unix();
+    let done = domain::update(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        &username,
+        &profile,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ());
+    after(&state, &admin, &headers, &username, done).await
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    csrf: String,
+    status: String,
+}
+
+async fn status_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(username): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let profile = Profile {
+        status: Some(f.status),
+        ..Profile::default()
+    };
+    let corp = &state.config.wecom.corp_id;
+    let now = state.clock.unix();
+    let done = domain::update(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        &username,
+        &profile,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ());
+    after(&state, &admin, &headers, &username, done).await
+}
+
+#[derive(Debug, Deserialize)]
+struct BindForm {
+    csrf: String,
+    userid: String,
+}
+
+async fn bind_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(username): Path<String>,
+    Form(f): Form<BindForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let corp = &state.config.wecom.corp_id;
+    let now = state.clock.unix();
+    let done = domain::bind(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        &username,
+        &f.userid,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ());
+    after(&state, &admin, &headers, &username, done).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn unbind_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(username): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let corp = &state.config.wecom.corp_id;
+    let now = state.clock.unix();
+    let done = domain::unbind(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        &username,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ());
+    after(&state, &admin, &headers, &username, done).await
+}
+
+async fn code_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(username): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let corp = &state.config.wecom.corp_id;
+    let now = state.clock.unix();
+    let rng = state.rng.as_ref();
+    let c = chrome(&admin, &headers, "users");
+    match domain::issue_code(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        rng,
+        &username,
+        ip.0.as_deref(),
+    )
+    .await
+    {
+        Ok((code, expires)) => {
+            render_user(&state, c, &username, Some((code, rfc3339(expires))), None).await
+        }
+        Err(e) => {
+            let msg = page_error(e)?;
+            render_user(&state, c, &username, None, Some(msg)).await
+        }
+    }
+}
