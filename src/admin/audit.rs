@@ -246,7 +246,9 @@ pub fn redact(detail: Value) -> Value {
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
-                    if secret_key(&k) && !v.is_null() {
+                    // "changed" / "unchanged" are what callers write for a secret: they stay.
+                    let marker = matches!(v.as_str(), Some("changed" | "unchanged"));
+                    if secret_key(&k) && !v.is_null() && !marker {
                         (k, Value::String(REDACTED.into()))
                     } else {
                         (k, redact(v))
@@ -277,6 +279,9 @@ mod tests {
         for leaked in ["s3", "s4", "wip_abc", "C0DE", "argon2", "BEGIN"] {
             assert!(!s.contains(leaked), "{leaked} in {s}");
         }
+        let d = redact(json!({"secret": "changed", "client_secret": "unchanged"})).to_string();
+        assert!(d.contains("\"secret\":\"changed\""), "{d}");
+        assert!(d.contains("\"client_secret\":\"unchanged\""), "{d}");
         for kept in ["ww1", "k-1", "\"ci\""] {
             assert!(s.contains(kept), "{kept} lost from {s}");
         }

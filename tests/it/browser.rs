@@ -82,5 +82,119 @@ async fn admin_console_in_a_real_browser() {
     assert_eq!(status, 200);
     assert_eq!(me["actor"], "token:browser-ci");
 
+    // An SP the test runs itself: its ACS shows what it received.
+    let (sp_base, mut received) = start_test_sp().await;
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("browser-sp-metadata.xml");
+    std::fs::write(&metadata, sp_metadata(&sp_base)).unwrap();
+
+    // Upload the SP's metadata file, see the preview, save.
+    s.goto(&format!("{}/admin/apps/new", env.base)).await;
+    s.screenshot(&artifacts().join("04-app-new.png")).await;
+    let form = "form[action='/admin/apps/preview']";
+    s.type_into(&format!("{form} input[name=name]"), "browser-sp")
+        .await;
+    s.type_into(
+        &format!("{form} input[name=metadata_file]"),
+        metadata.to_str().unwrap(),
+    )
+    .await;
+    s.click(&format!("{form} button[type=submit]")).await;
+    assert_eq!(s.text("#preview-entity-id").await, BROWSER_SP_ENTITY);
+    assert!(s.source().await.contains(&format!("{sp_base}/acs")));
+    s.screenshot(&artifacts().join("05-app-preview.png")).await;
+    // Nothing is stored before Save.
+    assert!(env.state.store.app("browser-sp").await.unwrap().is_none());
+    s.click("main form button[type=submit]").await;
+    s.wait_url(|u| u.ends_with("/admin/apps/browser-sp")).await;
+    s.screenshot(&artifacts().join("06-app-page.png")).await;
+
+    // Copy the WeCom homepage URL (an IdP-initiated app: the mount address).
+    let homepage = s.text("#homepage-url").await;
+    assert_eq!(homepage, format!("{}/apps/browser-sp/start", env.base));
+    s.click("button[data-copy='homepage-url']").await;
+    assert_eq!(
+        s.attr("button[data-copy='homepage-url']", "data-copied")
+            .await
+            .as_deref(),
+        Some(homepage.as_str())
+    );
+
+    // A member opens that homepage: WeCom QR login (李四 scans), then the signed Response is
+    // posted to the SP.
+    s.goto(&homepage).await;
+    s.click("a[href*='sim_userid=lisi']").await;
+    s.wait_url(|u| u.starts_with(&sp_base)).await;
+    assert!(s.text("#name-id").await.contains("lisi"));
+    s.screenshot(&artifacts().join("07-member-at-sp.png")).await;
+    let xml = received.recv().await.unwrap();
+    assert!(
+        !xml.contains("InResponseTo"),
+        "IdP-initiated: no InResponseTo"
+    );
+    assert!(
+        xmlsec_verify(&xml, &env.idp_cert_pem(), ASSERTION_SIG),
+        "the assertion verifies with the IdP certificate"
+    );
+
     s.quit().await;
+}
+
+const BROWSER_SP_ENTITY: &str = "https://browser-sp.example/saml";
+
+/// The test SP's metadata: an ACS on the test SP's own loopback server.
+fn sp_metadata(sp_base: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{BROWSER_SP_ENTITY}">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAssertionsSigned="true">
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified</md:NameIDFormat>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sp_base}/acs" index="0" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>
+"#
+    )
+}
+
+/// A minimal SP on loopback: `POST /acs` shows the NameID of the Response it received and hands
+/// the Response to the test.
+async fn start_test_sp() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use axum::extract::Form;
+    use axum::response::Html;
+    use base64::Engine;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/acs",
+        axum::routing::post(
+            move |Form(f): Form<std::collections::HashMap<String, String>>| {
+                let tx = tx.clone();
+                async move {
+                    let xml = String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(f.get("SAMLResponse").map(String::as_str).unwrap_or(""))
+                            .unwrap_or_default(),
+                    )
+                    .unwrap_or_default();
+                    let name_id = xml
+                        .split("NameID")
+                        .nth(1)
+                        .and_then(|s| s.split('>').nth(1))
+                        .and_then(|s| s.split('<').next())
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = tx.send(xml);
+                    Html(format!(
+                        "<!DOCTYPE html><title>test SP</title><h1>signed in</h1><p id=\"name-id\">{}</p>",
+                        name_id.replace('<', "&lt;")
+                    ))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, rx)
 }
