@@ -875,8 +875,30 @@ async fn log_hygiene(env: Env) {
         .and_then(|v| v.split('<').next())
         .unwrap_or_default()
         .to_string();
+    // Issue 5: the admin side — a console session, an API token (made and used) and a WeCom secret
+    // set through the API must not reach the logs either.
+    let (admin, _csrf) = env.admin_browser("zhangsan").await;
+    let admin_session = admin.cookie(&env.base, "wecom_idp_admin").unwrap();
+    let token = env.api_token("logcheck").await;
+    let api = env.api(&token);
+    let (s, made) = api.post("/tokens", serde_json::json!({"name": "second"})).await;
+    assert_eq!(s, 201);
+    let second_token = made["token"].as_str().unwrap().to_string();
+    let new_secret = "console-set-secret-0123456789abcdef";
+    let (s, _) = api
+        .put("/wecom", serde_json::json!({"secret": new_secret}))
+        .await;
+    assert!(s < 300, "setting the secret: {s}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = logs::text(&buf);
+    for (what, secret) in [
+        ("admin session", admin_session.as_str()),
+        ("API token", token.as_str()),
+        ("API token made over the API", second_token.as_str()),
+        ("console-set WeCom secret", new_secret),
+    ] {
+        assert!(!logs.contains(secret), "the {what} is in the logs");
+    }
     assert!(
         logs.contains("WeCom login succeeded"),
         "the capture works (got {} bytes)",
