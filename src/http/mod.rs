@@ -12,6 +12,7 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+mod rules;
 mod sso;
 mod start;
 

@@ -881,7 +881,9 @@ async fn log_hygiene(env: Env) {
     let admin_session = admin.cookie(&env.base, "wecom_idp_admin").unwrap();
     let token = env.api_token("logcheck").await;
     let api = env.api(&token);
-    let (s, made) = api.post("/tokens", serde_json::json!({"name": "second"})).await;
+    let (s, made) = api
+        .post("/tokens", serde_json::json!({"name": "second"}))
+        .await;
     assert_eq!(s, 201);
     let second_token = made["token"].as_str().unwrap().to_string();
     let new_secret = "console-set-secret-0123456789abcdef";

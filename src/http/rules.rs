@@ -1,0 +1,143 @@
+//! What an app's access and role rules need to know about a member beyond the profile — the
+//! department tree and the member's WeCom tags, read (cached) only when a rule needs them — and the
+//! pages of the two refusals those rules can give (`access_denied`, `no_role`), shown before any
+//! assertion is built.
+
+use crate::apps::App;
+use crate::error::{t, WebError};
+use crate::identity::roles::{self, MemberTags, TagRef};
+use crate::identity::Profile;
+use crate::settings::Effective;
+use crate::wecom;
+use axum::http::StatusCode as Http;
+
+/// Department → parent, from WeCom's (cached) department list, when the app's role rules need the
+/// tree. Without it rules match the member's own departments only (never more), so a WeCom error
+/// is logged and the login goes on.
+pub(super) async fn department_parents(
+    effective: &Effective,
+    app: &App,
+) -> std::collections::HashMap<i64, i64> {
+    if !app.settings.roles.needs_departments() && !app.settings.access.needs_departments() {
+        return Default::default();
+    }
+    match effective.client.departments().await {
+        Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, app = %app.name, "department list unavailable: role rules see direct departments only");
+            Default::default()
+        }
+    }
+}
+
+/// Which of the tags the app's role rules and access rule name the member is in, read from WeCom
+/// (`tag/get`, and `tag/list` for rules that name a tag by name; both briefly cached) only when there
+/// are such rules. A tag that cannot be read — WeCom error, or no tag of that name — is left out of
+/// [`MemberTags::checked`], so its rule grants nothing and lets no other rule stand in for it; the
+/// failure is logged for the administrator.
+pub(super) async fn member_tags(
+    effective: &Effective,
+    app: &App,
+    profile: &Profile,
+    parents: &std::collections::HashMap<i64, i64>,
+) -> MemberTags {
+    let mut refs = app.settings.roles.tag_refs();
+    for t in app.settings.access.tag_refs() {
+        if !refs.contains(&t) {
+            refs.push(t);
+        }
+    }
+    let mut out = MemberTags::default();
+    if refs.is_empty() {
+        return out;
+    }
+    let departments = roles::with_ancestors(&profile.department_ids, parents);
+    // Fetched once, and only when a rule names a tag by name.
+    let mut names: Option<Option<Vec<wecom::client::Tag>>> = None;
+    for r in refs {
+        let id = match r {
+            TagRef::Id(id) => *id,
+            TagRef::Name(name) => {
+                let list = match &mut names {
+                    Some(list) => list,
+                    None => names.insert(match effective.client.tags().await {
+                        Ok(list) => Some(list),
+                        Err(e) => {
+                            tracing::warn!(error = %e, app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
+                            None
+                        }
+                    }),
+                };
+                let Some(list) = list else { continue };
+                match list.iter().find(|t| t.tagname == *name) {
+                    Some(t) => t.tagid,
+                    None => {
+                        tracing::warn!(app = %app.name, tag = %name, "no WeCom tag has this name: its rules grant nothing");
+                        continue;
+                    }
+                }
+            }
+        };
+        match effective.client.tag_members(id).await {
+            Ok(members) => {
+                out.checked.insert(r.clone());
+                if members.contains(&profile.userid, &departments) {
+                    out.member_of.insert(r.clone());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
+            }
+        }
+    }
+    out
+}
+
+/// The page for a member the app's access rule does not allow (reason `access_denied`).
+pub(super) fn access_denied_page(app: &App) -> WebError {
+    WebError::new(
+        Http::FORBIDDEN,
+        "access_denied",
+        t("You may not open this app", "你无权打开此应用"),
+        t(
+            format!("You signed in with WeCom, but the app `{}` is not open to you, so nothing was sent to it.", app.name),
+            format!("你已通过企业微信登录，但应用 `{}` 未向你开放，因此没有向它发送任何信息。", app.name),
+        ),
+    )
+    .with_fix(t(
+        format!("Ask your administrator to grant you access (wecom-idp app set {} --set access=…).", app.name),
+        "请联系管理员为你开通访问权限。",
+    ))
+}
+
+/// The page for a member no role rule gives a role (reason `no_role`).
+pub(super) fn no_role_page(app: &App) -> WebError {
+    let contact = app.settings.roles.contact.clone();
+    let (who_en, who_zh) = match &contact {
+        Some(c) => (c.clone(), c.clone()),
+        None => (
+            "your WeCom administrator".to_string(),
+            "企业微信管理员".to_string(),
+        ),
+    };
+    WebError::new(
+        Http::FORBIDDEN,
+        "no_role",
+        t("No role for you in this console", "你在此控制台没有角色"),
+        t(
+            format!(
+                "You signed in with WeCom, but no role of the app `{}` is assigned to you, so \
+                 nothing was sent to the console.",
+                app.name
+            ),
+            format!(
+                "你已通过企业微信登录，但应用 `{}` 没有给你分配角色，因此没有向控制台发送任何信息。",
+                app.name
+            ),
+        ),
+    )
+    .with_fix(t(
+        format!("Ask {who_en} to give you a role for `{}` (wecom-idp app set {} --set role_rules=…).", app.name, app.name),
+        format!("请联系{who_zh}为你在 `{}` 中分配角色。", app.name),
+    ))
+}
