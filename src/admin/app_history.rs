@@ -22,10 +22,9 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
         .app_version(before.name.as_str(), version)
         .await?
         .ok_or_else(|| {
-            AdminError::invalid(
-                "version",
-                format!("app `{name}` has no version {version} (GET …/versions lists them)"),
-            )
+            AdminError::NotFound(format!(
+                "version {version} of app `{name}` (GET …/versions lists them)"
+            ))
         })?;
     let mut after = App::from_row(v.to_app_row(before.created_at, ctx.unix()))
         .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
@@ -36,7 +35,7 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
             .app_by_entity_id(&after.metadata.entity_id)
             .await?
         {
-            return Err(AdminError::invalid(
+            return Err(AdminError::state(
                 "version",
                 format!(
                     "app `{}` now has entity ID {}; version {version} cannot come back",
@@ -164,6 +163,10 @@ pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>,
     let (reason, detail) = match e {
         AdminError::Invalid { field, message } => (
             "invalid",
+            serde_json::json!({"field": field, "error": message}),
+        ),
+        AdminError::State { field, message } => (
+            "conflict",
             serde_json::json!({"field": field, "error": message}),
         ),
         AdminError::Conflict(what) => (

@@ -118,7 +118,10 @@ pub async fn refresh_due(ctx: &Ctx<'_>) -> Result<usize, AdminError> {
         }
         n += 1;
         match refresh(ctx, &s.app).await {
-            Ok(_) | Err(AdminError::Invalid { .. }) | Err(AdminError::NotFound(_)) => {}
+            Ok(_)
+            | Err(AdminError::Invalid { .. })
+            | Err(AdminError::State { .. })
+            | Err(AdminError::NotFound(_)) => {}
             Err(e) => tracing::warn!(app = %s.app, error = %e, "metadata refresh failed"),
         }
     }

@@ -50,12 +50,23 @@ fn given(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A time filter: RFC 3339, `YYYY-MM-DD` or Unix seconds. `end_of_day` turns a date into the start
-/// of the next day (so "to 2026-11-20" includes that day).
+/// The largest Unix seconds a time filter takes (9999-12-31T23:59:59Z); the smallest is 0.
+pub const MAX_UNIX: i64 = 253_402_300_799;
+
+/// A time filter: RFC 3339, `YYYY-MM-DD` or Unix seconds (0 to [`MAX_UNIX`]). `end_of_day` turns a
+/// date into the start of the next day (so "to 2026-11-20" includes that day).
 pub fn parse_time(field: &str, s: &str, end_of_day: bool) -> Result<i64, AdminError> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<i64>() {
-        return Ok(n);
+    if let Ok(n) = s.parse::<i128>() {
+        return i64::try_from(n)
+            .ok()
+            .filter(|n| (0..=MAX_UNIX).contains(n))
+            .ok_or_else(|| {
+                AdminError::invalid(
+                    field,
+                    format!("`{s}` is not a time: Unix seconds run from 0 to {MAX_UNIX}"),
+                )
+            });
     }
     if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
         return Ok(t.unix_timestamp());
@@ -302,6 +313,9 @@ mod tests {
             1_795_132_800 + 8 * 3600
         );
         assert!(parse_time("since", "yesterday", false).is_err());
+        assert_eq!(parse_time("since", "0", false).unwrap(), 0);
+        assert!(parse_time("since", "-1", false).is_err());
+        assert!(parse_time("until", "253402300800", false).is_err());
         let bad = FilterInput {
             result: Some("ok".into()),
             ..FilterInput::default()

@@ -49,6 +49,14 @@ pub enum AdminError {
     NotFound(String),
     /// It exists already.
     Conflict(String),
+    /// The request is well formed but conflicts with the current state (a key in the wrong state,
+    /// the version already in force, …): which field, and what to do. The API answers 409.
+    State {
+        /// The field (form/JSON name), or empty for the whole request.
+        field: String,
+        /// What the state is and what to do first.
+        message: String,
+    },
     /// The store failed.
     Store(StoreError),
 }
@@ -61,13 +69,27 @@ impl AdminError {
             message: message.into(),
         }
     }
+
+    /// A conflict with the current state, about one field.
+    pub fn state(field: &str, message: impl Into<String>) -> Self {
+        Self::State {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for AdminError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Invalid { field, message } if field.is_empty() => f.write_str(message),
-            Self::Invalid { field, message } => write!(f, "{field}: {message}"),
+            Self::Invalid { field, message } | Self::State { field, message }
+                if field.is_empty() =>
+            {
+                f.write_str(message)
+            }
+            Self::Invalid { field, message } | Self::State { field, message } => {
+                write!(f, "{field}: {message}")
+            }
             Self::NotFound(what) => write!(f, "{what} does not exist"),
             Self::Conflict(what) => write!(f, "{what} already exists"),
             Self::Store(e) => e.fmt(f),

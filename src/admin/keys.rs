@@ -198,7 +198,7 @@ pub async fn add_next(
         .into_iter()
         .find(|r| r.state == "next")
     {
-        return Err(AdminError::invalid(
+        return Err(AdminError::state(
             "state",
             format!(
                 "key `{}` is already waiting as the next key: activate or retire it first",
@@ -246,7 +246,7 @@ pub async fn activate(
     stored_keys_only(config)?;
     let row = find(store, id).await?;
     if row.state != "next" {
-        return Err(AdminError::invalid(
+        return Err(AdminError::state(
             "id",
             format!(
                 "key `{id}` is `{}`: only a `next` key can be activated (add one first)",
@@ -256,7 +256,7 @@ pub async fn activate(
     }
     let before = shared.current().active_id.clone();
     if !store.activate_key(id, now).await? {
-        return Err(AdminError::invalid(
+        return Err(AdminError::state(
             "id",
             format!("key `{id}` changed meanwhile; reload and try again"),
         ));
@@ -305,7 +305,7 @@ pub async fn retire(
         .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))?;
     match row.state.as_str() {
         "active" => {
-            return Err(AdminError::invalid(
+            return Err(AdminError::state(
                 "id",
                 format!(
                     "key `{id}` is the active key: it signs every Response. Add a next key and \
@@ -314,7 +314,7 @@ pub async fn retire(
             ))
         }
         "retired" => {
-            return Err(AdminError::invalid(
+            return Err(AdminError::state(
                 "id",
                 format!("key `{id}` is already retired"),
             ))
@@ -327,7 +327,7 @@ pub async fn retire(
                 .max()
                 .unwrap_or(0);
             if now < switched + RETIRE_GRACE_SECS {
-                return Err(AdminError::invalid(
+                return Err(AdminError::state(
                     "id",
                     format!(
                         "key `{id}` stopped signing less than {RETIRE_GRACE_SECS} seconds ago; \
@@ -342,7 +342,7 @@ pub async fn retire(
     }
     let state_before = row.state.clone();
     if !store.retire_key(id, now).await? {
-        return Err(AdminError::invalid(
+        return Err(AdminError::state(
             "id",
             format!("key `{id}` changed meanwhile; reload and try again"),
         ));

@@ -164,8 +164,8 @@ async fn api_lifecycle_body(env: Env) {
     assert_eq!(v["acs"][0]["location"], "https://sp.example/crm/acs");
     assert_eq!(v["settings"]["sign_response"], true);
     let (s, e) = api.post("/apps/crm/rollback", json!({"version": 99})).await;
-    assert_eq!(s, 400);
-    assert_eq!(e["error"]["field"], "version");
+    assert_eq!(s, 404, "an unknown version is a missing resource: {e}");
+    assert_eq!(e["error"]["code"], "not_found");
     let (_, versions) = api.get("/apps/crm/versions").await;
     assert_eq!(
         versions.as_array().unwrap().len(),

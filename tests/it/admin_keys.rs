@@ -70,12 +70,14 @@ async fn rollover_body(env: Env) {
     );
     // Only one next key at a time.
     let (s, body) = api.post("/keys", json!({})).await;
-    assert_eq!(s, 400);
+    assert_eq!(s, 409, "a second next key conflicts with the waiting one");
+    assert_eq!(body["error"]["code"], "conflict");
     assert!(body["error"]["message"].as_str().unwrap().contains(&id));
 
     // Refusals before the switch.
     let (s, body) = api.post("/keys/initial/retire", json!({})).await;
-    assert_eq!(s, 400, "the active key cannot be retired");
+    assert_eq!(s, 409, "the active key cannot be retired");
+    assert_eq!(body["error"]["code"], "conflict");
     assert_eq!(body["error"]["field"], "id");
     let (s, body) = api.post("/keys/nope/activate", json!({})).await;
     assert_eq!(s, 404);
@@ -83,7 +85,7 @@ async fn rollover_body(env: Env) {
     assert_eq!(api.post("/keys/nope/retire", json!({})).await.0, 404);
     assert_eq!(
         api.post("/keys/initial/activate", json!({})).await.0,
-        400,
+        409,
         "only a next key can be activated"
     );
 
@@ -127,7 +129,10 @@ async fn rollover_body(env: Env) {
 
     // Step 3: retire the previous key — not while other instances may still sign with it.
     let (s, body) = api.post("/keys/initial/retire", json!({})).await;
-    assert_eq!(s, 400, "{body}");
+    assert_eq!(
+        s, 409,
+        "too soon after the switch is a state conflict: {body}"
+    );
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
@@ -144,10 +149,10 @@ async fn rollover_body(env: Env) {
     assert!(!md.contains(&old_cert), "the retired key left the metadata");
     assert_eq!(
         api.post("/keys/initial/activate", json!({})).await.0,
-        400,
+        409,
         "a retired key cannot come back"
     );
-    assert_eq!(api.post("/keys/initial/retire", json!({})).await.0, 400);
+    assert_eq!(api.post("/keys/initial/retire", json!({})).await.0, 409);
     // Its private key is erased.
     let rows = env.state.store.signing_keys().await.unwrap();
     let r = rows.iter().find(|r| r.id == "initial").unwrap();

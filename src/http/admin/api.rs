@@ -216,6 +216,10 @@ impl From<AdminError> for ApiError {
                 field: Some(field).filter(|f| !f.is_empty()),
                 ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
             },
+            AdminError::State { field, message } => Self {
+                field: Some(field).filter(|f| !f.is_empty()),
+                ..Self::new(StatusCode::CONFLICT, "conflict", message)
+            },
             AdminError::NotFound(what) => Self::not_found(format!("{what} does not exist")),
             AdminError::Conflict(what) => Self::new(
                 StatusCode::CONFLICT,
@@ -311,6 +315,34 @@ macro_rules! api_parts_extractor {
 
 api_parts_extractor!(ApiQuery, Query);
 api_parts_extractor!(ApiPath, Path);
+
+/// The schema of an optional query parameter that is also "any" when given empty (`?limit=`, as
+/// the console's filter forms send): `schema`, or the empty string.
+pub fn or_empty(
+    schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(schema)
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .into()
+}
+
+/// A whole-number query parameter from `min` to `max` (or empty: "any").
+pub fn int_param(min: i64, max: i64) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    or_empty(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max)),
+    )
+}
 
 /// Unix seconds as RFC 3339 (UTC), the API's time format.
 pub fn rfc3339(unix: i64) -> String {

@@ -124,7 +124,23 @@ impl<'de> Deserialize<'de> for Pairs {
     }
 }
 
-/// Metadata to check.
+/// The schema of [`Pairs`]: an object whose values are strings (numbers, booleans and null are
+/// taken as their text; objects and arrays are refused).
+fn pairs_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([
+        Type::String,
+        Type::Number,
+        Type::Boolean,
+        Type::Null,
+    ]));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(value.into())))
+        .into()
+}
+
+/// Metadata to check. Other fields are ignored, so the body of a create can be previewed as is.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PreviewRequest {
     /// The SP metadata document.
@@ -140,14 +156,16 @@ pub struct PreviewRequest {
 
 /// An app to create: `preset` + `params`, or metadata (`metadata_xml` or `metadata_url`), or both.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAppRequest {
-    /// `[a-z0-9-]{1,64}`.
+    /// 1–64 of a-z, 0-9 and `-`.
+    #[schema(pattern = "^[a-z0-9-]{1,64}$", min_length = 1, max_length = 64)]
     pub name: String,
     /// A preset (`GET /api/v1/presets`).
     pub preset: Option<String>,
     /// The preset's parameters.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = pairs_schema)]
     pub params: Pairs,
     /// The SP metadata document.
     pub metadata_xml: Option<String>,
@@ -160,7 +178,7 @@ pub struct NewAppRequest {
     pub entity_id: Option<String>,
     /// Settings (`wecom-idp app set --help` lists the keys), applied in order.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = pairs_schema)]
     pub settings: Pairs,
     /// Import even if a certificate has expired.
     #[serde(default)]
@@ -169,14 +187,16 @@ pub struct NewAppRequest {
 
 /// Settings to change.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PatchRequest {
     /// `KEY: value`, applied in order, each validated as `wecom-idp app set` does.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = pairs_schema)]
     pub settings: Pairs,
 }
 
 /// New metadata for an app.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MetadataRequest {
     /// The SP metadata document (drops the metadata URL).
     pub metadata_xml: Option<String>,
@@ -207,8 +227,10 @@ pub struct VersionView {
 
 /// The version to restore.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
-    /// A version number from `GET …/versions`.
+    /// A version number from `GET …/versions` (404 when the app has no such version).
+    #[schema(minimum = 1, maximum = 9223372036854775807_i64)]
     pub version: i64,
 }
 
@@ -264,7 +286,7 @@ async fn list(State(state): State<AppState>, _a: ApiAdmin) -> Result<Json<Vec<Ap
 
 /// One app: settings, SP, addresses, metadata source.
 #[utoipa::path(get, path = "/api/v1/apps/{name}", tag = "apps",
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = AppView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
@@ -335,7 +357,7 @@ async fn create(
 
 /// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …).
 #[utoipa::path(patch, path = "/api/v1/apps/{name}", tag = "apps", request_body = PatchRequest,
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn patch(
@@ -352,7 +374,7 @@ async fn patch(
 
 /// Replaces the app's SP metadata (the previous version is kept for rollback).
 #[utoipa::path(put, path = "/api/v1/apps/{name}/metadata", tag = "apps", request_body = MetadataRequest,
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn replace_metadata(
@@ -384,7 +406,7 @@ async fn replace_metadata(
 
 /// The saved versions of an app, newest first.
 #[utoipa::path(get, path = "/api/v1/apps/{name}/versions", tag = "apps",
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = [VersionView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn versions(
     State(state): State<AppState>,
@@ -406,9 +428,10 @@ async fn versions(
 
 /// Restores a saved version (the current state is saved first, so this can be undone too).
 #[utoipa::path(post, path = "/api/v1/apps/{name}/rollback", tag = "apps", request_body = RollbackRequest,
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, description = "no such app or version", body = ErrorBody),
+              (status = 409, description = "another app now has that version's entity ID", body = ErrorBody)))]
 async fn rollback(
     State(state): State<AppState>,
     a: ApiAdmin,
@@ -423,7 +446,7 @@ async fn rollback(
 
 /// Fetches the app's metadata URL now; a failure leaves the app unchanged.
 #[utoipa::path(post, path = "/api/v1/apps/{name}/refresh", tag = "apps",
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = RefreshView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn refresh(
@@ -443,7 +466,7 @@ async fn refresh(
 
 /// Deletes an app (its last state stays in the saved versions).
 #[utoipa::path(delete, path = "/api/v1/apps/{name}", tag = "apps",
-    params(("name" = String, Path, description = "app name")),
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,

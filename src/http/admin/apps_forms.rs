@@ -17,7 +17,9 @@ pub(super) struct Errors(pub(super) Vec<(String, String)>);
 impl Errors {
     pub(super) fn of(e: AdminError) -> Result<Self, WebError> {
         match e {
-            AdminError::Invalid { field, message } => Ok(Self(vec![(field, message)])),
+            AdminError::Invalid { field, message } | AdminError::State { field, message } => {
+                Ok(Self(vec![(field, message)]))
+            }
             AdminError::Conflict(what) => Ok(Self(vec![(
                 "name".into(),
                 format!("{what} already exists"),

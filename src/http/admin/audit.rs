@@ -3,7 +3,7 @@
 //! filters, formula-safe). Thin over [`crate::admin::audit`].
 
 use super::super::AppState;
-use super::api::{rfc3339, ApiError, ErrorBody};
+use super::api::{int_param, or_empty, rfc3339, ApiError, ApiQuery, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
 use crate::admin::audit::{self as domain, FilterInput, RESULTS};
@@ -32,10 +32,14 @@ pub(super) fn api_routes() -> Router<AppState> {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(search, export), components(schemas(AuditView, AuditPageView)))]
+#[openapi(
+    paths(search, export),
+    components(schemas(AuditView, AuditPageView, AuditResult))
+)]
 pub(super) struct AuditApi;
 
-/// The filters, as query parameters. Empty means "any".
+/// The filters, as query parameters. Empty means "any". The fields stay text (the console's filter
+/// form sends empty ones); the documented schemas are what the checks below accept.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
@@ -44,17 +48,70 @@ pub struct AuditParams {
     /// WeCom userid.
     userid: Option<String>,
     /// `success`, `refused` or `error`.
+    #[param(schema_with = result_param)]
     result: Option<String>,
     /// Event (`login`, `admin_login`, `user_update`, `key_activate`, …).
     event: Option<String>,
-    /// From: RFC 3339, `YYYY-MM-DD` (UTC) or Unix seconds.
+    /// From: RFC 3339, `YYYY-MM-DD` (UTC) or Unix seconds (0–253402300799).
+    #[param(schema_with = time_param)]
     since: Option<String>,
-    /// To (exclusive; a date includes that whole day, UTC).
+    /// To (exclusive; a date includes that whole day, UTC); after `since`.
+    #[param(schema_with = time_param)]
     until: Option<String>,
     /// Rows older than this ID: the `next_before_id` of the previous page.
+    #[param(schema_with = before_id_param)]
     before_id: Option<String>,
     /// Rows per page, 1–1000 (default 100).
+    #[param(schema_with = limit_param)]
     limit: Option<String>,
+}
+
+/// The `result` of an audit row.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the vocabulary of `AuditParams::result` (checked by the domain)
+#[schema(rename_all = "lowercase")]
+enum AuditResult {
+    Success,
+    Refused,
+    Error,
+}
+
+fn result_param() -> utoipa::openapi::schema::Schema {
+    or_empty(utoipa::openapi::Ref::from_schema_name("AuditResult"))
+}
+
+fn before_id_param() -> utoipa::openapi::schema::Schema {
+    int_param(1, i64::MAX)
+}
+
+fn limit_param() -> utoipa::openapi::schema::Schema {
+    int_param(1, domain::MAX_LIMIT)
+}
+
+/// A time filter's schema (empty: any): a date (UTC), an RFC 3339 instant or Unix seconds.
+fn time_param() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let text = |f| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(f)))
+    };
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .item(text(KnownFormat::Date))
+        .item(text(KnownFormat::DateTime))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .maximum(Some(domain::MAX_UNIX)),
+        )
+        .into()
 }
 
 fn number(field: &str, v: &Option<String>) -> Result<Option<i64>, AdminError> {
@@ -165,7 +222,7 @@ pub struct AuditPageView {
 async fn search(
     State(state): State<AppState>,
     _a: ApiAdmin,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPageView>, ApiError> {
     let q = domain::query(&p.input()?)?;
     let page = domain::page(&state.store, &q).await?;
@@ -196,7 +253,7 @@ fn csv_response(body: String) -> Response {
 async fn export(
     State(state): State<AppState>,
     _a: ApiAdmin,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     let q = domain::query(&p.input()?)?;
     Ok(csv_response(domain::export(&state.store, &q).await?))

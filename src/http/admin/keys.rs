@@ -124,7 +124,8 @@ async fn list(State(state): State<AppState>, _a: ApiAdmin) -> Result<Json<Vec<Ke
 /// in the IdP metadata beside the active key at once. Give every SP the new metadata now.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys",
     responses((status = 201, body = KeyView), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody)))]
+              (status = 401, body = ErrorBody),
+              (status = 409, description = "a `next` key is already waiting", body = ErrorBody)))]
 async fn add(
     State(state): State<AppState>,
     a: ApiAdmin,
@@ -142,7 +143,8 @@ async fn add(
 #[utoipa::path(post, path = "/api/v1/keys/{id}/activate", tag = "keys",
     params(("id" = String, Path, description = "key ID")),
     responses((status = 200, body = KeyView), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "the key is not `next`", body = ErrorBody)))]
 async fn activate(
     State(state): State<AppState>,
     a: ApiAdmin,
@@ -158,7 +160,9 @@ async fn activate(
 #[utoipa::path(post, path = "/api/v1/keys/{id}/retire", tag = "keys",
     params(("id" = String, Path, description = "key ID")),
     responses((status = 200, body = KeyView), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "the key is active, already retired, or stopped signing \
+                                            too recently", body = ErrorBody)))]
 async fn retire(
     State(state): State<AppState>,
     a: ApiAdmin,

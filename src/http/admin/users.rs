@@ -4,13 +4,15 @@
 
 use super::super::flow::ClientIp;
 use super::super::AppState;
-use super::api::{rfc3339, ApiError, ApiJson, ErrorBody, ErrorDetail};
+use super::api::{
+    int_param, or_empty, rfc3339, ApiError, ApiJson, ApiQuery, ErrorBody, ErrorDetail,
+};
 use super::auth::ApiAdmin;
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
 use crate::admin::AdminError;
 use crate::identity::directory;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -48,13 +50,15 @@ pub(super) fn api_routes() -> Router<AppState> {
         BindTo,
         BindCode,
         ImportDone,
-        ImportRefused
+        ImportRefused,
+        UserStatus
     ))
 )]
 pub(super) struct UsersApi;
 
-/// A WeCom binding.
+/// A WeCom binding (named `AccountBinding` in the document: `BindingView` is the binding settings).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountBinding)]
 pub struct BindingView {
     /// WeCom userid (账号).
     pub userid: String,
@@ -124,14 +128,57 @@ impl From<&UserRecord> for UserView {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserParams {
-    /// Text in username, display name, email, mobile, employee number or bound WeCom userid.
+    /// Text in username, display name, email, mobile, employee number or bound WeCom userid (at
+    /// most 128 characters).
+    #[param(max_length = 128)]
     q: Option<String>,
     /// `active` or `disabled`.
+    #[param(schema_with = status_param)]
     status: Option<String>,
     /// Accounts per page, 1–500 (default 50).
+    #[param(schema_with = limit_param)]
     limit: Option<String>,
     /// Accounts to skip.
+    #[param(schema_with = offset_param)]
     offset: Option<String>,
+}
+
+/// An account's status.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the vocabulary of the `status` fields (checked by the domain)
+#[schema(rename_all = "lowercase")]
+pub(super) enum UserStatus {
+    Active,
+    Disabled,
+}
+
+/// The schema of a `groups` field: group names of at most 64 characters, without `;`, commas,
+/// quotes or control characters.
+fn groups_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[^;,\"\\x00-\\x1f\\x7f-\\x9f]*$"))
+        .max_length(Some(64));
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::Array,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .items(name)
+        .into()
+}
+
+fn status_param() -> utoipa::openapi::schema::Schema {
+    or_empty(utoipa::openapi::Ref::from_schema_name("UserStatus"))
+}
+
+fn limit_param() -> utoipa::openapi::schema::Schema {
+    int_param(1, domain::MAX_LIMIT)
+}
+
+fn offset_param() -> utoipa::openapi::schema::Schema {
+    int_param(0, i64::MAX)
 }
 
 /// A whole number from a query parameter, or a field error.
@@ -172,7 +219,7 @@ pub struct UserList {
 async fn list(
     State(state): State<AppState>,
     _a: ApiAdmin,
-    Query(p): Query<UserParams>,
+    ApiQuery(p): ApiQuery<UserParams>,
 ) -> Result<Json<UserList>, ApiError> {
     let page = domain::search(&state.store, &state.config.wecom.corp_id, &p.input()?).await?;
     Ok(Json(UserList {
@@ -208,7 +255,7 @@ pub struct UserDetail {
 
 /// One account, its binding and its member's recent logins.
 #[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users",
-    params(("username" = String, Path, description = "account username")),
+    params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 200, body = UserDetail), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn show(
@@ -240,19 +287,33 @@ async fn show(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// 1–64 characters, no commas, quotes or spaces at the ends.
+    /// 1–64 characters, no commas, quotes, control characters or spaces at the ends.
+    #[schema(
+        pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$",
+        min_length = 1,
+        max_length = 64
+    )]
     pub username: String,
-    /// Display name.
+    /// Display name (at most 128 characters, no commas, quotes or control characters).
+    #[schema(pattern = "^[^,\"\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 128)]
     pub display_name: Option<String>,
-    /// Email.
+    /// Email (with an `@`; at most 254 characters, no commas or quotes).
+    #[schema(
+        pattern = "^([^,\"\\x00-\\x1f\\x7f-\\x9f]*@[^,\"\\x00-\\x1f\\x7f-\\x9f]*)?$",
+        max_length = 254
+    )]
     pub email: Option<String>,
-    /// Mobile.
+    /// Mobile: digits, `+`, `-` and spaces, at most 32.
+    #[schema(pattern = "^[0-9+ -]{0,32}$")]
     pub mobile: Option<String>,
-    /// Employee number.
+    /// Employee number (at most 64 characters, no commas, quotes or control characters).
+    #[schema(pattern = "^[^,\"\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 64)]
     pub employee_no: Option<String>,
-    /// Groups.
+    /// Groups (each at most 64 characters, no `;`, commas, quotes or control characters).
+    #[schema(schema_with = groups_schema)]
     pub groups: Option<Vec<String>>,
     /// `active` (default) or `disabled`.
+    #[schema(value_type = Option<UserStatus>)]
     pub status: Option<String>,
 }
 
@@ -260,17 +321,27 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
-    /// Display name.
+    /// Display name (at most 128 characters, no commas, quotes or control characters).
+    #[schema(pattern = "^[^,\"\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 128)]
     pub display_name: Option<String>,
-    /// Email.
+    /// Email (with an `@`; at most 254 characters, no commas or quotes).
+    #[schema(
+        pattern = "^([^,\"\\x00-\\x1f\\x7f-\\x9f]*@[^,\"\\x00-\\x1f\\x7f-\\x9f]*)?$",
+        max_length = 254
+    )]
     pub email: Option<String>,
-    /// Mobile.
+    /// Mobile: digits, `+`, `-` and spaces, at most 32.
+    #[schema(pattern = "^[0-9+ -]{0,32}$")]
     pub mobile: Option<String>,
-    /// Employee number.
+    /// Employee number (at most 64 characters, no commas, quotes or control characters).
+    #[schema(pattern = "^[^,\"\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 64)]
     pub employee_no: Option<String>,
-    /// Groups (replaces the list).
+    /// Groups (replaces the list; each at most 64 characters, no `;`, commas, quotes or control
+    /// characters).
+    #[schema(schema_with = groups_schema)]
     pub groups: Option<Vec<String>>,
     /// `active` or `disabled` (disabling ends the member's sessions).
+    #[schema(value_type = Option<UserStatus>)]
     pub status: Option<String>,
 }
 
@@ -307,7 +378,7 @@ async fn create(
 
 /// Changes an account's profile, groups or status.
 #[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users", request_body = UserChange,
-    params(("username" = String, Path, description = "account username")),
+    params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update(
@@ -340,14 +411,16 @@ async fn update(
 
 /// The member to bind.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BindTo {
-    /// WeCom userid (账号).
+    /// WeCom userid (账号): 1–64 letters, digits, `_ - . @`.
+    #[schema(pattern = "^\\s*[A-Za-z0-9_.@-]{1,64}\\s*$")]
     pub userid: String,
 }
 
 /// Binds the account to a WeCom member (both must be unbound).
 #[utoipa::path(put, path = "/api/v1/users/{username}/binding", tag = "users", request_body = BindTo,
-    params(("username" = String, Path, description = "account username")),
+    params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody)))]
@@ -373,7 +446,7 @@ async fn bind(
 
 /// Removes the account's binding; the member's sessions end.
 #[utoipa::path(delete, path = "/api/v1/users/{username}/binding", tag = "users",
-    params(("username" = String, Path, description = "account username")),
+    params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn unbind(
     State(state): State<AppState>,
@@ -404,7 +477,7 @@ pub struct BindCode {
 
 /// Issues a one-time bind code (24 hours; replaces an earlier one). Only its hash is stored.
 #[utoipa::path(post, path = "/api/v1/users/{username}/bind-code", tag = "users",
-    params(("username" = String, Path, description = "account username")),
+    params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 201, body = BindCode), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn bind_code(

@@ -48,7 +48,8 @@ pub(super) fn api_routes() -> Router<AppState> {
         CheckView,
         Bilingual,
         BindingView,
-        BindingUpdate
+        BindingUpdate,
+        MatchKey
     ))
 )]
 pub(super) struct WecomApi;
@@ -165,17 +166,23 @@ impl From<&domain::Current> for BindingView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WecomUpdate {
-    /// 企业ID (`ww…`).
+    /// 企业ID (`ww…`): letters and digits.
+    #[schema(pattern = "^\\s*[A-Za-z0-9]{1,64}\\s*$")]
     pub corp_id: Option<String>,
     /// AgentId (digits).
+    #[schema(pattern = "^\\s*[0-9]{1,32}\\s*$")]
     pub agent_id: Option<String>,
-    /// The Secret; empty or absent: unchanged. Never returned.
+    /// The Secret (up to 256 visible characters); empty or absent: unchanged. Never returned.
+    #[schema(pattern = "^\\s*[!-~]{0,256}\\s*$")]
     pub secret: Option<String>,
-    /// API base URL.
+    /// API base URL (http(s), no query or fragment).
+    #[schema(pattern = "\\S", max_length = 512)]
     pub api_base: Option<String>,
     /// In-client OAuth base URL.
+    #[schema(pattern = "\\S", max_length = 512)]
     pub oauth_base: Option<String>,
     /// Web/QR login base URL.
+    #[schema(pattern = "\\S", max_length = 512)]
     pub web_login_base: Option<String>,
 }
 
@@ -196,19 +203,71 @@ impl From<WecomUpdate> for WecomChange {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BindingUpdate {
-    /// Match an unbound member to an account by `match`.
+    /// Match an unbound member to an account by `match` (which must then list a key).
     pub auto_bind: Option<bool>,
-    /// Keys tried in order: `userid`, `mobile`, `email`, `employee_no`.
+    /// Keys tried in order, each once: `userid`, `mobile`, `email`, `employee_no`.
     #[serde(rename = "match")]
+    #[schema(schema_with = match_schema)]
     pub match_keys: Option<Vec<String>>,
     /// `create`, `bind`, `bind_or_create` or `reject`.
+    #[schema(value_type = Option<WhenUnmatched>)]
     pub when_unmatched: Option<String>,
     /// `alias` or `extattr:NAME`.
+    #[schema(
+        pattern = "^\\s*(alias|extattr:[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]{0,110})\\s*$"
+    )]
     pub employee_no_from: Option<String>,
-    /// Whom a refused member should ask.
+    /// Whom a refused member should ask (at most 200 characters, no control characters).
+    #[schema(pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 200)]
     pub contact: Option<String>,
     /// `everyone` or `none`: access of apps whose `access` is `default`.
+    #[schema(value_type = Option<DefaultAccess>)]
     pub default_access: Option<String>,
+}
+
+/// The schema of `match`: distinct [`MatchKey`]s.
+fn match_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::ArrayBuilder;
+    use utoipa::openapi::Ref;
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::Array,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .items(Ref::from_schema_name("MatchKey"))
+        .unique_items(true)
+        .into()
+}
+
+/// A key that matches a member to an account.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the vocabulary of `BindingUpdate::match_keys` (checked by the domain)
+#[schema(rename_all = "snake_case")]
+enum MatchKey {
+    Userid,
+    Mobile,
+    Email,
+    EmployeeNo,
+}
+
+/// What happens to a member no account matches.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the vocabulary of `BindingUpdate::when_unmatched`
+#[schema(rename_all = "snake_case")]
+enum WhenUnmatched {
+    Create,
+    Bind,
+    BindOrCreate,
+    Reject,
+}
+
+/// Access of apps whose `access` is `default`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the vocabulary of `BindingUpdate::default_access`
+#[schema(rename_all = "snake_case")]
+enum DefaultAccess {
+    Everyone,
+    None,
 }
 
 impl From<BindingUpdate> for BindingChange {

@@ -144,7 +144,9 @@ async fn render(
 ) -> Result<Response, WebError> {
     let now = current(state).await.map_err(admin_web)?;
     let error = error.map(|e| match e {
-        AdminError::Invalid { field, message } => (field, message),
+        AdminError::Invalid { field, message } | AdminError::State { field, message } => {
+            (field, message)
+        }
         e => (String::new(), e.to_string()),
     });
     let bad = error.is_some();
