@@ -171,8 +171,11 @@ pub struct Profile {
     pub status: Option<String>,
 }
 
+/// Checks a text field as given: at most `max` characters once trimmed, and no comma, quote or
+/// control character anywhere (a trailing newline is refused, not trimmed away: the API's schema
+/// says so, and the value would otherwise differ from what was sent).
 fn plain(field: &str, v: &str, max: usize) -> Result<(), AdminError> {
-    if v.chars().count() > max {
+    if v.trim().chars().count() > max {
         return Err(AdminError::invalid(
             field,
             format!("at most {max} characters"),
@@ -195,11 +198,11 @@ fn optional(v: &str) -> Option<String> {
 /// Applies the fields of `p` to `a` after checking each; names the field at fault.
 fn apply(a: &mut AccountRow, p: &Profile) -> Result<(), AdminError> {
     if let Some(v) = &p.display_name {
-        plain("display_name", v.trim(), 128)?;
+        plain("display_name", v, 128)?;
         a.display_name = v.trim().to_string();
     }
     if let Some(v) = &p.email {
-        plain("email", v.trim(), 254)?;
+        plain("email", v, 254)?;
         if !v.trim().is_empty() && !v.contains('@') {
             return Err(AdminError::invalid(
                 "email",
@@ -210,7 +213,6 @@ fn apply(a: &mut AccountRow, p: &Profile) -> Result<(), AdminError> {
     }
     if let Some(v) = &p.mobile {
         let ok = v
-            .trim()
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
         if !ok || v.trim().len() > 32 {
@@ -222,13 +224,17 @@ fn apply(a: &mut AccountRow, p: &Profile) -> Result<(), AdminError> {
         a.mobile = optional(v);
     }
     if let Some(v) = &p.employee_no {
-        plain("employee_no", v.trim(), 64)?;
+        plain("employee_no", v, 64)?;
         a.employee_no = optional(v);
     }
     if let Some(groups) = &p.groups {
         let mut clean: Vec<String> = Vec::new();
-        for g in groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
-            plain("groups", g, 64)?;
+        for raw in groups {
+            plain("groups", raw, 64)?;
+            let g = raw.trim();
+            if g.is_empty() {
+                continue;
+            }
             if g.contains(';') {
                 return Err(AdminError::invalid(
                     "groups",
