@@ -32,10 +32,10 @@ fn browser_or_skip() -> Option<(String, String)> {
 }
 
 /// Signs `userid` in to the console by the QR page of the simulator (a plain browser).
-async fn admin_sign_in(env: &Env, s: &Session, userid: &str) {
+async fn admin_sign_in(env: &Env, s: &Session, userid: &str, shot: &str) {
     s.goto(&format!("{}/admin", env.base)).await;
     s.wait_url(|u| u.contains("/admin/login")).await;
-    s.screenshot(&artifacts().join("01-admin-login.png")).await;
+    s.screenshot(&artifacts().join(shot)).await;
     s.click("#wecom-sign-in").await;
     // The simulator's QR page: "the member whose phone scans".
     s.click(&format!("a[href*='sim_userid={userid}']")).await;
@@ -56,7 +56,7 @@ async fn admin_console_in_a_real_browser() {
     let d = Driver::start(&driver).await;
     let s = d.session(&chrome, "en-US").await;
 
-    admin_sign_in(&env, &s, "zhangsan").await;
+    admin_sign_in(&env, &s, "zhangsan", "01-admin-login.png").await;
     assert!(s.source().await.contains("zhangsan"));
     s.screenshot(&artifacts().join("02-admin-home.png")).await;
 
@@ -137,7 +137,26 @@ async fn admin_console_in_a_real_browser() {
         "the assertion verifies with the IdP certificate"
     );
 
+    // The other main pages, for the record.
+    for (i, page) in ["wecom", "users", "keys", "audit"].iter().enumerate() {
+        s.goto(&format!("{}/admin/{page}", env.base)).await;
+        assert!(
+            s.source().await.contains("wecom-idp"),
+            "/admin/{page} renders"
+        );
+        s.screenshot(&artifacts().join(format!("{:02}-admin-{page}.png", 8 + i)))
+            .await;
+    }
     s.quit().await;
+
+    // The same console in Chinese (the browser asks for zh-CN).
+    let zh = d.session(&chrome, "zh-CN").await;
+    admin_sign_in(&env, &zh, "zhangsan", "12-admin-login-zh.png").await;
+    zh.goto(&format!("{}/admin/apps/browser-sp", env.base))
+        .await;
+    assert!(zh.source().await.contains("挂载地址"));
+    zh.screenshot(&artifacts().join("13-app-page-zh.png")).await;
+    zh.quit().await;
 }
 
 const BROWSER_SP_ENTITY: &str = "https://browser-sp.example/saml";
