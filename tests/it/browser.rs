@@ -72,7 +72,7 @@ async fn admin_console_in_a_real_browser() {
     assert!(token.starts_with("wip_"), "{token}");
     s.click("button[data-copy='new-token']").await;
     assert_eq!(
-        s.attr("button[data-copy='new-token']", "data-copied")
+        s.wait_attr("button[data-copy='new-token']", "data-copied")
             .await
             .as_deref(),
         Some(token.as_str())
@@ -114,7 +114,7 @@ async fn admin_console_in_a_real_browser() {
     assert_eq!(homepage, format!("{}/apps/browser-sp/start", env.base));
     s.click("button[data-copy='homepage-url']").await;
     assert_eq!(
-        s.attr("button[data-copy='homepage-url']", "data-copied")
+        s.wait_attr("button[data-copy='homepage-url']", "data-copied")
             .await
             .as_deref(),
         Some(homepage.as_str())

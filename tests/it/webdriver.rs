@@ -60,7 +60,7 @@ impl Driver {
         let base = format!("http://127.0.0.1:{port}");
         // Owned by the Driver at once, so its Drop kills and reaps the process on every path.
         let d = Driver { child, http, base };
-        for _ in 0..100 {
+        for _ in 0..300 {
             if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await {
                 if r.status().is_success() {
                     return d;
@@ -145,9 +145,9 @@ impl Session {
             .to_string()
     }
 
-    /// The first element matching `css`, waiting up to 10 s for it to appear.
+    /// The first element matching `css`, waiting up to 30 s for it (a loaded CI machine is slow) to appear.
     pub async fn find(&self, css: &str) -> String {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let r: Value = self
                 .http
                 .post(format!("{}/element", self.url))
@@ -198,9 +198,21 @@ impl Session {
             .map(str::to_string)
     }
 
-    /// Waits until the current URL satisfies `pred` (10 s).
+    /// Waits (30 s) until the attribute `name` of the element `css` is set, and returns it (for
+    /// effects of scripts that finish later, like a clipboard write).
+    pub async fn wait_attr(&self, css: &str, name: &str) -> Option<String> {
+        for _ in 0..300 {
+            if let Some(v) = self.attr(css, name).await {
+                return Some(v);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    /// Waits until the current URL satisfies `pred` (30 s).
     pub async fn wait_url(&self, pred: impl Fn(&str) -> bool) -> String {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let u = self.current_url().await;
             if pred(&u) {
                 return u;
