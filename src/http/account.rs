@@ -12,6 +12,7 @@ use crate::error::{t, Lang, WebError};
 use crate::identity::binding::{self, Resolution};
 use crate::identity::directory::{self, BindingPolicy, WhenUnmatched};
 use crate::identity::Profile;
+use crate::settings::Effective;
 use crate::store::{AccountRow, BindStateRow, StoreError};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -66,8 +67,10 @@ pub(super) async fn audit(
 }
 
 /// Resolves the member's account for a login; refusals are audited and returned as pages.
+#[allow(clippy::too_many_arguments)]
 pub async fn login_account(
     state: &AppState,
+    effective: &Effective,
     headers: &HeaderMap,
     app: &App,
     pending: &Pending,
@@ -75,7 +78,6 @@ pub async fn login_account(
     browser_hash: &str,
     ip: &ClientIp,
 ) -> Result<Step, WebError> {
-    let effective = state.effective().await?;
     let policy = &effective.policy;
     let corp = &effective.wecom.corp_id;
     let now = state.clock.unix();

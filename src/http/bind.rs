@@ -213,6 +213,19 @@ async fn bind(
     let effective = state.effective().await?;
     let allow_create = effective.policy.when_unmatched == WhenUnmatched::BindOrCreate;
     let corp = effective.wecom.corp_id.clone();
+    // Every outcome of this page is audited as event `bind` of this app and member.
+    let audit = |result: &'static str, reason: &'static str| {
+        flow::audit(
+            &state,
+            "bind",
+            Some(app.name.as_str()),
+            Some(profile.userid.as_str()),
+            result,
+            reason,
+            &ip,
+            None,
+        )
+    };
     let again = |msg: &'static str, zh: &'static str| {
         bind_page(
             lang,
@@ -231,17 +244,7 @@ async fn bind(
             let a = binding::create(&state.store, &corp, &profile, now, |n| rng.hex(n))
                 .await
                 .map_err(store_err)?;
-            flow::audit(
-                &state,
-                "bind",
-                Some(app.name.as_str()),
-                Some(&profile.userid),
-                "success",
-                "created",
-                &ip,
-                None,
-            )
-            .await;
+            audit("success", "created").await;
             a
         }
         "password" | "code" => {
@@ -249,17 +252,7 @@ async fn bind(
             let proved = match (&candidate, f.method.as_str()) {
                 (Some(a), "password") => {
                     if let Some(until) = a.locked_until.filter(|&u| u > now) {
-                        flow::audit(
-                            &state,
-                            "bind",
-                            Some(app.name.as_str()),
-                            Some(&profile.userid),
-                            "refused",
-                            "bind_locked",
-                            &ip,
-                            None,
-                        )
-                        .await;
+                        audit("refused", "bind_locked").await;
                         return Err(locked(until, now));
                     }
                     let ok = verify(&state, f.password.clone(), a.password_hash.clone()).await;
@@ -275,17 +268,7 @@ async fn bind(
                             .await?
                     {
                         state.store.bump_bind_attempts(&token_hash).await?;
-                        flow::audit(
-                            &state,
-                            "bind",
-                            Some(app.name.as_str()),
-                            Some(&profile.userid),
-                            "refused",
-                            "bind_locked",
-                            &ip,
-                            None,
-                        )
-                        .await;
+                        audit("refused", "bind_locked").await;
                         return Err(locked(now + directory::LOCK_SECS, now));
                     }
                     ok
@@ -304,17 +287,7 @@ async fn bind(
             };
             let Some(account) = candidate.filter(|_| proved) else {
                 state.store.bump_bind_attempts(&token_hash).await?;
-                flow::audit(
-                    &state,
-                    "bind",
-                    Some(app.name.as_str()),
-                    Some(&profile.userid),
-                    "refused",
-                    "bind_wrong_proof",
-                    &ip,
-                    None,
-                )
-                .await;
+                audit("refused", "bind_wrong_proof").await;
                 return again(
                     "The username, password or code is wrong.",
                     "用户名、密码或验证码不正确。",
@@ -334,17 +307,7 @@ async fn bind(
             {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => {
-                    flow::audit(
-                        &state,
-                        "bind",
-                        Some(app.name.as_str()),
-                        Some(&profile.userid),
-                        "refused",
-                        "bind_taken",
-                        &ip,
-                        None,
-                    )
-                    .await;
+                    audit("refused", "bind_taken").await;
                     return again(
                         "This account is already linked to another WeCom member.",
                         "此账号已关联到另一个企业微信成员。",
@@ -355,19 +318,13 @@ async fn bind(
             if !state.store.consume_bind_state(&token_hash, now).await? {
                 return Err(expired());
             }
-            flow::audit(
-                &state,
-                "bind",
-                Some(app.name.as_str()),
-                Some(&profile.userid),
+            audit(
                 "success",
                 if f.method == "code" {
                     "manual_code"
                 } else {
                     "manual_password"
                 },
-                &ip,
-                None,
             )
             .await;
             account
@@ -382,7 +339,7 @@ async fn bind(
             .delete_session(&sha256_hex(old.as_bytes()))
             .await?;
     }
-    let (token, live) = flow::start_session(&state, &profile).await?;
+    let (token, live) = flow::start_session(&state, effective.clone(), &profile).await?;
     let mut resp = flow::answer(&state, &headers, &app, &pending, &live, &ip).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);

@@ -9,6 +9,7 @@ use super::{cookies, AppState};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Text, WebError};
 use crate::identity::{clean_text, Profile};
+use crate::settings::Effective;
 use crate::store::Consumed;
 use crate::wecom::client::CodeIdentity;
 use crate::wecom::errors::{ErrorKind, WecomError};
@@ -164,7 +165,9 @@ async fn callback(
     }
     let app = flow::load_app(&state, &pending.app).await?;
     tracing::Span::current().record("app", app.name.as_str());
-    let profile = match member_profile(&state, &code).await {
+    // The settings in force, read once for the whole login.
+    let effective = state.effective().await?;
+    let profile = match member_profile(&state, &effective, &code).await {
         Ok(p) => p,
         Err(refusal) => {
             flow::audit(
@@ -184,6 +187,7 @@ async fn callback(
     // ---- account step (issue 4): binding, when_unmatched, disabled accounts ----
     let profile = match super::account::login_account(
         &state,
+        &effective,
         headers,
         &app,
         &pending,
@@ -216,7 +220,7 @@ async fn callback(
             .delete_session(&sha256_hex(old.as_bytes()))
             .await?;
     }
-    let (token, live) = flow::start_session(&state, &profile).await?;
+    let (token, live) = flow::start_session(&state, effective, &profile).await?;
     // Kept for a repeated callback, sealed with the browser cookie the store never sees.
     let sealed = crate::crypto::seal(
         browser.as_bytes(),
@@ -301,7 +305,11 @@ async fn repeat(
     let app = flow::load_app(state, &pending.app).await?;
     tracing::Span::current().record("app", app.name.as_str());
     tracing::info!(app = %app.name, "repeated WeCom callback: answering with the first result");
-    let live = Live { row, profile };
+    let live = Live {
+        row,
+        profile,
+        effective: state.effective().await?,
+    };
     let mut resp = flow::answer(state, headers, &app, &pending, &live, ip).await?;
     if let Some(c) = flow::session_cookie(state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -318,15 +326,15 @@ pub(super) struct Refusal {
 }
 
 /// Exchanges the code and reads the member; only active members (status 1) get a profile.
-pub(super) async fn member_profile(state: &AppState, code: &str) -> Result<Profile, Refusal> {
+pub(super) async fn member_profile(
+    state: &AppState,
+    effective: &Effective,
+    code: &str,
+) -> Result<Profile, Refusal> {
     let wecom_err = |userid: Option<&str>, e: WecomError| Refusal {
         userid: userid.map(str::to_string),
         error: wecom_page(&e),
     };
-    let effective = state.effective().await.map_err(|error| Refusal {
-        userid: None,
-        error,
-    })?;
     let wecom = &effective.client;
     let identity = wecom
         .identity_from_code(code)

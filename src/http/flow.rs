@@ -11,6 +11,7 @@ use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
 use crate::identity::{Context, Profile};
 use crate::saml::response::{StatusCode, SubStatusCode};
+use crate::settings::Effective;
 use crate::store::{AuditRow, SessionRow};
 use crate::wecom::oauth;
 use askama::Template;
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 /// The client's address as we saw it.
@@ -78,6 +80,9 @@ pub struct Live {
     pub row: SessionRow,
     /// The member as of login.
     pub profile: Profile,
+    /// The settings in force for this request, read once when the session was found or started
+    /// (so answering does not read them again).
+    pub effective: Arc<Effective>,
 }
 
 /// Cap on unfinished logins one browser may hold.
@@ -150,8 +155,11 @@ pub async fn current_session(
     let hash = sha256_hex(token.as_bytes());
     // One query gives the session and its account's status (issue 4): unbinding or disabling an
     // account ends the session at its next request, on every instance.
-    let corp_id = state.effective().await?.wecom.corp_id.clone();
-    let Some((row, account_status)) = state.store.session_with_account(&hash, &corp_id).await?
+    let effective = state.effective().await?;
+    let Some((row, account_status)) = state
+        .store
+        .session_with_account(&hash, &effective.wecom.corp_id)
+        .await?
     else {
         return Ok(None);
     };
@@ -175,12 +183,17 @@ pub async fn current_session(
         }
     };
     state.store.touch_session(&hash, now).await?;
-    Ok(Some(Live { row, profile }))
+    Ok(Some(Live {
+        row,
+        profile,
+        effective,
+    }))
 }
 
 /// Starts a new session after a WeCom login; returns the cookie value (kept only by the browser).
 pub async fn start_session(
     state: &AppState,
+    effective: Arc<Effective>,
     profile: &Profile,
 ) -> Result<(String, Live), WebError> {
     let token = state.rng.token();
@@ -200,6 +213,7 @@ pub async fn start_session(
         Live {
             row,
             profile: profile.clone(),
+            effective,
         },
     ))
 }
@@ -416,10 +430,10 @@ pub async fn answer(
 ) -> Result<Response, WebError> {
     let now = state.clock.now();
     let profile = &live.profile;
-    let effective = state.effective().await?;
-    let parents = rules::department_parents(&effective, app).await;
+    let effective = &live.effective;
+    let parents = rules::department_parents(effective, app).await;
     // Tags named by the access rule and the role rules, read once.
-    let tags = rules::member_tags(&effective, app, profile, &parents).await;
+    let tags = rules::member_tags(effective, app, profile, &parents).await;
     // ---- access rules (issue 4): refused before any assertion is built ----
     if !app
         .settings

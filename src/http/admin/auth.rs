@@ -262,7 +262,8 @@ pub(crate) async fn finish_sign_in(
     admin: &AdminSignIn,
     ip: &ClientIp,
 ) -> Result<Response, WebError> {
-    let profile = match super::super::callback::member_profile(state, code).await {
+    let effective = state.effective().await?;
+    let profile = match super::super::callback::member_profile(state, &effective, code).await {
         Ok(p) => p,
         Err(refusal) => {
             flow::audit(
