@@ -38,12 +38,12 @@ pub mod providers;
 pub mod random;
 pub mod saml;
 pub mod secrets;
+pub mod server;
 pub mod settings;
 pub mod store;
 pub mod wecom;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use http::AppState;
@@ -159,13 +159,18 @@ pub async fn run(
     let purge = tokio::spawn(purge_loop(state.clone()));
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let follow = tokio::spawn(keys_loop(state.clone()));
+    let open_files = server::raise_open_files();
+    let options = server::Options::from_config(&state.config, open_files.after);
+    tracing::info!(
+        open_files_before = ?open_files.before,
+        open_files = ?open_files.after,
+        max_connections = options.caps.total,
+        max_connections_per_ip = options.caps.per_ip,
+        header_read_timeout_secs = options.header_read_timeout.as_secs(),
+        "connection limits"
+    );
     let app = http::router(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = server::serve(app, listener, shutdown, options).await;
     purge.abort();
     refresh.abort();
     follow.abort();

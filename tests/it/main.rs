@@ -16,6 +16,7 @@ mod attacks;
 mod binding;
 mod browser;
 mod cli;
+mod connections;
 mod idp_initiated;
 mod interop;
 mod operations;
