@@ -17,6 +17,7 @@ mod binding;
 mod browser;
 mod cli;
 mod connections;
+mod db_outage;
 mod idp_initiated;
 mod interop;
 mod operations;
