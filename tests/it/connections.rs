@@ -95,6 +95,8 @@ async fn unfinished_headers_are_cut_off_and_others_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_per_address_cap_refuses_only_that_address() {
     let env = sqlite_env(|c| {
+        // Held connections send nothing: a long header timeout keeps them open on a slow machine.
+        c.server.header_read_timeout_secs = 120;
         c.server.max_connections_per_ip = 3;
         c.server.max_connections = 100;
         c.limits.trusted_proxies = vec!["127.0.0.3".into()];
@@ -131,6 +133,7 @@ async fn the_per_address_cap_refuses_only_that_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_total_cap_refuses_everyone() {
     let env = sqlite_env(|c| {
+        c.server.header_read_timeout_secs = 120;
         c.server.max_connections_per_ip = 100;
         c.server.max_connections = 16;
     })

@@ -277,3 +277,37 @@ async fn a_held_sqlite_lock_answers_503_then_heals() {
     assert_eq!(form.action, acs_url("console"));
     assert_eq!(success_logins(&env.audit().await), 1);
 }
+
+// A signed Response is handed out only once its audit row is written: when the audit insert fails
+// (here a trigger refuses it; the rest of the database works), the member gets the error page and no
+// form, and nothing was sent that the audit log does not know about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_response_without_its_audit_row() {
+    use sqlx::Connection as _;
+    let env = Env::start(Db::Sqlite).await;
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "console", "zhangsan").await;
+    let mut other = sqlx::sqlite::SqliteConnection::connect(&env.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit down'); END",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let page = b.follow(&format!("{}/apps/console/start", env.base)).await;
+    assert!(
+        page.form().is_none(),
+        "a Response left without its audit row"
+    );
+    assert_eq!(page.status, 500, "{}", page.body);
+    sqlx::query("DROP TRIGGER audit_down")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let page = b.follow(&format!("{}/apps/console/start", env.base)).await;
+    assert!(page.form().is_some(), "{} {}", page.status, page.body);
+    assert_eq!(success_logins(&env.audit().await), 2);
+}
