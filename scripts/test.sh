@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 apt_need xmlsec1 pkg-config libssl-dev chromium chromium-driver
 # The real-browser test of the admin console (tests/it/browser.rs) must run, not skip.
 export WECOM_IDP_TEST_BROWSER=1
+# The database-outage test (tests/it/db_outage.rs) starts and stops a PostgreSQL of its own on another
+# port: its server binaries must be installed, and their absence is a failure here, not a skip.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_need postgresql
+export WECOM_IDP_TEST_REQUIRE_POSTGRES_BIN=1
 if [ -n "${WECOM_IDP_TEST_POSTGRES_URL:-}" ]; then
     echo "tests: SQLite and PostgreSQL (${WECOM_IDP_TEST_POSTGRES_URL})"
 else

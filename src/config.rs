@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod runtime;
+pub use runtime::{DatabaseConfig, ServerConfig};
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +48,10 @@ pub struct Config {
     // --- end secrets at rest and limits ---
     /// The admin console and API (issue 5).
     pub admin: AdminConfig,
+    /// Connection timeouts and caps.
+    pub server: ServerConfig,
+    /// Database pool behaviour during faults.
+    pub database: DatabaseConfig,
 }
 
 /// `[admin]`: who may use the admin console, and its sessions and limits (issue 5).
@@ -325,6 +332,8 @@ impl Default for Config {
             master_key: None,
             limits: LimitsConfig::default(),
             admin: AdminConfig::default(),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
         }
     }
 }
@@ -504,6 +513,8 @@ impl Config {
             return Err(err("session.idle_timeout_secs", "must be at least 60"));
         }
         self.validate_limits()?;
+        self.server.validate()?;
+        self.database.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",

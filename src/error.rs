@@ -87,6 +87,12 @@ pub fn t(en: impl Into<String>, zh: impl Into<String>) -> Text {
     }
 }
 
+/// The reason of the 503 answered while the database is unreachable (pages and the JSON API).
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+
+/// Seconds a client is asked to wait before retrying after a 503.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 /// What went wrong, for a browser.
 #[derive(Debug, Clone)]
 pub struct WebError {
@@ -135,6 +141,36 @@ impl WebError {
         )
     }
 
+    /// The database is unreachable for now: a 503 asking to try again in a moment (with
+    /// `Retry-After`), not a failure of ours to report.
+    pub fn unavailable(e: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %e, "database unavailable; answering 503");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            DATABASE_UNAVAILABLE,
+            t("Please try again in a moment", "请稍后重试"),
+            t(
+                "The sign-in service cannot reach its database right now. This usually passes \
+                 within seconds.",
+                "登录服务暂时无法连接数据库，通常几秒钟内即可恢复。",
+            ),
+        )
+        .with_fix(t(
+            "Wait a moment and reload the page; if it lasts, tell your administrator.",
+            "请稍等片刻后刷新页面；如果持续出现，请告诉管理员。",
+        ))
+    }
+
+    /// A store failure: [`WebError::unavailable`] when the database was unreachable, otherwise
+    /// [`WebError::internal`] with `what` in the log.
+    pub fn store(what: &str, e: &crate::store::StoreError) -> Self {
+        if e.is_unavailable() {
+            Self::unavailable(e)
+        } else {
+            Self::internal(what, e)
+        }
+    }
+
     /// A bad request with a short explanation.
     pub fn bad_request(reason: &'static str, title: Text, detail: Text) -> Self {
         Self::new(StatusCode::BAD_REQUEST, reason, title, detail)
@@ -149,7 +185,7 @@ impl std::fmt::Display for WebError {
 
 impl From<crate::store::StoreError> for WebError {
     fn from(e: crate::store::StoreError) -> Self {
-        Self::internal("store", &e)
+        Self::store("store", &e)
     }
 }
 
@@ -225,6 +261,10 @@ pub fn render_page(err: &WebError, lang: Lang, request_id: &str) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
+            if err.reason == DATABASE_UNAVAILABLE {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            }
             r
         }
         Err(e) => {

@@ -32,18 +32,19 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod providers;
 pub mod random;
 pub mod saml;
 pub mod secrets;
+pub mod server;
 pub mod settings;
 pub mod store;
 pub mod wecom;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use http::AppState;
@@ -133,7 +134,7 @@ pub async fn build_state(
 
 /// Connects to the configured database and brings its schema up to date.
 pub async fn open_store(config: &config::Config) -> Result<store::Store, StartError> {
-    let store = store::Store::connect(&config.database_url)
+    let store = store::Store::connect_with(&config.database_url, &config.database)
         .await
         .map_err(StartError::Store)?;
     store.migrate().await.map_err(StartError::Store)?;
@@ -159,13 +160,18 @@ pub async fn run(
     let purge = tokio::spawn(purge_loop(state.clone()));
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let follow = tokio::spawn(keys_loop(state.clone()));
+    let open_files = server::raise_open_files();
+    let options = server::Options::from_config(&state.config, open_files.after);
+    tracing::info!(
+        open_files_before = ?open_files.before,
+        open_files = ?open_files.after,
+        max_connections = options.caps.total,
+        max_connections_per_ip = options.caps.per_ip,
+        header_read_timeout_secs = options.header_read_timeout.as_secs(),
+        "connection limits"
+    );
     let app = http::router(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = server::serve(app, listener, shutdown, options).await;
     purge.abort();
     refresh.abort();
     follow.abort();
@@ -174,15 +180,18 @@ pub async fn run(
 
 /// Deletes expired sessions, login states and replay entries every minute.
 async fn purge_loop(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut job = jobs::Job::new("purge", std::time::Duration::from_secs(60));
     loop {
-        tick.tick().await;
+        job.wait().await;
         let now = state.clock.unix();
         let idle_cutoff = now - state.config.session.idle_timeout_secs;
         match state.store.purge_expired(now, idle_cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
-            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+            Ok(0) => job.ok(),
+            Ok(n) => {
+                job.ok();
+                tracing::debug!(rows = n, "purged expired rows");
+            }
+            Err(e) => job.failed(&e),
         }
     }
 }
@@ -190,9 +199,9 @@ async fn purge_loop(state: AppState) {
 /// Fetches the metadata URLs of apps whose periodic refresh is due, every minute; each due source
 /// is claimed by one instance only (`admin::app_refresh::refresh_due`).
 async fn metadata_refresh_loop(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut job = jobs::Job::new("metadata refresh", std::time::Duration::from_secs(60));
     loop {
-        tick.tick().await;
+        job.wait().await;
         let ctx = admin::apps::Ctx {
             store: &state.store,
             now: state.clock.now(),
@@ -204,18 +213,28 @@ async fn metadata_refresh_loop(state: AppState) {
             },
         };
         match admin::app_refresh::refresh_due(&ctx).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sources = n, "refreshed app metadata URLs"),
-            Err(e) => tracing::warn!(error = %e, "refreshing app metadata URLs failed"),
+            Ok(0) => job.ok(),
+            Ok(n) => {
+                job.ok();
+                tracing::info!(sources = n, "refreshed app metadata URLs");
+            }
+            Err(e) => job.failed(&e),
         }
     }
 }
 
-/// Follows signing-key changes made on other instances (rollover) every [`keys::FOLLOW_SECS`].
+/// Follows signing-key changes made on other instances (rollover) every [`keys::FOLLOW_SECS`];
+/// the current ring stays while the store cannot be read.
 async fn keys_loop(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(keys::FOLLOW_SECS));
+    let mut job = jobs::Job::new(
+        "signing key follow",
+        std::time::Duration::from_secs(keys::FOLLOW_SECS),
+    );
     loop {
-        tick.tick().await;
-        state.follow_keys().await;
+        job.wait().await;
+        match keys::follow(&state.config, &state.store, &state.keys).await {
+            Ok(_) => job.ok(),
+            Err(e) => job.failed(&e),
+        }
     }
 }

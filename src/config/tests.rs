@@ -115,3 +115,47 @@ fn secrets_from_files() {
         "wecom.secret_file"
     );
 }
+
+#[test]
+fn server_and_database_settings_load_from_the_environment_and_are_checked() {
+    let mut e = full_env();
+    e.push((
+        "WECOM_IDP_SERVER__MAX_CONNECTIONS_PER_IP".into(),
+        "64".into(),
+    ));
+    e.push((
+        "WECOM_IDP_DATABASE__ACQUIRE_TIMEOUT_MS".into(),
+        "800".into(),
+    ));
+    let c = Config::load(None, e).unwrap();
+    c.validate().unwrap();
+    assert_eq!(c.server.max_connections_per_ip, 64);
+    assert_eq!(c.database.acquire_timeout_ms, 800);
+    for (var, value, setting) in [
+        (
+            "WECOM_IDP_SERVER__HEADER_READ_TIMEOUT_SECS",
+            "0",
+            "server.header_read_timeout_secs",
+        ),
+        (
+            "WECOM_IDP_SERVER__MAX_CONNECTIONS",
+            "3",
+            "server.max_connections",
+        ),
+        (
+            "WECOM_IDP_DATABASE__ACQUIRE_TIMEOUT_MS",
+            "10",
+            "database.acquire_timeout_ms",
+        ),
+        (
+            "WECOM_IDP_DATABASE__READY_TIMEOUT_MS",
+            "0",
+            "database.ready_timeout_ms",
+        ),
+    ] {
+        let mut e = full_env();
+        e.push((var.into(), value.into()));
+        let c = Config::load(None, e).unwrap();
+        assert_eq!(c.validate().unwrap_err().setting, setting, "{var}={value}");
+    }
+}

@@ -40,7 +40,7 @@ pub(super) fn contact(policy: &BindingPolicy) -> (String, String) {
 }
 
 pub(super) fn store_err(e: StoreError) -> WebError {
-    WebError::internal("account directory", &e)
+    WebError::store("account directory", &e)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -100,10 +100,25 @@ pub async fn audit(
     ip: &ClientIp,
     request_id: Option<&str>,
 ) {
-    if event == "login" {
-        state.metrics.login(app.unwrap_or("-"), result);
+    let row = audit_row(state, event, app, userid, result, reason, ip, request_id);
+    if let Err(e) = write_audit(state, &row).await {
+        tracing::error!(error = %e, event, reason, "could not write the audit row");
     }
-    let row = AuditRow {
+}
+
+/// An audit row of this request.
+#[allow(clippy::too_many_arguments)]
+fn audit_row(
+    state: &AppState,
+    event: &str,
+    app: Option<&str>,
+    userid: Option<&str>,
+    result: &str,
+    reason: &str,
+    ip: &ClientIp,
+    request_id: Option<&str>,
+) -> AuditRow {
+    AuditRow {
         at: state.clock.unix(),
         event: event.into(),
         app: app.map(str::to_string),
@@ -114,10 +129,19 @@ pub async fn audit(
         request_id: request_id.map(str::to_string),
         actor: None,
         detail: None,
-    };
-    if let Err(e) = state.store.audit(&row).await {
-        tracing::error!(error = %e, event, reason, "could not write the audit row");
     }
+}
+
+/// Writes `row`, counting logins in the metrics.
+async fn write_audit(state: &AppState, row: &AuditRow) -> Result<(), crate::store::StoreError> {
+    let written = state.store.audit(row).await;
+    // A success whose row failed was not a sign-in (the member gets the error page).
+    if row.event == "login" && (written.is_ok() || row.result != "success") {
+        state
+            .metrics
+            .login(row.app.as_deref().unwrap_or("-"), &row.result);
+    }
+    written
 }
 
 /// Audits a refused login with the page's own reason (one spelling, never two) and returns the page.
@@ -542,7 +566,9 @@ pub async fn answer(
         sp_initiated = pending.request_id.is_some(),
         "signed Response issued"
     );
-    audit(
+    // No Response leaves without its audit row: when the row cannot be written (the database is
+    // down), the member gets the error page instead of a sign-in nobody could trace.
+    let row = audit_row(
         state,
         "login",
         Some(app.name.as_str()),
@@ -555,8 +581,10 @@ pub async fn answer(
         },
         ip,
         pending.request_id.as_deref(),
-    )
-    .await;
+    );
+    write_audit(state, &row)
+        .await
+        .map_err(|e| WebError::store("the audit row of a signed Response", &e))?;
     post_form(
         Lang::from_headers(headers),
         &pending.acs_url,

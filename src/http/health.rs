@@ -20,7 +20,8 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    let db = state.store.ping().await;
+    let within = std::time::Duration::from_millis(state.config.database.ready_timeout_ms);
+    let db = state.store.ping(within).await;
     let key = !state.keys().published.is_empty();
     match (db, key) {
         (Ok(()), true) => (StatusCode::OK, "ready\n").into_response(),

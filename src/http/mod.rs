@@ -74,7 +74,12 @@ impl AppState {
         self.settings
             .current(&self.store)
             .await
-            .map_err(|e| WebError::internal("WeCom and binding settings", &e))
+            .map_err(|e| match e {
+                crate::settings::SettingsError::Store(e) => {
+                    WebError::store("WeCom and binding settings", &e)
+                }
+                e => WebError::internal("WeCom and binding settings", &e),
+            })
     }
 
     /// The signing keys in use now (hold the `Arc` for the whole request).

@@ -107,14 +107,17 @@ impl Store {
 
     /// Removes an admin and ends their console sessions; false when they were not one.
     pub async fn remove_admin(&self, userid: &str) -> Result<bool> {
+        // One transaction: a removed admin never keeps a console session because of an outage.
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query("DELETE FROM admins WHERE userid = $1")
             .bind(userid)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM admin_sessions WHERE userid = $1")
             .bind(userid)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 

@@ -82,14 +82,18 @@ impl Store {
 
     /// Removes an app; false when there was none.
     pub async fn remove_app(&self, name: &str) -> Result<bool> {
+        // One transaction: an outage between the two must not leave the app's pairwise IDs to a
+        // later app of the same name.
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query("DELETE FROM apps WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM pairwise_ids WHERE app = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 }

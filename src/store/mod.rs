@@ -39,8 +39,11 @@ pub enum Backend {
 /// A storage failure. The detail is for the log, never for a browser.
 #[derive(Debug)]
 pub enum StoreError {
-    /// The database could not be reached or answered with an error.
+    /// The database answered with an error.
     Database(sqlx::Error),
+    /// The database could not be reached in time (connection refused or lost, pool acquire timed
+    /// out, server shutting down): a passing condition, answered "try again in a moment".
+    Unavailable(sqlx::Error),
     /// A migration failed.
     Migrate(sqlx::migrate::MigrateError),
     /// A row that must be unique already exists (`what` names it).
@@ -53,6 +56,7 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Database(e) => write!(f, "database error: {e}"),
+            Self::Unavailable(e) => write!(f, "database unavailable: {e}"),
             Self::Migrate(e) => write!(f, "migration failed: {e}"),
             Self::Conflict(what) => write!(f, "{what} already exists"),
             Self::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
@@ -63,8 +67,43 @@ impl std::fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 impl From<sqlx::Error> for StoreError {
+    /// The one place that tells unavailability (worth a retry) from other database errors.
     fn from(e: sqlx::Error) -> Self {
-        Self::Database(e)
+        if unavailable(&e) {
+            Self::Unavailable(e)
+        } else {
+            Self::Database(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the database was unreachable rather than wrong: the request may succeed in a moment.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// Connection-level failures: the pool could not hand out a working connection in time, the
+/// connection broke, or the server refused work for a passing reason. PostgreSQL SQLSTATE class 08
+/// (connection exception), 57P01–57P03 (shutting down, cannot connect now) and 53300 (too many
+/// connections); SQLite `SQLITE_BUSY` (another process held the write lock past the busy timeout).
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or("");
+            code.starts_with("08")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+                || (code.parse::<u32>().is_ok_and(|c| c & 0xff == 5)
+                    && d.message().contains("locked"))
+        }
+        _ => false,
     }
 }
 
@@ -189,9 +228,20 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects to `url` (`sqlite://PATH`, created when missing, or `postgres://…`).
+    /// Connects to `url` (`sqlite://PATH`, created when missing, or `postgres://…`) with the
+    /// default `[database]` settings.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, &crate::config::DatabaseConfig::default()).await
+    }
+
+    /// Connects to `url` with `[database]` settings: a request waits at most `acquire_timeout_ms`
+    /// for a connection (a new one included), each connection is tested before use so the ones that
+    /// died during an outage are replaced (recovery without a restart), and SQLite waits as long for
+    /// a lock held by another process.
+    pub async fn connect_with(url: &str, db: &crate::config::DatabaseConfig) -> Result<Self> {
         sqlx::any::install_default_drivers();
+        let acquire = std::time::Duration::from_millis(db.acquire_timeout_ms);
+        let busy_ms = db.acquire_timeout_ms;
         let (backend, url, max) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite::connect_url(url), 4)
         } else {
@@ -199,11 +249,13 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            .min_connections(db.min_connections.min(max))
+            .acquire_timeout(acquire)
+            .test_before_acquire(true)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlite::after_connect(conn).await?;
+                        sqlite::after_connect(conn, busy_ms).await?;
                     }
                     Ok(())
                 })
@@ -227,9 +279,15 @@ impl Store {
         migrator.run(&self.pool).await.map_err(StoreError::Migrate)
     }
 
-    /// Whether the database answers (`/readyz`).
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// Whether the database answers (`/readyz`) within `within`; a slower answer counts as
+    /// unavailable.
+    pub async fn ping(&self, within: std::time::Duration) -> Result<()> {
+        match tokio::time::timeout(within, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(r) => {
+                r?;
+                Ok(())
+            }
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+        }
     }
 }

@@ -21,11 +21,17 @@ pub(super) fn connect_url(url: &str) -> String {
     }
 }
 
-/// WAL for concurrent readers, a busy timeout instead of immediate "database is locked", foreign keys.
-pub(super) async fn after_connect(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+/// WAL for concurrent readers, a busy timeout (`busy_ms`, the pool's acquire timeout: a lock held
+/// longer by another process is an outage answered 503) instead of immediate "database is
+/// locked", foreign keys.
+pub(super) async fn after_connect(
+    conn: &mut sqlx::AnyConnection,
+    busy_ms: u64,
+) -> Result<(), sqlx::Error> {
     use sqlx::Executor;
     conn.execute("PRAGMA journal_mode = WAL").await?;
-    conn.execute("PRAGMA busy_timeout = 5000").await?;
+    conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+        .await?;
     conn.execute("PRAGMA foreign_keys = ON").await?;
     conn.execute("PRAGMA synchronous = NORMAL").await?;
     // Issue 6: deleted or overwritten content (a plain key sealed at upgrade) is zeroed, not left in free pages.

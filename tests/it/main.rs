@@ -16,6 +16,8 @@ mod attacks;
 mod binding;
 mod browser;
 mod cli;
+mod connections;
+mod db_outage;
 mod idp_initiated;
 mod interop;
 mod operations;

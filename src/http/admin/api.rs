@@ -205,6 +205,12 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer"),
             );
         }
+        if self.code == crate::error::DATABASE_UNAVAILABLE {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+            );
+        }
         r
     }
 }
@@ -238,6 +244,14 @@ impl From<StoreError> for ApiError {
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("{what} already exists"),
+            );
+        }
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable; the admin API answers 503");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::DATABASE_UNAVAILABLE,
+                "the database is unreachable right now; retry in a moment",
             );
         }
         tracing::error!(error = %e, "store failure in the admin API");
