@@ -113,6 +113,10 @@ pub async fn build_state(
         config.limits.requests_per_minute,
         config.limits.burst,
     ));
+    let failure_limiter = Arc::new(http::limits::RateLimiter::new(
+        config.limits.failures_per_minute,
+        config.limits.failure_burst,
+    ));
     let admin_limiter = Arc::new(http::limits::RateLimiter::new(
         config.admin.requests_per_minute,
         config.admin.burst,
@@ -127,6 +131,7 @@ pub async fn build_state(
         metrics,
         demo,
         limiter,
+        failure_limiter,
         admin_limiter,
     })
 }
@@ -143,7 +148,7 @@ pub async fn open_store(config: &config::Config) -> Result<store::Store, StartEr
 /// The WeCom client options of a server: every call reported to the metrics.
 fn wecom_options(metrics: Arc<metrics::Metrics>) -> wecom::client::Options {
     let observer: wecom::client::CallObserver =
-        Arc::new(move |endpoint, took, errcode| metrics.wecom_call(endpoint, took, errcode));
+        Arc::new(move |endpoint, took, outcome| metrics.wecom_call(endpoint, took, outcome));
     wecom::client::Options {
         observer: Some(observer),
         ..wecom::client::Options::default()

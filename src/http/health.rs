@@ -32,8 +32,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// How long a scrape waits for the database before reporting it down.
+const DATABASE_PING: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn metrics(State(state): State<AppState>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    let database_up = matches!(
+        tokio::time::timeout(DATABASE_PING, state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    let gauges = crate::metrics::Gauges {
+        database_up,
+        signing_key_expiry: state.keys().active.not_after().unix_timestamp(),
+    };
+    let mut r = state.metrics.render(&gauges).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

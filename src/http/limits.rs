@@ -1,8 +1,13 @@
-//! Abuse limits (issue 6): a per-IP token bucket in memory (per instance) in front of the login routes
-//! (`/saml/sso`, `/apps/*/start`, `/wecom/callback`), answered with a 429 page and `Retry-After`; the
-//! client IP as the TCP peer, or from `X-Forwarded-For` when the peer is a configured trusted proxy;
-//! and the request header cap. Caps on login states per IP live in `flow::begin_login`; the body and
-//! URI caps and the request timeout in `http::mod`.
+//! Abuse limits of the login routes (`/saml/sso`, `/apps/*/start`, `/wecom/callback`, `/bind`), in
+//! memory per instance, keyed to what a whole office behind one NAT address does not share:
+//! - a per-IP request ceiling (token bucket) sized for an office of thousands behind one address;
+//! - a tighter per-IP budget of *failed* requests (4xx answers: bad or expired state, bad signature,
+//!   refused members, unknown apps), which an office rarely spends and a prober spends at once;
+//! - the caps on unfinished logins (per browser, per IP, in total) live in `flow::begin_wecom`.
+//!
+//! Refusals are a 429 page with `Retry-After`. Also here: the client IP (the TCP peer, or from
+//! `X-Forwarded-For` when the peer is a configured trusted proxy) and the request header cap; the
+//! body and URI caps and the request timeout are in `http::mod`.
 
 use super::flow::{self, ClientIp};
 use super::AppState;
@@ -146,6 +151,32 @@ impl RateLimiter {
 
     /// Takes a token for `ip` at `now`.
     pub fn check(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
+        self.with_bucket(ip, now, |b| self.take(b, now, 1.0))
+    }
+
+    /// Whether `ip` has a token left at `now`, without taking it (a budget spent only by what
+    /// happens after the request, see [`RateLimiter::spend`]).
+    pub fn peek(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
+        self.with_bucket(ip, now, |b| self.take(b, now, 0.0))
+    }
+
+    /// Spends one token of `ip` at `now` (down to empty, never below).
+    pub fn spend(&self, ip: IpAddr, now: OffsetDateTime) {
+        self.with_bucket(ip, now, |b| {
+            b.tokens = (self.refill(b, now) - 1.0).max(0.0);
+            if now > b.at {
+                b.at = now;
+            }
+            Decision::Allow
+        });
+    }
+
+    fn with_bucket(
+        &self,
+        ip: IpAddr,
+        now: OffsetDateTime,
+        f: impl FnOnce(&mut Bucket) -> Decision,
+    ) -> Decision {
         if self.per_sec <= 0.0 {
             return Decision::Allow;
         }
@@ -163,11 +194,11 @@ impl RateLimiter {
                     Err(poisoned) => poisoned.into_inner(),
                 };
                 let b = o.get_or_insert_with(|| self.fresh(now));
-                return self.take(b, now);
+                return f(b);
             }
         }
         let b = map.entry(ip).or_insert_with(|| self.fresh(now));
-        self.take(b, now)
+        f(b)
     }
 
     fn fresh(&self, now: OffsetDateTime) -> Bucket {
@@ -183,13 +214,14 @@ impl RateLimiter {
         (b.tokens + elapsed * self.per_sec).min(self.burst)
     }
 
-    fn take(&self, b: &mut Bucket, now: OffsetDateTime) -> Decision {
+    /// Takes `cost` tokens (0 to only look) if at least one is there.
+    fn take(&self, b: &mut Bucket, now: OffsetDateTime, cost: f64) -> Decision {
         b.tokens = self.refill(b, now);
         if now > b.at {
             b.at = now;
         }
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            b.tokens -= cost;
             b.refusing = false;
             return Decision::Allow;
         }
@@ -200,49 +232,86 @@ impl RateLimiter {
     }
 }
 
-/// The rate limit in front of the login routes: a 429 page with `Retry-After`, and one audit row
-/// per episode (not per refused request, so a flood does not become a flood of database writes).
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// The per-IP request ceiling (`limits.requests_per_minute`, `burst`).
+    Requests,
+    /// The per-IP budget of failed requests (`limits.failures_per_minute`, `failure_burst`).
+    Failures,
+}
+
+impl Limit {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Requests => "rate_limited",
+            Self::Failures => "too_many_failures",
+        }
+    }
+}
+
+/// Reasons of the login-state caps in `flow::begin_wecom`, counted here with the limiter's own.
+const CAP_REASONS: &[&str] = &[
+    "too_many_logins",
+    "too_many_logins_from_ip",
+    "login_states_full",
+];
+
+/// The limits in front of the login routes: first the failure budget (looked at, not spent), then
+/// the request ceiling; a 4xx answer then spends one failure token. Refusals are a 429 page with
+/// `Retry-After` and one audit row per episode (not per refused request, so a flood does not become
+/// a flood of database writes); a refused request costs no database work at all.
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let ip = client_ip_of(&req);
     let Some(addr) = ip.0.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
         return next.run(req).await;
     };
-    match state.limiter.check(addr, state.clock.now()) {
-        Decision::Allow => next.run(req).await,
-        Decision::Refuse { retry_after, first } => {
-            if first {
-                tracing::warn!(client_ip = %addr, "rate limit reached");
-                let event = if req.uri().path() == "/saml/sso" {
-                    "sso_request"
-                } else {
-                    "request"
-                };
-                flow::audit(
-                    &state,
-                    event,
-                    None,
-                    None,
-                    "refused",
-                    "rate_limited",
-                    &ip,
-                    None,
-                )
-                .await;
-            }
-            limited_page(&req, "sign-in", "登录", retry_after)
+    let now = state.clock.now();
+    let decision = match state.failure_limiter.peek(addr, now) {
+        Decision::Allow => (Limit::Requests, state.limiter.check(addr, now)),
+        refused => (Limit::Failures, refused),
+    };
+    if let (limit, Decision::Refuse { retry_after, first }) = decision {
+        state.metrics.refused(limit.reason());
+        if first {
+            tracing::warn!(client_ip = %addr, limit = limit.reason(), "login limit reached");
+            let event = if req.uri().path() == "/saml/sso" {
+                "sso_request"
+            } else {
+                "request"
+            };
+            flow::audit(
+                &state,
+                event,
+                None,
+                None,
+                "refused",
+                limit.reason(),
+                &ip,
+                None,
+            )
+            .await;
+        }
+        return match limit {
+            Limit::Requests => limited_page(&req, "sign-in", "登录", retry_after),
+            Limit::Failures => failures_page(&req, retry_after),
+        };
+    }
+    let resp = next.run(req).await;
+    if resp.status().is_client_error() {
+        state.failure_limiter.spend(addr, state.clock.now());
+    }
+    if let Some(e) = resp.extensions().get::<WebError>() {
+        if CAP_REASONS.contains(&e.reason) {
+            state.metrics.refused(e.reason);
         }
     }
+    resp
 }
 
 /// The 429 page of a rate limit (`what`: which requests, in English and Chinese), in the request's
 /// language, with `Retry-After`.
 pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u64) -> Response {
-    let lang = Lang::from_headers(req.headers());
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
     let e = WebError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
@@ -255,7 +324,34 @@ pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u6
             format!("这个地址在短时间内发出了太多{what_zh}请求。请等一分钟后再试。"),
         ),
     );
-    let mut r = crate::error::render_page(&e, lang, &rid);
+    refusal_page(req, &e, retry_after)
+}
+
+/// The 429 page of the failure budget.
+fn failures_page(req: &Request, retry_after: u64) -> Response {
+    let e = WebError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_failures",
+        t("Too many failed sign-ins", "失败的登录太多"),
+        t(
+            "Too many sign-in requests from this network address have failed in a short time \
+             (expired or altered links, refused requests). Wait a minute, then open the app \
+             again from the WeCom workbench or the app's own sign-in page.",
+            "这个网络地址在短时间内有太多登录请求失败（链接过期或被改动、请求被拒绝）。\
+             请等一分钟后，从企业微信工作台或应用自己的登录页重新打开。",
+        ),
+    );
+    refusal_page(req, &e, retry_after)
+}
+
+fn refusal_page(req: &Request, e: &WebError, retry_after: u64) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut r = crate::error::render_page(e, lang, &rid);
     if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
