@@ -448,4 +448,63 @@ mod tests {
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(resolve_client_ip(peer, &h, &trusted), peer);
     }
+
+    fn t0() -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20000)
+    }
+
+    #[test]
+    fn default_ceiling_admits_an_office_of_2000_and_bounds_a_flood() {
+        let d = crate::config::LimitsConfig::default();
+        let l = RateLimiter::new(d.requests_per_minute, d.burst);
+        let office: IpAddr = "203.0.113.1".parse().unwrap();
+        // 2,000 members, 4 requests each (start or SSO, callback, bind, one retry), all within one
+        // minute, evenly spread.
+        let total = 2_000 * 4;
+        for i in 0..total {
+            let at = t0() + Duration::milliseconds(i64::from(i) * 60_000 / i64::from(total));
+            assert_eq!(l.check(office, at), Decision::Allow, "request {i}");
+        }
+        // One address flooding at 1,000 requests a second gets about 100 of them a second.
+        let flood: IpAddr = "198.51.100.1".parse().unwrap();
+        let mut allowed = 0;
+        for i in 0..10_000 {
+            let at = t0() + Duration::milliseconds(i);
+            if l.check(flood, at) == Decision::Allow {
+                allowed += 1;
+            }
+        }
+        assert!(
+            (2_000..=3_100).contains(&allowed),
+            "burst 2,000 plus 100/s over 10 s, got {allowed}"
+        );
+    }
+
+    #[test]
+    fn failure_budget_is_looked_at_and_spent_separately() {
+        let l = RateLimiter::new(60, 2);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..10 {
+            assert_eq!(l.peek(ip, t0()), Decision::Allow, "looking spends nothing");
+        }
+        l.spend(ip, t0());
+        l.spend(ip, t0());
+        l.spend(ip, t0());
+        assert!(matches!(
+            l.peek(ip, t0()),
+            Decision::Refuse {
+                retry_after: 1,
+                first: true
+            }
+        ));
+        assert!(matches!(
+            l.peek(ip, t0()),
+            Decision::Refuse { first: false, .. }
+        ));
+        assert_eq!(
+            l.peek(ip, t0() + Duration::seconds(1)),
+            Decision::Allow,
+            "spending stops at empty, so one second refills one token"
+        );
+    }
 }

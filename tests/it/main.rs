@@ -18,6 +18,7 @@ mod browser;
 mod cli;
 mod idp_initiated;
 mod interop;
+mod limits;
 mod operations;
 mod presets;
 mod roles;
