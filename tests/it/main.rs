@@ -19,6 +19,7 @@ mod cli;
 mod idp_initiated;
 mod interop;
 mod limits;
+mod monitoring;
 mod operations;
 mod presets;
 mod roles;
