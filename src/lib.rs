@@ -117,6 +117,9 @@ pub async fn build_state(
         config.limits.failures_per_minute,
         config.limits.failure_burst,
     ));
+    let browsers = Arc::new(http::browsers::Browsers::new(
+        config.saml.login_state_ttl_secs,
+    ));
     let admin_limiter = Arc::new(http::limits::RateLimiter::new(
         config.admin.requests_per_minute,
         config.admin.burst,
@@ -132,6 +135,7 @@ pub async fn build_state(
         demo,
         limiter,
         failure_limiter,
+        browsers,
         admin_limiter,
     })
 }

@@ -3,12 +3,15 @@
 //! - a per-IP request ceiling (token bucket) sized for an office of thousands behind one address;
 //! - a tighter per-IP budget of *failed* requests (4xx answers: bad or expired state, bad signature,
 //!   refused members, unknown apps), which an office rarely spends and a prober spends at once;
-//! - the caps on unfinished logins (per browser, per IP, in total) live in `flow::begin_wecom`.
+//! - the caps on unfinished logins (per browser, per IP, in total) live in `flow::begin_wecom`;
+//! - a browser this instance sent to WeCom may finish its login past its address's limits
+//!   (`http::browsers`), so a flood behind an office's NAT does not strand members mid-login.
 //!
 //! Refusals are a 429 page with `Retry-After`. Also here: the client IP (the TCP peer, or from
 //! `X-Forwarded-For` when the peer is a configured trusted proxy) and the request header cap; the
 //! body and URI caps and the request timeout are in `http::mod`.
 
+use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
 use crate::error::{t, Lang, RequestId, WebError};
@@ -267,11 +270,28 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     };
     let now = state.clock.now();
+    let browser_cookie = cookies::name(cookies::BROWSER, state.config.secure_cookies());
+    let browser = cookies::get(req.headers(), &browser_cookie);
+    let path = req.uri().path();
+    let finishing = path == "/wecom/callback" || path == "/bind";
     let decision = match state.failure_limiter.peek(addr, now) {
         Decision::Allow => (Limit::Requests, state.limiter.check(addr, now)),
         refused => (Limit::Failures, refused),
     };
+    // A browser this instance sent to WeCom finishes its login even while its address is over
+    // its limits (a few requests, never a new start).
+    let exempt = matches!(decision.1, Decision::Refuse { .. })
+        && finishing
+        && browser
+            .as_deref()
+            .is_some_and(|b| state.browsers.may_finish(b, now));
+    if exempt {
+        tracing::info!(client_ip = %addr, "address over its login limits; letting a browser finish its login");
+    }
     if let (limit, Decision::Refuse { retry_after, first }) = decision {
+        if exempt {
+            return finish(&state, addr, req, next, None).await;
+        }
         state.metrics.refused(limit.reason());
         if first {
             tracing::warn!(client_ip = %addr, limit = limit.reason(), "login limit reached");
@@ -297,16 +317,51 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             Limit::Failures => failures_page(&req, retry_after),
         };
     }
+    let started_with = (!finishing).then_some((browser_cookie, browser));
+    finish(&state, addr, req, next, started_with).await
+}
+
+/// Runs the route; spends a failure token on a 4xx, counts the login-state caps' refusals, and
+/// remembers the browser a login start sent to WeCom (`started_with`: the browser cookie's name and
+/// the value the request carried).
+async fn finish(
+    state: &AppState,
+    addr: IpAddr,
+    req: Request,
+    next: Next,
+    started_with: Option<(String, Option<String>)>,
+) -> Response {
     let resp = next.run(req).await;
+    let now = state.clock.now();
     if resp.status().is_client_error() {
-        state.failure_limiter.spend(addr, state.clock.now());
+        state.failure_limiter.spend(addr, now);
     }
     if let Some(e) = resp.extensions().get::<WebError>() {
         if CAP_REASONS.contains(&e.reason) {
             state.metrics.refused(e.reason);
         }
     }
+    if let Some((name, sent)) = started_with {
+        if resp.status() == StatusCode::FOUND {
+            if let Some(b) = cookie_set(&resp, &name).or(sent) {
+                state.browsers.remember(&b, now);
+            }
+        }
+    }
     resp
+}
+
+/// The value a response sets for cookie `name`, if it sets one.
+fn cookie_set(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (k, rest) = v.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
+        })
+        .filter(|v| !v.is_empty())
 }
 
 /// The 429 page of a rate limit (`what`: which requests, in English and Chinese), in the request's

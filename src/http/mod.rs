@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 mod bind;
+pub mod browsers;
 pub mod callback;
 mod cookies;
 pub mod demo;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub limiter: Arc<limits::RateLimiter>,
     /// Per-IP budget of failed requests to the login routes, per instance.
     pub failure_limiter: Arc<limits::RateLimiter>,
+    /// Browsers this instance sent to WeCom, which may finish their login past their address's limits.
+    pub browsers: Arc<browsers::Browsers>,
     /// Per-IP rate limits of the admin console and API (issue 5), per instance.
     pub admin_limiter: Arc<limits::RateLimiter>,
 }

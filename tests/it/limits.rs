@@ -275,3 +275,61 @@ async fn flood(db: Db) {
         );
     }
 }
+
+both!(members_mid_login_finish_during_a_flood, mid_login);
+// Rule: a browser this instance sent to WeCom finishes its login (the callback) even after a flood
+// from its own address spent the address's limits; a new start from that address and a callback with
+// an invented cookie are still refused.
+async fn mid_login(db: Db) {
+    let Some(env) = start(db, small_caps).await else {
+        return;
+    };
+    env.add_app("office", &[]).await;
+    let c = pooled();
+    let office = "203.0.113.7";
+    let begin = c
+        .get(format!("{}/apps/office/start", env.base))
+        .header("user-agent", WXWORK_UA)
+        .header("x-forwarded-for", office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(begin.status(), 302);
+    let ours = cookies_of(&begin);
+    assert!(ours.contains("wecom_idp_browser="), "{ours}");
+    let at_wecom = c
+        .get(begin.headers()["location"].to_str().unwrap())
+        .header("cookie", format!("{SESSION_COOKIE}=zhangsan"))
+        .send()
+        .await
+        .unwrap();
+    let callback = at_wecom.headers()["location"].to_str().unwrap().to_string();
+    // The flood: failing requests from the same address until it is refused.
+    let sso = format!("{}/saml/sso?SAMLRequest=x", env.base);
+    let mut refused = false;
+    for _ in 0..10 {
+        if get(&c, &sso, office, None).await.0 == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the flood is refused");
+    let start = format!("{}/apps/office/start", env.base);
+    assert_eq!(
+        get(&c, &start, office, Some(&ours)).await.0,
+        429,
+        "no new start"
+    );
+    let (status, _) = get(&c, &callback, office, Some("wecom_idp_browser=invented")).await;
+    assert_eq!(status, 429, "an invented cookie is not recognised");
+    let done = c
+        .get(&callback)
+        .header("user-agent", WXWORK_UA)
+        .header("x-forwarded-for", office)
+        .header("cookie", &ours)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("name=\"SAMLResponse\""));
+}
