@@ -113,10 +113,11 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         // Sized for 2,000 members behind one address signing in within a minute (each login is
-        // 2-4 requests here): 2,000 at once plus 100 a second. See README "Sizing the limits".
+        // 2-4 requests here, so up to 8,000): 3,000 at once plus 100 a second. See README
+        // "Sizing the limits".
         Self {
             requests_per_minute: 6_000,
-            burst: 2_000,
+            burst: 3_000,
             failures_per_minute: 60,
             failure_burst: 120,
             login_states_per_ip: 5_000,

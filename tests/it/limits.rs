@@ -87,9 +87,9 @@ async fn office_login(c: &reqwest::Client, base: &str, userid: &str) -> (Vec<u16
     (statuses, body.contains("name=\"SAMLResponse\""))
 }
 
-/// Members behind the office's one address in the end-to-end test. The limit decisions at the full
-/// 2,000 are checked through the limiter itself (`http::limits` unit tests); here every member
-/// really signs in, as fast as a pooled client on two cores can drive it.
+/// Members behind the office's one address; every one really signs in, as fast as a pooled client
+/// on two cores drives it (2 requests each here; the limiter's own unit test checks the harder
+/// case of 4 requests each within one minute).
 const OFFICE: usize = 2_000;
 
 both!(an_office_behind_one_address_signs_in, office);
