@@ -114,6 +114,13 @@ pub async fn build_state(
         config.limits.requests_per_minute,
         config.limits.burst,
     ));
+    let failure_limiter = Arc::new(http::limits::RateLimiter::new(
+        config.limits.failures_per_minute,
+        config.limits.failure_burst,
+    ));
+    let browsers = Arc::new(http::browsers::Browsers::new(
+        config.saml.login_state_ttl_secs,
+    ));
     let admin_limiter = Arc::new(http::limits::RateLimiter::new(
         config.admin.requests_per_minute,
         config.admin.burst,
@@ -128,6 +135,8 @@ pub async fn build_state(
         metrics,
         demo,
         limiter,
+        failure_limiter,
+        browsers,
         admin_limiter,
     })
 }
@@ -144,7 +153,7 @@ pub async fn open_store(config: &config::Config) -> Result<store::Store, StartEr
 /// The WeCom client options of a server: every call reported to the metrics.
 fn wecom_options(metrics: Arc<metrics::Metrics>) -> wecom::client::Options {
     let observer: wecom::client::CallObserver =
-        Arc::new(move |endpoint, took, errcode| metrics.wecom_call(endpoint, took, errcode));
+        Arc::new(move |endpoint, took, outcome| metrics.wecom_call(endpoint, took, outcome));
     wecom::client::Options {
         observer: Some(observer),
         ..wecom::client::Options::default()

@@ -1,7 +1,9 @@
 //! Prometheus counters and histograms, kept in memory per instance and rendered as text at `/metrics`:
-//! logins by app and result, WeCom call latency and error codes, signing time, bind-page password
-//! checks.
+//! logins by app and result, WeCom call latency and failures by kind, signing time, bind-page
+//! password checks, limit refusals; and the gauges read at scrape time (database reachable, signing
+//! key expiry). README "Operations" lists every name and label.
 
+use crate::wecom::client::CallOutcome;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -60,10 +62,31 @@ impl Histogram {
 struct Inner {
     logins: BTreeMap<(String, String), u64>,
     wecom_latency: BTreeMap<String, Histogram>,
-    wecom_errors: BTreeMap<(String, i64), u64>,
+    /// (endpoint, kind, errcode or empty) → count.
+    wecom_errors: BTreeMap<(String, &'static str, String), u64>,
     signing: Histogram,
     password_checks: u64,
+    refusals: BTreeMap<&'static str, u64>,
 }
+
+/// Values read at scrape time rather than counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    /// The database answered a ping.
+    pub database_up: bool,
+    /// The active signing certificate's notAfter, Unix seconds.
+    pub signing_key_expiry: i64,
+}
+
+/// Reasons a login-route request is refused by a limit (all rendered, zero until counted, so an
+/// alert on them has a series to watch from the start).
+pub const REFUSAL_REASONS: &[&str] = &[
+    "rate_limited",
+    "too_many_failures",
+    "too_many_logins",
+    "too_many_logins_from_ip",
+    "login_states_full",
+];
 
 /// The metrics of this instance.
 #[derive(Debug, Default)]
@@ -92,17 +115,30 @@ impl Metrics {
         self.with(|i| *i.logins.entry((label(app), label(result))).or_default() += 1);
     }
 
-    /// Records one WeCom API call.
-    pub fn wecom_call(&self, endpoint: &str, took: Duration, errcode: Option<i64>) {
+    /// Records one WeCom API call: its latency always, and a failure by kind (with WeCom's code
+    /// when it answered one).
+    pub fn wecom_call(&self, endpoint: &str, took: Duration, outcome: CallOutcome) {
         self.with(|i| {
             i.wecom_latency
                 .entry(label(endpoint))
                 .or_default()
                 .observe(took.as_secs_f64());
-            if let Some(code) = errcode.filter(|c| *c != 0) {
-                *i.wecom_errors.entry((label(endpoint), code)).or_default() += 1;
+            if let Some(kind) = outcome.kind() {
+                let code = match outcome {
+                    CallOutcome::Errcode(c) => c.to_string(),
+                    _ => String::new(),
+                };
+                *i.wecom_errors
+                    .entry((label(endpoint), kind, code))
+                    .or_default() += 1;
             }
         });
+    }
+
+    /// Counts one login-route request refused by a limit, by its reason (`rate_limited`,
+    /// `too_many_failures`, `too_many_logins`, `too_many_logins_from_ip`, `login_states_full`).
+    pub fn refused(&self, reason: &'static str) {
+        self.with(|i| *i.refusals.entry(reason).or_default() += 1);
     }
 
     /// Records the time to build and sign one Response.
@@ -116,9 +152,29 @@ impl Metrics {
         self.with(|i| i.password_checks += 1);
     }
 
-    /// Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// Prometheus text exposition: the counters and histograms, then the gauges read at scrape time.
+    pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP wecom_idp_database_up Whether the database answered a ping at this scrape \
+             (1) or not within 2 s (0).\n",
+        );
+        out.push_str("# TYPE wecom_idp_database_up gauge\n");
+        let _ = writeln!(
+            out,
+            "wecom_idp_database_up {}",
+            u8::from(gauges.database_up)
+        );
+        out.push_str(
+            "# HELP wecom_idp_signing_key_expiry_timestamp_seconds When the certificate of the \
+             active signing key expires (Unix time).\n",
+        );
+        out.push_str("# TYPE wecom_idp_signing_key_expiry_timestamp_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "wecom_idp_signing_key_expiry_timestamp_seconds {}",
+            gauges.signing_key_expiry
+        );
         self.with(|i| {
             out.push_str("# HELP wecom_idp_logins_total Logins by app and result.\n");
             out.push_str("# TYPE wecom_idp_logins_total counter\n");
@@ -137,12 +193,29 @@ impl Metrics {
                     &format!("endpoint=\"{ep}\""),
                 );
             }
-            out.push_str("# HELP wecom_idp_wecom_errors_total WeCom API error codes.\n");
+            out.push_str(
+                "# HELP wecom_idp_wecom_errors_total Failed WeCom API calls by endpoint and kind \
+                 (timeout, connect, http_status, bad_body, errcode); errcode holds WeCom's code \
+                 for kind errcode and is empty otherwise.\n",
+            );
             out.push_str("# TYPE wecom_idp_wecom_errors_total counter\n");
-            for ((ep, code), n) in &i.wecom_errors {
+            for ((ep, kind, code), n) in &i.wecom_errors {
                 let _ = writeln!(
                     out,
-                    "wecom_idp_wecom_errors_total{{endpoint=\"{ep}\",errcode=\"{code}\"}} {n}"
+                    "wecom_idp_wecom_errors_total{{endpoint=\"{ep}\",kind=\"{kind}\",\
+                     errcode=\"{code}\"}} {n}"
+                );
+            }
+            out.push_str(
+                "# HELP wecom_idp_rate_limited_total Login-route requests refused by a limit, by \
+                 reason.\n",
+            );
+            out.push_str("# TYPE wecom_idp_rate_limited_total counter\n");
+            for reason in REFUSAL_REASONS {
+                let n = i.refusals.get(reason).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "wecom_idp_rate_limited_total{{reason=\"{reason}\"}} {n}"
                 );
             }
             out.push_str("# HELP wecom_idp_signing_seconds Time to build and sign a Response.\n");
@@ -172,13 +245,31 @@ mod tests {
         let m = Metrics::default();
         m.login("huawei", "success");
         m.login("huawei", "success");
-        m.wecom_call("user/get", Duration::from_millis(20), Some(60020));
-        m.signing(Duration::from_micros(700));
-        let t = m.render();
-        assert!(t.contains("wecom_idp_logins_total{app=\"huawei\",result=\"success\"} 2"));
-        assert!(
-            t.contains("wecom_idp_wecom_errors_total{endpoint=\"user/get\",errcode=\"60020\"} 1")
+        m.wecom_call(
+            "user/get",
+            Duration::from_millis(20),
+            CallOutcome::Errcode(60020),
         );
+        m.wecom_call("gettoken", Duration::from_secs(2), CallOutcome::Timeout);
+        m.wecom_call("gettoken", Duration::from_millis(3), CallOutcome::Ok);
+        m.signing(Duration::from_micros(700));
+        m.refused("too_many_failures");
+        let t = m.render(&Gauges {
+            database_up: true,
+            signing_key_expiry: 2_000_000_000,
+        });
+        assert!(t.contains("wecom_idp_rate_limited_total{reason=\"too_many_failures\"} 1"));
+        assert!(t.contains("wecom_idp_rate_limited_total{reason=\"rate_limited\"} 0"));
+        assert!(t.contains("wecom_idp_database_up 1"));
+        assert!(t.contains("wecom_idp_signing_key_expiry_timestamp_seconds 2000000000"));
+        assert!(t.contains("wecom_idp_logins_total{app=\"huawei\",result=\"success\"} 2"));
+        assert!(t.contains(
+            "wecom_idp_wecom_errors_total{endpoint=\"user/get\",kind=\"errcode\",errcode=\"60020\"} 1"
+        ));
+        assert!(t.contains(
+            "wecom_idp_wecom_errors_total{endpoint=\"gettoken\",kind=\"timeout\",errcode=\"\"} 1"
+        ));
+        assert!(t.contains("wecom_idp_wecom_call_seconds_count{endpoint=\"gettoken\"} 2"));
         assert!(t.contains("wecom_idp_signing_seconds_count 1"));
         assert!(t.contains("le=\"+Inf\"} 1"));
     }

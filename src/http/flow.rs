@@ -316,7 +316,8 @@ pub async fn begin_wecom(
             ),
         )));
     }
-    // Issue 6: a cap across every browser behind one IP, so cookie-less clients cannot fill the table.
+    // A cap across every browser behind one IP (sized for an office behind NAT), so cookie-less
+    // clients cannot fill the table from one address.
     if let Some(client_ip) = ip.0.as_deref() {
         if state
             .store
@@ -335,6 +336,24 @@ pub async fn begin_wecom(
                 ),
             )));
         }
+    }
+    // A cap on the whole table, so clients spread over many addresses cannot fill the storage
+    // either; every client is refused until rows expire (a 503: not this client's fault).
+    if state.store.live_login_states_total(now).await? >= state.config.limits.login_states_total {
+        tracing::warn!(
+            cap = state.config.limits.login_states_total,
+            "unfinished logins at limits.login_states_total: refusing new sign-ins until some expire"
+        );
+        return Ok(Err(WebError::new(
+            Http::SERVICE_UNAVAILABLE,
+            "login_states_full",
+            t("Too many sign-ins in progress", "进行中的登录太多"),
+            t(
+                "The service is handling too many unfinished sign-ins right now. Wait a few \
+                 minutes and try again; if this keeps happening, tell your administrator.",
+                "服务当前有太多未完成的登录。请等几分钟后重试；如果一直这样，请联系管理员。",
+            ),
+        )));
     }
     let login_state = state.rng.hex(24);
     let pending_json =

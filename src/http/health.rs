@@ -34,7 +34,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    // The same bound as readiness: a scrape never waits longer for the database than /readyz does.
+    let within = std::time::Duration::from_millis(state.config.database.ready_timeout_ms);
+    let database_up = state.store.ping(within).await.is_ok();
+    let gauges = crate::metrics::Gauges {
+        database_up,
+        signing_key_expiry: state.keys().active.not_after().unix_timestamp(),
+    };
+    let mut r = state.metrics.render(&gauges).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

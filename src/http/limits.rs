@@ -1,9 +1,17 @@
-//! Abuse limits (issue 6): a per-IP token bucket in memory (per instance) in front of the login routes
-//! (`/saml/sso`, `/apps/*/start`, `/wecom/callback`), answered with a 429 page and `Retry-After`; the
-//! client IP as the TCP peer, or from `X-Forwarded-For` when the peer is a configured trusted proxy;
-//! and the request header cap. Caps on login states per IP live in `flow::begin_login`; the body and
-//! URI caps and the request timeout in `http::mod`.
+//! Abuse limits of the login routes (`/saml/sso`, `/apps/*/start`, `/wecom/callback`, `/bind`), in
+//! memory per instance, keyed to what a whole office behind one NAT address does not share:
+//! - a per-IP request ceiling (token bucket) sized for an office of thousands behind one address;
+//! - a tighter per-IP budget of *failed* requests (4xx answers: bad or expired state, bad signature,
+//!   refused members, unknown apps), which an office rarely spends and a prober spends at once;
+//! - the caps on unfinished logins (per browser, per IP, in total) live in `flow::begin_wecom`;
+//! - a browser this instance sent to WeCom may finish its login past its address's limits
+//!   (`http::browsers`), so a flood behind an office's NAT does not strand members mid-login.
+//!
+//! Refusals are a 429 page with `Retry-After`. Also here: the client IP (the TCP peer, or from
+//! `X-Forwarded-For` when the peer is a configured trusted proxy) and the request header cap; the
+//! body and URI caps and the request timeout are in `http::mod`.
 
+use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
 use crate::error::{t, Lang, RequestId, WebError};
@@ -146,6 +154,32 @@ impl RateLimiter {
 
     /// Takes a token for `ip` at `now`.
     pub fn check(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
+        self.with_bucket(ip, now, |b| self.take(b, now, 1.0))
+    }
+
+    /// Whether `ip` has a token left at `now`, without taking it (a budget spent only by what
+    /// happens after the request, see [`RateLimiter::spend`]).
+    pub fn peek(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
+        self.with_bucket(ip, now, |b| self.take(b, now, 0.0))
+    }
+
+    /// Spends one token of `ip` at `now` (down to empty, never below).
+    pub fn spend(&self, ip: IpAddr, now: OffsetDateTime) {
+        self.with_bucket(ip, now, |b| {
+            b.tokens = (self.refill(b, now) - 1.0).max(0.0);
+            if now > b.at {
+                b.at = now;
+            }
+            Decision::Allow
+        });
+    }
+
+    fn with_bucket(
+        &self,
+        ip: IpAddr,
+        now: OffsetDateTime,
+        f: impl FnOnce(&mut Bucket) -> Decision,
+    ) -> Decision {
         if self.per_sec <= 0.0 {
             return Decision::Allow;
         }
@@ -163,11 +197,11 @@ impl RateLimiter {
                     Err(poisoned) => poisoned.into_inner(),
                 };
                 let b = o.get_or_insert_with(|| self.fresh(now));
-                return self.take(b, now);
+                return f(b);
             }
         }
         let b = map.entry(ip).or_insert_with(|| self.fresh(now));
-        self.take(b, now)
+        f(b)
     }
 
     fn fresh(&self, now: OffsetDateTime) -> Bucket {
@@ -183,13 +217,14 @@ impl RateLimiter {
         (b.tokens + elapsed * self.per_sec).min(self.burst)
     }
 
-    fn take(&self, b: &mut Bucket, now: OffsetDateTime) -> Decision {
+    /// Takes `cost` tokens (0 to only look) if at least one is there.
+    fn take(&self, b: &mut Bucket, now: OffsetDateTime, cost: f64) -> Decision {
         b.tokens = self.refill(b, now);
         if now > b.at {
             b.at = now;
         }
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            b.tokens -= cost;
             b.refusing = false;
             return Decision::Allow;
         }
@@ -200,49 +235,139 @@ impl RateLimiter {
     }
 }
 
-/// The rate limit in front of the login routes: a 429 page with `Retry-After`, and one audit row
-/// per episode (not per refused request, so a flood does not become a flood of database writes).
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// The per-IP request ceiling (`limits.requests_per_minute`, `burst`).
+    Requests,
+    /// The per-IP budget of failed requests (`limits.failures_per_minute`, `failure_burst`).
+    Failures,
+}
+
+impl Limit {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Requests => "rate_limited",
+            Self::Failures => "too_many_failures",
+        }
+    }
+}
+
+/// Reasons of the login-state caps in `flow::begin_wecom`, counted here with the limiter's own.
+const CAP_REASONS: &[&str] = &[
+    "too_many_logins",
+    "too_many_logins_from_ip",
+    "login_states_full",
+];
+
+/// The limits in front of the login routes: first the failure budget (looked at, not spent), then
+/// the request ceiling; a 4xx answer then spends one failure token. Refusals are a 429 page with
+/// `Retry-After` and one audit row per episode (not per refused request, so a flood does not become
+/// a flood of database writes); beyond that row a refused request costs no database work.
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let ip = client_ip_of(&req);
     let Some(addr) = ip.0.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
         return next.run(req).await;
     };
-    match state.limiter.check(addr, state.clock.now()) {
-        Decision::Allow => next.run(req).await,
-        Decision::Refuse { retry_after, first } => {
-            if first {
-                tracing::warn!(client_ip = %addr, "rate limit reached");
-                let event = if req.uri().path() == "/saml/sso" {
-                    "sso_request"
-                } else {
-                    "request"
-                };
-                flow::audit(
-                    &state,
-                    event,
-                    None,
-                    None,
-                    "refused",
-                    "rate_limited",
-                    &ip,
-                    None,
-                )
-                .await;
-            }
-            limited_page(&req, "sign-in", "登录", retry_after)
+    let now = state.clock.now();
+    let browser_cookie = cookies::name(cookies::BROWSER, state.config.secure_cookies());
+    let browser = cookies::get(req.headers(), &browser_cookie);
+    let path = req.uri().path();
+    let finishing = path == "/wecom/callback" || path == "/bind";
+    let decision = match state.failure_limiter.peek(addr, now) {
+        Decision::Allow => (Limit::Requests, state.limiter.check(addr, now)),
+        refused => (Limit::Failures, refused),
+    };
+    if let (limit, Decision::Refuse { retry_after, first }) = decision {
+        // A browser this instance sent to WeCom finishes its login even while its address is over
+        // its limits (a few requests, never a new start).
+        if finishing
+            && browser
+                .as_deref()
+                .is_some_and(|b| state.browsers.may_finish(b, now))
+        {
+            tracing::info!(
+                client_ip = %addr,
+                limit = limit.reason(),
+                "address over its login limits; letting a browser finish its login"
+            );
+            return finish(&state, addr, req, next, None).await;
+        }
+        state.metrics.refused(limit.reason());
+        if first {
+            tracing::warn!(client_ip = %addr, limit = limit.reason(), "login limit reached");
+            let event = if req.uri().path() == "/saml/sso" {
+                "sso_request"
+            } else {
+                "request"
+            };
+            flow::audit(
+                &state,
+                event,
+                None,
+                None,
+                "refused",
+                limit.reason(),
+                &ip,
+                None,
+            )
+            .await;
+        }
+        return match limit {
+            Limit::Requests => limited_page(&req, "sign-in", "登录", retry_after),
+            Limit::Failures => failures_page(&req, retry_after),
+        };
+    }
+    let started_with = (!finishing).then_some((browser_cookie, browser));
+    finish(&state, addr, req, next, started_with).await
+}
+
+/// Runs the route; spends a failure token on a 4xx, counts the login-state caps' refusals, and
+/// remembers the browser a login start sent to WeCom (`started_with`: the browser cookie's name and
+/// the value the request carried).
+async fn finish(
+    state: &AppState,
+    addr: IpAddr,
+    req: Request,
+    next: Next,
+    started_with: Option<(String, Option<String>)>,
+) -> Response {
+    let resp = next.run(req).await;
+    let now = state.clock.now();
+    if resp.status().is_client_error() {
+        state.failure_limiter.spend(addr, now);
+    }
+    if let Some(e) = resp.extensions().get::<WebError>() {
+        if CAP_REASONS.contains(&e.reason) {
+            state.metrics.refused(e.reason);
         }
     }
+    if let Some((name, sent)) = started_with {
+        if resp.status() == StatusCode::FOUND {
+            if let Some(b) = cookie_set(&resp, &name).or(sent) {
+                state.browsers.remember(&b, now);
+            }
+        }
+    }
+    resp
+}
+
+/// The value a response sets for cookie `name`, if it sets one.
+fn cookie_set(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (k, rest) = v.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
+        })
+        .filter(|v| !v.is_empty())
 }
 
 /// The 429 page of a rate limit (`what`: which requests, in English and Chinese), in the request's
 /// language, with `Retry-After`.
 pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u64) -> Response {
-    let lang = Lang::from_headers(req.headers());
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
     let e = WebError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
@@ -255,7 +380,34 @@ pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u6
             format!("这个地址在短时间内发出了太多{what_zh}请求。请等一分钟后再试。"),
         ),
     );
-    let mut r = crate::error::render_page(&e, lang, &rid);
+    refusal_page(req, &e, retry_after)
+}
+
+/// The 429 page of the failure budget.
+fn failures_page(req: &Request, retry_after: u64) -> Response {
+    let e = WebError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_failures",
+        t("Too many failed sign-ins", "失败的登录太多"),
+        t(
+            "Too many sign-in requests from this network address have failed in a short time \
+             (expired or altered links, refused requests). Wait a minute, then open the app \
+             again from the WeCom workbench or the app's own sign-in page.",
+            "这个网络地址在短时间内有太多登录请求失败（链接过期或被改动、请求被拒绝）。\
+             请等一分钟后，从企业微信工作台或应用自己的登录页重新打开。",
+        ),
+    );
+    refusal_page(req, &e, retry_after)
+}
+
+fn refusal_page(req: &Request, e: &WebError, retry_after: u64) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut r = crate::error::render_page(e, lang, &rid);
     if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -351,5 +503,64 @@ mod tests {
         assert_eq!(resolve_client_ip(peer, &h, &[]), peer);
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(resolve_client_ip(peer, &h, &trusted), peer);
+    }
+
+    fn t0() -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20000)
+    }
+
+    #[test]
+    fn default_ceiling_admits_an_office_of_2000_and_bounds_a_flood() {
+        let d = crate::config::LimitsConfig::default();
+        let l = RateLimiter::new(d.requests_per_minute, d.burst);
+        let office: IpAddr = "203.0.113.1".parse().unwrap();
+        // 2,000 members, 4 requests each (start or SSO, callback, bind, one retry), all within one
+        // minute, evenly spread.
+        let total = 2_000 * 4;
+        for i in 0..total {
+            let at = t0() + Duration::milliseconds(i64::from(i) * 60_000 / i64::from(total));
+            assert_eq!(l.check(office, at), Decision::Allow, "request {i}");
+        }
+        // One address flooding at 1,000 requests a second gets about 100 of them a second.
+        let flood: IpAddr = "198.51.100.1".parse().unwrap();
+        let mut allowed = 0;
+        for i in 0..10_000 {
+            let at = t0() + Duration::milliseconds(i);
+            if l.check(flood, at) == Decision::Allow {
+                allowed += 1;
+            }
+        }
+        assert!(
+            (3_000..=4_100).contains(&allowed),
+            "burst 3,000 plus 100/s over 10 s, got {allowed}"
+        );
+    }
+
+    #[test]
+    fn failure_budget_is_looked_at_and_spent_separately() {
+        let l = RateLimiter::new(60, 2);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..10 {
+            assert_eq!(l.peek(ip, t0()), Decision::Allow, "looking spends nothing");
+        }
+        l.spend(ip, t0());
+        l.spend(ip, t0());
+        l.spend(ip, t0());
+        assert!(matches!(
+            l.peek(ip, t0()),
+            Decision::Refuse {
+                retry_after: 1,
+                first: true
+            }
+        ));
+        assert!(matches!(
+            l.peek(ip, t0()),
+            Decision::Refuse { first: false, .. }
+        ));
+        assert_eq!(
+            l.peek(ip, t0() + Duration::seconds(1)),
+            Decision::Allow,
+            "spending stops at empty, so one second refills one token"
+        );
     }
 }

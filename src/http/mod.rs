@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 mod bind;
+pub mod browsers;
 pub mod callback;
 mod cookies;
 pub mod demo;
@@ -61,8 +62,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
     pub demo: Option<Arc<demo::Demo>>,
-    /// Per-IP rate limits of the login routes (issue 6), per instance.
+    /// Per-IP request ceiling of the login routes, per instance.
     pub limiter: Arc<limits::RateLimiter>,
+    /// Per-IP budget of failed requests to the login routes, per instance.
+    pub failure_limiter: Arc<limits::RateLimiter>,
+    /// Browsers this instance sent to WeCom, which may finish their login past their address's limits.
+    pub browsers: Arc<browsers::Browsers>,
     /// Per-IP rate limits of the admin console and API (issue 5), per instance.
     pub admin_limiter: Arc<limits::RateLimiter>,
 }
@@ -107,7 +112,7 @@ impl AppState {
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
-    // The login routes are rate-limited per client IP (issue 6, `[limits]`).
+    // The login routes are limited per client IP: a request ceiling and a failure budget (`[limits]`).
     let limited = Router::new()
         .merge(sso::router())
         .merge(start::router())

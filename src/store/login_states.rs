@@ -127,7 +127,16 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// Counts live login states started from a client IP (abuse cap across browsers, issue 6).
+    /// Counts every login state not yet expired (the table-size cap across all clients).
+    pub async fn live_login_states_total(&self, now: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM login_states WHERE expires_at > $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Counts live login states started from a client IP (abuse cap across browsers).
     pub async fn live_login_states_from_ip(&self, client_ip: &str, now: i64) -> Result<i64> {
         let row = sqlx::query(
             "SELECT COUNT(*) FROM login_states WHERE client_ip = $1 AND expires_at > $2 \

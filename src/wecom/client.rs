@@ -147,14 +147,48 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// Called after every HTTP call with the endpoint, its latency, and WeCom's `errcode` (`Some(0)` on
-/// success, `None` when WeCom gave no readable answer: timeout, transport or decode error). For metrics.
-pub type CallObserver = Arc<dyn Fn(&'static str, Duration, Option<i64>) + Send + Sync>;
+/// How one HTTP call to WeCom ended, as the metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// WeCom answered `errcode` 0 with a body we could read.
+    Ok,
+    /// No answer within the configured timeout (connecting, waiting, or reading the body).
+    Timeout,
+    /// No HTTP answer at all: DNS, refused or reset connection, TLS failure.
+    Connect,
+    /// An HTTP answer whose status is not 2xx (a proxy's 502, WeCom's 503, …).
+    HttpStatus(u16),
+    /// A 2xx answer we could not use: not JSON, not the expected shape, too large, or cut off.
+    BadBody,
+    /// WeCom answered a non-zero `errcode`.
+    Errcode(i64),
+}
+
+impl CallOutcome {
+    /// The `kind` label of a failure (`timeout`, `connect`, `http_status`, `bad_body`, `errcode`);
+    /// `None` for success.
+    pub fn kind(self) -> Option<&'static str> {
+        match self {
+            Self::Ok => None,
+            Self::Timeout => Some("timeout"),
+            Self::Connect => Some("connect"),
+            Self::HttpStatus(_) => Some("http_status"),
+            Self::BadBody => Some("bad_body"),
+            Self::Errcode(_) => Some("errcode"),
+        }
+    }
+}
+
+/// Called after every HTTP call with the endpoint, its latency and how it ended. For metrics.
+pub type CallObserver = Arc<dyn Fn(&'static str, Duration, CallOutcome) + Send + Sync>;
+
+/// A failed call: how it ended (for the observer) and the error the caller gets.
+type Failed = (CallOutcome, WecomError);
 
 /// Tuning knobs; `Options::default()` is right for production.
 #[derive(Clone)]
 pub struct Options {
-    /// Receives latency and errcode of every call.
+    /// Receives latency and outcome of every call.
     pub observer: Option<CallObserver>,
     /// Sleeps between tries when WeCom answers −1 (busy); tries = `len() + 1`. Default 100 ms, 200 ms.
     pub busy_backoff: Vec<Duration>,
@@ -639,15 +673,16 @@ impl WecomClient {
         let guard = self.inner.settings.timeout + Duration::from_secs(1);
         let result = match tokio::time::timeout(guard, self.send_inner::<T>(ep, token, req)).await {
             Ok(r) => r,
-            Err(_) => Err(WecomError::Timeout { endpoint: ep }),
+            Err(_) => Err((CallOutcome::Timeout, WecomError::Timeout { endpoint: ep })),
         };
-        let errcode = match &result {
-            Ok(_) => Some(0),
-            Err(e) => e.code(),
+        let outcome = match &result {
+            Ok(_) => CallOutcome::Ok,
+            Err((o, _)) => *o,
         };
         if let Some(observer) = &self.inner.options.observer {
-            observer(ep, started.elapsed(), errcode);
+            observer(ep, started.elapsed(), outcome);
         }
+        let result = result.map_err(|(_, e)| e);
         if let Err(e) = &result {
             log_failure(ep, e);
         }
@@ -659,7 +694,7 @@ impl WecomClient {
         ep: &'static str,
         token: Option<&str>,
         req: &Req,
-    ) -> Result<T, WecomError> {
+    ) -> Result<T, Failed> {
         let url = format!(
             "{}/cgi-bin/{ep}",
             self.inner.settings.api_base.trim_end_matches('/')
@@ -675,35 +710,58 @@ impl WecomClient {
             }
             Req::Post(body) => self.inner.http.post(&url).query(&query).json(body),
         };
-        let transport = |e: reqwest::Error| {
-            if e.is_timeout() {
-                WecomError::Timeout { endpoint: ep }
-            } else {
-                WecomError::Transport {
-                    endpoint: ep,
-                    detail: error_chain(&e.without_url()),
+        // `broken`: what a transport error that is not a timeout means at this point.
+        let transport = |broken: CallOutcome| {
+            move |e: reqwest::Error| {
+                if e.is_timeout() {
+                    (CallOutcome::Timeout, WecomError::Timeout { endpoint: ep })
+                } else {
+                    let detail = error_chain(&e.without_url());
+                    (
+                        broken,
+                        WecomError::Transport {
+                            endpoint: ep,
+                            detail,
+                        },
+                    )
                 }
             }
         };
-        let mut response = builder.send().await.map_err(transport)?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(transport(CallOutcome::Connect))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(WecomError::Transport {
-                endpoint: ep,
-                detail: format!("HTTP status {status}"),
-            });
+            return Err((
+                CallOutcome::HttpStatus(status.as_u16()),
+                WecomError::Transport {
+                    endpoint: ep,
+                    detail: format!("HTTP status {status}"),
+                },
+            ));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(transport(CallOutcome::BadBody))?
+        {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err(WecomError::Decode {
-                    endpoint: ep,
-                    detail: format!("answer larger than {MAX_BODY} bytes"),
-                });
+                return Err((
+                    CallOutcome::BadBody,
+                    WecomError::Decode {
+                        endpoint: ep,
+                        detail: format!("answer larger than {MAX_BODY} bytes"),
+                    },
+                ));
             }
             body.extend_from_slice(&chunk);
         }
-        decode(ep, &body)
+        decode(ep, &body).map_err(|e| match e {
+            WecomError::Api { code, .. } => (CallOutcome::Errcode(code), e),
+            other => (CallOutcome::BadBody, other),
+        })
     }
 }
 

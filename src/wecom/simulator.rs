@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -198,7 +199,7 @@ struct SimState {
     tokens: HashMap<String, i64>,
     codes: HashMap<String, Grant>,
     tickets: HashMap<String, (String, i64)>,
-    failures: HashMap<String, (i64, usize)>,
+    failures: HashMap<String, (Fault, usize)>,
     calls: HashMap<String, usize>,
     delay: Duration,
     pre_2022: bool,
@@ -217,6 +218,17 @@ enum Subject {
 }
 
 type Params = Query<HashMap<String, String>>;
+
+/// How an API endpoint made to fail answers (see [`Simulator::fail_next_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A WeCom error answer with this `errcode`.
+    Errcode(i64),
+    /// An HTML page with this HTTP status, as a proxy in front of WeCom answers (e.g. 502).
+    HttpStatus(u16),
+    /// HTTP 200 with a body that is not JSON.
+    BadBody,
+}
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -355,11 +367,16 @@ impl Simulator {
     /// The next `times` calls to `endpoint` (e.g. `user/get`, `gettoken`) answer `code`.
     /// `times == 0` cancels what is pending for `endpoint`.
     pub fn fail_next(&self, endpoint: &str, code: i64, times: usize) {
+        self.fail_next_with(endpoint, Fault::Errcode(code), times);
+    }
+
+    /// The next `times` calls to `endpoint` fail as `fault` says. `times == 0` cancels.
+    pub fn fail_next_with(&self, endpoint: &str, fault: Fault, times: usize) {
         let mut st = self.state();
         if times == 0 {
             st.failures.remove(endpoint);
         } else {
-            st.failures.insert(endpoint.to_owned(), (code, times));
+            st.failures.insert(endpoint.to_owned(), (fault, times));
         }
     }
 
@@ -450,14 +467,21 @@ impl Simulator {
             tokio::time::sleep(delay).await;
         }
         let mut st = self.state();
-        let (code, left) = st.failures.get_mut(ep)?;
-        let code = *code;
+        let (fault, left) = st.failures.get_mut(ep)?;
+        let fault = *fault;
         *left = left.saturating_sub(1);
         if *left == 0 {
             st.failures.remove(ep);
         }
         drop(st);
-        Some(self.err(code))
+        Some(match fault {
+            Fault::Errcode(code) => self.err(code),
+            Fault::HttpStatus(status) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                (status, "<html><body>Bad Gateway</body></html>").into_response()
+            }
+            Fault::BadBody => "<html>not WeCom</html>".into_response(),
+        })
     }
 
     /// Checks `access_token`: missing or unknown → 40014, expired → 42001.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::client::{CodeIdentity, EmailType, Options, Settings, WecomClient};
+use super::client::{CallOutcome, CodeIdentity, EmailType, Options, Settings, WecomClient};
 use super::errors::{ErrorKind, WecomError};
 use super::oauth::{authorize_url, web_login_url, Scope};
 use super::simulator::{self, Simulator};
@@ -513,14 +513,14 @@ async fn reverse_lookups() {
 #[tokio::test]
 async fn observer_sees_every_call() {
     let rig = Rig::new().await;
-    type Seen = Vec<(&'static str, Option<i64>)>;
+    type Seen = Vec<(&'static str, CallOutcome)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let sink = seen.clone();
     let c = rig.client_with(
         rig.settings(),
         Options {
-            observer: Some(Arc::new(move |ep, _elapsed, code| {
-                sink.lock().unwrap().push((ep, code));
+            observer: Some(Arc::new(move |ep, _elapsed, outcome| {
+                sink.lock().unwrap().push((ep, outcome));
             })),
             ..Rig::options()
         },
@@ -530,17 +530,72 @@ async fn observer_sees_every_call() {
     rig.sim.fail_next("tag/get", 40068, 1);
     c.tag_members(1).await.unwrap_err();
     c.tags().await.unwrap();
+    use CallOutcome::{Errcode, Ok as Fine};
     assert_eq!(
         *seen.lock().unwrap(),
         vec![
-            ("gettoken", Some(0)),
-            ("user/get", Some(42001)),
-            ("gettoken", Some(0)),
-            ("user/get", Some(0)),
-            ("tag/get", Some(40068)),
-            ("tag/list", Some(0)),
+            ("gettoken", Fine),
+            ("user/get", Errcode(42001)),
+            ("gettoken", Fine),
+            ("user/get", Fine),
+            ("tag/get", Errcode(40068)),
+            ("tag/list", Fine),
         ]
     );
+}
+
+/// A client whose every call outcome is recorded, with a short timeout.
+fn observed(rig: &Rig, api_base: String) -> (WecomClient, Arc<Mutex<Vec<CallOutcome>>>) {
+    let seen: Arc<Mutex<Vec<CallOutcome>>> = Arc::default();
+    let sink = seen.clone();
+    let c = rig.client_with(
+        Settings {
+            api_base,
+            timeout: Duration::from_millis(300),
+            ..rig.settings()
+        },
+        Options {
+            observer: Some(Arc::new(move |_ep, _elapsed, outcome| {
+                sink.lock().unwrap().push(outcome);
+            })),
+            ..Rig::options()
+        },
+    );
+    (c, seen)
+}
+
+#[tokio::test]
+async fn observer_tells_each_kind_of_failure_apart() {
+    use crate::wecom::simulator::Fault;
+    let rig = Rig::new().await;
+    let (c, seen) = observed(&rig, rig.base.clone());
+    let last = || *seen.lock().unwrap().last().unwrap();
+    rig.sim
+        .fail_next_with("gettoken", Fault::HttpStatus(502), 1);
+    c.check().await.unwrap_err();
+    assert_eq!(last(), CallOutcome::HttpStatus(502));
+    assert_eq!(last().kind(), Some("http_status"));
+    rig.sim.fail_next_with("gettoken", Fault::BadBody, 1);
+    c.check().await.unwrap_err();
+    assert_eq!(last(), CallOutcome::BadBody);
+    rig.sim.fail_next("gettoken", 40001, 1);
+    c.check().await.unwrap_err();
+    assert_eq!(last(), CallOutcome::Errcode(40001));
+    rig.sim.set_delay(Duration::from_millis(800));
+    let e = c.check().await.unwrap_err();
+    assert!(matches!(e, WecomError::Timeout { .. }), "{e:?}");
+    assert_eq!(last(), CallOutcome::Timeout);
+    rig.sim.set_delay(Duration::ZERO);
+    c.check().await.unwrap();
+    assert_eq!(last(), CallOutcome::Ok);
+    assert_eq!(last().kind(), None);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let (c, seen) = observed(&rig, format!("http://{addr}"));
+    c.check().await.unwrap_err();
+    assert_eq!(*seen.lock().unwrap(), vec![CallOutcome::Connect]);
 }
 
 fn no_redirects() -> reqwest::Client {

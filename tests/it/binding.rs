@@ -584,7 +584,10 @@ async fn dummy_password_check(env: Env) {
     let page = open(&env, &b, "app", "lisi").await;
     let tok = token(&page);
     let checks = || {
-        let m = env.state.metrics.render();
+        let m = env.state.metrics.render(&wecom_idp::metrics::Gauges {
+            database_up: true,
+            signing_key_expiry: 0,
+        });
         m.lines()
             .find_map(|l| l.strip_prefix("wecom_idp_bind_password_checks_total "))
             .unwrap()

@@ -20,6 +20,8 @@ mod connections;
 mod db_outage;
 mod idp_initiated;
 mod interop;
+mod limits;
+mod monitoring;
 mod operations;
 mod presets;
 mod roles;
