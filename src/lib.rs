@@ -184,6 +184,7 @@ async fn purge_loop(state: AppState) {
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
         }
+        admin::audit::apply_retention(&state.store, &state.config.audit, now).await;
     }
 }
 
