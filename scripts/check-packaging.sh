@@ -3,16 +3,22 @@
 # 1. `systemd-analyze verify` on the systemd unit, in a temporary root that holds the unit, the
 #    system's own units (sysinit.target, …) and a stub at the unit's ExecStart path (verify insists
 #    the binary exists; systemd need not be running). Any warning counts as a failure.
-# 2. `wecom-idp serve --check` on packaging/wecom-idp.toml with its credentials in a temporary
+# 2. `nginx -t` on the nginx front, with a throw-away certificate, in a temporary prefix: the machine's
+#    nginx when there is one, else Debian's nginx package unpacked into a temporary folder (downloaded
+#    with `apt-get download`, never installed); skipped with a warning when neither works.
+# 3. `wecom-idp serve --check` on packaging/wecom-idp.toml with its credentials in a temporary
 #    ${CREDENTIALS_DIRECTORY} and the WeCom simulator, plus every packaged config loading
 #    (the `deploy::` integration tests; on PostgreSQL too when WECOM_IDP_TEST_POSTGRES_URL is set).
-# The container recipe cannot be built here (no container engine); nginx is not installed by CI.
+# The container recipe cannot be built here (no container engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/apt-need.sh
 source scripts/apt-need.sh
 
 UNIT=packaging/systemd/wecom-idp.service
+NGINX_CONF=packaging/nginx/wecom-idp.conf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 if ! command -v systemd-analyze >/dev/null; then
     # systemd-analyze comes with the systemd package. Install it only when that removes nothing
@@ -25,8 +31,7 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 
 if command -v systemd-analyze >/dev/null; then
-    root=$(mktemp -d)
-    trap 'rm -rf "$root"' EXIT
+    root=$tmp/systemd-root
     exec_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$UNIT" | head -n1)
     [ -n "$exec_path" ] || { echo "error: $UNIT has no ExecStart=" >&2; exit 1; }
     mkdir -p "$root/etc/systemd/system" "$root/usr/lib/systemd" "$root$(dirname "$exec_path")"
@@ -45,6 +50,39 @@ if command -v systemd-analyze >/dev/null; then
         exit 1
     fi
     echo "ok: systemd-analyze verify $UNIT ($(systemd-analyze --version | head -n1))"
+fi
+
+nginx_bin=$(command -v nginx || true)
+if [ -z "$nginx_bin" ]; then
+    if (cd "$tmp" && apt-get download -q nginx >/dev/null 2>&1) &&
+        dpkg -x "$(ls "$tmp"/nginx_*.deb | head -n1)" "$tmp/nginx-pkg"; then
+        nginx_bin=$tmp/nginx-pkg/usr/sbin/nginx
+    fi
+fi
+if [ -n "$nginx_bin" ]; then
+    n=$tmp/nginx
+    mkdir -p "$n/conf.d" "$n/tls" "$n/logs" "$n/tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=idp.example.com \
+        -keyout "$n/tls/idp.example.com.key" -out "$n/tls/idp.example.com.fullchain.pem" 2>/dev/null
+    sed "s|/etc/nginx/tls|$n/tls|g" "$NGINX_CONF" >"$n/conf.d/wecom-idp.conf"
+    cat >"$n/nginx.conf" <<NGINX
+pid $n/nginx.pid;
+error_log $n/logs/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $n/tmp/body;
+    proxy_temp_path $n/tmp/proxy;
+    fastcgi_temp_path $n/tmp/fastcgi;
+    uwsgi_temp_path $n/tmp/uwsgi;
+    scgi_temp_path $n/tmp/scgi;
+    include $n/conf.d/*.conf;
+}
+NGINX
+    "$nginx_bin" -t -q -p "$n" -c "$n/nginx.conf" -e "$n/logs/error.log"
+    echo "ok: nginx -t $NGINX_CONF ($("$nginx_bin" -v 2>&1))"
+else
+    echo "warning: SKIPPED nginx -t: no nginx here and the Debian package could not be downloaded" >&2
 fi
 
 cargo test --test it deploy:: -- --test-threads=2
