@@ -1,7 +1,8 @@
 //! Every setting, with its default and its meaning, and how they are loaded: built-in defaults, then
 //! the TOML file (`--config FILE` or `WECOM_IDP_CONFIG`), then `WECOM_IDP_*` environment variables
 //! (`__` between levels: `WECOM_IDP_WECOM__CORP_ID`). The environment wins over the file. Secrets may
-//! instead be read from files (`secret_file`, `database_url_file`). [`Config::validate`] names the
+//! instead be read from files (`secret_file`, `database_url_file`, `master_key_file`), whose paths may
+//! start from `${CREDENTIALS_DIRECTORY}` (systemd's `LoadCredential=`). [`Config::validate`] names the
 //! setting and says what to fix when something is missing or wrong.
 
 use serde::{Deserialize, Serialize};

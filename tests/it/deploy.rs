@@ -295,6 +295,20 @@ async fn health_asks_healthz() {
     let url = format!("{}/healthz", env.base);
     let o = run(&["health", "--url", &url], None, &[]).await;
     assert!(o.status.success(), "{}", text(&o));
+    // Without --url: the configured listen address (a wildcard one asked on loopback).
+    let port = env.base.rsplit(':').next().unwrap().to_string();
+    let o = run(
+        &["health"],
+        None,
+        &[("WECOM_IDP_LISTEN", format!("0.0.0.0:{port}"))],
+    )
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("http://127.0.0.1:{port}/healthz")),
+        "{}",
+        text(&o)
+    );
     let o = run(
         &["health", "--url", "http://127.0.0.1:1/healthz"],
         None,
