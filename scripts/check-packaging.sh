@@ -2,7 +2,8 @@
 # Checks what the packaging (packaging/) can be checked for on this machine, as CI does:
 # 1. `systemd-analyze verify` on the systemd unit, in a temporary root that holds the unit, the
 #    system's own units (sysinit.target, …) and a stub at the unit's ExecStart path (verify insists
-#    the binary exists; systemd need not be running). Any warning counts as a failure.
+#    the binary exists; systemd need not be running). Any warning counts as a failure. Then
+#    `systemd-analyze security --offline=yes`: the unit's exposure must stay at most 2.0 (of 10).
 # 2. `nginx -t` on the nginx front, with a throw-away certificate, in a temporary prefix: the machine's
 #    nginx when there is one, else Debian's nginx package unpacked into a temporary folder (downloaded
 #    with `apt-get download`, never installed); skipped with a warning when neither works.
@@ -50,6 +51,17 @@ if command -v systemd-analyze >/dev/null; then
         exit 1
     fi
     echo "ok: systemd-analyze verify $UNIT ($(systemd-analyze --version | head -n1))"
+    # --threshold is in tenths of the printed exposure level (2.0 → 20); --offline needs systemd 250.
+    if [ "$(systemd-analyze --version | sed -n 's/^systemd \([0-9]*\).*/\1/p')" -ge 250 ]; then
+        sec=$(systemd-analyze security --offline=yes --threshold=20 --root="$root" "$(basename "$UNIT")" 2>&1) || {
+            echo "$sec" >&2
+            echo "error: $UNIT: exposure above 2.0 (systemd-analyze security): restore its hardening" >&2
+            exit 1
+        }
+        echo "ok: $(echo "$sec" | tail -n1)"
+    else
+        echo "warning: SKIPPED systemd-analyze security --offline (needs systemd 250 or later)" >&2
+    fi
 fi
 
 nginx_bin=$(command -v nginx || true)
