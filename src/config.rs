@@ -445,6 +445,7 @@ impl Config {
             let path: Vec<String> = rest.split("__").map(|p| p.to_lowercase()).collect();
             set_path(&mut table, &shape, &path, &key, value)?;
         }
+        check_deploy_settings(&table)?;
         let mut config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| err("(file)", e.message().to_string()))?;
@@ -845,6 +846,35 @@ impl LogFormat {
             Self::Json => "json",
         }
     }
+}
+
+/// Names `log_format` and `audit.retention_days` in their errors (the generic conversion error below
+/// cannot say which setting it was).
+fn check_deploy_settings(table: &toml::Table) -> Result<(), ConfigError> {
+    if let Some(v) = table.get("log_format") {
+        if !matches!(v.as_str(), Some("text" | "json")) {
+            return Err(err(
+                "log_format",
+                format!("`{v}` is not a log format: use text or json"),
+            ));
+        }
+    }
+    let days = table
+        .get("audit")
+        .and_then(|a| a.as_table())
+        .and_then(|a| a.get("retention_days"));
+    if let Some(v) = days {
+        if !v.as_integer().is_some_and(|d| (0..=36_500).contains(&d)) {
+            return Err(err(
+                "audit.retention_days",
+                format!(
+                    "`{v}` must be a whole number of days from 0 (keep forever) to 36500; the \
+                     default 180 keeps the six months Chinese law asks for"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The shortest audit retention that keeps the six months of logs Chinese law (网络安全法 第二十一条)
