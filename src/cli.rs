@@ -1,6 +1,9 @@
 //! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `app add|list|show|
-//! set|remove` (and `user …`, `admin …` in their own files). Each command loads the configuration, checks what it needs, and prints what the admin
+//! set|remove` (and `user …`, `admin …` in their own files, `serve --check` and `health` in
+//! [`check`]). Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
+
+pub mod check;
 
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::apps::{self as admin_apps, NewApp};
@@ -31,8 +34,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the identity provider.
-    Serve,
+    /// Run the identity provider (with --check: check the set-up and exit).
+    Serve(ServeArgs),
+    /// Ask a running server's /healthz (for container health checks); exits non-zero when it is
+    /// not healthy.
+    Health(check::HealthArgs),
     /// Create or update the database schema, then exit.
     Migrate,
     /// Run everything on this machine: SQLite, a generated key, the WeCom simulator and a demo app.
@@ -63,6 +69,15 @@ pub enum MasterKeyCommand {
         #[arg(long)]
         new_key_file: PathBuf,
     },
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Check the configuration, database, signing key and WeCom connection, print one line per
+    /// check, and exit (non-zero if any failed) without serving.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `demo` options.
@@ -164,23 +179,33 @@ impl From<crate::apps::AppError> for CliError {
     }
 }
 
-fn load_config(cli: &Cli) -> Result<Config, CliError> {
+/// Loads the configuration the command line names (file, environment, secret files).
+pub fn load_config(cli: &Cli) -> Result<Config, CliError> {
     Ok(Config::load(cli.config.as_deref(), std::env::vars())?)
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = load_config(&cli);
+    run_with(cli, config).await
+}
+
+/// Runs a parsed command line with its configuration already loaded (the binary reads it first to
+/// set up logging); commands that need no configuration ignore a loading error.
+pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), CliError> {
     match &cli.command {
         Command::Demo(args) => crate::demo::run(args).await,
-        Command::Serve => serve(load_config(&cli)?).await,
+        Command::Serve(ServeArgs { check: true }) => check::serve_check(config).await,
+        Command::Serve(ServeArgs { check: false }) => serve(config?).await,
+        Command::Health(args) => check::health(args, config).await,
         Command::Migrate => {
-            let config = load_config(&cli)?;
+            let config = config?;
             crate::open_store(&config).await?;
             println!("database is up to date");
             Ok(())
         }
         Command::IdpMetadata => {
-            let config = load_config(&cli)?;
+            let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             let keys = crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
@@ -192,22 +217,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::MasterKey(MasterKeyCommand::Rotate { new_key_file }) => {
-            rotate_master_key(load_config(&cli)?, new_key_file).await
+            rotate_master_key(config?, new_key_file).await
         }
         Command::App(cmd) => {
-            let config = load_config(&cli)?;
+            let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             app_command(&config, &store, cmd, &SystemClock).await
         }
         Command::User(cmd) => {
-            let config = load_config(&cli)?;
+            let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             crate::cli_user::run(&config, &store, cmd, &SystemClock, &OsRng).await
         }
         Command::Admin(cmd) => {
-            let config = load_config(&cli)?;
+            let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             crate::cli_admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
@@ -224,7 +249,15 @@ async fn serve(config: Config) -> Result<(), CliError> {
             "configuration `listen`: cannot listen on {addr}: {e}"
         ))
     })?;
-    tracing::info!(%addr, entity_id = %state.config.entity_id(), "wecom-idp serving");
+    if let Some(w) = state.config.audit.warning() {
+        tracing::warn!("{w}");
+    }
+    tracing::info!(
+        %addr,
+        entity_id = %state.config.entity_id(),
+        audit_retention_days = state.config.audit.retention_days,
+        "wecom-idp serving"
+    );
     crate::run(state, listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Every setting, with its default and its meaning, and how they are loaded: built-in defaults, then
 //! the TOML file (`--config FILE` or `WECOM_IDP_CONFIG`), then `WECOM_IDP_*` environment variables
 //! (`__` between levels: `WECOM_IDP_WECOM__CORP_ID`). The environment wins over the file. Secrets may
-//! instead be read from files (`secret_file`, `database_url_file`). [`Config::validate`] names the
+//! instead be read from files (`secret_file`, `database_url_file`, `master_key_file`), whose paths may
+//! start from `${CREDENTIALS_DIRECTORY}` (systemd's `LoadCredential=`). [`Config::validate`] names the
 //! setting and says what to fix when something is missing or wrong.
 
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,11 @@ pub struct Config {
     pub server: ServerConfig,
     /// Database pool behaviour during faults.
     pub database: DatabaseConfig,
+    /// How log lines are written to stderr: `text` (default) or `json` (one object a line, for log
+    /// shippers).
+    pub log_format: LogFormat,
+    /// `[audit]`: how long audit rows are kept.
+    pub audit: AuditConfig,
 }
 
 /// `[admin]`: who may use the admin console, and its sessions and limits (issue 5).
@@ -351,6 +357,8 @@ impl Default for Config {
             admin: AdminConfig::default(),
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
+            log_format: LogFormat::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -444,7 +452,12 @@ impl Config {
             merge(&mut table, from_file);
         }
         let mut master_key_env = None;
+        let mut credentials_dir = None;
         for (key, value) in env {
+            if key == CREDENTIALS_DIRECTORY {
+                credentials_dir = Some(value);
+                continue;
+            }
             if key == crate::secrets::MASTER_KEY_ENV {
                 master_key_env = Some(value);
                 continue;
@@ -458,9 +471,11 @@ impl Config {
             let path: Vec<String> = rest.split("__").map(|p| p.to_lowercase()).collect();
             set_path(&mut table, &shape, &path, &key, value)?;
         }
+        check_deploy_settings(&table)?;
         let mut config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| err("(file)", e.message().to_string()))?;
+        config.expand_credential_paths(credentials_dir.as_deref())?;
         config.read_secret_files()?;
         config.master_key = match (master_key_env, &config.master_key_file) {
             (Some(v), _) => Some(
@@ -473,6 +488,25 @@ impl Config {
             (None, None) => None,
         };
         Ok(config)
+    }
+
+    /// Replaces `${CREDENTIALS_DIRECTORY}` in the `*_file` settings by the directory systemd passes
+    /// credentials in (`LoadCredential=`), so one configuration file serves under systemd and, with the
+    /// variable set by hand, in a container or a test.
+    fn expand_credential_paths(&mut self, dir: Option<&str>) -> Result<(), ConfigError> {
+        let fields = [
+            ("master_key_file", &mut self.master_key_file),
+            ("database_url_file", &mut self.database_url_file),
+            ("wecom.secret_file", &mut self.wecom.secret_file),
+            ("signing.key_file", &mut self.signing.key_file),
+            ("signing.cert_file", &mut self.signing.cert_file),
+        ];
+        for (name, field) in fields {
+            if let Some(p) = field.as_mut() {
+                *p = expand_credentials(name, p, dir)?;
+            }
+        }
+        Ok(())
     }
 
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
@@ -532,6 +566,7 @@ impl Config {
         self.validate_limits()?;
         self.server.validate()?;
         self.database.validate()?;
+        self.audit.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",
@@ -725,6 +760,34 @@ fn read_secret(path: &Path, setting: &str) -> Result<String, ConfigError> {
     Ok(s)
 }
 
+/// The variable systemd sets to the directory of a unit's `LoadCredential=` files.
+const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// `path` with `${CREDENTIALS_DIRECTORY}` replaced by `dir`; an error naming `setting` when the path
+/// uses it and the variable is not set.
+fn expand_credentials(
+    setting: &str,
+    path: &Path,
+    dir: Option<&str>,
+) -> Result<PathBuf, ConfigError> {
+    const VAR: &str = "${CREDENTIALS_DIRECTORY}";
+    let text = path.to_string_lossy();
+    if !text.contains(VAR) {
+        return Ok(path.to_path_buf());
+    }
+    match dir.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Ok(PathBuf::from(text.replace(VAR, d.trim_end_matches('/')))),
+        None => Err(err(
+            setting,
+            format!(
+                "`{text}` uses {VAR}, which is not set: start the service with systemd and \
+                 LoadCredential= (packaging/systemd/wecom-idp.service), or set \
+                 CREDENTIALS_DIRECTORY to the folder holding the secret files"
+            ),
+        )),
+    }
+}
+
 fn merge(into: &mut toml::Table, from: toml::Table) {
     for (k, v) in from {
         match (into.get_mut(&k), v) {
@@ -801,6 +864,112 @@ const OPTIONAL: &[&str] = &[
     "signing.cert_file",
     "master_key_file",
 ];
+
+// ---- log format and [audit] ----
+
+/// `log_format`: how log lines look on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    #[default]
+    Text,
+    /// One JSON object a line, for log shippers (Loki, Elasticsearch, SLS, CLS, …).
+    Json,
+}
+
+impl LogFormat {
+    /// The setting's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// Names `log_format` and `audit.retention_days` in their errors (the generic conversion error below
+/// cannot say which setting it was).
+fn check_deploy_settings(table: &toml::Table) -> Result<(), ConfigError> {
+    if let Some(v) = table.get("log_format") {
+        if !matches!(v.as_str(), Some("text" | "json")) {
+            return Err(err(
+                "log_format",
+                format!("`{v}` is not a log format: use text or json"),
+            ));
+        }
+    }
+    let days = table
+        .get("audit")
+        .and_then(|a| a.as_table())
+        .and_then(|a| a.get("retention_days"));
+    if let Some(v) = days {
+        if !v.as_integer().is_some_and(|d| (0..=36_500).contains(&d)) {
+            return Err(err(
+                "audit.retention_days",
+                format!(
+                    "`{v}` must be a whole number of days from 0 (keep forever) to 36500; the \
+                     default 180 keeps the six months Chinese law asks for"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The shortest audit retention that keeps the six months of logs Chinese law (网络安全法 第二十一条)
+/// asks operators to keep.
+pub const AUDIT_LEGAL_MINIMUM_DAYS: u32 = 180;
+
+/// `[audit]`: how long audit rows are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Audit rows older than this many days are deleted (default 180, six months); 0 keeps them
+    /// forever. Values below 180 are allowed, with a warning at start.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: AUDIT_LEGAL_MINIMUM_DAYS,
+        }
+    }
+}
+
+impl AuditConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        // Beyond a hundred years is a typo, not a policy (and would overflow nothing, but says so).
+        if self.retention_days > 36_500 {
+            return Err(err(
+                "audit.retention_days",
+                "must be at most 36500 (100 years); use 0 to keep audit rows forever",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Unix second before which audit rows are deleted at `now`, or `None` to keep them all.
+    pub fn cutoff(&self, now: i64) -> Option<i64> {
+        (self.retention_days > 0).then(|| now - i64::from(self.retention_days) * 86_400)
+    }
+
+    /// A warning when the retention is shorter than six months (allowed: a company may keep its
+    /// logs elsewhere too).
+    pub fn warning(&self) -> Option<String> {
+        (self.retention_days > 0 && self.retention_days < AUDIT_LEGAL_MINIMUM_DAYS).then(|| {
+            format!(
+                "audit.retention_days = {}: audit rows are deleted before six months; Chinese law \
+                 (网络安全法 第二十一条) asks for at least six months of logs, so keep them elsewhere \
+                 or set at least {AUDIT_LEGAL_MINIMUM_DAYS} (0 keeps them forever)",
+                self.retention_days
+            )
+        })
+    }
+}
+
+// ---- end log format and [audit] ----
 
 #[cfg(test)]
 mod tests;

@@ -227,7 +227,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let Some(err) = resp.extensions_mut().remove::<WebError>() else {
         return resp;
     };
-    tracing::info!(
+    // The request's INFO line carries the reason; this one only adds the page title.
+    crate::http::request_log::note_reason(err.reason);
+    tracing::debug!(
         reason = err.reason,
         status = err.status.as_u16(),
         "refused: {}",

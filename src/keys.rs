@@ -381,3 +381,25 @@ pub async fn rotate_master_key(
     }
     Ok(changed)
 }
+
+/// Opens the signing keys as `serve` would, without generating or changing anything (`serve
+/// --check`): the configured key files, or the stored keys with the master key. `None`: no key is
+/// stored yet (the first `serve` generates one).
+pub async fn check(config: &Config, store: &Store) -> Result<Option<KeyRing>, KeyError> {
+    if from_files(config) {
+        return KeyRing::load(
+            config,
+            store,
+            &crate::clock::SystemClock,
+            &crate::random::OsRng,
+        )
+        .await
+        .map(Some);
+    }
+    let master = config.master_key().map_err(KeyError::Config)?;
+    let rows = store.signing_keys().await?;
+    if !rows.iter().any(|r| r.state == "active") {
+        return Ok(None);
+    }
+    KeyRing::from_rows(master, &rows).map(Some)
+}

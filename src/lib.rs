@@ -202,6 +202,7 @@ async fn purge_loop(state: AppState) {
             }
             Err(e) => job.failed(&e),
         }
+        admin::audit::apply_retention(&state.store, &state.config.audit, now).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! The audit log, the admin side (issue 5 item 7): filters read from a query (app, WeCom userid,
 //! result, event, a time range, paging by row ID), one page newest first, the CSV export (same
 //! filters, formula-safe), and [`redact`], the last guard that keeps secrets out of an admin change's
-//! `detail` whatever a caller passes.
+//! `detail` whatever a caller passes; and [`apply_retention`], which deletes rows past
+//! `[audit] retention_days`.
 //!
 //! What is logged: every login attempt (`login`, `sso_request`, `admin_login`, … with result and
 //! reason) and every admin change (`actor` = `wecom:USERID` / `token:NAME` / `shell`, `detail` = JSON
@@ -270,6 +271,31 @@ pub fn redact(detail: Value) -> Value {
         Value::Array(a) => Value::Array(a.into_iter().map(redact).collect()),
         Value::String(s) if secret_value(&s) => Value::String(REDACTED.into()),
         v => v,
+    }
+}
+
+/// Rows deleted per statement by [`apply_retention`] (short statements: logins keep writing).
+pub const RETENTION_BATCH: i64 = 5_000;
+/// Statements per run: a backlog (retention shortened, or years of rows) goes over several runs.
+pub const RETENTION_BATCHES_PER_RUN: u32 = 20;
+
+/// Deletes the audit rows older than `[audit] retention_days` at `now` (nothing when it is 0) and
+/// logs how many went. Run from the once-a-minute purge.
+pub async fn apply_retention(store: &Store, audit: &crate::config::AuditConfig, now: i64) {
+    let Some(before) = audit.cutoff(now) else {
+        return;
+    };
+    match store
+        .purge_audit(before, RETENTION_BATCH, RETENTION_BATCHES_PER_RUN)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            rows = n,
+            retention_days = audit.retention_days,
+            "deleted audit rows past their retention"
+        ),
+        Err(e) => tracing::warn!(error = %e, "deleting audit rows past their retention failed"),
     }
 }
 

@@ -159,3 +159,75 @@ fn server_and_database_settings_load_from_the_environment_and_are_checked() {
         assert_eq!(c.validate().unwrap_err().setting, setting, "{var}={value}");
     }
 }
+
+#[test]
+fn secret_files_under_the_credentials_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wecom-secret"), "from-credentials\n").unwrap();
+    std::fs::write(
+        dir.path().join("master-key"),
+        "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctLS0=\n",
+    )
+    .unwrap();
+    let f = dir.path().join("c.toml");
+    std::fs::write(
+        &f,
+        "master_key_file = \"${CREDENTIALS_DIRECTORY}/master-key\"\n\
+         [wecom]\nsecret_file = \"${CREDENTIALS_DIRECTORY}/wecom-secret\"\n",
+    )
+    .unwrap();
+    let mut e = env(&[("WECOM_IDP_PUBLIC_URL", "https://idp.example.com")]);
+    e.push((
+        "CREDENTIALS_DIRECTORY".into(),
+        format!("{}/", dir.path().display()),
+    ));
+    let c = Config::load(Some(&f), e).unwrap();
+    assert_eq!(c.wecom.secret, "from-credentials");
+    assert!(c.master_key.is_some());
+    assert_eq!(
+        c.wecom.secret_file.as_deref(),
+        Some(dir.path().join("wecom-secret").as_path())
+    );
+    // systemd's `%d` in the unit's Environment= arrives already expanded: a plain path.
+    let mut e = full_env();
+    e.push((
+        "WECOM_IDP_WECOM__SECRET_FILE".into(),
+        dir.path().join("wecom-secret").display().to_string(),
+    ));
+    assert_eq!(
+        Config::load(None, e).unwrap().wecom.secret,
+        "from-credentials"
+    );
+    // Outside systemd, without the variable: the setting is named and the fix given.
+    let e = env(&[("WECOM_IDP_PUBLIC_URL", "https://idp.example.com")]);
+    let err = Config::load(Some(&f), e).unwrap_err();
+    assert_eq!(err.setting, "master_key_file");
+    assert!(err.problem.contains("LoadCredential="), "{err}");
+}
+
+#[test]
+fn log_format_and_audit_retention() {
+    let c = Config::load(None, full_env()).unwrap();
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.audit.retention_days, 180);
+    let mut e = full_env();
+    e.push(("WECOM_IDP_LOG_FORMAT".into(), "json".into()));
+    e.push(("WECOM_IDP_AUDIT__RETENTION_DAYS".into(), "30".into()));
+    let c = Config::load(None, e).unwrap();
+    assert_eq!(c.log_format, LogFormat::Json);
+    c.validate().unwrap();
+    assert!(c.audit.warning().unwrap().contains("网络安全法"));
+    let mut e = full_env();
+    e.push(("WECOM_IDP_LOG_FORMAT".into(), "xml".into()));
+    let err = Config::load(None, e).unwrap_err();
+    assert_eq!(err.setting, "log_format");
+    assert!(err.problem.contains("json"), "{err}");
+    for bad in ["40000", "-1"] {
+        let mut e = full_env();
+        e.push(("WECOM_IDP_AUDIT__RETENTION_DAYS".into(), bad.into()));
+        assert_eq!(
+            Config::load(None, e).unwrap_err().setting,
+            "audit.retention_days"
+        );
+    }
+}

@@ -153,7 +153,7 @@ async fn callback(
                     ),
                 ),
             };
-            tracing::info!(reason, "WeCom callback refused");
+            tracing::debug!(reason, "WeCom callback refused");
             flow::audit(&state, "login", None, None, "refused", reason, &ip, None).await;
             return Err(state_refused(reason, detail));
         }
@@ -164,7 +164,7 @@ async fn callback(
         return super::admin::finish_sign_in(&state, &code, admin, &ip).await;
     }
     let app = flow::load_app(&state, &pending.app).await?;
-    tracing::Span::current().record("app", app.name.as_str());
+    super::request_log::note_app(app.name.as_str());
     // The settings in force, read once for the whole login.
     let effective = state.effective().await?;
     let profile = match member_profile(&state, &effective, &code).await {
@@ -230,7 +230,8 @@ async fn callback(
     )
     .map_err(|e| WebError::internal("sealing the login result", &e))?;
     state.store.set_login_result(&login_state, &sealed).await?;
-    tracing::info!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
+    super::request_log::note_userid(&profile.userid);
+    tracing::debug!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
     let mut resp = flow::answer(&state, headers, &app, &pending, &live, &ip).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -303,7 +304,7 @@ async fn repeat(
     let pending: Pending = serde_json::from_str(pending_json)
         .map_err(|e| WebError::internal("stored pending login", &e))?;
     let app = flow::load_app(state, &pending.app).await?;
-    tracing::Span::current().record("app", app.name.as_str());
+    super::request_log::note_app(app.name.as_str());
     tracing::info!(app = %app.name, "repeated WeCom callback: answering with the first result");
     let live = Live {
         row,
@@ -381,7 +382,7 @@ pub(super) async fn member_profile(
             5 => ("has left the organisation", "已退出企业"),
             _ => ("is not active", "状态不是“已激活”"),
         };
-        tracing::info!(userid = %userid, status = member.status, "member may not sign in");
+        tracing::debug!(userid = %userid, status = member.status, "member may not sign in");
         return Err(Refusal {
             userid: Some(userid.clone()),
             error: WebError::new(

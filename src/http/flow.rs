@@ -279,7 +279,7 @@ pub async fn begin_login(
     };
     match begin_wecom(state, headers, pending, ip, scope).await? {
         Ok(resp) => {
-            tracing::info!(app = %app.name, "no session: sending the browser to WeCom");
+            tracing::debug!(app = %app.name, "no session: sending the browser to WeCom");
             Ok(resp)
         }
         Err(page) => Err(refuse(state, app, None, ip, pending, page).await),
@@ -396,7 +396,7 @@ pub async fn begin_wecom(
             lang,
         )
     };
-    tracing::info!(
+    tracing::debug!(
         in_client,
         "sending the browser to WeCom {}",
         if in_client { "OAuth" } else { "web/QR login" }
@@ -579,7 +579,8 @@ pub async fn answer(
     let xml = assertion::issue(app, &ctx, name_id, &issue, &state.keys().active)
         .map_err(|e| WebError::internal("issuing the Response", &e))?;
     state.metrics.signing(started.elapsed());
-    tracing::info!(
+    super::request_log::note_userid(&profile.userid);
+    tracing::debug!(
         app = %app.name,
         userid = %profile.userid,
         sp_initiated = pending.request_id.is_some(),

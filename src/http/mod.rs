@@ -13,6 +13,7 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+pub mod request_log;
 mod rules;
 mod sso;
 mod start;
@@ -192,9 +193,11 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
     r
 }
 
-/// One span per request with method, path, request ID and outcome; security headers on every reply.
+/// One span per request with method, path, request ID and outcome, and one INFO line when it is
+/// answered ([`request_log`]); security headers on every reply.
 async fn request_span(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = state.rng.hex(8);
+    let line = request_log::RequestLine::start(req.method(), req.uri().path());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
@@ -215,12 +218,13 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
             .map(|ip| ip.to_string()),
     );
     req.extensions_mut().insert(ip.clone());
+    let client_ip = ip.0.clone();
     let headers_too_large = limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES;
     let timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let lang = crate::error::Lang::from_headers(req.headers());
     let rid = id.clone();
     let audit_state = state.clone();
-    let mut resp = async move {
+    let resp = async move {
         if headers_too_large {
             flow::audit(
                 &audit_state,
@@ -293,9 +297,10 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
             }
         }
     }
-    .instrument(span.clone())
-    .await;
+    .instrument(span.clone());
+    let mut resp = line.scope(resp).await;
     span.record("status", resp.status().as_u16());
+    line.finish(resp.status().as_u16(), &id, client_ip.as_deref());
     let h = resp.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));

@@ -52,7 +52,7 @@ async fn post_binding(
     let Form(form) = match form {
         Ok(f) => f,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            tracing::info!("POST body over the cap refused");
+            tracing::debug!("POST body over the cap refused");
             flow::audit(
                 &state,
                 "sso_request",
@@ -75,7 +75,7 @@ async fn post_binding(
             ));
         }
         Err(e) => {
-            tracing::info!(error = %e, "unreadable POST body");
+            tracing::debug!(error = %e, "unreadable POST body");
             return Err(refuse_no_request(&state, &ip).await);
         }
     };
@@ -146,7 +146,7 @@ async fn refuse_undecodable(
     ip: &ClientIp,
     e: &request::RequestError,
 ) -> WebError {
-    tracing::info!(error = %e, "AuthnRequest refused before its Issuer was known");
+    tracing::debug!(error = %e, "AuthnRequest refused before its Issuer was known");
     flow::audit(
         state,
         "sso_request",
@@ -209,7 +209,7 @@ async fn handle(
         )));
     };
     let app = App::from_row(row).map_err(|e| WebError::internal("stored app", &e))?;
-    tracing::Span::current().record("app", app.name.as_str());
+    super::request_log::note_app(app.name.as_str());
     // The only keys a request is verified with: the certificates of this app's metadata.
     let certs = app
         .metadata
@@ -227,7 +227,7 @@ async fn handle(
     let verified = match inbound.verify(&ctx) {
         Ok(v) => v,
         Err(e) => {
-            tracing::info!(app = %app.name, error = %e, "AuthnRequest refused");
+            tracing::debug!(app = %app.name, error = %e, "AuthnRequest refused");
             flow::audit(
                 state,
                 "sso_request",
@@ -253,7 +253,7 @@ async fn handle(
         )
         .await?
     {
-        tracing::info!(app = %app.name, "AuthnRequest ID seen before: replay refused");
+        tracing::debug!(app = %app.name, "AuthnRequest ID seen before: replay refused");
         flow::audit(
             state,
             "sso_request",
@@ -275,7 +275,7 @@ async fn handle(
     ) {
         Ok(a) => a.location.clone(),
         Err(e) => {
-            tracing::info!(app = %app.name, error = ?e, "AuthnRequest asks for an ACS not in the metadata");
+            tracing::debug!(app = %app.name, error = ?e, "AuthnRequest asks for an ACS not in the metadata");
             flow::audit(
                 state,
                 "sso_request",

@@ -30,7 +30,7 @@ async fn start(
 ) -> Result<Response, WebError> {
     let headers = &headers;
     let app = flow::load_app(&state, &name).await?;
-    tracing::Span::current().record("app", app.name.as_str());
+    super::request_log::note_app(app.name.as_str());
     let relay_state = match app.relay_state_for(q.relay_state.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -45,7 +45,7 @@ async fn start(
                 None,
             )
             .await;
-            tracing::info!(app = %app.name, "refused RelayState: {e}");
+            tracing::debug!(app = %app.name, "refused RelayState: {e}");
             return Err(WebError::bad_request(
                 "relay_state_not_allowed",
                 t("This link is not allowed", "不允许的跳转地址"),

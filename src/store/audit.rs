@@ -1,5 +1,5 @@
-//! The audit log (logins and admin changes: search with filters, newest first), and purging expired
-//! rows.
+//! The audit log (logins and admin changes: search with filters, newest first), purging expired
+//! rows, and deleting audit rows past their retention.
 
 use super::{AuditRow, Result, Store};
 use sqlx::Row;
@@ -164,6 +164,30 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        Ok(n)
+    }
+
+    /// Deletes audit rows older than `before` (Unix seconds), oldest first, at most `batch` rows per
+    /// statement so a large backlog never holds the table for long; stops after `max_batches`
+    /// statements (the next run goes on). Returns how many rows went.
+    pub async fn purge_audit(&self, before: i64, batch: i64, max_batches: u32) -> Result<u64> {
+        let mut n = 0;
+        for _ in 0..max_batches {
+            let deleted = sqlx::query(
+                "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < $1 ORDER BY id \
+                 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            n += deleted;
+            let full = i64::try_from(deleted).is_ok_and(|d| d >= batch);
+            if deleted == 0 || !full {
+                break;
+            }
+        }
         Ok(n)
     }
 }

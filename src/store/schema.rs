@@ -1,0 +1,69 @@
+//! The schema's migration state, read without changing anything (for `serve --check`): which of
+//! this binary's migrations the database has applied, and whether it holds some this binary does
+//! not know (a newer wecom-idp migrated it).
+
+use super::{Backend, Result, Store};
+use sqlx::Row;
+
+/// How the database's schema compares with this binary's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaState {
+    /// Migrations this binary has.
+    pub known: usize,
+    /// Versions of this binary's migrations the database has not applied yet (`serve` and
+    /// `migrate` apply them).
+    pub pending: Vec<i64>,
+    /// Versions applied to the database that this binary does not have.
+    pub unknown: Vec<i64>,
+}
+
+impl Store {
+    /// The migration state of the database, without applying anything.
+    pub async fn schema_state(&self) -> Result<SchemaState> {
+        let migrator = match self.backend {
+            Backend::Sqlite => super::sqlite::migrator(),
+            Backend::Postgres => super::postgres::migrator(),
+        };
+        let known: Vec<i64> = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| m.version)
+            .collect();
+        let exists_sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = \
+                 '_sqlx_migrations' AND table_schema = current_schema()"
+            }
+        };
+        let exists: i64 = sqlx::query(exists_sql)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let applied: Vec<i64> = if exists > 0 {
+            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<std::result::Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(SchemaState {
+            known: known.len(),
+            pending: known
+                .iter()
+                .filter(|v| !applied.contains(v))
+                .copied()
+                .collect(),
+            unknown: applied
+                .iter()
+                .filter(|v| !known.contains(v))
+                .copied()
+                .collect(),
+        })
+    }
+}
