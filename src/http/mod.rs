@@ -13,6 +13,7 @@ mod health;
 pub mod limits;
 mod metadata;
 mod rules;
+mod snapshot;
 mod sso;
 mod start;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
     pub demo: Option<Arc<demo::Demo>>,
+    /// Parsed apps, checked against the store's apps revision at each request.
+    pub apps: Arc<crate::app_cache::AppCache>,
     /// Per-IP rate limits of the login routes (issue 6), per instance.
     pub limiter: Arc<limits::RateLimiter>,
     /// Per-IP rate limits of the admin console and API (issue 5), per instance.
