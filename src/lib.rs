@@ -7,7 +7,7 @@
 //!   AuthnRequest decoding, metadata in and out.
 //! - [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the simulator.
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache, audit.
-//! - [`apps`]: registered SPs and their settings; [`identity`]: the member profile and attribute sources;
+//! - [`apps`]: registered SPs and their settings, [`app_cache`] the parsed ones per instance; [`identity`]: the member profile and attribute sources;
 //!   [`assertion`]: NameID, attributes and timestamps of a Response; [`keys`]: the signing key ring.
 //! - [`http`]: axum routes, one file per route group; handlers are thin. [`error`]: the page errors.
 //! - [`settings`]: the effective WeCom source and binding settings (configuration defaults overlaid by
@@ -20,6 +20,7 @@
 //! `shutdown` resolves, so tests bind `127.0.0.1:0`.
 
 pub mod admin;
+pub mod app_cache;
 pub mod apps;
 pub mod assertion;
 pub mod cli;
@@ -134,6 +135,7 @@ pub async fn build_state(
         keys: keys::SharedKeys::new(keys),
         metrics,
         demo,
+        apps: Arc::new(app_cache::AppCache::default()),
         limiter,
         failure_limiter,
         browsers,

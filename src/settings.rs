@@ -23,6 +23,8 @@ use std::sync::{Arc, RwLock};
 pub const WECOM: &str = "wecom";
 /// The settings row of the binding settings.
 pub const BINDING: &str = "binding";
+/// The stored settings an instance caches, in the order their versions are compared.
+pub const STORED: [&str; 2] = [BINDING, WECOM];
 /// What the stored WeCom secret's seal is bound to.
 pub const SECRET_CONTEXT: &str = "setting:wecom.secret";
 
@@ -363,15 +365,35 @@ impl LiveSettings {
         }
     }
 
+    /// The cached settings without asking the store, for a caller that reads the versions itself
+    /// (in the same query as other things) and then calls [`LiveSettings::current_given`].
+    pub fn peek(&self) -> Option<Arc<Effective>> {
+        self.cached()
+    }
+
+    /// The effective settings, given the versions of [`STORED`] the caller has just read from the
+    /// store (as [`Store::setting_versions`] returns them): the cached ones when they match, rebuilt
+    /// otherwise.
+    pub async fn current_given(
+        &self,
+        store: &Store,
+        versions: &[(String, i64)],
+    ) -> Result<Arc<Effective>, SettingsError> {
+        if let Some(e) = self.cached().filter(|e| e.versions == versions) {
+            return Ok(e);
+        }
+        self.current(store).await
+    }
+
     /// The effective settings now: the cached ones while the stored rows' versions are unchanged,
     /// rebuilt otherwise.
     pub async fn current(&self, store: &Store) -> Result<Arc<Effective>, SettingsError> {
-        let versions = store.setting_versions(&[BINDING, WECOM]).await?;
+        let versions = store.setting_versions(&STORED).await?;
         if let Some(e) = self.cached().filter(|e| e.versions == versions) {
             return Ok(e);
         }
         let _one = self.rebuild.lock().await;
-        let versions = store.setting_versions(&[BINDING, WECOM]).await?;
+        let versions = store.setting_versions(&STORED).await?;
         let old = self.cached();
         if let Some(e) = old.as_ref().filter(|e| e.versions == versions) {
             return Ok(e.clone());

@@ -167,51 +167,13 @@ pub async fn refuse(
     page
 }
 
-/// The browser's live session, if any (absolute and idle timeouts applied; use recorded).
+/// The browser's live session, if any (see [`super::snapshot::live_session`]).
 pub async fn current_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Live>, WebError> {
-    let secure = state.config.secure_cookies();
-    let Some(token) = cookies::get(headers, &cookies::name(cookies::SESSION, secure)) else {
-        return Ok(None);
-    };
-    let hash = sha256_hex(token.as_bytes());
-    // One query gives the session and its account's status (issue 4): unbinding or disabling an
-    // account ends the session at its next request, on every instance.
-    let effective = state.effective().await?;
-    let Some((row, account_status)) = state
-        .store
-        .session_with_account(&hash, &effective.wecom.corp_id)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if account_status.as_deref() != Some("active") {
-        tracing::info!(userid = %row.userid, "session ended: account unbound or disabled");
-        state.store.delete_session(&hash).await?;
-        return Ok(None);
-    }
-    let now = state.clock.unix();
-    if row.expires_at <= now || row.last_seen + state.config.session.idle_timeout_secs <= now {
-        tracing::info!("session ended by timeout");
-        state.store.delete_session(&hash).await?;
-        return Ok(None);
-    }
-    let profile: Profile = match serde_json::from_str(&row.profile_json) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "stored session profile is unreadable; ending the session");
-            state.store.delete_session(&hash).await?;
-            return Ok(None);
-        }
-    };
-    state.store.touch_session(&hash, now).await?;
-    Ok(Some(Live {
-        row,
-        profile,
-        effective,
-    }))
+    let snap = super::snapshot::snapshot(state, headers).await?;
+    super::snapshot::live_session(state, snap).await
 }
 
 /// Starts a new session after a WeCom login; returns the cookie value (kept only by the browser).
@@ -665,10 +627,9 @@ pub async fn answer_status(
     )
 }
 
-/// Loads an app by name, or the "unknown app" page.
-pub async fn load_app(state: &AppState, name: &str) -> Result<App, WebError> {
-    let unknown = || {
-        WebError::new(
+/// The "unknown app" page.
+pub fn unknown_app() -> WebError {
+    WebError::new(
             Http::NOT_FOUND,
             "unknown_app",
             t("Unknown app", "应用不存在"),
@@ -681,13 +642,16 @@ pub async fn load_app(state: &AppState, name: &str) -> Result<App, WebError> {
         .with_fix(t(
             "Ask your administrator to check the app's homepage URL (wecom-idp app show NAME prints it).",
             "请管理员检查应用主页地址（wecom-idp app show 应用名 会打印正确地址）。",
-        ))
-    };
+    ))
+}
+
+/// Loads an app by name, or the "unknown app" page.
+pub async fn load_app(state: &AppState, name: &str) -> Result<App, WebError> {
     let Ok(name) = crate::apps::AppName::parse(name) else {
-        return Err(unknown());
+        return Err(unknown_app());
     };
     let Some(row) = state.store.app(name.as_str()).await? else {
-        return Err(unknown());
+        return Err(unknown_app());
     };
     App::from_row(row).map_err(|e| WebError::internal("stored app", &e))
 }

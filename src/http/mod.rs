@@ -15,6 +15,7 @@ pub mod limits;
 mod metadata;
 pub mod request_log;
 mod rules;
+mod snapshot;
 mod sso;
 mod start;
 
@@ -63,6 +64,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Demo mode: the workbench and demo SP routes exist, and a cookie may say "inside WeCom".
     pub demo: Option<Arc<demo::Demo>>,
+    /// Parsed apps, checked against the store's apps revision at each request.
+    pub apps: Arc<crate::app_cache::AppCache>,
     /// Per-IP request ceiling of the login routes, per instance.
     pub limiter: Arc<limits::RateLimiter>,
     /// Per-IP budget of failed requests to the login routes, per instance.

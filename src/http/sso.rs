@@ -3,8 +3,8 @@
 //! the ACS from metadata only, then answer from the session or send the browser to WeCom.
 
 use super::flow::{self, ClientIp, Pending};
+use super::snapshot;
 use super::AppState;
-use crate::apps::App;
 use crate::error::{t, WebError};
 use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
 use crate::saml::response::SubStatusCode;
@@ -181,7 +181,8 @@ async fn handle(
         .await;
         return Err(invalid_request_page("no_issuer"));
     };
-    let Some(row) = state.store.app_by_entity_id(&issuer).await? else {
+    let snap = snapshot::snapshot(state, headers).await?;
+    let Some(app) = snapshot::app_for_issuer(state, &snap, &issuer).await? else {
         tracing::info!(issuer = %issuer.chars().take(200).collect::<String>(), "AuthnRequest from an unknown Issuer");
         flow::audit(
             state,
@@ -208,7 +209,6 @@ async fn handle(
             "管理员可以用 wecom-idp app add 应用名 --metadata SP元数据.xml 登记。",
         )));
     };
-    let app = App::from_row(row).map_err(|e| WebError::internal("stored app", &e))?;
     super::request_log::note_app(app.name.as_str());
     // The only keys a request is verified with: the certificates of this app's metadata.
     let certs = app
@@ -301,7 +301,7 @@ async fn handle(
     let live = if verified.force_authn {
         None
     } else {
-        flow::current_session(state, headers).await?
+        snapshot::live_session(state, snap).await?
     };
     match live {
         Some(live) => flow::answer(state, headers, &app, &pending, &live, ip).await,

@@ -2,6 +2,7 @@
 //! as SP-initiated, then an unsolicited Response (no InResponseTo) to the app's default ACS.
 
 use super::flow::{self, ClientIp, Pending};
+use super::snapshot;
 use super::AppState;
 use crate::error::{t, WebError};
 use axum::extract::{Path, Query, State};
@@ -29,7 +30,10 @@ async fn start(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let headers = &headers;
-    let app = flow::load_app(&state, &name).await?;
+    let snap = snapshot::snapshot(&state, headers).await?;
+    let Some(app) = snapshot::app_named(&state, &snap, &name).await? else {
+        return Err(flow::unknown_app());
+    };
     super::request_log::note_app(app.name.as_str());
     let relay_state = match app.relay_state_for(q.relay_state.as_deref()) {
         Ok(r) => r,
@@ -79,7 +83,7 @@ async fn start(
         force_authn: false,
         admin: None,
     };
-    match flow::current_session(&state, headers).await? {
+    match snapshot::live_session(&state, snap).await? {
         Some(live) => flow::answer(&state, headers, &app, &pending, &live, &ip).await,
         None => flow::begin_login(&state, headers, &app, &pending, &ip).await,
     }

@@ -35,25 +35,10 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    /// Appends an audit row.
+    /// Appends an audit row; returns once it is committed (rows arriving together share one
+    /// `INSERT`, see `audit_batch`).
     pub async fn audit(&self, a: &AuditRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit (at, event, app, userid, result, reason, client_ip, request_id, \
-             actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(a.at)
-        .bind(&a.event)
-        .bind(&a.app)
-        .bind(&a.userid)
-        .bind(&a.result)
-        .bind(&a.reason)
-        .bind(&a.client_ip)
-        .bind(&a.request_id)
-        .bind(&a.actor)
-        .bind(&a.detail)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.audit_batch.write(a.clone()).await
     }
 
     /// The latest `limit` audit rows, newest first.

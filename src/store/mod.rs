@@ -12,11 +12,13 @@ mod admin;
 mod app_versions;
 mod apps;
 mod audit;
+mod audit_batch;
 mod keys;
 mod login_states;
 mod postgres;
 mod schema;
 mod sessions;
+mod snapshot;
 mod sqlite;
 mod users;
 
@@ -25,6 +27,7 @@ pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
 pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
 pub use schema::SchemaState;
+pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 pub use users::AccountSearch;
@@ -227,6 +230,7 @@ pub struct AuditRow {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    audit_batch: audit_batch::AuditBatcher,
 }
 
 impl Store {
@@ -264,7 +268,12 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        Ok(Self { pool, backend })
+        let audit_batch = audit_batch::AuditBatcher::start(pool.clone());
+        Ok(Self {
+            pool,
+            backend,
+            audit_batch,
+        })
     }
 
     /// Which database this is.
