@@ -24,6 +24,7 @@ mod roles;
 mod security;
 mod sp_initiated;
 mod webdriver;
+mod wecom_bases;
 mod wecom_login;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
