@@ -79,7 +79,8 @@ async fn callback(
         )));
     };
     let secure = state.config.secure_cookies();
-    let Some(browser) = cookies::get(headers, &cookies::name(cookies::BROWSER, secure)) else {
+    let carried = cookies::bindings(headers, &cookies::name(cookies::BROWSER, secure));
+    if carried.is_empty() {
         flow::audit(
             &state,
             "login",
@@ -98,13 +99,25 @@ async fn callback(
                 "这次登录是在另一个浏览器中发起的（或浏览器禁用了 Cookie）。",
             ),
         ));
-    };
-    let browser_hash = sha256_hex(browser.as_bytes());
+    }
     let code_hash = sha256_hex(code.as_bytes());
-    let consumed = state
-        .store
-        .consume_login_state(&login_state, &browser_hash, &code_hash, state.clock.unix())
-        .await?;
+    // The browser carries the bindings of its newest login starts; the state names one of them.
+    let mut found = None;
+    for b in &carried {
+        let hash = sha256_hex(b.as_bytes());
+        let c = state
+            .store
+            .consume_login_state(&login_state, &hash, &code_hash, state.clock.unix())
+            .await?;
+        if !matches!(c, Consumed::Foreign) {
+            found = Some((b.clone(), hash, c));
+            break;
+        }
+    }
+    let (browser, browser_hash, consumed) = match found {
+        Some(f) => f,
+        None => (String::new(), String::new(), Consumed::Foreign),
+    };
     let pending_json = match consumed {
         Consumed::Fresh { pending_json } => pending_json,
         Consumed::Repeat {

@@ -274,10 +274,11 @@ pub async fn begin_wecom(
 ) -> Result<Result<Response, WebError>, WebError> {
     let secure = state.config.secure_cookies();
     let browser_cookie = cookies::name(cookies::BROWSER, secure);
-    let (browser, new_browser) = match cookies::get(headers, &browser_cookie) {
-        Some(b) => (b, false),
-        None => (state.rng.token(), true),
-    };
+    let carried = cookies::bindings(headers, &browser_cookie);
+    let browser = carried
+        .first()
+        .cloned()
+        .unwrap_or_else(|| state.rng.token());
     let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
     if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
@@ -312,6 +313,8 @@ pub async fn begin_wecom(
             )));
         }
     }
+    // A fresh binding for every login start, never the value the client sent (see `cookies`).
+    let binding = state.rng.token();
     let login_state = state.rng.hex(24);
     let pending_json =
         serde_json::to_string(pending).map_err(|e| WebError::internal("pending encoding", &e))?;
@@ -319,7 +322,7 @@ pub async fn begin_wecom(
         .store
         .create_login_state(
             &login_state,
-            &browser_hash,
+            &sha256_hex(binding.as_bytes()),
             &pending_json,
             now,
             now + state.config.saml.login_state_ttl_secs,
@@ -359,10 +362,9 @@ pub async fn begin_wecom(
         if in_client { "OAuth" } else { "web/QR login" }
     );
     let mut resp = redirect(&url)?;
-    if new_browser {
-        if let Some(c) = cookies::set(&browser_cookie, &browser, 400 * 86400, secure) {
-            resp.headers_mut().append(header::SET_COOKIE, c);
-        }
+    let value = cookies::with_binding(&binding, &carried);
+    if let Some(c) = cookies::set(&browser_cookie, &value, 400 * 86400, secure) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(Ok(resp))
 }

@@ -15,6 +15,7 @@ mod admin_wecom;
 mod attacks;
 mod binding;
 mod browser;
+mod browser_binding;
 mod cli;
 mod idp_initiated;
 mod interop;

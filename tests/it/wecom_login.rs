@@ -12,7 +12,7 @@ use wecom_idp::wecom::simulator::Member;
 /// Runs a login up to (not including) the callback: the member is logged in to the simulated client,
 /// the mount address sends the browser to WeCom, WeCom answers with a redirect to our callback.
 /// Returns the callback URL (`{base}/wecom/callback?code=…&state=…`).
-async fn callback_url(env: &Env, b: &Browser, app: &str, userid: &str) -> String {
+pub(crate) async fn callback_url(env: &Env, b: &Browser, app: &str, userid: &str) -> String {
     env.wecom_client_login(b, userid).await;
     let start = b.get(&format!("{}/apps/{app}/start", env.base)).await;
     assert_eq!(start.status, 302, "{}", start.body);
@@ -47,7 +47,7 @@ fn callback(env: &Env, code: &str, state: &str) -> String {
 }
 
 /// An HTML refusal page: the reason in the footer, no SAML form.
-fn assert_refused(page: &Page, status: u16, reason: &str) {
+pub(crate) fn assert_refused(page: &Page, status: u16, reason: &str) {
     assert_eq!(page.status, status, "{reason}: {}", page.body);
     assert_eq!(page.reason().as_deref(), Some(reason), "{}", page.body);
     assert!(page.form().is_none(), "a refusal posts nothing");
