@@ -33,6 +33,7 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod keys;
+pub mod logsafe;
 pub mod metrics;
 pub mod providers;
 pub mod random;

@@ -5,6 +5,7 @@
 //! to (the resolution is pinned), so a DNS answer cannot change between check and use. The body is
 //! never logged.
 
+use crate::logsafe::Escaped;
 use crate::saml::sp_metadata::MAX_METADATA_BYTES;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -220,7 +221,7 @@ async fn fetch_inner(raw_url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, Fet
             let next = u
                 .join(next)
                 .map_err(|_| FetchError::Failed(format!("{status} to an invalid Location")))?;
-            tracing::info!(from = %u.host_str().unwrap_or_default(), to = %next.host_str().unwrap_or_default(), "metadata URL redirects");
+            tracing::info!(from = %Escaped(u.host_str().unwrap_or_default()), to = %Escaped(next.host_str().unwrap_or_default()), "metadata URL redirects");
             u = check_url(next.as_str())?;
             continue;
         }
@@ -244,7 +245,7 @@ async fn fetch_inner(raw_url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, Fet
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::info!(host = %host, bytes = body.len(), "metadata fetched");
+        tracing::info!(host = %Escaped(&host), bytes = body.len(), "metadata fetched");
         return Ok(body);
     }
     Err(FetchError::Failed("more than 5 redirects".into()))

@@ -13,6 +13,7 @@ use super::wecom_bases;
 use super::{Actor, AdminError};
 use crate::clock::Clock;
 use crate::config::{BindingConfig, Config, ConfigError, WecomConfig};
+use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::settings::{self, BindingOverride, Source, Stored, WecomOverride};
 use crate::store::{Store, StoreError};
@@ -281,7 +282,7 @@ pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, 
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), secret_changed = secret, "WeCom source changed in the console");
+    tracing::info!(actor = %Escaped(c.actor.label()), secret_changed = secret, "WeCom source changed in the console");
     Ok(true)
 }
 
@@ -369,7 +370,7 @@ pub async fn update_binding(c: &Change<'_>, change: &BindingChange) -> Result<bo
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), "binding settings changed in the console");
+    tracing::info!(actor = %Escaped(c.actor.label()), "binding settings changed in the console");
     Ok(true)
 }
 
@@ -425,7 +426,7 @@ pub async fn reset(c: &Change<'_>, which: &str) -> Result<bool, AdminError> {
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), settings = which, "settings reset to the configuration");
+    tracing::info!(actor = %Escaped(c.actor.label()), settings = %Escaped(which), "settings reset to the configuration");
     Ok(true)
 }
 

@@ -9,6 +9,7 @@ use super::{cookies, AppState};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Text, WebError};
 use crate::identity::{clean_text, Profile};
+use crate::logsafe::Escaped;
 use crate::settings::Effective;
 use crate::store::Consumed;
 use crate::wecom::client::CodeIdentity;
@@ -243,7 +244,7 @@ async fn callback(
     )
     .map_err(|e| WebError::internal("sealing the login result", &e))?;
     state.store.set_login_result(&login_state, &sealed).await?;
-    tracing::info!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
+    tracing::info!(userid = %Escaped(&profile.userid), app = %app.name, "WeCom login succeeded; session started");
     let mut resp = flow::answer(&state, headers, &app, &pending, &live, &ip).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -386,7 +387,7 @@ pub(super) async fn member_profile(
     if !member.is_active() {
         // Any live session of this member ends too.
         if let Err(e) = state.store.delete_sessions_of(&userid).await {
-            tracing::error!(error = %e, "could not end the sessions of an inactive member");
+            tracing::error!(error = %Escaped(&e), "could not end the sessions of an inactive member");
         }
         let (en, zh) = match member.status {
             2 => ("is disabled", "已被禁用"),
@@ -394,7 +395,7 @@ pub(super) async fn member_profile(
             5 => ("has left the organisation", "已退出企业"),
             _ => ("is not active", "状态不是“已激活”"),
         };
-        tracing::info!(userid = %userid, status = member.status, "member may not sign in");
+        tracing::info!(userid = %Escaped(&userid), status = member.status, "member may not sign in");
         return Err(Refusal {
             userid: Some(userid.clone()),
             error: WebError::new(
@@ -452,7 +453,7 @@ pub(super) async fn member_profile(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "getuserdetail failed; going on without mobile/email")
+                tracing::warn!(error = %Escaped(&e), "getuserdetail failed; going on without mobile/email")
             }
         }
     }
@@ -469,7 +470,7 @@ pub(super) async fn member_profile(
                 .collect();
         }
         Err(e) => {
-            tracing::warn!(error = %e, "department/list failed; releasing no department names")
+            tracing::warn!(error = %Escaped(&e), "department/list failed; releasing no department names")
         }
     }
     Ok(profile)
@@ -477,7 +478,7 @@ pub(super) async fn member_profile(
 
 /// A WeCom failure as a page: the catalogue's explanation and fix.
 fn wecom_page(e: &WecomError) -> WebError {
-    tracing::warn!(error = %e, "WeCom call failed");
+    tracing::warn!(error = %Escaped(&e), "WeCom call failed");
     let x = explain_error(e);
     let (status, reason) = match x.kind {
         ErrorKind::Config => (StatusCode::BAD_GATEWAY, "wecom_config"),

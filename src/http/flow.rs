@@ -10,6 +10,7 @@ use crate::assertion::{self, Issue, IssueError};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
 use crate::identity::{Context, Profile};
+use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, SubStatusCode};
 use crate::settings::Effective;
 use crate::store::{AuditRow, SessionRow};
@@ -116,7 +117,7 @@ pub async fn audit(
         detail: None,
     };
     if let Err(e) = state.store.audit(&row).await {
-        tracing::error!(error = %e, event, reason, "could not write the audit row");
+        tracing::error!(error = %Escaped(&e), event, reason, "could not write the audit row");
     }
 }
 
@@ -164,7 +165,7 @@ pub async fn current_session(
         return Ok(None);
     };
     if account_status.as_deref() != Some("active") {
-        tracing::info!(userid = %row.userid, "session ended: account unbound or disabled");
+        tracing::info!(userid = %Escaped(&row.userid), "session ended: account unbound or disabled");
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
@@ -177,7 +178,7 @@ pub async fn current_session(
     let profile: Profile = match serde_json::from_str(&row.profile_json) {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(error = %e, "stored session profile is unreadable; ending the session");
+            tracing::error!(error = %Escaped(&e), "stored session profile is unreadable; ending the session");
             state.store.delete_session(&hash).await?;
             return Ok(None);
         }
@@ -457,7 +458,7 @@ pub async fn answer(
     let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(app = %app.name, userid = %profile.userid, "refused: {e}");
+            tracing::warn!(app = %app.name, userid = %Escaped(&profile.userid), "refused: {}", Escaped(&e));
             return Err(refuse(
                 state,
                 app,
@@ -500,7 +501,7 @@ pub async fn answer(
             Ok(Some(v)) => v,
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
-                tracing::warn!(app = %app.name, "refused: {e}");
+                tracing::warn!(app = %app.name, "refused: {}", Escaped(&e));
                 let page = WebError::new(
                     Http::FORBIDDEN,
                     "no_name_id",
@@ -540,7 +541,7 @@ pub async fn answer(
     state.metrics.signing(started.elapsed());
     tracing::info!(
         app = %app.name,
-        userid = %profile.userid,
+        userid = %Escaped(&profile.userid),
         sp_initiated = pending.request_id.is_some(),
         "signed Response issued"
     );

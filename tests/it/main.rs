@@ -19,6 +19,7 @@ mod browser_binding;
 mod cli;
 mod idp_initiated;
 mod interop;
+mod log_injection;
 mod operations;
 mod presets;
 mod roles;

@@ -786,7 +786,7 @@ async fn two_instances_share_keys_and_sessions() {
 
 // ---- logs ----
 
-mod logs {
+pub(crate) mod logs {
     use std::sync::{Arc, Mutex, OnceLock};
 
     #[derive(Clone, Default)]

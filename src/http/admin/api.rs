@@ -6,6 +6,7 @@
 use super::super::AppState;
 use super::auth::ApiAdmin;
 use crate::admin::AdminError;
+use crate::logsafe::Escaped;
 use crate::store::StoreError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -240,7 +241,7 @@ impl From<StoreError> for ApiError {
                 format!("{what} already exists"),
             );
         }
-        tracing::error!(error = %e, "store failure in the admin API");
+        tracing::error!(error = %Escaped(&e), "store failure in the admin API");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
