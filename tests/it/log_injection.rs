@@ -11,6 +11,7 @@ both_dbs!(request_values_cannot_forge_log_lines, forged_lines);
 // with the forged text.
 async fn forged_lines(env: Env) {
     let buf = logs::capture();
+    let start = logs::mark(&buf);
     env.add_app("open", &["relay_state_allow=https://console.example/"])
         .await;
     let marker = format!("FORGED{}", env.sim_base.rsplit(':').next().unwrap());
@@ -37,7 +38,7 @@ async fn forged_lines(env: Env) {
         .await;
     assert_eq!(page.reason().as_deref(), Some("relay_state_not_allowed"));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let logs = logs::text(&buf);
+    let logs = logs::text_since(&buf, start);
     let forged: Vec<&str> = logs.lines().filter(|l| l.starts_with(&marker)).collect();
     assert!(forged.is_empty(), "forged log lines: {forged:?}");
     assert!(
