@@ -10,6 +10,8 @@ use crate::store::AppRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod relay_state;
+
 /// An app's name: `[a-z0-9-]{1,64}`; it appears in the mount address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -158,7 +160,7 @@ pub struct AppSettings {
     pub attributes: Vec<AttributeRelease>,
     /// `relay_state`: sent with IdP-initiated Responses.
     pub default_relay_state: Option<String>,
-    /// `relay_state_allow`: prefixes a `?RelayState=` on the mount address may start with.
+    /// `relay_state_allow`: what a `?RelayState=` on the mount address may be (see [`relay_state`]).
     pub relay_state_allow: Vec<String>,
     /// `require_signed_requests`: metadata | true | false.
     pub require_signed_requests: RequireSigned,
@@ -237,7 +239,8 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     ),
     (
         "relay_state_allow",
-        "comma-separated prefixes a ?RelayState= on the mount address may start with",
+        "comma-separated URLs (same scheme, host, port; path prefix on a / boundary) or plain \
+         prefixes a ?RelayState= on the mount address may match",
     ),
     (
         "relay_state_domains",
@@ -434,12 +437,16 @@ impl AppSettings {
                 }
             }
             "relay_state_allow" => {
-                self.relay_state_allow = value
+                let entries: Vec<String> = value
                     .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect();
+                for e in &entries {
+                    relay_state::check_entry(e).map_err(AppError::Invalid)?;
+                }
+                self.relay_state_allow = entries;
             }
             "require_signed_requests" => {
                 self.require_signed_requests = match value {
@@ -601,11 +608,7 @@ impl App {
                 "RelayState is longer than 80 bytes".into(),
             )),
             Some(r) => {
-                if self
-                    .settings
-                    .relay_state_allow
-                    .iter()
-                    .any(|p| r.starts_with(p.as_str()))
+                if relay_state::allowed(r, &self.settings.relay_state_allow)
                     || (!self.settings.relay_state_domains.is_empty()
                         && domain_allowed(r, &self.settings.relay_state_domains))
                 {

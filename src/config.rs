@@ -79,6 +79,12 @@ pub struct AdminConfig {
     /// Whether an app's metadata URL may point at a loopback, private or link-local address
     /// (default false: an admin could otherwise make the server fetch from the internal network).
     pub allow_private_metadata_urls: bool,
+    /// Whether a WeCom base typed in the console or the API (`api_base`, `oauth_base`,
+    /// `web_login_base`) may point at a loopback, private or link-local address (default false:
+    /// the server sends the WeCom Secret there). The configuration's own values are the operator's
+    /// and are never refused. A separate switch from metadata URLs: allowing one internal fetch
+    /// should not allow the other.
+    pub allow_private_wecom_bases: bool,
 }
 
 impl Default for AdminConfig {
@@ -90,6 +96,7 @@ impl Default for AdminConfig {
             requests_per_minute: 300,
             burst: 60,
             allow_private_metadata_urls: false,
+            allow_private_wecom_bases: false,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! its language (Chinese or English) saying what happened and what to do, never internals; the log gets
 //! the detail. Rendering happens in [`render_errors`], a middleware that knows the request's language.
 
+use crate::logsafe::Escaped;
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -128,7 +129,7 @@ impl WebError {
 
     /// A failure of ours: the detail goes to the log, the page says only that it failed.
     pub fn internal(what: &str, e: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "{what}");
+        tracing::error!(error = %Escaped(e), "{what}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",

@@ -35,6 +35,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod keys;
+pub mod logsafe;
 pub mod metrics;
 pub mod providers;
 pub mod random;

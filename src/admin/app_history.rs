@@ -6,6 +6,7 @@
 use super::apps::{load, Ctx, Saved};
 use super::AdminError;
 use crate::apps::{App, AppName, AppSettings};
+use crate::logsafe::Escaped;
 use crate::store::{AppRow, AppVersionRow, AuditRow, Store};
 
 /// The saved versions of an app, newest first.
@@ -191,6 +192,6 @@ pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>,
         detail: Some(detail.to_string()),
     };
     if let Err(e) = ctx.store.audit(&row).await {
-        tracing::error!(error = %e, event, "could not write the audit row of a refused admin change");
+        tracing::error!(error = %Escaped(&e), event, "could not write the audit row of a refused admin change");
     }
 }

@@ -6,6 +6,7 @@
 use super::app_metadata::{self, ExpiredCerts, MetadataInput};
 use super::apps::{self, Ctx};
 use super::AdminError;
+use crate::logsafe::Escaped;
 
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +64,7 @@ pub async fn refresh(ctx: &Ctx<'_>, name: &str) -> Result<Refreshed, AdminError>
                 .record_app_fetch(app, ctx.now.unix_timestamp(), "failed", Some(&msg))
                 .await?;
             apps::audit_refused(ctx, "app_refresh", Some(app), &e).await;
-            tracing::warn!(app, error = %msg, "metadata refresh failed; the app is unchanged");
+            tracing::warn!(app = %Escaped(app), error = %Escaped(&msg), "metadata refresh failed; the app is unchanged");
             return Err(e);
         }
     };
@@ -122,7 +123,9 @@ pub async fn refresh_due(ctx: &Ctx<'_>) -> Result<usize, AdminError> {
             | Err(AdminError::Invalid { .. })
             | Err(AdminError::State { .. })
             | Err(AdminError::NotFound(_)) => {}
-            Err(e) => tracing::warn!(app = %s.app, error = %e, "metadata refresh failed"),
+            Err(e) => {
+                tracing::warn!(app = %Escaped(&s.app), error = %Escaped(&e), "metadata refresh failed")
+            }
         }
     }
     Ok(n)

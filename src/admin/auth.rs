@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::crypto::{constant_time_eq, sha256_hex};
+use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::store::{AdminTokenRow, AuditRow, Store, StoreError};
 
@@ -228,7 +229,7 @@ pub async fn audit_change(
         detail: detail.map(|d| super::audit::redact(d).to_string()),
     };
     if let Err(e) = store.audit(&row).await {
-        tracing::error!(error = %e, event, "could not write the audit row of an admin change");
+        tracing::error!(error = %Escaped(&e), event, "could not write the audit row of an admin change");
     }
 }
 

@@ -1,14 +1,27 @@
 //! CSV for people's spreadsheets: RFC 4180 quoting, and the defusing of formula injection — a cell
-//! that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`, so
-//! Excel, WPS and LibreOffice show it as text instead of running it (OWASP "CSV injection"). Our own
-//! importer strips that `'` again ([`undefuse`]), so an export re-imports unchanged.
+//! that starts with `=`, `+`, `-`, `@` (or their full-width forms `＝＋－＠`, which WPS and Excel
+//! in Chinese input read the same way), a tab or a carriage return, also after leading whitespace
+//! (spaces, tabs, line breaks, Unicode spaces such as U+3000, zero-width spaces: spreadsheets skip
+//! them before looking for a formula), is written with a leading `'`, so Excel, WPS and LibreOffice
+//! show it as text instead of running it (OWASP "CSV injection"). Our own importer strips that `'`
+//! again ([`undefuse`]), so an export re-imports unchanged.
 
 /// The characters that make a spreadsheet read a cell as a formula.
-const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+const TRIGGERS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
+/// What a spreadsheet skips before looking for a formula's first character.
+fn blank(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}' | '\u{FEFF}')
+}
+
+/// Whether a spreadsheet would read `s` as a formula.
+fn needs_defusing(s: &str) -> bool {
+    s.starts_with(TRIGGERS) || s.trim_start_matches(blank).starts_with(TRIGGERS)
+}
 
 /// `s` with a leading `'` when a spreadsheet would read it as a formula.
 pub fn defuse(s: &str) -> String {
-    if s.starts_with(TRIGGERS) {
+    if needs_defusing(s) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -18,7 +31,7 @@ pub fn defuse(s: &str) -> String {
 /// The value of a cell written by [`defuse`]: the leading `'` goes when a trigger follows it.
 pub fn undefuse(s: &str) -> &str {
     match s.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(TRIGGERS) => rest,
+        Some(rest) if needs_defusing(rest) => rest,
         _ => s,
     }
 }
@@ -55,5 +68,43 @@ mod tests {
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(line(["a", "=b"]), "a,'=b");
+    }
+
+    #[test]
+    fn formulas_after_whitespace_and_full_width_are_defused() {
+        for bad in [
+            " =1+1",
+            "  +1",
+            "\t-2",
+            "\r\n@SUM(A1)",
+            "\n=cmd",
+            "\u{3000}=1",
+            "\u{00A0}-1",
+            "\u{2003}@x",
+            "\u{200B}=1",
+            "\u{FEFF}+1",
+            "＝1+1",
+            "＋86",
+            "－2",
+            "＠SUM(A1)",
+            " ＝1",
+            "\u{3000}＠x",
+        ] {
+            let d = defuse(bad);
+            assert!(d.starts_with('\''), "{bad:?}");
+            assert_eq!(undefuse(&d), bad, "{bad:?} comes back");
+        }
+        for fine in [
+            " zhangsan",
+            "张 三",
+            "a=b",
+            "x-1",
+            "\u{3000}名字",
+            "1＋1",
+            "",
+        ] {
+            assert_eq!(defuse(fine), fine, "{fine:?}");
+        }
+        assert_eq!(undefuse("' x"), "' x", "a quote before plain text stays");
     }
 }

@@ -5,8 +5,9 @@
 //! to (the resolution is pinned), so a DNS answer cannot change between check and use. The body is
 //! never logged.
 
+use crate::logsafe::Escaped;
 use crate::saml::sp_metadata::MAX_METADATA_BYTES;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 /// How metadata URLs are fetched.
@@ -87,7 +88,11 @@ pub fn check_url(raw: &str) -> Result<url::Url, FetchError> {
     Ok(u)
 }
 
-/// Whether `ip` is an address the server must not be made to fetch from.
+/// Whether `ip` is an address the server must not be made to fetch from. IPv6 forms that carry an
+/// IPv4 address (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
+/// `2002::/16`) are judged by that address, since a relay or the kernel may deliver them to it; the
+/// local-use NAT64 prefix `64:ff9b:1::/48` and Teredo `2001::/32` (whose IPv4 parts are obfuscated
+/// and which no real service uses) are internal as a whole.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -102,7 +107,7 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (o[0] == 100 && (64..128).contains(&o[1]))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return is_internal(IpAddr::V4(v4));
             }
             let s = v6.segments();
@@ -111,12 +116,46 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001)
+                || (s[0] == 0x2001 && s[1] == 0)
         }
     }
 }
 
+/// The IPv4 address an IPv6 address stands for, in the forms that embed one at a fixed place.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let last = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    // IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some stacks); `::` and `::1`
+    // fall here too and come out as 0.0.0.0 / 0.0.0.1, both internal.
+    if s[..6].iter().all(|&x| x == 0) {
+        return Some(last);
+    }
+    // NAT64 well-known prefix.
+    if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0) {
+        return Some(last);
+    }
+    // 6to4: 2002:AABB:CCDD::/48 carries AA.BB.CC.DD.
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
+}
+
 /// The checked address to connect to for `u`.
 async fn resolve(u: &url::Url, policy: &FetchPolicy) -> Result<SocketAddr, FetchError> {
+    checked_address(u, policy.allow_private).await
+}
+
+/// Resolves `u`'s host once and returns the address to connect to (pin it: the client must connect
+/// to this very address, so a second DNS answer cannot differ); unless `allow_private`, refused when
+/// any of the host's addresses is internal.
+pub async fn checked_address(u: &url::Url, allow_private: bool) -> Result<SocketAddr, FetchError> {
     let host = u
         .host_str()
         .ok_or_else(|| FetchError::BadUrl("the URL has no host".into()))?;
@@ -132,7 +171,7 @@ async fn resolve(u: &url::Url, policy: &FetchPolicy) -> Result<SocketAddr, Fetch
     if addrs.is_empty() {
         return Err(FetchError::Failed(format!("{host} has no address")));
     }
-    if !policy.allow_private && addrs.iter().any(|a| is_internal(a.ip())) {
+    if !allow_private && addrs.iter().any(|a| is_internal(a.ip())) {
         return Err(FetchError::Private(host.to_string()));
     }
     addrs
@@ -182,7 +221,7 @@ async fn fetch_inner(raw_url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, Fet
             let next = u
                 .join(next)
                 .map_err(|_| FetchError::Failed(format!("{status} to an invalid Location")))?;
-            tracing::info!(from = %u.host_str().unwrap_or_default(), to = %next.host_str().unwrap_or_default(), "metadata URL redirects");
+            tracing::info!(from = %Escaped(u.host_str().unwrap_or_default()), to = %Escaped(next.host_str().unwrap_or_default()), "metadata URL redirects");
             u = check_url(next.as_str())?;
             continue;
         }
@@ -206,7 +245,7 @@ async fn fetch_inner(raw_url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, Fet
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::info!(host = %host, bytes = body.len(), "metadata fetched");
+        tracing::info!(host = %Escaped(&host), bytes = body.len(), "metadata fetched");
         return Ok(body);
     }
     Err(FetchError::Failed("more than 5 redirects".into()))
@@ -240,10 +279,30 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::a9fe:a9fe",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2002:c0a8:101::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001::1",
+            "fec0::1",
         ] {
             assert!(is_internal(a.parse().unwrap()), "{a}");
         }
-        for a in ["8.8.8.8", "2001:4860:4860::8888", "203.0.114.1"] {
+        for a in [
+            "8.8.8.8",
+            "2001:4860:4860::8888",
+            "203.0.114.1",
+            "::8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
+            "2400:3200::1",
+        ] {
             assert!(!is_internal(a.parse().unwrap()), "{a}");
         }
     }

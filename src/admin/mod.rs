@@ -18,5 +18,6 @@ pub mod keys;
 pub mod metadata_fetch;
 pub mod settings;
 pub mod users;
+pub mod wecom_bases;
 
 pub use auth::{Actor, AdminError};

@@ -1,16 +1,19 @@
 //! Editing the WeCom source and the binding settings (issue 5 item 4): partial updates validated
 //! like the configuration is (over the configuration's values, so the result is checked as a
 //! whole), reset to the configuration, and the "check connection" of a WeCom source (saved or not
-//! yet saved) with the catalogue's meaning and fix of any WeCom error. Every change writes one audit
+//! yet saved) with the catalogue's meaning and fix of any WeCom error. What the bases may point at,
+//! and when the Secret must be typed again, is [`super::wecom_bases`]'s. Every change writes one audit
 //! row with the before/after values; the secret appears there only as `"secret": "changed"`.
 //!
 //! A submitted value equal to the configuration's is not stored (its source stays `config`). The
 //! effective values in force are [`crate::settings`]'s; this module only writes the store's rows.
 
 use super::auth::audit_change;
+use super::wecom_bases;
 use super::{Actor, AdminError};
 use crate::clock::Clock;
 use crate::config::{BindingConfig, Config, ConfigError, WecomConfig};
+use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::settings::{self, BindingOverride, Source, Stored, WecomOverride};
 use crate::store::{Store, StoreError};
@@ -257,6 +260,8 @@ pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, 
     };
     let after = current_of(c.config, &next)?;
     validate_wecom(&after.wecom)?;
+    wecom_bases::require_secret_for_new_api_base(&before.wecom.api_base, change)?;
+    wecom_bases::check_typed_bases(c.config, change).await?;
     let secret = secret_changed(&before, &after);
     if next.wecom == stored.wecom || (!secret && same_wecom(&before, &after)) {
         return Ok(false);
@@ -277,7 +282,7 @@ pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, 
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), secret_changed = secret, "WeCom source changed in the console");
+    tracing::info!(actor = %Escaped(c.actor.label()), secret_changed = secret, "WeCom source changed in the console");
     Ok(true)
 }
 
@@ -365,7 +370,7 @@ pub async fn update_binding(c: &Change<'_>, change: &BindingChange) -> Result<bo
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), "binding settings changed in the console");
+    tracing::info!(actor = %Escaped(c.actor.label()), "binding settings changed in the console");
     Ok(true)
 }
 
@@ -421,7 +426,7 @@ pub async fn reset(c: &Change<'_>, which: &str) -> Result<bool, AdminError> {
         c.ip,
     )
     .await;
-    tracing::info!(actor = %c.actor.label(), settings = which, "settings reset to the configuration");
+    tracing::info!(actor = %Escaped(c.actor.label()), settings = %Escaped(which), "settings reset to the configuration");
     Ok(true)
 }
 
@@ -482,12 +487,21 @@ pub async fn check_connection(
     rng: &dyn Rng,
 ) -> Result<CheckOutcome, AdminError> {
     let mut stored = settings::stored(store).await.map_err(settings_err)?;
+    let saved_api_base = current_of(config, &stored)?.wecom.api_base;
     if let Some(change) = unsaved {
         stored.wecom = apply_wecom(config, stored.wecom, change, rng)?;
     }
     let w = current_of(config, &stored)?.wecom;
     validate_wecom(&w)?;
-    let client = settings::client_for(&w, clock, Default::default()).map_err(settings_err)?;
+    if let Some(change) = unsaved {
+        wecom_bases::require_secret_for_new_api_base(&saved_api_base, change)?;
+        wecom_bases::check_typed_bases(config, change).await?;
+    }
+    let options = crate::wecom::client::Options {
+        pinned: wecom_bases::pin_for_check(config, &w.api_base).await?,
+        ..Default::default()
+    };
+    let client = settings::client_for(&w, clock, options).map_err(settings_err)?;
     let outcome = match client.check_data_access().await {
         Ok(()) => CheckOutcome {
             ok: true,

@@ -12,6 +12,7 @@ use crate::error::{t, Lang, WebError};
 use crate::identity::binding::{self, Resolution};
 use crate::identity::directory::{self, BindingPolicy, WhenUnmatched};
 use crate::identity::Profile;
+use crate::logsafe::Escaped;
 use crate::settings::Effective;
 use crate::store::{AccountRow, BindStateRow, StoreError};
 use axum::http::{HeaderMap, StatusCode};
@@ -86,7 +87,7 @@ pub async fn login_account(
         .map_err(store_err)?;
     let account = match resolution {
         Resolution::Bound { account, reason } => {
-            tracing::info!(userid = %profile.userid, reason, "account resolved");
+            tracing::info!(userid = %Escaped(&profile.userid), reason, "account resolved");
             if reason != "bound" {
                 flow::audit(
                     state,
@@ -238,7 +239,7 @@ pub(super) async fn ready(
 ) -> Result<Profile, WebError> {
     if account.status != directory::AccountStatus::Active.as_str() {
         if let Err(e) = state.store.delete_sessions_of(&profile.userid).await {
-            tracing::error!(error = %e, "could not end the sessions of a disabled account");
+            tracing::error!(error = %Escaped(&e), "could not end the sessions of a disabled account");
         }
         audit(
             state,

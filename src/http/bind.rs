@@ -187,8 +187,7 @@ async fn bind(
 ) -> Result<Response, WebError> {
     let lang = Lang::from_headers(&headers);
     let secure = state.config.secure_cookies();
-    let browser =
-        cookies::get(&headers, &cookies::name(cookies::BROWSER, secure)).ok_or_else(expired)?;
+    let carried = cookies::bindings(&headers, &cookies::name(cookies::BROWSER, secure));
     let token_hash = sha256_hex(f.token.as_bytes());
     let now = state.clock.unix();
     let row = state
@@ -196,10 +195,14 @@ async fn bind(
         .bind_state(&token_hash)
         .await?
         .ok_or_else(expired)?;
-    let usable = constant_time_eq(
-        row.browser_hash.as_bytes(),
-        sha256_hex(browser.as_bytes()).as_bytes(),
-    ) && row.consumed_at.is_none()
+    let ours = carried.iter().any(|b| {
+        constant_time_eq(
+            row.browser_hash.as_bytes(),
+            sha256_hex(b.as_bytes()).as_bytes(),
+        )
+    });
+    let usable = ours
+        && row.consumed_at.is_none()
         && row.expires_at > now
         && row.attempts < directory::MAX_PAGE_ATTEMPTS;
     if !usable {

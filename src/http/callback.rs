@@ -9,6 +9,7 @@ use super::{cookies, AppState};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Text, WebError};
 use crate::identity::{clean_text, Profile};
+use crate::logsafe::Escaped;
 use crate::settings::Effective;
 use crate::store::Consumed;
 use crate::wecom::client::CodeIdentity;
@@ -79,7 +80,8 @@ async fn callback(
         )));
     };
     let secure = state.config.secure_cookies();
-    let Some(browser) = cookies::get(headers, &cookies::name(cookies::BROWSER, secure)) else {
+    let carried = cookies::bindings(headers, &cookies::name(cookies::BROWSER, secure));
+    if carried.is_empty() {
         flow::audit(
             &state,
             "login",
@@ -98,13 +100,25 @@ async fn callback(
                 "这次登录是在另一个浏览器中发起的（或浏览器禁用了 Cookie）。",
             ),
         ));
-    };
-    let browser_hash = sha256_hex(browser.as_bytes());
+    }
     let code_hash = sha256_hex(code.as_bytes());
-    let consumed = state
-        .store
-        .consume_login_state(&login_state, &browser_hash, &code_hash, state.clock.unix())
-        .await?;
+    // The browser carries the bindings of its newest login starts; the state names one of them.
+    let mut found = None;
+    for b in &carried {
+        let hash = sha256_hex(b.as_bytes());
+        let c = state
+            .store
+            .consume_login_state(&login_state, &hash, &code_hash, state.clock.unix())
+            .await?;
+        if !matches!(c, Consumed::Foreign) {
+            found = Some((b.clone(), hash, c));
+            break;
+        }
+    }
+    let (browser, browser_hash, consumed) = match found {
+        Some(f) => f,
+        None => (String::new(), String::new(), Consumed::Foreign),
+    };
     let pending_json = match consumed {
         Consumed::Fresh { pending_json } => pending_json,
         Consumed::Repeat {
@@ -231,7 +245,7 @@ async fn callback(
     .map_err(|e| WebError::internal("sealing the login result", &e))?;
     state.store.set_login_result(&login_state, &sealed).await?;
     super::request_log::note_userid(&profile.userid);
-    tracing::debug!(userid = %profile.userid, app = %app.name, "WeCom login succeeded; session started");
+    tracing::debug!(userid = %Escaped(&profile.userid), app = %app.name, "WeCom login succeeded; session started");
     let mut resp = flow::answer(&state, headers, &app, &pending, &live, &ip).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -374,7 +388,7 @@ pub(super) async fn member_profile(
     if !member.is_active() {
         // Any live session of this member ends too.
         if let Err(e) = state.store.delete_sessions_of(&userid).await {
-            tracing::error!(error = %e, "could not end the sessions of an inactive member");
+            tracing::error!(error = %Escaped(&e), "could not end the sessions of an inactive member");
         }
         let (en, zh) = match member.status {
             2 => ("is disabled", "已被禁用"),
@@ -382,7 +396,7 @@ pub(super) async fn member_profile(
             5 => ("has left the organisation", "已退出企业"),
             _ => ("is not active", "状态不是“已激活”"),
         };
-        tracing::debug!(userid = %userid, status = member.status, "member may not sign in");
+        tracing::debug!(userid = %Escaped(&userid), status = member.status, "member may not sign in");
         return Err(Refusal {
             userid: Some(userid.clone()),
             error: WebError::new(
@@ -440,7 +454,7 @@ pub(super) async fn member_profile(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "getuserdetail failed; going on without mobile/email")
+                tracing::warn!(error = %Escaped(&e), "getuserdetail failed; going on without mobile/email")
             }
         }
     }
@@ -457,7 +471,7 @@ pub(super) async fn member_profile(
                 .collect();
         }
         Err(e) => {
-            tracing::warn!(error = %e, "department/list failed; releasing no department names")
+            tracing::warn!(error = %Escaped(&e), "department/list failed; releasing no department names")
         }
     }
     Ok(profile)
@@ -465,7 +479,7 @@ pub(super) async fn member_profile(
 
 /// A WeCom failure as a page: the catalogue's explanation and fix.
 fn wecom_page(e: &WecomError) -> WebError {
-    tracing::warn!(error = %e, "WeCom call failed");
+    tracing::warn!(error = %Escaped(&e), "WeCom call failed");
     let x = explain_error(e);
     let (status, reason) = match x.kind {
         ErrorKind::Config => (StatusCode::BAD_GATEWAY, "wecom_config"),

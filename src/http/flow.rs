@@ -10,6 +10,7 @@ use crate::assertion::{self, Issue, IssueError};
 use crate::crypto::sha256_hex;
 use crate::error::{t, Lang, WebError};
 use crate::identity::{Context, Profile};
+use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, SubStatusCode};
 use crate::settings::Effective;
 use crate::store::{AuditRow, SessionRow};
@@ -102,7 +103,7 @@ pub async fn audit(
 ) {
     let row = audit_row(state, event, app, userid, result, reason, ip, request_id);
     if let Err(e) = write_audit(state, &row).await {
-        tracing::error!(error = %e, event, reason, "could not write the audit row");
+        tracing::error!(error = %Escaped(&e), event, reason, "could not write the audit row");
     }
 }
 
@@ -260,10 +261,11 @@ pub async fn begin_wecom(
 ) -> Result<Result<Response, WebError>, WebError> {
     let secure = state.config.secure_cookies();
     let browser_cookie = cookies::name(cookies::BROWSER, secure);
-    let (browser, new_browser) = match cookies::get(headers, &browser_cookie) {
-        Some(b) => (b, false),
-        None => (state.rng.token(), true),
-    };
+    let carried = cookies::bindings(headers, &browser_cookie);
+    let browser = carried
+        .first()
+        .cloned()
+        .unwrap_or_else(|| state.rng.token());
     let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
     if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
@@ -317,6 +319,8 @@ pub async fn begin_wecom(
             ),
         )));
     }
+    // A fresh binding for every login start, never the value the client sent (see `cookies`).
+    let binding = state.rng.token();
     let login_state = state.rng.hex(24);
     let pending_json =
         serde_json::to_string(pending).map_err(|e| WebError::internal("pending encoding", &e))?;
@@ -324,7 +328,7 @@ pub async fn begin_wecom(
         .store
         .create_login_state(
             &login_state,
-            &browser_hash,
+            &sha256_hex(binding.as_bytes()),
             &pending_json,
             now,
             now + state.config.saml.login_state_ttl_secs,
@@ -364,10 +368,9 @@ pub async fn begin_wecom(
         if in_client { "OAuth" } else { "web/QR login" }
     );
     let mut resp = redirect(&url)?;
-    if new_browser {
-        if let Some(c) = cookies::set(&browser_cookie, &browser, 400 * 86400, secure) {
-            resp.headers_mut().append(header::SET_COOKIE, c);
-        }
+    let value = cookies::with_binding(&binding, &carried);
+    if let Some(c) = cookies::set(&browser_cookie, &value, 400 * 86400, secure) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(Ok(resp))
 }
@@ -460,7 +463,7 @@ pub async fn answer(
     let roles = match assertion::roles_for(app, profile, &parents, &tags) {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(app = %app.name, userid = %profile.userid, "refused: {e}");
+            tracing::warn!(app = %app.name, userid = %Escaped(&profile.userid), "refused: {}", Escaped(&e));
             return Err(refuse(
                 state,
                 app,
@@ -503,7 +506,7 @@ pub async fn answer(
             Ok(Some(v)) => v,
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
-                tracing::warn!(app = %app.name, "refused: {e}");
+                tracing::warn!(app = %app.name, "refused: {}", Escaped(&e));
                 let page = WebError::new(
                     Http::FORBIDDEN,
                     "no_name_id",
@@ -544,7 +547,7 @@ pub async fn answer(
     super::request_log::note_userid(&profile.userid);
     tracing::debug!(
         app = %app.name,
-        userid = %profile.userid,
+        userid = %Escaped(&profile.userid),
         sp_initiated = pending.request_id.is_some(),
         "signed Response issued"
     );

@@ -2,6 +2,7 @@
 //! (Prometheus text).
 
 use super::AppState;
+use crate::logsafe::Escaped;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +27,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     match (db, key) {
         (Ok(()), true) => (StatusCode::OK, "ready\n").into_response(),
         (Err(e), _) => {
-            tracing::warn!(error = %e, "not ready: database");
+            tracing::warn!(error = %Escaped(&e), "not ready: database");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
         }
         (_, false) => (StatusCode::SERVICE_UNAVAILABLE, "no signing key\n").into_response(),

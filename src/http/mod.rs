@@ -99,7 +99,7 @@ impl AppState {
     /// Re-reads the stored signing keys and follows a change made here or on another instance.
     pub async fn follow_keys(&self) {
         if let Err(e) = crate::keys::follow(&self.config, &self.store, &self.keys).await {
-            tracing::warn!(error = %e, "re-reading the signing keys failed; the current ring stays");
+            tracing::warn!(error = %crate::logsafe::Escaped(&e), "re-reading the signing keys failed; the current ring stays");
         }
     }
 
@@ -206,7 +206,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %crate::logsafe::Escaped(req.uri().path()),
         app = tracing::field::Empty,
         status = tracing::field::Empty,
     );

@@ -7,6 +7,7 @@ use crate::apps::App;
 use crate::error::{t, WebError};
 use crate::identity::roles::{self, MemberTags, TagRef};
 use crate::identity::Profile;
+use crate::logsafe::Escaped;
 use crate::settings::Effective;
 use crate::wecom;
 use axum::http::StatusCode as Http;
@@ -24,7 +25,7 @@ pub(super) async fn department_parents(
     match effective.client.departments().await {
         Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
         Err(e) => {
-            tracing::warn!(error = %e, app = %app.name, "department list unavailable: role rules see direct departments only");
+            tracing::warn!(error = %Escaped(&e), app = %app.name, "department list unavailable: role rules see direct departments only");
             Default::default()
         }
     }
@@ -63,7 +64,7 @@ pub(super) async fn member_tags(
                     None => names.insert(match effective.client.tags().await {
                         Ok(list) => Some(list),
                         Err(e) => {
-                            tracing::warn!(error = %e, app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
+                            tracing::warn!(error = %Escaped(&e), app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
                             None
                         }
                     }),
@@ -72,7 +73,7 @@ pub(super) async fn member_tags(
                 match list.iter().find(|t| t.tagname == *name) {
                     Some(t) => t.tagid,
                     None => {
-                        tracing::warn!(app = %app.name, tag = %name, "no WeCom tag has this name: its rules grant nothing");
+                        tracing::warn!(app = %app.name, tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
                         continue;
                     }
                 }
@@ -86,7 +87,7 @@ pub(super) async fn member_tags(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
+                tracing::warn!(error = %Escaped(&e), app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
             }
         }
     }

@@ -12,6 +12,7 @@ use crate::apps::App;
 use crate::crypto::sha256_hex;
 use crate::error::WebError;
 use crate::identity::Profile;
+use crate::logsafe::Escaped;
 use crate::settings::{Effective, STORED};
 use crate::store::SessionRow;
 use axum::http::HeaderMap;
@@ -108,7 +109,7 @@ pub async fn live_session(state: &AppState, snap: Snap) -> Result<Option<Live>, 
         return Ok(None);
     };
     if account_status.as_deref() != Some("active") {
-        tracing::info!(userid = %row.userid, "session ended: account unbound or disabled");
+        tracing::info!(userid = %Escaped(&row.userid), "session ended: account unbound or disabled");
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
@@ -121,7 +122,7 @@ pub async fn live_session(state: &AppState, snap: Snap) -> Result<Option<Live>, 
     let profile: Profile = match serde_json::from_str(&row.profile_json) {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(error = %e, "stored session profile is unreadable; ending the session");
+            tracing::error!(error = %Escaped(&e), "stored session profile is unreadable; ending the session");
             state.store.delete_session(&hash).await?;
             return Ok(None);
         }

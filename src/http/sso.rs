@@ -6,6 +6,7 @@ use super::flow::{self, ClientIp, Pending};
 use super::snapshot;
 use super::AppState;
 use crate::error::{t, WebError};
+use crate::logsafe::Escaped;
 use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
 use crate::saml::response::SubStatusCode;
 use crate::saml::sp_metadata::select_acs;
@@ -75,7 +76,7 @@ async fn post_binding(
             ));
         }
         Err(e) => {
-            tracing::debug!(error = %e, "unreadable POST body");
+            tracing::debug!(error = %Escaped(&e), "unreadable POST body");
             return Err(refuse_no_request(&state, &ip).await);
         }
     };
@@ -146,7 +147,7 @@ async fn refuse_undecodable(
     ip: &ClientIp,
     e: &request::RequestError,
 ) -> WebError {
-    tracing::debug!(error = %e, "AuthnRequest refused before its Issuer was known");
+    tracing::debug!(error = %Escaped(e), "AuthnRequest refused before its Issuer was known");
     flow::audit(
         state,
         "sso_request",
@@ -183,7 +184,7 @@ async fn handle(
     };
     let snap = snapshot::snapshot(state, headers).await?;
     let Some(app) = snapshot::app_for_issuer(state, &snap, &issuer).await? else {
-        tracing::info!(issuer = %issuer.chars().take(200).collect::<String>(), "AuthnRequest from an unknown Issuer");
+        tracing::info!(issuer = %Escaped(&issuer), "AuthnRequest from an unknown Issuer");
         flow::audit(
             state,
             "sso_request",
@@ -227,7 +228,7 @@ async fn handle(
     let verified = match inbound.verify(&ctx) {
         Ok(v) => v,
         Err(e) => {
-            tracing::debug!(app = %app.name, error = %e, "AuthnRequest refused");
+            tracing::debug!(app = %app.name, error = %Escaped(&e), "AuthnRequest refused");
             flow::audit(
                 state,
                 "sso_request",
@@ -275,7 +276,7 @@ async fn handle(
     ) {
         Ok(a) => a.location.clone(),
         Err(e) => {
-            tracing::debug!(app = %app.name, error = ?e, "AuthnRequest asks for an ACS not in the metadata");
+            tracing::debug!(app = %app.name, error = %Escaped(format!("{e:?}")), "AuthnRequest asks for an ACS not in the metadata");
             flow::audit(
                 state,
                 "sso_request",

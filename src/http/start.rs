@@ -5,6 +5,7 @@ use super::flow::{self, ClientIp, Pending};
 use super::snapshot;
 use super::AppState;
 use crate::error::{t, WebError};
+use crate::logsafe::Escaped;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -49,7 +50,7 @@ async fn start(
                 None,
             )
             .await;
-            tracing::debug!(app = %app.name, "refused RelayState: {e}");
+            tracing::debug!(app = %app.name, relay_state = %Escaped(q.relay_state.as_deref().unwrap_or_default()), "refused RelayState: {}", Escaped(&e));
             return Err(WebError::bad_request(
                 "relay_state_not_allowed",
                 t("This link is not allowed", "不允许的跳转地址"),

@@ -199,6 +199,9 @@ pub struct Options {
     /// How long `tag/list` and each `tag/get` answer are cached. Default 60 s: short, because a tag
     /// grants cloud roles and taking someone out of it should take effect soon.
     pub tag_ttl: Duration,
+    /// Connect to this address for this host instead of resolving it again: the address a guard
+    /// has just checked (a one-off connection check with an admin-typed base).
+    pub pinned: Option<(String, std::net::SocketAddr)>,
 }
 
 impl Default for Options {
@@ -209,6 +212,7 @@ impl Default for Options {
             department_ttl: Duration::from_secs(600),
             legacy_code_endpoint: false,
             tag_ttl: Duration::from_secs(60),
+            pinned: None,
         }
     }
 }
@@ -221,6 +225,7 @@ impl fmt::Debug for Options {
             .field("department_ttl", &self.department_ttl)
             .field("legacy_code_endpoint", &self.legacy_code_endpoint)
             .field("tag_ttl", &self.tag_ttl)
+            .field("pinned", &self.pinned)
             .finish()
     }
 }
@@ -287,15 +292,17 @@ impl WecomClient {
     ) -> Result<Self, WecomError> {
         settings.validate()?;
         let connect = settings.timeout.min(Duration::from_secs(3));
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| WecomError::Setup {
-                detail: error_chain(&e.without_url()),
-            })?;
+            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")));
+        if let Some((host, addr)) = &options.pinned {
+            http = http.resolve(host, *addr);
+        }
+        let http = http.build().map_err(|e| WecomError::Setup {
+            detail: error_chain(&e.without_url()),
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,

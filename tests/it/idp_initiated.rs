@@ -300,3 +300,62 @@ async fn unknown_app(env: Env) {
         .unwrap()
         .contains("frame-ancestors 'none'"));
 }
+
+both_dbs!(relay_state_allow_compares_parsed_urls, relay_state_parsed);
+// Rule: a URL in relay_state_allow admits only the same scheme, host and port, then a path prefix
+// on a segment boundary — not a longer host, a user-info trick, another port or a sibling path;
+// an entry that is not a valid http(s) URL (or carries a user name) is refused when it is set.
+async fn relay_state_parsed(env: Env) {
+    env.add_app(
+        "open",
+        &["relay_state_allow=https://console.example,https://docs.example/guide"],
+    )
+    .await;
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "open", "zhangsan").await;
+    let start = |rs: &str| format!("{}/apps/open/start?RelayState={}", env.base, enc(rs));
+    for ok in [
+        "https://console.example/page",
+        "https://console.example",
+        "https://docs.example/guide/intro",
+    ] {
+        let form = b.get(&start(ok)).await.form();
+        assert_eq!(
+            form.and_then(|f| f.relay_state).as_deref(),
+            Some(ok),
+            "{ok} is allowed"
+        );
+    }
+    for bad in [
+        "https://console.example.evil.test/",
+        "https://console.example@evil.test/",
+        "https://console.example:8443/",
+        "http://console.example/",
+        "https://docs.example/guide-evil",
+        "//console.example/",
+    ] {
+        let p = b.get(&start(bad)).await;
+        assert_eq!(p.status, 400, "{bad}");
+        assert_eq!(
+            p.reason().as_deref(),
+            Some("relay_state_not_allowed"),
+            "{bad}"
+        );
+        assert!(p.form().is_none(), "{bad}");
+    }
+    let api = env.api(&env.api_token("ops").await);
+    for bad in [
+        "https://u:p@console.example/",
+        "ftp://console.example/",
+        "//x.example",
+    ] {
+        let (s, e) = api
+            .patch(
+                "/apps/open",
+                serde_json::json!({"settings": {"relay_state_allow": bad}}),
+            )
+            .await;
+        assert_eq!(s, 400, "{bad}: {e}");
+        assert!(e.to_string().contains("relay_state_allow"), "{bad}: {e}");
+    }
+}

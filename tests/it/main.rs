@@ -16,6 +16,7 @@ mod attacks;
 mod audit_retention;
 mod binding;
 mod browser;
+mod browser_binding;
 mod cli;
 mod connections;
 mod db_outage;
@@ -23,6 +24,7 @@ mod deploy;
 mod idp_initiated;
 mod interop;
 mod limits;
+mod log_injection;
 mod monitoring;
 mod operations;
 mod presets;
@@ -30,6 +32,7 @@ mod roles;
 mod security;
 mod sp_initiated;
 mod webdriver;
+mod wecom_bases;
 mod wecom_login;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.

@@ -6,6 +6,7 @@
 use super::super::AppState;
 use super::auth::ApiAdmin;
 use crate::admin::AdminError;
+use crate::logsafe::Escaped;
 use crate::store::StoreError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -254,7 +255,7 @@ impl From<StoreError> for ApiError {
                 "the database is unreachable right now; retry in a moment",
             );
         }
-        tracing::error!(error = %e, "store failure in the admin API");
+        tracing::error!(error = %Escaped(&e), "store failure in the admin API");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",

@@ -20,6 +20,7 @@ use crate::admin::apps::{self as domain, NewApp};
 use crate::admin::AdminError;
 use crate::apps::SETTING_KEYS;
 use crate::error::{t, WebError};
+use crate::logsafe::Escaped;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -62,7 +63,7 @@ async fn list_page(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let apps = app_items(&state).await.map_err(|e| {
-        tracing::error!(error = %e.message, "apps list");
+        tracing::error!(error = %Escaped(&e.message), "apps list");
         WebError::internal("apps list", &e.message)
     })?;
     page(&ListPage {

@@ -6,6 +6,7 @@ use super::super::AppState;
 use super::api::{rfc3339, ApiError};
 use crate::admin::app_metadata::{CertInfo, Inspected};
 use crate::apps::App;
+use crate::logsafe::Escaped;
 use crate::saml::sp_metadata::AcsEndpoint;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -302,7 +303,7 @@ pub async fn app_items(state: &AppState) -> Result<Vec<AppItem>, ApiError> {
     for row in state.store.apps().await? {
         let name = row.name.clone();
         let Ok(app) = App::from_row(row) else {
-            tracing::error!(app = %name, "stored app cannot be read");
+            tracing::error!(app = %Escaped(&name), "stored app cannot be read");
             continue;
         };
         let a = crate::admin::app_view::addresses(&state.config, &app);

@@ -10,6 +10,7 @@ use super::{page, Chrome};
 use crate::admin::{auth as admin_auth, Actor};
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::{t, Lang, WebError};
+use crate::logsafe::Escaped;
 use crate::store::AdminSessionRow;
 use crate::wecom::oauth::Scope;
 use askama::Template;
@@ -54,7 +55,7 @@ impl ConsoleAdmin {
         if constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            tracing::warn!(userid = %self.userid, "admin form without a valid CSRF token: refused");
+            tracing::warn!(userid = %Escaped(&self.userid), "admin form without a valid CSRF token: refused");
             Err(forbidden_page("csrf"))
         }
     }
@@ -127,7 +128,7 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
         match admin_auth::is_admin(&state.config, &state.store, &row.userid).await {
             Ok(true) => {}
             Ok(false) => {
-                tracing::info!(userid = %row.userid, "admin session of a member who is no longer an admin: ended");
+                tracing::info!(userid = %Escaped(&row.userid), "admin session of a member who is no longer an admin: ended");
                 let _ = state.store.delete_admin_session(&hash).await;
                 return Err(to_login(parts));
             }
@@ -281,7 +282,7 @@ pub(crate) async fn finish_sign_in(
         }
     };
     if !admin_auth::is_admin(&state.config, &state.store, &profile.userid).await? {
-        tracing::info!(userid = %profile.userid, "admin sign-in refused: not an admin");
+        tracing::info!(userid = %Escaped(&profile.userid), "admin sign-in refused: not an admin");
         let page = WebError::new(
             StatusCode::FORBIDDEN,
             "not_admin",
@@ -333,7 +334,7 @@ pub(crate) async fn finish_sign_in(
         None,
     )
     .await;
-    tracing::info!(userid = %profile.userid, "admin signed in to the console");
+    tracing::info!(userid = %Escaped(&profile.userid), "admin signed in to the console");
     let next = if safe_next(&admin.next) {
         admin.next.as_str()
     } else {

@@ -29,6 +29,7 @@ pub use auth::{ApiAdmin, ConsoleAdmin};
 
 use super::AppState;
 use crate::error::{Lang, WebError};
+use crate::logsafe::Escaped;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -112,7 +113,7 @@ async fn console_guard(State(state): State<AppState>, req: Request, next: Next) 
             .map(|u| u.origin().ascii_serialization());
         if let (Some(origin), Some(ours)) = (origin, ours) {
             if origin != ours {
-                tracing::warn!(origin, "admin form posted from another origin: refused");
+                tracing::warn!(origin = %Escaped(&origin), "admin form posted from another origin: refused");
                 return auth::forbidden_page("cross_origin").into_response();
             }
         }

@@ -142,7 +142,35 @@ async fn render(
     error: Option<AdminError>,
     saved: bool,
 ) -> Result<Response, WebError> {
+    render_typed(state, c, check, error, saved, None).await
+}
+
+/// The page, with the source form showing what the admin typed (never the secret) instead of the
+/// values in force: after a refused save or a check of unsaved values the admin fixes one field
+/// rather than typing everything again.
+async fn render_typed(
+    state: &AppState,
+    c: Chrome,
+    check: Option<CheckView>,
+    error: Option<AdminError>,
+    saved: bool,
+    typed: Option<&WecomChange>,
+) -> Result<Response, WebError> {
     let now = current(state).await.map_err(admin_web)?;
+    let mut w = WecomView::from(&now);
+    if let Some(t) = typed {
+        for (slot, value) in [
+            (&mut w.corp_id, &t.corp_id),
+            (&mut w.agent_id, &t.agent_id),
+            (&mut w.api_base, &t.api_base),
+            (&mut w.oauth_base, &t.oauth_base),
+            (&mut w.web_login_base, &t.web_login_base),
+        ] {
+            if let Some(v) = value {
+                v.clone_into(slot);
+            }
+        }
+    }
     let error = error.map(|e| match e {
         AdminError::Invalid { field, message } | AdminError::State { field, message } => {
             (field, message)
@@ -152,7 +180,7 @@ async fn render(
     let bad = error.is_some();
     let mut resp = page(&WecomPage {
         c,
-        w: WecomView::from(&now),
+        w,
         b: BindingView::from(&now),
         combos: COMBOS,
         check,
@@ -215,16 +243,16 @@ async fn source_form(
     };
     if action == "check" {
         return match check(&state, Some(&ch)).await {
-            Ok(o) => render(&state, c, Some(o.into()), None, false).await,
+            Ok(o) => render_typed(&state, c, Some(o.into()), None, false, Some(&ch)).await,
             Err(AdminError::Store(e)) => Err(e.into()),
-            Err(e) => render(&state, c, None, Some(e), false).await,
+            Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch)).await,
         };
     }
     let actor = admin.actor();
     match domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &ch).await {
         Ok(_) => render(&state, c, None, None, true).await,
         Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => render(&state, c, None, Some(e), false).await,
+        Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch)).await,
     }
 }
 
