@@ -32,6 +32,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 pub use users::AccountSearch;
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -257,7 +260,18 @@ impl Store {
             .max_connections(max)
             .min_connections(db.min_connections.min(max))
             .acquire_timeout(acquire)
-            .test_before_acquire(true)
+            // A connection that sat idle (through a database restart, say) is pinged before use; a
+            // busy one is not: sqlx already pings every connection when it returns to the pool and
+            // drops it if broken, so a ping before each use too only doubles the round trips.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
