@@ -157,7 +157,7 @@ impl Metrics {
         let mut out = String::new();
         out.push_str(
             "# HELP wecom_idp_database_up Whether the database answered a ping at this scrape \
-             (1) or not within 2 s (0).\n",
+             (1) or not within database.ready_timeout_ms (0).\n",
         );
         out.push_str("# TYPE wecom_idp_database_up gauge\n");
         let _ = writeln!(

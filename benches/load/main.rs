@@ -47,7 +47,7 @@ fn parse_args() -> Result<Opts, String> {
         binary: PathBuf::from("target/release/wecom-idp"),
         seconds: 15,
         conns: vec![2, 16],
-        postgres: std::env::var("WECOM_IDP_LOAD_POSTGRES_URL")
+        postgres: std::env::var(server::POSTGRES_ENV)
             .ok()
             .filter(|s| !s.is_empty()),
         soak: 60,

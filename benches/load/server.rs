@@ -18,6 +18,9 @@ pub const APP: &str = "load";
 pub const SP_ENTITY: &str = "https://sp.load.example/saml";
 /// Where the Responses go (never contacted: the client only reads the form).
 pub const SP_ACS: &str = "https://sp.load.example/saml/acs";
+/// The load tool's own setting; the server refuses unknown `WECOM_IDP_*` variables, so its
+/// children do not inherit it.
+pub const POSTGRES_ENV: &str = "WECOM_IDP_LOAD_POSTGRES_URL";
 /// Members of the simulated corp (`m0001`…).
 pub const MEMBERS: usize = 2000;
 
@@ -191,6 +194,7 @@ impl Server {
         write(&metadata, &sp_metadata(&sp_cert_pem))?;
         let cli = |args: &[&str]| -> Result<(), String> {
             let out = Command::new(binary)
+                .env_remove(POSTGRES_ENV)
                 .arg("--config")
                 .arg(&config)
                 .args(args)
@@ -213,6 +217,7 @@ impl Server {
             std::fs::File::create(dir.path().join("server.log")).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let child = Command::new(binary)
+            .env_remove(POSTGRES_ENV)
             .arg("--config")
             .arg(&config)
             .arg("serve")

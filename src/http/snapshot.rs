@@ -8,7 +8,7 @@ use super::cookies;
 use super::flow::Live;
 use super::AppState;
 use crate::app_cache::CacheError;
-use crate::apps::App;
+use crate::apps::{App, AppName};
 use crate::crypto::sha256_hex;
 use crate::error::WebError;
 use crate::identity::Profile;
@@ -82,11 +82,11 @@ pub async fn snapshot(state: &AppState, headers: &HeaderMap) -> Result<Snap, Web
 pub async fn app_named(
     state: &AppState,
     snap: &Snap,
-    name: &str,
+    name: &AppName,
 ) -> Result<Option<Arc<App>>, WebError> {
     Ok(state
         .apps
-        .by_name(&state.store, snap.apps_revision, name)
+        .by_name(&state.store, snap.apps_revision, name.as_str())
         .await?)
 }
 

@@ -31,6 +31,9 @@ async fn start(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let headers = &headers;
+    let Ok(name) = crate::apps::AppName::parse(&name) else {
+        return Err(flow::unknown_app());
+    };
     let snap = snapshot::snapshot(&state, headers).await?;
     let Some(app) = snapshot::app_named(&state, &snap, &name).await? else {
         return Err(flow::unknown_app());

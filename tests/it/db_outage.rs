@@ -311,3 +311,33 @@ async fn no_response_without_its_audit_row() {
     assert!(page.form().is_some(), "{} {}", page.status, page.body);
     assert_eq!(success_logins(&env.audit().await), 2);
 }
+
+// A member with a live session whose Response cannot be audited because another process holds
+// SQLite's write lock: the read that finds the session works (WAL), the audit insert waits out the
+// busy timeout and fails — the member gets the 503 "try again" page, not a 500 and not a Response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_write_blocked_by_a_lock_is_a_503() {
+    use sqlx::Connection as _;
+    let env = Env::start(Db::Sqlite).await;
+    env.add_app("console", &[]).await;
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "console", "zhangsan").await;
+    let mut other = sqlx::sqlite::SqliteConnection::connect(&env.database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let page = b.follow(&format!("{}/apps/console/start", env.base)).await;
+    assert!(
+        page.form().is_none(),
+        "a Response left without its audit row"
+    );
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert_eq!(page.reason().as_deref(), Some("database_unavailable"));
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let page = b.follow(&format!("{}/apps/console/start", env.base)).await;
+    assert!(page.form().is_some(), "{} {}", page.status, page.body);
+    assert_eq!(success_logins(&env.audit().await), 2);
+}
