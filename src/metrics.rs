@@ -83,7 +83,6 @@ pub struct Gauges {
 pub const REFUSAL_REASONS: &[&str] = &[
     "rate_limited",
     "too_many_failures",
-    "too_many_logins",
     "too_many_logins_from_ip",
     "login_states_full",
 ];
@@ -136,7 +135,7 @@ impl Metrics {
     }
 
     /// Counts one login-route request refused by a limit, by its reason (`rate_limited`,
-    /// `too_many_failures`, `too_many_logins`, `too_many_logins_from_ip`, `login_states_full`).
+    /// `too_many_failures`, `too_many_logins_from_ip`, `login_states_full`).
     pub fn refused(&self, reason: &'static str) {
         self.with(|i| *i.refusals.entry(reason).or_default() += 1);
     }

@@ -42,9 +42,14 @@ fn token_like(v: &str) -> bool {
 /// The login bindings the browser cookie `name` carries, newest first; none when any part is not
 /// a token (a tampered cookie is no binding at all).
 pub fn bindings(headers: &HeaderMap, name: &str) -> Vec<String> {
-    let Some(raw) = get_raw(headers, name) else {
-        return Vec::new();
-    };
+    get_raw(headers, name)
+        .map(|raw| parse_bindings(&raw))
+        .unwrap_or_default()
+}
+
+/// The login bindings of a browser-cookie value (`v1.v2…`), newest first; none when any part is not
+/// a token.
+pub fn parse_bindings(raw: &str) -> Vec<String> {
     let parts: Vec<&str> = raw.split('.').collect();
     if parts.len() > BINDINGS_KEPT || !parts.iter().all(|p| token_like(p)) {
         return Vec::new();
@@ -133,6 +138,7 @@ mod tests {
         let four: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
         assert_eq!(with_binding("n", &four), "n.a.b.c", "the oldest goes");
         assert_eq!(with_binding("n", &[]), "n");
+        assert_eq!(parse_bindings(&with_binding("nn", &carried))[0], "nn");
         for bad in [
             "wecom_idp_browser=aa..bb",
             "wecom_idp_browser=aa.b%3Cb",

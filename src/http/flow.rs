@@ -86,9 +86,6 @@ pub struct Live {
     pub effective: Arc<Effective>,
 }
 
-/// Cap on unfinished logins one browser may hold.
-const MAX_LIVE_STATES_PER_BROWSER: i64 = 20;
-
 /// Writes an audit row; a failure to audit is logged, never hidden.
 #[allow(clippy::too_many_arguments)]
 pub async fn audit(
@@ -249,8 +246,8 @@ pub async fn begin_login(
     }
 }
 
-/// Stores a single-use login state for `pending`, bound to this browser (capped per browser and per
-/// IP), and redirects to WeCom: in-client OAuth inside the WeCom client, web/QR login elsewhere.
+/// Stores a single-use login state for `pending`, bound to this browser (capped per IP and in total),
+/// and redirects to WeCom: in-client OAuth inside the WeCom client, web/QR login elsewhere.
 /// The inner `Err` is a refusal page for the caller to audit; the outer one a failure of ours.
 pub async fn begin_wecom(
     state: &AppState,
@@ -262,24 +259,11 @@ pub async fn begin_wecom(
     let secure = state.config.secure_cookies();
     let browser_cookie = cookies::name(cookies::BROWSER, secure);
     let carried = cookies::bindings(headers, &browser_cookie);
-    let browser = carried
-        .first()
-        .cloned()
-        .unwrap_or_else(|| state.rng.token());
-    let browser_hash = sha256_hex(browser.as_bytes());
     let now = state.clock.unix();
-    if state.store.live_login_states(&browser_hash, now).await? >= MAX_LIVE_STATES_PER_BROWSER {
-        return Ok(Err(WebError::new(
-            Http::TOO_MANY_REQUESTS,
-            "too_many_logins",
-            t("Too many sign-ins at once", "同时进行的登录太多"),
-            t(
-                "This browser has started many sign-ins that have not finished. Wait ten minutes, \
-                 or close the other sign-in tabs, and try again.",
-                "这个浏览器有太多未完成的登录。请等待十分钟或关闭其他登录页面后重试。",
-            ),
-        )));
-    }
+    // No cap per browser: each binding holds one login state and the cookie keeps only the newest
+    // few (older logins can no longer finish), and a client that wants more simply drops or invents
+    // the cookie. What bounds a client is its address, and the table as a whole.
+
     // A cap across every browser behind one IP (sized for an office behind NAT), so cookie-less
     // clients cannot fill the table from one address.
     if let Some(client_ip) = ip.0.as_deref() {

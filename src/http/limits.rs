@@ -3,7 +3,7 @@
 //! - a per-IP request ceiling (token bucket) sized for an office of thousands behind one address;
 //! - a tighter per-IP budget of *failed* requests (4xx answers: bad or expired state, bad signature,
 //!   refused members, unknown apps), which an office rarely spends and a prober spends at once;
-//! - the caps on unfinished logins (per browser, per IP, in total) live in `flow::begin_wecom`;
+//! - the caps on unfinished logins (per IP, in total) live in `flow::begin_wecom`;
 //! - a browser this instance sent to WeCom may finish its login past its address's limits
 //!   (`http::browsers`), so a flood behind an office's NAT does not strand members mid-login.
 //!
@@ -254,11 +254,7 @@ impl Limit {
 }
 
 /// Reasons of the login-state caps in `flow::begin_wecom`, counted here with the limiter's own.
-const CAP_REASONS: &[&str] = &[
-    "too_many_logins",
-    "too_many_logins_from_ip",
-    "login_states_full",
-];
+const CAP_REASONS: &[&str] = &["too_many_logins_from_ip", "login_states_full"];
 
 /// The limits in front of the login routes: first the failure budget (looked at, not spent), then
 /// the request ceiling; a 4xx answer then spends one failure token. Refusals are a 429 page with
@@ -271,7 +267,6 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     };
     let now = state.clock.now();
     let browser_cookie = cookies::name(cookies::BROWSER, state.config.secure_cookies());
-    let browser = cookies::get(req.headers(), &browser_cookie);
     let path = req.uri().path();
     let finishing = path == "/wecom/callback" || path == "/bind";
     let decision = match state.failure_limiter.peek(addr, now) {
@@ -282,9 +277,9 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         // A browser this instance sent to WeCom finishes its login even while its address is over
         // its limits (a few requests, never a new start).
         if finishing
-            && browser
-                .as_deref()
-                .is_some_and(|b| state.browsers.may_finish(b, now))
+            && state
+                .browsers
+                .may_finish(&cookies::bindings(req.headers(), &browser_cookie), now)
         {
             tracing::info!(
                 client_ip = %addr,
@@ -318,19 +313,19 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             Limit::Failures => failures_page(&req, retry_after),
         };
     }
-    let started_with = (!finishing).then_some((browser_cookie, browser));
+    let started_with = (!finishing).then_some(browser_cookie);
     finish(&state, addr, req, next, started_with).await
 }
 
 /// Runs the route; spends a failure token on a 4xx, counts the login-state caps' refusals, and
-/// remembers the browser a login start sent to WeCom (`started_with`: the browser cookie's name and
-/// the value the request carried).
+/// remembers the binding of a login start that sent its browser to WeCom (`started_with`: the browser
+/// cookie's name).
 async fn finish(
     state: &AppState,
     addr: IpAddr,
     req: Request,
     next: Next,
-    started_with: Option<(String, Option<String>)>,
+    started_with: Option<String>,
 ) -> Response {
     let resp = next.run(req).await;
     let now = state.clock.now();
@@ -342,10 +337,14 @@ async fn finish(
             state.metrics.refused(e.reason);
         }
     }
-    if let Some((name, sent)) = started_with {
+    // A login start that stored a state sets the cookie with the state's fresh binding first (the
+    // bindings carried over follow it); that one value is what the callback will name. A redirect
+    // that sets no binding stored no state, so there is nothing to let finish.
+    if let Some(name) = started_with {
         if resp.status() == StatusCode::FOUND {
-            if let Some(b) = cookie_set(&resp, &name).or(sent) {
-                state.browsers.remember(&b, now);
+            let set = cookie_set(&resp, &name).map(|v| cookies::parse_bindings(&v));
+            if let Some(fresh) = set.as_deref().and_then(<[String]>::first) {
+                state.browsers.remember(fresh, now);
             }
         }
     }

@@ -114,19 +114,6 @@ impl Store {
         }
     }
 
-    /// Counts live login states started by a browser (abuse cap).
-    pub async fn live_login_states(&self, browser_hash: &str, now: i64) -> Result<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM login_states WHERE browser_hash = $1 AND expires_at > $2 \
-             AND consumed_at IS NULL",
-        )
-        .bind(browser_hash)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
-    }
-
     /// Counts every login state not yet expired (the table-size cap across all clients).
     pub async fn live_login_states_total(&self, now: i64) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) FROM login_states WHERE expires_at > $1")

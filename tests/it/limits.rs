@@ -276,6 +276,61 @@ async fn flood(db: Db) {
     }
 }
 
+/// A login start from `from` carrying `cookie`, through the simulator's WeCom page: the browser
+/// cookie the start set and the callback URL WeCom sends the browser to.
+async fn to_wecom(
+    c: &reqwest::Client,
+    base: &str,
+    from: &str,
+    cookie: Option<&str>,
+) -> (String, String) {
+    let mut req = c
+        .get(format!("{base}/apps/office/start"))
+        .header("user-agent", WXWORK_UA)
+        .header("x-forwarded-for", from);
+    if let Some(v) = cookie {
+        req = req.header("cookie", v);
+    }
+    let begin = req.send().await.unwrap();
+    assert_eq!(begin.status(), 302);
+    let ours = cookies_of(&begin);
+    assert!(ours.starts_with("wecom_idp_browser="), "{ours}");
+    let at_wecom = c
+        .get(begin.headers()["location"].to_str().unwrap())
+        .header("cookie", format!("{SESSION_COOKIE}=zhangsan"))
+        .send()
+        .await
+        .unwrap();
+    let callback = at_wecom.headers()["location"].to_str().unwrap().to_string();
+    (ours, callback)
+}
+
+/// The callback from `from` with `cookie`; whether it answered with a SAML Response.
+async fn callback_answers(c: &reqwest::Client, callback: &str, from: &str, cookie: &str) -> bool {
+    let done = c
+        .get(callback)
+        .header("user-agent", WXWORK_UA)
+        .header("x-forwarded-for", from)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    done.status() == 200 && done.text().await.unwrap().contains("name=\"SAMLResponse\"")
+}
+
+/// Failing requests from `from` until the address is refused.
+async fn flood_until_refused(c: &reqwest::Client, base: &str, from: &str) {
+    let sso = format!("{base}/saml/sso?SAMLRequest=x");
+    let mut refused = false;
+    for _ in 0..10 {
+        if get(c, &sso, from, None).await.0 == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the flood is refused");
+}
+
 both!(members_mid_login_finish_during_a_flood, mid_login);
 // Rule: a browser this instance sent to WeCom finishes its login (the callback) even after a flood
 // from its own address spent the address's limits; a new start from that address and a callback with
@@ -287,33 +342,8 @@ async fn mid_login(db: Db) {
     env.add_app("office", &[]).await;
     let c = pooled();
     let office = "203.0.113.7";
-    let begin = c
-        .get(format!("{}/apps/office/start", env.base))
-        .header("user-agent", WXWORK_UA)
-        .header("x-forwarded-for", office)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(begin.status(), 302);
-    let ours = cookies_of(&begin);
-    assert!(ours.contains("wecom_idp_browser="), "{ours}");
-    let at_wecom = c
-        .get(begin.headers()["location"].to_str().unwrap())
-        .header("cookie", format!("{SESSION_COOKIE}=zhangsan"))
-        .send()
-        .await
-        .unwrap();
-    let callback = at_wecom.headers()["location"].to_str().unwrap().to_string();
-    // The flood: failing requests from the same address until it is refused.
-    let sso = format!("{}/saml/sso?SAMLRequest=x", env.base);
-    let mut refused = false;
-    for _ in 0..10 {
-        if get(&c, &sso, office, None).await.0 == 429 {
-            refused = true;
-            break;
-        }
-    }
-    assert!(refused, "the flood is refused");
+    let (ours, callback) = to_wecom(&c, &env.base, office, None).await;
+    flood_until_refused(&c, &env.base, office).await;
     let start = format!("{}/apps/office/start", env.base);
     assert_eq!(
         get(&c, &start, office, Some(&ours)).await.0,
@@ -322,14 +352,52 @@ async fn mid_login(db: Db) {
     );
     let (status, _) = get(&c, &callback, office, Some("wecom_idp_browser=invented")).await;
     assert_eq!(status, 429, "an invented cookie is not recognised");
-    let done = c
-        .get(&callback)
-        .header("user-agent", WXWORK_UA)
-        .header("x-forwarded-for", office)
-        .header("cookie", &ours)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 200);
-    assert!(done.text().await.unwrap().contains("name=\"SAMLResponse\""));
+    assert!(callback_answers(&c, &callback, office, &ours).await);
+}
+
+both!(
+    members_who_signed_in_before_finish_during_a_flood,
+    mid_login_again
+);
+// Rule: the same holds for a browser that has signed in before, whose cookie carries the binding of
+// each recent login start (`new.older…`): the exemption follows the fresh binding of the login in
+// progress, whichever older ones the cookie still carries; invented bindings are not enough.
+async fn mid_login_again(db: Db) {
+    let Some(env) = start(db, small_caps).await else {
+        return;
+    };
+    env.add_app("office", &[]).await;
+    let c = pooled();
+    let office = "203.0.113.8";
+    // Two earlier logins, finished; the IdP session is gone (only the browser cookie is kept).
+    let mut browser: Option<String> = None;
+    for _ in 0..2 {
+        let (ours, callback) = to_wecom(&c, &env.base, office, browser.as_deref()).await;
+        assert!(callback_answers(&c, &callback, office, &ours).await);
+        browser = Some(ours);
+    }
+    let before = browser.unwrap();
+    let (ours, callback) = to_wecom(&c, &env.base, office, Some(&before)).await;
+    let value = ours.trim_start_matches("wecom_idp_browser=");
+    assert_eq!(value.split('.').count(), 3, "three bindings: {ours}");
+    assert!(value.ends_with(before.trim_start_matches("wecom_idp_browser=")));
+    flood_until_refused(&c, &env.base, office).await;
+    let start = format!("{}/apps/office/start", env.base);
+    assert_eq!(
+        get(&c, &start, office, Some(&ours)).await.0,
+        429,
+        "no new start"
+    );
+    let (status, _) = get(
+        &c,
+        &callback,
+        office,
+        Some("wecom_idp_browser=invented.alsoinvented"),
+    )
+    .await;
+    assert_eq!(status, 429, "invented bindings are not recognised");
+    assert!(
+        callback_answers(&c, &callback, office, &ours).await,
+        "the browser finishes its login"
+    );
 }
