@@ -6,7 +6,7 @@
 //! OS allows, and the limit and the resulting caps are logged.
 
 use crate::config::ServerConfig;
-use crate::http::limits::Cidr;
+use crate::http::client_ip::Cidr;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;

@@ -7,6 +7,7 @@ pub mod admin;
 mod bind;
 pub mod browsers;
 pub mod callback;
+pub mod client_ip;
 mod cookies;
 pub mod demo;
 mod flow;
@@ -104,12 +105,12 @@ impl AppState {
     }
 
     /// The configured trusted proxies (validated at start; unparsable entries are skipped).
-    pub fn trusted_proxies(&self) -> Vec<limits::Cidr> {
+    pub fn trusted_proxies(&self) -> Vec<client_ip::Cidr> {
         self.config
             .limits
             .trusted_proxies
             .iter()
-            .filter_map(|p| limits::Cidr::parse(p))
+            .filter_map(|p| client_ip::Cidr::parse(p))
             .collect()
     }
 }
@@ -217,7 +218,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = ClientIp(
-        limits::resolve_client_ip(peer, req.headers(), &state.trusted_proxies())
+        client_ip::resolve_client_ip(peer, req.headers(), &state.trusted_proxies())
             .map(|ip| ip.to_string()),
     );
     req.extensions_mut().insert(ip.clone());

@@ -1,0 +1,100 @@
+//! `[wecom]`: the WeCom self-built app (corp ID, AgentId, Secret), the WeCom addresses and the
+//! timeout of calls to WeCom. Its `Debug` never shows the Secret.
+
+use super::{env_name, err, parse_base_url, ConfigError};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The WeCom self-built app (自建应用) that authenticates members.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WecomConfig {
+    /// 企业ID, `ww…`.
+    pub corp_id: String,
+    /// The app's AgentId.
+    pub agent_id: String,
+    /// The app's Secret. Prefer `secret_file` or `WECOM_IDP_WECOM__SECRET`.
+    pub secret: String,
+    /// A file holding the secret; wins over `secret`.
+    pub secret_file: Option<PathBuf>,
+    /// API base, default `https://qyapi.weixin.qq.com`.
+    pub api_base: String,
+    /// In-client OAuth base, default `https://open.weixin.qq.com`.
+    pub oauth_base: String,
+    /// Web/QR login base, default `https://login.work.weixin.qq.com`.
+    pub web_login_base: String,
+    /// Timeout of every call to WeCom, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for WecomConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WecomConfig")
+            .field("corp_id", &self.corp_id)
+            .field("agent_id", &self.agent_id)
+            .field("secret", &if self.secret.is_empty() { "" } else { "***" })
+            .field("api_base", &self.api_base)
+            .field("oauth_base", &self.oauth_base)
+            .field("web_login_base", &self.web_login_base)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+impl WecomConfig {
+    /// Checks that the corp ID, AgentId and secret are set; the error says where to set them.
+    pub fn require_complete(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("wecom.corp_id", &self.corp_id),
+            ("wecom.agent_id", &self.agent_id),
+            ("wecom.secret", &self.secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(err(
+                    name,
+                    format!(
+                        "is missing: set it in the configuration file or {} (the WeCom admin \
+                         console shows it under 应用管理 › your self-built app). The admin console \
+                         can change it later, but signing in to the console needs WeCom, so the \
+                         first start needs it in the configuration",
+                        env_name(name)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the values that are set: a numeric AgentId, http(s) bases, a sane timeout.
+    pub fn validate_values(&self) -> Result<(), ConfigError> {
+        if !self.agent_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err("wecom.agent_id", "must be the numeric AgentId"));
+        }
+        for (name, value) in [
+            ("wecom.api_base", &self.api_base),
+            ("wecom.oauth_base", &self.oauth_base),
+            ("wecom.web_login_base", &self.web_login_base),
+        ] {
+            parse_base_url(name, value)?;
+        }
+        if self.timeout_secs == 0 || self.timeout_secs > 60 {
+            return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for WecomConfig {
+    fn default() -> Self {
+        Self {
+            corp_id: String::new(),
+            agent_id: String::new(),
+            secret: String::new(),
+            secret_file: None,
+            api_base: "https://qyapi.weixin.qq.com".into(),
+            oauth_base: "https://open.weixin.qq.com".into(),
+            web_login_base: "https://login.work.weixin.qq.com".into(),
+            timeout_secs: 5,
+        }
+    }
+}
