@@ -84,7 +84,7 @@ async fn write_batch(
     let result = insert(&mut c, batch.iter().map(|(row, _)| row)).await;
     match &result {
         // A broken connection is dropped; a refused row (a constraint, a trigger) keeps it.
-        Err(e) if super::unavailable(e) => {}
+        Err(e) if StoreError::from(echo(e)).is_unavailable() => {}
         _ => *conn = Some(c),
     }
     result

@@ -234,8 +234,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     audit_batch: audit_batch::AuditBatcher,
-    /// SQLite only: the connection the per-request snapshot reads on (see `snapshot`).
-    reader: Option<std::sync::Arc<tokio::sync::Mutex<Option<sqlx::AnyConnection>>>>,
 }
 
 impl Store {
@@ -285,13 +283,10 @@ impl Store {
             .connect(&url)
             .await?;
         let audit_batch = audit_batch::AuditBatcher::start(pool.clone());
-        let reader = (backend == Backend::Sqlite)
-            .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(None)));
         Ok(Self {
             pool,
             backend,
             audit_batch,
-            reader,
         })
     }
 

@@ -1,9 +1,7 @@
 //! The one read a sign-in request starts with: the versions an instance checks its caches against
 //! (console settings, apps) and, when the browser sent a session cookie, that session with its
 //! account's status — in a single round trip, so answering a member with a live session costs one
-//! read and the audit write. On SQLite the read runs on a connection of its own (reads are many
-//! and short; a pooled connection costs a ping on every return to the pool, and each SQLite command
-//! is a hop to its worker thread).
+//! read and the audit write.
 
 use super::{Result, SessionRow, Store};
 use sqlx::Row;
@@ -31,7 +29,7 @@ impl Store {
         session_hash: Option<&str>,
         corp_id: &str,
     ) -> Result<Snapshot> {
-        let query = sqlx::query(
+        let row = sqlx::query(
             "SELECT r.n, \
              (SELECT version FROM settings WHERE name = $3), \
              (SELECT version FROM settings WHERE name = $4), \
@@ -45,24 +43,9 @@ impl Store {
         .bind(session_hash.unwrap_or(""))
         .bind(corp_id)
         .bind(settings[0])
-        .bind(settings[1]);
-        let row = match &self.reader {
-            Some(reader) => {
-                let mut slot = reader.lock().await;
-                let mut conn = match slot.take() {
-                    Some(c) => c,
-                    None => self.pool.acquire().await?.detach(),
-                };
-                let row = query.fetch_one(&mut conn).await;
-                match &row {
-                    // A broken connection is dropped; the next request takes a fresh one.
-                    Err(e) if super::unavailable(e) => {}
-                    _ => *slot = Some(conn),
-                }
-                row?
-            }
-            None => query.fetch_one(&self.pool).await?,
-        };
+        .bind(settings[1])
+        .fetch_one(&self.pool)
+        .await?;
         let mut setting_versions = Vec::new();
         for (i, name) in settings.iter().enumerate() {
             if let Some(v) = row.try_get::<Option<i64>, _>(i + 1)? {
