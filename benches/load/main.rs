@@ -12,7 +12,10 @@
 //!
 //! at each connection count, with p50/p99, then start-up time, idle RSS and RSS after a mixed soak.
 //! The ratio printed is server signatures/s ÷ `openssl speed -multi 2 rsa2048` sign/s: the share of
-//! the machine's RSA capacity that reaches members as signed Responses.
+//! the machine's RSA capacity that reaches members as signed Responses. Beside it, the server's own
+//! CPU time per Response (from `/proc`) and the "RSA share": what the two signatures cost on one
+//! core over that CPU time — the ratio the server would reach with the machine to itself, readable
+//! even when the load client or other work shares the cores.
 //!
 //! Rate limits are turned off in the server it starts: this measures the sign-in path, not the abuse
 //! limits (which a single load client would trip by design).
@@ -171,21 +174,43 @@ async fn one_database(
     let secs = Duration::from_secs(opts.seconds);
     for &c in &opts.conns {
         eprintln!("== {}: idp-initiated, {c} connections", db.label());
+        let cpu = srv.cpu_time();
         let run = client::idp_initiated(&srv, &browsers[..c], secs).await?;
-        rows.push(stats::Row::new("idp-initiated", db, c, &run, 2, openssl));
+        let cpu = srv.cpu_time().saturating_sub(cpu);
+        rows.push(stats::Row::new(
+            "idp-initiated",
+            db,
+            c,
+            &run,
+            2,
+            openssl,
+            cpu,
+        ));
     }
     for &c in &opts.conns {
         eprintln!(
             "== {}: sp-initiated (signed Redirect), {c} connections",
             db.label()
         );
+        let cpu = srv.cpu_time();
         let run = client::sp_initiated(&srv, &browsers[..c], secs).await?;
-        rows.push(stats::Row::new("sp-initiated", db, c, &run, 2, openssl));
+        let cpu = srv.cpu_time().saturating_sub(cpu);
+        rows.push(stats::Row::new(
+            "sp-initiated",
+            db,
+            c,
+            &run,
+            2,
+            openssl,
+            cpu,
+        ));
     }
     for &c in &opts.conns {
         eprintln!("== {}: first logins, {c} connections", db.label());
+        let cpu = srv.cpu_time();
         let run = client::first_logins(&srv, c, secs).await?;
-        rows.push(stats::Row::new("first-login", db, c, &run, 2, openssl));
+        let cpu = srv.cpu_time().saturating_sub(cpu);
+        rows.push(stats::Row::new("first-login", db, c, &run, 2, openssl, cpu));
     }
     if opts.soak > 0 {
         eprintln!("== {}: mixed soak, {} s", db.label(), opts.soak);

@@ -281,6 +281,22 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// CPU time the server process has used so far (user + system), read from `/proc`: divided
+    /// by the answers of a measurement it is the cost of one answer, whatever else the machine runs.
+    pub fn cpu_time(&self) -> Duration {
+        let s =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+        let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+            .sum();
+        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_sec())
+    }
+
     /// Resident memory now.
     pub fn rss_kib(&self) -> u64 {
         self.status_kib("VmRSS:")
@@ -306,4 +322,20 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `getconf CLK_TCK` (the unit of `/proc/PID/stat` times), 100 when it cannot be read.
+fn clock_ticks_per_sec() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .filter(|t| *t > 0.0)
+        .unwrap_or(100.0)
 }

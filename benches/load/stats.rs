@@ -5,6 +5,8 @@ use crate::server::Db;
 use std::time::Duration;
 
 /// `openssl speed -seconds S -multi 2 rsa2048`: RSA-2048 signatures per second on two processes.
+/// (openssl divides by the CPU time each process used, so this is the machine's capacity with the
+/// cores to itself.)
 pub fn openssl_sign_rate(seconds: u64) -> Result<f64, String> {
     let out = std::process::Command::new("openssl")
         .args([
@@ -66,6 +68,8 @@ pub struct Row {
     p99_ms: f64,
     failures: u64,
     first_failure: Option<String>,
+    cpu_us: f64,
+    cpu_ratio: f64,
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -77,7 +81,8 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 }
 
 impl Row {
-    /// `signatures` per answer; `openssl` the machine's sign/s.
+    /// `signatures` per answer; `openssl` the machine's sign rates; `cpu` the server's CPU time
+    /// during the run.
     pub fn new(
         scenario: &'static str,
         db: &Db,
@@ -85,6 +90,7 @@ impl Row {
         run: &Run,
         signatures: u32,
         openssl: f64,
+        cpu: Duration,
     ) -> Self {
         let mut lat = run.latencies_us.clone();
         lat.sort_unstable();
@@ -99,6 +105,12 @@ impl Row {
             p99_ms: percentile(&lat, 0.99),
             failures: run.failures,
             first_failure: run.first_failure.clone(),
+            cpu_us: cpu.as_secs_f64() * 1e6 / (lat.len().max(1) as f64),
+            // What the signatures alone cost in CPU time (one core signs openssl/2 per second)
+            // over what the server spent per answer: the ratio the server would reach with both
+            // cores to itself, the load client elsewhere.
+            cpu_ratio: (f64::from(signatures) * 2.0 / openssl)
+                / (cpu.as_secs_f64() / (lat.len().max(1) as f64)).max(1e-9),
         }
     }
 }
@@ -106,7 +118,7 @@ impl Row {
 /// Prints the throughput table.
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<14} {:<9} {:>5} {:>11} {:>16} {:>9} {:>9} {:>8}",
+        "{:<14} {:<9} {:>5} {:>11} {:>16} {:>9} {:>9} {:>8} {:>12} {:>10}",
         "scenario",
         "database",
         "conns",
@@ -114,12 +126,23 @@ pub fn print_table(rows: &[Row]) {
         "sig/s ÷ openssl",
         "p50 ms",
         "p99 ms",
-        "failed"
+        "failed",
+        "server CPU µs",
+        "RSA share"
     );
     for r in rows {
         println!(
-            "{:<14} {:<9} {:>5} {:>11.0} {:>16.2} {:>9.2} {:>9.2} {:>8}",
-            r.scenario, r.db, r.conns, r.per_sec, r.ratio, r.p50_ms, r.p99_ms, r.failures
+            "{:<14} {:<9} {:>5} {:>11.0} {:>16.2} {:>9.2} {:>9.2} {:>8} {:>12.0} {:>10.2}",
+            r.scenario,
+            r.db,
+            r.conns,
+            r.per_sec,
+            r.ratio,
+            r.p50_ms,
+            r.p99_ms,
+            r.failures,
+            r.cpu_us,
+            r.cpu_ratio
         );
     }
     for r in rows.iter().filter(|r| r.failures > 0) {
