@@ -21,6 +21,7 @@ mod cli;
 mod connections;
 mod db_outage;
 mod deploy;
+mod effective_corp;
 mod idp_initiated;
 mod interop;
 mod limits;
