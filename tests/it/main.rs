@@ -35,6 +35,7 @@ mod sp_initiated;
 mod webdriver;
 mod wecom_bases;
 mod wecom_login;
+mod wecom_save;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
 pub fn harness_time(t: time::OffsetDateTime) -> String {
