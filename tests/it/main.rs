@@ -31,6 +31,7 @@ mod operations;
 mod presets;
 mod roles;
 mod security;
+mod settings_cli;
 mod sp_initiated;
 mod webdriver;
 mod wecom_bases;
