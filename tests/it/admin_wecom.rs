@@ -373,7 +373,8 @@ async fn console_page_body(env: Env) {
     assert_eq!(p.status, 200);
     assert!(p.body.contains("id=\"check-result\""));
     assert!(p.body.contains("✓"));
-    // Unsaved wrong secret: the exact code, its meaning and fix, both languages.
+    // Unsaved wrong secret: the exact code, its meaning and fix, in the page's language only (one
+    // "处理办法", not an English one first).
     let p = post(
         "/admin/wecom/source",
         source(&csrf, AGENT_ID, "wrong-secret-123", "check"),
@@ -385,10 +386,22 @@ async fn console_page_body(env: Env) {
         "{}",
         p.body
     );
-    assert!(p.body.contains("Invalid secret"));
     assert!(p.body.contains("不合法的 secret 参数"));
     assert!(p.body.contains("请检查 [wecom] secret"));
+    assert_eq!(p.body.matches("处理办法").count(), 1, "{}", p.body);
+    assert!(!p.body.contains("Invalid secret"), "{}", p.body);
     assert!(!p.body.contains("wrong-secret-123"));
+    let mut en = b.clone_with_cookies();
+    en.accept_language = Some("en".into());
+    let fields = source(&csrf, AGENT_ID, "wrong-secret-123", "check");
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let p = en.post_form(&url("/admin/wecom/source"), &f).await;
+    assert!(p.body.contains("Invalid secret"), "{}", p.body);
+    assert!(p.body.contains("Check [wecom] secret"), "{}", p.body);
+    assert!(!p.body.contains("不合法的 secret 参数"), "{}", p.body);
     assert!(
         raw_setting(&env, "wecom").await.is_none(),
         "checked, not saved"
