@@ -17,6 +17,7 @@ mod audit_retention;
 mod binding;
 mod browser;
 mod browser_binding;
+mod browser_wecom;
 mod cli;
 mod connections;
 mod db_outage;
