@@ -1,5 +1,5 @@
 //! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `app add|list|show|
-//! set|remove` (and `user …`, `admin …` in their own files, `serve --check` and `health` in
+//! set|remove` (and `user …`, `admin …`, `settings …` in their own files, `serve --check` and `health` in
 //! [`check`]). Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
@@ -57,6 +57,10 @@ pub enum Command {
     /// The master key that encrypts the secrets stored in the database.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
+    /// The WeCom source and binding settings in force (`show`), and `reset` of the values saved in
+    /// the admin console (the way back when a console Save locked everyone out).
+    #[command(subcommand)]
+    Settings(crate::cli_settings::SettingsCommand),
 }
 
 /// `master-key` subcommands (issue 6, secrets at rest).
@@ -236,6 +240,12 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
             crate::cli_admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
+        }
+        Command::Settings(cmd) => {
+            let config = config?;
+            config.validate_common()?;
+            let store = crate::open_store(&config).await?;
+            crate::cli_settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await
         }
     }
 }

@@ -365,6 +365,20 @@ impl Config {
         format!("{}/wecom/callback", self.base())
     }
 
+    /// What WeCom's "trusted domain" field (应用 › 网页授权及JS-SDK › 可信域名) wants for this server:
+    /// the host of `public_url`, with the port unless it is the scheme's default. Not a URL: WeCom
+    /// refuses a scheme or a path there.
+    pub fn trusted_domain(&self) -> String {
+        match url::Url::parse(&self.base()) {
+            Ok(u) => match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                (None, _) => self.base(),
+            },
+            Err(_) => self.base(),
+        }
+    }
+
     /// An app's mount address (IdP-initiated login).
     pub fn mount_url(&self, app: &str) -> String {
         format!("{}/apps/{app}/start", self.base())

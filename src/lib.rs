@@ -25,6 +25,7 @@ pub mod apps;
 pub mod assertion;
 pub mod cli;
 pub mod cli_admin;
+pub mod cli_settings;
 pub mod cli_user;
 pub mod clock;
 pub mod config;

@@ -19,5 +19,6 @@ pub mod metadata_fetch;
 pub mod settings;
 pub mod users;
 pub mod wecom_bases;
+pub mod wecom_check;
 
 pub use auth::{Actor, AdminError};

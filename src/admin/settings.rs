@@ -1,15 +1,18 @@
-//! Editing the WeCom source and the binding settings (issue 5 item 4): partial updates validated
-//! like the configuration is (over the configuration's values, so the result is checked as a
-//! whole), reset to the configuration, and the "check connection" of a WeCom source (saved or not
-//! yet saved) with the catalogue's meaning and fix of any WeCom error. What the bases may point at,
-//! and when the Secret must be typed again, is [`super::wecom_bases`]'s. Every change writes one audit
-//! row with the before/after values; the secret appears there only as `"secret": "changed"`.
+//! Editing the WeCom source and the binding settings: partial updates validated like the
+//! configuration is (over the configuration's values, so the result is checked as a whole), and
+//! reset to the configuration. A WeCom source is saved only after it passed the set-up check of
+//! [`super::wecom_check`] against WeCom itself, or when the admin explicitly saves it anyway (then
+//! the failed check is in the audit row): one Save must not lock every member and admin out. What
+//! the bases may point at, and when the Secret must be typed again, is [`super::wecom_bases`]'s.
+//! Every change writes one audit row with the before/after values; the secret appears there only as
+//! `"secret": "changed"`.
 //!
 //! A submitted value equal to the configuration's is not stored (its source stays `config`). The
 //! effective values in force are [`crate::settings`]'s; this module only writes the store's rows.
 
 use super::auth::audit_change;
 use super::wecom_bases;
+pub use super::wecom_check::{check_connection, CheckOutcome};
 use super::{Actor, AdminError};
 use crate::clock::Clock;
 use crate::config::{BindingConfig, Config, ConfigError, WecomConfig};
@@ -17,7 +20,6 @@ use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::settings::{self, BindingOverride, Source, Stored, WecomOverride};
 use crate::store::{Store, StoreError};
-use crate::wecom::errors::WecomError;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +38,28 @@ pub struct Change<'a> {
     pub actor: &'a Actor,
     /// The client's IP, for the audit row.
     pub ip: Option<&'a str>,
+    /// The clock the set-up check's WeCom client uses.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Whether a Save of the WeCom source may go through when the set-up check fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveMode {
+    /// Refuse on a failed check (the default everywhere).
+    CheckFirst,
+    /// The admin confirmed: save even though the check fails (audited with the failure).
+    Anyway,
+}
+
+/// How a Save of the WeCom source ended.
+#[derive(Debug, Clone)]
+pub enum WecomSave {
+    /// Nothing would change: nothing checked, stored or audited.
+    Unchanged,
+    /// Stored and audited, with the check's result (failed only in [`SaveMode::Anyway`]).
+    Saved(CheckOutcome),
+    /// The check failed and nothing was stored.
+    Refused(CheckOutcome),
 }
 
 /// A partial update of the WeCom source: `None` leaves a value as it is; an empty `secret` too.
@@ -119,7 +143,7 @@ pub async fn current(store: &Store, config: &Config) -> Result<Current, AdminErr
     current_of(config, &stored)
 }
 
-fn current_of(config: &Config, stored: &Stored) -> Result<Current, AdminError> {
+pub(super) fn current_of(config: &Config, stored: &Stored) -> Result<Current, AdminError> {
     let (wecom, binding, sources) =
         settings::overlay(config, stored, config.master_key.as_ref()).map_err(settings_err)?;
     let problem = settings::check(&wecom, &binding)
@@ -133,7 +157,7 @@ fn current_of(config: &Config, stored: &Stored) -> Result<Current, AdminError> {
     })
 }
 
-fn settings_err(e: settings::SettingsError) -> AdminError {
+pub(super) fn settings_err(e: settings::SettingsError) -> AdminError {
     match e {
         settings::SettingsError::Store(e) => AdminError::Store(e),
         settings::SettingsError::Invalid(e) => config_err(e),
@@ -185,7 +209,7 @@ fn check_secret(v: &str) -> Result<String, AdminError> {
 }
 
 /// `change` applied to the stored WeCom overrides; the secret is sealed under `master`.
-fn apply_wecom(
+pub(super) fn apply_wecom(
     config: &Config,
     mut o: WecomOverride,
     change: &WecomChange,
@@ -249,9 +273,13 @@ fn secret_changed(before: &Current, after: &Current) -> bool {
     ) || before.source("secret") != after.source("secret")
 }
 
-/// Applies a partial update of the WeCom source (validated as a whole), stores it and audits it.
-/// Returns false when nothing changed (no write, no audit row).
-pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, AdminError> {
+/// Applies a partial update of the WeCom source (validated as a whole), runs the set-up check on
+/// the result and, when it passes (or `mode` is [`SaveMode::Anyway`]), stores and audits it.
+pub async fn update_wecom(
+    c: &Change<'_>,
+    change: &WecomChange,
+    mode: SaveMode,
+) -> Result<WecomSave, AdminError> {
     let stored = settings::stored(c.store).await.map_err(settings_err)?;
     let before = current_of(c.config, &stored)?;
     let next = Stored {
@@ -264,12 +292,23 @@ pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, 
     wecom_bases::check_typed_bases(c.config, change).await?;
     let secret = secret_changed(&before, &after);
     if next.wecom == stored.wecom || (!secret && same_wecom(&before, &after)) {
-        return Ok(false);
+        return Ok(WecomSave::Unchanged);
+    }
+    let check = super::wecom_check::check_source(c.config, &after.wecom, c.clock.clone()).await?;
+    if !check.ok && mode == SaveMode::CheckFirst {
+        tracing::warn!(actor = %Escaped(c.actor.label()), errcode = check.errcode,
+            endpoint = check.endpoint.as_deref(), "WeCom source not saved: the set-up check failed");
+        return Ok(WecomSave::Refused(check));
     }
     write(c, settings::WECOM, &next.wecom).await?;
     let mut detail = json!({ "before": before.wecom_json(), "after": after.wecom_json() });
     if secret {
         detail["secret"] = json!("changed");
+    }
+    if !check.ok {
+        // The one way a source that fails the check gets in force: say who chose it, and why not.
+        detail["saved_anyway"] = json!(true);
+        detail["check"] = check.summary();
     }
     audit_change(
         c.store,
@@ -282,8 +321,9 @@ pub async fn update_wecom(c: &Change<'_>, change: &WecomChange) -> Result<bool, 
         c.ip,
     )
     .await;
-    tracing::info!(actor = %Escaped(c.actor.label()), secret_changed = secret, "WeCom source changed in the console");
-    Ok(true)
+    tracing::info!(actor = %Escaped(c.actor.label()), secret_changed = secret,
+        check_ok = check.ok, "WeCom source changed in the console");
+    Ok(WecomSave::Saved(check))
 }
 
 fn same_wecom(a: &Current, b: &Current) -> bool {
@@ -291,7 +331,7 @@ fn same_wecom(a: &Current, b: &Current) -> bool {
 }
 
 /// The WeCom source's own checks, as field errors.
-fn validate_wecom(w: &WecomConfig) -> Result<(), AdminError> {
+pub(super) fn validate_wecom(w: &WecomConfig) -> Result<(), AdminError> {
     w.require_complete().map_err(config_err)?;
     w.validate_values().map_err(config_err)
 }
@@ -437,92 +477,6 @@ async fn write<T: serde::Serialize>(c: &Change<'_>, name: &str, v: &T) -> Result
         .put_setting(name, &json, &c.actor.label(), c.now)
         .await?;
     Ok(())
-}
-
-/// What a connection check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckOutcome {
-    /// `gettoken` and a data call (`department/list`) worked.
-    pub ok: bool,
-    /// The WeCom endpoint that failed.
-    pub endpoint: Option<String>,
-    /// WeCom's errcode, when WeCom answered with one.
-    pub errcode: Option<i64>,
-    /// What it means, English / Chinese.
-    pub meaning_en: String,
-    /// 含义.
-    pub meaning_zh: String,
-    /// What to do, English / Chinese.
-    pub fix_en: String,
-    /// 处理办法.
-    pub fix_zh: String,
-    /// WeCom's `hint:[…]` (quote it to WeCom support).
-    pub hint: Option<String>,
-}
-
-impl CheckOutcome {
-    fn from_error(e: &WecomError) -> Self {
-        let x = e.explain();
-        Self {
-            ok: false,
-            endpoint: e.endpoint().map(str::to_string),
-            errcode: e.code(),
-            meaning_en: x.title_en,
-            meaning_zh: x.title_zh,
-            fix_en: x.fix_en,
-            fix_zh: x.fix_zh,
-            hint: e.hint().map(str::to_string),
-        }
-    }
-}
-
-/// Checks a WeCom source with a fresh client (so `gettoken` really runs): the saved one, or the saved
-/// one with `unsaved` applied (an empty secret: the saved secret). A value that is not even
-/// well-formed is a field error, not a check result.
-pub async fn check_connection(
-    store: &Store,
-    config: &Config,
-    unsaved: Option<&WecomChange>,
-    clock: Arc<dyn Clock>,
-    rng: &dyn Rng,
-) -> Result<CheckOutcome, AdminError> {
-    let mut stored = settings::stored(store).await.map_err(settings_err)?;
-    let saved_api_base = current_of(config, &stored)?.wecom.api_base;
-    if let Some(change) = unsaved {
-        stored.wecom = apply_wecom(config, stored.wecom, change, rng)?;
-    }
-    let w = current_of(config, &stored)?.wecom;
-    validate_wecom(&w)?;
-    if let Some(change) = unsaved {
-        wecom_bases::require_secret_for_new_api_base(&saved_api_base, change)?;
-        wecom_bases::check_typed_bases(config, change).await?;
-    }
-    let options = crate::wecom::client::Options {
-        pinned: wecom_bases::pin_for_check(config, &w.api_base).await?,
-        ..Default::default()
-    };
-    let client = settings::client_for(&w, clock, options).map_err(settings_err)?;
-    let outcome = match client.check_data_access().await {
-        Ok(()) => CheckOutcome {
-            ok: true,
-            endpoint: None,
-            errcode: None,
-            meaning_en: "Connected: gettoken and department/list work".into(),
-            meaning_zh: "连接正常：gettoken 和 department/list 均可调用".into(),
-            fix_en: String::new(),
-            fix_zh: String::new(),
-            hint: None,
-        },
-        Err(e) => CheckOutcome::from_error(&e),
-    };
-    tracing::info!(
-        ok = outcome.ok,
-        errcode = outcome.errcode,
-        endpoint = outcome.endpoint.as_deref(),
-        unsaved = unsaved.is_some(),
-        "WeCom connection check"
-    );
-    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -190,7 +190,8 @@ async fn signing_key_line(config: &Config, store: &Store) -> Outcome {
 }
 
 /// The WeCom source `serve` would use (the configuration overlaid by the console's values): a fresh
-/// token, then one data call (a wrong trusted IP only shows there).
+/// token, the app read back with `agent/get` (a wrong AgentId only shows there), then one data call
+/// (a wrong trusted IP only shows there).
 async fn wecom_line(config: &Config, store: &Store, schema_ready: bool) -> Outcome {
     let settings_err = |e: crate::settings::SettingsError| e.to_string();
     let stored = if schema_ready {
@@ -203,13 +204,17 @@ async fn wecom_line(config: &Config, store: &Store, schema_ready: bool) -> Outco
     crate::settings::check(&w, &b).map_err(settings_err)?;
     let client = crate::settings::client_for(&w, Arc::new(SystemClock), Default::default())
         .map_err(settings_err)?;
-    match client.check_data_access().await {
-        Ok(()) => Ok(format!(
-            "corp {} app {}: gettoken and department/list answer at {}",
-            w.corp_id, w.agent_id, w.api_base
+    match client.check_app().await {
+        Ok(agent) if agent.close == 1 => Err(format!(
+            "agent/get at {}: the app {} (“{}”) is disabled in the WeCom admin console: re-enable it",
+            w.api_base, w.agent_id, agent.name
+        )),
+        Ok(agent) => Ok(format!(
+            "corp {} app {} (“{}”): gettoken, agent/get and department/list answer at {}",
+            w.corp_id, w.agent_id, agent.name, w.api_base
         )),
         Err(e) => {
-            let x = e.explain();
+            let x = e.explain_at(&w.api_base);
             let code = e
                 .code()
                 .map(|c| format!("errcode {c}, "))

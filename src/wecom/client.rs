@@ -27,7 +27,8 @@ use tracing::{debug, error, info, warn};
 
 use super::errors::{hint_of, ErrorKind, WecomError};
 pub use super::types::{
-    CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail, Tag, TagMembers, TagUser,
+    Agent, CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail, Tag, TagMembers,
+    TagUser,
 };
 use super::types::{RawIdentity, UserIdAnswer};
 use crate::clock::Clock;
@@ -65,6 +66,8 @@ pub mod endpoint {
     pub const TAG_LIST: &str = "tag/list";
     /// `GET tag/get` (a tag's members and departments)
     pub const TAG_GET: &str = "tag/get";
+    /// `GET agent/get` (the self-built app: name, visible range, whether it is disabled)
+    pub const AGENT_GET: &str = "agent/get";
 }
 
 /// Connection settings of one self-built app. `Debug` masks the secret.
@@ -337,6 +340,27 @@ impl WecomClient {
         self.check().await?;
         self.invalidate_departments();
         self.departments().await.map(|_| ())
+    }
+
+    /// The whole set-up check an admin's Save runs: a fresh token ([`Self::check`]), this app read
+    /// back with `agent/get` (gettoken succeeds with any AgentId, but every login of a wrong one
+    /// ends on WeCom's "agentid 无效" page; 40056 no such app, 301002 the Secret is another app's),
+    /// then one data call (`department/list`, which catches an untrusted server IP). Returns the app.
+    pub async fn check_app(&self) -> Result<Agent, WecomError> {
+        self.check().await?;
+        let agent = self.agent(&self.inner.settings.agent_id).await?;
+        self.invalidate_departments();
+        self.departments().await?;
+        Ok(agent)
+    }
+
+    /// Reads a self-built app (`agent/get?agentid=…`).
+    pub async fn agent(&self, agentid: &str) -> Result<Agent, WecomError> {
+        self.call(
+            endpoint::AGENT_GET,
+            Req::Get(vec![("agentid", agentid.trim().to_owned())]),
+        )
+        .await
     }
 
     /// Exchanges a login code (single use, 5 minutes) for the identity behind it. Never retried on

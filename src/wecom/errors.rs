@@ -12,6 +12,21 @@ use std::fmt;
 /// WeCom's error-code lookup page; append the code.
 pub const ERRCODE_LOOKUP: &str = "https://open.work.weixin.qq.com/devtool/query?e=";
 
+/// The host of WeCom's own API.
+const DEFAULT_API_HOST: &str = "qyapi.weixin.qq.com";
+
+/// `host[:port]` of an `api_base` URL (the URL itself when it does not parse).
+fn host_of(api_base: &str) -> String {
+    match url::Url::parse(api_base.trim()) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => api_base.trim().to_owned(),
+        },
+        Err(_) => api_base.trim().to_owned(),
+    }
+}
+
 /// An error from the WeCom client.
 ///
 /// Never carries a secret, an access token, a code or a user ticket: `errmsg` is WeCom's own message
@@ -83,8 +98,17 @@ impl WecomError {
         }
     }
 
-    /// What this error means and what to do about it.
+    /// What this error means and what to do about it, for a client talking to WeCom itself.
     pub fn explain(&self) -> Explanation {
+        self.explain_at(DEFAULT_API_HOST)
+    }
+
+    /// [`WecomError::explain`] for a client whose `api_base` is `api_base`: a timeout, a broken
+    /// connection or an unreadable answer names the host that was actually called (a proxy or a
+    /// test double), since telling an admin to check qyapi.weixin.qq.com when the server never
+    /// called it sends them to the wrong place.
+    pub fn explain_at(&self, api_base: &str) -> Explanation {
+        let host = host_of(api_base);
         match self {
             WecomError::Api { code: 60020, errmsg, .. } => {
                 let mut x = explain(60020);
@@ -99,27 +123,39 @@ impl WecomError {
                 ErrorKind::Retry,
                 "WeCom did not answer in time",
                 "企业微信接口响应超时",
-                "Try again in a moment. If it keeps happening, check that this server can reach \
-                 qyapi.weixin.qq.com (outbound HTTPS, proxy, DNS) and consider a longer timeout.",
-                "请稍后重试。如持续出现，请检查本服务器到 qyapi.weixin.qq.com 的出网连接（HTTPS、代理、DNS），\
-                 或适当调大超时时间。",
+                &format!(
+                    "Try again in a moment. If it keeps happening, check that this server can reach \
+                     {host} (outbound HTTPS, proxy, DNS) and consider a longer timeout."
+                ),
+                &format!(
+                    "请稍后重试。如持续出现，请检查本服务器到 {host} 的出网连接（HTTPS、代理、DNS），\
+                     或适当调大超时时间。"
+                ),
             ),
             WecomError::Transport { .. } => Explanation::new(
                 ErrorKind::Retry,
                 "Could not reach WeCom",
                 "无法连接企业微信接口",
-                "Check that this server can reach qyapi.weixin.qq.com over HTTPS (firewall, proxy, DNS, \
-                 CA certificates), then try again.",
-                "请检查本服务器能否通过 HTTPS 访问 qyapi.weixin.qq.com（防火墙、代理、DNS、CA 证书），然后重试。",
+                &format!(
+                    "Check that this server can reach {host} (api_base) over HTTPS (firewall, proxy, \
+                     DNS, CA certificates), then try again."
+                ),
+                &format!(
+                    "请检查本服务器能否通过 HTTPS 访问 {host}（api_base）（防火墙、代理、DNS、CA 证书），然后重试。"
+                ),
             ),
             WecomError::Decode { .. } => Explanation::new(
                 ErrorKind::Retry,
                 "WeCom sent an answer we could not read",
                 "企业微信接口返回了无法解析的内容",
-                "Try again. If it keeps happening, check that api_base points at the WeCom API \
-                 (https://qyapi.weixin.qq.com) and not at a proxy's error page.",
-                "请重试。如持续出现，请确认 api_base 指向企业微信接口（https://qyapi.weixin.qq.com），\
-                 而不是代理的错误页面。",
+                &format!(
+                    "Try again. If it keeps happening, check that api_base ({host}) points at the \
+                     WeCom API (https://{DEFAULT_API_HOST}) and not at a proxy's error page."
+                ),
+                &format!(
+                    "请重试。如持续出现，请确认 api_base（{host}）指向企业微信接口（https://{DEFAULT_API_HOST}），\
+                     而不是代理的错误页面。"
+                ),
             ),
             WecomError::NotMember => Explanation::new(
                 ErrorKind::Denied,
@@ -282,6 +318,23 @@ pub fn explain(code: i64) -> Explanation {
             "请重新发起登录。code 只能使用一次、有效期 5 分钟，且只能由发起授权的应用使用\
              （请确认 agent_id 与 secret 属于同一应用）。",
         ),
+        41011 => Explanation::new(
+            Config,
+            "AgentId missing",
+            "缺少 agentid 参数",
+            "Set the AgentId: the number shown on the self-built app's page in the admin console \
+             (应用管理 › the app › AgentId).",
+            "请填写 AgentId：管理后台“应用管理 › 该自建应用”页面上显示的数字。",
+        ),
+        301002 => Explanation::new(
+            Config,
+            "The AgentId and the Secret belong to different apps",
+            "AgentId 与 Secret 不属于同一个应用",
+            "The Secret opens another app than the AgentId names: copy the AgentId and the Secret \
+             from the same self-built app's page (应用管理 › the app).",
+            "Secret 对应的应用与 AgentId 不一致：请从同一个自建应用的详情页（应用管理 › 该应用）\
+             复制 AgentId 和 Secret。",
+        ),
         40056 => Explanation::new(
             Config,
             "Invalid agent ID",
@@ -415,9 +468,9 @@ pub fn hint_of(errmsg: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    const TABLE: [i64; 19] = [
+    const TABLE: [i64; 21] = [
         -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,
-        46004, 60111, 45009, 45033, 42001, 40068,
+        46004, 60111, 45009, 45033, 42001, 40068, 41011, 301002,
     ];
 
     #[test]
@@ -484,6 +537,27 @@ mod tests {
         assert!(explain_trusted_domain("idp.example.com:8443")
             .fix_zh
             .contains("idp.example.com:8443"));
+    }
+
+    #[test]
+    fn network_errors_name_the_configured_host() {
+        let e = WecomError::Transport {
+            endpoint: "gettoken",
+            detail: "connection refused".into(),
+        };
+        let x = e.explain_at("https://wecom-proxy.corp.example:8443/");
+        assert!(x.fix_en.contains("wecom-proxy.corp.example:8443"), "{x:?}");
+        assert!(x.fix_zh.contains("wecom-proxy.corp.example:8443"), "{x:?}");
+        assert!(!x.fix_en.contains("qyapi"), "{x:?}");
+        let t = WecomError::Timeout {
+            endpoint: "gettoken",
+        }
+        .explain_at("http://10.0.0.5");
+        assert!(
+            t.fix_en.contains("10.0.0.5") && !t.fix_en.contains("qyapi"),
+            "{t:?}"
+        );
+        assert!(e.explain().fix_en.contains("qyapi.weixin.qq.com"));
     }
 
     #[test]

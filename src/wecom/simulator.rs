@@ -3,7 +3,9 @@
 //! API side (`/cgi-bin/…`, JSON, always HTTP 200 with an `errcode`): `gettoken` (checks corp ID and secret;
 //! tokens live 7200 s by the injected clock), `auth/getuserinfo` and legacy `user/getuserinfo` (capitalised
 //! `UserId`), `auth/getuserdetail`, `user/get`, `user/getuserid`, `user/get_userid_by_email`,
-//! `department/list`, `tag/list`, `tag/get`. Every data call checks the token: missing or unknown → 40014, expired → 42001.
+//! `department/list`, `tag/list`, `tag/get`, `agent/get` (the app itself; 40056 for an AgentId the corp does not
+//! have, 301002 for another app of the corp, see [`Simulator::add_other_agent`]). Every data call checks the
+//! token: missing or unknown → 40014, expired → 42001.
 //!
 //! Browser side: `/connect/oauth2/authorize` (in-client OAuth) and `/wwlogin/sso/login` (web/QR login)
 //! validate `appid`/`agentid` and the redirect host against the trusted domain, then either redirect at
@@ -204,6 +206,10 @@ struct SimState {
     delay: Duration,
     pre_2022: bool,
     trusted_domain: Option<String>,
+    /// AgentIds of the corp's other apps (agent/get with this app's token: 301002).
+    other_agents: Vec<String>,
+    /// The app is disabled (agent/get answers `close: 1`).
+    app_closed: bool,
 }
 
 struct Grant {
@@ -308,6 +314,7 @@ impl Simulator {
             .route("/cgi-bin/department/list", get(api::department_list))
             .route("/cgi-bin/tag/list", get(api::tag_list))
             .route("/cgi-bin/tag/get", get(api::tag_get))
+            .route("/cgi-bin/agent/get", get(api::agent_get))
             .route("/connect/oauth2/authorize", get(browser::oauth_authorize))
             .route("/wwlogin/sso/login", get(browser::web_login))
             .route("/sim/grant", get(browser::grant))
@@ -408,6 +415,17 @@ impl Simulator {
     /// `None` (the default) accepts any host.
     pub fn set_trusted_domain(&self, domain: Option<String>) {
         self.state().trusted_domain = domain.map(|d| d.to_ascii_lowercase());
+    }
+
+    /// Another app of the same corp: `agent/get` with this app's token answers 301002 for it
+    /// (an AgentId the corp does not have at all answers 40056).
+    pub fn add_other_agent(&self, agentid: &str) {
+        self.state().other_agents.push(agentid.to_owned());
+    }
+
+    /// `true`: the app is disabled in the admin console (`agent/get` answers `close: 1`).
+    pub fn set_app_closed(&self, closed: bool) {
+        self.state().app_closed = closed;
     }
 
     /// Adds or replaces a member.
@@ -567,6 +585,8 @@ fn errmsg(code: i64) -> &'static str {
         41004 => "corpsecret missing",
         41008 => "missing code",
         41009 => "missing userid",
+        41011 => "missing agentid",
+        301002 => "not allow operate another agent with this accesstoken",
         42001 => "access_token expired",
         45009 => "api freq out of limit",
         45033 => "api concurrent out of limit",

@@ -156,6 +156,19 @@ pub struct MemberDetail {
     pub address: Option<String>,
 }
 
+/// A self-built app as `agent/get` describes it (the fields the set-up check uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    /// The AgentId.
+    pub agentid: i64,
+    /// The app's name as members see it.
+    #[serde(default)]
+    pub name: String,
+    /// 1 when the app is disabled (停用).
+    #[serde(default)]
+    pub close: i64,
+}
+
 /// A department from `department/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {

@@ -74,9 +74,18 @@ async fn api_read_update_reset_body(env: Env) {
     assert_eq!(s, 400, "unknown fields are refused: {e}");
     assert!(raw_setting(&env, "wecom").await.is_none(), "nothing stored");
 
-    // A partial update; an empty secret leaves it as it is.
+    // A partial update; an empty secret leaves it as it is. WeCom has no app 1000003, so the
+    // save goes through only when forced (the refusal itself is `wecom_save`'s).
     let (s, v) = api
         .put("/wecom", json!({"agent_id": "1000003", "secret": ""}))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert!(raw_setting(&env, "wecom").await.is_none(), "nothing stored");
+    let (s, v) = api
+        .put(
+            "/wecom",
+            json!({"agent_id": "1000003", "secret": "", "force": true}),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["agent_id"], "1000003");
@@ -88,7 +97,9 @@ async fn api_read_update_reset_body(env: Env) {
     assert_eq!(v["sources"]["agent_id"], "config");
 
     // The secret: write-only, sealed at rest, `changed` in the audit.
-    let (s, v) = api.put("/wecom", json!({"secret": NEW_SECRET})).await;
+    let (s, v) = api
+        .put("/wecom", json!({"secret": NEW_SECRET, "force": true}))
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["secret_hint"], "••••7b2c");
     assert_eq!(v["sources"]["secret"], "console");
@@ -236,9 +247,18 @@ async fn check_connection_body(env: Env) {
         "a check saves nothing"
     );
 
-    // A wrong secret saved: the check and the next login both see 40001.
-    let (s, _) = api
+    // A wrong secret is refused on save; saved anyway, the check and the next login both see
+    // 40001.
+    let (s, e) = api
         .put("/wecom", json!({"secret": "wrong-secret-123"}))
+        .await;
+    assert_eq!(s, 409, "{e}");
+    assert_eq!(e["check"]["errcode"], 40001, "{e}");
+    let (s, _) = api
+        .put(
+            "/wecom",
+            json!({"secret": "wrong-secret-123", "force": true}),
+        )
         .await;
     assert_eq!(s, 200);
     let (_, v) = api.post("/wecom/check", json!(null)).await;
@@ -255,6 +275,7 @@ async fn check_connection_body(env: Env) {
         v["sources"]["secret"], "config",
         "equal to the configuration's: not stored"
     );
+    assert_eq!(v["check"]["ok"], true, "the save was checked: {v}");
     assert!(open_at(&env, &env.base, "app", "lisi")
         .await
         .form()
@@ -352,7 +373,8 @@ async fn console_page_body(env: Env) {
     assert_eq!(p.status, 200);
     assert!(p.body.contains("id=\"check-result\""));
     assert!(p.body.contains("✓"));
-    // Unsaved wrong secret: the exact code, its meaning and fix, both languages.
+    // Unsaved wrong secret: the exact code, its meaning and fix, in the page's language only (one
+    // "处理办法", not an English one first).
     let p = post(
         "/admin/wecom/source",
         source(&csrf, AGENT_ID, "wrong-secret-123", "check"),
@@ -364,19 +386,42 @@ async fn console_page_body(env: Env) {
         "{}",
         p.body
     );
-    assert!(p.body.contains("Invalid secret"));
     assert!(p.body.contains("不合法的 secret 参数"));
     assert!(p.body.contains("请检查 [wecom] secret"));
+    assert_eq!(p.body.matches("处理办法").count(), 1, "{}", p.body);
+    assert!(!p.body.contains("Invalid secret"), "{}", p.body);
     assert!(!p.body.contains("wrong-secret-123"));
+    let mut en = b.clone_with_cookies();
+    en.accept_language = Some("en".into());
+    let fields = source(&csrf, AGENT_ID, "wrong-secret-123", "check");
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let p = en.post_form(&url("/admin/wecom/source"), &f).await;
+    assert!(p.body.contains("Invalid secret"), "{}", p.body);
+    assert!(p.body.contains("Check [wecom] secret"), "{}", p.body);
+    assert!(!p.body.contains("不合法的 secret 参数"), "{}", p.body);
     assert!(
         raw_setting(&env, "wecom").await.is_none(),
         "checked, not saved"
     );
 
-    // Save a new secret: sealed, placeholder shows its hint.
+    // Save a new secret WeCom does not know: refused first (`wecom_save` checks the page), then
+    // saved anyway: sealed, placeholder shows its hint.
     let p = post(
         "/admin/wecom/source",
         source(&csrf, AGENT_ID, NEW_SECRET, "save"),
+    )
+    .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(
+        raw_setting(&env, "wecom").await.is_none(),
+        "refused: nothing stored"
+    );
+    let p = post(
+        "/admin/wecom/source",
+        source(&csrf, AGENT_ID, NEW_SECRET, "force"),
     )
     .await;
     assert_eq!(p.status, 200, "{}", p.body);
@@ -482,8 +527,11 @@ async fn two_instances_body(env: Env) {
     refused(&open_at(&env, &other, "app", "lisi").await, "no_account");
     api.delete("/binding").await;
     assert!(open_at(&env, &other, "app", "lisi").await.form().is_some());
-    api.put("/wecom", json!({"secret": "wrong-secret-123"}))
-        .await;
+    api.put(
+        "/wecom",
+        json!({"secret": "wrong-secret-123", "force": true}),
+    )
+    .await;
     refused(
         &open_at(&env, &other, "app", "wangwu").await,
         "wecom_config",

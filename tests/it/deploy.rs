@@ -112,7 +112,7 @@ async fn serve_check_passes_on_the_packaged_config() {
             "✓ master key: ID ",
             "migrations to apply",
             "✓ signing key: none stored yet",
-            "✓ WeCom: corp wwtest00000000001 app 1000002: gettoken and department/list answer",
+            "✓ WeCom: corp wwtest00000000001 app 1000002 (“企业微信登录 WeCom sign-in”): gettoken, agent/get and department/list answer",
             "all 5 checks passed",
         ] {
             assert!(t.contains(line), "missing `{line}` in:\n{t}");

@@ -17,10 +17,12 @@ mod audit_retention;
 mod binding;
 mod browser;
 mod browser_binding;
+mod browser_wecom;
 mod cli;
 mod connections;
 mod db_outage;
 mod deploy;
+mod effective_corp;
 mod idp_initiated;
 mod interop;
 mod limits;
@@ -30,10 +32,12 @@ mod operations;
 mod presets;
 mod roles;
 mod security;
+mod settings_cli;
 mod sp_initiated;
 mod webdriver;
 mod wecom_bases;
 mod wecom_login;
+mod wecom_save;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, as Responses write instants.
 pub fn harness_time(t: time::OffsetDateTime) -> String {

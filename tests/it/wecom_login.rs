@@ -897,7 +897,10 @@ async fn log_hygiene(env: Env) {
     let second_token = made["token"].as_str().unwrap().to_string();
     let new_secret = "console-set-secret-0123456789abcdef";
     let (s, _) = api
-        .put("/wecom", serde_json::json!({"secret": new_secret}))
+        .put(
+            "/wecom",
+            serde_json::json!({"secret": new_secret, "force": true}),
+        )
         .await;
     assert!(s < 300, "setting the secret: {s}");
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -24,6 +24,7 @@ struct HomePage {
     metadata_url: String,
     sso_url: String,
     callback_url: String,
+    trusted_domain: String,
     apps: usize,
 }
 
@@ -39,6 +40,7 @@ async fn home(
         metadata_url: format!("{}/saml/metadata", state.config.base()),
         sso_url: state.config.sso_url(),
         callback_url: state.config.callback_url(),
+        trusted_domain: state.config.trusted_domain(),
         apps,
     })
 }

@@ -212,6 +212,18 @@ pub struct UserList {
     pub next_offset: Option<i64>,
 }
 
+/// The corp ID in force (the console's over the configuration's). Logins key bindings by it, so the
+/// console and the API must too: after a corp ID change in the console, a binding keyed to the
+/// configuration's corp would never be found by a login.
+pub(super) async fn corp_id(state: &AppState) -> Result<String, AdminError> {
+    crate::settings::corp_id(&state.config, &state.store)
+        .await
+        .map_err(|e| match e {
+            crate::settings::SettingsError::Store(e) => AdminError::Store(e),
+            e => AdminError::invalid("", e.to_string()),
+        })
+}
+
 /// Searches accounts (by username).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserParams),
     responses((status = 200, body = UserList), (status = 400, body = ErrorBody),
@@ -221,7 +233,7 @@ async fn list(
     _a: ApiAdmin,
     ApiQuery(p): ApiQuery<UserParams>,
 ) -> Result<Json<UserList>, ApiError> {
-    let page = domain::search(&state.store, &state.config.wecom.corp_id, &p.input()?).await?;
+    let page = domain::search(&state.store, &corp_id(&state).await?, &p.input()?).await?;
     Ok(Json(UserList {
         users: page.users.iter().map(UserView::from).collect(),
         next_offset: page.more.then_some(page.offset + page.limit),
@@ -263,7 +275,7 @@ async fn show(
     _a: ApiAdmin,
     Path(username): Path<String>,
 ) -> Result<Json<UserDetail>, ApiError> {
-    let rec = domain::get(&state.store, &state.config.wecom.corp_id, &username).await?;
+    let rec = domain::get(&state.store, &corp_id(&state).await?, &username).await?;
     let logins = match rec.userid() {
         Some(u) => domain::recent_logins(&state.store, u, 20).await?,
         None => Vec::new(),
@@ -398,7 +410,7 @@ async fn update(
     };
     let rec = domain::update(
         &state.store,
-        &state.config.wecom.corp_id,
+        &corp_id(&state).await?,
         &a.actor(),
         state.clock.unix(),
         &username,
@@ -433,7 +445,7 @@ async fn bind(
 ) -> Result<Json<UserView>, ApiError> {
     let rec = domain::bind(
         &state.store,
-        &state.config.wecom.corp_id,
+        &corp_id(&state).await?,
         &a.actor(),
         state.clock.unix(),
         &username,
@@ -456,7 +468,7 @@ async fn unbind(
 ) -> Result<StatusCode, ApiError> {
     domain::unbind(
         &state.store,
-        &state.config.wecom.corp_id,
+        &corp_id(&state).await?,
         &a.actor(),
         state.clock.unix(),
         &username,
@@ -488,7 +500,7 @@ async fn bind_code(
 ) -> Result<Response, ApiError> {
     let (code, expires_at) = domain::issue_code(
         &state.store,
-        &state.config.wecom.corp_id,
+        &corp_id(&state).await?,
         &a.actor(),
         state.clock.unix(),
         state.rng.as_ref(),

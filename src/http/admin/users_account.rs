@@ -5,6 +5,7 @@ use super::super::flow::{self, ClientIp};
 use super::super::AppState;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
+use super::users::corp_id;
 use super::users_console::{fatal, page_error, segment, with_status, Row};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, Profile};
@@ -56,7 +57,7 @@ async fn render_user(
     code: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(state).await.map_err(fatal)?;
     let rec = domain::get(&state.store, corp, username)
         .await
         .map_err(fatal)?;
@@ -154,7 +155,7 @@ async fn edit_form(
         groups: Some(f.groups.split([';', '\n']).map(str::to_string).collect()),
         status: None,
     };
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
     let done = domain::update(
         &state.store,
@@ -189,7 +190,7 @@ async fn status_form(
         status: Some(f.status),
         ..Profile::default()
     };
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
     let done = domain::update(
         &state.store,
@@ -220,7 +221,7 @@ async fn bind_form(
     Form(f): Form<BindForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
     let done = domain::bind(
         &state.store,
@@ -250,7 +251,7 @@ async fn unbind_form(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
     let done = domain::unbind(
         &state.store,
@@ -274,7 +275,7 @@ async fn code_form(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let corp = &state.config.wecom.corp_id;
+    let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
     let rng = state.rng.as_ref();
     let c = chrome(&admin, &headers, "users");

@@ -5,7 +5,7 @@
 use super::super::flow::{self, ClientIp};
 use super::super::AppState;
 use super::auth::{chrome, ConsoleAdmin};
-use super::users::{csv_download, number, MAX_IMPORT_BYTES};
+use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
 use crate::admin::AdminError;
@@ -166,7 +166,10 @@ async fn render_list(
         offset,
     });
     let found = match input {
-        Ok(i) => domain::search(&state.store, &state.config.wecom.corp_id, &i).await,
+        Ok(i) => match corp_id(state).await {
+            Ok(corp) => domain::search(&state.store, &corp, &i).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     let (q, status) = (

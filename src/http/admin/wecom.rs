@@ -1,20 +1,24 @@
-//! The WeCom source and the binding settings, edited over the configuration's defaults (issue 5 item
-//! 4, issue 4 item 7): the console page `/admin/wecom` and the API `/api/v1/wecom`, `/api/v1/wecom/check`,
-//! `/api/v1/binding`. The secret is write-only (shown as a masked hint); "check connection" calls
-//! `gettoken` and `department/list` with the saved or the submitted values and reports WeCom's exact
-//! error with the catalogue's meaning and fix. Thin over [`crate::admin::settings`]. This file holds
-//! the API and the views both use; the console page is `wecom_console.rs`.
+//! The WeCom source and the binding settings, edited over the configuration's defaults: the console
+//! page `/admin/wecom` and the API `/api/v1/wecom`, `/api/v1/wecom/check`, `/api/v1/binding`. The
+//! secret is write-only (shown as a masked hint); "check connection" calls `gettoken`, `agent/get`
+//! and `department/list` with the saved or the submitted values and reports WeCom's exact error with
+//! the catalogue's meaning and fix; a Save runs the same check first and is refused (409 with the
+//! check) when it fails, unless the request says `force: true`. Thin over [`crate::admin::settings`].
+//! This file holds the API and the views both use; the console page is `wecom_console.rs`.
 
 use super::super::flow::ClientIp;
 use super::super::AppState;
 use super::api::{ApiError, ApiJson, ErrorBody};
 use super::auth::ApiAdmin;
-use crate::admin::settings::{self as domain, BindingChange, Change, CheckOutcome, WecomChange};
+use crate::admin::settings::{
+    self as domain, BindingChange, Change, CheckOutcome, SaveMode, WecomChange, WecomSave,
+};
 use crate::admin::{Actor, AdminError};
 use crate::settings::{mask, BINDING, WECOM};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -46,6 +50,7 @@ pub(super) fn api_routes() -> Router<AppState> {
         WecomView,
         WecomUpdate,
         CheckView,
+        CheckFailedBody,
         Bilingual,
         BindingView,
         BindingUpdate,
@@ -77,6 +82,19 @@ pub struct WecomView {
     pub sources: BTreeMap<String, String>,
     /// Why the values in force do not work, when they do not.
     pub problem: Option<String>,
+    /// After a save: the set-up check the saved values passed (or failed, when saved with
+    /// `force`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckView>,
+}
+
+/// The answer to a save refused because the set-up check failed: nothing was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckFailedBody {
+    /// `code` `wecom_check_failed`, the field the failure points at, and what to do.
+    pub error: super::api::ErrorDetail,
+    /// The check's result.
+    pub check: CheckView,
 }
 
 /// The binding settings in force.
@@ -142,6 +160,7 @@ impl From<&domain::Current> for WecomView {
             web_login_base: w.web_login_base.clone(),
             sources: sources(c, WECOM_FIELDS),
             problem: c.problem.clone(),
+            check: None,
         }
     }
 }
@@ -184,6 +203,19 @@ pub struct WecomUpdate {
     /// Web/QR login base URL.
     #[schema(pattern = "\\S", max_length = 512)]
     pub web_login_base: Option<String>,
+    /// Save even though the set-up check fails (members may then be unable to sign in; the save
+    /// is audited with the failed check). Only for `PUT`; a check ignores it.
+    pub force: Option<bool>,
+}
+
+impl WecomUpdate {
+    fn mode(&self) -> SaveMode {
+        if self.force == Some(true) {
+            SaveMode::Anyway
+        } else {
+            SaveMode::CheckFirst
+        }
+    }
 }
 
 impl From<WecomUpdate> for WecomChange {
@@ -295,12 +327,17 @@ pub struct Bilingual {
 /// The result of a connection check.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckView {
-    /// `gettoken` and `department/list` worked.
+    /// `gettoken`, `agent/get` and `department/list` worked.
     pub ok: bool,
-    /// The WeCom endpoint that failed (`gettoken`, `department/list`).
+    /// The WeCom endpoint that failed (`gettoken`, `agent/get`, `department/list`).
     pub endpoint: Option<String>,
-    /// WeCom's errcode, when WeCom answered with one (e.g. 40001: wrong secret).
+    /// WeCom's errcode, when WeCom answered with one (e.g. 40001: wrong secret, 40056: no such
+    /// AgentId, 301002: the Secret is another app's).
     pub errcode: Option<i64>,
+    /// The field the failure points at (`corp_id`, `agent_id`, `secret`, `api_base`), when one.
+    pub field: Option<String>,
+    /// The app's name as WeCom's `agent/get` gave it, when the check got that far.
+    pub app_name: Option<String>,
     /// What the result means.
     pub meaning: Bilingual,
     /// What to do about it (empty when ok).
@@ -315,6 +352,8 @@ impl From<CheckOutcome> for CheckView {
             ok: o.ok,
             endpoint: o.endpoint,
             errcode: o.errcode,
+            field: o.field.map(str::to_string),
+            app_name: o.app_name,
             meaning: Bilingual {
                 en: o.meaning_en,
                 zh: o.meaning_zh,
@@ -336,6 +375,7 @@ pub(super) fn change<'a>(state: &'a AppState, actor: &'a Actor, ip: Option<&'a s
         rng: state.rng.as_ref(),
         actor,
         ip,
+        clock: state.clock.clone(),
     }
 }
 
@@ -370,19 +410,57 @@ async fn wecom_get(
 }
 
 /// Changes the WeCom source (partial; an empty or absent secret is unchanged). Validated as a whole
-/// over the configuration's values; takes effect at the next request on every instance.
+/// over the configuration's values, then checked against WeCom (gettoken, agent/get, department/list):
+/// a failed check stores nothing and answers 409 `wecom_check_failed` with the check, unless
+/// `force: true` (audited). Takes effect at the next request on every instance.
 #[utoipa::path(put, path = "/api/v1/wecom", tag = "wecom", request_body = WecomUpdate,
     responses((status = 200, body = WecomView), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 409, body = CheckFailedBody)))]
 async fn wecom_put(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
     ApiJson(body): ApiJson<WecomUpdate>,
-) -> Result<Json<WecomView>, ApiError> {
+) -> Result<Response, ApiError> {
     let actor = a.actor();
-    domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &body.into()).await?;
-    Ok(Json(WecomView::from(&current(&state).await?)))
+    let mode = body.mode();
+    let saved =
+        domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &body.into(), mode).await?;
+    let check = match saved {
+        WecomSave::Refused(o) => return Ok(refused(o.into())),
+        WecomSave::Saved(o) => Some(o.into()),
+        WecomSave::Unchanged => None,
+    };
+    let mut view = WecomView::from(&current(&state).await?);
+    view.check = check;
+    Ok(Json(view).into_response())
+}
+
+/// 409 with the failed check: what failed, where to fix it, and how to save anyway.
+fn refused(check: CheckView) -> Response {
+    let code = check
+        .errcode
+        .map(|c| format!(" (errcode {c})"))
+        .unwrap_or_default();
+    let message = format!(
+        "not saved: WeCom refused these values at {}{code}: {} — {} Send \"force\": true to save \
+         anyway. / 未保存：企业微信在 {} 拒绝了这些值{code}：{}——{} 如确需保存，请加上 \"force\": true。",
+        check.endpoint.as_deref().unwrap_or("gettoken"),
+        check.meaning.en,
+        check.fix.en,
+        check.endpoint.as_deref().unwrap_or("gettoken"),
+        check.meaning.zh,
+        check.fix.zh,
+    );
+    let body = CheckFailedBody {
+        error: super::api::ErrorDetail {
+            code: "wecom_check_failed".into(),
+            message,
+            field: check.field.clone(),
+        },
+        check,
+    };
+    (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
 /// Puts the WeCom source back to the configuration's values (refused when those are incomplete).

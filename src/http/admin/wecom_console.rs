@@ -1,14 +1,16 @@
-//! The console page `/admin/wecom` (issue 5 item 4): the WeCom source form (secret empty, with the
-//! masked hint as placeholder), "check connection" (saved or unsaved values; ✓ or WeCom's exact
-//! errcode with its meaning and fix in both languages), the binding settings form with the table of
-//! what each combination does, and reset to configuration. CSRF first in every handler.
+//! The console page `/admin/wecom`: the WeCom source form (secret empty, with the masked hint as
+//! placeholder), "check connection" (saved or unsaved values; ✓ or WeCom's exact errcode with its
+//! meaning and fix in both languages), Save (which runs the same check first; on failure nothing is
+//! saved, the result is shown beside the field it points at, the typed values stay in the form and
+//! a "Save anyway" button appears), the binding settings form with the table of what each
+//! combination does, and reset to configuration. CSRF first in every handler.
 
 use super::super::flow::ClientIp;
 use super::super::AppState;
 use super::auth::{chrome, ConsoleAdmin};
 use super::wecom::{change, check, current, BindingView, CheckView, WecomView};
 use super::{page, Chrome};
-use crate::admin::settings::{self as domain, BindingChange, WecomChange};
+use crate::admin::settings::{self as domain, BindingChange, SaveMode, WecomChange, WecomSave};
 use crate::admin::AdminError;
 use crate::error::WebError;
 use askama::Template;
@@ -115,6 +117,12 @@ struct WecomPage {
     /// (field, message) of a refused form.
     error: Option<(String, String)>,
     saved: bool,
+    /// A Save was refused because the check failed: offer "Save anyway".
+    refused: bool,
+    /// The refused Save carried a typed Secret (never sent back: it must be typed again).
+    secret_typed: bool,
+    /// What the app's trusted domain must be in WeCom (host[:port]).
+    trusted_domain: String,
 }
 
 impl WecomPage {
@@ -133,6 +141,22 @@ impl WecomPage {
             .filter(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+
+    /// The failed check's meaning, beside the field it points at.
+    fn check_note(&self, field: &str) -> Option<String> {
+        let r = self
+            .check
+            .as_ref()
+            .filter(|r| !r.ok && r.field.as_deref() == Some(field))?;
+        let code = r
+            .errcode
+            .map(|c| format!(" (errcode {c})"))
+            .unwrap_or_default();
+        Some(format!(
+            "{}{code}",
+            self.c.l.t(r.meaning.en.as_str(), r.meaning.zh.as_str())
+        ))
+    }
 }
 
 async fn render(
@@ -142,7 +166,7 @@ async fn render(
     error: Option<AdminError>,
     saved: bool,
 ) -> Result<Response, WebError> {
-    render_typed(state, c, check, error, saved, None).await
+    render_typed(state, c, check, error, saved, None, false).await
 }
 
 /// The page, with the source form showing what the admin typed (never the secret) instead of the
@@ -155,6 +179,7 @@ async fn render_typed(
     error: Option<AdminError>,
     saved: bool,
     typed: Option<&WecomChange>,
+    refused: bool,
 ) -> Result<Response, WebError> {
     let now = current(state).await.map_err(admin_web)?;
     let mut w = WecomView::from(&now);
@@ -178,6 +203,9 @@ async fn render_typed(
         e => (String::new(), e.to_string()),
     });
     let bad = error.is_some();
+    let secret_typed = typed
+        .and_then(|t| t.secret.as_deref())
+        .is_some_and(|s| !s.trim().is_empty());
     let mut resp = page(&WecomPage {
         c,
         w,
@@ -186,9 +214,14 @@ async fn render_typed(
         check,
         error,
         saved,
+        refused,
+        secret_typed,
+        trusted_domain: state.config.trusted_domain(),
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
+    } else if refused {
+        *resp.status_mut() = StatusCode::CONFLICT;
     }
     Ok(resp)
 }
@@ -218,7 +251,8 @@ struct SourceForm {
     api_base: String,
     oauth_base: String,
     web_login_base: String,
-    /// `save` (default) or `check` (check these values without saving them).
+    /// `save` (default: check, then save), `check` (check these values without saving them) or
+    /// `force` (save even though the check fails).
     #[serde(default)]
     action: String,
 }
@@ -243,16 +277,25 @@ async fn source_form(
     };
     if action == "check" {
         return match check(&state, Some(&ch)).await {
-            Ok(o) => render_typed(&state, c, Some(o.into()), None, false, Some(&ch)).await,
+            Ok(o) => render_typed(&state, c, Some(o.into()), None, false, Some(&ch), false).await,
             Err(AdminError::Store(e)) => Err(e.into()),
-            Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch)).await,
+            Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch), false).await,
         };
     }
+    let mode = if action == "force" {
+        SaveMode::Anyway
+    } else {
+        SaveMode::CheckFirst
+    };
     let actor = admin.actor();
-    match domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &ch).await {
-        Ok(_) => render(&state, c, None, None, true).await,
+    match domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &ch, mode).await {
+        Ok(WecomSave::Saved(o)) => render(&state, c, Some(o.into()), None, true).await,
+        Ok(WecomSave::Unchanged) => render(&state, c, None, None, true).await,
+        Ok(WecomSave::Refused(o)) => {
+            render_typed(&state, c, Some(o.into()), None, false, Some(&ch), true).await
+        }
         Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch)).await,
+        Err(e) => render_typed(&state, c, None, Some(e), false, Some(&ch), false).await,
     }
 }
 

@@ -273,3 +273,34 @@ pub(super) async fn tag_get(State(sim): State<Simulator>, Query(q): Params) -> R
         .collect();
     ok(json!({ "tagname": tag.name, "userlist": users, "partylist": tag.departments }))
 }
+
+pub(super) async fn agent_get(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::AGENT_GET, &q).await {
+        return r;
+    }
+    let Some(id) = q.get("agentid").map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+        return sim.err(41011);
+    };
+    if id != sim.inner.agent_id {
+        // Tokens belong to one app: another app of the corp is refused, an unknown one is invalid.
+        let other = sim.state().other_agents.iter().any(|a| a == id);
+        return sim.err(if other { 301002 } else { 40056 });
+    }
+    let (closed, users) = {
+        let st = sim.state();
+        let users: Vec<Value> = st
+            .members
+            .iter()
+            .map(|m| json!({ "userid": m.userid }))
+            .collect();
+        (st.app_closed, users)
+    };
+    let agentid: i64 = id.parse().unwrap_or_default();
+    ok(json!({
+        "agentid": agentid, "name": "企业微信登录 WeCom sign-in",
+        "square_logo_url": "https://wework.example/logo.png", "description": "",
+        "allow_userinfos": { "user": users }, "allow_partys": { "partyid": [1] },
+        "allow_tags": { "tagid": [] }, "close": i64::from(closed), "redirect_domain": "",
+        "report_location_flag": 0, "isreportenter": 0, "home_url": "",
+    }))
+}
