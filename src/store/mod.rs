@@ -16,6 +16,7 @@ mod audit_batch;
 mod keys;
 mod login_states;
 mod postgres;
+mod readers;
 mod schema;
 mod sessions;
 mod snapshot;
@@ -234,6 +235,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     audit_batch: audit_batch::AuditBatcher,
+    readers: std::sync::Arc<readers::Readers>,
 }
 
 impl Store {
@@ -283,10 +285,13 @@ impl Store {
             .connect(&url)
             .await?;
         let audit_batch = audit_batch::AuditBatcher::start(pool.clone());
+        // One kept read connection per core: as many reads as can run at once without queueing.
+        let kept = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
         Ok(Self {
             pool,
             backend,
             audit_batch,
+            readers: std::sync::Arc::new(readers::Readers::new(kept, acquire)),
         })
     }
 
@@ -301,7 +306,11 @@ impl Store {
             Backend::Sqlite => sqlite::migrator(),
             Backend::Postgres => postgres::migrator(),
         };
-        migrator.run(&self.pool).await.map_err(StoreError::Migrate)
+        let mut conn = self.pool.acquire().await?;
+        if schema::up_to_date(&mut conn, migrator).await {
+            return Ok(());
+        }
+        migrator.run(&mut *conn).await.map_err(StoreError::Migrate)
     }
 
     /// Whether the database answers (`/readyz`) within `within`; a slower answer counts as

@@ -191,3 +191,40 @@ async fn purge(env: Env) {
         .await
         .unwrap());
 }
+
+both_dbs!(
+    a_start_still_checks_the_applied_migrations,
+    migrations_checked
+);
+// A start on an up-to-date database skips the migrator's work, but a database whose applied
+// migrations differ from this binary's (a migration edited after it ran) is still refused.
+async fn migrations_checked(env: Env) {
+    let store = wecom_idp::store::Store::connect(&env.database_url)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    let tamper = "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = \
+         (SELECT MAX(version) FROM _sqlx_migrations)";
+    match env.db {
+        Db::Sqlite => {
+            use sqlx::Connection;
+            let mut c = sqlx::sqlite::SqliteConnection::connect(&env.database_url)
+                .await
+                .unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        }
+        Db::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::postgres::PgConnection::connect(&env.database_url)
+                .await
+                .unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        }
+    }
+    let err = store.migrate().await.unwrap_err();
+    assert!(
+        matches!(err, wecom_idp::store::StoreError::Migrate(_)),
+        "{err}"
+    );
+}
