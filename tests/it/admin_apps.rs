@@ -489,7 +489,7 @@ async fn console_flow_body(env: Env) {
         .get(&format!("{}/admin/apps/new?preset=huawei", env.base))
         .await;
     assert!(
-        p.body.contains("name=\"param.account_id\"") && p.body.contains("32 hex"),
+        p.body.contains("name=\"param.account_id\"") && p.body.contains("32 个字母和数字"),
         "{}",
         p.body
     );

@@ -1,0 +1,286 @@
+//! The words of the app pages in both languages where they come from the domain in English: a field
+//! error said in Chinese (from the field's own label and help), the "what is configured" lines, and
+//! the form fields of the settings and preset forms with their current or typed values.
+
+use crate::apps::form::{self, Kind};
+use crate::apps::AppSettings;
+use crate::error::{t, Text};
+use crate::providers::text::{param_words, Words};
+use crate::providers::Preset;
+use std::collections::HashMap;
+
+const EXPIRED_EN: &str = "(accept_expired_certificates)";
+const EXPIRED_CONSOLE: &str = "(tick “Import even if a certificate has expired”)";
+
+/// The error `en` of `field` in both languages; `preset` names the preset form it came from.
+pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
+    let en_out = en.replace(EXPIRED_EN, EXPIRED_CONSOLE);
+    let zh: String = if en.contains(EXPIRED_EN) {
+        "证书已过期：请获取 SP 元数据的新副本；如确认该 SP 不使用此证书，请勾选“即使证书已过期也导入”。".into()
+    } else if en.starts_with("give a default role") {
+        "请填写默认角色或角色规则：没有角色的成员无法登录。".into()
+    } else if en.starts_with("role ") && (field == "role_rules" || field.ends_with("role")) {
+        "角色名称不符合该云控制台的规则，请按控制台中的角色名称填写。".into()
+    } else if en.contains("cannot both be false") {
+        "Response 和断言不能都不签名：请至少开启一项。".into()
+    } else if let Some(k) = field.strip_prefix("params.") {
+        let help = preset.and_then(|p| param_words(p, k)).map(|w| w.help.1);
+        if en.starts_with("required") {
+            "必填：请填写此项。".into()
+        } else if en.contains("does not take") {
+            "该预设没有这个参数。".into()
+        } else {
+            format!("此值无效。{}", help.unwrap_or(""))
+        }
+    } else if let Some(f) = form::field(field) {
+        format!("“{}”的值无效。{}", f.label.1, f.help.1)
+    } else {
+        match field {
+            "name" if en.contains("already exists") => "已有同名的应用：请换一个名称。".into(),
+            "name" => "名称为 1 到 64 个字符：小写字母 a-z、数字和 -。".into(),
+            "entity_id"
+                if en.contains("already has the entity ID") || en.contains("already exists") =>
+            {
+                "已有应用使用此实体 ID：同一个 SP 只能添加一次（请先修改或删除那个应用）。".into()
+            }
+            "entity_id" => format!(
+                "请填写文件中某个 SP 的实体 ID：{}",
+                en.rsplit(": ").next().unwrap_or("")
+            ),
+            "refresh_secs" => {
+                "请填写 0（不自动刷新），或 300（5 分钟）到 2592000（30 天）之间的秒数。".into()
+            }
+            "confirm_name" => "请输入应用名称以确认删除。".into(),
+            "version" => "请选择列表中的版本号。".into(),
+            "preset" => "请从列表中选择一个预设。".into(),
+            "metadata" | "metadata_file" | "metadata_xml" | "metadata_url" => {
+                if en.contains("give one of") {
+                    "只能选择一种：文件、粘贴的 XML 或 URL。".into()
+                } else if en.contains("upload the SP's metadata file") || en.contains("no metadata")
+                {
+                    "请上传 SP 的元数据文件、粘贴其 XML 或填写其 URL。".into()
+                } else if en.contains("its own SP metadata") {
+                    "此控制台为每个账号提供单独的 SP 元数据：请上传该文件。".into()
+                } else if en.contains("this file is for") {
+                    "此文件属于另一个 SP，与该预设不符：请提供控制台自己的文件，或不提供文件。"
+                        .into()
+                } else {
+                    format!("无法导入此元数据：{en}")
+                }
+            }
+            _ if en.contains("does not exist") => "应用不存在。".into(),
+            _ => format!("此项无效：{en}"),
+        }
+    };
+    t(en_out, zh)
+}
+
+/// A "what is configured" line in Chinese: its label and the fixed phrases of its value.
+pub(super) fn line_zh(label: &str, value: &str) -> (String, String) {
+    let l = match label {
+        "name" => "名称",
+        "entity ID" => "实体 ID",
+        "certificates" => "证书",
+        "signed requests" => "登录请求签名",
+        "signing" => "签名",
+        "attributes" => "属性",
+        "preset" => "预设",
+        "parameters" => "参数",
+        "roles" => "角色",
+        "session name" => "会话名称",
+        "relay state" => "登录后打开的页面",
+        other => other,
+    };
+    let mut v = value.to_string();
+    for (en, zh) in [
+        (
+            "not required (verified when present)",
+            "不要求（如有签名则校验）",
+        ),
+        ("Response and Assertion", "Response 和断言"),
+        ("Response only", "仅 Response"),
+        ("Assertion only", "仅断言"),
+        (
+            "(one Attribute element per value)",
+            "（每个值单独一个 Attribute 元素）",
+        ),
+        ("a new random value each time", "每次随机生成的新值"),
+        ("a stable random pairwise ID", "固定的随机成对 ID"),
+        ("no default role", "无默认角色"),
+        ("(first match)", "（第一条匹配的规则）"),
+        ("(union)", "（所有匹配的规则）"),
+        (
+            "; members without a role are refused",
+            "；没有角色的成员会被拒绝",
+        ),
+        (
+            "(changed values get a hash suffix)",
+            "（改动过的值会加哈希后缀）",
+        ),
+        (" characters ", " 个字符 "),
+        ("(none)", "（无）"),
+        (" signing, ", " 个签名证书，"),
+        (" encryption", " 个加密证书"),
+        ("from ", "来源 "),
+    ] {
+        v = v.replace(en, zh);
+    }
+    if label == "signed requests" && value == "required" {
+        v = "必须签名".into();
+    }
+    (l.to_string(), v)
+}
+
+/// A setting as the form shows it.
+#[derive(Debug, Clone)]
+pub(super) struct SettingField {
+    pub key: &'static str,
+    pub label: Words,
+    pub help: Words,
+    /// `choice`, `toggle`, `line` or `long`.
+    pub kind: &'static str,
+    /// The value shown: what the admin typed after an error, else the current one.
+    pub value: String,
+    /// For a choice: `(value, English, Chinese)`.
+    pub choices: Vec<(String, String, String)>,
+}
+
+/// The settings form of `s`, with `typed` (after a refused Save) over the current values.
+pub(super) fn setting_fields(
+    s: &AppSettings,
+    typed: Option<&HashMap<String, String>>,
+) -> Vec<SettingField> {
+    form::form_fields(s)
+        .map(|f| {
+            let value = match typed {
+                Some(m) => match f.kind {
+                    Kind::Toggle => {
+                        if m.contains_key(&format!("setting.{}", f.key)) {
+                            "true".into()
+                        } else {
+                            "false".into()
+                        }
+                    }
+                    _ => m
+                        .get(&format!("setting.{}", f.key))
+                        .cloned()
+                        .unwrap_or_else(|| form::current(s, f.key)),
+                },
+                None => form::current(s, f.key),
+            };
+            let (kind, choices) = match f.kind {
+                Kind::Choice(opts) => {
+                    let mut c: Vec<(String, String, String)> = opts
+                        .iter()
+                        .map(|(v, en, zh)| (v.to_string(), en.to_string(), zh.to_string()))
+                        .collect();
+                    if !c.iter().any(|(v, _, _)| *v == value) {
+                        c.insert(0, (value.clone(), value.clone(), value.clone()));
+                    }
+                    ("choice", c)
+                }
+                Kind::Toggle => ("toggle", Vec::new()),
+                Kind::Line => ("line", Vec::new()),
+                Kind::Long => ("long", Vec::new()),
+            };
+            SettingField {
+                key: f.key,
+                label: f.label,
+                help: f.help,
+                kind,
+                value,
+                choices,
+            }
+        })
+        .collect()
+}
+
+/// A preset parameter as the form shows it.
+#[derive(Debug, Clone)]
+pub(super) struct ParamField {
+    pub key: &'static str,
+    pub label: Words,
+    pub help: Words,
+    pub required: bool,
+    /// Fixed values `(value, English, Chinese)`; empty: a text box.
+    pub choices: Vec<(String, String, String)>,
+    pub value: String,
+}
+
+/// The parameters of `p`, with what the admin typed.
+pub(super) fn param_fields(p: &Preset, typed: &HashMap<String, String>) -> Vec<ParamField> {
+    p.params
+        .iter()
+        .map(|x| {
+            let w = param_words(p.name, x.key);
+            ParamField {
+                key: x.key,
+                label: w.map(|w| w.label).unwrap_or((x.key, x.key)),
+                help: w.map(|w| w.help).unwrap_or((x.help, x.help)),
+                required: x.required,
+                choices: w
+                    .map(|w| {
+                        w.choices
+                            .iter()
+                            .map(|(v, en, zh)| (v.to_string(), en.to_string(), zh.to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                value: typed
+                    .get(&format!("param.{}", x.key))
+                    .cloned()
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_han(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    // Rule: every refusal of every setting, and the errors of the new-app forms, read in Chinese
+    // on a Chinese page (the field's own words, never the English message alone).
+    #[test]
+    fn every_setting_error_has_chinese() {
+        let s = AppSettings::default();
+        for f in crate::apps::form::FIELDS {
+            let key = if f.key == "param.KEY" {
+                "param.Bad Key"
+            } else {
+                f.key
+            };
+            let mut x = s.clone();
+            let Err(e) = x.set(key, "\u{1}bogus=<>") else {
+                continue;
+            };
+            let said = say(key, &e.to_string(), None);
+            assert!(has_han(&said.zh), "{key}: {}", said.zh);
+            assert!(!said.en.is_empty());
+        }
+        for (field, en) in [
+            ("name", "1 to 64 characters"),
+            ("name", "an app named x already exists: choose another name"),
+            ("entity_id", "app a already has the entity ID e: …"),
+            ("refresh_secs", "0 (no automatic refresh) or …"),
+            (
+                "metadata_file",
+                "certificate #1 expired … (accept_expired_certificates)",
+            ),
+            ("params.account_id", "required: fill this in"),
+            ("params.role", "give a default role, or role rules below"),
+        ] {
+            let said = say(field, en, Some("tencent-role"));
+            assert!(has_han(&said.zh), "{field}: {}", said.zh);
+            assert!(
+                !said.en.contains("accept_expired_certificates"),
+                "{}",
+                said.en
+            );
+        }
+    }
+}
