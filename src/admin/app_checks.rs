@@ -124,26 +124,34 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
             ));
         }
     }
-    if let Some(base) = sample_params(&preset) {
+    // Each parameter alone against a baseline the preset accepts, so every bad one is found; when
+    // some are bad, the rest of the form is still checked on the baseline with the good ones.
+    let base = sample_params(&preset);
+    let mut trial = base.clone().unwrap_or_default();
+    if let Some(base) = &base {
         for (k, v) in &params {
             let mut one = base.clone();
             one.insert(k.clone(), v.clone());
-            if let Err(e) = preset.build(&one) {
-                params_ok = false;
-                out.push(AdminError::invalid(
-                    &format!("params.{k}"),
-                    plain(&preset, &e.0),
-                ));
+            match preset.build(&one) {
+                Ok(_) => {
+                    trial.insert(k.clone(), v.clone());
+                }
+                Err(e) => {
+                    params_ok = false;
+                    out.push(AdminError::invalid(
+                        &format!("params.{k}"),
+                        plain(&preset, &e.0),
+                    ));
+                }
             }
         }
     }
-    if !params_ok {
-        return Ok(out);
-    }
-    let built = match preset.build(&params) {
+    let built = match preset.build(if params_ok { &params } else { &trial }) {
         Ok(b) => b,
         Err(e) => {
-            out.push(AdminError::invalid("params", plain(&preset, &e.0)));
+            if params_ok {
+                out.push(AdminError::invalid("params", plain(&preset, &e.0)));
+            }
             return Ok(out);
         }
     };
@@ -192,7 +200,8 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
             None
         }
     };
-    if let Some(e) = entity {
+    // An entity ID built from a bad parameter would be someone else's: checked once they are good.
+    if let Some(e) = entity.filter(|_| params_ok) {
         check_entity(ctx, "entity_id", &e, &mut out).await?;
     }
     Ok(out)

@@ -260,6 +260,8 @@ async fn preset_form_body(env: Env) {
         p.body
     );
     assert!(p.body.contains("value=\"bad name!\""), "typed input kept");
+    let e = text_of(&p.body, "error-param-provider_name");
+    assert!(e.contains("1 to 64 letters") && !e.contains("^["), "{e}");
     nothing_stored(&env).await;
 
     // Fixed: a preview of what would be made, nothing stored.
@@ -346,6 +348,26 @@ async fn preset_form_body(env: Env) {
     assert_eq!(p.status, 400, "{}", p.body);
     let e = text_of(&p.body, "error-param-role");
     assert!(e.contains("role rules") && !e.contains("--set"), "{e}");
+    // A bad parameter and no role: both said at once.
+    let p = b
+        .post_multipart(
+            &preview,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("preset", None, b"tencent-role"),
+                ("name", None, b"tc"),
+                ("param.account_id", None, b"12"),
+                ("param.provider_name", None, b"wecom"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(
+        p.body.contains("id=\"error-param-account_id\""),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"error-param-role\""), "{}", p.body);
     // With rules instead of a role: previewed.
     let p = b
         .post_multipart(

@@ -14,7 +14,21 @@ const EXPIRED_CONSOLE: &str = "(tick “Import even if a certificate has expired
 
 /// The error `en` of `field` in both languages; `preset` names the preset form it came from.
 pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
-    let en_out = en.replace(EXPIRED_EN, EXPIRED_CONSOLE);
+    let mut en_out = en.replace(EXPIRED_EN, EXPIRED_CONSOLE);
+    // A preset's own message names keys and patterns (it serves the CLI too): the form says
+    // what the field wants, in the words of its help.
+    if let Some(w) = field
+        .strip_prefix("params.")
+        .and_then(|k| param_words(preset.unwrap_or(""), k))
+    {
+        if !en.starts_with("required")
+            && !en.starts_with("give a default role")
+            && !en.starts_with("role ")
+            && !en.contains("does not take")
+        {
+            en_out = format!("This value is not accepted. {}", w.help.0);
+        }
+    }
     let zh: String = if en.contains(EXPIRED_EN) {
         "证书已过期：请获取 SP 元数据的新副本；如确认该 SP 不使用此证书，请勾选“即使证书已过期也导入”。".into()
     } else if en.starts_with("give a default role") {
