@@ -322,6 +322,14 @@ pub fn current(s: &AppSettings, key: &str) -> String {
     }
 }
 
+/// Whether the current value of `key`, read back by [`AppSettings::set`], gives the same settings.
+/// Not so for values a preset writes that the text form cannot carry (a template with a comma or
+/// `=` in an attribute list); the form shows those read-only rather than let a Save garble them.
+pub fn round_trips(s: &AppSettings, key: &str) -> bool {
+    let mut again = s.clone();
+    again.set(key, &current(s, key)).is_ok() && again == *s
+}
+
 /// Whether `submitted` differs from the current value (spaces around list items do not count).
 pub fn changed(s: &AppSettings, key: &str, submitted: &str) -> bool {
     let norm = |v: &str| -> String { v.split_whitespace().collect::<Vec<_>>().join("") };
@@ -386,5 +394,21 @@ mod tests {
             assert!(!changed(&s, f.key, &current(&s, f.key)));
         }
         assert!(changed(&s, "role", "ops"));
+        assert!(round_trips(&s, "attributes"));
+    }
+
+    // Rule: a value the text form cannot carry is recognised (and so shown read-only).
+    #[test]
+    fn values_that_cannot_round_trip_are_found() {
+        let s = AppSettings {
+            attributes: vec![crate::apps::AttributeRelease {
+                name: "Role".into(),
+                source: Source::Template("a,{userid}".into()),
+                name_format: None,
+                friendly_name: None,
+            }],
+            ..AppSettings::default()
+        };
+        assert!(!round_trips(&s, "attributes"));
     }
 }

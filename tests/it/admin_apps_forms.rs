@@ -192,6 +192,31 @@ async fn settings_form_body(env: Env) {
     );
     assert!(!app.settings.sign_response, "untouched toggle unchanged");
 
+    // A preset's value the text box cannot carry is shown read-only and never rewritten.
+    env.add_app("tpl", &["attribute=Role=template:a,{userid}"])
+        .await;
+    let p = b.get(&format!("{}/admin/apps/tpl", env.base)).await;
+    assert!(
+        p.body
+            .contains("<textarea id=\"setting-attributes\" rows=\"3\" readonly>"),
+        "{}",
+        p.body
+    );
+    let before = env.state.store.app("tpl").await.unwrap().unwrap();
+    let f = vec![
+        ("csrf".to_string(), csrf.clone()),
+        ("setting.attributes".into(), "userid".into()),
+        ("setting.sign_response".into(), "true".into()),
+        ("setting.sign_assertion".into(), "true".into()),
+    ];
+    let p = post(&b, &format!("{}/admin/apps/tpl/settings", env.base), f).await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/admin/apps/tpl?saved=unchanged#settings")
+    );
+    let after = env.state.store.app("tpl").await.unwrap().unwrap();
+    assert_eq!(after.settings_json, before.settings_json);
+
     // An untouched form changes nothing and says so.
     let p = post(
         &b,

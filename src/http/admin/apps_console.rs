@@ -1,8 +1,10 @@
 //! Apps in the console: the list (`/admin/apps`), adding one (`/admin/apps/new`: a preset's own
-//! form, or SP metadata by file upload, pasted XML or URL → a preview → Save), and the app page
-//! (`/admin/apps/{name}`: addresses to copy, settings, metadata replace with preview, versions and
-//! rollback, refresh, delete with the name typed). Nothing is stored before Save; Save re-submits
-//! the previewed document, which is checked again. Thin over [`crate::admin::apps`].
+//! form → `/admin/apps/new/preview`, or SP metadata by file upload, pasted XML or URL →
+//! `/admin/apps/preview`; each preview reports every mistake at once, then Save), a console's
+//! set-up guide (`/admin/apps/guide/{console}`), and the app page (`/admin/apps/{name}`: addresses
+//! to copy, the settings form, metadata replace with preview, versions and rollback, refresh,
+//! delete with the name typed). Nothing is stored before Save; Save re-submits what was previewed,
+//! which is checked again. Thin over [`crate::admin::apps`] and [`crate::admin::app_checks`].
 
 use super::super::flow::{redirect, ClientIp};
 use super::super::AppState;
@@ -10,7 +12,10 @@ use super::apps::{ctx, APP_BODY_LIMIT};
 use super::apps_forms::{
     checked, field, fields, form_metadata, prefixed, refresh_secs, values, with_status, Errors,
 };
-use super::apps_text::{line_zh, param_fields, setting_fields, ParamField, SettingField};
+use super::apps_text::{
+    fetch_result, line_zh, param_fields, setting_fields, usage, warning_zh, ParamField,
+    SettingField,
+};
 use super::apps_views::{app_items, app_view, preset_views, AppItem, AppView, PreviewView};
 use super::auth::{chrome, ConsoleAdmin};
 use super::{page, Chrome};
@@ -242,6 +247,23 @@ struct PreviewPage {
     hidden: Vec<(String, String)>,
 }
 
+impl PreviewPage {
+    fn usage(&self, u: &str) -> String {
+        usage(self.c.l, u)
+    }
+    /// The import's warnings in the page's language.
+    fn warnings(&self) -> Vec<String> {
+        self.p
+            .warnings
+            .iter()
+            .map(|w| match self.c.l {
+                Lang::En => w.clone(),
+                Lang::Zh => warning_zh(w),
+            })
+            .collect()
+    }
+}
+
 /// `POST /admin/apps/preview`: checks the metadata of a new app and shows what would be imported.
 async fn preview_form(
     State(state): State<AppState>,
@@ -461,6 +483,12 @@ impl AppPage {
     fn err(&self, f: &str) -> Option<&Text> {
         self.errors.get(f)
     }
+    fn usage(&self, u: &str) -> String {
+        usage(self.c.l, u)
+    }
+    fn fetch_result(&self, r: &str) -> String {
+        fetch_result(self.c.l, r)
+    }
     /// The "what is configured" lines in the page's language.
     fn summary(&self) -> Vec<(String, String)> {
         self.a
@@ -626,6 +654,7 @@ async fn settings_form(
         Err(e) => return after(&state, &admin, &headers, &name, Err(e)).await,
     };
     let changes: Vec<(String, String)> = setting_form::form_fields(&app.settings)
+        .filter(|fd| setting_form::round_trips(&app.settings, fd.key))
         .filter_map(|fd| {
             let v = match fd.kind {
                 Kind::Toggle => if f.contains_key(&format!("setting.{}", fd.key)) {

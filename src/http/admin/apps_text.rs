@@ -145,6 +145,59 @@ pub(super) fn line_zh(label: &str, value: &str) -> (String, String) {
     (l.to_string(), v)
 }
 
+/// A metadata import warning in Chinese (the import writes them in English for every surface).
+pub(super) fn warning_zh(en: &str) -> String {
+    let after = |prefix: &str| en.strip_prefix(prefix).unwrap_or("").to_string();
+    if let Some(rest) = en.strip_prefix("metadata validUntil ") {
+        format!(
+            "元数据的有效期（validUntil {}）已过：请向 SP 获取新的元数据。",
+            rest.trim_end_matches(" has passed")
+        )
+    } else if en.starts_with("AssertionConsumerService #") && en.contains(" uses plain http: ") {
+        let (n, loc) = en
+            .trim_start_matches("AssertionConsumerService #")
+            .split_once(" uses plain http: ")
+            .unwrap_or(("", ""));
+        format!("ACS #{n} 使用未加密的 http：{loc}")
+    } else if en.starts_with("certificate #") && en.contains(" expired on ") {
+        let (n, at) = after("certificate #")
+            .split_once(" expired on ")
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap_or_default();
+        format!("证书 #{n} 已于 {at} 过期")
+    } else if en.starts_with("certificate #") && en.contains(" is not valid before ") {
+        let (n, at) = after("certificate #")
+            .split_once(" is not valid before ")
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap_or_default();
+        format!("证书 #{n} 在 {at} 之前无效")
+    } else if en.starts_with("the metadata's entity ID ")
+        && en.contains(" does not mention account ")
+    {
+        "元数据的实体 ID 中没有出现所填的账号 ID：请确认这是该账号的元数据文件。".into()
+    } else {
+        format!("请留意：{en}")
+    }
+}
+
+/// A certificate's usage (`signing`, `encryption`, or both) in the page's language.
+pub(super) fn usage(l: crate::error::Lang, u: &str) -> String {
+    match l {
+        crate::error::Lang::En => u.to_string(),
+        crate::error::Lang::Zh => u.replace("signing", "签名").replace("encryption", "加密"),
+    }
+}
+
+/// A metadata fetch result (`updated`, `unchanged`, `failed`) in the page's language.
+pub(super) fn fetch_result(l: crate::error::Lang, r: &str) -> String {
+    match (l, r) {
+        (crate::error::Lang::Zh, "updated") => "已更新".into(),
+        (crate::error::Lang::Zh, "unchanged") => "无变化".into(),
+        (crate::error::Lang::Zh, "failed") => "失败".into(),
+        _ => r.to_string(),
+    }
+}
+
 /// A setting as the form shows it.
 #[derive(Debug, Clone)]
 pub(super) struct SettingField {
@@ -157,6 +210,8 @@ pub(super) struct SettingField {
     pub value: String,
     /// For a choice: `(value, English, Chinese)`.
     pub choices: Vec<(String, String, String)>,
+    /// Set by the preset in a form the text box cannot carry: shown, not editable here.
+    pub locked: bool,
 }
 
 /// The settings form of `s`, with `typed` (after a refused Save) over the current values.
@@ -197,13 +252,19 @@ pub(super) fn setting_fields(
                 Kind::Line => ("line", Vec::new()),
                 Kind::Long => ("long", Vec::new()),
             };
+            let locked = !form::round_trips(s, f.key);
             SettingField {
                 key: f.key,
                 label: f.label,
                 help: f.help,
                 kind,
-                value,
+                value: if locked {
+                    form::current(s, f.key)
+                } else {
+                    value
+                },
                 choices,
+                locked,
             }
         })
         .collect()
@@ -255,6 +316,21 @@ mod tests {
 
     fn has_han(s: &str) -> bool {
         s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    // Rule: every warning the metadata import writes reads in Chinese on a Chinese page.
+    #[test]
+    fn import_warnings_have_chinese() {
+        for en in [
+            "metadata validUntil 2020-01-01T00:00:00Z has passed",
+            "AssertionConsumerService #1 uses plain http: http://sp/acs",
+            "certificate #1 expired on Jan  1 00:00:00 2020 GMT",
+            "certificate #2 is not valid before Jan  1 00:00:00 2030 GMT",
+            "the metadata's entity ID https://x does not mention account 123: is it this account's file?",
+        ] {
+            let zh = warning_zh(en);
+            assert!(has_han(&zh) && !zh.starts_with("请留意"), "{en}: {zh}");
+        }
     }
 
     // Rule: every refusal of every setting, and the errors of the new-app forms, read in Chinese
