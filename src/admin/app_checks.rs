@@ -329,3 +329,16 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
     }
     out
 }
+
+/// The preview of a replacement document: its entity ID must be the app's own or free.
+pub async fn replacement(ctx: &Ctx<'_>, app: &App, i: &Inspected) -> Result<(), AdminError> {
+    if i.metadata.entity_id == app.metadata.entity_id {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    check_entity(ctx, "entity_id", &i.metadata.entity_id, &mut out).await?;
+    match out.pop() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

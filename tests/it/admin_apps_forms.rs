@@ -504,6 +504,27 @@ async fn preview_conflicts_body(env: Env) {
         "https://sp.example/other"
     );
 
+    // Replacing another app's metadata with a document of an entity ID in use: said at the
+    // preview, under the entity ID, with the chosen file kept.
+    env.add_app("two", &[]).await;
+    let p = b
+        .post_multipart(
+            &format!("{}/admin/apps/two/metadata/preview", env.base),
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("metadata_file", Some("web.xml"), same.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(
+        text_of(&p.body, "error-entity_id").contains("entity ID"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"metadata-kept\""));
+    assert!(p.body.contains("web.xml"));
+
     // An expired certificate: the error names the checkbox, not an internal key.
     let t0 = T0.unix_timestamp();
     let old = sp(

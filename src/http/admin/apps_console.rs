@@ -477,6 +477,8 @@ struct AppPage {
     settings: Vec<SettingField>,
     /// A change was just saved (`settings`, `unchanged`).
     saved: Option<String>,
+    /// What a refused form had (the settings form, or the metadata form with its file kept).
+    typed: HashMap<String, String>,
 }
 
 impl AppPage {
@@ -485,6 +487,10 @@ impl AppPage {
     }
     fn usage(&self, u: &str) -> String {
         usage(self.c.l, u)
+    }
+    /// What the metadata form had, after a refused preview (`metadata_kept`: the chosen file).
+    fn typed(&self, k: &str) -> &str {
+        self.typed.get(k).map(String::as_str).unwrap_or("")
     }
     fn fetch_result(&self, r: &str) -> String {
         fetch_result(self.c.l, r)
@@ -563,8 +569,12 @@ async fn render_app(
             a,
             versions,
             errors,
-            settings: setting_fields(&app.settings, typed),
+            settings: setting_fields(
+                &app.settings,
+                typed.filter(|m| m.keys().any(|k| k.starts_with("setting."))),
+            ),
             saved: saved.filter(|s| s == "settings" || s == "unchanged"),
+            typed: typed.cloned().unwrap_or_default(),
         })?,
         bad,
     ))
@@ -702,7 +712,7 @@ async fn replace_preview_form(
     let actor = admin.actor();
     let cx = ctx(&state, &actor, &ip);
     let r = async {
-        domain::load(&state.store, &name).await?;
+        let app = domain::load(&state.store, &name).await?;
         let refresh = refresh_secs(&f)?;
         let Some(input) = form_metadata(&f)? else {
             return Err(AdminError::invalid(
@@ -719,6 +729,7 @@ async fn replace_preview_form(
             checked(&f, "accept_expired"),
         )
         .await?;
+        app_checks::replacement(&cx, &app, &i).await?;
         Ok((i, refresh))
     }
     .await;
@@ -734,7 +745,21 @@ async fn replace_preview_form(
             facts: Vec::new(),
             hidden: Vec::new(),
         }),
-        Err(e) => after(&state, &admin, &headers, &name, Err(e)).await,
+        Err(e @ (AdminError::NotFound(_) | AdminError::Store(_))) => {
+            after(&state, &admin, &headers, &name, Err(e)).await
+        }
+        // The page again with the error beside its field and the chosen file kept.
+        Err(e) => {
+            render_app(
+                &state,
+                chrome(&admin, &headers, "apps"),
+                &name,
+                Errors::of(e)?,
+                Some(&values(&f)),
+                None,
+            )
+            .await
+        }
     }
 }
 

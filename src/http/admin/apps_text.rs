@@ -15,6 +15,12 @@ const EXPIRED_CONSOLE: &str = "(tick “Import even if a certificate has expired
 /// The error `en` of `field` in both languages; `preset` names the preset form it came from.
 pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
     let mut en_out = en.replace(EXPIRED_EN, EXPIRED_CONSOLE);
+    // Beside its field, a setting's message needs no `key: ` in front (the CLI's needs it).
+    if form::field(field).is_some() {
+        if let Some(rest) = en_out.strip_prefix(&format!("{field}: ")) {
+            en_out = rest.to_string();
+        }
+    }
     // A preset's own message names keys and patterns (it serves the CLI too): the form says
     // what the field wants, in the words of its help.
     if let Some(w) = field
