@@ -85,7 +85,7 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
                     "此文件属于另一个 SP，与该预设不符：请提供控制台自己的文件，或不提供文件。"
                         .into()
                 } else {
-                    format!("无法导入此元数据：{en}")
+                    metadata_zh(en)
                 }
             }
             _ if en.contains("does not exist") => "应用不存在。".into(),
@@ -93,6 +93,33 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
         }
     };
     t(en_out, zh)
+}
+
+/// Why a metadata document was refused, in Chinese (the import says it in English for every
+/// surface); an unforeseen message is shown as is after a Chinese lead.
+fn metadata_zh(en: &str) -> String {
+    const WHY: &[(&str, &str)] = &[
+        ("DOCTYPE is not allowed", "SP 元数据中不允许 DOCTYPE（它可以定义实体或读取外部文件）：请删除 <!DOCTYPE …> 声明。"),
+        ("entity reference &", "不允许实体引用：只允许 &lt; &gt; &amp; &quot; &apos; 和字符引用。"),
+        ("larger than", "元数据文件过大：SP 元数据通常小得多，请确认文件是否正确。"),
+        ("nested too deeply", "元素嵌套过深（超过 32 层）：这不是 SP 元数据。"),
+        ("too many attributes", "某个元素的属性过多（超过 64 个）：这不是 SP 元数据。"),
+        ("too many elements", "文档中的元素过多：这不是 SP 元数据。"),
+        ("must be UTF-8", "元数据必须是 UTF-8 编码：请将文件另存为 UTF-8。"),
+        ("processing instructions", "SP 元数据中不允许处理指令（<?…?>）。"),
+        ("not well-formed XML", "XML 格式不正确：请上传 SP 的元数据文件。"),
+        ("no SPSSODescriptor", "文件中没有 SPSSODescriptor，不是 SAML 2.0 服务提供商的元数据（是否为 IdP 的元数据？请上传 SP 自己的元数据）。"),
+        ("parseable", "证书无法解析（不是 base64 DER X.509）：请从 SP 复制完整的 <ds:X509Certificate> 内容。"),
+        ("no HTTP-POST AssertionConsumerService", "没有 HTTP-POST 方式的 AssertionConsumerService：SP 必须通过 POST 接收响应。"),
+        ("not SAML metadata", "这不是 SAML 元数据：根元素必须是 md:EntityDescriptor 或 md:EntitiesDescriptor。"),
+        ("more than one SAML 2.0 SPSSODescriptor", "该实体有多个 SAML 2.0 SPSSODescriptor。"),
+        ("has no entityID", "EntityDescriptor 没有 entityID。"),
+        ("bytes long", "某个属性值过长：这不是正常的 SP 元数据。"),
+    ];
+    WHY.iter()
+        .find(|(needle, _)| en.contains(needle))
+        .map(|(_, zh)| zh.to_string())
+        .unwrap_or_else(|| format!("无法导入此元数据：{en}"))
 }
 
 /// A "what is configured" line in Chinese: its label and the fixed phrases of its value.
@@ -322,6 +349,45 @@ mod tests {
 
     fn has_han(s: &str) -> bool {
         s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    // Rule: the refusals of hostile or broken metadata read in Chinese on a Chinese page.
+    #[test]
+    fn metadata_refusals_have_chinese() {
+        use crate::admin::app_metadata::{check_bytes, ExpiredCerts};
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/metadata-attacks"
+        );
+        let mut docs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        docs.push(b"<a/>".to_vec());
+        docs.push(b"<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"/>".to_vec());
+        docs.push(b"<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"><md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"/></md:EntityDescriptor>".to_vec());
+        docs.push(b"<a><b></a>".to_vec());
+        assert!(docs.len() > 10);
+        for d in docs {
+            let r = check_bytes(
+                &d,
+                "metadata_file",
+                None,
+                &ExpiredCerts::Refuse,
+                time::OffsetDateTime::UNIX_EPOCH,
+            );
+            let Err(crate::admin::AdminError::Invalid { field, message }) = r else {
+                panic!("accepted: {}", String::from_utf8_lossy(&d));
+            };
+            let said = say(&field, &message, None);
+            assert!(
+                has_han(&said.zh) && !said.zh.starts_with("无法导入此元数据"),
+                "{message}: {}",
+                said.zh
+            );
+        }
     }
 
     // Rule: every warning the metadata import writes reads in Chinese on a Chinese page.
