@@ -16,12 +16,13 @@ use std::collections::HashMap;
 pub(super) struct Errors(pub(super) Vec<(String, Text)>);
 
 impl Errors {
-    /// One error; `preset` names the preset form it came from.
+    /// One error, outside a preset form.
     pub(super) fn of(e: AdminError) -> Result<Self, WebError> {
         Self::all(vec![e], None)
     }
 
-    /// Every error of a form at once.
+    /// Every error of a form at once; `preset` names the preset form they came from (for the
+    /// parameters' words).
     pub(super) fn all(errors: Vec<AdminError>, preset: Option<&str>) -> Result<Self, WebError> {
         let mut out = Vec::new();
         for e in errors {
