@@ -10,6 +10,7 @@ use crate::store::AppRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod form;
 pub mod relay_state;
 
 /// An app's name: `[a-z0-9-]{1,64}`; it appears in the mount address.

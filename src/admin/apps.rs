@@ -71,7 +71,7 @@ pub struct Saved {
     pub warnings: Vec<String>,
 }
 
-fn expired_policy(accept: bool) -> ExpiredCerts {
+pub(crate) fn expired_policy(accept: bool) -> ExpiredCerts {
     if accept {
         ExpiredCerts::Accept
     } else {
@@ -125,7 +125,19 @@ pub async fn create(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
     r
 }
 
-async fn create_inner(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
+/// What creating `new` would store: the app, the metadata it was read from, and warnings.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The app as it would be stored.
+    pub app: App,
+    /// The metadata given, as checked.
+    pub inspected: Option<Inspected>,
+    /// What the admin should know.
+    pub warnings: Vec<String>,
+}
+
+/// Everything [`create`] checks, without storing anything (the console's preview of a preset app).
+pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
     let name = parse_name(&new.name)?;
     if ctx.store.app(name.as_str()).await?.is_some() {
         return Err(AdminError::Conflict(format!("an app named `{name}`")));
@@ -185,6 +197,19 @@ async fn create_inner(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> 
         created_at: now,
         updated_at: now,
     };
+    Ok(Plan {
+        app,
+        inspected,
+        warnings,
+    })
+}
+
+async fn create_inner(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
+    let Plan {
+        app,
+        inspected,
+        warnings,
+    } = plan(ctx, new).await?;
     ctx.store.insert_app(&to_row(&app)?).await?;
     let source = inspected.as_ref().and_then(|i| i.url.clone());
     if let Some(url) = &source {
@@ -316,7 +341,7 @@ fn from_preset(
 
 /// Applies `KEY=VALUE` settings in order; the error names the key. A preset's parameters are
 /// refused (they are fixed when the app is made).
-fn apply_settings(
+pub(crate) fn apply_settings(
     settings: &mut AppSettings,
     sets: &[(String, String)],
     preset: Option<&Preset>,
@@ -347,7 +372,7 @@ fn apply_settings(
     Ok(())
 }
 
-fn check_refresh(secs: i64) -> Result<(), AdminError> {
+pub(crate) fn check_refresh(secs: i64) -> Result<(), AdminError> {
     if secs == 0 || (300..=30 * 86_400).contains(&secs) {
         Ok(())
     } else {

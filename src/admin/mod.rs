@@ -6,6 +6,7 @@
 //! another admin). The first admin always needs shell access (the configuration file or the CLI):
 //! there is no default password and no sign-up.
 
+pub mod app_checks;
 pub mod app_history;
 pub mod app_metadata;
 pub mod app_refresh;

@@ -16,6 +16,7 @@ mod generic;
 mod huawei;
 mod kingsoft;
 mod tencent;
+pub mod text;
 mod volcengine;
 
 use crate::apps::{AppSettings, AttributeRelease, NameIdFormat};

@@ -446,8 +446,9 @@ async fn metadata_attacks_body(env: Env) {
             );
         }
     }
-    // A few through the console upload.
-    let (b, csrf) = env.admin_browser("zhangsan").await;
+    // A few through the console upload (in English: the same words as the API's).
+    let (mut b, csrf) = env.admin_browser("zhangsan").await;
+    b.accept_language = Some("en-US".into());
     for (file, msg) in [files[0], files[4], files[9]] {
         let p = b
             .post_multipart(
@@ -489,7 +490,7 @@ async fn console_flow_body(env: Env) {
         .get(&format!("{}/admin/apps/new?preset=huawei", env.base))
         .await;
     assert!(
-        p.body.contains("name=\"param.account_id\"") && p.body.contains("32 hex"),
+        p.body.contains("name=\"param.account_id\"") && p.body.contains("32 个字母和数字"),
         "{}",
         p.body
     );

@@ -137,6 +137,60 @@ async fn admin_console_in_a_real_browser() {
         "the assertion verifies with the IdP certificate"
     );
 
+    // A Huawei preset with two mistakes: both reported at once, beside their fields.
+    s.goto(&format!("{}/admin/apps/new?preset=huawei", env.base))
+        .await;
+    let preset_form = "form[action='/admin/apps/new/preview']";
+    s.type_into(&format!("{preset_form} input[name=name]"), "hw")
+        .await;
+    s.type_into("#param-account_id", "12345").await;
+    s.type_into("#param-provider_name", "bad name!").await;
+    s.click("#preset-preview").await;
+    assert!(!s.text("#error-param-account_id").await.is_empty());
+    assert!(!s.text("#error-param-provider_name").await.is_empty());
+    assert_eq!(
+        s.attr("#param-provider_name", "value").await.as_deref(),
+        Some("bad name!"),
+        "typed input kept"
+    );
+    s.screenshot(&artifacts().join("08a-preset-errors.png"))
+        .await;
+    // Fixed: the preview, then Save creates it.
+    s.clear("#param-account_id").await;
+    s.type_into("#param-account_id", "0123456789abcdef0123456789abcdef")
+        .await;
+    s.clear("#param-provider_name").await;
+    s.type_into("#param-provider_name", "wecom").await;
+    s.click("#preset-preview").await;
+    assert_eq!(
+        s.text("#preview-entity-id").await,
+        "https://auth.huaweicloud.com/"
+    );
+    assert!(env.state.store.app("hw").await.unwrap().is_none());
+    s.screenshot(&artifacts().join("08b-preset-preview.png"))
+        .await;
+    s.click("#preview-save").await;
+    s.wait_url(|u| u.ends_with("/admin/apps/hw")).await;
+    assert!(env.state.store.app("hw").await.unwrap().is_some());
+
+    // Edit a setting: the current value is pre-filled, Save says so.
+    s.goto(&format!("{}/admin/apps/browser-sp", env.base)).await;
+    assert_eq!(
+        s.prop("#setting-attributes", "value").await.as_deref(),
+        Some("userid, name, department_names=departments, position")
+    );
+    s.clear("#setting-role").await;
+    s.type_into("#setting-role", "Developer").await;
+    s.click("#settings-save").await;
+    s.wait_url(|u| u.contains("saved=settings")).await;
+    assert!(!s.text("#settings-saved").await.is_empty());
+    assert_eq!(
+        s.attr("#setting-role", "value").await.as_deref(),
+        Some("Developer")
+    );
+    s.screenshot(&artifacts().join("08c-app-settings-saved.png"))
+        .await;
+
     // The other main pages, for the record.
     for (i, page) in ["wecom", "users", "keys", "audit"].iter().enumerate() {
         s.goto(&format!("{}/admin/{page}", env.base)).await;
@@ -156,7 +210,57 @@ async fn admin_console_in_a_real_browser() {
         .await;
     assert!(zh.source().await.contains("挂载地址"));
     zh.screenshot(&artifacts().join("13-app-page-zh.png")).await;
+    // No English sentence on the app pages, a preset form's errors included.
+    for path in [
+        "/admin/apps",
+        "/admin/apps/browser-sp",
+        "/admin/apps/hw",
+        "/admin/apps/new",
+        "/admin/apps/new?preset=huawei",
+        "/admin/apps/new?preset=tencent-role",
+    ] {
+        zh.goto(&format!("{}{path}", env.base)).await;
+        no_english_sentence(&zh.text("main").await, path);
+    }
+    zh.type_into(
+        "form[action='/admin/apps/new/preview'] input[name=name]",
+        "hw2",
+    )
+    .await;
+    zh.type_into("#param-account_id", "12345").await;
+    zh.click("#preset-preview").await;
+    assert!(!zh.text("#error-param-provider_name").await.is_empty());
+    no_english_sentence(&zh.text("main").await, "preset errors");
+    zh.screenshot(&artifacts().join("14-preset-errors-zh.png"))
+        .await;
     zh.quit().await;
+}
+
+/// Fails when `text` has an English sentence: four ASCII words in a row, one of them a word only
+/// prose has (identifiers, URLs and values such as `urn:oasis:…` or `department_names` are not).
+fn no_english_sentence(text: &str, page: &str) {
+    const PROSE: &[&str] = &[
+        "the", "a", "an", "to", "of", "and", "is", "for", "in", "on", "with", "this", "that", "be",
+        "not", "your", "you", "it", "or", "are", "at", "by", "from", "will", "can",
+    ];
+    for line in text.lines() {
+        let words: Vec<&str> = line
+            .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .collect();
+        // Words separated only by spaces: runs inside one line of text.
+        for w in words.windows(4) {
+            let joined = w.join(" ");
+            if !line.contains(&joined) {
+                continue;
+            }
+            assert!(
+                !w.iter()
+                    .any(|x| PROSE.contains(&x.to_ascii_lowercase().as_str())),
+                "English on the Chinese page {page}: {line}"
+            );
+        }
+    }
 }
 
 const BROWSER_SP_ENTITY: &str = "https://browser-sp.example/saml";

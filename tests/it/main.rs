@@ -7,6 +7,7 @@ mod harness;
 
 mod admin;
 mod admin_apps;
+mod admin_apps_forms;
 mod admin_apps_sources;
 mod admin_audit;
 mod admin_keys;

@@ -181,6 +181,12 @@ impl Session {
             .await;
     }
 
+    /// Empties an input or textarea.
+    pub async fn clear(&self, css: &str) {
+        let el = self.find(css).await;
+        self.post(&format!("/element/{el}/clear"), json!({})).await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
         self.get(&format!("/element/{el}/text"))
@@ -193,6 +199,15 @@ impl Session {
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         let el = self.find(css).await;
         self.get(&format!("/element/{el}/attribute/{name}"))
+            .await
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// The DOM property `name` (a textarea's `value`, which is no attribute).
+    pub async fn prop(&self, css: &str, name: &str) -> Option<String> {
+        let el = self.find(css).await;
+        self.get(&format!("/element/{el}/property/{name}"))
             .await
             .as_str()
             .map(str::to_string)

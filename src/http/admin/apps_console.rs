@@ -1,8 +1,10 @@
 //! Apps in the console: the list (`/admin/apps`), adding one (`/admin/apps/new`: a preset's own
-//! form, or SP metadata by file upload, pasted XML or URL → a preview → Save), and the app page
-//! (`/admin/apps/{name}`: addresses to copy, settings, metadata replace with preview, versions and
-//! rollback, refresh, delete with the name typed). Nothing is stored before Save; Save re-submits
-//! the previewed document, which is checked again. Thin over [`crate::admin::apps`].
+//! form → `/admin/apps/new/preview`, or SP metadata by file upload, pasted XML or URL →
+//! `/admin/apps/preview`; each preview reports every mistake at once, then Save), a console's
+//! set-up guide (`/admin/apps/guide/{console}`), and the app page (`/admin/apps/{name}`: addresses
+//! to copy, the settings form, metadata replace with preview, versions and rollback, refresh,
+//! delete with the name typed). Nothing is stored before Save; Save re-submits what was previewed,
+//! which is checked again. Thin over [`crate::admin::apps`] and [`crate::admin::app_checks`].
 
 use super::super::flow::{redirect, ClientIp};
 use super::super::AppState;
@@ -10,17 +12,21 @@ use super::apps::{ctx, APP_BODY_LIMIT};
 use super::apps_forms::{
     checked, field, fields, form_metadata, prefixed, refresh_secs, values, with_status, Errors,
 };
-use super::apps_views::{
-    app_items, app_view, preset_views, AppItem, AppView, PresetView, PreviewView,
+use super::apps_text::{
+    fetch_result, line_zh, param_fields, setting_fields, usage, warning_zh, ParamField,
+    SettingField,
 };
+use super::apps_views::{app_items, app_view, preset_views, AppItem, AppView, PreviewView};
 use super::auth::{chrome, ConsoleAdmin};
 use super::{page, Chrome};
-use crate::admin::app_refresh;
 use crate::admin::apps::{self as domain, NewApp};
 use crate::admin::AdminError;
+use crate::admin::{app_checks, app_refresh};
+use crate::apps::form::{self as setting_form, Kind};
 use crate::apps::SETTING_KEYS;
-use crate::error::{t, WebError};
+use crate::error::{t, Lang, Text, WebError};
 use crate::logsafe::Escaped;
+use crate::providers::text as preset_text;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -35,6 +41,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/apps", get(list_page))
         .route("/admin/apps/new", get(new_page).post(create_form))
         .route("/admin/apps/preview", post(preview_form))
+        .route("/admin/apps/new/preview", post(preset_preview_form))
+        .route("/admin/apps/guide/{console}", get(guide_page))
         .route("/admin/apps/{name}", get(app_page))
         .route("/admin/apps/{name}/settings", post(settings_form))
         .route("/admin/apps/{name}/metadata", post(replace_form))
@@ -74,39 +82,58 @@ async fn list_page(
 
 // ---- new ----
 
+/// A preset in the list.
+struct PresetItem {
+    name: &'static str,
+    title: &'static str,
+    title_zh: &'static str,
+}
+
+/// The chosen preset's form.
+struct PresetForm {
+    name: &'static str,
+    title: &'static str,
+    title_zh: &'static str,
+    needs_metadata: bool,
+    params: Vec<ParamField>,
+    /// A role-SSO preset: role rules can be given with the default role.
+    role_rules: bool,
+    /// The console of its set-up guide (`/admin/apps/guide/{guide}`).
+    guide: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "admin/app_new.html")]
 struct NewPage {
     c: Chrome,
-    presets: Vec<PresetView>,
+    presets: Vec<PresetItem>,
     /// The chosen preset.
-    preset: Option<PresetView>,
+    preset: Option<PresetForm>,
     /// What the admin typed, to show again.
     values: HashMap<String, String>,
     errors: Errors,
 }
 
 impl NewPage {
-    fn err(&self, f: &str) -> Option<&str> {
+    fn err(&self, f: &str) -> Option<&Text> {
         self.errors.get(f)
     }
     fn value(&self, f: &str) -> &str {
         self.values.get(f).map(String::as_str).unwrap_or("")
     }
-    fn param_err(&self, key: &str) -> Option<&str> {
+    fn param_err(&self, key: &str) -> Option<&Text> {
         self.errors.get(&format!("params.{key}"))
     }
-    fn param_value(&self, key: &str) -> &str {
-        self.value(&format!("param.{key}"))
-    }
-    fn other_errors(&self) -> Vec<String> {
+    fn other_errors(&self) -> Vec<Text> {
         self.errors.other(&[
             "name",
+            "metadata",
             "metadata_file",
             "metadata_xml",
             "metadata_url",
             "entity_id",
             "refresh_secs",
+            "role_rules",
         ])
     }
 }
@@ -135,10 +162,27 @@ fn render_new(
     values: HashMap<String, String>,
     errors: Errors,
 ) -> Result<Response, WebError> {
-    let presets = preset_views();
-    let chosen = preset.and_then(|p| presets.iter().position(|x| x.name == p));
-    let mut presets = presets;
-    let preset = chosen.map(|i| presets.remove(i));
+    let all = crate::providers::all();
+    let views = preset_views();
+    let presets = all
+        .iter()
+        .map(|p| PresetItem {
+            name: p.name,
+            title: p.summary,
+            title_zh: preset_text::summary_zh(p.name),
+        })
+        .collect();
+    let preset = preset
+        .and_then(|name| all.iter().find(|p| p.name == name))
+        .map(|p| PresetForm {
+            name: p.name,
+            title: p.summary,
+            title_zh: preset_text::summary_zh(p.name),
+            needs_metadata: views.iter().any(|v| v.name == p.name && v.needs_metadata),
+            params: param_fields(p, &values),
+            role_rules: p.role_rule.is_some(),
+            guide: preset_text::console(p),
+        });
     let bad = !errors.is_empty();
     Ok(with_status(
         page(&NewPage {
@@ -150,6 +194,38 @@ fn render_new(
         })?,
         bad,
     ))
+}
+
+/// `GET /admin/apps/guide/{console}`: the set-up guide of a cloud console, as bundled.
+async fn guide_page(
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    Path(console): Path<String>,
+) -> Result<Response, WebError> {
+    let Some(text) = preset_text::guide(&console) else {
+        return Err(WebError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            t("No such guide", "没有这份指南"),
+            t(
+                "There is no set-up guide with this name. The presets are at /admin/apps/new.",
+                "没有这个名称的配置指南。预设列表在 /admin/apps/new。",
+            ),
+        ));
+    };
+    page(&GuidePage {
+        c: chrome(&admin, &headers, "apps"),
+        console,
+        text,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/app_guide.html")]
+struct GuidePage {
+    c: Chrome,
+    console: String,
+    text: &'static str,
 }
 
 #[derive(Template)]
@@ -165,6 +241,27 @@ struct PreviewPage {
     xml: String,
     refresh_secs: i64,
     accept_expired: bool,
+    /// Lines shown above the SP (label in English and Chinese, value).
+    facts: Vec<(&'static str, &'static str, String)>,
+    /// More fields Save re-submits (a preset's parameters and rules).
+    hidden: Vec<(String, String)>,
+}
+
+impl PreviewPage {
+    fn usage(&self, u: &str) -> String {
+        usage(self.c.l, u)
+    }
+    /// The import's warnings in the page's language.
+    fn warnings(&self) -> Vec<String> {
+        self.p
+            .warnings
+            .iter()
+            .map(|w| match self.c.l {
+                Lang::En => w.clone(),
+                Lang::Zh => warning_zh(w),
+            })
+            .collect()
+    }
 }
 
 /// `POST /admin/apps/preview`: checks the metadata of a new app and shows what would be imported.
@@ -180,41 +277,153 @@ async fn preview_form(
     let c = chrome(&admin, &headers, "apps");
     let actor = admin.actor();
     let cx = ctx(&state, &actor, &ip);
-    let r = async {
-        let name = field(&f, "name").trim();
-        crate::apps::AppName::parse(name)
-            .map_err(|e| AdminError::invalid("name", e.to_string()))?;
-        let refresh = refresh_secs(&f)?;
-        let Some(input) = form_metadata(&f)? else {
-            return Err(AdminError::invalid(
-                "metadata_file",
-                "upload the SP's metadata file, paste it, or give its URL",
-            ));
-        };
-        let entity = Some(field(&f, "entity_id")).filter(|e| !e.trim().is_empty());
-        let i = domain::preview(
-            &cx,
-            Some(name),
-            &input,
-            entity,
-            checked(&f, "accept_expired"),
-        )
-        .await?;
-        Ok((name.to_string(), i, refresh))
-    }
-    .await;
+    let name = field(&f, "name").trim().to_string();
+    let accept = checked(&f, "accept_expired");
+    let mut errors = Vec::new();
+    let refresh = refresh_secs(&f).unwrap_or_else(|e| {
+        errors.push(e);
+        0
+    });
+    let input = form_metadata(&f).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let entity = Some(field(&f, "entity_id")).filter(|e| !e.trim().is_empty());
+    let r = app_checks::metadata_app(&cx, &name, input.as_ref(), entity, accept, refresh).await;
+    let r = match r {
+        Ok(Ok(i)) if errors.is_empty() => Ok(i),
+        Ok(Ok(_)) => Err(errors),
+        Ok(Err(more)) => {
+            errors.extend(more);
+            Err(errors)
+        }
+        Err(e) => Err(vec![e]),
+    };
     match r {
-        Ok((name, i, refresh_secs)) => page(&PreviewPage {
+        Ok(i) => page(&PreviewPage {
             c,
             action: "/admin/apps/new".into(),
             name,
             p: PreviewView::from(&i),
             xml: i.xml,
-            refresh_secs,
-            accept_expired: checked(&f, "accept_expired"),
+            refresh_secs: refresh,
+            accept_expired: accept,
+            facts: Vec::new(),
+            hidden: Vec::new(),
         }),
-        Err(e) => render_new(c, None, values(&f), Errors::of(e)?),
+        Err(e) => render_new(c, None, values(&f), Errors::all(e, None)?),
     }
+}
+
+/// A preset form's app as the domain takes it.
+fn preset_app(f: &super::apps_forms::Fields) -> Result<NewApp, AdminError> {
+    Ok(NewApp {
+        name: field(f, "name").trim().to_string(),
+        preset: Some(field(f, "preset").trim().to_string()).filter(|p| !p.is_empty()),
+        params: prefixed(f, "param."),
+        metadata: form_metadata(f)?,
+        entity_id: Some(field(f, "entity_id").to_string()).filter(|e| !e.trim().is_empty()),
+        settings: prefixed(f, "setting."),
+        refresh_secs: refresh_secs(f)?,
+        accept_expired_certificates: checked(f, "accept_expired"),
+    })
+}
+
+/// `POST /admin/apps/new/preview`: checks a preset form — every mistake at once, beside its
+/// field — and shows what would be created; nothing is stored.
+async fn preset_preview_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    mp: Multipart,
+) -> Result<Response, WebError> {
+    let f = fields(mp).await?;
+    admin.check_csrf(field(&f, "csrf"))?;
+    let c = chrome(&admin, &headers, "apps");
+    let actor = admin.actor();
+    let cx = ctx(&state, &actor, &ip);
+    let preset = field(&f, "preset").trim().to_string();
+    let new = match preset_app(&f) {
+        Ok(n) => n,
+        Err(e) => {
+            return render_new(
+                c,
+                Some(&preset),
+                values(&f),
+                Errors::all(vec![e], Some(&preset))?,
+            )
+        }
+    };
+    let errors = match app_checks::preset_app(&cx, &new).await {
+        Ok(v) => v,
+        Err(e) => vec![e],
+    };
+    if !errors.is_empty() {
+        return render_new(
+            c,
+            Some(&preset),
+            values(&f),
+            Errors::all(errors, Some(&preset))?,
+        );
+    }
+    let plan = match domain::plan(&cx, &new).await {
+        Ok(p) => p,
+        Err(e) => {
+            return render_new(
+                c,
+                Some(&preset),
+                values(&f),
+                Errors::all(vec![e], Some(&preset))?,
+            )
+        }
+    };
+    let a = crate::admin::app_view::addresses(&state.config, &plan.app);
+    let mut facts = vec![
+        ("Preset", "预设", preset.clone()),
+        (
+            "WeCom app homepage",
+            "企业微信应用主页",
+            a.homepage.url.clone(),
+        ),
+        ("Mount address", "挂载地址", a.mount.clone()),
+    ];
+    for (k, v) in &plan.app.settings.params {
+        facts.push(("Parameter", "参数", format!("{k} = {v}")));
+    }
+    if let Some(r) = &plan.app.settings.roles.default_role {
+        facts.push(("Default role", "默认角色", r.clone()));
+    }
+    if !plan.app.settings.roles.rules.is_empty() {
+        facts.push((
+            "Role rules",
+            "角色规则",
+            crate::identity::roles::format_rules(&plan.app.settings.roles.rules),
+        ));
+    }
+    let mut hidden: Vec<(String, String)> = vec![("preset".into(), preset.clone())];
+    hidden.extend(
+        prefixed(&f, "param.")
+            .into_iter()
+            .map(|(k, v)| (format!("param.{k}"), v)),
+    );
+    hidden.extend(
+        prefixed(&f, "setting.")
+            .into_iter()
+            .map(|(k, v)| (format!("setting.{k}"), v)),
+    );
+    let p = PreviewView::of_app(&plan.app, state.clock.now(), plan.warnings.clone());
+    page(&PreviewPage {
+        c,
+        action: "/admin/apps/new".into(),
+        name: new.name.clone(),
+        p,
+        xml: plan.inspected.map(|i| i.xml).unwrap_or_default(),
+        refresh_secs: new.refresh_secs,
+        accept_expired: new.accept_expired_certificates,
+        facts,
+        hidden,
+    })
 }
 
 /// `POST /admin/apps/new`: creates the app — from a preset's form, or from a previewed document.
@@ -250,7 +459,7 @@ async fn create_form(
             chrome(&admin, &headers, "apps"),
             preset,
             values(&f),
-            Errors::of(e)?,
+            Errors::all(vec![e], preset)?,
         ),
     }
 }
@@ -264,18 +473,43 @@ struct AppPage {
     a: AppView,
     versions: Vec<(i64, String, String, String)>,
     errors: Errors,
+    /// The settings form, with current (or just typed) values.
+    settings: Vec<SettingField>,
+    /// A change was just saved (`settings`, `unchanged`).
+    saved: Option<String>,
+    /// What a refused form had (the settings form, or the metadata form with its file kept).
+    typed: HashMap<String, String>,
 }
 
 impl AppPage {
-    fn err(&self, f: &str) -> Option<&str> {
+    fn err(&self, f: &str) -> Option<&Text> {
         self.errors.get(f)
     }
-    fn setting_keys(&self) -> Vec<(&'static str, &'static str)> {
-        SETTING_KEYS.to_vec()
+    fn usage(&self, u: &str) -> String {
+        usage(self.c.l, u)
     }
-    fn other_errors(&self) -> Vec<String> {
+    /// What the metadata form had, after a refused preview (`metadata_kept`: the chosen file).
+    fn typed(&self, k: &str) -> &str {
+        self.typed.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn fetch_result(&self, r: &str) -> String {
+        fetch_result(self.c.l, r)
+    }
+    /// The "what is configured" lines in the page's language.
+    fn summary(&self) -> Vec<(String, String)> {
+        self.a
+            .summary
+            .iter()
+            .map(|(k, v)| match self.c.l {
+                Lang::En => (k.clone(), v.clone()),
+                Lang::Zh => line_zh(k, v),
+            })
+            .collect()
+    }
+    fn other_errors(&self) -> Vec<Text> {
         let mut shown: Vec<&str> = SETTING_KEYS.iter().map(|(k, _)| *k).collect();
         shown.extend([
+            "metadata",
             "metadata_file",
             "metadata_xml",
             "metadata_url",
@@ -293,6 +527,8 @@ async fn render_app(
     c: Chrome,
     name: &str,
     errors: Errors,
+    typed: Option<&HashMap<String, String>>,
+    saved: Option<String>,
 ) -> Result<Response, WebError> {
     let app = match domain::load(&state.store, name).await {
         Ok(a) => a,
@@ -333,9 +569,20 @@ async fn render_app(
             a,
             versions,
             errors,
+            settings: setting_fields(
+                &app.settings,
+                typed.filter(|m| m.keys().any(|k| k.starts_with("setting."))),
+            ),
+            saved: saved.filter(|s| s == "settings" || s == "unchanged"),
+            typed: typed.cloned().unwrap_or_default(),
         })?,
         bad,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct AppQuery {
+    saved: Option<String>,
 }
 
 async fn app_page(
@@ -343,12 +590,15 @@ async fn app_page(
     admin: ConsoleAdmin,
     headers: HeaderMap,
     Path(name): Path<String>,
+    Query(q): Query<AppQuery>,
 ) -> Result<Response, WebError> {
     render_app(
         &state,
         chrome(&admin, &headers, "apps"),
         &name,
         Errors::default(),
+        None,
+        q.saved,
     )
     .await
 }
@@ -369,34 +619,84 @@ async fn after(
                 chrome(admin, headers, "apps"),
                 name,
                 Errors::default(),
+                None,
+                None,
             )
             .await
         }
-        Err(e) => render_app(state, chrome(admin, headers, "apps"), name, Errors::of(e)?).await,
+        Err(e) => {
+            render_app(
+                state,
+                chrome(admin, headers, "apps"),
+                name,
+                Errors::of(e)?,
+                None,
+                None,
+            )
+            .await
+        }
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct SettingForm {
-    csrf: String,
-    key: String,
-    value: String,
-}
-
+/// `POST /admin/apps/{name}/settings`: the whole settings form (`setting.KEY` fields, toggles
+/// present when on); only what differs from the current value is applied. Every refused change
+/// is shown beside its field with everything typed kept; a Save ends on the page with a notice.
+/// A single `key` and `value` (the earlier one-setting form) is still taken.
 async fn settings_form(
     State(state): State<AppState>,
     admin: ConsoleAdmin,
     headers: HeaderMap,
     ip: ClientIp,
     Path(name): Path<String>,
-    Form(f): Form<SettingForm>,
+    Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    admin.check_csrf(&f.csrf)?;
+    admin.check_csrf(f.get("csrf").map(String::as_str).unwrap_or(""))?;
     let actor = admin.actor();
-    let r = domain::update_settings(&ctx(&state, &actor, &ip), &name, &[(f.key, f.value)])
-        .await
-        .map(|_| ());
-    after(&state, &admin, &headers, &name, r).await
+    let cx = ctx(&state, &actor, &ip);
+    if let (Some(k), Some(v)) = (f.get("key"), f.get("value")) {
+        let r = domain::update_settings(&cx, &name, &[(k.clone(), v.clone())])
+            .await
+            .map(|_| ());
+        return after(&state, &admin, &headers, &name, r).await;
+    }
+    let app = match domain::load(&state.store, &name).await {
+        Ok(a) => a,
+        Err(e) => return after(&state, &admin, &headers, &name, Err(e)).await,
+    };
+    let changes: Vec<(String, String)> = setting_form::form_fields(&app.settings)
+        .filter(|fd| setting_form::round_trips(&app.settings, fd.key))
+        .filter_map(|fd| {
+            let v = match fd.kind {
+                Kind::Toggle => if f.contains_key(&format!("setting.{}", fd.key)) {
+                    "true"
+                } else {
+                    "false"
+                }
+                .to_string(),
+                _ => f.get(&format!("setting.{}", fd.key))?.clone(),
+            };
+            setting_form::changed(&app.settings, fd.key, &v).then(|| (fd.key.to_string(), v))
+        })
+        .collect();
+    if changes.is_empty() {
+        return redirect(&format!("/admin/apps/{name}?saved=unchanged#settings"));
+    }
+    let mut errors = app_checks::settings(&app, &changes);
+    if errors.is_empty() {
+        match domain::update_settings(&cx, &name, &changes).await {
+            Ok(_) => return redirect(&format!("/admin/apps/{name}?saved=settings#settings")),
+            Err(e) => errors.push(e),
+        }
+    }
+    render_app(
+        &state,
+        chrome(&admin, &headers, "apps"),
+        &name,
+        Errors::all(errors, None)?,
+        Some(&f),
+        None,
+    )
+    .await
 }
 
 async fn replace_preview_form(
@@ -412,7 +712,7 @@ async fn replace_preview_form(
     let actor = admin.actor();
     let cx = ctx(&state, &actor, &ip);
     let r = async {
-        domain::load(&state.store, &name).await?;
+        let app = domain::load(&state.store, &name).await?;
         let refresh = refresh_secs(&f)?;
         let Some(input) = form_metadata(&f)? else {
             return Err(AdminError::invalid(
@@ -429,6 +729,7 @@ async fn replace_preview_form(
             checked(&f, "accept_expired"),
         )
         .await?;
+        app_checks::replacement(&cx, &app, &i).await?;
         Ok((i, refresh))
     }
     .await;
@@ -441,8 +742,24 @@ async fn replace_preview_form(
             xml: i.xml,
             refresh_secs,
             accept_expired: checked(&f, "accept_expired"),
+            facts: Vec::new(),
+            hidden: Vec::new(),
         }),
-        Err(e) => after(&state, &admin, &headers, &name, Err(e)).await,
+        Err(e @ (AdminError::NotFound(_) | AdminError::Store(_))) => {
+            after(&state, &admin, &headers, &name, Err(e)).await
+        }
+        // The page again with the error beside its field and the chosen file kept.
+        Err(e) => {
+            render_app(
+                &state,
+                chrome(&admin, &headers, "apps"),
+                &name,
+                Errors::of(e)?,
+                Some(&values(&f)),
+                None,
+            )
+            .await
+        }
     }
 }
 

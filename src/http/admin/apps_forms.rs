@@ -1,53 +1,57 @@
 //! The console's app forms: multipart reading (file upload, pasted XML, URL), the metadata a form
 //! gives, and field errors shown next to their field.
 
+use super::apps_text::say;
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::AdminError;
-use crate::error::{t, WebError};
+use crate::error::{t, Text, WebError};
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
-/// Field errors of a form: `(field, message)`; shown next to the field, or above the form when no
-/// field on the page has that name.
+/// Field errors of a form: `(field, message in both languages)`; shown next to the field, or
+/// above the form when no field on the page has that name.
 #[derive(Debug, Default, Clone)]
-pub(super) struct Errors(pub(super) Vec<(String, String)>);
+pub(super) struct Errors(pub(super) Vec<(String, Text)>);
 
 impl Errors {
+    /// One error, outside a preset form.
     pub(super) fn of(e: AdminError) -> Result<Self, WebError> {
-        match e {
-            AdminError::Invalid { field, message } | AdminError::State { field, message } => {
-                Ok(Self(vec![(field, message)]))
-            }
-            AdminError::Conflict(what) => Ok(Self(vec![(
-                "name".into(),
-                format!("{what} already exists"),
-            )])),
-            AdminError::NotFound(what) => Ok(Self(vec![(
-                String::new(),
-                format!("{what} does not exist"),
-            )])),
-            AdminError::Store(e) => Err(e.into()),
+        Self::all(vec![e], None)
+    }
+
+    /// Every error of a form at once; `preset` names the preset form they came from (for the
+    /// parameters' words).
+    pub(super) fn all(errors: Vec<AdminError>, preset: Option<&str>) -> Result<Self, WebError> {
+        let mut out = Vec::new();
+        for e in errors {
+            let (field, en) = match e {
+                AdminError::Invalid { field, message } | AdminError::State { field, message } => {
+                    (field, message)
+                }
+                AdminError::Conflict(what) if what.contains("entity ID") => {
+                    ("entity_id".to_string(), format!("{what} already exists"))
+                }
+                AdminError::Conflict(what) => {
+                    ("name".to_string(), format!("{what} already exists"))
+                }
+                AdminError::NotFound(what) => (String::new(), format!("{what} does not exist")),
+                AdminError::Store(e) => return Err(e.into()),
+            };
+            let said = say(&field, &en, preset);
+            out.push((field, said));
         }
+        Ok(Self(out))
     }
-    pub(super) fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+    pub(super) fn get(&self, field: &str) -> Option<&Text> {
+        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m)
     }
-    pub(super) fn other(&self, shown: &[&str]) -> Vec<String> {
+    pub(super) fn other(&self, shown: &[&str]) -> Vec<Text> {
         self.0
             .iter()
             .filter(|(f, _)| !shown.contains(&f.as_str()) && !f.starts_with("params."))
-            .map(|(f, m)| {
-                if f.is_empty() {
-                    m.clone()
-                } else {
-                    format!("{f}: {m}")
-                }
-            })
+            .map(|(_, m)| m.clone())
             .collect()
     }
     pub(super) fn is_empty(&self) -> bool {
@@ -86,6 +90,11 @@ pub(super) async fn fields(mut mp: Multipart) -> Result<Fields, WebError> {
         if out.len() >= 32 {
             return Err(bad());
         }
+        // The chosen file's name, to say which file is kept after an error.
+        if let Some(file) = f.file_name().filter(|n| !n.is_empty()) {
+            let file = file.chars().take(100).collect::<String>();
+            out.insert(format!("{name}_name"), file.into_bytes());
+        }
         let bytes = f.bytes().await.map_err(|_| bad())?;
         out.insert(name, bytes.to_vec());
     }
@@ -99,12 +108,27 @@ pub(super) fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// The form's fields as text, to show again (never the uploaded file).
+/// The form's fields as text, to show again. An uploaded file is kept as `metadata_kept` (the
+/// browser cannot refill a file input), so an error elsewhere does not lose it.
 pub(super) fn values(f: &Fields) -> HashMap<String, String> {
-    f.iter()
+    let mut v: HashMap<String, String> = f
+        .iter()
         .filter(|(k, _)| *k != "csrf" && *k != "metadata_file")
         .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-        .collect()
+        .collect();
+    if let Some(file) = f
+        .get("metadata_file")
+        .filter(|b| !b.iter().all(u8::is_ascii_whitespace))
+    {
+        v.insert(
+            "metadata_kept".into(),
+            String::from_utf8_lossy(file).into_owned(),
+        );
+    }
+    if !v.contains_key("metadata_kept") {
+        v.remove("metadata_file_name");
+    }
+    v
 }
 
 /// The metadata a console form gives: a file, pasted XML, or a URL (exactly one).
@@ -136,6 +160,12 @@ pub(super) fn form_metadata(f: &Fields) -> Result<Option<MetadataInput>, AdminEr
         Some(MetadataInput::Url {
             url: field(f, "metadata_url").trim().to_string(),
             field: "metadata_url",
+        })
+    } else if given("metadata_kept") {
+        Some(MetadataInput::Xml {
+            xml: f.get("metadata_kept").cloned().unwrap_or_default(),
+            field: "metadata_file",
+            fetched_from: None,
         })
     } else {
         None

@@ -40,15 +40,6 @@ pub struct PresetView {
     pub needs_metadata: bool,
 }
 
-/// Sample parameter values (account IDs of the lengths consoles use), for [`preset_views`].
-const SAMPLE_VALUES: &[&str] = &[
-    "0123456789abcdef0123456789abcdef",
-    "100012345678",
-    "1234567890123456",
-    "2100012345",
-    "wecom",
-];
-
 /// Every preset, as views.
 pub fn preset_views() -> Vec<PresetView> {
     crate::providers::all()
@@ -56,15 +47,7 @@ pub fn preset_views() -> Vec<PresetView> {
         .map(|p| {
             // Build with sample values of the shapes consoles use, to tell the homepage mode and
             // whether the SP comes from a file; the first set the preset accepts wins.
-            let built = SAMPLE_VALUES.iter().find_map(|v| {
-                let params: crate::providers::Params = p
-                    .params
-                    .iter()
-                    .filter(|x| x.required)
-                    .map(|x| (x.key.to_string(), v.to_string()))
-                    .collect();
-                p.build(&params).ok()
-            });
+            let built = crate::admin::app_checks::sample_params(p).and_then(|v| p.build(&v).ok());
             let mode = built
                 .as_ref()
                 .map(|b| p.homepage(&b.settings, "mount").mode)
@@ -293,6 +276,26 @@ impl From<&Inspected> for PreviewView {
             valid_until: i.metadata.valid_until.clone(),
             warnings: i.warnings.clone(),
             metadata_url: i.url.clone(),
+        }
+    }
+}
+
+impl PreviewView {
+    /// What an app about to be made would import (a preset's own SP, or the file given).
+    pub fn of_app(app: &App, now: time::OffsetDateTime, warnings: Vec<String>) -> Self {
+        let m = &app.metadata;
+        Self {
+            entity_id: m.entity_id.clone(),
+            acs: m.acs.iter().map(AcsView::from).collect(),
+            certificates: crate::admin::app_metadata::certificates(m, now)
+                .iter()
+                .map(CertView::from)
+                .collect(),
+            authn_requests_signed: m.authn_requests_signed,
+            name_id_formats: m.name_id_formats.clone(),
+            valid_until: m.valid_until.clone(),
+            warnings,
+            metadata_url: None,
         }
     }
 }
