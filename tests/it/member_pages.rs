@@ -540,3 +540,165 @@ async fn stylesheet(env: Env) {
         "copied button {done} on {done_bg}"
     );
 }
+
+// ---- the bind page ----
+
+/// A server whose binding policy shows the bind page to an unmatched member.
+async fn bind_env(db: Db) -> Option<Env> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
+        Db::Postgres => Env::postgres_url().await?,
+    };
+    Some(
+        Env::start_with(db, url, dir, |c: &mut wecom_idp::config::Config| {
+            c.binding.auto_bind = false;
+            c.binding.when_unmatched = "bind_or_create".into();
+        })
+        .await,
+    )
+}
+
+async fn bind_page_body(db: Db) {
+    let Some(env) = bind_env(db).await else {
+        return;
+    };
+    env.add_app("app", &[]).await;
+    for (lang, intro) in [("zh-CN", "关联你的账号"), ("en", "Link your account")] {
+        let mut b = env.browser(WXWORK_UA);
+        b.accept_language = Some(lang.into());
+        env.wecom_client_login(&b, "lisi").await;
+        let page = b.follow(&format!("{}/apps/app/start", env.base)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(intro), "{}", page.body);
+        // Every field has its own label, the page is laid out by the stylesheet.
+        for id in ["bind-username", "bind-password", "bind-code"] {
+            assert!(page.body.contains(&format!("<label for=\"{id}\">")), "{id}");
+            assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        assert!(page.body.contains("<legend>"), "{}", page.body);
+        assert!(page.body.contains("class=\"card bind\""));
+        assert!(page.body.contains("class=\"stack\""));
+        assert!(!visible(&page).contains('`'));
+        // A wrong password: a plain sentence on the same page, in the member's language.
+        let token = page.body.split("name=\"token\" value=\"").nth(1).unwrap();
+        let token = &token[..token.find('"').unwrap()];
+        let p = b
+            .post_form(
+                &format!("{}/bind", env.base),
+                &[
+                    ("token", token),
+                    ("method", "password"),
+                    ("username", "nobody"),
+                    ("password", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 401, "{}", p.body);
+        assert!(p.body.contains("id=\"bind-error\""), "{}", p.body);
+    }
+    let css = env
+        .browser(WXWORK_UA)
+        .get(&format!("{}/static/style.css", env.base))
+        .await
+        .body;
+    assert!(css.contains("form.stack label"), "the bind page's layout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: the bind page is a styled form with a label for every field, in the member's language.
+async fn bind_page_is_labelled_and_styled_sqlite() {
+    bind_page_body(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_page_is_labelled_and_styled_postgres() {
+    bind_page_body(Db::Postgres).await;
+}
+
+// ---- the console ----
+
+both_dbs!(
+    destructive_console_actions_confirm_and_report,
+    confirm_and_report
+);
+// Rule: Remove admin and Revoke token ask for confirmation before submitting and say what they did
+// afterwards; an error names no field key; the CSV textarea has a label.
+async fn confirm_and_report(env: Env) {
+    let (mut b, csrf) = env.admin_browser("zhangsan").await;
+    b.accept_language = Some("en".into());
+    let access = format!("{}/admin/access", env.base);
+    let p = b
+        .post_form(
+            &format!("{access}/admins"),
+            &[("csrf", &csrf), ("userid", "lisi")],
+        )
+        .await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let p = b.get(&format!("{}{}", env.base, p.location.unwrap())).await;
+    assert!(p.body.contains("Administrator added."), "{}", p.body);
+    env.api_token("ci").await;
+    let p = b.get(&access).await;
+    assert!(
+        p.body.contains(
+            "action=\"/admin/access/admins/remove\" data-confirm=\"Remove this administrator?"
+        ),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains("action=\"/admin/access/tokens/revoke\" data-confirm=\"Revoke this token?"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("id=\"notice\""),
+        "no notice without a change"
+    );
+    let p = b
+        .post_form(
+            &format!("{access}/tokens/revoke"),
+            &[("csrf", &csrf), ("name", "ci")],
+        )
+        .await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let p = b.get(&format!("{}{}", env.base, p.location.unwrap())).await;
+    assert!(p.body.contains("Token revoked"), "{}", p.body);
+    b.accept_language = Some("zh-CN".into());
+    let p = b
+        .post_form(
+            &format!("{access}/admins/remove"),
+            &[("csrf", &csrf), ("userid", "lisi")],
+        )
+        .await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let p = b.get(&format!("{}{}", env.base, p.location.unwrap())).await;
+    assert!(p.body.contains("已移除管理员"), "{}", p.body);
+    // Only known notices: the query is never echoed.
+    let p = b.get(&format!("{access}?done=%3Cb%3Ehi")).await;
+    assert!(!p.body.contains("id=\"notice\"") && !p.body.contains("<b>hi"));
+    // The confirmation script is the console's.
+    let js = b.get(&format!("{}/static/admin.js", env.base)).await.body;
+    assert!(js.contains("data-confirm") && js.contains("window.confirm"));
+    // Copy buttons: green only on success.
+    assert!(js.contains(".then(done, failed)"), "{js}");
+    // An error names no field key.
+    let p = b
+        .post_form(
+            &format!("{access}/admins"),
+            &[("csrf", &csrf), ("userid", "a b")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    let error = p.body.split("id=\"form-error\"").nth(1).unwrap();
+    assert!(!error.contains(">userid:"), "{error}");
+    // The CSV textarea is labelled.
+    let p = b.get(&format!("{}/admin/users", env.base)).await;
+    assert!(p.body.contains("for=\"import-text\""), "{}", p.body);
+    assert!(
+        p.body.contains("<textarea id=\"import-text\""),
+        "{}",
+        p.body
+    );
+}
