@@ -455,7 +455,8 @@ async fn audit_page(env: Env) {
         page.body.contains("<td class=\"nowrap\">"),
         "time, event, result do not wrap"
     );
-    assert!(page.body.contains("<td class=\"detail\">"));
+    // The detail has the table's whole width, on its own line under the row.
+    assert!(page.body.contains("<td colspan=\"8\" class=\"detail\">"));
 }
 
 // ---- the stylesheet ----
@@ -532,6 +533,13 @@ async fn stylesheet(env: Env) {
     assert!(
         contrast(&text, &button) >= 4.5,
         "primary button {text} on {button}"
+    );
+    // Muted text on the dark top bar (the signed-in admin's name).
+    let bar = css_colour(&admin_css, ".topbar {", "background");
+    let bar_muted = css_colour(&admin_css, ".topbar .muted", "color");
+    assert!(
+        contrast(&bar_muted, &bar) >= 4.5,
+        "top bar {bar_muted} on {bar}"
     );
     let done = css_colour(&admin_css, "button.copy.done", "color");
     let done_bg = css_colour(&admin_css, "button.copy.done", "background");
