@@ -159,9 +159,12 @@ impl WebError {
         }
     }
 
-    /// The admin detail as the audit row stores it.
+    /// The admin detail as the audit row stores it, through the same redaction guard as every
+    /// admin change's detail (WeCom's answers are not ours to trust with secrets).
     pub fn audit_detail(&self) -> Option<String> {
-        self.admin_detail.as_ref().map(|d| d.to_string())
+        self.admin_detail
+            .as_ref()
+            .map(|d| crate::admin::audit::redact((**d).clone()).to_string())
     }
 
     /// Adds a "how to fix" line.

@@ -797,3 +797,34 @@ pub fn all() -> Vec<(String, Tx)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_fall_back_to_families_then_the_code() {
+        assert_eq!(reason_label("wecom_config", Lang::Zh), "企业微信配置错误");
+        assert_eq!(
+            reason_label("auto_email", Lang::En),
+            "linked automatically by email"
+        );
+        assert_eq!(
+            reason_label("ambiguous_mobile", Lang::Zh),
+            "多个账号匹配，依据 mobile"
+        );
+        assert_eq!(reason_label("NoPassive", Lang::En), "NoPassive");
+        assert!(has_reason("auto_userid") && !has_reason("auto_") && !has_reason("nope"));
+        assert_eq!(event_label("token_revoke", Lang::Zh), "吊销 API 令牌");
+        assert_eq!(result_label("refused", Lang::Zh), "拒绝");
+        assert_eq!(event_label("unknown_event", Lang::Zh), "unknown_event");
+    }
+
+    #[test]
+    fn member_pages_fall_back_to_the_internal_error_page() {
+        let e =
+            crate::error::WebError::member(axum::http::StatusCode::BAD_REQUEST, "no_such_page_key");
+        assert_eq!(e.reason, "no_such_page_key");
+        assert_eq!(e.title.en, "Something went wrong");
+    }
+}
