@@ -1,6 +1,9 @@
 //! The HTTP layer's one error type. A handler returns [`WebError`]; the browser sees an HTML page in
 //! its language (Chinese or English) saying what happened and what to do, never internals; the log gets
 //! the detail. Rendering happens in [`render_errors`], a middleware that knows the request's language.
+//! Pages a member sees are made with [`WebError::member`] from the catalogue in [`crate::text`]: one
+//! plain sentence and a reference; what the administrator needs rides along in
+//! [`WebError::admin_detail`] to the log and the audit row.
 
 use crate::logsafe::Escaped;
 use askama::Template;
@@ -107,6 +110,9 @@ pub struct WebError {
     pub detail: Box<Text>,
     /// What to do about it.
     pub fix: Option<Box<Text>>,
+    /// What the administrator needs to know (JSON for the audit row's detail, also logged); never
+    /// shown on the page.
+    pub admin_detail: Option<Box<serde_json::Value>>,
 }
 
 impl WebError {
@@ -118,7 +124,47 @@ impl WebError {
             title: Box::new(title),
             detail: Box::new(detail),
             fix: None,
+            admin_detail: None,
         }
+    }
+
+    /// A member's page: the title and sentence of `reason` in [`crate::text::MEMBER_PAGES`].
+    pub fn member(status: StatusCode, reason: &'static str) -> Self {
+        Self::member_page(status, reason, reason)
+    }
+
+    /// A member's page under `reason` showing the catalogue's page `key` (a family of reasons that
+    /// all mean the same to a member shares one page).
+    pub fn member_page(status: StatusCode, reason: &'static str, key: &str) -> Self {
+        let p =
+            crate::text::member_page(key).or_else(|| crate::text::member_page("internal_error"));
+        let (title, detail) = match p {
+            Some(p) => (t(p.title.en, p.title.zh), t(p.sentence.en, p.sentence.zh)),
+            None => (t("Error", "错误"), t("", "")),
+        };
+        Self::new(status, reason, title, detail)
+    }
+
+    /// The administrator's detail (audit row and log, never the page).
+    pub fn with_admin_detail(mut self, detail: serde_json::Value) -> Self {
+        self.admin_detail = Some(Box::new(detail));
+        self
+    }
+
+    /// A line naming whom to contact (a name the administrator configured).
+    pub fn with_contact(self, contact: Option<&str>) -> Self {
+        match contact.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => self.with_fix(t(format!("Contact: {c}"), format!("联系人：{c}"))),
+            None => self,
+        }
+    }
+
+    /// The admin detail as the audit row stores it, through the same redaction guard as every
+    /// admin change's detail (WeCom's answers are not ours to trust with secrets).
+    pub fn audit_detail(&self) -> Option<String> {
+        self.admin_detail
+            .as_ref()
+            .map(|d| crate::admin::audit::redact((**d).clone()).to_string())
     }
 
     /// Adds a "how to fix" line.
@@ -130,36 +176,14 @@ impl WebError {
     /// A failure of ours: the detail goes to the log, the page says only that it failed.
     pub fn internal(what: &str, e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %Escaped(e), "{what}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            t("Something went wrong", "服务出错了"),
-            t(
-                "The sign-in service hit an internal error. Please try again; if it keeps happening, \
-                 tell your administrator the reference below.",
-                "登录服务内部出错。请重试；如果一直出现，请把下面的参考编号告诉管理员。",
-            ),
-        )
+        Self::member(StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
     }
 
     /// The database is unreachable for now: a 503 asking to try again in a moment (with
     /// `Retry-After`), not a failure of ours to report.
     pub fn unavailable(e: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %e, "database unavailable; answering 503");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            DATABASE_UNAVAILABLE,
-            t("Please try again in a moment", "请稍后重试"),
-            t(
-                "The sign-in service cannot reach its database right now. This usually passes \
-                 within seconds.",
-                "登录服务暂时无法连接数据库，通常几秒钟内即可恢复。",
-            ),
-        )
-        .with_fix(t(
-            "Wait a moment and reload the page; if it lasts, tell your administrator.",
-            "请稍等片刻后刷新页面；如果持续出现，请告诉管理员。",
-        ))
+        Self::member(StatusCode::SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE)
     }
 
     /// A store failure: [`WebError::unavailable`] when the database was unreachable, otherwise
@@ -206,7 +230,6 @@ struct ErrorPage<'a> {
     title: &'a str,
     detail: &'a str,
     fix: Option<&'a str>,
-    fix_label: &'a str,
     ref_label: &'a str,
     reason: &'a str,
     request_id: &'a str,
@@ -233,6 +256,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     tracing::debug!(
         reason = err.reason,
         status = err.status.as_u16(),
+        detail = %Escaped(err.audit_detail().unwrap_or_default()),
         "refused: {}",
         err.title.en
     );
@@ -246,12 +270,8 @@ pub fn render_page(err: &WebError, lang: Lang, request_id: &str) -> Response {
         title: lang.pick(&err.title),
         detail: lang.pick(&err.detail),
         fix: err.fix.as_ref().map(|f| lang.pick(f)),
-        fix_label: match lang {
-            Lang::Zh => "怎么办：",
-            Lang::En => "What to do:",
-        },
         ref_label: match lang {
-            Lang::Zh => "参考：",
+            Lang::Zh => "参考编号：",
             Lang::En => "Reference:",
         },
         reason: err.reason,

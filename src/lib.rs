@@ -14,6 +14,7 @@
 //!   the console's stored values), cached per instance and reloaded when the store's copy changes.
 //! - [`admin`]: the admin domain (admins, API tokens, audit of changes) behind the console and the
 //!   JSON API in `http/admin/`.
+//! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages.
 //! - [`cli`]: the `wecom-idp` subcommands; [`demo`]: the one-command demo.
 //!
 //! [`build_state`] assembles the services from a configuration; [`run`] serves a bound listener until
@@ -45,6 +46,7 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod text;
 pub mod wecom;
 
 use std::future::Future;

@@ -63,6 +63,15 @@ pub enum AdminError {
 }
 
 impl AdminError {
+    /// The message a console page shows beside (or above) the form: the field's name is the page's
+    /// label, so it is not repeated in front of the message as the CLI and the API do.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } | Self::State { message, .. } => message.clone(),
+            e => e.to_string(),
+        }
+    }
+
     /// A field-level error.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid {

@@ -8,9 +8,9 @@ use super::flow::{self, ClientIp, Pending};
 use super::AppState;
 use crate::apps::App;
 use crate::crypto::sha256_hex;
-use crate::error::{t, Lang, WebError};
+use crate::error::{Lang, WebError};
 use crate::identity::binding::{self, Resolution};
-use crate::identity::directory::{self, BindingPolicy, WhenUnmatched};
+use crate::identity::directory::{self, WhenUnmatched};
 use crate::identity::Profile;
 use crate::logsafe::Escaped;
 use crate::settings::Effective;
@@ -31,13 +31,6 @@ pub enum Step {
         /// The page's token.
         token: String,
     },
-}
-
-pub(super) fn contact(policy: &BindingPolicy) -> (String, String) {
-    match &policy.contact {
-        Some(c) => (c.clone(), c.clone()),
-        None => ("your administrator".into(), "管理员".into()),
-    }
 }
 
 pub(super) fn store_err(e: StoreError) -> WebError {
@@ -126,20 +119,8 @@ pub async fn login_account(
                 pending,
             )
             .await;
-            let (en, zh) = contact(policy);
-            return Err(WebError::new(
-                StatusCode::FORBIDDEN,
-                "ambiguous_account",
-                t("More than one account matches you", "有多个账号与你匹配"),
-                t(
-                    format!("Several accounts have the same {} as your WeCom profile, so none was linked to you.", key.as_str()),
-                    format!("有多个账号的{}与你的企业微信资料相同，因此没有为你关联任何账号。", key.as_str()),
-                ),
-            )
-            .with_fix(t(
-                format!("Ask {en} to link your account (wecom-idp user bind)."),
-                format!("请联系{zh}为你关联账号（wecom-idp user bind）。"),
-            )));
+            return Err(WebError::member(StatusCode::FORBIDDEN, "ambiguous_account")
+                .with_contact(policy.contact.as_deref()));
         }
         Resolution::Unmatched => match policy.when_unmatched {
             WhenUnmatched::Create => {
@@ -171,20 +152,8 @@ pub async fn login_account(
                     pending,
                 )
                 .await;
-                let (en, zh) = contact(policy);
-                return Err(WebError::new(
-                    StatusCode::FORBIDDEN,
-                    "no_account",
-                    t("No account is linked to you", "你还没有关联账号"),
-                    t(
-                        "You signed in with WeCom, but no account here is linked to your WeCom member.",
-                        "你已通过企业微信登录，但这里没有与你的企业微信成员关联的账号。",
-                    ),
-                )
-                .with_fix(t(
-                    format!("Ask {en} to create or link your account."),
-                    format!("请联系{zh}为你创建或关联账号。"),
-                )));
+                return Err(WebError::member(StatusCode::FORBIDDEN, "no_account")
+                    .with_contact(policy.contact.as_deref()));
             }
             WhenUnmatched::Bind | WhenUnmatched::BindOrCreate => {
                 let token = state.rng.token();
@@ -251,19 +220,7 @@ pub(super) async fn ready(
             pending,
         )
         .await;
-        return Err(WebError::new(
-            StatusCode::FORBIDDEN,
-            "account_disabled",
-            t("Your account is disabled", "你的账号已被停用"),
-            t(
-                "The account linked to your WeCom member is disabled.",
-                "与你的企业微信成员关联的账号已被停用。",
-            ),
-        )
-        .with_fix(t(
-            "Ask your administrator to enable it.",
-            "请联系管理员启用。",
-        )));
+        return Err(WebError::member(StatusCode::FORBIDDEN, "account_disabled"));
     }
     binding::apply(&state.store, account, profile, state.clock.unix())
         .await

@@ -11,7 +11,7 @@ use super::account::{ready, store_err};
 use super::flow::{self, ClientIp, Pending};
 use super::{cookies, AppState};
 use crate::crypto::{constant_time_eq, sha256_hex};
-use crate::error::{t, Lang, WebError};
+use crate::error::{Lang, WebError};
 use crate::identity::binding;
 use crate::identity::directory::{self, BindHow, WhenUnmatched};
 use crate::identity::Profile;
@@ -92,8 +92,10 @@ struct BindPage<'a> {
     message: Option<&'a str>,
     token: &'a str,
     username_label: &'a str,
+    password_legend: &'a str,
     password_label: &'a str,
     password_button: &'a str,
+    code_legend: &'a str,
     code_label: &'a str,
     code_button: &'a str,
     allow_create: bool,
@@ -120,8 +122,10 @@ pub(super) fn bind_page(
         message,
         token,
         username_label: pick("Username", "用户名"),
+        password_legend: pick("With the account's password", "用账号密码"),
         password_label: pick("Password", "密码"),
         password_button: pick("Link with password", "用密码关联"),
+        code_legend: pick("Or with a one-time code", "或用一次性验证码"),
         code_label: pick("One-time code", "一次性验证码"),
         code_button: pick("Link with code", "用验证码关联"),
         allow_create,
@@ -150,32 +154,12 @@ struct BindForm {
 }
 
 fn expired() -> WebError {
-    WebError::bad_request(
-        "bind_expired",
-        t("This page is no longer valid", "此页面已失效"),
-        t(
-            "The link-your-account page expired, was used already, or was opened in another browser.",
-            "关联账号页面已过期、已使用，或是在另一个浏览器中打开的。",
-        ),
-    )
-    .with_fix(t("Open the app again to start a new sign-in.", "请重新打开应用，开始新的登录。"))
+    WebError::member(StatusCode::BAD_REQUEST, "bind_expired")
 }
 
 fn locked(until: i64, now: i64) -> WebError {
-    let mins = ((until - now) + 59) / 60;
-    WebError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "bind_locked",
-        t("Too many wrong passwords", "密码错误次数过多"),
-        t(
-            format!("This account refuses passwords for {mins} more minutes."),
-            format!("此账号在 {mins} 分钟内不再接受密码。"),
-        ),
-    )
-    .with_fix(t(
-        "Wait, or ask your administrator for a one-time code.",
-        "请稍后再试，或请管理员给你一次性验证码。",
-    ))
+    WebError::member(StatusCode::TOO_MANY_REQUESTS, "bind_locked")
+        .with_admin_detail(serde_json::json!({ "locked_for_secs": until - now }))
 }
 
 /// `POST /bind`: the member proves an account (or asks for a new one); the login goes on.

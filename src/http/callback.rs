@@ -7,7 +7,7 @@
 use super::flow::{self, ClientIp, Live, Pending};
 use super::{cookies, AppState};
 use crate::crypto::sha256_hex;
-use crate::error::{t, Text, WebError};
+use crate::error::WebError;
 use crate::identity::{clean_text, Profile};
 use crate::logsafe::Escaped;
 use crate::settings::Effective;
@@ -31,12 +31,8 @@ struct CallbackQuery {
     state: Option<String>,
 }
 
-fn state_refused(reason: &'static str, detail: Text) -> WebError {
-    WebError::bad_request(reason, t("This sign-in link is no longer valid", "登录链接已失效"), detail)
-        .with_fix(t(
-            "Open the app again from the WeCom workbench (or the console's login page) to start a new sign-in.",
-            "请从企业微信工作台（或控制台登录页）重新打开应用，开始新的登录。",
-        ))
+fn state_refused(reason: &'static str) -> WebError {
+    WebError::member(StatusCode::BAD_REQUEST, reason)
 }
 
 async fn callback(
@@ -59,25 +55,11 @@ async fn callback(
             None,
         )
         .await;
-        return Err(state_refused(
-            "bad_state",
-            t("The sign-in link is damaged.", "登录链接不完整或已损坏。"),
-        ));
+        return Err(state_refused("bad_state"));
     }
     let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 512) else {
         flow::audit(&state, "login", None, None, "refused", "no_code", &ip, None).await;
-        return Err(WebError::bad_request(
-            "no_code",
-            t("Sign-in was cancelled", "登录已取消"),
-            t(
-                "WeCom did not confirm who you are (the authorisation was declined or cancelled).",
-                "企业微信没有确认你的身份（授权被拒绝或取消）。",
-            ),
-        )
-        .with_fix(t(
-            "Open the app again and allow the sign-in in WeCom.",
-            "请重新打开应用，并在企业微信中同意授权。",
-        )));
+        return Err(WebError::member(StatusCode::BAD_REQUEST, "no_code"));
     };
     let secure = state.config.secure_cookies();
     let carried = cookies::bindings(headers, &cookies::name(cookies::BROWSER, secure));
@@ -93,13 +75,7 @@ async fn callback(
             None,
         )
         .await;
-        return Err(state_refused(
-            "state_foreign",
-            t(
-                "This sign-in was started in another browser (or cookies are blocked).",
-                "这次登录是在另一个浏览器中发起的（或浏览器禁用了 Cookie）。",
-            ),
-        ));
+        return Err(state_refused("state_foreign"));
     }
     let code_hash = sha256_hex(code.as_bytes());
     // The browser carries the bindings of its newest login starts; the state names one of them.
@@ -137,39 +113,15 @@ async fn callback(
             .await;
         }
         other => {
-            let (reason, detail) = match other {
-                Consumed::Foreign => (
-                    "state_foreign",
-                    t(
-                        "This sign-in was started in another browser.",
-                        "这次登录是在另一个浏览器中发起的。",
-                    ),
-                ),
-                Consumed::Expired => (
-                    "state_expired",
-                    t(
-                        "The sign-in took too long (more than 10 minutes).",
-                        "登录超时（超过 10 分钟）。",
-                    ),
-                ),
-                Consumed::Used => (
-                    "state_used",
-                    t(
-                        "This sign-in link has already been used.",
-                        "这个登录链接已经用过了。",
-                    ),
-                ),
-                _ => (
-                    "state_unknown",
-                    t(
-                        "This sign-in link is not known here.",
-                        "无法识别这个登录链接。",
-                    ),
-                ),
+            let reason = match other {
+                Consumed::Foreign => "state_foreign",
+                Consumed::Expired => "state_expired",
+                Consumed::Used => "state_used",
+                _ => "state_unknown",
             };
             tracing::debug!(reason, "WeCom callback refused");
             flow::audit(&state, "login", None, None, "refused", reason, &ip, None).await;
-            return Err(state_refused(reason, detail));
+            return Err(state_refused(reason));
         }
     };
     let pending: Pending = serde_json::from_str(&pending_json)
@@ -184,13 +136,12 @@ async fn callback(
     let profile = match member_profile(&state, &effective, &code).await {
         Ok(p) => p,
         Err(refusal) => {
-            flow::audit(
+            flow::audit_refusal(
                 &state,
                 "login",
                 Some(app.name.as_str()),
                 refusal.userid.as_deref(),
-                "refused",
-                refusal.error.reason,
+                &refusal.error,
                 &ip,
                 pending.request_id.as_deref(),
             )
@@ -291,13 +242,7 @@ async fn repeat(
         return super::account::bind_page_again(state, headers, bind_token).await;
     }
     let Some(token) = token else {
-        return Err(state_refused(
-            "state_in_progress",
-            t(
-                "The first attempt of this sign-in did not finish.",
-                "这次登录的第一次尝试没有完成。",
-            ),
-        ));
+        return Err(state_refused("state_in_progress"));
     };
     let hash = sha256_hex(token.as_bytes());
     let now = state.clock.unix();
@@ -305,13 +250,7 @@ async fn repeat(
         r.expires_at > now && r.last_seen + state.config.session.idle_timeout_secs > now
     });
     let Some(row) = live_row else {
-        return Err(state_refused(
-            "state_used",
-            t(
-                "This sign-in link has already been used.",
-                "这个登录链接已经用过了。",
-            ),
-        ));
+        return Err(state_refused("state_used"));
     };
     let profile: Profile = serde_json::from_str(&row.profile_json)
         .map_err(|e| WebError::internal("stored session profile", &e))?;
@@ -355,32 +294,18 @@ pub(super) async fn member_profile(
         .identity_from_code(code)
         .await
         .map_err(|e| wecom_err(None, e))?;
-    let (userid, ticket) =
-        match identity {
-            CodeIdentity::Member {
-                userid,
-                user_ticket,
-            } => (userid, user_ticket),
-            CodeIdentity::NonMember { .. } => return Err(Refusal {
+    let (userid, ticket) = match identity {
+        CodeIdentity::Member {
+            userid,
+            user_ticket,
+        } => (userid, user_ticket),
+        CodeIdentity::NonMember { .. } => {
+            return Err(Refusal {
                 userid: None,
-                error: WebError::new(
-                    StatusCode::FORBIDDEN,
-                    "not_a_member",
-                    t(
-                        "You are not a member of this organisation",
-                        "你不是本企业的成员",
-                    ),
-                    t(
-                        "WeCom says the account you used is not a member of this organisation.",
-                        "企业微信显示你使用的账号不是本企业成员。",
-                    ),
-                )
-                .with_fix(t(
-                    "Sign in to WeCom with your work account, or ask the administrator to add you.",
-                    "请使用工作账号登录企业微信，或请管理员把你加入通讯录。",
-                )),
-            }),
-        };
+                error: WebError::member(StatusCode::FORBIDDEN, "not_a_member"),
+            })
+        }
+    };
     let member = wecom
         .get_user(&userid)
         .await
@@ -390,31 +315,20 @@ pub(super) async fn member_profile(
         if let Err(e) = state.store.delete_sessions_of(&userid).await {
             tracing::error!(error = %Escaped(&e), "could not end the sessions of an inactive member");
         }
-        let (en, zh) = match member.status {
-            2 => ("is disabled", "已被禁用"),
-            4 => ("is not activated yet", "尚未激活"),
-            5 => ("has left the organisation", "已退出企业"),
-            _ => ("is not active", "状态不是“已激活”"),
+        // The member reads one neutral sentence (a leaver is not told to get activated); the status
+        // is for the administrator.
+        let status = match member.status {
+            2 => "disabled",
+            4 => "not activated",
+            5 => "left the organisation",
+            _ => "not active",
         };
         tracing::debug!(userid = %Escaped(&userid), status = member.status, "member may not sign in");
         return Err(Refusal {
             userid: Some(userid.clone()),
-            error: WebError::new(
-                StatusCode::FORBIDDEN,
-                "member_not_active",
-                t(
-                    "Your WeCom account cannot sign in",
-                    "你的企业微信账号不能登录",
-                ),
-                t(
-                    format!("Your WeCom account {en}."),
-                    format!("你的企业微信账号{zh}。"),
-                ),
-            )
-            .with_fix(t(
-                "Ask your WeCom administrator to activate your account.",
-                "请联系企业微信管理员启用你的账号。",
-            )),
+            error: WebError::member(StatusCode::FORBIDDEN, "member_not_active").with_admin_detail(
+                serde_json::json!({ "wecom_status": member.status, "meaning": status }),
+            ),
         });
     }
     let mut profile = Profile {
@@ -477,10 +391,11 @@ pub(super) async fn member_profile(
     Ok(profile)
 }
 
-/// A WeCom failure as a page: the catalogue's explanation and fix.
+/// A WeCom failure as a page: the member reads one sentence for the kind of failure; the errcode,
+/// its meaning and the fix go to the audit row and the log.
 fn wecom_page(e: &WecomError) -> WebError {
     tracing::warn!(error = %Escaped(&e), "WeCom call failed");
-    let x = explain_error(e);
+    let x = e.explain();
     let (status, reason) = match x.kind {
         ErrorKind::Config => (StatusCode::BAD_GATEWAY, "wecom_config"),
         ErrorKind::Denied => (StatusCode::FORBIDDEN, "wecom_denied"),
@@ -488,25 +403,18 @@ fn wecom_page(e: &WecomError) -> WebError {
         ErrorKind::Retry => (StatusCode::SERVICE_UNAVAILABLE, "wecom_busy"),
         ErrorKind::Unknown => (StatusCode::BAD_GATEWAY, "wecom_error"),
     };
-    let code = match e {
-        WecomError::Api { code, .. } => format!(" (errcode {code})"),
-        _ => String::new(),
-    };
-    WebError::new(
-        status,
-        reason,
-        t(
-            format!("{}{code}", x.title_en),
-            format!("{}{code}", x.title_zh),
-        ),
-        t(
-            "Signing in with WeCom did not work.",
-            "通过企业微信登录没有成功。",
-        ),
-    )
-    .with_fix(t(x.fix_en.to_string(), x.fix_zh.to_string()))
-}
-
-fn explain_error(e: &WecomError) -> crate::wecom::errors::Explanation {
-    e.explain()
+    let mut detail = serde_json::json!({
+        "meaning": x.title_en,
+        "fix": x.fix_en,
+    });
+    if let Some(code) = e.code() {
+        detail["errcode"] = code.into();
+    }
+    if let Some(endpoint) = e.endpoint() {
+        detail["endpoint"] = endpoint.into();
+    }
+    if let Some(hint) = e.hint() {
+        detail["hint"] = hint.into();
+    }
+    WebError::member(status, reason).with_admin_detail(detail)
 }

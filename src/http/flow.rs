@@ -8,7 +8,7 @@ use super::AppState;
 use crate::apps::{App, NameIdFormat};
 use crate::assertion::{self, Issue, IssueError};
 use crate::crypto::sha256_hex;
-use crate::error::{t, Lang, WebError};
+use crate::error::{Lang, WebError};
 use crate::identity::{Context, Profile};
 use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, SubStatusCode};
@@ -99,7 +99,38 @@ pub async fn audit(
     request_id: Option<&str>,
 ) {
     let row = audit_row(state, event, app, userid, result, reason, ip, request_id);
-    if let Err(e) = write_audit(state, &row).await {
+    write_or_log(state, &row).await;
+}
+
+/// Audits a refusal page with its reason and its admin detail (the WeCom errcode, the setting at
+/// fault: what the member's page leaves out).
+#[allow(clippy::too_many_arguments)]
+pub async fn audit_refusal(
+    state: &AppState,
+    event: &str,
+    app: Option<&str>,
+    userid: Option<&str>,
+    page: &WebError,
+    ip: &ClientIp,
+    request_id: Option<&str>,
+) {
+    let mut row = audit_row(
+        state,
+        event,
+        app,
+        userid,
+        "refused",
+        page.reason,
+        ip,
+        request_id,
+    );
+    row.detail = page.audit_detail();
+    write_or_log(state, &row).await;
+}
+
+async fn write_or_log(state: &AppState, row: &AuditRow) {
+    let (event, reason) = (row.event.as_str(), row.reason.as_str());
+    if let Err(e) = write_audit(state, row).await {
         tracing::error!(error = %Escaped(&e), event, reason, "could not write the audit row");
     }
 }
@@ -151,13 +182,12 @@ pub async fn refuse(
     pending: &Pending,
     page: WebError,
 ) -> WebError {
-    audit(
+    audit_refusal(
         state,
         "login",
         Some(app.name.as_str()),
         userid,
-        "refused",
-        page.reason,
+        &page,
         ip,
         pending.request_id.as_deref(),
     )
@@ -273,15 +303,9 @@ pub async fn begin_wecom(
             .await?
             >= state.config.limits.login_states_per_ip
         {
-            return Ok(Err(WebError::new(
+            return Ok(Err(WebError::member(
                 Http::TOO_MANY_REQUESTS,
                 "too_many_logins_from_ip",
-                t("Too many sign-ins at once", "同时进行的登录太多"),
-                t(
-                    "Too many sign-ins that have not finished were started from this network \
-                     address. Wait ten minutes and try again.",
-                    "从这个网络地址发起了太多未完成的登录。请等待十分钟后重试。",
-                ),
             )));
         }
     }
@@ -292,15 +316,9 @@ pub async fn begin_wecom(
             cap = state.config.limits.login_states_total,
             "unfinished logins at limits.login_states_total: refusing new sign-ins until some expire"
         );
-        return Ok(Err(WebError::new(
+        return Ok(Err(WebError::member(
             Http::SERVICE_UNAVAILABLE,
             "login_states_full",
-            t("Too many sign-ins in progress", "进行中的登录太多"),
-            t(
-                "The service is handling too many unfinished sign-ins right now. Wait a few \
-                 minutes and try again; if this keeps happening, tell your administrator.",
-                "服务当前有太多未完成的登录。请等几分钟后重试；如果一直这样，请联系管理员。",
-            ),
         )));
     }
     // A fresh binding for every login start, never the value the client sent (see `cookies`).
@@ -491,19 +509,12 @@ pub async fn answer(
             Ok(None) => state.rng.saml_id(),
             Err(e) => {
                 tracing::warn!(app = %app.name, "refused: {}", Escaped(&e));
-                let page = WebError::new(
-                    Http::FORBIDDEN,
-                    "no_name_id",
-                    t("This app needs information WeCom did not give", "企业微信没有提供此应用所需的信息"),
-                    t(
-                        format!("The app identifies people by their {} and WeCom did not provide it for your account.", e_source(&e)),
-                        format!("此应用用{}识别用户，但企业微信没有提供你账号的这项信息。", e_source(&e)),
-                    ),
-                )
-                .with_fix(t(
-                    "Ask your administrator to fill it in your WeCom profile, or to change the app's NameID source.",
-                    "请管理员在企业微信通讯录中补全，或修改应用的 NameID 来源。",
-                ));
+                let page = WebError::member(Http::FORBIDDEN, "no_name_id").with_admin_detail(
+                    serde_json::json!({
+                        "nameid_source": e_source(&e),
+                        "error": format!("the member's WeCom profile has no {}: fill it in WeCom, or change the app's nameid_source", e_source(&e)),
+                    }),
+                );
                 return Err(refuse(state, app, Some(&profile.userid), ip, pending, page).await);
             }
         },
@@ -616,20 +627,9 @@ pub async fn answer_status(
 
 /// The "unknown app" page.
 pub fn unknown_app() -> WebError {
-    WebError::new(
-            Http::NOT_FOUND,
-            "unknown_app",
-            t("Unknown app", "应用不存在"),
-            t(
-                "No app is registered under this address. The WeCom app's homepage may point to an \
-                 app that was removed or renamed.",
-                "这个地址下没有登记应用。企业微信应用主页可能指向了已删除或改名的应用。",
-            ),
-        )
-        .with_fix(t(
-            "Ask your administrator to check the app's homepage URL (wecom-idp app show NAME prints it).",
-            "请管理员检查应用主页地址（wecom-idp app show 应用名 会打印正确地址）。",
-    ))
+    WebError::member(Http::NOT_FOUND, "unknown_app").with_admin_detail(serde_json::json!({
+        "error": "no app under this name: check the WeCom app's homepage URL (wecom-idp app show NAME prints it)",
+    }))
 }
 
 /// Loads an app by name, or the "unknown app" page.

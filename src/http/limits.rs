@@ -14,7 +14,7 @@
 use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
-use crate::error::{t, Lang, RequestId, WebError};
+use crate::error::{Lang, RequestId, WebError};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -232,7 +232,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             .await;
         }
         return match limit {
-            Limit::Requests => limited_page(&req, "sign-in", "登录", retry_after),
+            Limit::Requests => limited_page(&req, "sign-in", retry_after),
             Limit::Failures => failures_page(&req, retry_after),
         };
     }
@@ -287,38 +287,17 @@ fn cookie_set(resp: &Response, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The 429 page of a rate limit (`what`: which requests, in English and Chinese), in the request's
-/// language, with `Retry-After`.
-pub fn limited_page(req: &Request, what_en: &str, what_zh: &str, retry_after: u64) -> Response {
-    let e = WebError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        t("Too many requests", "请求太频繁"),
-        t(
-            format!(
-                "This address has sent too many {what_en} requests in a short time. Wait a minute \
-                 and try again."
-            ),
-            format!("这个地址在短时间内发出了太多{what_zh}请求。请等一分钟后再试。"),
-        ),
-    );
+/// The 429 page of a rate limit (`what`: which limit, for the log), in the request's language,
+/// with `Retry-After`.
+pub fn limited_page(req: &Request, what: &str, retry_after: u64) -> Response {
+    let e = WebError::member(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        .with_admin_detail(serde_json::json!({ "limit": what }));
     refusal_page(req, &e, retry_after)
 }
 
 /// The 429 page of the failure budget.
 fn failures_page(req: &Request, retry_after: u64) -> Response {
-    let e = WebError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_failures",
-        t("Too many failed sign-ins", "失败的登录太多"),
-        t(
-            "Too many sign-in requests from this network address have failed in a short time \
-             (expired or altered links, refused requests). Wait a minute, then open the app \
-             again from the WeCom workbench or the app's own sign-in page.",
-            "这个网络地址在短时间内有太多登录请求失败（链接过期或被改动、请求被拒绝）。\
-             请等一分钟后，从企业微信工作台或应用自己的登录页重新打开。",
-        ),
-    );
+    let e = WebError::member(StatusCode::TOO_MANY_REQUESTS, "too_many_failures");
     refusal_page(req, &e, retry_after)
 }
 

@@ -25,7 +25,7 @@ pub use metadata::document as metadata_document;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{render_errors, t, RequestId, WebError};
+use crate::error::{render_errors, RequestId, WebError};
 use crate::keys::{KeyRing, SharedKeys};
 use crate::metrics::Metrics;
 use crate::random::Rng;
@@ -147,15 +147,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> WebError {
-    WebError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        t("Page not found", "页面不存在"),
-        t(
-            "There is nothing at this address. Open the app again from the WeCom workbench.",
-            "这个地址没有内容。请从企业微信工作台重新打开应用。",
-        ),
-    )
+    WebError::member(StatusCode::NOT_FOUND, "not_found")
 }
 
 async fn style() -> Response {
@@ -241,15 +233,9 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
                 None,
             )
             .await;
-            let e = WebError::new(
+            let e = WebError::member(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "headers_too_large",
-                t("Request too large", "请求过大"),
-                t(
-                    "The headers of this request are too large. Clear this site's cookies and \
-                     try again.",
-                    "这个请求的头部太大。请清除本网站的 Cookie 后重试。",
-                ),
             );
             return crate::error::render_page(&e, lang, &rid);
         }
@@ -270,15 +256,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
                 None,
             )
             .await;
-            let e = WebError::new(
-                StatusCode::URI_TOO_LONG,
-                "uri_too_long",
-                t("Request too large", "请求过大"),
-                t(
-                    "The address of this request is too long to be a sign-in request.",
-                    "这个请求的地址太长，不是有效的登录请求。",
-                ),
-            );
+            let e = WebError::member(StatusCode::URI_TOO_LONG, "uri_too_long");
             return crate::error::render_page(&e, lang, &rid);
         }
         match tokio::time::timeout(timeout, next.run(req)).await {
@@ -288,15 +266,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
                     timeout_secs = timeout.as_secs(),
                     "request timed out (limits.request_timeout_secs)"
                 );
-                let e = WebError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "timeout",
-                    t("The sign-in service is slow", "登录服务响应太慢"),
-                    t(
-                        "This request took too long and was stopped. Please try again in a moment.",
-                        "这个请求耗时太长，已被中止。请稍后重试。",
-                    ),
-                );
+                let e = WebError::member(StatusCode::SERVICE_UNAVAILABLE, "timeout");
                 crate::error::render_page(&e, lang, &rid)
             }
         }

@@ -4,7 +4,7 @@
 //! assertion is built.
 
 use crate::apps::App;
-use crate::error::{t, WebError};
+use crate::error::WebError;
 use crate::identity::roles::{self, MemberTags, TagRef};
 use crate::identity::Profile;
 use crate::logsafe::Escaped;
@@ -96,49 +96,17 @@ pub(super) async fn member_tags(
 
 /// The page for a member the app's access rule does not allow (reason `access_denied`).
 pub(super) fn access_denied_page(app: &App) -> WebError {
-    WebError::new(
-        Http::FORBIDDEN,
-        "access_denied",
-        t("You may not open this app", "你无权打开此应用"),
-        t(
-            format!("You signed in with WeCom, but the app `{}` is not open to you, so nothing was sent to it.", app.name),
-            format!("你已通过企业微信登录，但应用 `{}` 未向你开放，因此没有向它发送任何信息。", app.name),
-        ),
-    )
-    .with_fix(t(
-        format!("Ask your administrator to grant you access (wecom-idp app set {} --set access=…).", app.name),
-        "请联系管理员为你开通访问权限。",
-    ))
+    WebError::member(Http::FORBIDDEN, "access_denied").with_admin_detail(serde_json::json!({
+        "error": format!("the app's access rule does not allow this member: widen it in the console or with wecom-idp app set {} --set access=…", app.name),
+    }))
 }
 
-/// The page for a member no role rule gives a role (reason `no_role`).
+/// The page for a member no role rule gives a role (reason `no_role`); it names the app's contact
+/// when one is set.
 pub(super) fn no_role_page(app: &App) -> WebError {
-    let contact = app.settings.roles.contact.clone();
-    let (who_en, who_zh) = match &contact {
-        Some(c) => (c.clone(), c.clone()),
-        None => (
-            "your WeCom administrator".to_string(),
-            "企业微信管理员".to_string(),
-        ),
-    };
-    WebError::new(
-        Http::FORBIDDEN,
-        "no_role",
-        t("No role for you in this console", "你在此控制台没有角色"),
-        t(
-            format!(
-                "You signed in with WeCom, but no role of the app `{}` is assigned to you, so \
-                 nothing was sent to the console.",
-                app.name
-            ),
-            format!(
-                "你已通过企业微信登录，但应用 `{}` 没有给你分配角色，因此没有向控制台发送任何信息。",
-                app.name
-            ),
-        ),
-    )
-    .with_fix(t(
-        format!("Ask {who_en} to give you a role for `{}` (wecom-idp app set {} --set role_rules=…).", app.name, app.name),
-        format!("请联系{who_zh}为你在 `{}` 中分配角色。", app.name),
-    ))
+    WebError::member(Http::FORBIDDEN, "no_role")
+        .with_contact(app.settings.roles.contact.as_deref())
+        .with_admin_detail(serde_json::json!({
+            "error": format!("no role rule of the app gives this member a role: edit role_rules (wecom-idp app set {} --set role_rules=…)", app.name),
+        }))
 }

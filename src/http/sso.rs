@@ -5,11 +5,12 @@
 use super::flow::{self, ClientIp, Pending};
 use super::snapshot;
 use super::AppState;
-use crate::error::{t, WebError};
+use crate::error::WebError;
 use crate::logsafe::Escaped;
 use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
 use crate::saml::response::SubStatusCode;
 use crate::saml::sp_metadata::select_acs;
+use crate::text;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -65,14 +66,9 @@ async fn post_binding(
                 None,
             )
             .await;
-            return Err(WebError::new(
+            return Err(WebError::member(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request_too_large",
-                t("Request too large", "请求过大"),
-                t(
-                    "This request is far larger than any sign-in request.",
-                    "这个请求远大于任何登录请求。",
-                ),
             ));
         }
         Err(e) => {
@@ -111,35 +107,13 @@ async fn refuse_no_request(state: &AppState, ip: &ClientIp) -> WebError {
 }
 
 fn bad_request_page() -> WebError {
-    WebError::bad_request(
-        "no_saml_request",
-        t("Not a sign-in request", "不是有效的登录请求"),
-        t(
-            "This address expects a SAML AuthnRequest from a registered app.",
-            "此地址只接受已登记应用发来的 SAML 登录请求。",
-        ),
-    )
-    .with_fix(t(
-        "Open the app from the WeCom workbench or from the console's own login link.",
-        "请从企业微信工作台或控制台自己的登录链接打开应用。",
-    ))
+    WebError::member(StatusCode::BAD_REQUEST, "no_saml_request")
 }
 
+/// A refused AuthnRequest: the audit keeps the precise reason; the member reads the one page every
+/// refused request shares.
 fn invalid_request_page(reason: &'static str) -> WebError {
-    WebError::bad_request(
-        reason,
-        t("The sign-in request was refused", "登录请求被拒绝"),
-        t(
-            "The app sent a sign-in request that this identity provider cannot accept (see the \
-             reference below). Nothing was sent to the app.",
-            "应用发来的登录请求无法接受（见下方参考）。没有向应用发送任何内容。",
-        ),
-    )
-    .with_fix(t(
-        "Try opening the app again. If it keeps happening, the administrator should compare the \
-         app's SAML settings with its registration here (wecom-idp app show NAME).",
-        "请重新打开应用。如果一直出现，请管理员核对应用的 SAML 设置与这里的登记（wecom-idp app show 应用名）。",
-    ))
+    WebError::member_page(StatusCode::BAD_REQUEST, reason, text::REQUEST_REFUSED)
 }
 
 async fn refuse_undecodable(
@@ -196,19 +170,13 @@ async fn handle(
             None,
         )
         .await;
-        return Err(WebError::new(
-            StatusCode::FORBIDDEN,
-            "unknown_issuer",
-            t("This app is not registered", "应用未登记"),
-            t(
-                "The sign-in request comes from a service provider that is not registered with this identity provider.",
-                "登录请求来自未在本身份提供方登记的服务提供方。",
+        return Err(
+            WebError::member(StatusCode::FORBIDDEN, "unknown_issuer").with_admin_detail(
+                serde_json::json!({
+                    "error": "no registered app has this Issuer (entity ID): add it with its metadata",
+                }),
             ),
-        )
-        .with_fix(t(
-            "The administrator registers it with: wecom-idp app add NAME --metadata SP-METADATA.xml",
-            "管理员可以用 wecom-idp app add 应用名 --metadata SP元数据.xml 登记。",
-        )));
+        );
     };
     super::request_log::note_app(app.name.as_str());
     // The only keys a request is verified with: the certificates of this app's metadata.

@@ -4,7 +4,7 @@
 use super::flow::{self, ClientIp, Pending};
 use super::snapshot;
 use super::AppState;
-use crate::error::{t, WebError};
+use crate::error::WebError;
 use crate::logsafe::Escaped;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -54,30 +54,22 @@ async fn start(
             )
             .await;
             tracing::debug!(app = %app.name, relay_state = %Escaped(q.relay_state.as_deref().unwrap_or_default()), "refused RelayState: {}", Escaped(&e));
-            return Err(WebError::bad_request(
-                "relay_state_not_allowed",
-                t("This link is not allowed", "不允许的跳转地址"),
-                t(
-                    "The link asks to open a page that this app's settings do not allow.",
-                    "链接要求打开的页面不在此应用允许的范围内。",
-                ),
-            )
-            .with_fix(t(
-                "Open the app from the WeCom workbench without extra parameters, or ask the administrator to add the page to relay_state_allow.",
-                "请从企业微信工作台直接打开应用，或请管理员把该页面加入 relay_state_allow。",
-            )));
+            return Err(
+                WebError::member(StatusCode::BAD_REQUEST, "relay_state_not_allowed")
+                    .with_admin_detail(serde_json::json!({
+                        "error": "the RelayState is not in the app's relay_state_allow",
+                    })),
+            );
         }
     };
     let Some(acs) = app.default_acs() else {
-        return Err(WebError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "no_acs",
-            t("The app is not set up", "应用配置不完整"),
-            t(
-                "The app's metadata has no HTTP-POST AssertionConsumerService to send the sign-in to.",
-                "应用的元数据里没有可用的 HTTP-POST AssertionConsumerService。",
+        return Err(
+            WebError::member(StatusCode::INTERNAL_SERVER_ERROR, "no_acs").with_admin_detail(
+                serde_json::json!({
+                    "error": "the app's metadata has no HTTP-POST AssertionConsumerService",
+                }),
             ),
-        ));
+        );
     };
     let pending = Pending {
         app: app.name.as_str().to_string(),

@@ -136,7 +136,12 @@ async fn csrf_and_logout_body(env: Env) {
         .post_form(&url, &[("csrf", &csrf), ("userid", "<b>x</b>")])
         .await;
     assert_eq!(p.status, 400);
-    assert!(p.body.contains("userid: a WeCom userid is"), "{}", p.body);
+    assert!(p.body.contains("a WeCom userid is"), "{}", p.body);
+    assert!(
+        !p.body.contains("userid: a WeCom userid"),
+        "no field prefix on the page: {}",
+        p.body
+    );
     assert!(!p.body.contains("<b>x</b>"));
     // Sign-out.
     let p = b

@@ -212,7 +212,8 @@ async fn console_body(env: Env) {
         "{}",
         p.body
     );
-    assert!(p.body.contains("2026-11-20 08:00:02"));
+    // One date format across the console: RFC 3339 in UTC, as the API.
+    assert!(p.body.contains("2026-11-20T08:00:02Z"));
     assert!(p.body.contains("UTC"));
     assert!(html_unescape(&p.body).contains("/admin/audit/export.csv?userid=lisi&result=refused"));
     let older = p
@@ -227,7 +228,12 @@ async fn console_body(env: Env) {
         .get(&format!("{}/admin/audit?since=31%2F12%2F2026", env.base))
         .await;
     assert_eq!(p.status, 400);
-    assert!(p.body.contains("since: "), "{}", p.body);
+    assert!(p.body.contains("id=\"form-error\""), "{}", p.body);
+    assert!(
+        !p.body.contains("since: "),
+        "no field-key prefix: {}",
+        p.body
+    );
     // The admin's own sign-in is in the log.
     let p = b
         .get(&format!("{}/admin/audit?event=admin_login", env.base))

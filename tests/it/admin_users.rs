@@ -337,7 +337,9 @@ async fn console_body(env: Env) {
         )
         .await;
     assert_eq!(p.status, 400);
-    assert!(p.body.contains("email: "), "{}", p.body);
+    // The field by its label in the page's language (Chinese by default), not by its key.
+    assert!(p.body.contains("邮箱："), "{}", p.body);
+    assert!(!p.body.contains("email: "), "{}", p.body);
     let p = b
         .post_form(
             &format!("{page}/edit"),

@@ -266,7 +266,12 @@ async fn check_connection_body(env: Env) {
     assert_eq!(v["errcode"], 40001);
     let p = open_at(&env, &env.base, "app", "lisi").await;
     refused(&p, "wecom_config");
-    assert!(p.body.contains("40001"));
+    // The member reads a sentence; the errcode is in the audit row for the admin.
+    assert!(!p.body.contains("40001"));
+    assert!(env.audit().await.iter().any(|r| r.reason == "wecom_config"
+        && r.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("\"errcode\":40001"))));
     // The right one, unsaved, checks fine; saved, logins work again.
     let (_, v) = api.post("/wecom/check", json!({"secret": SECRET})).await;
     assert_eq!(v["ok"], true, "{v}");
@@ -386,10 +391,12 @@ async fn console_page_body(env: Env) {
         "{}",
         p.body
     );
+    // In the admin's language only (Chinese here): one meaning, one 处理办法, no English paragraph.
     assert!(p.body.contains("不合法的 secret 参数"));
     assert!(p.body.contains("请检查 [wecom] secret"));
     assert_eq!(p.body.matches("处理办法").count(), 1, "{}", p.body);
     assert!(!p.body.contains("Invalid secret"), "{}", p.body);
+    assert!(!p.body.contains("Check [wecom] secret"), "{}", p.body);
     assert!(!p.body.contains("wrong-secret-123"));
     let mut en = b.clone_with_cookies();
     en.accept_language = Some("en".into());

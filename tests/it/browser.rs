@@ -191,6 +191,62 @@ async fn admin_console_in_a_real_browser() {
     s.screenshot(&artifacts().join("08c-app-settings-saved.png"))
         .await;
 
+    // A refused sign-in with a long detail: at 1280 px the audit table keeps Time, Event and User
+    // on one line each (no column squeezed to a character a line); the detail wraps in its cell.
+    let long = serde_json::json!({
+        "errcode": 60020,
+        "endpoint": "user/get",
+        "fix": "Add this server's egress IP to the app's trusted IPs: ".repeat(6),
+        "hint": "[1764993600_27_0123456789abcdef0123456789abcdef]",
+    });
+    env.state
+        .store
+        .audit(&wecom_idp::store::AuditRow {
+            at: env.clock.unix(),
+            event: "login".into(),
+            app: Some("browser-sp".into()),
+            userid: Some("zhang.san.long-userid".into()),
+            result: "refused".into(),
+            reason: "wecom_config".into(),
+            client_ip: Some("192.0.2.10".into()),
+            request_id: None,
+            actor: None,
+            detail: Some(long.to_string()),
+        })
+        .await
+        .unwrap();
+    s.goto(&format!("{}/admin/audit?result=refused", env.base))
+        .await;
+    let row = "table.audit tr.audit-row";
+    for (col, what) in [
+        (1, "time"),
+        (2, "event"),
+        (3, "app"),
+        (4, "user"),
+        (7, "actor"),
+    ] {
+        let cell = format!("{row} td:nth-child({col})");
+        let lines = s.lines(&cell).await;
+        assert!(lines <= 1, "the {what} column is on {lines} lines");
+    }
+    let reason_code = format!("{row} td:nth-child(6) code");
+    assert_eq!(
+        s.lines(&reason_code).await,
+        1,
+        "the reason code is not split"
+    );
+    assert!(
+        s.lines("table.audit tr.audit-detail td code").await > 1,
+        "the long detail wraps in its cell"
+    );
+    assert!(
+        s.size("table.audit").await.0 <= 1280.0,
+        "no horizontal scroll"
+    );
+    assert!(s.source().await.contains("WeCom set-up error"));
+    s.screenshot(&artifacts().join("08d-admin-audit-detail.png"))
+        .await;
+
     // The other main pages, for the record.
     for (i, page) in ["wecom", "users", "keys", "audit"].iter().enumerate() {
         s.goto(&format!("{}/admin/{page}", env.base)).await;
@@ -232,6 +288,18 @@ async fn admin_console_in_a_real_browser() {
     assert!(!zh.text("#error-param-provider_name").await.is_empty());
     no_english_sentence(&zh.text("main").await, "preset errors");
     zh.screenshot(&artifacts().join("14-preset-errors-zh.png"))
+    // The audit log in Chinese: labels, not codes or English words.
+    zh.goto(&format!("{}/admin/audit?result=refused", env.base))
+        .await;
+    let row = zh.text("table.audit tr.audit-row").await;
+    for label in ["登录", "拒绝", "企业微信配置错误"] {
+        assert!(row.contains(label), "{label}: {row}");
+    }
+    assert!(
+        !row.contains("refused") && !row.contains("WeCom set-up"),
+        "{row}"
+    );
+    zh.screenshot(&artifacts().join("14-admin-audit-zh.png"))
         .await;
     zh.quit().await;
 }

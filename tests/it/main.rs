@@ -28,6 +28,7 @@ mod idp_initiated;
 mod interop;
 mod limits;
 mod log_injection;
+mod member_pages;
 mod monitoring;
 mod operations;
 mod presets;

@@ -196,6 +196,29 @@ impl Session {
             .to_string()
     }
 
+    /// The rendered size (width, height in CSS pixels) of the first element matching `css`.
+    pub async fn size(&self, css: &str) -> (f64, f64) {
+        let el = self.find(css).await;
+        let r = self.get(&format!("/element/{el}/rect")).await;
+        (
+            r["width"].as_f64().unwrap_or_default(),
+            r["height"].as_f64().unwrap_or_default(),
+        )
+    }
+
+    /// How many lines the text of the first element matching `css` is laid out on (a cell's
+    /// height is its row's, so this counts the line boxes of its content instead).
+    pub async fn lines(&self, css: &str) -> usize {
+        self.find(css).await;
+        let script = "const r = document.createRange(); \
+            r.selectNodeContents(document.querySelector(arguments[0])); \
+            return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size;";
+        let v = self
+            .post("/execute/sync", json!({ "script": script, "args": [css] }))
+            .await;
+        v.as_u64().unwrap_or(0) as usize
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         let el = self.find(css).await;
         self.get(&format!("/element/{el}/attribute/{name}"))

@@ -317,16 +317,38 @@ async fn error_60020(env: Env) {
     env.sim.fail_next("user/get", 60020, 1);
     let page = b.get(&url).await;
     assert_refused(&page, 502, "wecom_config");
-    assert!(page.body.contains("可信IP"), "{}", page.body);
-    assert!(page.body.contains("60020"));
+    // The member reads one sentence; the fix (the trusted IP) is the admin's, in the audit row.
+    assert!(!page.body.contains("可信IP"), "{}", page.body);
+    assert!(
+        page.body.contains("请把下面的参考编号告诉管理员"),
+        "{}",
+        page.body
+    );
     assert_audited(&env, "wecom_config").await;
+    assert!(audit_detail_has(&env, "wecom_config", "\"errcode\":60020").await);
+    assert!(audit_detail_has(&env, "wecom_config", "Trusted IP").await);
     let mut b = env.browser(WXWORK_UA);
     b.accept_language = Some("en".into());
     let url = callback_url(&env, &b, "console", "zhangsan").await;
     env.sim.fail_next("user/get", 60020, 1);
     let page = b.get(&url).await;
     assert_refused(&page, 502, "wecom_config");
-    assert!(page.body.contains("trusted IP"), "{}", page.body);
+    assert!(!page.body.contains("trusted IP"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("tell your administrator the reference below"),
+        "{}",
+        page.body
+    );
+}
+
+/// Whether a refused login row of `reason` has `needle` in its detail.
+async fn audit_detail_has(env: &Env, reason: &str, needle: &str) -> bool {
+    env.audit().await.iter().any(|r| {
+        r.reason == reason
+            && r.result == "refused"
+            && r.detail.as_deref().is_some_and(|d| d.contains(needle))
+    })
 }
 
 both_dbs!(wecom_40029_restarts_the_login, error_40029);
@@ -338,7 +360,7 @@ async fn error_40029(env: Env) {
     env.sim.fail_next("auth/getuserinfo", 40029, 1);
     let page = b.get(&url).await;
     assert_refused(&page, 400, "wecom_code_invalid");
-    assert!(page.body.contains("重新发起登录"), "{}", page.body);
+    assert!(page.body.contains("重新打开应用"), "{}", page.body);
     assert_eq!(
         env.sim.calls("auth/getuserinfo"),
         1,
@@ -370,7 +392,7 @@ async fn wecom_timeout(env: Env) {
     let page = b.get(&url).await;
     let took = started.elapsed();
     assert_refused(&page, 503, "wecom_busy");
-    assert!(page.body.contains("超时"), "{}", page.body);
+    assert!(page.body.contains("一分钟后重试"), "{}", page.body);
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
@@ -503,8 +525,8 @@ async fn missing_name_id(env: Env) {
     );
     let page = b.get(&url).await;
     assert_refused(&page, 403, "no_name_id");
-    assert!(page.body.contains("mobile") || page.body.contains("NameID"));
     assert_audited(&env, "no_name_id").await;
+    assert!(audit_detail_has(&env, "no_name_id", "\"nameid_source\":\"mobile\"").await);
     assert!(
         !env.audit()
             .await
@@ -1028,14 +1050,14 @@ async fn error_50001(env: Env) {
     env.sim.fail_next("auth/getuserinfo", 50001, 1);
     let page = b.get(&url).await;
     assert_refused(&page, 502, "wecom_config");
-    assert!(page.body.contains("可信域名"), "{}", page.body);
+    assert!(audit_detail_has(&env, "wecom_config", "\"errcode\":50001").await);
     // And 60020 may come on the code exchange itself.
     let b = env.browser(WXWORK_UA);
     let url = callback_url(&env, &b, "console", "zhangsan").await;
     env.sim.fail_next("auth/getuserinfo", 60020, 1);
     let page = b.get(&url).await;
     assert_refused(&page, 502, "wecom_config");
-    assert!(page.body.contains("可信IP"), "{}", page.body);
+    assert!(audit_detail_has(&env, "wecom_config", "\"errcode\":60020").await);
 }
 
 both_dbs!(wecom_busy_is_retried_then_a_page, busy_retries);

@@ -9,10 +9,10 @@ use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
 use crate::admin::auth::{self as admin_auth, check_userid};
 use crate::admin::{Actor, AdminError};
-use crate::error::WebError;
+use crate::error::{t, Text, WebError};
 use crate::store::AdminTokenRow;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -367,6 +367,8 @@ struct AccessPage {
     tokens: Vec<TokenView>,
     /// A token just made, shown once.
     new_token: Option<(String, String)>,
+    /// What the last form did.
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -374,14 +376,17 @@ async fn render_access(
     state: &AppState,
     c: Chrome,
     new_token: Option<(String, String)>,
+    done: Option<Done>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let tokens = state.store.admin_tokens().await?;
+    let notice = done.map(|d| c.l.pick(&d.notice()).to_string());
     let mut resp = page(&AccessPage {
         c,
         admins: admin_views(state).await?,
         tokens: tokens.iter().map(TokenView::from).collect(),
         new_token,
+        notice,
         error: error.clone(),
     })?;
     if error.is_some() {
@@ -394,8 +399,10 @@ async fn access_page(
     State(state): State<AppState>,
     admin: ConsoleAdmin,
     headers: HeaderMap,
+    Query(q): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    render_access(&state, chrome(&admin, &headers, "access"), None, None).await
+    let done = q.done.as_deref().and_then(Done::parse);
+    render_access(&state, chrome(&admin, &headers, "access"), None, done, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,9 +427,9 @@ async fn token_create_form(
     admin.check_csrf(&f.csrf)?;
     let c = chrome(&admin, &headers, "access");
     match create_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await {
-        Ok((row, token)) => render_access(&state, c, Some((row.name, token)), None).await,
+        Ok((row, token)) => render_access(&state, c, Some((row.name, token)), None, None).await,
         Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => render_access(&state, c, None, Some(e.to_string())).await,
+        Err(e) => render_access(&state, c, None, None, Some(e.message())).await,
     }
 }
 
@@ -432,15 +439,60 @@ async fn after_form(
     admin: &ConsoleAdmin,
     headers: &HeaderMap,
     r: Result<(), AdminError>,
+    done: Done,
 ) -> Result<Response, WebError> {
     match r {
-        Ok(()) => super::super::flow::redirect("/admin/access"),
+        Ok(()) => super::super::flow::redirect(&format!("/admin/access?done={}", done.as_str())),
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => {
             let c = chrome(admin, headers, "access");
-            render_access(state, c, None, Some(e.to_string())).await
+            render_access(state, c, None, None, Some(e.message())).await
         }
     }
+}
+
+/// What a form on the access page just did, for the notice after the redirect (a closed set: the
+/// page never echoes the query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    AdminAdded,
+    AdminRemoved,
+    TokenRevoked,
+}
+
+impl Done {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::AdminAdded => "admin-added",
+            Self::AdminRemoved => "admin-removed",
+            Self::TokenRevoked => "token-revoked",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::AdminAdded, Self::AdminRemoved, Self::TokenRevoked]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+
+    fn notice(self) -> Text {
+        match self {
+            Self::AdminAdded => t("Administrator added.", "已添加管理员。"),
+            Self::AdminRemoved => t(
+                "Administrator removed; their console sessions have ended.",
+                "已移除管理员，其管理台会话已结束。",
+            ),
+            Self::TokenRevoked => t(
+                "Token revoked; it no longer opens the API.",
+                "令牌已吊销，不能再访问 API。",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
 async fn token_revoke_form(
@@ -452,7 +504,7 @@ async fn token_revoke_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let r = revoke_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await;
-    after_form(&state, &admin, &headers, r).await
+    after_form(&state, &admin, &headers, r, Done::TokenRevoked).await
 }
 
 async fn admin_add_form(
@@ -464,7 +516,7 @@ async fn admin_add_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let r = add_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
-    after_form(&state, &admin, &headers, r).await
+    after_form(&state, &admin, &headers, r, Done::AdminAdded).await
 }
 
 async fn admin_remove_form(
@@ -476,5 +528,5 @@ async fn admin_remove_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let r = remove_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
-    after_form(&state, &admin, &headers, r).await
+    after_form(&state, &admin, &headers, r, Done::AdminRemoved).await
 }

@@ -10,6 +10,7 @@ use crate::admin::audit::{self as domain, FilterInput, RESULTS};
 use crate::admin::AdminError;
 use crate::error::WebError;
 use crate::store::AuditEntry;
+use crate::text;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -261,10 +262,12 @@ async fn export(
 
 // ---- console page ----
 
-/// A row as the table shows it.
+/// A row as the table shows it: the codes with their labels in the admin's language.
 struct Line {
-    at: String,
     e: AuditView,
+    event: String,
+    result: String,
+    reason: String,
 }
 
 #[derive(Template)]
@@ -272,19 +275,11 @@ struct Line {
 struct AuditPage {
     c: Chrome,
     f: AuditParams,
-    results: [&'static str; 3],
+    results: Vec<(&'static str, String)>,
     lines: Vec<Line>,
     next_url: Option<String>,
     export_url: String,
     error: Option<String>,
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (UTC).
-fn shown_time(unix: i64) -> String {
-    rfc3339(unix)
-        .replace('T', " ")
-        .trim_end_matches('Z')
-        .to_string()
 }
 
 async fn audit_page(
@@ -304,7 +299,9 @@ async fn audit_page(
             p.entries
                 .iter()
                 .map(|e| Line {
-                    at: shown_time(e.row.at),
+                    event: text::event_label(&e.row.event, c.l),
+                    result: text::result_label(&e.row.result, c.l),
+                    reason: text::reason_label(&e.row.reason, c.l),
                     e: AuditView::from(e),
                 })
                 .collect(),
@@ -312,12 +309,16 @@ async fn audit_page(
             None,
         ),
         Err(Some(AdminError::Store(e))) => return Err(e.into()),
-        Err(e) => (Vec::new(), None, e.map(|e| e.to_string())),
+        Err(e) => (Vec::new(), None, e.map(|e| e.message())),
     };
     let sep = if fq.is_empty() { "" } else { "&" };
+    let results = RESULTS
+        .iter()
+        .map(|r| (*r, text::result_label(r, c.l)))
+        .collect();
     let mut resp = page(&AuditPage {
         c,
-        results: RESULTS,
+        results,
         lines,
         next_url: next.map(|id| format!("/admin/audit?{fq}{sep}before_id={id}")),
         export_url: format!("/admin/audit/export.csv?{fq}"),

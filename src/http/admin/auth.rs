@@ -267,13 +267,12 @@ pub(crate) async fn finish_sign_in(
     let profile = match super::super::callback::member_profile(state, &effective, code).await {
         Ok(p) => p,
         Err(refusal) => {
-            flow::audit(
+            flow::audit_refusal(
                 state,
                 "admin_login",
                 None,
                 refusal.userid.as_deref(),
-                "refused",
-                refusal.error.reason,
+                &refusal.error,
                 ip,
                 None,
             )
@@ -283,21 +282,7 @@ pub(crate) async fn finish_sign_in(
     };
     if !admin_auth::is_admin(&state.config, &state.store, &profile.userid).await? {
         tracing::info!(userid = %Escaped(&profile.userid), "admin sign-in refused: not an admin");
-        let page = WebError::new(
-            StatusCode::FORBIDDEN,
-            "not_admin",
-            t("You are not an administrator", "你不是管理员"),
-            t(
-                "You signed in with WeCom, but your account is not an administrator of this sign-in \
-                 service.",
-                "你已通过企业微信登录，但你的账号不是这个登录服务的管理员。",
-            ),
-        )
-        .with_fix(t(
-            "Ask an administrator to add your WeCom userid (or, on the server: wecom-idp admin add \
-             USERID).",
-            "请让管理员添加你的企业微信账号（或在服务器上运行：wecom-idp admin add 账号）。",
-        ));
+        let page = WebError::member(StatusCode::FORBIDDEN, "not_admin");
         flow::audit(
             state,
             "admin_login",

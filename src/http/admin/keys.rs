@@ -250,7 +250,7 @@ async fn step_form(
     match run(state, &admin.actor(), step, ip.0.as_deref()).await {
         Ok(_) => flow::redirect("/admin/keys"),
         Err(AdminError::Store(e)) => Err(e.into()),
-        Err(e) => render(state, chrome(admin, headers, "keys"), Some(e.to_string())).await,
+        Err(e) => render(state, chrome(admin, headers, "keys"), Some(e.message())).await,
     }
 }
 

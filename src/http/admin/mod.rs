@@ -175,7 +175,7 @@ async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Nex
                 }
                 r
             } else {
-                super::limits::limited_page(&req, "admin", "管理", retry_after)
+                super::limits::limited_page(&req, "admin", retry_after)
             }
         }
     }

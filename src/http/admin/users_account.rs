@@ -115,8 +115,8 @@ async fn after(
     match done {
         Ok(()) => flow::redirect(&format!("/admin/users/{}", segment(username))),
         Err(e) => {
-            let msg = page_error(e)?;
             let c = chrome(admin, headers, "users");
+            let msg = page_error(e, c.l)?;
             render_user(state, c, username, None, Some(msg)).await
         }
     }
@@ -294,7 +294,7 @@ async fn code_form(
             render_user(&state, c, &username, Some((code, rfc3339(expires))), None).await
         }
         Err(e) => {
-            let msg = page_error(e)?;
+            let msg = page_error(e, c.l)?;
             render_user(&state, c, &username, None, Some(msg)).await
         }
     }

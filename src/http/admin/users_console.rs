@@ -9,7 +9,7 @@ use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
 use crate::admin::AdminError;
-use crate::error::{t, WebError};
+use crate::error::{t, Lang, Text, WebError};
 use crate::identity::directory;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
@@ -108,11 +108,33 @@ pub(super) fn fatal(e: AdminError) -> WebError {
 }
 
 /// The message a page shows (400) for an error the admin can fix, or the error page for others.
-pub(super) fn page_error(e: AdminError) -> Result<String, WebError> {
+/// The field is named as the form labels it, in the admin's language, never by its key.
+pub(super) fn page_error(e: AdminError, lang: Lang) -> Result<String, WebError> {
     match e {
         e @ (AdminError::Store(_) | AdminError::NotFound(_)) => Err(fatal(e)),
-        e => Ok(e.to_string()),
+        AdminError::Invalid { field, message } | AdminError::State { field, message } => {
+            Ok(match field_label(&field) {
+                Some(label) => format!("{}{}{message}", lang.pick(&label), lang.t(": ", "：")),
+                None => message,
+            })
+        }
+        e => Ok(e.message()),
     }
+}
+
+/// The form label of an account field.
+fn field_label(field: &str) -> Option<Text> {
+    Some(match field {
+        "username" => t("Username", "用户名"),
+        "display_name" => t("Display name", "显示名称"),
+        "email" => t("Email", "邮箱"),
+        "mobile" => t("Mobile", "手机号"),
+        "employee_no" => t("Employee number", "工号"),
+        "groups" => t("Groups", "分组"),
+        "password" => t("Password", "密码"),
+        "status" => t("Status", "状态"),
+        _ => return None,
+    })
 }
 
 pub(super) fn with_status(mut r: Response, error: bool) -> Response {
@@ -190,7 +212,7 @@ async fn render_list(
             p.more.then(|| link(p.offset + p.limit)),
             out.error,
         ),
-        Err(e) => (Vec::new(), None, None, Some(page_error(e)?)),
+        Err(e) => (Vec::new(), None, None, Some(page_error(e, c.l)?)),
     };
     let bad = error.is_some() || !out.import_errors.is_empty();
     let r = page(&ListPage {
@@ -265,7 +287,7 @@ async fn create_form(
         Ok(rec) => flow::redirect(&Row::of(&rec).href),
         Err(e) => {
             let out = Outcome {
-                error: Some(page_error(e)?),
+                error: Some(page_error(e, Lang::from_headers(&headers))?),
                 ..NOTHING()
             };
             let c = chrome(&admin, &headers, "users");
@@ -335,7 +357,7 @@ async fn import_form(
                     ..NOTHING()
                 },
                 Err(ImportError::Admin(e)) => Outcome {
-                    error: Some(page_error(e)?),
+                    error: Some(page_error(e, c.l)?),
                     ..NOTHING()
                 },
             }

@@ -1,0 +1,830 @@
+//! The one catalogue of the texts that are keyed by a code: what a member reads on a page for each
+//! refusal reason (a title and one plain sentence), and the labels the admin reads in the audit log for
+//! reason codes, events and results — every entry in English and Chinese.
+//!
+//! Member pages say only what the member can act on; the administrator's detail (WeCom errcode, the
+//! setting to fix, the command to run) goes to the log, the audit row and the console. A test scans
+//! the sources, so a reason or event used in the code without an entry here fails the build's tests.
+
+use crate::error::Lang;
+
+/// A text in both languages, known at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tx {
+    /// English.
+    pub en: &'static str,
+    /// 中文.
+    pub zh: &'static str,
+}
+
+impl Tx {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+}
+
+const fn tx(en: &'static str, zh: &'static str) -> Tx {
+    Tx { en, zh }
+}
+
+/// What a member reads when a request ends on a refusal page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberPage {
+    /// The page's key: the reason code (or, for a family of reasons, the family's key).
+    pub key: &'static str,
+    /// The headline.
+    pub title: Tx,
+    /// One plain sentence: what happened and what the member can do.
+    pub sentence: Tx,
+}
+
+const fn page(key: &'static str, title: Tx, sentence: Tx) -> MemberPage {
+    MemberPage {
+        key,
+        title,
+        sentence,
+    }
+}
+
+/// The key of the page every refused SAML request shows (its reason codes are many and all mean
+/// "the app sent something we cannot accept" to a member).
+pub const REQUEST_REFUSED: &str = "request_refused";
+
+/// Every member page, by key.
+pub const MEMBER_PAGES: &[MemberPage] = &[
+    page(
+        "access_denied",
+        tx("You may not open this app", "你无权打开此应用"),
+        tx(
+            "This app is not open to your account; ask your administrator if you need it.",
+            "此应用未向你的账号开放；如需使用，请联系管理员。",
+        ),
+    ),
+    page(
+        "no_role",
+        tx("No role for you in this app", "你在此应用中没有角色"),
+        tx(
+            "You have no role in this app yet, so nothing was sent to it; ask your administrator for one.",
+            "你在此应用中还没有角色，因此没有向它发送任何信息；请联系管理员分配。",
+        ),
+    ),
+    page(
+        "no_name_id",
+        tx("Your profile lacks a detail this app needs", "你的资料缺少此应用需要的信息"),
+        tx(
+            "Your WeCom profile lacks a detail this app uses to recognise you; tell your administrator the reference below.",
+            "你的企业微信资料缺少此应用用来识别你的信息；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "account_disabled",
+        tx("Your account is disabled", "你的账号已被停用"),
+        tx(
+            "The account linked to you here is disabled; ask your administrator if this is a mistake.",
+            "这里与你关联的账号已被停用；如有疑问，请联系管理员。",
+        ),
+    ),
+    page(
+        "ambiguous_account",
+        tx("Your account could not be chosen", "无法确定你的账号"),
+        tx(
+            "More than one account here matches your WeCom profile; ask your administrator to link the right one.",
+            "这里有多个账号与你的企业微信资料相符；请联系管理员为你关联正确的账号。",
+        ),
+    ),
+    page(
+        "no_account",
+        tx("No account is linked to you", "你还没有关联账号"),
+        tx(
+            "No account here is linked to your WeCom account yet; ask your administrator to create or link one.",
+            "这里还没有与你的企业微信账号关联的账号；请联系管理员为你创建或关联。",
+        ),
+    ),
+    page(
+        "member_not_active",
+        tx("Your WeCom account cannot sign in", "你的企业微信账号不能登录"),
+        tx(
+            "Only active members of this organisation can sign in here.",
+            "只有本企业状态正常的成员才能在这里登录。",
+        ),
+    ),
+    page(
+        "not_a_member",
+        tx("You are not a member of this organisation", "你不是本企业的成员"),
+        tx(
+            "Sign in to WeCom with your work account and open the app again.",
+            "请用工作账号登录企业微信后重新打开应用。",
+        ),
+    ),
+    page(
+        "not_admin",
+        tx("You are not an administrator", "你不是管理员"),
+        tx(
+            "Your WeCom account is not an administrator of this console; ask an existing administrator to add you.",
+            "你的企业微信账号不是本管理台的管理员；请让现有管理员添加你。",
+        ),
+    ),
+    page(
+        "bad_state",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "The sign-in link is damaged; open the app again from the WeCom workbench.",
+            "登录链接已损坏；请从企业微信工作台重新打开应用。",
+        ),
+    ),
+    page(
+        "state_foreign",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "This sign-in was started in another browser (or cookies are blocked); open the app again in this browser.",
+            "这次登录是在另一个浏览器中发起的（或浏览器禁用了 Cookie）；请在当前浏览器中重新打开应用。",
+        ),
+    ),
+    page(
+        "state_expired",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "The sign-in took more than 10 minutes; open the app again.",
+            "登录超过了 10 分钟；请重新打开应用。",
+        ),
+    ),
+    page(
+        "state_used",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "This sign-in link has already been used; open the app again.",
+            "这个登录链接已经用过了；请重新打开应用。",
+        ),
+    ),
+    page(
+        "state_unknown",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "This sign-in link is not known here; open the app again.",
+            "无法识别这个登录链接；请重新打开应用。",
+        ),
+    ),
+    page(
+        "state_in_progress",
+        tx("This sign-in link is no longer valid", "登录链接已失效"),
+        tx(
+            "The first attempt of this sign-in did not finish; open the app again.",
+            "这次登录的第一次尝试没有完成；请重新打开应用。",
+        ),
+    ),
+    page(
+        "no_code",
+        tx("Sign-in was cancelled", "登录已取消"),
+        tx(
+            "WeCom did not confirm who you are; open the app again and allow the sign-in.",
+            "企业微信没有确认你的身份；请重新打开应用，并在企业微信中同意授权。",
+        ),
+    ),
+    page(
+        "bind_expired",
+        tx("This page is no longer valid", "此页面已失效"),
+        tx(
+            "This page expired, was already used or was opened in another browser; open the app again to sign in.",
+            "此页面已过期、已使用，或是在另一个浏览器中打开的；请重新打开应用登录。",
+        ),
+    ),
+    page(
+        "bind_locked",
+        tx("Too many wrong passwords", "密码错误次数过多"),
+        tx(
+            "This account does not accept passwords for a quarter of an hour; wait, or ask your administrator for a one-time code.",
+            "此账号在一刻钟内不再接受密码；请稍后再试，或请管理员给你一次性验证码。",
+        ),
+    ),
+    page(
+        "unknown_app",
+        tx("Unknown app", "应用不存在"),
+        tx(
+            "No app is registered at this address; tell your administrator the reference below.",
+            "这个地址下没有登记应用；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "no_acs",
+        tx("The app is not set up", "应用配置不完整"),
+        tx(
+            "This app is not completely set up yet; tell your administrator the reference below.",
+            "此应用还没有配置完整；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "unknown_issuer",
+        tx("This app is not registered", "应用未登记"),
+        tx(
+            "The app you came from is not registered with this sign-in service; tell your administrator the reference below.",
+            "你来自的应用没有在本登录服务登记；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        REQUEST_REFUSED,
+        tx("The sign-in request was refused", "登录请求被拒绝"),
+        tx(
+            "The app sent a sign-in request that cannot be accepted; open the app again, and if it keeps happening tell your administrator the reference below.",
+            "应用发来的登录请求无法接受；请重新打开应用，如果一直出现，请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "no_saml_request",
+        tx("Not a sign-in request", "不是有效的登录请求"),
+        tx(
+            "Open the app from the WeCom workbench or from the app's own sign-in link.",
+            "请从企业微信工作台或应用自己的登录链接打开应用。",
+        ),
+    ),
+    page(
+        "relay_state_not_allowed",
+        tx("This link is not allowed", "不允许的跳转地址"),
+        tx(
+            "The link asks for a page this app does not allow; open the app from the WeCom workbench instead.",
+            "链接要求打开的页面不在此应用允许的范围内；请改从企业微信工作台打开应用。",
+        ),
+    ),
+    page(
+        "request_too_large",
+        tx("Request too large", "请求过大"),
+        tx(
+            "This request is far larger than any sign-in request; open the app again.",
+            "这个请求远大于任何登录请求；请重新打开应用。",
+        ),
+    ),
+    page(
+        "headers_too_large",
+        tx("Request too large", "请求过大"),
+        tx(
+            "The headers of this request are too large; clear this site's cookies and try again.",
+            "这个请求的头部太大；请清除本网站的 Cookie 后重试。",
+        ),
+    ),
+    page(
+        "uri_too_long",
+        tx("Request too large", "请求过大"),
+        tx(
+            "The address of this request is too long to be a sign-in request; open the app again.",
+            "这个请求的地址太长，不是有效的登录请求；请重新打开应用。",
+        ),
+    ),
+    page(
+        "rate_limited",
+        tx("Too many requests", "请求太频繁"),
+        tx(
+            "Too many requests came from this network address in a short time; wait a minute and try again.",
+            "这个网络地址在短时间内发出了太多请求；请等一分钟后再试。",
+        ),
+    ),
+    page(
+        "too_many_failures",
+        tx("Too many failed sign-ins", "失败的登录太多"),
+        tx(
+            "Too many sign-ins from this network address failed in a short time; wait a minute, then open the app again from the WeCom workbench.",
+            "这个网络地址在短时间内有太多登录失败；请等一分钟后，从企业微信工作台重新打开应用。",
+        ),
+    ),
+    page(
+        "too_many_logins_from_ip",
+        tx("Too many sign-ins at once", "同时进行的登录太多"),
+        tx(
+            "Too many unfinished sign-ins were started from this network address; wait ten minutes and try again.",
+            "从这个网络地址发起了太多未完成的登录；请等待十分钟后重试。",
+        ),
+    ),
+    page(
+        "login_states_full",
+        tx("Too many sign-ins in progress", "进行中的登录太多"),
+        tx(
+            "The service is handling too many unfinished sign-ins right now; wait a few minutes and try again.",
+            "服务当前有太多未完成的登录；请等几分钟后重试。",
+        ),
+    ),
+    page(
+        "timeout",
+        tx("The sign-in service is slow", "登录服务响应太慢"),
+        tx(
+            "This request took too long and was stopped; please try again in a moment.",
+            "这个请求耗时太长，已被中止；请稍后重试。",
+        ),
+    ),
+    page(
+        "internal_error",
+        tx("Something went wrong", "服务出错了"),
+        tx(
+            "The sign-in service hit an internal error; try again, and if it keeps happening tell your administrator the reference below.",
+            "登录服务内部出错；请重试，如果一直出现，请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        crate::error::DATABASE_UNAVAILABLE,
+        tx("Please try again in a moment", "请稍后重试"),
+        tx(
+            "The sign-in service cannot reach its database right now; wait a moment and reload the page.",
+            "登录服务暂时无法连接数据库；请稍等片刻后刷新页面。",
+        ),
+    ),
+    page(
+        "not_found",
+        tx("Page not found", "页面不存在"),
+        tx(
+            "There is nothing at this address; open the app again from the WeCom workbench.",
+            "这个地址没有内容；请从企业微信工作台重新打开应用。",
+        ),
+    ),
+    page(
+        "wecom_config",
+        tx("Sign-in with WeCom is not working", "企业微信登录暂时不可用"),
+        tx(
+            "Sign-in with WeCom is not set up correctly on this service; tell your administrator the reference below.",
+            "本服务的企业微信登录配置有误；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "wecom_denied",
+        tx("WeCom did not allow this sign-in", "企业微信不允许这次登录"),
+        tx(
+            "WeCom does not let your account use this sign-in; ask your administrator for access.",
+            "企业微信不允许你的账号使用这个登录；请联系管理员开通。",
+        ),
+    ),
+    page(
+        "wecom_code_invalid",
+        tx("This sign-in has expired", "登录已失效"),
+        tx(
+            "This sign-in can no longer be used; open the app again to start a new one.",
+            "这次登录已无法继续；请重新打开应用，开始新的登录。",
+        ),
+    ),
+    page(
+        "wecom_busy",
+        tx("WeCom is busy", "企业微信繁忙"),
+        tx(
+            "WeCom did not answer in time; wait a minute and try again.",
+            "企业微信暂时没有响应；请等一分钟后重试。",
+        ),
+    ),
+    page(
+        "wecom_error",
+        tx("Sign-in with WeCom did not work", "通过企业微信登录没有成功"),
+        tx(
+            "WeCom answered with an error; try again, and if it keeps happening tell your administrator the reference below.",
+            "企业微信返回了错误；请重试，如果一直出现，请把下面的参考编号告诉管理员。",
+        ),
+    ),
+];
+
+/// The member page of `key`.
+pub fn member_page(key: &str) -> Option<&'static MemberPage> {
+    MEMBER_PAGES.iter().find(|p| p.key == key)
+}
+
+/// A code and its label in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    /// The stored value.
+    pub code: &'static str,
+    /// How the console shows it.
+    pub label: Tx,
+}
+
+const fn label(code: &'static str, en: &'static str, zh: &'static str) -> Label {
+    Label {
+        code,
+        label: tx(en, zh),
+    }
+}
+
+/// Audit results.
+pub const RESULTS: &[Label] = &[
+    label("success", "success", "成功"),
+    label("refused", "refused", "拒绝"),
+    label("error", "error", "错误"),
+];
+
+/// Audit events.
+pub const EVENTS: &[Label] = &[
+    label("login", "sign-in", "登录"),
+    label("sso_request", "sign-in request", "登录请求"),
+    label("request", "request", "请求"),
+    label("bind", "account link", "账号关联"),
+    label("admin_login", "admin sign-in", "管理员登录"),
+    label("admin_logout", "admin sign-out", "管理员退出"),
+    label("admin_request", "admin request", "管理请求"),
+    label("admin_add", "admin added", "添加管理员"),
+    label("admin_remove", "admin removed", "移除管理员"),
+    label("app_create", "app added", "添加应用"),
+    label("app_update", "app settings changed", "修改应用设置"),
+    label("app_delete", "app deleted", "删除应用"),
+    label("app_preview", "app preview", "预览应用"),
+    label("app_refresh", "app metadata refreshed", "刷新应用元数据"),
+    label("app_rollback", "app rolled back", "回滚应用"),
+    label(
+        "app_metadata_replace",
+        "app metadata replaced",
+        "替换应用元数据",
+    ),
+    label("key_add", "signing key added", "添加签名密钥"),
+    label("key_activate", "signing key activated", "启用签名密钥"),
+    label("key_retire", "signing key retired", "停用签名密钥"),
+    label("token_create", "API token created", "创建 API 令牌"),
+    label("token_revoke", "API token revoked", "吊销 API 令牌"),
+    label(
+        "settings_wecom",
+        "WeCom settings changed",
+        "修改企业微信设置",
+    ),
+    label(
+        "settings_wecom_reset",
+        "WeCom settings reset",
+        "重置企业微信设置",
+    ),
+    label(
+        "settings_binding",
+        "binding settings changed",
+        "修改绑定设置",
+    ),
+    label(
+        "settings_binding_reset",
+        "binding settings reset",
+        "重置绑定设置",
+    ),
+    label("user_create", "account created", "创建账号"),
+    label("user_update", "account changed", "修改账号"),
+    label("user_disable", "account disabled", "停用账号"),
+    label("user_enable", "account enabled", "启用账号"),
+    label("user_import", "accounts imported", "导入账号"),
+    label("user_bind", "account linked", "关联账号"),
+    label("user_unbind", "account unlinked", "解除关联"),
+    label("user_bind_code", "one-time code issued", "签发一次性验证码"),
+    label("user_set_password", "password set", "设置密码"),
+];
+
+/// Audit reasons (the admin's view; members see [`MEMBER_PAGES`]).
+pub const REASONS: &[Label] = &[
+    // sign-ins
+    label("sp_initiated", "from the app", "由应用发起"),
+    label("idp_initiated", "from the workbench", "由工作台发起"),
+    label("signed_in", "signed in", "已登录"),
+    label("signed_out", "signed out", "已退出"),
+    label("admin_change", "change by an admin", "管理员变更"),
+    label("invalid", "invalid input", "输入无效"),
+    label("conflict", "conflicts with existing data", "与现有数据冲突"),
+    label("refused", "refused", "拒绝"),
+    label("access_denied", "access rule refused", "访问规则拒绝"),
+    label("no_role", "no role", "没有角色"),
+    label("no_name_id", "NameID source missing", "缺少 NameID 来源"),
+    label("account_disabled", "account disabled", "账号已停用"),
+    label(
+        "ambiguous_account",
+        "several accounts match",
+        "多个账号匹配",
+    ),
+    label("no_account", "no linked account", "没有关联账号"),
+    label(
+        "member_not_active",
+        "WeCom member not active",
+        "企业微信成员未激活或已离职",
+    ),
+    label("not_a_member", "not a member of the corp", "不是本企业成员"),
+    label("not_admin", "not an administrator", "不是管理员"),
+    label("bad_state", "damaged login state", "登录状态损坏"),
+    label(
+        "state_foreign",
+        "started in another browser",
+        "在其他浏览器发起",
+    ),
+    label("state_expired", "login state expired", "登录状态过期"),
+    label("state_used", "login state already used", "登录状态已使用"),
+    label("state_unknown", "unknown login state", "未知登录状态"),
+    label(
+        "state_in_progress",
+        "first attempt unfinished",
+        "首次尝试未完成",
+    ),
+    label(
+        "no_code",
+        "sign-in cancelled in WeCom",
+        "在企业微信中取消了登录",
+    ),
+    label("wecom_config", "WeCom set-up error", "企业微信配置错误"),
+    label(
+        "wecom_denied",
+        "WeCom refused the member",
+        "企业微信拒绝该成员",
+    ),
+    label(
+        "wecom_code_invalid",
+        "WeCom code invalid",
+        "企业微信 code 无效",
+    ),
+    label(
+        "wecom_busy",
+        "WeCom busy or unreachable",
+        "企业微信繁忙或无法连接",
+    ),
+    label("wecom_error", "WeCom error", "企业微信错误"),
+    // binding
+    label("bound", "already linked", "已关联"),
+    label("created", "account created", "已创建账号"),
+    label("manual_password", "linked with a password", "用密码关联"),
+    label(
+        "manual_code",
+        "linked with a one-time code",
+        "用一次性验证码关联",
+    ),
+    label("bind_page", "link page shown", "显示关联页面"),
+    label("bind_expired", "link page expired", "关联页面已失效"),
+    label(
+        "bind_locked",
+        "too many wrong passwords",
+        "密码错误次数过多",
+    ),
+    label(
+        "bind_wrong_proof",
+        "wrong password or code",
+        "密码或验证码错误",
+    ),
+    label(
+        "bind_taken",
+        "account linked to another member",
+        "账号已关联其他成员",
+    ),
+    // requests and limits
+    label("unknown_app", "unknown app", "应用不存在"),
+    label(
+        "no_acs",
+        "app has no HTTP-POST ACS",
+        "应用没有 HTTP-POST ACS",
+    ),
+    label("unknown_issuer", "unregistered issuer", "未登记的 Issuer"),
+    label("no_issuer", "no Issuer", "缺少 Issuer"),
+    label("replayed_request", "replayed request", "重放的请求"),
+    label("no_saml_request", "no SAMLRequest", "缺少 SAMLRequest"),
+    label(
+        "relay_state_not_allowed",
+        "RelayState not allowed",
+        "RelayState 不允许",
+    ),
+    label("request_too_large", "request too large", "请求过大"),
+    label("headers_too_large", "headers too large", "请求头过大"),
+    label("uri_too_long", "address too long", "地址过长"),
+    label("rate_limited", "rate limited", "请求过于频繁"),
+    label("too_many_failures", "too many failures", "失败次数过多"),
+    label(
+        "too_many_logins_from_ip",
+        "too many sign-ins from one IP",
+        "同一 IP 登录过多",
+    ),
+    label(
+        "login_states_full",
+        "too many unfinished sign-ins",
+        "未完成的登录过多",
+    ),
+    label("timeout", "request timed out", "请求超时"),
+    label("internal_error", "internal error", "内部错误"),
+    label(
+        crate::error::DATABASE_UNAVAILABLE,
+        "database unavailable",
+        "数据库不可用",
+    ),
+    label("not_found", "not found", "不存在"),
+    label("query_malformed", "malformed query", "查询串格式错误"),
+    label("base64_invalid", "invalid base64", "base64 无效"),
+    label("inflate_failed", "could not inflate", "解压失败"),
+    label(
+        "inflated_too_large",
+        "inflated request too large",
+        "解压后请求过大",
+    ),
+    label(
+        "relay_state_invalid",
+        "invalid RelayState",
+        "RelayState 无效",
+    ),
+    label("xml_refused", "XML refused", "XML 被拒绝"),
+    label(
+        "not_authn_request",
+        "not an AuthnRequest",
+        "不是 AuthnRequest",
+    ),
+    label(
+        "version_not_2_0",
+        "SAML version not 2.0",
+        "SAML 版本不是 2.0",
+    ),
+    label("issuer_invalid", "invalid Issuer", "Issuer 无效"),
+    label("signature_required", "signature required", "需要签名"),
+    label(
+        "embedded_signature_in_redirect",
+        "embedded signature in Redirect",
+        "Redirect 中含内嵌签名",
+    ),
+    label("id_invalid", "invalid ID", "ID 无效"),
+    label(
+        "issue_instant_invalid",
+        "invalid IssueInstant",
+        "IssueInstant 无效",
+    ),
+    label(
+        "issue_instant_skew",
+        "IssueInstant out of range",
+        "IssueInstant 超出范围",
+    ),
+    label(
+        "destination_missing",
+        "Destination missing",
+        "缺少 Destination",
+    ),
+    label(
+        "destination_mismatch",
+        "wrong Destination",
+        "Destination 不符",
+    ),
+    label(
+        "acs_index_and_url",
+        "ACS index and URL both given",
+        "同时给出 ACS 索引和地址",
+    ),
+    label("attribute_invalid", "invalid attribute", "属性无效"),
+    label("acs_index_unknown", "unknown ACS index", "未知 ACS 索引"),
+    label("acs_url_unknown", "unknown ACS URL", "未知 ACS 地址"),
+    label(
+        "acs_binding_unsupported",
+        "unsupported ACS binding",
+        "不支持的 ACS 绑定",
+    ),
+    label(
+        "acs_no_post_endpoint",
+        "no HTTP-POST ACS",
+        "没有 HTTP-POST ACS",
+    ),
+    label(
+        "acs_not_in_metadata",
+        "ACS not in metadata",
+        "ACS 不在元数据中",
+    ),
+    label(
+        "redirect_query_malformed",
+        "malformed Redirect query",
+        "Redirect 查询串格式错误",
+    ),
+    label(
+        "signature_algorithm_refused",
+        "signature algorithm refused",
+        "签名算法被拒绝",
+    ),
+    label("signature_sha1_refused", "SHA-1 refused", "拒绝 SHA-1"),
+    label(
+        "signature_structure_refused",
+        "signature structure refused",
+        "签名结构被拒绝",
+    ),
+    label(
+        "signed_root_without_id",
+        "signed element without ID",
+        "被签名元素没有 ID",
+    ),
+    label("duplicate_id", "duplicate ID", "重复的 ID"),
+    label(
+        "signature_base64_invalid",
+        "invalid signature base64",
+        "签名 base64 无效",
+    ),
+    label(
+        "canonicalization_failed",
+        "canonicalization failed",
+        "规范化失败",
+    ),
+    label("digest_mismatch", "digest mismatch", "摘要不符"),
+    label("no_sp_certificate", "SP has no certificate", "SP 没有证书"),
+    label("signature_invalid", "invalid signature", "签名无效"),
+    label("sp_key_too_weak", "SP key too weak", "SP 密钥太弱"),
+    label("crypto_error", "crypto error", "加密错误"),
+    // console and API
+    label("bad_form", "unreadable form", "表单无法读取"),
+    label("bad_json", "unreadable JSON", "JSON 无法读取"),
+    label("bad_base64", "invalid base64", "base64 无效"),
+    label("unauthorized", "not signed in", "未登录"),
+    label("csrf", "form not from this console", "表单不是来自本管理台"),
+    label(
+        "cross_origin",
+        "request from another site",
+        "来自其他网站的请求",
+    ),
+    label("bad_request", "bad request", "请求有误"),
+    label(
+        "unsupported_media_type",
+        "unsupported content type",
+        "不支持的内容类型",
+    ),
+    label("invalid_filter", "invalid filter", "筛选条件无效"),
+    label("demo_sp_refused", "demo app refused", "演示应用拒绝"),
+];
+
+/// Reasons made from a prefix and a binding key (`auto_email`, `ambiguous_mobile`).
+const REASON_FAMILIES: &[Label] = &[
+    label("auto_", "linked automatically by", "自动关联，依据"),
+    label(
+        "ambiguous_",
+        "several accounts match by",
+        "多个账号匹配，依据",
+    ),
+];
+
+fn find(list: &'static [Label], code: &str) -> Option<Tx> {
+    list.iter().find(|l| l.code == code).map(|l| l.label)
+}
+
+/// The label of an audit result (the code itself when unknown).
+pub fn result_label(code: &str, lang: Lang) -> String {
+    find(RESULTS, code).map_or_else(|| code.to_string(), |t| t.get(lang).to_string())
+}
+
+/// The label of an audit event (the code itself when unknown).
+pub fn event_label(code: &str, lang: Lang) -> String {
+    find(EVENTS, code).map_or_else(|| code.to_string(), |t| t.get(lang).to_string())
+}
+
+/// The label of an audit reason: an entry, a family (`auto_email` → "linked automatically by
+/// email"), or the code itself (a SAML status such as `NoPassive`).
+pub fn reason_label(code: &str, lang: Lang) -> String {
+    if let Some(t) = find(REASONS, code) {
+        return t.get(lang).to_string();
+    }
+    for f in REASON_FAMILIES {
+        if let Some(key) = code.strip_prefix(f.code).filter(|k| !k.is_empty()) {
+            return format!("{} {key}", f.label.get(lang));
+        }
+    }
+    code.to_string()
+}
+
+/// Whether `code` has a reason label (an entry or a family).
+pub fn has_reason(code: &str) -> bool {
+    find(REASONS, code).is_some()
+        || REASON_FAMILIES
+            .iter()
+            .any(|f| code.strip_prefix(f.code).is_some_and(|k| !k.is_empty()))
+}
+
+/// Whether `code` has an event label.
+pub fn has_event(code: &str) -> bool {
+    find(EVENTS, code).is_some()
+}
+
+/// Every text of the catalogue with where it comes from, for the test that every one has both
+/// languages.
+pub fn all() -> Vec<(String, Tx)> {
+    let mut out = Vec::new();
+    for p in MEMBER_PAGES {
+        out.push((format!("page {} title", p.key), p.title));
+        out.push((format!("page {} sentence", p.key), p.sentence));
+    }
+    for (kind, list) in [
+        ("result", RESULTS),
+        ("event", EVENTS),
+        ("reason", REASONS),
+        ("reason family", REASON_FAMILIES),
+    ] {
+        for l in list {
+            out.push((format!("{kind} {}", l.code), l.label));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_fall_back_to_families_then_the_code() {
+        assert_eq!(reason_label("wecom_config", Lang::Zh), "企业微信配置错误");
+        assert_eq!(
+            reason_label("auto_email", Lang::En),
+            "linked automatically by email"
+        );
+        assert_eq!(
+            reason_label("ambiguous_mobile", Lang::Zh),
+            "多个账号匹配，依据 mobile"
+        );
+        assert_eq!(reason_label("NoPassive", Lang::En), "NoPassive");
+        assert!(has_reason("auto_userid") && !has_reason("auto_") && !has_reason("nope"));
+        assert_eq!(event_label("token_revoke", Lang::Zh), "吊销 API 令牌");
+        assert_eq!(result_label("refused", Lang::Zh), "拒绝");
+        assert_eq!(event_label("unknown_event", Lang::Zh), "unknown_event");
+    }
+
+    #[test]
+    fn member_pages_fall_back_to_the_internal_error_page() {
+        let e =
+            crate::error::WebError::member(axum::http::StatusCode::BAD_REQUEST, "no_such_page_key");
+        assert_eq!(e.reason, "no_such_page_key");
+        assert_eq!(e.title.en, "Something went wrong");
+    }
+}
