@@ -288,6 +288,7 @@ async fn admin_console_in_a_real_browser() {
     assert!(!zh.text("#error-param-provider_name").await.is_empty());
     no_english_sentence(&zh.text("main").await, "preset errors");
     zh.screenshot(&artifacts().join("14-preset-errors-zh.png"))
+        .await;
     // The audit log in Chinese: labels, not codes or English words.
     zh.goto(&format!("{}/admin/audit?result=refused", env.base))
         .await;
@@ -299,7 +300,7 @@ async fn admin_console_in_a_real_browser() {
         !row.contains("refused") && !row.contains("WeCom set-up"),
         "{row}"
     );
-    zh.screenshot(&artifacts().join("14-admin-audit-zh.png"))
+    zh.screenshot(&artifacts().join("15-admin-audit-zh.png"))
         .await;
     zh.quit().await;
 }
