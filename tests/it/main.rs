@@ -27,6 +27,7 @@ mod idp_initiated;
 mod interop;
 mod limits;
 mod log_injection;
+mod member_preview;
 mod monitoring;
 mod operations;
 mod presets;
