@@ -63,6 +63,58 @@ impl std::fmt::Display for IssueError {
 
 impl std::error::Error for IssueError {}
 
+/// Why the rules give a member nothing from an app; each is a login refusal's reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The app's access rule does not allow the member (`access_denied`).
+    AccessDenied,
+    /// A role-SSO app and no role rule gives the member a role (`no_role`).
+    NoRole,
+}
+
+impl Refused {
+    /// The reason code, as audited.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::NoRole => "no_role",
+        }
+    }
+}
+
+/// What the app's rules give a member who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    /// The member's roles for the app (may be empty for apps that do not require one).
+    pub roles: Vec<String>,
+    /// The RoleSessionName, when the app sends one.
+    pub session_name: Option<String>,
+}
+
+/// The app's rules applied to a member, in login's order: the access rule first (refused before
+/// anything is built), then the roles. `parents` and `tags` come from
+/// [`crate::identity::rule_inputs`]; `default_access` is the effective `binding.default_access`.
+pub fn decide(
+    app: &App,
+    profile: &Profile,
+    parents: &std::collections::HashMap<i64, i64>,
+    tags: &crate::identity::roles::MemberTags,
+    default_access: &crate::identity::access::Access,
+) -> Result<Granted, Refused> {
+    if !app
+        .settings
+        .access
+        .allows(profile, parents, tags, default_access)
+    {
+        return Err(Refused::AccessDenied);
+    }
+    let roles = roles_for(app, profile, parents, tags).map_err(|_| Refused::NoRole)?;
+    Ok(Granted {
+        roles,
+        session_name: session_name(app, profile),
+    })
+}
+
 /// The member's roles for a role-SSO app, refused when there are none; other apps get their
 /// roles too (templates may use them) but are never refused for having none.
 pub fn roles_for(

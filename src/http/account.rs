@@ -10,7 +10,7 @@ use crate::apps::App;
 use crate::crypto::sha256_hex;
 use crate::error::{Lang, WebError};
 use crate::identity::binding::{self, Resolution};
-use crate::identity::directory::{self, WhenUnmatched};
+use crate::identity::directory::WhenUnmatched;
 use crate::identity::Profile;
 use crate::logsafe::Escaped;
 use crate::settings::Effective;
@@ -206,7 +206,7 @@ pub(super) async fn ready(
     profile: Profile,
     ip: &ClientIp,
 ) -> Result<Profile, WebError> {
-    if account.status != directory::AccountStatus::Active.as_str() {
+    if !binding::usable(&account) {
         if let Err(e) = state.store.delete_sessions_of(&profile.userid).await {
             tracing::error!(error = %Escaped(&e), "could not end the sessions of a disabled account");
         }

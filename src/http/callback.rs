@@ -8,7 +8,7 @@ use super::flow::{self, ClientIp, Live, Pending};
 use super::{cookies, AppState};
 use crate::crypto::sha256_hex;
 use crate::error::WebError;
-use crate::identity::{clean_text, Profile};
+use crate::identity::Profile;
 use crate::logsafe::Escaped;
 use crate::settings::Effective;
 use crate::store::Consumed;
@@ -331,32 +331,7 @@ pub(super) async fn member_profile(
             ),
         });
     }
-    let mut profile = Profile {
-        userid: clean_text(&member.userid),
-        name: clean_text(&member.name),
-        email: member
-            .email
-            .clone()
-            .or(member.biz_mail.clone())
-            .filter(|s| !s.is_empty()),
-        mobile: member.mobile.clone().filter(|s| !s.is_empty()),
-        alias: member.alias.clone().filter(|s| !s.is_empty()),
-        position: member.position.clone().filter(|s| !s.is_empty()),
-        department_ids: member.department.clone(),
-        department_names: Vec::new(),
-        // Issue 4: the employee number as `binding.employee_no_from` says.
-        employee_no: match &effective.policy.employee_no_from {
-            crate::identity::directory::EmployeeNoFrom::Extattr(name) => {
-                member.ext(name).map(clean_text)
-            }
-            crate::identity::directory::EmployeeNoFrom::Alias => {
-                member.alias.clone().map(|a| clean_text(&a))
-            }
-        }
-        .filter(|s| !s.is_empty()),
-        username: None,
-        groups: Vec::new(),
-    };
+    let mut profile = crate::identity::member::profile_of(wecom, &effective.policy, &member).await;
     if let Some(ticket) = ticket {
         match wecom.user_detail(&ticket).await {
             Ok(d) => {
@@ -370,22 +345,6 @@ pub(super) async fn member_profile(
             Err(e) => {
                 tracing::warn!(error = %Escaped(&e), "getuserdetail failed; going on without mobile/email")
             }
-        }
-    }
-    match wecom.departments().await {
-        Ok(deps) => {
-            profile.department_names = profile
-                .department_ids
-                .iter()
-                .filter_map(|id| {
-                    deps.iter()
-                        .find(|d| d.id == *id)
-                        .map(|d| clean_text(&d.name))
-                })
-                .collect();
-        }
-        Err(e) => {
-            tracing::warn!(error = %Escaped(&e), "department/list failed; releasing no department names")
         }
     }
     Ok(profile)

@@ -444,45 +444,25 @@ pub async fn answer(
     let parents = rules::department_parents(effective, app).await;
     // Tags named by the access rule and the role rules, read once.
     let tags = rules::member_tags(effective, app, profile, &parents).await;
-    // ---- access rules (issue 4): refused before any assertion is built ----
-    if !app
-        .settings
-        .access
-        .allows(profile, &parents, &tags, &effective.default_access)
+    let granted = match assertion::decide(app, profile, &parents, &tags, &effective.default_access)
     {
-        return Err(refuse(
-            state,
-            app,
-            Some(&profile.userid),
-            ip,
-            pending,
-            rules::access_denied_page(app),
-        )
-        .await);
-    }
-    // ---- end access rules ----
-    // Roles first: a member without a role for a role-SSO app is refused before anything is sent.
-    let roles = match assertion::roles_for(app, profile, &parents, &tags) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(app = %app.name, userid = %Escaped(&profile.userid), "refused: {}", Escaped(&e));
-            return Err(refuse(
-                state,
-                app,
-                Some(&profile.userid),
-                ip,
-                pending,
-                rules::no_role_page(app),
-            )
-            .await);
+        Ok(g) => g,
+        Err(refused) => {
+            let page = match refused {
+                assertion::Refused::AccessDenied => rules::access_denied_page(app),
+                assertion::Refused::NoRole => {
+                    tracing::warn!(app = %app.name, userid = %Escaped(&profile.userid), "refused: no role rule gives the member a role for this app");
+                    rules::no_role_page(app)
+                }
+            };
+            return Err(refuse(state, app, Some(&profile.userid), ip, pending, page).await);
         }
     };
-    let session_name = assertion::session_name(app, profile);
     let ctx = Context {
         profile,
         params: &app.settings.params,
-        roles: &roles,
-        session_name: session_name.as_deref(),
+        roles: &granted.roles,
+        session_name: granted.session_name.as_deref(),
         // A deep link only when we chose it (IdP-initiated); an SP's RelayState is opaque.
         relay_state: pending
             .request_id

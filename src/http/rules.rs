@@ -1,97 +1,34 @@
 //! What an app's access and role rules need to know about a member beyond the profile — the
-//! department tree and the member's WeCom tags, read (cached) only when a rule needs them — and the
+//! department tree and the member's WeCom tags, read in [`crate::identity::rule_inputs`] — and the
 //! pages of the two refusals those rules can give (`access_denied`, `no_role`), shown before any
 //! assertion is built.
 
 use crate::apps::App;
 use crate::error::WebError;
-use crate::identity::roles::{self, MemberTags, TagRef};
-use crate::identity::Profile;
-use crate::logsafe::Escaped;
+use crate::identity::roles::MemberTags;
+use crate::identity::{rule_inputs, Profile};
 use crate::settings::Effective;
-use crate::wecom;
 use axum::http::StatusCode as Http;
 
-/// Department → parent, from WeCom's (cached) department list, when the app's role rules need the
-/// tree. Without it rules match the member's own departments only (never more), so a WeCom error
-/// is logged and the login goes on.
+/// Department → parent when the app's rules need the tree (see [`rule_inputs::department_parents`]).
 pub(super) async fn department_parents(
     effective: &Effective,
     app: &App,
 ) -> std::collections::HashMap<i64, i64> {
-    if !app.settings.roles.needs_departments() && !app.settings.access.needs_departments() {
-        return Default::default();
-    }
-    match effective.client.departments().await {
-        Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
-        Err(e) => {
-            tracing::warn!(error = %Escaped(&e), app = %app.name, "department list unavailable: role rules see direct departments only");
-            Default::default()
-        }
-    }
+    rule_inputs::department_parents(&effective.client, app).await
 }
 
-/// Which of the tags the app's role rules and access rule name the member is in, read from WeCom
-/// (`tag/get`, and `tag/list` for rules that name a tag by name; both briefly cached) only when there
-/// are such rules. A tag that cannot be read — WeCom error, or no tag of that name — is left out of
-/// [`MemberTags::checked`], so its rule grants nothing and lets no other rule stand in for it; the
-/// failure is logged for the administrator.
+/// The member's tags the app's rules name (see [`rule_inputs::member_tags`]); the tags that could
+/// not be read are logged there and grant nothing.
 pub(super) async fn member_tags(
     effective: &Effective,
     app: &App,
     profile: &Profile,
     parents: &std::collections::HashMap<i64, i64>,
 ) -> MemberTags {
-    let mut refs = app.settings.roles.tag_refs();
-    for t in app.settings.access.tag_refs() {
-        if !refs.contains(&t) {
-            refs.push(t);
-        }
-    }
-    let mut out = MemberTags::default();
-    if refs.is_empty() {
-        return out;
-    }
-    let departments = roles::with_ancestors(&profile.department_ids, parents);
-    // Fetched once, and only when a rule names a tag by name.
-    let mut names: Option<Option<Vec<wecom::client::Tag>>> = None;
-    for r in refs {
-        let id = match r {
-            TagRef::Id(id) => *id,
-            TagRef::Name(name) => {
-                let list = match &mut names {
-                    Some(list) => list,
-                    None => names.insert(match effective.client.tags().await {
-                        Ok(list) => Some(list),
-                        Err(e) => {
-                            tracing::warn!(error = %Escaped(&e), app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
-                            None
-                        }
-                    }),
-                };
-                let Some(list) = list else { continue };
-                match list.iter().find(|t| t.tagname == *name) {
-                    Some(t) => t.tagid,
-                    None => {
-                        tracing::warn!(app = %app.name, tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
-                        continue;
-                    }
-                }
-            }
-        };
-        match effective.client.tag_members(id).await {
-            Ok(members) => {
-                out.checked.insert(r.clone());
-                if members.contains(&profile.userid, &departments) {
-                    out.member_of.insert(r.clone());
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %Escaped(&e), app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
-            }
-        }
-    }
-    out
+    rule_inputs::member_tags(&effective.client, app, profile, parents)
+        .await
+        .0
 }
 
 /// The page for a member the app's access rule does not allow (reason `access_denied`).

@@ -43,6 +43,52 @@ fn found(mut v: Vec<AccountRow>) -> Found {
     }
 }
 
+/// What looking up the member's account found, before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Already bound to this account.
+    Bound(Box<AccountRow>),
+    /// Not bound; exactly one unbound account matches `key` (auto-binding would bind it).
+    Matches {
+        /// The account.
+        account: Box<AccountRow>,
+        /// The key that matched.
+        key: MatchKey,
+    },
+    /// Two or more accounts match `key`.
+    Ambiguous {
+        /// The key that matched several accounts.
+        key: MatchKey,
+    },
+    /// No binding and no match.
+    Unmatched,
+}
+
+/// Finds the member's account without binding anything: the binding, else the policy's
+/// auto-binding keys in order. [`resolve`] (login) and the admin's member preview both use it.
+pub async fn lookup(
+    store: &Store,
+    wecom: &WecomClient,
+    corp_id: &str,
+    policy: &BindingPolicy,
+    p: &Profile,
+) -> Result<Lookup, StoreError> {
+    if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
+        return Ok(Lookup::Bound(Box::new(account)));
+    }
+    if !policy.auto_bind {
+        return Ok(Lookup::Unmatched);
+    }
+    for &key in &policy.keys {
+        match candidate(store, wecom, corp_id, key, p).await? {
+            Found::None => continue,
+            Found::Many => return Ok(Lookup::Ambiguous { key }),
+            Found::One(account) => return Ok(Lookup::Matches { account, key }),
+        }
+    }
+    Ok(Lookup::Unmatched)
+}
+
 /// Finds (and auto-binds) the member's account.
 pub async fn resolve(
     store: &Store,
@@ -52,38 +98,34 @@ pub async fn resolve(
     p: &Profile,
     now: i64,
 ) -> Result<Resolution, StoreError> {
-    if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
-        return Ok(Resolution::Bound {
-            account: Box::new(account),
-            reason: "bound".into(),
-        });
-    }
-    if !policy.auto_bind {
-        return Ok(Resolution::Unmatched);
-    }
-    for &key in &policy.keys {
-        match candidate(store, wecom, corp_id, key, p).await? {
-            Found::None => continue,
-            Found::Many => return Ok(Resolution::Ambiguous { key }),
-            Found::One(account) => {
-                let reason = format!("auto_{}", key.as_str());
-                match store
-                    .bind_account(corp_id, &p.userid, &account.id, BindHow::Auto.as_str(), now)
-                    .await
-                {
-                    Ok(()) => return Ok(Resolution::Bound { account, reason }),
-                    // A concurrent login bound the member (or another member took the account).
-                    Err(StoreError::Conflict(_)) => {
-                        if let Some((account, _)) = store.bound_account(corp_id, &p.userid).await? {
-                            return Ok(Resolution::Bound {
-                                account: Box::new(account),
-                                reason: "bound".into(),
-                            });
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
+    // A lost race (another member took the matched account) looks again: that account is bound now,
+    // so the next key is tried, as a single pass over the keys would. Bounded by the keys.
+    for _ in 0..=policy.keys.len() {
+        let (account, key) = match lookup(store, wecom, corp_id, policy, p).await? {
+            Lookup::Bound(account) => {
+                return Ok(Resolution::Bound {
+                    account,
+                    reason: "bound".into(),
+                })
             }
+            Lookup::Ambiguous { key } => return Ok(Resolution::Ambiguous { key }),
+            Lookup::Unmatched => return Ok(Resolution::Unmatched),
+            Lookup::Matches { account, key } => (account, key),
+        };
+        match store
+            .bind_account(corp_id, &p.userid, &account.id, BindHow::Auto.as_str(), now)
+            .await
+        {
+            Ok(()) => {
+                return Ok(Resolution::Bound {
+                    account,
+                    reason: format!("auto_{}", key.as_str()),
+                })
+            }
+            // A concurrent login bound the member (found by the next lookup), or another member
+            // took the account.
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
         }
     }
     Ok(Resolution::Unmatched)
@@ -165,6 +207,22 @@ async fn confirmed(
     Ok(found(hits))
 }
 
+/// The account a first login provisions for the member (active, the profile's values).
+pub fn new_account(p: &Profile, id: String, username: String, now: i64) -> AccountRow {
+    AccountRow {
+        id,
+        username,
+        display_name: p.name.clone(),
+        email: p.email.clone(),
+        mobile: p.mobile.clone(),
+        employee_no: p.employee_no.clone(),
+        status: AccountStatus::Active.as_str().into(),
+        created_at: now,
+        updated_at: now,
+        ..AccountRow::default()
+    }
+}
+
 /// Provisions an account from the profile and binds it (how: created). The username is the
 /// userid, or the userid with a random suffix when another account has it. Two first logins of
 /// the same member at once get the same account.
@@ -181,18 +239,7 @@ pub async fn create(
         } else {
             format!("{}-{}", p.userid, random_hex(3))
         };
-        let a = AccountRow {
-            id: AccountId::new(&random_hex(16)).0,
-            username,
-            display_name: p.name.clone(),
-            email: p.email.clone(),
-            mobile: p.mobile.clone(),
-            employee_no: p.employee_no.clone(),
-            status: AccountStatus::Active.as_str().into(),
-            created_at: now,
-            updated_at: now,
-            ..AccountRow::default()
-        };
+        let a = new_account(p, AccountId::new(&random_hex(16)).0, username, now);
         match store
             .create_bound_account(&a, corp_id, &p.userid, now)
             .await?
@@ -207,16 +254,15 @@ pub async fn create(
     )))
 }
 
-/// Refreshes the account from WeCom (display name always; email, mobile and employee number
-/// when the account has none) and returns the profile to release: the account's values, the
-/// WeCom departments and position, the username and groups.
-pub async fn apply(
-    store: &Store,
-    mut account: AccountRow,
-    mut p: Profile,
-    now: i64,
-) -> Result<Profile, StoreError> {
-    let before = account.clone();
+/// Whether the account may sign in (an account that is not active is refused).
+pub fn usable(account: &AccountRow) -> bool {
+    account.status == AccountStatus::Active.as_str()
+}
+
+/// The account brought up to date from WeCom (display name always; email, mobile and employee
+/// number when the account has none) and the profile to release: the account's values, the WeCom
+/// departments and position, the username and groups. Writes nothing (see [`apply`]).
+pub fn merged(mut account: AccountRow, mut p: Profile) -> (AccountRow, Profile) {
     if !p.name.is_empty() {
         account.display_name = p.name.clone();
     }
@@ -229,10 +275,6 @@ pub async fn apply(
             slot.clone_from(wecom);
         }
     }
-    if account != before {
-        account.updated_at = now;
-        store.refresh_account(&account).await?;
-    }
     if !account.display_name.is_empty() {
         p.name = account.display_name.clone();
     }
@@ -240,6 +282,22 @@ pub async fn apply(
     p.mobile = account.mobile.clone().or(p.mobile);
     p.employee_no = account.employee_no.clone().or(p.employee_no);
     p.groups = groups(&account);
-    p.username = Some(account.username);
+    p.username = Some(account.username.clone());
+    (account, p)
+}
+
+/// Refreshes the account from WeCom and returns the profile to release (see [`merged`]).
+pub async fn apply(
+    store: &Store,
+    account: AccountRow,
+    p: Profile,
+    now: i64,
+) -> Result<Profile, StoreError> {
+    let before = account.clone();
+    let (mut account, p) = merged(account, p);
+    if account != before {
+        account.updated_at = now;
+        store.refresh_account(&account).await?;
+    }
     Ok(p)
 }

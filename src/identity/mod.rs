@@ -6,8 +6,10 @@
 pub mod access;
 pub mod binding;
 pub mod directory;
+pub mod member;
 mod profile;
 pub mod roles;
+pub mod rule_inputs;
 pub mod session_name;
 pub mod template;
 

@@ -71,6 +71,17 @@ impl Store {
         Ok(r.rows_affected())
     }
 
+    /// The persistent pairwise NameID a member already has for an app, storing nothing (the
+    /// admin's member preview: looking must not assign one).
+    pub async fn existing_pairwise_id(&self, app: &str, userid: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
+            .bind(app)
+            .bind(userid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    }
+
     /// The persistent pairwise NameID of a member for an app, storing `candidate` the first time.
     pub async fn pairwise_id(
         &self,

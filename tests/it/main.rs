@@ -29,6 +29,7 @@ mod interop;
 mod limits;
 mod log_injection;
 mod member_pages;
+mod member_preview;
 mod monitoring;
 mod operations;
 mod presets;

@@ -19,6 +19,7 @@ mod audit;
 mod auth;
 mod console;
 mod keys;
+mod preview;
 mod users;
 mod users_account;
 mod users_console;
@@ -47,6 +48,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(apps_console::routes())
         .merge(wecom_console::routes())
         .merge(keys::routes())
+        .merge(preview::routes())
         .merge(audit::routes())
         .merge(users_console::routes())
         .merge(users_account::routes())
