@@ -16,6 +16,7 @@ pub mod auth;
 pub mod csv;
 pub mod keys;
 pub mod metadata_fetch;
+pub mod overview;
 pub mod settings;
 pub mod users;
 pub mod wecom_bases;

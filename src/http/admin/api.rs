@@ -29,6 +29,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(super::keys::api_routes())
         .merge(super::audit::api_routes())
         .merge(super::users::api_routes())
+        .merge(super::overview::api_routes())
         .fallback(not_found)
 }
 
@@ -41,6 +42,7 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     doc.merge(super::keys::KeysApi::openapi());
     doc.merge(super::audit::AuditApi::openapi());
     doc.merge(super::users::UsersApi::openapi());
+    doc.merge(super::overview::OverviewApi::openapi());
     add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),

@@ -18,6 +18,7 @@ mod audit;
 mod auth;
 mod console;
 mod keys;
+mod overview;
 mod users;
 mod users_account;
 mod users_console;
