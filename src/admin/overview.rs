@@ -24,7 +24,8 @@ pub enum Step {
     App,
     /// A console has the IdP metadata: an app has had a successful login.
     Metadata,
-    /// The homepage (mount address) is pasted in WeCom: an IdP-initiated login was seen.
+    /// The homepage is pasted in WeCom: a login it starts was seen — IdP-initiated (the mount
+    /// address), or SP-initiated for an app whose homepage is the console's own login link.
     Homepage,
     /// A member tried it from the WeCom workbench (the same evidence as the homepage: the
     /// workbench opens the homepage, so the two are done together).
@@ -128,8 +129,9 @@ pub struct Overview {
     pub apps: usize,
     /// The newest successful login of any app (a console has the IdP metadata).
     pub any_login: Option<LoginSeen>,
-    /// The newest successful IdP-initiated login (the homepage is pasted and works).
-    pub idp_login: Option<LoginSeen>,
+    /// The newest successful login of the kind the app's homepage starts (the homepage is pasted
+    /// and works).
+    pub homepage_login: Option<LoginSeen>,
     /// The signing key; `None` when no active key could be read.
     pub key: Option<KeyHealth>,
     /// Refused logins in the last 24 hours by reason, most frequent first.
@@ -144,7 +146,7 @@ impl Overview {
             Step::Admin => self.admins > 0,
             Step::App => self.apps > 0,
             Step::Metadata => self.any_login.is_some(),
-            Step::Homepage | Step::TryIt => self.idp_login.is_some(),
+            Step::Homepage | Step::TryIt => self.homepage_login.is_some(),
         }
     }
 
@@ -193,21 +195,41 @@ pub async fn overview(
         userid: r.userid,
         at: r.at,
     };
-    let sp_login = store.latest_login(true).await?.map(seen);
-    let idp_login = store.latest_login(false).await?.map(seen);
-    let any_login = match (&sp_login, &idp_login) {
-        (Some(s), Some(i)) => Some(if s.at >= i.at { s.clone() } else { i.clone() }),
-        (s, i) => s.clone().or_else(|| i.clone()),
-    };
+    let sp_login = store.latest_login(true, None).await?.map(seen);
+    let idp_login = store.latest_login(false, None).await?.map(seen);
+    let any_login = newest(sp_login, idp_login.clone());
+    // An app whose homepage is the console's login link starts SP-initiated logins from WeCom.
+    let apps = store.apps().await?;
+    let mut homepage_login = idp_login;
+    for row in &apps {
+        let Ok(app) = crate::apps::App::from_row(row.clone()) else {
+            continue;
+        };
+        let mount = config.mount_url(&row.name);
+        if crate::providers::homepage(&app.settings, &mount).mode
+            == crate::providers::Mode::SpInitiated
+        {
+            let seen_here = store.latest_login(true, Some(&row.name)).await?.map(seen);
+            homepage_login = newest(homepage_login, seen_here);
+        }
+    }
     Ok(Overview {
         wecom_check,
         admins: admins.len(),
-        apps: store.apps().await?.len(),
+        apps: apps.len(),
         any_login,
-        idp_login,
+        homepage_login,
         key: key_health(&keys::list(store, shared).await?, now),
         refusals: store.refusals_by_reason(now - REFUSALS_WINDOW_SECS).await?,
     })
+}
+
+/// The newer of two logins.
+fn newest(a: Option<LoginSeen>, b: Option<LoginSeen>) -> Option<LoginSeen> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if a.at >= b.at { a } else { b }),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The active key's expiry and the `next` key, from the key list.
@@ -235,7 +257,7 @@ mod tests {
             admins: 0,
             apps: 0,
             any_login: None,
-            idp_login: None,
+            homepage_login: None,
             key: None,
             refusals: Vec::new(),
         }
@@ -268,7 +290,7 @@ mod tests {
         };
         o.any_login = Some(login.clone());
         assert_eq!(o.next_step(), Some(Step::Homepage));
-        o.idp_login = Some(login);
+        o.homepage_login = Some(login);
         assert_eq!(o.next_step(), None);
     }
 

@@ -1,6 +1,6 @@
 //! The audit-log reads behind the console's overview: refusals counted by reason since a time, and
-//! the newest successful login of a kind (SP- or IdP-initiated), which is what proves a console has
-//! the IdP metadata and a homepage was pasted.
+//! the newest successful login of a kind (SP- or IdP-initiated, of one app or any), which is what
+//! proves a console has the IdP metadata and a homepage was pasted.
 
 use super::{AuditRow, Result, Store};
 use sqlx::Row;
@@ -20,20 +20,33 @@ impl Store {
             .collect()
     }
 
-    /// The newest successful login, of an app that `sp_initiated` started with an AuthnRequest
-    /// (a request ID) or, when `false`, of the IdP-initiated kind (none).
-    pub async fn latest_login(&self, sp_initiated: bool) -> Result<Option<AuditRow>> {
+    /// The newest successful login of an app (of `app` when given): when `sp_initiated`, one the
+    /// SP started with an AuthnRequest (a request ID); else an IdP-initiated one (none).
+    pub async fn latest_login(
+        &self,
+        sp_initiated: bool,
+        app: Option<&str>,
+    ) -> Result<Option<AuditRow>> {
         let cond = if sp_initiated {
             "IS NOT NULL"
         } else {
             "IS NULL"
         };
+        let app_cond = if app.is_some() {
+            "app = $1"
+        } else {
+            "app IS NOT NULL"
+        };
         let sql = format!(
             "SELECT at, event, app, userid, result, reason, client_ip, request_id, actor, detail \
-             FROM audit WHERE event = 'login' AND result = 'success' AND app IS NOT NULL \
+             FROM audit WHERE event = 'login' AND result = 'success' AND {app_cond} \
              AND request_id {cond} ORDER BY id DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).fetch_optional(&self.pool).await?;
+        let mut q = sqlx::query(&sql);
+        if let Some(app) = app {
+            q = q.bind(app);
+        }
+        let row = q.fetch_optional(&self.pool).await?;
         row.map(|r| {
             Ok(AuditRow {
                 at: r.try_get(0)?,

@@ -83,7 +83,7 @@ async fn checklist_body(env: Env) {
     let (_, v) = api.get("/overview").await;
     assert!(step(&v, "metadata"), "{v}");
     assert_eq!(v["last_login"]["app"], "console");
-    assert!(v["last_idp_initiated_login"].is_null(), "{v}");
+    assert!(v["last_homepage_login"].is_null(), "{v}");
     assert_eq!(v["next_step"], "homepage", "{v}");
 
     // A login from the mount address (the homepage): set-up complete.
@@ -92,7 +92,7 @@ async fn checklist_body(env: Env) {
     let (_, v) = api.get("/overview").await;
     assert_eq!(v["complete"], true, "{v}");
     assert!(v["next_step"].is_null());
-    assert_eq!(v["last_idp_initiated_login"]["userid"], "lisi");
+    assert_eq!(v["last_homepage_login"]["userid"], "lisi");
 }
 
 both_dbs!(health_shows_key_expiry_and_refusals, health_body);
@@ -215,4 +215,52 @@ async fn page_body(env: Env) {
         "{}",
         p.body
     );
+}
+
+both_dbs!(
+    homepage_step_follows_the_apps_homepage_mode,
+    homepage_mode_body
+);
+// Rule: for an app whose WeCom homepage is the console's own login link (a Huawei preset with its
+// account ID and IdP name), the SP-initiated login that link starts proves the homepage; an
+// SP-initiated login of an app whose homepage is the mount address does not.
+async fn homepage_mode_body(env: Env) {
+    let api = env.api(&env.api_token("ops").await);
+    let login_sp = |app: &'static str| {
+        let env = &env;
+        async move {
+            let b = env.browser(WXWORK_UA);
+            env.wecom_client_login(&b, "zhangsan").await;
+            let req = Req::new(env, app);
+            let page = b.follow(&redirect_url(env, &req.xml(), None)).await;
+            assert!(page.form().is_some(), "{} {}", page.status, page.body);
+        }
+    };
+    env.add_app("plain", &[]).await;
+    login_sp("plain").await;
+    let (_, v) = api.get("/overview").await;
+    assert!(!step(&v, "homepage"), "{v}");
+
+    let mut hw = env
+        .add_app(
+            "hw",
+            &[
+                "param.account_id=0123456789abcdef",
+                "param.provider_name=wecom",
+                "role=readonly",
+            ],
+        )
+        .await;
+    hw.settings.preset = Some("huawei".into());
+    assert!(env
+        .state
+        .store
+        .update_app(&hw.to_row().unwrap())
+        .await
+        .unwrap());
+    env.clock.advance(time::Duration::seconds(1));
+    login_sp("hw").await;
+    let (_, v) = api.get("/overview").await;
+    assert!(step(&v, "homepage"), "{v}");
+    assert_eq!(v["last_homepage_login"]["app"], "hw", "{v}");
 }

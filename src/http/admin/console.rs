@@ -158,7 +158,7 @@ fn evidence(o: &Overview, step: Step, l: Lang) -> String {
             .map(|s| format!("{} {}", l.t("login:", "登录："), login(s)))
             .unwrap_or_default(),
         Step::Homepage | Step::TryIt => o
-            .idp_login
+            .homepage_login
             .as_ref()
             .map(|s| format!("{} {}", l.t("from the homepage:", "从主页登录："), login(s)))
             .unwrap_or_default(),

@@ -95,8 +95,9 @@ pub struct OverviewView {
     pub apps: usize,
     /// The newest successful login of any app.
     pub last_login: Option<LoginView>,
-    /// The newest successful IdP-initiated login.
-    pub last_idp_initiated_login: Option<LoginView>,
+    /// The newest successful login started by an app's WeCom homepage (IdP-initiated, or
+    /// SP-initiated for an app whose homepage is the console's login link).
+    pub last_homepage_login: Option<LoginView>,
     /// The active signing key; absent when none could be read.
     pub signing_key: Option<KeyHealthView>,
     /// Refused logins in the last 24 hours by reason, most frequent first.
@@ -186,7 +187,7 @@ impl From<&Overview> for OverviewView {
             admins: o.admins,
             apps: o.apps,
             last_login: o.any_login.as_ref().map(login),
-            last_idp_initiated_login: o.idp_login.as_ref().map(login),
+            last_homepage_login: o.homepage_login.as_ref().map(login),
             signing_key: o.key.as_ref().map(|k| KeyHealthView {
                 id: k.active_id.clone(),
                 not_after: rfc3339(k.not_after),
