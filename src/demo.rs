@@ -1,7 +1,9 @@
 //! `wecom-idp demo`: the whole product on one machine, loopback only. SQLite in a local folder, a
-//! generated key (sealed under a master key kept in the data folder), the WeCom simulator (with Chinese and English names, one disabled member and one who
-//! has left) on its own port, two demo SPs whose ACS verifies and shows the assertion, and a workbench
-//! page to start from.
+//! generated key (sealed under a master key kept in the data folder), the WeCom simulator (with
+//! Chinese and English names, one disabled member, one who has left and one outside the app's
+//! visible range) on its own port, two demo SPs whose ACS verifies and shows the assertion, a
+//! workbench page to start from (with every app, also those added in the console), and a sample
+//! SP's metadata to import by URL.
 
 use crate::apps::{App, AppName, AppSettings, NameIdFormat};
 use crate::cli::{CliError, DemoArgs};
@@ -10,7 +12,7 @@ use crate::config::Config;
 use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
 use crate::random::{OsRng, Rng};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
-use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Simulator};
+use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Member, Simulator};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -49,11 +51,12 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     })?;
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let secret = rng.hex(16);
+    let members = members();
     let sim = Simulator::new(
         CORP_ID,
         AGENT_ID,
         secret.clone(),
-        demo_members(),
+        members.clone(),
         demo_departments(),
         clock.clone(),
         rng.clone(),
@@ -79,11 +82,14 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     config.wecom.api_base = sim_base.clone();
     config.wecom.oauth_base = sim_base.clone();
     config.wecom.web_login_base = sim_base.clone();
+    // The demo serves a sample SP's metadata on loopback for the console's import by URL; the demo
+    // itself listens on loopback only, so there is no internal network to protect here.
+    config.admin.allow_private_metadata_urls = true;
     config.validate()?;
     let apps = vec!["demo-sp".to_string(), "demo-sp-persistent".to_string()];
     let demo = Demo {
         sim_base: sim_base.clone(),
-        members: demo_members()
+        members: members
             .into_iter()
             .map(|m| (m.userid, m.name, m.status))
             .collect(),
@@ -109,6 +115,22 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     crate::run(state, listener, crate::cli::shutdown_signal()).await?;
     Ok(())
 }
+
+/// The demo's members: the simulator's, and one outside the app's visible range (WeCom answers
+/// 50002 for them; the IdP refuses with "not in this app's visible range").
+fn members() -> Vec<Member> {
+    let mut all = demo_members();
+    all.push(Member {
+        department: vec![4],
+        position: Some("外包 Contractor".to_owned()),
+        outside_visible_range: true,
+        ..Member::new(OUTSIDER, "周八（不在可见范围 outside visible range）")
+    });
+    all
+}
+
+/// The demo member outside the app's visible range.
+pub const OUTSIDER: &str = "zhouba";
 
 /// The demo's master key: `master.key` in the data folder (mode 0600), made at the first run.
 fn demo_master_key(

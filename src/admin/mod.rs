@@ -17,6 +17,7 @@ pub mod auth;
 pub mod csv;
 pub mod keys;
 pub mod metadata_fetch;
+pub mod overview;
 pub mod preview;
 pub mod settings;
 pub mod users;

@@ -301,6 +301,8 @@ pub async fn update_wecom(
         return Ok(WecomSave::Refused(check));
     }
     write(c, settings::WECOM, &next.wecom).await?;
+    // The checked values are now the ones in force: this is their latest check.
+    super::wecom_check::record(c.store, c.now, &check).await;
     let mut detail = json!({ "before": before.wecom_json(), "after": after.wecom_json() });
     if secret {
         detail["secret"] = json!("changed");

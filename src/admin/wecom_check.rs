@@ -3,7 +3,8 @@
 //! every member out at the OAuth step), and one data call (`department/list`, which catches an
 //! untrusted server IP). The result carries WeCom's errcode, the catalogue's meaning and fix in both
 //! languages, and the form field the admin should look at. "Check connection", "check without
-//! saving" and Save (which refuses on failure unless the admin confirms) all run this one check.
+//! saving" and Save (which refuses on failure unless the admin confirms) all run this one check; a
+//! check of the source in force is recorded in the audit log for the overview.
 
 use super::settings::{current_of, settings_err, validate_wecom, WecomChange};
 use super::wecom_bases;
@@ -163,7 +164,43 @@ pub async fn check_connection(
         wecom_bases::require_secret_for_new_api_base(&saved_api_base, change)?;
         wecom_bases::check_typed_bases(config, change).await?;
     }
-    check_source(config, &w, clock).await
+    let now = clock.unix();
+    let outcome = check_source(config, &w, clock).await?;
+    if unsaved.is_none() {
+        record(store, now, &outcome).await;
+    }
+    Ok(outcome)
+}
+
+/// The audit event of a check of the source in force (what the overview shows as "last check").
+pub const CHECK_EVENT: &str = "wecom_check";
+
+/// Records a check of the source in force: the overview's "WeCom connected" reads the newest one.
+/// A check of values not saved says nothing about the source in force and is not recorded.
+pub(super) async fn record(store: &Store, now: i64, outcome: &CheckOutcome) {
+    let reason = match (outcome.ok, outcome.errcode) {
+        (true, _) => "connected".to_string(),
+        (false, Some(code)) => format!("wecom_{code}"),
+        (false, None) => outcome.field.map_or_else(
+            || "check_failed".to_string(),
+            |f| format!("check_failed_{f}"),
+        ),
+    };
+    let row = crate::store::AuditRow {
+        at: now,
+        event: CHECK_EVENT.into(),
+        app: None,
+        userid: None,
+        result: if outcome.ok { "success" } else { "error" }.into(),
+        reason,
+        client_ip: None,
+        request_id: None,
+        actor: None,
+        detail: Some(super::audit::redact(outcome.summary()).to_string()),
+    };
+    if let Err(e) = store.audit(&row).await {
+        tracing::error!(error = %crate::logsafe::Escaped(&e), "could not record the WeCom check");
+    }
 }
 
 #[cfg(test)]

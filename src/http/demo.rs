@@ -1,6 +1,9 @@
 //! Demo-only routes (present only under `wecom-idp demo`): a start page that looks like a WeCom
-//! workbench, where one picks a member and an app and watches the real flow, and two built-in demo SPs
-//! that start SP-initiated logins and, at their ACS, verify the signatures and show the assertion.
+//! workbench, where one picks a member and any registered app (the built-in ones and those added in
+//! the console) and watches the real flow; the demo SPs, which start SP-initiated logins and, at their
+//! ACS, verify the signatures and show the assertion; and a sample SP's metadata on loopback, to try
+//! the console's import by URL. Picking another member ends the current member's IdP session first,
+//! as switching accounts in the WeCom client would.
 
 use super::flow::{self, redirect};
 use super::{cookies, AppState};
@@ -26,9 +29,13 @@ pub struct Demo {
     pub sim_base: String,
     /// Members shown on the workbench: (userid, name, status).
     pub members: Vec<(String, String, i64)>,
-    /// The demo SP app names.
+    /// The built-in demo SP app names.
     pub apps: Vec<String>,
 }
+
+/// The name under which the sample SP (whose metadata `/demo/sample-sp/metadata` serves) behaves as
+/// a demo SP: import it in the console with this name to try SP-initiated logins too.
+pub const SAMPLE_SP: &str = "sample-sp";
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -38,6 +45,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/demo/logout", get(logout))
         .route("/demo/sp/{app}/login", get(sp_login))
         .route("/demo/sp/{app}/acs", post(sp_acs))
+        .route("/demo/sample-sp/metadata", get(sample_metadata))
 }
 
 /// The demo SP entity ID for an app name.
@@ -61,6 +69,48 @@ fn demo(state: &AppState) -> Result<&Demo, WebError> {
     })
 }
 
+/// An app as the workbench shows it.
+struct AppColumn {
+    name: String,
+    /// Its SP is one of the demo's own (entity ID under `/demo/sp/`): it can start SP-initiated.
+    demo_sp: bool,
+}
+
+/// Every registered app, in name order, marking the demo's own SPs.
+async fn app_columns(state: &AppState) -> Result<Vec<AppColumn>, WebError> {
+    let base = state.config.base();
+    let mut apps: Vec<AppColumn> = state
+        .store
+        .apps()
+        .await?
+        .into_iter()
+        .map(|a| AppColumn {
+            demo_sp: a.entity_id == sp_entity_id(&base, &a.name),
+            name: a.name,
+        })
+        .collect();
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(apps)
+}
+
+/// The registered app `name`, if any; refuses with the demo's page otherwise.
+async fn app_column(state: &AppState, name: &str, sp: bool) -> Result<AppColumn, WebError> {
+    app_columns(state)
+        .await?
+        .into_iter()
+        .find(|a| a.name == name && (a.demo_sp || !sp))
+        .ok_or_else(|| {
+            WebError::bad_request(
+                "unknown_app",
+                t("Unknown app", "应用不存在"),
+                t(
+                    "Pick an app from the demo page (SP-initiated works only with the demo's own SPs).",
+                    "请在演示页选择应用（SP 发起的登录仅适用于演示自带的应用）。",
+                ),
+            )
+        })
+}
+
 struct MemberRow {
     userid: String,
     name: String,
@@ -73,8 +123,9 @@ struct MemberRow {
 struct Workbench<'a> {
     lang: &'a str,
     members: Vec<MemberRow>,
-    apps: &'a [String],
+    apps: Vec<AppColumn>,
     base: String,
+    sample_sp: &'a str,
     signed_in: Option<String>,
 }
 
@@ -94,7 +145,7 @@ async fn workbench(
                 1 => "active 已激活",
                 2 => "disabled 已禁用",
                 4 => "not activated 未激活",
-                5 => "left 已退出",
+                5 => "has left 已离职",
                 _ => "?",
             }
             .into(),
@@ -104,8 +155,9 @@ async fn workbench(
     let html = Workbench {
         lang: Lang::from_headers(&headers).code(),
         members,
-        apps: &d.apps,
+        apps: app_columns(&state).await?,
         base: state.config.base(),
+        sample_sp: SAMPLE_SP,
         signed_in: live.map(|l| format!("{} ({})", l.profile.name, l.profile.userid)),
     }
     .render()
@@ -135,15 +187,18 @@ struct OpenQuery {
 /// the chosen entry point.
 async fn open(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<OpenQuery>,
 ) -> Result<Response, WebError> {
     let d = demo(&state)?;
-    if !d.apps.contains(&q.app) {
-        return Err(WebError::bad_request(
-            "unknown_app",
-            t("Unknown app", "应用不存在"),
-            t("Pick an app from the demo page.", "请在演示页选择应用。"),
-        ));
+    app_column(&state, &q.app, q.init == "sp").await?;
+    // Another member picked while one has an IdP session: end it, or the IdP would answer with the
+    // first member's session and the demo would silently show the wrong person.
+    let mut end_session = None;
+    if let (Some(u), Some(live)) = (&q.userid, flow::current_session(&state, &headers).await?) {
+        if live.profile.userid != *u {
+            end_session = end_idp_session(&state, &headers).await?;
+        }
     }
     let base = state.config.base();
     let target = match q.init.as_str() {
@@ -167,27 +222,72 @@ async fn open(
         ),
     };
     let mut r = redirect(&url)?;
-    if let Some(c) = client_cookie {
+    for c in [client_cookie, end_session].into_iter().flatten() {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(r)
 }
 
-/// Ends the IdP session so the next click goes through WeCom again.
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    demo(&state)?;
+/// Deletes the browser's IdP session; returns the cookie that clears it.
+async fn end_idp_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<HeaderValue>, WebError> {
     let secure = state.config.secure_cookies();
     let name = cookies::name(cookies::SESSION, secure);
-    if let Some(token) = cookies::get(&headers, &name) {
+    if let Some(token) = cookies::get(headers, &name) {
         state
             .store
             .delete_session(&crate::crypto::sha256_hex(token.as_bytes()))
             .await?;
     }
+    Ok(cookies::clear(&name, secure))
+}
+
+/// Ends the IdP session so the next click goes through WeCom again.
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+    demo(&state)?;
+    let clear = end_idp_session(&state, &headers).await?;
     let mut r = redirect("/demo")?;
-    if let Some(c) = cookies::clear(&name, secure) {
+    if let Some(c) = clear {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
+    Ok(r)
+}
+
+/// A sample SP's metadata (entity ID and ACS of the demo SP named [`SAMPLE_SP`]), for trying the
+/// console's "import by URL": the demo allows loopback metadata URLs, as it runs on loopback only.
+async fn sample_metadata(State(state): State<AppState>) -> Result<Response, WebError> {
+    demo(&state)?;
+    let base = state.config.base();
+    const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+    let mut w = Writer::new();
+    w.start("md", "EntityDescriptor", MD)
+        .attr("entityID", &sp_entity_id(&base, SAMPLE_SP))
+        .start("md", "SPSSODescriptor", MD)
+        .attr("AuthnRequestsSigned", "false")
+        .attr("WantAssertionsSigned", "true")
+        .attr(
+            "protocolSupportEnumeration",
+            "urn:oasis:names:tc:SAML:2.0:protocol",
+        )
+        .start("md", "AssertionConsumerService", MD)
+        .attr("Binding", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+        .attr("Location", &sp_acs_url(&base, SAMPLE_SP))
+        .attr("index", "0")
+        .attr("isDefault", "true")
+        .end()
+        .end()
+        .end();
+    let xml = w
+        .finish()
+        .map_err(|e| WebError::internal("sample SP metadata", &e))?
+        .into_bytes();
+    let mut r = xml.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/samlmetadata+xml"),
+    );
     Ok(r)
 }
 
@@ -196,14 +296,8 @@ async fn sp_login(
     State(state): State<AppState>,
     Path(app): Path<String>,
 ) -> Result<Response, WebError> {
-    let d = demo(&state)?;
-    if !d.apps.contains(&app) {
-        return Err(WebError::bad_request(
-            "unknown_app",
-            t("Unknown app", "应用不存在"),
-            t("Pick an app from the demo page.", "请在演示页选择应用。"),
-        ));
-    }
+    demo(&state)?;
+    app_column(&state, &app, true).await?;
     let base = state.config.base();
     let xml = authn_request(
         &state.rng.saml_id(),

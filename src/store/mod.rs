@@ -15,6 +15,7 @@ mod audit;
 mod audit_batch;
 mod keys;
 mod login_states;
+mod overview;
 mod postgres;
 mod readers;
 mod schema;

@@ -76,6 +76,8 @@ pub struct Member {
     pub status: i64,
     /// Custom text attributes (name, value).
     pub extattr: Vec<(String, String)>,
+    /// Not in the app's visible range: WeCom answers 50002 when the app reads this member.
+    pub outside_visible_range: bool,
 }
 
 impl Member {
@@ -92,6 +94,7 @@ impl Member {
             alias: None,
             status: 1,
             extattr: Vec::new(),
+            outside_visible_range: false,
         }
     }
 }

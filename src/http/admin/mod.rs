@@ -19,6 +19,7 @@ mod audit;
 mod auth;
 mod console;
 mod keys;
+mod overview;
 mod preview;
 mod users;
 mod users_account;

@@ -113,6 +113,9 @@ pub(super) async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> 
     let Some(m) = sim.member(userid) else {
         return sim.err(60111);
     };
+    if m.outside_visible_range {
+        return sim.err(50002);
+    }
     let zeros: Vec<i64> = m.department.iter().map(|_| 0).collect();
     let attrs: Vec<Value> = m
         .extattr
@@ -291,6 +294,7 @@ pub(super) async fn agent_get(State(sim): State<Simulator>, Query(q): Params) ->
         let users: Vec<Value> = st
             .members
             .iter()
+            .filter(|m| !m.outside_visible_range)
             .map(|m| json!({ "userid": m.userid }))
             .collect();
         (st.app_closed, users)
