@@ -1,6 +1,6 @@
 //! wecom-idp: a SAML 2.0 identity provider whose only way to authenticate people is WeChat Work (WeCom).
 //!
-//! Module map (see `../shared/DESIGN.md` for the path of a request):
+//! Module map (README "How it works" gives the path of a request):
 //! - [`config`]: every setting, TOML file + `WECOM_IDP_*` environment overrides.
 //! - [`clock`], [`random`], [`crypto`]: time, randomness and token hashing as parameters and helpers.
 //! - [`saml`]: the protocol, no HTTP: escaping writer, strict parser, c14n, signing, verification,

@@ -2,10 +2,11 @@
 //! NameID `{userid}@{account_id}.onaliyun.com` or a domain alias; per-account metadata) and
 //! `aliyun-cloudsso` (CloudSSO: NameID = the CloudSSO user name; per-directory metadata).
 //!
-//! Facts (clouds.md, alibabacloud.com "SAML assertion attributes for role-based SSO" and "SAML
-//! configuration for user-based SSO"): role SSO entity ID `urn:alibaba:cloudcomputing` (intl
-//! `urn:alibaba:cloudcomputing:international`), ACS `https://signin.aliyun.com/saml-role/sso` (intl
-//! `https://signin.alibabacloud.com/saml-role/sso`); the whole Assertion signed; Role values
+//! Facts (metadata/aliyun/README.md, alibabacloud.com "SAML assertion attributes for role-based
+//! SSO" and "SAML configuration for user-based SSO"): role SSO entity ID
+//! `urn:alibaba:cloudcomputing` (intl `urn:alibaba:cloudcomputing:international`), ACS
+//! `https://signin.aliyun.com/saml-role/sso` (intl `https://signin.alibabacloud.com/saml-role/sso`);
+//! the whole Assertion signed; Role values
 //! `acs:ram::{uid}:role/{role},acs:ram::{uid}:saml-provider/{idp}` without spaces; RoleSessionName
 //! required, ASCII; SessionDuration 900–43200; RelayState only on Alibaba-owned domains.
 

@@ -2,12 +2,12 @@
 //! `aws-identity-center` (IAM Identity Center: NameID emailAddress = the Identity Center user name;
 //! metadata from the console).
 //!
-//! Facts (clouds.md; AWS IAM "Configure SAML assertions for the authentication response"): entity ID
-//! `urn:amazon:webservices` (China `urn:amazon:webservices:cn-north-1`), ACS
+//! Facts (metadata/aws/README.md; AWS IAM "Configure SAML assertions for the authentication
+//! response"): entity ID `urn:amazon:webservices` (China `urn:amazon:webservices:cn-north-1`), ACS
 //! `https://signin.aws.amazon.com/saml` (China `https://signin.amazonaws.cn/saml`); Role values
 //! `role-arn,provider-arn`; RoleSessionName `[\w+=,.@-]{2,64}`; SessionDuration 900–43200; exactly
-//! one SubjectConfirmation. AWS's published SP certificates rotate yearly; role federation does
-//! not sign requests, so none is built in.
+//! one SubjectConfirmation. AWS's published SP certificates rotate yearly; role federation does not
+//! sign requests, so none is built in.
 
 use super::{
     base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,

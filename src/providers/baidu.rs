@@ -1,10 +1,10 @@
 //! Baidu AI Cloud (百度智能云) `baidu-role`: IAM role SSO, IdP-initiated, the Role attribute
 //! `{account_id}:role/{role},{account_id}:saml-provider/{provider_name}`.
 //!
-//! Facts (clouds.md; intl.cloud.baidu.com IAM role SSO): entity ID `urn:bce:baidu:webservices`, ACS
-//! `https://login.bce.baidu.com/saml`; no SP metadata file is published. The RoleSessionName
-//! attribute is unverified; it is sent (an unknown attribute is ignored) under the Role attribute's
-//! namespace.
+//! Facts (metadata/baidu/README.md; intl.cloud.baidu.com IAM role SSO): entity ID
+//! `urn:bce:baidu:webservices`, ACS `https://login.bce.baidu.com/saml`; no SP metadata file is
+//! published. The RoleSessionName attribute is unverified; it is sent (an unknown attribute is
+//! ignored) under the Role attribute's namespace.
 
 use super::{fixed_sp, get, name_rule, req, Built, Homepage, Param, Params, Preset, RoleSso};
 use crate::apps::AppSettings;

@@ -4,7 +4,7 @@
 //! link, so that is the WeCom homepage; the IdP-initiated Response carries
 //! `IAM_SAML_Attributes_domain_id` and `IAM_SAML_Attributes_idp_id` so it works as well.
 //!
-//! Facts (clouds.md, checked against the SP metadata Huawei publishes at
+//! Facts (metadata/huawei/README.md, checked against the SP metadata Huawei publishes at
 //! `https://auth.huaweicloud.com/authui/saml/metadata.xml`): entity ID `https://auth.huaweicloud.com/`,
 //! ACS `…/authui/saml/SAMLAssertionConsumer`, `AuthnRequestsSigned="true"`,
 //! `WantAssertionsSigned="true"`, NameID transient. Its encryption key is not used: encrypting

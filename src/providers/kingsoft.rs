@@ -1,7 +1,7 @@
 //! Kingsoft Cloud (金山云) `kingsoft-role`: role SSO, IdP-initiated, the Role attribute
 //! `krn:ksc:iam::{account_id}:role/{role},krn:ksc:iam::{account_id}:saml-provider/{provider_name}`.
 //!
-//! Facts (clouds.md; docs.ksyun.com 42964 and endocs.ksyun.com 7297): entity ID
+//! Facts (metadata/kingsoft/README.md; docs.ksyun.com 42964 and endocs.ksyun.com 7297): entity ID
 //! `urn:ksyun:cloudcomputing`, ACS `https://signin.ksyun.com/saml-role/sso`, attributes under
 //! `https://www.ksyun.com/SAML-Role/Attributes/`, SessionDuration 60–86400. The KRN form of the role
 //! and IdP is taken from Kingsoft's IAM resource names (unverified against a live login);

@@ -3,9 +3,9 @@
 //! and a RoleSessionName of at most 32 characters) and `tencent-user` (user SSO: NameID = the CAM
 //! sub-user name; per-account metadata from `--metadata`).
 //!
-//! Facts (clouds.md; SP metadata `http://cloud.tencent.com/saml.xml`): entity ID `cloud.tencent.com`
-//! (intl `intl.cloud.tencent.com`; which form Tencent checks is unverified, so `entity_id` can
-//! override it), ACS `https://cloud.tencent.com/login/saml` (intl
+//! Facts (metadata/tencent/README.md; SP metadata `http://cloud.tencent.com/saml.xml`): entity ID
+//! `cloud.tencent.com` (intl `intl.cloud.tencent.com`; which form Tencent checks is unverified, so
+//! `entity_id` can override it), ACS `https://cloud.tencent.com/login/saml` (intl
 //! `https://intl.cloud.tencent.com/login/saml`). The console-started role login
 //! `https://cloud.tencent.com/login/forwardIdp/{OwnerUin}/{IdP}` is observed in working
 //! integrations, not documented.

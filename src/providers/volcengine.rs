@@ -2,10 +2,11 @@
 //! `trn:iam::{account_id}:role/{role},trn:iam::{account_id}:saml-provider/{provider_name}`) and
 //! `volcengine-user` (user SSO: NameID = the IAM user name; per-account metadata).
 //!
-//! Facts (clouds.md; volcengine.com/docs/6257 and the role-SSO SP metadata): entity ID
-//! `https://www.volcengine.com/`, ACS `https://signin.volcengine.com/saml/sso`; sign Response and
-//! Assertion; RelayState under `console.volcengine.com`. The SessionName character rule and the
-//! SessionDuration range are unverified; the AWS-like rules (`[\w.@-]`, 2–64; 900–43200 s) are used.
+//! Facts (metadata/volcengine/README.md; volcengine.com/docs/6257 and the role-SSO SP metadata):
+//! entity ID `https://www.volcengine.com/`, ACS `https://signin.volcengine.com/saml/sso`; sign
+//! Response and Assertion; RelayState under `console.volcengine.com`. The SessionName character
+//! rule and the SessionDuration range are unverified; the AWS-like rules (`[\w.@-]`, 2–64;
+//! 900–43200 s) are used.
 
 use super::{
     base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,

@@ -1,5 +1,6 @@
 //! The WeCom server API client for one self-built app: access-token cache, the calls a login needs, and
-//! the retry rules of `reference/wecom.md`.
+//! the retry rules below (WeCom's access-token page:
+//! <https://developer.work.weixin.qq.com/document/path/91039>).
 //!
 //! - **Token**: one cached token per client, i.e. per (corp_id, agent_id); refreshed `expires_in − 300 s`
 //!   after it was fetched (by the injected [`Clock`]). Fetches are single-flight: a tokio mutex around the

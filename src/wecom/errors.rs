@@ -5,7 +5,8 @@
 //! whether to show a configuration error, deny, restart the login or let the member try again).
 //! Codes not in the catalogue get a generic explanation that links WeCom's own error-code lookup.
 //!
-//! The catalogue follows `reference/wecom.md` (the global error list as mirrored by WxJava).
+//! The catalogue follows WeCom's global error-code list
+//! (<https://developer.work.weixin.qq.com/document/path/90313>, as mirrored by WxJava).
 
 use std::fmt;
 
@@ -264,8 +265,8 @@ impl Explanation {
     }
 }
 
-/// Explains a WeCom `errcode`. Every code in `reference/wecom.md` has an entry; anything else gets a
-/// generic explanation that links `https://open.work.weixin.qq.com/devtool/query?e=CODE`.
+/// Explains a WeCom `errcode` from the catalogue; a code not in it gets a generic explanation
+/// that links `https://open.work.weixin.qq.com/devtool/query?e=CODE`.
 pub fn explain(code: i64) -> Explanation {
     use ErrorKind::{Config, Denied, RestartLogin, Retry};
     match code {

@@ -20,8 +20,9 @@
 //! `browser`'s the pages. Cookies ignore ports, so on `127.0.0.1` the `wwsim_user` cookie is also sent
 //! to an IdP on another port of the same host (harmless).
 //!
-//! One deviation we know of: the errcode for an unknown or expired `user_ticket` is not documented in
-//! `reference/wecom.md`; the simulator answers 40129.
+//! One deviation we know of: the errcode for an unknown or expired `user_ticket` is not documented
+//! on WeCom's `auth/getuserdetail` page
+//! (<https://developer.work.weixin.qq.com/document/path/96443>); the simulator answers 40129.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
