@@ -412,7 +412,11 @@ impl LiveSettings {
                         "the WeCom source changed: new WeCom client (new token cache)"
                     );
                 }
-                client_for(&wecom, self.clock.clone(), self.options.clone())?
+                let client = client_for(&wecom, self.clock.clone(), self.options.clone())?;
+                // Ready before the first member needs it, without holding up the start.
+                let warm = client.clone();
+                tokio::spawn(async move { warm.warm().await });
+                client
             }
         };
         if old.is_some() {

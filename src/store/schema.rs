@@ -18,6 +18,17 @@ pub struct SchemaState {
 }
 
 impl Store {
+    /// Whether the database has applied exactly this binary's migrations (see [`up_to_date`]): a
+    /// start then skips the migrator.
+    pub async fn schema_up_to_date(&self) -> Result<bool> {
+        let migrator = match self.backend {
+            Backend::Sqlite => super::sqlite::migrator(),
+            Backend::Postgres => super::postgres::migrator(),
+        };
+        let mut conn = self.pool.acquire().await?;
+        Ok(up_to_date(&mut conn, migrator).await)
+    }
+
     /// The migration state of the database, without applying anything.
     pub async fn schema_state(&self) -> Result<SchemaState> {
         let migrator = match self.backend {
@@ -77,10 +88,13 @@ pub(super) async fn up_to_date(
     conn: &mut sqlx::AnyConnection,
     migrator: &sqlx::migrate::Migrator,
 ) -> bool {
-    let Ok(rows) =
-        sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await
+    // `success` as a number: SQLite stores the BOOLEAN column as an integer.
+    let Ok(rows) = sqlx::query(
+        "SELECT version, checksum, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) \
+         FROM _sqlx_migrations ORDER BY version",
+    )
+    .fetch_all(&mut *conn)
+    .await
     else {
         return false;
     };
@@ -94,6 +108,6 @@ pub(super) async fn up_to_date(
                 && row
                     .try_get::<Vec<u8>, _>(1)
                     .is_ok_and(|c| c == m.checksum.as_ref())
-                && row.try_get::<bool, _>(2).unwrap_or(false)
+                && row.try_get::<i64, _>(2).is_ok_and(|ok| ok == 1)
         })
 }

@@ -243,7 +243,9 @@ pub struct WecomClient {
 struct Inner {
     settings: Settings,
     options: Options,
-    http: reqwest::Client,
+    /// Built on first use or by [`WecomClient::warm`]: building one loads the system's CA bundle
+    /// (tens of milliseconds), which a start or a settings change should not wait for.
+    http: tokio::sync::OnceCell<reqwest::Client>,
     clock: Arc<dyn Clock>,
     token: Mutex<Option<CachedToken>>,
     /// Held while fetching a token; remembers the last fetch's failure for the callers that waited.
@@ -275,6 +277,25 @@ impl fmt::Debug for WecomClient {
     }
 }
 
+/// The HTTP client for WeCom: bounded connect and total time, no redirects (WeCom's API never
+/// redirects; following one could send the token elsewhere), our User-Agent.
+fn build_http(
+    timeout: Duration,
+    pinned: Option<(String, std::net::SocketAddr)>,
+) -> Result<reqwest::Client, WecomError> {
+    let mut http = reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(3)))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")));
+    if let Some((host, addr)) = &pinned {
+        http = http.resolve(host, *addr);
+    }
+    http.build().map_err(|e| WecomError::Setup {
+        detail: error_chain(&e.without_url()),
+    })
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
@@ -295,23 +316,11 @@ impl WecomClient {
         options: Options,
     ) -> Result<Self, WecomError> {
         settings.validate()?;
-        let connect = settings.timeout.min(Duration::from_secs(3));
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")));
-        if let Some((host, addr)) = &options.pinned {
-            http = http.resolve(host, *addr);
-        }
-        let http = http.build().map_err(|e| WecomError::Setup {
-            detail: error_chain(&e.without_url()),
-        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
                 options,
-                http,
+                http: tokio::sync::OnceCell::new(),
                 clock,
                 token: Mutex::new(None),
                 fetch_lock: tokio::sync::Mutex::new(None),
@@ -321,6 +330,32 @@ impl WecomClient {
                 tag_members: Mutex::new(HashMap::new()),
             }),
         })
+    }
+
+    /// Builds the HTTP client now, off the runtime's threads, so the first WeCom call does not
+    /// wait for it (spawned at start and after a settings change).
+    pub async fn warm(&self) {
+        if let Err(e) = self.http().await {
+            tracing::warn!(error = %e, "cannot build the HTTP client for WeCom");
+        }
+    }
+
+    /// The HTTP client, built once (on a blocking thread: it reads the CA bundle from disk).
+    async fn http(&self) -> Result<&reqwest::Client, WecomError> {
+        self.inner
+            .http
+            .get_or_try_init(|| {
+                let timeout = self.inner.settings.timeout;
+                let pinned = self.inner.options.pinned.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || build_http(timeout, pinned))
+                        .await
+                        .map_err(|e| WecomError::Setup {
+                            detail: e.to_string(),
+                        })?
+                }
+            })
+            .await
     }
 
     /// The settings this client was built with.
@@ -735,12 +770,13 @@ impl WecomClient {
         if let Some(t) = token {
             query.push(("access_token", t));
         }
+        let http = self.http().await.map_err(|e| (CallOutcome::Connect, e))?;
         let builder = match req {
             Req::Get(params) => {
                 query.extend(params.iter().map(|(k, v)| (*k, v.as_str())));
-                self.inner.http.get(&url).query(&query)
+                http.get(&url).query(&query)
             }
-            Req::Post(body) => self.inner.http.post(&url).query(&query).json(body),
+            Req::Post(body) => http.post(&url).query(&query).json(body),
         };
         // `broken`: what a transport error that is not a timeout means at this point.
         let transport = |broken: CallOutcome| {

@@ -203,6 +203,7 @@ async fn migrations_checked(env: Env) {
         .await
         .unwrap();
     store.migrate().await.unwrap();
+    assert!(store.schema_up_to_date().await.unwrap(), "the fast path");
     store.migrate().await.unwrap();
     let tamper = "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = \
          (SELECT MAX(version) FROM _sqlx_migrations)";
@@ -222,6 +223,7 @@ async fn migrations_checked(env: Env) {
             sqlx::query(tamper).execute(&mut c).await.unwrap();
         }
     }
+    assert!(!store.schema_up_to_date().await.unwrap());
     let err = store.migrate().await.unwrap_err();
     assert!(
         matches!(err, wecom_idp::store::StoreError::Migrate(_)),
