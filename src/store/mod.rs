@@ -257,7 +257,10 @@ impl Store {
         let (backend, url, max) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite::connect_url(url), 4)
         } else {
-            (Backend::Postgres, url.to_string(), 16)
+            if let Some(advice) = postgres::tls_advice(url) {
+                tracing::warn!("{advice}");
+            }
+            (Backend::Postgres, postgres::connect_url(url), 16)
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
