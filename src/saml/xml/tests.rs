@@ -60,6 +60,55 @@ fn escapes_like_c14n_and_drops_non_xml_chars() {
     assert_eq!(xml_safe("a\u{0}b\u{FFFF}c\td"), "abc\td");
 }
 
+/// The run-copying escape gives, for every string, what escaping one character at a time gives:
+/// checked over every sequence of up to three characters from a set that has each case (kept ASCII,
+/// escaped, dropped, multi-byte kept, multi-byte dropped) at the start, middle and end.
+#[test]
+fn run_copying_escape_matches_one_character_at_a_time() {
+    fn reference(s: &str, attr: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in s.chars() {
+            let r: Option<&str> = match (c, attr) {
+                ('&', _) => Some("&amp;"),
+                ('<', _) => Some("&lt;"),
+                ('>', false) => Some("&gt;"),
+                ('"', true) => Some("&quot;"),
+                ('\t', true) => Some("&#x9;"),
+                ('\n', true) => Some("&#xA;"),
+                ('\r', _) => Some("&#xD;"),
+                _ => None,
+            };
+            match r {
+                Some(r) => out.extend_from_slice(r.as_bytes()),
+                None if is_xml_char(c) => out.extend_from_slice(c.to_string().as_bytes()),
+                None => {}
+            }
+        }
+        out
+    }
+    let set = [
+        'a', '&', '<', '>', '"', '\t', '\n', '\r', '\u{0}', '\u{1f}', 'é', '中', '\u{FFFE}',
+        '\u{FFFF}', '😀',
+    ];
+    let mut strings = vec![String::new()];
+    for a in set {
+        strings.push(a.to_string());
+        for b in set {
+            strings.push([a, b].iter().collect());
+            for c in set {
+                strings.push([a, b, c].iter().collect());
+            }
+        }
+    }
+    for s in &strings {
+        let (mut text, mut attr) = (Vec::new(), Vec::new());
+        escape_text(&mut text, s);
+        escape_attr(&mut attr, s);
+        assert_eq!(text, reference(s, false), "text {s:?}");
+        assert_eq!(attr, reference(s, true), "attribute {s:?}");
+    }
+}
+
 #[test]
 fn misuse_is_latched_and_reported() {
     let mut w = Writer::new();
