@@ -23,6 +23,9 @@ pub struct Run {
     pub first_failure: Option<String>,
     /// Wall time of the measurement.
     pub elapsed: Duration,
+    /// This load client's own CPU time during the measurement (its set-up, such as signing
+    /// AuthnRequests beforehand, not counted).
+    pub client_cpu: Duration,
 }
 
 /// A signed-in browser: the cookies it sends to the IdP.
@@ -133,6 +136,7 @@ where
 {
     let one = Arc::new(one);
     let started = Instant::now();
+    let cpu = crate::server::cpu_time_of("/proc/self/stat");
     let deadline = started + secs;
     let mut set = tokio::task::JoinSet::new();
     for w in 0..conns {
@@ -167,6 +171,7 @@ where
         }
     }
     total.elapsed = started.elapsed();
+    total.client_cpu = crate::server::cpu_time_of("/proc/self/stat").saturating_sub(cpu);
     total
 }
 
@@ -194,16 +199,86 @@ pub async fn idp_initiated(
     browsers: &[Browser],
     secs: Duration,
 ) -> Result<Run, String> {
-    let http = http()?;
-    let url = Arc::new(format!("{}/apps/{APP}/start", srv.base));
-    let browsers: Arc<Vec<Browser>> = Arc::new(browsers.to_vec());
-    Ok(drive(browsers.len(), secs, move |w, _| {
-        let req = http
-            .get(url.as_str())
-            .header(reqwest::header::COOKIE, browsers[w].cookie.clone());
-        async move { expect_form(req.send().await).await }
-    })
-    .await)
+    let path = Arc::new(format!("/apps/{APP}/start"));
+    Ok(drive_raw(srv, browsers, secs, move |_, _| Some(path.to_string())).await)
+}
+
+/// Runs one lean keep-alive connection per browser for `secs`; worker `w` asks for the path
+/// `next(w, i)` gives for its `i`-th request (`None`: nothing left to ask) with its browser's
+/// cookies, and expects the auto-posting form with a SAMLResponse.
+async fn drive_raw<F>(srv: &Server, browsers: &[Browser], secs: Duration, next: F) -> Run
+where
+    F: Fn(usize, usize) -> Option<String> + Send + Sync + 'static,
+{
+    let next = Arc::new(next);
+    let started = Instant::now();
+    let cpu = crate::server::cpu_time_of("/proc/self/stat");
+    let deadline = started + secs;
+    let mut set = tokio::task::JoinSet::new();
+    for (w, b) in browsers.iter().enumerate() {
+        let next = next.clone();
+        let cookie = format!("Cookie: {}", b.cookie);
+        let ua = format!("User-Agent: {WXWORK_UA}");
+        let mut conn = crate::raw::Conn::new(&srv.base);
+        set.spawn(async move {
+            let mut run = Run::default();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let outcome = match next(w, i) {
+                    Some(path) => conn
+                        .get(&path, &[&cookie, &ua])
+                        .await
+                        .and_then(|a| expect_raw_form(&a)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        Err("ran out of pre-signed requests".into())
+                    }
+                };
+                match outcome {
+                    Ok(()) => run
+                        .latencies_us
+                        .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX)),
+                    Err(e) => {
+                        run.failures += 1;
+                        run.first_failure.get_or_insert(e);
+                    }
+                }
+                i += 1;
+            }
+            run
+        });
+    }
+    let mut total = Run::default();
+    while let Some(r) = set.join_next().await {
+        if let Ok(r) = r {
+            total.latencies_us.extend(r.latencies_us);
+            total.failures += r.failures;
+            if total.first_failure.is_none() {
+                total.first_failure = r.first_failure;
+            }
+        }
+    }
+    total.elapsed = started.elapsed();
+    total.client_cpu = crate::server::cpu_time_of("/proc/self/stat").saturating_sub(cpu);
+    total
+}
+
+fn expect_raw_form(a: &crate::raw::Answer) -> Result<(), String> {
+    if (200..300).contains(&a.status)
+        && crate::raw::find(&a.body, b"name=\"SAMLResponse\"").is_some()
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        ))
+    }
 }
 
 /// An HTTP-Redirect binding query (`SAMLRequest`, `SigAlg`, `Signature`) signed with RSA-SHA256.
@@ -291,26 +366,12 @@ pub async fn sp_initiated(
     let n = ((rate * browsers.len().min(2) as f64 * secs.as_secs_f64() * 2.0) as usize).max(1000);
     eprintln!("   signing {n} AuthnRequests first");
     let queue = Arc::new(std::sync::Mutex::new(presign(srv, n)?));
-    let base = Arc::new(srv.base.clone());
-    let browsers: Arc<Vec<Browser>> = Arc::new(browsers.to_vec());
-    Ok(drive(browsers.len(), secs, move |w, _| {
+    Ok(drive_raw(srv, browsers, secs, move |_, _| {
         let q = match queue.lock() {
             Ok(mut g) => g.pop(),
             Err(_) => None,
         };
-        let req = q.map(|q| {
-            http.get(format!("{base}/saml/sso?{q}"))
-                .header(reqwest::header::COOKIE, browsers[w].cookie.clone())
-        });
-        async move {
-            match req {
-                Some(req) => expect_form(req.send().await).await,
-                None => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    Err("ran out of pre-signed requests".into())
-                }
-            }
-        }
+        q.map(|q| format!("/saml/sso?{q}"))
     })
     .await)
 }

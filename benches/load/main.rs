@@ -21,6 +21,7 @@
 //! limits (which a single load client would trip by design).
 
 mod client;
+mod raw;
 mod server;
 mod stats;
 

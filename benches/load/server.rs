@@ -284,17 +284,7 @@ impl Server {
     /// CPU time the server process has used so far (user + system), read from `/proc`: divided
     /// by the answers of a measurement it is the cost of one answer, whatever else the machine runs.
     pub fn cpu_time(&self) -> Duration {
-        let s =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-        let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-            .sum();
-        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_sec())
+        cpu_time_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// Resident memory now.
@@ -322,6 +312,21 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU time (user + system) of the process whose `stat` file is `path` (`/proc/self/stat`: this
+/// load client with its simulator thread).
+pub fn cpu_time_of(path: &str) -> Duration {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_sec())
 }
 
 /// `getconf CLK_TCK` (the unit of `/proc/PID/stat` times), 100 when it cannot be read.

@@ -69,6 +69,7 @@ pub struct Row {
     failures: u64,
     first_failure: Option<String>,
     cpu_us: f64,
+    client_cpu_us: f64,
     cpu_ratio: f64,
 }
 
@@ -92,6 +93,7 @@ impl Row {
         openssl: f64,
         cpu: Duration,
     ) -> Self {
+        let client_cpu = run.client_cpu;
         let mut lat = run.latencies_us.clone();
         lat.sort_unstable();
         let per_sec = lat.len() as f64 / run.elapsed.as_secs_f64().max(0.001);
@@ -106,6 +108,7 @@ impl Row {
             failures: run.failures,
             first_failure: run.first_failure.clone(),
             cpu_us: cpu.as_secs_f64() * 1e6 / (lat.len().max(1) as f64),
+            client_cpu_us: client_cpu.as_secs_f64() * 1e6 / (lat.len().max(1) as f64),
             // What the signatures alone cost in CPU time (one core signs openssl/2 per second)
             // over what the server spent per answer: the ratio the server would reach with both
             // cores to itself, the load client elsewhere.
@@ -118,7 +121,7 @@ impl Row {
 /// Prints the throughput table.
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<14} {:<9} {:>5} {:>11} {:>16} {:>9} {:>9} {:>8} {:>12} {:>10}",
+        "{:<14} {:<9} {:>5} {:>11} {:>16} {:>9} {:>9} {:>8} {:>12} {:>10} {:>12}",
         "scenario",
         "database",
         "conns",
@@ -128,11 +131,12 @@ pub fn print_table(rows: &[Row]) {
         "p99 ms",
         "failed",
         "server CPU µs",
-        "RSA share"
+        "RSA share",
+        "client CPU µs"
     );
     for r in rows {
         println!(
-            "{:<14} {:<9} {:>5} {:>11.0} {:>16.2} {:>9.2} {:>9.2} {:>8} {:>12.0} {:>10.2}",
+            "{:<14} {:<9} {:>5} {:>11.0} {:>16.2} {:>9.2} {:>9.2} {:>8} {:>12.0} {:>10.2} {:>12.0}",
             r.scenario,
             r.db,
             r.conns,
@@ -142,7 +146,8 @@ pub fn print_table(rows: &[Row]) {
             r.p99_ms,
             r.failures,
             r.cpu_us,
-            r.cpu_ratio
+            r.cpu_ratio,
+            r.client_cpu_us
         );
     }
     for r in rows.iter().filter(|r| r.failures > 0) {
