@@ -32,9 +32,6 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// IPs share one overflow bucket (so memory stays bounded under a spray of source addresses).
 const MAX_TRACKED: usize = 100_000;
 
-// Kept here too so code written against `limits::` before the split still compiles.
-pub use super::client_ip::{resolve_client_ip, Cidr};
-
 struct Bucket {
     tokens: f64,
     at: OffsetDateTime,

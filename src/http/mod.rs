@@ -104,14 +104,9 @@ impl AppState {
         }
     }
 
-    /// The configured trusted proxies (validated at start; unparsable entries are skipped).
-    pub fn trusted_proxies(&self) -> Vec<client_ip::Cidr> {
-        self.config
-            .limits
-            .trusted_proxies
-            .iter()
-            .filter_map(|p| client_ip::Cidr::parse(p))
-            .collect()
+    /// The configured trusted proxies (parsed when the configuration was read, validated at start).
+    pub fn trusted_proxies(&self) -> &[crate::config::Cidr] {
+        &self.config.limits.trusted_proxies
     }
 }
 
@@ -210,7 +205,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = ClientIp(
-        client_ip::resolve_client_ip(peer, req.headers(), &state.trusted_proxies())
+        client_ip::resolve_client_ip(peer, req.headers(), state.trusted_proxies())
             .map(|ip| ip.to_string()),
     );
     req.extensions_mut().insert(ip.clone());
