@@ -7,6 +7,10 @@ use crate::config::Cidr;
 use axum::http::HeaderMap;
 use std::net::IpAddr;
 
+/// The client address of a request, resolved once where requests come in (a request extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
 /// The client IP: the TCP peer, unless the peer is a trusted proxy, in which case the nearest
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub fn resolve_client_ip(
