@@ -18,7 +18,7 @@ mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
-pub use limits::LimitsConfig;
+pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
 pub use wecom::WecomConfig;

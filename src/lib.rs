@@ -118,10 +118,12 @@ pub async fn build_state(
     let limiter = Arc::new(http::limits::RateLimiter::new(
         config.limits.requests_per_minute,
         config.limits.burst,
+        clock.clone(),
     ));
     let failure_limiter = Arc::new(http::limits::RateLimiter::new(
         config.limits.failures_per_minute,
         config.limits.failure_burst,
+        clock.clone(),
     ));
     let browsers = Arc::new(http::browsers::Browsers::new(
         config.saml.login_state_ttl_secs,
@@ -129,6 +131,7 @@ pub async fn build_state(
     let admin_limiter = Arc::new(http::limits::RateLimiter::new(
         config.admin.requests_per_minute,
         config.admin.burst,
+        clock.clone(),
     ));
     Ok(AppState {
         config,
@@ -175,6 +178,7 @@ pub async fn run(
     let purge = tokio::spawn(purge_loop(state.clone()));
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let follow = tokio::spawn(keys_loop(state.clone()));
+    let buckets = tokio::spawn(buckets_loop(state.clone()));
     let open_files = server::raise_open_files();
     let options = server::Options::from_config(&state.config, open_files.after);
     tracing::info!(
@@ -190,6 +194,7 @@ pub async fn run(
     purge.abort();
     refresh.abort();
     follow.abort();
+    buckets.abort();
     served.map_err(StartError::Io)
 }
 
@@ -236,6 +241,22 @@ async fn metadata_refresh_loop(state: AppState) {
             }
             Err(e) => job.failed(&e),
         }
+    }
+}
+
+/// Drops the rate limiters' refilled buckets every ten seconds, so the memory a flood of addresses
+/// took comes back (each limiter also caps how many it tracks).
+async fn buckets_loop(state: AppState) {
+    let mut job = jobs::Job::new(
+        "rate-limit housekeeping",
+        std::time::Duration::from_secs(10),
+    );
+    loop {
+        job.wait().await;
+        for limiter in [&state.limiter, &state.failure_limiter, &state.admin_limiter] {
+            limiter.retain_recent();
+        }
+        job.ok();
     }
 }
 

@@ -1,12 +1,18 @@
 //! Prometheus counters and histograms, kept in memory per instance and rendered as text at `/metrics`:
 //! logins by app and result, WeCom call latency and failures by kind, signing time, bind-page
 //! password checks, limit refusals; and the gauges read at scrape time (database reachable, signing
-//! key expiry). README "Operations" lists every name and label.
+//! key expiry). README "Operations" lists every name and label. The metric types and the encoding
+//! are `prometheus-client`'s; the output stays Prometheus' classic text format ([`classic_text`]).
 
 use crate::wecom::client::CallOutcome;
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use prometheus_client::encoding::text::encode_registry;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
 /// Latency buckets in seconds.
@@ -14,59 +20,8 @@ const BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
-
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
-        }
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                if let Some(c) = self.counts.get_mut(i) {
-                    *c += 1;
-                }
-            }
-        }
-        self.sum += secs;
-        self.count += 1;
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let c = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let block = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{block} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{block} {}", self.count);
-    }
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    logins: BTreeMap<(String, String), u64>,
-    wecom_latency: BTreeMap<String, Histogram>,
-    /// (endpoint, kind, errcode or empty) → count.
-    wecom_errors: BTreeMap<(String, &'static str, String), u64>,
-    signing: Histogram,
-    password_checks: u64,
-    refusals: BTreeMap<&'static str, u64>,
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS.iter().copied())
 }
 
 /// Values read at scrape time rather than counted.
@@ -87,12 +42,135 @@ pub const REFUSAL_REASONS: &[&str] = &[
     "login_states_full",
 ];
 
-/// The metrics of this instance.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    inner: Mutex<Inner>,
+// Label sets: the fields' order is the order the labels are written in.
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    app: String,
+    result: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    endpoint: String,
+    kind: &'static str,
+    /// WeCom's code for kind `errcode`, empty otherwise.
+    errcode: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// The metrics of this instance (`prometheus-client` types in one registry; the counters and
+/// histograms are atomics, so counting takes no lock beyond the label lookup).
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    database_up: Gauge,
+    signing_key_expiry: Gauge,
+    logins: Family<LoginLabels, Counter>,
+    wecom_latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    wecom_errors: Family<ErrorLabels, Counter>,
+    refusals: Family<ReasonLabels, Counter>,
+    signing: Histogram,
+    password_checks: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Self {
+            registry: Registry::default(),
+            database_up: Gauge::default(),
+            signing_key_expiry: Gauge::default(),
+            logins: Family::default(),
+            wecom_latency: Family::new_with_constructor(latency_histogram),
+            wecom_errors: Family::default(),
+            refusals: Family::default(),
+            signing: latency_histogram(),
+            password_checks: Counter::default(),
+        };
+        for reason in REFUSAL_REASONS {
+            // Created now so every reason is rendered from the start.
+            let _ = m.refusals.get_or_create(&ReasonLabels { reason });
+        }
+        let mut registry = Registry::default();
+        // Counters are registered without `_total`, which the encoder adds to their samples.
+        // The help texts are written without their last full stop, which the registry adds.
+        registry.register(
+            "wecom_idp_database_up",
+            "Whether the database answered a ping at this scrape (1) or not within \
+             database.ready_timeout_ms (0)",
+            m.database_up.clone(),
+        );
+        registry.register(
+            "wecom_idp_signing_key_expiry_timestamp_seconds",
+            "When the certificate of the active signing key expires (Unix time)",
+            m.signing_key_expiry.clone(),
+        );
+        registry.register(
+            "wecom_idp_logins",
+            "Logins by app and result",
+            Declared(m.logins.clone()),
+        );
+        registry.register(
+            "wecom_idp_wecom_call_seconds",
+            "WeCom API call latency",
+            Declared(m.wecom_latency.clone()),
+        );
+        registry.register(
+            "wecom_idp_wecom_errors",
+            "Failed WeCom API calls by endpoint and kind (timeout, connect, http_status, \
+             bad_body, errcode); errcode holds WeCom's code for kind errcode and is empty \
+             otherwise",
+            Declared(m.wecom_errors.clone()),
+        );
+        registry.register(
+            "wecom_idp_rate_limited",
+            "Login-route requests refused by a limit, by reason",
+            Declared(m.refusals.clone()),
+        );
+        registry.register(
+            "wecom_idp_signing_seconds",
+            "Time to build and sign a Response",
+            m.signing.clone(),
+        );
+        registry.register(
+            "wecom_idp_bind_password_checks",
+            "Password verifications on the bind page (unknown usernames included)",
+            m.password_checks.clone(),
+        );
+        Self { registry, ..m }
+    }
+}
+
+/// A family that is declared (HELP and TYPE written) before its first series too — the registry
+/// leaves empty ones out — so alert rules and dashboards find every family on a fresh server.
+#[derive(Debug)]
+struct Declared<F>(F);
+
+impl<F: EncodeMetric> EncodeMetric for Declared<F> {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
+    }
+
+    fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// A label value from outside (an app name, a WeCom endpoint): only the characters metric labels
+/// are expected to hold, at most 80 of them, so no value can break a line or blow up a series.
 fn label(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
@@ -101,138 +179,107 @@ fn label(s: &str) -> String {
 }
 
 impl Metrics {
-    fn with(&self, f: impl FnOnce(&mut Inner)) {
-        let mut g = match self.inner.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        f(&mut g);
-    }
-
     /// Counts a login outcome for an app (`-` when unknown).
     pub fn login(&self, app: &str, result: &str) {
-        self.with(|i| *i.logins.entry((label(app), label(result))).or_default() += 1);
+        self.logins
+            .get_or_create(&LoginLabels {
+                app: label(app),
+                result: label(result),
+            })
+            .inc();
     }
 
     /// Records one WeCom API call: its latency always, and a failure by kind (with WeCom's code
     /// when it answered one).
     pub fn wecom_call(&self, endpoint: &str, took: Duration, outcome: CallOutcome) {
-        self.with(|i| {
-            i.wecom_latency
-                .entry(label(endpoint))
-                .or_default()
-                .observe(took.as_secs_f64());
-            if let Some(kind) = outcome.kind() {
-                let code = match outcome {
-                    CallOutcome::Errcode(c) => c.to_string(),
-                    _ => String::new(),
-                };
-                *i.wecom_errors
-                    .entry((label(endpoint), kind, code))
-                    .or_default() += 1;
-            }
-        });
+        let endpoint = label(endpoint);
+        if let Some(kind) = outcome.kind() {
+            let errcode = match outcome {
+                CallOutcome::Errcode(c) => c.to_string(),
+                _ => String::new(),
+            };
+            self.wecom_errors
+                .get_or_create(&ErrorLabels {
+                    endpoint: endpoint.clone(),
+                    kind,
+                    errcode,
+                })
+                .inc();
+        }
+        self.wecom_latency
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(took.as_secs_f64());
     }
 
     /// Counts one login-route request refused by a limit, by its reason (`rate_limited`,
     /// `too_many_failures`, `too_many_logins_from_ip`, `login_states_full`).
     pub fn refused(&self, reason: &'static str) {
-        self.with(|i| *i.refusals.entry(reason).or_default() += 1);
+        self.refusals.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// Records the time to build and sign one Response.
     pub fn signing(&self, took: Duration) {
-        self.with(|i| i.signing.observe(took.as_secs_f64()));
+        self.signing.observe(took.as_secs_f64());
     }
 
     /// Counts one argon2 verification on the bind page (a real account's hash, or the dummy one
     /// checked for an unknown username, so both cost the same).
     pub fn password_check(&self) {
-        self.with(|i| i.password_checks += 1);
+        self.password_checks.inc();
     }
 
-    /// Prometheus text exposition: the counters and histograms, then the gauges read at scrape time.
+    /// Prometheus text exposition (`text/plain; version=0.0.4`): the gauges read at scrape time,
+    /// then the counters and histograms.
     pub fn render(&self, gauges: &Gauges) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "# HELP wecom_idp_database_up Whether the database answered a ping at this scrape \
-             (1) or not within database.ready_timeout_ms (0).\n",
-        );
-        out.push_str("# TYPE wecom_idp_database_up gauge\n");
-        let _ = writeln!(
-            out,
-            "wecom_idp_database_up {}",
-            u8::from(gauges.database_up)
-        );
-        out.push_str(
-            "# HELP wecom_idp_signing_key_expiry_timestamp_seconds When the certificate of the \
-             active signing key expires (Unix time).\n",
-        );
-        out.push_str("# TYPE wecom_idp_signing_key_expiry_timestamp_seconds gauge\n");
-        let _ = writeln!(
-            out,
-            "wecom_idp_signing_key_expiry_timestamp_seconds {}",
-            gauges.signing_key_expiry
-        );
-        self.with(|i| {
-            out.push_str("# HELP wecom_idp_logins_total Logins by app and result.\n");
-            out.push_str("# TYPE wecom_idp_logins_total counter\n");
-            for ((app, result), n) in &i.logins {
-                let _ = writeln!(
-                    out,
-                    "wecom_idp_logins_total{{app=\"{app}\",result=\"{result}\"}} {n}"
-                );
-            }
-            out.push_str("# HELP wecom_idp_wecom_call_seconds WeCom API call latency.\n");
-            out.push_str("# TYPE wecom_idp_wecom_call_seconds histogram\n");
-            for (ep, h) in &i.wecom_latency {
-                h.render(
-                    &mut out,
-                    "wecom_idp_wecom_call_seconds",
-                    &format!("endpoint=\"{ep}\""),
-                );
-            }
-            out.push_str(
-                "# HELP wecom_idp_wecom_errors_total Failed WeCom API calls by endpoint and kind \
-                 (timeout, connect, http_status, bad_body, errcode); errcode holds WeCom's code \
-                 for kind errcode and is empty otherwise.\n",
-            );
-            out.push_str("# TYPE wecom_idp_wecom_errors_total counter\n");
-            for ((ep, kind, code), n) in &i.wecom_errors {
-                let _ = writeln!(
-                    out,
-                    "wecom_idp_wecom_errors_total{{endpoint=\"{ep}\",kind=\"{kind}\",\
-                     errcode=\"{code}\"}} {n}"
-                );
-            }
-            out.push_str(
-                "# HELP wecom_idp_rate_limited_total Login-route requests refused by a limit, by \
-                 reason.\n",
-            );
-            out.push_str("# TYPE wecom_idp_rate_limited_total counter\n");
-            for reason in REFUSAL_REASONS {
-                let n = i.refusals.get(reason).copied().unwrap_or(0);
-                let _ = writeln!(
-                    out,
-                    "wecom_idp_rate_limited_total{{reason=\"{reason}\"}} {n}"
-                );
-            }
-            out.push_str("# HELP wecom_idp_signing_seconds Time to build and sign a Response.\n");
-            out.push_str("# TYPE wecom_idp_signing_seconds histogram\n");
-            i.signing.render(&mut out, "wecom_idp_signing_seconds", "");
-            out.push_str(
-                "# HELP wecom_idp_bind_password_checks_total Password verifications on the bind \
-                 page (unknown usernames included).\n",
-            );
-            out.push_str("# TYPE wecom_idp_bind_password_checks_total counter\n");
-            let _ = writeln!(
-                out,
-                "wecom_idp_bind_password_checks_total {}",
-                i.password_checks
-            );
-        });
-        out
+        self.database_up.set(i64::from(gauges.database_up));
+        self.signing_key_expiry.set(gauges.signing_key_expiry);
+        let mut open_metrics = String::new();
+        // Writing into a String cannot fail; the encoder's error type is fmt::Error.
+        if let Err(e) = encode_registry(&mut open_metrics, &self.registry) {
+            tracing::error!(error = %e, "encoding the metrics failed");
+        }
+        classic_text(&open_metrics)
     }
+}
+
+/// The registry's OpenMetrics text in Prometheus' classic text format, which `/metrics` serves and
+/// the alert rules and dashboards were written against. The two differ (for what we use) only in
+/// the family name of a counter: OpenMetrics names the family `x` and its samples `x_total`, the
+/// classic format names both `x_total`.
+fn classic_text(open_metrics: &str) -> String {
+    let mut out = String::with_capacity(open_metrics.len() + 128);
+    let mut help: Option<&str> = None;
+    for line in open_metrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            help = Some(rest);
+            continue;
+        }
+        let counter = line
+            .strip_prefix("# TYPE ")
+            .and_then(|rest| rest.strip_suffix(" counter"));
+        if let Some(h) = help.take() {
+            out.push_str("# HELP ");
+            match (counter, h.split_once(' ')) {
+                (Some(_), Some((name, text))) => {
+                    out.push_str(name);
+                    out.push_str("_total ");
+                    out.push_str(text);
+                }
+                _ => out.push_str(h),
+            }
+            out.push('\n');
+        }
+        match counter {
+            Some(name) => {
+                out.push_str("# TYPE ");
+                out.push_str(name);
+                out.push_str("_total counter");
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -271,5 +318,29 @@ mod tests {
         assert!(t.contains("wecom_idp_wecom_call_seconds_count{endpoint=\"gettoken\"} 2"));
         assert!(t.contains("wecom_idp_signing_seconds_count 1"));
         assert!(t.contains("le=\"+Inf\"} 1"));
+        assert!(t.contains("\n# TYPE wecom_idp_logins_total counter\n"));
+        assert!(t.contains("\n# HELP wecom_idp_logins_total Logins by app and result.\n"));
+        assert!(t.contains("\n# TYPE wecom_idp_signing_seconds histogram\n"));
+        assert!(t.contains(
+            "# HELP wecom_idp_database_up Whether the database answered a ping at this scrape \
+             (1) or not within database.ready_timeout_ms (0).\n# TYPE wecom_idp_database_up gauge\n"
+        ));
+        assert!(!t.contains("# EOF"), "classic text has no end marker");
+        let fresh = Metrics::default().render(&Gauges {
+            database_up: false,
+            signing_key_expiry: 0,
+        });
+        for family in [
+            "wecom_idp_logins_total counter",
+            "wecom_idp_wecom_errors_total counter",
+            "wecom_idp_wecom_call_seconds histogram",
+            "wecom_idp_bind_password_checks_total counter",
+        ] {
+            assert!(
+                fresh.contains(&format!("# TYPE {family}\n")),
+                "{family} in\n{fresh}"
+            );
+        }
+        assert!(fresh.contains("wecom_idp_database_up 0\n"));
     }
 }

@@ -5,8 +5,8 @@
 //! file descriptors and starve everyone else. At start the open-files limit is raised to what the
 //! OS allows, and the limit and the resulting caps are logged.
 
+use crate::config::Cidr;
 use crate::config::ServerConfig;
-use crate::http::client_ip::Cidr;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
@@ -86,12 +86,7 @@ impl Options {
         Self {
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
             caps: Caps::derive(&config.server, open_files),
-            trusted_proxies: config
-                .limits
-                .trusted_proxies
-                .iter()
-                .filter_map(|p| Cidr::parse(p))
-                .collect(),
+            trusted_proxies: config.limits.trusted_proxies.clone(),
         }
     }
 }
@@ -374,7 +369,7 @@ mod tests {
                 total: 3,
                 per_ip: 1,
             },
-            exempt: vec![Cidr::parse("10.0.0.0/8").unwrap()],
+            exempt: vec![Cidr::from("10.0.0.0/8")],
             open: Mutex::new(Open::default()),
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();

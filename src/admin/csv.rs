@@ -1,4 +1,5 @@
-//! CSV for people's spreadsheets: RFC 4180 quoting, and the defusing of formula injection — a cell
+//! CSV for people's spreadsheets: RFC 4180 quoting (the `csv` crate), and the defusing of formula
+//! injection, which no CSV library does for us — a cell
 //! that starts with `=`, `+`, `-`, `@` (or their full-width forms `＝＋－＠`, which WPS and Excel
 //! in Chinese input read the same way), a tab or a carriage return, also after leading whitespace
 //! (spaces, tabs, line breaks, Unicode spaces such as U+3000, zero-width spaces: spreadsheets skip
@@ -38,17 +39,40 @@ pub fn undefuse(s: &str) -> &str {
 
 /// One cell: defused, then quoted when it holds a comma, a quote or a line break.
 pub fn cell(s: &str) -> String {
-    let s = defuse(s);
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+    line([s])
+}
+
+/// One line of cells (without the line end): each cell defused, then written by the `csv` crate,
+/// which quotes a cell holding a comma, a quote or a line break and doubles its quotes.
+pub fn line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    match write(cells) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        // Unreachable in practice: the writer's only errors are its sink's I/O errors and records
+        // of uneven length (flexible here), and the sink is memory.
+        Err(e) => {
+            tracing::error!(error = %e, "writing a CSV line failed");
+            String::new()
+        }
     }
 }
 
-/// One line of cells (without the line end).
-pub fn line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
-    cells.into_iter().map(cell).collect::<Vec<_>>().join(",")
+fn write<'a>(cells: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for c in cells {
+        w.write_field(defuse(c))?;
+    }
+    // The writer closes a quoted cell only when the record ends: end it, then drop the line end.
+    w.write_record(None::<&[u8]>)?;
+    let mut bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -68,6 +92,8 @@ mod tests {
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(line(["a", "=b"]), "a,'=b");
+        assert_eq!(line(["", "x", ""]), ",x,", "empty cells stay empty");
+        assert_eq!(line(["a\r\nb", "c"]), "\"a\r\nb\",c");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! `[limits]`: the abuse limits of the login routes (per-IP request and failure budgets, caps on
-//! unfinished logins), the request timeout and the proxies whose `X-Forwarded-For` is believed.
+//! unfinished logins), the request timeout and the proxies whose `X-Forwarded-For` is believed
+//! ([`Cidr`], parsed once when the configuration is read).
 
 use super::{err, ConfigError};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 
 /// Abuse limits of the login routes, sized so that a whole office behind one NAT address (thousands
 /// of members signing in within minutes) is never refused while one flooding client is. Request
@@ -30,7 +33,64 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed for the client IP; empty = the TCP
     /// peer is the client.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// One `limits.trusted_proxies` entry: an IP address (`192.0.2.1`, `::1`) or a CIDR block
+/// (`10.0.0.0/8`, `fd00::/8`), parsed when the configuration is read so requests only compare
+/// numbers. What the operator wrote is kept: it is what the configuration shows and what
+/// [`LimitsConfig::validate`] names when the entry is neither (loading accepts it, so the error
+/// points at the setting instead of failing somewhere in the file parser).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct Cidr {
+    written: String,
+    net: Option<IpNet>,
+}
+
+impl Cidr {
+    /// The block, or `None` when the entry is not an IP address or CIDR.
+    pub fn net(&self) -> Option<IpNet> {
+        self.net
+    }
+
+    /// Whether `ip` is inside the block; IPv4-mapped IPv6 addresses count as IPv4, so one client
+    /// has one address whichever way it connects. An unparsable entry contains nothing.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.net.is_some_and(|n| n.contains(&ip.to_canonical()))
+    }
+}
+
+impl From<&str> for Cidr {
+    fn from(s: &str) -> Self {
+        let t = s.trim();
+        let net = t
+            .parse::<IpNet>()
+            .ok()
+            .or_else(|| t.parse::<IpAddr>().ok().map(IpNet::from));
+        Self {
+            written: s.to_string(),
+            net,
+        }
+    }
+}
+
+impl From<String> for Cidr {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl From<Cidr> for String {
+    fn from(c: Cidr) -> Self {
+        c.written
+    }
+}
+
+impl PartialEq<&str> for Cidr {
+    fn eq(&self, other: &&str) -> bool {
+        self.written == *other
+    }
 }
 
 impl Default for LimitsConfig {
@@ -82,13 +142,41 @@ impl LimitsConfig {
             ));
         }
         for p in &self.trusted_proxies {
-            if crate::http::client_ip::Cidr::parse(p).is_none() {
+            if p.net().is_none() {
                 return Err(err(
                     "limits.trusted_proxies",
-                    format!("`{p}` is not an IP address or CIDR like 10.0.0.0/8"),
+                    format!(
+                        "`{}` is not an IP address or CIDR like 10.0.0.0/8",
+                        p.written
+                    ),
                 ));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cidr;
+
+    #[test]
+    fn cidrs_hold_addresses_and_blocks() {
+        let c = Cidr::from("10.0.0.0/8");
+        assert!(c.contains("10.1.2.3".parse().unwrap()));
+        assert!(c.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!c.contains("11.0.0.1".parse().unwrap()));
+        assert!(Cidr::from("10.0.0.0/33").net().is_none());
+        assert!(Cidr::from("proxy").net().is_none());
+        assert!(!Cidr::from("proxy").contains("10.0.0.1".parse().unwrap()));
+        assert!(Cidr::from("::1").contains("::1".parse().unwrap()));
+        assert!(Cidr::from(" 192.0.2.1 ").contains("192.0.2.1".parse().unwrap()));
+        assert!(!Cidr::from("192.0.2.1").contains("192.0.2.2".parse().unwrap()));
+        assert!(Cidr::from("0.0.0.0/0").contains("8.8.8.8".parse().unwrap()));
+        assert_eq!(
+            Cidr::from("10.0.0.0/8"),
+            "10.0.0.0/8",
+            "what was written is kept"
+        );
     }
 }

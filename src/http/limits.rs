@@ -7,10 +7,12 @@
 //! - a browser this instance sent to WeCom may finish its login past its address's limits
 //!   (`http::browsers`), so a flood behind an office's NAT does not strand members mid-login.
 //!
+//! The buckets themselves (governor's arithmetic, bounded memory) are in `http::buckets`.
 //! Refusals are a 429 page with `Retry-After`. Also here: the request header cap; the client IP (the
 //! TCP peer, or from `X-Forwarded-For` when the peer is a configured trusted proxy) is resolved in
 //! `http::client_ip`; the body and URI caps and the request timeout are in `http::mod`.
 
+use super::client_ip::ClientAddr;
 use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
@@ -19,144 +21,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use time::OffsetDateTime;
+use std::net::IpAddr;
 
 /// Most bytes of request headers (names and values) we accept; hyper itself refuses more than 100
 /// headers or about 400 KiB before we see the request.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-/// Most IPs tracked at once; beyond it idle buckets are dropped, and if none is idle the untracked
-/// IPs share one overflow bucket (so memory stays bounded under a spray of source addresses).
-const MAX_TRACKED: usize = 100_000;
-
-// Kept here too so code written against `limits::` before the split still compiles.
-pub use super::client_ip::{resolve_client_ip, Cidr};
-
-struct Bucket {
-    tokens: f64,
-    at: OffsetDateTime,
-    /// Whether the last request was refused (the audit row is written once per episode).
-    refusing: bool,
-}
-
-/// Per-IP token buckets.
-pub struct RateLimiter {
-    per_sec: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
-    overflow: Mutex<Option<Bucket>>,
-}
-
-/// What the limiter decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Go on.
-    Allow,
-    /// Refuse; retry after this many seconds. `first` on the first refusal of an episode.
-    Refuse {
-        /// Seconds until a token is back.
-        retry_after: u64,
-        /// First refusal since the IP was last allowed.
-        first: bool,
-    },
-}
-
-impl RateLimiter {
-    /// `per_minute` sustained, `burst` at once; `per_minute == 0` allows everything.
-    pub fn new(per_minute: u32, burst: u32) -> Self {
-        Self {
-            per_sec: f64::from(per_minute) / 60.0,
-            burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(HashMap::new()),
-            overflow: Mutex::new(None),
-        }
-    }
-
-    /// Takes a token for `ip` at `now`.
-    pub fn check(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
-        self.with_bucket(ip, now, |b| self.take(b, now, 1.0))
-    }
-
-    /// Whether `ip` has a token left at `now`, without taking it (a budget spent only by what
-    /// happens after the request, see [`RateLimiter::spend`]).
-    pub fn peek(&self, ip: IpAddr, now: OffsetDateTime) -> Decision {
-        self.with_bucket(ip, now, |b| self.take(b, now, 0.0))
-    }
-
-    /// Spends one token of `ip` at `now` (down to empty, never below).
-    pub fn spend(&self, ip: IpAddr, now: OffsetDateTime) {
-        self.with_bucket(ip, now, |b| {
-            b.tokens = (self.refill(b, now) - 1.0).max(0.0);
-            if now > b.at {
-                b.at = now;
-            }
-            Decision::Allow
-        });
-    }
-
-    fn with_bucket(
-        &self,
-        ip: IpAddr,
-        now: OffsetDateTime,
-        f: impl FnOnce(&mut Bucket) -> Decision,
-    ) -> Decision {
-        if self.per_sec <= 0.0 {
-            return Decision::Allow;
-        }
-        let mut map = match self.buckets.lock() {
-            Ok(m) => m,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
-            let full = |b: &Bucket| self.refill(b, now) >= self.burst;
-            map.retain(|_, b| !full(b));
-            if map.len() >= MAX_TRACKED {
-                drop(map);
-                let mut o = match self.overflow.lock() {
-                    Ok(o) => o,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                let b = o.get_or_insert_with(|| self.fresh(now));
-                return f(b);
-            }
-        }
-        let b = map.entry(ip).or_insert_with(|| self.fresh(now));
-        f(b)
-    }
-
-    fn fresh(&self, now: OffsetDateTime) -> Bucket {
-        Bucket {
-            tokens: self.burst,
-            at: now,
-            refusing: false,
-        }
-    }
-
-    fn refill(&self, b: &Bucket, now: OffsetDateTime) -> f64 {
-        let elapsed = (now - b.at).as_seconds_f64().max(0.0);
-        (b.tokens + elapsed * self.per_sec).min(self.burst)
-    }
-
-    /// Takes `cost` tokens (0 to only look) if at least one is there.
-    fn take(&self, b: &mut Bucket, now: OffsetDateTime, cost: f64) -> Decision {
-        b.tokens = self.refill(b, now);
-        if now > b.at {
-            b.at = now;
-        }
-        if b.tokens >= 1.0 {
-            b.tokens -= cost;
-            b.refusing = false;
-            return Decision::Allow;
-        }
-        let first = !b.refusing;
-        b.refusing = true;
-        let retry_after = ((1.0 - b.tokens) / self.per_sec).ceil().max(1.0) as u64;
-        Decision::Refuse { retry_after, first }
-    }
-}
+pub use super::buckets::{Decision, RateLimiter};
 
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,16 +55,15 @@ const CAP_REASONS: &[&str] = &["too_many_logins_from_ip", "login_states_full"];
 /// `Retry-After` and one audit row per episode (not per refused request, so a flood does not become
 /// a flood of database writes); beyond that row a refused request costs no database work.
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip_of(&req);
-    let Some(addr) = ip.0.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
+    let Some(addr) = client_addr(&req) else {
         return next.run(req).await;
     };
     let now = state.clock.now();
     let browser_cookie = cookies::name(cookies::BROWSER, state.config.secure_cookies());
     let path = req.uri().path();
     let finishing = path == "/wecom/callback" || path == "/bind";
-    let decision = match state.failure_limiter.peek(addr, now) {
-        Decision::Allow => (Limit::Requests, state.limiter.check(addr, now)),
+    let decision = match state.failure_limiter.peek(addr) {
+        Decision::Allow => (Limit::Requests, state.limiter.check(addr)),
         refused => (Limit::Failures, refused),
     };
     if let (limit, Decision::Refuse { retry_after, first }) = decision {
@@ -226,7 +96,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
                 None,
                 "refused",
                 limit.reason(),
-                &ip,
+                &client_ip_of(&req),
                 None,
             )
             .await;
@@ -251,9 +121,8 @@ async fn finish(
     started_with: Option<String>,
 ) -> Response {
     let resp = next.run(req).await;
-    let now = state.clock.now();
     if resp.status().is_client_error() {
-        state.failure_limiter.spend(addr, now);
+        state.failure_limiter.spend(addr);
     }
     if let Some(e) = resp.extensions().get::<WebError>() {
         if CAP_REASONS.contains(&e.reason) {
@@ -267,7 +136,7 @@ async fn finish(
         if resp.status() == StatusCode::FOUND {
             let set = cookie_set(&resp, &name).map(|v| cookies::parse_bindings(&v));
             if let Some(fresh) = set.as_deref().and_then(<[String]>::first) {
-                state.browsers.remember(fresh, now);
+                state.browsers.remember(fresh, state.clock.now());
             }
         }
     }
@@ -315,16 +184,22 @@ fn refusal_page(req: &Request, e: &WebError, retry_after: u64) -> Response {
     r
 }
 
-/// The client IP `request_span` resolved, else the TCP peer.
+/// The client IP `request_span` resolved, else the TCP peer, as the audit rows write it.
 pub fn client_ip_of(req: &Request) -> ClientIp {
     if let Some(ip) = req.extensions().get::<ClientIp>() {
         return ip.clone();
     }
-    ClientIp(
-        req.extensions()
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
-    )
+    ClientIp(client_addr(req).map(|a| a.to_string()))
+}
+
+/// The client address `request_span` resolved (parsed once there), else the TCP peer.
+pub fn client_addr(req: &Request) -> Option<IpAddr> {
+    if let Some(ClientAddr(ip)) = req.extensions().get::<ClientAddr>() {
+        return *ip;
+    }
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// Total bytes of the request headers.
@@ -332,101 +207,4 @@ pub fn header_bytes(h: &HeaderMap) -> usize {
     h.iter()
         .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
         .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::Duration;
-
-    #[test]
-    fn bucket_allows_the_burst_then_the_rate() {
-        let l = RateLimiter::new(60, 3);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let other: IpAddr = "192.0.2.2".parse().unwrap();
-        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(20000);
-        for _ in 0..3 {
-            assert_eq!(l.check(ip, t0), Decision::Allow);
-        }
-        assert_eq!(
-            l.check(ip, t0),
-            Decision::Refuse {
-                retry_after: 1,
-                first: true
-            }
-        );
-        assert!(matches!(
-            l.check(ip, t0),
-            Decision::Refuse { first: false, .. }
-        ));
-        assert_eq!(l.check(other, t0), Decision::Allow, "buckets are per IP");
-        assert_eq!(l.check(ip, t0 + Duration::seconds(1)), Decision::Allow);
-        assert!(matches!(
-            l.check(ip, t0 + Duration::seconds(1)),
-            Decision::Refuse { .. }
-        ));
-        let off = RateLimiter::new(0, 1);
-        for _ in 0..100 {
-            assert_eq!(off.check(ip, t0), Decision::Allow);
-        }
-    }
-
-    fn t0() -> OffsetDateTime {
-        OffsetDateTime::UNIX_EPOCH + Duration::days(20000)
-    }
-
-    #[test]
-    fn default_ceiling_admits_an_office_of_2000_and_bounds_a_flood() {
-        let d = crate::config::LimitsConfig::default();
-        let l = RateLimiter::new(d.requests_per_minute, d.burst);
-        let office: IpAddr = "203.0.113.1".parse().unwrap();
-        // 2,000 members, 4 requests each (start or SSO, callback, bind, one retry), all within one
-        // minute, evenly spread.
-        let total = 2_000 * 4;
-        for i in 0..total {
-            let at = t0() + Duration::milliseconds(i64::from(i) * 60_000 / i64::from(total));
-            assert_eq!(l.check(office, at), Decision::Allow, "request {i}");
-        }
-        // One address flooding at 1,000 requests a second gets about 100 of them a second.
-        let flood: IpAddr = "198.51.100.1".parse().unwrap();
-        let mut allowed = 0;
-        for i in 0..10_000 {
-            let at = t0() + Duration::milliseconds(i);
-            if l.check(flood, at) == Decision::Allow {
-                allowed += 1;
-            }
-        }
-        assert!(
-            (3_000..=4_100).contains(&allowed),
-            "burst 3,000 plus 100/s over 10 s, got {allowed}"
-        );
-    }
-
-    #[test]
-    fn failure_budget_is_looked_at_and_spent_separately() {
-        let l = RateLimiter::new(60, 2);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..10 {
-            assert_eq!(l.peek(ip, t0()), Decision::Allow, "looking spends nothing");
-        }
-        l.spend(ip, t0());
-        l.spend(ip, t0());
-        l.spend(ip, t0());
-        assert!(matches!(
-            l.peek(ip, t0()),
-            Decision::Refuse {
-                retry_after: 1,
-                first: true
-            }
-        ));
-        assert!(matches!(
-            l.peek(ip, t0()),
-            Decision::Refuse { first: false, .. }
-        ));
-        assert_eq!(
-            l.peek(ip, t0() + Duration::seconds(1)),
-            Decision::Allow,
-            "spending stops at empty, so one second refills one token"
-        );
-    }
 }

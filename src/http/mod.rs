@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 mod bind;
 pub mod browsers;
+pub mod buckets;
 pub mod callback;
 pub mod client_ip;
 mod cookies;
@@ -104,14 +105,9 @@ impl AppState {
         }
     }
 
-    /// The configured trusted proxies (validated at start; unparsable entries are skipped).
-    pub fn trusted_proxies(&self) -> Vec<client_ip::Cidr> {
-        self.config
-            .limits
-            .trusted_proxies
-            .iter()
-            .filter_map(|p| client_ip::Cidr::parse(p))
-            .collect()
+    /// The configured trusted proxies (parsed when the configuration was read, validated at start).
+    pub fn trusted_proxies(&self) -> &[crate::config::Cidr] {
+        &self.config.limits.trusted_proxies
     }
 }
 
@@ -209,10 +205,9 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
-    let ip = ClientIp(
-        client_ip::resolve_client_ip(peer, req.headers(), &state.trusted_proxies())
-            .map(|ip| ip.to_string()),
-    );
+    let addr = client_ip::resolve_client_ip(peer, req.headers(), state.trusted_proxies());
+    req.extensions_mut().insert(client_ip::ClientAddr(addr));
+    let ip = ClientIp(addr.map(|ip| ip.to_string()));
     req.extensions_mut().insert(ip.clone());
     let client_ip = ip.0.clone();
     let headers_too_large = limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES;

@@ -142,14 +142,10 @@ async fn console_guard(State(state): State<AppState>, req: Request, next: Next) 
 /// Per-IP rate limit of the console and the API (`[admin] requests_per_minute`, `burst`): a 429,
 /// JSON for the API and a page for the console, and one audit row when a client first hits it.
 async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = super::limits::client_ip_of(&req);
-    let Some(addr) =
-        ip.0.as_deref()
-            .and_then(|s| s.parse::<std::net::IpAddr>().ok())
-    else {
+    let Some(addr) = super::limits::client_addr(&req) else {
         return next.run(req).await;
     };
-    match state.admin_limiter.check(addr, state.clock.now()) {
+    match state.admin_limiter.check(addr) {
         super::limits::Decision::Allow => next.run(req).await,
         super::limits::Decision::Refuse { retry_after, first } => {
             if first {
@@ -161,7 +157,7 @@ async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Nex
                     None,
                     "refused",
                     "rate_limited",
-                    &ip,
+                    &super::limits::client_ip_of(&req),
                     None,
                 )
                 .await;
