@@ -32,7 +32,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        // `request_span` resolves it (trusted proxies, issue 6); the TCP peer otherwise.
+        // `request_span` resolves it (behind trusted proxies, from X-Forwarded-For); the TCP peer
+        // otherwise.
         if let Some(ip) = parts.extensions.get::<ClientIp>() {
             return Ok(ip.clone());
         }

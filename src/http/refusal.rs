@@ -16,7 +16,9 @@ pub fn page(r: Refusal) -> WebError {
     }
 }
 
-/// Each refusal's status and catalogue page.
+/// Each refusal's status and catalogue page. The code is spelled here as well as in
+/// [`Refusal::as_str`] so the catalogue scan of `tests/it/member_pages.rs` sees every page a member
+/// can get; the unit test below keeps the two spellings equal.
 fn status_page(r: &Refusal) -> WebError {
     use StatusCode as S;
     match r {
