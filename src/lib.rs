@@ -9,6 +9,9 @@
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache, audit.
 //! - [`apps`]: registered SPs and their settings, [`app_cache`] the parsed ones per instance; [`identity`]: the member profile and attribute sources;
 //!   [`assertion`]: NameID, attributes and timestamps of a Response; [`keys`]: the signing key ring.
+//! - [`login`]: the WeCom login as a domain, without HTTP: pending logins, login states, the member,
+//!   the account step and bind page, sessions, "may this member use this app and what do we
+//!   release" (protocol-neutral), refusals and their audit rows.
 //! - [`http`]: axum routes, one file per route group; handlers are thin. [`error`]: the page errors.
 //! - [`settings`]: the effective WeCom source and binding settings (configuration defaults overlaid by
 //!   the console's stored values), cached per instance and reloaded when the store's copy changes.
@@ -37,6 +40,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod keys;
+pub mod login;
 pub mod logsafe;
 pub mod metrics;
 pub mod providers;

@@ -378,6 +378,65 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
     ),
 ];
 
+/// The texts of the bind page, where a member without an account proves one.
+#[derive(Debug, Clone, Copy)]
+pub struct BindPage {
+    /// The headline.
+    pub title: Tx,
+    /// What the page is for.
+    pub intro: Tx,
+    /// The username field.
+    pub username: Tx,
+    /// The password proof's legend.
+    pub password_legend: Tx,
+    /// The password field.
+    pub password: Tx,
+    /// The password proof's button.
+    pub password_button: Tx,
+    /// The code proof's legend.
+    pub code_legend: Tx,
+    /// The code field.
+    pub code: Tx,
+    /// The code proof's button.
+    pub code_button: Tx,
+    /// The button asking for a new account.
+    pub create_button: Tx,
+    /// Shown again after a wrong username, password or code.
+    pub wrong_proof: Tx,
+    /// Shown again when the account is linked to another member.
+    pub taken: Tx,
+}
+
+/// The bind page.
+pub const BIND_PAGE: BindPage = BindPage {
+    title: tx("Link your account", "关联你的账号"),
+    intro: tx(
+        "No account here is linked to your WeCom member yet. Prove which account is yours with its password, or with a one-time code from your administrator.",
+        "这里还没有与你的企业微信成员关联的账号。请用账号密码，或管理员给你的一次性验证码，证明哪个账号是你的。",
+    ),
+    username: tx("Username", "用户名"),
+    password_legend: tx("With the account's password", "用账号密码"),
+    password: tx("Password", "密码"),
+    password_button: tx("Link with password", "用密码关联"),
+    code_legend: tx("Or with a one-time code", "或用一次性验证码"),
+    code: tx("One-time code", "一次性验证码"),
+    code_button: tx("Link with code", "用验证码关联"),
+    create_button: tx("Create a new account instead", "改为创建新账号"),
+    wrong_proof: tx(
+        "The username, password or code is wrong.",
+        "用户名、密码或验证码不正确。",
+    ),
+    taken: tx(
+        "This account is already linked to another WeCom member.",
+        "此账号已关联到另一个企业微信成员。",
+    ),
+};
+
+/// The page that posts a sign-in answer to an app (shown only when scripts are off).
+pub const POST_FORM_TITLE: Tx = tx("Signing you in…", "正在登录…");
+/// Its button.
+pub const POST_FORM_BUTTON: Tx = tx("Continue", "继续");
+
 /// The member page of `key`.
 pub fn member_page(key: &str) -> Option<&'static MemberPage> {
     MEMBER_PAGES.iter().find(|p| p.key == key)
@@ -785,6 +844,25 @@ pub fn all() -> Vec<(String, Tx)> {
         out.push((format!("page {} title", p.key), p.title));
         out.push((format!("page {} sentence", p.key), p.sentence));
     }
+    let b = BIND_PAGE;
+    for (name, t) in [
+        ("title", b.title),
+        ("intro", b.intro),
+        ("username", b.username),
+        ("password_legend", b.password_legend),
+        ("password", b.password),
+        ("password_button", b.password_button),
+        ("code_legend", b.code_legend),
+        ("code", b.code),
+        ("code_button", b.code_button),
+        ("create_button", b.create_button),
+        ("wrong_proof", b.wrong_proof),
+        ("taken", b.taken),
+    ] {
+        out.push((format!("bind page {name}"), t));
+    }
+    out.push(("post form title".into(), POST_FORM_TITLE));
+    out.push(("post form button".into(), POST_FORM_BUTTON));
     for (kind, list) in [
         ("result", RESULTS),
         ("event", EVENTS),

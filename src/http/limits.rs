@@ -3,7 +3,7 @@
 //! - a per-IP request ceiling (token bucket) sized for an office of thousands behind one address;
 //! - a tighter per-IP budget of *failed* requests (4xx answers: bad or expired state, bad signature,
 //!   refused members, unknown apps), which an office rarely spends and a prober spends at once;
-//! - the caps on unfinished logins (per IP, in total) live in `flow::begin_wecom`;
+//! - the caps on unfinished logins (per IP, in total) live in `login::state::begin`;
 //! - a browser this instance sent to WeCom may finish its login past its address's limits
 //!   (`http::browsers`), so a flood behind an office's NAT does not strand members mid-login.
 //!
@@ -17,6 +17,7 @@ use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
 use crate::error::{Lang, RequestId, WebError};
+use crate::login::{AuditEvent, Event};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -47,7 +48,7 @@ impl Limit {
     }
 }
 
-/// Reasons of the login-state caps in `flow::begin_wecom`, counted here with the limiter's own.
+/// Reasons of the login-state caps in `login::state::begin`, counted here with the limiter's own.
 const CAP_REASONS: &[&str] = &["too_many_logins_from_ip", "login_states_full"];
 
 /// The limits in front of the login routes: first the failure budget (looked at, not spent), then
@@ -85,21 +86,14 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         if first {
             tracing::warn!(client_ip = %addr, limit = limit.reason(), "login limit reached");
             let event = if req.uri().path() == "/saml/sso" {
-                "sso_request"
+                Event::SsoRequest
             } else {
-                "request"
+                Event::Request
             };
-            flow::audit(
-                &state,
-                event,
-                None,
-                None,
-                "refused",
-                limit.reason(),
-                &client_ip_of(&req),
-                None,
-            )
-            .await;
+            let refused = AuditEvent::refused(event, limit.reason());
+            flow::ctx(&state, &client_ip_of(&req))
+                .record(&refused)
+                .await;
         }
         return match limit {
             Limit::Requests => limited_page(&req, "sign-in", retry_after),

@@ -1,13 +1,13 @@
 //! The HTTP surface: [`AppState`], the router, and what every request goes through (a tracing span
 //! with a request ID and outcome, security headers, body and URL caps, error pages). One file per
-//! route group; handlers are thin and call into `flow`.
+//! route group; handlers are thin and call into [`crate::login`] (the login's domain) through
+//! `flow` (its HTTP and SAML edge) and `refusal` (its pages).
 
-pub mod account;
 pub mod admin;
 mod bind;
 pub mod browsers;
 pub mod buckets;
-pub mod callback;
+mod callback;
 pub mod client_ip;
 mod cookies;
 pub mod demo;
@@ -15,8 +15,8 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+mod refusal;
 pub mod request_log;
-mod rules;
 mod snapshot;
 mod sso;
 mod start;
@@ -28,6 +28,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{render_errors, RequestId, WebError};
 use crate::keys::{KeyRing, SharedKeys};
+use crate::login::{AuditEvent, Event};
 use crate::metrics::Metrics;
 use crate::random::Rng;
 use crate::settings::{Effective, LiveSettings};
@@ -217,17 +218,8 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
     let audit_state = state.clone();
     let resp = async move {
         if headers_too_large {
-            flow::audit(
-                &audit_state,
-                "request",
-                None,
-                None,
-                "refused",
-                "headers_too_large",
-                &ip,
-                None,
-            )
-            .await;
+            let refused = AuditEvent::refused(Event::Request, "headers_too_large");
+            flow::ctx(&audit_state, &ip).record(&refused).await;
             let e = WebError::member(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "headers_too_large",
@@ -236,21 +228,12 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         }
         if too_long {
             let event = if req.uri().path() == "/saml/sso" {
-                "sso_request"
+                Event::SsoRequest
             } else {
-                "request"
+                Event::Request
             };
-            flow::audit(
-                &audit_state,
-                event,
-                None,
-                None,
-                "refused",
-                "uri_too_long",
-                &ip,
-                None,
-            )
-            .await;
+            let refused = AuditEvent::refused(event, "uri_too_long");
+            flow::ctx(&audit_state, &ip).record(&refused).await;
             let e = WebError::member(StatusCode::URI_TOO_LONG, "uri_too_long");
             return crate::error::render_page(&e, lang, &rid);
         }

@@ -5,13 +5,13 @@
 //! the console settings still applies at the next request on every instance.
 
 use super::cookies;
-use super::flow::Live;
 use super::AppState;
 use crate::app_cache::CacheError;
 use crate::apps::{App, AppName};
 use crate::crypto::sha256_hex;
 use crate::error::WebError;
 use crate::identity::Profile;
+use crate::login::Live;
 use crate::logsafe::Escaped;
 use crate::settings::{Effective, STORED};
 use crate::store::SessionRow;

@@ -2,12 +2,14 @@
 //! find the app by Issuer, verify with that app's metadata certificates only, refuse replays, choose
 //! the ACS from metadata only, then answer from the session or send the browser to WeCom.
 
-use super::flow::{self, ClientIp, Pending};
+use super::flow::{self, ClientIp};
 use super::snapshot;
 use super::AppState;
+use crate::apps::App;
 use crate::error::WebError;
+use crate::login::{AppLogin, AuditEvent, Ctx, Event, Who};
 use crate::logsafe::Escaped;
-use crate::saml::request::{self, Inbound, RequestLimits, VerifyContext};
+use crate::saml::request::{self, Inbound, RequestLimits, VerifiedAuthnRequest, VerifyContext};
 use crate::saml::response::SubStatusCode;
 use crate::saml::sp_metadata::select_acs;
 use crate::text;
@@ -29,12 +31,13 @@ async fn redirect_binding(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, WebError> {
+    let ctx = flow::ctx(&state, &ip);
     let raw = uri.query().unwrap_or("");
     let inbound = match request::decode_redirect(raw, &RequestLimits::default()) {
         Ok(i) => i,
-        Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
+        Err(e) => return Err(refuse_undecodable(&ctx, &e).await),
     };
-    handle(&state, &headers, inbound, &ip).await
+    handle(&state, &ctx, &headers, inbound).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,59 +54,36 @@ async fn post_binding(
     headers: HeaderMap,
     form: Result<Form<PostForm>, FormRejection>,
 ) -> Result<Response, WebError> {
+    let ctx = flow::ctx(&state, &ip);
     let Form(form) = match form {
         Ok(f) => f,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             tracing::debug!("POST body over the cap refused");
-            flow::audit(
-                &state,
-                "sso_request",
-                None,
-                None,
-                "refused",
-                "request_too_large",
-                &ip,
-                None,
-            )
-            .await;
-            return Err(WebError::member(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
-            ));
+            let page = WebError::member(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large");
+            return Err(refused(&ctx, Who::default(), page).await);
         }
         Err(e) => {
             tracing::debug!(error = %Escaped(&e), "unreadable POST body");
-            return Err(refuse_no_request(&state, &ip).await);
+            return Err(refused(&ctx, Who::default(), bad_request_page()).await);
         }
     };
     let Some(saml_request) = form.saml_request else {
-        return Err(refuse_no_request(&state, &ip).await);
+        return Err(refused(&ctx, Who::default(), bad_request_page()).await);
     };
-    let inbound = match request::decode_post(
-        &saml_request,
-        form.relay_state.as_deref(),
-        &RequestLimits::default(),
-    ) {
+    let limits = RequestLimits::default();
+    let relay_state = form.relay_state.as_deref();
+    let inbound = match request::decode_post(&saml_request, relay_state, &limits) {
         Ok(i) => i,
-        Err(e) => return Err(refuse_undecodable(&state, &ip, &e).await),
+        Err(e) => return Err(refuse_undecodable(&ctx, &e).await),
     };
-    handle(&state, &headers, inbound, &ip).await
+    handle(&state, &ctx, &headers, inbound).await
 }
 
-/// A POST without a readable `SAMLRequest`: audited like every other refusal.
-async fn refuse_no_request(state: &AppState, ip: &ClientIp) -> WebError {
-    flow::audit(
-        state,
-        "sso_request",
-        None,
-        None,
-        "refused",
-        "no_saml_request",
-        ip,
-        None,
-    )
-    .await;
-    bad_request_page()
+/// Audits a refused AuthnRequest (event `sso_request`, the page's reason) and returns its page.
+async fn refused(ctx: &Ctx<'_>, who: Who<'_>, page: WebError) -> WebError {
+    ctx.record(&AuditEvent::refused(Event::SsoRequest, page.reason).who(who))
+        .await;
+    page
 }
 
 fn bad_request_page() -> WebError {
@@ -116,125 +96,77 @@ fn invalid_request_page(reason: &'static str) -> WebError {
     WebError::member_page(StatusCode::BAD_REQUEST, reason, text::REQUEST_REFUSED)
 }
 
-async fn refuse_undecodable(
-    state: &AppState,
-    ip: &ClientIp,
-    e: &request::RequestError,
-) -> WebError {
+async fn refuse_undecodable(ctx: &Ctx<'_>, e: &request::RequestError) -> WebError {
     tracing::debug!(error = %Escaped(e), "AuthnRequest refused before its Issuer was known");
-    flow::audit(
-        state,
-        "sso_request",
-        None,
-        None,
-        "refused",
-        e.reason(),
-        ip,
-        None,
-    )
-    .await;
-    invalid_request_page(e.reason())
+    refused(ctx, Who::default(), invalid_request_page(e.reason())).await
 }
 
+/// A decoded AuthnRequest: find its app by Issuer, verify it, then answer from the session, say
+/// NoPassive, or send the browser to WeCom.
 async fn handle(
     state: &AppState,
+    ctx: &Ctx<'_>,
     headers: &HeaderMap,
     inbound: Inbound,
-    ip: &ClientIp,
 ) -> Result<Response, WebError> {
     let Some(issuer) = inbound.request().issuer().map(str::to_string) else {
-        flow::audit(
-            state,
-            "sso_request",
-            None,
-            None,
-            "refused",
-            "no_issuer",
-            ip,
-            None,
-        )
-        .await;
-        return Err(invalid_request_page("no_issuer"));
+        return Err(refused(ctx, Who::default(), invalid_request_page("no_issuer")).await);
     };
     let snap = snapshot::snapshot(state, headers).await?;
     let Some(app) = snapshot::app_for_issuer(state, &snap, &issuer).await? else {
         tracing::info!(issuer = %Escaped(&issuer), "AuthnRequest from an unknown Issuer");
-        flow::audit(
-            state,
-            "sso_request",
-            None,
-            None,
-            "refused",
-            "unknown_issuer",
-            ip,
-            None,
-        )
-        .await;
-        return Err(
-            WebError::member(StatusCode::FORBIDDEN, "unknown_issuer").with_admin_detail(
-                serde_json::json!({
-                    "error": "no registered app has this Issuer (entity ID): add it with its metadata",
-                }),
-            ),
+        let page = WebError::member(StatusCode::FORBIDDEN, "unknown_issuer").with_admin_detail(
+            serde_json::json!({
+                "error": "no registered app has this Issuer (entity ID): add it with its metadata",
+            }),
         );
+        return Err(refused(ctx, Who::default(), page).await);
     };
     super::request_log::note_app(app.name.as_str());
-    // The only keys a request is verified with: the certificates of this app's metadata.
-    let certs = app
-        .metadata
-        .signing_x509()
-        .map_err(|e| WebError::internal("stored SP certificate", &e))?;
-    let sso_urls = [state.config.sso_url()];
-    let ctx = VerifyContext {
-        certs: &certs,
-        require_signed: app.requires_signed_requests(state.config.saml.want_authn_requests_signed),
-        allow_sha1: app.settings.allow_sha1,
-        sso_urls: &sso_urls,
-        now: state.clock.now(),
-        skew: time::Duration::seconds(state.config.saml.clock_skew_secs),
+    let accepted = accept(state, ctx, &app, &issuer, inbound).await?;
+    let login = accepted.login;
+    let live = if login.force_authn {
+        None
+    } else {
+        snapshot::live_session(state, snap).await?
     };
-    let verified = match inbound.verify(&ctx) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::debug!(app = %app.name, error = %Escaped(&e), "AuthnRequest refused");
-            flow::audit(
-                state,
-                "sso_request",
-                Some(app.name.as_str()),
-                None,
-                "refused",
-                e.reason(),
-                ip,
-                None,
-            )
-            .await;
-            return Err(invalid_request_page(e.reason()));
+    match live {
+        Some(live) => flow::answer(state, ctx, headers, &app, &login, &live).await,
+        None if accepted.is_passive => {
+            let (status, message) = (SubStatusCode::NoPassive, "no session and IsPassive");
+            flow::answer_status(state, ctx, headers, &app, &login, status, message).await
         }
-    };
+        None => flow::begin_login(state, ctx, headers, &app, login).await,
+    }
+}
+
+/// An AuthnRequest accepted: the login it asks for, and whether it forbids interaction.
+struct Accepted {
+    login: AppLogin,
+    is_passive: bool,
+}
+
+/// Verifies the request with this app's metadata certificates only, refuses a replay, and
+/// chooses the ACS from the metadata only.
+async fn accept(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    app: &App,
+    issuer: &str,
+    inbound: Inbound,
+) -> Result<Accepted, WebError> {
+    let verified = verify(state, ctx, app, inbound).await?;
     let lifetime =
         state.config.saml.clock_skew_secs * 2 + state.config.saml.assertion_lifetime_secs;
+    let until = state.clock.unix() + lifetime.max(600);
+    let who = Who::app(app.name.as_str()).request_id(Some(&verified.id));
     if !state
         .store
-        .remember_request(
-            &issuer,
-            &verified.id,
-            state.clock.unix() + lifetime.max(600),
-        )
+        .remember_request(issuer, &verified.id, until)
         .await?
     {
         tracing::debug!(app = %app.name, "AuthnRequest ID seen before: replay refused");
-        flow::audit(
-            state,
-            "sso_request",
-            Some(app.name.as_str()),
-            None,
-            "refused",
-            "replayed_request",
-            ip,
-            Some(&verified.id),
-        )
-        .await;
-        return Err(invalid_request_page("replayed_request"));
+        return Err(refused(ctx, who, invalid_request_page("replayed_request")).await);
     }
     let acs = match select_acs(
         &app.metadata.acs,
@@ -245,47 +177,48 @@ async fn handle(
         Ok(a) => a.location.clone(),
         Err(e) => {
             tracing::debug!(app = %app.name, error = %Escaped(format!("{e:?}")), "AuthnRequest asks for an ACS not in the metadata");
-            flow::audit(
-                state,
-                "sso_request",
-                Some(app.name.as_str()),
-                None,
-                "refused",
-                "acs_not_in_metadata",
-                ip,
-                Some(&verified.id),
-            )
-            .await;
-            return Err(invalid_request_page("acs_not_in_metadata"));
+            return Err(refused(ctx, who, invalid_request_page("acs_not_in_metadata")).await);
         }
     };
-    let pending = Pending {
-        app: app.name.as_str().to_string(),
-        request_id: Some(verified.id.clone()),
-        acs_url: acs,
-        relay_state: verified.relay_state.clone(),
-        force_authn: verified.force_authn,
-        admin: None,
+    Ok(Accepted {
+        is_passive: verified.is_passive,
+        login: AppLogin {
+            app: app.name.as_str().to_string(),
+            request_id: Some(verified.id),
+            acs_url: acs,
+            relay_state: verified.relay_state,
+            force_authn: verified.force_authn,
+        },
+    })
+}
+
+/// Verifies the request with the certificates of this app's metadata: the only keys it may be
+/// signed with.
+async fn verify(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    app: &App,
+    inbound: Inbound,
+) -> Result<VerifiedAuthnRequest, WebError> {
+    let certs = app
+        .metadata
+        .signing_x509()
+        .map_err(|e| WebError::internal("stored SP certificate", &e))?;
+    let sso_urls = [state.config.sso_url()];
+    let vctx = VerifyContext {
+        certs: &certs,
+        require_signed: app.requires_signed_requests(state.config.saml.want_authn_requests_signed),
+        allow_sha1: app.settings.allow_sha1,
+        sso_urls: &sso_urls,
+        now: state.clock.now(),
+        skew: time::Duration::seconds(state.config.saml.clock_skew_secs),
     };
-    let live = if verified.force_authn {
-        None
-    } else {
-        snapshot::live_session(state, snap).await?
-    };
-    match live {
-        Some(live) => flow::answer(state, headers, &app, &pending, &live, ip).await,
-        None if verified.is_passive => {
-            flow::answer_status(
-                state,
-                headers,
-                &app,
-                &pending,
-                SubStatusCode::NoPassive,
-                "no session and IsPassive",
-                ip,
-            )
-            .await
+    match inbound.verify(&vctx) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            tracing::debug!(app = %app.name, error = %Escaped(&e), "AuthnRequest refused");
+            let who = Who::app(app.name.as_str());
+            Err(refused(ctx, who, invalid_request_page(e.reason())).await)
         }
-        None => flow::begin_login(state, headers, &app, &pending, ip).await,
     }
 }

@@ -3,13 +3,15 @@
 //! extractors handlers use — [`ConsoleAdmin`] for pages, [`ApiAdmin`] for the JSON API (bearer
 //! tokens). Membership is checked at every request, so removing an admin takes effect at once.
 
-use super::super::flow::{self, AdminSignIn, ClientIp, Pending};
+use super::super::flow::{self, ClientIp};
+use super::super::refusal::refuse;
 use super::super::{cookies, AppState};
 use super::api::ApiError;
 use super::{page, Chrome};
 use crate::admin::{auth as admin_auth, Actor};
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::{t, Lang, WebError};
+use crate::login::{self, AdminSignIn, AuditEvent, Ctx, Event, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use crate::store::AdminSessionRow;
 use crate::wecom::oauth::Scope;
@@ -226,32 +228,13 @@ async fn login_start(
     Query(q): Query<NextQuery>,
     ip: ClientIp,
 ) -> Result<Response, WebError> {
-    let pending = Pending {
-        app: String::new(),
-        request_id: None,
-        acs_url: String::new(),
-        relay_state: None,
-        force_authn: true,
-        admin: Some(AdminSignIn {
-            next: next_or_home(&q),
-        }),
-    };
-    match flow::begin_wecom(&state, &headers, &pending, &ip, Scope::Base).await? {
-        Ok(resp) => Ok(resp),
-        Err(page) => {
-            flow::audit(
-                &state,
-                "admin_login",
-                None,
-                None,
-                "refused",
-                page.reason,
-                &ip,
-                None,
-            )
-            .await;
-            Err(page)
-        }
+    let ctx = flow::ctx(&state, &ip);
+    let pending = Pending::Admin(AdminSignIn {
+        next: next_or_home(&q),
+    });
+    match login::state::begin(&ctx, &pending).await {
+        Ok(started) => flow::to_wecom(&state, &headers, &started, Scope::Base).await,
+        Err(e) => Err(refuse(&ctx, Event::AdminLogin, Who::default(), e).await),
     }
 }
 
@@ -259,42 +242,23 @@ async fn login_start(
 /// session starts and the browser goes to the page it asked for.
 pub(crate) async fn finish_sign_in(
     state: &AppState,
+    ctx: &Ctx<'_>,
     code: &str,
     admin: &AdminSignIn,
-    ip: &ClientIp,
 ) -> Result<Response, WebError> {
     let effective = state.effective().await?;
-    let profile = match super::super::callback::member_profile(state, &effective, code).await {
+    let profile = match login::member::profile(ctx, &effective, code).await {
         Ok(p) => p,
-        Err(refusal) => {
-            flow::audit_refusal(
-                state,
-                "admin_login",
-                None,
-                refusal.userid.as_deref(),
-                &refusal.error,
-                ip,
-                None,
-            )
-            .await;
-            return Err(refusal.error);
+        Err(m) => {
+            let who = Who::default().userid(m.userid.as_deref());
+            return Err(refuse(ctx, Event::AdminLogin, who, m.error).await);
         }
     };
+    let userid = Some(profile.userid.as_str());
     if !admin_auth::is_admin(&state.config, &state.store, &profile.userid).await? {
         tracing::info!(userid = %Escaped(&profile.userid), "admin sign-in refused: not an admin");
-        let page = WebError::member(StatusCode::FORBIDDEN, "not_admin");
-        flow::audit(
-            state,
-            "admin_login",
-            None,
-            Some(&profile.userid),
-            "refused",
-            page.reason,
-            ip,
-            None,
-        )
-        .await;
-        return Err(page);
+        let who = Who::default().userid(userid);
+        return Err(refuse(ctx, Event::AdminLogin, who, Refusal::NotAdmin.into()).await);
     }
     let token = state.rng.token();
     let now = state.clock.unix();
@@ -308,17 +272,9 @@ pub(crate) async fn finish_sign_in(
             expires_at: now + state.config.admin.session_absolute_secs,
         })
         .await?;
-    flow::audit(
-        state,
-        "admin_login",
-        None,
-        Some(&profile.userid),
-        "success",
-        "signed_in",
-        ip,
-        None,
-    )
-    .await;
+    let signed_in = AuditEvent::success(Event::AdminLogin, "signed_in");
+    ctx.record(&signed_in.who(Who::default().userid(userid)))
+        .await;
     tracing::info!(userid = %Escaped(&profile.userid), "admin signed in to the console");
     let next = if safe_next(&admin.next) {
         admin.next.as_str()
@@ -355,17 +311,9 @@ async fn logout(
         .store
         .delete_admin_session(&admin.session_hash)
         .await?;
-    flow::audit(
-        &state,
-        "admin_logout",
-        None,
-        Some(&admin.userid),
-        "success",
-        "signed_out",
-        &ip,
-        None,
-    )
-    .await;
+    let signed_out = AuditEvent::success(Event::AdminLogout, "signed_out");
+    let who = Who::default().userid(Some(&admin.userid));
+    flow::ctx(&state, &ip).record(&signed_out.who(who)).await;
     let mut resp = flow::redirect("/admin/login")?;
     let secure = state.config.secure_cookies();
     if let Some(c) = cookies::clear(&cookies::name(ADMIN_COOKIE, secure), secure) {

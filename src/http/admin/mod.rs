@@ -32,6 +32,7 @@ pub use auth::{ApiAdmin, ConsoleAdmin};
 
 use super::AppState;
 use crate::error::{Lang, WebError};
+use crate::login::{AuditEvent, Event};
 use crate::logsafe::Escaped;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -150,17 +151,10 @@ async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Nex
         super::limits::Decision::Refuse { retry_after, first } => {
             if first {
                 tracing::warn!(client_ip = %addr, "admin rate limit reached");
-                super::flow::audit(
-                    &state,
-                    "admin_request",
-                    None,
-                    None,
-                    "refused",
-                    "rate_limited",
-                    &super::limits::client_ip_of(&req),
-                    None,
-                )
-                .await;
+                let refused = AuditEvent::refused(Event::AdminRequest, "rate_limited");
+                super::flow::ctx(&state, &super::limits::client_ip_of(&req))
+                    .record(&refused)
+                    .await;
             }
             if req.uri().path().starts_with("/api/") {
                 let mut r = api::ApiError::new(

@@ -357,7 +357,9 @@ async fn console_page(
     } else {
         match run(&state, &name, &userid).await {
             Ok(p) => (Some(p), None),
-            Err(PreviewError::UnknownApp(_)) => return Err(super::super::flow::unknown_app()),
+            Err(PreviewError::UnknownApp(_)) => {
+                return Err(crate::login::Refusal::UnknownApp.into())
+            }
             Err(PreviewError::Store(e)) => return Err(WebError::store("member preview", &e)),
             Err(e) => (None, Some(error_text(&e, l))),
         }

@@ -1,0 +1,185 @@
+//! The audit row a login step leaves: [`AuditEvent`] says what happened (event, result, reason) to
+//! whom (app, member, SAML request ID); [`write`] stores it with the time and the client's address
+//! and counts sign-ins in the metrics.
+
+use super::Ctx;
+use crate::logsafe::Escaped;
+use crate::store::{AuditRow, StoreError};
+use std::borrow::Cow;
+
+/// What kind of request an audit row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A member's sign-in to an app.
+    Login,
+    /// An AuthnRequest (refused before its login started).
+    SsoRequest,
+    /// The member's account was linked, created or refused a link.
+    Bind,
+    /// A sign-in to the admin console.
+    AdminLogin,
+    /// A sign-out of the admin console.
+    AdminLogout,
+    /// A request to the admin console or API (refused by a limit).
+    AdminRequest,
+    /// Any other request (refused by a limit).
+    Request,
+}
+
+impl Event {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::SsoRequest => "sso_request",
+            Self::Bind => "bind",
+            Self::AdminLogin => "admin_login",
+            Self::AdminLogout => "admin_logout",
+            Self::AdminRequest => "admin_request",
+            Self::Request => "request",
+        }
+    }
+}
+
+/// How the request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditResult {
+    /// It did what was asked.
+    Success,
+    /// It was refused (the reason says why).
+    Refused,
+    /// It waits for the member (the bind page).
+    Pending,
+}
+
+impl AuditResult {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Refused => "refused",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+/// Whom an audit row concerns: the app, the member and the SAML request, each when known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Who<'a> {
+    /// The app.
+    pub app: Option<&'a str>,
+    /// The WeCom userid.
+    pub userid: Option<&'a str>,
+    /// The AuthnRequest ID, for SP-initiated logins.
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> Who<'a> {
+    /// An app's request.
+    pub fn app(app: &'a str) -> Self {
+        Self {
+            app: Some(app),
+            ..Self::default()
+        }
+    }
+
+    /// With the member, when known.
+    pub fn userid(mut self, userid: Option<&'a str>) -> Self {
+        self.userid = userid;
+        self
+    }
+
+    /// With the AuthnRequest ID, when there is one.
+    pub fn request_id(mut self, request_id: Option<&'a str>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+}
+
+/// One audit row of a login step, before the time and the client's address are added.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    /// What kind of request.
+    pub event: Event,
+    /// How it ended.
+    pub result: AuditResult,
+    /// Why (a reason code of [`crate::text::REASONS`], or a family such as `auto_email`).
+    pub reason: Cow<'a, str>,
+    /// Whom it concerns.
+    pub who: Who<'a>,
+    /// What the administrator needs (JSON, already redacted).
+    pub detail: Option<String>,
+}
+
+impl<'a> AuditEvent<'a> {
+    /// An event with its result and reason, concerning nobody known yet.
+    pub fn new(event: Event, result: AuditResult, reason: impl Into<Cow<'a, str>>) -> Self {
+        Self {
+            event,
+            result,
+            reason: reason.into(),
+            who: Who::default(),
+            detail: None,
+        }
+    }
+
+    /// A refusal of `event` for `reason`.
+    pub fn refused(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+        Self::new(event, AuditResult::Refused, reason)
+    }
+
+    /// A success of `event`.
+    pub fn success(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+        Self::new(event, AuditResult::Success, reason)
+    }
+
+    /// Concerning `who`.
+    pub fn who(mut self, who: Who<'a>) -> Self {
+        self.who = who;
+        self
+    }
+
+    /// With the administrator's detail.
+    pub fn detail(mut self, detail: Option<String>) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    fn row(&self, at: i64, ip: Option<&str>) -> AuditRow {
+        AuditRow {
+            at,
+            event: self.event.as_str().into(),
+            app: self.who.app.map(str::to_string),
+            userid: self.who.userid.map(str::to_string),
+            result: self.result.as_str().into(),
+            reason: self.reason.as_ref().into(),
+            client_ip: ip.map(str::to_string),
+            request_id: self.who.request_id.map(str::to_string),
+            actor: None,
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// Writes `event`, counting sign-ins in the metrics. A success whose row failed was not a sign-in
+/// (the member gets the error page), so it is not counted.
+pub async fn write(ctx: &Ctx<'_>, event: &AuditEvent<'_>) -> Result<(), StoreError> {
+    let written = ctx.store.audit(&event.row(ctx.unix(), ctx.ip)).await;
+    if event.event == Event::Login && (written.is_ok() || event.result != AuditResult::Success) {
+        ctx.metrics
+            .login(event.who.app.unwrap_or("-"), event.result.as_str());
+    }
+    written
+}
+
+/// Writes `event`; a failure to audit is logged, never hidden.
+pub async fn record(ctx: &Ctx<'_>, event: &AuditEvent<'_>) {
+    if let Err(e) = write(ctx, event).await {
+        tracing::error!(
+            error = %Escaped(&e),
+            event = event.event.as_str(),
+            reason = %Escaped(&event.reason),
+            "could not write the audit row"
+        );
+    }
+}
