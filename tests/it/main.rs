@@ -19,6 +19,7 @@ mod audit_retention;
 mod binding;
 mod browser;
 mod browser_binding;
+mod browser_text;
 mod browser_wecom;
 mod cli;
 mod connections;
