@@ -14,6 +14,7 @@ mod admin_keys;
 mod admin_overview;
 mod admin_users;
 mod admin_wecom;
+mod app_versions;
 mod attacks;
 mod audit_retention;
 mod binding;

@@ -10,6 +10,7 @@
 
 mod access;
 pub mod api;
+mod app_versions;
 mod apps;
 mod apps_console;
 mod apps_forms;
@@ -47,6 +48,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(console::routes())
         .merge(access::routes())
         .merge(apps_console::routes())
+        .merge(app_versions::routes())
         .merge(wecom_console::routes())
         .merge(keys::routes())
         .merge(preview::routes())
