@@ -3,14 +3,15 @@
 //! protocol terms, identifiers and codes) and an English page no Chinese. Shared by the browser
 //! walk (on the rendered text) and by the HTTP tests (on the served HTML).
 
-/// Latin-letter words a Chinese page may show: product and protocol names, and the names of values
-/// the console shows as they are typed (sources, access words, parameter names).
+/// Latin-letter words a Chinese page may show: product and protocol names (AWS calls its console
+/// "IAM Identity Center" in Chinese too), and the names of values the console shows as they are
+/// typed (sources, access words, parameter names).
 const ALLOWED: &str = "
     wecom-idp wecom idp saml sso https http url xml csv api id nameid relaystate rolesessionname
     authnrequest response assertion entityid userid username email mobile alias position name
     const template default everyone none first union websso forwardidp owneruin uid excel wps utf
-    json true false qr agentid corpid corp cn intl virtual user dept group tag role index post
-    redirect base64 der pem rsa utc oidc markdown
+    json true false qr agentid corpid corp secret cn intl virtual user dept group tag role index post
+    redirect base64 der pem rsa utc oidc markdown identity center
 ";
 
 /// Characters that end a word.

@@ -21,6 +21,7 @@ mod binding;
 mod browser;
 mod browser_binding;
 mod browser_text;
+mod browser_walk;
 mod browser_wecom;
 mod cli;
 mod connections;

@@ -172,6 +172,11 @@ impl Session {
         v.as_u64().unwrap_or(0) as usize
     }
 
+    /// Runs `script` in the page with `args` and returns its result.
+    pub async fn script(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute(script, args).await.unwrap()
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.find(css).await.attr(name).await.unwrap()
     }
