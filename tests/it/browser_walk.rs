@@ -109,6 +109,11 @@ async fn admins_afternoon_in_both_languages() {
         check_page(&s, lang, "/admin").await;
         s.screenshot(&shot(lang, 1, "overview")).await;
 
+        // A console's set-up guide reads as a page (rendered Markdown, not source text).
+        s.goto(&format!("{base}/admin/apps/guide/huawei")).await;
+        assert!(s.text("#guide h1").await.contains("华为云"));
+        assert!(!s.text("#guide").await.contains("## "), "{lang}: no Markdown marks");
+
         // Add an app from a metadata file; a wrong name first.
         let file = dir.path().join(format!("{app}.xml"));
         std::fs::write(&file, sp_metadata(&format!("https://{app}.example/saml"))).unwrap();

@@ -215,7 +215,7 @@ async fn guide_page(
     page(&GuidePage {
         c: chrome(&admin, &headers, "apps"),
         console,
-        text,
+        html: super::markdown::to_html(text),
     })
 }
 
@@ -224,7 +224,8 @@ async fn guide_page(
 struct GuidePage {
     c: Chrome,
     console: String,
-    text: &'static str,
+    /// The guide rendered (raw HTML in it shown as text).
+    html: String,
 }
 
 #[derive(Template)]

@@ -20,6 +20,7 @@ mod audit;
 mod auth;
 mod console;
 mod keys;
+mod markdown;
 mod overview;
 mod preview;
 mod users;
