@@ -547,17 +547,17 @@ async fn load(store: &Store, name: &str) -> Result<App, CliError> {
 
 fn print_app(config: &Config, app: &App) {
     for (label, value) in crate::admin::app_view::lines(config, app) {
-        let label = if label.is_empty() {
+        let label = if label.en.is_empty() {
             String::new()
         } else {
-            format!("{label}:")
+            format!("{}:", label.en)
         };
-        println!("{label:<17}{value}");
+        println!("{label:<17}{}", value.en);
     }
     let a = crate::admin::app_view::addresses(config, app);
     println!("{:<17}{}", "mount address:", a.mount);
     println!("WeCom app homepage (paste it in the WeCom admin console):");
     println!("homepage: {}", a.homepage.url);
     println!("mode: {}", a.homepage.mode.as_str());
-    println!("why: {}", a.homepage.reason);
+    println!("why: {}", a.homepage.reason.en);
 }

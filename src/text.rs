@@ -795,6 +795,209 @@ const REASON_FAMILIES: &[Label] = &[
     ),
 ];
 
+/// A field's refusal as the console says it. The domain writes one English message for every
+/// surface (the CLI and the API print it as is); the console finds the entry by the field and a
+/// phrase of that message, and shows the entry's sentence in the page's language beside the field
+/// (the field keeps the typed value, so the sentence need not repeat it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldError {
+    /// The form field (`""`: any field).
+    pub field: &'static str,
+    /// A phrase of the domain's English message that only this refusal has.
+    pub phrase: &'static str,
+    /// What the console says.
+    pub say: Tx,
+}
+
+const fn fe(
+    field: &'static str,
+    phrase: &'static str,
+    en: &'static str,
+    zh: &'static str,
+) -> FieldError {
+    FieldError {
+        field,
+        phrase,
+        say: tx(en, zh),
+    }
+}
+
+/// The refusals of the app settings form and of the account form, each in its own words.
+pub const FIELD_ERRORS: &[FieldError] = &[
+    // App settings.
+    fe("nameid_format", "use unspecified, email, persistent or transient",
+        "Choose one of the NameID formats in the list.",
+        "请从列表中选择一种 NameID 格式。"),
+    fe("", "is not true or false",
+        "Choose on or off.",
+        "请选择开启或关闭。"),
+    fe("", "unknown attribute source",
+        "Unknown source: use userid, name, email, mobile, alias, position, department_ids, department_names, employee_no, username, const:VALUE or template:TEXT.",
+        "未知的数据来源：请使用 userid、name、email、mobile、alias、position、department_ids、department_names、employee_no、username、const:固定值 或 template:模板。"),
+    fe("", "needs a name of 1–256 characters",
+        "Each attribute needs a name of 1 to 256 characters: write SOURCE=NAME, separated by commas.",
+        "每个属性的名称为 1 到 256 个字符：写成 来源=名称，多个属性用逗号分隔。"),
+    fe("attribute", "expected NAME=SOURCE",
+        "Write NAME=SOURCE.",
+        "请写成 名称=来源。"),
+    fe("", "` without `{`",
+        "A template has a } without its {: write variables as {name}.",
+        "模板中有“}”却没有对应的“{”：变量请写成 {name}。"),
+    fe("", "` without `}`",
+        "A template has a { without its }: write variables as {name}.",
+        "模板中有“{”却没有对应的“}”：变量请写成 {name}。"),
+    fe("", "is not a variable name",
+        "A template variable is a name of a-z, 0-9 and _ between { and }.",
+        "模板变量是写在 { 和 } 之间、由 a-z、0-9 和 _ 组成的名称。"),
+    fe("", "a template is at most",
+        "The template is too long.",
+        "模板太长。"),
+    fe("relay_state", "at most 80 bytes",
+        "At most 80 bytes (the SAML bindings allow no more).",
+        "最多 80 字节（SAML 绑定规范不允许更长）。"),
+    fe("relay_state", "must be an https URL on",
+        "Give an https address on one of the app's allowed domains.",
+        "请填写该应用允许的域名上的 https 地址。"),
+    fe("access", "must be user:USERID",
+        "Write rules as user:USERID, dept:DEPARTMENT_ID, group:NAME, tag:ID or tag:NAME separated by ;, or the whole value default, everyone or none.",
+        "规则写成 user:成员账号、dept:部门 ID、group:分组名、tag:标签 ID 或 tag:标签名，用分号分隔；或整项填写 default、everyone 或 none。"),
+    fe("", "a tag ID is a positive number",
+        "A tag ID is a positive number.",
+        "标签 ID 是正整数。"),
+    fe("", "tag name has at most 32 characters",
+        "A WeCom tag name has at most 32 characters.",
+        "企业微信的标签名最多 32 个字符。"),
+    fe("role_rules", "no `=` between the condition and the roles",
+        "A rule needs = between its condition and its roles, e.g. user:zhangsan=Admin.",
+        "规则的条件和角色之间需要“=”，例如 user:zhangsan=Admin。"),
+    fe("role_rules", "the condition needs a kind",
+        "A condition starts with its kind: user:, dept:, position: or tag:.",
+        "条件以类型开头：user:、dept:、position: 或 tag:。"),
+    fe("role_rules", "the condition has no value",
+        "A condition needs a value after its kind.",
+        "条件的类型后面需要填写值。"),
+    fe("role_rules", "a department is its numeric WeCom ID",
+        "A department is given by its numeric WeCom ID.",
+        "部门请填写企业微信中的数字部门 ID。"),
+    fe("role_rules", "unknown kind",
+        "Unknown kind of condition: use user:, dept:, position: or tag:.",
+        "未知的条件类型：请使用 user:、dept:、position: 或 tag:。"),
+    fe("role_rules", "no role after `=`",
+        "Give at least one role after =.",
+        "“=”后面至少填写一个角色。"),
+    fe("role_mode", "use first or union",
+        "Choose the first matching rule or all matching rules.",
+        "请选择“第一条匹配的规则”或“所有匹配的规则”。"),
+    fe("session_name_source", "use userid, email, alias, name or mobile",
+        "The session name comes from userid, email, alias, name or mobile.",
+        "会话名称只能来自 userid、email、alias、name 或 mobile。"),
+    fe("session_name_source", "sends no RoleSessionName",
+        "This app sends no session name (only role presets do).",
+        "此应用不发送会话名称（只有角色类预设才发送）。"),
+    fe("", "a parameter name is 1–32 characters",
+        "A parameter name is 1 to 32 characters of a-z, 0-9 and _.",
+        "参数名为 1 到 32 个字符：小写字母 a-z、数字和 _。"),
+    fe("relay_state_allow", "contains a space, a backslash or a control character",
+        "An entry cannot hold a space, a backslash or a control character.",
+        "条目中不能有空格、反斜杠或控制字符。"),
+    fe("relay_state_allow", "is not a valid URL",
+        "An entry is not a valid URL: give e.g. https://console.example.com/.",
+        "某个条目不是有效的 URL：请填写例如 https://console.example.com/。"),
+    fe("relay_state_allow", "a URL entry is an http:// or https:// address with a host",
+        "A URL entry is an http:// or https:// address with a host.",
+        "URL 条目必须是带主机名的 http:// 或 https:// 地址。"),
+    fe("relay_state_allow", "a user name or password is not allowed",
+        "A URL entry cannot hold a user name or password.",
+        "URL 条目中不能包含用户名或密码。"),
+    fe("relay_state_allow", "give the scheme, host and path only",
+        "Give the scheme, host and path only (no ? or #).",
+        "只填写协议、主机和路径（不要 ? 或 #）。"),
+    fe("relay_state_allow", "starts with //",
+        "An entry starting with // names another host: give a full https:// URL.",
+        "以 // 开头的条目指向另一个主机：请填写完整的 https:// 地址。"),
+    fe("", "cannot both be false",
+        "The Response and the assertion cannot both be unsigned: turn on at least one.",
+        "Response 和断言不能都不签名：请至少开启一项。"),
+    fe("", "unknown setting",
+        "This app has no such setting.",
+        "应用没有这个设置项。"),
+    // Accounts.
+    fe("username", "username must be 1–64 characters",
+        "A username is 1 to 64 characters.",
+        "用户名为 1 到 64 个字符。"),
+    fe("", "an account named",
+        "An account with this username already exists: choose another username.",
+        "已有同名的账号：请换一个用户名。"),
+    fe("", "to another account; unbind it first",
+        "This WeCom member is bound to another account: unbind it there first.",
+        "该企业微信成员已绑定到另一个账号：请先在那里解除绑定。"),
+    fe("", "unbind first)",
+        "This account is bound to a WeCom member already: unbind it first.",
+        "此账号已绑定企业微信成员：请先解除绑定。"),
+    fe("userid", "a WeCom userid is 1 to 64 letters",
+        "A WeCom userid is 1 to 64 letters, digits, _, -, . or @ (the account column of the WeCom address book).",
+        "企业微信账号为 1 到 64 个字母、数字、_、-、. 或 @（企业微信通讯录中的“账号”一栏）。"),
+    fe("", "no commas, quotes or control characters",
+        "No commas, quotes or control characters (they would break the CSV export).",
+        "不能包含逗号、引号或控制字符（它们会破坏 CSV 导出）。"),
+    fe("", "at most 64 characters",
+        "At most 64 characters.",
+        "最多 64 个字符。"),
+    fe("", "at most 128 characters",
+        "At most 128 characters.",
+        "最多 128 个字符。"),
+    fe("", "at most 254 characters",
+        "At most 254 characters.",
+        "最多 254 个字符。"),
+    fe("email", "has no @",
+        "An email address has an @.",
+        "邮箱地址需要包含 @。"),
+    fe("mobile", "digits, `+`, `-` and spaces only",
+        "Digits, +, - and spaces only, at most 32 (e.g. +86 13800000000).",
+        "只能包含数字、+、- 和空格，最多 32 个字符（例如 +86 13800000000）。"),
+    fe("groups", "give each group separately",
+        "A group name cannot hold a ;: give each group separately.",
+        "分组名中不能有“;”：请逐个填写分组。"),
+    fe("status", "must be active or disabled",
+        "Choose active or disabled.",
+        "请选择启用或停用。"),
+    fe("", "the header must be",
+        "The first line must be the header username,display_name,email,mobile,employee_no,status.",
+        "第一行必须是表头 username,display_name,email,mobile,employee_no,status。"),
+    fe("", "cells, expected 6",
+        "A line has 6 cells: username,display_name,email,mobile,employee_no,status.",
+        "每行应有 6 个单元格：username,display_name,email,mobile,employee_no,status。"),
+    fe("", "appears twice",
+        "This username appears on an earlier line too.",
+        "此用户名在前面的行中已经出现过。"),
+    fe("file", "choose a CSV file or paste its lines",
+        "Choose a CSV file or paste its lines.",
+        "请选择 CSV 文件或粘贴其内容。"),
+    fe("file", "is not UTF-8",
+        "The CSV file is not UTF-8: save it as UTF-8.",
+        "CSV 文件不是 UTF-8 编码：请另存为 UTF-8。"),
+    fe("password", "the password must be at least",
+        "The password is too short: at least 8 characters.",
+        "密码太短：至少 8 个字符。"),
+];
+
+/// The console's sentence for the refusal `message` of `field`, when the catalogue has it.
+pub fn field_error(field: &str, message: &str) -> Option<Tx> {
+    FIELD_ERRORS
+        .iter()
+        .find(|e| (e.field.is_empty() || e.field == field) && message.contains(e.phrase))
+        .map(|e| e.say)
+}
+
+/// The console's sentence for a refusal whose field is not known (a line of a CSV import names
+/// its line, not its field).
+pub fn any_field_error(message: &str) -> Option<Tx> {
+    FIELD_ERRORS
+        .iter()
+        .find(|e| message.contains(e.phrase))
+        .map(|e| e.say)
+}
+
 fn find(list: &'static [Label], code: &str) -> Option<Tx> {
     list.iter().find(|l| l.code == code).map(|l| l.label)
 }
@@ -872,6 +1075,9 @@ pub fn all() -> Vec<(String, Tx)> {
         for l in list {
             out.push((format!("{kind} {}", l.code), l.label));
         }
+    }
+    for e in FIELD_ERRORS {
+        out.push((format!("field error {} `{}`", e.field, e.phrase), e.say));
     }
     out
 }

@@ -1,7 +1,8 @@
 //! An app's history: every change saves the app as it was into `app_versions` before storing the
 //! new state, and writes one audit row (actor, entity ID and settings before/after); the saved
-//! versions, rollback to one of them, deletion (the last state stays as a version), and the audit
-//! row of a refused change (field and reason, never the document).
+//! versions, what changed after each of them (key by key), rollback to one of them, deletion (the
+//! last state stays as a version), and the audit row of a refused change (field and reason, never
+//! the document).
 
 use super::apps::{load, Ctx, Saved};
 use super::AdminError;
@@ -13,6 +14,128 @@ use crate::store::{AppRow, AppVersionRow, AuditRow, Store};
 pub async fn versions(store: &Store, name: &str) -> Result<Vec<AppVersionRow>, AdminError> {
     let app = load(store, name).await?;
     Ok(store.app_versions(app.name.as_str()).await?)
+}
+
+/// The state a version is compared with: the version saved after it, or the app as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Against {
+    /// The next saved version.
+    Version(i64),
+    /// The app as it is now.
+    Current,
+}
+
+/// One key whose value differs between two states of an app (`entity_id`, `metadata.<key>` or a
+/// settings key), with both values as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The key.
+    pub key: String,
+    /// Its value in the version (`null`: not set).
+    pub before: serde_json::Value,
+    /// Its value in the state compared with (`null`: not set).
+    pub after: serde_json::Value,
+}
+
+/// What changed after a saved version: the version against the state that replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionDiff {
+    /// The version.
+    pub version: i64,
+    /// What it is compared with.
+    pub against: Against,
+    /// The keys that differ, in key order (empty: the change touched only the metadata document's
+    /// bytes, e.g. a refresh that kept its meaning).
+    pub changes: Vec<Change>,
+}
+
+/// What changed after version `version` of app `name`: that version against the next saved one,
+/// or against the current app when it is the newest.
+pub async fn version_diff(
+    store: &Store,
+    name: &str,
+    version: i64,
+) -> Result<VersionDiff, AdminError> {
+    let app = load(store, name).await?;
+    let missing = || {
+        AdminError::NotFound(format!(
+            "version {version} of app `{name}` (GET …/versions lists them)"
+        ))
+    };
+    let v = store
+        .app_version(app.name.as_str(), version)
+        .await?
+        .ok_or_else(missing)?;
+    let (against, after) = match store.app_version(app.name.as_str(), version + 1).await? {
+        Some(next) => (
+            Against::Version(next.version),
+            state_of(&next.to_app_row(0, 0))?,
+        ),
+        None => (Against::Current, state_of(&to_row(&app)?)?),
+    };
+    let before = state_of(&v.to_app_row(0, 0))?;
+    Ok(VersionDiff {
+        version,
+        against,
+        changes: changes(&before, &after),
+    })
+}
+
+/// A stored state as one flat JSON object: `entity_id`, `metadata.<key>` and the settings keys,
+/// nested objects by dotted path (`roles.default_role`), lists as whole values.
+fn state_of(row: &AppRow) -> Result<serde_json::Map<String, serde_json::Value>, AdminError> {
+    let corrupt = |e: serde_json::Error| {
+        AdminError::Store(crate::store::StoreError::Corrupt(format!(
+            "{}: {e}",
+            row.name
+        )))
+    };
+    let metadata: serde_json::Value = serde_json::from_str(&row.metadata_json).map_err(corrupt)?;
+    let settings: serde_json::Value = serde_json::from_str(&row.settings_json).map_err(corrupt)?;
+    let mut out = serde_json::Map::new();
+    out.insert("entity_id".into(), row.entity_id.clone().into());
+    for (k, v) in metadata.as_object().into_iter().flatten() {
+        if k != "entity_id" {
+            flatten(&format!("metadata.{k}"), v, &mut out);
+        }
+    }
+    for (k, v) in settings.as_object().into_iter().flatten() {
+        flatten(k, v, &mut out);
+    }
+    Ok(out)
+}
+
+fn flatten(key: &str, v: &serde_json::Value, out: &mut serde_json::Map<String, serde_json::Value>) {
+    // An empty object holds no key: it reads as "not set", like a missing one.
+    match v.as_object() {
+        Some(o) => {
+            for (k, inner) in o {
+                flatten(&format!("{key}.{k}"), inner, out);
+            }
+        }
+        None => {
+            out.insert(key.to_string(), v.clone());
+        }
+    }
+}
+
+/// The keys of either state whose values differ, in key order.
+fn changes(
+    before: &serde_json::Map<String, serde_json::Value>,
+    after: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Change> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let b = before.get(k).cloned().unwrap_or_default();
+            let a = after.get(k).cloned().unwrap_or_default();
+            (b != a).then(|| Change {
+                key: k.clone(),
+                before: b,
+                after: a,
+            })
+        })
+        .collect()
 }
 
 /// Restores version `version` (the current state is saved as a new version first).

@@ -4,12 +4,29 @@
 
 use crate::apps::{App, NameIdFormat};
 use crate::config::Config;
-use crate::identity::roles::{format_rules, RoleMode};
+use crate::error::{t, Text};
+use crate::identity::roles::{format_rules, RoleConfig, RoleMode};
 use crate::identity::Source;
 use crate::providers::{self, Homepage};
+use crate::text::Tx;
 
-/// One line: a label (empty for a continuation) and its value.
-pub type Line = (&'static str, String);
+/// One line: a label (empty for a continuation) and its value, each in English and Chinese (`app
+/// show` prints the English; the console shows the admin's language).
+pub type Line = (Tx, Text);
+
+const fn tx(en: &'static str, zh: &'static str) -> Tx {
+    Tx { en, zh }
+}
+
+/// A value that reads the same in both languages (a URL, an ID, a list of names).
+fn same(v: String) -> Text {
+    t(v.clone(), v)
+}
+
+/// A value of fixed words.
+fn words(w: Tx) -> Text {
+    t(w.en, w.zh)
+}
 
 /// The addresses of an app.
 #[derive(Debug, Clone)]
@@ -32,60 +49,76 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
     let m = &app.metadata;
     let s = &app.settings;
     let mut out: Vec<Line> = vec![
-        ("name", app.name.to_string()),
-        ("entity ID", m.entity_id.clone()),
+        (tx("name", "名称"), same(app.name.to_string())),
+        (tx("entity ID", "实体 ID"), same(m.entity_id.clone())),
     ];
     for a in &m.acs {
+        let binding = a.binding.rsplit(':').next().unwrap_or(&a.binding);
+        let index = a.index.map(|i| format!(" index={i}")).unwrap_or_default();
+        let default = a.is_default == Some(true);
         out.push((
-            "ACS",
-            format!(
-                "{} [{}]{}{}",
-                a.location,
-                a.binding.rsplit(':').next().unwrap_or(&a.binding),
-                a.index.map(|i| format!(" index={i}")).unwrap_or_default(),
-                if a.is_default == Some(true) {
-                    " default"
-                } else {
-                    ""
-                }
+            tx("ACS", "ACS"),
+            t(
+                format!(
+                    "{} [{binding}]{index}{}",
+                    a.location,
+                    if default { " default" } else { "" }
+                ),
+                format!(
+                    "{} [{binding}]{index}{}",
+                    a.location,
+                    if default { "（默认）" } else { "" }
+                ),
             ),
         ));
     }
+    let (signing, encryption) = (m.signing_certs.len(), m.encryption_certs.len());
     out.push((
-        "certificates",
-        format!(
-            "{} signing, {} encryption",
-            m.signing_certs.len(),
-            m.encryption_certs.len()
+        tx("certificates", "证书"),
+        t(
+            format!("{signing} signing, {encryption} encryption"),
+            format!("{signing} 个签名证书，{encryption} 个加密证书"),
         ),
     ));
     out.push((
-        "signed requests",
-        if app.requires_signed_requests(config.saml.want_authn_requests_signed) {
-            "required".into()
-        } else {
-            "not required (verified when present)".into()
-        },
+        tx("signed requests", "登录请求签名"),
+        words(
+            if app.requires_signed_requests(config.saml.want_authn_requests_signed) {
+                tx("required", "必须签名")
+            } else {
+                tx(
+                    "not required (verified when present)",
+                    "不要求（如有签名则校验）",
+                )
+            },
+        ),
     ));
     let name_id_from = match (&s.name_id_format, &s.name_id_source) {
-        (NameIdFormat::Transient, _) => "a new random value each time".to_string(),
-        (NameIdFormat::Persistent, _) => "a stable random pairwise ID".to_string(),
-        (_, Source::Template(t)) => t.clone(),
-        (_, Source::Constant(c)) => format!("\"{c}\""),
-        (_, src) => src.label().to_string(),
+        (NameIdFormat::Transient, _) => {
+            words(tx("a new random value each time", "每次随机生成的新值"))
+        }
+        (NameIdFormat::Persistent, _) => {
+            words(tx("a stable random pairwise ID", "固定的随机成对 ID"))
+        }
+        (_, Source::Template(t)) => same(t.clone()),
+        (_, Source::Constant(c)) => same(format!("\"{c}\"")),
+        (_, src) => same(src.label().to_string()),
     };
+    let uri = s.name_id_format.uri();
     out.push((
-        "NameID",
-        format!("{} = {name_id_from}", s.name_id_format.uri()),
+        tx("NameID", "NameID"),
+        t(
+            format!("{uri} = {}", name_id_from.en),
+            format!("{uri} = {}", name_id_from.zh),
+        ),
     ));
     out.push((
-        "signing",
-        match (s.sign_response, s.sign_assertion) {
-            (true, true) => "Response and Assertion",
-            (true, false) => "Response only",
-            _ => "Assertion only",
-        }
-        .into(),
+        tx("signing", "签名"),
+        words(match (s.sign_response, s.sign_assertion) {
+            (true, true) => tx("Response and Assertion", "Response 和断言"),
+            (true, false) => tx("Response only", "仅 Response"),
+            _ => tx("Assertion only", "仅断言"),
+        }),
     ));
     let attrs: Vec<String> = s
         .attributes
@@ -97,65 +130,90 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
         })
         .collect();
     out.push((
-        "attributes",
+        tx("attributes", "属性"),
         if attrs.is_empty() {
-            "(none)".into()
+            words(tx("(none)", "（无）"))
         } else {
-            attrs.join(", ")
+            same(attrs.join(", "))
         },
     ));
     if s.attribute_per_value {
-        out.push(("", "(one Attribute element per value)".into()));
+        out.push((
+            tx("", ""),
+            words(tx(
+                "(one Attribute element per value)",
+                "（每个值单独一个 Attribute 元素）",
+            )),
+        ));
     }
     if let Some(p) = &s.preset {
-        out.push(("preset", p.clone()));
+        out.push((tx("preset", "预设"), same(p.clone())));
     }
     if !s.params.is_empty() {
         let kv: Vec<String> = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        out.push(("parameters", kv.join(", ")));
+        out.push((tx("parameters", "参数"), same(kv.join(", "))));
     }
-    let r = &s.roles;
-    if r.required || r.default_role.is_some() || !r.rules.is_empty() {
-        out.push((
-            "roles",
-            format!(
-                "{}{}{} ({}){}",
-                r.default_role
-                    .as_deref()
-                    .map(|d| format!("role={d}"))
-                    .unwrap_or_else(|| "no default role".into()),
-                if r.rules.is_empty() {
-                    ""
-                } else {
-                    "; role_rules="
-                },
-                format_rules(&r.rules),
-                match r.mode {
-                    RoleMode::First => "first match",
-                    RoleMode::Union => "union",
-                },
-                if r.required {
-                    "; members without a role are refused"
-                } else {
-                    ""
-                }
-            ),
-        ));
+    if let Some(r) = roles_line(&s.roles) {
+        out.push((tx("roles", "角色"), r));
     }
     if let Some(n) = &s.session_name {
+        let (src, set, min, max) = (n.source.label(), n.charset.describe(), n.min, n.max);
         out.push((
-            "session name",
-            format!(
-                "from {}, {} {}–{} characters (changed values get a hash suffix)",
-                n.source.label(),
-                n.charset.describe(),
-                n.min,
-                n.max
+            tx("session name", "会话名称"),
+            t(
+                format!(
+                    "from {src}, {set} {min}–{max} characters (changed values get a hash suffix)"
+                ),
+                format!("来自 {src}，{set} {min}–{max} 个字符（改动过的值会加哈希后缀）"),
             ),
         ));
     }
     if let Some(rs) = &s.default_relay_state {
-        out.push(("relay state", rs.clone()));
+        out.push((tx("relay state", "登录后打开的页面"), same(rs.clone())));
     }
     out
+}
+
+/// The roles line: the default role, the rules, how they combine, and whether a member without a
+/// role is refused.
+fn roles_line(r: &RoleConfig) -> Option<Text> {
+    if !(r.required || r.default_role.is_some() || !r.rules.is_empty()) {
+        return None;
+    }
+    let rules = format_rules(&r.rules);
+    let default = |none: &str| {
+        r.default_role
+            .as_deref()
+            .map(|d| format!("role={d}"))
+            .unwrap_or_else(|| none.to_string())
+    };
+    let rules_part = if r.rules.is_empty() {
+        String::new()
+    } else {
+        format!("; role_rules={rules}")
+    };
+    let (mode_en, mode_zh) = match r.mode {
+        RoleMode::First => ("first match", "第一条匹配的规则"),
+        RoleMode::Union => ("union", "所有匹配的规则"),
+    };
+    Some(t(
+        format!(
+            "{}{rules_part} ({mode_en}){}",
+            default("no default role"),
+            if r.required {
+                "; members without a role are refused"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "{}{rules_part}（{mode_zh}）{}",
+            default("无默认角色"),
+            if r.required {
+                "；没有角色的成员会被拒绝"
+            } else {
+                ""
+            }
+        ),
+    ))
 }

@@ -16,7 +16,9 @@ use crate::store::Store;
 
 use super::app_history::replace;
 pub(crate) use super::app_history::{audit, audit_refused, to_row};
-pub use super::app_history::{delete, rollback, versions};
+pub use super::app_history::{
+    delete, rollback, version_diff, versions, Against, Change, VersionDiff,
+};
 use time::OffsetDateTime;
 
 /// Who acts, when, from where, and how URLs are fetched: what every operation needs.

@@ -17,6 +17,7 @@ use super::{
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
 use crate::identity::Source;
+use crate::text::Tx;
 
 /// The domains Alibaba accepts in RelayState.
 const DOMAINS: &[&str] = &[
@@ -174,8 +175,11 @@ fn build_role(p: &Params) -> Result<Built, String> {
 fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
     Homepage::mount(
         mount,
-        "Alibaba Cloud role SSO cannot start a login from the console: only our mount address \
+        Tx {
+            en: "Alibaba Cloud role SSO cannot start a login from the console: only our mount address \
          (IdP-initiated) signs members in",
+            zh: "阿里云角色 SSO 不能从控制台发起登录：只有本服务的挂载地址（IdP 发起）能让成员登录",
+        },
     )
 }
 
@@ -218,10 +222,16 @@ fn user_homepage(s: &AppSettings, mount: &str) -> Homepage {
     match param_of(s, "account_id") {
         Some(a) => Homepage::console(
             format!("https://{host}/{a}.onaliyun.com/login.htm"),
-            "the RAM user logon page of this account; with user SSO on it sends members to us \
+            Tx {
+            en: "the RAM user logon page of this account; with user SSO on it sends members to us \
              (SP-initiated). The mount address works too (IdP-initiated)",
+            zh: "该账号的 RAM 用户登录页；开启用户 SSO 后，它会把成员转到本服务登录（SP 发起）。挂载地址同样可用（IdP 发起）",
+        },
         ),
-        None => Homepage::mount(mount, "the account ID is missing"),
+        None => Homepage::mount(mount, Tx {
+            en: "the account ID is missing",
+            zh: "缺少账号 ID，因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        }),
     }
 }
 
@@ -242,7 +252,10 @@ fn cloudsso_homepage(s: &AppSettings, mount: &str) -> Homepage {
     super::login_url_or_mount(
         s,
         mount,
-        "no CloudSSO user portal URL was given (login_url), so members start at our mount address \
+        Tx {
+            en: "no CloudSSO user portal URL was given (login_url), so members start at our mount address \
          (IdP-initiated)",
+            zh: "没有填写云 SSO 用户门户地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        },
     )
 }

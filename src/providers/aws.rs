@@ -16,6 +16,7 @@ use super::{
 use crate::apps::{AppSettings, NameIdFormat};
 use crate::identity::session_name::{Charset, SessionNameRule};
 use crate::identity::Source;
+use crate::text::Tx;
 
 const ROLE_PARAMS: &[Param] = &[
     Param {
@@ -134,8 +135,11 @@ fn build_role(p: &Params) -> Result<Built, String> {
 fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
     Homepage::mount(
         mount,
-        "AWS IAM role federation cannot start a login from the console: only our mount address \
+        Tx {
+            en: "AWS IAM role federation cannot start a login from the console: only our mount address \
          (IdP-initiated) signs members in",
+            zh: "AWS IAM 角色联合不能从控制台发起登录：只有本服务的挂载地址（IdP 发起）能让成员登录",
+        },
     )
 }
 
@@ -155,7 +159,11 @@ fn ic_homepage(s: &AppSettings, mount: &str) -> Homepage {
     super::login_url_or_mount(
         s,
         mount,
-        "no access portal URL was given (login_url), so members start at our mount address \
+        Tx {
+            en:
+                "no access portal URL was given (login_url), so members start at our mount address \
          (IdP-initiated)",
+            zh: "没有填写访问门户地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        },
     )
 }

@@ -9,6 +9,7 @@
 use super::{fixed_sp, get, name_rule, req, Built, Homepage, Param, Params, Preset, RoleSso};
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
+use crate::text::Tx;
 
 const DOMAINS: &[&str] = &["console.bce.baidu.com", "cloud.baidu.com"];
 
@@ -90,7 +91,10 @@ fn build(p: &Params) -> Result<Built, String> {
 fn homepage(_: &AppSettings, mount: &str) -> Homepage {
     Homepage::mount(
         mount,
-        "Baidu AI Cloud role SSO cannot start a login from the console: only our mount address \
+        Tx {
+            en: "Baidu AI Cloud role SSO cannot start a login from the console: only our mount address \
          (IdP-initiated) signs members in",
+            zh: "百度智能云角色 SSO 不能从控制台发起登录：只有本服务的挂载地址（IdP 发起）能让成员登录",
+        },
     )
 }

@@ -3,6 +3,7 @@
 
 use super::{get, Built, Homepage, Param, Params, Preset, Sp};
 use crate::apps::AppSettings;
+use crate::text::Tx;
 
 const PARAMS: &[Param] = &[Param {
     key: "login_url",
@@ -44,7 +45,10 @@ fn homepage(s: &AppSettings, mount: &str) -> Homepage {
     super::login_url_or_mount(
         s,
         mount,
-        "no SP login link was given (login_url), so members start at our mount address \
+        Tx {
+            en: "no SP login link was given (login_url), so members start at our mount address \
          (IdP-initiated) and land signed in at the SP's ACS",
+            zh: "没有填写 SP 的登录链接（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起），登录后直接进入 SP",
+        },
     )
 }

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::apps::{AppSettings, NameIdFormat};
 use crate::identity::Source;
+use crate::text::Tx;
 
 /// Entity ID and Audience (with the trailing slash).
 pub const ENTITY_ID: &str = "https://auth.huaweicloud.com/";
@@ -151,11 +152,25 @@ fn build(p: &Params) -> Result<Built, String> {
 fn homepage(s: &AppSettings, mount: &str) -> Homepage {
     let (Some(domain), Some(idp)) = (param_of(s, "account_id"), param_of(s, "provider_name"))
     else {
-        return Homepage::mount(mount, "the account ID or IdP name is missing");
+        return Homepage::mount(
+            mount,
+            Tx {
+                en: "the account ID or IdP name is missing",
+                zh: "缺少账号 ID 或身份提供商名称，因此成员从本服务的挂载地址开始登录（IdP 发起）",
+            },
+        );
     };
     let mut u = match url::Url::parse("https://auth.huaweicloud.com/authui/federation/websso") {
         Ok(u) => u,
-        Err(_) => return Homepage::mount(mount, "internal: bad Huawei URL"),
+        Err(_) => {
+            return Homepage::mount(
+                mount,
+                Tx {
+                    en: "internal: bad Huawei URL",
+                    zh: "华为云登录链接无法生成，因此成员从本服务的挂载地址开始登录（IdP 发起）",
+                },
+            )
+        }
     };
     u.query_pairs_mut()
         .append_pair("domain_id", domain)
@@ -166,7 +181,10 @@ fn homepage(s: &AppSettings, mount: &str) -> Homepage {
     }
     Homepage::console(
         u.to_string(),
-        "Huawei Cloud starts logins from its websso link (SP-initiated): members get the console's \
+        Tx {
+            en: "Huawei Cloud starts logins from its websso link (SP-initiated): members get the console's \
          own session handling and the AuthnRequest is signature-checked; the mount address works too",
+            zh: "华为云从它的 websso 链接发起登录（SP 发起）：成员获得控制台自己的会话管理，登录请求的签名也会被校验；挂载地址同样可用",
+        },
     )
 }

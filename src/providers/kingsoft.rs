@@ -12,6 +12,7 @@ use super::{
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
+use crate::text::Tx;
 
 const DOMAINS: &[&str] = &["ksyun.com"];
 
@@ -94,7 +95,10 @@ fn build(p: &Params) -> Result<Built, String> {
 fn homepage(_: &AppSettings, mount: &str) -> Homepage {
     Homepage::mount(
         mount,
-        "Kingsoft Cloud role SSO cannot start a login from the console: only our mount address \
+        Tx {
+            en: "Kingsoft Cloud role SSO cannot start a login from the console: only our mount address \
          (IdP-initiated) signs members in",
+            zh: "金山云角色 SSO 不能从控制台发起登录：只有本服务的挂载地址（IdP 发起）能让成员登录",
+        },
     )
 }

@@ -23,6 +23,7 @@ use crate::apps::{AppSettings, AttributeRelease, NameIdFormat};
 use crate::identity::session_name::SessionNameRule;
 use crate::identity::Source;
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata, HTTP_POST};
+use crate::text::Tx;
 use std::collections::BTreeMap;
 
 /// One parameter a preset takes.
@@ -74,24 +75,24 @@ pub struct Homepage {
     pub url: String,
     /// Which login it starts.
     pub mode: Mode,
-    /// Why this one.
-    pub reason: String,
+    /// Why this one, in both languages (the console shows the admin's; `app show` the English).
+    pub reason: Tx,
 }
 
 impl Homepage {
-    fn mount(mount: &str, reason: impl Into<String>) -> Self {
+    fn mount(mount: &str, reason: Tx) -> Self {
         Self {
             url: mount.to_string(),
             mode: Mode::IdpInitiated,
-            reason: reason.into(),
+            reason,
         }
     }
 
-    fn console(url: String, reason: impl Into<String>) -> Self {
+    fn console(url: String, reason: Tx) -> Self {
         Self {
             url,
             mode: Mode::SpInitiated,
-            reason: reason.into(),
+            reason,
         }
     }
 }
@@ -277,8 +278,11 @@ pub fn homepage(s: &AppSettings, mount: &str) -> Homepage {
         Some(Ok(p)) => p.homepage(s, mount),
         _ => Homepage::mount(
             mount,
-            "no console login link is known for this app, so members start at our mount address \
+            Tx {
+            en: "no console login link is known for this app, so members start at our mount address \
              (IdP-initiated) and land signed in at the app's ACS",
+            zh: "没有已知的该应用控制台登录链接，因此成员从本服务的挂载地址开始登录（IdP 发起），登录后直接进入应用",
+        },
         ),
     }
 }
@@ -484,11 +488,14 @@ fn param_of<'a>(s: &'a AppSettings, key: &str) -> Option<&'a str> {
 }
 
 /// Homepage for variants whose console link the admin may give as `login_url`.
-fn login_url_or_mount(s: &AppSettings, mount: &str, without: &str) -> Homepage {
+fn login_url_or_mount(s: &AppSettings, mount: &str, without: Tx) -> Homepage {
     match param_of(s, "login_url") {
         Some(u) => Homepage::console(
             u.to_string(),
-            "the console starts the login (SP-initiated) from the login_url you gave",
+            Tx {
+                en: "the console starts the login (SP-initiated) from the login_url you gave",
+                zh: "由控制台从你填写的 login_url 发起登录（SP 发起）",
+            },
         ),
         None => Homepage::mount(mount, without),
     }

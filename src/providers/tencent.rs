@@ -17,6 +17,7 @@ use super::{
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
 use crate::identity::Source;
+use crate::text::Tx;
 
 const ROLE_ATTR: &str = "https://cloud.tencent.com/SAML/Attributes/Role";
 const SESSION_ATTR: &str = "https://cloud.tencent.com/SAML/Attributes/RoleSessionName";
@@ -139,14 +140,20 @@ fn role_homepage(s: &AppSettings, mount: &str) -> Homepage {
                 "https://cloud.tencent.com/login/forwardIdp/{a}/{}",
                 url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
             ),
-            "Tencent Cloud starts role logins from its forwardIdp link (SP-initiated; observed in \
+            Tx {
+            en: "Tencent Cloud starts role logins from its forwardIdp link (SP-initiated; observed in \
              working integrations, not in Tencent's docs). If it stops working, paste the mount \
              address instead: the IdP-initiated login is documented",
+            zh: "腾讯云从它的 forwardIdp 链接发起角色登录（SP 发起；这是在实际集成中观察到的，腾讯云文档未写明）。如果失效，请改填挂载地址：IdP 发起的登录是有文档的",
+        },
         ),
         _ => Homepage::mount(
             mount,
-            "no console login link is known for the international site, so members start at our \
+            Tx {
+            en: "no console login link is known for the international site, so members start at our \
              mount address (IdP-initiated)",
+            zh: "国际站没有已知的控制台登录链接，因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        },
         ),
     }
 }
@@ -172,14 +179,26 @@ fn build_user(p: &Params) -> Result<Built, String> {
 
 fn user_homepage(s: &AppSettings, mount: &str) -> Homepage {
     if let Some(u) = param_of(s, "login_url") {
-        return Homepage::console(u.into(), "the sub-user login link you gave (SP-initiated)");
+        return Homepage::console(
+            u.into(),
+            Tx {
+                en: "the sub-user login link you gave (SP-initiated)",
+                zh: "你填写的子用户登录链接（SP 发起）",
+            },
+        );
     }
     match param_of(s, "account_id") {
         Some(a) if param_of(s, "site") != Some("intl") => Homepage::console(
             format!("https://cloud.tencent.com/login/subAccount/{a}?type=subAccount"),
-            "Tencent Cloud's sub-user login page for this account sends members to us when user \
+            Tx {
+            en: "Tencent Cloud's sub-user login page for this account sends members to us when user \
              SSO is on (SP-initiated; the link is observed, give login_url to override)",
+            zh: "开启用户 SSO 后，腾讯云该账号的子用户登录页会把成员转到本服务登录（SP 发起；此链接为观察所得，可填写 login_url 覆盖）",
+        },
         ),
-        _ => Homepage::mount(mount, "no sub-user login link is known for this site"),
+        _ => Homepage::mount(mount, Tx {
+            en: "no sub-user login link is known for this site",
+            zh: "该站点没有已知的子用户登录链接，因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        }),
     }
 }

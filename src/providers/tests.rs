@@ -447,9 +447,9 @@ fn homepage_of_every_variant() {
         let h = home(p, v);
         assert_eq!((h.url.as_str(), h.mode), (MOUNT, Mode::IdpInitiated), "{p}");
         assert!(
-            h.reason.contains("cannot start a login"),
+            h.reason.en.contains("cannot start a login"),
             "{p}: {}",
-            h.reason
+            h.reason.en
         );
     }
     // An app without a preset.
@@ -583,4 +583,38 @@ fn role_session_names_fit_each_provider() {
         &["account_id=100012345678", "session_name_source=email"]
     )
     .is_err());
+}
+
+// Rule: every preset's "why this homepage" reads in Chinese on a Chinese page, whichever
+// parameters the app has.
+#[test]
+fn homepage_reasons_have_chinese() {
+    let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let variants: &[&[(&str, &str)]] = &[
+        &[],
+        &[("account_id", "2100012345"), ("provider_name", "p")],
+        &[
+            ("account_id", "2100012345"),
+            ("provider_name", "p"),
+            ("site", "intl"),
+        ],
+        &[("login_url", "https://console.example.com/login")],
+    ];
+    for p in all() {
+        for v in variants {
+            let mut s = AppSettings::default();
+            for (k, val) in *v {
+                s.params.insert((*k).into(), (*val).into());
+            }
+            let h = p.homepage(&s, MOUNT);
+            assert!(
+                !h.reason.en.is_empty() && han(h.reason.zh),
+                "{}: {:?}",
+                p.name,
+                h.reason
+            );
+        }
+    }
+    let h = homepage(&AppSettings::default(), MOUNT);
+    assert!(han(h.reason.zh), "{:?}", h.reason);
 }

@@ -15,6 +15,7 @@ use super::{
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
 use crate::identity::Source;
+use crate::text::Tx;
 
 const DOMAINS: &[&str] = &["console.volcengine.com"];
 
@@ -131,8 +132,11 @@ fn build_role(p: &Params) -> Result<Built, String> {
 fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
     Homepage::mount(
         mount,
-        "Volcengine role SSO cannot start a login from the console: only our mount address \
+        Tx {
+            en: "Volcengine role SSO cannot start a login from the console: only our mount address \
          (IdP-initiated) signs members in",
+            zh: "火山引擎角色 SSO 不能从控制台发起登录：只有本服务的挂载地址（IdP 发起）能让成员登录",
+        },
     )
 }
 
@@ -155,7 +159,10 @@ fn user_homepage(s: &AppSettings, mount: &str) -> Homepage {
     super::login_url_or_mount(
         s,
         mount,
-        "the console's user-SSO login link is not documented here (give login_url), so members \
+        Tx {
+            en: "the console's user-SSO login link is not documented here (give login_url), so members \
          start at our mount address (IdP-initiated)",
+            zh: "这里没有记录该控制台的用户 SSO 登录链接（可填写 login_url），因此成员从本服务的挂载地址开始登录（IdP 发起）",
+        },
     )
 }

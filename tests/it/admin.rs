@@ -316,3 +316,58 @@ async fn admin_requests_are_rate_limited() {
         .await;
     assert_eq!(p.status, 404);
 }
+
+both_dbs!(silent_sign_in_inside_wecom, silent_sign_in_body);
+// Rule: inside the WeCom client an admin opening the console is signed in without a click (the
+// sign-in page forwards to the silent snsapi_base OAuth, as a member's login does); an ordinary
+// browser gets the page with its button (for the QR code); after signing out the page stays, so
+// signing out inside WeCom is not undone at once.
+async fn silent_sign_in_body(env: Env) {
+    env.state
+        .store
+        .add_admin("zhangsan", "shell", 0)
+        .await
+        .unwrap();
+    let zs = env.browser(WXWORK_UA);
+    env.wecom_client_login(&zs, "zhangsan").await;
+    let p = zs
+        .get(&format!("{}/admin/login?next=%2Fadmin%2Faccess", env.base))
+        .await;
+    assert_eq!(p.status, 302, "no page to click through: {}", p.body);
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/admin/login/wecom?next=%2Fadmin%2Faccess")
+    );
+    let p = zs
+        .get(&format!("{}{}", env.base, p.location.unwrap()))
+        .await;
+    let to_wecom = p.location.unwrap_or_default();
+    assert!(to_wecom.contains("snsapi_base"), "silent OAuth: {to_wecom}");
+    // From the console's address to the page asked for, with no page in between.
+    let page = zs.follow(&format!("{}/admin/access", env.base)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("zhangsan"));
+
+    // An ordinary browser: the page with the button.
+    let p = env
+        .browser(CHROME_UA)
+        .get(&format!("{}/admin/login", env.base))
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("id=\"wecom-sign-in\""));
+
+    // Signing out inside WeCom stays signed out: the page, not another silent sign-in.
+    let csrf = csrf_of(&page.body);
+    let p = zs
+        .post_form(&format!("{}/admin/logout", env.base), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 302);
+    let p = zs
+        .get(&format!("{}{}", env.base, p.location.unwrap()))
+        .await;
+    assert_eq!(p.status, 200, "the sign-in page after signing out");
+    assert!(p.body.contains("id=\"wecom-sign-in\""));
+    assert!(zs
+        .cookie(&env.base, "wecom_idp_admin")
+        .is_none_or(|c| c.is_empty()));
+}

@@ -317,7 +317,7 @@ async fn console_body(env: Env) {
     assert_eq!(p.location.as_deref(), Some("/admin/users/zhang%20san"));
     let p = b.post_form(&url("/admin/users"), &form).await;
     assert_eq!(p.status, 400);
-    assert!(p.body.contains("already exists"));
+    assert!(p.body.contains("已有同名的账号"), "in the page's language");
     let page = url("/admin/users/zhang%20san");
     let p = b.get(&page).await;
     assert_eq!(p.status, 200);
@@ -462,7 +462,7 @@ async fn console_body(env: Env) {
         )
         .await;
     assert_eq!(p.status, 400);
-    assert!(p.body.contains("line 2:"), "{}", p.body);
+    assert!(p.body.contains("第 2 行："), "{}", p.body);
     for u in ["up1", "paste1"] {
         assert!(
             env.state
@@ -552,5 +552,64 @@ async fn openapi_lists_users_audit_keys() {
         ("/api/v1/keys/{id}/retire", "post"),
     ] {
         assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
+    }
+}
+
+both_dbs!(console_errors_in_both_languages, console_errors_body);
+// Rule: every refusal of the users pages reads in the page's language: on a Chinese page no
+// English sentence is left (the domain's English message is for the CLI and the API), on an English
+// page no Chinese; each names its field by the form's label.
+async fn console_errors_body(env: Env) {
+    let (b, csrf) = env.admin_browser("wangwu").await;
+    let url = |p: &str| format!("{}{p}", env.base);
+    let made = [("csrf", csrf.as_str()), ("username", "zs")];
+    assert_eq!(b.post_form(&url("/admin/users"), &made).await.status, 302);
+    let long = "x".repeat(65);
+    let creates: Vec<Vec<(&str, &str)>> = vec![
+        vec![("username", "zs")],
+        vec![("username", long.as_str())],
+        vec![("username", "n1"), ("email", "bad")],
+        vec![("username", "n2"), ("mobile", "call me")],
+        vec![("username", "n3"), ("display_name", "Zhang, San")],
+        vec![("username", "n4"), ("employee_no", long.as_str())],
+    ];
+    let mut en = b.clone();
+    en.accept_language = Some("en-US".into());
+    for (lang, b) in [("zh", &b), ("en", &en)] {
+        for fields in &creates {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields.iter().copied());
+            let p = b.post_form(&url("/admin/users"), &form).await;
+            assert_eq!(p.status, 400, "{fields:?}");
+            let e = crate::browser_text::text_of_id(&p.body, "form-error");
+            crate::browser_text::assert_language(&e, lang, &format!("{fields:?}"));
+        }
+        let bad =
+            "username,display_name,email,mobile,employee_no,status\nx,,,,,nope\nx,,,,,active\n";
+        for text in [bad, "", "a,b\n"] {
+            let p = b
+                .post_multipart_fields(
+                    &url("/admin/users/import"),
+                    &[("csrf", &csrf), ("text", text)],
+                    &[],
+                )
+                .await;
+            assert_eq!(p.status, 400, "{text}");
+            let shown = format!(
+                "{} {}",
+                crate::browser_text::text_of_id(&p.body, "form-error"),
+                crate::browser_text::text_of_id(&p.body, "import-errors")
+            );
+            crate::browser_text::assert_language(&shown, lang, text);
+        }
+        let p = b
+            .post_form(
+                &url("/admin/users/zs/edit"),
+                &[("csrf", &csrf), ("groups", "ops;dev, x"), ("email", "")],
+            )
+            .await;
+        assert_eq!(p.status, 400, "{}", p.body);
+        let e = crate::browser_text::text_of_id(&p.body, "form-error");
+        crate::browser_text::assert_language(&e, lang, "groups");
     }
 }

@@ -1,15 +1,19 @@
-//! A minimal W3C WebDriver client over reqwest, for the real-browser test: starts `chromedriver` on a
-//! free loopback port, opens a headless Debian Chromium session, and offers the few commands the test
-//! needs (navigate, find, click, type, read, screenshot). No crate beyond what the
-//! project already has.
+//! The real-browser tests' handle on Chromium: starts `chromedriver` on a free loopback port and
+//! opens headless Debian Chromium sessions through `fantoccini` (a maintained W3C WebDriver client).
+//! This file keeps the small vocabulary the tests are written in (navigate, find by CSS, click,
+//! type, read, screenshot, wait), each a few lines over the crate, with the waits a loaded CI
+//! machine needs.
 
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The W3C element reference key.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long an element or a URL may take to appear (a loaded CI machine is slow).
+const PATIENCE: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
 
 /// Where chromedriver and chromium live on Debian (`apt-get install chromium chromium-driver`).
 pub fn available() -> Option<(String, String)> {
@@ -18,15 +22,15 @@ pub fn available() -> Option<(String, String)> {
     (Path::new(&driver).exists() && Path::new(&chrome).exists()).then_some((driver, chrome))
 }
 
+/// A running chromedriver; killed and reaped on drop.
 pub struct Driver {
     child: Child,
-    http: reqwest::Client,
     base: String,
 }
 
+/// One browser session.
 pub struct Session {
-    http: reqwest::Client,
-    url: String,
+    client: Client,
 }
 
 impl Drop for Driver {
@@ -53,27 +57,26 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver}: {e}"));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
         // Owned by the Driver at once, so its Drop kills and reaps the process on every path.
-        let d = Driver { child, http, base };
+        let d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..300 {
-            if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await {
-                if r.status().is_success() {
-                    return d;
-                }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return d;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("chromedriver did not come up on port {port}");
     }
 
-    /// A new headless Chromium session (English UI, 1280×1000).
+    /// A new headless Chromium session asking for pages in `lang` (1280×1000).
     pub async fn session(&self, chrome: &str, lang: &str) -> Session {
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome,
@@ -82,128 +85,80 @@ impl Driver {
                          format!("--lang={lang}")],
                 "prefs": {"intl.accept_languages": lang}
             }
-        }}});
-        let r: Value = self
-            .http
-            .post(format!("{}/session", self.base))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = r["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
-            .to_string();
-        Session {
-            http: self.http.clone(),
-            url: format!("{}/session/{id}", self.base),
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!("a JSON object literal")
+        };
+        // chromedriver answers its port before it takes sessions: retry a moment.
+        let mut last = None;
+        for _ in 0..50 {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&self.base)
+                .await
+            {
+                Ok(client) => return Session { client },
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(POLL).await;
         }
+        panic!("no WebDriver session: {last:?}");
     }
 }
 
 impl Session {
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r: Value = req.send().await.unwrap().json().await.unwrap();
-        if let Some(err) = r["value"]["error"].as_str() {
-            panic!("WebDriver {path}: {err}: {}", r["value"]["message"]);
-        }
-        r["value"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.cmd(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.cmd(reqwest::Method::GET, path, None).await
-    }
-
     pub async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
+        self.client.goto(url).await.unwrap();
     }
 
     pub async fn current_url(&self) -> String {
-        self.get("/url")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.client.current_url().await.unwrap().to_string()
     }
 
     pub async fn source(&self) -> String {
-        self.get("/source")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.client.source().await.unwrap()
     }
 
-    /// The first element matching `css`, waiting up to 30 s for it (a loaded CI machine is slow) to appear.
-    pub async fn find(&self, css: &str) -> String {
-        for _ in 0..300 {
-            let r: Value = self
-                .http
-                .post(format!("{}/element", self.url))
-                .json(&json!({"using": "css selector", "value": css}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(id) = r["value"][ELEMENT].as_str() {
-                return id.to_string();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+    /// The first element matching `css`, waiting up to 30 s for it to appear.
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .every(POLL)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(el) => el,
+            Err(e) => panic!(
+                "no element `{css}` ({e}) on {}:\n{}",
+                self.current_url().await,
+                self.source().await
+            ),
         }
-        panic!(
-            "no element `{css}` on {}:\n{}",
-            self.current_url().await,
-            self.source().await
-        );
     }
 
     pub async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        self.post(&format!("/element/{el}/click"), json!({})).await;
+        self.find(css).await.click().await.unwrap();
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        let el = self.find(css).await;
-        self.post(&format!("/element/{el}/value"), json!({ "text": text }))
-            .await;
+        self.find(css).await.send_keys(text).await.unwrap();
     }
 
     /// Empties an input or textarea.
     pub async fn clear(&self, css: &str) {
-        let el = self.find(css).await;
-        self.post(&format!("/element/{el}/clear"), json!({})).await;
+        self.find(css).await.clear().await.unwrap();
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.get(&format!("/element/{el}/text"))
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.find(css).await.text().await.unwrap()
     }
 
     /// The rendered size (width, height in CSS pixels) of the first element matching `css`.
     pub async fn size(&self, css: &str) -> (f64, f64) {
-        let el = self.find(css).await;
-        let r = self.get(&format!("/element/{el}/rect")).await;
-        (
-            r["width"].as_f64().unwrap_or_default(),
-            r["height"].as_f64().unwrap_or_default(),
-        )
+        let (_, _, w, h) = self.find(css).await.rectangle().await.unwrap();
+        (w, h)
     }
 
     /// How many lines the text of the first element matching `css` is laid out on (a cell's
@@ -213,27 +168,22 @@ impl Session {
         let script = "const r = document.createRange(); \
             r.selectNodeContents(document.querySelector(arguments[0])); \
             return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size;";
-        let v = self
-            .post("/execute/sync", json!({ "script": script, "args": [css] }))
-            .await;
+        let v = self.client.execute(script, vec![json!(css)]).await.unwrap();
         v.as_u64().unwrap_or(0) as usize
     }
 
+    /// Runs `script` in the page with `args` and returns its result.
+    pub async fn script(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute(script, args).await.unwrap()
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let el = self.find(css).await;
-        self.get(&format!("/element/{el}/attribute/{name}"))
-            .await
-            .as_str()
-            .map(str::to_string)
+        self.find(css).await.attr(name).await.unwrap()
     }
 
     /// The DOM property `name` (a textarea's `value`, which is no attribute).
     pub async fn prop(&self, css: &str, name: &str) -> Option<String> {
-        let el = self.find(css).await;
-        self.get(&format!("/element/{el}/property/{name}"))
-            .await
-            .as_str()
-            .map(str::to_string)
+        self.find(css).await.prop(name).await.unwrap()
     }
 
     /// Waits (30 s) until the attribute `name` of the element `css` is set, and returns it (for
@@ -243,7 +193,7 @@ impl Session {
             if let Some(v) = self.attr(css, name).await {
                 return Some(v);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         None
     }
@@ -255,23 +205,19 @@ impl Session {
             if pred(&u) {
                 return u;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("URL never matched; at {}", self.current_url().await);
     }
 
     /// Saves a PNG screenshot of the viewport.
     pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let b64 = self.get("/screenshot").await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap_or_default())
-            .unwrap();
+        let png = self.client.screenshot().await.unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
     }
 
     pub async fn quit(self) {
-        let _ = self.http.delete(&self.url).send().await;
+        let _ = self.client.close().await;
     }
 }

@@ -33,6 +33,7 @@ pub(super) fn api_routes() -> Router<AppState> {
         .route("/apps/{name}", get(show).patch(patch).delete(remove))
         .route("/apps/{name}/metadata", put(replace_metadata))
         .route("/apps/{name}/versions", get(versions))
+        .route("/apps/{name}/versions/{version}/diff", get(version_diff))
         .route("/apps/{name}/rollback", post(rollback))
         .route("/apps/{name}/refresh", post(refresh))
         .route_layer(DefaultBodyLimit::max(APP_BODY_LIMIT))
@@ -49,6 +50,7 @@ pub(super) fn api_routes() -> Router<AppState> {
         patch,
         replace_metadata,
         versions,
+        version_diff,
         rollback,
         refresh,
         remove
@@ -68,6 +70,8 @@ pub(super) fn api_routes() -> Router<AppState> {
         PatchRequest,
         MetadataRequest,
         VersionView,
+        VersionDiffView,
+        ChangeView,
         RollbackRequest,
         RefreshView
     ))
@@ -223,6 +227,51 @@ pub struct VersionView {
     pub saved_at: String,
     /// Who replaced it.
     pub saved_by: String,
+}
+
+/// What changed after a saved version: the version against the state that replaced it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionDiffView {
+    /// The version.
+    pub version: i64,
+    /// The next saved version it is compared with; absent: compared with the app as it is now.
+    pub against_version: Option<i64>,
+    /// The keys that differ (`entity_id`, `metadata.…`, settings by dotted path), in key order.
+    pub changes: Vec<ChangeView>,
+}
+
+/// One key that differs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeView {
+    /// The key.
+    pub key: String,
+    /// Its value in the version (`null`: not set).
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    /// Its value in the state compared with (`null`: not set).
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+}
+
+impl From<domain::VersionDiff> for VersionDiffView {
+    fn from(d: domain::VersionDiff) -> Self {
+        Self {
+            version: d.version,
+            against_version: match d.against {
+                domain::Against::Version(n) => Some(n),
+                domain::Against::Current => None,
+            },
+            changes: d
+                .changes
+                .into_iter()
+                .map(|c| ChangeView {
+                    key: c.key,
+                    before: c.before,
+                    after: c.after,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The version to restore.
@@ -424,6 +473,22 @@ async fn versions(
             })
             .collect(),
     ))
+}
+
+/// What changed after a saved version, key by key: the version against the next saved one, or
+/// against the app as it is now when it is the newest.
+#[utoipa::path(get, path = "/api/v1/apps/{name}/versions/{version}/diff", tag = "apps",
+    params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$"),
+           ("version" = i64, Path, description = "a version number from GET …/versions")),
+    responses((status = 200, body = VersionDiffView), (status = 401, body = ErrorBody),
+              (status = 404, description = "no such app or version", body = ErrorBody)))]
+async fn version_diff(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+    Path((name, version)): Path<(String, i64)>,
+) -> Result<Json<VersionDiffView>, ApiError> {
+    let d = domain::version_diff(&state.store, &name, version).await?;
+    Ok(Json(d.into()))
 }
 
 /// Restores a saved version (the current state is saved first, so this can be undone too).

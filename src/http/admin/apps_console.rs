@@ -13,8 +13,7 @@ use super::apps_forms::{
     checked, field, fields, form_metadata, prefixed, refresh_secs, values, with_status, Errors,
 };
 use super::apps_text::{
-    fetch_result, line_zh, param_fields, setting_fields, usage, warning_zh, ParamField,
-    SettingField,
+    fetch_result, param_fields, setting_fields, usage, warning_zh, ParamField, SettingField,
 };
 use super::apps_views::{app_items, app_view, preset_views, AppItem, AppView, PreviewView};
 use super::auth::{chrome, ConsoleAdmin};
@@ -216,7 +215,7 @@ async fn guide_page(
     page(&GuidePage {
         c: chrome(&admin, &headers, "apps"),
         console,
-        text,
+        html: super::markdown::to_html(text),
     })
 }
 
@@ -225,7 +224,8 @@ async fn guide_page(
 struct GuidePage {
     c: Chrome,
     console: String,
-    text: &'static str,
+    /// The guide rendered (raw HTML in it shown as text).
+    html: String,
 }
 
 #[derive(Template)]
@@ -496,15 +496,18 @@ impl AppPage {
         fetch_result(self.c.l, r)
     }
     /// The "what is configured" lines in the page's language.
-    fn summary(&self) -> Vec<(String, String)> {
-        self.a
-            .summary
-            .iter()
-            .map(|(k, v)| match self.c.l {
-                Lang::En => (k.clone(), v.clone()),
-                Lang::Zh => line_zh(k, v),
-            })
-            .collect()
+    fn summary(&self) -> &[(String, String)] {
+        match self.c.l {
+            Lang::En => &self.a.summary,
+            Lang::Zh => &self.a.summary_zh,
+        }
+    }
+    /// Why this homepage, in the page's language.
+    fn homepage_why(&self) -> &str {
+        match self.c.l {
+            Lang::En => &self.a.homepage.why,
+            Lang::Zh => &self.a.homepage.why_zh,
+        }
     }
     fn other_errors(&self) -> Vec<Text> {
         let mut shown: Vec<&str> = SETTING_KEYS.iter().map(|(k, _)| *k).collect();

@@ -1,12 +1,13 @@
 //! The words of the app pages in both languages where they come from the domain in English: a field
-//! error said in Chinese (from the field's own label and help), the "what is configured" lines, and
-//! the form fields of the settings and preset forms with their current or typed values.
+//! error said in the catalogue's words (or the field's own label and help), and the form fields of
+//! the settings and preset forms with their current or typed values.
 
 use crate::apps::form::{self, Kind};
 use crate::apps::AppSettings;
 use crate::error::{t, Text};
 use crate::providers::text::{param_words, Words};
 use crate::providers::Preset;
+use crate::text;
 use std::collections::HashMap;
 
 const EXPIRED_EN: &str = "(accept_expired_certificates)";
@@ -33,6 +34,12 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
             && !en.contains("does not take")
         {
             en_out = format!("This value is not accepted. {}", w.help.0);
+        }
+    }
+    // A setting's refusal: the catalogue's own sentence for it, in both languages.
+    if (form::field(field).is_some() || field.starts_with("param.")) && !is_role_check(field, en) {
+        if let Some(said) = text::field_error(field, en) {
+            return t(said.en, said.zh);
         }
     }
     let zh: String = if en.contains(EXPIRED_EN) {
@@ -95,6 +102,13 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
     t(en_out, zh)
 }
 
+/// Whether `en` is a preset's check of a role name or its demand for a role (said below from the
+/// preset's own words, not the catalogue's).
+fn is_role_check(field: &str, en: &str) -> bool {
+    en.starts_with("give a default role")
+        || (en.starts_with("role ") && (field == "role_rules" || field.ends_with("role")))
+}
+
 /// Why a metadata document was refused, in Chinese (the import says it in English for every
 /// surface); an unforeseen message is shown as is after a Chinese lead.
 fn metadata_zh(en: &str) -> String {
@@ -120,62 +134,6 @@ fn metadata_zh(en: &str) -> String {
         .find(|(needle, _)| en.contains(needle))
         .map(|(_, zh)| zh.to_string())
         .unwrap_or_else(|| format!("无法导入此元数据：{en}"))
-}
-
-/// A "what is configured" line in Chinese: its label and the fixed phrases of its value.
-pub(super) fn line_zh(label: &str, value: &str) -> (String, String) {
-    let l = match label {
-        "name" => "名称",
-        "entity ID" => "实体 ID",
-        "certificates" => "证书",
-        "signed requests" => "登录请求签名",
-        "signing" => "签名",
-        "attributes" => "属性",
-        "preset" => "预设",
-        "parameters" => "参数",
-        "roles" => "角色",
-        "session name" => "会话名称",
-        "relay state" => "登录后打开的页面",
-        other => other,
-    };
-    let mut v = value.to_string();
-    for (en, zh) in [
-        (
-            "not required (verified when present)",
-            "不要求（如有签名则校验）",
-        ),
-        ("Response and Assertion", "Response 和断言"),
-        ("Response only", "仅 Response"),
-        ("Assertion only", "仅断言"),
-        (
-            "(one Attribute element per value)",
-            "（每个值单独一个 Attribute 元素）",
-        ),
-        ("a new random value each time", "每次随机生成的新值"),
-        ("a stable random pairwise ID", "固定的随机成对 ID"),
-        ("no default role", "无默认角色"),
-        ("(first match)", "（第一条匹配的规则）"),
-        ("(union)", "（所有匹配的规则）"),
-        (
-            "; members without a role are refused",
-            "；没有角色的成员会被拒绝",
-        ),
-        (
-            "(changed values get a hash suffix)",
-            "（改动过的值会加哈希后缀）",
-        ),
-        (" characters ", " 个字符 "),
-        ("(none)", "（无）"),
-        (" signing, ", " 个签名证书，"),
-        (" encryption", " 个加密证书"),
-        ("from ", "来源 "),
-    ] {
-        v = v.replace(en, zh);
-    }
-    if label == "signed requests" && value == "required" {
-        v = "必须签名".into();
-    }
-    (l.to_string(), v)
 }
 
 /// A metadata import warning in Chinese (the import writes them in English for every surface).
@@ -444,5 +402,76 @@ mod tests {
                 said.en
             );
         }
+    }
+
+    // Rule: every refusal of every setting is said by its own catalogue entry in both languages,
+    // never by the generic "the value of … is not valid" sentence.
+    #[test]
+    fn every_setting_error_is_said_specifically() {
+        let long = "x".repeat(81);
+        let long_tag = format!("tag:{}", "标".repeat(33));
+        let cases: &[(&str, &str)] = &[
+            ("nameid_format", "bogus"),
+            ("nameid_source", "bogus"),
+            ("nameid_source", "template:{a"),
+            ("nameid_source", "template:a}"),
+            ("nameid_source", "template:{A B}"),
+            ("sign_response", "maybe"),
+            ("sign_assertion", "maybe"),
+            ("attribute_per_value", "maybe"),
+            ("allow_sha1", "maybe"),
+            ("require_signed_requests", "maybe"),
+            ("attributes", "bogus=x"),
+            ("attributes", "userid="),
+            ("attribute", "novalue"),
+            ("attribute", "=userid"),
+            ("relay_state", &long),
+            ("access", "bogus"),
+            ("access", "dept:x"),
+            ("access", "tag:0"),
+            ("access", &long_tag),
+            ("role_rules", "user:a"),
+            ("role_rules", "user=Admin"),
+            ("role_rules", "user:=Admin"),
+            ("role_rules", "dept:abc=Admin"),
+            ("role_rules", "team:a=Admin"),
+            ("role_rules", "user:a="),
+            ("role_rules", "tag:0=Admin"),
+            ("role_mode", "both"),
+            ("session_name_source", "const:x"),
+            ("session_name_source", "email"),
+            ("param.Bad Key", "x"),
+            ("relay_state_allow", "a b"),
+            ("relay_state_allow", "https://[x"),
+            ("relay_state_allow", "ftp://x"),
+            ("relay_state_allow", "https://u:p@x/"),
+            ("relay_state_allow", "https://x/?a"),
+            ("relay_state_allow", "//x/"),
+        ];
+        for (key, value) in cases {
+            let mut x = AppSettings::default();
+            let Err(e) = x.set(key, value) else {
+                panic!("{key}={value} accepted");
+            };
+            let en = e.to_string();
+            let Some(entry) = text::field_error(key, &en) else {
+                panic!("{key}: no catalogue entry for `{en}`");
+            };
+            let said = say(key, &en, None);
+            assert_eq!((said.en.as_str(), said.zh.as_str()), (entry.en, entry.zh));
+            assert!(has_han(&said.zh), "{key}: {}", said.zh);
+        }
+        // A value that depends on another setting, and the pair that may not both be off.
+        let mut x = AppSettings::default();
+        x.set("relay_state_domains", "example.com").unwrap();
+        let en = x
+            .set("relay_state", "https://evil.test/")
+            .unwrap_err()
+            .to_string();
+        assert!(text::field_error("relay_state", &en).is_some(), "{en}");
+        let mut x = AppSettings::default();
+        x.set("sign_response", "false").unwrap();
+        let en = x.set("sign_assertion", "false").unwrap_err().to_string();
+        assert!(text::field_error("sign_assertion", &en).is_some(), "{en}");
     }
 }

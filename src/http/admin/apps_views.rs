@@ -101,6 +101,9 @@ pub struct HomepageView {
     pub mode: String,
     /// Why this URL.
     pub why: String,
+    /// Why this URL, in Chinese (for the console).
+    #[serde(skip)]
+    pub why_zh: String,
 }
 
 /// An ACS endpoint.
@@ -199,6 +202,9 @@ pub struct AppView {
     pub source: Option<SourceView>,
     /// The app described line by line, as `wecom-idp app show` prints it.
     pub summary: Vec<(String, String)>,
+    /// The same lines in Chinese (for the console).
+    #[serde(skip)]
+    pub summary_zh: Vec<(String, String)>,
     /// Created (RFC 3339).
     pub created_at: String,
     /// Last changed (RFC 3339).
@@ -209,6 +215,7 @@ pub struct AppView {
 pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> {
     let a = crate::admin::app_view::addresses(&state.config, app);
     let source = state.store.app_source(app.name.as_str()).await?;
+    let lines = crate::admin::app_view::lines(&state.config, app);
     Ok(AppView {
         name: app.name.to_string(),
         entity_id: app.metadata.entity_id.clone(),
@@ -224,7 +231,8 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
         homepage: HomepageView {
             url: a.homepage.url,
             mode: a.homepage.mode.as_str().into(),
-            why: a.homepage.reason,
+            why: a.homepage.reason.en.to_string(),
+            why_zh: a.homepage.reason.zh.to_string(),
         },
         idp_metadata_url: format!("{}/saml/metadata", state.config.base()),
         source: source.map(|s| SourceView {
@@ -235,9 +243,13 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
             last_error: s.last_error,
             next_fetch_at: (s.refresh_secs > 0).then(|| rfc3339(s.next_fetch_at)),
         }),
-        summary: crate::admin::app_view::lines(&state.config, app)
+        summary: lines
+            .iter()
+            .map(|(k, v)| (k.en.to_string(), v.en.clone()))
+            .collect(),
+        summary_zh: lines
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .map(|(k, v)| (k.zh.to_string(), v.zh))
             .collect(),
         created_at: rfc3339(app.created_at),
         updated_at: rfc3339(app.updated_at),

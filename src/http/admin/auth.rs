@@ -192,6 +192,8 @@ impl FromRequestParts<AppState> for ApiAdmin {
 #[derive(Debug, Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Set by sign-out: the page is shown, not skipped, so signing out inside WeCom sticks.
+    signed_out: Option<String>,
 }
 
 fn next_or_home(q: &NextQuery) -> String {
@@ -209,15 +211,25 @@ struct LoginPage {
     start_url: String,
 }
 
-/// `GET /admin/login`: the sign-in page (one button: sign in with WeCom).
-async fn login_page(headers: HeaderMap, Query(q): Query<NextQuery>) -> Result<Response, WebError> {
+/// `GET /admin/login`: the sign-in page (one button: sign in with WeCom). Inside the WeCom client
+/// there is nothing to choose, so the browser goes straight to the silent WeCom sign-in (as a
+/// member's login does), unless it comes from signing out.
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
     let next = next_or_home(&q);
+    let start_url = format!(
+        "/admin/login/wecom?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    if q.signed_out.is_none() && flow::in_wecom_client(&state, &headers) {
+        return flow::redirect(&start_url);
+    }
     page(&LoginPage {
         l: Lang::from_headers(&headers),
-        start_url: format!(
-            "/admin/login/wecom?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        ),
+        start_url,
     })
 }
 
@@ -314,7 +326,7 @@ async fn logout(
     let signed_out = AuditEvent::success(Event::AdminLogout, "signed_out");
     let who = Who::default().userid(Some(&admin.userid));
     flow::ctx(&state, &ip).record(&signed_out.who(who)).await;
-    let mut resp = flow::redirect("/admin/login")?;
+    let mut resp = flow::redirect("/admin/login?signed_out=1")?;
     let secure = state.config.secure_cookies();
     if let Some(c) = cookies::clear(&cookies::name(ADMIN_COOKIE, secure), secure) {
         resp.headers_mut().append(header::SET_COOKIE, c);

@@ -5,7 +5,7 @@
 
 use super::super::AppState;
 use super::auth::{chrome, ConsoleAdmin};
-use super::overview::{current, words};
+use super::overview::{command, current, words};
 use super::{page, Chrome};
 use crate::admin::audit::utc;
 use crate::admin::overview::{Overview, Step};
@@ -58,6 +58,8 @@ struct StepRow {
     done: bool,
     /// The first step not done: the guide's "do this next".
     next: bool,
+    /// A shell command the step needs.
+    command: Option<&'static str>,
     in_checklist: bool,
     /// What shows it is done (when it is), in the page's language.
     evidence: String,
@@ -85,6 +87,7 @@ async fn home(
                 number: i + 1,
                 title: l.t(te, tz),
                 todo: l.t(de, dz),
+                command: command(*s),
                 href: s.href(),
                 done: o.done(*s),
                 next: next == Some(*s),

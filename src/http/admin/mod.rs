@@ -10,6 +10,7 @@
 
 mod access;
 pub mod api;
+mod app_versions;
 mod apps;
 mod apps_console;
 mod apps_forms;
@@ -19,6 +20,7 @@ mod audit;
 mod auth;
 mod console;
 mod keys;
+mod markdown;
 mod overview;
 mod preview;
 mod users;
@@ -48,6 +50,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(console::routes())
         .merge(access::routes())
         .merge(apps_console::routes())
+        .merge(app_versions::routes())
         .merge(wecom_console::routes())
         .merge(keys::routes())
         .merge(preview::routes())

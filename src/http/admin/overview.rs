@@ -36,6 +36,11 @@ pub(super) async fn current(state: &AppState) -> Result<Overview, AdminError> {
     domain::overview(&state.config, &state.store, &state.keys, state.clock.unix()).await
 }
 
+/// The shell command a step needs, shown as a command beside its words.
+pub(super) fn command(step: Step) -> Option<&'static str> {
+    (step == Step::Admin).then_some("wecom-idp admin add USERID")
+}
+
 /// A step's title and what to do, English then Chinese.
 pub(super) fn words(step: Step) -> [&'static str; 4] {
     match step {
@@ -48,8 +53,8 @@ pub(super) fn words(step: Step) -> [&'static str; 4] {
         Step::Admin => [
             "At least one admin",
             "至少一名管理员",
-            "Add an admin by WeCom userid (the first one from the shell: wecom-idp admin add USERID).",
-            "按企业微信 userid 添加管理员（第一位须在服务器上执行 wecom-idp admin add USERID）。",
+            "Add an admin by WeCom userid; the first one is added on the server with the command below.",
+            "按企业微信 userid 添加管理员；第一位须在服务器上用下面的命令添加。",
         ],
         Step::App => [
             "At least one app",

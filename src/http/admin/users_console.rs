@@ -11,6 +11,7 @@ use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, Use
 use crate::admin::AdminError;
 use crate::error::{t, Lang, Text, WebError};
 use crate::identity::directory;
+use crate::text;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -108,17 +109,44 @@ pub(super) fn fatal(e: AdminError) -> WebError {
 }
 
 /// The message a page shows (400) for an error the admin can fix, or the error page for others.
-/// The field is named as the form labels it, in the admin's language, never by its key.
+/// The field is named as the form labels it, in the admin's language, never by its key; the
+/// sentence is the catalogue's (the domain's English message is for the CLI and the API).
 pub(super) fn page_error(e: AdminError, lang: Lang) -> Result<String, WebError> {
     match e {
         e @ (AdminError::Store(_) | AdminError::NotFound(_)) => Err(fatal(e)),
         AdminError::Invalid { field, message } | AdminError::State { field, message } => {
+            let said = said(&field, &message, lang);
             Ok(match field_label(&field) {
-                Some(label) => format!("{}{}{message}", lang.pick(&label), lang.t(": ", "：")),
-                None => message,
+                Some(label) => format!("{}{}{said}", lang.pick(&label), lang.t(": ", "：")),
+                None => said,
             })
         }
-        e => Ok(e.message()),
+        e @ AdminError::Conflict(_) => Ok(said("", &e.to_string(), lang)),
+    }
+}
+
+/// A refusal in the page's language: the catalogue's sentence, else the message as the domain
+/// wrote it.
+fn said(field: &str, message: &str, lang: Lang) -> String {
+    text::field_error(field, message)
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| message.to_string())
+}
+
+/// A line error of a CSV import (`line N: …`) in the page's language.
+fn import_line(line: &str, lang: Lang) -> String {
+    let Some((n, message)) = line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    else {
+        return line.to_string();
+    };
+    let sentence = text::any_field_error(message)
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| message.to_string());
+    match lang {
+        Lang::En => format!("line {n}: {sentence}"),
+        Lang::Zh => format!("第 {n} 行：{sentence}"),
     }
 }
 
@@ -328,11 +356,11 @@ async fn import_form(
     let c = chrome(&admin, &headers, "users");
     let out = match read {
         Err(e) => Outcome {
-            error: Some(e),
+            error: Some(said("file", &e, c.l)),
             ..NOTHING()
         },
         Ok((_, csv)) if csv.trim().is_empty() => Outcome {
-            error: Some("choose a CSV file or paste its lines".into()),
+            error: Some(said("file", "choose a CSV file or paste its lines", c.l)),
             ..NOTHING()
         },
         Ok((_, csv)) => {
@@ -353,7 +381,7 @@ async fn import_form(
                     ..NOTHING()
                 },
                 Err(ImportError::Lines(lines)) => Outcome {
-                    import_errors: lines,
+                    import_errors: lines.iter().map(|l| import_line(l, c.l)).collect(),
                     ..NOTHING()
                 },
                 Err(ImportError::Admin(e)) => Outcome {
