@@ -1,8 +1,9 @@
 //! The data WeCom returns, as typed values: who a login code belongs to ([`CodeIdentity`]), a member
 //! from `user/get` ([`Member`]), the sensitive profile from `auth/getuserdetail` ([`MemberDetail`]),
 //! departments and their members ([`DepartmentMember`]), and tags ([`Tag`], [`TagMembers`]).
-//! Parsing is lenient where WeCom is: absent or empty strings become `None` (since 2022 new apps get no mobile/email from `user/get`), both `userid` and
-//! `UserId` casings are accepted, and custom attributes (`extattr`) are flattened to name/value pairs.
+//! Parsing is lenient where WeCom is: absent or empty strings become `None` (since 2022 new apps get
+//! no mobile/email from `user/get`), both `userid` and `UserId` casings are accepted, and custom
+//! attributes (`extattr`) are flattened to name/value pairs.
 
 use std::fmt;
 
