@@ -12,6 +12,7 @@ mod admin_apps_sources;
 mod admin_audit;
 mod admin_keys;
 mod admin_overview;
+mod admin_rules_wecom;
 mod admin_users;
 mod admin_wecom;
 mod attacks;

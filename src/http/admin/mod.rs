@@ -18,6 +18,7 @@ mod apps_views;
 mod audit;
 mod auth;
 mod console;
+mod directory;
 mod keys;
 mod overview;
 mod preview;
