@@ -423,9 +423,9 @@ pub const DIRECTORY_PROBLEMS: &[DirectoryProblem] = &[
             "企业微信应用无权读取这部分通讯录（60011）",
         ),
         tx(
-            "In the WeCom admin console open the app (应用管理 › the app) and widen its visible range \
-             (可见范围) to the departments, tags and members the rules name: the pickers and the check \
-             see only what the app can see.",
+            "In the WeCom admin console open the app (App Management › the app) and widen its \
+             visible range to the departments, tags and members the rules name: the pickers and the \
+             check see only what the app can see.",
             "请在企业微信管理后台打开该应用（应用管理 › 该应用），把规则用到的部门、标签和成员加入其\
              可见范围：选择器和校验只能看到应用可见的内容。",
         ),
@@ -437,9 +437,9 @@ pub const DIRECTORY_PROBLEMS: &[DirectoryProblem] = &[
             "企业微信不允许此 Secret 读取通讯录（48002/48009）",
         ),
         tx(
-            "Use the self-built app's own Secret (应用管理 › the app › Secret), not the contacts-sync \
-             Secret, on the WeCom settings page; the app reads departments, tags and members within \
-             its visible range.",
+            "Use the self-built app's own Secret (App Management › the app › Secret), not the \
+             contacts-sync Secret, on the WeCom settings page; the app reads departments, tags and \
+             members within its visible range.",
             "请在“企业微信设置”页填写自建应用自己的 Secret（应用管理 › 该应用 › Secret），不要使用\
              通讯录同步的 Secret；应用可读取其可见范围内的部门、标签和成员。",
         ),
@@ -451,8 +451,8 @@ pub const DIRECTORY_PROBLEMS: &[DirectoryProblem] = &[
             "企业微信拒绝来自本服务器 IP 的调用（60020）",
         ),
         tx(
-            "In the WeCom admin console open the app → Trusted IP (企业可信IP) and add every egress \
-             IP address of this server.",
+            "In the WeCom admin console open the app → Trusted IP and add every egress IP address \
+             of this server.",
             "请在企业微信管理后台打开该应用 →“企业可信IP”，添加本服务器的所有出口 IP。",
         ),
     ),
@@ -823,6 +823,16 @@ pub const REASONS: &[Label] = &[
     ),
     label("invalid_filter", "invalid filter", "筛选条件无效"),
     label("demo_sp_refused", "demo app refused", "演示应用拒绝"),
+    label(
+        "rules_unknown_in_wecom",
+        "a name WeCom does not know",
+        "企业微信中没有该名称",
+    ),
+    label(
+        "wecom_unreadable",
+        "WeCom could not be read",
+        "无法读取企业微信",
+    ),
 ];
 
 /// Reasons made from a prefix and a binding key (`auto_email`, `ambiguous_mobile`).

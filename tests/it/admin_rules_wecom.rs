@@ -339,3 +339,173 @@ async fn members_body(env: Env) {
     assert_eq!(s, 409, "bound already: {v}");
     assert_eq!(v["error"]["code"], "conflict");
 }
+
+/// The app's settings form as a browser posts it for `crm` (made with defaults): the toggles at
+/// their values, and `fields`.
+fn settings_form(csrf: &str, fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("csrf".to_string(), csrf.to_string()),
+        ("setting.sign_assertion".to_string(), "true".to_string()),
+    ];
+    v.extend(fields.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+    v
+}
+
+async fn post_form(b: &Browser, url: &str, f: &[(String, String)]) -> Page {
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post_form(url, &f).await
+}
+
+both_dbs!(the_rule_editor_picks_from_wecom, rule_editor_body);
+// Rule: the app page's rule picker lists departments (indented, by ID), tags and the members a
+// search finds, every control labelled; without JavaScript, Find and Add show the form again with
+// the members found or the token added (nothing saved); a Save naming what WeCom does not know is
+// refused beside the field with everything typed kept and a "save anyway" button, which saves and
+// is audited.
+async fn rule_editor_body(env: Env) {
+    env.sim.set_tags(demo_tags());
+    env.add_app("crm", &[]).await;
+    let (b, csrf) = env.admin_browser("zhangsan").await;
+    let page = format!("{}/admin/apps/crm", env.base);
+    let url = format!("{page}/settings");
+    let p = b.get(&page).await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains("<option value=\"1\">演示科技 (1)</option>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains("<option value=\"3\">\u{3000}运维部 (3)</option>"),
+        "indented"
+    );
+    assert!(p
+        .body
+        .contains("<option value=\"2\">审计 auditors (2)</option>"));
+    for id in [
+        "pick-target",
+        "pick-dept",
+        "pick-tag",
+        "pick-q",
+        "pick-user",
+        "pick-role",
+    ] {
+        assert!(
+            p.body.contains(&format!("<label for=\"{id}\">")),
+            "{id} has a label"
+        );
+    }
+    assert!(!p.body.contains("id=\"settings-save-anyway\""));
+
+    // Find: the members whose name contains 李, as options; nothing saved.
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(&csrf, &[("pick", "find"), ("pick.q", "李")]),
+    )
+    .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body
+            .contains("<option value=\"lisi\">李四 (lisi)</option>"),
+        "{}",
+        p.body
+    );
+
+    // Add a department and a tag to the role rules with a role: the box has the tokens, with a
+    // notice naming the department; nothing is saved yet.
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(
+            &csrf,
+            &[
+                ("setting.role_rules", "user:zhangsan=Admin"),
+                ("pick", "add"),
+                ("pick.target", "role_rules"),
+                ("pick.dept", "3"),
+                ("pick.tag", "2"),
+                ("pick.role", "Auditor"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body
+            .contains(">user:zhangsan=Admin;dept:3=Auditor;tag:2=Auditor</textarea>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains("已添加 dept:3=Auditor (运维部)、tag:2=Auditor"),
+        "{}",
+        p.body
+    );
+    let app = env.state.store.app("crm").await.unwrap().unwrap();
+    assert!(!app.settings_json.contains("Auditor"), "not saved by Add");
+    // A role rule without a role: said beside the picker.
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(
+            &csrf,
+            &[
+                ("pick", "add"),
+                ("pick.target", "role_rules"),
+                ("pick.dept", "3"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("id=\"picker-error\""), "{}", p.body);
+
+    // Save with a typo: refused beside the rule, the text kept, "save anyway" offered.
+    let typo = "user:zhangsan=Admin;tag:运维组=Ops";
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(&csrf, &[("setting.role_rules", typo)]),
+    )
+    .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("id=\"error-role_rules\""), "{}", p.body);
+    assert!(p.body.contains("企业微信中没有 tag:运维组"), "{}", p.body);
+    assert!(p.body.contains(&format!(">{typo}</textarea>")), "kept");
+    assert!(p.body.contains("id=\"settings-save-anyway\""));
+    let app = env.state.store.app("crm").await.unwrap().unwrap();
+    assert!(!app.settings_json.contains("运维组"));
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(&csrf, &[("setting.role_rules", typo), ("force", "1")]),
+    )
+    .await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let app = env.state.store.app("crm").await.unwrap().unwrap();
+    assert!(app.settings_json.contains("运维组"));
+    let rows = forced_rows(&env).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor.as_deref(), Some("wecom:zhangsan"));
+
+    // Known names save at once.
+    let p = post_form(
+        &b,
+        &url,
+        &settings_form(&csrf, &[("setting.role_rules", "dept:3=Ops;tag:2=Auditor")]),
+    )
+    .await;
+    assert_eq!(p.status, 302, "{}", p.body);
+
+    // WeCom unreachable: the page still opens, says so, and rules can be typed by hand.
+    env.sim
+        .fail_next_with("tag/list", Fault::HttpStatus(502), 1);
+    env.clock.advance(time::Duration::seconds(120));
+    let p = b.get(&page).await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("id=\"picker-problem\""), "{}", p.body);
+    assert!(p.body.contains("无法连接企业微信"), "{}", p.body);
+}

@@ -20,6 +20,7 @@ mod audit_retention;
 mod binding;
 mod browser;
 mod browser_binding;
+mod browser_pickers;
 mod browser_wecom;
 mod cli;
 mod connections;

@@ -13,6 +13,7 @@ pub mod api;
 mod apps;
 mod apps_console;
 mod apps_forms;
+mod apps_pickers;
 mod apps_text;
 mod apps_views;
 mod audit;
