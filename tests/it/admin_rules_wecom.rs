@@ -499,6 +499,13 @@ async fn rule_editor_body(env: Env) {
     )
     .await;
     assert_eq!(p.status, 302, "{}", p.body);
+    // The numbers in the saved rules are shown with their WeCom names.
+    let p = b.get(&page).await;
+    assert!(
+        p.body.contains("dept:3 = 运维部; tag:2 = 审计 auditors"),
+        "{}",
+        p.body
+    );
 
     // WeCom unreachable: the page still opens, says so, and rules can be typed by hand.
     env.sim

@@ -41,6 +41,35 @@ pub(super) struct Pickers {
     pub role: String,
     /// Department ID → name, for the "reads as" line under the rules.
     pub names: HashMap<i64, String>,
+    /// Tag ID → name, for the same line.
+    pub tag_names: HashMap<i64, String>,
+}
+
+impl Pickers {
+    /// The departments and tags a rule text names by ID, with their WeCom names: `dept:3 运维部`
+    /// (what the numbers in the text mean; empty when it names none the picker knows).
+    pub fn reads_as(&self, rule: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in rule.split(';') {
+            let cond = item.split('=').next().unwrap_or("").trim();
+            let (kind, id) = match cond.split_once(':') {
+                Some((k, v)) => (k.trim(), v.trim().parse::<i64>().ok()),
+                None => continue,
+            };
+            let name = match (kind, id) {
+                ("dept", Some(id)) => self.names.get(&id),
+                ("tag", Some(id)) => self.tag_names.get(&id),
+                _ => None,
+            };
+            if let Some(n) = name {
+                let line = format!("{cond} = {n}");
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+        out
+    }
 }
 
 fn problem_text(u: &Unreadable) -> Text {
@@ -108,6 +137,7 @@ pub(super) async fn load(
     }
     match directory::tags(&c).await {
         Ok(list) => {
+            p.tag_names = list.iter().map(|tg| (tg.id, tg.name.clone())).collect();
             p.tags = list
                 .into_iter()
                 .map(|tg| (tg.id.to_string(), tg.name))
@@ -291,5 +321,14 @@ mod tests {
         let names: HashMap<i64, String> = [(3, "运维部".to_string())].into_iter().collect();
         let n = added_notice(&["dept:3=Ops".into(), "tag:2=Ops".into()], &names);
         assert!(n.zh.contains("dept:3=Ops (运维部)") && n.en.contains("Save"));
+        let p = Pickers {
+            names,
+            tag_names: [(2, "审计".to_string())].into_iter().collect(),
+            ..Pickers::default()
+        };
+        assert_eq!(
+            p.reads_as("dept:3=Ops; tag:2=A|B;user:x=C;dept:9=D;tag:审计=E;dept:3"),
+            ["dept:3 = 运维部", "tag:2 = 审计"]
+        );
     }
 }
