@@ -442,6 +442,100 @@ pub fn member_page(key: &str) -> Option<&'static MemberPage> {
     MEMBER_PAGES.iter().find(|p| p.key == key)
 }
 
+/// What the console says when it cannot read the WeCom address book (the rule pickers, the check of
+/// rules and userids against WeCom on save): what happened, and what to configure in WeCom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryProblem {
+    /// The problem's key.
+    pub key: &'static str,
+    /// What happened.
+    pub title: Tx,
+    /// What the admin configures (in WeCom or here).
+    pub fix: Tx,
+}
+
+const fn problem(key: &'static str, title: Tx, fix: Tx) -> DirectoryProblem {
+    DirectoryProblem { key, title, fix }
+}
+
+/// Any other refusal from WeCom.
+const GENERIC_PROBLEM: DirectoryProblem = problem(
+    "wecom_error",
+    tx(
+        "WeCom refused to list the address book",
+        "企业微信拒绝列出通讯录",
+    ),
+    tx(
+        "Look the errcode up at https://open.work.weixin.qq.com/devtool/query and check the \
+             WeCom settings page (Check connection).",
+        "请在 https://open.work.weixin.qq.com/devtool/query 查询该错误码，并在“企业微信设置”\
+             页点击“检查连接”。",
+    ),
+);
+
+/// Every directory problem, by key.
+pub const DIRECTORY_PROBLEMS: &[DirectoryProblem] = &[
+    problem(
+        "no_privilege",
+        tx(
+            "The WeCom app may not read this part of the address book (60011)",
+            "企业微信应用无权读取这部分通讯录（60011）",
+        ),
+        tx(
+            "In the WeCom admin console open the app (App Management › the app) and widen its \
+             visible range to the departments, tags and members the rules name: the pickers and the \
+             check see only what the app can see.",
+            "请在企业微信管理后台打开该应用（应用管理 › 该应用），把规则用到的部门、标签和成员加入其\
+             可见范围：选择器和校验只能看到应用可见的内容。",
+        ),
+    ),
+    problem(
+        "api_forbidden",
+        tx(
+            "WeCom does not let this Secret read the address book (48002/48009)",
+            "企业微信不允许此 Secret 读取通讯录（48002/48009）",
+        ),
+        tx(
+            "Use the self-built app's own Secret (App Management › the app › Secret), not the \
+             contacts-sync Secret, on the WeCom settings page; the app reads departments, tags and \
+             members within its visible range.",
+            "请在“企业微信设置”页填写自建应用自己的 Secret（应用管理 › 该应用 › Secret），不要使用\
+             通讯录同步的 Secret；应用可读取其可见范围内的部门、标签和成员。",
+        ),
+    ),
+    problem(
+        "ip_not_trusted",
+        tx(
+            "WeCom refuses calls from this server's IP (60020)",
+            "企业微信拒绝来自本服务器 IP 的调用（60020）",
+        ),
+        tx(
+            "In the WeCom admin console open the app → Trusted IP and add every egress IP address \
+             of this server.",
+            "请在企业微信管理后台打开该应用 →“企业可信IP”，添加本服务器的所有出口 IP。",
+        ),
+    ),
+    problem(
+        "unreachable",
+        tx("WeCom could not be reached", "无法连接企业微信"),
+        tx(
+            "Check that this server reaches the WeCom API (api_base on the WeCom settings page), \
+             then try again. You may still save: the names are then not checked against WeCom.",
+            "请检查本服务器能否访问企业微信接口（“企业微信设置”页的 api_base），然后重试。\
+             也可以仍然保存：此时不会与企业微信核对这些名称。",
+        ),
+    ),
+    GENERIC_PROBLEM,
+];
+
+/// The directory problem of `key` (the generic `wecom_error` for an unknown key).
+pub fn directory_problem(key: &str) -> &'static DirectoryProblem {
+    DIRECTORY_PROBLEMS
+        .iter()
+        .find(|p| p.key == key)
+        .unwrap_or(&GENERIC_PROBLEM)
+}
+
 /// A code and its label in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
@@ -521,6 +615,11 @@ pub const EVENTS: &[Label] = &[
     label("user_unbind", "account unlinked", "解除关联"),
     label("user_bind_code", "one-time code issued", "签发一次性验证码"),
     label("user_set_password", "password set", "设置密码"),
+    label(
+        "wecom_names_forced",
+        "saved although WeCom did not confirm the names",
+        "企业微信未确认名称，仍然保存",
+    ),
 ];
 
 /// Audit reasons (the admin's view; members see [`MEMBER_PAGES`]).
@@ -783,6 +882,16 @@ pub const REASONS: &[Label] = &[
     ),
     label("invalid_filter", "invalid filter", "筛选条件无效"),
     label("demo_sp_refused", "demo app refused", "演示应用拒绝"),
+    label(
+        "rules_unknown_in_wecom",
+        "a name WeCom does not know",
+        "企业微信中没有该名称",
+    ),
+    label(
+        "wecom_unreadable",
+        "WeCom could not be read",
+        "无法读取企业微信",
+    ),
 ];
 
 /// Reasons made from a prefix and a binding key (`auto_email`, `ambiguous_mobile`).
@@ -1066,6 +1175,10 @@ pub fn all() -> Vec<(String, Tx)> {
     }
     out.push(("post form title".into(), POST_FORM_TITLE));
     out.push(("post form button".into(), POST_FORM_BUTTON));
+    for p in DIRECTORY_PROBLEMS {
+        out.push((format!("directory {} title", p.key), p.title));
+        out.push((format!("directory {} fix", p.key), p.fix));
+    }
     for (kind, list) in [
         ("result", RESULTS),
         ("event", EVENTS),

@@ -15,6 +15,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod directory;
 pub mod keys;
 pub mod metadata_fetch;
 pub mod overview;
@@ -23,5 +24,6 @@ pub mod settings;
 pub mod users;
 pub mod wecom_bases;
 pub mod wecom_check;
+pub mod wecom_names;
 
 pub use auth::{Actor, AdminError};

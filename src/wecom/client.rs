@@ -11,7 +11,9 @@
 //! - **45009 / 45033** (rate limits) and everything else: returned at once — no hammering.
 //! - Every HTTP call has a connect and a total timeout ([`Settings::timeout`]).
 //! - **Caches**: `department/list` for [`Options::department_ttl`] (10 min); `tag/list` and each
-//!   `tag/get` for [`Options::tag_ttl`] (60 s, since tags grant cloud roles). Failures are not cached.
+//!   `tag/get` for [`Options::tag_ttl`] (60 s, since tags grant cloud roles); each department's
+//!   `user/simplelist` for [`Options::tag_ttl`] too (the console's member picker and search read it
+//!   while an admin types). Failures are not cached.
 //!
 //! Nothing here logs or formats a secret, access token, code or user ticket: request URLs are stripped from
 //! transport errors, and the types holding such values have masking `Debug` impls.
@@ -28,8 +30,8 @@ use tracing::{debug, error, info, warn};
 
 use super::errors::{hint_of, ErrorKind, WecomError};
 pub use super::types::{
-    Agent, CodeIdentity, Department, EmailType, ExtAttr, Member, MemberDetail, Tag, TagMembers,
-    TagUser,
+    Agent, CodeIdentity, Department, DepartmentMember, EmailType, ExtAttr, Member, MemberDetail,
+    Tag, TagMembers, TagUser,
 };
 use super::types::{RawIdentity, UserIdAnswer};
 use crate::clock::Clock;
@@ -44,6 +46,8 @@ pub const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// At most this many tags' member lists are cached (role rules name a handful).
 const MAX_CACHED_TAGS: usize = 256;
+/// At most this many departments' member lists are cached (the console's member picker).
+const MAX_CACHED_DEPARTMENTS: usize = 1024;
 
 /// Endpoint names (paths under `/cgi-bin/`), used in errors, logs and metrics labels.
 pub mod endpoint {
@@ -69,6 +73,8 @@ pub mod endpoint {
     pub const TAG_GET: &str = "tag/get";
     /// `GET agent/get` (the self-built app: name, visible range, whether it is disabled)
     pub const AGENT_GET: &str = "agent/get";
+    /// `GET user/simplelist` (a department's direct members: userid, name, departments)
+    pub const USER_SIMPLELIST: &str = "user/simplelist";
 }
 
 /// Connection settings of one self-built app. `Debug` masks the secret.
@@ -256,6 +262,8 @@ struct Inner {
     tags: Mutex<Option<(i64, Vec<Tag>)>>,
     /// tagid → (fetched at, members); bounded by [`MAX_CACHED_TAGS`].
     tag_members: Mutex<HashMap<i64, (i64, TagMembers)>>,
+    /// department ID → (fetched at, direct members); bounded by [`MAX_CACHED_DEPARTMENTS`].
+    department_members: Mutex<HashMap<i64, (i64, Vec<DepartmentMember>)>>,
 }
 
 struct CachedToken {
@@ -328,6 +336,7 @@ impl WecomClient {
                 departments: Mutex::new(None),
                 tags: Mutex::new(None),
                 tag_members: Mutex::new(HashMap::new()),
+                department_members: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -529,6 +538,51 @@ impl WecomClient {
         }
         cache.insert(tagid, (now, members.clone()));
         Ok(members)
+    }
+
+    /// A department's direct members (`user/simplelist?department_id=…`), cached per department
+    /// for [`Options::tag_ttl`].
+    ///
+    /// Why this call: it is the member list a self-built app may read with its own Secret, for the
+    /// departments in its visible range (elsewhere 60011). `user/list_id` answers only the
+    /// contacts-sync Secret (48009 for an app's), and `user/list` gives more than a picker needs. The
+    /// deprecated `fetch_child` is not sent: sub-departments are read one by one.
+    pub async fn department_members(
+        &self,
+        department_id: i64,
+    ) -> Result<Vec<DepartmentMember>, WecomError> {
+        let now = self.inner.clock.unix();
+        let ttl = self.tag_ttl();
+        if let Some((at, members)) = lock(&self.inner.department_members).get(&department_id) {
+            if now >= *at && now - *at < ttl {
+                return Ok(members.clone());
+            }
+        }
+        #[derive(Deserialize)]
+        struct List {
+            #[serde(default)]
+            userlist: Vec<DepartmentMember>,
+        }
+        let list: List = self
+            .call(
+                endpoint::USER_SIMPLELIST,
+                Req::Get(vec![("department_id", department_id.to_string())]),
+            )
+            .await?;
+        debug!(
+            department_id,
+            count = list.userlist.len(),
+            "WeCom department members refreshed"
+        );
+        let mut cache = lock(&self.inner.department_members);
+        if cache.len() >= MAX_CACHED_DEPARTMENTS && !cache.contains_key(&department_id) {
+            cache.retain(|_, (at, _)| now >= *at && now - *at < ttl);
+            if cache.len() >= MAX_CACHED_DEPARTMENTS {
+                cache.clear();
+            }
+        }
+        cache.insert(department_id, (now, list.userlist.clone()));
+        Ok(list.userlist)
     }
 
     /// Forgets the cached tag list and tag members.

@@ -393,6 +393,25 @@ pub fn explain(code: i64) -> Explanation {
             "在管理后台打开该应用 →“企业可信IP”，添加本服务器的出口 IP。\
              2022-06-20 之后创建的应用必须配置后才能调用数据接口。",
         ),
+        48002 => Explanation::new(
+            Config,
+            "The app may not call this WeCom API",
+            "应用无权调用该接口",
+            "In the WeCom admin console open the app (应用管理 › the app) and check its API \
+             permissions; reading contacts needs the app's visible range to cover the departments \
+             and members it reads.",
+            "请在企业微信管理后台打开该应用（应用管理 › 该应用），检查其接口权限；读取通讯录要求应用的\
+             可见范围包含所读取的部门和成员。",
+        ),
+        48009 => Explanation::new(
+            Config,
+            "This Secret may not call this WeCom API",
+            "该 Secret 无权调用此接口",
+            "Use the self-built app's own Secret (应用管理 › the app › Secret), not the contacts-sync \
+             Secret, and make sure the app's visible range covers the departments it reads.",
+            "请使用自建应用自己的 Secret（应用管理 › 该应用 › Secret），不要使用通讯录同步的 Secret，\
+             并确认应用的可见范围包含所读取的部门。",
+        ),
         40068 => Explanation::new(
             Config,
             "No such WeCom tag",
@@ -469,9 +488,9 @@ pub fn hint_of(errmsg: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    const TABLE: [i64; 21] = [
+    const TABLE: [i64; 23] = [
         -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,
-        46004, 60111, 45009, 45033, 42001, 40068, 41011, 301002,
+        46004, 60111, 45009, 45033, 42001, 40068, 41011, 301002, 48002, 48009,
     ];
 
     #[test]

@@ -3,7 +3,8 @@
 //! API side (`/cgi-bin/…`, JSON, always HTTP 200 with an `errcode`): `gettoken` (checks corp ID and secret;
 //! tokens live 7200 s by the injected clock), `auth/getuserinfo` and legacy `user/getuserinfo` (capitalised
 //! `UserId`), `auth/getuserdetail`, `user/get`, `user/getuserid`, `user/get_userid_by_email`,
-//! `department/list`, `tag/list`, `tag/get`, `agent/get` (the app itself; 40056 for an AgentId the corp does not
+//! `department/list`, `user/simplelist` (a department's direct members; 60011 for a department outside
+//! the app's visible range, see [`Simulator::hide_department`]), `tag/list`, `tag/get`, `agent/get` (the app itself; 40056 for an AgentId the corp does not
 //! have, 301002 for another app of the corp, see [`Simulator::add_other_agent`]). Every data call checks the
 //! token: missing or unknown → 40014, expired → 42001.
 //!
@@ -214,6 +215,8 @@ struct SimState {
     other_agents: Vec<String>,
     /// The app is disabled (agent/get answers `close: 1`).
     app_closed: bool,
+    /// Departments outside the app's visible range: not listed, and `user/simplelist` answers 60011.
+    hidden_departments: Vec<i64>,
 }
 
 struct Grant {
@@ -316,6 +319,7 @@ impl Simulator {
                 post(api::getuserid_by_email),
             )
             .route("/cgi-bin/department/list", get(api::department_list))
+            .route("/cgi-bin/user/simplelist", get(api::user_simplelist))
             .route("/cgi-bin/tag/list", get(api::tag_list))
             .route("/cgi-bin/tag/get", get(api::tag_get))
             .route("/cgi-bin/agent/get", get(api::agent_get))
@@ -430,6 +434,12 @@ impl Simulator {
     /// `true`: the app is disabled in the admin console (`agent/get` answers `close: 1`).
     pub fn set_app_closed(&self, closed: bool) {
         self.state().app_closed = closed;
+    }
+
+    /// Takes a department out of the app's visible range: `department/list` leaves it out and
+    /// `user/simplelist` for it answers 60011, as WeCom does.
+    pub fn hide_department(&self, id: i64) {
+        self.state().hidden_departments.push(id);
     }
 
     /// Adds or replaces a member.
@@ -596,6 +606,8 @@ fn errmsg(code: i64) -> &'static str {
         45033 => "api concurrent out of limit",
         46004 => "user no exist",
         47001 => "data format error",
+        48002 => "api forbidden",
+        48009 => "api forbidden for this secret",
         50001 => "redirect_url not authorised",
         50002 => "userid not in app's visible range",
         50003 => "application is disabled",

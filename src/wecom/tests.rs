@@ -464,6 +464,42 @@ async fn tags_are_cached_briefly() {
 }
 
 #[tokio::test]
+async fn department_members_as_wecom_lists_them() {
+    let rig = Rig::new().await;
+    let c = rig.client();
+    let ops = c.department_members(3).await.unwrap();
+    let ids: Vec<&str> = ops.iter().map(|m| m.userid.as_str()).collect();
+    assert_eq!(ids, ["lisi", "sunqi"]);
+    assert_eq!(ops[0].name, "李四");
+    assert_eq!(ops[0].department, vec![3]);
+    // Cached per department for the tag TTL: typing in the picker does not call WeCom per key.
+    c.department_members(3).await.unwrap();
+    assert_eq!(rig.sim.calls("user/simplelist"), 1);
+    rig.advance(61);
+    c.department_members(3).await.unwrap();
+    assert_eq!(rig.sim.calls("user/simplelist"), 2);
+    // No such department: 60123; outside the app's visible range: 60011 (and not listed).
+    assert_eq!(
+        c.department_members(99).await.unwrap_err().code(),
+        Some(60123)
+    );
+    rig.sim.hide_department(4);
+    assert_eq!(
+        c.department_members(4).await.unwrap_err().code(),
+        Some(60011)
+    );
+    c.invalidate_departments();
+    assert!(!c.departments().await.unwrap().iter().any(|d| d.id == 4));
+    // A Secret WeCom does not allow here (the contacts-sync one): 48009, not retried, not cached.
+    rig.sim.fail_next("user/simplelist", 48009, 1);
+    assert_eq!(
+        c.department_members(2).await.unwrap_err().code(),
+        Some(48009)
+    );
+    assert_eq!(c.department_members(2).await.unwrap()[0].userid, "zhangsan");
+}
+
+#[tokio::test]
 async fn tag_calls_follow_the_retry_rules() {
     let rig = Rig::new().await;
     let c = rig.client();

@@ -1,8 +1,9 @@
 //! The data WeCom returns, as typed values: who a login code belongs to ([`CodeIdentity`]), a member
 //! from `user/get` ([`Member`]), the sensitive profile from `auth/getuserdetail` ([`MemberDetail`]),
-//! departments, and tags ([`Tag`], [`TagMembers`]). Parsing is lenient where WeCom is: absent or empty
-//! strings become `None` (since 2022 new apps get no mobile/email from `user/get`), both `userid` and
-//! `UserId` casings are accepted, and custom attributes (`extattr`) are flattened to name/value pairs.
+//! departments and their members ([`DepartmentMember`]), and tags ([`Tag`], [`TagMembers`]).
+//! Parsing is lenient where WeCom is: absent or empty strings become `None` (since 2022 new apps get
+//! no mobile/email from `user/get`), both `userid` and `UserId` casings are accepted, and custom
+//! attributes (`extattr`) are flattened to name/value pairs.
 
 use std::fmt;
 
@@ -183,6 +184,19 @@ pub struct Department {
     /// Parent ID (0 for the root).
     #[serde(default)]
     pub parentid: i64,
+}
+
+/// A member as `user/simplelist` lists them: userid, name and departments only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentMember {
+    /// userid.
+    pub userid: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Department IDs.
+    #[serde(default)]
+    pub department: Vec<i64>,
 }
 
 /// A tag from `tag/list` (标签).

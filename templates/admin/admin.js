@@ -31,3 +31,47 @@ document.addEventListener("submit", function (ev) {
   var msg = ev.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) { ev.preventDefault(); }
 });
+// The rule picker (app settings): Add puts the chosen tokens into the rule's text box here, without
+// a round trip; without JavaScript the same button asks the server, which shows the form again.
+document.addEventListener("click", function (ev) {
+  var b = ev.target.closest ? ev.target.closest("#pick-add") : null;
+  if (!b) { return; }
+  var val = function (id) { var el = document.getElementById(id); return el ? el.value.trim() : ""; };
+  var target = val("pick-target");
+  var box = document.getElementById("setting-" + target);
+  var live = document.getElementById("pick-live");
+  if (!box || box.readOnly || !live) { return; }
+  var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+  var tokens = [];
+  if (val("pick-dept")) { tokens.push("dept:" + val("pick-dept")); }
+  if (val("pick-tag")) { tokens.push("tag:" + val("pick-tag")); }
+  if (val("pick-user")) { tokens.push("user:" + val("pick-user")); }
+  ev.preventDefault();
+  if (!tokens.length) {
+    live.textContent = zh ? "请先选择部门、标签或成员。" : "Choose a department, a tag or a member first.";
+    return;
+  }
+  if (target === "role_rules") {
+    var role = val("pick-role");
+    if (!role || /[;|]/.test(role)) {
+      live.textContent = zh ? "请填写这些成员获得的角色（不能包含 ; 或 |）。" : "Type the role these members get (no ; or |).";
+      document.getElementById("pick-role").focus();
+      return;
+    }
+    tokens = tokens.map(function (t) { return t + "=" + role; });
+  }
+  var cur = box.value.trim().replace(/;+$/, "");
+  var whole = target === "access" && /^(default|everyone|none)?$/.test(cur);
+  box.value = (whole || !cur ? "" : cur + ";") + tokens.join(";");
+  ["pick-dept", "pick-tag", "pick-user"].forEach(function (id) {
+    var el = document.getElementById(id); if (el) { el.selectedIndex = 0; }
+  });
+  live.textContent = (zh ? "已添加 " + tokens.join("、") + "。请保存设置使其生效。"
+    : "Added " + tokens.join(", ") + ". Save the settings to keep it.");
+});
+// Enter in the member search finds members (the form's first button would save instead).
+document.addEventListener("keydown", function (ev) {
+  if (ev.key !== "Enter" || !ev.target || ev.target.id !== "pick-q") { return; }
+  var find = document.getElementById("pick-find");
+  if (find) { ev.preventDefault(); find.click(); }
+});

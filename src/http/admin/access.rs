@@ -6,8 +6,10 @@ use super::super::flow::ClientIp;
 use super::super::AppState;
 use super::api::{rfc3339, ApiError, ApiJson, ApiPath, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
+use super::directory::{self, NamesRefusedBody};
 use super::{page, Chrome};
 use crate::admin::auth::{self as admin_auth, check_userid};
+use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::{Actor, AdminError};
 use crate::error::{t, Text, WebError};
 use crate::store::AdminTokenRow;
@@ -77,6 +79,48 @@ async fn add_admin(
     )
     .await;
     Ok(())
+}
+
+/// How an add with the WeCom check ended.
+enum Added {
+    /// Added (perhaps in spite of the check, which is then audited).
+    Yes,
+    /// Not added: WeCom does not know the userid, or could not be asked.
+    Refused(NamesCheck),
+}
+
+/// Adds an admin once WeCom confirms the userid is a member the WeCom app can see (an admin who is
+/// not one can never sign in), unless `force`.
+async fn add_admin_checked(
+    state: &AppState,
+    actor: &Actor,
+    userid: &str,
+    force: Option<bool>,
+    ip: Option<&str>,
+) -> Result<Added, AdminError> {
+    let userid = userid.trim();
+    check_userid(userid)?;
+    let forced = match directory::gate(state, &[Named::User(userid.into())], force).await? {
+        Gate::Go => None,
+        Gate::Forced(found) => Some(found),
+        Gate::Refused(found) => return Ok(Added::Refused(found)),
+    };
+    add_admin(state, actor, userid, ip).await?;
+    if let Some(found) = forced {
+        let now = state.clock.unix();
+        wecom_names::audit_forced(
+            &state.store,
+            now,
+            actor,
+            "admin",
+            None,
+            Some(userid),
+            &found,
+            ip,
+        )
+        .await;
+    }
+    Ok(Added::Yes)
 }
 
 async fn remove_admin(
@@ -243,6 +287,9 @@ pub struct NewAdmin {
     /// WeCom userid (账号): 1–64 letters, digits, `_ - . @`.
     #[schema(pattern = "^[A-Za-z0-9_.@-]{1,64}$", min_length = 1, max_length = 64)]
     pub userid: String,
+    /// Add even though WeCom has no such member (or the WeCom app cannot see them), or could not
+    /// be asked (audited with what the check found).
+    pub force: Option<bool>,
 }
 
 /// Every API token, revoked ones too.
@@ -328,18 +375,30 @@ async fn admins_list(
     Ok(Json(admin_views(&state).await?))
 }
 
-/// Adds a console admin (a WeCom userid).
+/// Adds a console admin (a WeCom userid). WeCom is asked first: a userid it does not know (or that
+/// the WeCom app cannot see) adds nothing and answers 409 `rules_unknown_in_wecom`, unless
+/// `force: true` (audited).
 #[utoipa::path(post, path = "/api/v1/admins", tag = "access", request_body = NewAdmin,
     responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
+              (status = 409, description = "already an admin (`conflict`), or WeCom does not know the userid or could not be asked", body = NamesRefusedBody)))]
 async fn admin_add(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
     ApiJson(body): ApiJson<NewAdmin>,
-) -> Result<StatusCode, ApiError> {
-    add_admin(&state, &a.actor(), &body.userid, ip.0.as_deref()).await?;
-    Ok(StatusCode::CREATED)
+) -> Result<Response, ApiError> {
+    match add_admin_checked(
+        &state,
+        &a.actor(),
+        &body.userid,
+        body.force,
+        ip.0.as_deref(),
+    )
+    .await?
+    {
+        Added::Yes => Ok(StatusCode::CREATED.into_response()),
+        Added::Refused(found) => Ok(directory::names_refused("userid", &found)),
+    }
 }
 
 /// Removes a console admin added in the store (their console sessions end).
@@ -370,6 +429,8 @@ struct AccessPage {
     /// What the last form did.
     notice: Option<String>,
     error: Option<String>,
+    /// A userid WeCom did not confirm: the page offers to add it anyway.
+    unconfirmed: Option<String>,
 }
 
 async fn render_access(
@@ -378,6 +439,17 @@ async fn render_access(
     new_token: Option<(String, String)>,
     done: Option<Done>,
     error: Option<String>,
+) -> Result<Response, WebError> {
+    render_access_with(state, c, new_token, done, error, None).await
+}
+
+async fn render_access_with(
+    state: &AppState,
+    c: Chrome,
+    new_token: Option<(String, String)>,
+    done: Option<Done>,
+    error: Option<String>,
+    unconfirmed: Option<String>,
 ) -> Result<Response, WebError> {
     let tokens = state.store.admin_tokens().await?;
     let notice = done.map(|d| c.l.pick(&d.notice()).to_string());
@@ -388,6 +460,7 @@ async fn render_access(
         new_token,
         notice,
         error: error.clone(),
+        unconfirmed,
     })?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
@@ -415,6 +488,8 @@ struct NameForm {
 struct UseridForm {
     csrf: String,
     userid: String,
+    /// `1`: add even though WeCom did not confirm the userid.
+    force: Option<String>,
 }
 
 async fn token_create_form(
@@ -515,8 +590,21 @@ async fn admin_add_form(
     Form(f): Form<UseridForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let r = add_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
-    after_form(&state, &admin, &headers, r, Done::AdminAdded).await
+    let force = Some(f.force.as_deref() == Some("1"));
+    let r = add_admin_checked(&state, &admin.actor(), &f.userid, force, ip.0.as_deref()).await;
+    match r {
+        Ok(Added::Yes) => after_form(&state, &admin, &headers, Ok(()), Done::AdminAdded).await,
+        Ok(Added::Refused(found)) => {
+            // The page again with what WeCom said and a button to add the userid anyway.
+            let c = chrome(&admin, &headers, "access");
+            let message = c.l.pick(&wecom_names::refusal_text(&found)).to_string();
+            let userid = Some(f.userid.trim().to_string());
+            let mut resp = render_access_with(&state, c, None, None, Some(message), userid).await?;
+            *resp.status_mut() = StatusCode::CONFLICT;
+            Ok(resp)
+        }
+        Err(e) => after_form(&state, &admin, &headers, Err(e), Done::AdminAdded).await,
+    }
 }
 
 async fn admin_remove_form(

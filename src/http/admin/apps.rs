@@ -8,10 +8,13 @@ use super::super::AppState;
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
 use super::apps_views::*;
 use super::auth::ApiAdmin;
+use super::directory::{self, NamesRefusedBody};
+use crate::admin::app_checks;
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::app_refresh;
 use crate::admin::apps::{self as domain, Ctx, NewApp};
 use crate::admin::metadata_fetch::FetchPolicy;
+use crate::admin::wecom_names::{self, Gate};
 use crate::admin::Actor;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
@@ -196,6 +199,9 @@ pub struct PatchRequest {
     /// `KEY: value`, applied in order, each validated as `wecom-idp app set` does.
     #[schema(schema_with = pairs_schema)]
     pub settings: Pairs,
+    /// Save even though WeCom does not know a department, tag or member that `access` or
+    /// `role_rules` names, or could not be asked (audited with what the check found).
+    pub force: Option<bool>,
 }
 
 /// New metadata for an app.
@@ -404,21 +410,60 @@ async fn create(
         .into_response())
 }
 
-/// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …).
+/// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …). The
+/// departments, tags and members that changed `access` or `role_rules` name are checked against
+/// WeCom first: an unknown one (or WeCom unreachable) stores nothing and answers 409 with the names,
+/// unless `force: true` (audited).
 #[utoipa::path(patch, path = "/api/v1/apps/{name}", tag = "apps", request_body = PatchRequest,
     params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "WeCom does not know a name the rules name, or could not be asked", body = NamesRefusedBody)))]
 async fn patch(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PatchRequest>,
-) -> Result<Json<AppView>, ApiError> {
+) -> Result<Response, ApiError> {
     let actor = a.actor();
-    let saved = domain::update_settings(&ctx(&state, &actor, &ip), &name, &body.settings.0).await?;
-    Ok(Json(app_view(&state, &saved.app).await?))
+    let c = ctx(&state, &actor, &ip);
+    let changes = &body.settings.0;
+    let names = wecom_names::named_in_settings(changes);
+    let mut forced = None;
+    if !names.is_empty() {
+        // A syntax error is the admin's first fix: answer it before asking WeCom.
+        let app = domain::load(&state.store, &name).await?;
+        if let Some(e) = app_checks::settings(&app, changes).into_iter().next() {
+            return Err(e.into());
+        }
+        match directory::gate(&state, &names, body.force).await? {
+            Gate::Go => {}
+            Gate::Forced(found) => forced = Some(found),
+            Gate::Refused(found) => {
+                return Ok(directory::names_refused(
+                    wecom_names::field_of(changes, &found),
+                    &found,
+                ))
+            }
+        }
+    }
+    let saved = domain::update_settings(&c, &name, changes).await?;
+    if let Some(found) = forced {
+        let field = wecom_names::field_of(changes, &found);
+        wecom_names::audit_forced(
+            &state.store,
+            c.unix(),
+            &actor,
+            field,
+            Some(&name),
+            None,
+            &found,
+            c.ip,
+        )
+        .await;
+    }
+    Ok(Json(app_view(&state, &saved.app).await?).into_response())
 }
 
 /// Replaces the app's SP metadata (the previous version is kept for rollback).

@@ -12,13 +12,16 @@ use super::apps::{ctx, APP_BODY_LIMIT};
 use super::apps_forms::{
     checked, field, fields, form_metadata, prefixed, refresh_secs, values, with_status, Errors,
 };
+use super::apps_pickers::{self, Pickers};
 use super::apps_text::{
     fetch_result, param_fields, setting_fields, usage, warning_zh, ParamField, SettingField,
 };
 use super::apps_views::{app_items, app_view, preset_views, AppItem, AppView, PreviewView};
 use super::auth::{chrome, ConsoleAdmin};
+use super::directory;
 use super::{page, Chrome};
 use crate::admin::apps::{self as domain, NewApp};
+use crate::admin::wecom_names::{self, Gate};
 use crate::admin::AdminError;
 use crate::admin::{app_checks, app_refresh};
 use crate::apps::form::{self as setting_form, Kind};
@@ -479,6 +482,10 @@ struct AppPage {
     saved: Option<String>,
     /// What a refused form had (the settings form, or the metadata form with its file kept).
     typed: HashMap<String, String>,
+    /// The rule picker (departments, tags, members from WeCom).
+    pick: Pickers,
+    /// WeCom did not confirm a name the rules name: the form offers to save anyway.
+    unconfirmed: bool,
 }
 
 impl AppPage {
@@ -509,6 +516,10 @@ impl AppPage {
             Lang::Zh => &self.a.homepage.why_zh,
         }
     }
+    /// Where the picker adds a token: the access rule and the role rules.
+    fn pick_targets(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        apps_pickers::TARGETS
+    }
     fn other_errors(&self) -> Vec<Text> {
         let mut shown: Vec<&str> = SETTING_KEYS.iter().map(|(k, _)| *k).collect();
         shown.extend([
@@ -532,6 +543,29 @@ async fn render_app(
     errors: Errors,
     typed: Option<&HashMap<String, String>>,
     saved: Option<String>,
+) -> Result<Response, WebError> {
+    render_app_with(state, c, name, errors, typed, saved, Shown::default()).await
+}
+
+/// What the settings form shows after a picker action or a save WeCom did not confirm.
+#[derive(Debug, Default)]
+struct Shown {
+    /// The picker's notice.
+    notice: Option<Text>,
+    /// The picker's error.
+    error: Option<Text>,
+    /// Offer "Save anyway".
+    unconfirmed: bool,
+}
+
+async fn render_app_with(
+    state: &AppState,
+    c: Chrome,
+    name: &str,
+    errors: Errors,
+    typed: Option<&HashMap<String, String>>,
+    saved: Option<String>,
+    shown: Shown,
 ) -> Result<Response, WebError> {
     let app = match domain::load(&state.store, name).await {
         Ok(a) => a,
@@ -565,7 +599,14 @@ async fn render_app(
             )
         })
         .collect();
-    let bad = !errors.is_empty();
+    let mut pick = apps_pickers::load(state, c.l, typed).await;
+    if shown.notice.is_some() {
+        pick.notice = shown.notice;
+    }
+    if shown.error.is_some() {
+        pick.error = shown.error;
+    }
+    let bad = !errors.is_empty() || pick.error.is_some();
     Ok(with_status(
         page(&AppPage {
             c,
@@ -578,6 +619,8 @@ async fn render_app(
             ),
             saved: saved.filter(|s| s == "settings" || s == "unchanged"),
             typed: typed.cloned().unwrap_or_default(),
+            pick,
+            unconfirmed: shown.unconfirmed,
         })?,
         bad,
     ))
@@ -656,6 +699,22 @@ async fn settings_form(
     admin.check_csrf(f.get("csrf").map(String::as_str).unwrap_or(""))?;
     let actor = admin.actor();
     let cx = ctx(&state, &actor, &ip);
+    // The picker's buttons show the form again (members found, a token added); nothing is saved.
+    if let Some(action) = f.get("pick").cloned() {
+        let mut f = f;
+        let mut shown = Shown::default();
+        if action == "add" {
+            match apps_pickers::add(&mut f) {
+                Ok(tokens) => {
+                    let names = apps_pickers::load(&state, Lang::Zh, None).await.names;
+                    shown.notice = Some(apps_pickers::added_notice(&tokens, &names));
+                }
+                Err(e) => shown.error = Some(apps_pickers::add_error(&e)),
+            }
+        }
+        let c = chrome(&admin, &headers, "apps");
+        return render_app_with(&state, c, &name, Errors::default(), Some(&f), None, shown).await;
+    }
     if let (Some(k), Some(v)) = (f.get("key"), f.get("value")) {
         let r = domain::update_settings(&cx, &name, &[(k.clone(), v.clone())])
             .await
@@ -685,19 +744,63 @@ async fn settings_form(
         return redirect(&format!("/admin/apps/{name}?saved=unchanged#settings"));
     }
     let mut errors = app_checks::settings(&app, &changes);
+    let mut unconfirmed = None;
     if errors.is_empty() {
-        match domain::update_settings(&cx, &name, &changes).await {
-            Ok(_) => return redirect(&format!("/admin/apps/{name}?saved=settings#settings")),
-            Err(e) => errors.push(e),
+        // The names the rules name, against WeCom: warn with the unknown ones, let the admin decide.
+        let names = wecom_names::named_in_settings(&changes);
+        let force = Some(f.get("force").map(String::as_str) == Some("1"));
+        let forced = match directory::gate(&state, &names, force).await {
+            Ok(Gate::Go) => None,
+            Ok(Gate::Forced(found)) => Some(found),
+            Ok(Gate::Refused(found)) => {
+                unconfirmed = Some(found);
+                None
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        if errors.is_empty() && unconfirmed.is_none() {
+            match domain::update_settings(&cx, &name, &changes).await {
+                Ok(_) => {
+                    if let Some(found) = forced {
+                        let field = wecom_names::field_of(&changes, &found);
+                        wecom_names::audit_forced(
+                            &state.store,
+                            cx.unix(),
+                            &actor,
+                            field,
+                            Some(&name),
+                            None,
+                            &found,
+                            cx.ip,
+                        )
+                        .await;
+                    }
+                    return redirect(&format!("/admin/apps/{name}?saved=settings#settings"));
+                }
+                Err(e) => errors.push(e),
+            }
         }
     }
-    render_app(
+    let mut shown_errors = Errors::all(errors, None)?;
+    let mut shown = Shown::default();
+    if let Some(found) = &unconfirmed {
+        let field = wecom_names::field_of(&changes, found).to_string();
+        shown_errors
+            .0
+            .push((field, wecom_names::refusal_text(found)));
+        shown.unconfirmed = true;
+    }
+    render_app_with(
         &state,
         chrome(&admin, &headers, "apps"),
         &name,
-        Errors::all(errors, None)?,
+        shown_errors,
         Some(&f),
         None,
+        shown,
     )
     .await
 }

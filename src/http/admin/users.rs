@@ -8,7 +8,9 @@ use super::api::{
     int_param, or_empty, rfc3339, ApiError, ApiJson, ApiQuery, ErrorBody, ErrorDetail,
 };
 use super::auth::ApiAdmin;
+use super::directory::NamesRefusedBody;
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
+use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::AdminError;
 use crate::identity::directory;
 use axum::body::Bytes;
@@ -428,32 +430,86 @@ pub struct BindTo {
     /// WeCom userid (账号): 1–64 letters, digits, `_ - . @`.
     #[schema(pattern = "^\\s*[A-Za-z0-9_.@-]{1,64}\\s*$")]
     pub userid: String,
+    /// Bind even though WeCom has no such member (or the WeCom app cannot see them), or could not
+    /// be asked (audited with what the check found).
+    pub force: Option<bool>,
 }
 
-/// Binds the account to a WeCom member (both must be unbound).
+/// How a bind with the WeCom check ended.
+pub(super) enum Bound {
+    /// Bound (perhaps in spite of the check, which is then audited).
+    Yes(Box<UserRecord>),
+    /// Not bound: WeCom does not know the userid, or could not be asked.
+    Refused(NamesCheck),
+}
+
+/// Binds the account once WeCom confirms the userid is a member the WeCom app can see (a binding
+/// to anyone else is never used by a login), unless `force`.
+pub(super) async fn bind_checked(
+    state: &AppState,
+    actor: &crate::admin::Actor,
+    username: &str,
+    userid: &str,
+    force: Option<bool>,
+    ip: Option<&str>,
+) -> Result<Bound, AdminError> {
+    let userid = userid.trim();
+    crate::admin::auth::check_userid(userid)?;
+    let corp = corp_id(state).await?;
+    // An unknown account is the first thing to say, before WeCom is asked.
+    domain::get(&state.store, &corp, username).await?;
+    let forced = match super::directory::gate(state, &[Named::User(userid.into())], force).await? {
+        Gate::Go => None,
+        Gate::Forced(found) => Some(found),
+        Gate::Refused(found) => return Ok(Bound::Refused(found)),
+    };
+    let now = state.clock.unix();
+    let rec = domain::bind(&state.store, &corp, actor, now, username, userid, ip).await?;
+    if let Some(found) = forced {
+        wecom_names::audit_forced(
+            &state.store,
+            now,
+            actor,
+            "binding",
+            None,
+            Some(userid),
+            &found,
+            ip,
+        )
+        .await;
+    }
+    Ok(Bound::Yes(Box::new(rec)))
+}
+
+/// Binds the account to a WeCom member (both must be unbound). WeCom is asked first: a userid it
+/// does not know (or that the WeCom app cannot see) binds nothing and answers 409
+/// `rules_unknown_in_wecom`, unless `force: true` (audited).
 #[utoipa::path(put, path = "/api/v1/users/{username}/binding", tag = "users", request_body = BindTo,
     params(("username" = String, Path, description = "account username", pattern = "^[^\\s,\"\\x00-\\x1f\\x7f-\\x9f]([^,\"\\x00-\\x1f\\x7f-\\x9f]{0,62}[^\\s,\"\\x00-\\x1f\\x7f-\\x9f])?$")),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
+              (status = 409, description = "either side is bound already (`conflict`), or WeCom does not know the userid or could not be asked", body = NamesRefusedBody)))]
 async fn bind(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
     Path(username): Path<String>,
     ApiJson(b): ApiJson<BindTo>,
-) -> Result<Json<UserView>, ApiError> {
-    let rec = domain::bind(
-        &state.store,
-        &corp_id(&state).await?,
-        &a.actor(),
-        state.clock.unix(),
+) -> Result<Response, ApiError> {
+    let actor = a.actor();
+    match bind_checked(
+        &state,
+        &actor,
         &username,
         &b.userid,
+        b.force,
         ip.0.as_deref(),
     )
-    .await?;
-    Ok(Json(UserView::from(&rec)))
+    .await?
+    {
+        Bound::Yes(rec) => Ok(Json(UserView::from(rec.as_ref())).into_response()),
+        Bound::Refused(found) => Ok(super::directory::names_refused("userid", &found)),
+    }
 }
 
 /// Removes the account's binding; the member's sessions end.

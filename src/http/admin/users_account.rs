@@ -5,10 +5,11 @@ use super::super::flow::{self, ClientIp};
 use super::super::AppState;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
-use super::users::corp_id;
+use super::users::{bind_checked, corp_id, Bound};
 use super::users_console::{fatal, page_error, segment, with_status, Row};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, Profile};
+use crate::admin::wecom_names;
 use crate::admin::AdminError;
 use crate::error::WebError;
 use askama::Template;
@@ -48,6 +49,8 @@ struct UserPage {
     /// A code just issued (shown once) and its expiry.
     code: Option<(String, String)>,
     error: Option<String>,
+    /// A userid WeCom did not confirm: the page offers to bind it anyway.
+    unconfirmed: Option<String>,
 }
 
 async fn render_user(
@@ -56,6 +59,17 @@ async fn render_user(
     username: &str,
     code: Option<(String, String)>,
     error: Option<String>,
+) -> Result<Response, WebError> {
+    render_user_with(state, c, username, code, error, None).await
+}
+
+async fn render_user_with(
+    state: &AppState,
+    c: Chrome,
+    username: &str,
+    code: Option<(String, String)>,
+    error: Option<String>,
+    unconfirmed: Option<String>,
 ) -> Result<Response, WebError> {
     let corp = &corp_id(state).await.map_err(fatal)?;
     let rec = domain::get(&state.store, corp, username)
@@ -84,6 +98,7 @@ async fn render_user(
             .collect(),
         code,
         error,
+        unconfirmed,
     })?;
     Ok(with_status(r, bad))
 }
@@ -210,6 +225,8 @@ async fn status_form(
 struct BindForm {
     csrf: String,
     userid: String,
+    /// `1`: bind even though WeCom did not confirm the userid.
+    force: Option<String>,
 }
 
 async fn bind_form(
@@ -221,20 +238,19 @@ async fn bind_form(
     Form(f): Form<BindForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let corp = &corp_id(&state).await.map_err(fatal)?;
-    let now = state.clock.unix();
-    let done = domain::bind(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        &f.userid,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
-    after(&state, &admin, &headers, &username, done).await
+    let force = Some(f.force.as_deref() == Some("1"));
+    let actor = admin.actor();
+    match bind_checked(&state, &actor, &username, &f.userid, force, ip.0.as_deref()).await {
+        Ok(Bound::Yes(_)) => after(&state, &admin, &headers, &username, Ok(())).await,
+        Ok(Bound::Refused(found)) => {
+            // The page again with what WeCom said and a button to bind the userid anyway.
+            let c = chrome(&admin, &headers, "users");
+            let message = c.l.pick(&wecom_names::refusal_text(&found)).to_string();
+            let userid = Some(f.userid.trim().to_string());
+            render_user_with(&state, c, &username, None, Some(message), userid).await
+        }
+        Err(e) => after(&state, &admin, &headers, &username, Err(e)).await,
+    }
 }
 
 #[derive(Debug, Deserialize)]

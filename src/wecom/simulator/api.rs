@@ -206,7 +206,14 @@ pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Para
     if let Some(r) = sim.guard(endpoint::DEPARTMENT_LIST, &q).await {
         return r;
     }
-    let all = sim.state().departments.clone();
+    let all: Vec<Department> = {
+        let st = sim.state();
+        st.departments
+            .iter()
+            .filter(|d| !st.hidden_departments.contains(&d.id))
+            .cloned()
+            .collect()
+    };
     let selected: Vec<&Department> = match q.get("id").filter(|s| !s.is_empty()) {
         None => all.iter().collect(),
         Some(id) => {
@@ -237,6 +244,39 @@ pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Para
         })
         .collect();
     ok(json!({ "department": list }))
+}
+
+/// A department's direct members (no `fetch_child`: deprecated). No `department_id` or an unknown
+/// one: 60123; outside the visible range: 60011. Members outside the visible range are left out.
+pub(super) async fn user_simplelist(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_SIMPLELIST, &q).await {
+        return r;
+    }
+    let Some(id) = q
+        .get("department_id")
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    else {
+        return sim.err(60123);
+    };
+    let list: Result<Vec<Value>, i64> = {
+        let st = sim.state();
+        if st.hidden_departments.contains(&id) {
+            Err(60011)
+        } else if !st.departments.iter().any(|d| d.id == id) {
+            Err(60123)
+        } else {
+            Ok(st
+                .members
+                .iter()
+                .filter(|m| !m.outside_visible_range && m.department.contains(&id))
+                .map(|m| json!({ "userid": m.userid, "name": m.name, "department": m.department }))
+                .collect())
+        }
+    };
+    match list {
+        Ok(list) => ok(json!({ "userlist": list })),
+        Err(code) => sim.err(code),
+    }
 }
 
 pub(super) async fn tag_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
