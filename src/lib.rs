@@ -15,7 +15,7 @@
 //! - [`admin`]: the admin domain (admins, API tokens, audit of changes) behind the console and the
 //!   JSON API in `http/admin/`.
 //! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages.
-//! - [`cli`]: the `wecom-idp` subcommands; [`demo`]: the one-command demo.
+//! - [`cli`]: the `wecom-idp` subcommands, one file per command group, the one-command demo among them.
 //!
 //! [`build_state`] assembles the services from a configuration; [`run`] serves a bound listener until
 //! `shutdown` resolves, so tests bind `127.0.0.1:0`.
@@ -25,13 +25,9 @@ pub mod app_cache;
 pub mod apps;
 pub mod assertion;
 pub mod cli;
-pub mod cli_admin;
-pub mod cli_settings;
-pub mod cli_user;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod demo;
 pub mod error;
 pub mod http;
 pub mod identity;

@@ -5,8 +5,8 @@
 //! workbench page to start from (with every app, also those added in the console), and a sample
 //! SP's metadata to import by URL.
 
+use super::{CliError, DemoArgs};
 use crate::apps::{App, AppName, AppSettings, NameIdFormat};
-use crate::cli::{CliError, DemoArgs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
@@ -112,7 +112,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!("  Admin console  {base}/admin   (sign in as 张三 / {DEMO_ADMIN})");
     println!("  Data in {}   ·   Ctrl-C to stop", args.data.display());
     println!();
-    crate::run(state, listener, crate::cli::shutdown_signal()).await?;
+    crate::run(state, listener, super::shutdown_signal()).await?;
     Ok(())
 }
 
