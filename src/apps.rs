@@ -81,6 +81,15 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 /// The NameID format sent to the SP.
+/// A rule, template or attribute source the identity domain refused is a bad setting of the app.
+impl From<crate::identity::IdentityError> for AppError {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        match e {
+            crate::identity::IdentityError::Invalid(m) => Self::Invalid(m),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NameIdFormat {
@@ -555,6 +564,19 @@ pub struct App {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// The login's and the preview's rule inputs read the app's rules through this.
+impl crate::identity::rule_inputs::AppRules for App {
+    fn app_name(&self) -> &str {
+        self.name.as_str()
+    }
+    fn roles(&self) -> &RoleConfig {
+        &self.settings.roles
+    }
+    fn access(&self) -> &crate::identity::access::Access {
+        &self.settings.access
+    }
 }
 
 impl App {

@@ -33,6 +33,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod keys;
+pub mod lang;
 pub mod logsafe;
 pub mod metrics;
 pub mod providers;
@@ -145,7 +146,7 @@ pub async fn build_state(
 
 /// Connects to the configured database and brings its schema up to date.
 pub async fn open_store(config: &config::Config) -> Result<store::Store, StartError> {
-    let store = store::Store::connect_with(&config.database_url, &config.database)
+    let store = store::Store::connect_with(&config.database_url, &config.database.pool())
         .await
         .map_err(StartError::Store)?;
     store.migrate().await.map_err(StartError::Store)?;
