@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
 use crate::random::{OsRng, Rng};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use crate::saml::uris::binding;
 use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Member, Simulator};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -168,7 +169,7 @@ async fn register_demo_sp(
         metadata: SpMetadata {
             entity_id: sp_entity_id(base, name),
             acs: vec![AcsEndpoint {
-                binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST".into(),
+                binding: binding::HTTP_POST.into(),
                 location: sp_acs_url(base, name),
                 index: Some(0),
                 is_default: Some(true),
