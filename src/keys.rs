@@ -2,14 +2,14 @@
 //! self-signed, 10 years, CN = host of `public_url`) and stored so later starts — and every instance on
 //! the same PostgreSQL — use the same key. The active key is parsed once and kept in memory.
 //!
-//! Rollover (issue 5 item 6): a stored key is `next` (published beside the active one, not yet
+//! Rollover: a stored key is `next` (published beside the active one, not yet
 //! signing), `active` (signs every Response), `previous` (published after a switch so SPs holding the
 //! old certificate keep working) or `retired` (gone from the metadata, private key erased). The ring
 //! in memory is swappable ([`SharedKeys`]): the instance that makes a change reloads at once, every
 //! other instance within [`FOLLOW_SECS`] ([`follow`], run by the background loop in `lib.rs`). Keys
 //! from `signing.key_file` are never rolled over here: rotate the files instead.
 //!
-//! Stored private keys are sealed under the master key (issue 6, [`crate::secrets`]): a key stored in
+//! Stored private keys are sealed under the master key ([`crate::secrets`]): a key stored in
 //! plain PEM before is sealed at the first start with a master key and its PEM emptied;
 //! [`rotate_master_key`] re-seals every key under a new master key.
 
@@ -292,14 +292,14 @@ pub async fn add_next_key(
     Ok(row)
 }
 
-// --- secrets at rest (issue 6) ---
+// Secrets at rest: private keys sealed under the master key.
 
 /// What a stored key's seal is bound to: its row.
 fn sealing_context(key_id: &str) -> String {
     format!("signing_key:{key_id}")
 }
 
-/// Seals the rows still holding a plain PEM (stored before issue 6). Returns whether any changed.
+/// Seals the rows still holding a plain PEM (stored before keys were sealed). Returns whether any changed.
 async fn seal_plain_rows(
     store: &Store,
     master: &MasterKey,

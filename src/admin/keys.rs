@@ -1,4 +1,4 @@
-//! Signing-key rollover, the admin side (issue 5 item 6): what each key is (certificate subject,
+//! Signing-key rollover, the admin side: what each key is (certificate subject,
 //! validity, SHA-256 fingerprint, published or not), and the three steps — add a `next` key
 //! (published at once beside the active one), activate it (the old active key stays published as
 //! `previous`), retire the `previous` key once every SP holds the new certificate. Each step is

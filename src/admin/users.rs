@@ -1,4 +1,4 @@
-//! The account directory's admin operations (issue 5 item 5), shared by the console, the JSON API
+//! The account directory's admin operations, shared by the console, the JSON API
 //! and `wecom-idp user …`: search, view (with recent logins from the audit log), create, edit
 //! (profile, groups, status — disabling ends the member's sessions), bind / unbind a WeCom member,
 //! one-time bind codes (shown once, stored hashed), bind passwords, CSV import (every line checked

@@ -67,7 +67,7 @@ pub enum Command {
     Settings(settings::SettingsCommand),
 }
 
-/// `master-key` subcommands (issue 6, secrets at rest).
+/// `master-key` subcommands (the key that seals the secrets stored in the database).
 #[derive(Debug, Subcommand)]
 pub enum MasterKeyCommand {
     /// Re-encrypt every stored secret under a new master key (the current one comes from

@@ -56,9 +56,9 @@ pub enum Source {
     DepartmentIds,
     /// Department names (several values).
     DepartmentNames,
-    /// Employee number (local account; issue 4).
+    /// Employee number (from the local account).
     EmployeeNo,
-    /// The local account's username (issue 4).
+    /// The local account's username.
     Username,
     /// The same value for everyone.
     Constant(String),

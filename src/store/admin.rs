@@ -1,4 +1,4 @@
-//! The admin side of the store (issue 5): admins kept in the database (beside those in the
+//! The admin side of the store: admins kept in the database (beside those in the
 //! configuration), API tokens (only their SHA-256 is stored), admin browser sessions (keyed by the
 //! hash of the cookie) and the settings the console edits over the configuration's defaults.
 
@@ -63,8 +63,6 @@ pub struct SettingRow {
 }
 
 impl Store {
-    // ---- admins ----
-
     /// Admins stored in the database, by userid.
     pub async fn admins(&self) -> Result<Vec<AdminRow>> {
         Ok(
@@ -112,8 +110,6 @@ impl Store {
         tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
-
-    // ---- API tokens ----
 
     /// Stores a new token (its hash only); a name in use is a [`StoreError::Conflict`].
     pub async fn insert_admin_token(&self, row: &AdminTokenRow, token_hash: &str) -> Result<()> {
@@ -179,8 +175,6 @@ impl Store {
         Ok(r.rows_affected() >= 1)
     }
 
-    // ---- admin sessions ----
-
     /// Stores a new admin session.
     pub async fn create_admin_session(&self, row: &AdminSessionRow) -> Result<()> {
         sqlx::query(
@@ -231,8 +225,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    // ---- settings ----
 
     /// Every stored setting, by name.
     pub async fn settings(&self) -> Result<Vec<SettingRow>> {

@@ -123,7 +123,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        // Bind pages (issue 4) outlive their expiry by an hour, like login states, so a late
+        // Bind pages outlive their expiry by an hour, like login states, so a late
         // double submit still finds its row and gets the page's own "expired" answer.
         n += sqlx::query("DELETE FROM bind_states WHERE expires_at <= $1")
             .bind(now - 3600)

@@ -76,7 +76,7 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Seals a key stored in plain PEM (a row from before issue 6): stores `key_enc` and the master
+    /// Seals a key stored in plain PEM (a row from before keys were sealed): stores `key_enc` and the master
     /// key ID and empties `key_pem`, unless another instance sealed it first. Returns whether it did.
     pub async fn seal_plain_key(
         &self,

@@ -164,7 +164,7 @@ pub struct AppRow {
 pub struct KeyRow {
     /// Stable key ID.
     pub id: String,
-    /// PEM private key; empty once the key is sealed in `key_enc` (issue 6).
+    /// PEM private key; empty once the key is sealed in `key_enc`.
     pub key_pem: String,
     /// The private key sealed under the master key (`secrets::MasterKey::seal`).
     pub key_enc: Option<String>,

@@ -1,4 +1,4 @@
-//! The account directory as admins see it (issue 5 item 5): search over accounts and their WeCom
+//! The account directory as admins see it: search over accounts and their WeCom
 //! bindings, an account with its binding, and an admin's edit of an account's profile and status.
 
 use super::accounts::ACCOUNT_COLUMNS;
