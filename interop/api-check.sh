@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The admin API against its own OpenAPI document (issue 5): runs `wecom-idp serve` (release build) on
+# The admin API against its own OpenAPI document: runs `wecom-idp serve` (release build) on
 # a free loopback port and its own database, makes an API token with `wecom-idp admin token create`,
 # and runs schemathesis (in a venv made here from interop/api-requirements.txt) over every operation
 # of /api/v1/openapi.json: no server errors, status codes, content types and bodies as documented,

@@ -6,6 +6,7 @@ use crate::identity::roles::{self, RoleConfig, RoleMode};
 use crate::identity::session_name::SessionNameRule;
 use crate::identity::{template, Source};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use crate::saml::uris::{attr_name, name_id};
 use crate::store::AppRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,6 +81,15 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// A rule, template or attribute source the identity domain refused is a bad setting of the app.
+impl From<crate::identity::IdentityError> for AppError {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        match e {
+            crate::identity::IdentityError::Invalid(m) => Self::Invalid(m),
+        }
+    }
+}
+
 /// The NameID format sent to the SP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,10 +108,10 @@ impl NameIdFormat {
     /// The format URI.
     pub fn uri(self) -> &'static str {
         match self {
-            Self::Unspecified => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-            Self::Email => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-            Self::Persistent => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-            Self::Transient => "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+            Self::Unspecified => name_id::UNSPECIFIED,
+            Self::Email => name_id::EMAIL,
+            Self::Persistent => name_id::PERSISTENT,
+            Self::Transient => name_id::TRANSIENT,
         }
     }
 
@@ -180,7 +190,7 @@ pub struct AppSettings {
     pub preset: Option<String>,
     /// `relay_state_domains`: hosts (and their subdomains) an `https` RelayState may point to.
     pub relay_state_domains: Vec<String>,
-    /// `access`: who may open the app (issue 4); default `default` (the global default access).
+    /// `access`: who may open the app; default `default` (the global default access).
     pub access: crate::identity::access::Access,
 }
 
@@ -516,8 +526,7 @@ impl AppSettings {
 
 /// `…:attrname-format:uri` for names that are URIs, else none (basic).
 pub fn default_name_format(name: &str) -> Option<String> {
-    (name.contains("://") || name.starts_with("urn:"))
-        .then(|| "urn:oasis:names:tc:SAML:2.0:attrname-format:uri".to_string())
+    (name.contains("://") || name.starts_with("urn:")).then(|| attr_name::URI.to_string())
 }
 
 /// Whether `url` is an `https` URL whose host is one of `domains` or a subdomain of one.
@@ -555,6 +564,19 @@ pub struct App {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// The login's and the preview's rule inputs read the app's rules through this.
+impl crate::identity::rule_inputs::AppRules for App {
+    fn app_name(&self) -> &str {
+        self.name.as_str()
+    }
+    fn roles(&self) -> &RoleConfig {
+        &self.settings.roles
+    }
+    fn access(&self) -> &crate::identity::access::Access {
+        &self.settings.access
+    }
 }
 
 impl App {

@@ -185,9 +185,11 @@ pub fn attributes(app: &App, ctx: &Context<'_>) -> Vec<Attribute> {
         }
         let make = |values: Vec<String>| Attribute {
             name: a.name.clone(),
-            name_format: Some(a.name_format.clone().unwrap_or_else(|| {
-                "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".to_string()
-            })),
+            name_format: Some(
+                a.name_format
+                    .clone()
+                    .unwrap_or_else(|| crate::saml::uris::attr_name::BASIC.to_string()),
+            ),
             friendly_name: a.friendly_name.clone(),
             values,
         };

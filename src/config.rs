@@ -303,8 +303,8 @@ impl Config {
 
     /// Checks everything `serve` needs: the common settings, the WeCom values that are given, the
     /// binding defaults and the master key. A missing WeCom corp ID, AgentId or secret is checked once
-    /// the store is open ([`WecomConfig::require_complete`] on the effective settings, see
-    /// [`crate::settings`]), since the admin console may have stored them.
+    /// the store is open ([`WecomConfig::require_complete`] on the effective settings, the
+    /// configuration overlaid by the console's stored values), since the console may have stored them.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
         self.wecom.validate_values()?;

@@ -1,26 +1,20 @@
 //! The HTTP layer's one error type. A handler returns [`WebError`]; the browser sees an HTML page in
 //! its language (Chinese or English) saying what happened and what to do, never internals; the log gets
-//! the detail. Rendering happens in [`render_errors`], a middleware that knows the request's language.
+//! the detail. [`render_page`] renders it, called by the HTTP middleware that knows the request's
+//! language.
 //! Pages a member sees are made with [`WebError::member`] from the catalogue in [`crate::text`]: one
 //! plain sentence and a reference; what the administrator needs rides along in
 //! [`WebError::admin_detail`] to the log and the audit row.
 
+pub use crate::lang::{t, Lang, Text};
+pub use crate::text::DATABASE_UNAVAILABLE;
+
 use crate::logsafe::Escaped;
 use askama::Template;
-use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The page language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 中文.
-    Zh,
-    /// English.
-    En,
-}
-
+/// Reading the page language from a request is the HTTP side of [`Lang`].
 impl Lang {
     /// From `Accept-Language` (first tag wins), else the WeCom UA's `Language/xx`, else Chinese.
     pub fn from_headers(h: &HeaderMap) -> Self {
@@ -48,51 +42,7 @@ impl Lang {
             Self::Zh
         }
     }
-
-    /// The `lang` attribute.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Zh => "zh-CN",
-            Self::En => "en",
-        }
-    }
-
-    /// One of two literals, for templates: `{{ l.t("Apps", "应用") }}`.
-    pub fn t<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
-        match self {
-            Self::Zh => zh,
-            Self::En => en,
-        }
-    }
-
-    /// Picks the text for this language.
-    pub fn pick(self, t: &Text) -> &str {
-        match self {
-            Self::Zh => &t.zh,
-            Self::En => &t.en,
-        }
-    }
 }
-
-/// A text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text {
-    /// English.
-    pub en: String,
-    /// 中文.
-    pub zh: String,
-}
-
-/// Builds a [`Text`].
-pub fn t(en: impl Into<String>, zh: impl Into<String>) -> Text {
-    Text {
-        en: en.into(),
-        zh: zh.into(),
-    }
-}
-
-/// The reason of the 503 answered while the database is unreachable (pages and the JSON API).
-pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// Seconds a client is asked to wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u64 = 5;
@@ -239,30 +189,6 @@ struct ErrorPage<'a> {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Renders [`WebError`]s left in response extensions as HTML pages in the request's language.
-pub async fn render_errors(req: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(req.headers());
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let mut resp = next.run(req).await;
-    let Some(err) = resp.extensions_mut().remove::<WebError>() else {
-        return resp;
-    };
-    // The request's INFO line carries the reason; this one only adds the page title.
-    crate::http::request_log::note_reason(err.reason);
-    tracing::debug!(
-        reason = err.reason,
-        status = err.status.as_u16(),
-        detail = %Escaped(err.audit_detail().unwrap_or_default()),
-        "refused: {}",
-        err.title.en
-    );
-    render_page(&err, lang, &request_id)
-}
-
 /// Renders one error page.
 pub fn render_page(err: &WebError, lang: Lang, request_id: &str) -> Response {
     let page = ErrorPage {
@@ -315,6 +241,13 @@ mod tests {
             HeaderValue::from_static("zh-CN,zh;q=0.9"),
         );
         assert_eq!(Lang::from_headers(&h), Lang::Zh);
+    }
+
+    #[test]
+    fn member_pages_fall_back_to_the_internal_error_page() {
+        let e = WebError::member(StatusCode::BAD_REQUEST, "no_such_page_key");
+        assert_eq!(e.reason, "no_such_page_key");
+        assert_eq!(e.title.en, "Something went wrong");
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! self-signed, 10 years, CN = host of `public_url`) and stored so later starts — and every instance on
 //! the same PostgreSQL — use the same key. The active key is parsed once and kept in memory.
 //!
-//! Rollover (issue 5 item 6): a stored key is `next` (published beside the active one, not yet
+//! Rollover: a stored key is `next` (published beside the active one, not yet
 //! signing), `active` (signs every Response), `previous` (published after a switch so SPs holding the
 //! old certificate keep working) or `retired` (gone from the metadata, private key erased). The ring
 //! in memory is swappable ([`SharedKeys`]): the instance that makes a change reloads at once, every
 //! other instance within [`FOLLOW_SECS`] ([`follow`], run by the background loop in `lib.rs`). Keys
 //! from `signing.key_file` are never rolled over here: rotate the files instead.
 //!
-//! Stored private keys are sealed under the master key (issue 6, [`crate::secrets`]): a key stored in
+//! Stored private keys are sealed under the master key ([`crate::secrets`]): a key stored in
 //! plain PEM before is sealed at the first start with a master key and its PEM emptied;
 //! [`rotate_master_key`] re-seals every key under a new master key.
 
@@ -18,7 +18,7 @@ use crate::config::{Config, ConfigError};
 use crate::random::Rng;
 use crate::saml::sign::{generate_key_and_cert, SigningKey};
 use crate::secrets::MasterKey;
-use crate::store::{KeyRow, Store, StoreError};
+use crate::store::{KeyRow, KeyState, Store, StoreError};
 use std::sync::{Arc, PoisonError, RwLock};
 use time::OffsetDateTime;
 
@@ -162,8 +162,15 @@ impl KeyRing {
         if seal_plain_rows(store, master, &rows, rng).await? {
             rows = store.signing_keys().await?;
         }
-        if !rows.iter().any(|r| r.state == "active") {
-            let row = new_key_row(config, master, INITIAL_KEY_ID, "active", clock.now(), rng)?;
+        if !rows.iter().any(|r| r.state == KeyState::Active) {
+            let row = new_key_row(
+                config,
+                master,
+                INITIAL_KEY_ID,
+                KeyState::Active,
+                clock.now(),
+                rng,
+            )?;
             if store.insert_key_if_absent(&row).await? {
                 tracing::info!("generated the IdP signing key (RSA-2048, 10 years)");
             } else {
@@ -182,11 +189,11 @@ impl KeyRing {
         };
         let active_row = rows
             .iter()
-            .find(|r| r.state == "active")
+            .find(|r| r.state == KeyState::Active)
             .ok_or_else(|| KeyError::Corrupt("no active key is stored".into()))?;
         let active = open(active_row)?;
         let mut published = vec![active.cert_base64().to_string()];
-        for state in ["next", "previous"] {
+        for state in [KeyState::Next, KeyState::Previous] {
             for r in rows.iter().filter(|r| r.state == state) {
                 published.push(open(r)?.cert_base64().to_string());
             }
@@ -237,7 +244,7 @@ fn new_key_row(
     config: &Config,
     master: &MasterKey,
     id: &str,
-    state: &str,
+    state: KeyState,
     now: OffsetDateTime,
     rng: &dyn Rng,
 ) -> Result<KeyRow, KeyError> {
@@ -259,7 +266,7 @@ fn new_key_row(
         id: id.into(),
         key_pem: String::new(),
         cert_pem,
-        state: state.into(),
+        state,
         created_at: now.unix_timestamp(),
         key_enc: Some(key_enc),
         master_key_id: Some(master.id().to_string()),
@@ -277,7 +284,7 @@ pub async fn add_next_key(
 ) -> Result<KeyRow, KeyError> {
     let master = config.master_key().map_err(KeyError::Config)?;
     let id = format!("k-{}", rng.hex(6));
-    let row = new_key_row(config, master, &id, "next", now, rng)?;
+    let row = new_key_row(config, master, &id, KeyState::Next, now, rng)?;
     if !store.insert_key_if_absent(&row).await? {
         return Err(KeyError::Corrupt(format!("key ID `{id}` is taken")));
     }
@@ -285,14 +292,14 @@ pub async fn add_next_key(
     Ok(row)
 }
 
-// --- secrets at rest (issue 6) ---
+// Secrets at rest: private keys sealed under the master key.
 
 /// What a stored key's seal is bound to: its row.
 fn sealing_context(key_id: &str) -> String {
     format!("signing_key:{key_id}")
 }
 
-/// Seals the rows still holding a plain PEM (stored before issue 6). Returns whether any changed.
+/// Seals the rows still holding a plain PEM (stored before keys were sealed). Returns whether any changed.
 async fn seal_plain_rows(
     store: &Store,
     master: &MasterKey,
@@ -364,7 +371,7 @@ pub async fn rotate_master_key(
     let mut changed = 0;
     for r in store.signing_keys().await? {
         // Retired keys have no private key left to re-seal.
-        if r.master_key_id.as_deref() == Some(new.id()) || r.state == "retired" {
+        if r.master_key_id.as_deref() == Some(new.id()) || r.state == KeyState::Retired {
             continue;
         }
         let pem = private_pem(&r, old)?;
@@ -398,7 +405,7 @@ pub async fn check(config: &Config, store: &Store) -> Result<Option<KeyRing>, Ke
     }
     let master = config.master_key().map_err(KeyError::Config)?;
     let rows = store.signing_keys().await?;
-    if !rows.iter().any(|r| r.state == "active") {
+    if !rows.iter().any(|r| r.state == KeyState::Active) {
         return Ok(None);
     }
     KeyRing::from_rows(master, &rows).map(Some)

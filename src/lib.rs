@@ -1,24 +1,35 @@
 //! wecom-idp: a SAML 2.0 identity provider whose only way to authenticate people is WeChat Work (WeCom).
 //!
-//! Module map (README "How it works" gives the path of a request):
-//! - [`config`]: every setting, TOML file + `WECOM_IDP_*` environment overrides.
-//! - [`clock`], [`random`], [`crypto`]: time, randomness and token hashing as parameters and helpers.
-//! - [`saml`]: the protocol, no HTTP: escaping writer, strict parser, c14n, signing, verification,
-//!   AuthnRequest decoding, metadata in and out.
-//! - [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the simulator.
-//! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache, audit.
-//! - [`apps`]: registered SPs and their settings, [`app_cache`] the parsed ones per instance; [`identity`]: the member profile and attribute sources;
-//!   [`assertion`]: NameID, attributes and timestamps of a Response; [`keys`]: the signing key ring.
+//! Module map, from the bottom layer up: a module uses the ones above it in this list, never one
+//! below (`scripts/module-cycles.sh` fails CI on a cycle). README "How it works" gives the path of a
+//! request.
+//! - Leaf utilities: [`clock`] (the only reader of the wall clock), [`random`], [`crypto`] (token
+//!   hashing, constant-time compare), [`secrets`] (the master key), [`logsafe`] (escaping for logs),
+//!   [`lang`] (the two languages), [`jobs`] (the background loops' bookkeeping).
+//! - Protocols and clients: [`saml`], no HTTP: escaping writer, strict parser, c14n, signing,
+//!   verification, AuthnRequest decoding, metadata in and out, the URIs defined once in
+//!   [`saml::uris`]; [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the
+//!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts).
+//! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache,
+//!   audit and accounts; rows with named columns and their states as enums.
+//! - Domain: [`identity`] (the member profile, attribute sources, access and role rules, the
+//!   account directory; its own error type); [`apps`] (registered SPs and their settings) with
+//!   [`app_cache`] (the parsed ones per instance) and [`providers`] (the cloud console presets);
+//!   [`assertion`] (NameID, attributes and timestamps of a Response).
+//! - [`config`]: every setting, TOML file + `WECOM_IDP_*` environment overrides, parsed into the
+//!   domain's types; [`settings`]: the effective WeCom source and binding settings (configuration
+//!   defaults overlaid by the console's stored values), cached per instance; [`keys`]: the signing
+//!   key ring (from files or the store).
+//! - [`admin`]: the admin domain (admins, API tokens, apps, users, keys, audit of changes) behind the
+//!   console, the JSON API and the command line.
 //! - [`login`]: the WeCom login as a domain, without HTTP: pending logins, login states, the member,
 //!   the account step and bind page, sessions, "may this member use this app and what do we
 //!   release" (protocol-neutral), refusals and their audit rows.
-//! - [`http`]: axum routes, one file per route group; handlers are thin. [`error`]: the page errors.
-//! - [`settings`]: the effective WeCom source and binding settings (configuration defaults overlaid by
-//!   the console's stored values), cached per instance and reloaded when the store's copy changes.
-//! - [`admin`]: the admin domain (admins, API tokens, audit of changes) behind the console and the
-//!   JSON API in `http/admin/`.
-//! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages.
-//! - [`cli`]: the `wecom-idp` subcommands; [`demo`]: the one-command demo.
+//! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages;
+//!   [`error`]: the page errors.
+//! - [`http`]: axum routes, one file per route group; handlers are thin. [`server`]: connections.
+//! - [`cli`]: the `wecom-idp` subcommands, one file per command group, the one-command demo among
+//!   them.
 //!
 //! [`build_state`] assembles the services from a configuration; [`run`] serves a bound listener until
 //! `shutdown` resolves, so tests bind `127.0.0.1:0`.
@@ -28,18 +39,15 @@ pub mod app_cache;
 pub mod apps;
 pub mod assertion;
 pub mod cli;
-pub mod cli_admin;
-pub mod cli_settings;
-pub mod cli_user;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod demo;
 pub mod error;
 pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod keys;
+pub mod lang;
 pub mod login;
 pub mod logsafe;
 pub mod metrics;
@@ -156,7 +164,7 @@ pub async fn build_state(
 
 /// Connects to the configured database and brings its schema up to date.
 pub async fn open_store(config: &config::Config) -> Result<store::Store, StartError> {
-    let store = store::Store::connect_with(&config.database_url, &config.database)
+    let store = store::Store::connect_with(&config.database_url, &config.database.pool())
         .await
         .map_err(StartError::Store)?;
     store.migrate().await.map_err(StartError::Store)?;

@@ -1,6 +1,6 @@
-//! The effective WeCom source and binding settings (issue 4 item 7, issue 5 item 4): the configuration
-//! gives the defaults, the store's `wecom` and `binding` rows (written by the admin console and API)
-//! override them field by field. [`LiveSettings`] keeps the merged values and the [`WecomClient`] built
+//! The effective WeCom source and binding settings: the configuration gives the defaults, the
+//! store's `wecom` and `binding` rows (written by the admin console and API) override them field by
+//! field. [`LiveSettings`] keeps the merged values and the [`WecomClient`] built
 //! from them, per instance, and checks the rows' versions (one small `SELECT`) each time a request asks,
 //! so a change made on one instance takes effect at the next request on every instance. The client is
 //! rebuilt (a new token cache) only when the WeCom source itself changed.

@@ -290,7 +290,7 @@ fn signed_request(
         "_load{}",
         wecom_idp::random::Rng::hex(&wecom_idp::random::OsRng, 16)
     );
-    let now = time::OffsetDateTime::now_utc()
+    let now = wecom_idp::clock::Clock::now(&wecom_idp::clock::SystemClock)
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| e.to_string())?;
     let xml = format!(

@@ -186,7 +186,7 @@ impl Server {
         )?;
         let (sp_key_pem, sp_cert_pem) = wecom_idp::saml::sign::generate_key_and_cert(
             "load sp",
-            time::OffsetDateTime::now_utc(),
+            wecom_idp::clock::Clock::now(&wecom_idp::clock::SystemClock),
             &[7],
         )
         .map_err(|e| e.to_string())?;

@@ -4,9 +4,9 @@
 
 use crate::apps::{App, NameIdFormat};
 use crate::config::Config;
-use crate::error::{t, Text};
 use crate::identity::roles::{format_rules, RoleConfig, RoleMode};
 use crate::identity::Source;
+use crate::lang::{t, Text};
 use crate::providers::{self, Homepage};
 use crate::text::Tx;
 

@@ -1,4 +1,4 @@
-//! The audit log, the admin side (issue 5 item 7): filters read from a query (app, WeCom userid,
+//! The audit log, the admin side: filters read from a query (app, WeCom userid,
 //! result, event, a time range, paging by row ID), one page newest first, the CSV export (same
 //! filters, formula-safe), and [`redact`], the last guard that keeps secrets out of an admin change's
 //! `detail` whatever a caller passes; and [`apply_retention`], which deletes rows past

@@ -1,4 +1,4 @@
-//! Signing-key rollover, the admin side (issue 5 item 6): what each key is (certificate subject,
+//! Signing-key rollover, the admin side: what each key is (certificate subject,
 //! validity, SHA-256 fingerprint, published or not), and the three steps — add a `next` key
 //! (published at once beside the active one), activate it (the old active key stays published as
 //! `previous`), retire the `previous` key once every SP holds the new certificate. Each step is
@@ -10,7 +10,7 @@ use super::{Actor, AdminError};
 use crate::config::Config;
 use crate::keys::{self, KeyError, KeySource, SharedKeys};
 use crate::random::Rng;
-use crate::store::{KeyRow, Store, StoreError};
+use crate::store::{KeyRow, KeyState, Store, StoreError};
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
@@ -97,12 +97,12 @@ fn describe(row: &KeyRow) -> Result<KeyInfo, AdminError> {
         cert_facts(&der).map_err(|e| corrupt(format!("certificate of key `{}`: {e}", row.id)))?;
     Ok(KeyInfo {
         id: row.id.clone(),
-        state: row.state.clone(),
+        state: row.state.as_str().to_string(),
         subject,
         not_before,
         not_after,
         fingerprint,
-        published: matches!(row.state.as_str(), "active" | "next" | "previous"),
+        published: row.state.published(),
         created_at: Some(row.created_at),
         activated_at: row.activated_at,
         retired_at: row.retired_at,
@@ -196,7 +196,7 @@ pub async fn add_next(
         .signing_keys()
         .await?
         .into_iter()
-        .find(|r| r.state == "next")
+        .find(|r| r.state == KeyState::Next)
     {
         return Err(AdminError::state(
             "state",
@@ -245,7 +245,7 @@ pub async fn activate(
 ) -> Result<KeyInfo, AdminError> {
     stored_keys_only(config)?;
     let row = find(store, id).await?;
-    if row.state != "next" {
+    if row.state != KeyState::Next {
         return Err(AdminError::state(
             "id",
             format!(
@@ -303,8 +303,8 @@ pub async fn retire(
         .iter()
         .find(|r| r.id == id)
         .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))?;
-    match row.state.as_str() {
-        "active" => {
+    match row.state {
+        KeyState::Active => {
             return Err(AdminError::state(
                 "id",
                 format!(
@@ -313,16 +313,16 @@ pub async fn retire(
                 ),
             ))
         }
-        "retired" => {
+        KeyState::Retired => {
             return Err(AdminError::state(
                 "id",
                 format!("key `{id}` is already retired"),
             ))
         }
-        "previous" => {
+        KeyState::Previous => {
             let switched = rows
                 .iter()
-                .filter(|r| r.state == "active")
+                .filter(|r| r.state == KeyState::Active)
                 .filter_map(|r| r.activated_at)
                 .max()
                 .unwrap_or(0);
@@ -338,9 +338,9 @@ pub async fn retire(
                 ));
             }
         }
-        _ => {}
+        KeyState::Next => {}
     }
-    let state_before = row.state.clone();
+    let state_before = row.state.as_str();
     if !store.retire_key(id, now).await? {
         return Err(AdminError::state(
             "id",

@@ -1,4 +1,4 @@
-//! The admin domain (issue 5), without HTTP: who is an admin, API tokens, the acting admin recorded in
+//! The admin domain, without HTTP: who is an admin, API tokens, the acting admin recorded in
 //! the audit log, and the one error type of the admin layer. The console pages and the JSON API in
 //! `http/admin/` are thin over this module and its siblings (one file per area).
 //!

@@ -1,13 +1,15 @@
-//! The account directory's admin operations (issue 5 item 5), shared by the console, the JSON API
+//! The account directory's admin operations, shared by the console, the JSON API
 //! and `wecom-idp user …`: search, view (with recent logins from the audit log), create, edit
 //! (profile, groups, status — disabling ends the member's sessions), bind / unbind a WeCom member,
 //! one-time bind codes (shown once, stored hashed), bind passwords, CSV import (every line checked
 //! first, then one transaction) and export (formula-safe). Every change writes one audit row with
 //! the actor and a JSON detail (before/after; never a password, hash or code).
 
+mod account_csv;
 mod binding;
 mod transfer;
 
+pub use account_csv::{csv_line, parse_csv, CSV_HEADER};
 pub use binding::{bind, issue_code, set_password, unbind, MIN_PASSWORD_CHARS};
 pub use transfer::{export, import, ImportError, Imported};
 
@@ -76,11 +78,8 @@ pub async fn search(
     input: &SearchInput,
 ) -> Result<UserPage, AdminError> {
     let status = match input.status.as_deref().map(str::trim).unwrap_or("") {
-        "" => String::new(),
-        s => AccountStatus::parse(s)
-            .map_err(|e| AdminError::invalid("status", e))?
-            .as_str()
-            .to_string(),
+        "" => None,
+        s => Some(AccountStatus::parse(s).map_err(|e| AdminError::invalid("status", e))?),
     };
     let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -248,10 +247,7 @@ fn apply(a: &mut AccountRow, p: &Profile) -> Result<(), AdminError> {
         a.groups = clean.join(";");
     }
     if let Some(s) = &p.status {
-        a.status = AccountStatus::parse(s)
-            .map_err(|e| AdminError::invalid("status", e))?
-            .as_str()
-            .into();
+        a.status = AccountStatus::parse(s).map_err(|e| AdminError::invalid("status", e))?;
     }
     Ok(())
 }
@@ -264,7 +260,7 @@ fn shown(a: &AccountRow) -> Map<String, Value> {
     m.insert("mobile".into(), json!(a.mobile));
     m.insert("employee_no".into(), json!(a.employee_no));
     m.insert("groups".into(), json!(directory::groups(a)));
-    m.insert("status".into(), json!(a.status));
+    m.insert("status".into(), json!(a.status.as_str()));
     m
 }
 
@@ -297,7 +293,7 @@ pub async fn create(
     let mut a = AccountRow {
         id: AccountId::new(&rng.hex(16)).0,
         username: username.into(),
-        status: AccountStatus::Active.as_str().into(),
+        status: AccountStatus::Active,
         created_at: now,
         updated_at: now,
         ..AccountRow::default()
@@ -422,7 +418,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.email.as_deref(), Some("z@x.cn"));
         assert_eq!(a.groups, "ops;dev");
-        assert_eq!(a.status, "disabled");
+        assert_eq!(a.status, AccountStatus::Disabled);
         let before = a.clone();
         apply(
             &mut a,

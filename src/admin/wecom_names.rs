@@ -12,9 +12,9 @@
 use super::directory::Unreadable;
 use super::settings::SaveMode;
 use super::Actor;
-use crate::error::{t, Text};
 use crate::identity::access::{Access, Grant};
 use crate::identity::roles::{parse_rules, Match, TagRef};
+use crate::lang::{t, Text};
 use crate::store::Store;
 use crate::wecom::client::WecomClient;
 

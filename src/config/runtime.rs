@@ -47,10 +47,21 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
+        let pool = crate::store::PoolSettings::default();
         Self {
-            acquire_timeout_ms: 1500,
+            acquire_timeout_ms: u64::try_from(pool.acquire_timeout.as_millis()).unwrap_or(1500),
             ready_timeout_ms: 1000,
-            min_connections: 0,
+            min_connections: pool.min_connections,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The pool's settings these values give.
+    pub fn pool(&self) -> crate::store::PoolSettings {
+        crate::store::PoolSettings {
+            acquire_timeout: std::time::Duration::from_millis(self.acquire_timeout_ms),
+            min_connections: self.min_connections,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::flow::{self, redirect};
 use super::{cookies, AppState};
 use crate::error::{t, Lang, WebError};
 use crate::saml::dom;
+use crate::saml::uris::{binding, ns};
 use crate::saml::verify::{verify_enveloped, SignatureStatus};
 use crate::saml::xml::Writer;
 use askama::Template;
@@ -260,19 +261,15 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 async fn sample_metadata(State(state): State<AppState>) -> Result<Response, WebError> {
     demo(&state)?;
     let base = state.config.base();
-    const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
     let mut w = Writer::new();
-    w.start("md", "EntityDescriptor", MD)
+    w.start("md", "EntityDescriptor", ns::MD)
         .attr("entityID", &sp_entity_id(&base, SAMPLE_SP))
-        .start("md", "SPSSODescriptor", MD)
+        .start("md", "SPSSODescriptor", ns::MD)
         .attr("AuthnRequestsSigned", "false")
         .attr("WantAssertionsSigned", "true")
-        .attr(
-            "protocolSupportEnumeration",
-            "urn:oasis:names:tc:SAML:2.0:protocol",
-        )
-        .start("md", "AssertionConsumerService", MD)
-        .attr("Binding", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+        .attr("protocolSupportEnumeration", ns::SAMLP)
+        .start("md", "AssertionConsumerService", ns::MD)
+        .attr("Binding", binding::HTTP_POST)
         .attr("Location", &sp_acs_url(&base, SAMPLE_SP))
         .attr("index", "0")
         .attr("isDefault", "true")
@@ -329,21 +326,16 @@ pub fn authn_request(
     issuer: &str,
     acs: &str,
 ) -> Result<Vec<u8>, crate::saml::sign::SignError> {
-    const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-    const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
     let instant = crate::saml::response::saml_instant(now)?;
     let mut w = Writer::new();
-    w.start("samlp", "AuthnRequest", SAMLP)
+    w.start("samlp", "AuthnRequest", ns::SAMLP)
         .attr("AssertionConsumerServiceURL", acs)
         .attr("Destination", destination)
         .attr("ID", id)
         .attr("IssueInstant", &instant)
-        .attr(
-            "ProtocolBinding",
-            "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-        )
+        .attr("ProtocolBinding", binding::HTTP_POST)
         .attr("Version", "2.0")
-        .leaf("saml", "Issuer", SAML, issuer)
+        .leaf("saml", "Issuer", ns::SAML, issuer)
         .end();
     Ok(w.finish()?.into_bytes())
 }
@@ -423,7 +415,6 @@ async fn sp_acs(
 }
 
 fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
-    use crate::saml::dom::ns;
     let cert_der = base64::engine::general_purpose::STANDARD
         .decode(state.keys().active.cert_base64())
         .map_err(|e| e.to_string())?;

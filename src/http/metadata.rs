@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::WebError;
 use crate::keys::KeyRing;
 use crate::saml::metadata::{idp_metadata, IdpMetadataInput};
+use crate::saml::uris::name_id;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +18,10 @@ pub(super) fn router() -> Router<AppState> {
 
 /// The NameID formats we can produce.
 pub const NAME_ID_FORMATS: &[&str] = &[
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    name_id::UNSPECIFIED,
+    name_id::EMAIL,
+    name_id::PERSISTENT,
+    name_id::TRANSIENT,
 ];
 
 /// The metadata document for this configuration and key ring.

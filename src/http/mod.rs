@@ -11,6 +11,7 @@ mod callback;
 pub mod client_ip;
 mod cookies;
 pub mod demo;
+mod error_pages;
 mod flow;
 mod health;
 pub mod limits;
@@ -26,7 +27,7 @@ pub use metadata::document as metadata_document;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{render_errors, RequestId, WebError};
+use crate::error::{RequestId, WebError};
 use crate::keys::{KeyRing, SharedKeys};
 use crate::login::{AuditEvent, Event};
 use crate::metrics::Metrics;
@@ -39,6 +40,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use error_pages::render_errors;
 use std::sync::Arc;
 use tracing::Instrument;
 

@@ -14,7 +14,7 @@ use crate::identity::Profile;
 use crate::login::Live;
 use crate::logsafe::Escaped;
 use crate::settings::{Effective, STORED};
-use crate::store::SessionRow;
+use crate::store::{AccountStatus, SessionRow};
 use axum::http::HeaderMap;
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub struct Snap {
     /// The apps revision the app cache is checked against.
     pub apps_revision: i64,
     /// The cookie's hash, the session row and its account's status, when the session exists.
-    session: Option<(String, SessionRow, Option<String>)>,
+    session: Option<(String, SessionRow, Option<AccountStatus>)>,
 }
 
 impl From<CacheError> for WebError {
@@ -108,7 +108,7 @@ pub async fn live_session(state: &AppState, snap: Snap) -> Result<Option<Live>, 
     let Some((hash, row, account_status)) = snap.session else {
         return Ok(None);
     };
-    if account_status.as_deref() != Some("active") {
+    if account_status != Some(AccountStatus::Active) {
         tracing::info!(userid = %Escaped(&row.userid), "session ended: account unbound or disabled");
         state.store.delete_session(&hash).await?;
         return Ok(None);

@@ -8,7 +8,7 @@
 //! Tags are read from WeCom at login (see [`crate::identity::roles::MemberTags`]); a tag that could not
 //! be read grants nothing, so an unreadable tag never opens an app (another rule may still grant).
 
-use crate::apps::AppError;
+use super::IdentityError;
 use crate::identity::roles::{parse_tag, MemberTags, TagRef};
 use crate::identity::Profile;
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,7 @@ pub enum Access {
 
 impl Access {
     /// Parses `default`, `everyone`, `none` or `user:…;dept:…;group:…;tag:…` (empty: `default`).
-    pub fn parse(s: &str) -> Result<Self, AppError> {
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
         let s = s.trim();
         match s {
             "" | "default" => return Ok(Self::Default),
@@ -54,7 +54,7 @@ impl Access {
         let mut grants = Vec::new();
         for item in s.split(';').map(str::trim).filter(|i| !i.is_empty()) {
             let bad = || {
-                AppError::Invalid(format!(
+                IdentityError::Invalid(format!(
                     "access: `{item}` must be user:USERID, dept:DEPARTMENT_ID, group:NAME, tag:ID \
                      or tag:NAME (or the whole value default / everyone / none)"
                 ))
@@ -68,10 +68,11 @@ impl Access {
                 "user" => Grant::User(v.to_string()),
                 "dept" => Grant::Dept(v.parse().map_err(|_| bad())?),
                 "group" => Grant::Group(v.to_string()),
-                "tag" => Grant::Tag(
-                    parse_tag(v)
-                        .map_err(|why| AppError::Invalid(format!("access: `{item}`: {why}")))?,
-                ),
+                "tag" => {
+                    Grant::Tag(parse_tag(v).map_err(|why| {
+                        IdentityError::Invalid(format!("access: `{item}`: {why}"))
+                    })?)
+                }
                 _ => return Err(bad()),
             });
         }

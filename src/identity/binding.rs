@@ -216,7 +216,7 @@ pub fn new_account(p: &Profile, id: String, username: String, now: i64) -> Accou
         email: p.email.clone(),
         mobile: p.mobile.clone(),
         employee_no: p.employee_no.clone(),
-        status: AccountStatus::Active.as_str().into(),
+        status: AccountStatus::Active,
         created_at: now,
         updated_at: now,
         ..AccountRow::default()
@@ -256,7 +256,7 @@ pub async fn create(
 
 /// Whether the account may sign in (an account that is not active is refused).
 pub fn usable(account: &AccountRow) -> bool {
-    account.status == AccountStatus::Active.as_str()
+    account.status == AccountStatus::Active
 }
 
 /// The account brought up to date from WeCom (display name always; email, mobile and employee

@@ -18,33 +18,7 @@ impl AccountId {
     }
 }
 
-/// Whether an account may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    /// May sign in.
-    Active,
-    /// Refused; live sessions end.
-    Disabled,
-}
-
-impl AccountStatus {
-    /// Parses `active` / `disabled` (empty = active).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "" | "active" => Ok(Self::Active),
-            "disabled" => Ok(Self::Disabled),
-            other => Err(format!("status `{other}` must be active or disabled")),
-        }
-    }
-
-    /// The stored word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Disabled => "disabled",
-        }
-    }
-}
+pub use crate::store::AccountStatus;
 
 /// How a binding was made (stored, and in the audit reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,9 +188,6 @@ pub fn code_hash(code: &str) -> String {
     crate::crypto::sha256_hex(code.trim().to_ascii_uppercase().as_bytes())
 }
 
-/// The CSV header of `user import` / `user export`.
-pub const CSV_HEADER: &str = "username,display_name,email,mobile,employee_no,status";
-
 /// A username: 1–64 characters, no control characters, commas or spaces at the ends.
 pub fn check_username(u: &str) -> Result<(), String> {
     if u.is_empty() || u.chars().count() > 64 {
@@ -228,101 +199,6 @@ pub fn check_username(u: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-/// Parses an import file: every line is checked first; any error (with its line number) means
-/// nothing is imported. `new_id` gives an ID per row (used only for new accounts).
-pub fn parse_csv(
-    text: &str,
-    now: i64,
-    mut new_id: impl FnMut() -> AccountId,
-) -> Result<Vec<AccountRow>, Vec<String>> {
-    let mut lines = text.lines().enumerate();
-    let header = lines
-        .next()
-        .map(|(_, l)| l.trim().trim_start_matches('\u{feff}'));
-    if header != Some(CSV_HEADER) {
-        return Err(vec![format!("line 1: the header must be `{CSV_HEADER}`")]);
-    }
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, line) in lines {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        // A cell an export defused against formula injection (`'=…`) comes back as it was.
-        let cells: Vec<&str> = line.split(',').map(crate::admin::csv::undefuse).collect();
-        if cells.len() != 6 {
-            errors.push(format!(
-                "line {n}: {} cells, expected 6 ({CSV_HEADER})",
-                cells.len()
-            ));
-            continue;
-        }
-        let username = cells[0].trim();
-        if let Err(e) = check_username(username) {
-            errors.push(format!("line {n}: {e}"));
-            continue;
-        }
-        if !seen.insert(username.to_string()) {
-            errors.push(format!("line {n}: username `{username}` appears twice"));
-            continue;
-        }
-        let status = match AccountStatus::parse(cells[5]) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(format!("line {n}: {e}"));
-                continue;
-            }
-        };
-        if let Some(email) = opt(cells[2]) {
-            if !email.contains('@') {
-                errors.push(format!("line {n}: email `{email}` has no @"));
-                continue;
-            }
-        }
-        rows.push(AccountRow {
-            id: new_id().0,
-            username: username.to_string(),
-            display_name: cells[1].trim().to_string(),
-            email: opt(cells[2]),
-            mobile: opt(cells[3]),
-            employee_no: opt(cells[4]),
-            status: status.as_str().into(),
-            created_at: now,
-            updated_at: now,
-            ..AccountRow::default()
-        });
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
-}
-
-/// One CSV line for an account (commas and quotes in values are replaced by spaces so the file
-/// stays importable; a value a spreadsheet would run as a formula gets a leading `'`, which
-/// [`parse_csv`] strips again — see [`crate::admin::csv`]).
-pub fn csv_line(a: &AccountRow) -> String {
-    let c = |s: &str| crate::admin::csv::defuse(&s.replace([',', '"', '\n', '\r'], " "));
-    let o = |s: &Option<String>| s.as_deref().map(c).unwrap_or_default();
-    format!(
-        "{},{},{},{},{},{}",
-        c(&a.username),
-        c(&a.display_name),
-        o(&a.email),
-        o(&a.mobile),
-        o(&a.employee_no),
-        a.status
-    )
 }
 
 /// The account's groups (`;`-separated in storage).
@@ -338,28 +214,6 @@ pub fn groups(a: &AccountRow) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_round_trip_and_errors() {
-        let text = format!("{CSV_HEADER}\nzhangsan,张三,z@example.com,138,E1,active\nlisi,,,,,\n");
-        let mut n = 0;
-        let rows = parse_csv(&text, 5, || {
-            n += 1;
-            AccountId::new(&format!("{n}"))
-        })
-        .unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].status, "active");
-        assert_eq!(
-            csv_line(&rows[0]),
-            "zhangsan,张三,z@example.com,138,E1,active"
-        );
-        let bad = format!("{CSV_HEADER}\nok,,,,,\n,x,,,,\nb,,,,,gone\nc,,\nok,,,,,\n");
-        let errs = parse_csv(&bad, 0, || AccountId::new("x")).unwrap_err();
-        assert_eq!(errs.len(), 4, "{errs:?}");
-        assert!(errs[0].starts_with("line 3:"), "{errs:?}");
-        assert!(parse_csv("a,b\n", 0, || AccountId::new("x")).is_err());
-    }
 
     #[test]
     fn passwords() {

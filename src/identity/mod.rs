@@ -14,3 +14,20 @@ pub mod session_name;
 pub mod template;
 
 pub use profile::{clean_text, Context, Profile, Source};
+
+/// Why a rule, template or attribute source an admin wrote cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityError {
+    /// A value breaks a rule; the message names the value and says what is allowed.
+    Invalid(String),
+}
+
+impl std::fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for IdentityError {}

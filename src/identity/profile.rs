@@ -1,6 +1,6 @@
 //! The member profile kept in the IdP session, and the sources of released attribute values.
 
-use crate::apps::AppError;
+use super::IdentityError;
 use serde::{Deserialize, Serialize};
 
 /// A WeCom member as of their login.
@@ -56,9 +56,9 @@ pub enum Source {
     DepartmentIds,
     /// Department names (several values).
     DepartmentNames,
-    /// Employee number (local account; issue 4).
+    /// Employee number (from the local account).
     EmployeeNo,
-    /// The local account's username (issue 4).
+    /// The local account's username.
     Username,
     /// The same value for everyone.
     Constant(String),
@@ -89,7 +89,7 @@ pub struct Context<'a> {
 impl Source {
     /// Parses a source name as used in `--set attributes=…`; `const:VALUE` and `template:TEXT`
     /// give a constant and a template.
-    pub fn parse(s: &str) -> Result<Self, AppError> {
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
         if let Some(v) = s.strip_prefix("const:") {
             return Ok(Self::Constant(v.to_string()));
         }
@@ -109,7 +109,7 @@ impl Source {
             "employee_no" => Self::EmployeeNo,
             "username" => Self::Username,
             _ => {
-                return Err(AppError::Invalid(format!(
+                return Err(IdentityError::Invalid(format!(
                     "unknown attribute source `{s}`: use userid, name, email, mobile, alias, \
                      position, department_ids, department_names, employee_no, username, const:VALUE or template:TEXT"
                 )))

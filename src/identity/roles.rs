@@ -14,7 +14,7 @@
 //! its rule is *undetermined*, and an undetermined rule never lets the member have more: first-match
 //! stops there with no role, union keeps what the other rules gave, and neither falls back to `role`.
 
-use crate::apps::AppError;
+use super::IdentityError;
 use crate::identity::Profile;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -190,9 +190,9 @@ pub fn with_ancestors(ids: &[i64], parents: &HashMap<i64, i64>) -> Vec<i64> {
 }
 
 /// Parses `role_rules` (see the module documentation); empty text means no rules.
-pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, AppError> {
+pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, IdentityError> {
     let bad = |rule: &str, why: &str| {
-        AppError::Invalid(format!(
+        IdentityError::Invalid(format!(
             "role_rules: `{rule}`: {why} (syntax: \
              user:USERID=ROLE|ROLE;dept:ID=ROLE;position:TEXT=ROLE;tag:ID_OR_NAME=ROLE)"
         ))

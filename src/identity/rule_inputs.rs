@@ -2,12 +2,24 @@
 //! department tree and the member's WeCom tags, read (cached) only when a rule needs them. Login and
 //! the admin's member preview both read them here, so a preview decides on the same inputs.
 
+use super::access::Access;
+use super::roles::RoleConfig;
 use super::roles::{self, MemberTags, TagRef};
 use super::Profile;
-use crate::apps::App;
 use crate::logsafe::Escaped;
 use crate::wecom::client::{Tag, WecomClient};
 use std::collections::HashMap;
+
+/// The rules of one app these inputs are read for: the app's name (for the administrator's log
+/// lines), its role rules and its access rule. The app module implements it for its app type.
+pub trait AppRules {
+    /// The app's name.
+    fn app_name(&self) -> &str;
+    /// The app's role rules.
+    fn roles(&self) -> &RoleConfig;
+    /// The app's access rule.
+    fn access(&self) -> &Access;
+}
 
 /// Why a tag a rule names was not read: its rules grant nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +35,14 @@ pub enum TagProblem {
 /// Department → parent, from WeCom's (cached) department list, when the app's rules need the tree.
 /// Without it rules match the member's own departments only (never more), so a WeCom error is
 /// logged and the caller goes on.
-pub async fn department_parents(client: &WecomClient, app: &App) -> HashMap<i64, i64> {
-    if !app.settings.roles.needs_departments() && !app.settings.access.needs_departments() {
+pub async fn department_parents(client: &WecomClient, app: &impl AppRules) -> HashMap<i64, i64> {
+    if !app.roles().needs_departments() && !app.access().needs_departments() {
         return HashMap::new();
     }
     match client.departments().await {
         Ok(list) => list.iter().map(|d| (d.id, d.parentid)).collect(),
         Err(e) => {
-            tracing::warn!(error = %Escaped(&e), app = %app.name, "department list unavailable: role rules see direct departments only");
+            tracing::warn!(error = %Escaped(&e), app = %app.app_name(), "department list unavailable: role rules see direct departments only");
             HashMap::new()
         }
     }
@@ -43,12 +55,12 @@ pub async fn department_parents(client: &WecomClient, app: &App) -> HashMap<i64,
 /// failure is logged for the administrator and returned as a [`TagProblem`].
 pub async fn member_tags(
     client: &WecomClient,
-    app: &App,
+    app: &impl AppRules,
     profile: &Profile,
     parents: &HashMap<i64, i64>,
 ) -> (MemberTags, Vec<TagProblem>) {
-    let mut refs = app.settings.roles.tag_refs();
-    for t in app.settings.access.tag_refs() {
+    let mut refs = app.roles().tag_refs();
+    for t in app.access().tag_refs() {
         if !refs.contains(&t) {
             refs.push(t);
         }
@@ -70,7 +82,7 @@ pub async fn member_tags(
                     None => names.insert(match client.tags().await {
                         Ok(list) => Some(list),
                         Err(e) => {
-                            tracing::warn!(error = %Escaped(&e), app = %app.name, "WeCom tag list unavailable: rules on tag names grant nothing");
+                            tracing::warn!(error = %Escaped(&e), app = %app.app_name(), "WeCom tag list unavailable: rules on tag names grant nothing");
                             problems.push(TagProblem::ListUnavailable);
                             None
                         }
@@ -80,7 +92,7 @@ pub async fn member_tags(
                 match list.iter().find(|t| t.tagname == *name) {
                     Some(t) => t.tagid,
                     None => {
-                        tracing::warn!(app = %app.name, tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
+                        tracing::warn!(app = %app.app_name(), tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
                         problems.push(TagProblem::NoSuchName(name.clone()));
                         continue;
                     }
@@ -95,7 +107,7 @@ pub async fn member_tags(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %Escaped(&e), app = %app.name, tagid = id, "WeCom tag members unavailable: its rules grant nothing");
+                tracing::warn!(error = %Escaped(&e), app = %app.app_name(), tagid = id, "WeCom tag members unavailable: its rules grant nothing");
                 problems.push(TagProblem::MembersUnavailable(r.clone()));
             }
         }

@@ -7,7 +7,7 @@
 //! half-filled string is never sent. There is no escaping: `{` and `}` only delimit placeholders.
 
 use super::profile::Context;
-use crate::apps::AppError;
+use super::IdentityError;
 
 /// The longest template accepted.
 const MAX_LEN: usize = 1024;
@@ -57,13 +57,13 @@ fn parts(t: &str) -> Result<Vec<Part<'_>>, String> {
 }
 
 /// Checks a template's syntax (placeholders are known only when it is rendered).
-pub fn check(t: &str) -> Result<(), AppError> {
+pub fn check(t: &str) -> Result<(), IdentityError> {
     if t.len() > MAX_LEN {
-        return Err(AppError::Invalid(format!(
+        return Err(IdentityError::Invalid(format!(
             "a template is at most {MAX_LEN} bytes"
         )));
     }
-    parts(t).map(|_| ()).map_err(AppError::Invalid)
+    parts(t).map(|_| ()).map_err(IdentityError::Invalid)
 }
 
 /// The variables a template uses.

@@ -287,7 +287,7 @@ pub fn homepage(s: &AppSettings, mount: &str) -> Homepage {
     }
 }
 
-// ---- helpers the presets share ----
+// Helpers the presets share.
 
 /// Built-in SP metadata with one HTTP-POST ACS.
 fn fixed_sp(entity_id: &str, acs: &str, authn_requests_signed: bool, certs: &[&str]) -> Sp {

@@ -54,7 +54,7 @@ pub fn exc_c14n(
     for p in inclusive_prefixes {
         if p == "#default" {
             inclusive.push(None);
-        } else if dom::is_ncname(p) {
+        } else if super::names::is_ncname(p) {
             inclusive.push(Some(p.as_str()));
         } else {
             return Err(C14nError::BadInclusivePrefix(p.clone()));

@@ -19,25 +19,9 @@ use std::fmt;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-/// Namespace URIs, in one place.
-pub mod ns {
-    /// SAML 2.0 protocol (`samlp:`).
-    pub const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-    /// SAML 2.0 assertion (`saml:`).
-    pub const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-    /// SAML 2.0 metadata (`md:`).
-    pub const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
-    /// XML-DSig (`ds:`).
-    pub const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
-    /// XML Schema instance (`xsi:`).
-    pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
-    /// Exclusive XML Canonicalization 1.0 (also the namespace of `InclusiveNamespaces`).
-    pub const EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-    /// The namespace bound to the `xml` prefix by definition.
-    pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
-    /// The namespace of `xmlns` attributes; may never be declared.
-    pub const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
-}
+pub use super::names::is_ncname;
+use super::names::is_xml_char;
+pub use super::uris::ns;
 
 /// Caps applied while parsing; every one is checked before the work it bounds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -631,23 +615,8 @@ fn split_qname(name: &str) -> Result<(Option<String>, String), XmlError> {
     Ok((prefix.map(str::to_string), local.to_string()))
 }
 
-/// Whether `s` is an NCName (XML name without colon). Non-ASCII name characters are accepted
-/// when Unicode calls them alphanumeric, which is narrower than XML 1.0 5th edition (fails closed).
-pub fn is_ncname(s: &str) -> bool {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    (first == '_' || first.is_alphabetic())
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}'))
-}
-
 fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// CDATA content: line ends normalized, characters checked, no references.

@@ -9,14 +9,8 @@ use time::OffsetDateTime;
 
 use crate::saml::response::saml_instant;
 use crate::saml::sign::SignError;
-use crate::saml::xml::{Writer, NS_DS, NS_MD};
-
-/// `urn:oasis:names:tc:SAML:2.0:protocol` (for `protocolSupportEnumeration`).
-pub const PROTOCOL_SAML2: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-/// HTTP-Redirect binding URI.
-pub const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
-/// HTTP-POST binding URI.
-pub const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+use crate::saml::uris::{binding, ns};
+use crate::saml::xml::Writer;
 
 /// What our metadata says.
 #[derive(Debug, Clone)]
@@ -59,11 +53,11 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
     };
 
     let mut w = Writer::with_capacity(2048 + input.signing_certs.len() * 1500);
-    w.start("md", "EntityDescriptor", NS_MD)
+    w.start("md", "EntityDescriptor", ns::MD)
         .attr("entityID", input.entity_id)
         .attr_opt("validUntil", valid_until.as_deref())
-        .start("md", "IDPSSODescriptor", NS_MD)
-        .attr("protocolSupportEnumeration", PROTOCOL_SAML2)
+        .start("md", "IDPSSODescriptor", ns::MD)
+        .attr("protocolSupportEnumeration", ns::SAMLP)
         .attr(
             "WantAuthnRequestsSigned",
             if input.want_authn_requests_signed {
@@ -73,20 +67,20 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
             },
         );
     for cert in input.signing_certs {
-        w.start("md", "KeyDescriptor", NS_MD)
+        w.start("md", "KeyDescriptor", ns::MD)
             .attr("use", "signing")
-            .start("ds", "KeyInfo", NS_DS)
-            .start("ds", "X509Data", NS_DS)
-            .leaf("ds", "X509Certificate", NS_DS, cert)
+            .start("ds", "KeyInfo", ns::DS)
+            .start("ds", "X509Data", ns::DS)
+            .leaf("ds", "X509Certificate", ns::DS, cert)
             .end()
             .end()
             .end();
     }
     for f in input.name_id_formats {
-        w.leaf("md", "NameIDFormat", NS_MD, f);
+        w.leaf("md", "NameIDFormat", ns::MD, f);
     }
-    for binding in [BINDING_REDIRECT, BINDING_POST] {
-        w.start("md", "SingleSignOnService", NS_MD)
+    for binding in [binding::HTTP_REDIRECT, binding::HTTP_POST] {
+        w.start("md", "SingleSignOnService", ns::MD)
             .attr("Binding", binding)
             .attr("Location", input.sso_url)
             .end();
@@ -107,8 +101,7 @@ mod tests {
     use quick_xml::events::Event;
     use time::macros::datetime;
 
-    const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
-    const PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    use crate::saml::uris::name_id::{PERSISTENT, TRANSIENT};
 
     /// (depth, local name, attributes, text) of one element.
     type El = (usize, String, Vec<(String, String)>, String);
@@ -194,7 +187,7 @@ mod tests {
         assert_eq!(
             root.2,
             vec![
-                ("xmlns:md".to_string(), NS_MD.to_string()),
+                ("xmlns:md".to_string(), ns::MD.to_string()),
                 ("entityID".to_string(), input.entity_id.to_string()),
                 ("validUntil".to_string(), "2027-01-01T00:00:00Z".to_string()),
             ]
@@ -206,7 +199,7 @@ mod tests {
             .contains(&("WantAuthnRequestsSigned".into(), "true".into())));
         assert!(idp
             .2
-            .contains(&("protocolSupportEnumeration".into(), PROTOCOL_SAML2.into())));
+            .contains(&("protocolSupportEnumeration".into(), ns::SAMLP.into())));
         let certs_out: Vec<&str> = els
             .iter()
             .filter(|e| e.1 == "X509Certificate")
@@ -225,8 +218,11 @@ mod tests {
         assert_eq!(
             sso,
             [
-                (BINDING_REDIRECT.to_string(), input.sso_url.to_string()),
-                (BINDING_POST.to_string(), input.sso_url.to_string())
+                (
+                    binding::HTTP_REDIRECT.to_string(),
+                    input.sso_url.to_string()
+                ),
+                (binding::HTTP_POST.to_string(), input.sso_url.to_string())
             ]
         );
     }

@@ -5,13 +5,17 @@
 //! Inbound (what we read): [`dom`] the one strict parser, [`c14n`] exclusive canonicalization,
 //! [`verify`] signatures (embedded and Redirect binding), [`request`] AuthnRequest decoding and
 //! validation, [`sp_metadata`] SP metadata import.
+//! [`uris`]: the namespace, algorithm and binding URIs and the RSA key floor, defined once;
+//! [`names`]: the XML name and character rules, one per meaning.
 
 pub mod c14n;
 pub mod dom;
 pub mod metadata;
+pub mod names;
 pub mod request;
 pub mod response;
 pub mod sign;
 pub mod sp_metadata;
+pub mod uris;
 pub mod verify;
 pub mod xml;

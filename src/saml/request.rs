@@ -17,7 +17,8 @@ use openssl::x509::X509;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::dom::{self, ns, Document, XmlError};
+use super::dom::{self, Document, XmlError};
+use super::uris::ns;
 use super::verify::{self, RedirectQuery, SignatureStatus, VerifyError};
 
 /// Base64 as senders produce it: standard alphabet, padding optional (whitespace is removed first).
@@ -25,9 +26,6 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-
-/// The entity NameID format, the only Format allowed on an AuthnRequest's Issuer (SAML Core §3.2.1).
-const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
 /// Longest accepted request ID.
 const MAX_ID_LEN: usize = 256;
@@ -82,7 +80,7 @@ pub enum RequestError {
     Version,
     /// No `saml:Issuer`, or an Issuer with a non-entity Format.
     Issuer,
-    // ---- from here on the issuer is known (errors raised by `Inbound::verify`) ----
+    // From here on the issuer is known (errors raised by `Inbound::verify`).
     /// The signature did not verify or could not be checked.
     Signature(VerifyError),
     /// The app requires signed requests and this one is not signed.
@@ -234,10 +232,11 @@ fn issuer(doc: &Document) -> Result<String, RequestError> {
     let el = doc
         .find_child(doc.root(), ns::SAML, "Issuer")
         .ok_or(RequestError::Issuer)?;
+    // The entity format is the only Format allowed on an AuthnRequest's Issuer (SAML Core §3.2.1).
     if doc
         .element(el)
         .attr("Format")
-        .is_some_and(|f| f != ENTITY_FORMAT)
+        .is_some_and(|f| f != super::uris::name_id::ENTITY)
     {
         return Err(RequestError::Issuer);
     }
@@ -351,7 +350,7 @@ impl Inbound {
 
         let el = doc.element(root);
         let id = el.attr("ID").ok_or(RequestError::BadId)?;
-        if id.chars().count() > MAX_ID_LEN || !dom::is_ncname(id) {
+        if id.chars().count() > MAX_ID_LEN || !super::names::is_ncname(id) {
             return Err(RequestError::BadId);
         }
         let issuer = issuer(doc)?;

@@ -12,8 +12,10 @@
 
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::saml::names::is_ascii_ncname;
 use crate::saml::sign::{sign_element, SignError, SigningKey};
-use crate::saml::xml::{is_ncname, Element, Writer, NS_SAML, NS_SAMLP};
+use crate::saml::uris::ns;
+use crate::saml::xml::{Element, Writer};
 
 /// `urn:oasis:names:tc:SAML:2.0:status:Success`
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -183,7 +185,7 @@ pub fn saml_instant(t: OffsetDateTime) -> Result<String, SignError> {
 }
 
 fn check_id(id: &str) -> Result<(), SignError> {
-    if is_ncname(id) {
+    if is_ascii_ncname(id) {
         Ok(())
     } else {
         Err(SignError::Invalid("SAML IDs must be NCNames"))
@@ -214,13 +216,13 @@ fn start_response(
     in_response_to: Option<&str>,
     issuer: &str,
 ) {
-    w.start("samlp", "Response", NS_SAMLP)
+    w.start("samlp", "Response", ns::SAMLP)
         .attr("ID", id)
         .attr("Version", "2.0")
         .attr("IssueInstant", instant)
         .attr("Destination", destination)
         .attr_opt("InResponseTo", in_response_to)
-        .leaf("saml", "Issuer", NS_SAML, issuer);
+        .leaf("saml", "Issuer", ns::SAML, issuer);
 }
 
 /// Writes the Assertion as an apex element, signed when asked.
@@ -239,59 +241,59 @@ fn assertion(
     let n = input.name_id;
 
     let mut w = Writer::with_capacity(4096);
-    w.start("saml", "Assertion", NS_SAML)
+    w.start("saml", "Assertion", ns::SAML)
         .attr("ID", input.assertion_id)
         .attr("IssueInstant", instant)
         .attr("Version", "2.0")
-        .leaf("saml", "Issuer", NS_SAML, input.issuer);
+        .leaf("saml", "Issuer", ns::SAML, input.issuer);
     if input.sign_assertion {
         w.signature_slot();
     }
-    w.start("saml", "Subject", NS_SAML)
-        .start("saml", "NameID", NS_SAML)
+    w.start("saml", "Subject", ns::SAML)
+        .start("saml", "NameID", ns::SAML)
         .attr("Format", &n.format)
         .attr_opt("NameQualifier", n.name_qualifier.as_deref())
         .attr_opt("SPNameQualifier", n.sp_name_qualifier.as_deref())
         .text(&n.value)
         .end()
-        .start("saml", "SubjectConfirmation", NS_SAML)
+        .start("saml", "SubjectConfirmation", ns::SAML)
         .attr("Method", CM_BEARER)
-        .start("saml", "SubjectConfirmationData", NS_SAML)
+        .start("saml", "SubjectConfirmationData", ns::SAML)
         .attr_opt("InResponseTo", input.in_response_to)
         .attr("NotOnOrAfter", &not_on_or_after)
         .attr("Recipient", input.destination)
         .end()
         .end()
         .end();
-    w.start("saml", "Conditions", NS_SAML)
+    w.start("saml", "Conditions", ns::SAML)
         .attr("NotBefore", &not_before)
         .attr("NotOnOrAfter", &not_on_or_after)
-        .start("saml", "AudienceRestriction", NS_SAML)
-        .leaf("saml", "Audience", NS_SAML, input.audience)
+        .start("saml", "AudienceRestriction", ns::SAML)
+        .leaf("saml", "Audience", ns::SAML, input.audience)
         .end()
         .end();
-    w.start("saml", "AuthnStatement", NS_SAML)
+    w.start("saml", "AuthnStatement", ns::SAML)
         .attr("AuthnInstant", &authn_instant)
         .attr("SessionIndex", input.session_index)
         .attr_opt("SessionNotOnOrAfter", session_end.as_deref())
-        .start("saml", "AuthnContext", NS_SAML)
+        .start("saml", "AuthnContext", ns::SAML)
         .leaf(
             "saml",
             "AuthnContextClassRef",
-            NS_SAML,
+            ns::SAML,
             input.authn_context_class_ref,
         )
         .end()
         .end();
     if !input.attributes.is_empty() {
-        w.start("saml", "AttributeStatement", NS_SAML);
+        w.start("saml", "AttributeStatement", ns::SAML);
         for a in input.attributes {
-            w.start("saml", "Attribute", NS_SAML)
+            w.start("saml", "Attribute", ns::SAML)
                 .attr("Name", &a.name)
                 .attr_opt("NameFormat", a.name_format.as_deref())
                 .attr_opt("FriendlyName", a.friendly_name.as_deref());
             for v in &a.values {
-                w.leaf("saml", "AttributeValue", NS_SAML, v);
+                w.leaf("saml", "AttributeValue", ns::SAML, v);
             }
             w.end();
         }
@@ -341,8 +343,8 @@ pub fn build_response(input: &AssertionInput<'_>, key: &SigningKey) -> Result<Ve
     if input.sign_response {
         w.signature_slot();
     }
-    w.start("samlp", "Status", NS_SAMLP)
-        .start("samlp", "StatusCode", NS_SAMLP)
+    w.start("samlp", "Status", ns::SAMLP)
+        .start("samlp", "StatusCode", ns::SAMLP)
         .attr("Value", STATUS_SUCCESS)
         .end()
         .end()
@@ -379,17 +381,17 @@ pub fn build_status_response(
         input.issuer,
     );
     w.signature_slot()
-        .start("samlp", "Status", NS_SAMLP)
-        .start("samlp", "StatusCode", NS_SAMLP)
+        .start("samlp", "Status", ns::SAMLP)
+        .start("samlp", "StatusCode", ns::SAMLP)
         .attr("Value", input.status.uri());
     if let Some(sub) = input.sub_status {
-        w.start("samlp", "StatusCode", NS_SAMLP)
+        w.start("samlp", "StatusCode", ns::SAMLP)
             .attr("Value", sub.uri())
             .end();
     }
     w.end();
     if let Some(m) = input.message {
-        w.leaf("samlp", "StatusMessage", NS_SAMLP, m);
+        w.leaf("samlp", "StatusMessage", ns::SAMLP, m);
     }
     w.end().end();
     Ok(sign_element(w.finish()?, key)?.into_bytes())

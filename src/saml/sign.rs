@@ -30,19 +30,9 @@ use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier}
 use openssl::x509::{X509NameBuilder, X509};
 use time::OffsetDateTime;
 
-use crate::saml::xml::{is_ncname, Element, Writer, NS_DS};
-
-/// `http://www.w3.org/2001/10/xml-exc-c14n#`
-pub const ALG_EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-/// `http://www.w3.org/2000/09/xmldsig#enveloped-signature`
-pub const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-/// `http://www.w3.org/2001/04/xmldsig-more#rsa-sha256`
-pub const ALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-/// `http://www.w3.org/2001/04/xmlenc#sha256`
-pub const ALG_SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
-
-/// Smallest RSA modulus we sign with.
-const MIN_RSA_BITS: u32 = 2048;
+use crate::saml::names::is_ascii_ncname;
+use crate::saml::uris::{alg, ns, MIN_RSA_BITS};
+use crate::saml::xml::{Element, Writer};
 
 /// What can go wrong while writing or signing what we emit.
 #[derive(Debug)]
@@ -219,27 +209,27 @@ pub fn generate_key_and_cert(
 /// Writes `<ds:SignedInfo>` for one reference to `#id` with the given base64 digest.
 fn write_signed_info(w: &mut Writer, id: &str, digest_b64: &str) {
     let uri = format!("#{id}");
-    w.start("ds", "SignedInfo", NS_DS)
-        .start("ds", "CanonicalizationMethod", NS_DS)
-        .attr("Algorithm", ALG_EXC_C14N)
+    w.start("ds", "SignedInfo", ns::DS)
+        .start("ds", "CanonicalizationMethod", ns::DS)
+        .attr("Algorithm", alg::EXC_C14N)
         .end()
-        .start("ds", "SignatureMethod", NS_DS)
-        .attr("Algorithm", ALG_RSA_SHA256)
+        .start("ds", "SignatureMethod", ns::DS)
+        .attr("Algorithm", alg::RSA_SHA256)
         .end()
-        .start("ds", "Reference", NS_DS)
+        .start("ds", "Reference", ns::DS)
         .attr("URI", &uri)
-        .start("ds", "Transforms", NS_DS)
-        .start("ds", "Transform", NS_DS)
-        .attr("Algorithm", ALG_ENVELOPED)
+        .start("ds", "Transforms", ns::DS)
+        .start("ds", "Transform", ns::DS)
+        .attr("Algorithm", alg::ENVELOPED)
         .end()
-        .start("ds", "Transform", NS_DS)
-        .attr("Algorithm", ALG_EXC_C14N)
+        .start("ds", "Transform", ns::DS)
+        .attr("Algorithm", alg::EXC_C14N)
         .end()
         .end()
-        .start("ds", "DigestMethod", NS_DS)
-        .attr("Algorithm", ALG_SHA256)
+        .start("ds", "DigestMethod", ns::DS)
+        .attr("Algorithm", alg::SHA256)
         .end()
-        .leaf("ds", "DigestValue", NS_DS, digest_b64)
+        .leaf("ds", "DigestValue", ns::DS, digest_b64)
         .end()
         .end();
 }
@@ -251,7 +241,7 @@ pub fn sign_element(element: Element, key: &SigningKey) -> Result<Element, SignE
     let id = element
         .root_id()
         .ok_or(SignError::Invalid("the element to sign has no ID"))?;
-    if !is_ncname(id) {
+    if !is_ascii_ncname(id) {
         return Err(SignError::Invalid("ID must be an NCName"));
     }
     if !element.has_open_slot() {
@@ -266,12 +256,12 @@ pub fn sign_element(element: Element, key: &SigningKey) -> Result<Element, SignE
 
     let mut w =
         Writer::with_capacity(si.as_bytes().len() + sig_b64.len() + key.cert_b64.len() + 256);
-    w.start("ds", "Signature", NS_DS);
+    w.start("ds", "Signature", ns::DS);
     write_signed_info(&mut w, id, &digest_b64);
-    w.leaf("ds", "SignatureValue", NS_DS, &sig_b64)
-        .start("ds", "KeyInfo", NS_DS)
-        .start("ds", "X509Data", NS_DS)
-        .leaf("ds", "X509Certificate", NS_DS, &key.cert_b64)
+    w.leaf("ds", "SignatureValue", ns::DS, &sig_b64)
+        .start("ds", "KeyInfo", ns::DS)
+        .start("ds", "X509Data", ns::DS)
+        .leaf("ds", "X509Certificate", ns::DS, &key.cert_b64)
         .end()
         .end()
         .end();

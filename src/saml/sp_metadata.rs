@@ -15,12 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::dom::{self, ns, Document, ElementId};
-
-/// The HTTP-POST binding: the only one we answer with.
-pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
-
-const SAML2_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+use super::dom::{self, Document, ElementId};
+pub use super::uris::binding::HTTP_POST;
+use super::uris::ns;
 
 /// One `AssertionConsumerService`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +208,7 @@ pub fn import(
             .filter(|d| {
                 doc.element(*d)
                     .attr("protocolSupportEnumeration")
-                    .is_some_and(|p| p.split_ascii_whitespace().any(|x| x == SAML2_PROTOCOL))
+                    .is_some_and(|p| p.split_ascii_whitespace().any(|x| x == ns::SAMLP))
             })
             .collect();
         let sp = match descriptors.as_slice() {

@@ -19,40 +19,8 @@ use openssl::sign::Verifier;
 use openssl::x509::X509;
 
 use super::c14n::{exc_c14n, C14nError};
-use super::dom::{ns, Document, ElementId, IdLookupError};
-
-/// Algorithm URIs (XML-DSig, RFC 4051, XML-Enc).
-pub mod uri {
-    /// RSA PKCS#1 v1.5 with SHA-256.
-    pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-    /// RSA PKCS#1 v1.5 with SHA-384.
-    pub const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
-    /// RSA PKCS#1 v1.5 with SHA-512.
-    pub const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
-    /// ECDSA with SHA-256.
-    pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
-    /// ECDSA with SHA-384.
-    pub const ECDSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384";
-    /// ECDSA with SHA-512.
-    pub const ECDSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512";
-    /// RSA PKCS#1 v1.5 with SHA-1 (only with the per-app opt-in).
-    pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
-    /// SHA-1 digest (only with the per-app opt-in).
-    pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
-    /// SHA-256 digest.
-    pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
-    /// SHA-384 digest.
-    pub const SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#sha384";
-    /// SHA-512 digest.
-    pub const SHA512: &str = "http://www.w3.org/2001/04/xmlenc#sha512";
-    /// Enveloped-signature transform.
-    pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-    /// Exclusive c14n without comments (transform and canonicalization method).
-    pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-}
-
-/// RSA keys shorter than this never verify anything.
-const MIN_RSA_BITS: u32 = 2048;
+use super::dom::{Document, ElementId, IdLookupError};
+use super::uris::{alg, ns, MIN_RSA_BITS};
 
 /// Why a signature was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,14 +138,14 @@ impl SigAlg {
     /// `allow_sha1`.
     pub fn from_uri(uri: &str, allow_sha1: bool) -> Result<SigAlg, VerifyError> {
         let alg = match uri {
-            uri::RSA_SHA256 => SigAlg::RsaSha256,
-            uri::RSA_SHA384 => SigAlg::RsaSha384,
-            uri::RSA_SHA512 => SigAlg::RsaSha512,
-            uri::ECDSA_SHA256 => SigAlg::EcdsaSha256,
-            uri::ECDSA_SHA384 => SigAlg::EcdsaSha384,
-            uri::ECDSA_SHA512 => SigAlg::EcdsaSha512,
-            uri::RSA_SHA1 if allow_sha1 => SigAlg::RsaSha1,
-            uri::RSA_SHA1 => return Err(VerifyError::Sha1NotAllowed),
+            alg::RSA_SHA256 => SigAlg::RsaSha256,
+            alg::RSA_SHA384 => SigAlg::RsaSha384,
+            alg::RSA_SHA512 => SigAlg::RsaSha512,
+            alg::ECDSA_SHA256 => SigAlg::EcdsaSha256,
+            alg::ECDSA_SHA384 => SigAlg::EcdsaSha384,
+            alg::ECDSA_SHA512 => SigAlg::EcdsaSha512,
+            alg::RSA_SHA1 if allow_sha1 => SigAlg::RsaSha1,
+            alg::RSA_SHA1 => return Err(VerifyError::Sha1NotAllowed),
             other => return Err(VerifyError::Algorithm(other.to_string())),
         };
         Ok(alg)
@@ -186,13 +154,13 @@ impl SigAlg {
     /// The algorithm's URI.
     pub fn uri(self) -> &'static str {
         match self {
-            SigAlg::RsaSha256 => uri::RSA_SHA256,
-            SigAlg::RsaSha384 => uri::RSA_SHA384,
-            SigAlg::RsaSha512 => uri::RSA_SHA512,
-            SigAlg::EcdsaSha256 => uri::ECDSA_SHA256,
-            SigAlg::EcdsaSha384 => uri::ECDSA_SHA384,
-            SigAlg::EcdsaSha512 => uri::ECDSA_SHA512,
-            SigAlg::RsaSha1 => uri::RSA_SHA1,
+            SigAlg::RsaSha256 => alg::RSA_SHA256,
+            SigAlg::RsaSha384 => alg::RSA_SHA384,
+            SigAlg::RsaSha512 => alg::RSA_SHA512,
+            SigAlg::EcdsaSha256 => alg::ECDSA_SHA256,
+            SigAlg::EcdsaSha384 => alg::ECDSA_SHA384,
+            SigAlg::EcdsaSha512 => alg::ECDSA_SHA512,
+            SigAlg::RsaSha1 => alg::RSA_SHA1,
         }
     }
 
@@ -215,11 +183,11 @@ impl SigAlg {
 
 fn digest_from_uri(uri: &str, allow_sha1: bool) -> Result<MessageDigest, VerifyError> {
     match uri {
-        uri::SHA256 => Ok(MessageDigest::sha256()),
-        uri::SHA384 => Ok(MessageDigest::sha384()),
-        uri::SHA512 => Ok(MessageDigest::sha512()),
-        uri::SHA1 if allow_sha1 => Ok(MessageDigest::sha1()),
-        uri::SHA1 => Err(VerifyError::Sha1NotAllowed),
+        alg::SHA256 => Ok(MessageDigest::sha256()),
+        alg::SHA384 => Ok(MessageDigest::sha384()),
+        alg::SHA512 => Ok(MessageDigest::sha512()),
+        alg::SHA1 if allow_sha1 => Ok(MessageDigest::sha1()),
+        alg::SHA1 => Err(VerifyError::Sha1NotAllowed),
         other => Err(VerifyError::Algorithm(other.to_string())),
     }
 }
@@ -283,7 +251,7 @@ pub fn verify_enveloped(
     require_ds(doc, *c14n_method, "CanonicalizationMethod")?;
     require_ds(doc, *sig_method, "SignatureMethod")?;
     require_ds(doc, *reference, "Reference")?;
-    if doc.element(*c14n_method).attr("Algorithm") != Some(uri::EXC_C14N) {
+    if doc.element(*c14n_method).attr("Algorithm") != Some(alg::EXC_C14N) {
         return Err(VerifyError::Structure(
             "SignedInfo must use exclusive c14n without comments",
         ));
@@ -373,9 +341,9 @@ fn check_transforms(doc: &Document, transforms: ElementId) -> Result<Vec<String>
     };
     require_ds(doc, *enveloped, "Transform")?;
     require_ds(doc, *c14n, "Transform")?;
-    if doc.element(*enveloped).attr("Algorithm") != Some(uri::ENVELOPED)
+    if doc.element(*enveloped).attr("Algorithm") != Some(alg::ENVELOPED)
         || doc.child_elements(*enveloped).next().is_some()
-        || doc.element(*c14n).attr("Algorithm") != Some(uri::EXC_C14N)
+        || doc.element(*c14n).attr("Algorithm") != Some(alg::EXC_C14N)
     {
         return Err(VerifyError::Structure(
             "transforms must be enveloped-signature + exclusive c14n",

@@ -29,16 +29,8 @@
 //! the element's bytes were digested. Removing that Signature again (the enveloped-signature
 //! transform) gives back exactly the digested bytes.
 
+use super::names::{is_ascii_ncname, is_xml_char};
 use crate::saml::sign::SignError;
-
-/// `urn:oasis:names:tc:SAML:2.0:protocol`, prefix `samlp`.
-pub const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-/// `urn:oasis:names:tc:SAML:2.0:assertion`, prefix `saml`.
-pub const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-/// `urn:oasis:names:tc:SAML:2.0:metadata`, prefix `md`.
-pub const NS_MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
-/// `http://www.w3.org/2000/09/xmldsig#`, prefix `ds`.
-pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 /// A namespace binding: (prefix, URI).
 type Binding = (String, String);
@@ -187,7 +179,7 @@ impl Writer {
             self.fail("a document has one root element");
             return self;
         }
-        if !is_ncname(prefix) || !is_ncname(local) || is_reserved_prefix(prefix) {
+        if !is_ascii_ncname(prefix) || !is_ascii_ncname(local) || is_reserved_prefix(prefix) {
             self.fail("invalid element name or prefix");
             return self;
         }
@@ -231,7 +223,7 @@ impl Writer {
         if !self.ok() {
             return self;
         }
-        if !is_ncname(local) || (!prefix.is_empty() && !is_ncname(prefix)) {
+        if !is_ascii_ncname(local) || (!prefix.is_empty() && !is_ascii_ncname(prefix)) {
             self.fail("invalid attribute name");
             return self;
         }
@@ -468,22 +460,6 @@ impl Writer {
             frame.declared = decls;
         }
     }
-}
-
-/// Whether `c` may appear in an XML 1.0 document at all.
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// A conservative NCName check: ASCII letter or `_`, then ASCII letters, digits, `_`, `-`, `.`.
-/// Every name we write is a fixed SAML/XML-DSig name and IDs are ours, so non-ASCII is refused.
-pub fn is_ncname(s: &str) -> bool {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
-        _ => return false,
-    }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// Prefixes starting with `xml` (any case) are reserved by Namespaces in XML.

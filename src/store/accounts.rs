@@ -1,13 +1,11 @@
 //! The account directory: local accounts, their WeCom bindings (one member ↔ one account per corp,
-//! enforced by the schema), one-time bind codes, pending bind pages, and the session check that
-//! consults the account (one query).
+//! enforced by the schema), one-time bind codes and pending bind pages. (The session check that
+//! consults the account is part of the sign-in snapshot, `snapshot.rs`.)
 
-use super::{Result, SessionRow, Store, StoreError};
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use super::{AccountStatus, Result, Store, StoreError};
 
-/// A stored account (the domain rules live in [`crate::identity::directory`]).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A stored account, as the table holds it (the binding rules live in the identity domain above).
+#[derive(Debug, Clone, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct AccountRow {
     /// Stable internal ID (`a-` + random hex); never reused.
     pub id: String,
@@ -21,9 +19,10 @@ pub struct AccountRow {
     pub mobile: Option<String>,
     /// Employee number.
     pub employee_no: Option<String>,
-    /// `active` or `disabled`.
-    pub status: String,
+    /// Whether the account may sign in.
+    pub status: AccountStatus,
     /// Account groups, `;`-separated.
+    #[sqlx(rename = "groups_csv")]
     pub groups: String,
     /// argon2id PHC string, when an admin set a password.
     pub password_hash: Option<String>,
@@ -38,7 +37,7 @@ pub struct AccountRow {
 }
 
 /// A stored binding of a WeCom member to an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BindingRow {
     /// WeCom corp ID.
     pub corp_id: String,
@@ -53,7 +52,7 @@ pub struct BindingRow {
 }
 
 /// A login waiting on the bind page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BindStateRow {
     /// SHA-256 of the bind token, hex.
     pub token_hash: String,
@@ -114,22 +113,12 @@ pub(super) const ACCOUNT_COLUMNS: &str =
      a.status, a.groups_csv, a.password_hash, a.failed_attempts, a.locked_until, a.created_at, \
      a.updated_at";
 
-pub(super) fn account(r: &AnyRow) -> std::result::Result<AccountRow, sqlx::Error> {
-    Ok(AccountRow {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        display_name: r.try_get(2)?,
-        email: r.try_get(3)?,
-        mobile: r.try_get(4)?,
-        employee_no: r.try_get(5)?,
-        status: r.try_get(6)?,
-        groups: r.try_get(7)?,
-        password_hash: r.try_get(8)?,
-        failed_attempts: r.try_get(9)?,
-        locked_until: r.try_get(10)?,
-        created_at: r.try_get(11)?,
-        updated_at: r.try_get(12)?,
-    })
+/// An account with how its member's binding was made (`bound_account`).
+#[derive(sqlx::FromRow)]
+struct BoundAccount {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    how: String,
 }
 
 fn unique(e: &sqlx::Error) -> bool {
@@ -152,24 +141,22 @@ impl Store {
 
     /// The account with this ID.
     pub async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(account).transpose()?)
+        .await?)
     }
 
     /// The account with this username.
     pub async fn account_by_username(&self, username: &str) -> Result<Option<AccountRow>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1"
         ))
         .bind(username)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(account).transpose()?)
+        .await?)
     }
 
     /// Up to `limit` accounts not bound in `corp_id` whose `key` equals `value` (exact match on an
@@ -181,7 +168,7 @@ impl Store {
         value: &str,
         limit: i64,
     ) -> Result<Vec<AccountRow>> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.{} = $1 AND NOT EXISTS \
              (SELECT 1 FROM bindings b WHERE b.corp_id = $2 AND b.account_id = a.id) \
              ORDER BY a.id LIMIT $3",
@@ -191,46 +178,27 @@ impl Store {
         .bind(corp_id)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(account)
-            .collect::<std::result::Result<_, _>>()?)
+        .await?)
     }
 
     /// Every account, by username.
     pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.username"
         ))
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(account)
-            .collect::<std::result::Result<_, _>>()?)
+        .await?)
     }
 
     /// Every binding in a corp.
     pub async fn bindings(&self, corp_id: &str) -> Result<Vec<BindingRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT corp_id, userid, account_id, how, bound_at FROM bindings WHERE corp_id = $1 \
              ORDER BY userid",
         )
         .bind(corp_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BindingRow {
-                    corp_id: r.try_get(0)?,
-                    userid: r.try_get(1)?,
-                    account_id: r.try_get(2)?,
-                    how: r.try_get(3)?,
-                    bound_at: r.try_get(4)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds or updates accounts by username, all or none (one transaction). Passwords, lock state,
@@ -254,7 +222,7 @@ impl Store {
             .bind(&a.email)
             .bind(&a.mobile)
             .bind(&a.employee_no)
-            .bind(&a.status)
+            .bind(a.status)
             .bind(&a.groups)
             .bind(&a.password_hash)
             .bind(a.updated_at)
@@ -283,7 +251,12 @@ impl Store {
     }
 
     /// Sets an account's status; false when there is no such account.
-    pub async fn set_account_status(&self, id: &str, status: &str, now: i64) -> Result<bool> {
+    pub async fn set_account_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        now: i64,
+    ) -> Result<bool> {
         let r = sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(status)
@@ -316,16 +289,15 @@ impl Store {
         max: i64,
         lock_secs: i64,
     ) -> Result<bool> {
-        let row = sqlx::query(
+        let failed: Option<i64> = sqlx::query_scalar(
             "UPDATE accounts SET failed_attempts = failed_attempts + 1 WHERE id = $1 \
              RETURNING failed_attempts",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let n: i64 = match row {
-            Some(r) => r.try_get(0)?,
-            None => return Ok(false),
+        let Some(n) = failed else {
+            return Ok(false);
         };
         if n >= max {
             sqlx::query("UPDATE accounts SET failed_attempts = 0, locked_until = $2 WHERE id = $1")
@@ -353,7 +325,7 @@ impl Store {
         corp_id: &str,
         userid: &str,
     ) -> Result<Option<(AccountRow, String)>> {
-        let row = sqlx::query(&format!(
+        let row: Option<BoundAccount> = sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS}, b.how FROM bindings b JOIN accounts a ON a.id = b.account_id \
              WHERE b.corp_id = $1 AND b.userid = $2"
         ))
@@ -361,10 +333,7 @@ impl Store {
         .bind(userid)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some(r) => Ok(Some((account(&r)?, r.try_get(13)?))),
-            None => Ok(None),
-        }
+        Ok(row.map(|r| (r.account, r.how)))
     }
 
     /// The member an account is bound to in a corp.
@@ -373,12 +342,15 @@ impl Store {
         corp_id: &str,
         account_id: &str,
     ) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT userid FROM bindings WHERE corp_id = $1 AND account_id = $2")
+        Ok(
+            sqlx::query_scalar(
+                "SELECT userid FROM bindings WHERE corp_id = $1 AND account_id = $2",
+            )
             .bind(corp_id)
             .bind(account_id)
             .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+            .await?,
+        )
     }
 
     /// Binds a member to an account; either side already bound is a [`StoreError::Conflict`].
@@ -440,14 +412,13 @@ impl Store {
 
     /// Removes an account's binding in a corp; returns the member it was bound to.
     pub async fn unbind_account(&self, corp_id: &str, account_id: &str) -> Result<Option<String>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_scalar(
             "DELETE FROM bindings WHERE corp_id = $1 AND account_id = $2 RETURNING userid",
         )
         .bind(corp_id)
         .bind(account_id)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        .await?)
     }
 
     /// Stores (replaces) an account's one-time bind code, hashed.
@@ -506,25 +477,13 @@ impl Store {
 
     /// The bind state with this token hash (checks are the caller's).
     pub async fn bind_state(&self, token_hash: &str) -> Result<Option<BindStateRow>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT token_hash, browser_hash, pending_json, profile_json, attempts, expires_at, \
              consumed_at FROM bind_states WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(BindStateRow {
-                token_hash: r.try_get(0)?,
-                browser_hash: r.try_get(1)?,
-                pending_json: r.try_get(2)?,
-                profile_json: r.try_get(3)?,
-                attempts: r.try_get(4)?,
-                expires_at: r.try_get(5)?,
-                consumed_at: r.try_get(6)?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// Counts a failed proof on a bind page.
@@ -548,39 +507,6 @@ impl Store {
         .await?;
         Ok(r.rows_affected() == 1)
     }
-
-    /// A session with the status of the account its member is bound to in `corp_id` (None when
-    /// the member is no longer bound): one query, so unbinding or disabling ends the session at the
-    /// next request on every instance.
-    pub async fn session_with_account(
-        &self,
-        id_hash: &str,
-        corp_id: &str,
-    ) -> Result<Option<(SessionRow, Option<String>)>> {
-        let row = sqlx::query(
-            "SELECT s.id_hash, s.userid, s.profile_json, s.authn_instant, s.last_seen, s.expires_at, \
-             a.status FROM sessions s LEFT JOIN bindings b ON b.corp_id = $2 AND b.userid = s.userid \
-             LEFT JOIN accounts a ON a.id = b.account_id WHERE s.id_hash = $1",
-        )
-        .bind(id_hash)
-        .bind(corp_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok((
-                SessionRow {
-                    id_hash: r.try_get(0)?,
-                    userid: r.try_get(1)?,
-                    profile_json: r.try_get(2)?,
-                    authn_instant: r.try_get(3)?,
-                    last_seen: r.try_get(4)?,
-                    expires_at: r.try_get(5)?,
-                },
-                r.try_get(6)?,
-            ))
-        })
-        .transpose()
-    }
 }
 
 async fn insert_account(
@@ -598,7 +524,7 @@ async fn insert_account(
     .bind(&a.email)
     .bind(&a.mobile)
     .bind(&a.employee_no)
-    .bind(&a.status)
+    .bind(a.status)
     .bind(&a.groups)
     .bind(&a.password_hash)
     .bind(a.created_at)

@@ -1,12 +1,11 @@
-//! The admin side of the store (issue 5): admins kept in the database (beside those in the
+//! The admin side of the store: admins kept in the database (beside those in the
 //! configuration), API tokens (only their SHA-256 is stored), admin browser sessions (keyed by the
 //! hash of the cookie) and the settings the console edits over the configuration's defaults.
 
 use super::{Result, Store, StoreError};
-use sqlx::Row;
 
 /// An admin added in the store (`admin add`, or by another admin).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AdminRow {
     /// WeCom userid.
     pub userid: String,
@@ -17,7 +16,7 @@ pub struct AdminRow {
 }
 
 /// An API token, without its secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AdminTokenRow {
     /// Stable ID (random hex).
     pub id: String,
@@ -34,7 +33,7 @@ pub struct AdminTokenRow {
 }
 
 /// An admin browser session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AdminSessionRow {
     /// SHA-256 of the cookie value, hex.
     pub id_hash: String,
@@ -49,7 +48,7 @@ pub struct AdminSessionRow {
 }
 
 /// One stored setting (a JSON value over the configuration's default).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SettingRow {
     /// Setting name, e.g. `binding`, `wecom`.
     pub name: String,
@@ -64,22 +63,13 @@ pub struct SettingRow {
 }
 
 impl Store {
-    // ---- admins ----
-
     /// Admins stored in the database, by userid.
     pub async fn admins(&self) -> Result<Vec<AdminRow>> {
-        let rows = sqlx::query("SELECT userid, added_by, added_at FROM admins ORDER BY userid")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AdminRow {
-                    userid: r.try_get(0)?,
-                    added_by: r.try_get(1)?,
-                    added_at: r.try_get(2)?,
-                })
-            })
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT userid, added_by, added_at FROM admins ORDER BY userid")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Whether `userid` is an admin in the database.
@@ -121,8 +111,6 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    // ---- API tokens ----
-
     /// Stores a new token (its hash only); a name in use is a [`StoreError::Conflict`].
     pub async fn insert_admin_token(&self, row: &AdminTokenRow, token_hash: &str) -> Result<()> {
         sqlx::query(
@@ -147,21 +135,21 @@ impl Store {
 
     /// Every token (revoked ones too), newest first.
     pub async fn admin_tokens(&self) -> Result<Vec<AdminTokenRow>> {
-        let rows = sqlx::query(&format!("{TOKEN_COLUMNS} ORDER BY created_at DESC, name"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(token_row).collect()
+        Ok(
+            sqlx::query_as(&format!("{TOKEN_COLUMNS} ORDER BY created_at DESC, name"))
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// The live (not revoked) token whose hash is `token_hash`.
     pub async fn admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminTokenRow>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "{TOKEN_COLUMNS} WHERE token_hash = $1 AND revoked_at IS NULL"
         ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| token_row(&r)).transpose()
+        .await?)
     }
 
     /// Records a use of a token.
@@ -187,8 +175,6 @@ impl Store {
         Ok(r.rows_affected() >= 1)
     }
 
-    // ---- admin sessions ----
-
     /// Stores a new admin session.
     pub async fn create_admin_session(&self, row: &AdminSessionRow) -> Result<()> {
         sqlx::query(
@@ -213,7 +199,7 @@ impl Store {
         now: i64,
         idle_cutoff: i64,
     ) -> Result<Option<AdminSessionRow>> {
-        let row = sqlx::query(
+        let row: Option<AdminSessionRow> = sqlx::query_as(
             "SELECT id_hash, userid, created_at, last_seen, expires_at FROM admin_sessions \
              WHERE id_hash = $1 AND expires_at > $2 AND last_seen >= $3",
         )
@@ -222,14 +208,7 @@ impl Store {
         .bind(idle_cutoff)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        let row = AdminSessionRow {
-            id_hash: r.try_get(0)?,
-            userid: r.try_get(1)?,
-            created_at: r.try_get(2)?,
-            last_seen: r.try_get(3)?,
-            expires_at: r.try_get(4)?,
-        };
+        let Some(row) = row else { return Ok(None) };
         sqlx::query("UPDATE admin_sessions SET last_seen = $2 WHERE id_hash = $1")
             .bind(id_hash)
             .bind(now)
@@ -247,42 +226,26 @@ impl Store {
         Ok(())
     }
 
-    // ---- settings ----
-
     /// Every stored setting, by name.
     pub async fn settings(&self) -> Result<Vec<SettingRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT name, value_json, version, updated_at, updated_by FROM settings ORDER BY name",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SettingRow {
-                    name: r.try_get(0)?,
-                    value_json: r.try_get(1)?,
-                    version: r.try_get(2)?,
-                    updated_at: r.try_get(3)?,
-                    updated_by: r.try_get(4)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// The versions of the settings `names` that exist, by name: the cheap check an instance makes
     /// before trusting its cached copy.
     pub async fn setting_versions(&self, names: &[&str]) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT name, version FROM settings ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let name: String = r.try_get(0)?;
-            if names.contains(&name.as_str()) {
-                out.push((name, r.try_get(1)?));
-            }
-        }
-        Ok(out)
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, version FROM settings ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(name, _)| names.contains(&name.as_str()))
+            .collect())
     }
 
     /// Writes setting `name` (insert or update), bumping its version.
@@ -312,14 +275,3 @@ impl Store {
 
 const TOKEN_COLUMNS: &str =
     "SELECT id, name, created_by, created_at, last_used_at, revoked_at FROM admin_tokens";
-
-fn token_row(r: &sqlx::any::AnyRow) -> Result<AdminTokenRow> {
-    Ok(AdminTokenRow {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        created_by: r.try_get(2)?,
-        created_at: r.try_get(3)?,
-        last_used_at: r.try_get(4)?,
-        revoked_at: r.try_get(5)?,
-    })
-}

@@ -3,10 +3,9 @@
 //! conditional claim that lets only one instance fetch a due source.
 
 use super::{AppRow, Result, Store};
-use sqlx::Row;
 
 /// One saved state of an app (`app_versions`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppVersionRow {
     /// App name.
     pub app: String,
@@ -42,7 +41,7 @@ impl AppVersionRow {
 }
 
 /// Where an app's metadata comes from (`app_sources`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppSourceRow {
     /// App name.
     pub app: String,
@@ -73,7 +72,7 @@ impl Store {
         saved_at: i64,
         saved_by: &str,
     ) -> Result<i64> {
-        let r = sqlx::query(
+        Ok(sqlx::query_scalar(
             "INSERT INTO app_versions (app, version, entity_id, metadata_json, settings_json, \
              metadata_xml, saved_at, saved_by) \
              SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6, $7 \
@@ -87,31 +86,28 @@ impl Store {
         .bind(saved_at)
         .bind(saved_by)
         .fetch_one(&self.pool)
-        .await?;
-        Ok(r.try_get(0)?)
+        .await?)
     }
 
     /// The saved versions of `app`, newest first.
     pub async fn app_versions(&self, app: &str) -> Result<Vec<AppVersionRow>> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "{VERSION_COLUMNS} WHERE app = $1 ORDER BY version DESC"
         ))
         .bind(app)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(version_row).collect()
+        .await?)
     }
 
     /// Version `version` of `app`.
     pub async fn app_version(&self, app: &str, version: i64) -> Result<Option<AppVersionRow>> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "{VERSION_COLUMNS} WHERE app = $1 AND version = $2"
         ))
         .bind(app)
         .bind(version)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| version_row(&r)).transpose()
+        .await?)
     }
 
     /// Sets (or replaces) the metadata URL of `app`; the next automatic fetch is at `next_fetch_at`.
@@ -137,11 +133,10 @@ impl Store {
 
     /// The metadata URL of `app`, if it has one.
     pub async fn app_source(&self, app: &str) -> Result<Option<AppSourceRow>> {
-        let row = sqlx::query(&format!("{SOURCE_COLUMNS} WHERE app = $1"))
+        Ok(sqlx::query_as(&format!("{SOURCE_COLUMNS} WHERE app = $1"))
             .bind(app)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| source_row(&r)).transpose()
+            .await?)
     }
 
     /// Forgets the metadata URL of `app`.
@@ -155,13 +150,12 @@ impl Store {
 
     /// Sources with periodic refresh whose fetch is due at `now`.
     pub async fn due_app_sources(&self, now: i64) -> Result<Vec<AppSourceRow>> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "{SOURCE_COLUMNS} WHERE refresh_secs > 0 AND next_fetch_at <= $1 ORDER BY next_fetch_at"
         ))
         .bind(now)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(source_row).collect()
+        .await?)
     }
 
     /// Claims a due source for this instance: moves its `next_fetch_at` from the value it read to
@@ -198,29 +192,4 @@ impl Store {
         .await?;
         Ok(())
     }
-}
-
-fn version_row(r: &sqlx::any::AnyRow) -> Result<AppVersionRow> {
-    Ok(AppVersionRow {
-        app: r.try_get(0)?,
-        version: r.try_get(1)?,
-        entity_id: r.try_get(2)?,
-        metadata_json: r.try_get(3)?,
-        settings_json: r.try_get(4)?,
-        metadata_xml: r.try_get(5)?,
-        saved_at: r.try_get(6)?,
-        saved_by: r.try_get(7)?,
-    })
-}
-
-fn source_row(r: &sqlx::any::AnyRow) -> Result<AppSourceRow> {
-    Ok(AppSourceRow {
-        app: r.try_get(0)?,
-        url: r.try_get(1)?,
-        refresh_secs: r.try_get(2)?,
-        next_fetch_at: r.try_get(3)?,
-        last_fetch_at: r.try_get(4)?,
-        last_result: r.try_get(5)?,
-        last_error: r.try_get(6)?,
-    })
 }

@@ -1,7 +1,6 @@
 //! Stored apps (SP registrations): insert, update, look up by name or entity ID, remove.
 
 use super::{AppRow, Result, Store, StoreError};
-use sqlx::Row;
 
 impl Store {
     /// Adds an app; a name or entity ID that exists is a [`StoreError::Conflict`].
@@ -56,28 +55,27 @@ impl Store {
 
     /// The app called `name`.
     pub async fn app(&self, name: &str) -> Result<Option<AppRow>> {
-        let row = sqlx::query(&format!("{APP_COLUMNS} WHERE name = $1"))
+        Ok(sqlx::query_as(&format!("{APP_COLUMNS} WHERE name = $1"))
             .bind(name)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| app_row(&r)).transpose()
+            .await?)
     }
 
     /// The app whose SP entity ID is `entity_id`.
     pub async fn app_by_entity_id(&self, entity_id: &str) -> Result<Option<AppRow>> {
-        let row = sqlx::query(&format!("{APP_COLUMNS} WHERE entity_id = $1"))
-            .bind(entity_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| app_row(&r)).transpose()
+        Ok(
+            sqlx::query_as(&format!("{APP_COLUMNS} WHERE entity_id = $1"))
+                .bind(entity_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Every app, by name.
     pub async fn apps(&self) -> Result<Vec<AppRow>> {
-        let rows = sqlx::query(&format!("{APP_COLUMNS} ORDER BY name"))
+        Ok(sqlx::query_as(&format!("{APP_COLUMNS} ORDER BY name"))
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(app_row).collect()
+            .await?)
     }
 
     /// Removes an app; false when there was none.
@@ -100,15 +98,3 @@ impl Store {
 
 const APP_COLUMNS: &str = "SELECT name, entity_id, metadata_json, settings_json, metadata_xml, \
                            created_at, updated_at FROM apps";
-
-fn app_row(r: &sqlx::any::AnyRow) -> Result<AppRow> {
-    Ok(AppRow {
-        name: r.try_get(0)?,
-        entity_id: r.try_get(1)?,
-        metadata_json: r.try_get(2)?,
-        settings_json: r.try_get(3)?,
-        metadata_xml: r.try_get(4)?,
-        created_at: r.try_get(5)?,
-        updated_at: r.try_get(6)?,
-    })
-}

@@ -2,7 +2,6 @@
 //! rows, and deleting audit rows past their retention.
 
 use super::{AuditRow, Result, Store};
-use sqlx::Row;
 
 /// Filters of an audit search; `None` means "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,11 +25,12 @@ pub struct AuditQuery {
 }
 
 /// One audit row with its ID (for paging).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     /// Row ID, increasing with time.
     pub id: i64,
     /// The row.
+    #[sqlx(flatten)]
     pub row: AuditRow,
 }
 
@@ -86,33 +86,14 @@ impl Store {
             " ORDER BY id DESC LIMIT ${}",
             texts.len() + ints.len()
         ));
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query_as(&sql);
         for t in &texts {
             query = query.bind(*t);
         }
         for i in &ints {
             query = query.bind(*i);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get(0)?,
-                    row: AuditRow {
-                        at: r.try_get(1)?,
-                        event: r.try_get(2)?,
-                        app: r.try_get(3)?,
-                        userid: r.try_get(4)?,
-                        result: r.try_get(5)?,
-                        reason: r.try_get(6)?,
-                        client_ip: r.try_get(7)?,
-                        request_id: r.try_get(8)?,
-                        actor: r.try_get(9)?,
-                        detail: r.try_get(10)?,
-                    },
-                })
-            })
-            .collect()
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Deletes expired sessions (IdP and admin), login states, bind pages and replay entries;
@@ -142,7 +123,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        // Bind pages (issue 4) outlive their expiry by an hour, like login states, so a late
+        // Bind pages outlive their expiry by an hour, like login states, so a late
         // double submit still finds its row and gets the page's own "expired" answer.
         n += sqlx::query("DELETE FROM bind_states WHERE expires_at <= $1")
             .bind(now - 3600)

@@ -4,7 +4,6 @@
 //! keys or none.
 
 use super::{KeyRow, Result, Store};
-use sqlx::Row;
 
 impl Store {
     /// Stores a key unless one with `id` exists (several instances starting at once converge on the
@@ -17,7 +16,7 @@ impl Store {
         .bind(&key.id)
         .bind(&key.key_pem)
         .bind(&key.cert_pem)
-        .bind(&key.state)
+        .bind(key.state)
         .bind(key.created_at)
         .bind(&key.key_enc)
         .bind(&key.master_key_id)
@@ -28,27 +27,12 @@ impl Store {
 
     /// Every signing key, oldest first.
     pub async fn signing_keys(&self) -> Result<Vec<KeyRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, key_pem, cert_pem, state, created_at, key_enc, master_key_id, \
              activated_at, retired_at FROM signing_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(KeyRow {
-                    id: r.try_get(0)?,
-                    key_pem: r.try_get(1)?,
-                    cert_pem: r.try_get(2)?,
-                    state: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    key_enc: r.try_get(5)?,
-                    master_key_id: r.try_get(6)?,
-                    activated_at: r.try_get(7)?,
-                    retired_at: r.try_get(8)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Makes the `next` key `id` the active one and the active key `previous`, in one transaction.
@@ -92,7 +76,7 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Seals a key stored in plain PEM (a row from before issue 6): stores `key_enc` and the master
+    /// Seals a key stored in plain PEM (a row from before keys were sealed): stores `key_enc` and the master
     /// key ID and empties `key_pem`, unless another instance sealed it first. Returns whether it did.
     pub async fn seal_plain_key(
         &self,
@@ -145,10 +129,11 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query("SELECT value FROM instance_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get(0)?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }

@@ -2,7 +2,17 @@
 //! AuthnRequest replay cache.
 
 use super::{Consumed, Result, Store};
-use sqlx::Row;
+
+/// A consumed (or foreign, or expired) login state, as a repeated callback finds it.
+#[derive(sqlx::FromRow)]
+struct SeenState {
+    browser_hash: String,
+    expires_at: i64,
+    consumed_at: Option<i64>,
+    code_hash: Option<String>,
+    result_session: Option<String>,
+    pending_json: String,
+}
 
 impl Store {
     /// Stores a single-use WeCom login state bound to a browser.
@@ -38,7 +48,7 @@ impl Store {
         code_hash: &str,
         now: i64,
     ) -> Result<Consumed> {
-        let fresh = sqlx::query(
+        let fresh: Option<String> = sqlx::query_scalar(
             "UPDATE login_states SET consumed_at = $4, code_hash = $3 \
              WHERE state = $1 AND browser_hash = $2 AND consumed_at IS NULL AND expires_at > $4 \
              RETURNING pending_json",
@@ -49,12 +59,10 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some(row) = fresh {
-            return Ok(Consumed::Fresh {
-                pending_json: row.try_get(0)?,
-            });
+        if let Some(pending_json) = fresh {
+            return Ok(Consumed::Fresh { pending_json });
         }
-        let row = sqlx::query(
+        let row: Option<SeenState> = sqlx::query_as(
             "SELECT browser_hash, expires_at, consumed_at, code_hash, result_session, pending_json \
              FROM login_states WHERE state = $1",
         )
@@ -64,14 +72,11 @@ impl Store {
         let Some(row) = row else {
             return Ok(Consumed::Unknown);
         };
-        let owner: String = row.try_get(0)?;
-        let expires_at: i64 = row.try_get(1)?;
-        let consumed_at: Option<i64> = row.try_get(2)?;
-        let used_code: Option<String> = row.try_get(3)?;
-        if !crate::crypto::constant_time_eq(owner.as_bytes(), browser_hash.as_bytes()) {
+        let expires_at = row.expires_at;
+        if !crate::crypto::constant_time_eq(row.browser_hash.as_bytes(), browser_hash.as_bytes()) {
             return Ok(Consumed::Foreign);
         }
-        if consumed_at.is_none() {
+        if row.consumed_at.is_none() {
             // Not consumed, same browser: it can only have expired.
             return Ok(if expires_at <= now {
                 Consumed::Expired
@@ -79,13 +84,13 @@ impl Store {
                 Consumed::Unknown
             });
         }
-        match used_code {
+        match row.code_hash {
             // A repeat is only honoured within the state's lifetime.
             Some(_) if expires_at <= now => Ok(Consumed::Expired),
             Some(c) if crate::crypto::constant_time_eq(c.as_bytes(), code_hash.as_bytes()) => {
                 Ok(Consumed::Repeat {
-                    result_session: row.try_get(4)?,
-                    pending_json: row.try_get(5)?,
+                    result_session: row.result_session,
+                    pending_json: row.pending_json,
                 })
             }
             _ => Ok(Consumed::Used),
@@ -104,36 +109,34 @@ impl Store {
 
     /// The session a consumed login state produced, once it has.
     pub async fn login_result(&self, state: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT result_session FROM login_states WHERE state = $1")
-            .bind(state)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(r) => Ok(r.try_get(0)?),
-            None => Ok(None),
-        }
+        let row: Option<Option<String>> =
+            sqlx::query_scalar("SELECT result_session FROM login_states WHERE state = $1")
+                .bind(state)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.flatten())
     }
 
     /// Counts every login state not yet expired (the table-size cap across all clients).
     pub async fn live_login_states_total(&self, now: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM login_states WHERE expires_at > $1")
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get(0)?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_states WHERE expires_at > $1")
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Counts live login states started from a client IP (abuse cap across browsers).
     pub async fn live_login_states_from_ip(&self, client_ip: &str, now: i64) -> Result<i64> {
-        let row = sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM login_states WHERE client_ip = $1 AND expires_at > $2 \
              AND consumed_at IS NULL",
         )
         .bind(client_ip)
         .bind(now)
         .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
+        .await?)
     }
 
     /// Remembers an AuthnRequest ID; false when it was already seen (a replay).

@@ -22,6 +22,7 @@ mod schema;
 mod sessions;
 mod snapshot;
 mod sqlite;
+mod states;
 mod users;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
@@ -32,6 +33,7 @@ pub use schema::SchemaState;
 pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+pub use states::{AccountStatus, KeyState, UnknownState};
 pub use users::AccountSearch;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
@@ -119,8 +121,27 @@ fn unavailable(e: &sqlx::Error) -> bool {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// A stored app row (the domain type lives in [`crate::apps`]).
-#[derive(Debug, Clone)]
+/// How the connection pool behaves during faults (the configuration's `[database]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// How long a request waits for a connection (a new one included) before the store answers
+    /// [`StoreError::Unavailable`]; SQLite also waits as long for another process's lock.
+    pub acquire_timeout: std::time::Duration,
+    /// Connections kept open while idle; 0 opens them on demand.
+    pub min_connections: u32,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            acquire_timeout: std::time::Duration::from_millis(1500),
+            min_connections: 0,
+        }
+    }
+}
+
+/// A stored app row, as the table holds it (the app module parses it into its domain type).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AppRow {
     /// `[a-z0-9-]{1,64}`.
     pub name: String,
@@ -139,11 +160,11 @@ pub struct AppRow {
 }
 
 /// A stored signing key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
     /// Stable key ID.
     pub id: String,
-    /// PEM private key; empty once the key is sealed in `key_enc` (issue 6).
+    /// PEM private key; empty once the key is sealed in `key_enc`.
     pub key_pem: String,
     /// The private key sealed under the master key (`secrets::MasterKey::seal`).
     pub key_enc: Option<String>,
@@ -151,9 +172,8 @@ pub struct KeyRow {
     pub master_key_id: Option<String>,
     /// PEM certificate.
     pub cert_pem: String,
-    /// `next` (published, not yet signing), `active` (signs), `previous` (published after a switch,
-    /// no longer signing) or `retired` (gone from the metadata; private key erased).
-    pub state: String,
+    /// Where the key is in its rollover.
+    pub state: KeyState,
     /// Unix seconds.
     pub created_at: i64,
     /// When it became the active key, Unix seconds (None for the first key and for keys never
@@ -164,7 +184,7 @@ pub struct KeyRow {
 }
 
 /// A stored IdP session (keyed by the hash of the cookie value).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     /// SHA-256 of the cookie value, hex.
     pub id_hash: String,
@@ -206,7 +226,7 @@ pub enum Consumed {
 }
 
 /// One audit row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
     /// Unix seconds.
     pub at: i64,
@@ -243,17 +263,17 @@ impl Store {
     /// Connects to `url` (`sqlite://PATH`, created when missing, or `postgres://…`) with the
     /// default `[database]` settings.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::connect_with(url, &crate::config::DatabaseConfig::default()).await
+        Self::connect_with(url, &PoolSettings::default()).await
     }
 
-    /// Connects to `url` with `[database]` settings: a request waits at most `acquire_timeout_ms`
-    /// for a connection (a new one included), each connection is tested before use so the ones that
-    /// died during an outage are replaced (recovery without a restart), and SQLite waits as long for
-    /// a lock held by another process.
-    pub async fn connect_with(url: &str, db: &crate::config::DatabaseConfig) -> Result<Self> {
+    /// Connects to `url` with the pool's settings: a request waits at most `acquire_timeout` for a
+    /// connection (a new one included), each connection is tested before use so the ones that died
+    /// during an outage are replaced (recovery without a restart), and SQLite waits as long for a
+    /// lock held by another process.
+    pub async fn connect_with(url: &str, db: &PoolSettings) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let acquire = std::time::Duration::from_millis(db.acquire_timeout_ms);
-        let busy_ms = db.acquire_timeout_ms;
+        let acquire = db.acquire_timeout;
+        let busy_ms = u64::try_from(acquire.as_millis()).unwrap_or(u64::MAX);
         let (backend, url, max) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite::connect_url(url), 4)
         } else {

@@ -3,7 +3,6 @@
 //! not know (a newer wecom-idp migrated it).
 
 use super::{Backend, Result, Store};
-use sqlx::Row;
 
 /// How the database's schema compares with this binary's migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,17 +48,13 @@ impl Store {
                  '_sqlx_migrations' AND table_schema = current_schema()"
             }
         };
-        let exists: i64 = sqlx::query(exists_sql)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let exists: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
         let applied: Vec<i64> = if exists > 0 {
-            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<i64, _>(0))
-                .collect::<std::result::Result<_, _>>()?
+            sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(&self.pool)
+            .await?
         } else {
             Vec::new()
         };
@@ -89,8 +84,8 @@ pub(super) async fn up_to_date(
     migrator: &sqlx::migrate::Migrator,
 ) -> bool {
     // `success` as a number: SQLite stores the BOOLEAN column as an integer.
-    let Ok(rows) = sqlx::query(
-        "SELECT version, checksum, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) \
+    let Ok(rows) = sqlx::query_as::<_, Applied>(
+        "SELECT version, checksum, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) AS success \
          FROM _sqlx_migrations ORDER BY version",
     )
     .fetch_all(&mut *conn)
@@ -104,10 +99,15 @@ pub(super) async fn up_to_date(
         .collect();
     rows.len() == known.len()
         && rows.iter().zip(known).all(|(row, m)| {
-            row.try_get::<i64, _>(0).is_ok_and(|v| v == m.version)
-                && row
-                    .try_get::<Vec<u8>, _>(1)
-                    .is_ok_and(|c| c == m.checksum.as_ref())
-                && row.try_get::<i64, _>(2).is_ok_and(|ok| ok == 1)
+            row.version == m.version && row.checksum == m.checksum.as_ref() && row.success == 1
         })
+}
+
+/// One applied migration as `_sqlx_migrations` records it.
+#[derive(sqlx::FromRow)]
+struct Applied {
+    version: i64,
+    checksum: Vec<u8>,
+    /// 1 when it succeeded (a number: SQLite stores the BOOLEAN column as an integer).
+    success: i64,
 }

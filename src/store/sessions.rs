@@ -1,7 +1,6 @@
 //! IdP sessions (keyed by the SHA-256 of the cookie value) and pairwise NameIDs.
 
 use super::{Result, SessionRow, Store};
-use sqlx::Row;
 
 impl Store {
     /// Stores a new session.
@@ -23,24 +22,13 @@ impl Store {
 
     /// The session with this hash, if it exists (expiry is the caller's decision).
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id_hash, userid, profile_json, authn_instant, last_seen, expires_at \
              FROM sessions WHERE id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(SessionRow {
-                id_hash: r.try_get(0)?,
-                userid: r.try_get(1)?,
-                profile_json: r.try_get(2)?,
-                authn_instant: r.try_get(3)?,
-                last_seen: r.try_get(4)?,
-                expires_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// Records use of a session (idle timeout).
@@ -74,12 +62,13 @@ impl Store {
     /// The persistent pairwise NameID a member already has for an app, storing nothing (the
     /// admin's member preview: looking must not assign one).
     pub async fn existing_pairwise_id(&self, app: &str, userid: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
-            .bind(app)
-            .bind(userid)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
+                .bind(app)
+                .bind(userid)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The persistent pairwise NameID of a member for an app, storing `candidate` the first time.
@@ -100,11 +89,12 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
-            .bind(app)
-            .bind(userid)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get(0)?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM pairwise_ids WHERE app = $1 AND userid = $2")
+                .bind(app)
+                .bind(userid)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }

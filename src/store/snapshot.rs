@@ -3,8 +3,8 @@
 //! account's status — in a single round trip, so answering a member with a live session costs one
 //! read and the audit write.
 
-use super::{Result, SessionRow, Store, StoreError};
-use sqlx::Row;
+use super::{AccountStatus, Result, SessionRow, Store, StoreError};
+use sqlx::{FromRow, Row};
 
 /// What [`Store::request_snapshot`] read.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ pub struct Snapshot {
     pub apps_revision: i64,
     /// The session with the given hash and its account's status for the given corp (`None` when
     /// unbound), when the session exists.
-    pub session: Option<(SessionRow, Option<String>)>,
+    pub session: Option<(SessionRow, Option<AccountStatus>)>,
 }
 
 impl Store {
@@ -62,9 +62,9 @@ fn snapshot_query<'q>(
     corp_id: &'q str,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     sqlx::query(
-        "SELECT r.n, \
-         (SELECT version FROM settings WHERE name = $3), \
-         (SELECT version FROM settings WHERE name = $4), \
+        "SELECT r.n AS apps_revision, \
+         (SELECT version FROM settings WHERE name = $3) AS setting_0, \
+         (SELECT version FROM settings WHERE name = $4) AS setting_1, \
          s.id_hash, s.userid, s.profile_json, s.authn_instant, s.last_seen, s.expires_at, a.status \
          FROM revisions r \
          LEFT JOIN sessions s ON s.id_hash = $1 \
@@ -85,28 +85,21 @@ fn snapshot_from_row(
     session_hash: Option<&str>,
 ) -> Result<Snapshot> {
     let mut setting_versions = Vec::new();
-    for (i, name) in settings.iter().enumerate() {
-        if let Some(v) = row.try_get::<Option<i64>, _>(i + 1)? {
-            setting_versions.push(((*name).to_string(), v));
+    for (column, name) in ["setting_0", "setting_1"].into_iter().zip(settings) {
+        if let Some(v) = row.try_get::<Option<i64>, _>(column)? {
+            setting_versions.push((name.to_string(), v));
         }
     }
-    let session = match row.try_get::<Option<String>, _>(3)? {
-        Some(id_hash) if session_hash.is_some() => Some((
-            SessionRow {
-                id_hash,
-                userid: row.try_get(4)?,
-                profile_json: row.try_get(5)?,
-                authn_instant: row.try_get(6)?,
-                last_seen: row.try_get(7)?,
-                expires_at: row.try_get(8)?,
-            },
-            row.try_get(9)?,
-        )),
+    // The session's columns are null when there is no such session (an outer join).
+    let session = match row.try_get::<Option<&str>, _>("id_hash")? {
+        Some(_) if session_hash.is_some() => {
+            Some((SessionRow::from_row(row)?, row.try_get("status")?))
+        }
         _ => None,
     };
     Ok(Snapshot {
         setting_versions,
-        apps_revision: row.try_get(0)?,
+        apps_revision: row.try_get("apps_revision")?,
         session,
     })
 }

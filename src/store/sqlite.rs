@@ -34,7 +34,7 @@ pub(super) async fn after_connect(
         .await?;
     conn.execute("PRAGMA foreign_keys = ON").await?;
     conn.execute("PRAGMA synchronous = NORMAL").await?;
-    // Issue 6: deleted or overwritten content (a plain key sealed at upgrade) is zeroed, not left in free pages.
+    // Deleted or overwritten content (a plain key sealed at upgrade) is zeroed, not left in free pages.
     conn.execute("PRAGMA secure_delete = ON").await?;
     Ok(())
 }

@@ -1,10 +1,8 @@
-//! The account directory as admins see it (issue 5 item 5): search over accounts and their WeCom
+//! The account directory as admins see it: search over accounts and their WeCom
 //! bindings, an account with its binding, and an admin's edit of an account's profile and status.
 
-use super::accounts::{account, ACCOUNT_COLUMNS};
-use super::{AccountRow, BindingRow, Result, Store};
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use super::accounts::ACCOUNT_COLUMNS;
+use super::{AccountRow, AccountStatus, BindingRow, Result, Store};
 
 /// What a directory search asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,8 +10,8 @@ pub struct AccountSearch {
     /// Matched (case-insensitively, as a substring) against username, display name, email, mobile,
     /// employee number and the bound WeCom userid; empty = every account.
     pub q: String,
-    /// `active` or `disabled`; empty = both.
-    pub status: String,
+    /// Only accounts in this status; none = both.
+    pub status: Option<AccountStatus>,
     /// At most this many rows.
     pub limit: i64,
     /// Skip this many rows (by username).
@@ -33,23 +31,30 @@ fn contains_pattern(s: &str) -> String {
     p
 }
 
-fn with_binding(
-    r: &AnyRow,
-    corp_id: &str,
-) -> std::result::Result<(AccountRow, Option<BindingRow>), sqlx::Error> {
-    let a = account(r)?;
-    let userid: Option<String> = r.try_get(13)?;
-    let binding = match userid {
-        Some(userid) => Some(BindingRow {
-            corp_id: corp_id.to_string(),
-            userid,
-            account_id: a.id.clone(),
-            how: r.try_get(14)?,
-            bound_at: r.try_get(15)?,
-        }),
-        None => None,
-    };
-    Ok((a, binding))
+/// An account joined with its binding in a corp (the binding's columns are null when unbound).
+#[derive(sqlx::FromRow)]
+struct AccountWithBinding {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    userid: Option<String>,
+    how: Option<String>,
+    bound_at: Option<i64>,
+}
+
+impl AccountWithBinding {
+    fn split(self, corp_id: &str) -> (AccountRow, Option<BindingRow>) {
+        let binding = match (self.userid, self.how, self.bound_at) {
+            (Some(userid), Some(how), Some(bound_at)) => Some(BindingRow {
+                corp_id: corp_id.to_string(),
+                userid,
+                account_id: self.account.id.clone(),
+                how,
+                bound_at,
+            }),
+            _ => None,
+        };
+        (self.account, binding)
+    }
 }
 
 impl Store {
@@ -68,19 +73,16 @@ impl Store {
              OR LOWER(COALESCE(a.employee_no, '')) {like} OR LOWER(COALESCE(b.userid, '')) {like}) \
              AND ($4 = '' OR a.status = $4) ORDER BY a.username LIMIT $5 OFFSET $6"
         );
-        let rows = sqlx::query(&sql)
+        let rows: Vec<AccountWithBinding> = sqlx::query_as(&sql)
             .bind(corp_id)
             .bind(&s.q)
             .bind(contains_pattern(&s.q))
-            .bind(&s.status)
+            .bind(s.status.map_or("", AccountStatus::as_str))
             .bind(s.limit)
             .bind(s.offset)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| with_binding(r, corp_id))
-            .collect::<std::result::Result<_, _>>()?)
+        Ok(rows.into_iter().map(|r| r.split(corp_id)).collect())
     }
 
     /// The account named `username` with its binding in `corp_id`.
@@ -89,7 +91,7 @@ impl Store {
         corp_id: &str,
         username: &str,
     ) -> Result<Option<(AccountRow, Option<BindingRow>)>> {
-        let row = sqlx::query(&format!(
+        let row: Option<AccountWithBinding> = sqlx::query_as(&format!(
             "SELECT {ACCOUNT_COLUMNS}, b.userid, b.how, b.bound_at FROM accounts a \
              LEFT JOIN bindings b ON b.corp_id = $1 AND b.account_id = a.id WHERE a.username = $2"
         ))
@@ -97,7 +99,7 @@ impl Store {
         .bind(username)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(|r| with_binding(r, corp_id)).transpose()?)
+        Ok(row.map(|r| r.split(corp_id)))
     }
 
     /// Saves an admin's edit of an account: profile fields, groups and status.
@@ -112,7 +114,7 @@ impl Store {
         .bind(&a.mobile)
         .bind(&a.employee_no)
         .bind(&a.groups)
-        .bind(&a.status)
+        .bind(a.status)
         .bind(a.updated_at)
         .execute(&self.pool)
         .await?;

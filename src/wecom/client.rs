@@ -622,7 +622,7 @@ impl WecomClient {
         Ok(r.userid)
     }
 
-    // ----- token cache -----
+    // The access-token cache.
 
     fn cached_token(&self) -> Option<String> {
         let now = self.inner.clock.unix();
@@ -728,7 +728,7 @@ impl WecomClient {
         })
     }
 
-    // ----- calls -----
+    // The API calls.
 
     /// A data call with a token: on 40001/40014/42001 evict, refetch, retry once.
     async fn call<T: DeserializeOwned>(&self, ep: &'static str, req: Req) -> Result<T, WecomError> {

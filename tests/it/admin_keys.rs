@@ -199,7 +199,12 @@ async fn console_body(env: Env) {
         .await;
     assert_eq!(p.status, 302, "{}", p.body);
     let rows = env.state.store.signing_keys().await.unwrap();
-    let next = rows.iter().find(|r| r.state == "next").unwrap().id.clone();
+    let next = rows
+        .iter()
+        .find(|r| r.state == wecom_idp::store::KeyState::Next)
+        .unwrap()
+        .id
+        .clone();
     let p = b.get(&url("/admin/keys")).await;
     assert!(p.body.contains(&next));
     let p = b

@@ -237,7 +237,7 @@ both_dbs!(csv, csv_body);
 async fn csv_body(env: Env) {
     let token = env.api_token("ci").await;
     let api = env.api(&token);
-    let header = wecom_idp::identity::directory::CSV_HEADER;
+    let header = wecom_idp::admin::users::CSV_HEADER;
     let bad = format!("{header}\nok,,,,,active\n,x,,,,\nb,,,,,gone\nc,,no-at,,,\n");
     let (s, e) = import_csv(&env, &token, &bad, "text/csv").await;
     assert_eq!(s, 400, "{e}");
@@ -412,7 +412,7 @@ async fn console_body(env: Env) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(acct.status, "disabled");
+    assert_eq!(acct.status, wecom_idp::store::AccountStatus::Disabled);
     let audit = env.audit().await;
     assert!(audit
         .iter()
@@ -425,7 +425,7 @@ async fn console_body(env: Env) {
     assert_eq!(p.body.matches("class=\"user-row\"").count(), 0);
 
     // Import: upload and paste; refused without the token; line errors on the page.
-    let header = wecom_idp::identity::directory::CSV_HEADER;
+    let header = wecom_idp::admin::users::CSV_HEADER;
     let csv = format!("{header}\nup1,,,,,active\n");
     let p = b
         .post_multipart_fields(
@@ -496,7 +496,7 @@ async fn cli_shares_the_domain() {
     let dir = tempfile::tempdir().unwrap();
     let vars = base_env(dir.path());
     let csv = dir.path().join("u.csv");
-    let header = wecom_idp::identity::directory::CSV_HEADER;
+    let header = wecom_idp::admin::users::CSV_HEADER;
     std::fs::write(&csv, format!("{header}\nzs,张三,,+86138,,active\n")).unwrap();
     let o = run(&["user", "import", csv.to_str().unwrap()], &vars);
     assert!(o.status.success(), "{}", text(&o));

@@ -6,10 +6,11 @@
 //! the bind page, and the purge of expired bind pages.
 
 use crate::harness::*;
+use wecom_idp::admin::users;
 use wecom_idp::clock::Clock;
 use wecom_idp::config::Config;
 use wecom_idp::identity::directory::{self, AccountId};
-use wecom_idp::store::AccountRow;
+use wecom_idp::store::{AccountRow, AccountStatus};
 
 /// Runs a test body on SQLite, and on PostgreSQL when configured, with a configuration tweak.
 macro_rules! both {
@@ -57,9 +58,9 @@ fn policy(auto: bool, keys: &[&str], when: &str) -> impl FnOnce(&mut Config) {
 }
 
 async fn import(env: &Env, lines: &[&str]) {
-    let text = format!("{}\n{}\n", directory::CSV_HEADER, lines.join("\n"));
+    let text = format!("{}\n{}\n", users::CSV_HEADER, lines.join("\n"));
     let mut n = 0;
-    let rows = directory::parse_csv(&text, env.clock.unix(), || {
+    let rows = users::parse_csv(&text, env.clock.unix(), || {
         n += 1;
         AccountId::new(&format!("{n:032x}"))
     })
@@ -456,7 +457,7 @@ async fn disabled(env: Env) {
     let a = bound(&env, "zhangsan").await.unwrap().0;
     env.state
         .store
-        .set_account_status(&a.id, "disabled", 0)
+        .set_account_status(&a.id, AccountStatus::Disabled, 0)
         .await
         .unwrap();
     // The session ends at the next request: the login goes to WeCom again and is refused.
@@ -466,7 +467,7 @@ async fn disabled(env: Env) {
     // Unbinding also ends a session: re-enable, log in, unbind → a new (auto) binding next time.
     env.state
         .store
-        .set_account_status(&a.id, "active", 0)
+        .set_account_status(&a.id, AccountStatus::Active, 0)
         .await
         .unwrap();
     env.login_in_client(&b, "app", "zhangsan").await;
@@ -713,7 +714,7 @@ async fn csv(env: Env) {
         .await
         .unwrap()
         .iter()
-        .map(directory::csv_line)
+        .map(users::csv_line)
         .collect();
     assert_eq!(
         exported,
@@ -726,7 +727,7 @@ async fn csv(env: Env) {
     )
     .await;
     assert_eq!(env.state.store.accounts().await.unwrap().len(), 2);
-    let bad = format!("{}\nc,,,,,active\nd,,,,,maybe\n", directory::CSV_HEADER);
-    assert!(directory::parse_csv(&bad, 0, || AccountId::new("x")).is_err());
+    let bad = format!("{}\nc,,,,,active\nd,,,,,maybe\n", users::CSV_HEADER);
+    assert!(users::parse_csv(&bad, 0, || AccountId::new("x")).is_err());
 }
 both!(csv_round_trip, |_| {}, csv);

@@ -126,7 +126,8 @@ async fn sp_initiated(env: &Env, app: &str, userid: &str) -> (PostedForm, String
 async fn responses_verify_with_other_libraries() {
     let env = Env::start(Db::Sqlite).await;
     // Real time: the Python libraries judge the validity window by their own clock.
-    env.clock.set(time::OffsetDateTime::now_utc());
+    env.clock
+        .set(wecom_idp::clock::Clock::now(&wecom_idp::clock::SystemClock));
     env.sim.upsert_member(Member {
         department: vec![2],
         ..Member::new(SPECIAL_USERID, SPECIAL_NAME)

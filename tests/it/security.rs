@@ -9,7 +9,7 @@ use crate::harness::*;
 use std::time::{Duration, Instant};
 use wecom_idp::config::Config;
 use wecom_idp::secrets::MasterKey;
-use wecom_idp::store::{KeyRow, Store};
+use wecom_idp::store::{KeyRow, KeyState, Store};
 
 /// Starts an instance on `db` with `tweak` applied; None when PostgreSQL is not configured.
 async fn start(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
@@ -126,7 +126,7 @@ async fn upgrade(db: Db) {
             id: "initial".into(),
             key_pem,
             cert_pem: cert_pem.clone(),
-            state: "active".into(),
+            state: KeyState::Active,
             created_at: T0.unix_timestamp(),
             key_enc: None,
             master_key_id: None,

@@ -3,7 +3,7 @@
 
 use crate::admin::auth::audit_change;
 use crate::admin::{Actor, AdminError};
-use crate::identity::directory::{self, AccountId};
+use crate::identity::directory::AccountId;
 use crate::random::Rng;
 use crate::store::{Store, StoreError};
 use serde_json::json;
@@ -43,8 +43,8 @@ pub async fn import(
     text: &str,
     ip: Option<&str>,
 ) -> Result<Imported, ImportError> {
-    let rows = directory::parse_csv(text, now, || AccountId::new(&rng.hex(16)))
-        .map_err(ImportError::Lines)?;
+    let rows =
+        super::parse_csv(text, now, || AccountId::new(&rng.hex(16))).map_err(ImportError::Lines)?;
     let existing: std::collections::HashSet<String> = store
         .accounts()
         .await?
@@ -76,10 +76,10 @@ pub async fn import(
 
 /// Every account as CSV in the import format (formula-safe: see [`super::csv`]).
 pub async fn export(store: &Store) -> Result<String, AdminError> {
-    let mut out = String::from(directory::CSV_HEADER);
+    let mut out = String::from(super::CSV_HEADER);
     out.push('\n');
     for a in store.accounts().await? {
-        out.push_str(&directory::csv_line(&a));
+        out.push_str(&super::csv_line(&a));
         out.push('\n');
     }
     Ok(out)

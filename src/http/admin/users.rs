@@ -112,7 +112,7 @@ impl From<&UserRecord> for UserView {
             mobile: a.mobile.clone(),
             employee_no: a.employee_no.clone(),
             groups: directory::groups(a),
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             binding: u.binding.as_ref().map(|b| BindingView {
                 userid: b.userid.clone(),
                 how: b.how.clone(),

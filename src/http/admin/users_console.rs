@@ -70,7 +70,7 @@ impl Row {
             mobile: o(&a.mobile),
             employee_no: o(&a.employee_no),
             groups: directory::groups(a).join("; "),
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             userid: u.userid().map(str::to_string),
             how: u
                 .binding

@@ -1,8 +1,8 @@
 //! Tests of AuthnRequest decoding and verification.
 
 use super::*;
+use crate::saml::uris::alg;
 use crate::saml::verify::test_support::{cert_for, raw_sign, rsa_key, sign, Spec};
-use crate::saml::verify::uri;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use openssl::pkey::{PKey, Private};
@@ -68,8 +68,8 @@ fn redirect_query(xml: &str, relay: Option<&str>, signed: bool) -> String {
         q.push_str(&format!("&RelayState={}", enc(r)));
     }
     if signed {
-        q.push_str(&format!("&SigAlg={}", enc(uri::RSA_SHA256)));
-        let sig = raw_sign(&key().0, uri::RSA_SHA256, q.as_bytes());
+        q.push_str(&format!("&SigAlg={}", enc(alg::RSA_SHA256)));
+        let sig = raw_sign(&key().0, alg::RSA_SHA256, q.as_bytes());
         q.push_str(&format!("&Signature={}", enc(&b64(&sig))));
     }
     q

@@ -56,11 +56,11 @@ pub struct Spec {
 impl Default for Spec {
     fn default() -> Self {
         Spec {
-            sig_alg: uri::RSA_SHA256,
-            digest_alg: uri::SHA256,
+            sig_alg: alg::RSA_SHA256,
+            digest_alg: alg::SHA256,
             reference_uri: None,
-            transforms: vec![uri::ENVELOPED, uri::EXC_C14N],
-            c14n_alg: uri::EXC_C14N,
+            transforms: vec![alg::ENVELOPED, alg::EXC_C14N],
+            c14n_alg: alg::EXC_C14N,
             two_references: false,
             trailer: String::new(),
         }
@@ -69,9 +69,9 @@ impl Default for Spec {
 
 fn md_for(digest_uri: &str) -> MessageDigest {
     match digest_uri {
-        uri::SHA1 => MessageDigest::sha1(),
-        uri::SHA384 => MessageDigest::sha384(),
-        uri::SHA512 => MessageDigest::sha512(),
+        alg::SHA1 => MessageDigest::sha1(),
+        alg::SHA384 => MessageDigest::sha384(),
+        alg::SHA512 => MessageDigest::sha512(),
         _ => MessageDigest::sha256(),
     }
 }
@@ -79,9 +79,9 @@ fn md_for(digest_uri: &str) -> MessageDigest {
 /// Raw signature bytes as XML-DSig / the Redirect binding carry them.
 pub fn raw_sign(key: &PKey<Private>, alg: &str, data: &[u8]) -> Vec<u8> {
     let md = match alg {
-        uri::RSA_SHA1 => MessageDigest::sha1(),
-        uri::RSA_SHA384 | uri::ECDSA_SHA384 => MessageDigest::sha384(),
-        uri::RSA_SHA512 | uri::ECDSA_SHA512 => MessageDigest::sha512(),
+        alg::RSA_SHA1 => MessageDigest::sha1(),
+        alg::RSA_SHA384 | alg::ECDSA_SHA384 => MessageDigest::sha384(),
+        alg::RSA_SHA512 | alg::ECDSA_SHA512 => MessageDigest::sha512(),
         _ => MessageDigest::sha256(),
     };
     let mut s = Signer::new(md, key).unwrap();

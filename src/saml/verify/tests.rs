@@ -163,12 +163,12 @@ fn two_signatures_refused() {
 fn transforms_must_be_exactly_enveloped_and_exc_c14n() {
     let xpath = "http://www.w3.org/TR/1999/REC-xpath-19991116";
     for transforms in [
-        vec![uri::ENVELOPED, uri::EXC_C14N, xpath],
-        vec![uri::EXC_C14N],
-        vec![uri::ENVELOPED],
-        vec![uri::EXC_C14N, uri::ENVELOPED],
+        vec![alg::ENVELOPED, alg::EXC_C14N, xpath],
+        vec![alg::EXC_C14N],
+        vec![alg::ENVELOPED],
+        vec![alg::EXC_C14N, alg::ENVELOPED],
         vec![
-            uri::ENVELOPED,
+            alg::ENVELOPED,
             "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
         ],
     ] {
@@ -204,7 +204,7 @@ fn object_in_signature_refused() {
 #[test]
 fn sha1_only_with_opt_in() {
     let xml = signed(&Spec {
-        sig_alg: uri::RSA_SHA1,
+        sig_alg: alg::RSA_SHA1,
         ..Spec::default()
     });
     assert_eq!(check(&xml, false), Err(VerifyError::Sha1NotAllowed));
@@ -215,7 +215,7 @@ fn sha1_only_with_opt_in() {
         })
     );
     let xml = signed(&Spec {
-        digest_alg: uri::SHA1,
+        digest_alg: alg::SHA1,
         ..Spec::default()
     });
     assert_eq!(check(&xml, false), Err(VerifyError::Sha1NotAllowed));
@@ -246,8 +246,8 @@ fn other_algorithms_refused() {
 #[test]
 fn sha384_sha512_and_ecdsa_verify() {
     let xml = signed(&Spec {
-        sig_alg: uri::RSA_SHA512,
-        digest_alg: uri::SHA384,
+        sig_alg: alg::RSA_SHA512,
+        digest_alg: alg::SHA384,
         ..Spec::default()
     });
     assert_eq!(
@@ -262,8 +262,8 @@ fn sha384_sha512_and_ecdsa_verify() {
         REQ,
         &ec,
         &Spec {
-            sig_alg: uri::ECDSA_SHA256,
-            digest_alg: uri::SHA512,
+            sig_alg: alg::ECDSA_SHA256,
+            digest_alg: alg::SHA512,
             ..Spec::default()
         },
     );
@@ -425,7 +425,7 @@ fn certs() -> &'static [X509] {
 
 #[test]
 fn redirect_signature_verifies_over_raw_lowercase_escapes() {
-    let q = redirect("fZBBa+/=xyz", Some("a b/c?d"), uri::RSA_SHA256, true);
+    let q = redirect("fZBBa+/=xyz", Some("a b/c?d"), alg::RSA_SHA256, true);
     assert!(q.contains("%2f") || q.contains("%2b"));
     assert_eq!(
         verify_redirect(&q, certs(), false),
@@ -433,10 +433,10 @@ fn redirect_signature_verifies_over_raw_lowercase_escapes() {
             alg: SigAlg::RsaSha256
         })
     );
-    let q = redirect("fZBBa+/=xyz", None, uri::RSA_SHA256, false);
+    let q = redirect("fZBBa+/=xyz", None, alg::RSA_SHA256, false);
     assert!(verify_redirect(&q, certs(), false).is_ok());
     // Re-encoding (upper-casing the escapes) changes the signed bytes: must fail.
-    let q = redirect("fZBBa+/=xyz", Some("x/y"), uri::RSA_SHA256, true).replace("%2f", "%2F");
+    let q = redirect("fZBBa+/=xyz", Some("x/y"), alg::RSA_SHA256, true).replace("%2f", "%2F");
     assert_eq!(
         verify_redirect(&q, certs(), false),
         Err(VerifyError::BadSignature)
@@ -445,7 +445,7 @@ fn redirect_signature_verifies_over_raw_lowercase_escapes() {
 
 #[test]
 fn redirect_tampering_and_parameter_rules() {
-    let q = redirect("abc=", Some("rs"), uri::RSA_SHA256, false);
+    let q = redirect("abc=", Some("rs"), alg::RSA_SHA256, false);
     assert_eq!(
         verify_redirect(&q.replace("RelayState=rs", "RelayState=rt"), certs(), false),
         Err(VerifyError::BadSignature)
@@ -503,16 +503,16 @@ fn redirect_tampering_and_parameter_rules() {
 
 #[test]
 fn redirect_algorithms() {
-    let q = redirect("abc=", None, uri::RSA_SHA1, false);
+    let q = redirect("abc=", None, alg::RSA_SHA1, false);
     assert_eq!(
         verify_redirect(&q, certs(), false),
         Err(VerifyError::Sha1NotAllowed)
     );
     assert!(verify_redirect(&q, certs(), true).is_ok());
-    let q = redirect("abc=", None, uri::RSA_SHA512, false);
+    let q = redirect("abc=", None, alg::RSA_SHA512, false);
     assert!(verify_redirect(&q, certs(), false).is_ok());
     let q = q.replace(
-        &enc(uri::RSA_SHA512),
+        &enc(alg::RSA_SHA512),
         &enc("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
     );
     assert!(matches!(

@@ -3,9 +3,9 @@
 //! the trust anchor; there is never a default password), and API tokens (`admin token create --name
 //! N` prints the token once; only its SHA-256 is stored).
 
+use super::CliError;
 use crate::admin::auth::{self as admin_auth, check_userid};
 use crate::admin::{Actor, AdminError};
-use crate::cli::CliError;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::random::Rng;

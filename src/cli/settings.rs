@@ -5,9 +5,9 @@
 //! configuration file's are in force again, on every instance from its next request, and audits it
 //! with the actor `shell`. Nothing here asks a question: it runs the same in a script.
 
+use super::CliError;
 use crate::admin::settings::{self as domain, Change};
 use crate::admin::{Actor, AdminError};
-use crate::cli::CliError;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::random::Rng;

@@ -3,7 +3,11 @@
 //! [`check`]). Each command loads the configuration, checks what it needs, and prints what the admin
 //! must know (mount address, homepage URL, warnings) in plain words.
 
+pub mod admin;
 pub mod check;
+pub mod demo;
+pub mod settings;
+pub mod user;
 
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::apps::{self as admin_apps, NewApp};
@@ -50,20 +54,20 @@ pub enum Command {
     App(AppCommand),
     /// Local accounts and their WeCom bindings.
     #[command(subcommand)]
-    User(crate::cli_user::UserCommand),
+    User(user::UserCommand),
     /// Admin console access: admins and API tokens.
     #[command(subcommand)]
-    Admin(crate::cli_admin::AdminCommand),
+    Admin(admin::AdminCommand),
     /// The master key that encrypts the secrets stored in the database.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
     /// The WeCom source and binding settings in force (`show`), and `reset` of the values saved in
     /// the admin console (the way back when a console Save locked everyone out).
     #[command(subcommand)]
-    Settings(crate::cli_settings::SettingsCommand),
+    Settings(settings::SettingsCommand),
 }
 
-/// `master-key` subcommands (issue 6, secrets at rest).
+/// `master-key` subcommands (the key that seals the secrets stored in the database).
 #[derive(Debug, Subcommand)]
 pub enum MasterKeyCommand {
     /// Re-encrypt every stored secret under a new master key (the current one comes from
@@ -198,7 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// set up logging); commands that need no configuration ignore a loading error.
 pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), CliError> {
     match &cli.command {
-        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Serve(ServeArgs { check: true }) => check::serve_check(config).await,
         Command::Serve(ServeArgs { check: false }) => serve(config?).await,
         Command::Health(args) => check::health(args, config).await,
@@ -233,19 +237,19 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
             let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
-            crate::cli_user::run(&config, &store, cmd, &SystemClock, &OsRng).await
+            user::run(&config, &store, cmd, &SystemClock, &OsRng).await
         }
         Command::Admin(cmd) => {
             let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
-            crate::cli_admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
+            admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
         }
         Command::Settings(cmd) => {
             let config = config?;
             config.validate_common()?;
             let store = crate::open_store(&config).await?;
-            crate::cli_settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await
+            settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await
         }
     }
 }

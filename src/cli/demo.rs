@@ -5,13 +5,14 @@
 //! workbench page to start from (with every app, also those added in the console), and a sample
 //! SP's metadata to import by URL.
 
+use super::{CliError, DemoArgs};
 use crate::apps::{App, AppName, AppSettings, NameIdFormat};
-use crate::cli::{CliError, DemoArgs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
 use crate::random::{OsRng, Rng};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use crate::saml::uris::binding;
 use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Member, Simulator};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,7 +113,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!("  Admin console  {base}/admin   (sign in as 张三 / {DEMO_ADMIN})");
     println!("  Data in {}   ·   Ctrl-C to stop", args.data.display());
     println!();
-    crate::run(state, listener, crate::cli::shutdown_signal()).await?;
+    crate::run(state, listener, super::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -168,7 +169,7 @@ async fn register_demo_sp(
         metadata: SpMetadata {
             entity_id: sp_entity_id(base, name),
             acs: vec![AcsEndpoint {
-                binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST".into(),
+                binding: binding::HTTP_POST.into(),
                 location: sp_acs_url(base, name),
                 index: Some(0),
                 is_default: Some(true),

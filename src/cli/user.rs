@@ -2,9 +2,9 @@
 //! first, then one transaction) and export, list, bind/unbind a WeCom member, disable (ends the
 //! member's sessions), set a bind password (read from stdin), issue a one-time bind code.
 
+use super::CliError;
 use crate::admin::users::{self, ImportError};
 use crate::admin::{Actor, AdminError};
-use crate::cli::CliError;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::identity::directory::AccountStatus;
