@@ -34,6 +34,9 @@
 //! [`build_state`] assembles the services from a configuration; [`run`] serves a bound listener until
 //! `shutdown` resolves, so tests bind `127.0.0.1:0`.
 
+// Every public item says what it is (CI runs clippy with -D warnings, so a gap fails the build).
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod app_cache;
 pub mod apps;

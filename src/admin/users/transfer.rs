@@ -74,7 +74,7 @@ pub async fn import(
     Ok(done)
 }
 
-/// Every account as CSV in the import format (formula-safe: see [`super::csv`]).
+/// Every account as CSV in the import format (formula-safe: see [`crate::admin::csv`]).
 pub async fn export(store: &Store) -> Result<String, AdminError> {
     let mut out = String::from(super::CSV_HEADER);
     out.push('\n');
