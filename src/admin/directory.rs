@@ -137,12 +137,19 @@ impl Unreadable {
         self.key() == "unreachable"
     }
 
+    /// ` (errcode N)` when WeCom answered one that the problem's title does not already name.
+    pub fn code_note(&self) -> String {
+        match self.errcode() {
+            Some(c) if !self.problem.title.en.contains(&c.to_string()) => {
+                format!(" (errcode {c})")
+            }
+            _ => String::new(),
+        }
+    }
+
     /// One line for API messages and logs: the problem, the errcode, the fix (English / Chinese).
     pub fn message(&self) -> String {
-        let code = self
-            .errcode()
-            .map(|c| format!(" (errcode {c})"))
-            .unwrap_or_default();
+        let code = self.code_note();
         format!(
             "{}{code}: {} / {}{code}：{}",
             self.problem.title.en, self.problem.fix.en, self.problem.title.zh, self.problem.fix.zh
@@ -321,5 +328,7 @@ mod tests {
         assert!(t.unreachable());
         let m = Unreadable::of(api(60011)).message();
         assert!(m.contains("可见范围") && m.contains("visible range") && m.contains("60011"));
+        assert!(!m.contains("errcode"), "the title names the code once: {m}");
+        assert_eq!(Unreadable::of(api(40001)).code_note(), " (errcode 40001)");
     }
 }

@@ -283,10 +283,7 @@ pub fn refusal_text(found: &NamesCheck) -> Text {
             )
         }
         NamesCheck::Unchecked(u) => {
-            let code = u
-                .errcode()
-                .map(|c| format!(" (errcode {c})"))
-                .unwrap_or_default();
+            let code = u.code_note();
             t(
                 format!(
                     "Not saved: the names could not be checked against WeCom. {}{code}. {} You may \

@@ -73,10 +73,7 @@ impl Pickers {
 }
 
 fn problem_text(u: &Unreadable) -> Text {
-    let code = u
-        .errcode()
-        .map(|c| format!(" (errcode {c})"))
-        .unwrap_or_default();
+    let code = u.code_note();
     t(
         format!(
             "The WeCom address book cannot be read{code}: {}. {} You can still type rules by hand.",
