@@ -57,6 +57,16 @@ async fn check_page(s: &Session, lang: &str, page: &str) {
     }
 }
 
+/// Scrolls the element `css` to the middle of the viewport, so the screenshot shows it.
+async fn show(s: &Session, css: &str) {
+    s.find(css).await;
+    s.script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        vec![serde_json::json!(css)],
+    )
+    .await;
+}
+
 fn sp_metadata(entity: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -147,6 +157,7 @@ async fn admins_afternoon_in_both_languages() {
             "{lang}: the chosen file is kept"
         );
         check_page(&s, lang, "add-app error").await;
+        show(&s, &format!("{form} #error-name")).await;
         s.screenshot(&shot(lang, 2, "app-file-error")).await;
         s.clear(&format!("{form} input[name=name]")).await;
         s.type_into(&format!("{form} input[name=name]"), &app).await;
@@ -186,6 +197,7 @@ async fn admins_afternoon_in_both_languages() {
             "{lang}: the typed rule is kept"
         );
         check_page(&s, lang, "settings error").await;
+        show(&s, "#error-role_rules").await;
         s.screenshot(&shot(lang, 4, "app-settings-error")).await;
         s.clear("#setting-role_rules").await;
         s.clear("#setting-role").await;
