@@ -1,11 +1,11 @@
 //! The admin's afternoon in a real browser, once in Chinese and once in English: the overview with
-//! its checklist and first-run guide, an app added from a metadata file (a mistake first: the
-//! error beside its field, the name and the chosen file kept), the app page with its settings
-//! pre-filled and a wrong role rule refused beside its field, a member preview, the saved
-//! versions with their diff, and the audit log. On every Chinese page it visits no English is
-//! left (`browser_text`); on the English ones no Chinese. Screenshots in
-//! `target/tmp/browser-artifacts/walk-*.png`. Runs when Chromium and chromedriver are installed
-//! (a failure, not a skip, under `WECOM_IDP_TEST_BROWSER=1`).
+//! its checklist and first-run guide, a console's set-up guide, an app added from a metadata file
+//! (a mistake first: the error beside its field, the name and the chosen file kept), the app page
+//! with its settings pre-filled and a wrong role rule refused beside its field, a member preview,
+//! the saved versions with their diff, the audit log, and a refused account on the users page. On
+//! every Chinese page it visits no English is left (`browser_text`); on the English ones no
+//! Chinese. Screenshots in `target/tmp/browser-artifacts/walk-*.png`. Runs when Chromium and
+//! chromedriver are installed (a failure, not a skip, under `WECOM_IDP_TEST_BROWSER=1`).
 
 use crate::browser_text::{assert_language, assert_no_english};
 use crate::harness::*;
@@ -55,6 +55,16 @@ async fn check_page(s: &Session, lang: &str, page: &str) {
         let h1 = s.text("main h1").await;
         assert_language(&h1, "en", page);
     }
+}
+
+/// Scrolls the element `css` to the middle of the viewport, so the screenshot shows it.
+async fn show(s: &Session, css: &str) {
+    s.find(css).await;
+    s.script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        vec![serde_json::json!(css)],
+    )
+    .await;
 }
 
 fn sp_metadata(entity: &str) -> String {
@@ -147,6 +157,7 @@ async fn admins_afternoon_in_both_languages() {
             "{lang}: the chosen file is kept"
         );
         check_page(&s, lang, "add-app error").await;
+        show(&s, &format!("{form} #error-name")).await;
         s.screenshot(&shot(lang, 2, "app-file-error")).await;
         s.clear(&format!("{form} input[name=name]")).await;
         s.type_into(&format!("{form} input[name=name]"), &app).await;
@@ -186,6 +197,7 @@ async fn admins_afternoon_in_both_languages() {
             "{lang}: the typed rule is kept"
         );
         check_page(&s, lang, "settings error").await;
+        show(&s, "#error-role_rules").await;
         s.screenshot(&shot(lang, 4, "app-settings-error")).await;
         s.clear("#setting-role_rules").await;
         s.clear("#setting-role").await;
@@ -219,6 +231,18 @@ async fn admins_afternoon_in_both_languages() {
         assert!(s.text("table.audit").await.contains(&app));
         check_page(&s, lang, "/admin/audit").await;
         s.screenshot(&shot(lang, 7, "audit")).await;
+
+        // The users page: a wrong mobile number is refused in the page's language.
+        s.goto(&format!("{base}/admin/users")).await;
+        let new = "form[action='/admin/users'][method=post]";
+        s.type_into(&format!("{new} input[name=username]"), &format!("u-{lang}"))
+            .await;
+        s.type_into(&format!("{new} input[name=mobile]"), "call me")
+            .await;
+        s.click(&format!("{new} button[type=submit]")).await;
+        assert_language(&s.text("#form-error").await, lang, "the mobile's error");
+        check_page(&s, lang, "/admin/users error").await;
+        s.screenshot(&shot(lang, 8, "users-error")).await;
         s.quit().await;
     }
 }
