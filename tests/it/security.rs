@@ -562,6 +562,30 @@ async fn security_headers_on_every_route() {
     assert_eq!(status("start redirect"), 302);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: every answer names its request in `X-Request-Id`, the reference an error page shows is that
+// ID, and an ID a client sends is replaced by ours (it would otherwise choose what the logs and the
+// page's reference say).
+async fn request_ids_are_ours_and_named_in_every_answer() {
+    let env = start(Db::Sqlite, |_| {}).await.unwrap();
+    let c = plain();
+    let r = c
+        .get(format!("{}/saml/sso", env.base))
+        .header("x-request-id", "forged-by-the-client")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 16, "{id}");
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&id), "the page's reference is the ID: {page}");
+    let other = c.get(format!("{}/healthz", env.base)).send().await.unwrap();
+    let second = other.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(second, id, "one ID per request");
+}
+
 #[test]
 // Defence (configuration): the master key comes from WECOM_IDP_MASTER_KEY, which wins over
 // `master_key_file`; a bad file is named; limits are typed from the environment and a trusted proxy
