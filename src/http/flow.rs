@@ -388,7 +388,13 @@ mod tests {
         let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
         let html = String::from_utf8(body.to_vec()).unwrap();
         assert!(html.contains("value=\"+/+/PiY=\""), "{html}");
-        assert!(html.contains("a=1&#38;b=&#34;2&#34;") || html.contains("a=1&amp;b=&quot;2&quot;"), "{html}");
-        assert!(html.contains("&#60;x&#62;&#38;") || html.contains("&lt;x&gt;&amp;"), "{html}");
+        assert!(
+            html.contains("a=1&#38;b=&#34;2&#34;") || html.contains("a=1&amp;b=&quot;2&quot;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&#60;x&#62;&#38;") || html.contains("&lt;x&gt;&amp;"),
+            "{html}"
+        );
     }
 }

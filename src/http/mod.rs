@@ -1,7 +1,9 @@
 //! The HTTP surface: [`AppState`], the router, and what every request goes through (a tracing span
-//! with a request ID and outcome, security headers, body and URL caps, error pages). One file per
-//! route group; handlers are thin and call into [`crate::login`] (the login's domain) through
-//! `flow` (its HTTP and SAML edge) and `refusal` (its pages).
+//! with a request ID and outcome, security headers, body and URL caps, error pages). The request ID
+//! header and the security headers are tower-http layers; the caps and the timeout answer with our
+//! own pages and audit rows. One file per route group; handlers are thin and call into
+//! [`crate::login`] (the login's domain) through `flow` (its HTTP and SAML edge) and `refusal` (its
+//! pages).
 
 pub mod admin;
 mod bind;
@@ -42,6 +44,8 @@ use axum::routing::get;
 use axum::Router;
 use error_pages::render_errors;
 use std::sync::Arc;
+use tower_http::request_id::PropagateRequestIdLayer;
+use tower_http::set_header::{SetRequestHeaderLayer, SetResponseHeaderLayer};
 use tracing::Instrument;
 
 /// Largest request body we read (POST binding AuthnRequests are far smaller).
@@ -77,7 +81,7 @@ pub struct AppState {
     pub failure_limiter: Arc<limits::RateLimiter>,
     /// Browsers this instance sent to WeCom, which may finish their login past their address's limits.
     pub browsers: Arc<browsers::Browsers>,
-    /// Per-IP rate limits of the admin console and API (issue 5), per instance.
+    /// Per-IP rate limits of the admin console and API, per instance.
     pub admin_limiter: Arc<limits::RateLimiter>,
 }
 
@@ -138,11 +142,54 @@ pub fn router(state: AppState) -> Router {
     if state.demo.is_some() {
         r = r.merge(demo::router());
     }
-    r.fallback(not_found)
+    let mut r = r
+        .fallback(not_found)
         .layer(middleware::from_fn(render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), request_span))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        // Every request carries an ID of ours (one a client sent is replaced: it would name the
+        // error pages' reference code and the log lines), and every answer names it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestHeaderLayer::overriding(
+            X_REQUEST_ID,
+            new_request_id(state.rng.clone()),
+        ));
+    // Security headers on every answer that did not set its own (the console sets a stricter CSP).
+    for (name, value) in SECURITY_HEADERS {
+        r = r.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    if state.config.secure_cookies() {
+        r = r.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    r.layer(DefaultBodyLimit::max(MAX_BODY)).with_state(state)
+}
+
+/// The request ID header.
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// The headers every answer carries unless it set its own.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action *; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
+/// A fresh request ID (16 hex digits from the server's randomness) for each request.
+fn new_request_id(
+    rng: Arc<dyn Rng>,
+) -> impl Fn(&Request) -> Option<HeaderValue> + Clone + Send + Sync + 'static {
+    move |_| HeaderValue::from_str(&rng.hex(8)).ok()
 }
 
 async fn not_found() -> WebError {
@@ -189,9 +236,13 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// One span per request with method, path, request ID and outcome, and one INFO line when it is
-/// answered ([`request_log`]); security headers on every reply.
+/// answered ([`request_log`]); the URI and header caps and the request timeout, answered with a
+/// page in the member's language (tower-http's timeout answers an empty body), with an audit row.
 async fn request_span(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let id = state.rng.hex(8);
+    let id = match req.headers().get(&X_REQUEST_ID).map(HeaderValue::to_str) {
+        Some(Ok(id)) => id.to_string(),
+        _ => state.rng.hex(8),
+    };
     let line = request_log::RequestLine::start(req.method(), req.uri().path());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
@@ -203,7 +254,7 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         status = tracing::field::Empty,
     );
     let too_long = req.uri().to_string().len() > MAX_URI;
-    // Issue 6: the client IP (trusted proxies' X-Forwarded-For), the header cap, the handler timeout.
+    // The client IP (trusted proxies' X-Forwarded-For), the header cap, the handler timeout.
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -252,29 +303,8 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         }
     }
     .instrument(span.clone());
-    let mut resp = line.scope(resp).await;
+    let resp = line.scope(resp).await;
     span.record("status", resp.status().as_u16());
     line.finish(resp.status().as_u16(), &id, client_ip.as_deref());
-    let h = resp.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
-        h.entry(k).or_insert(HeaderValue::from_static(v));
-    };
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         form-action *; frame-ancestors 'none'; base-uri 'none'",
-    );
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::CACHE_CONTROL, "no-store");
-    if state.config.secure_cookies() {
-        set(
-            h,
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
-    }
     resp
 }

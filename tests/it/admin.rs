@@ -1,4 +1,4 @@
-//! Issue 5, the admin foundation: console sign-in with WeCom (admins only), console sessions and
+//! The admin foundation: console sign-in with WeCom (admins only), console sessions and
 //! CSRF, sign-out, API tokens (made, used, revoked), admins added and removed, the API's error body
 //! and OpenAPI document. Each test names the rule it checks.
 
@@ -269,7 +269,7 @@ async fn openapi_document() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-// Rule (issue 5 item 9, issue 6 item 4): console, admin sign-in and API are rate-limited per client
+// Rule: console, admin sign-in and API are rate-limited per client
 // IP — past the burst, a 429 with Retry-After (the API's JSON error body, an HTML page for the
 // console) and one audit row per episode; the login routes have their own budget.
 async fn admin_requests_are_rate_limited() {

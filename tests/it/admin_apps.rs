@@ -1,4 +1,4 @@
-//! Issue 5 items 2–3 and issue 6 (metadata-upload attacks): apps in the API and the console —
+//! Apps in the API and the console —
 //! create from a preset or metadata (XML, URL), preview that stores nothing, settings through the
 //! CLI's validation, metadata replace, versions and rollback, refresh (manual and periodic), delete;
 //! every refusal is a field-level error, stores nothing and is audited. Each test names its rule.
@@ -406,7 +406,7 @@ async fn api_refusals_body(env: Env) {
 }
 
 both_dbs!(metadata_attacks, metadata_attacks_body);
-// Rule (issue 6): every hostile file under tests/fixtures/metadata-attacks is refused through the
+// Rule: every hostile file under tests/fixtures/metadata-attacks is refused through the
 // live API and the console upload with the field-level error its comment names, nothing is stored,
 // and each refusal has an audit row.
 async fn metadata_attacks_body(env: Env) {

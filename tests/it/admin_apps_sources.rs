@@ -1,4 +1,4 @@
-//! Issue 5 item 3: app metadata from a URL — fetched with a streamed size cap, http/https only,
+//! App metadata from a URL — fetched with a streamed size cap, http/https only,
 //! redirects re-checked, internal addresses refused unless allowed (SSRF); refreshed on demand and
 //! periodically (one instance claims a due source), a failed fetch never changing the app.
 

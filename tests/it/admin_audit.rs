@@ -1,4 +1,4 @@
-//! Issue 5 item 7, the audit log: logins and admin changes recorded with who/what/result; filters by
+//! The audit log: logins and admin changes recorded with who/what/result; filters by
 //! app, user, result, event and time; paging newest first; the CSV export (API and console),
 //! formula-safe; the console page; field errors for bad filters; no secret in any detail.
 

@@ -1,4 +1,4 @@
-//! Issue 5 item 6, signing-key rollover: add a `next` key (published at once), activate it
+//! Signing-key rollover: add a `next` key (published at once), activate it
 //! (Responses signed with it, the old key still published as `previous`), retire the old one (gone
 //! from the metadata); refusals; the console page with CSRF; the expiry warning; a second instance
 //! on the same PostgreSQL following the switch; key files refusing rollover.

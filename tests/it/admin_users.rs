@@ -1,4 +1,4 @@
-//! Issue 5 item 5, users and bindings: the API (search, view with recent logins, create, edit,
+//! Users and bindings: the API (search, view with recent logins, create, edit,
 //! disable ending sessions, bind/unbind, one-time codes, CSV import with per-line errors, export
 //! defusing formulas) and the console pages with CSRF, file upload and paste.
 

@@ -1,4 +1,4 @@
-//! Issue 5 item 4 and issue 4 item 7: the WeCom source and binding settings edited over the
+//! The WeCom source and binding settings edited over the
 //! configuration — read, partial update, validation, reset, over the API and the console; the secret
 //! write-only and stored sealed; "check connection" with WeCom's exact error, its meaning and fix; a
 //! change taking effect at the next login, on this instance and on another one sharing the database.

@@ -1,4 +1,4 @@
-//! Issue 6 item 1: the attack corpus in `tests/attacks/` replayed against the live server, one
+//! The attack corpus in `tests/attacks/` replayed against the live server, one
 //! server per database shared by every file. Each file starts with a one-line header naming the
 //! attack, the defence it checks and the expected outcome (`expect: html STATUS REASON`,
 //! `expect: saml-error REASON` or `expect: login`, optionally `send: twice`); adding a file adds a
@@ -357,7 +357,7 @@ async fn run_case(env: &Env, case: &Case) -> Result<(), String> {
     Ok(())
 }
 
-/// Files that must be in the corpus (issue 6 item 1): deleting one is a failure, not a silent gap.
+/// Files that must be in the corpus: deleting one is a failure, not a silent gap.
 const REQUIRED: &[&str] = &[
     "post/ok-signed.xml",
     "redirect/ok-signed.txt",

@@ -1,4 +1,4 @@
-//! Account binding and access (issue 4) through the full HTTP flow with the WeCom simulator, on
+//! Account binding and access through the full HTTP flow with the WeCom simulator, on
 //! SQLite and PostgreSQL: each `when_unmatched` with auto-binding on and off, each match key, an
 //! ambiguous match, the bind page (wrong passwords up to the lock, a one-time code, "create"),
 //! disabled accounts and departed members, access refusals (tag rules too), concurrent first logins,

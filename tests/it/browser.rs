@@ -1,4 +1,4 @@
-//! The real-browser test of the admin console (issue 5): headless Debian Chromium driven over
+//! The real-browser test of the admin console: headless Debian Chromium driven over
 //! WebDriver signs an admin in through the WeCom simulator's QR page, uploads an SP's metadata file,
 //! sees the preview, saves, copies the WeCom homepage URL, and then a member signs in to that app
 //! through the same QR page and lands at the SP with a signed Response. Screenshots of the main pages

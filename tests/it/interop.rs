@@ -7,8 +7,8 @@
 //! Every cloud preset variant (the `presets` test's cases) is also signed in once and written as a
 //! case configured with that preset's SP entity ID, ACS, NameID format and signing (the Response
 //! signature is demanded where the preset signs the Response), expecting the NameID and attributes
-//! of the variant's reviewed golden file (`tests/golden/presets/`): issue 3's "verifies with
-//! python3-saml strict mode configured with that preset's SP entity ID and ACS".
+//! of the variant's reviewed golden file (`tests/golden/presets/`): every preset's Response verifies
+//! with python3-saml in strict mode configured with that preset's SP entity ID and ACS.
 //!
 //! The clock is set to the real time, because the Python libraries check NotBefore/NotOnOrAfter
 //! against their own clock.

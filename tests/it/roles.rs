@@ -1,4 +1,4 @@
-//! Role rules on WeCom tags end to end (issue 3, item 5): a tag rule grants a cloud role to the
+//! Role rules on WeCom tags end to end: a tag rule grants a cloud role to the
 //! tag's members and to the members of its departments (sub-departments included); tags are read
 //! from WeCom only for apps with tag rules; first-match and union combine tag rules with the others;
 //! and a tag WeCom cannot read grants nothing — first-match refuses the member rather than let a

@@ -1,4 +1,4 @@
-//! Issue 6, items 3–5, against the live server and the real binary: secrets at rest (the signing key
+//! Against the live server and the real binary: secrets at rest (the signing key
 //! sealed under the master key, refusal without or with the wrong key, rotation), limits and abuse
 //! (per-IP rate limits, per-IP login-state cap, header cap, handler timeout, trusted proxies, the
 //! simulator outside production) and HTTP hygiene (security headers on every route). Each test names
@@ -109,7 +109,7 @@ async fn sealed_key(db: Db) {
 }
 
 both!(plain_keys_from_before_are_sealed_at_first_start, upgrade);
-// Defence: a key stored in plain PEM before issue 6 is sealed at the first start with a master key
+// Defence: a key stored in plain PEM by an older version is sealed at the first start with a master key
 // and its plain copy erased — and it is still the same key (the published certificate is unchanged).
 async fn upgrade(db: Db) {
     let dir = tempfile::tempdir().unwrap();
@@ -560,6 +560,30 @@ async fn security_headers_on_every_route() {
     assert_eq!(status("413"), 413);
     assert_eq!(status("431"), 431);
     assert_eq!(status("start redirect"), 302);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: every answer names its request in `X-Request-Id`, the reference an error page shows is that
+// ID, and an ID a client sends is replaced by ours (it would otherwise choose what the logs and the
+// page's reference say).
+async fn request_ids_are_ours_and_named_in_every_answer() {
+    let env = start(Db::Sqlite, |_| {}).await.unwrap();
+    let c = plain();
+    let r = c
+        .get(format!("{}/saml/sso", env.base))
+        .header("x-request-id", "forged-by-the-client")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 16, "{id}");
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&id), "the page's reference is the ID: {page}");
+    let other = c.get(format!("{}/healthz", env.base)).send().await.unwrap();
+    let second = other.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(second, id, "one ID per request");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! SP-initiated SSO at `/saml/sso` (issue 2, rule 7): both bindings, signed and unsigned requests,
+//! SP-initiated SSO at `/saml/sso`: both bindings, signed and unsigned requests,
 //! the choice of ACS, IssueInstant skew, the replay cache, RelayState, ForceAuthn, IsPassive, the
 //! live session, and every refusal (an HTML page, never a POST form, and an audit row).
 

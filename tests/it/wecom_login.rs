@@ -1,4 +1,4 @@
-//! The WeCom login (issue 2, rules 5, 6, 9 and 12): the OAuth state's defences, the double submit,
+//! The WeCom login: the OAuth state's defences, the double submit,
 //! member status, WeCom error pages, scope, NameID formats, XML safety of Response content, signing
 //! options, the session cookie, health/metrics/metadata, two instances on one PostgreSQL, and logs.
 
@@ -881,7 +881,7 @@ async fn log_hygiene(env: Env) {
     env.sim.expire_tokens();
     let b3 = env.browser(WXWORK_UA);
     env.login_in_client(&b3, "mail", "wangwu").await;
-    // Issue 6: an SP-initiated login with a live session — neither the AuthnRequest nor the signed
+    // An SP-initiated login with a live session — neither the AuthnRequest nor the signed
     // Response (its encoded value, the assertion, the signature) may reach the logs.
     let req = Req::new(&env, "mail");
     let saml_request = deflate_b64(req.xml().as_bytes());
@@ -906,7 +906,7 @@ async fn log_hygiene(env: Env) {
         .and_then(|v| v.split('<').next())
         .unwrap_or_default()
         .to_string();
-    // Issue 5: the admin side — a console session, an API token (made and used) and a WeCom secret
+    // The admin side — a console session, an API token (made and used) and a WeCom secret
     // set through the API must not reach the logs either.
     let (admin, _csrf) = env.admin_browser("zhangsan").await;
     let admin_session = admin.cookie(&env.base, "wecom_idp_admin").unwrap();

@@ -1,5 +1,5 @@
 //! The admin console (`/admin/…`, server-rendered pages in Chinese and English) and the JSON API
-//! (`/api/v1/…`, bearer tokens) of issue 5. Handlers are thin over [`crate::admin`]; one file per
+//! (`/api/v1/…`, bearer tokens). Handlers are thin over [`crate::admin`]; one file per
 //! area. Shared here: the router with the admin rate limit and the console's stricter headers
 //! (CSP `form-action 'self'`, cross-origin form posts refused), the page chrome and the page renderer.
 //!
