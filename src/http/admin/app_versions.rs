@@ -93,10 +93,15 @@ async fn diff_page(
     State(state): State<AppState>,
     admin: ConsoleAdmin,
     headers: HeaderMap,
-    Path((name, version)): Path<(String, i64)>,
+    Path((name, version)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let c = chrome(&admin, &headers, "apps");
-    let d = match domain::version_diff(&state.store, &name, version).await {
+    // A number no version can have is "no such version" too, on the console's page.
+    let found = match version.parse::<i64>() {
+        Ok(v) => domain::version_diff(&state.store, &name, v).await,
+        Err(_) => Err(AdminError::NotFound(String::new())),
+    };
+    let d = match found {
         Ok(d) => d,
         Err(AdminError::Store(e)) => return Err(e.into()),
         Err(_) => {

@@ -530,8 +530,12 @@ async fn versions(
 async fn version_diff(
     State(state): State<AppState>,
     _a: ApiAdmin,
-    Path((name, version)): Path<(String, i64)>,
+    Path((name, version)): Path<(String, String)>,
 ) -> Result<Json<VersionDiffView>, ApiError> {
+    // Read as text: a number no version can have is "no such version", in JSON like every answer.
+    let version = version
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found(format!("app `{name}` has no version `{version}`")))?;
     let d = domain::version_diff(&state.store, &name, version).await?;
     Ok(Json(d.into()))
 }
