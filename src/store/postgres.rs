@@ -18,7 +18,7 @@ pub(super) fn migrator() -> &'static Migrator {
 /// one keeps the driver's default, and [`tls_advice`] says why that is weak.
 pub(super) fn connect_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(parsed) if !names_sslmode(&parsed) && is_loopback(&parsed) => {
+        Ok(parsed) if !chooses_transport(&parsed) && is_loopback(&parsed) => {
             let mut parsed = parsed;
             parsed.query_pairs_mut().append_pair("sslmode", "disable");
             parsed.to_string()
@@ -32,19 +32,20 @@ pub(super) fn connect_url(url: &str) -> String {
 /// changes what is stored. `None` when the URL chose a mode or the database is on this machine.
 pub(super) fn tls_advice(url: &str) -> Option<&'static str> {
     let parsed = url::Url::parse(url).ok()?;
-    (!names_sslmode(&parsed) && !is_loopback(&parsed) && parsed.host().is_some()).then_some(
+    (!chooses_transport(&parsed) && !is_loopback(&parsed) && parsed.host().is_some()).then_some(
         "database_url reaches PostgreSQL on another machine without sslmode: the driver's default \
          (prefer) does not verify the server certificate; add ?sslmode=verify-full&sslrootcert=PATH",
     )
 }
 
-fn names_sslmode(url: &url::Url) -> bool {
+/// The URL decides the transport itself: it names an `sslmode`, or a `host=` socket directory
+/// (over a Unix socket the driver uses no TLS at all).
+fn chooses_transport(url: &url::Url) -> bool {
     url.query_pairs()
         .any(|(k, _)| k == "sslmode" || k == "host")
 }
 
-/// A host on this machine. A `host=` query parameter (a Unix socket directory) is left alone by
-/// [`names_sslmode`]: the driver then uses no TLS at all.
+/// A host on this machine.
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         // A `postgres:` URL is not a "special" scheme to the URL parser: its IPv4 host comes back
