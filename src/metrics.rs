@@ -100,6 +100,15 @@ impl Default for Metrics {
             // Created now so every reason is rendered from the start.
             let _ = m.refusals.get_or_create(&ReasonLabels { reason });
         }
+        let registry = m.registry();
+        Self { registry, ..m }
+    }
+}
+
+impl Metrics {
+    /// A registry holding every metric of this instance, each with its help text.
+    fn registry(&self) -> Registry {
+        let m = self;
         let mut registry = Registry::default();
         // Counters are registered without `_total`, which the encoder adds to their samples.
         // The help texts are written without their last full stop, which the registry adds.
@@ -146,7 +155,7 @@ impl Default for Metrics {
             "Password verifications on the bind page (unknown usernames included)",
             m.password_checks.clone(),
         );
-        Self { registry, ..m }
+        registry
     }
 }
 

@@ -214,8 +214,19 @@ pub fn overlay(
     master: Option<&MasterKey>,
 ) -> Result<(WecomConfig, BindingConfig, BTreeMap<&'static str, Source>), SettingsError> {
     let mut sources = BTreeMap::new();
-    let mut w = config.wecom.clone();
-    let o = &stored.wecom;
+    let w = overlay_wecom(&config.wecom, &stored.wecom, master, &mut sources)?;
+    let b = overlay_binding(&config.binding, &stored.binding, &mut sources);
+    Ok((w, b, sources))
+}
+
+/// The WeCom source: each stored field over the configuration's.
+fn overlay_wecom(
+    config: &WecomConfig,
+    o: &WecomOverride,
+    master: Option<&MasterKey>,
+    sources: &mut BTreeMap<&'static str, Source>,
+) -> Result<WecomConfig, SettingsError> {
+    let mut w = config.clone();
     let mut take = |field: &'static str, into: &mut String, v: &Option<String>| {
         let from = match v {
             Some(v) => {
@@ -233,30 +244,40 @@ pub fn overlay(
     take("web_login_base", &mut w.web_login_base, &o.web_login_base);
     let secret_from = match &o.secret_sealed {
         Some(sealed) => {
-            let key = master.ok_or_else(|| {
-                invalid(
-                    "master_key_file",
-                    "the WeCom secret set in the console is stored encrypted and needs the master key",
-                )
-            })?;
-            let plain = key
-                .open(SECRET_CONTEXT, sealed)
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    invalid(
-                        "wecom.secret",
-                        "the secret set in the console does not open with this master key: give \
-                         the master key it was saved with, or set the secret again in the console",
-                    )
-                })?;
-            w.secret = plain;
+            w.secret = open_secret(sealed, master)?;
             Source::Console
         }
         None => Source::Config,
     };
     sources.insert("secret", secret_from);
-    let mut b = config.binding.clone();
-    let o = &stored.binding;
+    Ok(w)
+}
+
+/// The console-set WeCom secret, opened with the master key.
+fn open_secret(sealed: &str, master: Option<&MasterKey>) -> Result<String, SettingsError> {
+    let key = master.ok_or_else(|| {
+        invalid(
+            "master_key_file",
+            "the WeCom secret set in the console is stored encrypted and needs the master key",
+        )
+    })?;
+    key.open(SECRET_CONTEXT, sealed)
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            invalid(
+                "wecom.secret",
+                "the secret set in the console does not open with this master key: give \
+                 the master key it was saved with, or set the secret again in the console",
+            )
+        })
+}
+
+/// The binding settings: each stored field over the configuration's.
+fn overlay_binding(
+    config: &BindingConfig,
+    o: &BindingOverride,
+    sources: &mut BTreeMap<&'static str, Source>,
+) -> BindingConfig {
     let mut pick = |field: &'static str, set: bool| {
         sources.insert(field, if set { Source::Console } else { Source::Config });
     };
@@ -266,6 +287,7 @@ pub fn overlay(
     pick("employee_no_from", o.employee_no_from.is_some());
     pick("contact", o.contact.is_some());
     pick("default_access", o.default_access.is_some());
+    let mut b = config.clone();
     if let Some(v) = o.auto_bind {
         b.auto_bind = v;
     }
@@ -284,7 +306,7 @@ pub fn overlay(
     if let Some(v) = &o.default_access {
         b.default_access = v.clone();
     }
-    Ok((w, b, sources))
+    b
 }
 
 /// The merged settings' own checks: the WeCom source is complete and well-formed (the message says

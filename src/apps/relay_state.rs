@@ -7,8 +7,30 @@
 //! character never matches one, since SPs' URL parsers disagree on those. Any other entry (an SP's
 //! opaque token or a relative path) stays a plain prefix, but it never admits a RelayState that is
 //! itself an absolute or scheme-relative URL.
+//!
+//! Also `relay_state_domains`: the hosts (and subdomains) an `https` RelayState may point to.
 
 use url::Url;
+
+/// Whether `url` is an `https` URL whose host is one of `domains` or a subdomain of one.
+pub fn domain_allowed(url: &str, domains: &[String]) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    if u.scheme() != "https" || !u.username().is_empty() || u.password().is_some() {
+        return false;
+    }
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    domains.iter().any(|d| {
+        host == *d
+            || host
+                .strip_suffix(d.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
 
 /// Checks one `relay_state_allow` entry; the message says what to fix.
 pub fn check_entry(entry: &str) -> Result<(), String> {

@@ -1,6 +1,8 @@
 //! Tests of app names and the settings vocabulary.
 
 use super::*;
+use crate::identity::roles::RoleMode;
+use crate::identity::Source;
 
 #[test]
 fn names() {

@@ -2,6 +2,7 @@
 //! escaping writer. Not signed. It lists every signing certificate given (current and next key,
 //! for rollover), the NameID formats we issue, and the SSO endpoint for the HTTP-Redirect and
 //! HTTP-POST bindings, in schema order: KeyDescriptor*, NameIDFormat*, SingleSignOnService+.
+//! Before the descriptor, `md:Extensions` says which signature algorithms we accept.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -9,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::saml::response::saml_instant;
 use crate::saml::sign::SignError;
-use crate::saml::uris::{binding, ns};
+use crate::saml::uris::{alg, binding, ns, MIN_RSA_BITS};
 use crate::saml::xml::Writer;
 
 /// What our metadata says.
@@ -34,19 +35,7 @@ pub struct IdpMetadataInput<'a> {
 /// Refused when there is no certificate, a certificate is not base64, or the entity ID or SSO URL
 /// is empty.
 pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> {
-    if input.entity_id.trim().is_empty() || input.sso_url.trim().is_empty() {
-        return Err(SignError::Invalid("empty entity ID or SSO URL"));
-    }
-    if input.signing_certs.is_empty() {
-        return Err(SignError::Invalid("metadata needs a signing certificate"));
-    }
-    if input
-        .signing_certs
-        .iter()
-        .any(|c| c.is_empty() || B64.decode(c).is_err())
-    {
-        return Err(SignError::Invalid("signing certificate is not base64 DER"));
-    }
+    check(input)?;
     let valid_until = match input.valid_until {
         Some(t) => Some(saml_instant(t)?),
         None => None,
@@ -55,8 +44,9 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
     let mut w = Writer::with_capacity(2048 + input.signing_certs.len() * 1500);
     w.start("md", "EntityDescriptor", ns::MD)
         .attr("entityID", input.entity_id)
-        .attr_opt("validUntil", valid_until.as_deref())
-        .start("md", "IDPSSODescriptor", ns::MD)
+        .attr_opt("validUntil", valid_until.as_deref());
+    algorithm_support(&mut w);
+    w.start("md", "IDPSSODescriptor", ns::MD)
         .attr("protocolSupportEnumeration", ns::SAMLP)
         .attr(
             "WantAuthnRequestsSigned",
@@ -93,6 +83,42 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
     out.extend_from_slice(el.as_bytes());
     out.push(b'\n');
     Ok(out)
+}
+
+/// The refusals of [`idp_metadata`].
+fn check(input: &IdpMetadataInput<'_>) -> Result<(), SignError> {
+    if input.entity_id.trim().is_empty() || input.sso_url.trim().is_empty() {
+        return Err(SignError::Invalid("empty entity ID or SSO URL"));
+    }
+    if input.signing_certs.is_empty() {
+        return Err(SignError::Invalid("metadata needs a signing certificate"));
+    }
+    if input
+        .signing_certs
+        .iter()
+        .any(|c| c.is_empty() || B64.decode(c).is_err())
+    {
+        return Err(SignError::Invalid("signing certificate is not base64 DER"));
+    }
+    Ok(())
+}
+
+/// The algorithm-support extension (SAML V2.0 Metadata Profile for Algorithm Support 1.0): the
+/// `md:Extensions` of the EntityDescriptor, which the profile names as its place and where
+/// Shibboleth's metadata filters add it, saying we accept SHA-256 digests and RSA-SHA256
+/// signatures (with keys of at least [`MIN_RSA_BITS`]). Without it a stock Shibboleth SP signs its
+/// AuthnRequests with SHA-1. The schema puts `md:Extensions` before every role descriptor.
+fn algorithm_support(w: &mut Writer) {
+    let min_bits = MIN_RSA_BITS.to_string();
+    w.start("md", "Extensions", ns::MD)
+        .start("alg", "DigestMethod", ns::ALG)
+        .attr("Algorithm", alg::SHA256)
+        .end()
+        .start("alg", "SigningMethod", ns::ALG)
+        .attr("Algorithm", alg::RSA_SHA256)
+        .attr("MinKeySize", &min_bits)
+        .end()
+        .end();
 }
 
 #[cfg(test)]
@@ -167,7 +193,14 @@ mod tests {
         assert!(!text.contains("/>"));
 
         let els = elements(&doc);
-        let names: Vec<&str> = els
+        let top: Vec<&str> = els
+            .iter()
+            .filter(|e| e.0 == 1)
+            .map(|e| e.1.as_str())
+            .collect();
+        assert_eq!(top, ["Extensions", "IDPSSODescriptor"], "schema order");
+        let idp_at = els.iter().position(|e| e.1 == "IDPSSODescriptor").unwrap();
+        let names: Vec<&str> = els[idp_at..]
             .iter()
             .filter(|e| e.0 == 2)
             .map(|e| e.1.as_str())
@@ -192,7 +225,7 @@ mod tests {
                 ("validUntil".to_string(), "2027-01-01T00:00:00Z".to_string()),
             ]
         );
-        let idp = &els[1];
+        let idp = &els[idp_at];
         assert_eq!(idp.1, "IDPSSODescriptor");
         assert!(idp
             .2
@@ -225,6 +258,42 @@ mod tests {
                 (binding::HTTP_POST.to_string(), input.sso_url.to_string())
             ]
         );
+    }
+
+    #[test]
+    fn says_which_algorithms_we_accept_in_the_entity_extensions() {
+        let input = IdpMetadataInput {
+            entity_id: "https://idp.example.com/saml/metadata",
+            sso_url: "https://idp.example.com/saml/sso",
+            signing_certs: &["QUJD"],
+            want_authn_requests_signed: false,
+            name_id_formats: &[],
+            valid_until: None,
+        };
+        let doc = idp_metadata(&input).unwrap();
+        let els = elements(&doc);
+        let ext: Vec<(&str, &[(String, String)])> = els
+            .iter()
+            .skip_while(|e| e.1 != "Extensions")
+            .skip(1)
+            .take_while(|e| e.0 == 2)
+            .map(|e| (e.1.as_str(), e.2.as_slice()))
+            .collect();
+        assert_eq!(ext.len(), 2, "{ext:?}");
+        assert_eq!(ext[0].0, "DigestMethod");
+        assert!(ext[0].1.contains(&("xmlns:alg".into(), ns::ALG.into())));
+        assert!(ext[0].1.contains(&("Algorithm".into(), alg::SHA256.into())));
+        assert_eq!(ext[1].0, "SigningMethod");
+        assert!(ext[1]
+            .1
+            .contains(&("Algorithm".into(), alg::RSA_SHA256.into())));
+        assert!(ext[1].1.contains(&("MinKeySize".into(), "2048".into())));
+        // Our own strict parser reads it back.
+        crate::saml::dom::parse(&doc, &crate::saml::dom::Limits::default()).unwrap();
+        let text = String::from_utf8(doc).unwrap();
+        assert!(text.contains(
+            "<md:Extensions><alg:DigestMethod xmlns:alg=\"urn:oasis:names:tc:SAML:metadata:algsupport\" Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"></alg:DigestMethod>"
+        ), "{text}");
     }
 
     #[test]

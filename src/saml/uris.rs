@@ -20,6 +20,9 @@ pub mod ns {
     pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
     /// The namespace of `xmlns` attributes; may never be declared.
     pub const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
+    /// SAML V2.0 Metadata Profile for Algorithm Support (`alg:`): which digest and signature
+    /// algorithms an entity accepts.
+    pub const ALG: &str = "urn:oasis:names:tc:SAML:metadata:algsupport";
 }
 
 /// Algorithm URIs (XML-DSig, RFC 4051, XML-Enc).

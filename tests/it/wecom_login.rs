@@ -755,6 +755,20 @@ async fn health_metrics_metadata(env: Env) {
     let sso = x.find("SingleSignOnService").unwrap();
     let key = x.find("KeyDescriptor").unwrap();
     assert!(key < name_id && name_id < sso, "schema order: {x}");
+    // The algorithm-support extension, in the entity's Extensions before the descriptor, so a
+    // stock Shibboleth SP signs its requests with RSA-SHA256.
+    let ext = x.find("<md:Extensions>").unwrap();
+    let digest = x
+        .find("<alg:DigestMethod xmlns:alg=\"urn:oasis:names:tc:SAML:metadata:algsupport\" Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\">")
+        .unwrap_or_else(|| panic!("{x}"));
+    let signing = x
+        .find("<alg:SigningMethod xmlns:alg=\"urn:oasis:names:tc:SAML:metadata:algsupport\" Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"")
+        .unwrap_or_else(|| panic!("{x}"));
+    let idp = x.find("<md:IDPSSODescriptor").unwrap();
+    assert!(
+        ext < digest && digest < signing && signing < idp,
+        "schema order: {x}"
+    );
     assert!(
         x.contains(env.state.keys().active.cert_base64()),
         "publishes the active key"
