@@ -2,7 +2,7 @@
 //! (`admin add USERID`: whoever can run this on the server can already read the database, so it is
 //! the trust anchor; there is never a default password), and API tokens (`admin token create --name
 //! N` prints the token once; only its SHA-256 is stored). `admin add` asks WeCom whether the userid
-//! is a member the WeCom app can see, as the console does (see [`super::names`]).
+//! is a member the WeCom app can see, as the console does (see `cli/names.rs`).
 
 use super::names::Saved;
 use super::{CliError, Shell};

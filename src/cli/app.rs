@@ -1,7 +1,7 @@
 //! `wecom-idp app add|list|show|set|remove`: apps from the shell, through the same domain functions
 //! as the console and the API ([`crate::admin::apps`]), audited with the actor `shell`. `app set`
 //! asks WeCom about the members, tags and departments its access and role rules name, as the
-//! console's Save does (see [`super::names`]).
+//! console's Save does (see `cli/names.rs`).
 
 use super::names::Saved;
 use super::{CliError, Shell};

@@ -1,6 +1,6 @@
 //! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `master-key rotate`
 //! here, and one file per command group: [`app`], [`user`], [`admin`], [`settings`], `serve --check`
-//! and `health` in [`check`], the [`demo`]; [`names`] is the WeCom check of the names a command
+//! and `health` in [`check`], the [`demo`]; `names` is the WeCom check of the names a command
 //! saves. Each command loads the configuration, checks what it needs, and prints what the admin must
 //! know (mount address, homepage URL, warnings) in plain words.
 

@@ -2,7 +2,7 @@
 //! first, then one transaction) and export, list, bind/unbind a WeCom member, disable (ends the
 //! member's sessions), set a bind password (read from stdin), issue a one-time bind code. `bind`
 //! asks WeCom whether the userid is a member the WeCom app can see, as the console does (see
-//! [`super::names`]).
+//! `cli/names.rs`).
 
 use super::names::Saved;
 use super::{CliError, Shell};
