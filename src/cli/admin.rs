@@ -1,15 +1,15 @@
 //! `wecom-idp admin …`: the shell side of the admin console — the bootstrap of the first admin
 //! (`admin add USERID`: whoever can run this on the server can already read the database, so it is
 //! the trust anchor; there is never a default password), and API tokens (`admin token create --name
-//! N` prints the token once; only its SHA-256 is stored).
+//! N` prints the token once; only its SHA-256 is stored). `admin add` asks WeCom whether the userid
+//! is a member the WeCom app can see, as the console does (see `cli/names.rs`).
 
-use super::CliError;
+use super::names::Saved;
+use super::{CliError, Shell};
 use crate::admin::auth::{self as admin_auth, check_userid};
+use crate::admin::wecom_names::Named;
 use crate::admin::{Actor, AdminError};
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::random::Rng;
-use crate::store::Store;
 use clap::Subcommand;
 
 /// `admin` subcommands.
@@ -20,6 +20,10 @@ pub enum AdminCommand {
     Add {
         /// The member's WeCom userid (账号).
         userid: String,
+        /// Add them even though WeCom does not know the userid (or the WeCom app cannot see
+        /// them); audited with what the check found.
+        #[arg(long)]
+        force: bool,
     },
     /// Stop a member from using the admin console (their console sessions end).
     Remove {
@@ -60,138 +64,169 @@ fn when(unix: i64) -> String {
 }
 
 /// Runs an `admin` subcommand.
-pub async fn run(
-    config: &Config,
-    store: &Store,
-    cmd: &AdminCommand,
-    clock: &dyn Clock,
-    rng: &dyn Rng,
-) -> Result<(), CliError> {
-    let now = clock.unix();
+pub async fn run(shell: &Shell<'_>, cmd: &AdminCommand, rng: &dyn Rng) -> Result<(), CliError> {
     match cmd {
-        AdminCommand::Add { userid } => {
-            let userid = userid.trim();
-            check_userid(userid).map_err(admin_error)?;
-            if store.add_admin(userid, &Actor::Shell.label(), now).await? {
-                admin_auth::audit_change(
-                    store,
-                    now,
-                    &Actor::Shell,
-                    "admin_add",
-                    None,
-                    Some(userid),
-                    Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
-                    None,
-                )
-                .await;
-                println!(
-                    "`{userid}` is now an admin: they sign in at {}/admin with WeCom.",
-                    config.base()
-                );
-            } else {
-                println!("`{userid}` was already an admin.");
-            }
-            Ok(())
-        }
-        AdminCommand::Remove { userid } => {
-            if config.admin.userids.iter().any(|u| u.trim() == userid) {
-                return Err(CliError(format!(
-                    "`{userid}` is named in the configuration (`[admin] userids`): remove it there"
-                )));
-            }
-            if !store.remove_admin(userid).await? {
-                return Err(CliError(format!(
-                    "`{userid}` is not an admin (wecom-idp admin list)"
-                )));
-            }
-            admin_auth::audit_change(
-                store,
-                now,
-                &Actor::Shell,
-                "admin_remove",
-                None,
-                Some(userid),
-                Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
-                None,
-            )
-            .await;
-            println!("`{userid}` is no longer an admin; their console sessions have ended.");
-            Ok(())
-        }
-        AdminCommand::List => {
-            for u in &config.admin.userids {
-                println!("{}\tconfiguration", u.trim());
-            }
-            for a in store.admins().await? {
-                println!(
-                    "{}\tadded by {} at {}",
-                    a.userid,
-                    a.added_by,
-                    when(a.added_at)
-                );
-            }
-            Ok(())
-        }
-        AdminCommand::Token(TokenCommand::Create { name }) => {
-            let (row, token) = admin_auth::create_token(store, name, &Actor::Shell, now, rng)
-                .await
-                .map_err(admin_error)?;
-            admin_auth::audit_change(
-                store,
-                now,
-                &Actor::Shell,
-                "token_create",
-                None,
-                None,
-                Some(serde_json::json!({ "token": row.name })),
-                None,
-            )
-            .await;
-            eprintln!(
-                "API token `{}` created. It is printed once, below; store it now \
-                 (send it as `Authorization: Bearer TOKEN`).",
-                row.name
-            );
-            println!("{token}");
-            Ok(())
-        }
-        AdminCommand::Token(TokenCommand::List) => {
-            for t in store.admin_tokens().await? {
-                let state = match t.revoked_at {
-                    Some(r) => format!("revoked {}", when(r)),
-                    None => "active".into(),
-                };
-                let used = t.last_used_at.map(when).unwrap_or_else(|| "never".into());
-                println!(
-                    "{}\t{}\tcreated {} by {}\tlast used {}",
-                    t.name,
-                    state,
-                    when(t.created_at),
-                    t.created_by,
-                    used
-                );
-            }
-            Ok(())
-        }
-        AdminCommand::Token(TokenCommand::Revoke { name }) => {
-            if !store.revoke_admin_token(name, now).await? {
-                return Err(CliError(format!(
-                    "no live token named `{name}` (wecom-idp admin token list)"
-                )));
-            }
-            admin_auth::audit_change(
-                store,
-                now,
-                &Actor::Shell,
-                "token_revoke",
-                None,
-                None,
-                Some(serde_json::json!({ "token": name })),
-                None,
-            )
-            .await;
-            println!("token `{name}` revoked.");
-            Ok(())
-        }
+        AdminCommand::Add { userid, force } => add(shell, userid.trim(), *force).await,
+        AdminCommand::Remove { userid } => remove(shell, userid).await,
+        AdminCommand::List => list(shell).await,
+        AdminCommand::Token(TokenCommand::Create { name }) => token_create(shell, name, rng).await,
+        AdminCommand::Token(TokenCommand::List) => token_list(shell).await,
+        AdminCommand::Token(TokenCommand::Revoke { name }) => token_revoke(shell, name).await,
     }
+}
+
+/// Audits a change made from the shell.
+async fn audit(shell: &Shell<'_>, event: &str, userid: Option<&str>, detail: serde_json::Value) {
+    admin_auth::audit_change(
+        shell.store,
+        shell.clock.unix(),
+        &Actor::Shell,
+        event,
+        None,
+        userid,
+        Some(detail),
+        None,
+    )
+    .await;
+}
+
+/// `admin add`: once WeCom knows the userid (an admin it does not know can never sign in).
+async fn add(shell: &Shell<'_>, userid: &str, force: bool) -> Result<(), CliError> {
+    check_userid(userid).map_err(admin_error)?;
+    let forced = shell
+        .check(&[Named::User(userid.to_string())], force)
+        .await?;
+    let now = shell.clock.unix();
+    if !shell
+        .store
+        .add_admin(userid, &Actor::Shell.label(), now)
+        .await?
+    {
+        println!("`{userid}` was already an admin.");
+        return Ok(());
+    }
+    audit(
+        shell,
+        "admin_add",
+        Some(userid),
+        serde_json::json!({"before": {"admin": false}, "after": {"admin": true}}),
+    )
+    .await;
+    if let Some(found) = forced {
+        let saved = Saved {
+            what: "admin",
+            app: None,
+            userid: Some(userid),
+        };
+        shell.audit(saved, &found).await;
+    }
+    println!(
+        "`{userid}` is now an admin: they sign in at {}/admin with WeCom.",
+        shell.config.base()
+    );
+    Ok(())
+}
+
+async fn remove(shell: &Shell<'_>, userid: &str) -> Result<(), CliError> {
+    if shell
+        .config
+        .admin
+        .userids
+        .iter()
+        .any(|u| u.trim() == userid)
+    {
+        return Err(CliError(format!(
+            "`{userid}` is named in the configuration (`[admin] userids`): remove it there"
+        )));
+    }
+    if !shell.store.remove_admin(userid).await? {
+        return Err(CliError(format!(
+            "`{userid}` is not an admin (wecom-idp admin list)"
+        )));
+    }
+    audit(
+        shell,
+        "admin_remove",
+        Some(userid),
+        serde_json::json!({"before": {"admin": true}, "after": {"admin": false}}),
+    )
+    .await;
+    println!("`{userid}` is no longer an admin; their console sessions have ended.");
+    Ok(())
+}
+
+async fn list(shell: &Shell<'_>) -> Result<(), CliError> {
+    for u in &shell.config.admin.userids {
+        println!("{}\tconfiguration", u.trim());
+    }
+    for a in shell.store.admins().await? {
+        println!(
+            "{}\tadded by {} at {}",
+            a.userid,
+            a.added_by,
+            when(a.added_at)
+        );
+    }
+    Ok(())
+}
+
+async fn token_create(shell: &Shell<'_>, name: &str, rng: &dyn Rng) -> Result<(), CliError> {
+    let now = shell.clock.unix();
+    let (row, token) = admin_auth::create_token(shell.store, name, &Actor::Shell, now, rng)
+        .await
+        .map_err(admin_error)?;
+    audit(
+        shell,
+        "token_create",
+        None,
+        serde_json::json!({ "token": row.name }),
+    )
+    .await;
+    eprintln!(
+        "API token `{}` created. It is printed once, below; store it now \
+         (send it as `Authorization: Bearer TOKEN`).",
+        row.name
+    );
+    println!("{token}");
+    Ok(())
+}
+
+async fn token_list(shell: &Shell<'_>) -> Result<(), CliError> {
+    for t in shell.store.admin_tokens().await? {
+        let state = match t.revoked_at {
+            Some(r) => format!("revoked {}", when(r)),
+            None => "active".into(),
+        };
+        let used = t.last_used_at.map(when).unwrap_or_else(|| "never".into());
+        println!(
+            "{}\t{}\tcreated {} by {}\tlast used {}",
+            t.name,
+            state,
+            when(t.created_at),
+            t.created_by,
+            used
+        );
+    }
+    Ok(())
+}
+
+async fn token_revoke(shell: &Shell<'_>, name: &str) -> Result<(), CliError> {
+    if !shell
+        .store
+        .revoke_admin_token(name, shell.clock.unix())
+        .await?
+    {
+        return Err(CliError(format!(
+            "no live token named `{name}` (wecom-idp admin token list)"
+        )));
+    }
+    audit(
+        shell,
+        "token_revoke",
+        None,
+        serde_json::json!({ "token": name }),
+    )
+    .await;
+    println!("token `{name}` revoked.");
+    Ok(())
 }

@@ -64,23 +64,7 @@ pub async fn serve_check(config: Result<Config, CliError>) -> Result<(), CliErro
             return finish(r);
         }
     };
-    let valid = config
-        .validate_common()
-        .and_then(|()| config.wecom.validate_values())
-        .and_then(|()| config.binding.default_access().map(|_| ()));
-    let config_ok = r.line(
-        "configuration",
-        valid
-            .map(|()| {
-                format!(
-                    "public_url {}, listen {}, logs as {}",
-                    config.base(),
-                    config.listen,
-                    config.log_format.as_str()
-                )
-            })
-            .map_err(|e| e.to_string()),
-    );
+    let config_ok = r.line("configuration", configuration_line(&config));
     if let Some(w) = config.audit.warning() {
         r.note(&w);
     }
@@ -97,8 +81,8 @@ pub async fn serve_check(config: Result<Config, CliError>) -> Result<(), CliErro
         }
         return finish(r);
     }
-    let store = match Store::connect(&config.database_url).await {
-        Ok(s) => s,
+    match Store::connect(&config.database_url).await {
+        Ok(store) => check_with_store(&mut r, &config, &store, key_ok).await,
         Err(e) => {
             r.line("database", Err(crate::StartError::Store(e).to_string()));
             r.skipped("signing key", "needs the database");
@@ -106,36 +90,57 @@ pub async fn serve_check(config: Result<Config, CliError>) -> Result<(), CliErro
                 "WeCom",
                 "needs the database (the console may have changed the settings)",
             );
-            return finish(r);
         }
-    };
+    }
+    finish(r)
+}
+
+/// The configuration's own checks, and what it says when they pass.
+fn configuration_line(config: &Config) -> Outcome {
+    config
+        .validate_common()
+        .and_then(|()| config.wecom.validate_values())
+        .and_then(|()| config.binding.default_access().map(|_| ()))
+        .map(|()| {
+            format!(
+                "public_url {}, listen {}, logs as {}",
+                config.base(),
+                config.listen,
+                config.log_format.as_str()
+            )
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// The checks that need the database: its schema, the signing key, and WeCom (whose settings the
+/// console may have changed).
+async fn check_with_store(r: &mut Report, config: &Config, store: &Store, key_ok: bool) {
     let schema = store.schema_state().await;
     // A new database (nothing applied yet) holds no key and no console settings: the checks go on
     // with what `serve` would start from. A half-migrated one is checked after `migrate`.
     let schema_ready = matches!(&schema, Ok(s) if s.pending.is_empty() && s.unknown.is_empty());
     let fresh = matches!(&schema, Ok(s) if s.pending.len() == s.known && s.unknown.is_empty());
-    r.line("database", database_line(&store, schema));
+    r.line("database", database_line(store, schema));
     if !key_ok {
         r.skipped("signing key", "needs the master key");
-    } else if fresh && !crate::keys::from_files(&config) {
+    } else if fresh && !crate::keys::from_files(config) {
         r.line(
             "signing key",
             Ok("none stored yet (new database): `serve` generates one at its first start".into()),
         );
-    } else if schema_ready || crate::keys::from_files(&config) {
-        r.line("signing key", signing_key_line(&config, &store).await);
+    } else if schema_ready || crate::keys::from_files(config) {
+        r.line("signing key", signing_key_line(config, store).await);
     } else {
         r.skipped("signing key", "run `wecom-idp migrate` first");
     }
     if schema_ready || fresh {
-        r.line("WeCom", wecom_line(&config, &store, schema_ready).await);
+        r.line("WeCom", wecom_line(config, store, schema_ready).await);
     } else {
         r.skipped(
             "WeCom",
             "run `wecom-idp migrate` first (the console's settings live there)",
         );
     }
-    finish(r)
 }
 
 fn finish(r: Report) -> Result<(), CliError> {

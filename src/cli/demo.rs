@@ -51,42 +51,11 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
         ))
     })?;
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
-    let secret = rng.hex(16);
     let members = members();
-    let sim = Simulator::new(
-        CORP_ID,
-        AGENT_ID,
-        secret.clone(),
-        members.clone(),
-        demo_departments(),
-        clock.clone(),
-        rng.clone(),
-    );
-    sim.set_tags(demo_tags());
-    sim.set_trusted_domain(Some(addr.to_string()));
-    let sim_addr = sim
-        .start()
-        .await
-        .map_err(|e| CliError(format!("WeCom simulator: {e}")))?;
-    let sim_base = format!("http://{sim_addr}");
+    let wecom = start_simulator(addr, &members, &clock, &rng).await?;
+    let sim_base = wecom.base.clone();
     let base = format!("http://{addr}");
-    let mut config = Config {
-        public_url: base.clone(),
-        listen: addr.to_string(),
-        database_url: format!("sqlite://{}", args.data.join("wecom-idp.sqlite").display()),
-        ..Config::default()
-    };
-    config.master_key = Some(demo_master_key(&args.data, rng.as_ref())?);
-    config.wecom.corp_id = CORP_ID.into();
-    config.wecom.agent_id = AGENT_ID.into();
-    config.wecom.secret = secret;
-    config.wecom.api_base = sim_base.clone();
-    config.wecom.oauth_base = sim_base.clone();
-    config.wecom.web_login_base = sim_base.clone();
-    // The demo serves a sample SP's metadata on loopback for the console's import by URL; the demo
-    // itself listens on loopback only, so there is no internal network to protect here.
-    config.admin.allow_private_metadata_urls = true;
-    config.validate()?;
+    let config = demo_config(args, addr, wecom, rng.as_ref())?;
     let apps = vec!["demo-sp".to_string(), "demo-sp-persistent".to_string()];
     let demo = Demo {
         sim_base: sim_base.clone(),
@@ -115,6 +84,69 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!();
     crate::run(state, listener, super::shutdown_signal()).await?;
     Ok(())
+}
+
+/// The simulated WeCom the demo talks to: its address and the app's secret.
+struct SimulatedWecom {
+    base: String,
+    secret: String,
+}
+
+/// Starts the WeCom simulator with the demo's members, departments and tags, and the demo's
+/// address as the app's trusted domain.
+async fn start_simulator(
+    addr: SocketAddr,
+    members: &[Member],
+    clock: &Arc<dyn Clock>,
+    rng: &Arc<dyn Rng>,
+) -> Result<SimulatedWecom, CliError> {
+    let secret = rng.hex(16);
+    let sim = Simulator::new(
+        CORP_ID,
+        AGENT_ID,
+        secret.clone(),
+        members.to_vec(),
+        demo_departments(),
+        clock.clone(),
+        rng.clone(),
+    );
+    sim.set_tags(demo_tags());
+    sim.set_trusted_domain(Some(addr.to_string()));
+    let sim_addr = sim
+        .start()
+        .await
+        .map_err(|e| CliError(format!("WeCom simulator: {e}")))?;
+    Ok(SimulatedWecom {
+        base: format!("http://{sim_addr}"),
+        secret,
+    })
+}
+
+/// The demo's configuration: loopback, SQLite in the data folder, the simulated WeCom.
+fn demo_config(
+    args: &DemoArgs,
+    addr: SocketAddr,
+    wecom: SimulatedWecom,
+    rng: &dyn Rng,
+) -> Result<Config, CliError> {
+    let mut config = Config {
+        public_url: format!("http://{addr}"),
+        listen: addr.to_string(),
+        database_url: format!("sqlite://{}", args.data.join("wecom-idp.sqlite").display()),
+        ..Config::default()
+    };
+    config.master_key = Some(demo_master_key(&args.data, rng)?);
+    config.wecom.corp_id = CORP_ID.into();
+    config.wecom.agent_id = AGENT_ID.into();
+    config.wecom.secret = wecom.secret;
+    config.wecom.api_base = wecom.base.clone();
+    config.wecom.oauth_base = wecom.base.clone();
+    config.wecom.web_login_base = wecom.base;
+    // The demo serves a sample SP's metadata on loopback for the console's import by URL; the demo
+    // itself listens on loopback only, so there is no internal network to protect here.
+    config.admin.allow_private_metadata_urls = true;
+    config.validate()?;
+    Ok(config)
 }
 
 /// The demo's members: the simulator's, and one outside the app's visible range (WeCom answers

@@ -1,21 +1,21 @@
-//! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `app add|list|show|
-//! set|remove` (and `user …`, `admin …`, `settings …` in their own files, `serve --check` and `health` in
-//! [`check`]). Each command loads the configuration, checks what it needs, and prints what the admin
-//! must know (mount address, homepage URL, warnings) in plain words.
+//! The `wecom-idp` command line: `serve`, `migrate`, `demo`, `idp-metadata`, `master-key rotate`
+//! here, and one file per command group: [`app`], [`user`], [`admin`], [`settings`], `serve --check`
+//! and `health` in [`check`], the [`demo`]; `names` is the WeCom check of the names a command
+//! saves. Each command loads the configuration, checks what it needs, and prints what the admin must
+//! know (mount address, homepage URL, warnings) in plain words.
 
 pub mod admin;
+pub mod app;
 pub mod check;
 pub mod demo;
+mod names;
 pub mod settings;
 pub mod user;
 
-use crate::admin::app_metadata::MetadataInput;
-use crate::admin::apps::{self as admin_apps, NewApp};
-use crate::admin::{Actor, AdminError};
-use crate::apps::{App, AppName, SETTING_KEYS};
+pub use app::{add_app, add_preset_app, AppCommand};
+
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::providers;
 use crate::random::OsRng;
 use crate::store::Store;
 use crate::StartError;
@@ -99,58 +99,6 @@ pub struct DemoArgs {
     pub data: PathBuf,
 }
 
-/// `app` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum AppCommand {
-    /// Register an app from its SP metadata.
-    Add {
-        /// `[a-z0-9-]{1,64}`; part of the mount address.
-        name: String,
-        /// The SP's SAML metadata file (EntityDescriptor, or EntitiesDescriptor).
-        #[arg(long)]
-        metadata: Option<PathBuf>,
-        /// Which SP to take from an EntitiesDescriptor holding several.
-        #[arg(long)]
-        entity_id: Option<String>,
-        /// A cloud console preset (generic, huawei, tencent-role, tencent-user, aliyun-role,
-        /// aliyun-user, aliyun-cloudsso, aws-role, aws-identity-center, volcengine-role,
-        /// volcengine-user, baidu-role, kingsoft-role); its parameters are given with --set.
-        #[arg(long)]
-        preset: Option<String>,
-        /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-    },
-    /// List the apps.
-    List,
-    /// Show an app, its mount address and the WeCom homepage URL.
-    Show {
-        /// App name.
-        name: String,
-    },
-    /// Change an app's settings.
-    Set {
-        /// App name.
-        name: String,
-        /// KEY=VALUE (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE", required = true, long_help = settings_help())]
-        sets: Vec<String>,
-    },
-    /// Remove an app.
-    Remove {
-        /// App name.
-        name: String,
-    },
-}
-
-fn settings_help() -> String {
-    let mut s = String::from("KEY=VALUE (repeatable). Keys:\n");
-    for (k, h) in SETTING_KEYS {
-        s.push_str(&format!("  {k}: {h}\n"));
-    }
-    s
-}
-
 /// A command failure, printed as `error: …`.
 #[derive(Debug)]
 pub struct CliError(pub String);
@@ -207,51 +155,50 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
         Command::Serve(ServeArgs { check: false }) => serve(config?).await,
         Command::Health(args) => check::health(args, config).await,
         Command::Migrate => {
-            let config = config?;
-            crate::open_store(&config).await?;
+            crate::open_store(&config?).await?;
             println!("database is up to date");
             Ok(())
         }
-        Command::IdpMetadata => {
-            let config = config?;
-            config.validate_common()?;
-            let store = crate::open_store(&config).await?;
-            let keys = crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
-                .await
-                .map_err(|e| CliError(e.to_string()))?;
-            let doc = crate::http::metadata_document(&config, &keys)
-                .map_err(|e| CliError(format!("IdP metadata: {e}")))?;
-            println!("{}", String::from_utf8_lossy(&doc));
-            Ok(())
-        }
+        Command::IdpMetadata => idp_metadata(&open(config).await?).await,
         Command::MasterKey(MasterKeyCommand::Rotate { new_key_file }) => {
             rotate_master_key(config?, new_key_file).await
         }
-        Command::App(cmd) => {
-            let config = config?;
-            config.validate_common()?;
-            let store = crate::open_store(&config).await?;
-            app_command(&config, &store, cmd, &SystemClock).await
-        }
-        Command::User(cmd) => {
-            let config = config?;
-            config.validate_common()?;
-            let store = crate::open_store(&config).await?;
-            user::run(&config, &store, cmd, &SystemClock, &OsRng).await
-        }
-        Command::Admin(cmd) => {
-            let config = config?;
-            config.validate_common()?;
-            let store = crate::open_store(&config).await?;
-            admin::run(&config, &store, cmd, &SystemClock, &OsRng).await
-        }
+        Command::App(cmd) => app::run(&shell(&open(config).await?), cmd).await,
+        Command::User(cmd) => user::run(&shell(&open(config).await?), cmd, &OsRng).await,
+        Command::Admin(cmd) => admin::run(&shell(&open(config).await?), cmd, &OsRng).await,
         Command::Settings(cmd) => {
-            let config = config?;
-            config.validate_common()?;
-            let store = crate::open_store(&config).await?;
+            let (config, store) = open(config).await?;
             settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await
         }
     }
+}
+
+/// The configuration, checked, and its database (migrated).
+async fn open(config: Result<Config, CliError>) -> Result<(Config, Store), CliError> {
+    let config = config?;
+    config.validate_common()?;
+    let store = crate::open_store(&config).await?;
+    Ok((config, store))
+}
+
+/// The shell of a command on `opened`, on the system clock.
+fn shell((config, store): &(Config, Store)) -> Shell<'_> {
+    Shell {
+        config,
+        store,
+        clock: Arc::new(SystemClock),
+    }
+}
+
+/// `idp-metadata`: our IdP metadata with the stored signing key.
+async fn idp_metadata((config, store): &(Config, Store)) -> Result<(), CliError> {
+    let keys = crate::keys::KeyRing::load(config, store, &SystemClock, &OsRng)
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    let doc = crate::http::metadata_document(config, &keys)
+        .map_err(|e| CliError(format!("IdP metadata: {e}")))?;
+    println!("{}", String::from_utf8_lossy(&doc));
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {
@@ -342,226 +289,12 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// The context of a change made from the command line.
-fn shell_ctx<'a>(store: &'a Store, clock: &dyn Clock) -> crate::admin::apps::Ctx<'a> {
-    crate::admin::apps::Ctx {
-        store,
-        now: clock.now(),
-        actor: &Actor::Shell,
-        ip: None,
-        fetch: Default::default(),
-    }
-}
-
-fn kv_pairs(sets: &[&str]) -> Result<Vec<(String, String)>, CliError> {
-    sets.iter()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| CliError(format!("--set `{kv}`: expected KEY=VALUE")))
-        })
-        .collect()
-}
-
-fn admin_err(e: AdminError) -> CliError {
-    CliError(match e {
-        AdminError::Invalid { field, message } if field.starts_with("metadata") => {
-            format!("the metadata cannot be imported: {message}")
-        }
-        e => e.to_string(),
-    })
-}
-
-/// Registers an app from metadata bytes with settings; returns the app and import warnings.
-/// (The command line accepts expired SP certificates, with a warning.)
-pub async fn add_app(
-    store: &Store,
-    name: &str,
-    metadata_xml: &[u8],
-    entity_id: Option<&str>,
-    sets: &[String],
-    clock: &dyn Clock,
-) -> Result<(App, Vec<String>), CliError> {
-    let new = NewApp {
-        name: name.to_string(),
-        metadata: Some(MetadataInput::Xml {
-            xml: metadata_xml.to_vec(),
-            field: "metadata",
-            fetched_from: None,
-        }),
-        entity_id: entity_id.map(str::to_string),
-        settings: kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?,
-        accept_expired_certificates: true,
-        ..NewApp::default()
-    };
-    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
-        .await
-        .map_err(admin_err)?;
-    Ok((saved.app, saved.warnings))
-}
-
-/// Registers an app from a cloud preset: its parameters and the other settings from `sets`, the SP
-/// from the preset's built-in data or from `metadata_xml` (required for per-account variants).
-pub async fn add_preset_app(
-    store: &Store,
-    name: &str,
-    preset: &str,
-    metadata_xml: Option<&[u8]>,
-    entity_id: Option<&str>,
-    sets: &[String],
-    clock: &dyn Clock,
-) -> Result<(App, Vec<String>), CliError> {
-    let p = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
-    let (params, rest) = p.split(sets).map_err(|e| CliError(e.to_string()))?;
-    let new = NewApp {
-        name: name.to_string(),
-        preset: Some(preset.to_string()),
-        params: params.into_iter().collect(),
-        metadata: metadata_xml.map(|xml| MetadataInput::Xml {
-            xml: xml.to_vec(),
-            field: "metadata",
-            fetched_from: None,
-        }),
-        entity_id: entity_id.map(str::to_string),
-        settings: kv_pairs(&rest)?,
-        accept_expired_certificates: true,
-        ..NewApp::default()
-    };
-    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
-        .await
-        .map_err(admin_err)?;
-    Ok((saved.app, saved.warnings))
-}
-
-async fn app_command(
-    config: &Config,
-    store: &Store,
-    cmd: &AppCommand,
-    clock: &dyn Clock,
-) -> Result<(), CliError> {
-    match cmd {
-        AppCommand::Add {
-            name,
-            metadata,
-            entity_id,
-            preset,
-            sets,
-        } => {
-            if let Some(p) = preset {
-                let xml =
-                    match metadata {
-                        Some(path) => Some(std::fs::read(path).map_err(|e| {
-                            CliError(format!("cannot read {}: {e}", path.display()))
-                        })?),
-                        None => None,
-                    };
-                let (app, warnings) = add_preset_app(
-                    store,
-                    name,
-                    p,
-                    xml.as_deref(),
-                    entity_id.as_deref(),
-                    sets,
-                    clock,
-                )
-                .await?;
-                for w in &warnings {
-                    println!("warning: {w}");
-                }
-                println!(
-                    "added app `{}` ({}, preset {p})",
-                    app.name, app.metadata.entity_id
-                );
-                print_app(config, &app);
-                return Ok(());
-            }
-            let Some(path) = metadata else {
-                return Err(CliError(
-                    "give the SP's metadata with --metadata FILE".into(),
-                ));
-            };
-            let xml = std::fs::read(path)
-                .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
-            let (app, warnings) =
-                add_app(store, name, &xml, entity_id.as_deref(), sets, clock).await?;
-            for w in &warnings {
-                println!("warning: {w}");
-            }
-            println!("added app `{}` ({})", app.name, app.metadata.entity_id);
-            print_app(config, &app);
-            Ok(())
-        }
-        AppCommand::List => {
-            let apps = store.apps().await?;
-            if apps.is_empty() {
-                println!(
-                    "no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml, or \
-                     --preset PRESET --set KEY=VALUE… for a cloud console (README: Cloud console presets)"
-                );
-            }
-            for row in apps {
-                let app = App::from_row(row)?;
-                println!(
-                    "{}\t{}\t{}",
-                    app.name,
-                    app.metadata.entity_id,
-                    config.mount_url(app.name.as_str())
-                );
-            }
-            Ok(())
-        }
-        AppCommand::Show { name } => {
-            let app = load(store, name).await?;
-            print_app(config, &app);
-            Ok(())
-        }
-        AppCommand::Set { name, sets } => {
-            let pairs = kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?;
-            let saved = admin_apps::update_settings(&shell_ctx(store, clock), name, &pairs)
-                .await
-                .map_err(admin_err)?;
-            println!("updated app `{}`", saved.app.name);
-            print_app(config, &saved.app);
-            Ok(())
-        }
-        AppCommand::Remove { name } => {
-            match admin_apps::delete(&shell_ctx(store, clock), name).await {
-                Ok(()) => {
-                    println!("removed app `{name}`");
-                    Ok(())
-                }
-                Err(AdminError::NotFound(_)) => Err(CliError(format!(
-                    "no app named `{name}` (wecom-idp app list shows them)"
-                ))),
-                Err(e) => Err(admin_err(e)),
-            }
-        }
-    }
-}
-
-async fn load(store: &Store, name: &str) -> Result<App, CliError> {
-    let name = AppName::parse(name)?;
-    match store.app(name.as_str()).await? {
-        Some(row) => Ok(App::from_row(row)?),
-        None => Err(CliError(format!(
-            "no app named `{name}` (wecom-idp app list shows them)"
-        ))),
-    }
-}
-
-fn print_app(config: &Config, app: &App) {
-    for (label, value) in crate::admin::app_view::lines(config, app) {
-        let label = if label.en.is_empty() {
-            String::new()
-        } else {
-            format!("{}:", label.en)
-        };
-        println!("{label:<17}{}", value.en);
-    }
-    let a = crate::admin::app_view::addresses(config, app);
-    println!("{:<17}{}", "mount address:", a.mount);
-    println!("WeCom app homepage (paste it in the WeCom admin console):");
-    println!("homepage: {}", a.homepage.url);
-    println!("mode: {}", a.homepage.mode.as_str());
-    println!("why: {}", a.homepage.reason.en);
+/// What a command works with: the configuration, the database and the clock.
+pub struct Shell<'a> {
+    /// The configuration (the admin console's settings are read over it from the database).
+    pub config: &'a Config,
+    /// The database.
+    pub store: &'a Store,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
 }

@@ -9,7 +9,7 @@ use super::CliError;
 use crate::admin::settings::{self as domain, Change};
 use crate::admin::{Actor, AdminError};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{BindingConfig, Config, WecomConfig};
 use crate::random::Rng;
 use crate::settings::{self, Source, BINDING, WECOM};
 use crate::store::Store;
@@ -128,22 +128,41 @@ async fn show(config: &Config, store: &Store) -> Result<(), CliError> {
         .settings()
         .await
         .map_err(|e| CliError(e.to_string()))?;
-    let saved_by = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name && r.value_json.trim() != "null")
-            .map(|r| {
-                format!(
-                    " (console values saved by {} at {})",
-                    r.updated_by,
-                    crate::http::admin::api::rfc3339(r.updated_at)
-                )
-            })
-            .unwrap_or_default()
-    };
     println!("Sources: console = saved in the admin console or API (wins); config = the configuration file, WECOM_IDP_* environment or default.");
     println!("来源：console = 管理台或 API 保存的值（优先）；config = 配置文件、WECOM_IDP_* 环境变量或默认值。");
     println!();
-    println!("[wecom]{}", saved_by(WECOM));
+    println!("[wecom]{}", saved_by(&rows, WECOM));
+    print_wecom(&w, sealed, &src);
+    println!();
+    println!("[binding]{}", saved_by(&rows, BINDING));
+    print_binding(&b, &src);
+    if sealed {
+        // Only its presence matters to the completeness check below.
+        w.secret = "sealed".into();
+    }
+    if let Err(e) = settings::check(&w, &b) {
+        println!();
+        println!("problem / 问题: {e}");
+    }
+    Ok(())
+}
+
+/// ` (console values saved by … at …)` when the console saved the `name` row.
+fn saved_by(rows: &[crate::store::SettingRow], name: &str) -> String {
+    rows.iter()
+        .find(|r| r.name == name && r.value_json.trim() != "null")
+        .map(|r| {
+            format!(
+                " (console values saved by {} at {})",
+                r.updated_by,
+                crate::http::admin::api::rfc3339(r.updated_at)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The WeCom source's values with their sources; the secret only as set or not.
+fn print_wecom(w: &WecomConfig, sealed: bool, src: &dyn Fn(&str) -> &'static str) {
     let secret = if sealed {
         ("set", "console")
     } else if w.secret.trim().is_empty() {
@@ -165,8 +184,10 @@ async fn show(config: &Config, store: &Store) -> Result<(), CliError> {
     ] {
         println!("{field:<18}{value:<40}{from}");
     }
-    println!();
-    println!("[binding]{}", saved_by(BINDING));
+}
+
+/// The binding settings' values with their sources.
+fn print_binding(b: &BindingConfig, src: &dyn Fn(&str) -> &'static str) {
     let match_keys = b.match_keys.join(", ");
     let auto_bind = b.auto_bind.to_string();
     for (field, value) in [
@@ -179,13 +200,4 @@ async fn show(config: &Config, store: &Store) -> Result<(), CliError> {
     ] {
         println!("{field:<18}{value:<40}{}", src(field));
     }
-    if sealed {
-        // Only its presence matters to the completeness check below.
-        w.secret = "sealed".into();
-    }
-    if let Err(e) = settings::check(&w, &b) {
-        println!();
-        println!("problem / 问题: {e}");
-    }
-    Ok(())
 }

@@ -15,7 +15,7 @@ fn tokens(v: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn forced_rows(env: &Env) -> Vec<wecom_idp::store::AuditRow> {
+pub async fn forced_rows(env: &Env) -> Vec<wecom_idp::store::AuditRow> {
     env.audit()
         .await
         .into_iter()

@@ -26,6 +26,7 @@ mod browser_text;
 mod browser_walk;
 mod browser_wecom;
 mod cli;
+mod cli_names;
 mod connections;
 mod db_outage;
 mod demo;

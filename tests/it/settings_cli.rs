@@ -7,7 +7,7 @@ use crate::harness::*;
 use serde_json::json;
 
 /// The environment of a shell on the server: the same configuration and database as `env`'s.
-fn shell(env: &Env) -> Vec<(&'static str, String)> {
+pub fn shell(env: &Env) -> Vec<(&'static str, String)> {
     vec![
         ("WECOM_IDP_PUBLIC_URL", "https://idp.example.com".into()),
         ("WECOM_IDP_DATABASE_URL", env.database_url.clone()),

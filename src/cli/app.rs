@@ -1,0 +1,330 @@
+//! `wecom-idp app add|list|show|set|remove`: apps from the shell, through the same domain functions
+//! as the console and the API ([`crate::admin::apps`]), audited with the actor `shell`. `app set`
+//! asks WeCom about the members, tags and departments its access and role rules name, as the
+//! console's Save does (see `cli/names.rs`).
+
+use super::names::Saved;
+use super::{CliError, Shell};
+use crate::admin::app_metadata::MetadataInput;
+use crate::admin::apps::{self as admin_apps, NewApp};
+use crate::admin::wecom_names::{self, NamesCheck};
+use crate::admin::{app_checks, Actor, AdminError};
+use crate::apps::{App, AppName, SETTING_KEYS};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::providers;
+use crate::store::Store;
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// `app` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an app from its SP metadata.
+    Add(AddArgs),
+    /// List the apps.
+    List,
+    /// Show an app, its mount address and the WeCom homepage URL.
+    Show {
+        /// App name.
+        name: String,
+    },
+    /// Change an app's settings.
+    Set(SetArgs),
+    /// Remove an app.
+    Remove {
+        /// App name.
+        name: String,
+    },
+}
+
+/// `app add` options.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// `[a-z0-9-]{1,64}`; part of the mount address.
+    pub name: String,
+    /// The SP's SAML metadata file (EntityDescriptor, or EntitiesDescriptor).
+    #[arg(long)]
+    pub metadata: Option<PathBuf>,
+    /// Which SP to take from an EntitiesDescriptor holding several.
+    #[arg(long)]
+    pub entity_id: Option<String>,
+    /// A cloud console preset (generic, huawei, tencent-role, tencent-user, aliyun-role,
+    /// aliyun-user, aliyun-cloudsso, aws-role, aws-identity-center, volcengine-role,
+    /// volcengine-user, baidu-role, kingsoft-role); its parameters are given with --set.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// `app set` options.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// App name.
+    pub name: String,
+    /// KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", required = true, long_help = settings_help())]
+    pub sets: Vec<String>,
+    /// Save even though WeCom does not know a member, tag or department the access or role rules
+    /// name (or the WeCom app cannot see it); audited with what the check found.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn settings_help() -> String {
+    let mut s = String::from("KEY=VALUE (repeatable). Keys:\n");
+    for (k, h) in SETTING_KEYS {
+        s.push_str(&format!("  {k}: {h}\n"));
+    }
+    s
+}
+
+/// Runs an `app` subcommand.
+pub async fn run(shell: &Shell<'_>, cmd: &AppCommand) -> Result<(), CliError> {
+    match cmd {
+        AppCommand::Add(args) => add(shell, args).await,
+        AppCommand::List => list(shell.config, shell.store).await,
+        AppCommand::Show { name } => {
+            print_app(shell.config, &load(shell.store, name).await?);
+            Ok(())
+        }
+        AppCommand::Set(args) => set(shell, args).await,
+        AppCommand::Remove { name } => remove(shell, name).await,
+    }
+}
+
+/// The context of a change made from the command line.
+fn shell_ctx<'a>(store: &'a Store, clock: &dyn Clock) -> admin_apps::Ctx<'a> {
+    admin_apps::Ctx {
+        store,
+        now: clock.now(),
+        actor: &Actor::Shell,
+        ip: None,
+        fetch: Default::default(),
+    }
+}
+
+fn kv_pairs(sets: &[&str]) -> Result<Vec<(String, String)>, CliError> {
+    sets.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| CliError(format!("--set `{kv}`: expected KEY=VALUE")))
+        })
+        .collect()
+}
+
+fn admin_err(e: AdminError) -> CliError {
+    CliError(match e {
+        AdminError::Invalid { field, message } if field.starts_with("metadata") => {
+            format!("the metadata cannot be imported: {message}")
+        }
+        e => e.to_string(),
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Registers an app from metadata bytes with settings; returns the app and import warnings.
+/// (The command line accepts expired SP certificates, with a warning.)
+pub async fn add_app(
+    store: &Store,
+    name: &str,
+    metadata_xml: &[u8],
+    entity_id: Option<&str>,
+    sets: &[String],
+    clock: &dyn Clock,
+) -> Result<(App, Vec<String>), CliError> {
+    let new = NewApp {
+        name: name.to_string(),
+        metadata: Some(MetadataInput::Xml {
+            xml: metadata_xml.to_vec(),
+            field: "metadata",
+            fetched_from: None,
+        }),
+        entity_id: entity_id.map(str::to_string),
+        settings: kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?,
+        ..NewApp::default()
+    };
+    create(store, new, clock).await
+}
+
+/// Registers an app from a cloud preset: its parameters and the other settings from `sets`, the SP
+/// from the preset's built-in data or from `metadata_xml` (required for per-account variants).
+pub async fn add_preset_app(
+    store: &Store,
+    name: &str,
+    preset: &str,
+    metadata_xml: Option<&[u8]>,
+    entity_id: Option<&str>,
+    sets: &[String],
+    clock: &dyn Clock,
+) -> Result<(App, Vec<String>), CliError> {
+    let p = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
+    let (params, rest) = p.split(sets).map_err(|e| CliError(e.to_string()))?;
+    let new = NewApp {
+        name: name.to_string(),
+        preset: Some(preset.to_string()),
+        params: params.into_iter().collect(),
+        metadata: metadata_xml.map(|xml| MetadataInput::Xml {
+            xml: xml.to_vec(),
+            field: "metadata",
+            fetched_from: None,
+        }),
+        entity_id: entity_id.map(str::to_string),
+        settings: kv_pairs(&rest)?,
+        ..NewApp::default()
+    };
+    create(store, new, clock).await
+}
+
+/// Creates the app; the command line accepts expired SP certificates, with a warning.
+async fn create(
+    store: &Store,
+    new: NewApp,
+    clock: &dyn Clock,
+) -> Result<(App, Vec<String>), CliError> {
+    let new = NewApp {
+        accept_expired_certificates: true,
+        ..new
+    };
+    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
+        .await
+        .map_err(admin_err)?;
+    Ok((saved.app, saved.warnings))
+}
+
+/// `app add`: from a preset (the SP's metadata optional), or from the SP's metadata.
+async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
+    let xml = a.metadata.as_deref().map(read).transpose()?;
+    let (store, entity_id, clock) = (shell.store, a.entity_id.as_deref(), shell.clock.as_ref());
+    let ((app, warnings), how) = match &a.preset {
+        Some(p) => {
+            let added =
+                add_preset_app(store, &a.name, p, xml.as_deref(), entity_id, &a.sets, clock);
+            (added.await?, format!(", preset {p}"))
+        }
+        None => {
+            let Some(xml) = xml else {
+                return Err(CliError(
+                    "give the SP's metadata with --metadata FILE".into(),
+                ));
+            };
+            let added = add_app(store, &a.name, &xml, entity_id, &a.sets, clock);
+            (added.await?, String::new())
+        }
+    };
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    println!("added app `{}` ({}{how})", app.name, app.metadata.entity_id);
+    print_app(shell.config, &app);
+    Ok(())
+}
+
+async fn list(config: &Config, store: &Store) -> Result<(), CliError> {
+    let apps = store.apps().await?;
+    if apps.is_empty() {
+        println!(
+            "no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml, or \
+             --preset PRESET --set KEY=VALUE… for a cloud console (README: Cloud console presets)"
+        );
+    }
+    for row in apps {
+        let app = App::from_row(row)?;
+        println!(
+            "{}\t{}\t{}",
+            app.name,
+            app.metadata.entity_id,
+            config.mount_url(app.name.as_str())
+        );
+    }
+    Ok(())
+}
+
+/// `app set`: the settings, once WeCom knows the names their rules name.
+async fn set(shell: &Shell<'_>, a: &SetArgs) -> Result<(), CliError> {
+    let pairs = kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let forced = check_rule_names(shell, &a.name, &pairs, a.force).await?;
+    let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    let saved = admin_apps::update_settings(&ctx, &a.name, &pairs)
+        .await
+        .map_err(admin_err)?;
+    if let Some(found) = forced {
+        let saved = Saved {
+            what: wecom_names::field_of(&pairs, &found),
+            app: Some(&a.name),
+            userid: None,
+        };
+        shell.audit(saved, &found).await;
+    }
+    println!("updated app `{}`", saved.app.name);
+    print_app(shell.config, &saved.app);
+    Ok(())
+}
+
+/// The WeCom check of the names in the `access` and `role_rules` being saved, after the values'
+/// own checks (a syntax error is the first thing to fix, before WeCom is asked).
+async fn check_rule_names(
+    shell: &Shell<'_>,
+    name: &str,
+    pairs: &[(String, String)],
+    force: bool,
+) -> Result<Option<NamesCheck>, CliError> {
+    let names = wecom_names::named_in_settings(pairs);
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let app = admin_apps::load(shell.store, name)
+        .await
+        .map_err(admin_err)?;
+    if let Some(e) = app_checks::settings(&app, pairs).into_iter().next() {
+        return Err(admin_err(e));
+    }
+    shell.check(&names, force).await
+}
+
+async fn remove(shell: &Shell<'_>, name: &str) -> Result<(), CliError> {
+    let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    match admin_apps::delete(&ctx, name).await {
+        Ok(()) => {
+            println!("removed app `{name}`");
+            Ok(())
+        }
+        Err(AdminError::NotFound(_)) => Err(CliError(format!(
+            "no app named `{name}` (wecom-idp app list shows them)"
+        ))),
+        Err(e) => Err(admin_err(e)),
+    }
+}
+
+async fn load(store: &Store, name: &str) -> Result<App, CliError> {
+    let name = AppName::parse(name)?;
+    match store.app(name.as_str()).await? {
+        Some(row) => Ok(App::from_row(row)?),
+        None => Err(CliError(format!(
+            "no app named `{name}` (wecom-idp app list shows them)"
+        ))),
+    }
+}
+
+fn print_app(config: &Config, app: &App) {
+    for (label, value) in crate::admin::app_view::lines(config, app) {
+        let label = if label.en.is_empty() {
+            String::new()
+        } else {
+            format!("{}:", label.en)
+        };
+        println!("{label:<17}{}", value.en);
+    }
+    let a = crate::admin::app_view::addresses(config, app);
+    println!("{:<17}{}", "mount address:", a.mount);
+    println!("WeCom app homepage (paste it in the WeCom admin console):");
+    println!("homepage: {}", a.homepage.url);
+    println!("mode: {}", a.homepage.mode.as_str());
+    println!("why: {}", a.homepage.reason.en);
+}
