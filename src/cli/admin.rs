@@ -73,16 +73,7 @@ pub async fn run(
             let userid = userid.trim();
             check_userid(userid).map_err(admin_error)?;
             if store.add_admin(userid, &Actor::Shell.label(), now).await? {
-                admin_auth::audit_change(
-                    store,
-                    now,
-                    &Actor::Shell,
-                    "admin_add",
-                    None,
-                    Some(userid),
-                    Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
-                    None,
-                )
+                admin_auth::audit_change(store, now, admin_auth::AdminChange { actor: &Actor::Shell, event: "admin_add", app: None, userid: Some(userid), detail: Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})), client_ip: None })
                 .await;
                 println!(
                     "`{userid}` is now an admin: they sign in at {}/admin with WeCom.",
@@ -107,12 +98,16 @@ pub async fn run(
             admin_auth::audit_change(
                 store,
                 now,
-                &Actor::Shell,
-                "admin_remove",
-                None,
-                Some(userid),
-                Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
-                None,
+                admin_auth::AdminChange {
+                    actor: &Actor::Shell,
+                    event: "admin_remove",
+                    app: None,
+                    userid: Some(userid),
+                    detail: Some(
+                        serde_json::json!({"before": {"admin": true}, "after": {"admin": false}}),
+                    ),
+                    client_ip: None,
+                },
             )
             .await;
             println!("`{userid}` is no longer an admin; their console sessions have ended.");
@@ -139,12 +134,14 @@ pub async fn run(
             admin_auth::audit_change(
                 store,
                 now,
-                &Actor::Shell,
-                "token_create",
-                None,
-                None,
-                Some(serde_json::json!({ "token": row.name })),
-                None,
+                admin_auth::AdminChange {
+                    actor: &Actor::Shell,
+                    event: "token_create",
+                    app: None,
+                    userid: None,
+                    detail: Some(serde_json::json!({ "token": row.name })),
+                    client_ip: None,
+                },
             )
             .await;
             eprintln!(
@@ -182,12 +179,14 @@ pub async fn run(
             admin_auth::audit_change(
                 store,
                 now,
-                &Actor::Shell,
-                "token_revoke",
-                None,
-                None,
-                Some(serde_json::json!({ "token": name })),
-                None,
+                admin_auth::AdminChange {
+                    actor: &Actor::Shell,
+                    event: "token_revoke",
+                    app: None,
+                    userid: None,
+                    detail: Some(serde_json::json!({ "token": name })),
+                    client_ip: None,
+                },
             )
             .await;
             println!("token `{name}` revoked.");

@@ -173,9 +173,17 @@ pub async fn run(
                 .read_line(&mut line)
                 .map_err(|e| CliError(format!("reading the password from stdin: {e}")))?;
             let password = line.trim_end_matches(['\n', '\r']);
-            users::set_password(store, corp, &me, now, rng, username, password, None)
-                .await
-                .map_err(admin_error)?;
+            users::set_password(
+                store,
+                corp,
+                &me,
+                now,
+                rng,
+                users::NewPassword { username, password },
+                None,
+            )
+            .await
+            .map_err(admin_error)?;
             println!("password set for `{username}`");
         }
         UserCommand::IssueCode { username } => {
