@@ -158,6 +158,25 @@ async fn preset_form_body(env: Env) {
     assert!(p.body.contains("name=\"force\" value=\"1\""), "{}", p.body);
     assert!(!stored(&env, "tc").await);
 
+    // WeCom cannot be asked: continuing anyway names why, in the page's language.
+    env.sim
+        .fail_next_with("user/get", Fault::HttpStatus(502), 1);
+    let p = b
+        .post_multipart(&preview, &preset_form(&csrf, rules, true))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let why = p
+        .body
+        .split("<th>企业微信未确认</th><td><code>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        why.contains("无法连接企业微信") && !why.contains("WeCom"),
+        "{why}"
+    );
+
     // A Save without it is refused beside the field, nothing stored.
     let p = b
         .post_multipart(&create, &preset_form(&csrf, rules, false))

@@ -421,7 +421,7 @@ async fn preset_preview_form(
             .into_iter()
             .map(|(k, v)| (format!("setting.{k}"), v)),
     );
-    apps_names::mark_forced(forced.as_ref(), &mut facts, &mut hidden);
+    apps_names::mark_forced(c.l, forced.as_ref(), &mut facts, &mut hidden);
     let p = PreviewView::of_app(&plan.app, state.clock.now(), plan.warnings.clone());
     page(&PreviewPage {
         c,

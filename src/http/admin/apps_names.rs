@@ -12,7 +12,7 @@ use crate::admin::app_create;
 use crate::admin::apps::{Ctx, NewApp};
 use crate::admin::wecom_names::{self, Gate, NamesCheck};
 use crate::admin::AdminError;
-use crate::error::WebError;
+use crate::error::{Lang, WebError};
 use axum::response::Response;
 
 /// The form field a browser sends to go on in spite of a failed check.
@@ -75,15 +75,22 @@ pub(super) fn refused(
 }
 
 /// What the preview of an app created anyway shows and re-submits: the names WeCom did not
-/// confirm (or why it could not be asked), and `force`.
+/// confirm (or, in the page's language, why it could not be asked), and `force`.
 pub(super) fn mark_forced(
+    lang: Lang,
     found: Option<&NamesCheck>,
     facts: &mut Vec<(&'static str, &'static str, String)>,
     hidden: &mut Vec<(String, String)>,
 ) {
     let Some(found) = found else { return };
     let what = match found {
-        NamesCheck::Unchecked(u) => u.message(),
+        NamesCheck::Unchecked(u) => {
+            let title = match lang {
+                Lang::En => u.problem.title.en,
+                Lang::Zh => u.problem.title.zh,
+            };
+            format!("{title}{}", u.code_note())
+        }
         _ => found.unknown_tokens().join(", "),
     };
     facts.push(("Not confirmed by WeCom", "企业微信未确认", what));
