@@ -4,8 +4,8 @@
 //! The console shows them all together so the admin fixes them in one round trip; saving still goes
 //! through [`super::apps`], which checks everything again.
 
-use super::app_metadata::{self, Inspected, MetadataInput};
-use super::apps::{apply_settings, check_refresh, expired_policy, Ctx, NewApp};
+use super::app_metadata::{Inspected, MetadataInput};
+use super::apps::{apply_settings, check_refresh, inspect_new, Ctx, NewApp};
 use super::AdminError;
 use crate::apps::{App, AppName};
 use crate::providers::{self, Params, Preset, Sp};
@@ -95,7 +95,39 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
         ));
         return Ok(out);
     };
-    // The parameters: known, each valid on its own, the required ones given.
+    let (params, mut params_ok) = known_params(&preset, new, &mut out);
+    let trial = trial_params(&preset, &params, &mut params_ok, &mut out);
+    let built = match preset.build(if params_ok { &params } else { &trial }) {
+        Ok(b) => b,
+        Err(e) => {
+            if params_ok {
+                out.push(AdminError::invalid("params", plain(&preset, &e.0)));
+            }
+            return Ok(out);
+        }
+    };
+    // The roles: the admin's rules on top of the preset's settings.
+    let mut settings = built.settings;
+    let before = out.len();
+    for kv in &new.settings {
+        if let Err(e) = apply_settings(&mut settings, std::slice::from_ref(kv), Some(&preset)) {
+            out.push(e);
+        }
+    }
+    if out.len() == before {
+        check_roles(&preset, &settings, &mut out);
+    }
+    let entity = sp_entity(ctx, new, &preset, built.sp, &mut out).await;
+    // An entity ID built from a bad parameter would be someone else's: checked once they are good.
+    if let Some(e) = entity.filter(|_| params_ok) {
+        check_entity(ctx, "entity_id", &e, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// The parameters given: known to the preset (under their key, not an alias), without empty ones;
+/// `false` when a required one is missing.
+fn known_params(preset: &Preset, new: &NewApp, out: &mut Vec<AdminError>) -> (Params, bool) {
     let mut params = Params::new();
     for (k, v) in &new.params {
         let k = k.trim();
@@ -124,12 +156,22 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
             ));
         }
     }
-    // Each parameter alone against a baseline the preset accepts, so every bad one is found; when
-    // some are bad, the rest of the form is still checked on the baseline with the good ones.
-    let base = sample_params(&preset);
+    (params, params_ok)
+}
+
+/// Each parameter alone against a baseline the preset accepts, so every bad one is found; when
+/// some are bad, the rest of the form is still checked on the baseline with the good ones (the
+/// returned set).
+fn trial_params(
+    preset: &Preset,
+    params: &Params,
+    params_ok: &mut bool,
+    out: &mut Vec<AdminError>,
+) -> Params {
+    let base = sample_params(preset);
     let mut trial = base.clone().unwrap_or_default();
     if let Some(base) = &base {
-        for (k, v) in &params {
+        for (k, v) in params {
             let mut one = base.clone();
             one.insert(k.clone(), v.clone());
             match preset.build(&one) {
@@ -137,38 +179,29 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
                     trial.insert(k.clone(), v.clone());
                 }
                 Err(e) => {
-                    params_ok = false;
+                    *params_ok = false;
                     out.push(AdminError::invalid(
                         &format!("params.{k}"),
-                        plain(&preset, &e.0),
+                        plain(preset, &e.0),
                     ));
                 }
             }
         }
     }
-    let built = match preset.build(if params_ok { &params } else { &trial }) {
-        Ok(b) => b,
-        Err(e) => {
-            if params_ok {
-                out.push(AdminError::invalid("params", plain(&preset, &e.0)));
-            }
-            return Ok(out);
-        }
-    };
-    // The roles: the admin's rules on top of the preset's settings.
-    let mut settings = built.settings;
-    let before = out.len();
-    for kv in &new.settings {
-        if let Err(e) = apply_settings(&mut settings, std::slice::from_ref(kv), Some(&preset)) {
-            out.push(e);
-        }
-    }
-    if out.len() == before {
-        check_roles(&preset, &settings, &mut out);
-    }
-    // The SP: the metadata given (checked), or the preset's own; its entity ID must be free.
-    let entity = match (&new.metadata, built.sp) {
-        (Some(input), sp) => match inspect(ctx, new, input).await {
+    trial
+}
+
+/// The SP's entity ID: from the metadata given (checked, and the preset's own when it has one), or
+/// the preset's; `None` with the mistake in `out` when there is none to check.
+async fn sp_entity(
+    ctx: &Ctx<'_>,
+    new: &NewApp,
+    preset: &Preset,
+    sp: Sp,
+    out: &mut Vec<AdminError>,
+) -> Option<String> {
+    match (&new.metadata, sp) {
+        (Some(input), sp) => match inspect_new(ctx, new, input).await {
             Ok(i) => {
                 if let Sp::Fixed(m) = &sp {
                     if m.entity_id != i.metadata.entity_id {
@@ -199,12 +232,7 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
             ));
             None
         }
-    };
-    // An entity ID built from a bad parameter would be someone else's: checked once they are good.
-    if let Some(e) = entity.filter(|_| params_ok) {
-        check_entity(ctx, "entity_id", &e, &mut out).await?;
     }
-    Ok(out)
 }
 
 /// A role-SSO preset needs a default role or rules, and role names the console accepts.
@@ -235,21 +263,6 @@ fn plain(preset: &Preset, msg: &str) -> String {
     msg.strip_prefix(&format!("{}: ", preset.name))
         .unwrap_or(msg)
         .to_string()
-}
-
-async fn inspect(
-    ctx: &Ctx<'_>,
-    new: &NewApp,
-    input: &MetadataInput,
-) -> Result<Inspected, AdminError> {
-    app_metadata::inspect(
-        input,
-        new.entity_id.as_deref(),
-        &expired_policy(new.accept_expired_certificates),
-        ctx.now,
-        &ctx.fetch,
-    )
-    .await
 }
 
 /// The preview of a new app from metadata: every mistake at once (the name, the refresh interval,

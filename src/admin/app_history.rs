@@ -272,12 +272,14 @@ pub(crate) async fn audit(ctx: &Ctx<'_>, event: &str, app: &App, detail: serde_j
     super::auth::audit_change(
         ctx.store,
         ctx.unix(),
-        ctx.actor,
-        event,
-        Some(app.name.as_str()),
-        None,
-        Some(detail),
-        ctx.ip,
+        super::auth::AdminChange {
+            actor: ctx.actor,
+            event,
+            app: Some(app.name.as_str()),
+            userid: None,
+            detail: Some(detail),
+            client_ip: ctx.ip,
+        },
     )
     .await;
 }

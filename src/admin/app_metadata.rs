@@ -178,36 +178,7 @@ pub fn check_bytes(
 /// The admin's field-level error for a metadata refusal: what is wrong and what to do.
 pub fn refusal(e: &MetadataError, field: &'static str) -> AdminError {
     let msg = match e {
-        MetadataError::Xml(x) => match x {
-            XmlError::Doctype => "DOCTYPE is not allowed in SP metadata (it can define entities \
-                                  or fetch external files): remove the <!DOCTYPE …> declaration"
-                .to_string(),
-            XmlError::UnknownEntity(n) => format!(
-                "entity reference &{n}; is not allowed: only &lt; &gt; &amp; &quot; &apos; and \
-                 character references are"
-            ),
-            XmlError::TooLarge => format!(
-                "the metadata is larger than {} KiB; SP metadata is far smaller — is this the \
-                 right file?",
-                MAX_METADATA_BYTES / 1024
-            ),
-            XmlError::TooDeep => {
-                "elements are nested too deeply (more than 32 levels): this is not SP metadata"
-                    .to_string()
-            }
-            XmlError::TooManyAttributes => {
-                "an element has too many attributes (more than 64): this is not SP metadata"
-                    .to_string()
-            }
-            XmlError::TooManyNodes => {
-                "the document has too many elements: this is not SP metadata".to_string()
-            }
-            XmlError::NotUtf8 => "the metadata must be UTF-8 (save the file as UTF-8)".to_string(),
-            XmlError::ProcessingInstruction => {
-                "processing instructions (<?…?>) are not allowed in SP metadata".to_string()
-            }
-            other => format!("not well-formed XML ({other}): upload the SP's metadata file"),
-        },
+        MetadataError::Xml(x) => xml_refusal(x),
         MetadataError::NoSp => "no SPSSODescriptor: this file describes no SAML 2.0 service \
                                 provider (is it an IdP's metadata? upload the SP's own)"
             .to_string(),
@@ -241,6 +212,39 @@ pub fn refusal(e: &MetadataError, field: &'static str) -> AdminError {
         other => other.to_string(),
     };
     AdminError::invalid(field, msg)
+}
+
+/// What is wrong with a document that is not acceptable XML, and what to do.
+fn xml_refusal(x: &XmlError) -> String {
+    match x {
+        XmlError::Doctype => "DOCTYPE is not allowed in SP metadata (it can define entities \
+                              or fetch external files): remove the <!DOCTYPE …> declaration"
+            .to_string(),
+        XmlError::UnknownEntity(n) => format!(
+            "entity reference &{n}; is not allowed: only &lt; &gt; &amp; &quot; &apos; and \
+             character references are"
+        ),
+        XmlError::TooLarge => format!(
+            "the metadata is larger than {} KiB; SP metadata is far smaller — is this the \
+             right file?",
+            MAX_METADATA_BYTES / 1024
+        ),
+        XmlError::TooDeep => {
+            "elements are nested too deeply (more than 32 levels): this is not SP metadata"
+                .to_string()
+        }
+        XmlError::TooManyAttributes => {
+            "an element has too many attributes (more than 64): this is not SP metadata".to_string()
+        }
+        XmlError::TooManyNodes => {
+            "the document has too many elements: this is not SP metadata".to_string()
+        }
+        XmlError::NotUtf8 => "the metadata must be UTF-8 (save the file as UTF-8)".to_string(),
+        XmlError::ProcessingInstruction => {
+            "processing instructions (<?…?>) are not allowed in SP metadata".to_string()
+        }
+        other => format!("not well-formed XML ({other}): upload the SP's metadata file"),
+    }
 }
 
 /// Every certificate of `m` with its dates (a certificate in both lists is shown once).

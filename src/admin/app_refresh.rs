@@ -3,9 +3,10 @@
 //! it). A fetch or import that fails never changes the app: it is recorded as the source's last
 //! result and error. A version is saved only when the metadata changed.
 
-use super::app_metadata::{self, ExpiredCerts, MetadataInput};
+use super::app_metadata::{self, ExpiredCerts, Inspected, MetadataInput};
 use super::apps::{self, Ctx};
 use super::AdminError;
+use crate::apps::App;
 use crate::logsafe::Escaped;
 
 /// What a refresh did.
@@ -37,8 +38,26 @@ pub async fn refresh(ctx: &Ctx<'_>, name: &str) -> Result<Refreshed, AdminError>
             "this app has no metadata URL: replace its metadata with a URL first",
         ));
     };
+    let i = fetch(ctx, &before, &source.url).await?;
+    let outcome = if i.metadata == before.metadata {
+        Refreshed::Unchanged
+    } else {
+        take(ctx, &before, &i, &source.url).await?;
+        Refreshed::Updated
+    };
+    ctx.store
+        .record_app_fetch(app, ctx.now.unix_timestamp(), outcome.as_str(), None)
+        .await?;
+    tracing::info!(app, result = outcome.as_str(), "metadata refreshed");
+    Ok(outcome)
+}
+
+/// The document at `url`, checked as the app's own SP; a failure is recorded as the source's last
+/// result and audited.
+async fn fetch(ctx: &Ctx<'_>, before: &App, url: &str) -> Result<Inspected, AdminError> {
+    let app = before.name.as_str();
     let input = MetadataInput::Url {
-        url: source.url.clone(),
+        url: url.to_string(),
         field: "metadata_url",
     };
     // The app's SP stays the same SP; certificates it already had may stay even if expired.
@@ -56,52 +75,44 @@ pub async fn refresh(ctx: &Ctx<'_>, name: &str) -> Result<Refreshed, AdminError>
         &ctx.fetch,
     )
     .await;
-    let i = match checked {
-        Ok(i) => i,
-        Err(e) => {
-            let msg = e.to_string();
-            ctx.store
-                .record_app_fetch(app, ctx.now.unix_timestamp(), "failed", Some(&msg))
-                .await?;
-            apps::audit_refused(ctx, "app_refresh", Some(app), &e).await;
-            tracing::warn!(app = %Escaped(app), error = %Escaped(&msg), "metadata refresh failed; the app is unchanged");
-            return Err(e);
-        }
-    };
-    let outcome = if i.metadata == before.metadata {
-        Refreshed::Unchanged
-    } else {
-        let mut after = before.clone();
-        after.metadata = i.metadata.clone();
-        after.metadata_xml = Some(i.xml.clone());
-        after.updated_at = ctx.now.unix_timestamp();
-        let version = ctx
-            .store
-            .save_app_version(
-                &apps::to_row(&before)?,
-                ctx.now.unix_timestamp(),
-                &ctx.actor.label(),
-            )
+    if let Err(e) = &checked {
+        let msg = e.to_string();
+        ctx.store
+            .record_app_fetch(app, ctx.now.unix_timestamp(), "failed", Some(&msg))
             .await?;
-        ctx.store.update_app(&apps::to_row(&after)?).await?;
-        apps::audit(
-            ctx,
-            "app_refresh",
-            &after,
-            serde_json::json!({
-                "metadata_url": source.url,
-                "saved_version": version,
-                "warnings": i.warnings,
-            }),
+        apps::audit_refused(ctx, "app_refresh", Some(app), e).await;
+        tracing::warn!(app = %Escaped(app), error = %Escaped(&msg), "metadata refresh failed; the app is unchanged");
+    }
+    checked
+}
+
+/// Stores the new metadata, the app as it was as a saved version, and the audit row.
+async fn take(ctx: &Ctx<'_>, before: &App, i: &Inspected, url: &str) -> Result<(), AdminError> {
+    let mut after = before.clone();
+    after.metadata = i.metadata.clone();
+    after.metadata_xml = Some(i.xml.clone());
+    after.updated_at = ctx.now.unix_timestamp();
+    let version = ctx
+        .store
+        .save_app_version(
+            &apps::to_row(before)?,
+            ctx.now.unix_timestamp(),
+            &ctx.actor.label(),
         )
-        .await;
-        Refreshed::Updated
-    };
-    ctx.store
-        .record_app_fetch(app, ctx.now.unix_timestamp(), outcome.as_str(), None)
         .await?;
-    tracing::info!(app, result = outcome.as_str(), "metadata refreshed");
-    Ok(outcome)
+    ctx.store.update_app(&apps::to_row(&after)?).await?;
+    apps::audit(
+        ctx,
+        "app_refresh",
+        &after,
+        serde_json::json!({
+            "metadata_url": url,
+            "saved_version": version,
+            "warnings": i.warnings,
+        }),
+    )
+    .await;
+    Ok(())
 }
 
 /// Refreshes every source whose periodic fetch is due and that this instance claims; returns how

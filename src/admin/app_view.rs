@@ -2,12 +2,14 @@
 //! shows (entity ID, ACS, certificates, NameID, signing, attributes, roles, RelayState), and the
 //! addresses an admin copies — the mount address and the WeCom homepage URL with its mode and why.
 
-use crate::apps::{App, NameIdFormat};
+use crate::apps::{App, AppSettings, NameIdFormat};
 use crate::config::Config;
 use crate::identity::roles::{format_rules, RoleConfig, RoleMode};
+use crate::identity::session_name::SessionNameRule;
 use crate::identity::Source;
 use crate::lang::{t, Text};
 use crate::providers::{self, Homepage};
+use crate::saml::sp_metadata::AcsEndpoint;
 use crate::text::Tx;
 
 /// One line: a label (empty for a continuation) and its value, each in English and Chinese (`app
@@ -47,31 +49,11 @@ pub fn addresses(config: &Config, app: &App) -> Addresses {
 /// The app described line by line.
 pub fn lines(config: &Config, app: &App) -> Vec<Line> {
     let m = &app.metadata;
-    let s = &app.settings;
     let mut out: Vec<Line> = vec![
         (tx("name", "名称"), same(app.name.to_string())),
         (tx("entity ID", "实体 ID"), same(m.entity_id.clone())),
     ];
-    for a in &m.acs {
-        let binding = a.binding.rsplit(':').next().unwrap_or(&a.binding);
-        let index = a.index.map(|i| format!(" index={i}")).unwrap_or_default();
-        let default = a.is_default == Some(true);
-        out.push((
-            tx("ACS", "ACS"),
-            t(
-                format!(
-                    "{} [{binding}]{index}{}",
-                    a.location,
-                    if default { " default" } else { "" }
-                ),
-                format!(
-                    "{} [{binding}]{index}{}",
-                    a.location,
-                    if default { "（默认）" } else { "" }
-                ),
-            ),
-        ));
-    }
+    out.extend(m.acs.iter().map(acs_line));
     let (signing, encryption) = (m.signing_certs.len(), m.encryption_certs.len());
     out.push((
         tx("certificates", "证书"),
@@ -93,6 +75,36 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
             },
         ),
     ));
+    out.push((tx("NameID", "NameID"), name_id_line(&app.settings)));
+    out.push((tx("signing", "签名"), signing_line(&app.settings)));
+    out.extend(release_lines(&app.settings));
+    out
+}
+
+/// One ACS endpoint: its location, binding, index and whether it is the default.
+fn acs_line(a: &AcsEndpoint) -> Line {
+    let binding = a.binding.rsplit(':').next().unwrap_or(&a.binding);
+    let index = a.index.map(|i| format!(" index={i}")).unwrap_or_default();
+    let default = a.is_default == Some(true);
+    (
+        tx("ACS", "ACS"),
+        t(
+            format!(
+                "{} [{binding}]{index}{}",
+                a.location,
+                if default { " default" } else { "" }
+            ),
+            format!(
+                "{} [{binding}]{index}{}",
+                a.location,
+                if default { "（默认）" } else { "" }
+            ),
+        ),
+    )
+}
+
+/// The NameID format's URI and where its value comes from.
+fn name_id_line(s: &AppSettings) -> Text {
     let name_id_from = match (&s.name_id_format, &s.name_id_source) {
         (NameIdFormat::Transient, _) => {
             words(tx("a new random value each time", "每次随机生成的新值"))
@@ -105,21 +117,23 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
         (_, src) => same(src.label().to_string()),
     };
     let uri = s.name_id_format.uri();
-    out.push((
-        tx("NameID", "NameID"),
-        t(
-            format!("{uri} = {}", name_id_from.en),
-            format!("{uri} = {}", name_id_from.zh),
-        ),
-    ));
-    out.push((
-        tx("signing", "签名"),
-        words(match (s.sign_response, s.sign_assertion) {
-            (true, true) => tx("Response and Assertion", "Response 和断言"),
-            (true, false) => tx("Response only", "仅 Response"),
-            _ => tx("Assertion only", "仅断言"),
-        }),
-    ));
+    t(
+        format!("{uri} = {}", name_id_from.en),
+        format!("{uri} = {}", name_id_from.zh),
+    )
+}
+
+/// What is signed: the Response, the Assertion or both.
+fn signing_line(s: &AppSettings) -> Text {
+    words(match (s.sign_response, s.sign_assertion) {
+        (true, true) => tx("Response and Assertion", "Response 和断言"),
+        (true, false) => tx("Response only", "仅 Response"),
+        _ => tx("Assertion only", "仅断言"),
+    })
+}
+
+/// What the app receives: attributes, preset and its parameters, roles, session name, RelayState.
+fn release_lines(s: &AppSettings) -> Vec<Line> {
     let attrs: Vec<String> = s
         .attributes
         .iter()
@@ -129,14 +143,14 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
             other => format!("{}←{}", a.name, other.label()),
         })
         .collect();
-    out.push((
+    let mut out: Vec<Line> = vec![(
         tx("attributes", "属性"),
         if attrs.is_empty() {
             words(tx("(none)", "（无）"))
         } else {
             same(attrs.join(", "))
         },
-    ));
+    )];
     if s.attribute_per_value {
         out.push((
             tx("", ""),
@@ -157,21 +171,21 @@ pub fn lines(config: &Config, app: &App) -> Vec<Line> {
         out.push((tx("roles", "角色"), r));
     }
     if let Some(n) = &s.session_name {
-        let (src, set, min, max) = (n.source.label(), n.charset.describe(), n.min, n.max);
-        out.push((
-            tx("session name", "会话名称"),
-            t(
-                format!(
-                    "from {src}, {set} {min}–{max} characters (changed values get a hash suffix)"
-                ),
-                format!("来自 {src}，{set} {min}–{max} 个字符（改动过的值会加哈希后缀）"),
-            ),
-        ));
+        out.push((tx("session name", "会话名称"), session_name_line(n)));
     }
     if let Some(rs) = &s.default_relay_state {
         out.push((tx("relay state", "登录后打开的页面"), same(rs.clone())));
     }
     out
+}
+
+/// Where the session name comes from and its limits.
+fn session_name_line(n: &SessionNameRule) -> Text {
+    let (src, set, min, max) = (n.source.label(), n.charset.describe(), n.min, n.max);
+    t(
+        format!("from {src}, {set} {min}–{max} characters (changed values get a hash suffix)"),
+        format!("来自 {src}，{set} {min}–{max} 个字符（改动过的值会加哈希后缀）"),
+    )
 }
 
 /// The roles line: the default role, the rules, how they combine, and whether a member without a

@@ -12,6 +12,7 @@ use super::metadata_fetch::FetchPolicy;
 use super::{Actor, AdminError};
 use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
 use crate::providers::{self, Preset, Sp};
+use crate::saml::sp_metadata::SpMetadata;
 use crate::store::Store;
 
 use super::app_history::replace;
@@ -146,36 +147,14 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
     }
     check_refresh(new.refresh_secs)?;
     let inspected = match &new.metadata {
-        Some(input) => Some(
-            app_metadata::inspect(
-                input,
-                new.entity_id.as_deref(),
-                &expired_policy(new.accept_expired_certificates),
-                ctx.now,
-                &ctx.fetch,
-            )
-            .await?,
-        ),
+        Some(input) => Some(inspect_new(ctx, new, input).await?),
         None => None,
     };
-    let (settings, metadata, mut warnings) = match new.preset.as_deref().map(str::trim) {
-        Some(p) if !p.is_empty() => {
-            let preset =
-                providers::find(p).map_err(|e| AdminError::invalid("preset", e.to_string()))?;
-            from_preset(&preset, new, inspected.as_ref())?
-        }
-        _ => {
-            let Some(i) = &inspected else {
-                return Err(AdminError::invalid(
-                    "metadata",
-                    "give the SP's metadata (a file, the XML or its URL), or choose a preset",
-                ));
-            };
-            let mut settings = AppSettings::default();
-            apply_settings(&mut settings, &new.settings, None)?;
-            (settings, i.metadata.clone(), Vec::new())
-        }
-    };
+    let Made {
+        settings,
+        metadata,
+        mut warnings,
+    } = made(new, inspected.as_ref())?;
     if let Some(i) = &inspected {
         warnings.extend(i.warnings.iter().cloned());
     }
@@ -206,12 +185,72 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
     })
 }
 
+/// The metadata of a new app as given, checked with the app's choice of SP and expired
+/// certificates.
+pub(crate) async fn inspect_new(
+    ctx: &Ctx<'_>,
+    new: &NewApp,
+    input: &MetadataInput,
+) -> Result<Inspected, AdminError> {
+    app_metadata::inspect(
+        input,
+        new.entity_id.as_deref(),
+        &expired_policy(new.accept_expired_certificates),
+        ctx.now,
+        &ctx.fetch,
+    )
+    .await
+}
+
+/// The settings and SP of a new app, and what the admin should know about them.
+struct Made {
+    settings: AppSettings,
+    metadata: SpMetadata,
+    warnings: Vec<String>,
+}
+
+/// A new app's settings and SP: from its preset, or from its metadata with the admin's settings.
+fn made(new: &NewApp, inspected: Option<&Inspected>) -> Result<Made, AdminError> {
+    match new.preset.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => {
+            let preset =
+                providers::find(p).map_err(|e| AdminError::invalid("preset", e.to_string()))?;
+            from_preset(&preset, new, inspected)
+        }
+        _ => {
+            let Some(i) = inspected else {
+                return Err(AdminError::invalid(
+                    "metadata",
+                    "give the SP's metadata (a file, the XML or its URL), or choose a preset",
+                ));
+            };
+            let mut settings = AppSettings::default();
+            apply_settings(&mut settings, &new.settings, None)?;
+            Ok(Made {
+                settings,
+                metadata: i.metadata.clone(),
+                warnings: Vec::new(),
+            })
+        }
+    }
+}
+
 async fn create_inner(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
+    let plan = plan(ctx, new).await?;
+    store_plan(ctx, new, plan).await
+}
+
+/// Stores what [`plan`] made of `new`, with its metadata URL as the app's source, and audits it.
+pub(crate) async fn store_plan(
+    ctx: &Ctx<'_>,
+    new: &NewApp,
+    plan: Plan,
+) -> Result<Saved, AdminError> {
     let Plan {
         app,
         inspected,
         warnings,
-    } = plan(ctx, new).await?;
+    } = plan;
     ctx.store.insert_app(&to_row(&app)?).await?;
     let source = inspected.as_ref().and_then(|i| i.url.clone());
     if let Some(url) = &source {
@@ -238,14 +277,37 @@ fn from_preset(
     preset: &Preset,
     new: &NewApp,
     inspected: Option<&Inspected>,
-) -> Result<
-    (
-        AppSettings,
-        crate::saml::sp_metadata::SpMetadata,
-        Vec<String>,
-    ),
-    AdminError,
-> {
+) -> Result<Made, AdminError> {
+    let params = preset_params(preset, new)?;
+    let built = preset.build(&params).map_err(|e| {
+        let msg = e.to_string();
+        let body = msg
+            .strip_prefix(&format!("{}: ", preset.name))
+            .unwrap_or(&msg);
+        let field = preset
+            .params
+            .iter()
+            .find(|p| body.starts_with(p.key) || p.aliases.iter().any(|a| body.starts_with(a)))
+            .map(|p| format!("params.{}", p.key))
+            .unwrap_or_else(|| "params".into());
+        AdminError::invalid(&field, msg)
+    })?;
+    let mut settings = built.settings;
+    apply_settings(&mut settings, &new.settings, Some(preset))?;
+    preset
+        .check(&settings)
+        .map_err(|e| AdminError::invalid("role", e.to_string()))?;
+    let (metadata, warnings) = preset_sp(preset, built.sp, inspected, &settings)?;
+    Ok(Made {
+        settings,
+        metadata,
+        warnings,
+    })
+}
+
+/// The preset's parameters as given: each known (under its key, not an alias), given once, the
+/// required ones not empty.
+fn preset_params(preset: &Preset, new: &NewApp) -> Result<providers::Params, AdminError> {
     let mut params = providers::Params::new();
     for (k, v) in &new.params {
         let k = k.trim();
@@ -283,26 +345,19 @@ fn from_preset(
             format!("required: {}", p.help),
         ));
     }
-    let built = preset.build(&params).map_err(|e| {
-        let msg = e.to_string();
-        let body = msg
-            .strip_prefix(&format!("{}: ", preset.name))
-            .unwrap_or(&msg);
-        let field = preset
-            .params
-            .iter()
-            .find(|p| body.starts_with(p.key) || p.aliases.iter().any(|a| body.starts_with(a)))
-            .map(|p| format!("params.{}", p.key))
-            .unwrap_or_else(|| "params".into());
-        AdminError::invalid(&field, msg)
-    })?;
-    let mut settings = built.settings;
-    apply_settings(&mut settings, &new.settings, Some(preset))?;
-    preset
-        .check(&settings)
-        .map_err(|e| AdminError::invalid("role", e.to_string()))?;
+    Ok(params)
+}
+
+/// The SP of a preset app: the preset's own, or the metadata given (which must be the preset's own
+/// SP when it has one), with a warning when a per-account file does not mention the account.
+fn preset_sp(
+    preset: &Preset,
+    sp: Sp,
+    inspected: Option<&Inspected>,
+    settings: &AppSettings,
+) -> Result<(SpMetadata, Vec<String>), AdminError> {
     let mut warnings = Vec::new();
-    let metadata = match (built.sp, inspected) {
+    let metadata = match (sp, inspected) {
         (Sp::Fixed(m), None) => m,
         (sp, Some(i)) => {
             if let Sp::Fixed(m) = &sp {
@@ -338,7 +393,7 @@ fn from_preset(
             ))
         }
     };
-    Ok((settings, metadata, warnings))
+    Ok((metadata, warnings))
 }
 
 /// Applies `KEY=VALUE` settings in order; the error names the key. A preset's parameters are

@@ -212,19 +212,34 @@ pub async fn authenticate_token(
     Ok(Some(row))
 }
 
+/// One admin change for the audit log: who, what, on which app or member, and the before/after.
+#[derive(Debug, Clone)]
+pub struct AdminChange<'a> {
+    /// Who acted.
+    pub actor: &'a Actor,
+    /// The audit event (`app_create`, `admin_add`, …).
+    pub event: &'a str,
+    /// The app changed, if any.
+    pub app: Option<&'a str>,
+    /// The member changed, if any.
+    pub userid: Option<&'a str>,
+    /// JSON (before/after), never a secret.
+    pub detail: Option<serde_json::Value>,
+    /// The client IP.
+    pub client_ip: Option<&'a str>,
+}
+
 /// Writes the audit row of an admin change. `detail` is JSON (before/after), never a secret: it
 /// passes through [`super::audit::redact`] whatever the caller gave.
-#[allow(clippy::too_many_arguments)]
-pub async fn audit_change(
-    store: &Store,
-    now: i64,
-    actor: &Actor,
-    event: &str,
-    app: Option<&str>,
-    userid: Option<&str>,
-    detail: Option<serde_json::Value>,
-    client_ip: Option<&str>,
-) {
+pub async fn audit_change(store: &Store, now: i64, change: AdminChange<'_>) {
+    let AdminChange {
+        actor,
+        event,
+        app,
+        userid,
+        detail,
+        client_ip,
+    } = change;
     let row = AuditRow {
         at: now,
         event: event.into(),

@@ -5,7 +5,7 @@
 //! audited; the instance making it reloads its ring at once, the others within
 //! [`crate::keys::FOLLOW_SECS`].
 
-use super::auth::audit_change;
+use super::auth::{audit_change, AdminChange};
 use super::{Actor, AdminError};
 use crate::config::Config;
 use crate::keys::{self, KeyError, KeySource, SharedKeys};
@@ -179,20 +179,66 @@ async fn find(store: &Store, id: &str) -> Result<KeyRow, AdminError> {
         .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))
 }
 
+/// What every rollover step needs: where keys live, the ring to reload, who acts and from where.
+#[derive(Clone, Copy)]
+pub struct KeyCtx<'a> {
+    /// The configuration (key files, master key).
+    pub config: &'a Config,
+    /// The store.
+    pub store: &'a Store,
+    /// This instance's key ring, reloaded after each step.
+    pub shared: &'a SharedKeys,
+    /// Who acts.
+    pub actor: &'a Actor,
+    /// The client IP, for the audit log.
+    pub ip: Option<&'a str>,
+}
+
+impl KeyCtx<'_> {
+    /// Reloads this instance's ring and describes key `id` as it is now stored.
+    async fn follow(&self, id: &str) -> Result<KeyInfo, AdminError> {
+        keys::follow(self.config, self.store, self.shared)
+            .await
+            .map_err(key_error)?;
+        describe(&find(self.store, id).await?)
+    }
+
+    /// The audit row of a step.
+    async fn audit(&self, now: i64, event: &str, detail: serde_json::Value) {
+        audit_change(
+            self.store,
+            now,
+            AdminChange {
+                actor: self.actor,
+                event,
+                app: None,
+                userid: None,
+                detail: Some(detail),
+                client_ip: self.ip,
+            },
+        )
+        .await;
+    }
+}
+
+/// A step that lost a race with another admin (or instance).
+fn changed_meanwhile(id: &str) -> AdminError {
+    AdminError::state(
+        "id",
+        format!("key `{id}` changed meanwhile; reload and try again"),
+    )
+}
+
 /// Step 1: generates a `next` key (RSA-2048, sealed under the master key), published in our
 /// metadata beside the active key at once. Only one `next` key at a time.
-#[allow(clippy::too_many_arguments)]
 pub async fn add_next(
-    config: &Config,
-    store: &Store,
-    shared: &SharedKeys,
-    actor: &Actor,
+    ctx: KeyCtx<'_>,
     now: OffsetDateTime,
     rng: &dyn Rng,
-    ip: Option<&str>,
 ) -> Result<KeyInfo, AdminError> {
-    stored_keys_only(config)?;
-    if let Some(next) = store
+    stored_keys_only(ctx.config)?;
+    if let Some(next) = ctx
+        .store
         .signing_keys()
         .await?
         .into_iter()
@@ -206,27 +252,22 @@ pub async fn add_next(
             ),
         ));
     }
-    let row = keys::add_next_key(config, store, now, rng)
+    let row = keys::add_next_key(ctx.config, ctx.store, now, rng)
         .await
         .map_err(key_error)?;
     let info = describe(&row)?;
-    keys::follow(config, store, shared)
+    keys::follow(ctx.config, ctx.store, ctx.shared)
         .await
         .map_err(key_error)?;
-    audit_change(
-        store,
+    ctx.audit(
         now.unix_timestamp(),
-        actor,
         "key_add",
-        None,
-        None,
-        Some(serde_json::json!({
+        serde_json::json!({
             "key": info.id,
             "state": "next",
             "fingerprint": info.fingerprint,
             "not_after": info.not_after,
-        })),
-        ip,
+        }),
     )
     .await;
     tracing::info!(key = %info.id, "next signing key added and published");
@@ -234,17 +275,9 @@ pub async fn add_next(
 }
 
 /// Step 2: the `next` key `id` starts signing; the old active key stays published as `previous`.
-pub async fn activate(
-    config: &Config,
-    store: &Store,
-    shared: &SharedKeys,
-    actor: &Actor,
-    id: &str,
-    now: i64,
-    ip: Option<&str>,
-) -> Result<KeyInfo, AdminError> {
-    stored_keys_only(config)?;
-    let row = find(store, id).await?;
+pub async fn activate(ctx: KeyCtx<'_>, id: &str, now: i64) -> Result<KeyInfo, AdminError> {
+    stored_keys_only(ctx.config)?;
+    let row = find(ctx.store, id).await?;
     if row.state != KeyState::Next {
         return Err(AdminError::state(
             "id",
@@ -254,31 +287,20 @@ pub async fn activate(
             ),
         ));
     }
-    let before = shared.current().active_id.clone();
-    if !store.activate_key(id, now).await? {
-        return Err(AdminError::state(
-            "id",
-            format!("key `{id}` changed meanwhile; reload and try again"),
-        ));
+    let before = ctx.shared.current().active_id.clone();
+    if !ctx.store.activate_key(id, now).await? {
+        return Err(changed_meanwhile(id));
     }
-    keys::follow(config, store, shared)
-        .await
-        .map_err(key_error)?;
-    let info = describe(&find(store, id).await?)?;
-    audit_change(
-        store,
+    let info = ctx.follow(id).await?;
+    ctx.audit(
         now,
-        actor,
         "key_activate",
-        None,
-        None,
-        Some(serde_json::json!({
+        serde_json::json!({
             "key": id,
             "fingerprint": info.fingerprint,
             "before": { "active": before },
             "after": { "active": id, "previous": before },
-        })),
-        ip,
+        }),
     )
     .await;
     tracing::info!(key = %id, previous = %before, "signing key activated");
@@ -288,37 +310,50 @@ pub async fn activate(
 /// Step 3: a `previous` (or unwanted `next`) key leaves the metadata; its private key is erased.
 /// The active key cannot be retired, nor the previous one within [`RETIRE_GRACE_SECS`] of the
 /// switch.
-pub async fn retire(
-    config: &Config,
-    store: &Store,
-    shared: &SharedKeys,
-    actor: &Actor,
-    id: &str,
-    now: i64,
-    ip: Option<&str>,
-) -> Result<KeyInfo, AdminError> {
-    stored_keys_only(config)?;
-    let rows = store.signing_keys().await?;
+pub async fn retire(ctx: KeyCtx<'_>, id: &str, now: i64) -> Result<KeyInfo, AdminError> {
+    stored_keys_only(ctx.config)?;
+    let rows = ctx.store.signing_keys().await?;
     let row = rows
         .iter()
         .find(|r| r.id == id)
         .ok_or_else(|| AdminError::NotFound(format!("signing key `{id}`")))?;
+    may_retire(&rows, row, now)?;
+    let state_before = row.state.as_str();
+    if !ctx.store.retire_key(id, now).await? {
+        return Err(changed_meanwhile(id));
+    }
+    let info = ctx.follow(id).await?;
+    ctx.audit(
+        now,
+        "key_retire",
+        serde_json::json!({
+            "key": id,
+            "fingerprint": info.fingerprint,
+            "before": { "state": state_before },
+            "after": { "state": "retired" },
+        }),
+    )
+    .await;
+    tracing::info!(key = %id, "signing key retired and unpublished");
+    Ok(info)
+}
+
+/// Whether `row` may be retired now: not the active key, not already retired, and a `previous`
+/// key only once every instance has followed the switch.
+fn may_retire(rows: &[KeyRow], row: &KeyRow, now: i64) -> Result<(), AdminError> {
+    let id = &row.id;
     match row.state {
-        KeyState::Active => {
-            return Err(AdminError::state(
-                "id",
-                format!(
-                    "key `{id}` is the active key: it signs every Response. Add a next key and \
-                     activate it first"
-                ),
-            ))
-        }
-        KeyState::Retired => {
-            return Err(AdminError::state(
-                "id",
-                format!("key `{id}` is already retired"),
-            ))
-        }
+        KeyState::Active => Err(AdminError::state(
+            "id",
+            format!(
+                "key `{id}` is the active key: it signs every Response. Add a next key and \
+                 activate it first"
+            ),
+        )),
+        KeyState::Retired => Err(AdminError::state(
+            "id",
+            format!("key `{id}` is already retired"),
+        )),
         KeyState::Previous => {
             let switched = rows
                 .iter()
@@ -337,38 +372,10 @@ pub async fn retire(
                     ),
                 ));
             }
+            Ok(())
         }
-        KeyState::Next => {}
+        KeyState::Next => Ok(()),
     }
-    let state_before = row.state.as_str();
-    if !store.retire_key(id, now).await? {
-        return Err(AdminError::state(
-            "id",
-            format!("key `{id}` changed meanwhile; reload and try again"),
-        ));
-    }
-    keys::follow(config, store, shared)
-        .await
-        .map_err(key_error)?;
-    let info = describe(&find(store, id).await?)?;
-    audit_change(
-        store,
-        now,
-        actor,
-        "key_retire",
-        None,
-        None,
-        Some(serde_json::json!({
-            "key": id,
-            "fingerprint": info.fingerprint,
-            "before": { "state": state_before },
-            "after": { "state": "retired" },
-        })),
-        ip,
-    )
-    .await;
-    tracing::info!(key = %id, "signing key retired and unpublished");
-    Ok(info)
 }
 
 #[cfg(test)]

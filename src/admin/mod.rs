@@ -7,6 +7,7 @@
 //! there is no default password and no sign-up.
 
 pub mod app_checks;
+pub mod app_create;
 pub mod app_history;
 pub mod app_metadata;
 pub mod app_refresh;

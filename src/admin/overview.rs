@@ -180,16 +180,7 @@ pub async fn overview(
         ok: e.row.result == "success",
         reason: e.row.reason,
     });
-    let mut admins: Vec<String> = config
-        .admin
-        .userids
-        .iter()
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
-        .collect();
-    admins.extend(store.admins().await?.into_iter().map(|a| a.userid));
-    admins.sort();
-    admins.dedup();
+    let admins = admins(config, store).await?;
     let seen = |r: crate::store::AuditRow| LoginSeen {
         app: r.app.unwrap_or_default(),
         userid: r.userid,
@@ -222,6 +213,21 @@ pub async fn overview(
         key: key_health(&keys::list(store, shared).await?, now),
         refusals: store.refusals_by_reason(now - REFUSALS_WINDOW_SECS).await?,
     })
+}
+
+/// Every admin: named in the configuration or added in the store, each once.
+async fn admins(config: &Config, store: &Store) -> Result<Vec<String>, AdminError> {
+    let mut admins: Vec<String> = config
+        .admin
+        .userids
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    admins.extend(store.admins().await?.into_iter().map(|a| a.userid));
+    admins.sort();
+    admins.dedup();
+    Ok(admins)
 }
 
 /// The newer of two logins.

@@ -218,13 +218,7 @@ pub fn check_userid(userid: &str) -> Result<(), PreviewError> {
 
 /// What `userid` would receive from the app `app` if they signed in now.
 pub async fn preview(ctx: Ctx<'_>, app: &str, userid: &str) -> Result<Preview, PreviewError> {
-    let unknown = || PreviewError::UnknownApp(app.to_string());
-    let name = AppName::parse(app).map_err(|_| unknown())?;
-    let row = ctx.store.app(name.as_str()).await?.ok_or_else(unknown)?;
-    let app = App::from_row(row).map_err(|e| {
-        tracing::error!(error = %crate::logsafe::Escaped(&e), "stored app unreadable");
-        unknown()
-    })?;
+    let app = load_app(ctx, app).await?;
     check_userid(userid)?;
     let userid = userid.trim();
     let client = &ctx.effective.client;
@@ -261,48 +255,92 @@ pub async fn preview(ctx: Ctx<'_>, app: &str, userid: &str) -> Result<Preview, P
         return Ok(out);
     };
     out.name.clone_from(&profile.name);
-    // Login asks `getuserdetail` for these when the app releases them; a preview has no sign-in.
+    out.sign_in_only = sign_in_only(&app, &profile);
+    release(ctx, &app, &profile, &mut out).await?;
+    Ok(out)
+}
+
+/// The stored app of this name; an unreadable one is logged and reads as unknown.
+async fn load_app(ctx: Ctx<'_>, app: &str) -> Result<App, PreviewError> {
+    let unknown = || PreviewError::UnknownApp(app.to_string());
+    let name = AppName::parse(app).map_err(|_| unknown())?;
+    let row = ctx.store.app(name.as_str()).await?.ok_or_else(unknown)?;
+    App::from_row(row).map_err(|e| {
+        tracing::error!(error = %crate::logsafe::Escaped(&e), "stored app unreadable");
+        unknown()
+    })
+}
+
+/// Login asks `getuserdetail` for email and mobile when the app releases them; a preview has no
+/// sign-in, so those the profile lacks are unknown here.
+fn sign_in_only(app: &App, profile: &Profile) -> Vec<&'static str> {
+    let mut out = Vec::new();
     if app.settings.needs_private_info() {
         if profile.email.is_none() {
-            out.sign_in_only.push("email");
+            out.push("email");
         }
         if profile.mobile.is_none() {
-            out.sign_in_only.push("mobile");
+            out.push("mobile");
         }
     }
-    let parents = rule_inputs::department_parents(client, &app).await;
-    let (tags, _) = rule_inputs::member_tags(client, &app, &profile, &parents).await;
-    let granted = match assertion::decide(
-        &app,
-        &profile,
-        &parents,
-        &tags,
-        &ctx.effective.default_access,
-    ) {
-        Ok(g) => g,
-        Err(Refused::AccessDenied) => {
-            out.decision = Decision::Refused(Reason::AccessDenied);
-            return Ok(out);
-        }
-        Err(Refused::NoRole) => {
-            out.decision = Decision::Refused(Reason::NoRole);
-            return Ok(out);
-        }
-    };
+    out
+}
+
+/// The access and role decision and, when allowed, the NameID, attributes, roles and session name
+/// (or the refusal in `out.decision`).
+async fn release(
+    ctx: Ctx<'_>,
+    app: &App,
+    profile: &Profile,
+    out: &mut Preview,
+) -> Result<(), PreviewError> {
+    let client = &ctx.effective.client;
+    let parents = rule_inputs::department_parents(client, app).await;
+    let (tags, _) = rule_inputs::member_tags(client, app, profile, &parents).await;
+    let granted =
+        match assertion::decide(app, profile, &parents, &tags, &ctx.effective.default_access) {
+            Ok(g) => g,
+            Err(Refused::AccessDenied) => {
+                out.decision = Decision::Refused(Reason::AccessDenied);
+                return Ok(());
+            }
+            Err(Refused::NoRole) => {
+                out.decision = Decision::Refused(Reason::NoRole);
+                return Ok(());
+            }
+        };
     let context = Context {
-        profile: &profile,
+        profile,
         params: &app.settings.params,
         roles: &granted.roles,
         session_name: granted.session_name.as_deref(),
         // Previewed as opened from the WeCom workbench: the app's own RelayState, if any.
         relay_state: app.settings.default_relay_state.as_deref(),
     };
-    out.name_id = Some(match app.settings.name_id_format {
+    let Some(name_id) = name_id(ctx, app, &context, &out.sign_in_only).await? else {
+        out.decision = Decision::Refused(Reason::NoNameId);
+        return Ok(());
+    };
+    out.name_id = Some(name_id);
+    out.attributes = assertion::attributes(app, &context);
+    out.roles = granted.roles;
+    out.session_name = granted.session_name;
+    Ok(())
+}
+
+/// The NameID login would send; `None` when its source has no value for the member.
+async fn name_id(
+    ctx: Ctx<'_>,
+    app: &App,
+    context: &Context<'_>,
+    sign_in_only: &[&'static str],
+) -> Result<Option<NameIdValue>, PreviewError> {
+    Ok(Some(match app.settings.name_id_format {
         NameIdFormat::Transient => NameIdValue::NewEachLogin,
         NameIdFormat::Persistent => {
             match ctx
                 .store
-                .existing_pairwise_id(app.name.as_str(), &profile.userid)
+                .existing_pairwise_id(app.name.as_str(), &context.profile.userid)
                 .await?
             {
                 Some(v) => NameIdValue::Value(v),
@@ -310,27 +348,16 @@ pub async fn preview(ctx: Ctx<'_>, app: &str, userid: &str) -> Result<Preview, P
             }
         }
         NameIdFormat::Unspecified | NameIdFormat::Email => {
-            match assertion::name_id_value(&app, &context) {
+            match assertion::name_id_value(app, context) {
                 Ok(Some(v)) => NameIdValue::Value(v),
                 Ok(None) => NameIdValue::NewEachLogin,
-                Err(_)
-                    if out
-                        .sign_in_only
-                        .contains(&app.settings.name_id_source.label()) =>
-                {
+                Err(_) if sign_in_only.contains(&app.settings.name_id_source.label()) => {
                     NameIdValue::GivenAtSignIn
                 }
-                Err(_) => {
-                    out.decision = Decision::Refused(Reason::NoNameId);
-                    return Ok(out);
-                }
+                Err(_) => return Ok(None),
             }
         }
-    });
-    out.attributes = assertion::attributes(&app, &context);
-    out.roles = granted.roles;
-    out.session_name = granted.session_name;
-    Ok(out)
+    }))
 }
 
 /// Login's account step, read only: the profile to release, or `None` when the member would not

@@ -10,7 +10,7 @@
 //! A submitted value equal to the configuration's is not stored (its source stays `config`). The
 //! effective values in force are [`crate::settings`]'s; this module only writes the store's rows.
 
-use super::auth::audit_change;
+use super::auth::{audit_change, AdminChange};
 use super::wecom_bases;
 pub use super::wecom_check::{check_connection, CheckOutcome};
 use super::{Actor, AdminError};
@@ -315,12 +315,14 @@ pub async fn update_wecom(
     audit_change(
         c.store,
         c.now,
-        c.actor,
-        "settings_wecom",
-        None,
-        None,
-        Some(detail),
-        c.ip,
+        AdminChange {
+            actor: c.actor,
+            event: "settings_wecom",
+            app: None,
+            userid: None,
+            detail: Some(detail),
+            client_ip: c.ip,
+        },
     )
     .await;
     tracing::info!(actor = %Escaped(c.actor.label()), secret_changed = secret,
@@ -343,8 +345,45 @@ pub(super) fn validate_wecom(w: &WecomConfig) -> Result<(), AdminError> {
 pub async fn update_binding(c: &Change<'_>, change: &BindingChange) -> Result<bool, AdminError> {
     let stored = settings::stored(c.store).await.map_err(settings_err)?;
     let before = current_of(c.config, &stored)?;
-    let d = &c.config.binding;
-    let mut o = stored.binding.clone();
+    let o = overlay_binding(stored.binding.clone(), &c.config.binding, change)?;
+    let next = Stored {
+        wecom: stored.wecom.clone(),
+        binding: o,
+    };
+    let after = current_of(c.config, &next)?;
+    after.binding.policy().map_err(config_err)?;
+    after.binding.default_access().map_err(config_err)?;
+    if next.binding == stored.binding || before.binding_json() == after.binding_json() {
+        return Ok(false);
+    }
+    write(c, settings::BINDING, &next.binding).await?;
+    audit_change(
+        c.store,
+        c.now,
+        AdminChange {
+            actor: c.actor,
+            event: "settings_binding",
+            app: None,
+            userid: None,
+            detail: Some(json!({
+                "before": before.binding_json(),
+                "after": after.binding_json(),
+            })),
+            client_ip: c.ip,
+        },
+    )
+    .await;
+    tracing::info!(actor = %Escaped(c.actor.label()), "binding settings changed in the console");
+    Ok(true)
+}
+
+/// The stored binding overrides with `change` on top; a value equal to the configuration's is no
+/// override. Each value is checked on its own here, the whole policy by the caller.
+fn overlay_binding(
+    mut o: BindingOverride,
+    d: &BindingConfig,
+    change: &BindingChange,
+) -> Result<BindingOverride, AdminError> {
     if let Some(v) = change.auto_bind {
         o.auto_bind = keep(v, &d.auto_bind);
     }
@@ -390,30 +429,7 @@ pub async fn update_binding(c: &Change<'_>, change: &BindingChange) -> Result<bo
         }
         o.contact = keep(v.to_string(), &d.contact);
     }
-    let next = Stored {
-        wecom: stored.wecom.clone(),
-        binding: o,
-    };
-    let after = current_of(c.config, &next)?;
-    after.binding.policy().map_err(config_err)?;
-    after.binding.default_access().map_err(config_err)?;
-    if next.binding == stored.binding || before.binding_json() == after.binding_json() {
-        return Ok(false);
-    }
-    write(c, settings::BINDING, &next.binding).await?;
-    audit_change(
-        c.store,
-        c.now,
-        c.actor,
-        "settings_binding",
-        None,
-        None,
-        Some(json!({ "before": before.binding_json(), "after": after.binding_json() })),
-        c.ip,
-    )
-    .await;
-    tracing::info!(actor = %Escaped(c.actor.label()), "binding settings changed in the console");
-    Ok(true)
+    Ok(o)
 }
 
 /// Puts the WeCom source (`wecom`) or the binding settings (`binding`) back to the configuration's
@@ -460,12 +476,14 @@ pub async fn reset(c: &Change<'_>, which: &str) -> Result<bool, AdminError> {
     audit_change(
         c.store,
         c.now,
-        c.actor,
-        event,
-        None,
-        None,
-        Some(detail),
-        c.ip,
+        AdminChange {
+            actor: c.actor,
+            event,
+            app: None,
+            userid: None,
+            detail: Some(detail),
+            client_ip: c.ip,
+        },
     )
     .await;
     tracing::info!(actor = %Escaped(c.actor.label()), settings = %Escaped(which), "settings reset to the configuration");

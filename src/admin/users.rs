@@ -10,10 +10,10 @@ mod binding;
 mod transfer;
 
 pub use account_csv::{csv_line, parse_csv, CSV_HEADER};
-pub use binding::{bind, issue_code, set_password, unbind, MIN_PASSWORD_CHARS};
+pub use binding::{bind, issue_code, set_password, unbind, NewPassword, MIN_PASSWORD_CHARS};
 pub use transfer::{export, import, ImportError, Imported};
 
-use super::auth::audit_change;
+use super::auth::{audit_change, AdminChange};
 use super::{Actor, AdminError};
 use crate::identity::directory::{self, AccountId, AccountStatus};
 use crate::random::Rng;
@@ -303,12 +303,14 @@ pub async fn create(
     audit_change(
         store,
         now,
-        actor,
-        "user_create",
-        None,
-        None,
-        Some(json!({ "username": a.username, "after": shown(&a) })),
-        ip,
+        AdminChange {
+            actor,
+            event: "user_create",
+            app: None,
+            userid: None,
+            detail: Some(json!({ "username": a.username, "after": shown(&a) })),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(UserRecord {
@@ -328,7 +330,6 @@ async fn end_sessions(store: &Store, userid: Option<&str>) -> Result<(), AdminEr
 /// Edits an account. Disabling ends its member's sessions at once (and every later request of a
 /// session is refused anyway). Audited as `user_update`, or `user_disable` / `user_enable` when the
 /// status changed, with the changed fields before and after.
-#[allow(clippy::too_many_arguments)]
 pub async fn update(
     store: &Store,
     corp: &str,
@@ -360,12 +361,14 @@ pub async fn update(
     audit_change(
         store,
         now,
-        actor,
-        event,
-        None,
-        rec.userid(),
-        Some(json!({ "username": username, "before": b, "after": a })),
-        ip,
+        AdminChange {
+            actor,
+            event,
+            app: None,
+            userid: rec.userid(),
+            detail: Some(json!({ "username": username, "before": b, "after": a })),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(rec)

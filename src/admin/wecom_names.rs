@@ -239,27 +239,36 @@ pub fn field_of<'a>(changes: &'a [(String, String)], found: &NamesCheck) -> &'a 
     first.unwrap_or("")
 }
 
-/// Records a save made in spite of a failed check: who, what, and what the check found.
-#[allow(clippy::too_many_arguments)]
-pub async fn audit_forced(
-    store: &Store,
-    now: i64,
-    actor: &Actor,
-    what: &str,
-    app: Option<&str>,
-    userid: Option<&str>,
-    found: &NamesCheck,
-    ip: Option<&str>,
-) {
+/// A save made in spite of a failed check: who, what, and what the check found.
+#[derive(Debug, Clone, Copy)]
+pub struct ForcedSave<'a> {
+    /// Who saved.
+    pub actor: &'a Actor,
+    /// What was saved (the settings key, `admin`, `binding`).
+    pub what: &'a str,
+    /// The app, if any.
+    pub app: Option<&'a str>,
+    /// The member, if any.
+    pub userid: Option<&'a str>,
+    /// What the check found.
+    pub found: &'a NamesCheck,
+    /// The client IP.
+    pub ip: Option<&'a str>,
+}
+
+/// Records a save made in spite of a failed check.
+pub async fn audit_forced(store: &Store, now: i64, forced: ForcedSave<'_>) {
     super::auth::audit_change(
         store,
         now,
-        actor,
-        FORCED_EVENT,
-        app,
-        userid,
-        Some(found.forced_detail(what)),
-        ip,
+        super::auth::AdminChange {
+            actor: forced.actor,
+            event: FORCED_EVENT,
+            app: forced.app,
+            userid: forced.userid,
+            detail: Some(forced.found.forced_detail(forced.what)),
+            client_ip: forced.ip,
+        },
     )
     .await;
 }

@@ -80,12 +80,14 @@ async fn audit(shell: &Shell<'_>, event: &str, userid: Option<&str>, detail: ser
     admin_auth::audit_change(
         shell.store,
         shell.clock.unix(),
-        &Actor::Shell,
-        event,
-        None,
-        userid,
-        Some(detail),
-        None,
+        admin_auth::AdminChange {
+            actor: &Actor::Shell,
+            event,
+            app: None,
+            userid,
+            detail: Some(detail),
+            client_ip: None,
+        },
     )
     .await;
 }

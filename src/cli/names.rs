@@ -68,12 +68,14 @@ impl Shell<'_> {
         wecom_names::audit_forced(
             self.store,
             self.clock.unix(),
-            &Actor::Shell,
-            saved.what,
-            saved.app,
-            saved.userid,
-            found,
-            None,
+            wecom_names::ForcedSave {
+                actor: &Actor::Shell,
+                what: saved.what,
+                app: saved.app,
+                userid: saved.userid,
+                found,
+                ip: None,
+            },
         )
         .await;
     }

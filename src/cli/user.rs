@@ -254,8 +254,7 @@ async fn set_password(u: &Users<'_>, username: &str) -> Result<(), CliError> {
         &Actor::Shell,
         now,
         u.rng,
-        username,
-        password,
+        users::NewPassword { username, password },
         None,
     )
     .await

@@ -80,7 +80,13 @@ pub async fn lookup(
         return Ok(Lookup::Unmatched);
     }
     for &key in &policy.keys {
-        match candidate(store, wecom, corp_id, key, p).await? {
+        let search = Search {
+            store,
+            wecom,
+            corp_id,
+            p,
+        };
+        match search.candidate(key).await? {
             Found::None => continue,
             Found::Many => return Ok(Lookup::Ambiguous { key }),
             Found::One(account) => return Ok(Lookup::Matches { account, key }),
@@ -131,80 +137,93 @@ pub async fn resolve(
     Ok(Resolution::Unmatched)
 }
 
-async fn candidate(
-    store: &Store,
-    wecom: &WecomClient,
-    corp_id: &str,
-    key: MatchKey,
-    p: &Profile,
-) -> Result<Found, StoreError> {
-    let by = |k: AccountKey, v: String| async move {
-        store
-            .unbound_accounts_by(corp_id, k, &v, 2)
-            .await
-            .map(found)
-    };
-    match key {
-        MatchKey::Userid => by(AccountKey::Username, p.userid.clone()).await,
-        MatchKey::EmployeeNo => match &p.employee_no {
-            Some(e) => by(AccountKey::EmployeeNo, e.clone()).await,
-            None => Ok(Found::None),
-        },
-        MatchKey::Mobile => match &p.mobile {
-            Some(m) => by(AccountKey::Mobile, m.clone()).await,
-            None => confirmed(store, wecom, corp_id, key, p).await,
-        },
-        MatchKey::Email => match &p.email {
-            Some(e) => by(AccountKey::Email, e.clone()).await,
-            None => confirmed(store, wecom, corp_id, key, p).await,
-        },
-    }
+/// Where a member's unbound accounts are searched: the store, WeCom for reverse lookups, the
+/// corp, and the member.
+#[derive(Clone, Copy)]
+struct Search<'a> {
+    store: &'a Store,
+    wecom: &'a WecomClient,
+    corp_id: &'a str,
+    p: &'a Profile,
 }
 
-/// WeCom did not give the member's mobile/email (QR login, app created after 2022-06-20): the
-/// candidates are the unbound accounts with the member's display name (at most two); each
-/// candidate's mobile/email is confirmed with one reverse lookup.
-async fn confirmed(
-    store: &Store,
-    wecom: &WecomClient,
-    corp_id: &str,
-    key: MatchKey,
-    p: &Profile,
-) -> Result<Found, StoreError> {
-    if p.name.is_empty() {
-        return Ok(Found::None);
-    }
-    let candidates = store
-        .unbound_accounts_by(corp_id, AccountKey::DisplayName, &p.name, 3)
-        .await?;
-    if candidates.len() > 2 {
-        tracing::info!(
-            key = key.as_str(),
-            "too many candidate accounts to confirm; not matching"
-        );
-        return Ok(Found::None);
-    }
-    let mut hits = Vec::new();
-    for c in candidates {
-        let userid = match key {
-            MatchKey::Mobile => match &c.mobile {
-                Some(m) => wecom.userid_by_mobile(m).await.ok(),
-                None => None,
-            },
-            MatchKey::Email => match &c.email {
-                Some(e) => match wecom.userid_by_email(e, EmailType::Corp).await {
-                    Ok(u) => Some(u),
-                    Err(_) => wecom.userid_by_email(e, EmailType::Personal).await.ok(),
-                },
-                None => None,
-            },
-            _ => None,
+impl Search<'_> {
+    /// The unbound accounts whose `key` is the member's.
+    async fn candidate(&self, key: MatchKey) -> Result<Found, StoreError> {
+        let Search {
+            store,
+            wecom: _,
+            corp_id,
+            p,
+        } = *self;
+        let by = |k: AccountKey, v: String| async move {
+            store
+                .unbound_accounts_by(corp_id, k, &v, 2)
+                .await
+                .map(found)
         };
-        if userid.as_deref() == Some(p.userid.as_str()) {
-            hits.push(c);
+        match key {
+            MatchKey::Userid => by(AccountKey::Username, p.userid.clone()).await,
+            MatchKey::EmployeeNo => match &p.employee_no {
+                Some(e) => by(AccountKey::EmployeeNo, e.clone()).await,
+                None => Ok(Found::None),
+            },
+            MatchKey::Mobile => match &p.mobile {
+                Some(m) => by(AccountKey::Mobile, m.clone()).await,
+                None => self.confirmed(key).await,
+            },
+            MatchKey::Email => match &p.email {
+                Some(e) => by(AccountKey::Email, e.clone()).await,
+                None => self.confirmed(key).await,
+            },
         }
     }
-    Ok(found(hits))
+
+    /// WeCom did not give the member's mobile/email (QR login, app created after 2022-06-20): the
+    /// candidates are the unbound accounts with the member's display name (at most two); each
+    /// candidate's mobile/email is confirmed with one reverse lookup.
+    async fn confirmed(&self, key: MatchKey) -> Result<Found, StoreError> {
+        let Search {
+            store,
+            wecom,
+            corp_id,
+            p,
+        } = *self;
+        if p.name.is_empty() {
+            return Ok(Found::None);
+        }
+        let candidates = store
+            .unbound_accounts_by(corp_id, AccountKey::DisplayName, &p.name, 3)
+            .await?;
+        if candidates.len() > 2 {
+            tracing::info!(
+                key = key.as_str(),
+                "too many candidate accounts to confirm; not matching"
+            );
+            return Ok(Found::None);
+        }
+        let mut hits = Vec::new();
+        for c in candidates {
+            let userid = match key {
+                MatchKey::Mobile => match &c.mobile {
+                    Some(m) => wecom.userid_by_mobile(m).await.ok(),
+                    None => None,
+                },
+                MatchKey::Email => match &c.email {
+                    Some(e) => match wecom.userid_by_email(e, EmailType::Corp).await {
+                        Ok(u) => Some(u),
+                        Err(_) => wecom.userid_by_email(e, EmailType::Personal).await.ok(),
+                    },
+                    None => None,
+                },
+                _ => None,
+            };
+            if userid.as_deref() == Some(p.userid.as_str()) {
+                hits.push(c);
+            }
+        }
+        Ok(found(hits))
+    }
 }
 
 /// The account a first login provisions for the member (active, the profile's values).

@@ -77,25 +77,9 @@ pub async fn member_tags(
         let id = match r {
             TagRef::Id(id) => *id,
             TagRef::Name(name) => {
-                let list = match &mut names {
-                    Some(list) => list,
-                    None => names.insert(match client.tags().await {
-                        Ok(list) => Some(list),
-                        Err(e) => {
-                            tracing::warn!(error = %Escaped(&e), app = %app.app_name(), "WeCom tag list unavailable: rules on tag names grant nothing");
-                            problems.push(TagProblem::ListUnavailable);
-                            None
-                        }
-                    }),
-                };
-                let Some(list) = list else { continue };
-                match list.iter().find(|t| t.tagname == *name) {
-                    Some(t) => t.tagid,
-                    None => {
-                        tracing::warn!(app = %app.app_name(), tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
-                        problems.push(TagProblem::NoSuchName(name.clone()));
-                        continue;
-                    }
+                match tag_named(client, app.app_name(), name, &mut names, &mut problems).await {
+                    Some(id) => id,
+                    None => continue,
                 }
             }
         };
@@ -113,4 +97,36 @@ pub async fn member_tags(
         }
     }
     (out, problems)
+}
+
+/// The ID of the tag named `name`, from WeCom's tag list (read at most once per call of
+/// [`member_tags`], kept in `names`); `None`, with the problem logged and recorded, when the list
+/// cannot be read or has no tag of that name.
+async fn tag_named(
+    client: &WecomClient,
+    app: &str,
+    name: &str,
+    names: &mut Option<Option<Vec<Tag>>>,
+    problems: &mut Vec<TagProblem>,
+) -> Option<i64> {
+    let list = match names {
+        Some(list) => list,
+        None => names.insert(match client.tags().await {
+            Ok(list) => Some(list),
+            Err(e) => {
+                tracing::warn!(error = %Escaped(&e), app = %app, "WeCom tag list unavailable: rules on tag names grant nothing");
+                problems.push(TagProblem::ListUnavailable);
+                None
+            }
+        }),
+    };
+    let list = list.as_ref()?;
+    match list.iter().find(|t| t.tagname == *name) {
+        Some(t) => Some(t.tagid),
+        None => {
+            tracing::warn!(app = %app, tag = %Escaped(&name), "no WeCom tag has this name: its rules grant nothing");
+            problems.push(TagProblem::NoSuchName(name.to_string()));
+            None
+        }
+    }
 }

@@ -255,12 +255,16 @@ async fn changes_body(env: Env) {
     wecom_idp::admin::auth::audit_change(
         &env.state.store,
         env.clock.unix(),
-        &wecom_idp::admin::Actor::Shell,
-        "settings_change",
-        None,
-        None,
-        Some(json!({"before": {"wecom": {"secret": SECRET}}, "after": {"note": token}})),
-        None,
+        wecom_idp::admin::auth::AdminChange {
+            actor: &wecom_idp::admin::Actor::Shell,
+            event: "settings_change",
+            app: None,
+            userid: None,
+            detail: Some(
+                json!({"before": {"wecom": {"secret": SECRET}}, "after": {"note": token}}),
+            ),
+            client_ip: None,
+        },
     )
     .await;
     let (_, page) = api.get("/audit?limit=1000").await;

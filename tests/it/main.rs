@@ -10,6 +10,7 @@ mod admin_apps;
 mod admin_apps_forms;
 mod admin_apps_sources;
 mod admin_audit;
+mod admin_create_names;
 mod admin_keys;
 mod admin_overview;
 mod admin_rules_wecom;

@@ -14,8 +14,9 @@ fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// Parses an import file: every line is checked first; any error (with its line number) means
-/// nothing is imported. `new_id` gives an ID per row (used only for new accounts).
+/// Parses an import file (each line RFC 4180, so a quoted cell may hold a comma): every line is
+/// checked first; any error (with its line number) means nothing is imported. `new_id` gives an ID
+/// per row (used only for new accounts).
 pub fn parse_csv(
     text: &str,
     now: i64,
@@ -31,60 +32,74 @@ pub fn parse_csv(
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // Line by line (an account never spans lines), so every error names the line it is on.
     for (i, line) in lines {
-        let n = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        // A cell an export defused against formula injection (`'=…`) comes back as it was.
-        let cells: Vec<&str> = line.split(',').map(crate::admin::csv::undefuse).collect();
-        if cells.len() != 6 {
-            errors.push(format!(
-                "line {n}: {} cells, expected 6 ({CSV_HEADER})",
-                cells.len()
-            ));
-            continue;
-        }
-        let username = cells[0].trim();
-        if let Err(e) = check_username(username) {
-            errors.push(format!("line {n}: {e}"));
-            continue;
-        }
-        if !seen.insert(username.to_string()) {
-            errors.push(format!("line {n}: username `{username}` appears twice"));
-            continue;
-        }
-        let status = match AccountStatus::parse(cells[5]) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(format!("line {n}: {e}"));
-                continue;
-            }
-        };
-        if let Some(email) = opt(cells[2]) {
-            if !email.contains('@') {
-                errors.push(format!("line {n}: email `{email}` has no @"));
-                continue;
-            }
-        }
-        rows.push(AccountRow {
-            id: new_id().0,
-            username: username.to_string(),
-            display_name: cells[1].trim().to_string(),
-            email: opt(cells[2]),
-            mobile: opt(cells[3]),
-            employee_no: opt(cells[4]),
-            status,
-            created_at: now,
-            updated_at: now,
-            ..AccountRow::default()
+        let row = cells(line).and_then(|c| {
+            // A cell an export defused against formula injection (`'=…`) comes back as it was.
+            let c: Vec<&str> = c.iter().map(crate::admin::csv::undefuse).collect();
+            account_row(&c, &mut seen)
         });
+        match row {
+            Ok(row) => rows.push(AccountRow {
+                id: new_id().0,
+                created_at: now,
+                updated_at: now,
+                ..row
+            }),
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
     }
     if errors.is_empty() {
         Ok(rows)
     } else {
         Err(errors)
     }
+}
+
+/// The cells of one line.
+fn cells(line: &str) -> Result<::csv::StringRecord, String> {
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .unwrap_or_else(|| Ok(::csv::StringRecord::new()))
+        .map_err(|e| e.to_string())
+}
+
+/// One line's account (without its ID and times), or what is wrong with it; `seen` holds the
+/// usernames of the lines before.
+fn account_row(
+    cells: &[&str],
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<AccountRow, String> {
+    if cells.len() != 6 {
+        return Err(format!("{} cells, expected 6 ({CSV_HEADER})", cells.len()));
+    }
+    let username = cells[0].trim();
+    check_username(username).map_err(|e| e.to_string())?;
+    if !seen.insert(username.to_string()) {
+        return Err(format!("username `{username}` appears twice"));
+    }
+    let status = AccountStatus::parse(cells[5]).map_err(|e| e.to_string())?;
+    if let Some(email) = opt(cells[2]) {
+        if !email.contains('@') {
+            return Err(format!("email `{email}` has no @"));
+        }
+    }
+    Ok(AccountRow {
+        username: username.to_string(),
+        display_name: cells[1].trim().to_string(),
+        email: opt(cells[2]),
+        mobile: opt(cells[3]),
+        employee_no: opt(cells[4]),
+        status,
+        ..AccountRow::default()
+    })
 }
 
 /// One CSV line for an account (commas and quotes in values are replaced by spaces so the file
@@ -128,5 +143,13 @@ mod tests {
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert!(errs[0].starts_with("line 3:"), "{errs:?}");
         assert!(parse_csv("a,b\n", 0, || AccountId::new("x")).is_err());
+        // A spreadsheet quotes a cell with a comma; line numbers count the header.
+        let quoted =
+            format!("{CSV_HEADER}\r\n\"wang\",\"Wang, Wu\",,,,active\r\n\r\nxy,,nomail,,,\r\n");
+        let errs = parse_csv(&quoted, 0, || AccountId::new("x")).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("line 4:"), "{errs:?}");
+        let rows = parse_csv(&quoted.replace("nomail", ""), 0, || AccountId::new("x")).unwrap();
+        assert_eq!(rows[0].display_name, "Wang, Wu");
     }
 }

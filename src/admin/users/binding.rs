@@ -2,7 +2,7 @@
 //! one-time bind codes (shown once, stored hashed) and bind passwords (argon2id).
 
 use super::{end_sessions, get, UserRecord};
-use crate::admin::auth::{audit_change, check_userid};
+use crate::admin::auth::{audit_change, check_userid, AdminChange};
 use crate::admin::{Actor, AdminError};
 use crate::identity::directory::{self, BindHow};
 use crate::random::Rng;
@@ -42,15 +42,22 @@ pub async fn bind(
         }
         Err(e) => return Err(e.into()),
     }
+    let detail = json!({
+        "username": username,
+        "before": { "userid": null },
+        "after": { "userid": userid },
+    });
     audit_change(
         store,
         now,
-        actor,
-        "user_bind",
-        None,
-        Some(userid),
-        Some(json!({ "username": username, "before": { "userid": null }, "after": { "userid": userid } })),
-        ip,
+        AdminChange {
+            actor,
+            event: "user_bind",
+            app: None,
+            userid: Some(userid),
+            detail: Some(detail),
+            client_ip: ip,
+        },
     )
     .await;
     get(store, corp, username).await
@@ -70,15 +77,22 @@ pub async fn unbind(
         return Err(AdminError::NotFound(format!("a binding of `{username}`")));
     };
     end_sessions(store, Some(&userid)).await?;
+    let detail = json!({
+        "username": username,
+        "before": { "userid": userid },
+        "after": { "userid": null },
+    });
     audit_change(
         store,
         now,
-        actor,
-        "user_unbind",
-        None,
-        Some(&userid),
-        Some(json!({ "username": username, "before": { "userid": userid }, "after": { "userid": null } })),
-        ip,
+        AdminChange {
+            actor,
+            event: "user_unbind",
+            app: None,
+            userid: Some(&userid),
+            detail: Some(detail),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(userid)
@@ -101,33 +115,37 @@ pub async fn issue_code(
     store
         .set_bind_code(&rec.account.id, &directory::code_hash(&code), expires_at)
         .await?;
+    let detail = json!({ "username": username, "expires_at": expires_at });
     audit_change(
         store,
         now,
-        actor,
-        "user_bind_code",
-        None,
-        rec.userid(),
-        Some(json!({ "username": username, "expires_at": expires_at })),
-        ip,
+        account_change(actor, "user_bind_code", &rec, detail, ip),
     )
     .await;
     Ok((code, expires_at))
 }
 
+/// A new bind password for an account.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPassword<'a> {
+    /// The account.
+    pub username: &'a str,
+    /// The password, at least [`MIN_PASSWORD_CHARS`] characters.
+    pub password: &'a str,
+}
+
 /// Sets the password the member can prove the account with on the bind page (argon2id; clears the
 /// lock).
-#[allow(clippy::too_many_arguments)]
 pub async fn set_password(
     store: &Store,
     corp: &str,
     actor: &Actor,
     now: i64,
     rng: &dyn Rng,
-    username: &str,
-    password: &str,
+    new: NewPassword<'_>,
     ip: Option<&str>,
 ) -> Result<(), AdminError> {
+    let NewPassword { username, password } = new;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::invalid(
             "password",
@@ -142,16 +160,30 @@ pub async fn set_password(
     store
         .set_account_password(&rec.account.id, &hash, now)
         .await?;
+    let detail = json!({ "username": username });
     audit_change(
         store,
         now,
-        actor,
-        "user_set_password",
-        None,
-        rec.userid(),
-        Some(json!({ "username": username })),
-        ip,
+        account_change(actor, "user_set_password", &rec, detail, ip),
     )
     .await;
     Ok(())
+}
+
+/// The audit row of a change to an account: its bound member, the username in the detail.
+fn account_change<'a>(
+    actor: &'a Actor,
+    event: &'a str,
+    rec: &'a UserRecord,
+    detail: serde_json::Value,
+    ip: Option<&'a str>,
+) -> AdminChange<'a> {
+    AdminChange {
+        actor,
+        event,
+        app: None,
+        userid: rec.userid(),
+        detail: Some(detail),
+        client_ip: ip,
+    }
 }

@@ -1,7 +1,7 @@
 //! CSV import (every line checked first, then one transaction) and export (formula-safe, see
 //! [`crate::admin::csv`]) of the account directory.
 
-use crate::admin::auth::audit_change;
+use crate::admin::auth::{audit_change, AdminChange};
 use crate::admin::{Actor, AdminError};
 use crate::identity::directory::AccountId;
 use crate::random::Rng;
@@ -63,12 +63,14 @@ pub async fn import(
     audit_change(
         store,
         now,
-        actor,
-        "user_import",
-        None,
-        None,
-        Some(json!({ "created": done.created, "updated": done.updated })),
-        ip,
+        AdminChange {
+            actor,
+            event: "user_import",
+            app: None,
+            userid: None,
+            detail: Some(json!({ "created": done.created, "updated": done.updated })),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(done)

@@ -70,12 +70,14 @@ async fn add_admin(
     admin_auth::audit_change(
         &state.store,
         now,
-        actor,
-        "admin_add",
-        None,
-        Some(userid),
-        Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
-        ip,
+        admin_auth::AdminChange {
+            actor,
+            event: "admin_add",
+            app: None,
+            userid: Some(userid),
+            detail: Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(())
@@ -111,12 +113,14 @@ async fn add_admin_checked(
         wecom_names::audit_forced(
             &state.store,
             now,
-            actor,
-            "admin",
-            None,
-            Some(userid),
-            &found,
-            ip,
+            wecom_names::ForcedSave {
+                actor,
+                what: "admin",
+                app: None,
+                userid: Some(userid),
+                found: &found,
+                ip,
+            },
         )
         .await;
     }
@@ -158,12 +162,14 @@ async fn remove_admin(
     admin_auth::audit_change(
         &state.store,
         state.clock.unix(),
-        actor,
-        "admin_remove",
-        None,
-        Some(userid),
-        Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
-        ip,
+        admin_auth::AdminChange {
+            actor,
+            event: "admin_remove",
+            app: None,
+            userid: Some(userid),
+            detail: Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(())
@@ -181,12 +187,14 @@ async fn create_token(
     admin_auth::audit_change(
         &state.store,
         now,
-        actor,
-        "token_create",
-        None,
-        None,
-        Some(serde_json::json!({ "token": made.0.name })),
-        ip,
+        admin_auth::AdminChange {
+            actor,
+            event: "token_create",
+            app: None,
+            userid: None,
+            detail: Some(serde_json::json!({ "token": made.0.name })),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(made)
@@ -205,12 +213,14 @@ async fn revoke_token(
     admin_auth::audit_change(
         &state.store,
         now,
-        actor,
-        "token_revoke",
-        None,
-        None,
-        Some(serde_json::json!({ "token": name })),
-        ip,
+        admin_auth::AdminChange {
+            actor,
+            event: "token_revoke",
+            app: None,
+            userid: None,
+            detail: Some(serde_json::json!({ "token": name })),
+            client_ip: ip,
+        },
     )
     .await;
     Ok(())

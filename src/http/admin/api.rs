@@ -367,13 +367,7 @@ pub fn int_param(min: i64, max: i64) -> utoipa::openapi::schema::Schema {
 
 /// Unix seconds as RFC 3339 (UTC), the API's time format.
 pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    crate::admin::audit::utc(unix)
 }
 
 /// Who is calling.

@@ -10,6 +10,7 @@ use super::apps_views::*;
 use super::auth::ApiAdmin;
 use super::directory::{self, NamesRefusedBody};
 use crate::admin::app_checks;
+use crate::admin::app_create::{self, Created};
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::app_refresh;
 use crate::admin::apps::{self as domain, Ctx, NewApp};
@@ -190,6 +191,10 @@ pub struct NewAppRequest {
     /// Import even if a certificate has expired.
     #[serde(default)]
     pub accept_expired_certificates: bool,
+    /// Create the app even though WeCom does not know a department, tag or member that the
+    /// `access` or `role_rules` setting names, or could not be asked (audited with what the check
+    /// found).
+    pub force: Option<bool>,
 }
 
 /// Settings to change.
@@ -383,7 +388,7 @@ async fn preview(
 /// Creates an app from a preset and/or SP metadata.
 #[utoipa::path(post, path = "/api/v1/apps", tag = "apps", request_body = NewAppRequest,
     responses((status = 201, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
+              (status = 409, description = "the app exists, or WeCom does not know a name its rules name, or could not be asked", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     a: ApiAdmin,
@@ -402,12 +407,15 @@ async fn create(
         refresh_secs: body.refresh_secs,
         accept_expired_certificates: body.accept_expired_certificates,
     };
-    let saved = domain::create(&c, &new).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(app_view(&state, &saved.app).await?),
-    )
-        .into_response())
+    let wecom = directory::names_wecom(&state).await?;
+    match app_create::create(&c, &new, &wecom, directory::mode(body.force)).await? {
+        Created::Saved(saved) => Ok((
+            StatusCode::CREATED,
+            Json(app_view(&state, &saved.app).await?),
+        )
+            .into_response()),
+        Created::Refused { field, found } => Ok(directory::names_refused(&field, &found)),
+    }
 }
 
 /// Changes settings (attribute mapping, role rules, access rules, signing, RelayState, …). The
@@ -454,12 +462,14 @@ async fn patch(
         wecom_names::audit_forced(
             &state.store,
             c.unix(),
-            &actor,
-            field,
-            Some(&name),
-            None,
-            &found,
-            c.ip,
+            wecom_names::ForcedSave {
+                actor: &actor,
+                what: field,
+                app: Some(&name),
+                userid: None,
+                found: &found,
+                ip: c.ip,
+            },
         )
         .await;
     }

@@ -12,6 +12,7 @@ use super::apps::{ctx, APP_BODY_LIMIT};
 use super::apps_forms::{
     checked, field, fields, form_metadata, prefixed, refresh_secs, values, with_status, Errors,
 };
+use super::apps_names;
 use super::apps_pickers::{self, Pickers};
 use super::apps_text::{
     fetch_result, param_fields, setting_fields, usage, warning_zh, ParamField, SettingField,
@@ -20,6 +21,7 @@ use super::apps_views::{app_items, app_view, preset_views, AppItem, AppView, Pre
 use super::auth::{chrome, ConsoleAdmin};
 use super::directory;
 use super::{page, Chrome};
+use crate::admin::app_create::Created;
 use crate::admin::apps::{self as domain, NewApp};
 use crate::admin::wecom_names::{self, Gate};
 use crate::admin::AdminError;
@@ -158,7 +160,7 @@ async fn new_page(
     )
 }
 
-fn render_new(
+pub(super) fn render_new(
     c: Chrome,
     preset: Option<&str>,
     values: HashMap<String, String>,
@@ -381,6 +383,10 @@ async fn preset_preview_form(
             )
         }
     };
+    let forced = match apps_names::gate(&state, &new, &f).await? {
+        Ok(forced) => forced,
+        Err((key, found)) => return apps_names::refused(c, Some(&preset), &f, &key, &found),
+    };
     let a = crate::admin::app_view::addresses(&state.config, &plan.app);
     let mut facts = vec![
         ("Preset", "预设", preset.clone()),
@@ -415,6 +421,7 @@ async fn preset_preview_form(
             .into_iter()
             .map(|(k, v)| (format!("setting.{k}"), v)),
     );
+    apps_names::mark_forced(c.l, forced.as_ref(), &mut facts, &mut hidden);
     let p = PreviewView::of_app(&plan.app, state.clock.now(), plan.warnings.clone());
     page(&PreviewPage {
         c,
@@ -453,11 +460,14 @@ async fn create_form(
             refresh_secs: refresh_secs(&f)?,
             accept_expired_certificates: checked(&f, "accept_expired"),
         };
-        domain::create(&cx, &new).await
+        apps_names::create(&state, &cx, &new, &f).await
     }
     .await;
     match r {
-        Ok(saved) => redirect(&format!("/admin/apps/{}", saved.app.name)),
+        Ok(Created::Saved(saved)) => redirect(&format!("/admin/apps/{}", saved.app.name)),
+        Ok(Created::Refused { field, found }) => {
+            apps_names::refused(chrome(&admin, &headers, "apps"), preset, &f, &field, &found)
+        }
         Err(e) => render_new(
             chrome(&admin, &headers, "apps"),
             preset,
@@ -769,12 +779,14 @@ async fn settings_form(
                         wecom_names::audit_forced(
                             &state.store,
                             cx.unix(),
-                            &actor,
-                            field,
-                            Some(&name),
-                            None,
-                            &found,
-                            cx.ip,
+                            wecom_names::ForcedSave {
+                                actor: &actor,
+                                what: field,
+                                app: Some(&name),
+                                userid: None,
+                                found: &found,
+                                ip: cx.ip,
+                            },
                         )
                         .await;
                     }

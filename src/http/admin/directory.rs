@@ -8,6 +8,7 @@ use super::super::AppState;
 use super::api::{ApiError, ApiQuery, ErrorBody, ErrorDetail};
 use super::auth::ApiAdmin;
 use super::wecom::Bilingual;
+use crate::admin::app_create;
 use crate::admin::directory::{self as domain, MemberQuery, SearchText, Unreadable};
 use crate::admin::settings::SaveMode;
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
@@ -58,11 +59,19 @@ pub(super) async fn gate(
     if names.is_empty() {
         return Ok(Gate::Go);
     }
+    Ok(match names_wecom(state).await? {
+        Ok(c) => wecom_names::gate(&c, names, mode(force)).await,
+        Err(u) => wecom_names::decide(NamesCheck::Unchecked(u), mode(force)),
+    })
+}
+
+/// The WeCom client a names check asks, or why WeCom cannot be asked (settings in force that do
+/// not work); only a store failure is an error.
+pub(super) async fn names_wecom(state: &AppState) -> Result<app_create::Wecom, AdminError> {
     match client(state).await {
-        Ok(c) => Ok(wecom_names::gate(&c, names, mode(force)).await),
+        Ok(c) => Ok(Ok(c)),
         Err(AdminError::State { message, .. }) => {
-            let u = Unreadable::of(WecomError::Setup { detail: message });
-            Ok(wecom_names::decide(NamesCheck::Unchecked(u), mode(force)))
+            Ok(Err(Unreadable::of(WecomError::Setup { detail: message })))
         }
         Err(e) => Err(e),
     }

@@ -98,14 +98,18 @@ async fn run(
     step: Step<'_>,
     ip: Option<&str>,
 ) -> Result<KeyInfo, AdminError> {
-    let (c, s, k) = (&state.config, &state.store, &state.keys);
+    let k = domain::KeyCtx {
+        config: &state.config,
+        store: &state.store,
+        shared: &state.keys,
+        actor,
+        ip,
+    };
     let now = state.clock.unix();
     match step {
-        Step::Add => {
-            domain::add_next(c, s, k, actor, state.clock.now(), state.rng.as_ref(), ip).await
-        }
-        Step::Activate(id) => domain::activate(c, s, k, actor, id, now, ip).await,
-        Step::Retire(id) => domain::retire(c, s, k, actor, id, now, ip).await,
+        Step::Add => domain::add_next(k, state.clock.now(), state.rng.as_ref()).await,
+        Step::Activate(id) => domain::activate(k, id, now).await,
+        Step::Retire(id) => domain::retire(k, id, now).await,
     }
 }
 

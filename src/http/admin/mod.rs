@@ -14,6 +14,7 @@ mod app_versions;
 mod apps;
 mod apps_console;
 mod apps_forms;
+mod apps_names;
 mod apps_pickers;
 mod apps_text;
 mod apps_views;

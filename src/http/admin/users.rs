@@ -469,12 +469,14 @@ pub(super) async fn bind_checked(
         wecom_names::audit_forced(
             &state.store,
             now,
-            actor,
-            "binding",
-            None,
-            Some(userid),
-            &found,
-            ip,
+            wecom_names::ForcedSave {
+                actor,
+                what: "binding",
+                app: None,
+                userid: Some(userid),
+                found: &found,
+                ip,
+            },
         )
         .await;
     }
