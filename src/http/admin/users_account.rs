@@ -11,7 +11,7 @@ use super::{page, Chrome};
 use crate::admin::users::{self as domain, Profile};
 use crate::admin::wecom_names;
 use crate::admin::AdminError;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -119,6 +119,29 @@ async fn user_page(
     .await
 }
 
+/// Applies `profile` to the account `username` (in the corp in force).
+async fn update(
+    state: &AppState,
+    admin: &ConsoleAdmin,
+    ip: &ClientIp,
+    username: &str,
+    profile: &Profile,
+) -> Result<Result<(), AdminError>, WebError> {
+    let corp = &corp_id(state).await.map_err(fatal)?;
+    let now = state.clock.unix();
+    Ok(domain::update(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        username,
+        profile,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ()))
+}
+
 /// After a change: back to the account's page, or the page again with the error.
 async fn after(
     state: &AppState,
@@ -170,19 +193,7 @@ async fn edit_form(
         groups: Some(f.groups.split([';', '\n']).map(str::to_string).collect()),
         status: None,
     };
-    let corp = &corp_id(&state).await.map_err(fatal)?;
-    let now = state.clock.unix();
-    let done = domain::update(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        &profile,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
+    let done = update(&state, &admin, &ip, &username, &profile).await?;
     after(&state, &admin, &headers, &username, done).await
 }
 
@@ -205,19 +216,7 @@ async fn status_form(
         status: Some(f.status),
         ..Profile::default()
     };
-    let corp = &corp_id(&state).await.map_err(fatal)?;
-    let now = state.clock.unix();
-    let done = domain::update(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        &profile,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
+    let done = update(&state, &admin, &ip, &username, &profile).await?;
     after(&state, &admin, &headers, &username, done).await
 }
 

@@ -9,7 +9,7 @@ use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
 use crate::admin::AdminError;
-use crate::error::{t, Lang, Text, WebError};
+use crate::http::error::{t, Lang, Text, WebError};
 use crate::identity::directory;
 use crate::text;
 use askama::Template;
