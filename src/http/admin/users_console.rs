@@ -226,7 +226,7 @@ struct Outcome {
 
 /// A refusal of a form field the page labels: the field and the catalogue's sentence, to show
 /// beside it (the summary above the form says it too).
-fn beside(e: &AdminError, lang: Lang) -> Option<(String, String)> {
+pub(super) fn beside(e: &AdminError, lang: Lang) -> Option<(String, String)> {
     match e {
         AdminError::Invalid { field, message } | AdminError::State { field, message }
             if field_label(field).is_some() =>
