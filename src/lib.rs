@@ -25,9 +25,9 @@
 //! - [`login`]: the WeCom login as a domain, without HTTP: pending logins, login states, the member,
 //!   the account step and bind page, sessions, "may this member use this app and what do we
 //!   release" (protocol-neutral), refusals and their audit rows.
-//! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages;
-//!   [`error`]: the page errors.
-//! - [`http`]: axum routes, one file per route group; handlers are thin. [`server`]: connections.
+//! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages.
+//! - [`http`]: everything that speaks HTTP — axum routes, one file per route group, handlers thin;
+//!   [`http::error`] the page errors; [`http::server`] the connections.
 //! - [`cli`]: the `wecom-idp` subcommands, one file per command group, the one-command demo among
 //!   them.
 //!
@@ -45,7 +45,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod error;
 pub mod http;
 pub mod identity;
 pub mod jobs;
@@ -58,7 +57,6 @@ pub mod providers;
 pub mod random;
 pub mod saml;
 pub mod secrets;
-pub mod server;
 pub mod settings;
 pub mod store;
 pub mod text;
@@ -194,8 +192,8 @@ pub async fn run(
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let follow = tokio::spawn(keys_loop(state.clone()));
     let buckets = tokio::spawn(buckets_loop(state.clone()));
-    let open_files = server::raise_open_files();
-    let options = server::Options::from_config(&state.config, open_files.after);
+    let open_files = http::server::raise_open_files();
+    let options = http::server::Options::from_config(&state.config, open_files.after);
     tracing::info!(
         open_files_before = ?open_files.before,
         open_files = ?open_files.after,
@@ -205,7 +203,7 @@ pub async fn run(
         "connection limits"
     );
     let app = http::router(state);
-    let served = server::serve(app, listener, shutdown, options).await;
+    let served = http::server::serve(app, listener, shutdown, options).await;
     purge.abort();
     refresh.abort();
     follow.abort();

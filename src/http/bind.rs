@@ -6,7 +6,7 @@
 use super::flow::{self, ClientIp};
 use super::refusal::refuse;
 use super::{cookies, AppState};
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use crate::login::bind::{self, Proof, Proved, Retry};
 use crate::login::{self, Ctx, Event, Refusal};
 use crate::text::BIND_PAGE;

@@ -8,7 +8,7 @@
 use super::flow::{self, ClientIp};
 use super::refusal::refuse;
 use super::{bind, cookies, AppState};
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use crate::login::account::{self, Step};
 use crate::login::state::{self as login_state, Arrival, Browser, Outcome};
 use crate::login::{self, AppLogin, Ctx, Event, Live, Pending, Refusal, Who};

@@ -7,7 +7,7 @@
 
 use super::flow::{self, redirect};
 use super::{cookies, AppState};
-use crate::error::{t, Lang, WebError};
+use crate::http::error::{t, Lang, WebError};
 use crate::saml::dom;
 use crate::saml::uris::{binding, ns};
 use crate::saml::verify::{verify_enveloped, SignatureStatus};
@@ -463,6 +463,12 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
     {
         return Err("neither the Response nor the Assertion carries a valid signature".into());
     }
+    read_assertion(&mut view, &doc, assertion);
+    Ok(view)
+}
+
+/// What the assertion says: NameID, recipient, expiry, audience, attributes.
+fn read_assertion(view: &mut SpResult<'_>, doc: &dom::Document, assertion: dom::ElementId) {
     if let Some(subject) = doc.find_child(assertion, ns::SAML, "Subject") {
         if let Some(n) = doc.find_child(subject, ns::SAML, "NameID") {
             view.name_id = doc.text(n);
@@ -494,5 +500,4 @@ fn inspect(state: &AppState, xml: &[u8]) -> Result<SpResult<'static>, String> {
             view.attributes.push((name, values));
         }
     }
-    Ok(view)
 }

@@ -1,7 +1,7 @@
 //! The middleware that turns a [`WebError`] a handler answered into the HTML page in the request's
 //! language, and notes its reason on the request's log line.
 
-use crate::error::{render_page, Lang, RequestId, WebError};
+use crate::http::error::{render_page, Lang, RequestId, WebError};
 use crate::logsafe::Escaped;
 use axum::extract::Request;
 use axum::middleware::Next;

@@ -8,7 +8,7 @@ use super::refusal::refuse;
 use super::AppState;
 use crate::apps::App;
 use crate::assertion::{self, Issue};
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use crate::login::{self, AppLogin, AuditEvent, Ctx, Event, Live, Pending, Who};
 use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, SubStatusCode};
@@ -216,6 +216,17 @@ impl std::fmt::Display for Base64 {
 
 impl askama::filters::HtmlSafe for Base64 {}
 
+/// A Response for `login`, posted by the browser to the app's ACS with its RelayState.
+fn post_response(headers: &HeaderMap, login: &AppLogin, xml: &[u8]) -> Result<Response, WebError> {
+    post_form(
+        Lang::from_headers(headers),
+        &login.acs_url,
+        "SAMLResponse",
+        xml,
+        login.relay_state.as_deref(),
+    )
+}
+
 /// The auto-submitting POST form carrying `field` (SAMLResponse / SAMLRequest) to `action`.
 pub fn post_form(
     lang: Lang,
@@ -292,13 +303,7 @@ pub async fn answer(
     login::audit::write(ctx, &AuditEvent::success(Event::Login, how).who(who))
         .await
         .map_err(|e| WebError::store("the audit row of a signed Response", &e))?;
-    post_form(
-        Lang::from_headers(headers),
-        &login.acs_url,
-        "SAMLResponse",
-        &xml,
-        login.relay_state.as_deref(),
-    )
+    post_response(headers, login, &xml)
 }
 
 /// The signed Response carrying `release` for the member of `live`.
@@ -359,13 +364,7 @@ pub async fn answer_status(
     let reason = uri.rsplit(':').next().unwrap_or(uri);
     ctx.record(&AuditEvent::refused(Event::Login, reason).who(who(app, login)))
         .await;
-    post_form(
-        Lang::from_headers(headers),
-        &login.acs_url,
-        "SAMLResponse",
-        &xml,
-        login.relay_state.as_deref(),
-    )
+    post_response(headers, login, &xml)
 }
 
 #[cfg(test)]

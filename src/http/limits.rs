@@ -16,7 +16,7 @@ use super::client_ip::ClientAddr;
 use super::cookies;
 use super::flow::{self, ClientIp};
 use super::AppState;
-use crate::error::{Lang, RequestId, WebError};
+use crate::http::error::{Lang, RequestId, WebError};
 use crate::login::{AuditEvent, Event};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -171,7 +171,7 @@ fn refusal_page(req: &Request, e: &WebError, retry_after: u64) -> Response {
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let mut r = crate::error::render_page(e, lang, &rid);
+    let mut r = crate::http::error::render_page(e, lang, &rid);
     if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }

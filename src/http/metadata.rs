@@ -2,7 +2,7 @@
 
 use super::AppState;
 use crate::config::Config;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::keys::KeyRing;
 use crate::saml::metadata::{idp_metadata, IdpMetadataInput};
 use crate::saml::uris::name_id;

@@ -13,6 +13,7 @@ mod callback;
 pub mod client_ip;
 mod cookies;
 pub mod demo;
+pub mod error;
 mod error_pages;
 mod flow;
 mod health;
@@ -20,6 +21,7 @@ pub mod limits;
 mod metadata;
 mod refusal;
 pub mod request_log;
+pub mod server;
 mod snapshot;
 mod sso;
 mod start;
@@ -29,7 +31,7 @@ pub use metadata::document as metadata_document;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{RequestId, WebError};
+use crate::http::error::{RequestId, WebError};
 use crate::keys::{KeyRing, SharedKeys};
 use crate::login::{AuditEvent, Event};
 use crate::metrics::Metrics;
@@ -253,8 +255,18 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         app = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    let too_long = req.uri().to_string().len() > MAX_URI;
-    // The client IP (trusted proxies' X-Forwarded-For), the header cap, the handler timeout.
+    let ip = mark_client(&state, &mut req);
+    let client_ip = ip.0.clone();
+    let resp = guarded(state, ip, id.clone(), req, next).instrument(span.clone());
+    let resp = line.scope(resp).await;
+    span.record("status", resp.status().as_u16());
+    line.finish(resp.status().as_u16(), &id, client_ip.as_deref());
+    resp
+}
+
+/// The client IP (a trusted proxy's X-Forwarded-For, else the peer), noted on the request for
+/// the handlers.
+fn mark_client(state: &AppState, req: &mut Request) -> ClientIp {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -263,48 +275,44 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
     req.extensions_mut().insert(client_ip::ClientAddr(addr));
     let ip = ClientIp(addr.map(|ip| ip.to_string()));
     req.extensions_mut().insert(ip.clone());
-    let client_ip = ip.0.clone();
-    let headers_too_large = limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES;
+    ip
+}
+
+/// The header and URI caps (refused with an audit row) and the handler timeout.
+async fn guarded(state: AppState, ip: ClientIp, rid: String, req: Request, next: Next) -> Response {
+    let lang = error::Lang::from_headers(req.headers());
+    let refused = if limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES {
+        Some((
+            Event::Request,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        ))
+    } else if req.uri().to_string().len() > MAX_URI {
+        let event = if req.uri().path() == "/saml/sso" {
+            Event::SsoRequest
+        } else {
+            Event::Request
+        };
+        Some((event, StatusCode::URI_TOO_LONG, "uri_too_long"))
+    } else {
+        None
+    };
+    if let Some((event, status, reason)) = refused {
+        flow::ctx(&state, &ip)
+            .record(&AuditEvent::refused(event, reason))
+            .await;
+        return error::render_page(&WebError::member(status, reason), lang, &rid);
+    }
     let timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
-    let lang = crate::error::Lang::from_headers(req.headers());
-    let rid = id.clone();
-    let audit_state = state.clone();
-    let resp = async move {
-        if headers_too_large {
-            let refused = AuditEvent::refused(Event::Request, "headers_too_large");
-            flow::ctx(&audit_state, &ip).record(&refused).await;
-            let e = WebError::member(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "headers_too_large",
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::warn!(
+                timeout_secs = timeout.as_secs(),
+                "request timed out (limits.request_timeout_secs)"
             );
-            return crate::error::render_page(&e, lang, &rid);
-        }
-        if too_long {
-            let event = if req.uri().path() == "/saml/sso" {
-                Event::SsoRequest
-            } else {
-                Event::Request
-            };
-            let refused = AuditEvent::refused(event, "uri_too_long");
-            flow::ctx(&audit_state, &ip).record(&refused).await;
-            let e = WebError::member(StatusCode::URI_TOO_LONG, "uri_too_long");
-            return crate::error::render_page(&e, lang, &rid);
-        }
-        match tokio::time::timeout(timeout, next.run(req)).await {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::warn!(
-                    timeout_secs = timeout.as_secs(),
-                    "request timed out (limits.request_timeout_secs)"
-                );
-                let e = WebError::member(StatusCode::SERVICE_UNAVAILABLE, "timeout");
-                crate::error::render_page(&e, lang, &rid)
-            }
+            let e = WebError::member(StatusCode::SERVICE_UNAVAILABLE, "timeout");
+            error::render_page(&e, lang, &rid)
         }
     }
-    .instrument(span.clone());
-    let resp = line.scope(resp).await;
-    span.record("status", resp.status().as_u16());
-    line.finish(resp.status().as_u16(), &id, client_ip.as_deref());
-    resp
 }

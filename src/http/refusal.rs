@@ -3,7 +3,7 @@
 //! the administrator's detail (log and audit row, never the page). [`refuse`] is the one place a
 //! refused request is audited.
 
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::login::{AuditEvent, Ctx, Error, Event, Refusal, Who};
 use axum::http::StatusCode;
 

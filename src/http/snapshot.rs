@@ -9,7 +9,7 @@ use super::AppState;
 use crate::app_cache::CacheError;
 use crate::apps::{App, AppName};
 use crate::crypto::sha256_hex;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::identity::Profile;
 use crate::login::Live;
 use crate::logsafe::Escaped;

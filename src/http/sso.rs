@@ -6,7 +6,7 @@ use super::flow::{self, ClientIp};
 use super::snapshot;
 use super::AppState;
 use crate::apps::App;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::login::{AppLogin, AuditEvent, Ctx, Event, Who};
 use crate::logsafe::Escaped;
 use crate::saml::request::{self, Inbound, RequestLimits, VerifiedAuthnRequest, VerifyContext};

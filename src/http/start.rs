@@ -5,7 +5,7 @@ use super::flow::{self, ClientIp};
 use super::refusal::refuse;
 use super::snapshot;
 use super::AppState;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::login::{AppLogin, Event, Refusal, Who};
 use crate::logsafe::Escaped;
 use axum::extract::{Path, Query, State};

@@ -75,3 +75,38 @@ document.addEventListener("keydown", function (ev) {
   var find = document.getElementById("pick-find");
   if (find) { ev.preventDefault(); find.click(); }
 });
+// The member search finds as you type, after a pause: the same request as the Find button (which
+// still works without JavaScript), its member list and message put into this page.
+(function () {
+  var timer = null, asked = 0;
+  document.addEventListener("input", function (ev) {
+    if (!ev.target || ev.target.id !== "pick-q") { return; }
+    var q = ev.target, find = document.getElementById("pick-find");
+    if (!find || !find.form || !window.fetch) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      if (!q.value.trim()) { return; }
+      var body = new URLSearchParams(new FormData(find.form));
+      body.set("pick", "find");
+      var mine = ++asked;
+      fetch(find.getAttribute("formaction").split("#")[0], {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" }
+      }).then(function (r) { return r.text(); }).then(function (html) {
+        if (mine !== asked) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var from = doc.getElementById("pick-user"), to = document.getElementById("pick-user");
+        if (!from || !to) { return; }
+        to.innerHTML = from.innerHTML;
+        var live = document.getElementById("pick-live");
+        var said = doc.querySelector("#picker-problem, #picker-error, #picker-notice");
+        var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+        var n = to.options.length - 1;
+        if (live) {
+          live.textContent = said ? said.textContent
+            : (zh ? "找到 " + n + " 名成员：请在“成员”中选择。" : "Found " + n + " member(s): choose one under Member.");
+        }
+      }).catch(function () { /* the Find button still asks the server */ });
+    }, 350);
+  });
+})();

@@ -611,5 +611,10 @@ async fn console_errors_body(env: Env) {
         assert_eq!(p.status, 400, "{}", p.body);
         let e = crate::browser_text::text_of_id(&p.body, "form-error");
         crate::browser_text::assert_language(&e, lang, "groups");
+        // Also beside the groups field, with what was typed kept.
+        let beside = crate::browser_text::text_of_id(&p.body, "error-groups");
+        assert!(!beside.is_empty(), "{}", p.body);
+        crate::browser_text::assert_language(&beside, lang, "groups beside");
+        assert!(p.body.contains("value=\"ops;dev, x\""), "{}", p.body);
     }
 }

@@ -1,7 +1,7 @@
 //! The real-browser walk of the rule editor's pickers, in Chinese: the admin picks a department and
-//! a tag from WeCom for a role rule (added in the page by `admin.js`), saves, then types a tag name
-//! with a typo and sees that nothing was saved, which name WeCom does not know (beside the rules,
-//! the text kept) and the "save anyway" choice. Screenshots in `target/tmp/browser-artifacts/`.
+//! a tag from WeCom for a role rule (added in the page by `admin.js`), finds a member as it types,
+//! saves, then types a tag name with a typo and sees that nothing was saved, which name WeCom does
+//! not know (beside the rules, the text kept) and the "save anyway" choice. Screenshots in `target/tmp/browser-artifacts/`.
 //! Runs when Chromium and chromedriver are installed (a failure, not a skip, under
 //! `WECOM_IDP_TEST_BROWSER=1`).
 
@@ -49,6 +49,16 @@ async fn rule_pickers_in_a_real_browser() {
     sign_in(&env, &s, "zhangsan").await;
     s.goto(&format!("{}/admin/apps/crm", env.base)).await;
     assert!(s.text("label[for=pick-dept]").await.contains("部门"));
+
+    // The member search finds as you type (no click on Find, no page load): wangw lists 王五.
+    let page = s.current_url().await;
+    s.type_into("#pick-q", "wangw").await;
+    s.find("#pick-user option[value=wangwu]").await;
+    assert!(
+        s.text("#pick-live").await.contains("找到"),
+        "the count is said"
+    );
+    assert_eq!(s.current_url().await, page, "found in the page");
 
     // Pick a department and a tag for a role rule: added to the rules' box in the page.
     s.click("#pick-target option[value=role_rules]").await;

@@ -241,6 +241,20 @@ async fn admins_afternoon_in_both_languages() {
             .await;
         s.click(&format!("{new} button[type=submit]")).await;
         assert_language(&s.text("#form-error").await, lang, "the mobile's error");
+        // Also beside the mobile field, with what was typed kept.
+        assert_language(&s.text("#error-mobile").await, lang, "beside the mobile");
+        assert_eq!(
+            s.prop(&format!("{new} input[name=mobile]"), "value")
+                .await
+                .as_deref(),
+            Some("call me")
+        );
+        assert_eq!(
+            s.prop(&format!("{new} input[name=username]"), "value")
+                .await
+                .as_deref(),
+            Some(format!("u-{lang}").as_str())
+        );
         check_page(&s, lang, "/admin/users error").await;
         s.screenshot(&shot(lang, 8, "users-error")).await;
         s.quit().await;

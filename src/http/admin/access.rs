@@ -11,7 +11,7 @@ use super::{page, Chrome};
 use crate::admin::auth::{self as admin_auth, check_userid};
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::{Actor, AdminError};
-use crate::error::{t, Text, WebError};
+use crate::http::error::{t, Text, WebError};
 use crate::store::AdminTokenRow;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -67,20 +67,34 @@ async fn add_admin(
     if !state.store.add_admin(userid, &actor.label(), now).await? {
         return Err(AdminError::Conflict(format!("admin `{userid}`")));
     }
+    audit_admin(state, now, actor, userid, true, ip).await;
+    Ok(())
+}
+
+/// The audit row of `userid` made an admin (`admin`) or no longer one.
+async fn audit_admin(
+    state: &AppState,
+    now: i64,
+    actor: &Actor,
+    userid: &str,
+    admin: bool,
+    ip: Option<&str>,
+) {
     admin_auth::audit_change(
         &state.store,
         now,
         admin_auth::AdminChange {
             actor,
-            event: "admin_add",
+            event: if admin { "admin_add" } else { "admin_remove" },
             app: None,
             userid: Some(userid),
-            detail: Some(serde_json::json!({"before": {"admin": false}, "after": {"admin": true}})),
+            detail: Some(
+                serde_json::json!({"before": {"admin": !admin}, "after": {"admin": admin}}),
+            ),
             client_ip: ip,
         },
     )
     .await;
-    Ok(())
 }
 
 /// How an add with the WeCom check ended.
@@ -159,19 +173,7 @@ async fn remove_admin(
     if !state.store.remove_admin(userid).await? {
         return Err(AdminError::NotFound(format!("admin `{userid}`")));
     }
-    admin_auth::audit_change(
-        &state.store,
-        state.clock.unix(),
-        admin_auth::AdminChange {
-            actor,
-            event: "admin_remove",
-            app: None,
-            userid: Some(userid),
-            detail: Some(serde_json::json!({"before": {"admin": true}, "after": {"admin": false}})),
-            client_ip: ip,
-        },
-    )
-    .await;
+    audit_admin(state, state.clock.unix(), actor, userid, false, ip).await;
     Ok(())
 }
 

@@ -212,10 +212,10 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer"),
             );
         }
-        if self.code == crate::error::DATABASE_UNAVAILABLE {
+        if self.code == crate::http::error::DATABASE_UNAVAILABLE {
             r.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+                axum::http::HeaderValue::from(crate::http::error::RETRY_AFTER_SECS),
             );
         }
         r
@@ -257,7 +257,7 @@ impl From<StoreError> for ApiError {
             tracing::warn!(error = %e, "database unavailable; the admin API answers 503");
             return Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                crate::error::DATABASE_UNAVAILABLE,
+                crate::http::error::DATABASE_UNAVAILABLE,
                 "the database is unreachable right now; retry in a moment",
             );
         }

@@ -8,7 +8,7 @@ use super::{page, Chrome};
 use crate::admin::apps::{self as domain, Against, Change};
 use crate::admin::AdminError;
 use crate::apps::form;
-use crate::error::{t, Lang, WebError};
+use crate::http::error::{t, Lang, WebError};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -303,6 +303,12 @@ pub struct RefreshView {
     pub app: AppView,
 }
 
+/// The metadata a request must give: exactly one of the document and the URL.
+fn required_metadata(xml: Option<String>, url: Option<String>) -> Result<MetadataInput, ApiError> {
+    metadata_input(xml, url)?
+        .ok_or_else(|| ApiError::invalid("metadata_xml", "give metadata_xml or metadata_url"))
+}
+
 /// The metadata input of a request: exactly one of the document and the URL.
 pub(super) fn metadata_input(
     xml: Option<String>,
@@ -368,12 +374,7 @@ async fn preview(
 ) -> Result<Json<PreviewView>, ApiError> {
     let actor = a.actor();
     let c = ctx(&state, &actor, &ip);
-    let Some(input) = metadata_input(body.metadata_xml, body.metadata_url)? else {
-        return Err(ApiError::invalid(
-            "metadata_xml",
-            "give metadata_xml or metadata_url",
-        ));
-    };
+    let input = required_metadata(body.metadata_xml, body.metadata_url)?;
     let i = domain::preview(
         &c,
         None,
@@ -490,12 +491,7 @@ async fn replace_metadata(
 ) -> Result<Json<AppView>, ApiError> {
     let actor = a.actor();
     let c = ctx(&state, &actor, &ip);
-    let Some(input) = metadata_input(body.metadata_xml, body.metadata_url)? else {
-        return Err(ApiError::invalid(
-            "metadata_xml",
-            "give metadata_xml or metadata_url",
-        ));
-    };
+    let input = required_metadata(body.metadata_xml, body.metadata_url)?;
     let saved = domain::replace_metadata(
         &c,
         &name,

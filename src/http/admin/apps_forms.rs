@@ -2,9 +2,10 @@
 //! gives, and field errors shown next to their field.
 
 use super::apps_text::say;
+use super::auth::ConsoleAdmin;
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::AdminError;
-use crate::error::{t, Text, WebError};
+use crate::http::error::{t, Text, WebError};
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -198,4 +199,16 @@ pub(super) fn prefixed(f: &Fields, prefix: &str) -> Vec<(String, String)> {
 
 pub(super) fn checked(f: &Fields, k: &str) -> bool {
     matches!(field(f, k), "on" | "true" | "1")
+}
+
+/// A console form's fields, once its CSRF token is checked.
+pub(super) async fn csrf_fields(admin: &ConsoleAdmin, mp: Multipart) -> Result<Fields, WebError> {
+    let f = fields(mp).await?;
+    admin.check_csrf(field(&f, "csrf"))?;
+    Ok(f)
+}
+
+/// The entity ID the admin typed, when one was.
+pub(super) fn entity_id(f: &Fields) -> Option<&str> {
+    Some(field(f, "entity_id")).filter(|e| !e.trim().is_empty())
 }

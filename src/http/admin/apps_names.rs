@@ -4,15 +4,15 @@
 //! ([`crate::admin::app_create`]).
 
 use super::super::AppState;
-use super::apps_console::render_new;
 use super::apps_forms::{field, values, Errors, Fields};
+use super::apps_new::render_new;
 use super::directory;
 use super::Chrome;
 use crate::admin::app_create;
 use crate::admin::apps::{Ctx, NewApp};
 use crate::admin::wecom_names::{self, Gate, NamesCheck};
 use crate::admin::AdminError;
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use axum::response::Response;
 
 /// The form field a browser sends to go on in spite of a failed check.

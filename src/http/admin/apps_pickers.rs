@@ -9,7 +9,8 @@ use super::super::AppState;
 use super::directory::client;
 use crate::admin::directory::{self, MemberQuery, SearchText, Unreadable};
 use crate::admin::AdminError;
-use crate::error::{t, Lang, Text};
+use crate::http::error::{t, Lang, Text};
+use crate::wecom::client::WecomClient;
 use std::collections::HashMap;
 
 /// The settings a picked token goes to: `(key, English, Chinese)`.
@@ -113,24 +114,9 @@ pub(super) async fn load(
             return p;
         }
     };
-    match directory::departments(&c).await {
-        Ok(list) => {
-            for d in list {
-                let name = match (&d.name_en, l) {
-                    (Some(en), Lang::En) => format!("{en} · {}", d.name),
-                    _ => d.name.clone(),
-                };
-                // Ideographic spaces: an option's leading ASCII spaces would collapse.
-                let indent = "\u{3000}".repeat(d.depth);
-                p.departments
-                    .push((d.id.to_string(), format!("{indent}{name} ({})", d.id)));
-                p.names.insert(d.id, d.name);
-            }
-        }
-        Err(u) => {
-            p.problem = Some(problem_text(&u));
-            return p;
-        }
+    if let Err(u) = read_departments(&mut p, &c, l).await {
+        p.problem = Some(problem_text(&u));
+        return p;
     }
     match directory::tags(&c).await {
         Ok(list) => {
@@ -143,29 +129,50 @@ pub(super) async fn load(
         Err(u) => p.problem = Some(problem_text(&u)),
     }
     if !p.q.is_empty() {
-        match SearchText::parse(&p.q) {
-            Ok(q) => match directory::members(&c, &MemberQuery::Search(q)).await {
-                Ok(list) if list.is_empty() => {
-                    p.notice = Some(t(
-                        format!("No member's name or userid contains “{}”.", p.q),
-                        format!("没有成员的姓名或账号包含“{}”。", p.q),
-                    ));
-                }
-                Ok(list) => {
-                    p.members = list
-                        .into_iter()
-                        .map(|m| {
-                            let label = format!("{} ({})", m.name, m.userid);
-                            (m.userid, label)
-                        })
-                        .collect();
-                }
-                Err(u) => p.problem = Some(problem_text(&u)),
-            },
-            Err(e) => p.error = Some(t(e.message(), "请输入 1 到 64 个字符的成员姓名或账号。")),
-        }
+        search(&mut p, &c).await;
     }
     p
+}
+
+/// The departments in tree order, indented by depth, with their names for "reads as".
+async fn read_departments(p: &mut Pickers, c: &WecomClient, l: Lang) -> Result<(), Unreadable> {
+    for d in directory::departments(c).await? {
+        let name = match (&d.name_en, l) {
+            (Some(en), Lang::En) => format!("{en} · {}", d.name),
+            _ => d.name.clone(),
+        };
+        // Ideographic spaces: an option's leading ASCII spaces would collapse.
+        let indent = "\u{3000}".repeat(d.depth);
+        p.departments
+            .push((d.id.to_string(), format!("{indent}{name} ({})", d.id)));
+        p.names.insert(d.id, d.name);
+    }
+    Ok(())
+}
+
+/// The members the search text `p.q` finds, or why there are none.
+async fn search(p: &mut Pickers, c: &WecomClient) {
+    match SearchText::parse(&p.q) {
+        Ok(q) => match directory::members(c, &MemberQuery::Search(q)).await {
+            Ok(list) if list.is_empty() => {
+                p.notice = Some(t(
+                    format!("No member's name or userid contains “{}”.", p.q),
+                    format!("没有成员的姓名或账号包含“{}”。", p.q),
+                ));
+            }
+            Ok(list) => {
+                p.members = list
+                    .into_iter()
+                    .map(|m| {
+                        let label = format!("{} ({})", m.name, m.userid);
+                        (m.userid, label)
+                    })
+                    .collect();
+            }
+            Err(u) => p.problem = Some(problem_text(&u)),
+        },
+        Err(e) => p.error = Some(t(e.message(), "请输入 1 到 64 个字符的成员姓名或账号。")),
+    }
 }
 
 /// "Add": appends the chosen department, tag and member, as rule tokens, to the target setting's
@@ -176,26 +183,7 @@ pub(super) fn add(f: &mut HashMap<String, String>) -> Result<Vec<String>, AdminE
     if !TARGETS.iter().any(|(k, _, _)| *k == target) {
         return Err(AdminError::invalid("pick.target", "choose where to add it"));
     }
-    let mut tokens = Vec::new();
-    let dept = v("pick.dept");
-    if !dept.is_empty() {
-        let id: i64 = dept
-            .parse()
-            .map_err(|_| AdminError::invalid("pick.dept", "choose a department from the list"))?;
-        tokens.push(format!("dept:{id}"));
-    }
-    let tag = v("pick.tag");
-    if !tag.is_empty() {
-        let id: i64 = tag
-            .parse()
-            .map_err(|_| AdminError::invalid("pick.tag", "choose a tag from the list"))?;
-        tokens.push(format!("tag:{id}"));
-    }
-    let user = v("pick.user");
-    if !user.is_empty() {
-        crate::admin::auth::check_userid(&user)?;
-        tokens.push(format!("user:{user}"));
-    }
+    let mut tokens = chosen(&v)?;
     if tokens.is_empty() {
         return Err(AdminError::invalid(
             "pick.dept",
@@ -216,21 +204,51 @@ pub(super) fn add(f: &mut HashMap<String, String>) -> Result<Vec<String>, AdminE
         }
     }
     let key = format!("setting.{target}");
-    let current = v(&key);
+    let next = appended(&target, &v(&key), &tokens);
+    f.insert(key, next);
+    for k in ["pick.dept", "pick.tag", "pick.user"] {
+        f.remove(k);
+    }
+    Ok(tokens)
+}
+
+/// The department, tag and member chosen, as rule tokens.
+fn chosen(v: &dyn Fn(&str) -> String) -> Result<Vec<String>, AdminError> {
+    let mut tokens = Vec::new();
+    let dept = v("pick.dept");
+    if !dept.is_empty() {
+        let id: i64 = dept
+            .parse()
+            .map_err(|_| AdminError::invalid("pick.dept", "choose a department from the list"))?;
+        tokens.push(format!("dept:{id}"));
+    }
+    let tag = v("pick.tag");
+    if !tag.is_empty() {
+        let id: i64 = tag
+            .parse()
+            .map_err(|_| AdminError::invalid("pick.tag", "choose a tag from the list"))?;
+        tokens.push(format!("tag:{id}"));
+    }
+    let user = v("pick.user");
+    if !user.is_empty() {
+        crate::admin::auth::check_userid(&user)?;
+        tokens.push(format!("user:{user}"));
+    }
+    Ok(tokens)
+}
+
+/// The target setting's text `current` with `tokens` appended.
+fn appended(target: &str, current: &str, tokens: &[String]) -> String {
     // `default`, `everyone` and `none` are whole values: picked grants replace them.
     let keep = !(current.is_empty()
-        || (target == "access" && matches!(current.as_str(), "default" | "everyone" | "none")));
+        || (target == "access" && matches!(current, "default" | "everyone" | "none")));
     let mut next: Vec<String> = if keep {
         vec![current.trim_end_matches(';').to_string()]
     } else {
         Vec::new()
     };
     next.extend(tokens.iter().cloned());
-    f.insert(key, next.join(";"));
-    for k in ["pick.dept", "pick.tag", "pick.user"] {
-        f.remove(k);
-    }
-    Ok(tokens)
+    next.join(";")
 }
 
 /// The error of an Add in both languages.

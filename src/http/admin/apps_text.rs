@@ -4,7 +4,7 @@
 
 use crate::apps::form::{self, Kind};
 use crate::apps::AppSettings;
-use crate::error::{t, Text};
+use crate::http::error::{t, Text};
 use crate::providers::text::{param_words, Words};
 use crate::providers::Preset;
 use crate::text;
@@ -15,6 +15,18 @@ const EXPIRED_CONSOLE: &str = "(tick “Import even if a certificate has expired
 
 /// The error `en` of `field` in both languages; `preset` names the preset form it came from.
 pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
+    let en_out = console_en(field, en, preset);
+    // A setting's refusal: the catalogue's own sentence for it, in both languages.
+    if (form::field(field).is_some() || field.starts_with("param.")) && !is_role_check(field, en) {
+        if let Some(said) = text::field_error(field, en) {
+            return t(said.en, said.zh);
+        }
+    }
+    t(en_out, zh_of(field, en, preset))
+}
+
+/// The English of an error as the console says it (the CLI's own wording names keys).
+fn console_en(field: &str, en: &str, preset: Option<&str>) -> String {
     let mut en_out = en.replace(EXPIRED_EN, EXPIRED_CONSOLE);
     // Beside its field, a setting's message needs no `key: ` in front (the CLI's needs it).
     if form::field(field).is_some() {
@@ -36,13 +48,12 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
             en_out = format!("This value is not accepted. {}", w.help.0);
         }
     }
-    // A setting's refusal: the catalogue's own sentence for it, in both languages.
-    if (form::field(field).is_some() || field.starts_with("param.")) && !is_role_check(field, en) {
-        if let Some(said) = text::field_error(field, en) {
-            return t(said.en, said.zh);
-        }
-    }
-    let zh: String = if en.contains(EXPIRED_EN) {
+    en_out
+}
+
+/// The Chinese of an error the catalogue has no sentence for.
+fn zh_of(field: &str, en: &str, preset: Option<&str>) -> String {
+    if en.contains(EXPIRED_EN) {
         "证书已过期：请获取 SP 元数据的新副本；如确认该 SP 不使用此证书，请勾选“即使证书已过期也导入”。".into()
     } else if en.starts_with("give a default role") {
         "请填写默认角色或角色规则：没有角色的成员无法登录。".into()
@@ -62,44 +73,46 @@ pub(super) fn say(field: &str, en: &str, preset: Option<&str>) -> Text {
     } else if let Some(f) = form::field(field) {
         format!("“{}”的值无效。{}", f.label.1, f.help.1)
     } else {
-        match field {
-            "name" if en.contains("already exists") => "已有同名的应用：请换一个名称。".into(),
-            "name" => "名称为 1 到 64 个字符：小写字母 a-z、数字和 -。".into(),
-            "entity_id"
-                if en.contains("already has the entity ID") || en.contains("already exists") =>
-            {
-                "已有应用使用此实体 ID：同一个 SP 只能添加一次（请先修改或删除那个应用）。".into()
-            }
-            "entity_id" => format!(
-                "请填写文件中某个 SP 的实体 ID：{}",
-                en.rsplit(": ").next().unwrap_or("")
-            ),
-            "refresh_secs" => {
-                "请填写 0（不自动刷新），或 300（5 分钟）到 2592000（30 天）之间的秒数。".into()
-            }
-            "confirm_name" => "请输入应用名称以确认删除。".into(),
-            "version" => "请选择列表中的版本号。".into(),
-            "preset" => "请从列表中选择一个预设。".into(),
-            "metadata" | "metadata_file" | "metadata_xml" | "metadata_url" => {
-                if en.contains("give one of") {
-                    "只能选择一种：文件、粘贴的 XML 或 URL。".into()
-                } else if en.contains("upload the SP's metadata file") || en.contains("no metadata")
-                {
-                    "请上传 SP 的元数据文件、粘贴其 XML 或填写其 URL。".into()
-                } else if en.contains("its own SP metadata") {
-                    "此控制台为每个账号提供单独的 SP 元数据：请上传该文件。".into()
-                } else if en.contains("this file is for") {
-                    "此文件属于另一个 SP，与该预设不符：请提供控制台自己的文件，或不提供文件。"
-                        .into()
-                } else {
-                    metadata_zh(en)
-                }
-            }
-            _ if en.contains("does not exist") => "应用不存在。".into(),
-            _ => format!("此项无效：{en}"),
+        field_zh(field, en)
+    }
+}
+
+/// The Chinese of an error of a form field that is not a setting or a preset's parameter.
+fn field_zh(field: &str, en: &str) -> String {
+    match field {
+        "name" if en.contains("already exists") => "已有同名的应用：请换一个名称。".into(),
+        "name" => "名称为 1 到 64 个字符：小写字母 a-z、数字和 -。".into(),
+        "entity_id"
+            if en.contains("already has the entity ID") || en.contains("already exists") =>
+        {
+            "已有应用使用此实体 ID：同一个 SP 只能添加一次（请先修改或删除那个应用）。".into()
         }
-    };
-    t(en_out, zh)
+        "entity_id" => format!(
+            "请填写文件中某个 SP 的实体 ID：{}",
+            en.rsplit(": ").next().unwrap_or("")
+        ),
+        "refresh_secs" => {
+            "请填写 0（不自动刷新），或 300（5 分钟）到 2592000（30 天）之间的秒数。".into()
+        }
+        "confirm_name" => "请输入应用名称以确认删除。".into(),
+        "version" => "请选择列表中的版本号。".into(),
+        "preset" => "请从列表中选择一个预设。".into(),
+        "metadata" | "metadata_file" | "metadata_xml" | "metadata_url" => {
+            if en.contains("give one of") {
+                "只能选择一种：文件、粘贴的 XML 或 URL。".into()
+            } else if en.contains("upload the SP's metadata file") || en.contains("no metadata") {
+                "请上传 SP 的元数据文件、粘贴其 XML 或填写其 URL。".into()
+            } else if en.contains("its own SP metadata") {
+                "此控制台为每个账号提供单独的 SP 元数据：请上传该文件。".into()
+            } else if en.contains("this file is for") {
+                "此文件属于另一个 SP，与该预设不符：请提供控制台自己的文件，或不提供文件。".into()
+            } else {
+                metadata_zh(en)
+            }
+        }
+        _ if en.contains("does not exist") => "应用不存在。".into(),
+        _ => format!("此项无效：{en}"),
+    }
 }
 
 /// Whether `en` is a preset's check of a role name or its demand for a role (said below from the
@@ -172,19 +185,19 @@ pub(super) fn warning_zh(en: &str) -> String {
 }
 
 /// A certificate's usage (`signing`, `encryption`, or both) in the page's language.
-pub(super) fn usage(l: crate::error::Lang, u: &str) -> String {
+pub(super) fn usage(l: crate::http::error::Lang, u: &str) -> String {
     match l {
-        crate::error::Lang::En => u.to_string(),
-        crate::error::Lang::Zh => u.replace("signing", "签名").replace("encryption", "加密"),
+        crate::http::error::Lang::En => u.to_string(),
+        crate::http::error::Lang::Zh => u.replace("signing", "签名").replace("encryption", "加密"),
     }
 }
 
 /// A metadata fetch result (`updated`, `unchanged`, `failed`) in the page's language.
-pub(super) fn fetch_result(l: crate::error::Lang, r: &str) -> String {
+pub(super) fn fetch_result(l: crate::http::error::Lang, r: &str) -> String {
     match (l, r) {
-        (crate::error::Lang::Zh, "updated") => "已更新".into(),
-        (crate::error::Lang::Zh, "unchanged") => "无变化".into(),
-        (crate::error::Lang::Zh, "failed") => "失败".into(),
+        (crate::http::error::Lang::Zh, "updated") => "已更新".into(),
+        (crate::http::error::Lang::Zh, "unchanged") => "无变化".into(),
+        (crate::http::error::Lang::Zh, "failed") => "失败".into(),
         _ => r.to_string(),
     }
 }

@@ -8,7 +8,7 @@ use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
 use crate::admin::audit::{self as domain, FilterInput, RESULTS};
 use crate::admin::AdminError;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::store::AuditEntry;
 use crate::text;
 use askama::Template;
@@ -345,8 +345,8 @@ async fn console_export(
             return Err(WebError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_filter",
-                crate::error::t("The filter is not valid", "筛选条件有误"),
-                crate::error::t(m.clone(), m),
+                crate::http::error::t("The filter is not valid", "筛选条件有误"),
+                crate::http::error::t(m.clone(), m),
             ));
         }
     };

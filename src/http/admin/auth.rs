@@ -10,7 +10,7 @@ use super::api::ApiError;
 use super::{page, Chrome};
 use crate::admin::{auth as admin_auth, Actor};
 use crate::crypto::{constant_time_eq, sha256_hex};
-use crate::error::{t, Lang, WebError};
+use crate::http::error::{t, Lang, WebError};
 use crate::login::{self, AdminSignIn, AuditEvent, Ctx, Event, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use crate::store::AdminSessionRow;

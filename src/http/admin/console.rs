@@ -10,7 +10,7 @@ use super::{page, Chrome};
 use crate::admin::audit::utc;
 use crate::admin::overview::{Overview, Step};
 use crate::admin::AdminError;
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -78,44 +78,10 @@ async fn home(
     let c = chrome(&admin, &headers, "home");
     let l = c.l;
     let next = o.next_step();
-    let steps = Step::SEQUENCE
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let [te, tz, de, dz] = words(*s);
-            StepRow {
-                number: i + 1,
-                title: l.t(te, tz),
-                todo: l.t(de, dz),
-                command: command(*s),
-                href: s.href(),
-                done: o.done(*s),
-                next: next == Some(*s),
-                in_checklist: s.in_checklist(),
-                evidence: evidence(&o, *s, l),
-            }
-        })
-        .collect();
+    let steps = step_rows(&o, l);
     let now = state.clock.unix();
     let (key_notice, key_warn) = key_notice(&o, l);
-    let (wecom_check, wecom_ok) = match &o.wecom_check {
-        None => (
-            l.t(
-                "Never checked: run “Check connection” on the WeCom page.",
-                "尚未检查：请在企业微信页面点击“检查连接”。",
-            )
-            .to_string(),
-            false,
-        ),
-        Some(w) if w.ok => (
-            format!("{} · {}", l.t("Connected", "连接正常"), utc(w.at)),
-            true,
-        ),
-        Some(w) => (
-            format!("{} ({}) · {}", l.t("Failed", "失败"), w.reason, utc(w.at)),
-            false,
-        ),
-    };
+    let (wecom_check, wecom_ok) = wecom_line(&o, l);
     page(&HomePage {
         complete: next.is_none(),
         steps,
@@ -134,6 +100,51 @@ async fn home(
         callback_url: state.config.callback_url(),
         trusted_domain: state.config.trusted_domain(),
     })
+}
+
+/// The set-up steps in their order, the first not done marked as next.
+fn step_rows(o: &Overview, l: Lang) -> Vec<StepRow> {
+    let next = o.next_step();
+    Step::SEQUENCE
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let [te, tz, de, dz] = words(*s);
+            StepRow {
+                number: i + 1,
+                title: l.t(te, tz),
+                todo: l.t(de, dz),
+                command: command(*s),
+                href: s.href(),
+                done: o.done(*s),
+                next: next == Some(*s),
+                in_checklist: s.in_checklist(),
+                evidence: evidence(o, *s, l),
+            }
+        })
+        .collect()
+}
+
+/// The last WeCom check as the page says it, and whether it passed.
+fn wecom_line(o: &Overview, l: Lang) -> (String, bool) {
+    match &o.wecom_check {
+        None => (
+            l.t(
+                "Never checked: run “Check connection” on the WeCom page.",
+                "尚未检查：请在企业微信页面点击“检查连接”。",
+            )
+            .to_string(),
+            false,
+        ),
+        Some(w) if w.ok => (
+            format!("{} · {}", l.t("Connected", "连接正常"), utc(w.at)),
+            true,
+        ),
+        Some(w) => (
+            format!("{} ({}) · {}", l.t("Failed", "失败"), w.reason, utc(w.at)),
+            false,
+        ),
+    }
 }
 
 /// What shows a step is done, in `l`'s language; empty when it is not.

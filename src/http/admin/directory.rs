@@ -202,6 +202,12 @@ fn unreadable(u: &Unreadable) -> ApiError {
     ApiError::new(StatusCode::BAD_GATEWAY, "wecom_unreadable", u.message())
 }
 
+/// A directory read as the API answers it: the entries as views, or 502 with the problem.
+fn listed<E, V: From<E>>(read: Result<Vec<E>, Unreadable>) -> Result<Json<Vec<V>>, ApiError> {
+    let list = read.map_err(|u| unreadable(&u))?;
+    Ok(Json(list.into_iter().map(V::from).collect()))
+}
+
 /// The departments the WeCom app can see, in tree order (each after its parent).
 #[utoipa::path(get, path = "/api/v1/wecom/directory/departments", tag = "wecom",
     responses((status = 200, body = [DeptView]), (status = 401, body = ErrorBody),
@@ -212,8 +218,7 @@ async fn departments(
     _a: ApiAdmin,
 ) -> Result<Json<Vec<DeptView>>, ApiError> {
     let c = client(&state).await?;
-    let list = domain::departments(&c).await.map_err(|u| unreadable(&u))?;
-    Ok(Json(list.into_iter().map(DeptView::from).collect()))
+    listed(domain::departments(&c).await)
 }
 
 /// Every WeCom tag, by name.
@@ -223,8 +228,7 @@ async fn departments(
               (status = 502, description = "WeCom refused or could not be reached; the message says what to configure", body = ErrorBody)))]
 async fn tags(State(state): State<AppState>, _a: ApiAdmin) -> Result<Json<Vec<TagView>>, ApiError> {
     let c = client(&state).await?;
-    let list = domain::tags(&c).await.map_err(|u| unreadable(&u))?;
-    Ok(Json(list.into_iter().map(TagView::from).collect()))
+    listed(domain::tags(&c).await)
 }
 
 /// Which members: one of `department` and `q`.
@@ -268,8 +272,7 @@ async fn members(
         }
     };
     let c = client(&state).await?;
-    let list = domain::members(&c, &q).await.map_err(|u| unreadable(&u))?;
-    Ok(Json(list.into_iter().map(MemberView::from).collect()))
+    listed(domain::members(&c, &q).await)
 }
 
 /// The answer to a save refused because WeCom does not know a name it names, or could not be asked:

@@ -9,7 +9,7 @@ use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
 use crate::admin::keys::{self as domain, KeyInfo, EXPIRY_WARNING_DAYS};
 use crate::admin::{Actor, AdminError};
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::keys::KeySource;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -113,6 +113,17 @@ async fn run(
     }
 }
 
+/// A key step asked through the API, answered with the key as it is now.
+async fn stepped(
+    state: &AppState,
+    a: &ApiAdmin,
+    ip: &ClientIp,
+    step: Step<'_>,
+) -> Result<Json<KeyView>, ApiError> {
+    let k = run(state, &a.actor(), step, ip.0.as_deref()).await?;
+    Ok(Json(KeyView::of(&k, state.clock.unix())))
+}
+
 // ---- API ----
 
 /// Every signing key: the active one first, then next, previous, retired.
@@ -155,8 +166,7 @@ async fn activate(
     ip: ClientIp,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    let k = run(&state, &a.actor(), Step::Activate(&id), ip.0.as_deref()).await?;
-    Ok(Json(KeyView::of(&k, state.clock.unix())))
+    stepped(&state, &a, &ip, Step::Activate(&id)).await
 }
 
 /// Step 3: a `previous` (or unwanted `next`) key leaves the metadata and its private key is
@@ -173,8 +183,7 @@ async fn retire(
     ip: ClientIp,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    let k = run(&state, &a.actor(), Step::Retire(&id), ip.0.as_deref()).await?;
-    Ok(Json(KeyView::of(&k, state.clock.unix())))
+    stepped(&state, &a, &ip, Step::Retire(&id)).await
 }
 
 // ---- console page ----

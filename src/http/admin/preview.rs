@@ -9,7 +9,7 @@ use super::{page, Chrome};
 use crate::admin::preview::{
     self as domain, AccountStep, Decision, NameIdValue, Preview, PreviewError, Warning,
 };
-use crate::error::{Lang, WebError};
+use crate::http::error::{Lang, WebError};
 use crate::identity::directory::WhenUnmatched;
 use crate::logsafe::Escaped;
 use askama::Template;

@@ -6,12 +6,12 @@ use super::super::AppState;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{bind_checked, corp_id, Bound};
-use super::users_console::{fatal, page_error, segment, with_status, Row};
+use super::users_console::{beside, fatal, page_error, segment, with_status, Row};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, Profile};
 use crate::admin::wecom_names;
 use crate::admin::AdminError;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -51,6 +51,31 @@ struct UserPage {
     error: Option<String>,
     /// A userid WeCom did not confirm: the page offers to bind it anyway.
     unconfirmed: Option<String>,
+    /// The edit form's refused field and its sentence, shown beside it.
+    beside: Option<(String, String)>,
+}
+
+impl UserPage {
+    /// The refusal to show beside `field`, if it is that field's.
+    fn beside(&self, field: &str) -> Option<&str> {
+        match &self.beside {
+            Some((f, said)) if f == field => Some(said),
+            _ => None,
+        }
+    }
+}
+
+/// What the account page says besides the account itself.
+#[derive(Debug, Default)]
+struct Said {
+    /// A refusal, above the forms.
+    error: Option<String>,
+    /// A userid WeCom did not confirm: the page offers to bind it anyway.
+    unconfirmed: Option<String>,
+    /// The edit form's refused field and its sentence.
+    beside: Option<(String, String)>,
+    /// What the refused edit form had, shown instead of the stored values.
+    typed: Option<EditForm>,
 }
 
 async fn render_user(
@@ -60,7 +85,11 @@ async fn render_user(
     code: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    render_user_with(state, c, username, code, error, None).await
+    let said = Said {
+        error,
+        ..Said::default()
+    };
+    render_user_with(state, c, username, code, said).await
 }
 
 async fn render_user_with(
@@ -68,8 +97,7 @@ async fn render_user_with(
     c: Chrome,
     username: &str,
     code: Option<(String, String)>,
-    error: Option<String>,
-    unconfirmed: Option<String>,
+    said: Said,
 ) -> Result<Response, WebError> {
     let corp = &corp_id(state).await.map_err(fatal)?;
     let rec = domain::get(&state.store, corp, username)
@@ -81,10 +109,15 @@ async fn render_user_with(
             .map_err(fatal)?,
         None => Vec::new(),
     };
-    let bad = error.is_some();
+    let bad = said.error.is_some();
+    let mut u = Row::of(&rec);
+    if let Some(t) = said.typed {
+        (u.display_name, u.email, u.mobile) = (t.display_name, t.email, t.mobile);
+        (u.employee_no, u.groups) = (t.employee_no, t.groups);
+    }
     let r = page(&UserPage {
         c,
-        u: Row::of(&rec),
+        u,
         created_at: rfc3339(rec.account.created_at),
         updated_at: rfc3339(rec.account.updated_at),
         logins: logins
@@ -97,8 +130,9 @@ async fn render_user_with(
             })
             .collect(),
         code,
-        error,
-        unconfirmed,
+        error: said.error,
+        unconfirmed: said.unconfirmed,
+        beside: said.beside,
     })?;
     Ok(with_status(r, bad))
 }
@@ -117,6 +151,29 @@ async fn user_page(
         None,
     )
     .await
+}
+
+/// Applies `profile` to the account `username` (in the corp in force).
+async fn update(
+    state: &AppState,
+    admin: &ConsoleAdmin,
+    ip: &ClientIp,
+    username: &str,
+    profile: &Profile,
+) -> Result<Result<(), AdminError>, WebError> {
+    let corp = &corp_id(state).await.map_err(fatal)?;
+    let now = state.clock.unix();
+    Ok(domain::update(
+        &state.store,
+        corp,
+        &admin.actor(),
+        now,
+        username,
+        profile,
+        ip.0.as_deref(),
+    )
+    .await
+    .map(|_| ()))
 }
 
 /// After a change: back to the account's page, or the page again with the error.
@@ -163,27 +220,27 @@ async fn edit_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let profile = Profile {
-        display_name: Some(f.display_name),
-        email: Some(f.email),
-        mobile: Some(f.mobile),
-        employee_no: Some(f.employee_no),
+        display_name: Some(f.display_name.clone()),
+        email: Some(f.email.clone()),
+        mobile: Some(f.mobile.clone()),
+        employee_no: Some(f.employee_no.clone()),
         groups: Some(f.groups.split([';', '\n']).map(str::to_string).collect()),
         status: None,
     };
-    let corp = &corp_id(&state).await.map_err(fatal)?;
-    let now = state.clock.unix();
-    let done = domain::update(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        &profile,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
-    after(&state, &admin, &headers, &username, done).await
+    match update(&state, &admin, &ip, &username, &profile).await? {
+        Ok(()) => after(&state, &admin, &headers, &username, Ok(())).await,
+        // The page again with the error beside its field and what was typed kept.
+        Err(e) => {
+            let c = chrome(&admin, &headers, "users");
+            let said = Said {
+                beside: beside(&e, c.l),
+                error: Some(page_error(e, c.l)?),
+                typed: Some(f),
+                ..Said::default()
+            };
+            render_user_with(&state, c, &username, None, said).await
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,19 +262,7 @@ async fn status_form(
         status: Some(f.status),
         ..Profile::default()
     };
-    let corp = &corp_id(&state).await.map_err(fatal)?;
-    let now = state.clock.unix();
-    let done = domain::update(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        &profile,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
+    let done = update(&state, &admin, &ip, &username, &profile).await?;
     after(&state, &admin, &headers, &username, done).await
 }
 
@@ -247,7 +292,12 @@ async fn bind_form(
             let c = chrome(&admin, &headers, "users");
             let message = c.l.pick(&wecom_names::refusal_text(&found)).to_string();
             let userid = Some(f.userid.trim().to_string());
-            render_user_with(&state, c, &username, None, Some(message), userid).await
+            let said = Said {
+                error: Some(message),
+                unconfirmed: userid,
+                ..Said::default()
+            };
+            render_user_with(&state, c, &username, None, said).await
         }
         Err(e) => after(&state, &admin, &headers, &username, Err(e)).await,
     }

@@ -9,7 +9,7 @@ use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
 use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, UserRecord};
 use crate::admin::AdminError;
-use crate::error::{t, Lang, Text, WebError};
+use crate::http::error::{t, Lang, Text, WebError};
 use crate::identity::directory;
 use crate::text;
 use askama::Template;
@@ -19,6 +19,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -195,12 +196,45 @@ struct ListPage {
     imported: Option<(usize, usize)>,
     /// An import's lines at fault.
     import_errors: Vec<String>,
+    /// The new-account form's refused field and its sentence, shown beside it.
+    beside: Option<(String, String)>,
+    /// What the new-account form had, shown again after a refusal.
+    typed: HashMap<String, String>,
+}
+
+impl ListPage {
+    /// The new-account field's value as typed ("" when none).
+    fn typed(&self, field: &str) -> &str {
+        self.typed.get(field).map(String::as_str).unwrap_or("")
+    }
+    /// The refusal to show beside `field`, if it is that field's.
+    fn beside(&self, field: &str) -> Option<&str> {
+        match &self.beside {
+            Some((f, said)) if f == field => Some(said),
+            _ => None,
+        }
+    }
 }
 
 struct Outcome {
     error: Option<String>,
     imported: Option<(usize, usize)>,
     import_errors: Vec<String>,
+    beside: Option<(String, String)>,
+    typed: HashMap<String, String>,
+}
+
+/// A refusal of a form field the page labels: the field and the catalogue's sentence, to show
+/// beside it (the summary above the form says it too).
+pub(super) fn beside(e: &AdminError, lang: Lang) -> Option<(String, String)> {
+    match e {
+        AdminError::Invalid { field, message } | AdminError::State { field, message }
+            if field_label(field).is_some() =>
+        {
+            Some((field.clone(), said(field, message, lang)))
+        }
+        _ => None,
+    }
 }
 
 async fn render_list(
@@ -253,6 +287,8 @@ async fn render_list(
         error,
         imported: out.imported,
         import_errors: out.import_errors,
+        beside: out.beside,
+        typed: out.typed,
     })?;
     Ok(with_status(r, bad))
 }
@@ -261,6 +297,8 @@ const NOTHING: fn() -> Outcome = || Outcome {
     error: None,
     imported: None,
     import_errors: Vec::new(),
+    beside: None,
+    typed: HashMap::new(),
 };
 
 async fn list_page(
@@ -294,6 +332,13 @@ async fn create_form(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
+    let typed = HashMap::from([
+        ("username".to_string(), f.username.clone()),
+        ("display_name".to_string(), f.display_name.clone()),
+        ("email".to_string(), f.email.clone()),
+        ("mobile".to_string(), f.mobile.clone()),
+        ("employee_no".to_string(), f.employee_no.clone()),
+    ]);
     let profile = Profile {
         display_name: Some(f.display_name),
         email: Some(f.email),
@@ -314,8 +359,11 @@ async fn create_form(
     match made {
         Ok(rec) => flow::redirect(&Row::of(&rec).href),
         Err(e) => {
+            let lang = Lang::from_headers(&headers);
             let out = Outcome {
-                error: Some(page_error(e, Lang::from_headers(&headers))?),
+                beside: beside(&e, lang),
+                typed,
+                error: Some(page_error(e, lang)?),
                 ..NOTHING()
             };
             let c = chrome(&admin, &headers, "users");

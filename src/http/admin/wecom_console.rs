@@ -12,7 +12,7 @@ use super::wecom::{change, check, current, BindingView, CheckView, WecomView};
 use super::{page, Chrome};
 use crate::admin::settings::{self as domain, BindingChange, SaveMode, WecomChange, WecomSave};
 use crate::admin::AdminError;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

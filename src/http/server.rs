@@ -10,12 +10,13 @@ use crate::config::ServerConfig;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -207,7 +208,7 @@ pub async fn serve(
     });
     let refusing = Arc::new(AtomicUsize::new(0));
     let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
+    let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
         .keep_alive(true);
@@ -229,34 +230,10 @@ pub async fn serve(
             }
         };
         match tracker.admit(peer.ip()) {
-            Ok(permit) => {
-                let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                let service =
-                    hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                        req.extensions_mut().insert(ConnectInfo(peer));
-                        hyper::service::Service::call(&TowerToHyperService::new(app.clone()), req)
-                    });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                    drop(permit);
-                });
-            }
+            Ok(permit) => spawn_connection(&app, &http, &graceful, stream, peer, permit),
             Err(over) => {
                 warned.refused(over, peer.ip(), tracker.caps);
-                if refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
-                    refusing.fetch_sub(1, Ordering::SeqCst);
-                    drop(stream);
-                    continue;
-                }
-                let refusing = refusing.clone();
-                tokio::spawn(async move {
-                    refuse(stream).await;
-                    refusing.fetch_sub(1, Ordering::SeqCst);
-                });
+                spawn_refusal(stream, &refusing);
             }
         }
     }
@@ -267,6 +244,45 @@ pub async fn serve(
     );
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one admitted connection on its own task; its place is freed when it ends.
+fn spawn_connection(
+    app: &Router,
+    http: &http1::Builder,
+    graceful: &GracefulShutdown,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: Permit,
+) {
+    let _ = stream.set_nodelay(true);
+    let app = app.clone();
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        hyper::service::Service::call(&TowerToHyperService::new(app.clone()), req)
+    });
+    let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+        drop(permit);
+    });
+}
+
+/// Refuses a connection over a cap on its own task, or closes it unanswered when
+/// [`MAX_REFUSING`] refusals are already being written.
+fn spawn_refusal(stream: TcpStream, refusing: &Arc<AtomicUsize>) {
+    if refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
+        refusing.fetch_sub(1, Ordering::SeqCst);
+        drop(stream);
+        return;
+    }
+    let refusing = refusing.clone();
+    tokio::spawn(async move {
+        refuse(stream).await;
+        refusing.fetch_sub(1, Ordering::SeqCst);
+    });
 }
 
 /// Answers `503` with `Retry-After` and `Connection: close` without reading the request, then
