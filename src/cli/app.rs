@@ -49,9 +49,10 @@ pub struct AddArgs {
     /// Which SP to take from an EntitiesDescriptor holding several.
     #[arg(long)]
     pub entity_id: Option<String>,
-    /// A cloud console preset (generic, huawei, tencent-role, tencent-user, aliyun-role,
-    /// aliyun-user, aliyun-cloudsso, aws-role, aws-identity-center, volcengine-role,
-    /// volcengine-user, baidu-role, kingsoft-role); its parameters are given with --set.
+    /// A cloud console preset (generic, huawei, huawei-identity-center, tencent-role,
+    /// tencent-user, tencent-cic, aliyun-role, aliyun-user, aliyun-cloudsso, aws-role,
+    /// aws-identity-center, volcengine-role, volcengine-user, baidu-role, kingsoft-role); its
+    /// parameters are given with --set.
     #[arg(long)]
     pub preset: Option<String>,
     /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.

@@ -5,7 +5,8 @@
 //! Facts (metadata/aws/README.md; AWS IAM "Configure SAML assertions for the authentication
 //! response"): entity ID `urn:amazon:webservices` (China `urn:amazon:webservices:cn-north-1`), ACS
 //! `https://signin.aws.amazon.com/saml` (China `https://signin.amazonaws.cn/saml`); Role values
-//! `role-arn,provider-arn`; RoleSessionName `[\w+=,.@-]{2,64}`; SessionDuration 900–43200; exactly
+//! `role-arn,provider-arn`, the role ARN `arn:aws:iam::<account>:role/<path/>Name` with an
+//! optional path (IAM "IAM identifiers": role paths); RoleSessionName `[\w+=,.@-]{2,64}`; SessionDuration 900–43200; exactly
 //! one SubjectConfirmation. AWS's published SP certificates rotate yearly; role federation does not
 //! sign requests, so none is built in.
 
@@ -35,7 +36,7 @@ const ROLE_PARAMS: &[Param] = &[
         key: "role",
         aliases: &[],
         required: false,
-        help: "the IAM role name every member gets when no role rule matches (this or role_rules)",
+        help: "the IAM role name (path/to/Name for a role under a path) every member gets when no role rule matches (this or role_rules)",
     },
     Param {
         key: "partition",
@@ -86,9 +87,34 @@ pub fn presets() -> Vec<Preset> {
     ]
 }
 
-/// IAM role names: 1–64 of `[\w+=,.@-]`.
+/// A role as it follows `role/` in its ARN: an IAM role name (1–64 of `[\w+=,.@-]`), optionally
+/// under a path (`path/to/Name` for the path `/path/to/`). IAM allows up to 512 characters of
+/// path; segments here are `[\w+=.@-]` — no `,`, which separates role and provider in the Role
+/// value, and no empty segment (a leading, trailing or doubled `/` would make another ARN).
 fn check_role(r: &str) -> Result<(), String> {
-    name_rule(r, "role", 64, "_+=,.@-")
+    let (path, name) = match r.rsplit_once('/') {
+        Some((path, name)) => (Some(path), name),
+        None => (None, r),
+    };
+    name_rule(name, "role", 64, "_+=,.@-")?;
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let ok = path.len() <= 510
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "role path `{path}/` must be segments of A-Z, a-z, 0-9 and _ + = . @ -, \
+             written without a leading or trailing / (role=path/to/Name)"
+        ))
+    }
 }
 
 fn build_role(p: &Params) -> Result<Built, String> {

@@ -14,8 +14,10 @@ mod aws;
 mod baidu;
 mod generic;
 mod huawei;
+mod huawei_ic;
 mod kingsoft;
 mod tencent;
+mod tencent_cic;
 pub mod text;
 mod volcengine;
 
@@ -143,7 +145,9 @@ impl std::error::Error for PresetError {}
 pub fn all() -> Vec<Preset> {
     let mut v = vec![generic::preset()];
     v.push(huawei::preset());
+    v.push(huawei_ic::preset());
     v.extend(tencent::presets());
+    v.push(tencent_cic::preset());
     v.extend(aliyun::presets());
     v.extend(aws::presets());
     v.extend(volcengine::presets());

@@ -4,9 +4,17 @@
 //! sub-user name; per-account metadata from `--metadata`).
 //!
 //! Facts (metadata/tencent/README.md; SP metadata `http://cloud.tencent.com/saml.xml`): entity ID
-//! `cloud.tencent.com` (intl `intl.cloud.tencent.com`; which form Tencent checks is unverified, so
-//! `entity_id` can override it), ACS `https://cloud.tencent.com/login/saml` (intl
-//! `https://intl.cloud.tencent.com/login/saml`). The console-started role login
+//! `cloud.tencent.com`, ACS `https://cloud.tencent.com/login/saml` (which form of the entity ID
+//! Tencent checks is unverified, so `entity_id` can override it). International site: entity ID
+//! `www.tencentcloud.com` with ACS `https://www.tencentcloud.com/login/saml`, from Tencent Cloud's
+//! own CAM documentation for the international site — "Okta Single Sign-On"
+//! (intl.cloud.tencent.com/document/product/598/32674, updated 2024-01-23: "Tencent Cloud
+//! International | https://www.tencentcloud.com/login/saml | www.tencentcloud.com") and the
+//! Azure AD role-SSO page's site table — as shipped in metadata/tencent/role-sso-intl.xml (a test
+//! keeps the two in step). Older docs and blogs give `intl.cloud.tencent.com` with
+//! `https://intl.cloud.tencent.com/login/saml`; `entity_id=intl.cloud.tencent.com` selects that
+//! pair, ACS included.
+//! The console-started role login
 //! `https://cloud.tencent.com/login/forwardIdp/{OwnerUin}/{IdP}` is observed in working
 //! integrations, not documented.
 
@@ -35,7 +43,7 @@ const ROLE_PARAMS: &[Param] = &[
     Param { key: "provider_name", aliases: &[], required: true, help: "the identity provider's name in CAM" },
     Param { key: "role", aliases: &[], required: false, help: "the CAM role every member gets when no role rule matches (this or role_rules)" },
     Param { key: "site", aliases: &[], required: false, help: "cn (default) or intl" },
-    Param { key: "entity_id", aliases: &[], required: false, help: "override the SP entity ID / Audience: cloud.tencent.com (default), https://cloud.tencent.com, intl.cloud.tencent.com, www.tencentcloud.com" },
+    Param { key: "entity_id", aliases: &[], required: false, help: "override the SP entity ID / Audience: cloud.tencent.com (China default), https://cloud.tencent.com, intl.cloud.tencent.com (older international, with its own ACS), www.tencentcloud.com (international default)" },
     Param { key: "relay_state", aliases: &[], required: false, help: "console page to open (default https://console.cloud.tencent.com/)" },
 ];
 
@@ -103,14 +111,10 @@ fn build_role(p: &Params) -> Result<Built, String> {
                 ENTITY_IDS.join(", ")
             ))
         }
-        None if intl => "intl.cloud.tencent.com",
+        None if intl => INTL_ENTITY,
         None => "cloud.tencent.com",
     };
-    let acs = if intl {
-        "https://intl.cloud.tencent.com/login/saml"
-    } else {
-        "https://cloud.tencent.com/login/saml"
-    };
+    let acs = role_acs(intl, entity);
     let rs = RoleSso {
         role_attr: ROLE_ATTR,
         role_value: "qcs::cam::uin/{account_id}:roleName/{role},qcs::cam::uin/{account_id}:saml-provider/{provider_name}".into(),
@@ -130,6 +134,21 @@ fn build_role(p: &Params) -> Result<Built, String> {
         sp: fixed_sp(entity, acs, false, &[]),
         settings: s,
     })
+}
+
+/// The international site's entity ID and ACS (Tencent's current international docs).
+pub(super) const INTL_ENTITY: &str = "www.tencentcloud.com";
+/// See [`INTL_ENTITY`].
+pub(super) const INTL_ACS: &str = "https://www.tencentcloud.com/login/saml";
+
+/// The ACS of role SSO. On the international site it follows the host of the chosen entity ID:
+/// both published pairs keep entity and ACS on one host.
+fn role_acs(intl: bool, entity: &str) -> &'static str {
+    match (intl, entity) {
+        (true, "intl.cloud.tencent.com") => "https://intl.cloud.tencent.com/login/saml",
+        (true, _) => INTL_ACS,
+        (false, _) => "https://cloud.tencent.com/login/saml",
+    }
 }
 
 fn role_homepage(s: &AppSettings, mount: &str) -> Homepage {

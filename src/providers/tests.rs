@@ -43,8 +43,10 @@ fn names_are_the_outside_contract() {
         [
             "generic",
             "huawei",
+            "huawei-identity-center",
             "tencent-role",
             "tencent-user",
+            "tencent-cic",
             "aliyun-role",
             "aliyun-user",
             "aliyun-cloudsso",
@@ -224,6 +226,45 @@ fn values_are_validated_with_a_reason() {
             "aws-identity-center",
             &["login_url=https://evil.example/start"],
             "awsapps.com",
+        ),
+        (
+            "volcengine-role",
+            &[
+                "account_id=2100012345",
+                "provider_name=p",
+                "role=r",
+                "audience=https://evil.example",
+            ],
+            "console.volcengine.com",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=/a/B"],
+            "leading or trailing /",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=a//B"],
+            "role path",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=a,b/B"],
+            "role path",
+        ),
+        (
+            "aws-role",
+            &["account_id=123456789012", "provider_name=p", "role=a/"],
+            "role ``",
+        ),
+        (
+            "aws-role",
+            &[
+                "account_id=123456789012",
+                "provider_name=p",
+                "role_rules=user:a=ops/bad name",
+            ],
+            "role `bad name`",
         ),
     ];
     for (preset, v, want) in cases {
@@ -483,18 +524,51 @@ fn sp_data_per_site() {
         );
         assert!(m.encryption_certs.is_empty(), "never encrypt for Huawei");
     }
+    let intl = sp(
+        "tencent-role",
+        &[
+            "account_id=100012345678",
+            "provider_name=p",
+            "role=r",
+            "site=intl",
+        ],
+    );
     assert_eq!(
-        sp(
-            "tencent-role",
-            &[
-                "account_id=100012345678",
-                "provider_name=p",
-                "role=r",
-                "site=intl"
-            ]
-        )
-        .1,
-        "https://intl.cloud.tencent.com/login/saml"
+        (intl.0.as_str(), intl.1.as_str()),
+        (
+            "www.tencentcloud.com",
+            "https://www.tencentcloud.com/login/saml"
+        ),
+        "Tencent's international docs"
+    );
+    let older = sp(
+        "tencent-role",
+        &[
+            "account_id=100012345678",
+            "provider_name=p",
+            "role=r",
+            "site=intl",
+            "entity_id=intl.cloud.tencent.com",
+        ],
+    );
+    assert_eq!(
+        (older.0.as_str(), older.1.as_str()),
+        (
+            "intl.cloud.tencent.com",
+            "https://intl.cloud.tencent.com/login/saml"
+        ),
+        "the older pair keeps its own ACS"
+    );
+    let volc = |v: &[&str]| {
+        let mut all = vec!["account_id=2100012345", "provider_name=p", "role=r"];
+        all.extend_from_slice(v);
+        sp("volcengine-role", &all).0
+    };
+    assert_eq!(volc(&[]), "https://www.volcengine.com/");
+    assert_eq!(
+        volc(&["audience=https://console.volcengine.com"]),
+        "https://console.volcengine.com",
+        "the Audience is the SP entity ID we record"
     );
     assert_eq!(
         sp(
@@ -511,6 +585,8 @@ fn sp_data_per_site() {
     );
     for p in [
         "tencent-user",
+        "tencent-cic",
+        "huawei-identity-center",
         "aliyun-user",
         "aliyun-cloudsso",
         "aws-identity-center",
@@ -617,4 +693,98 @@ fn homepage_reasons_have_chinese() {
     }
     let h = homepage(&AppSettings::default(), MOUNT);
     assert!(han(h.reason.zh), "{:?}", h.reason);
+}
+
+#[test]
+fn aws_roles_under_a_path_are_accepted() {
+    let (_, s) = make(
+        "aws-role",
+        &[
+            "account_id=123456789012",
+            "provider_name=WeCom",
+            "role=path/to/ReadOnly",
+            "role_rules=user:zhangsan=engineering/Admin|Billing",
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.roles.default_role.as_deref(), Some("path/to/ReadOnly"));
+    let role = s
+        .attributes
+        .iter()
+        .find(|a| a.name == "https://aws.amazon.com/SAML/Attributes/Role")
+        .unwrap();
+    assert_eq!(
+        role.source,
+        Source::Template(
+            "arn:aws:iam::{account_id}:role/{role},arn:aws:iam::{account_id}:saml-provider/{provider_name}"
+                .into()
+        ),
+        "the path lands after role/ in the ARN"
+    );
+}
+
+// Rule: the shipped international Tencent role-SSO metadata and the preset's international
+// defaults name the same entity ID and ACS.
+#[test]
+fn tencent_intl_metadata_file_matches_the_preset() {
+    let xml = include_str!("../../metadata/tencent/role-sso-intl.xml");
+    let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+    let m = crate::saml::sp_metadata::import(xml.as_bytes(), None, now)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .metadata;
+    assert_eq!(m.entity_id, tencent::INTL_ENTITY);
+    assert_eq!(m.acs[0].location, tencent::INTL_ACS);
+}
+
+// Rule: every attribute a Huawei conversion-rule example in the guide reads (`remote[].type`) is
+// one the huawei preset (virtual-user SSO) sends.
+#[test]
+fn huawei_guide_rules_read_attributes_the_preset_sends() {
+    let (_, s) = make("huawei", &[&format!("account_id={HW}"), "provider_name=p"]).unwrap();
+    let sent: Vec<&str> = s.attributes.iter().map(|a| a.name.as_str()).collect();
+    let guide = include_str!("../../metadata/huawei/README.md");
+    let mut checked = 0;
+    for block in guide.split("```json").skip(1) {
+        let json = block.split("```").next().unwrap();
+        let rules: serde_json::Value = serde_json::from_str(json).unwrap();
+        for rule in rules.as_array().unwrap() {
+            for remote in rule["remote"].as_array().unwrap() {
+                let t = remote["type"].as_str().unwrap();
+                assert!(
+                    sent.contains(&t),
+                    "the guide reads `{t}`; the preset sends {sent:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "the guide's examples were found");
+}
+
+#[test]
+fn identity_center_presets_take_the_portal_as_homepage() {
+    for (p, url, bad) in [
+        (
+            "tencent-cic",
+            "https://tencentcloudsso.com/login/myspace",
+            "tencentcloudsso.com",
+        ),
+        (
+            "huawei-identity-center",
+            "https://myspace.portal.huaweicloud.com/",
+            "huaweicloud.com",
+        ),
+    ] {
+        let h = home(p, &[]);
+        assert_eq!(h.mode, Mode::IdpInitiated, "{p}");
+        let h = home(p, &[&format!("login_url={url}")]);
+        assert_eq!((h.url.as_str(), h.mode), (url, Mode::SpInitiated), "{p}");
+        let e = err(p, &["login_url=https://evil.example/"]);
+        assert!(e.contains(bad), "{p}: {e}");
+        let (_, s) = make(p, &[]).unwrap();
+        assert_eq!(s.name_id_source, Source::Userid, "{p}: NameID = user name");
+        assert!(s.attributes.is_empty(), "{p}");
+        assert_eq!(s.preset.as_deref(), Some(p));
+        assert!(!s.roles.required, "{p}: roles are assigned in the console");
+    }
 }

@@ -127,11 +127,26 @@ const PARAMS: &[(&str, &str, ParamWords)] = &[
         label: ("Service provider ID", "服务提供商标识"),
         help: ("Keep the default unless the console shows another one.", "除非控制台显示其他值，请保持默认。"),
         choices: &[
-            ("cloud.tencent.com", "cloud.tencent.com (default)", "cloud.tencent.com（默认）"),
+            ("cloud.tencent.com", "cloud.tencent.com (China site default)", "cloud.tencent.com（中国站默认）"),
             ("https://cloud.tencent.com", "https://cloud.tencent.com", "https://cloud.tencent.com"),
-            ("intl.cloud.tencent.com", "intl.cloud.tencent.com", "intl.cloud.tencent.com"),
-            ("www.tencentcloud.com", "www.tencentcloud.com", "www.tencentcloud.com"),
+            ("intl.cloud.tencent.com", "intl.cloud.tencent.com (older international)", "intl.cloud.tencent.com（旧国际站）"),
+            ("www.tencentcloud.com", "www.tencentcloud.com (international site default)", "www.tencentcloud.com（国际站默认）"),
         ],
+    }),
+    ("volcengine", "audience", ParamWords {
+        label: ("Audience", "受众（Audience）"),
+        help: ("Keep the default unless logins are refused: a working integration sends the console's address.",
+               "除非登录被拒绝，请保持默认；有实际可用的集成发送的是控制台地址。"),
+        choices: &[
+            ("https://www.volcengine.com/", "https://www.volcengine.com/ (default)", "https://www.volcengine.com/（默认）"),
+            ("https://console.volcengine.com", "https://console.volcengine.com", "https://console.volcengine.com"),
+        ],
+    }),
+    ("aws", "role", ParamWords {
+        label: ("Default role", "默认角色"),
+        help: ("The IAM role every member gets when no role rule matches; for a role under a path write path/to/Name. Give this or role rules.",
+               "没有角色规则匹配时每个成员获得的 IAM 角色；路径下的角色写作 path/to/Name。请填写此项或角色规则。"),
+        choices: &[],
     }),
     ("aliyun", "domain", ParamWords {
         label: ("Sign-in domain", "登录域名"),
@@ -162,8 +177,10 @@ pub fn summary_zh(preset: &str) -> &'static str {
     match preset {
         "generic" => "任意 SAML 应用，使用其元数据文件",
         "huawei" => "华为云 IAM：虚拟用户或 IAM 用户 SSO（从控制台发起）",
+        "huawei-identity-center" => "华为云 IAM Identity Center（元数据来自控制台）",
         "tencent-role" => "腾讯云 CAM 角色 SSO",
         "tencent-user" => "腾讯云 CAM 用户 SSO（每个账号的元数据）",
+        "tencent-cic" => "腾讯云集团账号身份中心 CIC（元数据来自控制台）",
         "aliyun-role" => "阿里云 RAM 角色 SSO（仅 IdP 发起）",
         "aliyun-user" => "阿里云 RAM 用户 SSO（每个账号的元数据）",
         "aliyun-cloudsso" => "阿里云云 SSO（每个目录的元数据）",

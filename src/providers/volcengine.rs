@@ -6,7 +6,10 @@
 //! entity ID `https://www.volcengine.com/`, ACS `https://signin.volcengine.com/saml/sso`; sign
 //! Response and Assertion; RelayState under `console.volcengine.com`. The SessionName character
 //! rule and the SessionDuration range are unverified; the AWS-like rules (`[\w.@-]`, 2–64;
-//! 900–43200 s) are used.
+//! 900–43200 s) are used. Audience: the entity ID by default; a working integration sends
+//! `https://console.volcengine.com` (observed, not in Volcengine's docs), so `audience=` picks
+//! one of [`AUDIENCES`]. For role SSO, which only we start, the SP entity ID is used for nothing
+//! but the Audience, so the choice is recorded as the app's SP entity ID.
 
 use super::{
     base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
@@ -18,6 +21,11 @@ use crate::identity::Source;
 use crate::text::Tx;
 
 const DOMAINS: &[&str] = &["console.volcengine.com"];
+/// The role-SSO SP entity ID and default Audience.
+const ENTITY: &str = "https://www.volcengine.com/";
+/// Audiences `audience=` may choose: the entity ID, or the console's address as a working
+/// integration sends it.
+const AUDIENCES: &[&str] = &[ENTITY, "https://console.volcengine.com"];
 
 const ROLE_PARAMS: &[Param] = &[
     Param {
@@ -49,6 +57,13 @@ const ROLE_PARAMS: &[Param] = &[
         aliases: &[],
         required: false,
         help: "console page to open, https://console.volcengine.com/…",
+    },
+    Param {
+        key: "audience",
+        aliases: &[],
+        required: false,
+        help:
+            "the Audience: https://www.volcengine.com/ (default) or https://console.volcengine.com",
     },
 ];
 
@@ -117,10 +132,18 @@ fn build_role(p: &Params) -> Result<Built, String> {
         relay_domains: DOMAINS,
         duration_range: (900, 43200),
     };
+    let audience = match get(p, "audience") {
+        None => ENTITY,
+        Some(a) => AUDIENCES
+            .iter()
+            .copied()
+            .find(|x| *x == a)
+            .ok_or_else(|| format!("audience `{a}`: use one of {}", AUDIENCES.join(", ")))?,
+    };
     let s = rs.settings(p, &["account_id", "provider_name"])?;
     Ok(Built {
         sp: fixed_sp(
-            "https://www.volcengine.com/",
+            audience,
             "https://signin.volcengine.com/saml/sso",
             false,
             &[],

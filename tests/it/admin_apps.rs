@@ -87,6 +87,10 @@ async fn api_lifecycle_body(env: Env) {
     assert_eq!(v["homepage"]["mode"], "idp-initiated");
     assert!(v["homepage"]["why"].as_str().unwrap().len() > 10);
     assert_eq!(v["idp_metadata_url"], format!("{}/saml/metadata", env.base));
+    assert_eq!(
+        v["app_metadata_url"],
+        format!("{}/apps/crm/metadata", env.base)
+    );
     assert_eq!(v["acs"][0]["location"], "https://sp.example/crm/acs");
     assert_eq!(v["certificates"][0]["expired"], false);
     assert!(v["certificates"][0]["not_after"]

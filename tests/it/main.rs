@@ -16,6 +16,7 @@ mod admin_overview;
 mod admin_rules_wecom;
 mod admin_users;
 mod admin_wecom;
+mod app_metadata;
 mod app_versions;
 mod attacks;
 mod audit_retention;

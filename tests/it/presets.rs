@@ -164,6 +164,17 @@ pub(crate) const CASES: &[Case] = &[
         acs: "https://auth.huaweicloud.com/authui/saml/SAMLAssertionConsumer",
     },
     Case {
+        app: "huawei-identity-center",
+        preset: "huawei-identity-center",
+        sets: &[],
+        metadata: Some((
+            "https://identitycenter.huaweicloud.com/saml/sp/i-0a1b2c3d",
+            "https://identitycenter.huaweicloud.com/saml/acs/i-0a1b2c3d",
+        )),
+        entity: "https://identitycenter.huaweicloud.com/saml/sp/i-0a1b2c3d",
+        acs: "https://identitycenter.huaweicloud.com/saml/acs/i-0a1b2c3d",
+    },
+    Case {
         app: "huawei-iam-user",
         preset: "huawei",
         sets: &[
@@ -198,6 +209,17 @@ pub(crate) const CASES: &[Case] = &[
         )),
         entity: "https://cloud.tencent.com/100012345678/saml",
         acs: "https://cloud.tencent.com/login/samlSSO",
+    },
+    Case {
+        app: "tencent-cic",
+        preset: "tencent-cic",
+        sets: &["login_url=https://tencentcloudsso.com/login/myspace"],
+        metadata: Some((
+            "https://tencentcloudsso.com/saml/sp/z-0a1b2c3d",
+            "https://tencentcloudsso.com/saml/acs/z-0a1b2c3d",
+        )),
+        entity: "https://tencentcloudsso.com/saml/sp/z-0a1b2c3d",
+        acs: "https://tencentcloudsso.com/saml/acs/z-0a1b2c3d",
     },
     Case {
         app: "aliyun-role-intl",
@@ -279,6 +301,19 @@ pub(crate) const CASES: &[Case] = &[
         acs: "https://signin.amazonaws.cn/saml",
     },
     Case {
+        app: "aws-role-path",
+        preset: "aws-role",
+        sets: &[
+            "account_id=123456789012",
+            "provider_name=WeCom",
+            "role=path/to/ReadOnly",
+            "role_rules=user:zhangsan=engineering/Admin|Billing",
+        ],
+        metadata: None,
+        entity: "urn:amazon:webservices",
+        acs: "https://signin.aws.amazon.com/saml",
+    },
+    Case {
         app: "aws-identity-center",
         preset: "aws-identity-center",
         sets: &["login_url=https://d-9067c1a2b3.awsapps.com/start"],
@@ -300,6 +335,19 @@ pub(crate) const CASES: &[Case] = &[
         ],
         metadata: None,
         entity: "https://www.volcengine.com/",
+        acs: "https://signin.volcengine.com/saml/sso",
+    },
+    Case {
+        app: "volcengine-role-console-audience",
+        preset: "volcengine-role",
+        sets: &[
+            "account_id=2100012345",
+            "provider_name=wecom",
+            "role=dev",
+            "audience=https://console.volcengine.com",
+        ],
+        metadata: None,
+        entity: "https://console.volcengine.com",
         acs: "https://signin.volcengine.com/saml/sso",
     },
     Case {

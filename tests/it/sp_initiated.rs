@@ -870,6 +870,15 @@ async fn idp_wants_signed(env: Env) {
     let req = Req::new(&env, "console");
     let url = signed_redirect_url(&env, &req.xml(), None, &env.sp.key_pem);
     assert_eq!(b.get(&url).await.status, 302);
+    // Per-app metadata: an app that never requires signatures says so, the IdP-wide one does not.
+    env.add_app("unsigned", &["require_signed_requests=false"])
+        .await;
+    let idp = b.get(&format!("{}/saml/metadata", env.base)).await;
+    assert!(idp.body.contains(r#"WantAuthnRequestsSigned="true""#));
+    let app = b.get(&format!("{}/apps/console/metadata", env.base)).await;
+    assert_eq!(app.body, idp.body);
+    let app = b.get(&format!("{}/apps/unsigned/metadata", env.base)).await;
+    assert!(app.body.contains(r#"WantAuthnRequestsSigned="false""#));
 }
 
 both_dbs!(oversized_post_body_is_413, oversized_post_body);

@@ -196,6 +196,8 @@ pub struct AppView {
     pub homepage: HomepageView,
     /// Our IdP metadata, to upload to the SP's console.
     pub idp_metadata_url: String,
+    /// Our IdP metadata with this app's own `WantAuthnRequestsSigned`.
+    pub app_metadata_url: String,
     /// Opens a sign-in to this app (the mount address).
     pub test_sign_in_url: String,
     /// The metadata URL, if any, and its last refresh.
@@ -235,6 +237,7 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
             why_zh: a.homepage.reason.zh.to_string(),
         },
         idp_metadata_url: format!("{}/saml/metadata", state.config.base()),
+        app_metadata_url: format!("{}/apps/{}/metadata", state.config.base(), app.name),
         source: source.map(|s| SourceView {
             url: s.url,
             refresh_secs: s.refresh_secs,

@@ -1,0 +1,69 @@
+//! `tencent-cic`: Tencent Cloud Organization Identity Center (集团账号身份中心, CIC) with an
+//! external SAML identity provider: one SP per Identity Center space, so its metadata comes from
+//! the console (`--metadata`); the member is the Identity Center user whose user name equals the
+//! NameID (the WeCom userid by default).
+//!
+//! Facts (metadata/tencent/README.md; Tencent Cloud Organization docs "Manage SSO",
+//! tencentcloud.com/document/product/1031/61837, and its Microsoft Entra ID, OneLogin and Google
+//! Workspace examples 1031/70368, 1031/70370, 1031/78308): Identity Center › User Management ›
+//! Settings › SSO Login shows the Service Provider (SP) information — ACS URL, Entity ID and a
+//! downloadable SP metadata file; the IdP is configured there by uploading our metadata (or
+//! entity ID, login address and signing certificate); the Identity Center user name must equal
+//! the IdP's user name; users sign in through the space's user login URL (the space name is part
+//! of it). Unverified: which NameID format the SP requires (unspecified is sent), the exact shape
+//! and domain of the user login URL (so it is only taken as `login_url`), and whether an
+//! IdP-initiated Response is accepted.
+
+use super::{base_settings, login_url, Built, Homepage, Param, Params, Preset, Sp};
+use crate::apps::AppSettings;
+use crate::identity::Source;
+use crate::text::Tx;
+
+/// Where the user login URL may point (the portal domain is unverified).
+const LOGIN_DOMAINS: &[&str] = &[
+    "cloud.tencent.com",
+    "tencentcloud.com",
+    "tencentcloudsso.com",
+];
+
+const PARAMS: &[Param] = &[Param {
+    key: "login_url",
+    aliases: &[],
+    required: false,
+    help: "the space's user login URL from Identity Center, then the WeCom homepage",
+}];
+
+/// The preset.
+pub fn preset() -> Preset {
+    Preset {
+        name: "tencent-cic",
+        summary: "Tencent Cloud Organization Identity Center (CIC; metadata from the console)",
+        params: PARAMS,
+        role_rule: None,
+        build,
+        homepage,
+    }
+}
+
+fn build(p: &Params) -> Result<Built, String> {
+    let mut s = base_settings(Source::Userid);
+    if let Some(u) = login_url(p, LOGIN_DOMAINS)? {
+        s.params.insert("login_url".into(), u);
+    }
+    Ok(Built {
+        sp: Sp::FromFile("Tencent Cloud Organization › Identity Center › User Management › Settings › SSO Login: download the SP metadata"),
+        settings: s,
+    })
+}
+
+fn homepage(s: &AppSettings, mount: &str) -> Homepage {
+    super::login_url_or_mount(
+        s,
+        mount,
+        Tx {
+            en: "no user login URL of the Identity Center space was given (login_url), so members \
+                 start at our mount address (IdP-initiated; whether CIC accepts that is unverified)",
+            zh: "没有填写身份中心空间的用户登录地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；CIC 是否接受未核实）",
+        },
+    )
+}
