@@ -240,27 +240,6 @@ pub fn issue(
 }
 
 /// Builds a signed error Response (no Assertion) with top-level `Responder` or `Requester`.
-#[allow(clippy::too_many_arguments)]
-pub fn issue_status(
-    idp_entity_id: &str,
-    acs_url: &str,
-    in_response_to: Option<&str>,
-    now: OffsetDateTime,
-    response_id: &str,
-    top: StatusCode,
-    second: SubStatusCode,
-    message: Option<&str>,
-    key: &SigningKey,
-) -> Result<Vec<u8>, IssueError> {
-    let input = StatusInput {
-        response_id,
-        issue_instant: now,
-        issuer: idp_entity_id,
-        destination: acs_url,
-        in_response_to,
-        status: top,
-        sub_status: Some(second),
-        message,
-    };
-    build_status_response(&input, key).map_err(IssueError::Sign)
+pub fn issue_status(input: &StatusInput<'_>, key: &SigningKey) -> Result<Vec<u8>, IssueError> {
+    build_status_response(input, key).map_err(IssueError::Sign)
 }

@@ -58,6 +58,10 @@ pub struct AddArgs {
     /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Add even though WeCom does not know a member, tag or department the access or role rules
+    /// name (or the WeCom app cannot see it); audited with what the check found.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `app set` options.
@@ -140,7 +144,17 @@ pub async fn add_app(
     sets: &[String],
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
-    let new = NewApp {
+    create(store, metadata_app(name, metadata_xml, entity_id, sets)?, clock).await
+}
+
+/// The app of `app add --metadata`.
+fn metadata_app(
+    name: &str,
+    metadata_xml: &[u8],
+    entity_id: Option<&str>,
+    sets: &[String],
+) -> Result<NewApp, CliError> {
+    Ok(NewApp {
         name: name.to_string(),
         metadata: Some(MetadataInput::Xml {
             xml: metadata_xml.to_vec(),
@@ -150,8 +164,7 @@ pub async fn add_app(
         entity_id: entity_id.map(str::to_string),
         settings: kv_pairs(&sets.iter().map(String::as_str).collect::<Vec<_>>())?,
         ..NewApp::default()
-    };
-    create(store, new, clock).await
+    })
 }
 
 /// Registers an app from a cloud preset: its parameters and the other settings from `sets`, the SP
@@ -165,6 +178,18 @@ pub async fn add_preset_app(
     sets: &[String],
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
+    let new = preset_app(name, preset, metadata_xml, entity_id, sets)?;
+    create(store, new, clock).await
+}
+
+/// The app of `app add --preset`.
+fn preset_app(
+    name: &str,
+    preset: &str,
+    metadata_xml: Option<&[u8]>,
+    entity_id: Option<&str>,
+    sets: &[String],
+) -> Result<NewApp, CliError> {
     let p = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
     let (params, rest) = p.split(sets).map_err(|e| CliError(e.to_string()))?;
     let new = NewApp {
@@ -179,8 +204,7 @@ pub async fn add_preset_app(
         entity_id: entity_id.map(str::to_string),
         settings: kv_pairs(&rest)?,
         ..NewApp::default()
-    };
-    create(store, new, clock).await
+    })
 }
 
 /// Creates the app; the command line accepts expired SP certificates, with a warning.
@@ -189,25 +213,55 @@ async fn create(
     new: NewApp,
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
-    let new = NewApp {
-        accept_expired_certificates: true,
-        ..new
-    };
-    let saved = admin_apps::create(&shell_ctx(store, clock), &new)
+    let saved = admin_apps::create(&shell_ctx(store, clock), &shell_app(new))
         .await
         .map_err(admin_err)?;
+    Ok((saved.app, saved.warnings))
+}
+
+/// The command line accepts expired SP certificates, with a warning.
+fn shell_app(new: NewApp) -> NewApp {
+    NewApp {
+        accept_expired_certificates: true,
+        ..new
+    }
+}
+
+/// Creates the app once WeCom knows the names its access and role rules name (or with `force`),
+/// after the app's own checks: a mistake in what was typed is the first thing to fix, before
+/// WeCom is asked.
+async fn create_checked(
+    shell: &Shell<'_>,
+    new: NewApp,
+    force: bool,
+) -> Result<(App, Vec<String>), CliError> {
+    let new = shell_app(new);
+    let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    let names = wecom_names::named_in_settings(&new.settings);
+    if !names.is_empty() {
+        admin_apps::plan(&ctx, &new).await.map_err(admin_err)?;
+    }
+    let forced = shell.check(&names, force).await?;
+    let saved = admin_apps::create(&ctx, &new).await.map_err(admin_err)?;
+    if let Some(found) = forced {
+        let saved_where = Saved {
+            what: wecom_names::field_of(&new.settings, &found),
+            app: Some(saved.app.name.as_str()),
+            userid: None,
+        };
+        shell.audit(saved_where, &found).await;
+    }
     Ok((saved.app, saved.warnings))
 }
 
 /// `app add`: from a preset (the SP's metadata optional), or from the SP's metadata.
 async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
     let xml = a.metadata.as_deref().map(read).transpose()?;
-    let (store, entity_id, clock) = (shell.store, a.entity_id.as_deref(), shell.clock.as_ref());
-    let ((app, warnings), how) = match &a.preset {
+    let entity_id = a.entity_id.as_deref();
+    let (new, how) = match &a.preset {
         Some(p) => {
-            let added =
-                add_preset_app(store, &a.name, p, xml.as_deref(), entity_id, &a.sets, clock);
-            (added.await?, format!(", preset {p}"))
+            let new = preset_app(&a.name, p, xml.as_deref(), entity_id, &a.sets)?;
+            (new, format!(", preset {p}"))
         }
         None => {
             let Some(xml) = xml else {
@@ -215,10 +269,10 @@ async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
                     "give the SP's metadata with --metadata FILE".into(),
                 ));
             };
-            let added = add_app(store, &a.name, &xml, entity_id, &a.sets, clock);
-            (added.await?, String::new())
+            (metadata_app(&a.name, &xml, entity_id, &a.sets)?, String::new())
         }
     };
+    let (app, warnings) = create_checked(shell, new, a.force).await?;
     for w in &warnings {
         println!("warning: {w}");
     }

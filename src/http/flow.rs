@@ -11,7 +11,7 @@ use crate::assertion::{self, Issue};
 use crate::http::error::{Lang, WebError};
 use crate::login::{self, AppLogin, AuditEvent, Ctx, Event, Live, Pending, Who};
 use crate::logsafe::Escaped;
-use crate::saml::response::{StatusCode, SubStatusCode};
+use crate::saml::response::{StatusCode, StatusInput, SubStatusCode};
 use crate::text;
 use crate::wecom::oauth;
 use askama::Template;
@@ -348,18 +348,18 @@ pub async fn answer_status(
     second: SubStatusCode,
     message: &str,
 ) -> Result<Response, WebError> {
-    let xml = assertion::issue_status(
-        &state.config.entity_id(),
-        &login.acs_url,
-        login.request_id.as_deref(),
-        state.clock.now(),
-        &state.rng.saml_id(),
-        StatusCode::Responder,
-        second,
-        Some(message),
-        &state.keys().active,
-    )
-    .map_err(|e| WebError::internal("issuing a status Response", &e))?;
+    let input = StatusInput {
+        response_id: &state.rng.saml_id(),
+        issue_instant: state.clock.now(),
+        issuer: &state.config.entity_id(),
+        destination: &login.acs_url,
+        in_response_to: login.request_id.as_deref(),
+        status: StatusCode::Responder,
+        sub_status: Some(second),
+        message: Some(message),
+    };
+    let xml = assertion::issue_status(&input, &state.keys().active)
+        .map_err(|e| WebError::internal("issuing a status Response", &e))?;
     let uri = second.uri();
     let reason = uri.rsplit(':').next().unwrap_or(uri);
     ctx.record(&AuditEvent::refused(Event::Login, reason).who(who(app, login)))

@@ -130,6 +130,9 @@ pub struct Attribute {
     pub value: String,
 }
 
+/// An attribute as read: prefix, local name, unescaped value.
+type RawAttr = (Option<String>, String, String);
+
 /// A namespace declaration as written on an element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NsDecl {
@@ -421,26 +424,20 @@ impl Builder<'_> {
         found.filter(|u| !u.is_empty()).map(str::to_string)
     }
 
-    fn start(&mut self, s: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
-        if self.root_done {
-            return Err(XmlError::OutsideRoot);
-        }
-        self.count_node()?;
-        if self.open.len() >= self.limits.max_depth {
-            return Err(XmlError::TooDeep);
-        }
-        let qname = std::str::from_utf8(s.name().as_ref())
-            .map_err(|_| XmlError::NotUtf8)?
-            .to_string();
-        let (prefix, local) = split_qname(&qname)?;
-
+    /// The attributes of a start tag, split into namespace declarations and the others (prefix,
+    /// local name, unescaped value), with the attribute-count limit and duplicates refused.
+    fn read_attributes(
+        &self,
+        s: &BytesStart<'_>,
+        qname: &str,
+    ) -> Result<(Vec<NsDecl>, Vec<RawAttr>), XmlError> {
         let mut ns_decls: Vec<NsDecl> = Vec::new();
-        let mut raw_attrs: Vec<(Option<String>, String, String)> = Vec::new();
+        let mut raw_attrs: Vec<RawAttr> = Vec::new();
         let mut count = 0usize;
         for a in s.attributes().with_checks(true) {
             let a = a.map_err(|e| match e {
                 quick_xml::events::attributes::AttrError::Duplicated(..) => {
-                    XmlError::DuplicateAttribute(qname.clone())
+                    XmlError::DuplicateAttribute(qname.to_string())
                 }
                 other => XmlError::Malformed(other.to_string()),
             })?;
@@ -474,17 +471,22 @@ impl Builder<'_> {
                 _ => raw_attrs.push((aprefix, alocal, value)),
             }
         }
-        // Parent's resolution cannot see these yet; a duplicate declaration is a duplicate attribute
-        // that quick-xml already refused.
-        let ns_uri = self.lookup(&ns_decls, prefix.as_deref());
-        if prefix.is_some() && ns_uri.is_none() {
-            return Err(XmlError::Namespace(format!("undeclared prefix in {qname}")));
-        }
+        Ok((ns_decls, raw_attrs))
+    }
+
+    /// The non-namespace attributes with their prefixes resolved (the element's own declarations
+    /// first); an undeclared prefix or the same expanded name twice is refused.
+    fn resolve_attributes(
+        &self,
+        ns_decls: &[NsDecl],
+        raw_attrs: Vec<RawAttr>,
+        qname: &str,
+    ) -> Result<Vec<Attribute>, XmlError> {
         let mut attributes: Vec<Attribute> = Vec::with_capacity(raw_attrs.len());
         for (aprefix, alocal, value) in raw_attrs {
             let ans = match aprefix.as_deref() {
                 None => None,
-                Some(p) => Some(self.lookup(&ns_decls, Some(p)).ok_or_else(|| {
+                Some(p) => Some(self.lookup(ns_decls, Some(p)).ok_or_else(|| {
                     XmlError::Namespace(format!("undeclared prefix {p} on {qname}"))
                 })?),
             };
@@ -498,6 +500,31 @@ impl Builder<'_> {
                 value,
             });
         }
+
+        Ok(attributes)
+    }
+
+    fn start(&mut self, s: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
+        if self.root_done {
+            return Err(XmlError::OutsideRoot);
+        }
+        self.count_node()?;
+        if self.open.len() >= self.limits.max_depth {
+            return Err(XmlError::TooDeep);
+        }
+        let qname = std::str::from_utf8(s.name().as_ref())
+            .map_err(|_| XmlError::NotUtf8)?
+            .to_string();
+        let (prefix, local) = split_qname(&qname)?;
+
+        let (ns_decls, raw_attrs) = self.read_attributes(s, &qname)?;
+        // Parent's resolution cannot see these yet; a duplicate declaration is a duplicate attribute
+        // that quick-xml already refused.
+        let ns_uri = self.lookup(&ns_decls, prefix.as_deref());
+        if prefix.is_some() && ns_uri.is_none() {
+            return Err(XmlError::Namespace(format!("undeclared prefix in {qname}")));
+        }
+        let attributes = self.resolve_attributes(&ns_decls, raw_attrs, &qname)?;
 
         let id = ElementId(self.elements.len());
         let parent = self.open.last().copied();

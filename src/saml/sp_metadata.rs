@@ -171,6 +171,48 @@ pub fn import(
     now: OffsetDateTime,
 ) -> Result<Imported, MetadataError> {
     let doc = dom::parse(xml, &limits()).map_err(MetadataError::Xml)?;
+    check_attribute_sizes(&doc)?;
+    let sps = sp_entities(&doc)?;
+    let chosen = choose(&sps, entity_id)?;
+    let (entity, sp, entity_id) = (chosen.entity, chosen.sp, chosen.id.clone());
+    if entity_id.is_empty() {
+        return Err(MetadataError::MissingEntityId);
+    }
+    let mut warnings = Vec::new();
+    let sp_el = doc.element(sp);
+    let (signing_certs, encryption_certs) = certificates(&doc, sp, now, &mut warnings)?;
+    let acs = acs_endpoints(&doc, sp, &mut warnings)?;
+    let authn_requests_signed = xs_bool(sp_el.attr("AuthnRequestsSigned"), "AuthnRequestsSigned")?;
+    let want_assertions_signed =
+        xs_bool(sp_el.attr("WantAssertionsSigned"), "WantAssertionsSigned")?;
+    let name_id_formats = doc
+        .find_children(sp, ns::MD, "NameIDFormat")
+        .map(|f| doc.text(f).trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    let valid_until = earliest_valid_until(&doc, entity)?;
+    if let Some((text, t)) = &valid_until {
+        if *t <= now {
+            warnings.push(format!("metadata validUntil {text} has passed"));
+        }
+    }
+    Ok(Imported {
+        metadata: SpMetadata {
+            entity_id,
+            acs,
+            signing_certs,
+            encryption_certs,
+            authn_requests_signed,
+            want_assertions_signed,
+            name_id_formats,
+            valid_until: valid_until.map(|v| v.0),
+        },
+        warnings,
+    })
+}
+
+/// Refuses a document with a huge attribute anywhere (see [`MAX_ATTRIBUTE_BYTES`]).
+fn check_attribute_sizes(doc: &Document) -> Result<(), MetadataError> {
     let root = doc.root();
     for e in std::iter::once(root).chain(doc.descendants(root)) {
         let el = doc.element(e);
@@ -187,6 +229,19 @@ pub fn import(
             )));
         }
     }
+    Ok(())
+}
+
+/// An entity of the document with its one SAML 2.0 SPSSODescriptor.
+struct SpEntity {
+    entity: ElementId,
+    sp: ElementId,
+    id: String,
+}
+
+/// Every entity (the root or inside an EntitiesDescriptor) that is a SAML 2.0 SP.
+fn sp_entities(doc: &Document) -> Result<Vec<SpEntity>, MetadataError> {
+    let root = doc.root();
     let root_el = doc.element(root);
     if !root_el.is(ns::MD, "EntityDescriptor") && !root_el.is(ns::MD, "EntitiesDescriptor") {
         return Err(MetadataError::NotMetadata);
@@ -199,12 +254,10 @@ pub fn import(
         doc.descendants(root)
             .filter(|e| doc.element(*e).is(ns::MD, "EntityDescriptor")),
     );
-
-    // (entity, its SAML 2.0 SPSSODescriptor)
-    let mut sps: Vec<(ElementId, ElementId, String)> = Vec::new();
-    for e in entities {
+    let mut sps = Vec::new();
+    for entity in entities {
         let descriptors: Vec<ElementId> = doc
-            .find_children(e, ns::MD, "SPSSODescriptor")
+            .find_children(entity, ns::MD, "SPSSODescriptor")
             .filter(|d| {
                 doc.element(*d)
                     .attr("protocolSupportEnumeration")
@@ -217,31 +270,42 @@ pub fn import(
             _ => return Err(MetadataError::SeveralSpDescriptors),
         };
         let id = doc
-            .element(e)
+            .element(entity)
             .attr("entityID")
             .ok_or(MetadataError::MissingEntityId)?;
-        sps.push((e, sp, id.trim().to_string()));
+        sps.push(SpEntity {
+            entity,
+            sp,
+            id: id.trim().to_string(),
+        });
     }
-    let found = || sps.iter().map(|(_, _, id)| id.clone()).collect::<Vec<_>>();
-    let chosen = match entity_id {
+    Ok(sps)
+}
+
+/// The SP asked for by entity ID, or the only one.
+fn choose<'a>(sps: &'a [SpEntity], entity_id: Option<&str>) -> Result<&'a SpEntity, MetadataError> {
+    let found = || sps.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    match entity_id {
         Some(want) => sps
             .iter()
-            .find(|(_, _, id)| id == want)
-            .ok_or_else(|| MetadataError::EntityNotFound(want.to_string(), found()))?,
-        None => match sps.as_slice() {
-            [] => return Err(MetadataError::NoSp),
-            [one] => one,
-            _ => return Err(MetadataError::SeveralSps(found())),
+            .find(|s| s.id == want)
+            .ok_or_else(|| MetadataError::EntityNotFound(want.to_string(), found())),
+        None => match sps {
+            [] => Err(MetadataError::NoSp),
+            [one] => Ok(one),
+            _ => Err(MetadataError::SeveralSps(found())),
         },
-    };
-    let (entity, sp, entity_id) = (chosen.0, chosen.1, chosen.2.clone());
-    if entity_id.is_empty() {
-        return Err(MetadataError::MissingEntityId);
     }
-    let mut warnings = Vec::new();
-    let sp_el = doc.element(sp);
+}
 
-    // Certificates, numbered in document order across all KeyDescriptors.
+/// The SP's signing and encryption certificates (base64 DER, each once), numbered in document
+/// order across all KeyDescriptors for the errors; a KeyDescriptor without `use` serves both.
+fn certificates(
+    doc: &Document,
+    sp: ElementId,
+    now: OffsetDateTime,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<String>, Vec<String>), MetadataError> {
     let mut signing_certs = Vec::new();
     let mut encryption_certs = Vec::new();
     let mut n = 0usize;
@@ -261,17 +325,7 @@ pub fn import(
             .filter(|c| doc.element(*c).is(ns::DS, "X509Certificate"));
         for c in certs {
             n += 1;
-            let compact: String = doc
-                .text(c)
-                .chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .collect();
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(compact.as_bytes())
-                .map_err(|_| MetadataError::Certificate(n))?;
-            let cert = X509::from_der(&der).map_err(|_| MetadataError::Certificate(n))?;
-            check_dates(&cert, n, now, &mut warnings);
-            let normalized = base64::engine::general_purpose::STANDARD.encode(&der);
+            let normalized = certificate(doc.text(c), n, now, warnings)?;
             for (wanted, list) in [(sign, &mut signing_certs), (encrypt, &mut encryption_certs)] {
                 if wanted && !list.contains(&normalized) {
                     list.push(normalized.clone());
@@ -279,84 +333,90 @@ pub fn import(
             }
         }
     }
+    Ok((signing_certs, encryption_certs))
+}
 
-    let mut acs = Vec::new();
+/// One X509Certificate's text, checked to be a certificate (and its dates), as compact base64.
+fn certificate(
+    text: &str,
+    n: usize,
+    now: OffsetDateTime,
+    warnings: &mut Vec<String>,
+) -> Result<String, MetadataError> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| MetadataError::Certificate(n))?;
+    let cert = X509::from_der(&der).map_err(|_| MetadataError::Certificate(n))?;
+    check_dates(&cert, n, now, warnings);
+    Ok(base64::engine::general_purpose::STANDARD.encode(&der))
+}
+
+/// The SP's AssertionConsumerServices, each checked; at least one must be HTTP-POST.
+fn acs_endpoints(
+    doc: &Document,
+    sp: ElementId,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<AcsEndpoint>, MetadataError> {
+    let mut acs: Vec<AcsEndpoint> = Vec::new();
     for (i, a) in doc
         .find_children(sp, ns::MD, "AssertionConsumerService")
         .enumerate()
     {
-        let el = doc.element(a);
         let n = i + 1;
-        let binding = el.attr("Binding").ok_or_else(|| {
-            MetadataError::Field(format!("AssertionConsumerService #{n} has no Binding"))
-        })?;
-        let location = el.attr("Location").ok_or_else(|| {
-            MetadataError::Field(format!("AssertionConsumerService #{n} has no Location"))
-        })?;
-        check_location(n, location, &mut warnings)?;
-        let index = match el.attr("index") {
-            None => None,
-            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
-                MetadataError::Field(format!(
-                    "AssertionConsumerService #{n} has an invalid index {v:?}"
-                ))
-            })?),
-        };
-        let is_default = match el.attr("isDefault").map(str::trim) {
-            None => None,
-            Some("true") | Some("1") => Some(true),
-            Some("false") | Some("0") => Some(false),
-            Some(v) => {
-                return Err(MetadataError::Field(format!(
-                    "AssertionConsumerService #{n} has an invalid isDefault {v:?}"
-                )))
-            }
-        };
-        if index.is_some() && acs.iter().any(|x: &AcsEndpoint| x.index == index) {
+        let endpoint = acs_endpoint(doc, a, n, warnings)?;
+        if endpoint.index.is_some() && acs.iter().any(|x| x.index == endpoint.index) {
             return Err(MetadataError::Field(format!(
                 "AssertionConsumerService #{n} repeats index {}",
-                index.unwrap_or_default()
+                endpoint.index.unwrap_or_default()
             )));
         }
-        acs.push(AcsEndpoint {
-            binding: binding.to_string(),
-            location: location.to_string(),
-            index,
-            is_default,
-        });
+        acs.push(endpoint);
     }
     if !acs.iter().any(|a| a.binding == HTTP_POST) {
         return Err(MetadataError::NoPostAcs);
     }
+    Ok(acs)
+}
 
-    let authn_requests_signed = xs_bool(sp_el.attr("AuthnRequestsSigned"), "AuthnRequestsSigned")?;
-    let want_assertions_signed =
-        xs_bool(sp_el.attr("WantAssertionsSigned"), "WantAssertionsSigned")?;
-    let name_id_formats = doc
-        .find_children(sp, ns::MD, "NameIDFormat")
-        .map(|f| doc.text(f).trim().to_string())
-        .filter(|f| !f.is_empty())
-        .collect();
-
-    let valid_until = earliest_valid_until(&doc, entity)?;
-    if let Some((text, t)) = &valid_until {
-        if *t <= now {
-            warnings.push(format!("metadata validUntil {text} has passed"));
+/// AssertionConsumerService number `n`: its binding, location, index and isDefault.
+fn acs_endpoint(
+    doc: &Document,
+    a: ElementId,
+    n: usize,
+    warnings: &mut Vec<String>,
+) -> Result<AcsEndpoint, MetadataError> {
+    let el = doc.element(a);
+    let binding = el.attr("Binding").ok_or_else(|| {
+        MetadataError::Field(format!("AssertionConsumerService #{n} has no Binding"))
+    })?;
+    let location = el.attr("Location").ok_or_else(|| {
+        MetadataError::Field(format!("AssertionConsumerService #{n} has no Location"))
+    })?;
+    check_location(n, location, warnings)?;
+    let index = match el.attr("index") {
+        None => None,
+        Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+            MetadataError::Field(format!(
+                "AssertionConsumerService #{n} has an invalid index {v:?}"
+            ))
+        })?),
+    };
+    let is_default = match el.attr("isDefault").map(str::trim) {
+        None => None,
+        Some("true") | Some("1") => Some(true),
+        Some("false") | Some("0") => Some(false),
+        Some(v) => {
+            return Err(MetadataError::Field(format!(
+                "AssertionConsumerService #{n} has an invalid isDefault {v:?}"
+            )))
         }
-    }
-
-    Ok(Imported {
-        metadata: SpMetadata {
-            entity_id,
-            acs,
-            signing_certs,
-            encryption_certs,
-            authn_requests_signed,
-            want_assertions_signed,
-            name_id_formats,
-            valid_until: valid_until.map(|v| v.0),
-        },
-        warnings,
+    };
+    Ok(AcsEndpoint {
+        binding: binding.to_string(),
+        location: location.to_string(),
+        index,
+        is_default,
     })
 }
 

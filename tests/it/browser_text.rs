@@ -11,7 +11,7 @@ const ALLOWED: &str = "
     authnrequest response assertion entityid userid username email mobile alias position name
     const template default everyone none first union websso forwardidp owneruin uid excel wps utf
     json true false qr agentid corpid corp secret cn intl virtual user dept group tag role index post
-    redirect base64 der pem rsa utc oidc markdown identity center
+    redirect base64 der pem rsa utc oidc markdown identity center wantauthnrequestssigned samlify
 ";
 
 /// Characters that end a word.

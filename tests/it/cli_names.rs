@@ -5,7 +5,7 @@
 
 use crate::admin_rules_wecom::forced_rows;
 use crate::both_dbs;
-use crate::cli::{base_env, run, text};
+use crate::cli::{base_env, fixture, run, text};
 use crate::harness::*;
 use crate::settings_cli::shell;
 use serde_json::Value;
@@ -127,6 +127,63 @@ async fn app_set_body(env: Env) {
         detail(&rows[0])["unknown_in_wecom"],
         serde_json::json!(["user:zhangsn", "tag:运维组"])
     );
+}
+
+both_dbs!(app_add_asks_wecom, app_add_body);
+// Rule: `app add` with access or role rules naming a member or tag WeCom does not know creates
+// nothing and names the unknown ones; a syntax error is answered first without asking WeCom; known
+// names create the app; `--force` creates it and is audited with the app and the field.
+async fn app_add_body(env: Env) {
+    env.sim.set_tags(demo_tags());
+    let vars = shell(&env);
+    let add = |name: &'static str, rules: &'static str, force: bool| {
+        // Each app its own SP (an entity ID belongs to one app).
+        let sp = fixture(if name == "crm" {
+            "huaweicloud-global.xml"
+        } else {
+            "volcengine-role-sso.xml"
+        });
+        let mut args = vec!["app", "add", name, "--metadata", sp.as_str(), "--set", rules];
+        if force {
+            args.push("--force");
+        }
+        let vars = vars.clone();
+        let args: Vec<String> = args.into_iter().map(str::to_string).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&vars, &args).await
+        }
+    };
+    let rules = "role_rules=user:zhangsn=Admin;tag:运维组=Ops;dept:2=Dev";
+    let (ok, out) = add("crm", rules, false).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("user:zhangsn, tag:运维组 ")
+            && !out.contains("dept:2")
+            && out.contains("--force"),
+        "{out}"
+    );
+    assert!(env.state.store.app("crm").await.unwrap().is_none(), "nothing created");
+
+    let (ok, out) = add("crm", "role_rules=user:zhangsn", false).await;
+    assert!(
+        !ok && out.contains("role_rules") && !out.contains("--force"),
+        "{out}"
+    );
+
+    let (ok, out) = add("crm", "access=user:zhangsan;dept:3", false).await;
+    assert!(ok && !out.contains("warning"), "{out}");
+    assert!(forced_rows(&env).await.is_empty());
+
+    let (ok, out) = add("crm2", rules, true).await;
+    assert!(ok && out.contains("warning"), "{out}");
+    let app = env.state.store.app("crm2").await.unwrap().unwrap();
+    assert!(app.settings_json.contains("zhangsn"));
+    let rows = forced_rows(&env).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].app.as_deref(), Some("crm2"));
+    assert_eq!(rows[0].actor.as_deref(), Some("shell"));
+    assert_eq!(detail(&rows[0])["what"], "role_rules");
 }
 
 both_dbs!(user_bind_asks_wecom, user_bind_body);
