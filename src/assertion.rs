@@ -5,8 +5,7 @@
 use crate::apps::{App, NameIdFormat};
 use crate::identity::{clean_text, Context, Profile};
 use crate::saml::response::{
-    build_response, build_status_response, AssertionInput, Attribute, NameId, StatusCode,
-    StatusInput, SubStatusCode,
+    build_response, build_status_response, AssertionInput, Attribute, NameId, StatusInput,
 };
 use crate::saml::sign::{SignError, SigningKey};
 use time::{Duration, OffsetDateTime};

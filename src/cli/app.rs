@@ -144,7 +144,12 @@ pub async fn add_app(
     sets: &[String],
     clock: &dyn Clock,
 ) -> Result<(App, Vec<String>), CliError> {
-    create(store, metadata_app(name, metadata_xml, entity_id, sets)?, clock).await
+    create(
+        store,
+        metadata_app(name, metadata_xml, entity_id, sets)?,
+        clock,
+    )
+    .await
 }
 
 /// The app of `app add --metadata`.
@@ -192,7 +197,7 @@ fn preset_app(
 ) -> Result<NewApp, CliError> {
     let p = providers::find(preset).map_err(|e| CliError(e.to_string()))?;
     let (params, rest) = p.split(sets).map_err(|e| CliError(e.to_string()))?;
-    let new = NewApp {
+    Ok(NewApp {
         name: name.to_string(),
         preset: Some(preset.to_string()),
         params: params.into_iter().collect(),
@@ -269,7 +274,10 @@ async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
                     "give the SP's metadata with --metadata FILE".into(),
                 ));
             };
-            (metadata_app(&a.name, &xml, entity_id, &a.sets)?, String::new())
+            (
+                metadata_app(&a.name, &xml, entity_id, &a.sets)?,
+                String::new(),
+            )
         }
     };
     let (app, warnings) = create_checked(shell, new, a.force).await?;

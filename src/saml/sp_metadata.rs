@@ -325,7 +325,7 @@ fn certificates(
             .filter(|c| doc.element(*c).is(ns::DS, "X509Certificate"));
         for c in certs {
             n += 1;
-            let normalized = certificate(doc.text(c), n, now, warnings)?;
+            let normalized = certificate(&doc.text(c), n, now, warnings)?;
             for (wanted, list) in [(sign, &mut signing_certs), (encrypt, &mut encryption_certs)] {
                 if wanted && !list.contains(&normalized) {
                     list.push(normalized.clone());

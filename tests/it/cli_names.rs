@@ -143,7 +143,15 @@ async fn app_add_body(env: Env) {
         } else {
             "volcengine-role-sso.xml"
         });
-        let mut args = vec!["app", "add", name, "--metadata", sp.as_str(), "--set", rules];
+        let mut args = vec![
+            "app",
+            "add",
+            name,
+            "--metadata",
+            sp.as_str(),
+            "--set",
+            rules,
+        ];
         if force {
             args.push("--force");
         }
@@ -163,7 +171,10 @@ async fn app_add_body(env: Env) {
             && out.contains("--force"),
         "{out}"
     );
-    assert!(env.state.store.app("crm").await.unwrap().is_none(), "nothing created");
+    assert!(
+        env.state.store.app("crm").await.unwrap().is_none(),
+        "nothing created"
+    );
 
     let (ok, out) = add("crm", "role_rules=user:zhangsn", false).await;
     assert!(
