@@ -220,6 +220,14 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "ambiguous_app",
+        tx("Which app is meant is not clear", "无法确定要登录哪个应用"),
+        tx(
+            "Several apps here serve the service you came from, and its sign-in request does not say which one; open the app from the WeCom workbench, or tell your administrator the reference below.",
+            "此处有多个应用对应你来自的服务，而它的登录请求没有指明是哪一个；请从企业微信工作台打开应用，或把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
         "unknown_issuer",
         tx("This app is not registered", "应用未登记"),
         tx(
@@ -723,6 +731,11 @@ pub const REASONS: &[Label] = &[
         "应用没有 HTTP-POST ACS",
     ),
     label("unknown_issuer", "unregistered issuer", "未登记的 Issuer"),
+    label(
+        "ambiguous_app",
+        "several apps share the Issuer and the requested ACS",
+        "多个应用共用该 Issuer 和所请求的 ACS",
+    ),
     label("no_issuer", "no Issuer", "缺少 Issuer"),
     label("replayed_request", "replayed request", "重放的请求"),
     label("no_saml_request", "no SAMLRequest", "缺少 SAMLRequest"),
