@@ -79,8 +79,7 @@ impl AppCache {
             g.by_entity.insert(e.to_string(), apps.to_vec());
         }
         for app in apps {
-            g.by_name
-                .insert(app.name.as_str().to_string(), app.clone());
+            g.by_name.insert(app.name.as_str().to_string(), app.clone());
         }
     }
 

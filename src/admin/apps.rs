@@ -159,11 +159,10 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
         warnings.extend(i.warnings.iter().cloned());
     }
     if let Some((other, url)) = ctx.store.acs_clash(name.as_str(), &metadata).await? {
-        return Err(AdminError::Conflict(shared_entity_refusal(
-            &other,
-            &metadata.entity_id,
-            &url,
-        )));
+        return Err(AdminError::state(
+            "entity_id",
+            shared_entity_refusal(&other, &metadata.entity_id, &url),
+        ));
     }
     let now = ctx.unix();
     let app = App {

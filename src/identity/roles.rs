@@ -323,7 +323,10 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, IdentityError> {
         if roles.is_empty() {
             return Err(bad(rule, "no role after `=`"));
         }
-        if roles.iter().any(|r| RoleTarget::parse(r).role.trim().is_empty()) {
+        if roles
+            .iter()
+            .any(|r| RoleTarget::parse(r).role.trim().is_empty())
+        {
             return Err(bad(rule, "no role after `ACCOUNT:`"));
         }
         out.push(RoleRule { when, roles });
@@ -547,7 +550,10 @@ mod tests {
         assert_eq!(c.provider_of("333"), Some("prov-3"));
         assert_eq!(c.provider_of("222"), None);
         let e = c.check_accounts(Some("999")).unwrap_err().to_string();
-        assert!(e.contains("account 111") && e.contains("accounts=…,111"), "{e}");
+        assert!(
+            e.contains("account 111") && e.contains("accounts=…,111"),
+            "{e}"
+        );
         c.accounts = parse_accounts("111,222,333").unwrap();
         let e = c.check_accounts(Some("111")).unwrap_err().to_string();
         assert!(e.contains("own account_id"), "{e}");

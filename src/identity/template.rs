@@ -119,7 +119,10 @@ pub fn render(t: &str, ctx: &Context<'_>) -> Vec<String> {
     };
     let uses_role = parts.iter().any(|p| matches!(p, Part::Var("role")));
     let roles: Vec<Option<RoleTarget<'_>>> = if uses_role {
-        ctx.roles.iter().map(|r| Some(RoleTarget::parse(r))).collect()
+        ctx.roles
+            .iter()
+            .map(|r| Some(RoleTarget::parse(r)))
+            .collect()
     } else {
         vec![None]
     };
@@ -199,8 +202,8 @@ mod tests {
             "300012345678:audit".to_string(),
             "100012345678:dev".to_string(),
         ];
-        let accounts = crate::identity::roles::parse_accounts("200012345678:other,300012345678")
-            .unwrap();
+        let accounts =
+            crate::identity::roles::parse_accounts("200012345678:other,300012345678").unwrap();
         let ctx = Context {
             profile: &p,
             params: &params,

@@ -11,9 +11,8 @@
 //! required, ASCII; SessionDuration 900–43200; RelayState only on Alibaba-owned domains.
 
 use super::{
-    Accounts, NO_ROLE_ATTRIBUTE,
-    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, Built, Homepage,
-    Param, Params, Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, Accounts, Built,
+    Homepage, Param, Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};

@@ -11,9 +11,8 @@
 //! sign requests, so none is built in.
 
 use super::{
-    Accounts, NO_ROLE_ATTRIBUTE,
-    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
-    Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Accounts, Built, Homepage, Param,
+    Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::{AppSettings, NameIdFormat};
 use crate::identity::session_name::{Charset, SessionNameRule};

@@ -19,9 +19,8 @@
 //! integrations, not documented.
 
 use super::{
-    Accounts, NO_ROLE_ATTRIBUTE,
-    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, relay_state, Built,
-    Homepage, Param, Params, Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, relay_state,
+    Accounts, Built, Homepage, Param, Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};

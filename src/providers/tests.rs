@@ -885,7 +885,10 @@ fn several_accounts_give_one_role_value_per_account_and_role() {
         let mut short = v.clone();
         short[3] = "role_rules=dept:2=12:Admin";
         let e = err(preset, &short);
-        assert!(e.contains("account in `12:Admin`") && e.contains("digits"), "{preset}: {e}");
+        assert!(
+            e.contains("account in `12:Admin`") && e.contains("digits"),
+            "{preset}: {e}"
+        );
     }
 }
 
@@ -902,7 +905,10 @@ fn aws_with<'a>(extra: &'a str) -> Vec<&'a str> {
 fn providers_per_account_follow_each_console_rule() {
     for (extra, want) in [
         ("accounts=444455556666:bad name", "without spaces"),
-        ("accounts=444455556666:bad!", "account 444455556666: provider_name"),
+        (
+            "accounts=444455556666:bad!",
+            "account 444455556666: provider_name",
+        ),
         ("accounts=4444", "12 digits"),
         ("accounts=111122223333", "own account_id"),
         ("role_rules=user:a=abc:Admin", "ACCOUNT:ROLE"),
@@ -913,7 +919,12 @@ fn providers_per_account_follow_each_console_rule() {
     // An AWS role under a path in another account: the account comes first.
     let mut v = aws_with("accounts=444455556666");
     v.push("role_rules=user:zhangsan=444455556666:path/to/Admin");
-    let values = role_values("aws-role", &v, "https://aws.amazon.com/SAML/Attributes/Role", 1);
+    let values = role_values(
+        "aws-role",
+        &v,
+        "https://aws.amazon.com/SAML/Attributes/Role",
+        1,
+    );
     assert_eq!(
         values,
         ["arn:aws:iam::444455556666:role/path/to/Admin,arn:aws:iam::444455556666:saml-provider/wecom"]
@@ -930,7 +941,10 @@ fn one_account_consoles_refuse_several_with_the_reason() {
             "accounts=123",
         ],
     );
-    assert!(e.contains("IAM_SAML_Attributes_domain_id") && e.contains("one app per Huawei account"), "{e}");
+    assert!(
+        e.contains("IAM_SAML_Attributes_domain_id") && e.contains("one app per Huawei account"),
+        "{e}"
+    );
     let e = err(
         "baidu-role",
         &[
@@ -939,7 +953,10 @@ fn one_account_consoles_refuse_several_with_the_reason() {
             "role_rules=user:a=123:Admin",
         ],
     );
-    assert!(e.contains("names an account") && e.contains("unverified"), "{e}");
+    assert!(
+        e.contains("names an account") && e.contains("unverified"),
+        "{e}"
+    );
     let e = err("aws-identity-center", &["accounts=111122223333"]);
     assert!(e.contains("no Role attribute"), "{e}");
 }

@@ -12,9 +12,8 @@
 //! but the Audience, so the choice is recorded as the app's SP entity ID.
 
 use super::{
-    Accounts, NO_ROLE_ATTRIBUTE,
-    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
-    Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Accounts, Built, Homepage, Param,
+    Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};

@@ -241,7 +241,9 @@ impl UnverifiedAuthnRequest {
         RequestedAcs {
             url: el.attr("AssertionConsumerServiceURL"),
             binding: el.attr("ProtocolBinding"),
-            index: el.attr("AssertionConsumerServiceIndex").and_then(parse_index),
+            index: el
+                .attr("AssertionConsumerServiceIndex")
+                .and_then(parse_index),
         }
     }
 
