@@ -57,14 +57,15 @@ async fn check_name(
     Ok(())
 }
 
-/// An entity ID no other app has, or that the apps sharing it tell apart by ACS URL.
+/// An entity ID no other app (than `except`, the app being changed) has, or that the apps sharing
+/// it tell apart by ACS URL.
 async fn check_entity(
     ctx: &Ctx<'_>,
-    name: &str,
+    except: Option<&str>,
     metadata: &SpMetadata,
     out: &mut Vec<AdminError>,
 ) -> Result<(), AdminError> {
-    if let Some((other, url)) = ctx.store.acs_clash(name.trim(), metadata).await? {
+    if let Some((other, url)) = ctx.store.acs_clash(except, metadata).await? {
         out.push(AdminError::invalid(
             "entity_id",
             shared_entity_refusal(&other, &metadata.entity_id, &url),
@@ -117,7 +118,7 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
     let sp = sp_entity(ctx, new, &preset, built.sp, &mut out).await;
     // An entity ID built from a bad parameter would be someone else's: checked once they are good.
     if let Some(m) = sp.filter(|_| params_ok) {
-        check_entity(ctx, &new.name, &m, &mut out).await?;
+        check_entity(ctx, None, &m, &mut out).await?;
     }
     Ok(out)
 }
@@ -308,7 +309,7 @@ pub async fn metadata_app(
         }
     };
     if let Some(i) = &inspected {
-        check_entity(ctx, name, &i.metadata, &mut out).await?;
+        check_entity(ctx, None, &i.metadata, &mut out).await?;
     }
     Ok(match inspected {
         Some(i) if out.is_empty() => Ok(i),
@@ -356,7 +357,7 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
 /// The preview of a replacement document: its entity ID must be the app's own or free.
 pub async fn replacement(ctx: &Ctx<'_>, app: &App, i: &Inspected) -> Result<(), AdminError> {
     let mut out = Vec::new();
-    check_entity(ctx, app.name.as_str(), &i.metadata, &mut out).await?;
+    check_entity(ctx, Some(app.name.as_str()), &i.metadata, &mut out).await?;
     match out.pop() {
         Some(e) => Err(e),
         None => Ok(()),

@@ -155,7 +155,7 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
     after.name = before.name.clone();
     if let Some((other, url)) = ctx
         .store
-        .acs_clash(before.name.as_str(), &after.metadata)
+        .acs_clash(Some(before.name.as_str()), &after.metadata)
         .await?
     {
         return Err(AdminError::state(

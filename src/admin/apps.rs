@@ -158,7 +158,7 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
     if let Some(i) = &inspected {
         warnings.extend(i.warnings.iter().cloned());
     }
-    if let Some((other, url)) = ctx.store.acs_clash(name.as_str(), &metadata).await? {
+    if let Some((other, url)) = ctx.store.acs_clash(None, &metadata).await? {
         return Err(AdminError::state(
             "entity_id",
             shared_entity_refusal(&other, &metadata.entity_id, &url),
@@ -572,7 +572,7 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
     }
     if let Some((other, url)) = ctx
         .store
-        .acs_clash(before.name.as_str(), &i.metadata)
+        .acs_clash(Some(before.name.as_str()), &i.metadata)
         .await?
     {
         return Err(AdminError::invalid(

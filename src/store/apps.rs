@@ -14,7 +14,7 @@ impl Store {
         }
         let metadata: SpMetadata = serde_json::from_str(&app.metadata_json)
             .map_err(|e| StoreError::Corrupt(format!("{}: metadata: {e}", app.name)))?;
-        if let Some((other, url)) = self.acs_clash(&app.name, &metadata).await? {
+        if let Some((other, url)) = self.acs_clash(None, &metadata).await? {
             return Err(StoreError::Conflict(format!(
                 "an app (`{other}`) with entity ID `{}` and ACS URL {url}",
                 app.entity_id
@@ -77,15 +77,16 @@ impl Store {
         )
     }
 
-    /// Another app (not `name`) of `metadata`'s entity ID that has one of its ACS URLs: that app's
-    /// name and the first URL they share. Such two apps could not be told apart by a request.
+    /// An app of `metadata`'s entity ID (other than `except`, the app being changed) that has one
+    /// of its ACS URLs: that app's name and the first URL they share. Such two apps could not be
+    /// told apart by a request.
     pub async fn acs_clash(
         &self,
-        name: &str,
+        except: Option<&str>,
         metadata: &SpMetadata,
     ) -> Result<Option<(String, String)>> {
         for row in self.apps_by_entity_id(&metadata.entity_id).await? {
-            if row.name == name {
+            if Some(row.name.as_str()) == except {
                 continue;
             }
             let other: SpMetadata = serde_json::from_str(&row.metadata_json)
