@@ -197,3 +197,85 @@ async fn add_refusal(env: Env) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+// Migration 0009 on a SQLite database that has apps: the table is rebuilt without the UNIQUE,
+// every row kept, the revision triggers made again, and the entity ID index in place.
+async fn sqlite_rebuild_keeps_apps_and_triggers() {
+    use sqlx::{Connection, Row};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files: Vec<_> = std::fs::read_dir(format!("{root}/migrations/sqlite"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (before, after): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|p| p.file_name().unwrap().to_str().unwrap() < "0009");
+    for f in &before {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO apps (name, entity_id, metadata_json, settings_json, metadata_xml, \
+         created_at, updated_at) VALUES ('old', 'urn:x', '{}', '{}', '<x/>', 1, 2)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let r0 = apps_revision(&mut c).await;
+    let nine = after
+        .iter()
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("0009"))
+        .unwrap();
+    sqlx::raw_sql(&std::fs::read_to_string(nine).unwrap())
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let row = sqlx::query("SELECT name, entity_id, metadata_xml, created_at, updated_at FROM apps")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>(0), "old");
+    assert_eq!(row.get::<String, _>(1), "urn:x");
+    assert_eq!(row.get::<String, _>(2), "<x/>");
+    assert_eq!((row.get::<i64, _>(3), row.get::<i64, _>(4)), (1, 2));
+    let r1 = apps_revision(&mut c).await;
+    assert!(r1 > r0, "caches read again");
+    // A second app of the same entity ID is stored; the triggers count it.
+    sqlx::query(
+        "INSERT INTO apps (name, entity_id, metadata_json, settings_json, created_at, updated_at) \
+         VALUES ('new', 'urn:x', '{}', '{}', 3, 3)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(apps_revision(&mut c).await, r1 + 1);
+    let index: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'apps_entity_id'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(index, 1);
+    // The name stays the primary key.
+    assert!(sqlx::query(
+        "INSERT INTO apps (name, entity_id, metadata_json, settings_json, created_at, updated_at) \
+         VALUES ('new', 'urn:y', '{}', '{}', 3, 3)",
+    )
+    .execute(&mut c)
+    .await
+    .is_err());
+}
+
+async fn apps_revision(c: &mut sqlx::SqliteConnection) -> i64 {
+    sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'apps'")
+        .fetch_one(c)
+        .await
+        .unwrap()
+}
