@@ -369,7 +369,7 @@ pub fn parse_accounts(text: &str) -> Result<Vec<RoleAccount>, IdentityError> {
         }
         let provider = match provider {
             None => None,
-            Some(p) if p.is_empty() => return Err(bad(item, "no provider name after `:`")),
+            Some("") => return Err(bad(item, "no provider name after `:`")),
             Some(p)
                 if p.chars().count() > 128
                     || p.chars()

@@ -892,7 +892,7 @@ fn several_accounts_give_one_role_value_per_account_and_role() {
     }
 }
 
-fn aws_with<'a>(extra: &'a str) -> Vec<&'a str> {
+fn aws_with(extra: &str) -> Vec<&str> {
     vec![
         "account_id=111122223333",
         "provider_name=wecom",
