@@ -2,7 +2,8 @@
 //! find the app by Issuer, verify with that app's metadata certificates only, refuse replays, choose
 //! the ACS from metadata only, then answer from the session or send the browser to WeCom.
 
-use super::flow::{self, ClientIp};
+use super::flow;
+use super::ClientIp;
 use super::snapshot;
 use super::AppState;
 use crate::apps::App;

@@ -6,10 +6,10 @@ use super::super::AppState;
 use super::api::{int_param, or_empty, rfc3339, ApiError, ApiQuery, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
-use crate::admin::audit::{self as domain, FilterInput, RESULTS};
+use crate::admin::audit::{self as domain, FilterInput};
 use crate::admin::AdminError;
 use crate::http::error::WebError;
-use crate::store::AuditEntry;
+use crate::store::{self, AuditEntry};
 use crate::text;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -48,7 +48,7 @@ pub struct AuditParams {
     app: Option<String>,
     /// WeCom userid.
     userid: Option<String>,
-    /// `success`, `refused` or `error`.
+    /// `success`, `refused`, `error` or `pending`.
     #[param(schema_with = result_param)]
     result: Option<String>,
     /// Event (`login`, `admin_login`, `user_update`, `key_activate`, …).
@@ -75,6 +75,7 @@ enum AuditResult {
     Success,
     Refused,
     Error,
+    Pending,
 }
 
 fn result_param() -> utoipa::openapi::schema::Schema {
@@ -171,7 +172,7 @@ pub struct AuditView {
     pub app: Option<String>,
     /// WeCom userid, when known.
     pub userid: Option<String>,
-    /// `success`, `refused` or `error`.
+    /// `success`, `refused`, `error` or `pending`.
     pub result: String,
     /// Machine-readable reason.
     pub reason: String,
@@ -192,13 +193,13 @@ impl From<&AuditEntry> for AuditView {
         Self {
             id: e.id,
             at: rfc3339(r.at),
-            event: r.event.clone(),
+            event: r.event.to_string(),
             app: r.app.clone(),
             userid: r.userid.clone(),
-            result: r.result.clone(),
+            result: r.result.to_string(),
             reason: r.reason.clone(),
             actor: r.actor.clone(),
-            client_ip: r.client_ip.clone(),
+            client_ip: r.client_ip.map(|ip| ip.to_string()),
             request_id: r.request_id.clone(),
             detail: r.detail.as_deref().map(|d| {
                 serde_json::from_str(d).unwrap_or_else(|_| serde_json::Value::String(d.into()))
@@ -299,8 +300,8 @@ async fn audit_page(
             p.entries
                 .iter()
                 .map(|e| Line {
-                    event: text::event_label(&e.row.event, c.l),
-                    result: text::result_label(&e.row.result, c.l),
+                    event: text::event_label(e.row.event, c.l).to_string(),
+                    result: text::result_label(e.row.result, c.l).to_string(),
                     reason: text::reason_label(&e.row.reason, c.l),
                     e: AuditView::from(e),
                 })
@@ -312,9 +313,9 @@ async fn audit_page(
         Err(e) => (Vec::new(), None, e.map(|e| e.message())),
     };
     let sep = if fq.is_empty() { "" } else { "&" };
-    let results = RESULTS
+    let results = store::AuditResult::ALL
         .iter()
-        .map(|r| (*r, text::result_label(r, c.l)))
+        .map(|r| (r.as_str(), text::result_label(*r, c.l).to_string()))
         .collect();
     let mut resp = page(&AuditPage {
         c,

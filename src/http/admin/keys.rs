@@ -2,7 +2,8 @@
 //! (list; add a `next` key; activate it; retire a `previous` or `next` key). Thin over
 //! [`crate::admin::keys`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
+use super::super::ClientIp;
 use super::super::AppState;
 use super::api::{rfc3339, ApiError, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
@@ -11,6 +12,7 @@ use crate::admin::keys::{self as domain, KeyInfo, EXPIRY_WARNING_DAYS};
 use crate::admin::{Actor, AdminError};
 use crate::http::error::WebError;
 use crate::keys::KeySource;
+use std::net::IpAddr;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -96,7 +98,7 @@ async fn run(
     state: &AppState,
     actor: &Actor,
     step: Step<'_>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<KeyInfo, AdminError> {
     let k = domain::KeyCtx {
         config: &state.config,
@@ -120,7 +122,7 @@ async fn stepped(
     ip: &ClientIp,
     step: Step<'_>,
 ) -> Result<Json<KeyView>, ApiError> {
-    let k = run(state, &a.actor(), step, ip.0.as_deref()).await?;
+    let k = run(state, &a.actor(), step, ip.0).await?;
     Ok(Json(KeyView::of(&k, state.clock.unix())))
 }
 
@@ -146,7 +148,7 @@ async fn add(
     a: ApiAdmin,
     ip: ClientIp,
 ) -> Result<Response, ApiError> {
-    let k = run(&state, &a.actor(), Step::Add, ip.0.as_deref()).await?;
+    let k = run(&state, &a.actor(), Step::Add, ip.0).await?;
     Ok((
         StatusCode::CREATED,
         Json(KeyView::of(&k, state.clock.unix())),
@@ -260,7 +262,7 @@ async fn step_form(
     ip: &ClientIp,
     step: Step<'_>,
 ) -> Result<Response, WebError> {
-    match run(state, &admin.actor(), step, ip.0.as_deref()).await {
+    match run(state, &admin.actor(), step, ip.0).await {
         Ok(_) => flow::redirect("/admin/keys"),
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => render(state, chrome(admin, headers, "keys"), Some(e.message())).await,

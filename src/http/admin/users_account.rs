@@ -1,7 +1,8 @@
 //! One account's console page `/admin/users/{username}`: view with recent logins, edit, disable /
 //! enable, bind / unbind, a one-time bind code shown once. Thin over [`crate::admin::users`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
+use super::super::ClientIp;
 use super::super::AppState;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
@@ -125,7 +126,7 @@ async fn render_user_with(
             .map(|e| Login {
                 at: rfc3339(e.row.at),
                 app: e.row.app.clone().unwrap_or_default(),
-                result: e.row.result.clone(),
+                result: e.row.result.to_string(),
                 reason: e.row.reason.clone(),
             })
             .collect(),
@@ -170,7 +171,7 @@ async fn update(
         now,
         username,
         profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     .map(|_| ()))
@@ -285,7 +286,7 @@ async fn bind_form(
     admin.check_csrf(&f.csrf)?;
     let force = Some(f.force.as_deref() == Some("1"));
     let actor = admin.actor();
-    match bind_checked(&state, &actor, &username, &f.userid, force, ip.0.as_deref()).await {
+    match bind_checked(&state, &actor, &username, &f.userid, force, ip.0).await {
         Ok(Bound::Yes(_)) => after(&state, &admin, &headers, &username, Ok(())).await,
         Ok(Bound::Refused(found)) => {
             // The page again with what WeCom said and a button to bind the userid anyway.
@@ -325,7 +326,7 @@ async fn unbind_form(
         &admin.actor(),
         now,
         &username,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     .map(|_| ());
@@ -352,7 +353,7 @@ async fn code_form(
         now,
         rng,
         &username,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     {

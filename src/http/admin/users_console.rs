@@ -2,7 +2,8 @@
 //! file upload or paste, export link; and the pieces the account page (`users_account.rs`) shares.
 //! Thin over [`crate::admin::users`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
+use super::super::ClientIp;
 use super::super::AppState;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
@@ -353,7 +354,7 @@ async fn create_form(
         state.rng.as_ref(),
         &f.username,
         &profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await;
     match made {
@@ -420,7 +421,7 @@ async fn import_form(
                 now,
                 rng,
                 &csv,
-                ip.0.as_deref(),
+                ip.0,
             )
             .await
             {
