@@ -603,7 +603,10 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::UserUnbind => tx("account unlinked", "解除关联"),
         AuditKind::UserBindCode => tx("one-time code issued", "签发一次性验证码"),
         AuditKind::UserSetPassword => tx("password set", "设置密码"),
-        AuditKind::WecomNamesForced => tx("saved although WeCom did not confirm the names", "企业微信未确认名称，仍然保存"),
+        AuditKind::WecomNamesForced => tx(
+            "saved although WeCom did not confirm the names",
+            "企业微信未确认名称，仍然保存",
+        ),
         AuditKind::WecomCheck => tx("WeCom connection checked", "检查企业微信连接"),
     }
 }
@@ -1167,10 +1170,7 @@ pub fn all() -> Vec<(String, Tx)> {
     for k in AuditKind::ALL {
         out.push((format!("event {k}"), event_text(*k)));
     }
-    for (kind, list) in [
-        ("reason", REASONS),
-        ("reason family", REASON_FAMILIES),
-    ] {
+    for (kind, list) in [("reason", REASONS), ("reason family", REASON_FAMILIES)] {
         for l in list {
             out.push((format!("{kind} {}", l.code), l.label));
         }
@@ -1198,7 +1198,10 @@ mod tests {
         );
         assert_eq!(reason_label("NoPassive", Lang::En), "NoPassive");
         assert!(has_reason("auto_userid") && !has_reason("auto_") && !has_reason("nope"));
-        assert_eq!(event_label(AuditKind::TokenRevoke, Lang::Zh), "吊销 API 令牌");
+        assert_eq!(
+            event_label(AuditKind::TokenRevoke, Lang::Zh),
+            "吊销 API 令牌"
+        );
         assert_eq!(result_label(AuditResult::Refused, Lang::Zh), "拒绝");
         assert_eq!(result_label(AuditResult::Pending, Lang::En), "pending");
         assert!(has_event("wecom_check") && !has_event("settings_change"));

@@ -285,7 +285,12 @@ pub(crate) async fn audit(ctx: &Ctx<'_>, event: AuditKind, app: &App, detail: se
 }
 
 /// Writes the audit row of a refused change: the field and the reason, never the document.
-pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: AuditKind, app: Option<&str>, e: &AdminError) {
+pub(crate) async fn audit_refused(
+    ctx: &Ctx<'_>,
+    event: AuditKind,
+    app: Option<&str>,
+    e: &AdminError,
+) {
     let (reason, detail) = match e {
         AdminError::Invalid { field, message } => (
             "invalid",

@@ -100,7 +100,10 @@ pub fn query(input: &FilterInput) -> Result<AuditQuery, AdminError> {
             AuditKind::from_word(&e).ok_or_else(|| {
                 AdminError::invalid(
                     "event",
-                    format!("`{e}` is not an event: use one of {}", words(AuditKind::ALL)),
+                    format!(
+                        "`{e}` is not an event: use one of {}",
+                        words(AuditKind::ALL)
+                    ),
                 )
             })
         })

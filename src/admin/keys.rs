@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::keys::{self, KeyError, KeySource, SharedKeys};
 use crate::random::Rng;
 use crate::store::{AuditKind, KeyRow, KeyState, Store, StoreError};
-use std::net::IpAddr;
 use openssl::x509::X509;
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// Days before the active certificate's expiry from which the console warns.

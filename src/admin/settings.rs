@@ -20,9 +20,9 @@ use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::settings::{self, BindingOverride, Source, Stored, WecomOverride};
 use crate::store::{AuditKind, Store, StoreError};
-use std::net::IpAddr;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Who changes what, when, from where: what every write here needs.

@@ -18,10 +18,10 @@ use super::{Actor, AdminError};
 use crate::identity::directory::{self, AccountId, AccountStatus};
 use crate::random::Rng;
 use crate::store::{
-    AccountRow, AccountSearch, AccountStatus, AuditEntry, AuditKind, AuditQuery, BindingRow, Store,
+    AccountRow, AccountSearch, AuditEntry, AuditKind, AuditQuery, BindingRow, Store,
 };
-use std::net::IpAddr;
 use serde_json::{json, Map, Value};
+use std::net::IpAddr;
 
 /// Accounts per page when the caller does not say.
 pub const DEFAULT_LIMIT: i64 = 50;

@@ -16,8 +16,8 @@ use crate::identity::access::{Access, Grant};
 use crate::identity::roles::{parse_rules, Match, TagRef};
 use crate::lang::{t, Text};
 use crate::store::{AuditKind, Store};
-use std::net::IpAddr;
 use crate::wecom::client::WecomClient;
+use std::net::IpAddr;
 
 /// The audit event of a save the admin made although WeCom did not know a name, or could not be
 /// asked.

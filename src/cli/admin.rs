@@ -77,7 +77,12 @@ pub async fn run(shell: &Shell<'_>, cmd: &AdminCommand, rng: &dyn Rng) -> Result
 }
 
 /// Audits a change made from the shell.
-async fn audit(shell: &Shell<'_>, event: AuditKind, userid: Option<&str>, detail: serde_json::Value) {
+async fn audit(
+    shell: &Shell<'_>,
+    event: AuditKind,
+    userid: Option<&str>,
+    detail: serde_json::Value,
+) {
     admin_auth::audit_change(
         shell.store,
         shell.clock.unix(),

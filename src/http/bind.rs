@@ -4,12 +4,12 @@
 //! the page's server-side state and their audit rows are [`crate::login::bind`]'s.
 
 use super::flow;
-use super::ClientIp;
 use super::refusal::refuse;
+use super::ClientIp;
 use super::{cookies, AppState};
 use crate::http::error::{Lang, WebError};
 use crate::login::bind::{self, Proof, Proved, Retry};
-use crate::login::{self, Ctx, AuditKind, Refusal};
+use crate::login::{self, AuditKind, Ctx, Refusal};
 use crate::text::BIND_PAGE;
 use askama::Template;
 use axum::extract::State;

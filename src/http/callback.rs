@@ -6,13 +6,13 @@
 //! result: the same session and Response, or the same bind page when the first one ended there.
 
 use super::flow;
-use super::ClientIp;
 use super::refusal::refuse;
+use super::ClientIp;
 use super::{bind, cookies, AppState};
 use crate::http::error::{Lang, WebError};
 use crate::login::account::{self, Step};
 use crate::login::state::{self as login_state, Arrival, Browser, Outcome};
-use crate::login::{self, AppLogin, Ctx, AuditKind, Live, Pending, Refusal, Who};
+use crate::login::{self, AppLogin, AuditKind, Ctx, Live, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};

@@ -10,7 +10,7 @@ use super::AppState;
 use crate::apps::App;
 use crate::assertion::{self, Issue};
 use crate::http::error::{Lang, WebError};
-use crate::login::{self, AppLogin, AuditEvent, Ctx, AuditKind, Live, Pending, Who};
+use crate::login::{self, AppLogin, AuditEvent, AuditKind, Ctx, Live, Pending, Who};
 use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, StatusInput, SubStatusCode};
 use crate::text;

@@ -14,8 +14,8 @@
 
 use super::cookies;
 use super::flow;
-use super::ClientIp;
 use super::AppState;
+use super::ClientIp;
 use crate::http::error::{Lang, RequestId, WebError};
 use crate::login::{AuditEvent, AuditKind};
 use axum::extract::{Request, State};

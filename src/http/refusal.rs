@@ -4,7 +4,7 @@
 //! refused request is audited.
 
 use crate::http::error::WebError;
-use crate::login::{AuditEvent, Ctx, Error, AuditKind, Refusal, Who};
+use crate::login::{AuditEvent, AuditKind, Ctx, Error, Refusal, Who};
 use axum::http::StatusCode;
 
 /// The member's page of `r`.

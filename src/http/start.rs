@@ -2,10 +2,10 @@
 //! as SP-initiated, then an unsolicited Response (no InResponseTo) to the app's default ACS.
 
 use super::flow;
-use super::ClientIp;
 use super::refusal::refuse;
 use super::snapshot;
 use super::AppState;
+use super::ClientIp;
 use crate::http::error::WebError;
 use crate::login::{AppLogin, AuditKind, Refusal, Who};
 use crate::logsafe::Escaped;

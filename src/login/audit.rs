@@ -6,8 +6,8 @@ use super::Ctx;
 use crate::logsafe::Escaped;
 pub use crate::store::{AuditKind, AuditResult};
 use crate::store::{AuditRow, StoreError};
-use std::net::IpAddr;
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 /// Whom an audit row concerns: the app, the member and the SAML request, each when known.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,7 +111,8 @@ impl<'a> AuditEvent<'a> {
 /// (the member gets the error page), so it is not counted.
 pub async fn write(ctx: &Ctx<'_>, event: &AuditEvent<'_>) -> Result<(), StoreError> {
     let written = ctx.store.audit(&event.row(ctx.unix(), ctx.ip)).await;
-    if event.event == AuditKind::Login && (written.is_ok() || event.result != AuditResult::Success) {
+    if event.event == AuditKind::Login && (written.is_ok() || event.result != AuditResult::Success)
+    {
         ctx.metrics
             .login(event.who.app.unwrap_or("-"), event.result.as_str());
     }

@@ -7,7 +7,8 @@ use super::states::{stored_word, UnknownState};
 use std::net::IpAddr;
 
 /// An enum whose variants each stand for one stored word: the enum with its docs, `ALL`,
-/// `as_str`, the parse of a stored word (`TryFrom<String>`, naming `$column` when unknown), and
+/// `as_str`, the parse of a stored word (`TryFrom<String>` and `FromStr`, naming `$column` when
+/// unknown), and
 /// comparisons with text (so a row's word can be checked against a literal).
 macro_rules! audit_words {
     (
@@ -49,6 +50,13 @@ macro_rules! audit_words {
                     column: $column,
                     found: s,
                 })
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownState;
+            fn from_str(s: &str) -> Result<Self, UnknownState> {
+                Self::try_from(s.to_string())
             }
         }
 
@@ -180,9 +188,9 @@ impl sqlx::Type<sqlx::Any> for StoredIp {
 
 impl<'r> sqlx::Decode<'r, sqlx::Any> for StoredIp {
     fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        Ok(Self(<Option<String> as sqlx::Decode<'r, sqlx::Any>>::decode(
-            value,
-        )?))
+        Ok(Self(
+            <Option<String> as sqlx::Decode<'r, sqlx::Any>>::decode(value)?,
+        ))
     }
 }
 
@@ -230,8 +238,14 @@ mod tests {
         let ip = |s: Option<&str>| Option::<IpAddr>::try_from(StoredIp(s.map(str::to_string)));
         assert_eq!(ip(None), Ok(None));
         assert_eq!(ip(Some("::1")), Ok(Some("::1".parse().unwrap())));
-        assert_eq!(ip(Some("192.0.2.1")), Ok(Some("192.0.2.1".parse().unwrap())));
+        assert_eq!(
+            ip(Some("192.0.2.1")),
+            Ok(Some("192.0.2.1".parse().unwrap()))
+        );
         assert!(ip(Some("192.0.2.1:80")).is_err());
-        assert_eq!(ip_text("2001:db8::1".parse().ok()).as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            ip_text("2001:db8::1".parse().ok()).as_deref(),
+            Some("2001:db8::1")
+        );
     }
 }

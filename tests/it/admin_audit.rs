@@ -11,12 +11,12 @@ use wecom_idp::store::AuditRow;
 fn row(event: &str, app: Option<&str>, userid: Option<&str>, result: &str, at: i64) -> AuditRow {
     AuditRow {
         at,
-        event: event.into(),
+        event: event.parse().unwrap(),
         app: app.map(str::to_string),
         userid: userid.map(str::to_string),
-        result: result.into(),
+        result: result.parse().unwrap(),
         reason: "test".into(),
-        client_ip: Some("192.0.2.1".into()),
+        client_ip: "192.0.2.1".parse().ok(),
         request_id: None,
         actor: None,
         detail: None,
@@ -257,7 +257,7 @@ async fn changes_body(env: Env) {
         env.clock.unix(),
         wecom_idp::admin::auth::AdminChange {
             actor: &wecom_idp::admin::Actor::Shell,
-            event: "settings_change",
+            event: wecom_idp::store::AuditKind::SettingsWecom,
             app: None,
             userid: None,
             detail: Some(
@@ -277,7 +277,7 @@ async fn changes_body(env: Env) {
         "user_create",
         "user_bind_code",
         "token_create",
-        "settings_change",
+        "settings_wecom",
     ] {
         let r = rows.iter().find(|r| r["event"] == ev).unwrap();
         assert!(r["actor"].is_string(), "{ev} has no actor");
@@ -285,7 +285,7 @@ async fn changes_body(env: Env) {
     }
     let r = rows
         .iter()
-        .find(|r| r["event"] == "settings_change")
+        .find(|r| r["event"] == "settings_wecom")
         .unwrap();
     assert_eq!(r["detail"]["before"]["wecom"]["secret"], "[redacted]");
 }

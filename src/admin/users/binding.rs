@@ -7,8 +7,8 @@ use crate::admin::{Actor, AdminError};
 use crate::identity::directory::{self, BindHow};
 use crate::random::Rng;
 use crate::store::{AuditKind, Store, StoreError};
-use std::net::IpAddr;
 use serde_json::json;
+use std::net::IpAddr;
 
 /// Shortest bind password.
 pub const MIN_PASSWORD_CHARS: usize = 8;

@@ -6,8 +6,8 @@ use crate::admin::{Actor, AdminError};
 use crate::identity::directory::AccountId;
 use crate::random::Rng;
 use crate::store::{AuditKind, Store, StoreError};
-use std::net::IpAddr;
 use serde_json::json;
+use std::net::IpAddr;
 
 /// Why an import did not happen.
 #[derive(Debug)]

@@ -2,8 +2,8 @@
 //! console page `/admin/access` and the API `/api/v1/admins`, `/api/v1/tokens`. A token is shown once,
 //! when it is made; only its SHA-256 is kept.
 
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ApiPath, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::directory::{self, NamesRefusedBody};
@@ -13,7 +13,6 @@ use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::{Actor, AdminError};
 use crate::http::error::{t, Text, WebError};
 use crate::store::{AdminTokenRow, AuditKind};
-use std::net::IpAddr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -86,7 +86,11 @@ async fn audit_admin(
         now,
         admin_auth::AdminChange {
             actor,
-            event: if admin { AuditKind::AdminAdd } else { AuditKind::AdminRemove },
+            event: if admin {
+                AuditKind::AdminAdd
+            } else {
+                AuditKind::AdminRemove
+            },
             app: None,
             userid: Some(userid),
             detail: Some(
@@ -400,15 +404,7 @@ async fn admin_add(
     ip: ClientIp,
     ApiJson(body): ApiJson<NewAdmin>,
 ) -> Result<Response, ApiError> {
-    match add_admin_checked(
-        &state,
-        &a.actor(),
-        &body.userid,
-        body.force,
-        ip.0,
-    )
-    .await?
-    {
+    match add_admin_checked(&state, &a.actor(), &body.userid, body.force, ip.0).await? {
         Added::Yes => Ok(StatusCode::CREATED.into_response()),
         Added::Refused(found) => Ok(directory::names_refused("userid", &found)),
     }

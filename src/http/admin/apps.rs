@@ -3,8 +3,8 @@
 //! the metadata URL, delete. Thin over [`crate::admin::apps`]; the console pages are in
 //! `apps_console.rs` and share the views defined here.
 
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
 use super::apps_views::*;
 use super::auth::ApiAdmin;

@@ -4,8 +4,8 @@
 //! (`/admin/apps/guide/{console}`) and the preview page the metadata replacement shares.
 
 use super::super::flow::redirect;
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::{
     checked, csrf_fields, entity_id, field, form_metadata, prefixed, refresh_secs, values,

@@ -2,8 +2,8 @@
 //! and the names the rules name checked against WeCom before a save.
 
 use super::super::flow::redirect;
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::Errors;
 use super::apps_page::{after, render_app_with, Shown};

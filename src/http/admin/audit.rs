@@ -35,7 +35,7 @@ pub(super) fn api_routes() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(search, export),
-    components(schemas(AuditView, AuditPageView, AuditResult))
+    components(schemas(AuditView, AuditPageView, AuditResult, AuditEvent))
 )]
 pub(super) struct AuditApi;
 
@@ -52,6 +52,7 @@ pub struct AuditParams {
     #[param(schema_with = result_param)]
     result: Option<String>,
     /// Event (`login`, `admin_login`, `user_update`, `key_activate`, …).
+    #[param(schema_with = event_param)]
     event: Option<String>,
     /// From: RFC 3339, `YYYY-MM-DD` (UTC) or Unix seconds (0–253402300799).
     #[param(schema_with = time_param)]
@@ -67,19 +68,52 @@ pub struct AuditParams {
     limit: Option<String>,
 }
 
-/// The `result` of an audit row.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the vocabulary of `AuditParams::result` (checked by the domain)
-#[schema(rename_all = "lowercase")]
-enum AuditResult {
-    Success,
-    Refused,
-    Error,
-    Pending,
+/// The `result` of an audit row in the document: the words of [`store::AuditResult`], so the
+/// document lists every result the log can hold.
+struct AuditResult;
+
+impl utoipa::PartialSchema for AuditResult {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        words_schema(store::AuditResult::ALL.iter().map(|r| r.as_str())).into()
+    }
+}
+
+impl ToSchema for AuditResult {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditResult".into()
+    }
+}
+
+/// The `event` of an audit row in the document: the words of [`store::AuditKind`].
+struct AuditEvent;
+
+impl utoipa::PartialSchema for AuditEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        words_schema(store::AuditKind::ALL.iter().map(|k| k.as_str())).into()
+    }
+}
+
+impl ToSchema for AuditEvent {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditEvent".into()
+    }
+}
+
+/// A string that is one of `words`.
+fn words_schema<'a>(words: impl Iterator<Item = &'a str>) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(words))
+        .into()
 }
 
 fn result_param() -> utoipa::openapi::schema::Schema {
     or_empty(utoipa::openapi::Ref::from_schema_name("AuditResult"))
+}
+
+fn event_param() -> utoipa::openapi::schema::Schema {
+    or_empty(utoipa::openapi::Ref::from_schema_name("AuditEvent"))
 }
 
 fn before_id_param() -> utoipa::openapi::schema::Schema {
@@ -167,12 +201,14 @@ pub struct AuditView {
     /// When (RFC 3339, UTC).
     pub at: String,
     /// What happened (`login`, `user_bind`, `key_activate`, …).
+    #[schema(value_type = AuditEvent)]
     pub event: String,
     /// App, when there was one.
     pub app: Option<String>,
     /// WeCom userid, when known.
     pub userid: Option<String>,
     /// `success`, `refused`, `error` or `pending`.
+    #[schema(value_type = AuditResult)]
     pub result: String,
     /// Machine-readable reason.
     pub reason: String,

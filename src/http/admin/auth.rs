@@ -4,15 +4,15 @@
 //! tokens). Membership is checked at every request, so removing an admin takes effect at once.
 
 use super::super::flow;
-use super::super::ClientIp;
 use super::super::refusal::refuse;
+use super::super::ClientIp;
 use super::super::{cookies, AppState};
 use super::api::ApiError;
 use super::{page, Chrome};
 use crate::admin::{auth as admin_auth, Actor};
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::http::error::{t, Lang, WebError};
-use crate::login::{self, AdminSignIn, AuditEvent, Ctx, AuditKind, Pending, Refusal, Who};
+use crate::login::{self, AdminSignIn, AuditEvent, AuditKind, Ctx, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use crate::store::AdminSessionRow;
 use crate::wecom::oauth::Scope;

@@ -3,8 +3,8 @@
 //! [`crate::admin::keys`].
 
 use super::super::flow;
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
@@ -12,7 +12,6 @@ use crate::admin::keys::{self as domain, KeyInfo, EXPIRY_WARNING_DAYS};
 use crate::admin::{Actor, AdminError};
 use crate::http::error::WebError;
 use crate::keys::KeySource;
-use std::net::IpAddr;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn routes() -> Router<AppState> {

@@ -2,8 +2,8 @@
 //! create, edit, bind/unbind, one-time bind codes, CSV import and export). Thin over
 //! [`crate::admin::users`]; the console pages are in `users_console.rs`.
 
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{
     int_param, or_empty, rfc3339, ApiError, ApiJson, ApiQuery, ErrorBody, ErrorDetail,
 };
@@ -13,7 +13,6 @@ use crate::admin::users::{self as domain, ImportError, Profile, SearchInput, Use
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::AdminError;
 use crate::identity::directory;
-use std::net::IpAddr;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -21,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// Largest CSV import (the rest of the API keeps the server's default cap).
@@ -500,16 +500,7 @@ async fn bind(
     ApiJson(b): ApiJson<BindTo>,
 ) -> Result<Response, ApiError> {
     let actor = a.actor();
-    match bind_checked(
-        &state,
-        &actor,
-        &username,
-        &b.userid,
-        b.force,
-        ip.0,
-    )
-    .await?
-    {
+    match bind_checked(&state, &actor, &username, &b.userid, b.force, ip.0).await? {
         Bound::Yes(rec) => Ok(Json(UserView::from(rec.as_ref())).into_response()),
         Bound::Refused(found) => Ok(super::directory::names_refused("userid", &found)),
     }

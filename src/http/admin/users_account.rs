@@ -2,8 +2,8 @@
 //! enable, bind / unbind, a one-time bind code shown once. Thin over [`crate::admin::users`].
 
 use super::super::flow;
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{bind_checked, corp_id, Bound};
@@ -320,16 +320,9 @@ async fn unbind_form(
     admin.check_csrf(&f.csrf)?;
     let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
-    let done = domain::unbind(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        ip.0,
-    )
-    .await
-    .map(|_| ());
+    let done = domain::unbind(&state.store, corp, &admin.actor(), now, &username, ip.0)
+        .await
+        .map(|_| ());
     after(&state, &admin, &headers, &username, done).await
 }
 

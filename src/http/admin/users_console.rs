@@ -3,8 +3,8 @@
 //! Thin over [`crate::admin::users`].
 
 use super::super::flow;
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
@@ -415,16 +415,7 @@ async fn import_form(
         Ok((_, csv)) => {
             let now = state.clock.unix();
             let rng = state.rng.as_ref();
-            match domain::import(
-                &state.store,
-                &admin.actor(),
-                now,
-                rng,
-                &csv,
-                ip.0,
-            )
-            .await
-            {
+            match domain::import(&state.store, &admin.actor(), now, rng, &csv, ip.0).await {
                 Ok(d) => Outcome {
                     imported: Some((d.created, d.updated)),
                     ..NOTHING()

@@ -6,8 +6,8 @@
 //! check) when it fails, unless the request says `force: true`. Thin over [`crate::admin::settings`].
 //! This file holds the API and the views both use; the console page is `wecom_console.rs`.
 
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{ApiError, ApiJson, ErrorBody};
 use super::auth::ApiAdmin;
 use crate::admin::settings::{
@@ -15,7 +15,6 @@ use crate::admin::settings::{
 };
 use crate::admin::{Actor, AdminError};
 use crate::settings::{mask, BINDING, WECOM};
-use std::net::IpAddr;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,6 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn api_routes() -> Router<AppState> {
@@ -425,8 +425,7 @@ async fn wecom_put(
 ) -> Result<Response, ApiError> {
     let actor = a.actor();
     let mode = body.mode();
-    let saved =
-        domain::update_wecom(&change(&state, &actor, ip.0), &body.into(), mode).await?;
+    let saved = domain::update_wecom(&change(&state, &actor, ip.0), &body.into(), mode).await?;
     let check = match saved {
         WecomSave::Refused(o) => return Ok(refused(o.into())),
         WecomSave::Saved(o) => Some(o.into()),

@@ -5,8 +5,8 @@
 //! a "Save anyway" button appears), the binding settings form with the table of what each
 //! combination does, and reset to configuration. CSRF first in every handler.
 
-use super::super::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::auth::{chrome, ConsoleAdmin};
 use super::wecom::{change, check, current, BindingView, CheckView, WecomView};
 use super::{page, Chrome};
