@@ -85,29 +85,8 @@ pub fn parse_time(field: &str, s: &str, end_of_day: bool) -> Result<i64, AdminEr
 
 /// Checks the filters and turns them into a store query.
 pub fn query(input: &FilterInput) -> Result<AuditQuery, AdminError> {
-    let result = given(&input.result)
-        .map(|r| {
-            AuditResult::from_word(&r).ok_or_else(|| {
-                AdminError::invalid(
-                    "result",
-                    format!("`{r}` is not a result: use {}", words(AuditResult::ALL)),
-                )
-            })
-        })
-        .transpose()?;
-    let event = given(&input.event)
-        .map(|e| {
-            AuditKind::from_word(&e).ok_or_else(|| {
-                AdminError::invalid(
-                    "event",
-                    format!(
-                        "`{e}` is not an event: use one of {}",
-                        words(AuditKind::ALL)
-                    ),
-                )
-            })
-        })
-        .transpose()?;
+    let result = one_of("result", "a result", &input.result, AuditResult::ALL)?;
+    let event = one_of("event", "an event", &input.event, AuditKind::ALL)?;
     let since = given(&input.since)
         .map(|s| parse_time("since", &s, false))
         .transpose()?;
@@ -145,6 +124,23 @@ pub fn query(input: &FilterInput) -> Result<AuditQuery, AdminError> {
         before_id: input.before_id,
         limit,
     })
+}
+
+/// A filter that must be one of the log's words (`all`); empty means any. Anything else is refused
+/// with the words it takes, since it could only ever match nothing.
+fn one_of<T: std::str::FromStr + std::fmt::Display>(
+    field: &str,
+    what: &str,
+    value: &Option<String>,
+    all: &[T],
+) -> Result<Option<T>, AdminError> {
+    given(value)
+        .map(|v| {
+            v.parse().map_err(|_| {
+                AdminError::invalid(field, format!("`{v}` is not {what}: use {}", words(all)))
+            })
+        })
+        .transpose()
 }
 
 /// The words of `all`, for the message that lists the ones a filter takes.

@@ -97,6 +97,7 @@ async fn filters_body(env: Env) {
     // Bad filters are field errors.
     for (q, field) in [
         ("result=ok", "result"),
+        ("event=settings_change", "event"),
         ("since=yesterday", "since"),
         ("limit=0", "limit"),
         ("limit=x", "limit"),
@@ -106,6 +107,11 @@ async fn filters_body(env: Env) {
         let (s, body) = api.get(&format!("/audit?{q}")).await;
         assert_eq!(s, 400, "{q}");
         assert_eq!(body["error"]["field"], field, "{q}: {body}");
+    }
+    // Every word the log holds is a filter, `pending` among the results and `wecom_check` among
+    // the events.
+    for q in ["result=pending", "event=wecom_check"] {
+        assert_eq!(api.get(&format!("/audit?{q}")).await.0, 200, "{q}");
     }
     assert_eq!(env.api("").get("/audit").await.0, 401);
 }
