@@ -15,6 +15,7 @@ mod baidu;
 mod generic;
 mod huawei;
 mod huawei_ic;
+mod identity_center;
 mod kingsoft;
 mod tencent;
 mod tencent_cic;

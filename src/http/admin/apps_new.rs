@@ -413,7 +413,7 @@ async fn create_form(
         Err(e) => Err(e),
     };
     match r {
-        Ok(Created::Saved(saved)) => redirect(&format!("/admin/apps/{}", saved.app.name)),
+        Ok(Created::Saved { saved, .. }) => redirect(&format!("/admin/apps/{}", saved.app.name)),
         Ok(Created::Refused { field, found }) => {
             apps_names::refused(chrome(&admin, &headers, "apps"), preset, &f, &field, &found)
         }
