@@ -354,18 +354,18 @@ fn check_response_signature(case: &Value, xml: &str, cert: &CertificateDer) -> R
         Some(&[AllowedSignatureAlgorithm::RsaSha256]),
     )
     .map_err(|e| format!("signature: {e}"))?;
-    let root = reduced.trim_start().trim_start_matches(|c| c != '<');
-    let head: String = root.chars().take(40).collect();
-    let local = head
-        .trim_start_matches('<')
-        .split([' ', '>', '/'])
-        .next()
+    // The root element: the first start tag after the XML declaration and any comments.
+    let local = reduced
+        .match_indices('<')
+        .map(|(i, _)| &reduced[i + 1..])
+        .find(|rest| !rest.starts_with(['?', '!']))
+        .and_then(|rest| rest.split([' ', '>', '/', '\n']).next())
         .unwrap_or_default();
     if local.rsplit(':').next() == Some("Response") {
         Ok(())
     } else {
         Err(format!(
-            "samael kept only {head:?} as signed: the Response signature did not verify"
+            "samael kept only <{local}> as signed: the Response signature did not verify"
         ))
     }
 }
