@@ -17,13 +17,14 @@
 #  5. encrypted assertions and Single Logout: `encrypted_login` and `single_logout` run when the
 #     IdP has them and print "skipped: … not on main yet" while it does not.
 # Prints one line per check and `mellon: N passed, M failed, K skipped`; exits non-zero on a failure.
-# WORK=dir keeps the files there (default target/interop-apache); KEEP=1 leaves the servers running.
+# WORK=dir keeps the files there (default target/interop-apache-mellon); KEEP=1 leaves the servers running.
+# interop/apache/run.sh runs every SP of this folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/apt-need.sh
 apt_need apache2 libapache2-mod-auth-mellon curl openssl python3 ca-certificates
 
-WORK=${WORK:-target/interop-apache}
+WORK=${WORK:-target/interop-apache-mellon}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
