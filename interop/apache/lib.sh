@@ -1,0 +1,236 @@
+# Sourced by the SP scripts of interop/apache/: the IdP (`wecom-idp demo` with its WeCom simulator
+# on a free loopback port), an Apache started with its own configuration (own ServerRoot, PidFile
+# and loopback port; never the machine's apache2 service), and a browser made of curl and a cookie
+# jar. `interop_init PEER` first; each check reports with ok/fail/skip and `interop_finish` prints
+# `PEER: N passed, M failed, K skipped` and gives the exit status.
+# Environment: WORK=dir (default target/interop-apache-PEER, emptied first), INTEROP_IDP_BIN=path
+# (default: cargo build, debug), KEEP=1 leaves the servers running for a look by hand.
+
+UA="Mozilla/5.0 (Linux) wxwork/4.1.0 MicroMessenger/7.0.1" # inside the WeCom client
+passed=0 failed=0 skipped=0
+IDP_PID="" APACHE_CONF="" EXTRA_PIDS=() LOGS=()
+
+interop_init() {
+    PEER=$1
+    WORK=${WORK:-target/interop-apache-$PEER}
+    rm -rf "$WORK"
+    mkdir -p "$WORK"
+    WORK=$(cd "$WORK" && pwd)
+    trap cleanup EXIT
+}
+ok() { passed=$((passed + 1)); printf 'ok   %-12s %s\n' "$PEER" "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %-12s %s\n' "$PEER" "$*"; }
+skip() { skipped=$((skipped + 1)); printf 'skip %-12s %s\n' "$PEER" "$*"; }
+
+interop_finish() {
+    echo "$PEER: $passed passed, $failed failed, $skipped skipped"
+    [ "$failed" = 0 ] || show_logs
+    [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+cleanup() {
+    if [ "${KEEP:-}" = 1 ]; then
+        echo "left running: wecom-idp demo (pid $IDP_PID) at ${IDP:-}, apache2 -f $APACHE_CONF at ${SP:-}, pids ${EXTRA_PIDS[*]}"
+        return
+    fi
+    if [ -n "$APACHE_CONF" ]; then apache2 -f "$APACHE_CONF" -k stop 2>/dev/null || true; fi
+    local p
+    for p in "${EXTRA_PIDS[@]}" $IDP_PID; do kill "$p" 2>/dev/null || true; done
+}
+show_logs() {
+    local f
+    for f in "$WORK/demo.log" "$WORK/apache/error.log" "${LOGS[@]}"; do
+        [ -f "$f" ] || continue
+        echo "---- $f (tail)"
+        tail -n 30 "$f"
+    done
+}
+die() { show_logs; echo "error: $*" >&2; exit 1; }
+
+# ---- the IdP
+start_idp() {
+    if [ -z "${INTEROP_IDP_BIN:-}" ]; then
+        echo "==> cargo build --bin wecom-idp"
+        cargo build -q --bin wecom-idp
+        INTEROP_IDP_BIN=$(cargo metadata -q --format-version 1 --no-deps |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/wecom-idp
+    fi
+    IDP_PORT=$(free_port)
+    IDP=http://127.0.0.1:$IDP_PORT
+    "$INTEROP_IDP_BIN" demo --listen "127.0.0.1:$IDP_PORT" --data "$WORK/idp-data" >"$WORK/demo.log" 2>&1 &
+    IDP_PID=$!
+    local _
+    for _ in $(seq 100); do
+        curl -fsS -o "$WORK/idp-metadata.xml" "$IDP/saml/metadata" 2>/dev/null && break
+        kill -0 "$IDP_PID" 2>/dev/null || die "wecom-idp demo exited"
+        sleep 0.2
+    done
+    [ -s "$WORK/idp-metadata.xml" ] || die "no IdP metadata from $IDP"
+    SIM=$(grep -o 'WeCom simulator  http://[0-9.:]*' "$WORK/demo.log" | awk '{print $3}')
+    [ -n "$SIM" ] || die "the demo did not say where its WeCom simulator is"
+    echo "IdP $IDP, WeCom simulator $SIM"
+}
+
+# The CLI on the demo's database (its master key seals the signing key there).
+idp_cli() {
+    WECOM_IDP_PUBLIC_URL=$IDP WECOM_IDP_LISTEN=127.0.0.1:$IDP_PORT \
+        WECOM_IDP_DATABASE_URL="sqlite://$WORK/idp-data/wecom-idp.sqlite" \
+        WECOM_IDP_MASTER_KEY_FILE="$WORK/idp-data/master.key" "$INTEROP_IDP_BIN" "$@"
+}
+
+# ---- Apache
+pick_sp_port() {
+    SP_PORT=$(free_port)
+    SP=http://127.0.0.1:$SP_PORT
+}
+
+# start_apache ENV_REGEX MODULES… < SP-CONFIG: Apache on $SP_PORT with the given modules (names
+# under /usr/lib/apache2/modules without `mod_`/`.so`), the SP configuration from stdin, and
+# /protected/ and /public/ served by a CGI printing the variables matching ENV_REGEX. Files the
+# workers read go under $WORK/apache or are listed in READABLE (owned by www-data when root).
+start_apache() {
+    local env_regex=$1 m
+    shift
+    AP=$WORK/apache
+    mkdir -p "$AP/run" "$AP/htdocs" "$AP/cgi"
+    printf '#!/bin/sh\nprintf %s\nenv | grep -E %s | sort\n' \
+        "'Content-Type: text/plain; charset=utf-8\\n\\n'" "'$env_regex'" >"$AP/cgi/env.cgi"
+    chmod 755 "$AP/cgi/env.cgi"
+    local run_as=""
+    if [ "$(id -u)" = 0 ]; then
+        # Apache drops root for its workers; they read the CGI and the SP's files.
+        run_as=$'User www-data\nGroup www-data'
+        chown -R www-data:www-data "$AP" ${READABLE:-}
+    fi
+    APACHE_CONF=$AP/httpd.conf
+    {
+        cat <<EOF
+ServerRoot "$AP"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$SP_PORT
+PidFile "$AP/run/httpd.pid"
+DefaultRuntimeDir "$AP/run"
+ErrorLog "$AP/error.log"
+LogLevel warn
+$run_as
+StartServers 2
+DocumentRoot "$AP/htdocs"
+EOF
+        for m in mpm_prefork authz_core authn_core authz_user alias cgi "$@"; do
+            echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+        done
+        echo "ScriptAlias /protected/ \"$AP/cgi/env.cgi/\""
+        echo "ScriptAlias /public/ \"$AP/cgi/env.cgi/\""
+        cat
+    } >"$APACHE_CONF"
+    apache2 -f "$APACHE_CONF" -t 2>&1 | grep -v 'Syntax OK' || true
+    apache2 -f "$APACHE_CONF" -k start
+    local _
+    for _ in $(seq 50); do
+        curl -fsS -o /dev/null "$SP/public/" 2>/dev/null && break
+        sleep 0.2
+    done
+    echo "$(apache2 -v | sed -n 's/^Server version: //p') on $SP"
+}
+
+# ---- the browser: curl with a cookie jar
+JAR=""
+browser() { JAR=$WORK/jar-$1; rm -f "$JAR"; }
+_fetched() { # curl's `code url` in $WORK/page.meta → page.url, status echoed
+    cut -d' ' -f2- "$WORK/page.meta" >"$WORK/page.url"
+    cut -d' ' -f1 "$WORK/page.meta"
+}
+# get URL: follows redirects; the last page's body in $WORK/page, its URL in $WORK/page.url;
+# echoes its status.
+get() {
+    curl -sS -L -A "$UA" -b "$JAR" -c "$JAR" -o "$WORK/page" -w '%{http_code} %{url_effective}' "$1" >"$WORK/page.meta"
+    _fetched
+}
+# The first form on $WORK/page: its action, then each field as NAME=VALUE (one a line, unescaped).
+form_fields() {
+    python3 - "$WORK/page" <<'EOF'
+import html.parser, sys
+class F(html.parser.HTMLParser):
+    action, fields = None, []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = a.get("action")
+        elif tag == "input" and a.get("name") and self.action is not None:
+            self.fields.append((a["name"], a.get("value") or ""))
+f = F()
+f.feed(open(sys.argv[1], encoding="utf-8", errors="replace").read())
+if not f.action:
+    sys.exit("no form on the page")
+print(f.action)
+for n, v in f.fields:
+    print(f"{n}={v}")
+EOF
+}
+# Submits the page's form as the page's script would; the result is the new $WORK/page.
+submit_form() {
+    local fields action kv args=()
+    fields=$(form_fields) || return 1
+    action=$(head -1 <<<"$fields")
+    while IFS= read -r kv; do args+=(--data-urlencode "$kv"); done < <(tail -n +2 <<<"$fields")
+    curl -sS -L -A "$UA" -b "$JAR" -c "$JAR" -o "$WORK/page" -w '%{http_code} %{url_effective}' \
+        "${args[@]}" "$action" >"$WORK/page.meta"
+    _fetched
+}
+has_form_field() { grep -q "name=\"$1\"" "$WORK/page"; }
+# A field of the form on $WORK/page, as posted.
+form_field() { form_fields | sed -n "s/^$1=//p"; }
+# The SAMLResponse of the form on $WORK/page, decoded.
+posted_response() { form_field SAMLResponse | base64 -d; }
+# Logs in to the "WeCom client" as a member of the simulator.
+wecom_client_as() { get "$SIM/sim/as?userid=$1&next=%2Fsim" >/dev/null; }
+
+# The SP has no session in this jar: GET URL (default $SP/protected/) takes the browser, through the
+# SP's own redirects, to our /saml/sso — by a redirect (HTTP-Redirect binding: the URL is left in
+# $SSO_URL) or by an auto-POST form (HTTP-POST: $WORK/page holds it, SSO_URL is empty).
+SSO_URL=""
+closed_to_idp() {
+    local url=${1:-$SP/protected/} where i
+    SSO_URL=""
+    for i in 1 2 3 4; do
+        curl -sS -A "$UA" -b "$JAR" -c "$JAR" -o "$WORK/page" -w '%{http_code} %{redirect_url}' "$url" >"$WORK/page.meta"
+        where=$(cat "$WORK/page.meta")
+        case "$where" in
+        30[1237]" $SP/"*) url=${where#* } ;;
+        30[1237]" $IDP/saml/sso?"*)
+            SSO_URL=${where#* }
+            return 0
+            ;;
+        "200 "*)
+            has_form_field SAMLRequest && [ "$(form_fields | head -1)" = "$IDP/saml/sso" ] && return 0
+            break
+            ;;
+        *) break ;;
+        esac
+    done
+    echo "    $url answered: $(echo "$where" | cut -c1-100)"
+    return 1
+}
+
+# The protected page ($WORK/page) must show each VAR=VALUE given, exactly.
+expect_vars() { # what VAR=VALUE…
+    local what=$1 v missing=()
+    shift
+    for v in "$@"; do grep -qxF "$v" "$WORK/page" || missing+=("$v"); done
+    if ((${#missing[@]} == 0)); then
+        ok "$what: the protected page has $*"
+    else
+        fail "$what: the protected page ($(cat "$WORK/page.url")) lacks ${missing[*]}:"
+        sed 's/^/    /' "$WORK/page" | head -20
+    fi
+}
+
+# The Response XML FILE with a character added to its NameID after signing, base64 (empty: none).
+tampered_b64() {
+    local xml
+    xml=$(sed -E 's#(<([A-Za-z0-9]+:)?NameID[^>]*>)([^<]*)<#\1\3-evil<#' "$1")
+    [ "$xml" = "$(cat "$1")" ] && return 0
+    printf '%s' "$xml" | base64 -w0
+}
