@@ -148,10 +148,12 @@ get() {
     curl -sS -L -A "$UA" -b "$JAR" -c "$JAR" -o "$WORK/page" -w '%{http_code} %{url_effective}' "$1" >"$WORK/page.meta"
     _fetched
 }
-# The first form on $WORK/page: its action, then each field as NAME=VALUE (one a line, unescaped).
+# The first form on $WORK/page: `form_fields action` its action; `form_fields get NAME` a field's
+# value; `form_fields all` every field as NAME=VALUE, NUL-terminated, line breaks sent as CRLF as a
+# browser's form submission does (Shibboleth's form wraps its base64 over several lines).
 form_fields() {
-    python3 - "$WORK/page" <<'EOF'
-import html.parser, sys
+    python3 - "$WORK/page" "$@" <<'EOF'
+import html.parser, re, sys
 class F(html.parser.HTMLParser):
     action, fields = None, []
     def handle_starttag(self, tag, attrs):
@@ -159,31 +161,33 @@ class F(html.parser.HTMLParser):
         if tag == "form" and self.action is None:
             self.action = a.get("action")
         elif tag == "input" and a.get("name") and self.action is not None:
-            self.fields.append((a["name"], a.get("value") or ""))
+            self.fields.append((a["name"], re.sub(r"\r?\n", "\r\n", a.get("value") or "")))
 f = F()
 f.feed(open(sys.argv[1], encoding="utf-8", errors="replace").read())
 if not f.action:
     sys.exit("no form on the page")
-print(f.action)
-for n, v in f.fields:
-    print(f"{n}={v}")
+if sys.argv[2] == "action":
+    print(f.action)
+elif sys.argv[2] == "get":
+    print("".join(v for n, v in f.fields if n == sys.argv[3]))
+else:
+    sys.stdout.write("".join(f"{n}={v}\0" for n, v in f.fields))
 EOF
 }
 # Submits the page's form as the page's script would; the result is the new $WORK/page.
 submit_form() {
-    local fields action kv args=()
-    fields=$(form_fields) || return 1
-    action=$(head -1 <<<"$fields")
-    while IFS= read -r kv; do args+=(--data-urlencode "$kv"); done < <(tail -n +2 <<<"$fields")
+    local action kv args=()
+    action=$(form_fields action) || return 1
+    while IFS= read -r -d '' kv; do args+=(--data-urlencode "$kv"); done < <(form_fields all)
     curl -sS -L -A "$UA" -b "$JAR" -c "$JAR" -o "$WORK/page" -w '%{http_code} %{url_effective}' \
         "${args[@]}" "$action" >"$WORK/page.meta"
     _fetched
 }
 has_form_field() { grep -q "name=\"$1\"" "$WORK/page"; }
 # A field of the form on $WORK/page, as posted.
-form_field() { form_fields | sed -n "s/^$1=//p"; }
+form_field() { form_fields get "$1"; }
 # The SAMLResponse of the form on $WORK/page, decoded.
-posted_response() { form_field SAMLResponse | base64 -d; }
+posted_response() { form_field SAMLResponse | base64 -di; }
 # Logs in to the "WeCom client" as a member of the simulator.
 wecom_client_as() { get "$SIM/sim/as?userid=$1&next=%2Fsim" >/dev/null; }
 
@@ -204,7 +208,7 @@ closed_to_idp() {
             return 0
             ;;
         "200 "*)
-            has_form_field SAMLRequest && [ "$(form_fields | head -1)" = "$IDP/saml/sso" ] && return 0
+            has_form_field SAMLRequest && [ "$(form_fields action)" = "$IDP/saml/sso" ] && return 0
             break
             ;;
         *) break ;;
