@@ -231,6 +231,16 @@ expect_vars() { # what VAR=VALUE…
     fi
 }
 
+# A Response for APP that no SP has seen yet (so a refusal cannot be a replay check), from the mount
+# address in a browser of its own, left in $WORK/fresh.xml; the auto-POST form is not submitted.
+fresh_idp_response() {
+    browser "fresh-$1"
+    wecom_client_as zhangsan
+    get "$IDP/apps/$1/start" >/dev/null
+    has_form_field SAMLResponse || return 1
+    posted_response >"$WORK/fresh.xml"
+}
+
 # The Response XML FILE with a character added to its NameID after signing, base64 (empty: none).
 tampered_b64() {
     local xml
