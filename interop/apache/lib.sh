@@ -248,3 +248,50 @@ tampered_b64() {
     [ "$xml" = "$(cat "$1")" ] && return 0
     printf '%s' "$xml" | base64 -w0
 }
+
+# From the SP's protected page to our auto-POST form for the SP (a fresh browser signed in to the
+# "WeCom client"), by whichever binding the SP sends its AuthnRequest with.
+login_form_for_sp() {
+    browser "$1"
+    wecom_client_as zhangsan
+    closed_to_idp || return 1
+    if [ -n "$SSO_URL" ]; then get "$SSO_URL" >/dev/null; else submit_form >/dev/null; fi
+    has_form_field SAMLResponse
+}
+
+# Encrypted assertions, once the IdP has them (`encrypt_assertion` in `app set`): for every block
+# cipher `encryption_method` offers, APP's Response must carry only an EncryptedAssertion with that
+# cipher and the SP (WHO) must decrypt it to the same member (the script's `expect_member`).
+encrypted_logins() { # APP WHO
+    local app=$1 who=$2 help methods m uri
+    help=$(idp_cli app set --help 2>/dev/null || true)
+    if ! grep -q 'encrypt_assertion' <<<"$help"; then
+        skip "encrypted assertion: skipped: encrypted assertions (encrypt_assertion) not on main yet"
+        return
+    fi
+    methods=$(grep -o 'encryption_method: .*' <<<"$help" | grep -oE 'aes[0-9]+-(gcm|cbc)' | sort -u || true)
+    for m in ${methods:-default}; do
+        local sets=(--set encrypt_assertion=true)
+        [ "$m" = default ] || sets+=(--set "encryption_method=$m")
+        if ! idp_cli app set "$app" "${sets[@]}" >"$WORK/app-set.log" 2>&1; then
+            fail "encrypted assertion ($m): app set refused: $(cat "$WORK/app-set.log")"
+            continue
+        fi
+        if ! login_form_for_sp "enc-$m"; then
+            fail "encrypted assertion ($m): no auto-POST form from our /saml/sso"
+            continue
+        fi
+        posted_response >"$WORK/encrypted-$m.xml"
+        uri=$(grep -o 'EncryptedData.*' "$WORK/encrypted-$m.xml" | grep -o 'EncryptionMethod Algorithm="[^"]*"' | head -1 | cut -d'"' -f2)
+        if grep -q 'EncryptedAssertion' "$WORK/encrypted-$m.xml" &&
+            ! grep -qE '<([A-Za-z0-9]+:)?Assertion[ >]' "$WORK/encrypted-$m.xml" &&
+            { [ "$m" = default ] || [[ "$uri" == *"#$m" ]]; }; then
+            ok "encrypted assertion ($m): the Response carries only an EncryptedAssertion ($uri)"
+        else
+            fail "encrypted assertion ($m): the Response is not encrypted with $m (EncryptedData uses '$uri')"
+        fi
+        submit_form >/dev/null
+        expect_member "encrypted assertion ($m, $who decrypts)"
+    done
+    idp_cli app set "$app" --set encrypt_assertion=false >/dev/null 2>&1 || true
+}

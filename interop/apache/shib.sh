@@ -14,7 +14,7 @@
 #     else Shibboleth signs it with SHA-1) and an
 #     IdP-initiated one (unsolicited), asserting the member and 张三 arrive intact; a Response altered
 #     after signing must be refused;
-#  4. `encrypted_login` and `single_logout` run once the IdP has them, skipped (said) until then.
+#  4. `encrypted_logins` (lib.sh, every cipher) and `single_logout` run once the IdP has them, skipped (said) until then.
 # Prints one line per check and `shib: N passed, M failed, K skipped`; exits non-zero on a failure.
 # WORK, INTEROP_IDP_BIN and KEEP=1 as in lib.sh.
 set -euo pipefail
@@ -179,32 +179,6 @@ tampered_refused() {
     fi
 }
 
-# Encrypted assertions: Shibboleth decrypts with its key (the metadata's KeyDescriptor has no `use`).
-encrypted_login() {
-    if ! idp_cli app set --help 2>/dev/null | grep -q 'encrypt_assertion'; then
-        skip "encrypted assertion: skipped: encrypted assertions (encrypt_assertion) not on main yet"
-        return
-    fi
-    idp_cli app set shib --set encrypt_assertion=true >"$WORK/app-set.log" 2>&1 ||
-        { fail "encrypted assertion: app set refused: $(cat "$WORK/app-set.log")"; return; }
-    browser enc
-    wecom_client_as zhangsan
-    if closed_to_idp && { if [ -n "$SSO_URL" ]; then get "$SSO_URL"; else submit_form; fi; } >/dev/null &&
-        has_form_field SAMLResponse; then
-        posted_response >"$WORK/encrypted.xml"
-        if grep -q 'EncryptedAssertion' "$WORK/encrypted.xml" &&
-            ! grep -qE '<([A-Za-z0-9]+:)?Assertion[ >]' "$WORK/encrypted.xml"; then
-            ok "encrypted assertion: the Response carries only an EncryptedAssertion"
-        else
-            fail "encrypted assertion: the Response is not encrypted"
-        fi
-        submit_form >/dev/null
-        expect_member "encrypted assertion (Shibboleth decrypts)"
-    else
-        fail "encrypted assertion: no auto-POST form from our /saml/sso"
-    fi
-    idp_cli app set shib --set encrypt_assertion=false >/dev/null 2>&1 || true
-}
 
 # Single Logout: /Shibboleth.sso/Logout sends a LogoutRequest to our /saml/slo; afterwards both
 # Shibboleth and the IdP ask for a login again.
@@ -238,6 +212,6 @@ echo "==> Shibboleth SP"
 sp_initiated_login
 tampered_refused
 idp_initiated_login # after the refusal: the same path, untampered, gets in
-encrypted_login
+encrypted_logins shib Shibboleth # every cipher the IdP offers; skipped (said) while it has none
 single_logout
 interop_finish
