@@ -295,3 +295,53 @@ encrypted_logins() { # APP WHO
     done
     idp_cli app set "$app" --set encrypt_assertion=false >/dev/null 2>&1 || true
 }
+
+# Whether this browser holds an IdP session: APP's mount address answers with the auto-POST form
+# at once (no session: it sends the browser to WeCom, the simulator here).
+idp_session_open() {
+    local where
+    where=$(curl -sS -A "$UA" -b "$JAR" -o "$WORK/page" -w '%{http_code} %{redirect_url}' "$IDP/apps/$1/start")
+    case "$where" in
+    "200 "*) has_form_field SAMLResponse ;;
+    30[1237]" $SIM/"*) return 1 ;;
+    *) echo "    $IDP/apps/$1/start answered: $(echo "$where" | cut -c1-100)"; return 1 ;;
+    esac
+}
+
+urlencode() { python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+# Single Logout, once our metadata has SingleLogoutService: after an SP-initiated login (the
+# script's `sp_initiated_login`, which leaves its browser in $JAR), LOGOUT_URL (the SP's own logout,
+# returning to $SP/public/) sends a LogoutRequest to our /saml/slo; the chain (redirects and
+# auto-submitted forms) must come back to $SP/public/, and afterwards the SP asks for a login again
+# and the IdP session is gone (the mount address goes back to WeCom).
+single_logout() { # APP WHO LOGOUT_URL
+    local app=$1 who=$2 status i
+    if ! grep -q 'SingleLogoutService' "$WORK/idp-metadata.xml"; then
+        skip "Single Logout: skipped: Single Logout not on main yet (no SingleLogoutService in our metadata)"
+        return
+    fi
+    sp_initiated_login # signs in again, in the browser the logout uses
+    if ! idp_session_open "$app"; then
+        fail "Single Logout: no IdP session after the login, nothing to end"
+        return
+    fi
+    status=$(get "$3")
+    for i in 1 2 3 4 5; do # the chain may pass through auto-submitted forms (HTTP-POST binding)
+        grep -qE 'name="SAML(Request|Response)"' "$WORK/page" || break
+        status=$(submit_form)
+    done
+    case "$(cat "$WORK/page.url")" in
+    "$SP/public/"*) ok "Single Logout: $who's logout went through our /saml/slo and came back (HTTP $status)" ;;
+    *) fail "Single Logout: $who's logout ended at $(cat "$WORK/page.url") (HTTP $status), not back at $SP/public/" ;;
+    esac
+    if grep -q "/saml/slo" "$WORK/demo.log"; then :; else fail "Single Logout: $who never reached our /saml/slo"; fi
+    local sp_closed=no idp_closed=no
+    closed_to_idp && sp_closed=yes
+    idp_session_open "$app" || idp_closed=yes
+    if [ "$sp_closed" = yes ] && [ "$idp_closed" = yes ]; then
+        ok "Single Logout: $who's session and the IdP session are both gone (the mount address goes back to WeCom)"
+    else
+        fail "Single Logout: after $who's logout, SP session closed: $sp_closed, IdP session closed: $idp_closed"
+    fi
+}
