@@ -34,6 +34,7 @@ pub fn preset() -> Preset {
         summary: "Huawei Cloud IAM Identity Center (metadata from the console)",
         params: PARAMS,
         role_rule: None,
+        accounts: super::NO_ROLE_ATTRIBUTE,
         build,
         homepage,
     }

@@ -40,6 +40,7 @@ pub fn preset() -> Preset {
         summary: "Tencent Cloud Organization Identity Center (CIC; metadata from the console)",
         params: PARAMS,
         role_rule: None,
+        accounts: super::NO_ROLE_ATTRIBUTE,
         build,
         homepage,
     }
