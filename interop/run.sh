@@ -7,16 +7,23 @@
 #     Response with xmlsec1, presets included);
 #  2. the `xmlsec1` command line verifies the Response and Assertion signature of each flow's
 #     Response (`*-initiated*`), and must refuse each with its NameID altered;
-#  3. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
+#  3. interop/samael (samael, the Rust SAML crate, with its `xmlsec` feature; its own crate built
+#     here into target/interop-samael, never part of the product's build) parses our metadata and
+#     checks each Response as a samael SP configured with our metadata, the case's entity ID, ACS
+#     and request ID; it runs right after the test, as samael judges IssueInstant by its own clock;
+#  4. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
 #     console: entity ID, ACS, NameID format, signing) and pysaml2, in a venv made here
 #     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
-# Prints `interop: N passed, M failed` and exits non-zero on any failure.
+# Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
+# The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/apt-need.sh
 # xmlsec1 for the checks; python3-venv for the venv; the -dev packages only matter if the xmlsec
 # wheel does not fit and pip builds it (and lxml) from source.
 apt_need xmlsec1 libxmlsec1-dev libxml2-dev pkg-config libssl-dev python3 python3-venv python3-dev
+# samael's `xmlsec` feature: bindgen (libclang) over libxml2 and libxmlsec1 (the -dev packages above).
+apt_need libclang-dev
 
 VENV=${INTEROP_VENV:-target/interop-venv}
 OUT=${INTEROP_OUT:-target/interop-out}
@@ -39,11 +46,19 @@ if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
 fi
 "$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml)==' | tr '\n' ' '; echo
 
+echo "==> building the samael SP (interop/samael)"
+SAMAEL_TARGET=target/interop-samael
+CARGO_TARGET_DIR=$SAMAEL_TARGET cargo build -q --release --locked --manifest-path interop/samael/Cargo.toml
+
 echo "==> Responses from real flows (cargo test --test it interop)"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 WECOM_IDP_INTEROP_DIR=$(cd "$OUT" && pwd) cargo test --test it interop -- --nocapture
 [ -s "$OUT/cases.json" ] || { echo "error: the interop test wrote no cases.json to $OUT" >&2; exit 1; }
+
+echo "==> samael $(sed -n 's/^samael = { version = "=\([^"]*\)".*/\1/p' interop/samael/Cargo.toml) (interop/samael)"
+samael_status=0
+"$SAMAEL_TARGET/release/wecom-idp-interop-samael" "$OUT" || samael_status=$?
 
 echo "==> xmlsec1 $(xmlsec1 --version | head -1)"
 verify() { # file xpath
@@ -84,4 +99,4 @@ echo "xmlsec1: $passed passed, $failed failed"
 echo "==> python3-saml and pysaml2 (interop/verify.py)"
 status=0
 "$PY" interop/verify.py "$OUT" --xmlsec1 "$(command -v xmlsec1)" || status=$?
-[ "$failed" = 0 ] && [ "$status" = 0 ]
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ]

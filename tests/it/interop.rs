@@ -1,8 +1,9 @@
 //! Interoperability: real IdP- and SP-initiated flows whose Responses are checked by code that is not
 //! ours. Here every Response is verified with the `xmlsec1` command line; when `WECOM_IDP_INTEROP_DIR`
 //! is set the test also writes what `interop/verify.py` needs (our metadata and certificate, each
-//! Response as posted, the request ID, the SP settings and the expected values) so python3-saml and
-//! pysaml2 can check the same Responses (`interop/run.sh` does both).
+//! Response as posted, the request ID, the SP settings and the expected values) so samael
+//! (`interop/samael`), python3-saml and pysaml2 can check the same Responses (`interop/run.sh` does
+//! all of it). An encrypted case gives samael its SP key as `sp_key_file`.
 //!
 //! Every cloud preset variant (the `presets` test's cases) is also signed in once and written as a
 //! case configured with that preset's SP entity ID, ACS, NameID format and signing (the Response
