@@ -329,7 +329,16 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
         let mut s = app.settings.clone();
         if let Err(e) = apply_settings(&mut s, changes, preset.as_ref()) {
             out.push(e);
-        } else if let Some(p) = &preset {
+            return out;
+        }
+        let after = App {
+            settings: s.clone(),
+            ..app.clone()
+        };
+        if let Err(e) = super::apps::check_encryption(&after) {
+            out.push(e);
+        }
+        if let Some(p) = &preset {
             let mut roles = Vec::new();
             check_roles(p, &s, &mut roles);
             out.extend(roles.into_iter().map(|e| match e {

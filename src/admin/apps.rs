@@ -178,6 +178,7 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
         created_at: now,
         updated_at: now,
     };
+    check_encryption(&app)?;
     Ok(Plan {
         app,
         inspected,
@@ -480,6 +481,7 @@ pub async fn update_settings(
         p.check(&after.settings)
             .map_err(|e| AdminError::invalid("role", e.to_string()))?;
     }
+    check_encryption(&after)?;
     after.updated_at = ctx.unix();
     if after.settings != before.settings {
         replace(ctx, &before, &after, "app_update").await?;
@@ -572,5 +574,17 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
     after.metadata = i.metadata.clone();
     after.metadata_xml = Some(i.xml.clone());
     after.updated_at = ctx.unix();
+    after.check_encryption().map_err(|e| {
+        AdminError::invalid(
+            field,
+            format!("this metadata cannot replace the app's while it encrypts Assertions: {e}"),
+        )
+    })?;
     Ok(after)
+}
+
+/// Refuses an app that encrypts Assertions without an encryption certificate to encrypt to.
+pub(crate) fn check_encryption(app: &App) -> Result<(), AdminError> {
+    app.check_encryption()
+        .map_err(|e| AdminError::invalid("encrypt_assertion", e.to_string()))
 }
