@@ -255,3 +255,72 @@ async fn admin_refusals(env: Env) {
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["settings"]["encryption_method"], "aes256-gcm", "{v}");
 }
+
+both_dbs!(aws_role_with_required_encryption, aws_required);
+// Rule: `aws-role` with encryption=required needs AWS's metadata for the provider with its
+// encryption certificate (refused, naming the URL, without it); with it, the Response goes to the
+// provider's own ACS and the Role attribute is inside the encrypted Assertion.
+async fn aws_required(env: Env) {
+    let enc = sp_key();
+    let sets: Vec<String> = [
+        "account_id=123456789012",
+        "provider_name=WeCom",
+        "role=Admin",
+        "encryption=required",
+        "idp_id=a1b2c3d4",
+        "region=us-east-1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let add = |md: Option<String>| {
+        let (store, clock, sets) = (&env.state.store, env.clock.clone(), sets.clone());
+        async move {
+            wecom_idp::cli::add_preset_app(
+                store,
+                "aws",
+                "aws-role",
+                md.as_deref().map(str::as_bytes),
+                None,
+                &sets,
+                &*clock,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+    };
+    let url = "https://us-east-1.signin.aws.amazon.com/static/saml/a1b2c3d4/saml-metadata.xml";
+    let e = add(None).await.unwrap_err();
+    assert!(e.contains(url) && e.contains("encryption certificate"), "{e}");
+    let aws_md = |enc_cert: Option<&str>| {
+        let kd = enc_cert
+            .map(|c| {
+                format!(
+                    r#"<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="urn:amazon:webservices"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{kd}<md:AssertionConsumerService Binding="{POST}" Location="https://signin.aws.amazon.com/saml" index="1" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+        )
+    };
+    let e = add(Some(aws_md(None))).await.unwrap_err();
+    assert!(e.contains(url), "{e}");
+    assert!(env.state.store.apps().await.unwrap().is_empty());
+    add(Some(aws_md(Some(&enc.cert_b64)))).await.unwrap();
+
+    let b = env.browser(WXWORK_UA);
+    let form = env.login_in_client(&b, "aws", "zhangsan").await;
+    let acs = "https://us-east-1.signin.aws.amazon.com/saml/acs/a1b2c3d4";
+    assert_eq!(form.action, acs);
+    assert!(Saml::of(&form).assertion().is_none());
+    let cert = env.idp_cert_pem();
+    assert!(xmlsec_verify(&form.xml, &cert, RESPONSE_SIG));
+    let clear = xmlsec_decrypt(&form.xml, &enc.key_pem).unwrap();
+    assert!(xmlsec_verify(&clear, &cert, ENC_ASSERTION_SIG), "{clear}");
+    assert!(clear.contains(&format!("Recipient=\"{acs}\"")), "{clear}");
+    assert!(
+        clear.contains("arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/WeCom"),
+        "{clear}"
+    );
+}
