@@ -392,7 +392,11 @@ fn preset_sp(
                     // the certificate.
                     warnings.push(format!(
                         "the file's ACS is replaced by {}, where {} takes encrypted assertions",
-                        m.acs.iter().map(|a| a.location.as_str()).collect::<Vec<_>>().join(", "),
+                        m.acs
+                            .iter()
+                            .map(|a| a.location.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         preset.name
                     ));
                     let mut md = i.metadata.clone();
@@ -581,12 +585,18 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
                 Sp::Fixed(m) => Some(m),
                 Sp::FromFile(_) => None,
             });
-        if let Some(m) = fixed.as_ref().filter(|m| before.settings.encrypt_assertion && !same_acs(&m.acs, &i.metadata.acs)) {
+        if let Some(m) = fixed
+            .as_ref()
+            .filter(|m| before.settings.encrypt_assertion && !same_acs(&m.acs, &i.metadata.acs))
+        {
             let mut i = i.clone();
             i.metadata.acs = m.acs.clone();
             return Box::pin(with_metadata(ctx, before, &i)).await;
         }
-        if let Some(want) = fixed.map(|m| m.entity_id).filter(|w| *w != i.metadata.entity_id) {
+        if let Some(want) = fixed
+            .map(|m| m.entity_id)
+            .filter(|w| *w != i.metadata.entity_id)
+        {
             return Err(AdminError::invalid(
                 field,
                 format!(

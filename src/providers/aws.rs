@@ -217,22 +217,28 @@ fn encryption(p: &Params, partition: &str) -> Result<Option<Required>, String> {
     match get(p, "encryption") {
         None | Some("off") => {
             if idp_id.is_some() || region.is_some() {
-                return Err("idp_id and region are for encryption=required: add it, or leave \
+                return Err(
+                    "idp_id and region are for encryption=required: add it, or leave \
                             them out"
-                    .into());
+                        .into(),
+                );
             }
             Ok(None)
         }
         Some("required") => {
             if partition != "aws" {
-                return Err("encryption=required is built for partition=aws only: the China \
+                return Err(
+                    "encryption=required is built for partition=aws only: the China \
                             partition's encrypted ACS is not documented"
-                    .into());
+                        .into(),
+                );
             }
             let (Some(idp_id), Some(region)) = (idp_id, region) else {
-                return Err("encryption=required needs idp_id=<IdP-ID> (on the IAM identity \
+                return Err(
+                    "encryption=required needs idp_id=<IdP-ID> (on the IAM identity \
                             provider's page) and region=<region> (e.g. us-east-1)"
-                    .into());
+                        .into(),
+                );
             };
             name_rule(idp_id, "idp_id", 64, "-")?;
             check_region(region)?;
@@ -257,13 +263,15 @@ fn check_region(r: &str) -> Result<(), String> {
         && parts[..parts.len() - 1]
             .iter()
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()));
+        && parts.last().is_some_and(|n| {
+            !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit())
+        });
     if ok {
         Ok(())
     } else {
-        Err(format!("region `{r}` must be an AWS region such as us-east-1"))
+        Err(format!(
+            "region `{r}` must be an AWS region such as us-east-1"
+        ))
     }
 }
 

@@ -794,12 +794,20 @@ fn identity_center_presets_take_the_portal_as_homepage() {
 #[test]
 fn aws_role_encryption_required() {
     fn with(extra: &[&'static str]) -> Vec<&'static str> {
-        let base = ["account_id=123456789012", "provider_name=WeCom", "role=Admin"];
+        let base = [
+            "account_id=123456789012",
+            "provider_name=WeCom",
+            "role=Admin",
+        ];
         base.iter().chain(extra).copied().collect()
     }
     let (sp, s) = make(
         "aws-role",
-        &with(&["encryption=required", "idp_id=a1b2c3d4-e5f6", "region=us-east-1"]),
+        &with(&[
+            "encryption=required",
+            "idp_id=a1b2c3d4-e5f6",
+            "region=us-east-1",
+        ]),
     )
     .unwrap();
     let Sp::Fixed(m) = sp else {
@@ -823,7 +831,10 @@ fn aws_role_encryption_required() {
     for (extra, says) in [
         (&["encryption=required"][..], "needs idp_id"),
         (&["encryption=required", "idp_id=abc"][..], "needs idp_id"),
-        (&["encryption=required", "region=us-east-1"][..], "needs idp_id"),
+        (
+            &["encryption=required", "region=us-east-1"][..],
+            "needs idp_id",
+        ),
         (
             &["encryption=required", "idp_id=abc", "region=Mars"][..],
             "AWS region",
@@ -832,10 +843,18 @@ fn aws_role_encryption_required() {
             &["encryption=required", "idp_id=a/b", "region=us-east-1"][..],
             "idp_id `a/b`",
         ),
-        (&["idp_id=abc", "region=us-east-1"][..], "are for encryption=required"),
+        (
+            &["idp_id=abc", "region=us-east-1"][..],
+            "are for encryption=required",
+        ),
         (&["encryption=maybe"][..], "use off or required"),
         (
-            &["encryption=required", "idp_id=abc", "region=cn-north-1", "partition=aws-cn"][..],
+            &[
+                "encryption=required",
+                "idp_id=abc",
+                "region=cn-north-1",
+                "partition=aws-cn",
+            ][..],
             "partition=aws only",
         ),
     ] {

@@ -198,7 +198,9 @@ pub fn encrypt_assertion(
     rng: &dyn Rng,
 ) -> Result<Element, SignError> {
     if assertion.has_open_slot() {
-        return Err(SignError::Xml("an Assertion is encrypted once it is signed"));
+        return Err(SignError::Xml(
+            "an Assertion is encrypted once it is signed",
+        ));
     }
     let mut key = vec![0u8; cipher.key_len()];
     rng.fill(&mut key);

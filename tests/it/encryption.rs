@@ -45,7 +45,11 @@ async fn each_cipher(env: Env) {
     for cipher in ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"] {
         let app = format!("enc-{cipher}");
         let method = format!("encryption_method={cipher}");
-        let sets = ["encrypt_assertion=true", method.as_str(), "sign_response=false"];
+        let sets = [
+            "encrypt_assertion=true",
+            method.as_str(),
+            "sign_response=false",
+        ];
         env.add_app_with_metadata(&app, &sets, |m| {
             m.encryption_certs = vec![enc.cert_b64.clone()];
         })
@@ -54,14 +58,22 @@ async fn each_cipher(env: Env) {
         let form = env.login_in_client(&b, &app, "zhangsan").await;
         assert_eq!(form.action, acs_url(&app));
         let s = Saml::of(&form);
-        assert!(s.assertion().is_none(), "no Assertion in clear: {}", form.xml);
+        assert!(
+            s.assertion().is_none(),
+            "no Assertion in clear: {}",
+            form.xml
+        );
         assert!(!form.xml.contains("zhangsan"), "{cipher}: the NameID shows");
         let uri = if cipher.ends_with("gcm") {
             format!("http://www.w3.org/2009/xmlenc11#{cipher}")
         } else {
             format!("http://www.w3.org/2001/04/xmlenc#{cipher}")
         };
-        assert!(form.xml.contains(&format!("Algorithm=\"{uri}\"")), "{}", form.xml);
+        assert!(
+            form.xml.contains(&format!("Algorithm=\"{uri}\"")),
+            "{}",
+            form.xml
+        );
         assert!(form
             .xml
             .contains("Algorithm=\"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p\""));
@@ -130,14 +142,17 @@ async fn no_certificate_at_login(env: Env) {
             .unwrap();
         x.set_not_after(&openssl::asn1::Asn1Time::days_from_now(9).unwrap())
             .unwrap();
-        x.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+        x.sign(&key, openssl::hash::MessageDigest::sha256())
+            .unwrap();
         base64::engine::general_purpose::STANDARD.encode(x.build().to_der().unwrap())
     };
     env.add_app_with_metadata("enc-small", &["encrypt_assertion=true"], |m| {
         m.encryption_certs = vec![small];
     })
     .await;
-    let page = b.follow(&format!("{}/apps/enc-small/start", env.base)).await;
+    let page = b
+        .follow(&format!("{}/apps/enc-small/start", env.base))
+        .await;
     assert_eq!(page.reason().as_deref(), Some("no_encryption_cert"));
 }
 
@@ -191,12 +206,18 @@ async fn admin_refusals(env: Env) {
         .await;
     assert_eq!(s, 201);
     let (s, e) = api
-        .patch("/apps/crm", json!({"settings": {"encrypt_assertion": "true"}}))
+        .patch(
+            "/apps/crm",
+            json!({"settings": {"encrypt_assertion": "true"}}),
+        )
         .await;
     assert_eq!(s, 400, "{e}");
     assert_eq!(e["error"]["field"], "encrypt_assertion", "{e}");
     let (s, e) = api
-        .patch("/apps/crm", json!({"settings": {"encryption_method": "des3-cbc"}}))
+        .patch(
+            "/apps/crm",
+            json!({"settings": {"encryption_method": "des3-cbc"}}),
+        )
         .await;
     assert_eq!(s, 400, "{e}");
     assert_eq!(e["error"]["field"], "encryption_method", "{e}");
@@ -213,7 +234,11 @@ async fn admin_refusals(env: Env) {
         )
         .await;
     assert_eq!(p.status, 400, "{}", p.body);
-    assert!(p.body.contains("id=\"error-encrypt_assertion\""), "{}", p.body);
+    assert!(
+        p.body.contains("id=\"error-encrypt_assertion\""),
+        "{}",
+        p.body
+    );
 
     // With the certificate: encryption goes on, with the chosen cipher.
     let with_cert = metadata("crm", &signing, Some(&encryption));
@@ -291,7 +316,10 @@ async fn aws_required(env: Env) {
     };
     let url = "https://us-east-1.signin.aws.amazon.com/static/saml/a1b2c3d4/saml-metadata.xml";
     let e = add(None).await.unwrap_err();
-    assert!(e.contains(url) && e.contains("encryption certificate"), "{e}");
+    assert!(
+        e.contains(url) && e.contains("encryption certificate"),
+        "{e}"
+    );
     let aws_md = |enc_cert: Option<&str>| {
         let kd = enc_cert
             .map(|c| {
@@ -320,7 +348,9 @@ async fn aws_required(env: Env) {
     assert!(xmlsec_verify(&clear, &cert, ENC_ASSERTION_SIG), "{clear}");
     assert!(clear.contains(&format!("Recipient=\"{acs}\"")), "{clear}");
     assert!(
-        clear.contains("arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/WeCom"),
+        clear.contains(
+            "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/WeCom"
+        ),
         "{clear}"
     );
 }

@@ -38,7 +38,12 @@ fn assertion() -> Element {
     let mut w = Writer::new();
     w.start("saml", "Assertion", ns::SAML)
         .attr("ID", "_a1")
-        .leaf("saml", "Issuer", ns::SAML, "https://idp.example/saml/metadata")
+        .leaf(
+            "saml",
+            "Issuer",
+            ns::SAML,
+            "https://idp.example/saml/metadata",
+        )
         .leaf("saml", "Audience", ns::SAML, "名字 <&>")
         .end();
     w.finish().unwrap()
@@ -50,7 +55,10 @@ fn decrypt_as_sp(xml: &[u8], sp: &PKey<Private>) -> (String, Vec<u8>) {
     let doc = dom::parse(xml, &dom::Limits::default()).unwrap();
     let root = doc.root();
     assert!(doc.element(root).is(ns::SAML, "EncryptedAssertion"));
-    let data = doc.find_children(root, ns::XENC, "EncryptedData").next().unwrap();
+    let data = doc
+        .find_children(root, ns::XENC, "EncryptedData")
+        .next()
+        .unwrap();
     assert_eq!(doc.element(data).attr("Type"), Some(alg::XENC_ELEMENT));
     let method = doc
         .find_children(data, ns::XENC, "EncryptionMethod")
@@ -62,8 +70,14 @@ fn decrypt_as_sp(xml: &[u8], sp: &PKey<Private>) -> (String, Vec<u8>) {
         .find_children(key_info, ns::XENC, "EncryptedKey")
         .next()
         .unwrap();
-    let ek_method = doc.find_children(ek, ns::XENC, "EncryptionMethod").next().unwrap();
-    assert_eq!(doc.element(ek_method).attr("Algorithm"), Some(alg::RSA_OAEP_MGF1P));
+    let ek_method = doc
+        .find_children(ek, ns::XENC, "EncryptionMethod")
+        .next()
+        .unwrap();
+    assert_eq!(
+        doc.element(ek_method).attr("Algorithm"),
+        Some(alg::RSA_OAEP_MGF1P)
+    );
     let values: Vec<_> = doc
         .descendants(data)
         .filter(|e| doc.element(*e).is(ns::XENC, "CipherValue"))
@@ -72,12 +86,17 @@ fn decrypt_as_sp(xml: &[u8], sp: &PKey<Private>) -> (String, Vec<u8>) {
     assert_eq!(values.len(), 2, "one for the key, one for the data");
     let mut dec = openssl::encrypt::Decrypter::new(sp).unwrap();
     dec.set_rsa_padding(Padding::PKCS1_OAEP).unwrap();
-    dec.set_rsa_oaep_md(openssl::hash::MessageDigest::sha1()).unwrap();
-    dec.set_rsa_mgf1_md(openssl::hash::MessageDigest::sha1()).unwrap();
+    dec.set_rsa_oaep_md(openssl::hash::MessageDigest::sha1())
+        .unwrap();
+    dec.set_rsa_mgf1_md(openssl::hash::MessageDigest::sha1())
+        .unwrap();
     let mut key = vec![0u8; dec.decrypt_len(&values[0]).unwrap()];
     let n = dec.decrypt(&values[0], &mut key).unwrap();
     key.truncate(n);
-    let c = BlockCipher::ALL.into_iter().find(|c| c.uri() == uri).unwrap();
+    let c = BlockCipher::ALL
+        .into_iter()
+        .find(|c| c.uri() == uri)
+        .unwrap();
     assert_eq!(key.len(), c.key_len());
     let data = &values[1];
     let (iv, rest) = data.split_at(c.iv_len());
@@ -168,8 +187,7 @@ fn refuses_certificates_it_cannot_encrypt_to() {
         Recipient::from_base64(&self_signed(&small)),
         Err(SignError::Recipient(m)) if m.contains("2048")
     ));
-    let group =
-        openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
     let ec = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
     assert!(matches!(
         Recipient::from_base64(&self_signed(&ec)),
@@ -198,7 +216,10 @@ fn settings_values_and_uris() {
     }
     assert_eq!(BlockCipher::parse("des3-cbc"), None);
     assert_eq!(BlockCipher::default(), BlockCipher::DEFAULT);
-    assert_eq!(BlockCipher::DEFAULT.uri(), "http://www.w3.org/2009/xmlenc11#aes256-gcm");
+    assert_eq!(
+        BlockCipher::DEFAULT.uri(),
+        "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    );
     assert_eq!(
         serde_json::to_string(&BlockCipher::Aes128Cbc).unwrap(),
         "\"aes128-cbc\""
