@@ -4,11 +4,13 @@
 #     markup, quotes, `]]>`, `<!--`, Chinese and emoji) and one login per cloud preset variant
 #     (`preset-*`, expected values from tests/golden/presets/), and writes the Responses, our
 #     metadata and certificate and the expected values to $OUT (the Rust test itself checks every
-#     Response with xmlsec1, presets included);
+#     Response with xmlsec1, presets included), and one login per block cipher to an app with
+#     encrypt_assertion=true (`encrypted-*`, with the SP's encryption key sp-enc-key.pem);
 #  2. the `xmlsec1` command line verifies the Response and Assertion signature of each flow's
 #     Response (`*-initiated*`), and must refuse each with its NameID altered;
 #  3. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
-#     console: entity ID, ACS, NameID format, signing) and pysaml2, in a venv made here
+#     console: entity ID, ACS, NameID format, signing; an encrypted case decrypts with the SP's
+#     key) and pysaml2, in a venv made here
 #     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
 # Prints `interop: N passed, M failed` and exits non-zero on any failure.
 set -euo pipefail
