@@ -208,8 +208,6 @@ pub fn encrypt_assertion(
     rng.fill(&mut iv);
     let sealed = cipher.seal(&key, &iv, assertion.as_bytes())?;
     let wrapped = to.wrap(&key)?;
-    // The key is not needed any more; do not leave it lying in freed memory.
-    key.iter_mut().for_each(|b| *b = 0);
 
     let mut w = Writer::with_capacity(sealed.len() * 4 / 3 + 2048);
     w.start("saml", "EncryptedAssertion", ns::SAML)
