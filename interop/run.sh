@@ -4,7 +4,8 @@
 #     markup, quotes, `]]>`, `<!--`, Chinese and emoji) and one login per cloud preset variant
 #     (`preset-*`, expected values from tests/golden/presets/), and writes the Responses, our
 #     metadata and certificate and the expected values to $OUT (the Rust test itself checks every
-#     Response with xmlsec1, presets included);
+#     Response with xmlsec1, presets included), and one login per block cipher to an app with
+#     encrypt_assertion=true (`encrypted-*`, with the SP's encryption key sp-enc-key.pem);
 #  2. the `xmlsec1` command line verifies the Response and Assertion signature of each flow's
 #     Response (`*-initiated*`), and must refuse each with its NameID altered;
 #  3. interop/samael (samael, the Rust SAML crate, with its `xmlsec` feature; its own crate built
@@ -12,7 +13,8 @@
 #     checks each Response as a samael SP configured with our metadata, the case's entity ID, ACS
 #     and request ID; it runs right after the test, as samael judges IssueInstant by its own clock;
 #  4. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
-#     console: entity ID, ACS, NameID format, signing) and pysaml2, in a venv made here
+#     console: entity ID, ACS, NameID format, signing; an encrypted case decrypts with the SP's
+#     key) and pysaml2, in a venv made here
 #     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.

@@ -10,6 +10,11 @@ Response with:
 - pysaml2, whose SP trusts our IdP metadata file and verifies with the xmlsec1 binary; solicited
   Responses must match the outstanding request ID, unsolicited ones need allow_unsolicited.
 
+Encrypted cases (`"encrypted": true`) configure the SP with its encryption key (python3-saml
+`wantAssertionsEncrypted`, pysaml2 `encryption_keypairs`): each library must find an
+EncryptedAssertion, decrypt it and verify the Assertion's signature inside; their tampered copy has
+a character of the ciphertext changed.
+
 Each case must come back with the expected NameID and exactly the expected values of each expected
 attribute (a name full of markup must stay ONE value equal to the original). Each Response with
 its NameID altered after signing must be refused by both libraries.
@@ -67,6 +72,12 @@ def onelogin_check(dir_, index, case):
     from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
     cert = load(dir_, index["idp_cert_file"])
+    sp_keys = {}
+    if case.get("encrypted"):
+        sp_keys = {
+            "privateKey": load(dir_, index["sp_encryption_key_file"]),
+            "x509cert": load(dir_, index["sp_encryption_cert_file"]),
+        }
     settings = OneLogin_Saml2_Settings(
         {
             "strict": True,
@@ -78,6 +89,7 @@ def onelogin_check(dir_, index, case):
                     "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
                 },
                 "NameIDFormat": name_id_format(case),
+                **sp_keys,
             },
             "idp": {
                 "entityId": index["idp_entity_id"],
@@ -90,6 +102,7 @@ def onelogin_check(dir_, index, case):
             "security": {
                 "wantAssertionsSigned": True,
                 "wantMessagesSigned": case.get("response_signed", True),
+                "wantAssertionsEncrypted": bool(case.get("encrypted")),
                 "rejectDeprecatedAlgorithm": True,
                 "wantNameId": True,
                 "wantXMLValidation": True,
@@ -112,6 +125,8 @@ def onelogin_check(dir_, index, case):
         "post_data": {"SAMLResponse": load(dir_, case["response_b64_file"])},
     }
     response = OneLogin_Saml2_Response(settings, request_data["post_data"]["SAMLResponse"])
+    if case.get("encrypted") and not response.encrypted:
+        return ["the Assertion is not encrypted"], None
     valid = response.is_valid(request_data, case["request_id"], raise_exceptions=False)
     error = response.get_error()
     if not valid:
@@ -133,9 +148,19 @@ def pysaml2_check(dir_, index, case, xmlsec1):
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
 
+    sp_keys = {}
+    if case.get("encrypted"):
+        key = os.path.join(dir_, index["sp_encryption_key_file"])
+        cert = os.path.join(dir_, index["sp_encryption_cert_file"])
+        sp_keys = {
+            "key_file": key,
+            "cert_file": cert,
+            "encryption_keypairs": [{"key_file": key, "cert_file": cert}],
+        }
     sp_config = SPConfig()
     sp_config.load(
         {
+            **sp_keys,
             "entityid": case["sp_entity_id"],
             "xmlsec_binary": xmlsec1,
             "metadata": {"local": [os.path.join(dir_, index["idp_metadata_file"])]},
@@ -163,6 +188,12 @@ def pysaml2_check(dir_, index, case, xmlsec1):
         return ["parse_authn_request_response returned None"], None
     name_id = response.name_id.text if response.name_id is not None else None
     attributes = response.ava
+    if case.get("encrypted"):
+        # pysaml2 replaces the EncryptedAssertion once it decrypted it: what it was given must have
+        # had one, and no Assertion in clear.
+        posted = base64.b64decode(load(dir_, case["response_b64_file"])).decode("utf-8")
+        if "<saml:EncryptedAssertion" not in posted or "<saml:Assertion" in posted:
+            return ["the Assertion is not encrypted"], None
     problems = check_values("pysaml2", case, name_id, attributes)
     if response.in_response_to != case["request_id"]:
         problems.append(f"in_response_to {response.in_response_to!r} != {case['request_id']!r}")
@@ -174,10 +205,16 @@ def pysaml2_check(dir_, index, case, xmlsec1):
 def tampered(dir_, case):
     """The same case with the NameID changed after signing: every library must refuse it."""
     xml = load(dir_, case["response_xml_file"])
-    m = re.search(r"(<(?:\w+:)?NameID\b[^>]*>)([^<]*)(<)", xml)
-    if m is None:
-        raise ValueError(f"{case['name']}: no NameID to tamper with")
-    xml = xml[: m.end(2)] + "-evil" + xml[m.end(2):]
+    if case.get("encrypted"):
+        # The NameID is inside the ciphertext: alter the encrypted Assertion instead (one base64
+        # character of the last CipherValue, the EncryptedData's).
+        i = xml.rfind("<xenc:CipherValue>") + len("<xenc:CipherValue>") + 40
+        xml = xml[:i] + ("B" if xml[i] == "A" else "A") + xml[i + 1:]
+    else:
+        m = re.search(r"(<(?:\w+:)?NameID\b[^>]*>)([^<]*)(<)", xml)
+        if m is None:
+            raise ValueError(f"{case['name']}: no NameID to tamper with")
+        xml = xml[: m.end(2)] + "-evil" + xml[m.end(2):]
     t = dict(case)
     t["name"] = case["name"] + "-tampered"
     name = os.path.join(tempfile.mkdtemp(prefix="interop-"), "tampered.b64")

@@ -1,9 +1,10 @@
-//! Apps: an SP registered by its metadata, with its per-app settings (NameID, signing, released
-//! attributes, RelayState, request signing). The app name rule is [`name`]'s, what the settings are
+//! Apps: an SP registered by its metadata, with its per-app settings (NameID, signing, encryption,
+//! released attributes, RelayState, request signing). The app name rule is [`name`]'s, what the settings are
 //! [`settings`]'s, the `--set KEY=VALUE` vocabulary [`vocabulary`]'s; this file holds the app
 //! itself and its conversion to and from stored rows.
 
 use crate::identity::roles::RoleConfig;
+use crate::saml::encrypt::Recipient;
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
 use crate::store::AppRow;
 
@@ -19,6 +20,11 @@ pub use settings::{
     default_name_format, AppSettings, AttributeRelease, NameIdFormat, RequireSigned,
 };
 pub use vocabulary::SETTING_KEYS;
+
+/// Why `encrypt_assertion=true` is refused for an SP whose metadata has no encryption certificate.
+pub const NO_ENCRYPTION_CERT: &str = "encrypt_assertion: the SP's metadata has no encryption \
+     certificate (a KeyDescriptor with use=\"encryption\" or without use): import the SP's metadata \
+     with its encryption certificate first, or set encrypt_assertion=false";
 
 /// A bad app definition or setting; the message says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +122,36 @@ impl App {
             RequireSigned::Never => false,
             RequireSigned::Metadata => self.metadata.authn_requests_signed || idp_wants_signed,
         }
+    }
+
+    /// The certificate an encrypted Assertion goes to: the first of the metadata's encryption
+    /// certificates (`KeyDescriptor use="encryption"` or without `use`) that RSA-OAEP can encrypt
+    /// to; `Ok(None)` when the app does not encrypt. The error says what the admin must fix.
+    pub fn encryption_recipient(&self) -> Result<Option<Recipient>, AppError> {
+        if !self.settings.encrypt_assertion {
+            return Ok(None);
+        }
+        let mut why = None;
+        for c in &self.metadata.encryption_certs {
+            match Recipient::from_base64(c) {
+                Ok(r) => return Ok(Some(r)),
+                Err(e) => why = Some(e.to_string()),
+            }
+        }
+        Err(AppError::Invalid(match why {
+            None => NO_ENCRYPTION_CERT.to_string(),
+            Some(e) => format!(
+                "encrypt_assertion: no encryption certificate of the SP's metadata can be used \
+                 ({e}): import metadata with an RSA certificate of at least 2048 bits, or set \
+                 encrypt_assertion=false"
+            ),
+        }))
+    }
+
+    /// Refuses settings and metadata that do not go together: encryption on, and no encryption
+    /// certificate in the metadata to encrypt to.
+    pub fn check_encryption(&self) -> Result<(), AppError> {
+        self.encryption_recipient().map(|_| ())
     }
 
     /// The ACS for IdP-initiated Responses.

@@ -5,7 +5,8 @@
 use crate::apps::{App, NameIdFormat};
 use crate::identity::{clean_text, Context, Profile};
 use crate::saml::response::{
-    build_response, build_status_response, AssertionInput, Attribute, NameId, StatusInput,
+    build_encrypted_response, build_response, build_status_response, AssertionInput, Attribute,
+    Encryption, NameId, StatusInput,
 };
 use crate::saml::sign::{SignError, SigningKey};
 use time::{Duration, OffsetDateTime};
@@ -201,13 +202,14 @@ pub fn attributes(app: &App, ctx: &Context<'_>) -> Vec<Attribute> {
     out
 }
 
-/// Builds and signs the Response for a member.
+/// Builds and signs the Response for a member, its Assertion encrypted when `encryption` is given.
 pub fn issue(
     app: &App,
     ctx: &Context<'_>,
     name_id_value: String,
     p: &Issue<'_>,
     key: &SigningKey,
+    encryption: Option<&Encryption<'_>>,
 ) -> Result<Vec<u8>, IssueError> {
     let name_id = NameId {
         format: app.settings.name_id_format.uri().to_string(),
@@ -235,7 +237,11 @@ pub fn issue(
         sign_assertion: app.settings.sign_assertion,
         sign_response: app.settings.sign_response,
     };
-    build_response(&input, key).map_err(IssueError::Sign)
+    match encryption {
+        Some(e) => build_encrypted_response(&input, key, e),
+        None => build_response(&input, key),
+    }
+    .map_err(IssueError::Sign)
 }
 
 /// Builds a signed error Response (no Assertion) with top-level `Responder` or `Requester`.

@@ -229,6 +229,14 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "no_encryption_cert",
+        tx("The app is not set up", "应用配置不完整"),
+        tx(
+            "This app needs an encryption certificate that is missing, so nothing was sent to it; tell your administrator the reference below.",
+            "此应用缺少所需的加密证书，因此没有向它发送任何信息；请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
         "unknown_issuer",
         tx("This app is not registered", "应用未登记"),
         tx(
@@ -716,6 +724,11 @@ pub const REASONS: &[Label] = &[
         "app has no HTTP-POST ACS",
         "应用没有 HTTP-POST ACS",
     ),
+    label(
+        "no_encryption_cert",
+        "no usable SP encryption certificate",
+        "没有可用的 SP 加密证书",
+    ),
     label("unknown_issuer", "unregistered issuer", "未登记的 Issuer"),
     label(
         "ambiguous_app",
@@ -935,6 +948,15 @@ pub const FIELD_ERRORS: &[FieldError] = &[
     fe("nameid_format", "use unspecified, email, persistent or transient",
         "Choose one of the NameID formats in the list.",
         "请从列表中选择一种 NameID 格式。"),
+    fe("encryption_method", "use aes256-gcm, aes128-gcm",
+        "Choose one of the ciphers in the list.",
+        "请从列表中选择一种加密算法。"),
+    fe("", "has no encryption certificate",
+        "The app's SP metadata has no encryption certificate: import the SP's metadata with its encryption certificate first, or leave encryption off.",
+        "该应用的 SP 元数据中没有加密证书：请先导入带有加密证书的 SP 元数据，或保持加密关闭。"),
+    fe("", "no encryption certificate of the SP's metadata can be used",
+        "No encryption certificate in the app's SP metadata can be used (RSA of at least 2048 bits is needed): import other metadata, or leave encryption off.",
+        "该应用 SP 元数据中的加密证书都无法使用（需要至少 2048 位的 RSA 证书）：请导入其他元数据，或保持加密关闭。"),
     fe("", "is not true or false",
         "Choose on or off.",
         "请选择开启或关闭。"),

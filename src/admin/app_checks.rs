@@ -336,7 +336,16 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
         let mut s = app.settings.clone();
         if let Err(e) = apply_settings(&mut s, changes, preset.as_ref()) {
             out.push(e);
-        } else if preset.is_none() {
+            return out;
+        }
+        let after = App {
+            settings: s.clone(),
+            ..app.clone()
+        };
+        if let Err(e) = super::apps::check_encryption(&after) {
+            out.push(e);
+        }
+        if preset.is_none() {
             if let Err(e) = providers::check_settings(None, &s) {
                 out.push(AdminError::invalid("role_rules", e.to_string()));
             }

@@ -76,7 +76,21 @@ async fn fetch(ctx: &Ctx<'_>, before: &App, url: &str) -> Result<Inspected, Admi
         ctx.now,
         &ctx.fetch,
     )
-    .await;
+    .await
+    .and_then(|i| {
+        let mut after = before.clone();
+        after.metadata = i.metadata.clone();
+        after.check_encryption().map_err(|e| {
+            AdminError::invalid(
+                "metadata_url",
+                format!(
+                    "the fetched metadata cannot replace the app's while it encrypts \
+                     Assertions: {e}"
+                ),
+            )
+        })?;
+        Ok(i)
+    });
     // A new ACS URL that another app of the entity ID has would make requests ambiguous.
     let checked = match checked {
         Ok(i) => match ctx.store.acs_clash(Some(app), &i.metadata).await? {

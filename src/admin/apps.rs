@@ -12,7 +12,7 @@ use super::metadata_fetch::FetchPolicy;
 use super::{Actor, AdminError};
 use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
 use crate::providers::{self, Preset, Sp};
-use crate::saml::sp_metadata::SpMetadata;
+use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
 use crate::store::{AuditKind, Store};
 use std::net::IpAddr;
 
@@ -174,6 +174,7 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
         created_at: now,
         updated_at: now,
     };
+    check_encryption(&app)?;
     Ok(Plan {
         app,
         inspected,
@@ -296,6 +297,21 @@ fn from_preset(
         .check(&settings)
         .map_err(|e| AdminError::invalid(role_field(&new.settings), e.to_string()))?;
     let (metadata, warnings) = preset_sp(preset, built.sp, inspected, &settings)?;
+    if settings.encrypt_assertion && metadata.encryption_certs.is_empty() {
+        let from = settings
+            .params
+            .get("sp_metadata_url")
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default();
+        return Err(AdminError::invalid(
+            "metadata",
+            format!(
+                "preset {} encrypts assertions: give the SP's metadata{from} with its encryption \
+                 certificate (a file, its XML or URL; --metadata on the command line)",
+                preset.name
+            ),
+        ));
+    }
     Ok(Made {
         settings,
         metadata,
@@ -369,6 +385,22 @@ fn preset_sp(
                         ),
                     ));
                 }
+                if settings.encrypt_assertion && !same_acs(&m.acs, &i.metadata.acs) {
+                    // The preset knows the ACS that takes encrypted assertions; the file gives
+                    // the certificate.
+                    warnings.push(format!(
+                        "the file's ACS is replaced by {}, where {} takes encrypted assertions",
+                        m.acs
+                            .iter()
+                            .map(|a| a.location.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        preset.name
+                    ));
+                    let mut md = i.metadata.clone();
+                    md.acs = m.acs.clone();
+                    return Ok((md, warnings));
+                }
             } else if let Some(a) = settings.params.get("account_id") {
                 if !i.metadata.entity_id.contains(a.as_str()) {
                     warnings.push(format!(
@@ -392,6 +424,11 @@ fn preset_sp(
         }
     };
     Ok((metadata, warnings))
+}
+
+/// Whether two ACS lists name the same locations.
+fn same_acs(a: &[AcsEndpoint], b: &[AcsEndpoint]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.location == y.location)
 }
 
 /// Applies `KEY=VALUE` settings in order; the error names the key. A preset's parameters are
@@ -494,6 +531,7 @@ pub async fn update_settings(
     apply_settings(&mut after.settings, sets, preset.as_ref())?;
     providers::check_settings(preset.as_ref(), &after.settings)
         .map_err(|e| AdminError::invalid(role_field(sets), e.to_string()))?;
+    check_encryption(&after)?;
     after.updated_at = ctx.unix();
     if after.settings != before.settings {
         replace(ctx, &before, &after, AuditKind::AppUpdate).await?;
@@ -558,10 +596,21 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
             .build(&before.settings.params)
             .ok()
             .and_then(|b| match b.sp {
-                Sp::Fixed(m) => Some(m.entity_id),
+                Sp::Fixed(m) => Some(m),
                 Sp::FromFile(_) => None,
             });
-        if let Some(want) = fixed.filter(|w| *w != i.metadata.entity_id) {
+        if let Some(m) = fixed
+            .as_ref()
+            .filter(|m| before.settings.encrypt_assertion && !same_acs(&m.acs, &i.metadata.acs))
+        {
+            let mut i = i.clone();
+            i.metadata.acs = m.acs.clone();
+            return Box::pin(with_metadata(ctx, before, &i)).await;
+        }
+        if let Some(want) = fixed
+            .map(|m| m.entity_id)
+            .filter(|w| *w != i.metadata.entity_id)
+        {
             return Err(AdminError::invalid(
                 field,
                 format!(
@@ -585,5 +634,17 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
     after.metadata = i.metadata.clone();
     after.metadata_xml = Some(i.xml.clone());
     after.updated_at = ctx.unix();
+    after.check_encryption().map_err(|e| {
+        AdminError::invalid(
+            field,
+            format!("this metadata cannot replace the app's while it encrypts Assertions: {e}"),
+        )
+    })?;
     Ok(after)
+}
+
+/// Refuses an app that encrypts Assertions without an encryption certificate to encrypt to.
+pub(crate) fn check_encryption(app: &App) -> Result<(), AdminError> {
+    app.check_encryption()
+        .map_err(|e| AdminError::invalid("encrypt_assertion", e.to_string()))
 }

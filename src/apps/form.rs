@@ -124,6 +124,30 @@ pub const FIELDS: &[Field] = &[
         ),
     },
     Field {
+        key: "encrypt_assertion",
+        kind: Kind::Toggle,
+        label: ("Encrypt the assertion", "加密断言"),
+        help: (
+            "Encrypt the assertion to the encryption certificate in the app's SP metadata (needs one). \
+             The Response is then always signed.",
+            "用应用 SP 元数据中的加密证书加密断言（元数据中须有加密证书）。开启后 Response 总是签名。",
+        ),
+    },
+    Field {
+        key: "encryption_method",
+        kind: Kind::Choice(&[
+            ("aes256-gcm", "AES-256-GCM (recommended)", "AES-256-GCM（推荐）"),
+            ("aes128-gcm", "AES-128-GCM", "AES-128-GCM"),
+            ("aes256-cbc", "AES-256-CBC (for SPs without GCM)", "AES-256-CBC（用于不支持 GCM 的应用）"),
+            ("aes128-cbc", "AES-128-CBC (for SPs without GCM)", "AES-128-CBC（用于不支持 GCM 的应用）"),
+        ]),
+        label: ("Assertion encryption cipher", "断言加密算法"),
+        help: (
+            "The block cipher of an encrypted assertion; the key is sent with RSA-OAEP.",
+            "加密断言所用的分组密码；密钥用 RSA-OAEP 传送。",
+        ),
+    },
+    Field {
         key: "attribute_per_value",
         kind: Kind::Toggle,
         label: ("One attribute element per value", "每个值单独一个属性元素"),
@@ -313,6 +337,8 @@ pub fn current(s: &AppSettings, key: &str) -> String {
         .to_string(),
         "allow_sha1" => on(s.allow_sha1),
         "attribute_per_value" => on(s.attribute_per_value),
+        "encrypt_assertion" => on(s.encrypt_assertion),
+        "encryption_method" => s.encryption_method.as_str().to_string(),
         "role" => s.roles.default_role.clone().unwrap_or_default(),
         "role_rules" => format_rules(&s.roles.rules).replace(';', "; "),
         "accounts" => format_accounts(&s.roles.accounts),

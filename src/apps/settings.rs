@@ -1,11 +1,12 @@
-//! What an app's settings are: the NameID, signing, released attributes, RelayState, request
-//! signing, roles and access of one app, with their defaults. How they are written as
+//! What an app's settings are: the NameID, signing, encryption, released attributes, RelayState,
+//! request signing, roles and access of one app, with their defaults. How they are written as
 //! `KEY=VALUE` is [`super::vocabulary`]'s.
 
 use super::AppError;
 use crate::identity::roles::RoleConfig;
 use crate::identity::session_name::SessionNameRule;
 use crate::identity::{template, Source};
+use crate::saml::encrypt::BlockCipher;
 use crate::saml::uris::{attr_name, name_id};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,6 +114,11 @@ pub struct AppSettings {
     pub relay_state_domains: Vec<String>,
     /// `access`: who may open the app; default `default` (the global default access).
     pub access: crate::identity::access::Access,
+    /// `encrypt_assertion`: send the Assertion encrypted to the SP's metadata encryption
+    /// certificate (off by default; the Response around it is then always signed).
+    pub encrypt_assertion: bool,
+    /// `encryption_method`: the block cipher of an encrypted Assertion.
+    pub encryption_method: BlockCipher,
 }
 
 impl Default for AppSettings {
@@ -147,6 +153,8 @@ impl Default for AppSettings {
             preset: None,
             relay_state_domains: Vec::new(),
             access: Default::default(),
+            encrypt_assertion: false,
+            encryption_method: BlockCipher::DEFAULT,
         }
     }
 }

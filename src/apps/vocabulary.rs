@@ -10,6 +10,7 @@ use super::AppError;
 use crate::identity::access::Access;
 use crate::identity::roles::{self, RoleMode};
 use crate::identity::Source;
+use crate::saml::encrypt::BlockCipher;
 
 /// The keys `--set` accepts, with a short help each.
 pub const SETTING_KEYS: &[(&str, &str)] = &[
@@ -40,6 +41,15 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     ),
     ("require_signed_requests", "metadata | true | false"),
     ("allow_sha1", "true | false (default false)"),
+    (
+        "encrypt_assertion",
+        "true | false (default false): encrypt the Assertion to the SP's metadata encryption \
+         certificate (the Response is then always signed)",
+    ),
+    (
+        "encryption_method",
+        "aes256-gcm (default) | aes128-gcm | aes256-cbc | aes128-cbc",
+    ),
     (
         "attribute",
         "add one attribute: NAME=SOURCE, SOURCE one of the attributes sources, const:VALUE or \
@@ -124,6 +134,8 @@ impl AppSettings {
                 self.require_signed_requests = parse_require_signed(key, value)?
             }
             "allow_sha1" => self.allow_sha1 = parse_bool(key, value)?,
+            "encrypt_assertion" => self.encrypt_assertion = parse_bool(key, value)?,
+            "encryption_method" => self.encryption_method = parse_cipher(value)?,
             _ => return Err(unknown_key(key)),
         }
         if !self.sign_response && !self.sign_assertion {
@@ -310,6 +322,17 @@ fn parse_require_signed(key: &str, value: &str) -> Result<RequireSigned, AppErro
         "metadata" => RequireSigned::Metadata,
         v if parse_bool(key, v)? => RequireSigned::Always,
         _ => RequireSigned::Never,
+    })
+}
+
+/// `encryption_method`: one of [`BlockCipher::ALL`].
+fn parse_cipher(value: &str) -> Result<BlockCipher, AppError> {
+    BlockCipher::parse(value).ok_or_else(|| {
+        let all: Vec<&str> = BlockCipher::ALL.iter().map(|c| c.as_str()).collect();
+        AppError::Invalid(format!(
+            "encryption_method: `{value}`: use {}",
+            all.join(", ")
+        ))
     })
 }
 

@@ -12,7 +12,8 @@ use crate::assertion::{self, Issue};
 use crate::http::error::{Lang, WebError};
 use crate::login::{self, AppLogin, AuditEvent, AuditKind, Ctx, Live, Pending, Who};
 use crate::logsafe::Escaped;
-use crate::saml::response::{StatusCode, StatusInput, SubStatusCode};
+use crate::saml::encrypt::Recipient;
+use crate::saml::response::{Encryption, StatusCode, StatusInput, SubStatusCode};
 use crate::text;
 use crate::wecom::oauth;
 use askama::Template;
@@ -260,7 +261,19 @@ pub async fn answer(
         Ok(r) => r,
         Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
-    let xml = sign_response(state, app, login, live, release, now)?;
+    // An app that encrypts and has no certificate to encrypt to gets nothing: no Response leaves
+    // in clear text for it.
+    let recipient = match app.encryption_recipient() {
+        Ok(r) => r,
+        Err(e) => {
+            let r = login::Refusal::NoEncryptionCert {
+                app: app.name.clone(),
+                why: e.to_string(),
+            };
+            return Err(refuse(ctx, AuditKind::Login, who, r.into()).await);
+        }
+    };
+    let xml = sign_response(state, app, login, live, release, now, recipient.as_ref())?;
     super::request_log::note_userid(&profile.userid);
     tracing::debug!(
         app = %app.name,
@@ -281,7 +294,8 @@ pub async fn answer(
     post_response(headers, login, &xml)
 }
 
-/// The signed Response carrying `release` for the member of `live`.
+/// The signed Response carrying `release` for the member of `live`, its Assertion encrypted to
+/// `recipient` when the app encrypts.
 fn sign_response(
     state: &AppState,
     app: &App,
@@ -289,6 +303,7 @@ fn sign_response(
     live: &Live,
     mut release: login::Release,
     now: OffsetDateTime,
+    recipient: Option<&Recipient>,
 ) -> Result<Vec<u8>, WebError> {
     let row = &live.row;
     let session_index = format!("_s{}", row.id_hash.get(..32).unwrap_or(&row.id_hash));
@@ -307,8 +322,20 @@ fn sign_response(
     let subject = std::mem::take(&mut release.subject);
     let values = release.context(app, &live.profile, login.deep_link());
     let started = std::time::Instant::now();
-    let xml = assertion::issue(app, &values, subject, &issue, &state.keys().active)
-        .map_err(|e| WebError::internal("issuing the Response", &e))?;
+    let encryption = recipient.map(|to| Encryption {
+        to,
+        cipher: app.settings.encryption_method,
+        rng: state.rng.as_ref(),
+    });
+    let xml = assertion::issue(
+        app,
+        &values,
+        subject,
+        &issue,
+        &state.keys().active,
+        encryption.as_ref(),
+    )
+    .map_err(|e| WebError::internal("issuing the Response", &e))?;
     state.metrics.signing(started.elapsed());
     Ok(xml)
 }

@@ -54,6 +54,9 @@ fn status_page(r: &Refusal) -> WebError {
         Refusal::AccessDenied { .. } => WebError::member(S::FORBIDDEN, "access_denied"),
         Refusal::NoRole { .. } => WebError::member(S::FORBIDDEN, "no_role"),
         Refusal::NoNameId { .. } => WebError::member(S::FORBIDDEN, "no_name_id"),
+        Refusal::NoEncryptionCert { .. } => {
+            WebError::member(S::INTERNAL_SERVER_ERROR, "no_encryption_cert")
+        }
     }
 }
 

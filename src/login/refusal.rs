@@ -93,6 +93,13 @@ pub enum Refusal {
         /// The profile field the app's NameID comes from.
         source: &'static str,
     },
+    /// The app encrypts Assertions but its metadata has no encryption certificate we can use.
+    NoEncryptionCert {
+        /// The app.
+        app: AppName,
+        /// What is wrong with its certificates, for the administrator.
+        why: String,
+    },
 }
 
 impl Refusal {
@@ -127,6 +134,7 @@ impl Refusal {
             Self::AccessDenied { .. } => "access_denied",
             Self::NoRole { .. } => "no_role",
             Self::NoNameId { .. } => "no_name_id",
+            Self::NoEncryptionCert { .. } => "no_encryption_cert",
         }
     }
 
@@ -171,6 +179,9 @@ impl Refusal {
             Self::NoNameId { source } => json!({
                 "nameid_source": source,
                 "error": format!("the member's WeCom profile has no {source}: fill it in WeCom, or change the app's nameid_source"),
+            }),
+            Self::NoEncryptionCert { app, why } => json!({
+                "error": format!("{why} (wecom-idp app set {app} --set encrypt_assertion=false, or replace its metadata)"),
             }),
             _ => return None,
         })
@@ -259,8 +270,15 @@ pub(crate) fn examples() -> Vec<Refusal> {
         Refusal::NoAcs,
         Refusal::RelayStateNotAllowed,
         Refusal::AccessDenied { app: app.clone() },
-        Refusal::NoRole { app, contact: None },
+        Refusal::NoRole {
+            app: app.clone(),
+            contact: None,
+        },
         Refusal::NoNameId { source: "email" },
+        Refusal::NoEncryptionCert {
+            app,
+            why: "no certificate".into(),
+        },
     ];
     // A new variant stops this from compiling until it is listed here and above.
     for r in &all {
@@ -292,7 +310,8 @@ pub(crate) fn examples() -> Vec<Refusal> {
             | Refusal::RelayStateNotAllowed
             | Refusal::AccessDenied { .. }
             | Refusal::NoRole { .. }
-            | Refusal::NoNameId { .. } => {}
+            | Refusal::NoNameId { .. }
+            | Refusal::NoEncryptionCert { .. } => {}
         }
     }
     all

@@ -8,7 +8,9 @@
 //! `role-arn,provider-arn`, the role ARN `arn:aws:iam::<account>:role/<path/>Name` with an
 //! optional path (IAM "IAM identifiers": role paths); RoleSessionName `[\w+=,.@-]{2,64}`; SessionDuration 900–43200; exactly
 //! one SubjectConfirmation. AWS's published SP certificates rotate yearly; role federation does not
-//! sign requests, so none is built in.
+//! sign requests, so none is built in. With `encryption=required` (an IAM provider that requires
+//! encrypted assertions) the ACS is the provider's own and the Assertion is encrypted to the
+//! certificate of AWS's metadata for that provider, which the admin gives.
 
 use super::{
     base_settings, digits, fixed_sp, get, login_url, name_rule, Accounts, Built, Homepage, Param,
@@ -55,6 +57,25 @@ const ROLE_PARAMS: &[Param] = &[
         aliases: &[],
         required: false,
         help: "console page to open, https on console.aws.amazon.com (or amazonaws.cn)",
+    },
+    Param {
+        key: "encryption",
+        aliases: &[],
+        required: false,
+        help: "off (default) or required: the IAM identity provider requires encrypted assertions \
+               (then give idp_id, region and AWS's metadata for the provider)",
+    },
+    Param {
+        key: "idp_id",
+        aliases: &[],
+        required: false,
+        help: "with encryption=required: the unique ID AWS shows on the identity provider's page",
+    },
+    Param {
+        key: "region",
+        aliases: &[],
+        required: false,
+        help: "with encryption=required: the sign-in region, e.g. us-east-1",
     },
 ];
 
@@ -167,10 +188,106 @@ fn build_role(p: &Params) -> Result<Built, String> {
     };
     let mut s = rs.settings(p, &["account_id", "provider_name"])?;
     s.params.insert("partition".into(), partition.into());
+    let acs = match encryption(p, partition)? {
+        None => acs.to_string(),
+        Some(e) => {
+            s.encrypt_assertion = true;
+            s.params.insert("encryption".into(), "required".into());
+            for (k, v) in [
+                ("idp_id", &e.idp_id),
+                ("region", &e.region),
+                ("sp_metadata_url", &e.metadata_url),
+            ] {
+                s.params.insert(k.into(), v.clone());
+            }
+            e.acs
+        }
+    };
     Ok(Built {
-        sp: fixed_sp(entity, acs, false, &[]),
+        sp: fixed_sp(entity, &acs, false, &[]),
         settings: s,
     })
+}
+
+/// What `encryption=required` makes of `idp_id` and `region`.
+struct Required {
+    idp_id: String,
+    region: String,
+    /// The provider's own ACS, the one AWS takes encrypted assertions at.
+    acs: String,
+    /// Where AWS publishes the provider's SP metadata with its encryption certificate.
+    metadata_url: String,
+}
+
+/// `encryption=required`: when IAM requires encrypted assertions, AWS takes them at the
+/// provider's own ACS `https://<region>.signin.aws.amazon.com/saml/acs/<IdP-ID>` and publishes the
+/// provider's SP metadata, with the encryption certificate of the key the admin gave IAM, at
+/// `https://<region>.signin.aws.amazon.com/static/saml/<IdP-ID>/saml-metadata.xml` (IAM
+/// "Configure your SAML 2.0 IdP with relying party trust":
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_saml_relying-party.html>).
+/// The IdP-ID's exact shape is unverified (letters, digits and `-` are accepted); the China
+/// partition's encrypted ACS is not documented, so it is refused rather than guessed.
+fn encryption(p: &Params, partition: &str) -> Result<Option<Required>, String> {
+    let (idp_id, region) = (get(p, "idp_id"), get(p, "region"));
+    match get(p, "encryption") {
+        None | Some("off") => {
+            if idp_id.is_some() || region.is_some() {
+                return Err(
+                    "idp_id and region are for encryption=required: add it, or leave \
+                            them out"
+                        .into(),
+                );
+            }
+            Ok(None)
+        }
+        Some("required") => {
+            if partition != "aws" {
+                return Err(
+                    "encryption=required is built for partition=aws only: the China \
+                            partition's encrypted ACS is not documented"
+                        .into(),
+                );
+            }
+            let (Some(idp_id), Some(region)) = (idp_id, region) else {
+                return Err(
+                    "encryption=required needs idp_id=<IdP-ID> (on the IAM identity \
+                            provider's page) and region=<region> (e.g. us-east-1)"
+                        .into(),
+                );
+            };
+            name_rule(idp_id, "idp_id", 64, "-")?;
+            check_region(region)?;
+            let host = format!("https://{region}.signin.aws.amazon.com");
+            Ok(Some(Required {
+                idp_id: idp_id.to_string(),
+                region: region.to_string(),
+                acs: format!("{host}/saml/acs/{idp_id}"),
+                metadata_url: format!("{host}/static/saml/{idp_id}/saml-metadata.xml"),
+            }))
+        }
+        Some(o) => Err(format!("encryption `{o}`: use off or required")),
+    }
+}
+
+/// An AWS region name: lowercase words joined by `-`, ending in a number (`us-east-1`,
+/// `us-gov-west-1`, `ap-southeast-2`).
+fn check_region(r: &str) -> Result<(), String> {
+    let parts: Vec<&str> = r.split('-').collect();
+    let ok = parts.len() >= 3
+        && r.len() <= 32
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|n| {
+            !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "region `{r}` must be an AWS region such as us-east-1"
+        ))
+    }
 }
 
 fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {

@@ -960,3 +960,77 @@ fn one_account_consoles_refuse_several_with_the_reason() {
     let e = err("aws-identity-center", &["accounts=111122223333"]);
     assert!(e.contains("no Role attribute"), "{e}");
 }
+
+// Rule: aws-role with encryption=required answers at the provider's own ACS with the Assertion
+// encrypted, and says what it needs when idp_id or region is missing or wrong.
+#[test]
+fn aws_role_encryption_required() {
+    fn with(extra: &[&'static str]) -> Vec<&'static str> {
+        let base = [
+            "account_id=123456789012",
+            "provider_name=WeCom",
+            "role=Admin",
+        ];
+        base.iter().chain(extra).copied().collect()
+    }
+    let (sp, s) = make(
+        "aws-role",
+        &with(&[
+            "encryption=required",
+            "idp_id=a1b2c3d4-e5f6",
+            "region=us-east-1",
+        ]),
+    )
+    .unwrap();
+    let Sp::Fixed(m) = sp else {
+        panic!("aws-role builds its SP")
+    };
+    assert_eq!(m.entity_id, "urn:amazon:webservices");
+    assert_eq!(
+        m.acs[0].location,
+        "https://us-east-1.signin.aws.amazon.com/saml/acs/a1b2c3d4-e5f6"
+    );
+    assert!(s.encrypt_assertion);
+    assert_eq!(
+        s.params.get("sp_metadata_url").map(String::as_str),
+        Some("https://us-east-1.signin.aws.amazon.com/static/saml/a1b2c3d4-e5f6/saml-metadata.xml")
+    );
+    // Without encryption nothing changes.
+    let (sp, s) = make("aws-role", &with(&[])).unwrap();
+    let Sp::Fixed(m) = sp else { panic!() };
+    assert_eq!(m.acs[0].location, "https://signin.aws.amazon.com/saml");
+    assert!(!s.encrypt_assertion);
+    for (extra, says) in [
+        (&["encryption=required"][..], "needs idp_id"),
+        (&["encryption=required", "idp_id=abc"][..], "needs idp_id"),
+        (
+            &["encryption=required", "region=us-east-1"][..],
+            "needs idp_id",
+        ),
+        (
+            &["encryption=required", "idp_id=abc", "region=Mars"][..],
+            "AWS region",
+        ),
+        (
+            &["encryption=required", "idp_id=a/b", "region=us-east-1"][..],
+            "idp_id `a/b`",
+        ),
+        (
+            &["idp_id=abc", "region=us-east-1"][..],
+            "are for encryption=required",
+        ),
+        (&["encryption=maybe"][..], "use off or required"),
+        (
+            &[
+                "encryption=required",
+                "idp_id=abc",
+                "region=cn-north-1",
+                "partition=aws-cn",
+            ][..],
+            "partition=aws only",
+        ),
+    ] {
+        let e = err("aws-role", &with(extra));
+        assert!(e.contains(says), "{extra:?}: {e}");
+    }
+}

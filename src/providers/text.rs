@@ -90,6 +90,27 @@ const PARAMS: &[(&str, &str, ParamWords)] = &[
             ("aws-cn", "China regions (aws-cn)", "中国区域（aws-cn）"),
         ],
     }),
+    ("aws", "encryption", ParamWords {
+        label: ("Assertion encryption", "断言加密"),
+        help: ("Required when the IAM identity provider requires encrypted assertions; then give its IdP ID, region and AWS's metadata for it.",
+               "IAM 身份提供商要求加密断言时选“必需”；此时请填写其 IdP ID、区域，并提供 AWS 为它发布的元数据。"),
+        choices: &[
+            ("off", "Off", "关闭"),
+            ("required", "Required by the identity provider", "身份提供商要求加密"),
+        ],
+    }),
+    ("aws", "idp_id", ParamWords {
+        label: ("IdP ID", "身份提供商 ID（IdP ID）"),
+        help: ("With required encryption: the unique ID AWS shows on the identity provider's page in IAM.",
+               "要求加密时：IAM 中该身份提供商页面上 AWS 显示的唯一 ID。"),
+        choices: &[],
+    }),
+    ("aws", "region", ParamWords {
+        label: ("Region", "区域"),
+        help: ("With required encryption: the sign-in region, e.g. us-east-1.",
+               "要求加密时：登录所用的区域，例如 us-east-1。"),
+        choices: &[],
+    }),
     ("huawei", "sso_type", ParamWords {
         label: ("SSO type", "SSO 类型"),
         help: ("As chosen when the identity provider was created in IAM.", "与在 IAM 中创建身份提供商时的选择一致。"),

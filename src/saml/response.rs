@@ -3,7 +3,9 @@
 //!
 //! [`build_response`] writes a successful Response carrying one bearer Assertion; the Assertion is
 //! signed first, embedded, and then the Response is signed (its digest covers the signed
-//! Assertion). [`build_status_response`] writes an error Response (no Assertion), always signed.
+//! Assertion); [`build_encrypted_response`] encrypts the signed Assertion for the SP
+//! ([`crate::saml::encrypt`]) and always signs the Response around it.
+//! [`build_status_response`] writes an error Response (no Assertion), always signed.
 //! The output has no XML declaration: the signed `samlp:Response` is the whole document.
 //!
 //! Every value is escaped by the writer and characters XML cannot carry are dropped, so a WeCom
@@ -12,6 +14,8 @@
 
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::random::Rng;
+use crate::saml::encrypt::{encrypt_assertion, BlockCipher, Recipient};
 use crate::saml::names::is_ascii_ncname;
 use crate::saml::sign::{sign_element, SignError, SigningKey};
 use crate::saml::uris::ns;
@@ -312,6 +316,41 @@ fn assertion(
 /// `sign_assertion` / `sign_response` must be set). Returns the document bytes (no XML
 /// declaration), ready for base64 and the POST form.
 pub fn build_response(input: &AssertionInput<'_>, key: &SigningKey) -> Result<Vec<u8>, SignError> {
+    build(input, key, None)
+}
+
+/// Where and how an Assertion is encrypted: the SP's certificate, the block cipher, and the
+/// randomness the content key and IV come from.
+pub struct Encryption<'a> {
+    /// The SP's encryption certificate.
+    pub to: &'a Recipient,
+    /// The block cipher.
+    pub cipher: BlockCipher,
+    /// Where the content key and IV come from.
+    pub rng: &'a dyn Rng,
+}
+
+/// A successful `samlp:Response` whose Assertion is signed (when asked), then encrypted for the
+/// SP: an `EncryptedAssertion`. The Response is always signed, whatever `sign_response` says: an
+/// unsigned Response around an encrypted Assertion would carry nothing the SP can check before it
+/// decrypts.
+pub fn build_encrypted_response(
+    input: &AssertionInput<'_>,
+    key: &SigningKey,
+    encryption: &Encryption<'_>,
+) -> Result<Vec<u8>, SignError> {
+    let input = AssertionInput {
+        sign_response: true,
+        ..input.clone()
+    };
+    build(&input, key, Some(encryption))
+}
+
+fn build(
+    input: &AssertionInput<'_>,
+    key: &SigningKey,
+    encryption: Option<&Encryption<'_>>,
+) -> Result<Vec<u8>, SignError> {
     check_id(input.response_id)?;
     check_id(input.assertion_id)?;
     if input.response_id == input.assertion_id {
@@ -330,6 +369,10 @@ pub fn build_response(input: &AssertionInput<'_>, key: &SigningKey) -> Result<Ve
 
     let instant = saml_instant(input.issue_instant)?;
     let assertion = assertion(input, &instant, key)?;
+    let assertion = match encryption {
+        Some(e) => encrypt_assertion(&assertion, e.to, e.cipher, e.rng)?,
+        None => assertion,
+    };
 
     let mut w = Writer::with_capacity(assertion.as_bytes().len() + 4096);
     start_response(

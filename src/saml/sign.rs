@@ -1,5 +1,5 @@
 //! Enveloped XML-DSig signing with a key parsed once, our signing certificate, and [`SignError`],
-//! the one error type of the outbound side (`xml`, `sign`, `response`, `metadata`).
+//! the one error type of the outbound side (`xml`, `sign`, `encrypt`, `response`, `metadata`).
 //!
 //! Signing **never parses XML**. The [`Element`] to sign comes from the canonical writer, so its
 //! bytes already are its exclusive-c14n form as an apex; the Signature is spliced into the
@@ -47,6 +47,8 @@ pub enum SignError {
     UnsupportedKey,
     /// A timestamp could not be formatted or is out of range.
     Time,
+    /// The SP's encryption certificate cannot be encrypted to (what is wrong with it).
+    Recipient(&'static str),
     /// OpenSSL refused (bad PEM, signing failure…).
     Crypto(ErrorStack),
 }
@@ -61,6 +63,7 @@ impl fmt::Display for SignError {
                 f.write_str("the signing key must be RSA of at least 2048 bits")
             }
             Self::Time => f.write_str("timestamp out of range"),
+            Self::Recipient(m) => write!(f, "cannot encrypt to the SP: {m}"),
             Self::Crypto(e) => write!(f, "openssl: {e}"),
         }
     }

@@ -23,6 +23,8 @@ pub mod ns {
     /// SAML V2.0 Metadata Profile for Algorithm Support (`alg:`): which digest and signature
     /// algorithms an entity accepts.
     pub const ALG: &str = "urn:oasis:names:tc:SAML:metadata:algsupport";
+    /// XML Encryption (`xenc:`): encrypted Assertions.
+    pub const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
 }
 
 /// Algorithm URIs (XML-DSig, RFC 4051, XML-Enc).
@@ -53,6 +55,18 @@ pub mod alg {
     pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
     /// Exclusive c14n without comments (transform and canonicalization method).
     pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    /// `EncryptedData/@Type`: the plaintext is one element.
+    pub const XENC_ELEMENT: &str = "http://www.w3.org/2001/04/xmlenc#Element";
+    /// RSA-OAEP key transport with MGF1 and SHA-1 (the digest inside OAEP, as the URI defines).
+    pub const RSA_OAEP_MGF1P: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+    /// AES-256-GCM block encryption (XML Encryption 1.1).
+    pub const AES256_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
+    /// AES-128-GCM block encryption (XML Encryption 1.1).
+    pub const AES128_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
+    /// AES-256-CBC block encryption.
+    pub const AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
+    /// AES-128-CBC block encryption.
+    pub const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
 }
 
 /// Binding URIs.

@@ -11,6 +11,9 @@
 //! of the variant's reviewed golden file (`tests/golden/presets/`): every preset's Response verifies
 //! with python3-saml in strict mode configured with that preset's SP entity ID and ACS.
 //!
+//! Encrypted Assertions (`encrypted-<cipher>`, one per block cipher) are written with the SP's
+//! encryption key (`sp-enc-key.pem`) for the libraries to decrypt.
+//!
 //! The clock is set to the real time, because the Python libraries check NotBefore/NotOnOrAfter
 //! against their own clock.
 
@@ -254,6 +257,42 @@ async fn responses_verify_with_other_libraries() {
         }
     }
 
+    // Encrypted Assertions, one per cipher, for the Python libraries to decrypt with the SP's key
+    // (xmlsec1 decrypts the same in tests/it/encryption.rs). Not in the loop above: their
+    // Assertion is not readable without the key.
+    let enc_key = sp_key();
+    let mut encrypted = Vec::new();
+    for cipher in ["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"] {
+        let app = format!("interop-enc-{cipher}");
+        let method = format!("encryption_method={cipher}");
+        env.add_app_with_metadata(&app, &["encrypt_assertion=true", &method], |m| {
+            m.encryption_certs = vec![enc_key.cert_b64.clone()];
+        })
+        .await;
+        let (form, b64) = idp_initiated(&env, &app, "zhangsan").await;
+        assert!(Saml::of(&form).assertion().is_none(), "{cipher}: encrypted");
+        encrypted.push((
+            form,
+            Case {
+                name: format!("encrypted-{cipher}"),
+                sp_entity_id: sp_entity(&app),
+                acs_url: acs_url(&app),
+                posted_b64: b64,
+                request_id: None,
+                relay_state: None,
+                name_id: "zhangsan".into(),
+                name_id_format: UNSPECIFIED.into(),
+                response_signed: true,
+                attributes: vec![
+                    ("userid".into(), vec!["zhangsan".into()]),
+                    ("name".into(), vec!["张三".into()]),
+                ],
+                repeated_attributes: false,
+                group: "encrypted",
+            },
+        ));
+    }
+
     let Some(dir) = std::env::var_os("WECOM_IDP_INTEROP_DIR") else {
         return;
     };
@@ -266,8 +305,10 @@ async fn responses_verify_with_other_libraries() {
     assert_eq!(metadata.status, 200);
     std::fs::write(dir.join("idp-metadata.xml"), &metadata.body).unwrap();
     std::fs::write(dir.join("idp-cert.pem"), env.idp_cert_pem()).unwrap();
+    std::fs::write(dir.join("sp-enc-key.pem"), &enc_key.key_pem).unwrap();
+    std::fs::write(dir.join("sp-enc-cert.pem"), &enc_key.cert_pem).unwrap();
     let mut out = Vec::new();
-    for (form, case) in &cases {
+    for (form, case) in cases.iter().chain(&encrypted) {
         let b64_file = format!("{}.b64", case.name);
         let xml_file = format!("{}.xml", case.name);
         std::fs::write(dir.join(&b64_file), &case.posted_b64).unwrap();
@@ -294,12 +335,15 @@ async fn responses_verify_with_other_libraries() {
             "request_id": case.request_id,
             "relay_state": case.relay_state,
             "expect": { "name_id": case.name_id, "attributes": attributes },
+            "encrypted": case.group == "encrypted",
         }));
     }
     let index = json!({
         "idp_entity_id": format!("{}/saml/metadata", env.base),
         "idp_metadata_file": "idp-metadata.xml",
         "idp_cert_file": "idp-cert.pem",
+        "sp_encryption_key_file": "sp-enc-key.pem",
+        "sp_encryption_cert_file": "sp-enc-cert.pem",
         "cases": out,
     });
     std::fs::write(
@@ -309,7 +353,7 @@ async fn responses_verify_with_other_libraries() {
     .unwrap();
     eprintln!(
         "interop: wrote {} Responses and the IdP metadata to {}",
-        cases.len(),
+        cases.len() + encrypted.len(),
         dir.display()
     );
 }

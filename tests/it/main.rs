@@ -34,6 +34,7 @@ mod db_outage;
 mod demo;
 mod deploy;
 mod effective_corp;
+mod encryption;
 mod idp_initiated;
 mod interop;
 mod limits;

@@ -433,6 +433,8 @@ mod tests {
             ("sign_assertion", "maybe"),
             ("attribute_per_value", "maybe"),
             ("allow_sha1", "maybe"),
+            ("encrypt_assertion", "maybe"),
+            ("encryption_method", "des3-cbc"),
             ("require_signed_requests", "maybe"),
             ("attributes", "bogus=x"),
             ("attributes", "userid="),
