@@ -285,7 +285,11 @@ pub async fn answer(
         Ok(r) => r,
         Err(e) => return Err(refuse(ctx, Event::Login, who, e).await),
     };
-    let xml = sign_response(state, app, login, live, release, now)?;
+    let session_index = match login::session::serve(ctx, live, app, &release.subject).await {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(ctx, Event::Login, who, e).await),
+    };
+    let xml = sign_response(state, app, login, live, release, &session_index, now)?;
     super::request_log::note_userid(&profile.userid);
     tracing::debug!(
         app = %app.name,
@@ -306,17 +310,18 @@ pub async fn answer(
     post_response(headers, login, &xml)
 }
 
-/// The signed Response carrying `release` for the member of `live`.
+/// The signed Response carrying `release` for the member of `live`, with the SessionIndex this
+/// session gave the app.
 fn sign_response(
     state: &AppState,
     app: &App,
     login: &AppLogin,
     live: &Live,
     mut release: login::Release,
+    session_index: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>, WebError> {
     let row = &live.row;
-    let session_index = format!("_s{}", row.id_hash.get(..32).unwrap_or(&row.id_hash));
     let issue = Issue {
         idp_entity_id: &state.config.entity_id(),
         acs_url: &login.acs_url,
@@ -324,7 +329,7 @@ fn sign_response(
         now,
         authn_instant: OffsetDateTime::from_unix_timestamp(row.authn_instant).unwrap_or(now),
         session_not_on_or_after: OffsetDateTime::from_unix_timestamp(row.expires_at).ok(),
-        session_index: &session_index,
+        session_index,
         skew: Duration::seconds(state.config.saml.clock_skew_secs),
         lifetime: Duration::seconds(state.config.saml.assertion_lifetime_secs),
         ids: (state.rng.saml_id(), state.rng.saml_id()),

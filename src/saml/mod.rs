@@ -1,7 +1,8 @@
 //! The SAML protocol, with no HTTP in it.
 //!
 //! Outbound (what we emit): [`xml`] escaping writer, [`response`] Response/Assertion model → canonical
-//! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`metadata`] our IdP metadata.
+//! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`metadata`] our IdP metadata,
+//! [`logout`] Single Logout messages both ways (built here, read after [`request`] verified them).
 //! Inbound (what we read): [`dom`] the one strict parser, [`c14n`] exclusive canonicalization,
 //! [`verify`] signatures (embedded and Redirect binding), [`request`] AuthnRequest decoding and
 //! validation, [`sp_metadata`] SP metadata import.
@@ -10,6 +11,7 @@
 
 pub mod c14n;
 pub mod dom;
+pub mod logout;
 pub mod metadata;
 pub mod names;
 pub mod request;

@@ -18,7 +18,7 @@ use wecom_idp::clock::{Clock, FixedClock};
 use wecom_idp::config::Config;
 use wecom_idp::random::{OsRng, Rng};
 use wecom_idp::saml::dom;
-use wecom_idp::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use wecom_idp::saml::sp_metadata::{AcsEndpoint, SloEndpoint, SpMetadata};
 use wecom_idp::wecom::simulator::{demo_departments, demo_members, Simulator};
 use wecom_idp::AppState;
 
@@ -246,6 +246,11 @@ impl Env {
                 want_assertions_signed: true,
                 name_id_formats: vec![],
                 valid_until: None,
+                slo: vec![SloEndpoint {
+                    binding: REDIRECT.into(),
+                    location: format!("https://sp.example/{name}/slo"),
+                    response_location: None,
+                }],
             },
             settings,
             metadata_xml: None,
