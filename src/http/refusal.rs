@@ -54,6 +54,8 @@ fn status_page(r: &Refusal) -> WebError {
         Refusal::AccessDenied { .. } => WebError::member(S::FORBIDDEN, "access_denied"),
         Refusal::NoRole { .. } => WebError::member(S::FORBIDDEN, "no_role"),
         Refusal::NoNameId { .. } => WebError::member(S::FORBIDDEN, "no_name_id"),
+        Refusal::LogoutNotThisSession => WebError::member(S::FORBIDDEN, "logout_not_this_session"),
+        Refusal::LogoutUnknown => WebError::member(S::BAD_REQUEST, "logout_unknown"),
     }
 }
 

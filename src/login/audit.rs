@@ -24,6 +24,13 @@ pub enum Event {
     AdminRequest,
     /// Any other request (refused by a limit).
     Request,
+    /// A Single Logout LogoutRequest: one an SP sent us, or one we sent an SP.
+    SloRequest,
+    /// A Single Logout LogoutResponse: one an SP sent us (or did not send in time), or ours to
+    /// the SP that asked.
+    SloResponse,
+    /// A member's IdP session ended by a Single Logout.
+    Logout,
 }
 
 impl Event {
@@ -37,6 +44,9 @@ impl Event {
             Self::AdminLogout => "admin_logout",
             Self::AdminRequest => "admin_request",
             Self::Request => "request",
+            Self::SloRequest => "slo_request",
+            Self::SloResponse => "slo_response",
+            Self::Logout => "logout",
         }
     }
 }
@@ -50,6 +60,8 @@ pub enum AuditResult {
     Refused,
     /// It waits for the member (the bind page).
     Pending,
+    /// Another party failed (an SP did not confirm a logout).
+    Error,
 }
 
 impl AuditResult {
@@ -59,6 +71,7 @@ impl AuditResult {
             Self::Success => "success",
             Self::Refused => "refused",
             Self::Pending => "pending",
+            Self::Error => "error",
         }
     }
 }
@@ -126,6 +139,11 @@ impl<'a> AuditEvent<'a> {
     /// A refusal of `event` for `reason`.
     pub fn refused(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
         Self::new(event, AuditResult::Refused, reason)
+    }
+
+    /// A failure of another party in `event`, for `reason`.
+    pub fn error(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+        Self::new(event, AuditResult::Error, reason)
     }
 
     /// A success of `event`.

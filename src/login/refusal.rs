@@ -93,6 +93,12 @@ pub enum Refusal {
         /// The profile field the app's NameID comes from.
         source: &'static str,
     },
+    /// A LogoutRequest names someone (NameID or SessionIndex) this browser's session did not sign
+    /// in to that app.
+    LogoutNotThisSession,
+    /// A LogoutResponse, or a step of a logout, for no logout in progress (finished, expired, or
+    /// never started).
+    LogoutUnknown,
 }
 
 impl Refusal {
@@ -127,6 +133,8 @@ impl Refusal {
             Self::AccessDenied { .. } => "access_denied",
             Self::NoRole { .. } => "no_role",
             Self::NoNameId { .. } => "no_name_id",
+            Self::LogoutNotThisSession => "logout_not_this_session",
+            Self::LogoutUnknown => "logout_unknown",
         }
     }
 
@@ -171,6 +179,9 @@ impl Refusal {
             Self::NoNameId { source } => json!({
                 "nameid_source": source,
                 "error": format!("the member's WeCom profile has no {source}: fill it in WeCom, or change the app's nameid_source"),
+            }),
+            Self::LogoutNotThisSession => json!({
+                "error": "the LogoutRequest's NameID or SessionIndex is not what this browser's session sent the app: the session was kept",
             }),
             _ => return None,
         })
@@ -261,6 +272,8 @@ pub(crate) fn examples() -> Vec<Refusal> {
         Refusal::AccessDenied { app: app.clone() },
         Refusal::NoRole { app, contact: None },
         Refusal::NoNameId { source: "email" },
+        Refusal::LogoutNotThisSession,
+        Refusal::LogoutUnknown,
     ];
     // A new variant stops this from compiling until it is listed here and above.
     for r in &all {
@@ -292,7 +305,9 @@ pub(crate) fn examples() -> Vec<Refusal> {
             | Refusal::RelayStateNotAllowed
             | Refusal::AccessDenied { .. }
             | Refusal::NoRole { .. }
-            | Refusal::NoNameId { .. } => {}
+            | Refusal::NoNameId { .. }
+            | Refusal::LogoutNotThisSession
+            | Refusal::LogoutUnknown => {}
         }
     }
     all
