@@ -801,6 +801,8 @@ pub fn xmlsec_sign_request(xml: &str, key_pem: &str, cert_pem: &str) -> String {
         .args([
             "--id-attr:ID",
             "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
         ])
         .arg(&t)
         .output()
@@ -842,6 +844,12 @@ pub fn xmlsec_verify(xml: &str, cert_pem: &str, xpath: &str) -> bool {
         .args([
             "--id-attr:ID",
             "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse",
         ])
         .args(["--node-xpath", xpath])
         .arg(&d)
