@@ -435,28 +435,9 @@ async fn tell(
     chain_id: &str,
     waiting: &Waiting,
 ) -> Result<Response, WebError> {
-    let p = &waiting.participant;
-    let name_id = NameId {
-        format: p.name_id_format.clone(),
-        value: p.name_id.clone(),
-        sp_name_qualifier: p.sp_name_qualifier.clone(),
-        name_qualifier: p.name_qualifier.clone(),
-    };
-    let now = state.clock.now();
-    let input = logout::LogoutRequestInput {
-        id: &waiting.request_id,
-        issue_instant: now,
-        not_on_or_after: now + time::Duration::seconds(state.config.saml.assertion_lifetime_secs),
-        issuer: &state.config.entity_id(),
-        destination: &endpoint.location,
-        name_id: &name_id,
-        session_index: Some(&p.session_index),
-        reason: Some(logout::REASON_USER),
-    };
     let keys = state.keys();
     let post = endpoint.binding == HTTP_POST;
-    let xml = logout::build_logout_request(&input, post.then_some(&keys.active))
-        .map_err(|e| WebError::internal("LogoutRequest", &e))?;
+    let xml = logout_request_xml(state, endpoint, waiting, post.then_some(&keys.active))?;
     let frame_src = if post {
         "about:blank".to_string()
     } else {
@@ -496,6 +477,35 @@ async fn tell(
          form-action *; frame-src *; frame-ancestors 'none'; base-uri 'none'",
         "DENY",
     ))
+}
+
+/// Our LogoutRequest to `waiting`'s SP, naming the member as that SP knows them; signed
+/// enveloped with `key` for HTTP-POST (on Redirect the query is signed instead).
+fn logout_request_xml(
+    state: &AppState,
+    endpoint: &SloEndpoint,
+    waiting: &Waiting,
+    key: Option<&crate::saml::sign::SigningKey>,
+) -> Result<Vec<u8>, WebError> {
+    let p = &waiting.participant;
+    let name_id = NameId {
+        format: p.name_id_format.clone(),
+        value: p.name_id.clone(),
+        sp_name_qualifier: p.sp_name_qualifier.clone(),
+        name_qualifier: p.name_qualifier.clone(),
+    };
+    let now = state.clock.now();
+    let input = logout::LogoutRequestInput {
+        id: &waiting.request_id,
+        issue_instant: now,
+        not_on_or_after: now + time::Duration::seconds(state.config.saml.assertion_lifetime_secs),
+        issuer: &state.config.entity_id(),
+        destination: &endpoint.location,
+        name_id: &name_id,
+        session_index: Some(&p.session_index),
+        reason: Some(logout::REASON_USER),
+    };
+    logout::build_logout_request(&input, key).map_err(|e| WebError::internal("LogoutRequest", &e))
 }
 
 /// The signed LogoutResponse to the SP that asked, at its endpoint's ResponseLocation (or
