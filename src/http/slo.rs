@@ -376,7 +376,8 @@ async fn render_step(
             } => {
                 let app = load_app(state, &snap, &initiator.app).await?;
                 let Some((app, endpoint)) = app.as_ref().and_then(|a| with_endpoint(a)) else {
-                    let who = Who::app(&initiator.app).userid(Some(&userid));
+                    let member = Some(userid.as_str()).filter(|u| !u.is_empty());
+                    let who = Who::app(&initiator.app).userid(member);
                     let audit = AuditEvent::error(Event::SloResponse, "no_slo_endpoint");
                     ctx.record(&audit.who(who)).await;
                     return signed_out(lang, partial, true);
