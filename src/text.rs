@@ -7,6 +7,7 @@
 //! the sources, so a reason or event used in the code without an entry here fails the build's tests.
 
 use crate::lang::Lang;
+use crate::store::{AuditKind, AuditResult};
 
 /// The reason of the 503 answered while the database is unreachable (pages and the JSON API).
 pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
@@ -607,78 +608,63 @@ const fn label(code: &'static str, en: &'static str, zh: &'static str) -> Label 
     }
 }
 
-/// Audit results.
-pub const RESULTS: &[Label] = &[
-    label("success", "success", "成功"),
-    label("refused", "refused", "拒绝"),
-    label("error", "error", "错误"),
-];
+/// The console's label of an audit result.
+pub const fn result_text(result: AuditResult) -> Tx {
+    match result {
+        AuditResult::Success => tx("success", "成功"),
+        AuditResult::Refused => tx("refused", "拒绝"),
+        AuditResult::Error => tx("error", "错误"),
+        AuditResult::Pending => tx("pending", "待完成"),
+    }
+}
 
-/// Audit events.
-pub const EVENTS: &[Label] = &[
-    label("login", "sign-in", "登录"),
-    label("sso_request", "sign-in request", "登录请求"),
-    label("request", "request", "请求"),
-    label("bind", "account link", "账号关联"),
-    label("slo_request", "sign-out request", "退出请求"),
-    label("slo_response", "sign-out answer", "退出应答"),
-    label("logout", "sign-out", "退出登录"),
-    label("admin_login", "admin sign-in", "管理员登录"),
-    label("admin_logout", "admin sign-out", "管理员退出"),
-    label("admin_request", "admin request", "管理请求"),
-    label("admin_add", "admin added", "添加管理员"),
-    label("admin_remove", "admin removed", "移除管理员"),
-    label("app_create", "app added", "添加应用"),
-    label("app_update", "app settings changed", "修改应用设置"),
-    label("app_delete", "app deleted", "删除应用"),
-    label("app_preview", "app preview", "预览应用"),
-    label("app_refresh", "app metadata refreshed", "刷新应用元数据"),
-    label("app_rollback", "app rolled back", "回滚应用"),
-    label(
-        "app_metadata_replace",
-        "app metadata replaced",
-        "替换应用元数据",
-    ),
-    label("key_add", "signing key added", "添加签名密钥"),
-    label("key_activate", "signing key activated", "启用签名密钥"),
-    label("key_retire", "signing key retired", "停用签名密钥"),
-    label("token_create", "API token created", "创建 API 令牌"),
-    label("token_revoke", "API token revoked", "吊销 API 令牌"),
-    label(
-        "settings_wecom",
-        "WeCom settings changed",
-        "修改企业微信设置",
-    ),
-    label(
-        "settings_wecom_reset",
-        "WeCom settings reset",
-        "重置企业微信设置",
-    ),
-    label(
-        "settings_binding",
-        "binding settings changed",
-        "修改绑定设置",
-    ),
-    label(
-        "settings_binding_reset",
-        "binding settings reset",
-        "重置绑定设置",
-    ),
-    label("user_create", "account created", "创建账号"),
-    label("user_update", "account changed", "修改账号"),
-    label("user_disable", "account disabled", "停用账号"),
-    label("user_enable", "account enabled", "启用账号"),
-    label("user_import", "accounts imported", "导入账号"),
-    label("user_bind", "account linked", "关联账号"),
-    label("user_unbind", "account unlinked", "解除关联"),
-    label("user_bind_code", "one-time code issued", "签发一次性验证码"),
-    label("user_set_password", "password set", "设置密码"),
-    label(
-        "wecom_names_forced",
-        "saved although WeCom did not confirm the names",
-        "企业微信未确认名称，仍然保存",
-    ),
-];
+/// The console's label of an audit event (a `match`, so a new event cannot go without one).
+pub const fn event_text(kind: AuditKind) -> Tx {
+    match kind {
+        AuditKind::Login => tx("sign-in", "登录"),
+        AuditKind::SsoRequest => tx("sign-in request", "登录请求"),
+        AuditKind::Request => tx("request", "请求"),
+        AuditKind::Bind => tx("account link", "账号关联"),
+        AuditKind::SloRequest => tx("sign-out request", "退出请求"),
+        AuditKind::SloResponse => tx("sign-out answer", "退出应答"),
+        AuditKind::Logout => tx("sign-out", "退出登录"),
+        AuditKind::AdminLogin => tx("admin sign-in", "管理员登录"),
+        AuditKind::AdminLogout => tx("admin sign-out", "管理员退出"),
+        AuditKind::AdminRequest => tx("admin request", "管理请求"),
+        AuditKind::AdminAdd => tx("admin added", "添加管理员"),
+        AuditKind::AdminRemove => tx("admin removed", "移除管理员"),
+        AuditKind::AppCreate => tx("app added", "添加应用"),
+        AuditKind::AppUpdate => tx("app settings changed", "修改应用设置"),
+        AuditKind::AppDelete => tx("app deleted", "删除应用"),
+        AuditKind::AppPreview => tx("app preview", "预览应用"),
+        AuditKind::AppRefresh => tx("app metadata refreshed", "刷新应用元数据"),
+        AuditKind::AppRollback => tx("app rolled back", "回滚应用"),
+        AuditKind::AppMetadataReplace => tx("app metadata replaced", "替换应用元数据"),
+        AuditKind::KeyAdd => tx("signing key added", "添加签名密钥"),
+        AuditKind::KeyActivate => tx("signing key activated", "启用签名密钥"),
+        AuditKind::KeyRetire => tx("signing key retired", "停用签名密钥"),
+        AuditKind::TokenCreate => tx("API token created", "创建 API 令牌"),
+        AuditKind::TokenRevoke => tx("API token revoked", "吊销 API 令牌"),
+        AuditKind::SettingsWecom => tx("WeCom settings changed", "修改企业微信设置"),
+        AuditKind::SettingsWecomReset => tx("WeCom settings reset", "重置企业微信设置"),
+        AuditKind::SettingsBinding => tx("binding settings changed", "修改绑定设置"),
+        AuditKind::SettingsBindingReset => tx("binding settings reset", "重置绑定设置"),
+        AuditKind::UserCreate => tx("account created", "创建账号"),
+        AuditKind::UserUpdate => tx("account changed", "修改账号"),
+        AuditKind::UserDisable => tx("account disabled", "停用账号"),
+        AuditKind::UserEnable => tx("account enabled", "启用账号"),
+        AuditKind::UserImport => tx("accounts imported", "导入账号"),
+        AuditKind::UserBind => tx("account linked", "关联账号"),
+        AuditKind::UserUnbind => tx("account unlinked", "解除关联"),
+        AuditKind::UserBindCode => tx("one-time code issued", "签发一次性验证码"),
+        AuditKind::UserSetPassword => tx("password set", "设置密码"),
+        AuditKind::WecomNamesForced => tx(
+            "saved although WeCom did not confirm the names",
+            "企业微信未确认名称，仍然保存",
+        ),
+        AuditKind::WecomCheck => tx("WeCom connection checked", "检查企业微信连接"),
+    }
+}
 
 /// Audit reasons (the admin's view; members see [`MEMBER_PAGES`]).
 pub const REASONS: &[Label] = &[
@@ -1188,14 +1174,14 @@ fn find(list: &'static [Label], code: &str) -> Option<Tx> {
     list.iter().find(|l| l.code == code).map(|l| l.label)
 }
 
-/// The label of an audit result (the code itself when unknown).
-pub fn result_label(code: &str, lang: Lang) -> String {
-    find(RESULTS, code).map_or_else(|| code.to_string(), |t| t.get(lang).to_string())
+/// The label of an audit result in `lang`.
+pub fn result_label(result: AuditResult, lang: Lang) -> &'static str {
+    result_text(result).get(lang)
 }
 
-/// The label of an audit event (the code itself when unknown).
-pub fn event_label(code: &str, lang: Lang) -> String {
-    find(EVENTS, code).map_or_else(|| code.to_string(), |t| t.get(lang).to_string())
+/// The label of an audit event in `lang`.
+pub fn event_label(kind: AuditKind, lang: Lang) -> &'static str {
+    event_text(kind).get(lang)
 }
 
 /// The label of an audit reason: an entry, a family (`auto_email` → "linked automatically by
@@ -1220,9 +1206,9 @@ pub fn has_reason(code: &str) -> bool {
             .any(|f| code.strip_prefix(f.code).is_some_and(|k| !k.is_empty()))
 }
 
-/// Whether `code` has an event label.
+/// Whether `code` is an audit event (every event has a label).
 pub fn has_event(code: &str) -> bool {
-    find(EVENTS, code).is_some()
+    AuditKind::from_word(code).is_some()
 }
 
 /// Every text of the catalogue with where it comes from, for the test that every one has both
@@ -1266,12 +1252,13 @@ pub fn all() -> Vec<(String, Tx)> {
         out.push((format!("directory {} title", p.key), p.title));
         out.push((format!("directory {} fix", p.key), p.fix));
     }
-    for (kind, list) in [
-        ("result", RESULTS),
-        ("event", EVENTS),
-        ("reason", REASONS),
-        ("reason family", REASON_FAMILIES),
-    ] {
+    for r in AuditResult::ALL {
+        out.push((format!("result {r}"), result_text(*r)));
+    }
+    for k in AuditKind::ALL {
+        out.push((format!("event {k}"), event_text(*k)));
+    }
+    for (kind, list) in [("reason", REASONS), ("reason family", REASON_FAMILIES)] {
         for l in list {
             out.push((format!("{kind} {}", l.code), l.label));
         }
@@ -1299,8 +1286,12 @@ mod tests {
         );
         assert_eq!(reason_label("NoPassive", Lang::En), "NoPassive");
         assert!(has_reason("auto_userid") && !has_reason("auto_") && !has_reason("nope"));
-        assert_eq!(event_label("token_revoke", Lang::Zh), "吊销 API 令牌");
-        assert_eq!(result_label("refused", Lang::Zh), "拒绝");
-        assert_eq!(event_label("unknown_event", Lang::Zh), "unknown_event");
+        assert_eq!(
+            event_label(AuditKind::TokenRevoke, Lang::Zh),
+            "吊销 API 令牌"
+        );
+        assert_eq!(result_label(AuditResult::Refused, Lang::Zh), "拒绝");
+        assert_eq!(result_label(AuditResult::Pending, Lang::En), "pending");
+        assert!(has_event("wecom_check") && !has_event("settings_change"));
     }
 }

@@ -10,6 +10,7 @@ use super::directory::Unreadable;
 use super::settings::SaveMode;
 use super::wecom_names::{self, ForcedSave, Gate, NamesCheck};
 use super::AdminError;
+use crate::store::AuditKind;
 use crate::wecom::client::WecomClient;
 
 /// Where names are checked: the WeCom client of the settings in force, or why WeCom cannot be
@@ -55,7 +56,7 @@ pub async fn create(
 ) -> Result<Created, AdminError> {
     let r = create_inner(ctx, new, wecom, mode).await;
     if let Err(e) = &r {
-        apps::audit_refused(ctx, "app_create", Some(new.name.trim()), e).await;
+        apps::audit_refused(ctx, AuditKind::AppCreate, Some(new.name.trim()), e).await;
     }
     r
 }

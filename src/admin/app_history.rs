@@ -8,7 +8,7 @@ use super::apps::{load, Ctx, Saved};
 use super::AdminError;
 use crate::apps::{App, AppName, AppSettings};
 use crate::logsafe::Escaped;
-use crate::store::{AppRow, AppVersionRow, AuditRow, Store};
+use crate::store::{AppRow, AppVersionRow, AuditKind, AuditResult, AuditRow, Store};
 
 /// The saved versions of an app, newest first.
 pub async fn versions(store: &Store, name: &str) -> Result<Vec<AppVersionRow>, AdminError> {
@@ -172,7 +172,7 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
         ctx,
         &before,
         &after,
-        "app_rollback",
+        AuditKind::AppRollback,
         serde_json::json!({ "version": version }),
     )
     .await?;
@@ -192,7 +192,7 @@ pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<(), AdminError> {
     ctx.store.remove_app_source(app.name.as_str()).await?;
     audit(
         ctx,
-        "app_delete",
+        AuditKind::AppDelete,
         &app,
         serde_json::json!({ "entity_id": app.metadata.entity_id }),
     )
@@ -205,7 +205,7 @@ pub(super) async fn replace(
     ctx: &Ctx<'_>,
     before: &App,
     after: &App,
-    event: &str,
+    event: AuditKind,
 ) -> Result<i64, AdminError> {
     replace_with_detail(ctx, before, after, event, serde_json::json!({})).await
 }
@@ -214,7 +214,7 @@ async fn replace_with_detail(
     ctx: &Ctx<'_>,
     before: &App,
     after: &App,
-    event: &str,
+    event: AuditKind,
     mut detail: serde_json::Value,
 ) -> Result<i64, AdminError> {
     let version = ctx
@@ -268,7 +268,7 @@ pub(crate) fn to_row(app: &App) -> Result<AppRow, AdminError> {
         .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))
 }
 
-pub(crate) async fn audit(ctx: &Ctx<'_>, event: &str, app: &App, detail: serde_json::Value) {
+pub(crate) async fn audit(ctx: &Ctx<'_>, event: AuditKind, app: &App, detail: serde_json::Value) {
     super::auth::audit_change(
         ctx.store,
         ctx.unix(),
@@ -285,7 +285,12 @@ pub(crate) async fn audit(ctx: &Ctx<'_>, event: &str, app: &App, detail: serde_j
 }
 
 /// Writes the audit row of a refused change: the field and the reason, never the document.
-pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>, e: &AdminError) {
+pub(crate) async fn audit_refused(
+    ctx: &Ctx<'_>,
+    event: AuditKind,
+    app: Option<&str>,
+    e: &AdminError,
+) {
     let (reason, detail) = match e {
         AdminError::Invalid { field, message } => (
             "invalid",
@@ -304,19 +309,19 @@ pub(crate) async fn audit_refused(ctx: &Ctx<'_>, event: &str, app: Option<&str>,
     };
     let row = AuditRow {
         at: ctx.unix(),
-        event: event.into(),
+        event,
         app: app
             .filter(|a| AppName::parse(a).is_ok())
             .map(str::to_string),
         userid: None,
-        result: "refused".into(),
+        result: AuditResult::Refused,
         reason: reason.into(),
-        client_ip: ctx.ip.map(str::to_string),
+        client_ip: ctx.ip,
         request_id: None,
         actor: Some(ctx.actor.label()),
         detail: Some(detail.to_string()),
     };
     if let Err(e) = ctx.store.audit(&row).await {
-        tracing::error!(error = %Escaped(&e), event, "could not write the audit row of a refused admin change");
+        tracing::error!(error = %Escaped(&e), event = event.as_str(), "could not write the audit row of a refused admin change");
     }
 }

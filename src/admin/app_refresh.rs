@@ -8,6 +8,7 @@ use super::apps::{self, Ctx};
 use super::AdminError;
 use crate::apps::App;
 use crate::logsafe::Escaped;
+use crate::store::AuditKind;
 
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ async fn fetch(ctx: &Ctx<'_>, before: &App, url: &str) -> Result<Inspected, Admi
         ctx.store
             .record_app_fetch(app, ctx.now.unix_timestamp(), "failed", Some(&msg))
             .await?;
-        apps::audit_refused(ctx, "app_refresh", Some(app), e).await;
+        apps::audit_refused(ctx, AuditKind::AppRefresh, Some(app), e).await;
         tracing::warn!(app = %Escaped(app), error = %Escaped(&msg), "metadata refresh failed; the app is unchanged");
     }
     checked
@@ -103,7 +104,7 @@ async fn take(ctx: &Ctx<'_>, before: &App, i: &Inspected, url: &str) -> Result<(
     ctx.store.update_app(&apps::to_row(&after)?).await?;
     apps::audit(
         ctx,
-        "app_refresh",
+        AuditKind::AppRefresh,
         &after,
         serde_json::json!({
             "metadata_url": url,

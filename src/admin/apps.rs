@@ -13,7 +13,8 @@ use super::{Actor, AdminError};
 use crate::apps::{App, AppName, AppSettings, SETTING_KEYS};
 use crate::providers::{self, Preset, Sp};
 use crate::saml::sp_metadata::SpMetadata;
-use crate::store::Store;
+use crate::store::{AuditKind, Store};
+use std::net::IpAddr;
 
 use super::app_history::replace;
 pub(crate) use super::app_history::{audit, audit_refused, to_row};
@@ -32,7 +33,7 @@ pub struct Ctx<'a> {
     /// Who acts.
     pub actor: &'a Actor,
     /// The client IP, for the audit log.
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
     /// How metadata URLs are fetched.
     pub fetch: FetchPolicy,
 }
@@ -114,7 +115,7 @@ pub async fn preview(
     )
     .await;
     if let Err(e) = &r {
-        audit_refused(ctx, "app_preview", app, e).await;
+        audit_refused(ctx, AuditKind::AppPreview, app, e).await;
     }
     r
 }
@@ -123,7 +124,7 @@ pub async fn preview(
 pub async fn create(ctx: &Ctx<'_>, new: &NewApp) -> Result<Saved, AdminError> {
     let r = create_inner(ctx, new).await;
     if let Err(e) = &r {
-        audit_refused(ctx, "app_create", Some(new.name.trim()), e).await;
+        audit_refused(ctx, AuditKind::AppCreate, Some(new.name.trim()), e).await;
     }
     r
 }
@@ -258,7 +259,7 @@ pub(crate) async fn store_plan(
     }
     audit(
         ctx,
-        "app_create",
+        AuditKind::AppCreate,
         &app,
         serde_json::json!({
             "entity_id": app.metadata.entity_id,
@@ -482,7 +483,7 @@ pub async fn update_settings(
     }
     after.updated_at = ctx.unix();
     if after.settings != before.settings {
-        replace(ctx, &before, &after, "app_update").await?;
+        replace(ctx, &before, &after, AuditKind::AppUpdate).await?;
     }
     Ok(Saved {
         app: after,
@@ -513,7 +514,7 @@ pub async fn replace_metadata(
         .await?;
         let after = with_metadata(ctx, &before, &i).await?;
         if after != before {
-            replace(ctx, &before, &after, "app_metadata_replace").await?;
+            replace(ctx, &before, &after, AuditKind::AppMetadataReplace).await?;
         }
         match &i.url {
             Some(url) => set_source(ctx, name, url, refresh_secs).await?,
@@ -526,7 +527,7 @@ pub async fn replace_metadata(
     }
     .await;
     if let Err(e) = &r {
-        audit_refused(ctx, "app_metadata_replace", Some(name), e).await;
+        audit_refused(ctx, AuditKind::AppMetadataReplace, Some(name), e).await;
     }
     r
 }

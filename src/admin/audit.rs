@@ -9,7 +9,7 @@
 //! before/after). Never a secret, a WeCom code, an access token or an assertion.
 
 use super::AdminError;
-use crate::store::{AuditEntry, AuditQuery, Store};
+use crate::store::{AuditEntry, AuditKind, AuditQuery, AuditResult, Store};
 use serde_json::Value;
 
 /// Rows per page when the caller does not say.
@@ -19,9 +19,6 @@ pub const MAX_LIMIT: i64 = 1000;
 /// Most rows in one CSV export (narrow the filters for more).
 pub const MAX_EXPORT: usize = 100_000;
 
-/// The results a row can have.
-pub const RESULTS: [&str; 3] = ["success", "refused", "error"];
-
 /// Filters as they arrive (query string or form); empty strings mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct FilterInput {
@@ -29,9 +26,9 @@ pub struct FilterInput {
     pub app: Option<String>,
     /// WeCom userid.
     pub userid: Option<String>,
-    /// `success`, `refused` or `error`.
+    /// `success`, `refused`, `error` or `pending`.
     pub result: Option<String>,
-    /// Event name.
+    /// Event name (`login`, `app_create`, …).
     pub event: Option<String>,
     /// From: RFC 3339 instant, `YYYY-MM-DD` (that day's start, UTC) or Unix seconds.
     pub since: Option<String>,
@@ -88,15 +85,8 @@ pub fn parse_time(field: &str, s: &str, end_of_day: bool) -> Result<i64, AdminEr
 
 /// Checks the filters and turns them into a store query.
 pub fn query(input: &FilterInput) -> Result<AuditQuery, AdminError> {
-    let result = given(&input.result);
-    if let Some(r) = &result {
-        if !RESULTS.contains(&r.as_str()) {
-            return Err(AdminError::invalid(
-                "result",
-                format!("`{r}` is not a result: use success, refused or error"),
-            ));
-        }
-    }
+    let result = one_of("result", "a result", &input.result, AuditResult::ALL)?;
+    let event = one_of("event", "an event", &input.event, AuditKind::ALL)?;
     let since = given(&input.since)
         .map(|s| parse_time("since", &s, false))
         .transpose()?;
@@ -128,12 +118,39 @@ pub fn query(input: &FilterInput) -> Result<AuditQuery, AdminError> {
         app: given(&input.app),
         userid: given(&input.userid),
         result,
-        event: given(&input.event),
+        event,
         since,
         until,
         before_id: input.before_id,
         limit,
     })
+}
+
+/// A filter that must be one of the log's words (`all`); empty means any. Anything else is refused
+/// with the words it takes, since it could only ever match nothing.
+fn one_of<T: std::str::FromStr + std::fmt::Display>(
+    field: &str,
+    what: &str,
+    value: &Option<String>,
+    all: &[T],
+) -> Result<Option<T>, AdminError> {
+    given(value)
+        .map(|v| {
+            v.parse().map_err(|_| {
+                AdminError::invalid(field, format!("`{v}` is not {what}: use {}", words(all)))
+            })
+        })
+        .transpose()
+}
+
+/// The words of `all`, for the message that lists the ones a filter takes.
+fn words<T: std::fmt::Display>(all: &[T]) -> String {
+    let words: Vec<String> = all.iter().map(T::to_string).collect();
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// One page of rows, newest first, and the `before_id` of the next page when there may be one.
@@ -181,13 +198,13 @@ pub fn csv_line(e: &AuditEntry) -> String {
     let cells = [
         e.id.to_string(),
         utc(r.at),
-        r.event.clone(),
+        r.event.to_string(),
         o(&r.app),
         o(&r.userid),
-        r.result.clone(),
+        r.result.to_string(),
         r.reason.clone(),
         o(&r.actor),
-        o(&r.client_ip),
+        r.client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
         o(&r.request_id),
         o(&r.detail),
     ];
@@ -347,6 +364,21 @@ mod tests {
             ..FilterInput::default()
         };
         assert!(matches!(query(&bad), Err(AdminError::Invalid { field, .. }) if field == "result"));
+        let bad = FilterInput {
+            event: Some("settings_change".into()),
+            ..FilterInput::default()
+        };
+        assert!(matches!(query(&bad), Err(AdminError::Invalid { field, .. }) if field == "event"));
+        let typed = FilterInput {
+            result: Some("pending".into()),
+            event: Some(" wecom_check ".into()),
+            ..FilterInput::default()
+        };
+        let q = query(&typed).unwrap();
+        assert_eq!(
+            (q.result, q.event),
+            (Some(AuditResult::Pending), Some(AuditKind::WecomCheck))
+        );
         let empty = FilterInput {
             app: Some(" ".into()),
             ..FilterInput::default()

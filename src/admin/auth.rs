@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::logsafe::Escaped;
 use crate::random::Rng;
-use crate::store::{AdminTokenRow, AuditRow, Store, StoreError};
+use crate::store::{AdminTokenRow, AuditKind, AuditResult, AuditRow, Store, StoreError};
+use std::net::IpAddr;
 
 /// The prefix of every API token, so a leaked token is recognisable (secret scanners, logs).
 pub const TOKEN_PREFIX: &str = "wip_";
@@ -217,8 +218,8 @@ pub async fn authenticate_token(
 pub struct AdminChange<'a> {
     /// Who acted.
     pub actor: &'a Actor,
-    /// The audit event (`app_create`, `admin_add`, …).
-    pub event: &'a str,
+    /// The audit event.
+    pub event: AuditKind,
     /// The app changed, if any.
     pub app: Option<&'a str>,
     /// The member changed, if any.
@@ -226,7 +227,7 @@ pub struct AdminChange<'a> {
     /// JSON (before/after), never a secret.
     pub detail: Option<serde_json::Value>,
     /// The client IP.
-    pub client_ip: Option<&'a str>,
+    pub client_ip: Option<IpAddr>,
 }
 
 /// Writes the audit row of an admin change. `detail` is JSON (before/after), never a secret: it
@@ -242,18 +243,18 @@ pub async fn audit_change(store: &Store, now: i64, change: AdminChange<'_>) {
     } = change;
     let row = AuditRow {
         at: now,
-        event: event.into(),
+        event,
         app: app.map(str::to_string),
         userid: userid.map(str::to_string),
-        result: "success".into(),
+        result: AuditResult::Success,
         reason: "admin_change".into(),
-        client_ip: client_ip.map(str::to_string),
+        client_ip,
         request_id: None,
         actor: Some(actor.label()),
         detail: detail.map(|d| super::audit::redact(d).to_string()),
     };
     if let Err(e) = store.audit(&row).await {
-        tracing::error!(error = %Escaped(&e), event, "could not write the audit row of an admin change");
+        tracing::error!(error = %Escaped(&e), event = event.as_str(), "could not write the audit row of an admin change");
     }
 }
 

@@ -10,8 +10,9 @@ use super::{Actor, AdminError};
 use crate::config::Config;
 use crate::keys::{self, KeyError, KeySource, SharedKeys};
 use crate::random::Rng;
-use crate::store::{KeyRow, KeyState, Store, StoreError};
+use crate::store::{AuditKind, KeyRow, KeyState, Store, StoreError};
 use openssl::x509::X509;
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// Days before the active certificate's expiry from which the console warns.
@@ -191,7 +192,7 @@ pub struct KeyCtx<'a> {
     /// Who acts.
     pub actor: &'a Actor,
     /// The client IP, for the audit log.
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
 }
 
 impl KeyCtx<'_> {
@@ -204,7 +205,7 @@ impl KeyCtx<'_> {
     }
 
     /// The audit row of a step.
-    async fn audit(&self, now: i64, event: &str, detail: serde_json::Value) {
+    async fn audit(&self, now: i64, event: AuditKind, detail: serde_json::Value) {
         audit_change(
             self.store,
             now,
@@ -261,7 +262,7 @@ pub async fn add_next(
         .map_err(key_error)?;
     ctx.audit(
         now.unix_timestamp(),
-        "key_add",
+        AuditKind::KeyAdd,
         serde_json::json!({
             "key": info.id,
             "state": "next",
@@ -294,7 +295,7 @@ pub async fn activate(ctx: KeyCtx<'_>, id: &str, now: i64) -> Result<KeyInfo, Ad
     let info = ctx.follow(id).await?;
     ctx.audit(
         now,
-        "key_activate",
+        AuditKind::KeyActivate,
         serde_json::json!({
             "key": id,
             "fingerprint": info.fingerprint,
@@ -325,7 +326,7 @@ pub async fn retire(ctx: KeyCtx<'_>, id: &str, now: i64) -> Result<KeyInfo, Admi
     let info = ctx.follow(id).await?;
     ctx.audit(
         now,
-        "key_retire",
+        AuditKind::KeyRetire,
         serde_json::json!({
             "key": id,
             "fingerprint": info.fingerprint,

@@ -4,11 +4,10 @@
 //! first-run sequence the guide walks; each step knows where in the console it is fixed.
 
 use super::keys::{self, KeyInfo};
-use super::wecom_check::CHECK_EVENT;
 use super::AdminError;
 use crate::config::Config;
 use crate::keys::SharedKeys;
-use crate::store::{AuditQuery, Store};
+use crate::store::{AuditKind, AuditQuery, AuditResult, Store};
 
 /// The window of "recent refusals".
 pub const REFUSALS_WINDOW_SECS: i64 = 24 * 3600;
@@ -170,14 +169,14 @@ pub async fn overview(
 ) -> Result<Overview, AdminError> {
     let last_check = store
         .audit_search(&AuditQuery {
-            event: Some(CHECK_EVENT.into()),
+            event: Some(AuditKind::WecomCheck),
             limit: 1,
             ..AuditQuery::default()
         })
         .await?;
     let wecom_check = last_check.into_iter().next().map(|e| WecomCheck {
         at: e.row.at,
-        ok: e.row.result == "success",
+        ok: e.row.result == AuditResult::Success,
         reason: e.row.reason,
     });
     let admins = admins(config, store).await?;

@@ -19,9 +19,10 @@ use crate::config::{BindingConfig, Config, ConfigError, WecomConfig};
 use crate::logsafe::Escaped;
 use crate::random::Rng;
 use crate::settings::{self, BindingOverride, Source, Stored, WecomOverride};
-use crate::store::{Store, StoreError};
+use crate::store::{AuditKind, Store, StoreError};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Who changes what, when, from where: what every write here needs.
@@ -37,7 +38,7 @@ pub struct Change<'a> {
     /// The acting admin.
     pub actor: &'a Actor,
     /// The client's IP, for the audit row.
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
     /// The clock the set-up check's WeCom client uses.
     pub clock: Arc<dyn Clock>,
 }
@@ -317,7 +318,7 @@ pub async fn update_wecom(
         c.now,
         AdminChange {
             actor: c.actor,
-            event: "settings_wecom",
+            event: AuditKind::SettingsWecom,
             app: None,
             userid: None,
             detail: Some(detail),
@@ -362,7 +363,7 @@ pub async fn update_binding(c: &Change<'_>, change: &BindingChange) -> Result<bo
         c.now,
         AdminChange {
             actor: c.actor,
-            event: "settings_binding",
+            event: AuditKind::SettingsBinding,
             app: None,
             userid: None,
             detail: Some(json!({
@@ -441,11 +442,11 @@ pub async fn reset(c: &Change<'_>, which: &str) -> Result<bool, AdminError> {
     let event = match which {
         settings::WECOM => {
             next.wecom = WecomOverride::default();
-            "settings_wecom_reset"
+            AuditKind::SettingsWecomReset
         }
         settings::BINDING => {
             next.binding = BindingOverride::default();
-            "settings_binding_reset"
+            AuditKind::SettingsBindingReset
         }
         other => return Err(AdminError::NotFound(format!("settings `{other}`"))),
     };

@@ -17,8 +17,11 @@ use super::auth::{audit_change, AdminChange};
 use super::{Actor, AdminError};
 use crate::identity::directory::{self, AccountId, AccountStatus};
 use crate::random::Rng;
-use crate::store::{AccountRow, AccountSearch, AuditEntry, AuditQuery, BindingRow, Store};
+use crate::store::{
+    AccountRow, AccountSearch, AuditEntry, AuditKind, AuditQuery, BindingRow, Store,
+};
 use serde_json::{json, Map, Value};
+use std::net::IpAddr;
 
 /// Accounts per page when the caller does not say.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -145,7 +148,7 @@ pub async fn recent_logins(
     Ok(store
         .audit_search(&AuditQuery {
             userid: Some(userid.into()),
-            event: Some("login".into()),
+            event: Some(AuditKind::Login),
             limit,
             ..AuditQuery::default()
         })
@@ -286,7 +289,7 @@ pub async fn create(
     rng: &dyn Rng,
     username: &str,
     profile: &Profile,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<UserRecord, AdminError> {
     let username = username.trim();
     directory::check_username(username).map_err(|e| AdminError::invalid("username", e))?;
@@ -305,7 +308,7 @@ pub async fn create(
         now,
         AdminChange {
             actor,
-            event: "user_create",
+            event: AuditKind::UserCreate,
             app: None,
             userid: None,
             detail: Some(json!({ "username": a.username, "after": shown(&a) })),
@@ -337,7 +340,7 @@ pub async fn update(
     now: i64,
     username: &str,
     profile: &Profile,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<UserRecord, AdminError> {
     let mut rec = get(store, corp, username).await?;
     let before = rec.account.clone();
@@ -350,12 +353,12 @@ pub async fn update(
     if !store.update_account(&rec.account).await? {
         return Err(not_found(username));
     }
-    let event = match (before.status.as_str(), rec.account.status.as_str()) {
-        ("active", "disabled") => "user_disable",
-        ("disabled", "active") => "user_enable",
-        _ => "user_update",
+    let event = match (before.status, rec.account.status) {
+        (AccountStatus::Active, AccountStatus::Disabled) => AuditKind::UserDisable,
+        (AccountStatus::Disabled, AccountStatus::Active) => AuditKind::UserEnable,
+        _ => AuditKind::UserUpdate,
     };
-    if event == "user_disable" {
+    if event == AuditKind::UserDisable {
         end_sessions(store, rec.userid()).await?;
     }
     audit_change(

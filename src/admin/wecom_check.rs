@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::config::{Config, WecomConfig};
 use crate::random::Rng;
 use crate::settings;
-use crate::store::Store;
+use crate::store::{AuditKind, AuditResult, Store};
 use crate::wecom::client::endpoint;
 use crate::wecom::errors::{explain, WecomError};
 use std::sync::Arc;
@@ -172,9 +172,6 @@ pub async fn check_connection(
     Ok(outcome)
 }
 
-/// The audit event of a check of the source in force (what the overview shows as "last check").
-pub const CHECK_EVENT: &str = "wecom_check";
-
 /// Records a check of the source in force: the overview's "WeCom connected" reads the newest one.
 /// A check of values not saved says nothing about the source in force and is not recorded.
 pub(super) async fn record(store: &Store, now: i64, outcome: &CheckOutcome) {
@@ -188,10 +185,14 @@ pub(super) async fn record(store: &Store, now: i64, outcome: &CheckOutcome) {
     };
     let row = crate::store::AuditRow {
         at: now,
-        event: CHECK_EVENT.into(),
+        event: AuditKind::WecomCheck,
         app: None,
         userid: None,
-        result: if outcome.ok { "success" } else { "error" }.into(),
+        result: if outcome.ok {
+            AuditResult::Success
+        } else {
+            AuditResult::Error
+        },
         reason,
         client_ip: None,
         request_id: None,

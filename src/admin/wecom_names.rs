@@ -15,12 +15,13 @@ use super::Actor;
 use crate::identity::access::{Access, Grant};
 use crate::identity::roles::{parse_rules, Match, TagRef};
 use crate::lang::{t, Text};
-use crate::store::Store;
+use crate::store::{AuditKind, Store};
 use crate::wecom::client::WecomClient;
+use std::net::IpAddr;
 
 /// The audit event of a save the admin made although WeCom did not know a name, or could not be
 /// asked.
-pub const FORCED_EVENT: &str = "wecom_names_forced";
+pub const FORCED_EVENT: AuditKind = AuditKind::WecomNamesForced;
 
 /// At most this many userids are looked up (`user/get`) per save.
 const MAX_USER_LOOKUPS: usize = 50;
@@ -253,7 +254,7 @@ pub struct ForcedSave<'a> {
     /// What the check found.
     pub found: &'a NamesCheck,
     /// The client IP.
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
 }
 
 /// Records a save made in spite of a failed check.

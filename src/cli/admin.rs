@@ -10,6 +10,7 @@ use crate::admin::auth::{self as admin_auth, check_userid};
 use crate::admin::wecom_names::Named;
 use crate::admin::{Actor, AdminError};
 use crate::random::Rng;
+use crate::store::AuditKind;
 use clap::Subcommand;
 
 /// `admin` subcommands.
@@ -76,7 +77,12 @@ pub async fn run(shell: &Shell<'_>, cmd: &AdminCommand, rng: &dyn Rng) -> Result
 }
 
 /// Audits a change made from the shell.
-async fn audit(shell: &Shell<'_>, event: &str, userid: Option<&str>, detail: serde_json::Value) {
+async fn audit(
+    shell: &Shell<'_>,
+    event: AuditKind,
+    userid: Option<&str>,
+    detail: serde_json::Value,
+) {
     admin_auth::audit_change(
         shell.store,
         shell.clock.unix(),
@@ -109,7 +115,7 @@ async fn add(shell: &Shell<'_>, userid: &str, force: bool) -> Result<(), CliErro
     }
     audit(
         shell,
-        "admin_add",
+        AuditKind::AdminAdd,
         Some(userid),
         serde_json::json!({"before": {"admin": false}, "after": {"admin": true}}),
     )
@@ -148,7 +154,7 @@ async fn remove(shell: &Shell<'_>, userid: &str) -> Result<(), CliError> {
     }
     audit(
         shell,
-        "admin_remove",
+        AuditKind::AdminRemove,
         Some(userid),
         serde_json::json!({"before": {"admin": true}, "after": {"admin": false}}),
     )
@@ -179,7 +185,7 @@ async fn token_create(shell: &Shell<'_>, name: &str, rng: &dyn Rng) -> Result<()
         .map_err(admin_error)?;
     audit(
         shell,
-        "token_create",
+        AuditKind::TokenCreate,
         None,
         serde_json::json!({ "token": row.name }),
     )
@@ -224,7 +230,7 @@ async fn token_revoke(shell: &Shell<'_>, name: &str) -> Result<(), CliError> {
     }
     audit(
         shell,
-        "token_revoke",
+        AuditKind::TokenRevoke,
         None,
         serde_json::json!({ "token": name }),
     )

@@ -3,12 +3,13 @@
 //! password or a one-time code (or asks for a new account) and the login goes on. The proofs,
 //! the page's server-side state and their audit rows are [`crate::login::bind`]'s.
 
-use super::flow::{self, ClientIp};
+use super::flow;
 use super::refusal::refuse;
+use super::ClientIp;
 use super::{cookies, AppState};
 use crate::http::error::{Lang, WebError};
 use crate::login::bind::{self, Proof, Proved, Retry};
-use crate::login::{self, Ctx, Event, Refusal};
+use crate::login::{self, AuditKind, Ctx, Refusal};
 use crate::text::BIND_PAGE;
 use askama::Template;
 use axum::extract::State;
@@ -171,7 +172,7 @@ async fn bind(
     let who = flow::who(&app, &app_login).userid(Some(&userid));
     let profile = match login::account::ready(&ctx, *account, profile).await {
         Ok(p) => p,
-        Err(e) => return Err(refuse(&ctx, Event::Login, who, e).await),
+        Err(e) => return Err(refuse(&ctx, AuditKind::Login, who, e).await),
     };
     let old = cookies::get(&headers, &flow::session_cookie_name(&state));
     let (token, live) = login::session::start(&ctx, effective, profile, old.as_deref()).await?;

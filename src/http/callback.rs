@@ -5,13 +5,14 @@
 //! pending login is answered. A double-submitted callback from the same browser gets the first
 //! result: the same session and Response, or the same bind page when the first one ended there.
 
-use super::flow::{self, ClientIp};
+use super::flow;
 use super::refusal::refuse;
+use super::ClientIp;
 use super::{bind, cookies, AppState};
 use crate::http::error::{Lang, WebError};
 use crate::login::account::{self, Step};
 use crate::login::state::{self as login_state, Arrival, Browser, Outcome};
-use crate::login::{self, AppLogin, Ctx, Event, Live, Pending, Refusal, Who};
+use crate::login::{self, AppLogin, AuditKind, Ctx, Live, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -47,7 +48,7 @@ async fn callback(
     };
     let arrival = match login_state::arrive(&ctx, input).await {
         Ok(a) => a,
-        Err(e) => return Err(refuse(&ctx, Event::Login, Who::default(), e).await),
+        Err(e) => return Err(refuse(&ctx, AuditKind::Login, Who::default(), e).await),
     };
     let here = Here {
         state: &state,
@@ -101,7 +102,7 @@ impl Here<'_> {
             Ok(p) => p,
             Err(m) => {
                 let who = who.userid(m.userid.as_deref());
-                return Err(refuse(ctx, Event::Login, who, m.error).await);
+                return Err(refuse(ctx, AuditKind::Login, who, m.error).await);
             }
         };
         let userid = profile.userid.clone();
@@ -127,7 +128,7 @@ impl Here<'_> {
                 login_state::keep(ctx, &browser, self.login_state, outcome).await?;
                 bind::bind_page(Lang::from_headers(self.headers), &token, allow_create)
             }
-            Err(e) => Err(refuse(ctx, Event::Login, who.userid(Some(&userid)), e).await),
+            Err(e) => Err(refuse(ctx, AuditKind::Login, who.userid(Some(&userid)), e).await),
         }
     }
 

@@ -5,11 +5,33 @@
 
 use crate::config::Cidr;
 use axum::http::HeaderMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-/// The client address of a request, resolved once where requests come in (a request extension).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub Option<IpAddr>);
+/// The client address of a request, resolved once where requests come in (`request_span` puts it
+/// on the request; handlers take it as an extractor).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        // `request_span` resolves it (behind trusted proxies, from X-Forwarded-For); the TCP peer
+        // otherwise.
+        if let Some(ip) = parts.extensions.get::<ClientIp>() {
+            return Ok(*ip);
+        }
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
 
 /// The client IP: the TCP peer, unless the peer is a trusted proxy, in which case the nearest
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.

@@ -3,13 +3,14 @@
 //! session, sending the browser to WeCom with a single-use state bound to it, and the SAML edge —
 //! a [`login::Release`] turned into a signed Response in an auto-posting form.
 
+use super::client_ip::ClientIp;
 use super::cookies;
 use super::refusal::refuse;
 use super::AppState;
 use crate::apps::App;
 use crate::assertion::{self, Issue};
 use crate::http::error::{Lang, WebError};
-use crate::login::{self, AppLogin, AuditEvent, Ctx, Event, Live, Pending, Who};
+use crate::login::{self, AppLogin, AuditEvent, AuditKind, Ctx, Live, Pending, Who};
 use crate::logsafe::Escaped;
 use crate::saml::response::{StatusCode, StatusInput, SubStatusCode};
 use crate::text;
@@ -18,33 +19,7 @@ use askama::Template;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use std::net::SocketAddr;
 use time::{Duration, OffsetDateTime};
-
-/// The client's address as we saw it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        // `request_span` resolves it (behind trusted proxies, from X-Forwarded-For); the TCP peer
-        // otherwise.
-        if let Some(ip) = parts.extensions.get::<ClientIp>() {
-            return Ok(ip.clone());
-        }
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
-    }
-}
 
 /// The login context of a request: the services of `state` and the client's address.
 pub fn ctx<'a>(state: &'a AppState, ip: &'a ClientIp) -> Ctx<'a> {
@@ -54,7 +29,7 @@ pub fn ctx<'a>(state: &'a AppState, ip: &'a ClientIp) -> Ctx<'a> {
         rng: state.rng.as_ref(),
         config: &state.config,
         metrics: &state.metrics,
-        ip: ip.0.as_deref(),
+        ip: ip.0,
     }
 }
 
@@ -118,7 +93,7 @@ pub async fn begin_login(
         Ok(s) => s,
         Err(e) => {
             let who = Who::app(app.name.as_str()).request_id(pending.request_id());
-            return Err(refuse(ctx, Event::Login, who, e).await);
+            return Err(refuse(ctx, AuditKind::Login, who, e).await);
         }
     };
     tracing::debug!(app = %app.name, "no session: sending the browser to WeCom");
@@ -283,11 +258,11 @@ pub async fn answer(
     .await
     {
         Ok(r) => r,
-        Err(e) => return Err(refuse(ctx, Event::Login, who, e).await),
+        Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
     let session_index = match login::session::serve(ctx, live, app, &release.subject).await {
         Ok(i) => i,
-        Err(e) => return Err(refuse(ctx, Event::Login, who, e).await),
+        Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
     let xml = sign_response(state, app, login, live, release, &session_index, now)?;
     super::request_log::note_userid(&profile.userid);
@@ -304,7 +279,7 @@ pub async fn answer(
     } else {
         "idp_initiated"
     };
-    login::audit::write(ctx, &AuditEvent::success(Event::Login, how).who(who))
+    login::audit::write(ctx, &AuditEvent::success(AuditKind::Login, how).who(who))
         .await
         .map_err(|e| WebError::store("the audit row of a signed Response", &e))?;
     post_response(headers, login, &xml)
@@ -367,7 +342,7 @@ pub async fn answer_status(
         .map_err(|e| WebError::internal("issuing a status Response", &e))?;
     let uri = second.uri();
     let reason = uri.rsplit(':').next().unwrap_or(uri);
-    ctx.record(&AuditEvent::refused(Event::Login, reason).who(who(app, login)))
+    ctx.record(&AuditEvent::refused(AuditKind::Login, reason).who(who(app, login)))
         .await;
     post_response(headers, login, &xml)
 }

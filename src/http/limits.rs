@@ -12,12 +12,12 @@
 //! TCP peer, or from `X-Forwarded-For` when the peer is a configured trusted proxy) is resolved in
 //! `http::client_ip`; the body and URI caps and the request timeout are in `http::mod`.
 
-use super::client_ip::ClientAddr;
 use super::cookies;
-use super::flow::{self, ClientIp};
+use super::flow;
 use super::AppState;
+use super::ClientIp;
 use crate::http::error::{Lang, RequestId, WebError};
-use crate::login::{AuditEvent, Event};
+use crate::login::{AuditEvent, AuditKind};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -56,7 +56,7 @@ const CAP_REASONS: &[&str] = &["too_many_logins_from_ip", "login_states_full"];
 /// `Retry-After` and one audit row per episode (not per refused request, so a flood does not become
 /// a flood of database writes); beyond that row a refused request costs no database work.
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(addr) = client_addr(&req) else {
+    let Some(addr) = client_ip_of(&req).0 else {
         return next.run(req).await;
     };
     let now = state.clock.now();
@@ -86,9 +86,9 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         if first {
             tracing::warn!(client_ip = %addr, limit = limit.reason(), "login limit reached");
             let event = if req.uri().path() == "/saml/sso" {
-                Event::SsoRequest
+                AuditKind::SsoRequest
             } else {
-                Event::Request
+                AuditKind::Request
             };
             let refused = AuditEvent::refused(event, limit.reason());
             flow::ctx(&state, &client_ip_of(&req))
@@ -178,22 +178,16 @@ fn refusal_page(req: &Request, e: &WebError, retry_after: u64) -> Response {
     r
 }
 
-/// The client IP `request_span` resolved, else the TCP peer, as the audit rows write it.
+/// The client address `request_span` resolved (parsed once there), else the TCP peer.
 pub fn client_ip_of(req: &Request) -> ClientIp {
     if let Some(ip) = req.extensions().get::<ClientIp>() {
-        return ip.clone();
-    }
-    ClientIp(client_addr(req).map(|a| a.to_string()))
-}
-
-/// The client address `request_span` resolved (parsed once there), else the TCP peer.
-pub fn client_addr(req: &Request) -> Option<IpAddr> {
-    if let Some(ClientAddr(ip)) = req.extensions().get::<ClientAddr>() {
         return *ip;
     }
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+    ClientIp(
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+    )
 }
 
 /// Total bytes of the request headers.

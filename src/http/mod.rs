@@ -27,14 +27,14 @@ mod snapshot;
 mod sso;
 mod start;
 
-pub use flow::ClientIp;
+pub use client_ip::ClientIp;
 pub use metadata::document as metadata_document;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::error::{RequestId, WebError};
 use crate::keys::{KeyRing, SharedKeys};
-use crate::login::{AuditEvent, Event};
+use crate::login::{AuditEvent, AuditKind};
 use crate::metrics::Metrics;
 use crate::random::Rng;
 use crate::settings::{Effective, LiveSettings};
@@ -266,11 +266,11 @@ async fn request_span(State(state): State<AppState>, mut req: Request, next: Nex
         status = tracing::field::Empty,
     );
     let ip = mark_client(&state, &mut req);
-    let client_ip = ip.0.clone();
+    let client_ip = ip.0;
     let resp = guarded(state, ip, id.clone(), req, next).instrument(span.clone());
     let resp = line.scope(resp).await;
     span.record("status", resp.status().as_u16());
-    line.finish(resp.status().as_u16(), &id, client_ip.as_deref());
+    line.finish(resp.status().as_u16(), &id, client_ip);
     resp
 }
 
@@ -282,9 +282,8 @@ fn mark_client(state: &AppState, req: &mut Request) -> ClientIp {
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let addr = client_ip::resolve_client_ip(peer, req.headers(), state.trusted_proxies());
-    req.extensions_mut().insert(client_ip::ClientAddr(addr));
-    let ip = ClientIp(addr.map(|ip| ip.to_string()));
-    req.extensions_mut().insert(ip.clone());
+    let ip = ClientIp(addr);
+    req.extensions_mut().insert(ip);
     ip
 }
 
@@ -293,15 +292,15 @@ async fn guarded(state: AppState, ip: ClientIp, rid: String, req: Request, next:
     let lang = error::Lang::from_headers(req.headers());
     let refused = if limits::header_bytes(req.headers()) > limits::MAX_HEADER_BYTES {
         Some((
-            Event::Request,
+            AuditKind::Request,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers_too_large",
         ))
     } else if req.uri().to_string().len() > MAX_URI {
         let event = if req.uri().path() == "/saml/sso" {
-            Event::SsoRequest
+            AuditKind::SsoRequest
         } else {
-            Event::Request
+            AuditKind::Request
         };
         Some((event, StatusCode::URI_TOO_LONG, "uri_too_long"))
     } else {

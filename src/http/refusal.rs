@@ -4,7 +4,7 @@
 //! refused request is audited.
 
 use crate::http::error::WebError;
-use crate::login::{AuditEvent, Ctx, Error, Event, Refusal, Who};
+use crate::login::{AuditEvent, AuditKind, Ctx, Error, Refusal, Who};
 use axum::http::StatusCode;
 
 /// The member's page of `r`.
@@ -78,7 +78,7 @@ impl From<Error> for WebError {
 /// The page of a login step that did not go on; a refusal is audited first, as `event` of `who`,
 /// with its code and the administrator's detail (a failure of ours is not a refusal: the log has
 /// it).
-pub async fn refuse(ctx: &Ctx<'_>, event: Event, who: Who<'_>, e: Error) -> WebError {
+pub async fn refuse(ctx: &Ctx<'_>, event: AuditKind, who: Who<'_>, e: Error) -> WebError {
     let Error::Refused(r) = e else {
         return e.into();
     };

@@ -5,6 +5,7 @@
 //! Every value taken from the request or from WeCom is escaped (`escape_debug`).
 //! Lines that would only repeat this one are DEBUG where they are written.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 /// What handlers learned about a request.
@@ -67,7 +68,7 @@ impl RequestLine {
     }
 
     /// Writes the line.
-    pub(super) fn finish(self, status: u16, request_id: &str, client_ip: Option<&str>) {
+    pub(super) fn finish(self, status: u16, request_id: &str, client_ip: Option<IpAddr>) {
         let note = match self.note.lock() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
@@ -82,7 +83,7 @@ impl RequestLine {
             status,
             duration_ms,
             request_id,
-            client_ip,
+            client_ip = client_ip.map(tracing::field::display),
             app = note.app.as_deref(),
             userid = note.userid.as_deref(),
             reason = note.reason,

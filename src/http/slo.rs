@@ -6,14 +6,15 @@
 //! other SP is told in a hidden frame of a page that moves on after `saml.logout_wait_secs` (or at
 //! once when the SP answers), and at the end the SP that asked gets a signed LogoutResponse.
 
-use super::flow::{self, ClientIp};
+use super::client_ip::ClientIp;
+use super::flow;
 use super::refusal::refuse;
 use super::snapshot;
 use super::AppState;
 use crate::apps::App;
 use crate::http::error::{Lang, WebError};
 use crate::login::logout::{self as domain, Initiator, Step, Waiting};
-use crate::login::{AuditEvent, Ctx, Event, Live, Who};
+use crate::login::{AuditEvent, AuditKind, Ctx, Live, Who};
 use crate::logsafe::Escaped;
 use crate::saml::dom::Document;
 use crate::saml::logout::{self, Field, LogoutStatus};
@@ -83,7 +84,7 @@ async fn post_binding(
     let Some((message, relay_state)) = message else {
         return Err(refused(
             &ctx,
-            Event::SloRequest,
+            AuditKind::SloRequest,
             Who::default(),
             page("no_saml_request"),
         )
@@ -102,7 +103,7 @@ fn page(reason: &'static str) -> WebError {
 }
 
 /// Audits a refused logout message and returns its page.
-async fn refused(ctx: &Ctx<'_>, event: Event, who: Who<'_>, page: WebError) -> WebError {
+async fn refused(ctx: &Ctx<'_>, event: AuditKind, who: Who<'_>, page: WebError) -> WebError {
     ctx.record(&AuditEvent::refused(event, page.reason).who(who))
         .await;
     page
@@ -110,13 +111,13 @@ async fn refused(ctx: &Ctx<'_>, event: Event, who: Who<'_>, page: WebError) -> W
 
 async fn undecodable(ctx: &Ctx<'_>, e: &request::RequestError) -> WebError {
     tracing::debug!(error = %Escaped(e), "logout message refused before its Issuer was known");
-    refused(ctx, Event::SloRequest, Who::default(), page(e.reason())).await
+    refused(ctx, AuditKind::SloRequest, Who::default(), page(e.reason())).await
 }
 
-fn event_of(kind: MessageKind) -> Event {
+fn event_of(kind: MessageKind) -> AuditKind {
     match kind {
-        MessageKind::LogoutResponse => Event::SloResponse,
-        _ => Event::SloRequest,
+        MessageKind::LogoutResponse => AuditKind::SloResponse,
+        _ => AuditKind::SloRequest,
     }
 }
 
@@ -168,7 +169,7 @@ async fn verify(
     state: &AppState,
     ctx: &Ctx<'_>,
     app: &App,
-    event: Event,
+    event: AuditKind,
     inbound: Inbound,
 ) -> Result<(Common, Document, Option<String>), WebError> {
     let certs = app
@@ -211,7 +212,7 @@ async fn on_request(
     };
     let who = Who::app(app.name.as_str()).request_id(Some(&req.common.id));
     let Some(live) = flow::current_session(state, headers).await? else {
-        ctx.record(&AuditEvent::success(Event::SloRequest, "no_session").who(who))
+        ctx.record(&AuditEvent::success(AuditKind::SloRequest, "no_session").who(who))
             .await;
         let done = Step::Done {
             initiator: Some(initiator),
@@ -232,9 +233,9 @@ async fn on_request(
     );
     if let Err(r) = named {
         tracing::info!(app = %app.name, "LogoutRequest names another session: refused, session kept");
-        return Err(refuse(ctx, Event::SloRequest, who, r.into()).await);
+        return Err(refuse(ctx, AuditKind::SloRequest, who, r.into()).await);
     }
-    ctx.record(&AuditEvent::success(Event::SloRequest, "sp_initiated").who(who))
+    ctx.record(&AuditEvent::success(AuditKind::SloRequest, "sp_initiated").who(who))
         .await;
     end_and_start(state, ctx, headers, &live, served, Some(initiator)).await
 }
@@ -291,12 +292,12 @@ async fn on_response(
     let chain = answer.relay_state.clone().unwrap_or_default();
     let irt = answer.in_response_to.as_deref();
     if let Err(e) = domain::answered(ctx, &chain, app.name.as_str(), irt, answer.success).await {
-        return Err(refuse(ctx, Event::SloResponse, who, e).await);
+        return Err(refuse(ctx, AuditKind::SloResponse, who, e).await);
     }
     let audit = if answer.success {
-        AuditEvent::success(Event::SloResponse, "confirmed")
+        AuditEvent::success(AuditKind::SloResponse, "confirmed")
     } else {
-        AuditEvent::error(Event::SloResponse, "not_confirmed")
+        AuditEvent::error(AuditKind::SloResponse, "not_confirmed")
     };
     ctx.record(&audit.who(who)).await;
     let next = next_url(state, &chain, irt);
@@ -319,7 +320,7 @@ async fn next(
     let ctx = flow::ctx(&state, &ip);
     match domain::next(&ctx, &q.chain, q.after.as_deref()).await {
         Ok(step) => render_step(&state, &ctx, &headers, step).await,
-        Err(e) => Err(refuse(&ctx, Event::Logout, Who::default(), e).await),
+        Err(e) => Err(refuse(&ctx, AuditKind::Logout, Who::default(), e).await),
     }
 }
 
@@ -332,7 +333,7 @@ async fn member_logout(
 ) -> Result<Response, WebError> {
     let ctx = flow::ctx(&state, &ip);
     let Some(live) = flow::current_session(&state, &headers).await? else {
-        ctx.record(&AuditEvent::success(Event::Logout, "no_session"))
+        ctx.record(&AuditEvent::success(AuditKind::Logout, "no_session"))
             .await;
         return signed_out(Lang::from_headers(&headers), false, false);
     };
@@ -378,7 +379,7 @@ async fn render_step(
                 let Some((app, endpoint)) = app.as_ref().and_then(|a| with_endpoint(a)) else {
                     let member = Some(userid.as_str()).filter(|u| !u.is_empty());
                     let who = Who::app(&initiator.app).userid(member);
-                    let audit = AuditEvent::error(Event::SloResponse, "no_slo_endpoint");
+                    let audit = AuditEvent::error(AuditKind::SloResponse, "no_slo_endpoint");
                     ctx.record(&audit.who(who)).await;
                     return signed_out(lang, partial, true);
                 };
@@ -452,7 +453,7 @@ async fn tell(
         .map_err(|e| WebError::internal("LogoutRequest", &e))?
     };
     let chain_user = Who::app(app.name.as_str()).request_id(Some(&waiting.request_id));
-    ctx.record(&AuditEvent::success(Event::SloRequest, "sent_to_sp").who(chain_user))
+    ctx.record(&AuditEvent::success(AuditKind::SloRequest, "sent_to_sp").who(chain_user))
         .await;
     let next = next_url(state, chain_id, Some(&waiting.request_id));
     let html = StepPage {
@@ -543,7 +544,7 @@ async fn answer_initiator(
     } else {
         "sp_initiated"
     };
-    ctx.record(&AuditEvent::success(Event::SloResponse, reason).who(who))
+    ctx.record(&AuditEvent::success(AuditKind::SloResponse, reason).who(who))
         .await;
     let rs = initiator.relay_state.as_deref();
     if post {

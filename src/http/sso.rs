@@ -2,12 +2,13 @@
 //! find the app by Issuer, verify with that app's metadata certificates only, refuse replays, choose
 //! the ACS from metadata only, then answer from the session or send the browser to WeCom.
 
-use super::flow::{self, ClientIp};
+use super::flow;
 use super::snapshot;
 use super::AppState;
+use super::ClientIp;
 use crate::apps::App;
 use crate::http::error::WebError;
-use crate::login::{AppLogin, AuditEvent, Ctx, Event, Who};
+use crate::login::{AppLogin, AuditEvent, AuditKind, Ctx, Who};
 use crate::logsafe::Escaped;
 use crate::saml::request::{self, Inbound, RequestLimits, VerifiedAuthnRequest, VerifyContext};
 use crate::saml::response::SubStatusCode;
@@ -81,7 +82,7 @@ async fn post_binding(
 
 /// Audits a refused AuthnRequest (event `sso_request`, the page's reason) and returns its page.
 async fn refused(ctx: &Ctx<'_>, who: Who<'_>, page: WebError) -> WebError {
-    ctx.record(&AuditEvent::refused(Event::SsoRequest, page.reason).who(who))
+    ctx.record(&AuditEvent::refused(AuditKind::SsoRequest, page.reason).who(who))
         .await;
     page
 }

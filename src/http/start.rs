@@ -1,12 +1,13 @@
 //! `GET /apps/{app}/start[?RelayState=…]`: the mount address, IdP-initiated login. Same WeCom login
 //! as SP-initiated, then an unsolicited Response (no InResponseTo) to the app's default ACS.
 
-use super::flow::{self, ClientIp};
+use super::flow;
 use super::refusal::refuse;
 use super::snapshot;
 use super::AppState;
+use super::ClientIp;
 use crate::http::error::WebError;
-use crate::login::{AppLogin, Event, Refusal, Who};
+use crate::login::{AppLogin, AuditKind, Refusal, Who};
 use crate::logsafe::Escaped;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -46,7 +47,7 @@ async fn start(
             tracing::debug!(app = %app.name, relay_state = %Escaped(q.relay_state.as_deref().unwrap_or_default()), "refused RelayState: {}", Escaped(&e));
             let who = Who::app(app.name.as_str());
             let refusal = Refusal::RelayStateNotAllowed.into();
-            return Err(refuse(&ctx, Event::Login, who, refusal).await);
+            return Err(refuse(&ctx, AuditKind::Login, who, refusal).await);
         }
     };
     let acs = app.default_acs().ok_or(Refusal::NoAcs)?;

@@ -3,7 +3,7 @@
 //! `binding.when_unmatched` (create, reject, or the bind page of [`super::bind`]). The binding
 //! settings are the effective ones: the console's over the configuration's.
 
-use super::audit::{AuditEvent, AuditResult, Event, Who};
+use super::audit::{AuditEvent, AuditKind, AuditResult, Who};
 use super::pending::AppLogin;
 use super::refusal::{Error, Refusal};
 use super::Ctx;
@@ -51,7 +51,7 @@ fn bind_event<'a>(
     result: AuditResult,
     reason: impl Into<std::borrow::Cow<'a, str>>,
 ) -> AuditEvent<'a> {
-    AuditEvent::new(Event::Bind, result, reason)
+    AuditEvent::new(AuditKind::Bind, result, reason)
         .who(Who::app(app.name.as_str()).userid(Some(&profile.userid)))
 }
 

@@ -4,77 +4,10 @@
 
 use super::Ctx;
 use crate::logsafe::Escaped;
+pub use crate::store::{AuditKind, AuditResult};
 use crate::store::{AuditRow, StoreError};
 use std::borrow::Cow;
-
-/// What kind of request an audit row records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// A member's sign-in to an app.
-    Login,
-    /// An AuthnRequest (refused before its login started).
-    SsoRequest,
-    /// The member's account was linked, created or refused a link.
-    Bind,
-    /// A sign-in to the admin console.
-    AdminLogin,
-    /// A sign-out of the admin console.
-    AdminLogout,
-    /// A request to the admin console or API (refused by a limit).
-    AdminRequest,
-    /// Any other request (refused by a limit).
-    Request,
-    /// A Single Logout LogoutRequest: one an SP sent us, or one we sent an SP.
-    SloRequest,
-    /// A Single Logout LogoutResponse: one an SP sent us (or did not send in time), or ours to
-    /// the SP that asked.
-    SloResponse,
-    /// A member's IdP session ended by a Single Logout.
-    Logout,
-}
-
-impl Event {
-    /// The stored value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::SsoRequest => "sso_request",
-            Self::Bind => "bind",
-            Self::AdminLogin => "admin_login",
-            Self::AdminLogout => "admin_logout",
-            Self::AdminRequest => "admin_request",
-            Self::Request => "request",
-            Self::SloRequest => "slo_request",
-            Self::SloResponse => "slo_response",
-            Self::Logout => "logout",
-        }
-    }
-}
-
-/// How the request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditResult {
-    /// It did what was asked.
-    Success,
-    /// It was refused (the reason says why).
-    Refused,
-    /// It waits for the member (the bind page).
-    Pending,
-    /// Another party failed (an SP did not confirm a logout).
-    Error,
-}
-
-impl AuditResult {
-    /// The stored value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Refused => "refused",
-            Self::Pending => "pending",
-            Self::Error => "error",
-        }
-    }
-}
+use std::net::IpAddr;
 
 /// Whom an audit row concerns: the app, the member and the SAML request, each when known.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,7 +46,7 @@ impl<'a> Who<'a> {
 #[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
     /// What kind of request.
-    pub event: Event,
+    pub event: AuditKind,
     /// How it ended.
     pub result: AuditResult,
     /// Why (a reason code of [`crate::text::REASONS`], or a family such as `auto_email`).
@@ -126,7 +59,7 @@ pub struct AuditEvent<'a> {
 
 impl<'a> AuditEvent<'a> {
     /// An event with its result and reason, concerning nobody known yet.
-    pub fn new(event: Event, result: AuditResult, reason: impl Into<Cow<'a, str>>) -> Self {
+    pub fn new(event: AuditKind, result: AuditResult, reason: impl Into<Cow<'a, str>>) -> Self {
         Self {
             event,
             result,
@@ -137,17 +70,17 @@ impl<'a> AuditEvent<'a> {
     }
 
     /// A refusal of `event` for `reason`.
-    pub fn refused(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+    pub fn refused(event: AuditKind, reason: impl Into<Cow<'a, str>>) -> Self {
         Self::new(event, AuditResult::Refused, reason)
     }
 
     /// A failure of another party in `event`, for `reason`.
-    pub fn error(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+    pub fn error(event: AuditKind, reason: impl Into<Cow<'a, str>>) -> Self {
         Self::new(event, AuditResult::Error, reason)
     }
 
     /// A success of `event`.
-    pub fn success(event: Event, reason: impl Into<Cow<'a, str>>) -> Self {
+    pub fn success(event: AuditKind, reason: impl Into<Cow<'a, str>>) -> Self {
         Self::new(event, AuditResult::Success, reason)
     }
 
@@ -163,15 +96,15 @@ impl<'a> AuditEvent<'a> {
         self
     }
 
-    fn row(&self, at: i64, ip: Option<&str>) -> AuditRow {
+    fn row(&self, at: i64, ip: Option<IpAddr>) -> AuditRow {
         AuditRow {
             at,
-            event: self.event.as_str().into(),
+            event: self.event,
             app: self.who.app.map(str::to_string),
             userid: self.who.userid.map(str::to_string),
-            result: self.result.as_str().into(),
+            result: self.result,
             reason: self.reason.as_ref().into(),
-            client_ip: ip.map(str::to_string),
+            client_ip: ip,
             request_id: self.who.request_id.map(str::to_string),
             actor: None,
             detail: self.detail.clone(),
@@ -183,7 +116,8 @@ impl<'a> AuditEvent<'a> {
 /// (the member gets the error page), so it is not counted.
 pub async fn write(ctx: &Ctx<'_>, event: &AuditEvent<'_>) -> Result<(), StoreError> {
     let written = ctx.store.audit(&event.row(ctx.unix(), ctx.ip)).await;
-    if event.event == Event::Login && (written.is_ok() || event.result != AuditResult::Success) {
+    if event.event == AuditKind::Login && (written.is_ok() || event.result != AuditResult::Success)
+    {
         ctx.metrics
             .login(event.who.app.unwrap_or("-"), event.result.as_str());
     }

@@ -7,7 +7,7 @@
 //! so the time an answer takes does not tell which usernames exist. Every outcome is audited as
 //! event `bind` of the app and member.
 
-use super::audit::{AuditEvent, AuditResult, Event, Who};
+use super::audit::{AuditEvent, AuditKind, AuditResult, Who};
 use super::pending::AppLogin;
 use super::refusal::{Error, Refusal};
 use super::Ctx;
@@ -222,7 +222,7 @@ async fn wrong_proof(ctx: &Ctx<'_>, page: &Opened) -> Result<Proved, Error> {
 }
 
 fn page_event<'a>(page: &'a Opened, result: AuditResult, reason: &'static str) -> AuditEvent<'a> {
-    AuditEvent::new(Event::Bind, result, reason)
+    AuditEvent::new(AuditKind::Bind, result, reason)
         .who(Who::app(page.app.name.as_str()).userid(Some(&page.profile.userid)))
 }
 

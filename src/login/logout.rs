@@ -6,7 +6,7 @@
 //! store under a random ID, so any instance carries it on.
 
 use super::refusal::Error;
-use super::{AuditEvent, Ctx, Event, Live, Refusal, Who};
+use super::{AuditEvent, AuditKind, Ctx, Live, Refusal, Who};
 use crate::store::ServiceRow;
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +134,7 @@ pub fn check_named<'s>(
 pub async fn end_session(ctx: &Ctx<'_>, live: &Live, how: &'static str) -> Result<(), Error> {
     ctx.store.delete_session(&live.row.id_hash).await?;
     let who = Who::default().userid(Some(&live.row.userid));
-    ctx.record(&AuditEvent::success(Event::Logout, how).who(who))
+    ctx.record(&AuditEvent::success(AuditKind::Logout, how).who(who))
         .await;
     Ok(())
 }
@@ -195,7 +195,7 @@ pub async fn next(ctx: &Ctx<'_>, chain_id: &str, after: Option<&str>) -> Result<
             let who = Who::app(&w.participant.app)
                 .userid(Some(&chain.userid))
                 .request_id(Some(&w.request_id));
-            ctx.record(&AuditEvent::error(Event::SloResponse, "no_answer").who(who))
+            ctx.record(&AuditEvent::error(AuditKind::SloResponse, "no_answer").who(who))
                 .await;
             let app = w.participant.app.clone();
             chain.failed.push(app);

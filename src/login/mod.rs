@@ -20,7 +20,7 @@ pub mod release;
 pub mod session;
 pub mod state;
 
-pub use audit::{AuditEvent, AuditResult, Event, Who};
+pub use audit::{AuditEvent, AuditKind, AuditResult, Who};
 pub use pending::{AdminSignIn, AppLogin, Pending};
 pub use refusal::{Error, Refusal};
 pub use release::Release;
@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::random::Rng;
 use crate::store::Store;
+use std::net::IpAddr;
 
 /// What every login step needs: the store, time, randomness, the configuration, the counters and
 /// the client's address (for the audit log). Built once per request by `http`; the settings in
@@ -50,7 +51,7 @@ pub struct Ctx<'a> {
     /// Counters.
     pub metrics: &'a Metrics,
     /// The client's address as we saw it.
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
 }
 
 impl Ctx<'_> {

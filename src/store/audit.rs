@@ -1,7 +1,7 @@
 //! The audit log (logins and admin changes: search with filters, newest first), purging expired
 //! rows, and deleting audit rows past their retention.
 
-use super::{AuditRow, Result, Store};
+use super::{AuditKind, AuditResult, AuditRow, Result, Store};
 
 /// Filters of an audit search; `None` means "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -10,10 +10,10 @@ pub struct AuditQuery {
     pub app: Option<String>,
     /// Exact WeCom userid.
     pub userid: Option<String>,
-    /// `success`, `refused` or `error`.
-    pub result: Option<String>,
-    /// Exact event (`login`, `sso_request`, `admin_app_create`, …).
-    pub event: Option<String>,
+    /// How the request ended.
+    pub result: Option<AuditResult>,
+    /// What happened.
+    pub event: Option<AuditKind>,
     /// Rows at or after this Unix second.
     pub since: Option<i64>,
     /// Rows before this Unix second.
@@ -65,10 +65,10 @@ impl Store {
         let mut ints: Vec<i64> = Vec::new();
         // Placeholders are numbered in bind order: every text filter first, then the integers.
         for (col, v) in [
-            ("app", &q.app),
-            ("userid", &q.userid),
-            ("result", &q.result),
-            ("event", &q.event),
+            ("app", q.app.as_deref()),
+            ("userid", q.userid.as_deref()),
+            ("result", q.result.map(AuditResult::as_str)),
+            ("event", q.event.map(AuditKind::as_str)),
         ] {
             if let Some(v) = v {
                 texts.push(v);

@@ -117,12 +117,12 @@ async fn insert<'a>(
     for a in rows {
         q = q
             .bind(a.at)
-            .bind(a.event.clone())
+            .bind(a.event)
             .bind(a.app.clone())
             .bind(a.userid.clone())
-            .bind(a.result.clone())
+            .bind(a.result)
             .bind(a.reason.clone())
-            .bind(a.client_ip.clone())
+            .bind(super::audit_words::ip_text(a.client_ip))
             .bind(a.request_id.clone())
             .bind(a.actor.clone())
             .bind(a.detail.clone());

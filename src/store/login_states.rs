@@ -2,6 +2,7 @@
 //! AuthnRequest replay cache.
 
 use super::{Consumed, Result, Store};
+use std::net::IpAddr;
 
 /// A consumed (or foreign, or expired) login state, as a repeated callback finds it.
 #[derive(sqlx::FromRow)]
@@ -23,7 +24,7 @@ impl Store {
         pending_json: &str,
         now: i64,
         expires_at: i64,
-        client_ip: Option<&str>,
+        client_ip: Option<IpAddr>,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO login_states (state, browser_hash, pending_json, created_at, expires_at, \
@@ -34,7 +35,7 @@ impl Store {
         .bind(pending_json)
         .bind(now)
         .bind(expires_at)
-        .bind(client_ip)
+        .bind(client_ip.map(|ip| ip.to_string()))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -128,12 +129,12 @@ impl Store {
     }
 
     /// Counts live login states started from a client IP (abuse cap across browsers).
-    pub async fn live_login_states_from_ip(&self, client_ip: &str, now: i64) -> Result<i64> {
+    pub async fn live_login_states_from_ip(&self, client_ip: IpAddr, now: i64) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM login_states WHERE client_ip = $1 AND expires_at > $2 \
              AND consumed_at IS NULL",
         )
-        .bind(client_ip)
+        .bind(client_ip.to_string())
         .bind(now)
         .fetch_one(&self.pool)
         .await?)

@@ -13,6 +13,7 @@ mod app_versions;
 mod apps;
 mod audit;
 mod audit_batch;
+mod audit_words;
 mod keys;
 mod login_states;
 mod logout_chains;
@@ -30,6 +31,7 @@ pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
 pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
+pub use audit_words::{AuditKind, AuditResult};
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;
@@ -253,18 +255,19 @@ pub enum Consumed {
 pub struct AuditRow {
     /// Unix seconds.
     pub at: i64,
-    /// `login`, `sso_request`, `app_add`, …
-    pub event: String,
+    /// What happened.
+    pub event: AuditKind,
     /// App name when known.
     pub app: Option<String>,
     /// WeCom userid when known.
     pub userid: Option<String>,
-    /// `success`, `refused`, `error`.
-    pub result: String,
+    /// How it ended.
+    pub result: AuditResult,
     /// Short machine-readable reason.
     pub reason: String,
-    /// Client IP as seen by us.
-    pub client_ip: Option<String>,
+    /// Client IP as seen by us (text in the database).
+    #[sqlx(try_from = "audit_words::StoredIp")]
+    pub client_ip: Option<std::net::IpAddr>,
     /// SAML request ID when there was one.
     pub request_id: Option<String>,
     /// Who acted, for admin changes: `wecom:USERID`, `token:NAME` or `shell`.

@@ -47,6 +47,8 @@ macro_rules! stored_word {
     };
 }
 
+pub(super) use stored_word;
+
 stored_word!(AccountStatus);
 stored_word!(KeyState);
 

@@ -266,6 +266,23 @@ async fn openapi_document() {
         assert!(doc["paths"][p].is_object(), "{p} missing");
     }
     assert_eq!(doc["servers"][0]["url"], env.base);
+    // The audit words come from the log's own enums: every result a row can hold, `pending` too.
+    let results = &doc["components"]["schemas"]["AuditResult"]["enum"];
+    for r in ["success", "refused", "error", "pending"] {
+        assert!(
+            results.as_array().unwrap().iter().any(|v| v == r),
+            "{r}: {results}"
+        );
+    }
+    let events = &doc["components"]["schemas"]["AuditEvent"]["enum"];
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "wecom_check"),
+        "{events}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

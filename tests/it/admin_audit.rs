@@ -11,12 +11,12 @@ use wecom_idp::store::AuditRow;
 fn row(event: &str, app: Option<&str>, userid: Option<&str>, result: &str, at: i64) -> AuditRow {
     AuditRow {
         at,
-        event: event.into(),
+        event: event.parse().unwrap(),
         app: app.map(str::to_string),
         userid: userid.map(str::to_string),
-        result: result.into(),
+        result: result.parse().unwrap(),
         reason: "test".into(),
-        client_ip: Some("192.0.2.1".into()),
+        client_ip: "192.0.2.1".parse().ok(),
         request_id: None,
         actor: None,
         detail: None,
@@ -97,6 +97,7 @@ async fn filters_body(env: Env) {
     // Bad filters are field errors.
     for (q, field) in [
         ("result=ok", "result"),
+        ("event=settings_change", "event"),
         ("since=yesterday", "since"),
         ("limit=0", "limit"),
         ("limit=x", "limit"),
@@ -106,6 +107,11 @@ async fn filters_body(env: Env) {
         let (s, body) = api.get(&format!("/audit?{q}")).await;
         assert_eq!(s, 400, "{q}");
         assert_eq!(body["error"]["field"], field, "{q}: {body}");
+    }
+    // Every word the log holds is a filter, `pending` among the results and `wecom_check` among
+    // the events.
+    for q in ["result=pending", "event=wecom_check"] {
+        assert_eq!(api.get(&format!("/audit?{q}")).await.0, 200, "{q}");
     }
     assert_eq!(env.api("").get("/audit").await.0, 401);
 }
@@ -257,7 +263,7 @@ async fn changes_body(env: Env) {
         env.clock.unix(),
         wecom_idp::admin::auth::AdminChange {
             actor: &wecom_idp::admin::Actor::Shell,
-            event: "settings_change",
+            event: wecom_idp::store::AuditKind::SettingsWecom,
             app: None,
             userid: None,
             detail: Some(
@@ -277,7 +283,7 @@ async fn changes_body(env: Env) {
         "user_create",
         "user_bind_code",
         "token_create",
-        "settings_change",
+        "settings_wecom",
     ] {
         let r = rows.iter().find(|r| r["event"] == ev).unwrap();
         assert!(r["actor"].is_string(), "{ev} has no actor");
@@ -285,7 +291,7 @@ async fn changes_body(env: Env) {
     }
     let r = rows
         .iter()
-        .find(|r| r["event"] == "settings_change")
+        .find(|r| r["event"] == "settings_wecom")
         .unwrap();
     assert_eq!(r["detail"]["before"]["wecom"]["secret"], "[redacted]");
 }

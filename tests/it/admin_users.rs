@@ -218,7 +218,12 @@ async fn api_body(env: Env) {
         .starts_with("2026-11-21T08:00:00"));
     assert_eq!(api.post("/users/nobody/bind-code", json!({})).await.0, 404);
     assert!(!format!("{:?}", env.audit().await).contains(code));
-    let events: Vec<String> = env.audit().await.into_iter().map(|r| r.event).collect();
+    let events: Vec<String> = env
+        .audit()
+        .await
+        .into_iter()
+        .map(|r| r.event.to_string())
+        .collect();
     for ev in [
         "user_create",
         "user_bind",

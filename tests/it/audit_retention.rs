@@ -14,12 +14,12 @@ const DAY: i64 = 86_400;
 fn row(at: i64, reason: &str) -> AuditRow {
     AuditRow {
         at,
-        event: "login".into(),
+        event: "login".parse().unwrap(),
         app: Some("console".into()),
         userid: Some("zhangsan".into()),
-        result: "success".into(),
+        result: "success".parse().unwrap(),
         reason: reason.into(),
-        client_ip: Some("203.0.113.7".into()),
+        client_ip: "203.0.113.7".parse().ok(),
         request_id: None,
         actor: None,
         detail: None,

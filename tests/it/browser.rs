@@ -203,12 +203,12 @@ async fn admin_console_in_a_real_browser() {
         .store
         .audit(&wecom_idp::store::AuditRow {
             at: env.clock.unix(),
-            event: "login".into(),
+            event: "login".parse().unwrap(),
             app: Some("browser-sp".into()),
             userid: Some("zhang.san.long-userid".into()),
-            result: "refused".into(),
+            result: "refused".parse().unwrap(),
             reason: "wecom_config".into(),
-            client_ip: Some("192.0.2.10".into()),
+            client_ip: "192.0.2.10".parse().ok(),
             request_id: None,
             actor: None,
             detail: Some(long.to_string()),

@@ -142,7 +142,7 @@ async fn in_client_login(env: Env) {
     assert_eq!(row.app.as_deref(), Some("console"));
     assert_eq!(row.userid.as_deref(), Some("zhangsan"));
     assert_eq!(row.reason, "idp_initiated");
-    assert!(row.client_ip.as_deref() == Some("127.0.0.1"));
+    assert!(row.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1"));
 }
 
 both_dbs!(browser_login_uses_web_qr_login, browser_qr_login);

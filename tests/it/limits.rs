@@ -252,7 +252,8 @@ async fn flood(db: Db) {
         .audit()
         .await
         .iter()
-        .any(|r| r.reason == "too_many_failures" && r.client_ip.as_deref() == Some("203.0.113.1")));
+        .any(|r| r.reason == "too_many_failures"
+            && r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("203.0.113.1")));
     // The budget refills at its rate (60 a minute).
     env.clock.advance(time::Duration::seconds(2));
     assert_eq!(get(&c, &bad, "203.0.113.1", None).await.0, 400);

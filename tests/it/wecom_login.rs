@@ -70,7 +70,7 @@ async fn assert_audited(env: &Env, reason: &str) {
         audit.iter().any(|r| r.event == "login"
             && r.result == "refused"
             && r.reason == reason
-            && r.client_ip.as_deref() == Some("127.0.0.1")),
+            && r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1")),
         "no audit row for {reason}: {audit:?}"
     );
 }

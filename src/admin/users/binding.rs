@@ -6,8 +6,9 @@ use crate::admin::auth::{audit_change, check_userid, AdminChange};
 use crate::admin::{Actor, AdminError};
 use crate::identity::directory::{self, BindHow};
 use crate::random::Rng;
-use crate::store::{Store, StoreError};
+use crate::store::{AuditKind, Store, StoreError};
 use serde_json::json;
+use std::net::IpAddr;
 
 /// Shortest bind password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -20,7 +21,7 @@ pub async fn bind(
     now: i64,
     username: &str,
     userid: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<UserRecord, AdminError> {
     let userid = userid.trim();
     check_userid(userid)?;
@@ -52,7 +53,7 @@ pub async fn bind(
         now,
         AdminChange {
             actor,
-            event: "user_bind",
+            event: AuditKind::UserBind,
             app: None,
             userid: Some(userid),
             detail: Some(detail),
@@ -70,7 +71,7 @@ pub async fn unbind(
     actor: &Actor,
     now: i64,
     username: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<String, AdminError> {
     let rec = get(store, corp, username).await?;
     let Some(userid) = store.unbind_account(corp, &rec.account.id).await? else {
@@ -87,7 +88,7 @@ pub async fn unbind(
         now,
         AdminChange {
             actor,
-            event: "user_unbind",
+            event: AuditKind::UserUnbind,
             app: None,
             userid: Some(&userid),
             detail: Some(detail),
@@ -107,7 +108,7 @@ pub async fn issue_code(
     now: i64,
     rng: &dyn Rng,
     username: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(String, i64), AdminError> {
     let rec = get(store, corp, username).await?;
     let code = rng.hex(5).to_ascii_uppercase();
@@ -119,7 +120,7 @@ pub async fn issue_code(
     audit_change(
         store,
         now,
-        account_change(actor, "user_bind_code", &rec, detail, ip),
+        account_change(actor, AuditKind::UserBindCode, &rec, detail, ip),
     )
     .await;
     Ok((code, expires_at))
@@ -143,7 +144,7 @@ pub async fn set_password(
     now: i64,
     rng: &dyn Rng,
     new: NewPassword<'_>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(), AdminError> {
     let NewPassword { username, password } = new;
     if password.chars().count() < MIN_PASSWORD_CHARS {
@@ -164,7 +165,7 @@ pub async fn set_password(
     audit_change(
         store,
         now,
-        account_change(actor, "user_set_password", &rec, detail, ip),
+        account_change(actor, AuditKind::UserSetPassword, &rec, detail, ip),
     )
     .await;
     Ok(())
@@ -173,10 +174,10 @@ pub async fn set_password(
 /// The audit row of a change to an account: its bound member, the username in the detail.
 fn account_change<'a>(
     actor: &'a Actor,
-    event: &'a str,
+    event: AuditKind,
     rec: &'a UserRecord,
     detail: serde_json::Value,
-    ip: Option<&'a str>,
+    ip: Option<IpAddr>,
 ) -> AdminChange<'a> {
     AdminChange {
         actor,

@@ -5,8 +5,9 @@ use crate::admin::auth::{audit_change, AdminChange};
 use crate::admin::{Actor, AdminError};
 use crate::identity::directory::AccountId;
 use crate::random::Rng;
-use crate::store::{Store, StoreError};
+use crate::store::{AuditKind, Store, StoreError};
 use serde_json::json;
+use std::net::IpAddr;
 
 /// Why an import did not happen.
 #[derive(Debug)]
@@ -41,7 +42,7 @@ pub async fn import(
     now: i64,
     rng: &dyn Rng,
     text: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<Imported, ImportError> {
     let rows =
         super::parse_csv(text, now, || AccountId::new(&rng.hex(16))).map_err(ImportError::Lines)?;
@@ -65,7 +66,7 @@ pub async fn import(
         now,
         AdminChange {
             actor,
-            event: "user_import",
+            event: AuditKind::UserImport,
             app: None,
             userid: None,
             detail: Some(json!({ "created": done.created, "updated": done.updated })),

@@ -2,8 +2,8 @@
 //! console page `/admin/access` and the API `/api/v1/admins`, `/api/v1/tokens`. A token is shown once,
 //! when it is made; only its SHA-256 is kept.
 
-use super::super::flow::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ApiPath, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::directory::{self, NamesRefusedBody};
@@ -12,7 +12,7 @@ use crate::admin::auth::{self as admin_auth, check_userid};
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
 use crate::admin::{Actor, AdminError};
 use crate::http::error::{t, Text, WebError};
-use crate::store::AdminTokenRow;
+use crate::store::{AdminTokenRow, AuditKind};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -59,7 +60,7 @@ async fn add_admin(
     state: &AppState,
     actor: &Actor,
     userid: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(), AdminError> {
     let userid = userid.trim();
     check_userid(userid)?;
@@ -78,14 +79,18 @@ async fn audit_admin(
     actor: &Actor,
     userid: &str,
     admin: bool,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) {
     admin_auth::audit_change(
         &state.store,
         now,
         admin_auth::AdminChange {
             actor,
-            event: if admin { "admin_add" } else { "admin_remove" },
+            event: if admin {
+                AuditKind::AdminAdd
+            } else {
+                AuditKind::AdminRemove
+            },
             app: None,
             userid: Some(userid),
             detail: Some(
@@ -112,7 +117,7 @@ async fn add_admin_checked(
     actor: &Actor,
     userid: &str,
     force: Option<bool>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<Added, AdminError> {
     let userid = userid.trim();
     check_userid(userid)?;
@@ -145,7 +150,7 @@ async fn remove_admin(
     state: &AppState,
     actor: &Actor,
     userid: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(), AdminError> {
     if state
         .config
@@ -181,7 +186,7 @@ async fn create_token(
     state: &AppState,
     actor: &Actor,
     name: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(AdminTokenRow, String), AdminError> {
     let now = state.clock.unix();
     let made =
@@ -191,7 +196,7 @@ async fn create_token(
         now,
         admin_auth::AdminChange {
             actor,
-            event: "token_create",
+            event: AuditKind::TokenCreate,
             app: None,
             userid: None,
             detail: Some(serde_json::json!({ "token": made.0.name })),
@@ -206,7 +211,7 @@ async fn revoke_token(
     state: &AppState,
     actor: &Actor,
     name: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<(), AdminError> {
     let now = state.clock.unix();
     if !state.store.revoke_admin_token(name, now).await? {
@@ -217,7 +222,7 @@ async fn revoke_token(
         now,
         admin_auth::AdminChange {
             actor,
-            event: "token_revoke",
+            event: AuditKind::TokenRevoke,
             app: None,
             userid: None,
             detail: Some(serde_json::json!({ "token": name })),
@@ -325,7 +330,7 @@ async fn token_create(
     ip: ClientIp,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
-    let (row, token) = create_token(&state, &a.actor(), &body.name, ip.0.as_deref()).await?;
+    let (row, token) = create_token(&state, &a.actor(), &body.name, ip.0).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -346,7 +351,7 @@ async fn token_revoke(
     ip: ClientIp,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    revoke_token(&state, &a.actor(), &name, ip.0.as_deref()).await?;
+    revoke_token(&state, &a.actor(), &name, ip.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -399,15 +404,7 @@ async fn admin_add(
     ip: ClientIp,
     ApiJson(body): ApiJson<NewAdmin>,
 ) -> Result<Response, ApiError> {
-    match add_admin_checked(
-        &state,
-        &a.actor(),
-        &body.userid,
-        body.force,
-        ip.0.as_deref(),
-    )
-    .await?
-    {
+    match add_admin_checked(&state, &a.actor(), &body.userid, body.force, ip.0).await? {
         Added::Yes => Ok(StatusCode::CREATED.into_response()),
         Added::Refused(found) => Ok(directory::names_refused("userid", &found)),
     }
@@ -424,7 +421,7 @@ async fn admin_remove(
     ip: ClientIp,
     ApiPath(userid): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    remove_admin(&state, &a.actor(), &userid, ip.0.as_deref()).await?;
+    remove_admin(&state, &a.actor(), &userid, ip.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -513,7 +510,7 @@ async fn token_create_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let c = chrome(&admin, &headers, "access");
-    match create_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await {
+    match create_token(&state, &admin.actor(), &f.name, ip.0).await {
         Ok((row, token)) => render_access(&state, c, Some((row.name, token)), None, None).await,
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => render_access(&state, c, None, None, Some(e.message())).await,
@@ -590,7 +587,7 @@ async fn token_revoke_form(
     Form(f): Form<NameForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let r = revoke_token(&state, &admin.actor(), &f.name, ip.0.as_deref()).await;
+    let r = revoke_token(&state, &admin.actor(), &f.name, ip.0).await;
     after_form(&state, &admin, &headers, r, Done::TokenRevoked).await
 }
 
@@ -603,7 +600,7 @@ async fn admin_add_form(
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
     let force = Some(f.force.as_deref() == Some("1"));
-    let r = add_admin_checked(&state, &admin.actor(), &f.userid, force, ip.0.as_deref()).await;
+    let r = add_admin_checked(&state, &admin.actor(), &f.userid, force, ip.0).await;
     match r {
         Ok(Added::Yes) => after_form(&state, &admin, &headers, Ok(()), Done::AdminAdded).await,
         Ok(Added::Refused(found)) => {
@@ -627,6 +624,6 @@ async fn admin_remove_form(
     Form(f): Form<UseridForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let r = remove_admin(&state, &admin.actor(), &f.userid, ip.0.as_deref()).await;
+    let r = remove_admin(&state, &admin.actor(), &f.userid, ip.0).await;
     after_form(&state, &admin, &headers, r, Done::AdminRemoved).await
 }

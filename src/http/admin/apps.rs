@@ -3,8 +3,8 @@
 //! the metadata URL, delete. Thin over [`crate::admin::apps`]; the console pages are in
 //! `apps_console.rs` and share the views defined here.
 
-use super::super::flow::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
 use super::apps_views::*;
 use super::auth::ApiAdmin;
@@ -88,7 +88,7 @@ pub(super) fn ctx<'a>(state: &'a AppState, actor: &'a Actor, ip: &'a ClientIp) -
         store: &state.store,
         now: state.clock.now(),
         actor,
-        ip: ip.0.as_deref(),
+        ip: ip.0,
         fetch: FetchPolicy {
             allow_private: state.config.admin.allow_private_metadata_urls,
             ..FetchPolicy::default()

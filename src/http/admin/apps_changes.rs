@@ -2,8 +2,9 @@
 //! a version rolled back to, its metadata refreshed from its URL, the app deleted with its name
 //! typed. Each ends on the app page, or on the page again with the error beside its field.
 
-use super::super::flow::{redirect, ClientIp};
+use super::super::flow::redirect;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::{
     checked, csrf_fields, entity_id, form_metadata, refresh_secs, values, Errors, Fields,

@@ -3,8 +3,9 @@
 //! every mistake at once, then Save creates the app. Also a console's set-up guide
 //! (`/admin/apps/guide/{console}`) and the preview page the metadata replacement shares.
 
-use super::super::flow::{redirect, ClientIp};
+use super::super::flow::redirect;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::{
     checked, csrf_fields, entity_id, field, form_metadata, prefixed, refresh_secs, values,

@@ -1,8 +1,9 @@
 //! The app settings form (`POST /admin/apps/{name}/settings`): the whole form, its rule pickers,
 //! and the names the rules name checked against WeCom before a save.
 
-use super::super::flow::{redirect, ClientIp};
+use super::super::flow::redirect;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::Errors;
 use super::apps_page::{after, render_app_with, Shown};

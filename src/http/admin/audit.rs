@@ -6,10 +6,10 @@ use super::super::AppState;
 use super::api::{int_param, or_empty, rfc3339, ApiError, ApiQuery, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
-use crate::admin::audit::{self as domain, FilterInput, RESULTS};
+use crate::admin::audit::{self as domain, FilterInput};
 use crate::admin::AdminError;
 use crate::http::error::WebError;
-use crate::store::AuditEntry;
+use crate::store::{self, AuditEntry};
 use crate::text;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -35,7 +35,7 @@ pub(super) fn api_routes() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(search, export),
-    components(schemas(AuditView, AuditPageView, AuditResult))
+    components(schemas(AuditView, AuditPageView, AuditResult, AuditEvent))
 )]
 pub(super) struct AuditApi;
 
@@ -48,10 +48,11 @@ pub struct AuditParams {
     app: Option<String>,
     /// WeCom userid.
     userid: Option<String>,
-    /// `success`, `refused` or `error`.
+    /// `success`, `refused`, `error` or `pending`.
     #[param(schema_with = result_param)]
     result: Option<String>,
     /// Event (`login`, `admin_login`, `user_update`, `key_activate`, …).
+    #[param(schema_with = event_param)]
     event: Option<String>,
     /// From: RFC 3339, `YYYY-MM-DD` (UTC) or Unix seconds (0–253402300799).
     #[param(schema_with = time_param)]
@@ -67,18 +68,52 @@ pub struct AuditParams {
     limit: Option<String>,
 }
 
-/// The `result` of an audit row.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the vocabulary of `AuditParams::result` (checked by the domain)
-#[schema(rename_all = "lowercase")]
-enum AuditResult {
-    Success,
-    Refused,
-    Error,
+/// The `result` of an audit row in the document: the words of [`store::AuditResult`], so the
+/// document lists every result the log can hold.
+struct AuditResult;
+
+impl utoipa::PartialSchema for AuditResult {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        words_schema(store::AuditResult::ALL.iter().map(|r| r.as_str())).into()
+    }
+}
+
+impl ToSchema for AuditResult {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditResult".into()
+    }
+}
+
+/// The `event` of an audit row in the document: the words of [`store::AuditKind`].
+struct AuditEvent;
+
+impl utoipa::PartialSchema for AuditEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        words_schema(store::AuditKind::ALL.iter().map(|k| k.as_str())).into()
+    }
+}
+
+impl ToSchema for AuditEvent {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditEvent".into()
+    }
+}
+
+/// A string that is one of `words`.
+fn words_schema<'a>(words: impl Iterator<Item = &'a str>) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(words))
+        .into()
 }
 
 fn result_param() -> utoipa::openapi::schema::Schema {
     or_empty(utoipa::openapi::Ref::from_schema_name("AuditResult"))
+}
+
+fn event_param() -> utoipa::openapi::schema::Schema {
+    or_empty(utoipa::openapi::Ref::from_schema_name("AuditEvent"))
 }
 
 fn before_id_param() -> utoipa::openapi::schema::Schema {
@@ -166,12 +201,14 @@ pub struct AuditView {
     /// When (RFC 3339, UTC).
     pub at: String,
     /// What happened (`login`, `user_bind`, `key_activate`, …).
+    #[schema(value_type = AuditEvent)]
     pub event: String,
     /// App, when there was one.
     pub app: Option<String>,
     /// WeCom userid, when known.
     pub userid: Option<String>,
-    /// `success`, `refused` or `error`.
+    /// `success`, `refused`, `error` or `pending`.
+    #[schema(value_type = AuditResult)]
     pub result: String,
     /// Machine-readable reason.
     pub reason: String,
@@ -192,13 +229,13 @@ impl From<&AuditEntry> for AuditView {
         Self {
             id: e.id,
             at: rfc3339(r.at),
-            event: r.event.clone(),
+            event: r.event.to_string(),
             app: r.app.clone(),
             userid: r.userid.clone(),
-            result: r.result.clone(),
+            result: r.result.to_string(),
             reason: r.reason.clone(),
             actor: r.actor.clone(),
-            client_ip: r.client_ip.clone(),
+            client_ip: r.client_ip.map(|ip| ip.to_string()),
             request_id: r.request_id.clone(),
             detail: r.detail.as_deref().map(|d| {
                 serde_json::from_str(d).unwrap_or_else(|_| serde_json::Value::String(d.into()))
@@ -299,8 +336,8 @@ async fn audit_page(
             p.entries
                 .iter()
                 .map(|e| Line {
-                    event: text::event_label(&e.row.event, c.l),
-                    result: text::result_label(&e.row.result, c.l),
+                    event: text::event_label(e.row.event, c.l).to_string(),
+                    result: text::result_label(e.row.result, c.l).to_string(),
                     reason: text::reason_label(&e.row.reason, c.l),
                     e: AuditView::from(e),
                 })
@@ -312,9 +349,9 @@ async fn audit_page(
         Err(e) => (Vec::new(), None, e.map(|e| e.message())),
     };
     let sep = if fq.is_empty() { "" } else { "&" };
-    let results = RESULTS
+    let results = store::AuditResult::ALL
         .iter()
-        .map(|r| (*r, text::result_label(r, c.l)))
+        .map(|r| (r.as_str(), text::result_label(*r, c.l).to_string()))
         .collect();
     let mut resp = page(&AuditPage {
         c,

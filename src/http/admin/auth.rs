@@ -3,15 +3,16 @@
 //! extractors handlers use — [`ConsoleAdmin`] for pages, [`ApiAdmin`] for the JSON API (bearer
 //! tokens). Membership is checked at every request, so removing an admin takes effect at once.
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
 use super::super::refusal::refuse;
+use super::super::ClientIp;
 use super::super::{cookies, AppState};
 use super::api::ApiError;
 use super::{page, Chrome};
 use crate::admin::{auth as admin_auth, Actor};
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::http::error::{t, Lang, WebError};
-use crate::login::{self, AdminSignIn, AuditEvent, Ctx, Event, Pending, Refusal, Who};
+use crate::login::{self, AdminSignIn, AuditEvent, AuditKind, Ctx, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use crate::store::AdminSessionRow;
 use crate::wecom::oauth::Scope;
@@ -246,7 +247,7 @@ async fn login_start(
     });
     match login::state::begin(&ctx, &pending).await {
         Ok(started) => flow::to_wecom(&state, &headers, &started, Scope::Base).await,
-        Err(e) => Err(refuse(&ctx, Event::AdminLogin, Who::default(), e).await),
+        Err(e) => Err(refuse(&ctx, AuditKind::AdminLogin, Who::default(), e).await),
     }
 }
 
@@ -263,14 +264,14 @@ pub(crate) async fn finish_sign_in(
         Ok(p) => p,
         Err(m) => {
             let who = Who::default().userid(m.userid.as_deref());
-            return Err(refuse(ctx, Event::AdminLogin, who, m.error).await);
+            return Err(refuse(ctx, AuditKind::AdminLogin, who, m.error).await);
         }
     };
     let userid = Some(profile.userid.as_str());
     if !admin_auth::is_admin(&state.config, &state.store, &profile.userid).await? {
         tracing::info!(userid = %Escaped(&profile.userid), "admin sign-in refused: not an admin");
         let who = Who::default().userid(userid);
-        return Err(refuse(ctx, Event::AdminLogin, who, Refusal::NotAdmin.into()).await);
+        return Err(refuse(ctx, AuditKind::AdminLogin, who, Refusal::NotAdmin.into()).await);
     }
     let token = state.rng.token();
     let now = state.clock.unix();
@@ -284,7 +285,7 @@ pub(crate) async fn finish_sign_in(
             expires_at: now + state.config.admin.session_absolute_secs,
         })
         .await?;
-    let signed_in = AuditEvent::success(Event::AdminLogin, "signed_in");
+    let signed_in = AuditEvent::success(AuditKind::AdminLogin, "signed_in");
     ctx.record(&signed_in.who(Who::default().userid(userid)))
         .await;
     tracing::info!(userid = %Escaped(&profile.userid), "admin signed in to the console");
@@ -323,7 +324,7 @@ async fn logout(
         .store
         .delete_admin_session(&admin.session_hash)
         .await?;
-    let signed_out = AuditEvent::success(Event::AdminLogout, "signed_out");
+    let signed_out = AuditEvent::success(AuditKind::AdminLogout, "signed_out");
     let who = Who::default().userid(Some(&admin.userid));
     flow::ctx(&state, &ip).record(&signed_out.who(who)).await;
     let mut resp = flow::redirect("/admin/login?signed_out=1")?;

@@ -2,8 +2,9 @@
 //! (list; add a `next` key; activate it; retire a `previous` or `next` key). Thin over
 //! [`crate::admin::keys`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ErrorBody};
 use super::auth::{chrome, ApiAdmin, ConsoleAdmin};
 use super::{page, Chrome};
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -96,7 +98,7 @@ async fn run(
     state: &AppState,
     actor: &Actor,
     step: Step<'_>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<KeyInfo, AdminError> {
     let k = domain::KeyCtx {
         config: &state.config,
@@ -120,7 +122,7 @@ async fn stepped(
     ip: &ClientIp,
     step: Step<'_>,
 ) -> Result<Json<KeyView>, ApiError> {
-    let k = run(state, &a.actor(), step, ip.0.as_deref()).await?;
+    let k = run(state, &a.actor(), step, ip.0).await?;
     Ok(Json(KeyView::of(&k, state.clock.unix())))
 }
 
@@ -146,7 +148,7 @@ async fn add(
     a: ApiAdmin,
     ip: ClientIp,
 ) -> Result<Response, ApiError> {
-    let k = run(&state, &a.actor(), Step::Add, ip.0.as_deref()).await?;
+    let k = run(&state, &a.actor(), Step::Add, ip.0).await?;
     Ok((
         StatusCode::CREATED,
         Json(KeyView::of(&k, state.clock.unix())),
@@ -260,7 +262,7 @@ async fn step_form(
     ip: &ClientIp,
     step: Step<'_>,
 ) -> Result<Response, WebError> {
-    match run(state, &admin.actor(), step, ip.0.as_deref()).await {
+    match run(state, &admin.actor(), step, ip.0).await {
         Ok(_) => flow::redirect("/admin/keys"),
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => render(state, chrome(admin, headers, "keys"), Some(e.message())).await,

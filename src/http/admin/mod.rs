@@ -41,7 +41,7 @@ pub use auth::{ApiAdmin, ConsoleAdmin};
 
 use super::AppState;
 use crate::http::error::{Lang, WebError};
-use crate::login::{AuditEvent, Event};
+use crate::login::{AuditEvent, AuditKind};
 use crate::logsafe::Escaped;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -153,7 +153,7 @@ async fn console_guard(State(state): State<AppState>, req: Request, next: Next) 
 /// Per-IP rate limit of the console and the API (`[admin] requests_per_minute`, `burst`): a 429,
 /// JSON for the API and a page for the console, and one audit row when a client first hits it.
 async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(addr) = super::limits::client_addr(&req) else {
+    let Some(addr) = super::limits::client_ip_of(&req).0 else {
         return next.run(req).await;
     };
     match state.admin_limiter.check(addr) {
@@ -161,7 +161,7 @@ async fn admin_rate_limit(State(state): State<AppState>, req: Request, next: Nex
         super::limits::Decision::Refuse { retry_after, first } => {
             if first {
                 tracing::warn!(client_ip = %addr, "admin rate limit reached");
-                let refused = AuditEvent::refused(Event::AdminRequest, "rate_limited");
+                let refused = AuditEvent::refused(AuditKind::AdminRequest, "rate_limited");
                 super::flow::ctx(&state, &super::limits::client_ip_of(&req))
                     .record(&refused)
                     .await;

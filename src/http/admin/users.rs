@@ -2,8 +2,8 @@
 //! create, edit, bind/unbind, one-time bind codes, CSV import and export). Thin over
 //! [`crate::admin::users`]; the console pages are in `users_console.rs`.
 
-use super::super::flow::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{
     int_param, or_empty, rfc3339, ApiError, ApiJson, ApiQuery, ErrorBody, ErrorDetail,
 };
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// Largest CSV import (the rest of the API keeps the server's default cap).
@@ -289,9 +290,9 @@ async fn show(
             .map(|e| LoginView {
                 at: rfc3339(e.row.at),
                 app: e.row.app.clone(),
-                result: e.row.result.clone(),
+                result: e.row.result.to_string(),
                 reason: e.row.reason.clone(),
-                client_ip: e.row.client_ip.clone(),
+                client_ip: e.row.client_ip.map(|ip| ip.to_string()),
             })
             .collect(),
     }))
@@ -384,7 +385,7 @@ async fn create(
         state.rng.as_ref(),
         &b.username,
         &profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&rec))).into_response())
@@ -417,7 +418,7 @@ async fn update(
         state.clock.unix(),
         &username,
         &profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await?;
     Ok(Json(UserView::from(&rec)))
@@ -451,7 +452,7 @@ pub(super) async fn bind_checked(
     username: &str,
     userid: &str,
     force: Option<bool>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<Bound, AdminError> {
     let userid = userid.trim();
     crate::admin::auth::check_userid(userid)?;
@@ -499,16 +500,7 @@ async fn bind(
     ApiJson(b): ApiJson<BindTo>,
 ) -> Result<Response, ApiError> {
     let actor = a.actor();
-    match bind_checked(
-        &state,
-        &actor,
-        &username,
-        &b.userid,
-        b.force,
-        ip.0.as_deref(),
-    )
-    .await?
-    {
+    match bind_checked(&state, &actor, &username, &b.userid, b.force, ip.0).await? {
         Bound::Yes(rec) => Ok(Json(UserView::from(rec.as_ref())).into_response()),
         Bound::Refused(found) => Ok(super::directory::names_refused("userid", &found)),
     }
@@ -530,7 +522,7 @@ async fn unbind(
         &a.actor(),
         state.clock.unix(),
         &username,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -563,7 +555,7 @@ async fn bind_code(
         state.clock.unix(),
         state.rng.as_ref(),
         &username,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await?;
     let body = BindCode {
@@ -625,7 +617,7 @@ async fn import(
         state.clock.unix(),
         state.rng.as_ref(),
         text,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     {

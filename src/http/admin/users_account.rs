@@ -1,8 +1,9 @@
 //! One account's console page `/admin/users/{username}`: view with recent logins, edit, disable /
 //! enable, bind / unbind, a one-time bind code shown once. Thin over [`crate::admin::users`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::rfc3339;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{bind_checked, corp_id, Bound};
@@ -125,7 +126,7 @@ async fn render_user_with(
             .map(|e| Login {
                 at: rfc3339(e.row.at),
                 app: e.row.app.clone().unwrap_or_default(),
-                result: e.row.result.clone(),
+                result: e.row.result.to_string(),
                 reason: e.row.reason.clone(),
             })
             .collect(),
@@ -170,7 +171,7 @@ async fn update(
         now,
         username,
         profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     .map(|_| ()))
@@ -285,7 +286,7 @@ async fn bind_form(
     admin.check_csrf(&f.csrf)?;
     let force = Some(f.force.as_deref() == Some("1"));
     let actor = admin.actor();
-    match bind_checked(&state, &actor, &username, &f.userid, force, ip.0.as_deref()).await {
+    match bind_checked(&state, &actor, &username, &f.userid, force, ip.0).await {
         Ok(Bound::Yes(_)) => after(&state, &admin, &headers, &username, Ok(())).await,
         Ok(Bound::Refused(found)) => {
             // The page again with what WeCom said and a button to bind the userid anyway.
@@ -319,16 +320,9 @@ async fn unbind_form(
     admin.check_csrf(&f.csrf)?;
     let corp = &corp_id(&state).await.map_err(fatal)?;
     let now = state.clock.unix();
-    let done = domain::unbind(
-        &state.store,
-        corp,
-        &admin.actor(),
-        now,
-        &username,
-        ip.0.as_deref(),
-    )
-    .await
-    .map(|_| ());
+    let done = domain::unbind(&state.store, corp, &admin.actor(), now, &username, ip.0)
+        .await
+        .map(|_| ());
     after(&state, &admin, &headers, &username, done).await
 }
 
@@ -352,7 +346,7 @@ async fn code_form(
         now,
         rng,
         &username,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await
     {

@@ -2,8 +2,9 @@
 //! file upload or paste, export link; and the pieces the account page (`users_account.rs`) shares.
 //! Thin over [`crate::admin::users`].
 
-use super::super::flow::{self, ClientIp};
+use super::super::flow;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::auth::{chrome, ConsoleAdmin};
 use super::users::{corp_id, csv_download, number, MAX_IMPORT_BYTES};
 use super::{page, Chrome};
@@ -353,7 +354,7 @@ async fn create_form(
         state.rng.as_ref(),
         &f.username,
         &profile,
-        ip.0.as_deref(),
+        ip.0,
     )
     .await;
     match made {
@@ -414,16 +415,7 @@ async fn import_form(
         Ok((_, csv)) => {
             let now = state.clock.unix();
             let rng = state.rng.as_ref();
-            match domain::import(
-                &state.store,
-                &admin.actor(),
-                now,
-                rng,
-                &csv,
-                ip.0.as_deref(),
-            )
-            .await
-            {
+            match domain::import(&state.store, &admin.actor(), now, rng, &csv, ip.0).await {
                 Ok(d) => Outcome {
                     imported: Some((d.created, d.updated)),
                     ..NOTHING()

@@ -6,8 +6,8 @@
 //! check) when it fails, unless the request says `force: true`. Thin over [`crate::admin::settings`].
 //! This file holds the API and the views both use; the console page is `wecom_console.rs`.
 
-use super::super::flow::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::api::{ApiError, ApiJson, ErrorBody};
 use super::auth::ApiAdmin;
 use crate::admin::settings::{
@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub(super) fn api_routes() -> Router<AppState> {
@@ -367,7 +368,7 @@ impl From<CheckOutcome> for CheckView {
     }
 }
 
-pub(super) fn change<'a>(state: &'a AppState, actor: &'a Actor, ip: Option<&'a str>) -> Change<'a> {
+pub(super) fn change<'a>(state: &'a AppState, actor: &'a Actor, ip: Option<IpAddr>) -> Change<'a> {
     Change {
         store: &state.store,
         config: &state.config,
@@ -424,8 +425,7 @@ async fn wecom_put(
 ) -> Result<Response, ApiError> {
     let actor = a.actor();
     let mode = body.mode();
-    let saved =
-        domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &body.into(), mode).await?;
+    let saved = domain::update_wecom(&change(&state, &actor, ip.0), &body.into(), mode).await?;
     let check = match saved {
         WecomSave::Refused(o) => return Ok(refused(o.into())),
         WecomSave::Saved(o) => Some(o.into()),
@@ -473,7 +473,7 @@ async fn wecom_reset(
     ip: ClientIp,
 ) -> Result<Json<WecomView>, ApiError> {
     let actor = a.actor();
-    domain::reset(&change(&state, &actor, ip.0.as_deref()), WECOM).await?;
+    domain::reset(&change(&state, &actor, ip.0), WECOM).await?;
     Ok(Json(WecomView::from(&current(&state).await?)))
 }
 
@@ -520,7 +520,7 @@ async fn binding_put(
     ApiJson(body): ApiJson<BindingUpdate>,
 ) -> Result<Json<BindingView>, ApiError> {
     let actor = a.actor();
-    domain::update_binding(&change(&state, &actor, ip.0.as_deref()), &body.into()).await?;
+    domain::update_binding(&change(&state, &actor, ip.0), &body.into()).await?;
     Ok(Json(BindingView::from(&current(&state).await?)))
 }
 
@@ -533,6 +533,6 @@ async fn binding_reset(
     ip: ClientIp,
 ) -> Result<Json<BindingView>, ApiError> {
     let actor = a.actor();
-    domain::reset(&change(&state, &actor, ip.0.as_deref()), BINDING).await?;
+    domain::reset(&change(&state, &actor, ip.0), BINDING).await?;
     Ok(Json(BindingView::from(&current(&state).await?)))
 }

@@ -5,8 +5,8 @@
 //! a "Save anyway" button appears), the binding settings form with the table of what each
 //! combination does, and reset to configuration. CSRF first in every handler.
 
-use super::super::flow::ClientIp;
 use super::super::AppState;
+use super::super::ClientIp;
 use super::auth::{chrome, ConsoleAdmin};
 use super::wecom::{change, check, current, BindingView, CheckView, WecomView};
 use super::{page, Chrome};
@@ -288,7 +288,7 @@ async fn source_form(
         SaveMode::CheckFirst
     };
     let actor = admin.actor();
-    match domain::update_wecom(&change(&state, &actor, ip.0.as_deref()), &ch, mode).await {
+    match domain::update_wecom(&change(&state, &actor, ip.0), &ch, mode).await {
         Ok(WecomSave::Saved(o)) => render(&state, c, Some(o.into()), None, true).await,
         Ok(WecomSave::Unchanged) => render(&state, c, None, None, true).await,
         Ok(WecomSave::Refused(o)) => {
@@ -364,7 +364,7 @@ async fn binding_form(
         default_access: Some(f.default_access),
     };
     let actor = admin.actor();
-    match domain::update_binding(&change(&state, &actor, ip.0.as_deref()), &ch).await {
+    match domain::update_binding(&change(&state, &actor, ip.0), &ch).await {
         Ok(_) => render(&state, c, None, None, true).await,
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => render(&state, c, None, Some(e), false).await,
@@ -388,7 +388,7 @@ async fn reset_form(
     admin.check_csrf(&f.csrf)?;
     let c = chrome(&admin, &headers, "wecom");
     let actor = admin.actor();
-    match domain::reset(&change(&state, &actor, ip.0.as_deref()), &f.which).await {
+    match domain::reset(&change(&state, &actor, ip.0), &f.which).await {
         Ok(_) => render(&state, c, None, None, true).await,
         Err(AdminError::Store(e)) => Err(e.into()),
         Err(e) => render(&state, c, None, Some(e), false).await,
