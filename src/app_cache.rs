@@ -35,19 +35,14 @@ impl From<StoreError> for CacheError {
 struct Inner {
     revision: Option<i64>,
     by_name: HashMap<String, Arc<App>>,
-    by_entity: HashMap<String, Arc<App>>,
+    /// Every app of an entity ID (several apps may share one, told apart by ACS URL).
+    by_entity: HashMap<String, Vec<Arc<App>>>,
 }
 
 /// The cache. Cheap to share (`Arc`).
 #[derive(Default)]
 pub struct AppCache {
     inner: Mutex<Inner>,
-}
-
-/// Which app.
-enum Key<'a> {
-    Name(&'a str),
-    EntityId(&'a str),
 }
 
 impl AppCache {
@@ -58,54 +53,34 @@ impl AppCache {
         }
     }
 
-    fn cached(&self, revision: i64, key: &Key<'_>) -> Option<Arc<App>> {
+    /// The cache at `revision`, emptied first when it was filled at another.
+    fn at(&self, revision: i64) -> std::sync::MutexGuard<'_, Inner> {
         let mut g = self.lock();
         if g.revision != Some(revision) {
             g.by_name.clear();
             g.by_entity.clear();
             g.revision = Some(revision);
-            return None;
         }
-        match key {
-            Key::Name(n) => g.by_name.get(*n).cloned(),
-            Key::EntityId(e) => g.by_entity.get(*e).cloned(),
-        }
+        g
     }
 
-    fn keep(&self, revision: i64, app: Arc<App>) {
+    /// Keeps apps read at `revision`; with their entity ID's full list when `entity` is set.
+    fn keep(&self, revision: i64, apps: &[Arc<App>], entity: Option<&str>) {
         let mut g = self.lock();
         if g.revision != Some(revision) {
-            // Another request saw a newer revision meanwhile: this app may be older than that.
+            // Another request saw a newer revision meanwhile: these apps may be older than that.
             return;
         }
-        if g.by_name.len() >= MAX_APPS {
+        if g.by_name.len() + apps.len() > MAX_APPS {
             g.by_name.clear();
             g.by_entity.clear();
         }
-        g.by_entity
-            .insert(app.metadata.entity_id.clone(), app.clone());
-        g.by_name.insert(app.name.as_str().to_string(), app);
-    }
-
-    async fn get(
-        &self,
-        store: &Store,
-        revision: i64,
-        key: Key<'_>,
-    ) -> Result<Option<Arc<App>>, CacheError> {
-        if let Some(app) = self.cached(revision, &key) {
-            return Ok(Some(app));
+        if let Some(e) = entity {
+            g.by_entity.insert(e.to_string(), apps.to_vec());
         }
-        let row: Option<AppRow> = match key {
-            Key::Name(n) => store.app(n).await?,
-            Key::EntityId(e) => store.app_by_entity_id(e).await?,
-        };
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let app = Arc::new(App::from_row(row).map_err(CacheError::App)?);
-        self.keep(revision, app.clone());
-        Ok(Some(app))
+        for app in apps {
+            g.by_name.insert(app.name.as_str().to_string(), app.clone());
+        }
     }
 
     /// The app called `name` as stored at `revision` (read from `store` when not cached).
@@ -115,16 +90,41 @@ impl AppCache {
         revision: i64,
         name: &str,
     ) -> Result<Option<Arc<App>>, CacheError> {
-        self.get(store, revision, Key::Name(name)).await
+        if let Some(app) = self.at(revision).by_name.get(name).cloned() {
+            return Ok(Some(app));
+        }
+        let Some(row) = store.app(name).await? else {
+            return Ok(None);
+        };
+        let app = parse(row)?;
+        self.keep(revision, std::slice::from_ref(&app), None);
+        Ok(Some(app))
     }
 
-    /// The app whose SP entity ID is `entity_id`, as stored at `revision`.
+    /// Every app whose SP entity ID is `entity_id`, by name, as stored at `revision` (empty when
+    /// there is none).
     pub async fn by_entity_id(
         &self,
         store: &Store,
         revision: i64,
         entity_id: &str,
-    ) -> Result<Option<Arc<App>>, CacheError> {
-        self.get(store, revision, Key::EntityId(entity_id)).await
+    ) -> Result<Vec<Arc<App>>, CacheError> {
+        if let Some(apps) = self.at(revision).by_entity.get(entity_id).cloned() {
+            return Ok(apps);
+        }
+        let apps = store
+            .apps_by_entity_id(entity_id)
+            .await?
+            .into_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if !apps.is_empty() {
+            self.keep(revision, &apps, Some(entity_id));
+        }
+        Ok(apps)
     }
+}
+
+fn parse(row: AppRow) -> Result<Arc<App>, CacheError> {
+    Ok(Arc::new(App::from_row(row).map_err(CacheError::App)?))
 }

@@ -5,10 +5,11 @@
 //! through [`super::apps`], which checks everything again.
 
 use super::app_metadata::{Inspected, MetadataInput};
-use super::apps::{apply_settings, check_refresh, inspect_new, Ctx, NewApp};
+use super::apps::{apply_settings, check_refresh, inspect_new, shared_entity_refusal, Ctx, NewApp};
 use super::AdminError;
 use crate::apps::{App, AppName};
 use crate::providers::{self, Params, Preset, Sp};
+use crate::saml::sp_metadata::SpMetadata;
 
 /// Sample parameter values of the shapes consoles use (hex and digit account IDs of the common
 /// lengths); the first that a preset accepts for all its required parameters is its baseline.
@@ -56,21 +57,18 @@ async fn check_name(
     Ok(())
 }
 
-/// An entity ID no other app has.
+/// An entity ID no other app (than `except`, the app being changed) has, or that the apps sharing
+/// it tell apart by ACS URL.
 async fn check_entity(
     ctx: &Ctx<'_>,
-    field: &str,
-    entity_id: &str,
+    except: Option<&str>,
+    metadata: &SpMetadata,
     out: &mut Vec<AdminError>,
 ) -> Result<(), AdminError> {
-    if let Some(other) = ctx.store.app_by_entity_id(entity_id).await? {
+    if let Some((other, url)) = ctx.store.acs_clash(except, metadata).await? {
         out.push(AdminError::invalid(
-            field,
-            format!(
-                "app {} already has the entity ID {entity_id}: an SP can be added once (change or \
-                 remove that app first)",
-                other.name
-            ),
+            "entity_id",
+            shared_entity_refusal(&other, &metadata.entity_id, &url),
         ));
     }
     Ok(())
@@ -117,10 +115,10 @@ pub async fn preset_app(ctx: &Ctx<'_>, new: &NewApp) -> Result<Vec<AdminError>, 
     if out.len() == before {
         check_roles(&preset, &settings, &mut out);
     }
-    let entity = sp_entity(ctx, new, &preset, built.sp, &mut out).await;
+    let sp = sp_entity(ctx, new, &preset, built.sp, &mut out).await;
     // An entity ID built from a bad parameter would be someone else's: checked once they are good.
-    if let Some(e) = entity.filter(|_| params_ok) {
-        check_entity(ctx, "entity_id", &e, &mut out).await?;
+    if let Some(m) = sp.filter(|_| params_ok) {
+        check_entity(ctx, None, &m, &mut out).await?;
     }
     Ok(out)
 }
@@ -191,15 +189,15 @@ fn trial_params(
     trial
 }
 
-/// The SP's entity ID: from the metadata given (checked, and the preset's own when it has one), or
-/// the preset's; `None` with the mistake in `out` when there is none to check.
+/// The SP: from the metadata given (checked, and the preset's own when it has one), or the
+/// preset's; `None` with the mistake in `out` when there is none to check.
 async fn sp_entity(
     ctx: &Ctx<'_>,
     new: &NewApp,
     preset: &Preset,
     sp: Sp,
     out: &mut Vec<AdminError>,
-) -> Option<String> {
+) -> Option<SpMetadata> {
     match (&new.metadata, sp) {
         (Some(input), sp) => match inspect_new(ctx, new, input).await {
             Ok(i) => {
@@ -215,14 +213,14 @@ async fn sp_entity(
                         ));
                     }
                 }
-                Some(i.metadata.entity_id)
+                Some(i.metadata)
             }
             Err(e) => {
                 out.push(e);
                 None
             }
         },
-        (None, Sp::Fixed(m)) => Some(m.entity_id),
+        (None, Sp::Fixed(m)) => Some(m),
         (None, Sp::FromFile(where_)) => {
             out.push(AdminError::invalid(
                 "metadata",
@@ -244,9 +242,18 @@ fn check_roles(preset: &Preset, s: &crate::apps::AppSettings, out: &mut Vec<Admi
         ));
         return;
     }
+    if let Err(e) = preset.check_accounts(s) {
+        let field = if e.starts_with("accounts") {
+            "accounts"
+        } else {
+            "role_rules"
+        };
+        out.push(AdminError::invalid(field, e));
+        return;
+    }
     if let Some(rule) = preset.role_rule {
         for r in s.roles.all_roles() {
-            if let Err(e) = rule(r) {
+            if let Err(e) = rule(crate::identity::roles::RoleTarget::parse(r).role) {
                 let field = if s.roles.default_role.as_deref() == Some(r) {
                     "params.role"
                 } else {
@@ -302,7 +309,7 @@ pub async fn metadata_app(
         }
     };
     if let Some(i) = &inspected {
-        check_entity(ctx, "entity_id", &i.metadata.entity_id, &mut out).await?;
+        check_entity(ctx, None, &i.metadata, &mut out).await?;
     }
     Ok(match inspected {
         Some(i) if out.is_empty() => Ok(i),
@@ -329,6 +336,10 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
         let mut s = app.settings.clone();
         if let Err(e) = apply_settings(&mut s, changes, preset.as_ref()) {
             out.push(e);
+        } else if preset.is_none() {
+            if let Err(e) = providers::check_settings(None, &s) {
+                out.push(AdminError::invalid("role_rules", e.to_string()));
+            }
         } else if let Some(p) = &preset {
             let mut roles = Vec::new();
             check_roles(p, &s, &mut roles);
@@ -345,11 +356,8 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
 
 /// The preview of a replacement document: its entity ID must be the app's own or free.
 pub async fn replacement(ctx: &Ctx<'_>, app: &App, i: &Inspected) -> Result<(), AdminError> {
-    if i.metadata.entity_id == app.metadata.entity_id {
-        return Ok(());
-    }
     let mut out = Vec::new();
-    check_entity(ctx, "entity_id", &i.metadata.entity_id, &mut out).await?;
+    check_entity(ctx, Some(app.name.as_str()), &i.metadata, &mut out).await?;
     match out.pop() {
         Some(e) => Err(e),
         None => Ok(()),

@@ -21,7 +21,12 @@ pub type Wecom = Result<WecomClient, Unreadable>;
 #[derive(Debug)]
 pub enum Created {
     /// Stored; audited as `app_create` (and with what the check found when the admin overrode it).
-    Saved(Box<Saved>),
+    Saved {
+        /// The app as stored.
+        saved: Box<Saved>,
+        /// What the check found when the save went ahead in spite of it (the shell warns with it).
+        forced: Option<NamesCheck>,
+    },
     /// Nothing stored: WeCom did not confirm the names. `field` is the settings key (`access` or
     /// `role_rules`) that names the first unknown one.
     Refused {
@@ -79,17 +84,20 @@ async fn create_inner(
         }
     };
     let saved = apps::store_plan(ctx, new, plan).await?;
-    if let Some(found) = forced {
-        let what = wecom_names::field_of(&new.settings, &found);
-        let forced = ForcedSave {
+    if let Some(found) = &forced {
+        let what = wecom_names::field_of(&new.settings, found);
+        let save = ForcedSave {
             actor: ctx.actor,
             what,
             app: Some(saved.app.name.as_str()),
             userid: None,
-            found: &found,
+            found,
             ip: ctx.ip,
         };
-        wecom_names::audit_forced(ctx.store, ctx.unix(), forced).await;
+        wecom_names::audit_forced(ctx.store, ctx.unix(), save).await;
     }
-    Ok(Created::Saved(Box::new(saved)))
+    Ok(Created::Saved {
+        saved: Box::new(saved),
+        forced,
+    })
 }

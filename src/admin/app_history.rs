@@ -153,20 +153,19 @@ pub async fn rollback(ctx: &Ctx<'_>, name: &str, version: i64) -> Result<Saved, 
     let mut after = App::from_row(v.to_app_row(before.created_at, ctx.unix()))
         .map_err(|e| AdminError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     after.name = before.name.clone();
-    if after.metadata.entity_id != before.metadata.entity_id {
-        if let Some(other) = ctx
-            .store
-            .app_by_entity_id(&after.metadata.entity_id)
-            .await?
-        {
-            return Err(AdminError::state(
-                "version",
-                format!(
-                    "app `{}` now has entity ID {}; version {version} cannot come back",
-                    other.name, after.metadata.entity_id
-                ),
-            ));
-        }
+    if let Some((other, url)) = ctx
+        .store
+        .acs_clash(Some(before.name.as_str()), &after.metadata)
+        .await?
+    {
+        return Err(AdminError::state(
+            "version",
+            format!(
+                "app `{other}` now has entity ID {} with the ACS URL {url}; version {version} \
+                 cannot come back",
+                after.metadata.entity_id
+            ),
+        ));
     }
     replace_with_detail(
         ctx,

@@ -1,6 +1,7 @@
 //! Refreshing an app's metadata from its URL: on demand (console, API) and periodically (the
 //! background task claims each due source with a conditional UPDATE, so only one instance fetches
-//! it). A fetch or import that fails never changes the app: it is recorded as the source's last
+//! it). A fetch or import that fails — a document whose ACS URL another app of the entity ID has
+//! among them — never changes the app: it is recorded as the source's last
 //! result and error. A version is saved only when the metadata changed.
 
 use super::app_metadata::{self, ExpiredCerts, Inspected, MetadataInput};
@@ -76,6 +77,17 @@ async fn fetch(ctx: &Ctx<'_>, before: &App, url: &str) -> Result<Inspected, Admi
         &ctx.fetch,
     )
     .await;
+    // A new ACS URL that another app of the entity ID has would make requests ambiguous.
+    let checked = match checked {
+        Ok(i) => match ctx.store.acs_clash(Some(app), &i.metadata).await? {
+            Some((other, url)) => Err(AdminError::invalid(
+                "metadata_url",
+                apps::shared_entity_refusal(&other, &i.metadata.entity_id, &url),
+            )),
+            None => Ok(i),
+        },
+        Err(e) => Err(e),
+    };
     if let Err(e) = &checked {
         let msg = e.to_string();
         ctx.store

@@ -170,6 +170,15 @@ fn release_lines(s: &AppSettings) -> Vec<Line> {
     if let Some(r) = roles_line(&s.roles) {
         out.push((tx("roles", "角色"), r));
     }
+    if !s.roles.accounts.is_empty() {
+        out.push((
+            tx("other accounts", "其他账号"),
+            same(format!(
+                "accounts={}",
+                crate::identity::roles::format_accounts(&s.roles.accounts)
+            )),
+        ));
+    }
     if let Some(n) = &s.session_name {
         out.push((tx("session name", "会话名称"), session_name_line(n)));
     }

@@ -159,16 +159,11 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
     if let Some(i) = &inspected {
         warnings.extend(i.warnings.iter().cloned());
     }
-    if ctx
-        .store
-        .app_by_entity_id(&metadata.entity_id)
-        .await?
-        .is_some()
-    {
-        return Err(AdminError::Conflict(format!(
-            "an app with entity ID `{}`",
-            metadata.entity_id
-        )));
+    if let Some((other, url)) = ctx.store.acs_clash(None, &metadata).await? {
+        return Err(AdminError::state(
+            "entity_id",
+            shared_entity_refusal(&other, &metadata.entity_id, &url),
+        ));
     }
     let now = ctx.unix();
     let app = App {
@@ -227,6 +222,8 @@ fn made(new: &NewApp, inspected: Option<&Inspected>) -> Result<Made, AdminError>
             };
             let mut settings = AppSettings::default();
             apply_settings(&mut settings, &new.settings, None)?;
+            providers::check_settings(None, &settings)
+                .map_err(|e| AdminError::invalid("role_rules", e.to_string()))?;
             Ok(Made {
                 settings,
                 metadata: i.metadata.clone(),
@@ -297,7 +294,7 @@ fn from_preset(
     apply_settings(&mut settings, &new.settings, Some(preset))?;
     preset
         .check(&settings)
-        .map_err(|e| AdminError::invalid("role", e.to_string()))?;
+        .map_err(|e| AdminError::invalid(role_field(&new.settings), e.to_string()))?;
     let (metadata, warnings) = preset_sp(preset, built.sp, inspected, &settings)?;
     Ok(Made {
         settings,
@@ -430,6 +427,24 @@ pub(crate) fn apply_settings(
     Ok(())
 }
 
+/// Why an app cannot have this entity ID: app `other` has it with the same ACS URL.
+pub(crate) fn shared_entity_refusal(other: &str, entity_id: &str, url: &str) -> String {
+    format!(
+        "app {other} already has the entity ID {entity_id} with the ACS URL {url}: apps that share \
+         an SP entity ID are told apart by the ACS URL a sign-in request asks for, so each needs \
+         ACS URLs of its own (give metadata with another AssertionConsumerService URL, or change or \
+         remove app {other})"
+    )
+}
+
+/// The field a refused role check is shown under: the role setting the change touched.
+fn role_field(sets: &[(String, String)]) -> &'static str {
+    ["accounts", "role_rules"]
+        .into_iter()
+        .find(|k| sets.iter().any(|(s, _)| s.trim() == *k))
+        .unwrap_or("role")
+}
+
 pub(crate) fn check_refresh(secs: i64) -> Result<(), AdminError> {
     if secs == 0 || (300..=30 * 86_400).contains(&secs) {
         Ok(())
@@ -477,10 +492,8 @@ pub async fn update_settings(
     };
     let mut after = before.clone();
     apply_settings(&mut after.settings, sets, preset.as_ref())?;
-    if let Some(p) = &preset {
-        p.check(&after.settings)
-            .map_err(|e| AdminError::invalid("role", e.to_string()))?;
-    }
+    providers::check_settings(preset.as_ref(), &after.settings)
+        .map_err(|e| AdminError::invalid(role_field(sets), e.to_string()))?;
     after.updated_at = ctx.unix();
     if after.settings != before.settings {
         replace(ctx, &before, &after, AuditKind::AppUpdate).await?;
@@ -558,16 +571,15 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
             ));
         }
     }
-    if i.metadata.entity_id != before.metadata.entity_id {
-        if let Some(other) = ctx.store.app_by_entity_id(&i.metadata.entity_id).await? {
-            return Err(AdminError::invalid(
-                "entity_id",
-                format!(
-                    "app `{}` already has entity ID {}",
-                    other.name, i.metadata.entity_id
-                ),
-            ));
-        }
+    if let Some((other, url)) = ctx
+        .store
+        .acs_clash(Some(before.name.as_str()), &i.metadata)
+        .await?
+    {
+        return Err(AdminError::invalid(
+            "entity_id",
+            shared_entity_refusal(&other, &i.metadata.entity_id, &url),
+        ));
     }
     let mut after = before.clone();
     after.metadata = i.metadata.clone();

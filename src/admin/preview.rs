@@ -316,6 +316,7 @@ async fn release(
         session_name: granted.session_name.as_deref(),
         // Previewed as opened from the WeCom workbench: the app's own RelayState, if any.
         relay_state: app.settings.default_relay_state.as_deref(),
+        accounts: &app.settings.roles.accounts,
     };
     let Some(name_id) = name_id(ctx, app, &context, &out.sign_in_only).await? else {
         out.decision = Decision::Refused(Reason::NoNameId);

@@ -43,13 +43,17 @@ pub struct Change<'a> {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Whether a Save of the WeCom source may go through when the set-up check fails.
+/// Whether a save may go through when its check against WeCom fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveMode {
     /// Refuse on a failed check (the default everywhere).
     CheckFirst,
     /// The admin confirmed: save even though the check fails (audited with the failure).
     Anyway,
+    /// The shell's names check: refuse a name WeCom says it does not know, but save (audited with
+    /// why) when WeCom cannot be asked, so the first admin and apps can be added before WeCom
+    /// works. A WeCom source save treats it as [`SaveMode::CheckFirst`].
+    UnlessUnknown,
 }
 
 /// How a Save of the WeCom source ended.
@@ -296,7 +300,7 @@ pub async fn update_wecom(
         return Ok(WecomSave::Unchanged);
     }
     let check = super::wecom_check::check_source(c.config, &after.wecom, c.clock.clone()).await?;
-    if !check.ok && mode == SaveMode::CheckFirst {
+    if !check.ok && mode != SaveMode::Anyway {
         tracing::warn!(actor = %Escaped(c.actor.label()), errcode = check.errcode,
             endpoint = check.endpoint.as_deref(), "WeCom source not saved: the set-up check failed");
         return Ok(WecomSave::Refused(check));

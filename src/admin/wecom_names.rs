@@ -215,6 +215,9 @@ pub fn decide(found: NamesCheck, mode: SaveMode) -> Gate {
     match found {
         NamesCheck::Known => Gate::Go,
         failed if mode == SaveMode::Anyway => Gate::Forced(failed),
+        unchecked @ NamesCheck::Unchecked(_) if mode == SaveMode::UnlessUnknown => {
+            Gate::Forced(unchecked)
+        }
         failed => Gate::Refused(failed),
     }
 }
@@ -359,6 +362,24 @@ mod tests {
         );
         assert_eq!(decide(u.clone(), SaveMode::Anyway), Gate::Forced(u.clone()));
         assert_eq!(decide(NamesCheck::Known, SaveMode::CheckFirst), Gate::Go);
+        assert_eq!(
+            decide(u.clone(), SaveMode::UnlessUnknown),
+            Gate::Refused(u.clone()),
+            "the shell refuses an unknown name without --force"
+        );
+        let setup = crate::wecom::errors::WecomError::Setup {
+            detail: "no corp ID".into(),
+        };
+        let unchecked = NamesCheck::Unchecked(Unreadable::of(setup));
+        assert_eq!(
+            decide(unchecked.clone(), SaveMode::UnlessUnknown),
+            Gate::Forced(unchecked.clone()),
+            "the shell goes on, audited, when WeCom cannot be asked"
+        );
+        assert_eq!(
+            decide(unchecked.clone(), SaveMode::CheckFirst),
+            Gate::Refused(unchecked)
+        );
         let changes = [
             ("access".to_string(), "user:lisi".to_string()),
             ("role_rules".to_string(), "user:zhangsn=Admin".to_string()),

@@ -4,7 +4,7 @@
 //! configured and send only what the admin changed.
 
 use super::{AppSettings, NameIdFormat, RequireSigned};
-use crate::identity::roles::{format_rules, RoleMode};
+use crate::identity::roles::{format_accounts, format_rules, RoleMode};
 use crate::identity::Source;
 
 /// A text in English and Chinese.
@@ -148,9 +148,21 @@ pub const FIELDS: &[Field] = &[
         help: (
             "Rules separated by ; and tried in order: user:USERID=ROLE, dept:DEPARTMENT_ID=ROLE \
              (sub-departments included), position:POSITION=ROLE, tag:TAG=ROLE; several roles with |. \
-             Empty: no rules.",
+             A role in another cloud account is ACCOUNT_ID:ROLE. Empty: no rules.",
             "用 ; 分隔，按顺序匹配：user:账号=角色、dept:部门ID=角色（含子部门）、position:职务=角色、\
-             tag:标签=角色；多个角色用 | 分隔。留空表示没有规则。",
+             tag:标签=角色；多个角色用 | 分隔。其他云账号中的角色写成“账号ID:角色”。留空表示没有规则。",
+        ),
+    },
+    Field {
+        key: "accounts",
+        kind: Kind::Line,
+        label: ("Other accounts", "其他账号"),
+        help: (
+            "The other cloud accounts role rules may name (ACCOUNT_ID:ROLE), separated by commas: \
+             ACCOUNT_ID, or ACCOUNT_ID:PROVIDER_NAME when the identity provider there has another \
+             name. Members pick among their roles on the console's sign-in page. Empty: one account.",
+            "角色规则可以指定的其他云账号（账号ID:角色），用逗号分隔：填写“账号ID”，若该账号中的身份\
+             提供商名称不同，则填写“账号ID:身份提供商名称”。成员在控制台的登录页中选择角色。留空表示只有一个账号。",
         ),
     },
     Field {
@@ -303,6 +315,7 @@ pub fn current(s: &AppSettings, key: &str) -> String {
         "attribute_per_value" => on(s.attribute_per_value),
         "role" => s.roles.default_role.clone().unwrap_or_default(),
         "role_rules" => format_rules(&s.roles.rules).replace(';', "; "),
+        "accounts" => format_accounts(&s.roles.accounts),
         "role_mode" => match s.roles.mode {
             RoleMode::First => "first",
             RoleMode::Union => "union",

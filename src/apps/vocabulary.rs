@@ -56,7 +56,13 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
         "rules separated by ; tried in order: user:USERID=ROLE|ROLE, dept:ID=ROLE (includes \
          sub-departments), position:TEXT=ROLE, tag:ID=ROLE or tag:NAME=ROLE (WeCom tag: its members \
          and its departments with their sub-departments; a tag WeCom cannot read grants nothing); \
-         empty for none",
+         a role in another account is ACCOUNT:ROLE (that account listed in accounts); empty for none",
+    ),
+    (
+        "accounts",
+        "the other cloud accounts roles may be in (ACCOUNT:ROLE in role rules), comma-separated \
+         ACCOUNT_ID or ACCOUNT_ID:PROVIDER_NAME when the SAML provider there is not called \
+         provider_name; empty for none",
     ),
     (
         "role_mode",
@@ -106,6 +112,7 @@ impl AppSettings {
             "attribute_per_value" => self.attribute_per_value = parse_bool(key, value)?,
             "role" => self.roles.default_role = (!value.is_empty()).then(|| value.to_string()),
             "role_rules" => self.roles.rules = roles::parse_rules(value)?,
+            "accounts" => self.roles.accounts = roles::parse_accounts(value)?,
             "role_mode" => self.roles.mode = parse_role_mode(value)?,
             "role_contact" => {
                 self.roles.contact = (!value.is_empty()).then(|| value.chars().take(200).collect())

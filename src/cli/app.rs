@@ -3,8 +3,9 @@
 //! asks WeCom about the members, tags and departments its access and role rules name, as the
 //! console's Save does (see `cli/names.rs`).
 
-use super::names::Saved;
+use super::names::{self, Saved};
 use super::{CliError, Shell};
+use crate::admin::app_create::{self, Created};
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::apps::{self as admin_apps, NewApp};
 use crate::admin::wecom_names::{self, NamesCheck};
@@ -232,9 +233,10 @@ fn shell_app(new: NewApp) -> NewApp {
     }
 }
 
-/// Creates the app once WeCom knows the names its access and role rules name (or with `force`),
-/// after the app's own checks: a mistake in what was typed is the first thing to fix, before
-/// WeCom is asked.
+/// Creates the app once WeCom knows the names its access and role rules name (or with `force`,
+/// or unchecked when WeCom cannot be asked, with a warning), after the app's own checks: a mistake
+/// in what was typed is the first thing to fix, before WeCom is asked. The console's creation:
+/// planned once, checked, stored and audited by [`app_create::create`].
 async fn create_checked(
     shell: &Shell<'_>,
     new: NewApp,
@@ -242,21 +244,19 @@ async fn create_checked(
 ) -> Result<(App, Vec<String>), CliError> {
     let new = shell_app(new);
     let ctx = shell_ctx(shell.store, shell.clock.as_ref());
-    let names = wecom_names::named_in_settings(&new.settings);
-    if !names.is_empty() {
-        admin_apps::plan(&ctx, &new).await.map_err(admin_err)?;
+    let wecom = shell.wecom().await;
+    match app_create::create(&ctx, &new, &wecom, names::mode(force))
+        .await
+        .map_err(admin_err)?
+    {
+        Created::Saved { saved, forced } => {
+            if let Some(found) = &forced {
+                names::warn(found, &wecom);
+            }
+            Ok((saved.app, saved.warnings))
+        }
+        Created::Refused { found, .. } => Err(names::refused(&found)),
     }
-    let forced = shell.check(&names, force).await?;
-    let saved = admin_apps::create(&ctx, &new).await.map_err(admin_err)?;
-    if let Some(found) = forced {
-        let saved_where = Saved {
-            what: wecom_names::field_of(&new.settings, &found),
-            app: Some(saved.app.name.as_str()),
-            userid: None,
-        };
-        shell.audit(saved_where, &found).await;
-    }
-    Ok((saved.app, saved.warnings))
 }
 
 /// `app add`: from a preset (the SP's metadata optional), or from the SP's metadata.

@@ -8,6 +8,7 @@
 //! check found, as the console's.
 
 use super::{CliError, Shell};
+use crate::admin::app_create::Wecom;
 use crate::admin::directory::Unreadable;
 use crate::admin::settings::SaveMode;
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck, FORCED_EVENT};
@@ -37,26 +38,15 @@ impl Shell<'_> {
         if names.is_empty() {
             return Ok(None);
         }
-        let (found, api_base) = match self.client().await {
-            Ok(client) => {
-                let found = wecom_names::check(&client, names).await;
-                (found, client.settings().api_base.clone())
-            }
-            Err(detail) => {
-                let setup = WecomError::Setup { detail };
-                (NamesCheck::Unchecked(Unreadable::of(setup)), String::new())
-            }
+        let wecom = self.wecom().await;
+        let found = match &wecom {
+            Ok(client) => wecom_names::check(client, names).await,
+            Err(u) => NamesCheck::Unchecked(u.clone()),
         };
-        // WeCom that cannot be asked does not hold up the shell: it is the way in before WeCom works.
-        let mode = if force || matches!(found, NamesCheck::Unchecked(_)) {
-            SaveMode::Anyway
-        } else {
-            SaveMode::CheckFirst
-        };
-        match wecom_names::decide(found, mode) {
+        match wecom_names::decide(found, mode(force)) {
             Gate::Go => Ok(None),
             Gate::Forced(found) => {
-                warn(&found, &api_base);
+                warn(&found, &wecom);
                 Ok(Some(found))
             }
             Gate::Refused(found) => Err(refused(&found)),
@@ -81,8 +71,8 @@ impl Shell<'_> {
     }
 
     /// The WeCom client of the settings in force (the console's over the configuration's), or why
-    /// there is none.
-    async fn client(&self) -> Result<crate::wecom::client::WecomClient, String> {
+    /// WeCom cannot be asked.
+    pub(super) async fn wecom(&self) -> Wecom {
         let live = LiveSettings::new(
             Arc::new(self.config.clone()),
             self.clock.clone(),
@@ -90,13 +80,27 @@ impl Shell<'_> {
         );
         match live.current(self.store).await {
             Ok(e) => Ok(e.client.clone()),
-            Err(e) => Err(format!("the WeCom settings in force do not work: {e}")),
+            Err(e) => {
+                let detail = format!("the WeCom settings in force do not work: {e}");
+                Err(Unreadable::of(WecomError::Setup { detail }))
+            }
         }
     }
 }
 
+/// The shell's save mode: `--force` saves whatever the check finds; without it an unknown name is
+/// refused, while a WeCom that cannot be asked does not hold the shell up (it is the way in before
+/// WeCom works).
+pub(super) fn mode(force: bool) -> SaveMode {
+    if force {
+        SaveMode::Anyway
+    } else {
+        SaveMode::UnlessUnknown
+    }
+}
+
 /// The refusal: the unknown names and the way to save anyway.
-fn refused(found: &NamesCheck) -> CliError {
+pub(super) fn refused(found: &NamesCheck) -> CliError {
     let names = found.unknown_tokens();
     CliError(format!(
         "not saved: WeCom does not know {} (or the WeCom app cannot see it). Check the spelling, \
@@ -107,8 +111,12 @@ fn refused(found: &NamesCheck) -> CliError {
     ))
 }
 
-/// The warning of a save that goes ahead in spite of the check (`api_base`: where WeCom was asked).
-fn warn(found: &NamesCheck, api_base: &str) {
+/// The warning of a save that goes ahead in spite of the check (`wecom`: where WeCom was asked).
+pub(super) fn warn(found: &NamesCheck, wecom: &Wecom) {
+    let api_base = wecom
+        .as_ref()
+        .map(|c| c.settings().api_base.clone())
+        .unwrap_or_default();
     match found {
         NamesCheck::Unknown(_) => {
             let names = found.unknown_tokens();

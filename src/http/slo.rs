@@ -135,7 +135,13 @@ async fn handle(
         return Err(refused(ctx, event, Who::default(), page("no_issuer")).await);
     };
     let snap = snapshot::snapshot(state, headers).await?;
-    let Some(app) = snapshot::app_for_issuer(state, &snap, &issuer).await? else {
+    // Apps sharing an entity ID are told apart by ACS, which a logout message does not name.
+    let apps = snapshot::apps_for_issuer(state, &snap, &issuer).await?;
+    if apps.len() > 1 {
+        let page = WebError::member(StatusCode::BAD_REQUEST, "ambiguous_app");
+        return Err(refused(ctx, event, Who::default(), page).await);
+    }
+    let Some(app) = apps.into_iter().next() else {
         tracing::info!(issuer = %Escaped(&issuer), "logout message from an unknown Issuer");
         let page = WebError::member(StatusCode::FORBIDDEN, "unknown_issuer");
         return Err(refused(ctx, event, Who::default(), page).await);

@@ -90,12 +90,13 @@ pub async fn app_named(
         .await?)
 }
 
-/// The app whose SP entity ID is `entity_id`, from the cache when it is current.
-pub async fn app_for_issuer(
+/// Every app whose SP entity ID is `entity_id` (several when they have different ACS URLs), from
+/// the cache when it is current.
+pub async fn apps_for_issuer(
     state: &AppState,
     snap: &Snap,
     entity_id: &str,
-) -> Result<Option<Arc<App>>, WebError> {
+) -> Result<Vec<Arc<App>>, WebError> {
     Ok(state
         .apps
         .by_entity_id(&state.store, snap.apps_revision, entity_id)

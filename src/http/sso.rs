@@ -1,6 +1,8 @@
 //! `GET|POST /saml/sso`: SP-initiated login (HTTP-Redirect and HTTP-POST bindings). Decode with caps,
-//! find the app by Issuer, verify with that app's metadata certificates only, refuse replays, choose
-//! the ACS from metadata only, then answer from the session or send the browser to WeCom.
+//! find the app by Issuer — where several apps share it, the one whose metadata has the ACS the
+//! request asks for; none or several is refused — verify with that app's metadata certificates
+//! only, refuse replays, choose the ACS from metadata only, then answer from the session or send
+//! the browser to WeCom.
 
 use super::flow;
 use super::snapshot;
@@ -10,7 +12,9 @@ use crate::apps::App;
 use crate::http::error::WebError;
 use crate::login::{AppLogin, AuditEvent, AuditKind, Ctx, Who};
 use crate::logsafe::Escaped;
-use crate::saml::request::{self, Inbound, RequestLimits, VerifiedAuthnRequest, VerifyContext};
+use crate::saml::request::{
+    self, Inbound, RequestLimits, RequestedAcs, VerifiedAuthnRequest, VerifyContext,
+};
 use crate::saml::response::SubStatusCode;
 use crate::saml::sp_metadata::select_acs;
 use crate::text;
@@ -21,6 +25,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/saml/sso", get(redirect_binding).post(post_binding))
@@ -114,7 +119,8 @@ async fn handle(
         return Err(refused(ctx, Who::default(), invalid_request_page("no_issuer")).await);
     };
     let snap = snapshot::snapshot(state, headers).await?;
-    let Some(app) = snapshot::app_for_issuer(state, &snap, &issuer).await? else {
+    let apps = snapshot::apps_for_issuer(state, &snap, &issuer).await?;
+    if apps.is_empty() {
         tracing::info!(issuer = %Escaped(&issuer), "AuthnRequest from an unknown Issuer");
         let page = WebError::member(StatusCode::FORBIDDEN, "unknown_issuer").with_admin_detail(
             serde_json::json!({
@@ -122,6 +128,10 @@ async fn handle(
             }),
         );
         return Err(refused(ctx, Who::default(), page).await);
+    }
+    let app = match by_requested_acs(&apps, inbound.request().requested_acs()) {
+        Ok(app) => app,
+        Err(page) => return Err(refused(ctx, Who::default(), page).await),
     };
     super::request_log::note_app(app.name.as_str());
     let accepted = accept(state, ctx, &app, &issuer, inbound).await?;
@@ -138,6 +148,51 @@ async fn handle(
             flow::answer_status(state, ctx, headers, &app, &login, status, message).await
         }
         None => flow::begin_login(state, ctx, headers, &app, login).await,
+    }
+}
+
+/// Of the apps sharing an Issuer, the one whose metadata has the ACS the request asks for (a lone
+/// app is its Issuer's, its ACS checked after verification as always). None, or several — a
+/// request naming no ACS, or an index more than one has — is refused: answering the wrong app
+/// would release its roles and attributes to the other.
+fn by_requested_acs(apps: &[Arc<App>], want: RequestedAcs<'_>) -> Result<Arc<App>, WebError> {
+    if let [app] = apps {
+        return Ok(app.clone());
+    }
+    let matching: Vec<&Arc<App>> = apps
+        .iter()
+        .filter(|a| select_acs(&a.metadata.acs, want.url, want.binding, want.index).is_ok())
+        .collect();
+    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    let (reason, why) = match matching.as_slice() {
+        [app] => return Ok((*app).clone()),
+        [] => (
+            "acs_not_in_metadata",
+            "the ACS the request asks for is in none of the apps that share its Issuer",
+        ),
+        _ => (
+            "ambiguous_app",
+            "several apps share this Issuer and the request's ACS (or it names none): give each \
+             app ACS URLs of its own, and have the SP send AssertionConsumerServiceURL",
+        ),
+    };
+    tracing::info!(apps = %Escaped(names.join(",")), reason, "AuthnRequest matches no single app of its Issuer");
+    let page = WebError::member_page(StatusCode::BAD_REQUEST, reason, reason_page(reason))
+        .with_admin_detail(serde_json::json!({
+            "error": why,
+            "apps": names,
+            "acs_url": want.url,
+            "acs_index": want.index,
+        }));
+    Err(page)
+}
+
+/// The member page of a refusal [`by_requested_acs`] gives.
+fn reason_page(reason: &str) -> &'static str {
+    if reason == "ambiguous_app" {
+        "ambiguous_app"
+    } else {
+        text::REQUEST_REFUSED
     }
 }
 

@@ -76,8 +76,11 @@ pub struct Context<'a> {
     pub profile: &'a Profile,
     /// The app's parameters (`account_id`, `provider_name`, …).
     pub params: &'a std::collections::BTreeMap<String, String>,
-    /// The member's roles for this app (empty when the app has none).
+    /// The member's roles for this app (empty when the app has none), as the rules write them:
+    /// `ROLE` or `ACCOUNT:ROLE` (see [`super::roles::RoleTarget`]).
     pub roles: &'a [String],
+    /// The app's other accounts, with their provider names (`{provider_name}` of a role in one).
+    pub accounts: &'a [super::roles::RoleAccount],
     /// The RoleSessionName, fitted to the provider's rule.
     pub session_name: Option<&'a str>,
     /// The RelayState of an IdP-initiated login (the app's default or a `?RelayState=` that passed
@@ -127,6 +130,7 @@ impl Source {
             roles: &[],
             session_name: None,
             relay_state: None,
+            accounts: &[],
         })
     }
 

@@ -8,6 +8,13 @@
 //! allows it): the first `=` ends the condition. `|` separates several roles (no console allows `|`
 //! in a role name).
 //!
+//! A role may name the cloud account it is in: `ACCOUNT:ROLE` (the account ID in digits, then `:`;
+//! no role-SSO console allows `:` in a role name), e.g. `dept:2=111122223333:Developer|
+//! 444455556666:ReadOnly`. A bare `ROLE` is in the app's own account (its `account_id`). Every
+//! other account a rule names is listed in `accounts=ACCOUNT[:PROVIDER],…` with, where it differs
+//! from the app's `provider_name`, the name of the SAML provider in that account; templates render
+//! `{account_id}` and `{provider_name}` per role from it.
+//!
 //! A tag is named by its numeric WeCom ID (`tag:12`) or by its name (`tag:云管理员`; a name of digits
 //! only must be given by ID). A member is in a tag when WeCom lists them in it, or lists one of their
 //! departments or its ancestors. Tags are read at login ([`MemberTags`]); when a tag could not be read
@@ -79,6 +86,46 @@ pub struct RoleRule {
     pub roles: Vec<String>,
 }
 
+/// An account rules may give roles in besides the app's own, with the name of the SAML provider
+/// there when it is not the app's `provider_name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleAccount {
+    /// The account ID (digits).
+    pub id: String,
+    /// The SAML identity provider's name in that account; `None`: the app's `provider_name`.
+    pub provider_name: Option<String>,
+}
+
+/// A role as a rule writes it: `ROLE` in the app's account, or `ACCOUNT:ROLE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleTarget<'a> {
+    /// The account named before `:`, when one is.
+    pub account: Option<&'a str>,
+    /// The role name.
+    pub role: &'a str,
+}
+
+impl<'a> RoleTarget<'a> {
+    /// Reads `ACCOUNT:ROLE` (an account is 1–32 ASCII digits) or a bare role.
+    pub fn parse(text: &'a str) -> Self {
+        match text.split_once(':') {
+            Some((a, role)) if is_account_id(a) => Self {
+                account: Some(a),
+                role,
+            },
+            _ => Self {
+                account: None,
+                role: text,
+            },
+        }
+    }
+}
+
+/// 1–32 ASCII digits: the shape every role-SSO console's account ID has.
+fn is_account_id(a: &str) -> bool {
+    !a.is_empty() && a.len() <= 32 && a.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// An app's role mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -93,6 +140,8 @@ pub struct RoleConfig {
     pub mode: RoleMode,
     /// `role_contact`: whom a member without a role should ask (shown on the refusal page).
     pub contact: Option<String>,
+    /// `accounts`: the other accounts `ACCOUNT:ROLE` may name, with their provider names.
+    pub accounts: Vec<RoleAccount>,
 }
 
 impl RoleConfig {
@@ -116,13 +165,53 @@ impl RoleConfig {
         out
     }
 
-    /// Every role named in the configuration (for validation).
+    /// Every role named in the configuration as written, `ACCOUNT:` included (for validation).
     pub fn all_roles(&self) -> impl Iterator<Item = &str> {
         self.default_role.iter().map(String::as_str).chain(
             self.rules
                 .iter()
                 .flat_map(|r| r.roles.iter().map(String::as_str)),
         )
+    }
+
+    /// The provider name of a listed account, when it has its own.
+    pub fn provider_of(&self, account: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.provider_name.as_deref())
+    }
+
+    /// Every account a role names is the app's own (`own`, its `account_id`) or listed in
+    /// `accounts`; `accounts` names each once and not the app's own.
+    pub fn check_accounts(&self, own: Option<&str>) -> Result<(), IdentityError> {
+        for (i, a) in self.accounts.iter().enumerate() {
+            if Some(a.id.as_str()) == own {
+                return Err(IdentityError::Invalid(format!(
+                    "accounts: {} is the app's own account_id (its provider is provider_name): \
+                     list only the other accounts",
+                    a.id
+                )));
+            }
+            if self.accounts[..i].iter().any(|b| b.id == a.id) {
+                return Err(IdentityError::Invalid(format!(
+                    "accounts: {} is listed twice",
+                    a.id
+                )));
+            }
+        }
+        for text in self.all_roles() {
+            let Some(a) = RoleTarget::parse(text).account else {
+                continue;
+            };
+            if Some(a) != own && !self.accounts.iter().any(|x| x.id == a) {
+                return Err(IdentityError::Invalid(format!(
+                    "`{text}` is in account {a}, which is neither the app's account_id nor \
+                     listed in accounts: add it (accounts=…,{a} or {a}:PROVIDER_NAME)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The member's roles. `parents` maps a department ID to its parent's (from WeCom's department
@@ -234,6 +323,12 @@ pub fn parse_rules(text: &str) -> Result<Vec<RoleRule>, IdentityError> {
         if roles.is_empty() {
             return Err(bad(rule, "no role after `=`"));
         }
+        if roles
+            .iter()
+            .any(|r| RoleTarget::parse(r).role.trim().is_empty())
+        {
+            return Err(bad(rule, "no role after `ACCOUNT:`"));
+        }
         out.push(RoleRule { when, roles });
     }
     Ok(out)
@@ -253,6 +348,58 @@ pub fn parse_tag(value: &str) -> Result<TagRef, &'static str> {
         return Err("a WeCom tag name has at most 32 characters");
     }
     Ok(TagRef::Name(value.to_string()))
+}
+
+/// Parses `accounts`: `ACCOUNT[:PROVIDER]` separated by `,`; empty text means none.
+pub fn parse_accounts(text: &str) -> Result<Vec<RoleAccount>, IdentityError> {
+    let bad = |item: &str, why: &str| {
+        IdentityError::Invalid(format!(
+            "accounts: `{item}`: {why} (syntax: ACCOUNT_ID[:PROVIDER_NAME],…, e.g. \
+             111122223333,444455556666:wecom-idp)"
+        ))
+    };
+    let mut out = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, provider) = match item.split_once(':') {
+            Some((id, p)) => (id.trim(), Some(p.trim())),
+            None => (item, None),
+        };
+        if !is_account_id(id) {
+            return Err(bad(item, "an account ID is 1–32 digits"));
+        }
+        let provider = match provider {
+            None => None,
+            Some("") => return Err(bad(item, "no provider name after `:`")),
+            Some(p)
+                if p.chars().count() > 128
+                    || p.chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || "{}:,".contains(c)) =>
+            {
+                return Err(bad(
+                    item,
+                    "a provider name is at most 128 characters, without spaces, `{`, `}`, `:` or `,`",
+                ))
+            }
+            Some(p) => Some(p.to_string()),
+        };
+        out.push(RoleAccount {
+            id: id.to_string(),
+            provider_name: provider,
+        });
+    }
+    Ok(out)
+}
+
+/// `accounts` written back in its syntax (for `app show` and the console form).
+pub fn format_accounts(accounts: &[RoleAccount]) -> String {
+    accounts
+        .iter()
+        .map(|a| match &a.provider_name {
+            Some(p) => format!("{}:{p}", a.id),
+            None => a.id.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The rules written back in `role_rules` syntax (for `app show`).
@@ -368,6 +515,51 @@ mod tests {
             assert!(e.contains(why), "{bad}: {e}");
         }
         assert_eq!(parse_rules("user:a=x=y").unwrap()[0].roles, ["x=y"]);
+    }
+
+    #[test]
+    fn accounts_and_roles_in_them() {
+        assert_eq!(
+            RoleTarget::parse("111122223333:Admin"),
+            RoleTarget {
+                account: Some("111122223333"),
+                role: "Admin"
+            }
+        );
+        assert_eq!(RoleTarget::parse("path/Admin").account, None);
+        assert_eq!(RoleTarget::parse("a1:Admin").role, "a1:Admin");
+        let e = parse_rules("user:a=111:").unwrap_err().to_string();
+        assert!(e.contains("no role after `ACCOUNT:`"), "{e}");
+        let accounts = parse_accounts(" 222 , 333:prov-3 ").unwrap();
+        assert_eq!(format_accounts(&accounts), "222,333:prov-3");
+        for (bad, why) in [
+            ("abc", "1–32 digits"),
+            ("333:", "no provider"),
+            ("333:a b", "without spaces"),
+        ] {
+            let e = parse_accounts(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let mut c = RoleConfig {
+            default_role: Some("Base".into()),
+            rules: parse_rules("user:a=111:Admin|222:Dev|333:Ops").unwrap(),
+            accounts,
+            ..Default::default()
+        };
+        assert!(c.check_accounts(Some("111")).is_ok());
+        assert_eq!(c.provider_of("333"), Some("prov-3"));
+        assert_eq!(c.provider_of("222"), None);
+        let e = c.check_accounts(Some("999")).unwrap_err().to_string();
+        assert!(
+            e.contains("account 111") && e.contains("accounts=…,111"),
+            "{e}"
+        );
+        c.accounts = parse_accounts("111,222,333").unwrap();
+        let e = c.check_accounts(Some("111")).unwrap_err().to_string();
+        assert!(e.contains("own account_id"), "{e}");
+        c.accounts = parse_accounts("222,333,222").unwrap();
+        let e = c.check_accounts(Some("111")).unwrap_err().to_string();
+        assert!(e.contains("twice"), "{e}");
     }
 
     fn tagged(read: &[TagRef], member_of: &[TagRef]) -> MemberTags {

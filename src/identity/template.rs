@@ -1,12 +1,14 @@
 //! Attribute value templates: text with `{variable}` placeholders, rendered per member.
 //!
 //! Variables: the member's `userid`, `name`, `email`, `mobile`, `alias`, `position`; `role` (one
-//! value per role the member has for the app); `session_name` (the fitted RoleSessionName);
+//! value per role the member has for the app; in a template that uses it, `account_id` and
+//! `provider_name` are those of the role's account, see [`super::roles`]); `session_name` (the fitted RoleSessionName);
 //! `relay_state` (the deep link of an IdP-initiated login); and any app parameter (`account_id`, `provider_name`, …).
 //! A placeholder without a value for this member (no email, no role) yields no value at all, so a
 //! half-filled string is never sent. There is no escaping: `{` and `}` only delimit placeholders.
 
 use super::profile::Context;
+use super::roles::RoleTarget;
 use super::IdentityError;
 
 /// The longest template accepted.
@@ -94,6 +96,21 @@ fn single<'a>(var: &str, ctx: &Context<'a>) -> Option<&'a str> {
     v.filter(|s| !s.is_empty())
 }
 
+/// `account_id` and `provider_name` of a role that names its account: that account, and its own
+/// provider name when `accounts` gives one (else the app's `provider_name`, from the parameters).
+fn in_account<'a>(var: &str, role: Option<RoleTarget<'a>>, ctx: &Context<'a>) -> Option<&'a str> {
+    let account = role?.account?;
+    match var {
+        "account_id" => Some(account),
+        "provider_name" => ctx
+            .accounts
+            .iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.provider_name.as_deref()),
+        _ => None,
+    }
+}
+
 /// Renders a template: one value, or one per role when it uses `{role}`; none when a placeholder
 /// has no value (or the template is malformed, which [`check`] refuses earlier).
 pub fn render(t: &str, ctx: &Context<'_>) -> Vec<String> {
@@ -101,8 +118,11 @@ pub fn render(t: &str, ctx: &Context<'_>) -> Vec<String> {
         return Vec::new();
     };
     let uses_role = parts.iter().any(|p| matches!(p, Part::Var("role")));
-    let roles: Vec<Option<&str>> = if uses_role {
-        ctx.roles.iter().map(|r| Some(r.as_str())).collect()
+    let roles: Vec<Option<RoleTarget<'_>>> = if uses_role {
+        ctx.roles
+            .iter()
+            .map(|r| Some(RoleTarget::parse(r)))
+            .collect()
     } else {
         vec![None]
     };
@@ -113,10 +133,10 @@ pub fn render(t: &str, ctx: &Context<'_>) -> Vec<String> {
             match p {
                 Part::Text(x) => s.push_str(x),
                 Part::Var("role") => match role {
-                    Some(r) => s.push_str(r),
+                    Some(r) => s.push_str(r.role),
                     None => continue 'roles,
                 },
-                Part::Var(v) => match single(v, ctx) {
+                Part::Var(v) => match in_account(v, role, ctx).or_else(|| single(v, ctx)) {
                     Some(x) => s.push_str(x),
                     None => return Vec::new(),
                 },
@@ -152,6 +172,7 @@ mod tests {
             roles: &roles,
             session_name: Some("zhangsan"),
             relay_state: None,
+            accounts: &[],
         };
         let t = "qcs::cam::uin/{account_id}:roleName/{role},qcs::cam::uin/{account_id}:saml-provider/{provider_name}";
         assert_eq!(
@@ -166,6 +187,46 @@ mod tests {
         assert!(render("{relay_state}", &ctx).is_empty());
         let none = Context { roles: &[], ..ctx };
         assert!(render(t, &none).is_empty(), "no role: no value");
+    }
+
+    #[test]
+    fn roles_in_other_accounts_use_their_account_and_provider() {
+        let p = Profile::default();
+        let params = BTreeMap::from([
+            ("account_id".to_string(), "100012345678".to_string()),
+            ("provider_name".to_string(), "wecom".to_string()),
+        ]);
+        let roles = vec![
+            "dev".to_string(),
+            "200012345678:ops".to_string(),
+            "300012345678:audit".to_string(),
+            "100012345678:dev".to_string(),
+        ];
+        let accounts =
+            crate::identity::roles::parse_accounts("200012345678:other,300012345678").unwrap();
+        let ctx = Context {
+            profile: &p,
+            params: &params,
+            roles: &roles,
+            session_name: None,
+            relay_state: None,
+            accounts: &accounts,
+        };
+        let t = "{account_id}/{role}/{provider_name}";
+        assert_eq!(
+            render(t, &ctx),
+            vec![
+                "100012345678/dev/wecom",
+                "200012345678/ops/other",
+                "300012345678/audit/wecom",
+            ],
+            "in rule order, the own account named or not once"
+        );
+        assert_eq!(
+            render("{account_id}", &ctx),
+            vec!["100012345678"],
+            "without {{role}} the app's own account"
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ impl Release {
             roles: &self.roles,
             session_name: self.session_name.as_deref(),
             relay_state: deep_link,
+            accounts: &app.settings.roles.accounts,
         }
     }
 }

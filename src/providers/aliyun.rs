@@ -11,8 +11,8 @@
 //! required, ASCII; SessionDuration 900–43200; RelayState only on Alibaba-owned domains.
 
 use super::{
-    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, Built, Homepage,
-    Param, Params, Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, Accounts, Built,
+    Homepage, Param, Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
@@ -101,6 +101,16 @@ const CLOUDSSO_PARAMS: &[Param] = &[
     Param { key: "login_url", aliases: &[], required: false, help: "the CloudSSO user portal URL (https://signin-<region>.alibabacloudsso.com/…), then the WeCom homepage" },
 ];
 
+/// An account ID in a role rule or `accounts`: the UID, 16 digits.
+fn check_account(v: &str) -> Result<(), String> {
+    super::digits_rule(v, "account", 16, 16)
+}
+
+/// A SAML provider's name in an account.
+fn check_provider(v: &str) -> Result<(), String> {
+    name_rule(v, "provider_name", 128, ".-")
+}
+
 /// The presets.
 pub fn presets() -> Vec<Preset> {
     vec![
@@ -109,6 +119,10 @@ pub fn presets() -> Vec<Preset> {
             summary: "Alibaba Cloud RAM role SSO (IdP-initiated only)",
             params: ROLE_PARAMS,
             role_rule: Some(check_role),
+            accounts: Accounts::Several {
+                account: check_account,
+                provider: check_provider,
+            },
             build: build_role,
             homepage: role_homepage,
         },
@@ -117,6 +131,7 @@ pub fn presets() -> Vec<Preset> {
             summary: "Alibaba Cloud RAM user SSO (per-account metadata)",
             params: USER_PARAMS,
             role_rule: None,
+            accounts: NO_ROLE_ATTRIBUTE,
             build: build_user,
             homepage: user_homepage,
         },
@@ -125,6 +140,7 @@ pub fn presets() -> Vec<Preset> {
             summary: "Alibaba Cloud CloudSSO (per-directory metadata)",
             params: CLOUDSSO_PARAMS,
             role_rule: None,
+            accounts: NO_ROLE_ATTRIBUTE,
             build: build_cloudsso,
             homepage: cloudsso_homepage,
         },

@@ -11,8 +11,8 @@
 //! sign requests, so none is built in.
 
 use super::{
-    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
-    Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Accounts, Built, Homepage, Param,
+    Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::{AppSettings, NameIdFormat};
 use crate::identity::session_name::{Charset, SessionNameRule};
@@ -65,6 +65,16 @@ const IC_PARAMS: &[Param] = &[Param {
     help: "the AWS access portal URL (https://d-….awsapps.com/start), then the WeCom homepage",
 }];
 
+/// An account ID in a role rule or `accounts`: 12 digits.
+fn check_account(v: &str) -> Result<(), String> {
+    super::digits_rule(v, "account", 12, 12)
+}
+
+/// A SAML provider's name in an account.
+fn check_provider(v: &str) -> Result<(), String> {
+    name_rule(v, "provider_name", 128, "_.-")
+}
+
 /// The presets.
 pub fn presets() -> Vec<Preset> {
     vec![
@@ -73,6 +83,10 @@ pub fn presets() -> Vec<Preset> {
             summary: "AWS IAM SAML role federation, global or China partition (IdP-initiated only)",
             params: ROLE_PARAMS,
             role_rule: Some(check_role),
+            accounts: Accounts::Several {
+                account: check_account,
+                provider: check_provider,
+            },
             build: build_role,
             homepage: role_homepage,
         },
@@ -81,6 +95,7 @@ pub fn presets() -> Vec<Preset> {
             summary: "AWS IAM Identity Center (metadata from the console)",
             params: IC_PARAMS,
             role_rule: None,
+            accounts: NO_ROLE_ATTRIBUTE,
             build: build_ic,
             homepage: ic_homepage,
         },

@@ -47,6 +47,10 @@ pub fn preset() -> Preset {
         summary: "Baidu AI Cloud IAM role SSO (IdP-initiated)",
         params: PARAMS,
         role_rule: Some(check_role),
+        accounts: super::Accounts::One(
+            "Baidu AI Cloud's documentation shows one Role value per sign-in and nothing confirms \
+             that it offers a choice of several (unverified): add one app per account",
+        ),
         build,
         homepage,
     }

@@ -19,9 +19,19 @@ pub fn preset() -> Preset {
         summary: "any SAML SP from its metadata file",
         params: PARAMS,
         role_rule: None,
+        // An SP's own templates may use {account_id} and {provider_name} per role.
+        accounts: super::Accounts::Several {
+            account: any,
+            provider: any,
+        },
         build,
         homepage,
     }
+}
+
+/// Any value: a generic SP's rules are its own.
+fn any(_: &str) -> Result<(), String> {
+    Ok(())
 }
 
 fn build(p: &Params) -> Result<Built, String> {

@@ -69,6 +69,11 @@ pub fn preset() -> Preset {
         summary: "Huawei Cloud IAM, virtual-user or IAM-user SSO (console-started)",
         params: PARAMS,
         role_rule: None,
+        accounts: super::Accounts::One(
+            "Huawei Cloud takes one account per sign-in: IAM_SAML_Attributes_domain_id names a \
+             single account (and the console's login link is per account), and Huawei has no Role \
+             attribute listing accounts: add one app per Huawei account",
+        ),
         build,
         homepage,
     }

@@ -12,52 +12,28 @@
 //! `nameid_format=email` if logins are refused), the user portal URL's shape (so it is only taken
 //! as `login_url`), and whether an IdP-initiated Response is accepted.
 
-use super::{base_settings, login_url, Built, Homepage, Param, Params, Preset, Sp};
-use crate::apps::AppSettings;
-use crate::identity::Source;
+use super::identity_center::{self, login_url_param, IdentityCenter};
+use super::{Param, Preset};
 use crate::text::Tx;
 
-/// Where the user portal URL may point.
-const LOGIN_DOMAINS: &[&str] = &["huaweicloud.com", "myhuaweicloud.com"];
+struct HuaweiIdentityCenter;
 
-const PARAMS: &[Param] = &[Param {
-    key: "login_url",
-    aliases: &[],
-    required: false,
-    help: "the IAM Identity Center user portal URL, then the WeCom homepage",
-}];
+impl IdentityCenter for HuaweiIdentityCenter {
+    const NAME: &'static str = "huawei-identity-center";
+    const SUMMARY: &'static str = "Huawei Cloud IAM Identity Center (metadata from the console)";
+    const PARAMS: &'static [Param] = &[login_url_param(
+        "the IAM Identity Center user portal URL, then the WeCom homepage",
+    )];
+    const LOGIN_DOMAINS: &'static [&'static str] = &["huaweicloud.com", "myhuaweicloud.com"];
+    const METADATA_STEP: &'static str = "IAM Identity Center › Settings › Identity Source › Change to external identity provider: download the service provider metadata";
+    const NO_LOGIN_URL: Tx = Tx {
+        en: "no user portal URL was given (login_url), so members start at our mount address \
+             (IdP-initiated; whether IAM Identity Center accepts that is unverified)",
+        zh: "没有填写用户门户地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；IAM Identity Center 是否接受未核实）",
+    };
+}
 
 /// The preset.
 pub fn preset() -> Preset {
-    Preset {
-        name: "huawei-identity-center",
-        summary: "Huawei Cloud IAM Identity Center (metadata from the console)",
-        params: PARAMS,
-        role_rule: None,
-        build,
-        homepage,
-    }
-}
-
-fn build(p: &Params) -> Result<Built, String> {
-    let mut s = base_settings(Source::Userid);
-    if let Some(u) = login_url(p, LOGIN_DOMAINS)? {
-        s.params.insert("login_url".into(), u);
-    }
-    Ok(Built {
-        sp: Sp::FromFile("IAM Identity Center › Settings › Identity Source › Change to external identity provider: download the service provider metadata"),
-        settings: s,
-    })
-}
-
-fn homepage(s: &AppSettings, mount: &str) -> Homepage {
-    super::login_url_or_mount(
-        s,
-        mount,
-        Tx {
-            en: "no user portal URL was given (login_url), so members start at our mount address \
-                 (IdP-initiated; whether IAM Identity Center accepts that is unverified)",
-            zh: "没有填写用户门户地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；IAM Identity Center 是否接受未核实）",
-        },
-    )
+    identity_center::preset::<HuaweiIdentityCenter>()
 }

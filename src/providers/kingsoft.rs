@@ -56,6 +56,10 @@ pub fn preset() -> Preset {
         summary: "Kingsoft Cloud role SSO (IdP-initiated)",
         params: PARAMS,
         role_rule: Some(check_role),
+        accounts: super::Accounts::One(
+            "Kingsoft Cloud's documentation shows one Role value per sign-in and nothing confirms \
+             that it offers a choice of several (unverified): add one app per account",
+        ),
         build,
         homepage,
     }

@@ -15,6 +15,7 @@ mod baidu;
 mod generic;
 mod huawei;
 mod huawei_ic;
+mod identity_center;
 mod kingsoft;
 mod tencent;
 mod tencent_cic;
@@ -22,6 +23,7 @@ pub mod text;
 mod volcengine;
 
 use crate::apps::{AppSettings, AttributeRelease, NameIdFormat};
+use crate::identity::roles::RoleTarget;
 use crate::identity::session_name::SessionNameRule;
 use crate::identity::Source;
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata, HTTP_POST};
@@ -114,6 +116,27 @@ pub struct Built {
 /// Checks a role name; the error says what is wrong.
 pub type RoleRuleFn = fn(&str) -> Result<(), String>;
 
+/// Whether one app may give roles in several accounts of its console (`ACCOUNT:ROLE` in role
+/// rules, `accounts=ACCOUNT[:PROVIDER],…`; see [`crate::identity::roles`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Accounts {
+    /// The console's Role attribute is a list of (role, provider) pairs, one per account and role,
+    /// and its sign-in page lets the member pick one.
+    Several {
+        /// Checks an account ID (the same rule as `account_id`).
+        account: RoleRuleFn,
+        /// Checks a provider name (the same rule as `provider_name`).
+        provider: RoleRuleFn,
+    },
+    /// One account per app; the text says why.
+    One(&'static str),
+}
+
+/// For presets that send no Role attribute.
+const NO_ROLE_ATTRIBUTE: Accounts = Accounts::One(
+    "this console receives no Role attribute, so roles cannot name accounts: add one app per account",
+);
+
 /// A cloud console preset.
 #[derive(Debug, Clone, Copy)]
 pub struct Preset {
@@ -125,6 +148,8 @@ pub struct Preset {
     pub params: &'static [Param],
     /// Checks a role name against the console's rule (role presets only).
     pub role_rule: Option<RoleRuleFn>,
+    /// Whether roles may be in several accounts.
+    pub accounts: Accounts,
     build: fn(&Params) -> Result<Built, String>,
     homepage: fn(&AppSettings, &str) -> Homepage,
 }
@@ -253,12 +278,15 @@ impl Preset {
         Ok(built)
     }
 
-    /// Checks the settings once the admin's other `--set`s are applied: role names, and that a
-    /// role-SSO app gives members a role somehow.
+    /// Checks the settings once the admin's other `--set`s are applied: the accounts roles are
+    /// in, role names, and that a role-SSO app gives members a role somehow.
     pub fn check(&self, s: &AppSettings) -> Result<(), PresetError> {
+        self.check_accounts(s)
+            .map_err(|e| PresetError(format!("{}: {e}", self.name)))?;
         if let Some(rule) = self.role_rule {
             for r in s.roles.all_roles() {
-                rule(r).map_err(|e| PresetError(format!("{}: role `{r}`: {e}", self.name)))?;
+                let role = RoleTarget::parse(r).role;
+                rule(role).map_err(|e| PresetError(format!("{}: role `{r}`: {e}", self.name)))?;
             }
         }
         if s.roles.required && s.roles.default_role.is_none() && s.roles.rules.is_empty() {
@@ -270,9 +298,62 @@ impl Preset {
         Ok(())
     }
 
+    /// `accounts` and the accounts roles name, per the console's rules (see [`Accounts`]).
+    pub fn check_accounts(&self, s: &AppSettings) -> Result<(), String> {
+        let named = s
+            .roles
+            .all_roles()
+            .filter_map(|r| RoleTarget::parse(r).account.map(|a| (r, a)));
+        match self.accounts {
+            Accounts::One(why) => {
+                if let Some((r, _)) = named.into_iter().next() {
+                    return Err(format!("ACCOUNT:ROLE `{r}` names an account, but {why}"));
+                }
+                if !s.roles.accounts.is_empty() {
+                    return Err(format!("accounts: {why}"));
+                }
+            }
+            Accounts::Several { account, provider } => {
+                for a in &s.roles.accounts {
+                    account(&a.id).map_err(|e| format!("accounts: {e}"))?;
+                    if let Some(p) = &a.provider_name {
+                        provider(p).map_err(|e| format!("accounts: account {}: {e}", a.id))?;
+                    }
+                }
+                for (r, a) in named {
+                    account(a).map_err(|e| format!("account in `{r}`: {e}"))?;
+                }
+                for r in s.roles.all_roles() {
+                    let t = RoleTarget::parse(r);
+                    if t.account.is_none() && r.contains(':') {
+                        return Err(format!(
+                            "`{r}`: write ACCOUNT:ROLE with the account ID in digits before \
+                             the `:` (no role name has a `:`)"
+                        ));
+                    }
+                }
+            }
+        }
+        s.roles
+            .check_accounts(param_of(s, "account_id"))
+            .map_err(|e| e.to_string())
+    }
+
     /// The WeCom homepage for an app made from this preset.
     pub fn homepage(&self, s: &AppSettings, mount: &str) -> Homepage {
         (self.homepage)(s, mount)
+    }
+}
+
+/// The settings' accounts and roles checked by the app's preset, or (an app without one) only
+/// that every account a role names is listed.
+pub fn check_settings(preset: Option<&Preset>, s: &AppSettings) -> Result<(), PresetError> {
+    match preset {
+        Some(p) => p.check(s),
+        None => s
+            .roles
+            .check_accounts(param_of(s, "account_id"))
+            .map_err(|e| PresetError(e.to_string())),
     }
 }
 
@@ -353,6 +434,12 @@ fn intl(p: &Params) -> Result<bool, String> {
 /// An account ID of `min..=max` ASCII digits.
 fn digits(p: &Params, key: &str, min: usize, max: usize) -> Result<String, String> {
     let v = req(p, key)?;
+    digits_rule(v, key, min, max)?;
+    Ok(v.to_string())
+}
+
+/// `v` is `min..=max` ASCII digits; the error names it `key`.
+fn digits_rule(v: &str, key: &str, min: usize, max: usize) -> Result<(), String> {
     if v.len() < min || v.len() > max || !v.bytes().all(|b| b.is_ascii_digit()) {
         let len = if min == max {
             format!("{min}")
@@ -363,7 +450,7 @@ fn digits(p: &Params, key: &str, min: usize, max: usize) -> Result<String, Strin
             "{key} `{v}` must be {len} digits (the console account ID)"
         ));
     }
-    Ok(v.to_string())
+    Ok(())
 }
 
 /// A name of 1..=max characters of `[A-Za-z0-9]` plus `extra`.

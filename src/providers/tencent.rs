@@ -19,8 +19,8 @@
 //! integrations, not documented.
 
 use super::{
-    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, relay_state, Built,
-    Homepage, Param, Params, Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, intl, login_url, name_rule, param_of, relay_state,
+    Accounts, Built, Homepage, Param, Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
@@ -68,6 +68,16 @@ const USER_PARAMS: &[Param] = &[
     },
 ];
 
+/// An account ID in a role rule or `accounts`: the UIN, 5–20 digits.
+fn check_account(v: &str) -> Result<(), String> {
+    super::digits_rule(v, "account", 5, 20)
+}
+
+/// A SAML provider's name in an account.
+fn check_provider(v: &str) -> Result<(), String> {
+    name_rule(v, "provider_name", 128, "_.-")
+}
+
 /// The presets.
 pub fn presets() -> Vec<super::Preset> {
     vec![
@@ -76,6 +86,10 @@ pub fn presets() -> Vec<super::Preset> {
             summary: "Tencent Cloud CAM role SSO",
             params: ROLE_PARAMS,
             role_rule: Some(check_role),
+            accounts: Accounts::Several {
+                account: check_account,
+                provider: check_provider,
+            },
             build: build_role,
             homepage: role_homepage,
         },
@@ -84,6 +98,7 @@ pub fn presets() -> Vec<super::Preset> {
             summary: "Tencent Cloud CAM user SSO (per-account metadata)",
             params: USER_PARAMS,
             role_rule: None,
+            accounts: NO_ROLE_ATTRIBUTE,
             build: build_user,
             homepage: user_homepage,
         },

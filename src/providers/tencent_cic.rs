@@ -14,56 +14,34 @@
 //! and domain of the user login URL (so it is only taken as `login_url`), and whether an
 //! IdP-initiated Response is accepted.
 
-use super::{base_settings, login_url, Built, Homepage, Param, Params, Preset, Sp};
-use crate::apps::AppSettings;
-use crate::identity::Source;
+use super::identity_center::{self, login_url_param, IdentityCenter};
+use super::{Param, Preset};
 use crate::text::Tx;
 
-/// Where the user login URL may point (the portal domain is unverified).
-const LOGIN_DOMAINS: &[&str] = &[
-    "cloud.tencent.com",
-    "tencentcloud.com",
-    "tencentcloudsso.com",
-];
+struct TencentCic;
 
-const PARAMS: &[Param] = &[Param {
-    key: "login_url",
-    aliases: &[],
-    required: false,
-    help: "the space's user login URL from Identity Center, then the WeCom homepage",
-}];
+impl IdentityCenter for TencentCic {
+    const NAME: &'static str = "tencent-cic";
+    const SUMMARY: &'static str =
+        "Tencent Cloud Organization Identity Center (CIC; metadata from the console)";
+    const PARAMS: &'static [Param] = &[login_url_param(
+        "the space's user login URL from Identity Center, then the WeCom homepage",
+    )];
+    /// The portal domain is unverified.
+    const LOGIN_DOMAINS: &'static [&'static str] = &[
+        "cloud.tencent.com",
+        "tencentcloud.com",
+        "tencentcloudsso.com",
+    ];
+    const METADATA_STEP: &'static str = "Tencent Cloud Organization › Identity Center › User Management › Settings › SSO Login: download the SP metadata";
+    const NO_LOGIN_URL: Tx = Tx {
+        en: "no user login URL of the Identity Center space was given (login_url), so members \
+             start at our mount address (IdP-initiated; whether CIC accepts that is unverified)",
+        zh: "没有填写身份中心空间的用户登录地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；CIC 是否接受未核实）",
+    };
+}
 
 /// The preset.
 pub fn preset() -> Preset {
-    Preset {
-        name: "tencent-cic",
-        summary: "Tencent Cloud Organization Identity Center (CIC; metadata from the console)",
-        params: PARAMS,
-        role_rule: None,
-        build,
-        homepage,
-    }
-}
-
-fn build(p: &Params) -> Result<Built, String> {
-    let mut s = base_settings(Source::Userid);
-    if let Some(u) = login_url(p, LOGIN_DOMAINS)? {
-        s.params.insert("login_url".into(), u);
-    }
-    Ok(Built {
-        sp: Sp::FromFile("Tencent Cloud Organization › Identity Center › User Management › Settings › SSO Login: download the SP metadata"),
-        settings: s,
-    })
-}
-
-fn homepage(s: &AppSettings, mount: &str) -> Homepage {
-    super::login_url_or_mount(
-        s,
-        mount,
-        Tx {
-            en: "no user login URL of the Identity Center space was given (login_url), so members \
-                 start at our mount address (IdP-initiated; whether CIC accepts that is unverified)",
-            zh: "没有填写身份中心空间的用户登录地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；CIC 是否接受未核实）",
-        },
-    )
+    identity_center::preset::<TencentCic>()
 }

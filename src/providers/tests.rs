@@ -788,3 +788,175 @@ fn identity_center_presets_take_the_portal_as_homepage() {
         assert!(!s.roles.required, "{p}: roles are assigned in the console");
     }
 }
+
+/// The Role attribute's values a member gets from an app made with `v`: the rules applied to
+/// the member (in `dept`), then the attribute's template rendered per role.
+fn role_values(preset: &str, v: &[&str], attr_name: &str, dept: i64) -> Vec<String> {
+    use crate::identity::roles::MemberTags;
+    use crate::identity::{Context, Profile};
+    let (_, s) = make(preset, v).unwrap();
+    let member = Profile {
+        userid: "zhangsan".into(),
+        department_ids: vec![dept],
+        ..Default::default()
+    };
+    let roles = s
+        .roles
+        .roles_for(&member, &Default::default(), &MemberTags::default());
+    let ctx = Context {
+        profile: &member,
+        params: &s.params,
+        roles: &roles,
+        session_name: Some("zhangsan"),
+        relay_state: None,
+        accounts: &s.roles.accounts,
+    };
+    let a = s.attributes.iter().find(|a| a.name == attr_name).unwrap();
+    a.source.render(&ctx)
+}
+
+#[test]
+fn several_accounts_give_one_role_value_per_account_and_role() {
+    // Each vendor: the app's own account, a second one with its own provider name, rules in two
+    // accounts, a member in department 2 matched by two rules (union), values in rule order, the
+    // own account's role once although named twice.
+    let rules = |own: &str, other: &str| {
+        format!("role_rules=dept:2=Admin|{own}:Admin;dept:2={other}:Dev;dept:3={other}:Ops")
+    };
+    let cases = [
+        (
+            "aws-role",
+            "111122223333",
+            "444455556666",
+            "https://aws.amazon.com/SAML/Attributes/Role",
+            [
+                "arn:aws:iam::111122223333:role/Admin,arn:aws:iam::111122223333:saml-provider/wecom",
+                "arn:aws:iam::444455556666:role/Dev,arn:aws:iam::444455556666:saml-provider/wecom-b",
+            ],
+        ),
+        (
+            "aliyun-role",
+            "1234567890123456",
+            "6543210987654321",
+            "https://www.aliyun.com/SAML-Role/Attributes/Role",
+            [
+                "acs:ram::1234567890123456:role/Admin,acs:ram::1234567890123456:saml-provider/wecom",
+                "acs:ram::6543210987654321:role/Dev,acs:ram::6543210987654321:saml-provider/wecom-b",
+            ],
+        ),
+        (
+            "tencent-role",
+            "100012345678",
+            "100087654321",
+            "https://cloud.tencent.com/SAML/Attributes/Role",
+            [
+                "qcs::cam::uin/100012345678:roleName/Admin,qcs::cam::uin/100012345678:saml-provider/wecom",
+                "qcs::cam::uin/100087654321:roleName/Dev,qcs::cam::uin/100087654321:saml-provider/wecom-b",
+            ],
+        ),
+        (
+            "volcengine-role",
+            "2100012345",
+            "2100054321",
+            "https://www.volcengine.com/SAML/Attributes/Identity",
+            [
+                "trn:iam::2100012345:role/Admin,trn:iam::2100012345:saml-provider/wecom",
+                "trn:iam::2100054321:role/Dev,trn:iam::2100054321:saml-provider/wecom-b",
+            ],
+        ),
+    ];
+    for (preset, own, other, attr_name, want) in cases {
+        let v = [
+            format!("account_id={own}"),
+            "provider_name=wecom".to_string(),
+            format!("accounts={other}:wecom-b"),
+            rules(own, other),
+            "role_mode=union".to_string(),
+        ];
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        assert_eq!(role_values(preset, &v, attr_name, 2), want, "{preset}");
+        // A member of no rule's department: no role, no value (the login refuses them).
+        assert!(role_values(preset, &v, attr_name, 9).is_empty(), "{preset}");
+        // An account not listed, and an account of the wrong shape, are refused with the reason.
+        let mut unlisted = v.clone();
+        unlisted[2] = "accounts=";
+        let e = err(preset, &unlisted);
+        assert!(e.contains(&format!("accounts=…,{other}")), "{preset}: {e}");
+        let mut short = v.clone();
+        short[3] = "role_rules=dept:2=12:Admin";
+        let e = err(preset, &short);
+        assert!(
+            e.contains("account in `12:Admin`") && e.contains("digits"),
+            "{preset}: {e}"
+        );
+    }
+}
+
+fn aws_with(extra: &str) -> Vec<&str> {
+    vec![
+        "account_id=111122223333",
+        "provider_name=wecom",
+        extra,
+        "role=Admin",
+    ]
+}
+
+#[test]
+fn providers_per_account_follow_each_console_rule() {
+    for (extra, want) in [
+        ("accounts=444455556666:bad name", "without spaces"),
+        (
+            "accounts=444455556666:bad!",
+            "account 444455556666: provider_name",
+        ),
+        ("accounts=4444", "12 digits"),
+        ("accounts=111122223333", "own account_id"),
+        ("role_rules=user:a=abc:Admin", "ACCOUNT:ROLE"),
+    ] {
+        let e = err("aws-role", &aws_with(extra));
+        assert!(e.contains(want), "{extra}: {e}");
+    }
+    // An AWS role under a path in another account: the account comes first.
+    let mut v = aws_with("accounts=444455556666");
+    v.push("role_rules=user:zhangsan=444455556666:path/to/Admin");
+    let values = role_values(
+        "aws-role",
+        &v,
+        "https://aws.amazon.com/SAML/Attributes/Role",
+        1,
+    );
+    assert_eq!(
+        values,
+        ["arn:aws:iam::444455556666:role/path/to/Admin,arn:aws:iam::444455556666:saml-provider/wecom"]
+    );
+}
+
+#[test]
+fn one_account_consoles_refuse_several_with_the_reason() {
+    let e = err(
+        "huawei",
+        &[
+            &format!("account_id={HW}"),
+            "provider_name=wecom",
+            "accounts=123",
+        ],
+    );
+    assert!(
+        e.contains("IAM_SAML_Attributes_domain_id") && e.contains("one app per Huawei account"),
+        "{e}"
+    );
+    let e = err(
+        "baidu-role",
+        &[
+            &format!("account_id={HW}"),
+            "provider_name=wecom",
+            "role_rules=user:a=123:Admin",
+        ],
+    );
+    assert!(
+        e.contains("names an account") && e.contains("unverified"),
+        "{e}"
+    );
+    let e = err("aws-identity-center", &["accounts=111122223333"]);
+    assert!(e.contains("no Role attribute"), "{e}");
+}

@@ -12,8 +12,8 @@
 //! but the Audience, so the choice is recorded as the app's SP entity ID.
 
 use super::{
-    base_settings, digits, fixed_sp, get, login_url, name_rule, Built, Homepage, Param, Params,
-    Preset, RoleSso, Sp,
+    base_settings, digits, fixed_sp, get, login_url, name_rule, Accounts, Built, Homepage, Param,
+    Params, Preset, RoleSso, Sp, NO_ROLE_ATTRIBUTE,
 };
 use crate::apps::AppSettings;
 use crate::identity::session_name::{Charset, SessionNameRule};
@@ -88,6 +88,16 @@ const USER_PARAMS: &[Param] = &[
     },
 ];
 
+/// An account ID in a role rule or `accounts`: 5–20 digits.
+fn check_account(v: &str) -> Result<(), String> {
+    super::digits_rule(v, "account", 5, 20)
+}
+
+/// A SAML provider's name in an account.
+fn check_provider(v: &str) -> Result<(), String> {
+    name_rule(v, "provider_name", 128, "_.-")
+}
+
 /// The presets.
 pub fn presets() -> Vec<Preset> {
     vec![
@@ -96,6 +106,10 @@ pub fn presets() -> Vec<Preset> {
             summary: "Volcengine role SSO (IdP-initiated)",
             params: ROLE_PARAMS,
             role_rule: Some(check_role),
+            accounts: Accounts::Several {
+                account: check_account,
+                provider: check_provider,
+            },
             build: build_role,
             homepage: role_homepage,
         },
@@ -104,6 +118,7 @@ pub fn presets() -> Vec<Preset> {
             summary: "Volcengine user SSO (per-account metadata)",
             params: USER_PARAMS,
             role_rule: None,
+            accounts: NO_ROLE_ATTRIBUTE,
             build: build_user,
             homepage: user_homepage,
         },

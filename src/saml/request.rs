@@ -225,6 +225,17 @@ impl MessageKind {
     }
 }
 
+/// The ACS an AuthnRequest asks for, as written (see [`UnverifiedAuthnRequest::requested_acs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestedAcs<'a> {
+    /// `AssertionConsumerServiceURL`.
+    pub url: Option<&'a str>,
+    /// `ProtocolBinding`.
+    pub binding: Option<&'a str>,
+    /// `AssertionConsumerServiceIndex`.
+    pub index: Option<u32>,
+}
+
 /// A decoded request that has not been verified.
 #[derive(Debug)]
 pub struct UnverifiedAuthnRequest {
@@ -257,6 +268,20 @@ impl UnverifiedAuthnRequest {
     /// The claimed Issuer, UNVERIFIED: use it only to find the app whose keys verify the request.
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
+    }
+
+    /// The ACS the request asks for — `AssertionConsumerServiceURL`, `ProtocolBinding` and
+    /// `AssertionConsumerServiceIndex` (an unreadable index as none) — UNVERIFIED: use it only to
+    /// choose among apps that share the Issuer, whose keys then verify the request.
+    pub fn requested_acs(&self) -> RequestedAcs<'_> {
+        let el = self.doc.element(self.doc.root());
+        RequestedAcs {
+            url: el.attr("AssertionConsumerServiceURL"),
+            binding: el.attr("ProtocolBinding"),
+            index: el
+                .attr("AssertionConsumerServiceIndex")
+                .and_then(parse_index),
+        }
     }
 
     /// The claimed request ID, UNVERIFIED: for logging only.

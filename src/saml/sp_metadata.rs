@@ -651,6 +651,19 @@ pub fn select_acs<'a>(
     }
 }
 
+/// The ACS URLs `a` shares with `b`. Apps that share an SP entity ID are told apart by the ACS a
+/// request asks for, so they may share none.
+pub fn shared_acs<'a>(a: &'a SpMetadata, b: &SpMetadata) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for x in &a.acs {
+        let url = x.location.as_str();
+        if b.acs.iter().any(|y| y.location == url) && !out.contains(&url) {
+            out.push(url);
+        }
+    }
+    out
+}
+
 /// The default HTTP-POST ACS: the first with `isDefault="true"`, else the one with the lowest
 /// index, else the first.
 pub fn default_acs(acs: &[AcsEndpoint]) -> Option<&AcsEndpoint> {

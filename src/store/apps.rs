@@ -1,16 +1,22 @@
-//! Stored apps (SP registrations): insert, update, look up by name or entity ID, remove.
+//! Stored apps (SP registrations): insert, update, look up by name or entity ID, remove. Several
+//! apps may share an SP entity ID when no ACS URL is in two of them (see
+//! [`Store::acs_clash`]).
 
 use super::{AppRow, Result, Store, StoreError};
+use crate::saml::sp_metadata::{shared_acs, SpMetadata};
 
 impl Store {
-    /// Adds an app; a name or entity ID that exists is a [`StoreError::Conflict`].
+    /// Adds an app; a name that exists, or an app of the same entity ID with one of its ACS URLs,
+    /// is a [`StoreError::Conflict`].
     pub async fn insert_app(&self, app: &AppRow) -> Result<()> {
         if self.app(&app.name).await?.is_some() {
             return Err(StoreError::Conflict(format!("an app named `{}`", app.name)));
         }
-        if self.app_by_entity_id(&app.entity_id).await?.is_some() {
+        let metadata: SpMetadata = serde_json::from_str(&app.metadata_json)
+            .map_err(|e| StoreError::Corrupt(format!("{}: metadata: {e}", app.name)))?;
+        if let Some((other, url)) = self.acs_clash(None, &metadata).await? {
             return Err(StoreError::Conflict(format!(
-                "an app with entity ID `{}`",
+                "an app (`{other}`) with entity ID `{}` and ACS URL {url}",
                 app.entity_id
             )));
         }
@@ -61,14 +67,35 @@ impl Store {
             .await?)
     }
 
-    /// The app whose SP entity ID is `entity_id`.
-    pub async fn app_by_entity_id(&self, entity_id: &str) -> Result<Option<AppRow>> {
+    /// The apps whose SP entity ID is `entity_id`, by name.
+    pub async fn apps_by_entity_id(&self, entity_id: &str) -> Result<Vec<AppRow>> {
         Ok(
-            sqlx::query_as(&format!("{APP_COLUMNS} WHERE entity_id = $1"))
+            sqlx::query_as(&format!("{APP_COLUMNS} WHERE entity_id = $1 ORDER BY name"))
                 .bind(entity_id)
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    /// An app of `metadata`'s entity ID (other than `except`, the app being changed) that has one
+    /// of its ACS URLs: that app's name and the first URL they share. Such two apps could not be
+    /// told apart by a request.
+    pub async fn acs_clash(
+        &self,
+        except: Option<&str>,
+        metadata: &SpMetadata,
+    ) -> Result<Option<(String, String)>> {
+        for row in self.apps_by_entity_id(&metadata.entity_id).await? {
+            if Some(row.name.as_str()) == except {
+                continue;
+            }
+            let other: SpMetadata = serde_json::from_str(&row.metadata_json)
+                .map_err(|e| StoreError::Corrupt(format!("{}: metadata: {e}", row.name)))?;
+            if let Some(url) = shared_acs(metadata, &other).first() {
+                return Ok(Some((row.name, url.to_string())));
+            }
+        }
+        Ok(None)
     }
 
     /// Every app, by name.

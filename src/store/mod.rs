@@ -148,7 +148,7 @@ impl Default for PoolSettings {
 pub struct AppRow {
     /// `[a-z0-9-]{1,64}`.
     pub name: String,
-    /// The SP's entity ID (unique).
+    /// The SP's entity ID (shared only by apps with different ACS URLs).
     pub entity_id: String,
     /// `SpMetadata` as JSON.
     pub metadata_json: String,

@@ -9,14 +9,6 @@ use crate::harness::*;
 use serde_json::{json, Value};
 use wecom_idp::wecom::simulator::{demo_tags, Fault};
 
-async fn forced_rows(env: &Env) -> Vec<wecom_idp::store::AuditRow> {
-    env.audit()
-        .await
-        .into_iter()
-        .filter(|r| r.event == "wecom_names_forced")
-        .collect()
-}
-
 async fn stored(env: &Env, name: &str) -> bool {
     env.state.store.app(name).await.unwrap().is_some()
 }

@@ -15,14 +15,6 @@ fn tokens(v: &Value) -> Vec<String> {
         .collect()
 }
 
-pub async fn forced_rows(env: &Env) -> Vec<wecom_idp::store::AuditRow> {
-    env.audit()
-        .await
-        .into_iter()
-        .filter(|r| r.event == "wecom_names_forced")
-        .collect()
-}
-
 both_dbs!(directory_lists_what_wecom_has, directory_body);
 // Rule: departments come as a tree (each after its parent, with its depth), tags and members with
 // their names and the rule token to insert; members by department or by a search of name/userid.

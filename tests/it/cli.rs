@@ -157,7 +157,7 @@ fn apps_are_added_shown_listed_changed_and_removed() {
     // The same SP twice, or a bad name, is refused and changes nothing.
     let o = run(&["app", "add", "huawei2", "--metadata", &huawei], &env);
     assert!(
-        !o.status.success() && text(&o).contains("already exists"),
+        !o.status.success() && text(&o).contains("already has the entity ID"),
         "{}",
         text(&o)
     );

@@ -3,28 +3,11 @@
 //! `app set` name. A name WeCom does not know saves nothing unless `--force` (audited); when WeCom
 //! cannot be asked the command says why and goes on unchecked (audited the same way).
 
-use crate::admin_rules_wecom::forced_rows;
 use crate::both_dbs;
-use crate::cli::{base_env, fixture, run, text};
+use crate::cli::{base_env, fixture};
 use crate::harness::*;
-use crate::settings_cli::shell;
 use serde_json::Value;
 use wecom_idp::wecom::simulator::demo_tags;
-
-type Vars = Vec<(&'static str, String)>;
-
-/// Runs the binary off the runtime's threads (the server under test answers the simulator).
-async fn cli(vars: &Vars, args: &[&str]) -> (bool, String) {
-    let vars = vars.clone();
-    let all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let a: Vec<&str> = all.iter().map(String::as_str).collect();
-        let o = run(&a, &vars);
-        (o.status.success(), text(&o))
-    })
-    .await
-    .unwrap()
-}
 
 async fn is_admin(env: &Env, userid: &str) -> bool {
     let admins = env.state.store.admins().await.unwrap();
@@ -41,7 +24,7 @@ both_dbs!(admin_add_asks_wecom, admin_add_body);
 // audit log records what the check found, with the actor `shell`.
 async fn admin_add_body(env: Env) {
     let vars = shell(&env);
-    let (ok, out) = cli(&vars, &["admin", "add", "zhangsn"]).await;
+    let (ok, out) = run_shell(&vars, &["admin", "add", "zhangsn"]).await;
     assert!(!ok, "{out}");
     assert!(
         out.contains("user:zhangsn") && out.contains("--force") && out.contains("企业微信"),
@@ -49,12 +32,12 @@ async fn admin_add_body(env: Env) {
     );
     assert!(!is_admin(&env, "zhangsn").await, "nothing added");
 
-    let (ok, out) = cli(&vars, &["admin", "add", "wangwu"]).await;
+    let (ok, out) = run_shell(&vars, &["admin", "add", "wangwu"]).await;
     assert!(ok && !out.contains("warning"), "{out}");
     assert!(is_admin(&env, "wangwu").await);
     assert!(forced_rows(&env).await.is_empty());
 
-    let (ok, out) = cli(&vars, &["admin", "add", "zhangsn", "--force"]).await;
+    let (ok, out) = run_shell(&vars, &["admin", "add", "zhangsn", "--force"]).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("warning") && out.contains("user:zhangsn"),
@@ -78,7 +61,7 @@ async fn app_set_body(env: Env) {
     env.add_app("crm", &[]).await;
     let vars = shell(&env);
     let rules = "role_rules=user:zhangsn=Admin;tag:运维组=Ops;dept:2=Dev";
-    let (ok, out) = cli(&vars, &["app", "set", "crm", "--set", rules]).await;
+    let (ok, out) = run_shell(&vars, &["app", "set", "crm", "--set", rules]).await;
     assert!(!ok, "{out}");
     assert!(
         out.contains("user:zhangsn, tag:运维组 ")
@@ -89,7 +72,7 @@ async fn app_set_body(env: Env) {
     let app = env.state.store.app("crm").await.unwrap().unwrap();
     assert!(!app.settings_json.contains("zhangsn"), "nothing stored");
 
-    let (ok, out) = cli(
+    let (ok, out) = run_shell(
         &vars,
         &["app", "set", "crm", "--set", "access=user:lsi;dept:3"],
     )
@@ -99,7 +82,7 @@ async fn app_set_body(env: Env) {
         "{out}"
     );
 
-    let (ok, out) = cli(
+    let (ok, out) = run_shell(
         &vars,
         &["app", "set", "crm", "--set", "role_rules=user:zhangsn"],
     )
@@ -110,11 +93,11 @@ async fn app_set_body(env: Env) {
     );
 
     let known = "role_rules=user:zhangsan=Admin;tag:2=Auditor;dept:3=Ops";
-    let (ok, out) = cli(&vars, &["app", "set", "crm", "--set", known]).await;
+    let (ok, out) = run_shell(&vars, &["app", "set", "crm", "--set", known]).await;
     assert!(ok && !out.contains("warning"), "{out}");
     assert!(forced_rows(&env).await.is_empty());
 
-    let (ok, out) = cli(&vars, &["app", "set", "crm", "--set", rules, "--force"]).await;
+    let (ok, out) = run_shell(&vars, &["app", "set", "crm", "--set", rules, "--force"]).await;
     assert!(ok && out.contains("warning"), "{out}");
     let app = env.state.store.app("crm").await.unwrap().unwrap();
     assert!(app.settings_json.contains("zhangsn"));
@@ -159,7 +142,7 @@ async fn app_add_body(env: Env) {
         let args: Vec<String> = args.into_iter().map(str::to_string).collect();
         async move {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            cli(&vars, &args).await
+            run_shell(&vars, &args).await
         }
     };
     let rules = "role_rules=user:zhangsn=Admin;tag:运维组=Ops;dept:2=Dev";
@@ -210,25 +193,25 @@ async fn user_bind_body(env: Env) {
         format!("{header}\nww,王五,,,,active\nxx,某人,,,,active\n"),
     )
     .unwrap();
-    let (ok, out) = cli(&vars, &["user", "import", csv.to_str().unwrap()]).await;
+    let (ok, out) = run_shell(&vars, &["user", "import", csv.to_str().unwrap()]).await;
     assert!(ok, "{out}");
 
-    let (ok, out) = cli(&vars, &["user", "bind", "ww", "wangwuu"]).await;
+    let (ok, out) = run_shell(&vars, &["user", "bind", "ww", "wangwuu"]).await;
     assert!(
         !ok && out.contains("user:wangwuu") && out.contains("--force"),
         "{out}"
     );
-    let (ok, out) = cli(&vars, &["user", "bind", "nobody", "wangwuu"]).await;
+    let (ok, out) = run_shell(&vars, &["user", "bind", "nobody", "wangwuu"]).await;
     assert!(
         !ok && out.contains("nobody") && !out.contains("--force"),
         "{out}"
     );
 
-    let (ok, out) = cli(&vars, &["user", "bind", "ww", "wangwu"]).await;
+    let (ok, out) = run_shell(&vars, &["user", "bind", "ww", "wangwu"]).await;
     assert!(ok && !out.contains("warning"), "{out}");
-    let (ok, out) = cli(&vars, &["user", "bind", "xx", "wangwuu", "--force"]).await;
+    let (ok, out) = run_shell(&vars, &["user", "bind", "xx", "wangwuu", "--force"]).await;
     assert!(ok && out.contains("warning"), "{out}");
-    let (_, out) = cli(&vars, &["user", "list"]).await;
+    let (_, out) = run_shell(&vars, &["user", "list"]).await;
     assert!(
         out.contains("wecom:wangwu (admin)") && out.contains("wecom:wangwuu (admin)"),
         "{out}"
@@ -250,7 +233,7 @@ async fn out_of_reach_body(env: Env) {
             *v = "http://127.0.0.1:1".into();
         }
     }
-    let (ok, out) = cli(&vars, &["admin", "add", "wangwu"]).await;
+    let (ok, out) = run_shell(&vars, &["admin", "add", "wangwu"]).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("not checked against WeCom") && out.contains("127.0.0.1:1"),
@@ -263,7 +246,7 @@ async fn out_of_reach_body(env: Env) {
 
     let mut vars = base_env(tempfile::tempdir().unwrap().path());
     vars[1].1 = env.database_url.clone();
-    let (ok, out) = cli(&vars, &["admin", "add", "lisi"]).await;
+    let (ok, out) = run_shell(&vars, &["admin", "add", "lisi"]).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("not checked against WeCom") && out.contains("corp_id"),

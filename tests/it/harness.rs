@@ -1224,3 +1224,43 @@ impl Browser {
         .await
     }
 }
+
+// ---- shared checks and the shell ----
+
+/// The audit rows of saves made in spite of the names check against WeCom (`wecom_names_forced`).
+pub async fn forced_rows(env: &Env) -> Vec<wecom_idp::store::AuditRow> {
+    env.audit()
+        .await
+        .into_iter()
+        .filter(|r| r.event == "wecom_names_forced")
+        .collect()
+}
+
+/// The environment of a shell on the server: the same configuration and database as `env`'s.
+pub fn shell(env: &Env) -> Vec<(&'static str, String)> {
+    vec![
+        ("WECOM_IDP_PUBLIC_URL", "https://idp.example.com".into()),
+        ("WECOM_IDP_DATABASE_URL", env.database_url.clone()),
+        ("WECOM_IDP_MASTER_KEY", TEST_MASTER_KEY.to_string()),
+        ("WECOM_IDP_WECOM__CORP_ID", CORP_ID.into()),
+        ("WECOM_IDP_WECOM__AGENT_ID", AGENT_ID.into()),
+        ("WECOM_IDP_WECOM__SECRET", SECRET.into()),
+        ("WECOM_IDP_WECOM__API_BASE", env.sim_base.clone()),
+        ("WECOM_IDP_WECOM__OAUTH_BASE", env.sim_base.clone()),
+        ("WECOM_IDP_WECOM__WEB_LOGIN_BASE", env.sim_base.clone()),
+    ]
+}
+
+/// Runs the binary with `vars` off the runtime's threads (the server under test answers the
+/// simulator): whether it succeeded, and what it printed.
+pub async fn run_shell(vars: &[(&'static str, String)], args: &[&str]) -> (bool, String) {
+    let vars = vars.to_vec();
+    let all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = all.iter().map(String::as_str).collect();
+        let o = crate::cli::run(&a, &vars);
+        (o.status.success(), crate::cli::text(&o))
+    })
+    .await
+    .unwrap()
+}

@@ -41,6 +41,7 @@ mod log_injection;
 mod member_pages;
 mod member_preview;
 mod monitoring;
+mod multi_account;
 mod operations;
 mod presets;
 mod roles;

@@ -2,37 +2,13 @@
 //! out, against the database a running server uses.
 
 use crate::both_dbs;
-use crate::cli::{run, text};
 use crate::harness::*;
 use serde_json::json;
 
-/// The environment of a shell on the server: the same configuration and database as `env`'s.
-pub fn shell(env: &Env) -> Vec<(&'static str, String)> {
-    vec![
-        ("WECOM_IDP_PUBLIC_URL", "https://idp.example.com".into()),
-        ("WECOM_IDP_DATABASE_URL", env.database_url.clone()),
-        ("WECOM_IDP_MASTER_KEY", TEST_MASTER_KEY.to_string()),
-        ("WECOM_IDP_WECOM__CORP_ID", CORP_ID.into()),
-        ("WECOM_IDP_WECOM__AGENT_ID", AGENT_ID.into()),
-        ("WECOM_IDP_WECOM__SECRET", SECRET.into()),
-        ("WECOM_IDP_WECOM__API_BASE", env.sim_base.clone()),
-        ("WECOM_IDP_WECOM__OAUTH_BASE", env.sim_base.clone()),
-        ("WECOM_IDP_WECOM__WEB_LOGIN_BASE", env.sim_base.clone()),
-    ]
-}
-
 async fn settings(env: &Env, args: &[&str]) -> (bool, String) {
-    let vars = shell(env);
     let mut all = vec!["settings"];
     all.extend_from_slice(args);
-    let all: Vec<String> = all.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let a: Vec<&str> = all.iter().map(String::as_str).collect();
-        let o = run(&a, &vars);
-        (o.status.success(), text(&o))
-    })
-    .await
-    .unwrap()
+    run_shell(&shell(env), &all).await
 }
 
 /// The line of `field` in `show`'s output.

@@ -51,6 +51,7 @@ fn form_key(stored: &str) -> &str {
         "roles.rules" => "role_rules",
         "roles.mode" => "role_mode",
         "roles.contact" => "role_contact",
+        "roles.accounts" => "accounts",
         "session_name.source" => "session_name_source",
         other => other,
     }

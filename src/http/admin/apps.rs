@@ -410,7 +410,7 @@ async fn create(
     };
     let wecom = directory::names_wecom(&state).await?;
     match app_create::create(&c, &new, &wecom, directory::mode(body.force)).await? {
-        Created::Saved(saved) => Ok((
+        Created::Saved { saved, .. } => Ok((
             StatusCode::CREATED,
             Json(app_view(&state, &saved.app).await?),
         )

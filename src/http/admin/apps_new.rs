@@ -55,6 +55,8 @@ struct PresetForm {
     params: Vec<ParamField>,
     /// A role-SSO preset: role rules can be given with the default role.
     role_rules: bool,
+    /// Roles may be in several accounts of the console (`accounts`).
+    accounts: bool,
     /// The console of its set-up guide (`/admin/apps/guide/{guide}`).
     guide: &'static str,
 }
@@ -91,6 +93,7 @@ impl NewPage {
             "entity_id",
             "refresh_secs",
             "role_rules",
+            "accounts",
         ])
     }
 }
@@ -138,6 +141,8 @@ pub(super) fn render_new(
             needs_metadata: views.iter().any(|v| v.name == p.name && v.needs_metadata),
             params: param_fields(p, &values),
             role_rules: p.role_rule.is_some(),
+            accounts: p.role_rule.is_some()
+                && matches!(p.accounts, crate::providers::Accounts::Several { .. }),
             guide: preset_text::console(p),
         });
     let bad = !errors.is_empty();
@@ -408,7 +413,7 @@ async fn create_form(
         Err(e) => Err(e),
     };
     match r {
-        Ok(Created::Saved(saved)) => redirect(&format!("/admin/apps/{}", saved.app.name)),
+        Ok(Created::Saved { saved, .. }) => redirect(&format!("/admin/apps/{}", saved.app.name)),
         Ok(Created::Refused { field, found }) => {
             apps_names::refused(chrome(&admin, &headers, "apps"), preset, &f, &field, &found)
         }

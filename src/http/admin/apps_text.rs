@@ -85,7 +85,7 @@ fn field_zh(field: &str, en: &str) -> String {
         "entity_id"
             if en.contains("already has the entity ID") || en.contains("already exists") =>
         {
-            "已有应用使用此实体 ID：同一个 SP 只能添加一次（请先修改或删除那个应用）。".into()
+            "已有应用以相同的 ACS 地址使用此实体 ID：共用实体 ID 的应用靠登录请求中的 ACS 地址区分，每个应用需要自己的 ACS 地址（请提供 ACS 地址不同的元数据，或先修改、删除那个应用）。".into()
         }
         "entity_id" => format!(
             "请填写文件中某个 SP 的实体 ID：{}",
