@@ -83,6 +83,9 @@ pub struct SamlConfig {
     pub want_authn_requests_signed: bool,
     /// How long a WeCom login may take from redirect to callback, seconds (OAuth `state` lifetime).
     pub login_state_ttl_secs: i64,
+    /// How long a Single Logout waits for each SP's LogoutResponse before telling the next one,
+    /// seconds (an SP that does not answer does not stop the logout).
+    pub logout_wait_secs: i64,
 }
 
 /// The IdP session cookie.
@@ -137,6 +140,7 @@ impl Default for SamlConfig {
             assertion_lifetime_secs: 300,
             want_authn_requests_signed: false,
             login_state_ttl_secs: 600,
+            logout_wait_secs: 5,
         }
     }
 }
@@ -274,6 +278,9 @@ impl Config {
                 "must be between 30 and 3600",
             ));
         }
+        if self.saml.logout_wait_secs < 1 || self.saml.logout_wait_secs > 60 {
+            return Err(err("saml.logout_wait_secs", "must be between 1 and 60"));
+        }
         if self.saml.login_state_ttl_secs < 60 || self.saml.login_state_ttl_secs > 3600 {
             return Err(err(
                 "saml.login_state_ttl_secs",
@@ -358,6 +365,11 @@ impl Config {
     /// Our SSO endpoint (both bindings).
     pub fn sso_url(&self) -> String {
         format!("{}/saml/sso", self.base())
+    }
+
+    /// Our Single Logout endpoint (both bindings).
+    pub fn slo_url(&self) -> String {
+        format!("{}/saml/slo", self.base())
     }
 
     /// Where WeCom sends the browser back.

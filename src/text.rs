@@ -58,8 +58,35 @@ const fn page(key: &'static str, title: Tx, sentence: Tx) -> MemberPage {
 /// "the app sent something we cannot accept" to a member).
 pub const REQUEST_REFUSED: &str = "request_refused";
 
+/// The key of the page every refused Single Logout message shows.
+pub const LOGOUT_REFUSED: &str = "logout_refused";
+
 /// Every member page, by key.
 pub const MEMBER_PAGES: &[MemberPage] = &[
+    page(
+        LOGOUT_REFUSED,
+        tx("The sign-out request was refused", "退出请求被拒绝"),
+        tx(
+            "The app sent a sign-out request that cannot be accepted, so you may still be signed in; close the browser, and if it keeps happening tell your administrator the reference below.",
+            "应用发来的退出请求无法接受，你可能仍处于登录状态；请关闭浏览器，如果一直出现，请把下面的参考编号告诉管理员。",
+        ),
+    ),
+    page(
+        "logout_not_this_session",
+        tx("This sign-out is for someone else", "此退出请求不属于你"),
+        tx(
+            "The app asked to sign out an account this browser did not sign in with, so nothing was signed out; sign out in the app again, or close the browser.",
+            "应用要求退出的账号不是此浏览器登录的账号，因此没有退出任何内容；请在应用中重新退出，或关闭浏览器。",
+        ),
+    ),
+    page(
+        "logout_unknown",
+        tx("This sign-out has already finished", "此退出已经结束"),
+        tx(
+            "This sign-out has finished or took too long; if you want to be sure you are signed out, close the browser.",
+            "此退出已经结束或耗时过长；如需确保已退出，请关闭浏览器。",
+        ),
+    ),
     page(
         "access_denied",
         tx("You may not open this app", "你无权打开此应用"),
@@ -457,6 +484,31 @@ pub const POST_FORM_TITLE: Tx = tx("Signing you in…", "正在登录…");
 /// Its button.
 pub const POST_FORM_BUTTON: Tx = tx("Continue", "继续");
 
+/// The signed-out page.
+pub const SIGNED_OUT_TITLE: Tx = tx("You are signed out", "你已退出登录");
+/// Its sentence.
+pub const SIGNED_OUT_SENTENCE: Tx = tx(
+    "You are signed out of the sign-in service and of the apps that could be told.",
+    "你已退出登录服务，以及能够收到通知的应用。",
+);
+/// Added when some app did not confirm.
+pub const SIGNED_OUT_PARTIAL: Tx = tx(
+    "Some apps did not confirm; close the browser to be sure you are signed out of them.",
+    "部分应用没有确认退出；为确保已退出，请关闭浏览器。",
+);
+/// Added when the app that asked cannot be answered (no Single Logout endpoint in its metadata).
+pub const SIGNED_OUT_NO_RETURN: Tx = tx(
+    "The app you came from cannot be told here; close it, or sign out there too.",
+    "你来自的应用无法在此收到通知；请关闭它，或在该应用中也退出。",
+);
+/// The page shown while an app is told of the sign-out.
+pub const LOGOUT_PROGRESS_TITLE: Tx = tx("Signing you out…", "正在退出…");
+/// Its sentence.
+pub const LOGOUT_PROGRESS_SENTENCE: Tx = tx(
+    "Telling the apps you used that you signed out; this takes a few seconds.",
+    "正在通知你使用过的应用：你已退出。这需要几秒钟。",
+);
+
 /// The member page of `key`.
 pub fn member_page(key: &str) -> Option<&'static MemberPage> {
     MEMBER_PAGES.iter().find(|p| p.key == key)
@@ -589,6 +641,9 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::SsoRequest => tx("sign-in request", "登录请求"),
         AuditKind::Request => tx("request", "请求"),
         AuditKind::Bind => tx("account link", "账号关联"),
+        AuditKind::SloRequest => tx("sign-out request", "退出请求"),
+        AuditKind::SloResponse => tx("sign-out answer", "退出应答"),
+        AuditKind::Logout => tx("sign-out", "退出登录"),
         AuditKind::AdminLogin => tx("admin sign-in", "管理员登录"),
         AuditKind::AdminLogout => tx("admin sign-out", "管理员退出"),
         AuditKind::AdminRequest => tx("admin request", "管理请求"),
@@ -634,6 +689,29 @@ pub const REASONS: &[Label] = &[
     label("idp_initiated", "from the workbench", "由工作台发起"),
     label("signed_in", "signed in", "已登录"),
     label("signed_out", "signed out", "已退出"),
+    label("no_answer", "no answer in time", "未及时应答"),
+    label(
+        "logout_not_this_session",
+        "names another session",
+        "指向其他会话",
+    ),
+    label("logout_unknown", "no such sign-out", "没有此退出"),
+    label("logout_refused", "sign-out refused", "退出被拒绝"),
+    label("request_expired", "request expired", "请求已过期"),
+    label("sent_to_sp", "sent to the app", "已发送给应用"),
+    label("confirmed", "confirmed", "已确认"),
+    label("not_confirmed", "not confirmed", "未确认"),
+    label(
+        "partial_logout",
+        "some apps not confirmed",
+        "部分应用未确认",
+    ),
+    label("no_session", "no session", "没有会话"),
+    label(
+        "no_slo_endpoint",
+        "app has no sign-out address",
+        "应用没有退出地址",
+    ),
     label("admin_change", "change by an admin", "管理员变更"),
     label("invalid", "invalid input", "输入无效"),
     label("conflict", "conflicts with existing data", "与现有数据冲突"),
@@ -1231,6 +1309,16 @@ pub fn all() -> Vec<(String, Tx)> {
         ("taken", b.taken),
     ] {
         out.push((format!("bind page {name}"), t));
+    }
+    for (name, t) in [
+        ("signed out title", SIGNED_OUT_TITLE),
+        ("signed out sentence", SIGNED_OUT_SENTENCE),
+        ("signed out partial", SIGNED_OUT_PARTIAL),
+        ("signed out no return", SIGNED_OUT_NO_RETURN),
+        ("logout progress title", LOGOUT_PROGRESS_TITLE),
+        ("logout progress sentence", LOGOUT_PROGRESS_SENTENCE),
+    ] {
+        out.push((name.into(), t));
     }
     out.push(("post form title".into(), POST_FORM_TITLE));
     out.push(("post form button".into(), POST_FORM_BUTTON));

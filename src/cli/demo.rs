@@ -212,6 +212,7 @@ async fn register_demo_sp(
             want_assertions_signed: true,
             name_id_formats: Vec::new(),
             valid_until: None,
+            slo: Vec::new(),
         },
         settings,
         metadata_xml: None,

@@ -273,7 +273,15 @@ pub async fn answer(
             return Err(refuse(ctx, AuditKind::Login, who, r.into()).await);
         }
     };
-    let xml = sign_response(state, app, login, live, release, now, recipient.as_ref())?;
+    let session_index = match login::session::serve(ctx, live, app, &release.subject).await {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
+    };
+    let to = Delivery {
+        session_index: &session_index,
+        recipient: recipient.as_ref(),
+    };
+    let xml = sign_response(state, app, login, live, release, to, now)?;
     super::request_log::note_userid(&profile.userid);
     tracing::debug!(
         app = %app.name,
@@ -294,19 +302,29 @@ pub async fn answer(
     post_response(headers, login, &xml)
 }
 
-/// The signed Response carrying `release` for the member of `live`, its Assertion encrypted to
-/// `recipient` when the app encrypts.
+/// What is particular to this app's Response within the session.
+struct Delivery<'a> {
+    /// The SessionIndex this session gave the app (its LogoutRequests name it).
+    session_index: &'a str,
+    /// The certificate the Assertion is encrypted to, when the app encrypts.
+    recipient: Option<&'a Recipient>,
+}
+
+/// The signed Response carrying `release` for the member of `live`, as `to` says for the app.
 fn sign_response(
     state: &AppState,
     app: &App,
     login: &AppLogin,
     live: &Live,
     mut release: login::Release,
+    to: Delivery<'_>,
     now: OffsetDateTime,
-    recipient: Option<&Recipient>,
 ) -> Result<Vec<u8>, WebError> {
+    let Delivery {
+        session_index,
+        recipient,
+    } = to;
     let row = &live.row;
-    let session_index = format!("_s{}", row.id_hash.get(..32).unwrap_or(&row.id_hash));
     let issue = Issue {
         idp_entity_id: &state.config.entity_id(),
         acs_url: &login.acs_url,
@@ -314,7 +332,7 @@ fn sign_response(
         now,
         authn_instant: OffsetDateTime::from_unix_timestamp(row.authn_instant).unwrap_or(now),
         session_not_on_or_after: OffsetDateTime::from_unix_timestamp(row.expires_at).ok(),
-        session_index: &session_index,
+        session_index,
         skew: Duration::seconds(state.config.saml.clock_skew_secs),
         lifetime: Duration::seconds(state.config.saml.assertion_lifetime_secs),
         ids: (state.rng.saml_id(), state.rng.saml_id()),

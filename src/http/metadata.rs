@@ -50,6 +50,7 @@ fn with_policy(config: &Config, keys: &KeyRing, want_signed: bool) -> Result<Vec
     idp_metadata(&IdpMetadataInput {
         entity_id: &config.entity_id(),
         sso_url: &config.sso_url(),
+        slo_url: &config.slo_url(),
         signing_certs: &certs,
         want_authn_requests_signed: want_signed,
         name_id_formats: NAME_ID_FORMATS,

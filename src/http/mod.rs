@@ -22,6 +22,7 @@ mod metadata;
 mod refusal;
 pub mod request_log;
 pub mod server;
+mod slo;
 mod snapshot;
 mod sso;
 mod start;
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(start::router())
         .merge(callback::router())
         .merge(bind::router())
+        .merge(slo::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
@@ -140,7 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(style))
         .route("/static/admin.css", get(admin_style))
         .route("/static/admin.js", get(admin_script))
-        .route("/static/autosubmit.js", get(autosubmit));
+        .route("/static/autosubmit.js", get(autosubmit))
+        .route("/static/slo-next.js", get(slo_next));
     if state.demo.is_some() {
         r = r.merge(demo::router());
     }
@@ -223,6 +226,13 @@ async fn autosubmit() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../templates/autosubmit.js"),
+    )
+}
+
+async fn slo_next() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../templates/slo-next.js"),
     )
 }
 

@@ -57,6 +57,8 @@ fn status_page(r: &Refusal) -> WebError {
         Refusal::NoEncryptionCert { .. } => {
             WebError::member(S::INTERNAL_SERVER_ERROR, "no_encryption_cert")
         }
+        Refusal::LogoutNotThisSession => WebError::member(S::FORBIDDEN, "logout_not_this_session"),
+        Refusal::LogoutUnknown => WebError::member(S::BAD_REQUEST, "logout_unknown"),
     }
 }
 

@@ -74,6 +74,11 @@ impl<'a> AuditEvent<'a> {
         Self::new(event, AuditResult::Refused, reason)
     }
 
+    /// A failure of another party in `event`, for `reason`.
+    pub fn error(event: AuditKind, reason: impl Into<Cow<'a, str>>) -> Self {
+        Self::new(event, AuditResult::Error, reason)
+    }
+
     /// A success of `event`.
     pub fn success(event: AuditKind, reason: impl Into<Cow<'a, str>>) -> Self {
         Self::new(event, AuditResult::Success, reason)

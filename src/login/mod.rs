@@ -2,7 +2,8 @@
 //! sign-in), the single-use login state, reading the member from WeCom, the member's account
 //! (binding, `when_unmatched`, the bind page's proofs), the IdP session, and "may this member use
 //! this app, and what do we release" — which knows nothing of SAML, so another protocol can answer
-//! with the same [`Release`]. Every way a login can end for a member is one [`Refusal`] variant;
+//! with the same [`Release`]; and Single Logout ([`logout`]): what a session served, ending it,
+//! and the chain that tells every SP of it. Every way a login can end for a member is one [`Refusal`] variant;
 //! every row it leaves in the audit log is one [`AuditEvent`].
 //!
 //! `http/` builds one [`Ctx`] per request, turns the request into typed inputs, and turns outcomes
@@ -11,6 +12,7 @@
 pub mod account;
 pub mod audit;
 pub mod bind;
+pub mod logout;
 pub mod member;
 pub mod pending;
 pub mod refusal;

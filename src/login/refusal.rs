@@ -100,6 +100,12 @@ pub enum Refusal {
         /// What is wrong with its certificates, for the administrator.
         why: String,
     },
+    /// A LogoutRequest names someone (NameID or SessionIndex) this browser's session did not sign
+    /// in to that app.
+    LogoutNotThisSession,
+    /// A LogoutResponse, or a step of a logout, for no logout in progress (finished, expired, or
+    /// never started).
+    LogoutUnknown,
 }
 
 impl Refusal {
@@ -135,6 +141,8 @@ impl Refusal {
             Self::NoRole { .. } => "no_role",
             Self::NoNameId { .. } => "no_name_id",
             Self::NoEncryptionCert { .. } => "no_encryption_cert",
+            Self::LogoutNotThisSession => "logout_not_this_session",
+            Self::LogoutUnknown => "logout_unknown",
         }
     }
 
@@ -182,6 +190,9 @@ impl Refusal {
             }),
             Self::NoEncryptionCert { app, why } => json!({
                 "error": format!("{why} (wecom-idp app set {app} --set encrypt_assertion=false, or replace its metadata)"),
+            }),
+            Self::LogoutNotThisSession => json!({
+                "error": "the LogoutRequest's NameID or SessionIndex is not what this browser's session sent the app: the session was kept",
             }),
             _ => return None,
         })
@@ -279,6 +290,8 @@ pub(crate) fn examples() -> Vec<Refusal> {
             app,
             why: "no certificate".into(),
         },
+        Refusal::LogoutNotThisSession,
+        Refusal::LogoutUnknown,
     ];
     // A new variant stops this from compiling until it is listed here and above.
     for r in &all {
@@ -311,7 +324,9 @@ pub(crate) fn examples() -> Vec<Refusal> {
             | Refusal::AccessDenied { .. }
             | Refusal::NoRole { .. }
             | Refusal::NoNameId { .. }
-            | Refusal::NoEncryptionCert { .. } => {}
+            | Refusal::NoEncryptionCert { .. }
+            | Refusal::LogoutNotThisSession
+            | Refusal::LogoutUnknown => {}
         }
     }
     all

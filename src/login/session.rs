@@ -1,12 +1,14 @@
 //! The IdP session: started after a WeCom login (the token stays with the browser, the store keeps
-//! its hash), replacing the browser's previous one, and found again for a repeated callback.
+//! its hash), replacing the browser's previous one, found again for a repeated callback, and what
+//! it served each app (the NameID and SessionIndex a Single Logout names the member by).
 
 use super::refusal::Error;
 use super::Ctx;
+use crate::apps::App;
 use crate::crypto::sha256_hex;
 use crate::identity::Profile;
 use crate::settings::Effective;
-use crate::store::SessionRow;
+use crate::store::{ServiceRow, SessionRow};
 use std::sync::Arc;
 
 /// A live IdP session.
@@ -72,4 +74,22 @@ pub async fn by_token(ctx: &Ctx<'_>, token: &str) -> Result<Option<(SessionRow, 
     let profile: Profile = serde_json::from_str(&row.profile_json)
         .map_err(|e| Error::broken("stored session profile", &e))?;
     Ok(Some((row, profile)))
+}
+
+/// Records that `live`'s session is about to send `app` a Response naming the member `name_id`
+/// (in the app's NameID format, without qualifiers, as `assertion::issue` writes it) and returns
+/// the SessionIndex the Assertion carries: random per session and app (neither the session token
+/// nor derived from it), the same for every Response of this session to this app.
+pub async fn serve(ctx: &Ctx<'_>, live: &Live, app: &App, name_id: &str) -> Result<String, Error> {
+    let row = ServiceRow {
+        session_hash: live.row.id_hash.clone(),
+        app: app.name.as_str().to_string(),
+        name_id: name_id.to_string(),
+        name_id_format: app.settings.name_id_format.uri().to_string(),
+        name_qualifier: None,
+        sp_name_qualifier: None,
+        session_index: ctx.rng.saml_id(),
+        issued_at: ctx.unix(),
+    };
+    Ok(ctx.store.remember_service(&row).await?)
 }

@@ -390,6 +390,7 @@ fn fixed_sp(entity_id: &str, acs: &str, authn_requests_signed: bool, certs: &[&s
         want_assertions_signed: true,
         name_id_formats: vec![],
         valid_until: None,
+        slo: Vec::new(),
     })
 }
 

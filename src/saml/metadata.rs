@@ -1,7 +1,8 @@
 //! Our IdP metadata (`md:EntityDescriptor` with one `md:IDPSSODescriptor`), written with the
 //! escaping writer. Not signed. It lists every signing certificate given (current and next key,
-//! for rollover), the NameID formats we issue, and the SSO endpoint for the HTTP-Redirect and
-//! HTTP-POST bindings, in schema order: KeyDescriptor*, NameIDFormat*, SingleSignOnService+.
+//! for rollover), the Single Logout endpoint, the NameID formats we issue, and the SSO endpoint,
+//! each for the HTTP-Redirect and HTTP-POST bindings, in schema order: KeyDescriptor*,
+//! SingleLogoutService*, NameIDFormat*, SingleSignOnService+.
 //! Before the descriptor, `md:Extensions` says which signature algorithms we accept.
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -20,6 +21,8 @@ pub struct IdpMetadataInput<'a> {
     pub entity_id: &'a str,
     /// `{public_url}/saml/sso`, for both bindings.
     pub sso_url: &'a str,
+    /// `{public_url}/saml/slo`, for both bindings.
+    pub slo_url: &'a str,
     /// Base64 DER certificates: the current key first, then the next one during a rollover.
     pub signing_certs: &'a [&'a str],
     /// `WantAuthnRequestsSigned`.
@@ -66,6 +69,12 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
             .end()
             .end();
     }
+    for binding in [binding::HTTP_REDIRECT, binding::HTTP_POST] {
+        w.start("md", "SingleLogoutService", ns::MD)
+            .attr("Binding", binding)
+            .attr("Location", input.slo_url)
+            .end();
+    }
     for f in input.name_id_formats {
         w.leaf("md", "NameIDFormat", ns::MD, f);
     }
@@ -87,8 +96,11 @@ pub fn idp_metadata(input: &IdpMetadataInput<'_>) -> Result<Vec<u8>, SignError> 
 
 /// The refusals of [`idp_metadata`].
 fn check(input: &IdpMetadataInput<'_>) -> Result<(), SignError> {
-    if input.entity_id.trim().is_empty() || input.sso_url.trim().is_empty() {
-        return Err(SignError::Invalid("empty entity ID or SSO URL"));
+    if input.entity_id.trim().is_empty()
+        || input.sso_url.trim().is_empty()
+        || input.slo_url.trim().is_empty()
+    {
+        return Err(SignError::Invalid("empty entity ID, SSO or SLO URL"));
     }
     if input.signing_certs.is_empty() {
         return Err(SignError::Invalid("metadata needs a signing certificate"));
@@ -180,6 +192,7 @@ mod tests {
         let input = IdpMetadataInput {
             entity_id: "https://idp.example.com/saml/metadata?a=1&b=2",
             sso_url: "https://idp.example.com/saml/sso",
+            slo_url: "https://idp.example.com/saml/slo",
             signing_certs: &certs,
             want_authn_requests_signed: true,
             name_id_formats: &[TRANSIENT, PERSISTENT],
@@ -210,6 +223,8 @@ mod tests {
             [
                 "KeyDescriptor",
                 "KeyDescriptor",
+                "SingleLogoutService",
+                "SingleLogoutService",
                 "NameIDFormat",
                 "NameIDFormat",
                 "SingleSignOnService",
@@ -258,6 +273,21 @@ mod tests {
                 (binding::HTTP_POST.to_string(), input.sso_url.to_string())
             ]
         );
+        let slo: Vec<(String, String)> = els
+            .iter()
+            .filter(|e| e.1 == "SingleLogoutService")
+            .map(|e| (e.2[0].1.clone(), e.2[1].1.clone()))
+            .collect();
+        assert_eq!(
+            slo,
+            [
+                (
+                    binding::HTTP_REDIRECT.to_string(),
+                    input.slo_url.to_string()
+                ),
+                (binding::HTTP_POST.to_string(), input.slo_url.to_string())
+            ]
+        );
     }
 
     #[test]
@@ -265,6 +295,7 @@ mod tests {
         let input = IdpMetadataInput {
             entity_id: "https://idp.example.com/saml/metadata",
             sso_url: "https://idp.example.com/saml/sso",
+            slo_url: "https://idp.example.com/saml/slo",
             signing_certs: &["QUJD"],
             want_authn_requests_signed: false,
             name_id_formats: &[],
@@ -301,6 +332,7 @@ mod tests {
         let mut input = IdpMetadataInput {
             entity_id: "e",
             sso_url: "https://idp/sso",
+            slo_url: "https://idp/slo",
             signing_certs: &[],
             want_authn_requests_signed: false,
             name_id_formats: &[],

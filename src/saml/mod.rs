@@ -1,7 +1,9 @@
 //! The SAML protocol, with no HTTP in it.
 //!
 //! Outbound (what we emit): [`xml`] escaping writer, [`response`] Response/Assertion model → canonical
-//! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`encrypt`] the EncryptedAssertion, [`metadata`] our IdP metadata.
+//! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`encrypt`] the EncryptedAssertion,
+//! [`metadata`] our IdP metadata, [`logout`] Single Logout messages both ways (built here, read
+//! after [`request`] verified them).
 //! Inbound (what we read): [`dom`] the one strict parser, [`c14n`] exclusive canonicalization,
 //! [`verify`] signatures (embedded and Redirect binding), [`request`] AuthnRequest decoding and
 //! validation, [`sp_metadata`] SP metadata import.
@@ -11,6 +13,7 @@
 pub mod c14n;
 pub mod dom;
 pub mod encrypt;
+pub mod logout;
 pub mod metadata;
 pub mod names;
 pub mod request;

@@ -2,6 +2,9 @@
 //! give an [`Inbound`] whose request is unverified (only `issuer()` and `id()` are readable, to
 //! find the app and to log); [`Inbound::verify`] checks signature, Destination, IssueInstant and
 //! ID and is the only way to get a [`VerifiedAuthnRequest`], read from the verified tree only.
+//! Single Logout messages (LogoutRequest, LogoutResponse) arrive the same ways and are checked by
+//! the same steps ([`decode_redirect_logout`], [`decode_post_logout`], [`Inbound::verify_common`]);
+//! `saml::logout` reads their own fields.
 //!
 //! Size caps apply before each step: encoded size, then inflated size while streaming (DEFLATE
 //! bombs reach ~1000:1), then the XML parser's own limits. The replay cache (ID seen before) and
@@ -74,7 +77,8 @@ pub enum RequestError {
     RelayState,
     /// The XML was refused by the parser.
     Xml(XmlError),
-    /// The root is not `samlp:AuthnRequest`.
+    /// The root is not `samlp:AuthnRequest` (or, at the Single Logout endpoint, not a
+    /// `samlp:LogoutRequest` / `samlp:LogoutResponse`).
     NotAuthnRequest,
     /// `Version` is not `2.0`.
     Version,
@@ -101,6 +105,8 @@ pub enum RequestError {
     AcsConflict,
     /// An attribute with an invalid value (its name).
     BadAttribute(&'static str),
+    /// A LogoutRequest whose `NotOnOrAfter` has passed.
+    Expired,
 }
 
 impl RequestError {
@@ -128,6 +134,7 @@ impl RequestError {
             RequestError::WrongDestination => "destination_mismatch",
             RequestError::AcsConflict => "acs_index_and_url",
             RequestError::BadAttribute(_) => "attribute_invalid",
+            RequestError::Expired => "request_expired",
         }
     }
 
@@ -164,7 +171,7 @@ impl fmt::Display for RequestError {
                 RequestError::Inflate => "SAMLRequest is not DEFLATE data",
                 RequestError::InflatedTooLarge => "SAMLRequest inflates too large",
                 RequestError::RelayState => "RelayState too long or not UTF-8",
-                RequestError::NotAuthnRequest => "not an AuthnRequest",
+                RequestError::NotAuthnRequest => "not the SAML message this endpoint takes",
                 RequestError::Version => "SAML version is not 2.0",
                 RequestError::Issuer => "missing or invalid Issuer",
                 RequestError::Unsigned => "this app requires signed AuthnRequests",
@@ -179,6 +186,7 @@ impl fmt::Display for RequestError {
                 RequestError::AcsConflict => {
                     "both AssertionConsumerServiceIndex and URL/ProtocolBinding"
                 }
+                RequestError::Expired => "the request's NotOnOrAfter has passed",
                 _ => "invalid request",
             }),
         }
@@ -196,6 +204,27 @@ pub enum Binding {
     Post,
 }
 
+/// Which SAML protocol message a decoded document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    /// `samlp:AuthnRequest` (at the SSO endpoint).
+    AuthnRequest,
+    /// `samlp:LogoutRequest` (at the SLO endpoint).
+    LogoutRequest,
+    /// `samlp:LogoutResponse` (at the SLO endpoint).
+    LogoutResponse,
+}
+
+impl MessageKind {
+    fn local_name(self) -> &'static str {
+        match self {
+            Self::AuthnRequest => "AuthnRequest",
+            Self::LogoutRequest => "LogoutRequest",
+            Self::LogoutResponse => "LogoutResponse",
+        }
+    }
+}
+
 /// The ACS an AuthnRequest asks for, as written (see [`UnverifiedAuthnRequest::requested_acs`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestedAcs<'a> {
@@ -211,21 +240,29 @@ pub struct RequestedAcs<'a> {
 #[derive(Debug)]
 pub struct UnverifiedAuthnRequest {
     doc: Document,
+    kind: MessageKind,
     /// The claimed issuer, read once at decode time (`None` when missing or invalid).
     issuer: Option<String>,
 }
 
 impl UnverifiedAuthnRequest {
-    fn new(doc: Document) -> Result<Self, RequestError> {
+    fn new(doc: Document, kinds: &[MessageKind]) -> Result<Self, RequestError> {
         let root = doc.element(doc.root());
-        if !root.is(ns::SAMLP, "AuthnRequest") {
-            return Err(RequestError::NotAuthnRequest);
-        }
+        let kind = kinds
+            .iter()
+            .copied()
+            .find(|k| root.is(ns::SAMLP, k.local_name()))
+            .ok_or(RequestError::NotAuthnRequest)?;
         if root.attr("Version") != Some("2.0") {
             return Err(RequestError::Version);
         }
         let issuer = issuer(&doc).ok();
-        Ok(UnverifiedAuthnRequest { doc, issuer })
+        Ok(UnverifiedAuthnRequest { doc, kind, issuer })
+    }
+
+    /// Which message this is.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
     }
 
     /// The claimed Issuer, UNVERIFIED: use it only to find the app whose keys verify the request.
@@ -298,7 +335,8 @@ pub struct VerifyContext<'a> {
     pub require_signed: bool,
     /// Accept SHA-1 signatures/digests (per-app opt-in).
     pub allow_sha1: bool,
-    /// Our SSO endpoint URLs; `Destination` must equal one when present, and must be present when signed.
+    /// Our endpoint URLs for this message (SSO, or SLO for logout messages); `Destination` must
+    /// equal one when present, and must be present when signed.
     pub sso_urls: &'a [String],
     /// The current time.
     pub now: OffsetDateTime,
@@ -356,6 +394,59 @@ impl Inbound {
 
     /// Checks signature, ID, Issuer, IssueInstant and Destination; returns the verified request.
     pub fn verify(self, ctx: &VerifyContext<'_>) -> Result<VerifiedAuthnRequest, RequestError> {
+        if self.request.kind != MessageKind::AuthnRequest {
+            return Err(RequestError::NotAuthnRequest);
+        }
+        let common = self.check(ctx)?;
+        let doc = &self.request.doc;
+        let root = doc.root();
+        let el = doc.element(root);
+        let acs_url = el.attr("AssertionConsumerServiceURL").map(str::to_string);
+        let protocol_binding = el.attr("ProtocolBinding").map(str::to_string);
+        let acs_index = match el.attr("AssertionConsumerServiceIndex") {
+            None => None,
+            Some(v) => Some(
+                parse_index(v)
+                    .ok_or(RequestError::BadAttribute("AssertionConsumerServiceIndex"))?,
+            ),
+        };
+        if acs_index.is_some() && (acs_url.is_some() || protocol_binding.is_some()) {
+            return Err(RequestError::AcsConflict);
+        }
+        let force_authn = parse_bool(el.attr("ForceAuthn"), "ForceAuthn")?;
+        let is_passive = parse_bool(el.attr("IsPassive"), "IsPassive")?;
+        let name_id_format = doc
+            .find_child(root, ns::SAMLP, "NameIDPolicy")
+            .and_then(|p| doc.element(p).attr("Format"))
+            .map(str::to_string);
+
+        Ok(VerifiedAuthnRequest {
+            id: common.id,
+            issuer: common.issuer,
+            issue_instant: common.issue_instant,
+            destination: common.destination,
+            acs_url,
+            acs_index,
+            protocol_binding,
+            force_authn,
+            is_passive,
+            name_id_format,
+            relay_state: self.relay_state,
+            signed: common.signed,
+        })
+    }
+
+    /// The checks every message shares (signature, ID, Issuer, IssueInstant, Destination), then
+    /// the verified document for the message's own fields (read only from it).
+    pub fn verify_common(
+        self,
+        ctx: &VerifyContext<'_>,
+    ) -> Result<(Common, Document, Option<String>), RequestError> {
+        let common = self.check(ctx)?;
+        Ok((common, self.request.doc, self.relay_state))
+    }
+
+    fn check(&self, ctx: &VerifyContext<'_>) -> Result<Common, RequestError> {
         let doc = &self.request.doc;
         let root = doc.root();
         let status = match &self.received {
@@ -397,40 +488,29 @@ impl Inbound {
             _ => {}
         }
 
-        let acs_url = el.attr("AssertionConsumerServiceURL").map(str::to_string);
-        let protocol_binding = el.attr("ProtocolBinding").map(str::to_string);
-        let acs_index = match el.attr("AssertionConsumerServiceIndex") {
-            None => None,
-            Some(v) => Some(
-                parse_index(v)
-                    .ok_or(RequestError::BadAttribute("AssertionConsumerServiceIndex"))?,
-            ),
-        };
-        if acs_index.is_some() && (acs_url.is_some() || protocol_binding.is_some()) {
-            return Err(RequestError::AcsConflict);
-        }
-        let force_authn = parse_bool(el.attr("ForceAuthn"), "ForceAuthn")?;
-        let is_passive = parse_bool(el.attr("IsPassive"), "IsPassive")?;
-        let name_id_format = doc
-            .find_child(root, ns::SAMLP, "NameIDPolicy")
-            .and_then(|p| doc.element(p).attr("Format"))
-            .map(str::to_string);
-
-        Ok(VerifiedAuthnRequest {
+        Ok(Common {
             id: id.to_string(),
             issuer,
             issue_instant,
             destination,
-            acs_url,
-            acs_index,
-            protocol_binding,
-            force_authn,
-            is_passive,
-            name_id_format,
-            relay_state: self.relay_state,
             signed,
         })
     }
+}
+
+/// What every verified message has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Common {
+    /// `ID` (check it against the replay cache; echo it as `InResponseTo`).
+    pub id: String,
+    /// The sender's entity ID.
+    pub issuer: String,
+    /// `IssueInstant`.
+    pub issue_instant: OffsetDateTime,
+    /// `Destination`, when sent (one of our URLs).
+    pub destination: Option<String>,
+    /// Whether a signature verified.
+    pub signed: bool,
 }
 
 /// xs:unsignedShort-like index: digits only.
@@ -483,11 +563,37 @@ fn check_relay_state(rs: String, limits: &RequestLimits) -> Result<String, Reque
 /// Decodes an HTTP-Redirect request from the raw query string (exactly as received, without the
 /// leading `?`, still percent-encoded: the signature is checked over it later).
 pub fn decode_redirect(raw_query: &str, limits: &RequestLimits) -> Result<Inbound, RequestError> {
+    decode_redirect_as(raw_query, limits, &[MessageKind::AuthnRequest])
+}
+
+/// Decodes an HTTP-Redirect LogoutRequest (`SAMLRequest`) or LogoutResponse (`SAMLResponse`).
+pub fn decode_redirect_logout(
+    raw_query: &str,
+    limits: &RequestLimits,
+) -> Result<Inbound, RequestError> {
+    let kinds = [MessageKind::LogoutRequest, MessageKind::LogoutResponse];
+    decode_redirect_as(raw_query, limits, &kinds)
+}
+
+fn decode_redirect_as(
+    raw_query: &str,
+    limits: &RequestLimits,
+    kinds: &[MessageKind],
+) -> Result<Inbound, RequestError> {
     if raw_query.len() > limits.max_encoded {
         return Err(RequestError::TooLarge);
     }
     let q = RedirectQuery::parse(raw_query).map_err(RequestError::Query)?;
-    let encoded = q.saml_request.ok_or(RequestError::MissingRequest)?;
+    let encoded = match (q.saml_request, q.saml_response) {
+        (Some(_), Some(_)) => {
+            return Err(RequestError::Query(VerifyError::Query(
+                "both SAMLRequest and SAMLResponse",
+            )))
+        }
+        (Some(r), None) => r,
+        (None, Some(r)) if kinds.contains(&MessageKind::LogoutResponse) => r,
+        _ => return Err(RequestError::MissingRequest),
+    };
     let b64 = verify::percent_decode(encoded, false).map_err(RequestError::Query)?;
     let xml = inflate(&decode_base64(&b64)?, limits.max_inflated)?;
     let relay_state = match q.relay_state {
@@ -504,7 +610,7 @@ pub fn decode_redirect(raw_query: &str, limits: &RequestLimits) -> Result<Inboun
             raw_query: raw_query.to_string(),
         },
         relay_state,
-        request: UnverifiedAuthnRequest::new(doc)?,
+        request: UnverifiedAuthnRequest::new(doc, kinds)?,
     })
 }
 
@@ -514,6 +620,31 @@ pub fn decode_post(
     saml_request_b64: &str,
     relay_state: Option<&str>,
     limits: &RequestLimits,
+) -> Result<Inbound, RequestError> {
+    decode_post_as(
+        saml_request_b64,
+        relay_state,
+        limits,
+        &[MessageKind::AuthnRequest],
+    )
+}
+
+/// Decodes an HTTP-POST LogoutRequest or LogoutResponse (the `SAMLRequest` or `SAMLResponse`
+/// field's value).
+pub fn decode_post_logout(
+    message_b64: &str,
+    relay_state: Option<&str>,
+    limits: &RequestLimits,
+) -> Result<Inbound, RequestError> {
+    let kinds = [MessageKind::LogoutRequest, MessageKind::LogoutResponse];
+    decode_post_as(message_b64, relay_state, limits, &kinds)
+}
+
+fn decode_post_as(
+    saml_request_b64: &str,
+    relay_state: Option<&str>,
+    limits: &RequestLimits,
+    kinds: &[MessageKind],
 ) -> Result<Inbound, RequestError> {
     if saml_request_b64.len() > limits.max_encoded {
         return Err(RequestError::TooLarge);
@@ -526,7 +657,7 @@ pub fn decode_post(
     Ok(Inbound {
         received: Received::Post,
         relay_state,
-        request: UnverifiedAuthnRequest::new(doc)?,
+        request: UnverifiedAuthnRequest::new(doc, kinds)?,
     })
 }
 

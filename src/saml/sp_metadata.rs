@@ -32,6 +32,25 @@ pub struct AcsEndpoint {
     pub is_default: Option<bool>,
 }
 
+/// One `SingleLogoutService`: where the SP takes LogoutRequests and, at `response_location` when
+/// given, LogoutResponses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SloEndpoint {
+    /// Binding URI (HTTP-Redirect or HTTP-POST; others are skipped at import).
+    pub binding: String,
+    /// Where LogoutRequests go.
+    pub location: String,
+    /// Where LogoutResponses go, when not `location`.
+    pub response_location: Option<String>,
+}
+
+impl SloEndpoint {
+    /// Where a LogoutResponse goes (SAML Metadata §2.2.2: `ResponseLocation`, else `Location`).
+    pub fn response_url(&self) -> &str {
+        self.response_location.as_deref().unwrap_or(&self.location)
+    }
+}
+
 /// What we keep of an SP's metadata.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpMetadata {
@@ -51,9 +70,19 @@ pub struct SpMetadata {
     pub name_id_formats: Vec<String>,
     /// The earliest `validUntil` on the entity or its enclosing `EntitiesDescriptor`s, as written.
     pub valid_until: Option<String>,
+    /// `SingleLogoutService`s on the HTTP-Redirect and HTTP-POST bindings, in document order
+    /// (absent from metadata stored before Single Logout existed).
+    #[serde(default)]
+    pub slo: Vec<SloEndpoint>,
 }
 
 impl SpMetadata {
+    /// The SLO endpoint we use: the first on HTTP-Redirect, else the first on HTTP-POST.
+    pub fn slo_endpoint(&self) -> Option<&SloEndpoint> {
+        let on = |b: &str| self.slo.iter().find(|e| e.binding == b);
+        on(super::uris::binding::HTTP_REDIRECT).or_else(|| on(HTTP_POST))
+    }
+
     /// The signing certificates, parsed (each was parsed once at import).
     pub fn signing_x509(&self) -> Result<Vec<X509>, MetadataError> {
         self.signing_certs
@@ -182,6 +211,7 @@ pub fn import(
     let sp_el = doc.element(sp);
     let (signing_certs, encryption_certs) = certificates(&doc, sp, now, &mut warnings)?;
     let acs = acs_endpoints(&doc, sp, &mut warnings)?;
+    let slo = slo_endpoints(&doc, sp, &mut warnings)?;
     let authn_requests_signed = xs_bool(sp_el.attr("AuthnRequestsSigned"), "AuthnRequestsSigned")?;
     let want_assertions_signed =
         xs_bool(sp_el.attr("WantAssertionsSigned"), "WantAssertionsSigned")?;
@@ -206,6 +236,7 @@ pub fn import(
             want_assertions_signed,
             name_id_formats,
             valid_until: valid_until.map(|v| v.0),
+            slo,
         },
         warnings,
     })
@@ -379,6 +410,45 @@ fn acs_endpoints(
     Ok(acs)
 }
 
+/// The SP's SingleLogoutServices on the bindings we speak (others are skipped with a warning), each
+/// Location and ResponseLocation checked like an ACS.
+fn slo_endpoints(
+    doc: &Document,
+    sp: ElementId,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<SloEndpoint>, MetadataError> {
+    let mut out = Vec::new();
+    for (i, e) in doc
+        .find_children(sp, ns::MD, "SingleLogoutService")
+        .enumerate()
+    {
+        let n = i + 1;
+        let el = doc.element(e);
+        let what = format!("SingleLogoutService #{n}");
+        let binding = el
+            .attr("Binding")
+            .ok_or_else(|| MetadataError::Field(format!("{what} has no Binding")))?;
+        let location = el
+            .attr("Location")
+            .ok_or_else(|| MetadataError::Field(format!("{what} has no Location")))?;
+        if binding != HTTP_POST && binding != super::uris::binding::HTTP_REDIRECT {
+            warnings.push(format!("{what} has binding {binding}, which we do not use"));
+            continue;
+        }
+        check_url(&what, location, warnings)?;
+        let response_location = el.attr("ResponseLocation").map(str::to_string);
+        if let Some(r) = &response_location {
+            check_url(&format!("{what} ResponseLocation"), r, warnings)?;
+        }
+        out.push(SloEndpoint {
+            binding: binding.to_string(),
+            location: location.to_string(),
+            response_location,
+        });
+    }
+    Ok(out)
+}
+
 /// AssertionConsumerService number `n`: its binding, location, index and isDefault.
 fn acs_endpoint(
     doc: &Document,
@@ -435,19 +505,25 @@ fn check_location(
     location: &str,
     warnings: &mut Vec<String>,
 ) -> Result<(), MetadataError> {
-    let url = url::Url::parse(location).map_err(|_| {
-        MetadataError::Field(format!(
-            "AssertionConsumerService #{n} Location is not a URL: {location}"
-        ))
-    })?;
+    check_url(
+        &format!("AssertionConsumerService #{n}"),
+        location,
+        warnings,
+    )
+}
+
+/// An endpoint URL of `what`: https, or http with a warning.
+fn check_url(what: &str, location: &str, warnings: &mut Vec<String>) -> Result<(), MetadataError> {
+    let url = url::Url::parse(location)
+        .map_err(|_| MetadataError::Field(format!("{what} Location is not a URL: {location}")))?;
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
-            warnings.push(format!("AssertionConsumerService #{n} uses plain http: {location}"));
+            warnings.push(format!("{what} uses plain http: {location}"));
             Ok(())
         }
         other => Err(MetadataError::Field(format!(
-            "AssertionConsumerService #{n} Location has scheme {other}; only https and http are allowed"
+            "{what} Location has scheme {other}; only https and http are allowed"
         ))),
     }
 }

@@ -427,6 +427,8 @@ fn verify_one(
 pub struct RedirectQuery<'q> {
     /// `SAMLRequest` value.
     pub saml_request: Option<&'q str>,
+    /// `SAMLResponse` value (a LogoutResponse).
+    pub saml_response: Option<&'q str>,
     /// `RelayState` value.
     pub relay_state: Option<&'q str>,
     /// `SigAlg` value.
@@ -436,8 +438,8 @@ pub struct RedirectQuery<'q> {
 }
 
 impl<'q> RedirectQuery<'q> {
-    /// Splits a raw query string. Each of the four parameters may appear once; a parameter whose
-    /// name is percent-encoded into one of the four is refused (no second spelling); others are
+    /// Splits a raw query string. Each of the five parameters may appear once; a parameter whose
+    /// name is percent-encoded into one of the five is refused (no second spelling); others are
     /// ignored.
     pub fn parse(raw_query: &'q str) -> Result<Self, VerifyError> {
         let mut q = RedirectQuery::default();
@@ -445,14 +447,20 @@ impl<'q> RedirectQuery<'q> {
             let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
             let slot = match key {
                 "SAMLRequest" => &mut q.saml_request,
+                "SAMLResponse" => &mut q.saml_response,
                 "RelayState" => &mut q.relay_state,
                 "SigAlg" => &mut q.sig_alg,
                 "Signature" => &mut q.signature,
                 other => {
                     let decoded = percent_decode(other, true)?;
-                    if [&b"SAMLRequest"[..], b"RelayState", b"SigAlg", b"Signature"]
-                        .contains(&decoded.as_slice())
-                    {
+                    let names: [&[u8]; 5] = [
+                        b"SAMLRequest",
+                        b"SAMLResponse",
+                        b"RelayState",
+                        b"SigAlg",
+                        b"Signature",
+                    ];
+                    if names.contains(&decoded.as_slice()) {
                         return Err(VerifyError::Query("encoded parameter name"));
                     }
                     continue;
@@ -502,14 +510,19 @@ pub fn percent_decode(raw: &str, plus_is_space: bool) -> Result<Vec<u8>, VerifyE
 
 /// Checks the HTTP-Redirect binding signature (SAML Bindings §3.4.4.1) over the raw query
 /// (as received, without the leading `?`):
-/// `SAMLRequest=…[&RelayState=…]&SigAlg=…`, each piece exactly as received.
+/// `SAMLRequest=…[&RelayState=…]&SigAlg=…` (or `SAMLResponse=…`), each piece exactly as
+/// received.
 pub fn verify_redirect(
     raw_query: &str,
     certs: &[X509],
     allow_sha1: bool,
 ) -> Result<SignatureStatus, VerifyError> {
     let q = RedirectQuery::parse(raw_query)?;
-    let request = q.saml_request.ok_or(VerifyError::Query("no SAMLRequest"))?;
+    let (field, request) = match (q.saml_request, q.saml_response) {
+        (Some(r), None) => ("SAMLRequest", r),
+        (None, Some(r)) => ("SAMLResponse", r),
+        _ => return Err(VerifyError::Query("no SAMLRequest")),
+    };
     let (sig_alg, signature) = match (q.sig_alg, q.signature) {
         (None, None) => return Ok(SignatureStatus::Unsigned),
         (Some(a), Some(s)) => (a, s),
@@ -526,7 +539,7 @@ pub fn verify_redirect(
     let sig = base64::engine::general_purpose::STANDARD
         .decode(&sig_b64)
         .map_err(|_| VerifyError::Base64)?;
-    let mut signed = format!("SAMLRequest={request}");
+    let mut signed = format!("{field}={request}");
     if let Some(rs) = q.relay_state {
         signed.push_str("&RelayState=");
         signed.push_str(rs);

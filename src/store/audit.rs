@@ -96,7 +96,8 @@ impl Store {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    /// Deletes expired sessions (IdP and admin), login states, bind pages and replay entries;
+    /// Deletes expired sessions (IdP and admin), login states, logout chains, bind pages and
+    /// replay entries;
     /// returns how many rows went. `idle_cutoff`: IdP sessions unused since before it are gone too.
     /// Login states and bind pages are kept an hour past expiry so a late request is told
     /// "expired" rather than "unknown".
@@ -115,6 +116,11 @@ impl Store {
             .rows_affected();
         n += sqlx::query("DELETE FROM login_states WHERE expires_at <= $1")
             .bind(now - 3600)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM logout_chains WHERE expires_at <= $1")
+            .bind(now)
             .execute(&self.pool)
             .await?
             .rows_affected();

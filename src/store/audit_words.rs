@@ -93,6 +93,13 @@ audit_words! {
         Request = "request",
         /// The member's account was linked, created or refused a link.
         Bind = "bind",
+        /// A Single Logout LogoutRequest: one an SP sent us, or one we sent an SP.
+        SloRequest = "slo_request",
+        /// A Single Logout LogoutResponse: one an SP sent us (or did not send in time), or ours
+        /// to the SP that asked.
+        SloResponse = "slo_response",
+        /// A member's IdP session ended by a Single Logout.
+        Logout = "logout",
         /// A sign-in to the admin console.
         AdminLogin = "admin_login",
         /// A sign-out of the admin console.

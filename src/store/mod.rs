@@ -16,6 +16,7 @@ mod audit_batch;
 mod audit_words;
 mod keys;
 mod login_states;
+mod logout_chains;
 mod overview;
 mod postgres;
 mod readers;
@@ -200,6 +201,28 @@ pub struct SessionRow {
     pub last_seen: i64,
     /// Absolute end, Unix seconds.
     pub expires_at: i64,
+}
+
+/// What a session served one app: the NameID exactly as sent and the SessionIndex of the
+/// Assertion, so a logout names the member to that SP the way it knows them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRow {
+    /// The session's id hash.
+    pub session_hash: String,
+    /// The app's name.
+    pub app: String,
+    /// The NameID value.
+    pub name_id: String,
+    /// The NameID's Format URI.
+    pub name_id_format: String,
+    /// `NameQualifier` as sent, if any.
+    pub name_qualifier: Option<String>,
+    /// `SPNameQualifier` as sent, if any.
+    pub sp_name_qualifier: Option<String>,
+    /// `AuthnStatement/@SessionIndex`: random per session and SP, kept for the session's life.
+    pub session_index: String,
+    /// When the last Response to this app was issued, Unix seconds.
+    pub issued_at: i64,
 }
 
 /// What consuming a login state found.

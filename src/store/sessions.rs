@@ -1,6 +1,7 @@
-//! IdP sessions (keyed by the SHA-256 of the cookie value) and pairwise NameIDs.
+//! IdP sessions (keyed by the SHA-256 of the cookie value), what each served (per app: NameID and
+//! SessionIndex, deleted with the session by a trigger) and pairwise NameIDs.
 
-use super::{Result, SessionRow, Store};
+use super::{Result, ServiceRow, SessionRow, Store};
 
 impl Store {
     /// Stores a new session.
@@ -48,6 +49,49 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Records a Response issued to `row.app` in `row.session_hash`'s session and returns the
+    /// SessionIndex it carries: the one this session already gave that app (an SP keeps its
+    /// index for the session's life), else `row.session_index`. The NameID is the latest sent.
+    pub async fn remember_service(&self, row: &ServiceRow) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO session_services (session_hash, app, name_id, name_id_format, \
+             name_qualifier, sp_name_qualifier, session_index, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (session_hash, app) DO UPDATE SET name_id = excluded.name_id, \
+             name_id_format = excluded.name_id_format, name_qualifier = excluded.name_qualifier, \
+             sp_name_qualifier = excluded.sp_name_qualifier, issued_at = excluded.issued_at",
+        )
+        .bind(&row.session_hash)
+        .bind(&row.app)
+        .bind(&row.name_id)
+        .bind(&row.name_id_format)
+        .bind(&row.name_qualifier)
+        .bind(&row.sp_name_qualifier)
+        .bind(&row.session_index)
+        .bind(row.issued_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT session_index FROM session_services WHERE session_hash = $1 AND app = $2",
+        )
+        .bind(&row.session_hash)
+        .bind(&row.app)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// What a session served, oldest Response first.
+    pub async fn services_of(&self, session_hash: &str) -> Result<Vec<ServiceRow>> {
+        Ok(sqlx::query_as(
+            "SELECT session_hash, app, name_id, name_id_format, name_qualifier, \
+             sp_name_qualifier, session_index, issued_at FROM session_services \
+             WHERE session_hash = $1 ORDER BY issued_at, app",
+        )
+        .bind(session_hash)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Ends every session of a member (status no longer active).

@@ -18,7 +18,7 @@ use wecom_idp::clock::{Clock, FixedClock};
 use wecom_idp::config::Config;
 use wecom_idp::random::{OsRng, Rng};
 use wecom_idp::saml::dom;
-use wecom_idp::saml::sp_metadata::{AcsEndpoint, SpMetadata};
+use wecom_idp::saml::sp_metadata::{AcsEndpoint, SloEndpoint, SpMetadata};
 use wecom_idp::wecom::simulator::{demo_departments, demo_members, Simulator};
 use wecom_idp::AppState;
 
@@ -246,6 +246,11 @@ impl Env {
                 want_assertions_signed: true,
                 name_id_formats: vec![],
                 valid_until: None,
+                slo: vec![SloEndpoint {
+                    binding: REDIRECT.into(),
+                    location: format!("https://sp.example/{name}/slo"),
+                    response_location: None,
+                }],
             },
             settings,
             metadata_xml: None,
@@ -796,6 +801,8 @@ pub fn xmlsec_sign_request(xml: &str, key_pem: &str, cert_pem: &str) -> String {
         .args([
             "--id-attr:ID",
             "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
         ])
         .arg(&t)
         .output()
@@ -837,6 +844,12 @@ pub fn xmlsec_verify(xml: &str, cert_pem: &str, xpath: &str) -> bool {
         .args([
             "--id-attr:ID",
             "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse",
         ])
         .args(["--node-xpath", xpath])
         .arg(&d)

@@ -48,6 +48,7 @@ mod presets;
 mod roles;
 mod security;
 mod settings_cli;
+mod slo;
 mod sp_initiated;
 mod webdriver;
 mod wecom_bases;

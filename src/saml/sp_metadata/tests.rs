@@ -342,3 +342,30 @@ fn acs_selection() {
         AcsError::NoPostEndpoint
     );
 }
+
+/// Single Logout endpoints are kept with their ResponseLocation; a binding we do not speak is
+/// skipped with a warning; a Location that is not a URL is refused.
+#[test]
+fn single_logout_services_are_kept() {
+    let body = format!(
+        r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://sp.example/soap"/><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sp.example/slo" ResponseLocation="https://sp.example/slo/done"/><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example/slo-post"/>{POST_ACS}"#
+    );
+    let got = imp(&sp("https://sp.example", &body)).unwrap();
+    let slo = &got.metadata.slo;
+    assert_eq!(slo.len(), 2, "{slo:?}");
+    assert_eq!(slo[0].binding, super::super::uris::binding::HTTP_REDIRECT);
+    assert_eq!(slo[0].response_url(), "https://sp.example/slo/done");
+    assert_eq!(slo[1].response_url(), "https://sp.example/slo-post");
+    assert_eq!(got.metadata.slo_endpoint(), Some(&slo[0]));
+    assert!(got.warnings.iter().any(|w| w.contains("SOAP")));
+
+    let bad = format!(
+        r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="not a url"/>{POST_ACS}"#
+    );
+    let err = imp(&sp("https://sp.example", &bad)).unwrap_err();
+    assert!(err.to_string().contains("SingleLogoutService #1"), "{err}");
+
+    let none = imp(&sp("https://sp.example", POST_ACS)).unwrap();
+    assert!(none.metadata.slo.is_empty());
+    assert!(none.metadata.slo_endpoint().is_none());
+}
