@@ -261,17 +261,9 @@ pub async fn answer(
         Ok(r) => r,
         Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
-    // An app that encrypts and has no certificate to encrypt to gets nothing: no Response leaves
-    // in clear text for it.
-    let recipient = match app.encryption_recipient() {
+    let recipient = match recipient(app) {
         Ok(r) => r,
-        Err(e) => {
-            let r = login::Refusal::NoEncryptionCert {
-                app: app.name.clone(),
-                why: e.to_string(),
-            };
-            return Err(refuse(ctx, AuditKind::Login, who, r.into()).await);
-        }
+        Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
     let session_index = match login::session::serve(ctx, live, app, &release.subject).await {
         Ok(i) => i,
@@ -300,6 +292,18 @@ pub async fn answer(
         .await
         .map_err(|e| WebError::store("the audit row of a signed Response", &e))?;
     post_response(headers, login, &xml)
+}
+
+/// The certificate the app's Assertions are encrypted to, when it encrypts. An app that encrypts
+/// and has no certificate to encrypt to gets nothing: no Response leaves in clear text for it.
+fn recipient(app: &App) -> Result<Option<Recipient>, login::Error> {
+    app.encryption_recipient().map_err(|e| {
+        login::Refusal::NoEncryptionCert {
+            app: app.name.clone(),
+            why: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// What is particular to this app's Response within the session.

@@ -336,6 +336,8 @@ async fn responses_verify_with_other_libraries() {
             "relay_state": case.relay_state,
             "expect": { "name_id": case.name_id, "attributes": attributes },
             "encrypted": case.group == "encrypted",
+            // samael decrypts with the key its case names.
+            "sp_key_file": (case.group == "encrypted").then_some("sp-enc-key.pem"),
         }));
     }
     let index = json!({
