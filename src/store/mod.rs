@@ -21,6 +21,7 @@ mod overview;
 mod postgres;
 mod readers;
 mod schema;
+mod served;
 mod sessions;
 mod snapshot;
 mod sqlite;
@@ -283,6 +284,7 @@ pub struct Store {
     backend: Backend,
     audit_batch: audit_batch::AuditBatcher,
     readers: std::sync::Arc<readers::Readers>,
+    served: std::sync::Arc<served::Served>,
 }
 
 impl Store {
@@ -342,6 +344,7 @@ impl Store {
             backend,
             audit_batch,
             readers: std::sync::Arc::new(readers::Readers::new(kept, acquire)),
+            served: std::sync::Arc::default(),
         })
     }
 
