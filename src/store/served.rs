@@ -12,10 +12,16 @@ use std::sync::Mutex;
 /// At most this many pairs (a few hundred bytes each).
 const CAPACITY: usize = 8192;
 
-/// `(session hash, app)` → `(SessionIndex, NameID, NameID format)` as stored.
+/// A session hash and an app.
+type Pair = (String, String);
+
+/// `(SessionIndex, NameID, NameID format)` as stored for a pair.
+pub(super) type Stored = (String, String, String);
+
+/// What is stored for each pair this instance recorded.
 #[derive(Debug, Default)]
 pub(super) struct Served {
-    pairs: Mutex<HashMap<(String, String), (String, String, String)>>,
+    pairs: Mutex<HashMap<Pair, Stored>>,
 }
 
 impl Served {
@@ -33,7 +39,7 @@ impl Served {
     }
 
     /// Remembers what is now stored for the pair.
-    pub(super) fn remember(&self, session: &str, app: &str, stored: (String, String, String)) {
+    pub(super) fn remember(&self, session: &str, app: &str, stored: Stored) {
         if let Ok(mut pairs) = self.pairs.lock() {
             if pairs.len() >= CAPACITY {
                 pairs.clear();
