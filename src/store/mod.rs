@@ -222,7 +222,8 @@ pub struct ServiceRow {
     pub sp_name_qualifier: Option<String>,
     /// `AuthnStatement/@SessionIndex`: random per session and SP, kept for the session's life.
     pub session_index: String,
-    /// When the last Response to this app was issued, Unix seconds.
+    /// When the first Response to this app in the session was issued (or the latest that changed
+    /// its NameID), Unix seconds: the order the session's apps are told of a logout.
     pub issued_at: i64,
 }
 
