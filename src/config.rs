@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 mod admin;
 mod binding;
 mod credentials;
+mod lifecycle;
 mod limits;
 mod logs;
 mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
+pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
@@ -69,6 +71,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[audit]`: how long audit rows are kept.
     pub audit: AuditConfig,
+    /// `[lifecycle]`: what happens to a leaver's account.
+    pub lifecycle: LifecycleConfig,
 }
 
 /// SAML protocol settings.
@@ -129,6 +133,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log_format: LogFormat::default(),
             audit: AuditConfig::default(),
+            lifecycle: LifecycleConfig::default(),
         }
     }
 }

@@ -674,6 +674,9 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::UserUnbind => tx("account unlinked", "解除关联"),
         AuditKind::UserBindCode => tx("one-time code issued", "签发一次性验证码"),
         AuditKind::UserSetPassword => tx("password set", "设置密码"),
+        AuditKind::WecomEvent => tx("WeCom event", "企业微信事件"),
+        AuditKind::MemberLeft => tx("member left: cut off", "成员离职：已下线"),
+        AuditKind::MemberRejoined => tx("member rejoined: restored", "成员复职：已恢复"),
         AuditKind::WecomNamesForced => tx(
             "saved although WeCom did not confirm the names",
             "企业微信未确认名称，仍然保存",

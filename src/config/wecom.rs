@@ -1,7 +1,9 @@
 //! `[wecom]`: the WeCom self-built app (corp ID, AgentId, Secret), the WeCom addresses and the
-//! timeout of calls to WeCom. Its `Debug` never shows the Secret.
+//! timeout of calls to WeCom, and the event callback's Token and EncodingAESKey. Its `Debug`
+//! never shows the Secret or the EncodingAESKey.
 
 use super::{env_name, err, parse_base_url, ConfigError};
+use crate::wecom::event_crypto::{AesKey, CallbackToken, EventCrypto};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -25,6 +27,11 @@ pub struct WecomConfig {
     pub web_login_base: String,
     /// Timeout of every call to WeCom, in seconds.
     pub timeout_secs: u64,
+    /// The event callback's Token (接收消息 › 设置API接收 › Token); empty: no event callback.
+    pub callback_token: String,
+    /// The event callback's EncodingAESKey (43 characters). A secret: prefer
+    /// `WECOM_IDP_WECOM__CALLBACK_AES_KEY` or the console.
+    pub callback_aes_key: String,
 }
 
 impl std::fmt::Debug for WecomConfig {
@@ -37,6 +44,15 @@ impl std::fmt::Debug for WecomConfig {
             .field("oauth_base", &self.oauth_base)
             .field("web_login_base", &self.web_login_base)
             .field("timeout_secs", &self.timeout_secs)
+            .field("callback_token", &self.callback_token)
+            .field(
+                "callback_aes_key",
+                &if self.callback_aes_key.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
             .finish()
     }
 }
@@ -80,7 +96,32 @@ impl WecomConfig {
         if self.timeout_secs == 0 || self.timeout_secs > 60 {
             return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
         }
+        self.event_crypto()?;
         Ok(())
+    }
+
+    /// The event callback's scheme, when both its Token and EncodingAESKey are set (neither: the
+    /// callback is off; only one: an error naming the other).
+    pub fn event_crypto(&self) -> Result<Option<EventCrypto>, ConfigError> {
+        let (token, key) = (self.callback_token.trim(), self.callback_aes_key.trim());
+        match (token.is_empty(), key.is_empty()) {
+            (true, true) => Ok(None),
+            (false, true) => Err(err(
+                "wecom.callback_aes_key",
+                "is missing while callback_token is set: the event callback needs both (WeCom's \
+                 接收消息 › 设置API接收 shows them)",
+            )),
+            (true, false) => Err(err(
+                "wecom.callback_token",
+                "is missing while callback_aes_key is set: the event callback needs both",
+            )),
+            (false, false) => {
+                let token =
+                    CallbackToken::parse(token).map_err(|e| err("wecom.callback_token", e))?;
+                let key = AesKey::parse(key).map_err(|e| err("wecom.callback_aes_key", e))?;
+                Ok(Some(EventCrypto::new(token, key, self.corp_id.trim())))
+            }
+        }
     }
 }
 
@@ -95,6 +136,8 @@ impl Default for WecomConfig {
             oauth_base: "https://open.weixin.qq.com".into(),
             web_login_base: "https://login.work.weixin.qq.com".into(),
             timeout_secs: 5,
+            callback_token: String::new(),
+            callback_aes_key: String::new(),
         }
     }
 }

@@ -164,6 +164,12 @@ audit_words! {
         WecomNamesForced = "wecom_names_forced",
         /// The WeCom source in force was checked (the overview's "last check").
         WecomCheck = "wecom_check",
+        /// An event callback from WeCom (received, ignored or refused, with the reason).
+        WecomEvent = "wecom_event",
+        /// A member left, was disabled or removed in WeCom: sessions ended, the account handled.
+        MemberLeft = "member_left",
+        /// A member who had left is active again: the account restored by the same rule.
+        MemberRejoined = "member_rejoined",
     }
 }
 

@@ -79,6 +79,10 @@ pub struct WecomView {
     pub oauth_base: String,
     /// Web/QR login base.
     pub web_login_base: String,
+    /// The event callback's Token (empty: the callback is off).
+    pub callback_token: String,
+    /// Whether the event callback's EncodingAESKey is set (it is never returned).
+    pub callback_aes_key_set: bool,
     /// Where each value comes from: `config` (file, environment, default) or `console`.
     pub sources: BTreeMap<String, String>,
     /// Why the values in force do not work, when they do not.
@@ -134,6 +138,8 @@ const WECOM_FIELDS: &[&str] = &[
     "api_base",
     "oauth_base",
     "web_login_base",
+    "callback_token",
+    "callback_aes_key",
 ];
 const BINDING_FIELDS: &[&str] = &[
     "auto_bind",
@@ -159,6 +165,8 @@ impl From<&domain::Current> for WecomView {
             api_base: w.api_base.clone(),
             oauth_base: w.oauth_base.clone(),
             web_login_base: w.web_login_base.clone(),
+            callback_token: w.callback_token.clone(),
+            callback_aes_key_set: !w.callback_aes_key.is_empty(),
             sources: sources(c, WECOM_FIELDS),
             problem: c.problem.clone(),
             check: None,
@@ -204,6 +212,14 @@ pub struct WecomUpdate {
     /// Web/QR login base URL.
     #[schema(pattern = "\\S", max_length = 512)]
     pub web_login_base: Option<String>,
+    /// The event callback's Token (3–32 letters or digits); empty turns the callback off (with
+    /// the key set to be removed by a reset).
+    #[schema(pattern = "^\\s*([A-Za-z0-9]{3,32})?\\s*$")]
+    pub callback_token: Option<String>,
+    /// The event callback's EncodingAESKey (43 characters of base64); empty or absent: unchanged.
+    /// Never returned.
+    #[schema(pattern = "^\\s*([A-Za-z0-9+/]{43})?\\s*$")]
+    pub callback_aes_key: Option<String>,
     /// Save even though the set-up check fails (members may then be unable to sign in; the save
     /// is audited with the failed check). Only for `PUT`; a check ignores it.
     pub force: Option<bool>,
@@ -228,6 +244,8 @@ impl From<WecomUpdate> for WecomChange {
             api_base: u.api_base,
             oauth_base: u.oauth_base,
             web_login_base: u.web_login_base,
+            callback_token: u.callback_token,
+            callback_aes_key: u.callback_aes_key,
         }
     }
 }

@@ -123,6 +123,8 @@ struct WecomPage {
     secret_typed: bool,
     /// What the app's trusted domain must be in WeCom (host[:port]).
     trusted_domain: String,
+    /// The URL to paste as the event callback's URL in WeCom.
+    events_url: String,
 }
 
 impl WecomPage {
@@ -190,6 +192,7 @@ async fn render_typed(
             (&mut w.api_base, &t.api_base),
             (&mut w.oauth_base, &t.oauth_base),
             (&mut w.web_login_base, &t.web_login_base),
+            (&mut w.callback_token, &t.callback_token),
         ] {
             if let Some(v) = value {
                 v.clone_into(slot);
@@ -217,6 +220,7 @@ async fn render_typed(
         refused,
         secret_typed,
         trusted_domain: state.config.trusted_domain(),
+        events_url: format!("{}/wecom/events", state.config.base()),
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
@@ -251,6 +255,10 @@ struct SourceForm {
     api_base: String,
     oauth_base: String,
     web_login_base: String,
+    #[serde(default)]
+    callback_token: String,
+    #[serde(default)]
+    callback_aes_key: String,
     /// `save` (default: check, then save), `check` (check these values without saving them) or
     /// `force` (save even though the check fails).
     #[serde(default)]
@@ -274,6 +282,8 @@ async fn source_form(
         api_base: Some(f.api_base),
         oauth_base: Some(f.oauth_base),
         web_login_base: Some(f.web_login_base),
+        callback_token: Some(f.callback_token),
+        callback_aes_key: Some(f.callback_aes_key),
     };
     if action == "check" {
         return match check(&state, Some(&ch)).await {
