@@ -26,6 +26,7 @@ mod slo;
 mod snapshot;
 mod sso;
 mod start;
+mod wecom_events;
 
 pub use client_ip::ClientIp;
 pub use metadata::document as metadata_document;
@@ -130,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .merge(callback::router())
         .merge(bind::router())
         .merge(slo::router())
+        .merge(wecom_events::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

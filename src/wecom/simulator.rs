@@ -14,6 +14,11 @@
 //! member is logged in to the WeCom client") or show a page listing the members, each a link that issues a
 //! code ("scan the QR code with your phone"). Codes are random, single use, valid 300 s.
 //!
+//! Event callback: told the IdP's event URL, Token and EncodingAESKey
+//! ([`Simulator::set_event_target`]), it POSTs real encrypted `change_contact` events
+//! ([`Simulator::send_change`]; [`Simulator::member_leaves`] removes a member and sends
+//! `delete_user`).
+//!
 //! For tests: [`Simulator::fail_next`] injects error codes, [`Simulator::calls`] counts calls per
 //! endpoint, [`Simulator::expire_tokens`], [`Simulator::set_delay`], [`Simulator::issue_code`].
 //!
@@ -43,6 +48,8 @@ use crate::random::Rng;
 
 mod api;
 mod browser;
+mod events;
+pub use events::SentEvent;
 
 /// Corp ID of the demo organisation.
 pub const DEMO_CORP_ID: &str = "wwd3m0c0rp0000beef";
@@ -217,6 +224,8 @@ struct SimState {
     app_closed: bool,
     /// Departments outside the app's visible range: not listed, and `user/simplelist` answers 60011.
     hidden_departments: Vec<i64>,
+    /// Where `change_contact` events go (the IdP's event URL, with its Token and key).
+    event_target: Option<events::EventTarget>,
 }
 
 struct Grant {
