@@ -164,6 +164,10 @@ audit_words! {
         WecomNamesForced = "wecom_names_forced",
         /// The WeCom source in force was checked (the overview's "last check").
         WecomCheck = "wecom_check",
+        /// A WeCom domain-ownership file (`WW_verify_<code>.txt`) was uploaded.
+        VerifyFileAdd = "verify_file_add",
+        /// A WeCom domain-ownership file was removed.
+        VerifyFileRemove = "verify_file_remove",
     }
 }
 

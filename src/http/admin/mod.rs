@@ -33,6 +33,7 @@ mod preview;
 mod users;
 mod users_account;
 mod users_console;
+mod verify_files;
 mod wecom;
 mod wecom_console;
 
