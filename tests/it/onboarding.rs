@@ -155,3 +155,146 @@ async fn verify_file_cli_body(env: Env) {
         .iter()
         .any(|r| r.event == "verify_file_remove" && r.actor.as_deref() == Some("shell")));
 }
+
+/// A small HTTP forwarding proxy (absolute-form requests and CONNECT) whose outgoing connections
+/// leave from `egress`, another loopback address than the server's own: the simulator, trusting
+/// only `egress`, then tells proxied calls from direct ones as WeCom tells trusted IPs.
+struct TestProxy {
+    url: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TestProxy {
+    async fn start(egress: std::net::IpAddr) -> TestProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(forward(conn, egress));
+            }
+        });
+        TestProxy { url, connections }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+async fn forward(mut client: tokio::net::TcpStream, egress: std::net::IpAddr) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = client.read(&mut buf).await.unwrap();
+        if n == 0 {
+            return;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut parts = line.split(' ');
+    let method = parts.next().unwrap().to_string();
+    let target = parts.next().unwrap().to_string();
+    let authority = if method == "CONNECT" {
+        target
+    } else {
+        let u = url::Url::parse(&target).unwrap();
+        format!(
+            "{}:{}",
+            u.host_str().unwrap(),
+            u.port_or_known_default().unwrap()
+        )
+    };
+    let addr: std::net::SocketAddr = authority.parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(egress, 0)).unwrap();
+    let mut upstream = socket.connect(addr).await.unwrap();
+    if method == "CONNECT" {
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await
+            .unwrap();
+    } else {
+        // Origin servers accept the absolute form, so the bytes go on as they came.
+        upstream.write_all(&head).await.unwrap();
+    }
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+}
+
+both_dbs!(proxy_and_egress_ip, proxy_body);
+// Rule: when WeCom refuses the server's address (60020), "check connection" names the address
+// WeCom saw and says to trust it or set proxy_url; `serve --check` says the same; with proxy_url
+// set (console/API: only with the Secret typed again) every WeCom call goes through the proxy —
+// the check and a member's sign-in work from the proxy's trusted address, and the proxy carried
+// them; `WECOM_IDP_WECOM__PROXY_URL` routes the shell's check the same way.
+async fn proxy_body(env: Env) {
+    let egress: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    env.sim.set_trusted_ips(Some(vec![egress]));
+    env.add_app("app", &[]).await;
+    let api = env.api(&env.api_token("ops").await);
+
+    let (s, v) = api.post("/wecom/check", json!(null)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["errcode"], 60020, "{v}");
+    assert_eq!(v["egress_ip"], "127.0.0.1", "{v}");
+    let fix = v["fix"]["en"].as_str().unwrap();
+    assert!(
+        fix.contains("127.0.0.1") && fix.contains("proxy_url"),
+        "{fix}"
+    );
+    assert!(
+        v["fix"]["zh"].as_str().unwrap().contains("企业可信IP"),
+        "{v}"
+    );
+    let (ok, out) = run_shell(&shell(&env), &["serve", "--check"]).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("60020") && out.contains("from 127.0.0.1"),
+        "{out}"
+    );
+
+    let proxy = TestProxy::start(egress).await;
+    let (s, v) = api.put("/wecom", json!({"proxy_url": proxy.url})).await;
+    assert_eq!(s, 400, "a new proxy needs the Secret: {v}");
+    assert_eq!(v["error"]["field"], "secret", "{v}");
+    let (s, v) = api
+        .put(
+            "/wecom",
+            json!({"proxy_url": "http://user:pw@127.0.0.1:1", "secret": SECRET}),
+        )
+        .await;
+    assert_eq!(s, 400, "no credentials stored in clear: {v}");
+    assert_eq!(v["error"]["field"], "proxy_url", "{v}");
+    let (s, v) = api
+        .put("/wecom", json!({"proxy_url": proxy.url, "secret": SECRET}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["proxy_url"], proxy.url);
+    assert_eq!(v["check"]["ok"], true, "{v}");
+    let (s, v) = api.post("/wecom/check", json!(null)).await;
+    assert_eq!((s, &v["ok"]), (200, &json!(true)), "{v}");
+    let b = env.browser(WXWORK_UA);
+    env.login_in_client(&b, "app", "zhangsan").await;
+    assert!(proxy.connections() > 0, "the calls went through the proxy");
+
+    // The configuration's proxy (here from the environment) serves the shell's check.
+    let (s, v) = api.delete("/wecom").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["proxy_url"], "", "back to the configuration's: direct");
+    let mut vars = shell(&env);
+    vars.push(("WECOM_IDP_WECOM__PROXY_URL", proxy.url.clone()));
+    let before = proxy.connections();
+    let (_, out) = run_shell(&vars, &["serve", "--check"]).await;
+    assert!(out.contains("through proxy"), "{out}");
+    assert!(!out.contains("60020"), "{out}");
+    assert!(proxy.connections() > before, "{out}");
+}

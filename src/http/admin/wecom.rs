@@ -79,6 +79,8 @@ pub struct WecomView {
     pub oauth_base: String,
     /// Web/QR login base.
     pub web_login_base: String,
+    /// The HTTP(S) proxy of WeCom API calls (a password shown as `***`); empty: direct.
+    pub proxy_url: String,
     /// Where each value comes from: `config` (file, environment, default) or `console`.
     pub sources: BTreeMap<String, String>,
     /// Why the values in force do not work, when they do not.
@@ -134,6 +136,7 @@ const WECOM_FIELDS: &[&str] = &[
     "api_base",
     "oauth_base",
     "web_login_base",
+    "proxy_url",
 ];
 const BINDING_FIELDS: &[&str] = &[
     "auto_bind",
@@ -159,6 +162,7 @@ impl From<&domain::Current> for WecomView {
             api_base: w.api_base.clone(),
             oauth_base: w.oauth_base.clone(),
             web_login_base: w.web_login_base.clone(),
+            proxy_url: crate::config::mask_proxy(&w.proxy_url),
             sources: sources(c, WECOM_FIELDS),
             problem: c.problem.clone(),
             check: None,
@@ -204,6 +208,10 @@ pub struct WecomUpdate {
     /// Web/QR login base URL.
     #[schema(pattern = "\\S", max_length = 512)]
     pub web_login_base: Option<String>,
+    /// The HTTP(S) proxy every WeCom API call goes through, `http://host:port` without
+    /// credentials (those belong in the configuration); empty: direct. A change needs the Secret.
+    #[schema(max_length = 512)]
+    pub proxy_url: Option<String>,
     /// Save even though the set-up check fails (members may then be unable to sign in; the save
     /// is audited with the failed check). Only for `PUT`; a check ignores it.
     pub force: Option<bool>,
@@ -228,6 +236,7 @@ impl From<WecomUpdate> for WecomChange {
             api_base: u.api_base,
             oauth_base: u.oauth_base,
             web_login_base: u.web_login_base,
+            proxy_url: u.proxy_url,
         }
     }
 }
@@ -345,6 +354,9 @@ pub struct CheckView {
     pub fix: Bilingual,
     /// WeCom's `hint:[…]`, to quote to WeCom support.
     pub hint: Option<String>,
+    /// The address WeCom saw the calls come from, when its answer named one (errcode 60020
+    /// does): add it as 企业可信IP, or set `proxy_url`.
+    pub egress_ip: Option<String>,
 }
 
 impl From<CheckOutcome> for CheckView {
@@ -364,6 +376,7 @@ impl From<CheckOutcome> for CheckView {
                 zh: o.fix_zh,
             },
             hint: o.hint,
+            egress_ip: o.egress_ip.map(|ip| ip.to_string()),
         }
     }
 }

@@ -190,6 +190,7 @@ async fn render_typed(
             (&mut w.api_base, &t.api_base),
             (&mut w.oauth_base, &t.oauth_base),
             (&mut w.web_login_base, &t.web_login_base),
+            (&mut w.proxy_url, &t.proxy_url),
         ] {
             if let Some(v) = value {
                 v.clone_into(slot);
@@ -251,6 +252,10 @@ struct SourceForm {
     api_base: String,
     oauth_base: String,
     web_login_base: String,
+    /// Empty: direct. A proxy with a password in force shows masked; sent back unchanged it
+    /// stays as it is.
+    #[serde(default)]
+    proxy_url: String,
     /// `save` (default: check, then save), `check` (check these values without saving them) or
     /// `force` (save even though the check fails).
     #[serde(default)]
@@ -267,6 +272,9 @@ async fn source_form(
     admin.check_csrf(&f.csrf)?;
     let c = chrome(&admin, &headers, "wecom");
     let action = f.action.clone();
+    let shown =
+        crate::config::mask_proxy(&current(&state).await.map_err(admin_web)?.wecom.proxy_url);
+    let proxy_url = (f.proxy_url.trim() != shown).then_some(f.proxy_url);
     let ch = WecomChange {
         corp_id: Some(f.corp_id),
         agent_id: Some(f.agent_id),
@@ -274,6 +282,7 @@ async fn source_form(
         api_base: Some(f.api_base),
         oauth_base: Some(f.oauth_base),
         web_login_base: Some(f.web_login_base),
+        proxy_url,
     };
     if action == "check" {
         return match check(&state, Some(&ch)).await {
