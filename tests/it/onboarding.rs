@@ -298,3 +298,54 @@ async fn proxy_body(env: Env) {
     assert!(!out.contains("60020"), "{out}");
     assert!(proxy.connections() > before, "{out}");
 }
+
+both_dbs!(verify_file_console, verify_file_console_body);
+// Rule: the WeCom settings page uploads the chosen file under its own name (served at once), lists
+// it, refuses a renamed file beside the form saying to keep WeCom's name, and removes it; the
+// forms need the CSRF token.
+async fn verify_file_console_body(env: Env) {
+    let (b, csrf) = env.admin_browser("zhangsan").await;
+    let url = format!("{}/admin/wecom/verify-files", env.base);
+    let p = b
+        .post_multipart(
+            &url,
+            &[
+                ("csrf", None, b"wrong"),
+                ("file", Some("WW_verify_Page1.txt"), b"Tok3n"),
+            ],
+        )
+        .await;
+    assert_ne!(p.status, 200, "CSRF first");
+    assert_eq!(fetch(&env.base, "/WW_verify_Page1.txt").await.0, 404);
+    let p = b
+        .post_multipart(
+            &url,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("WW_verify_Page1.txt"), b"Tok3n"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("WW_verify_Page1.txt"), "listed");
+    assert_eq!(fetch(&env.base, "/WW_verify_Page1.txt").await.2, "Tok3n");
+    let p = b
+        .post_multipart(
+            &url,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("verify (1).txt"), b"Tok3n"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("id=\"verify-file-error\""), "{}", p.body);
+    let p = b
+        .post_form(
+            &format!("{url}/remove"),
+            &[("csrf", &csrf), ("name", "WW_verify_Page1.txt")],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(fetch(&env.base, "/WW_verify_Page1.txt").await.0, 404);
+}

@@ -60,6 +60,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(apps_console::routes())
         .merge(app_versions::routes())
         .merge(wecom_console::routes())
+        .merge(verify_files::routes())
         .merge(keys::routes())
         .merge(preview::routes())
         .merge(audit::routes())

@@ -1,21 +1,31 @@
 //! WeCom's domain-ownership files over HTTP: the API `/api/v1/wecom/verify-files` (list, upload,
-//! remove) and the console's upload and remove forms on the WeCom page. Thin over
+//! remove) and the console's upload and remove forms on the WeCom page (`/admin/wecom`). Thin over
 //! [`crate::admin::verify_files`]; the files themselves are served by `http/verify_file.rs`.
 
 use super::super::AppState;
 use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
+use super::apps_forms::{csrf_fields, field};
 use super::auth::ApiAdmin;
+use super::auth::{chrome, ConsoleAdmin};
 use crate::admin::verify_files::{self as domain, VerifyCtx, VerifyFile};
 use crate::admin::Actor;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::admin::AdminError;
+use crate::http::error::WebError;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use utoipa::{OpenApi, ToSchema};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/wecom/verify-files", post(upload_form))
+        .route("/admin/wecom/verify-files/remove", post(remove_form))
+}
 
 pub(super) fn api_routes() -> Router<AppState> {
     Router::new()
@@ -124,4 +134,55 @@ async fn remove(
     let actor = a.actor();
     domain::remove(ctx(&state, &actor, ip.0), &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- console forms (the list is on the WeCom page) ----
+
+/// A refusal shown beside the upload form: what is wrong and how to fix it.
+fn shown(e: AdminError) -> Result<AdminError, WebError> {
+    match e {
+        AdminError::Store(e) => Err(e.into()),
+        e => Ok(AdminError::invalid("verify_file", e.message())),
+    }
+}
+
+/// The upload form: the chosen file's own name and bytes.
+async fn upload_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    mp: Multipart,
+) -> Result<Response, WebError> {
+    let f = csrf_fields(&admin, mp).await?;
+    let c = chrome(&admin, &headers, "wecom");
+    let name = field(&f, "file_name").to_string();
+    let bytes = f.get("file").map(Vec::as_slice).unwrap_or_default();
+    let actor = admin.actor();
+    match domain::add(ctx(&state, &actor, ip.0), &name, bytes).await {
+        Ok(_) => super::wecom_console::render(&state, c, None, None, true).await,
+        Err(e) => super::wecom_console::render(&state, c, None, Some(shown(e)?), false).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoveForm {
+    csrf: String,
+    name: String,
+}
+
+async fn remove_form(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Form(f): Form<RemoveForm>,
+) -> Result<Response, WebError> {
+    admin.check_csrf(&f.csrf)?;
+    let c = chrome(&admin, &headers, "wecom");
+    let actor = admin.actor();
+    match domain::remove(ctx(&state, &actor, ip.0), &f.name).await {
+        Ok(()) => super::wecom_console::render(&state, c, None, None, true).await,
+        Err(e) => super::wecom_console::render(&state, c, None, Some(shown(e)?), false).await,
+    }
 }

@@ -3,7 +3,8 @@
 //! meaning and fix in both languages), Save (which runs the same check first; on failure nothing is
 //! saved, the result is shown beside the field it points at, the typed values stay in the form and
 //! a "Save anyway" button appears), the binding settings form with the table of what each
-//! combination does, and reset to configuration. CSRF first in every handler.
+//! combination does, reset to configuration, and the list of WeCom's domain-ownership files (their
+//! upload and remove forms are in `verify_files.rs`). CSRF first in every handler.
 
 use super::super::AppState;
 use super::super::ClientIp;
@@ -123,6 +124,8 @@ struct WecomPage {
     secret_typed: bool,
     /// What the app's trusted domain must be in WeCom (host[:port]).
     trusted_domain: String,
+    /// WeCom's domain-ownership files, served at the root.
+    verify_files: Vec<super::verify_files::VerifyFileView>,
 }
 
 impl WecomPage {
@@ -159,7 +162,7 @@ impl WecomPage {
     }
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     c: Chrome,
     check: Option<CheckView>,
@@ -182,6 +185,12 @@ async fn render_typed(
     refused: bool,
 ) -> Result<Response, WebError> {
     let now = current(state).await.map_err(admin_web)?;
+    let verify_files = crate::admin::verify_files::list(&state.store)
+        .await
+        .map_err(admin_web)?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut w = WecomView::from(&now);
     if let Some(t) = typed {
         for (slot, value) in [
@@ -218,6 +227,7 @@ async fn render_typed(
         refused,
         secret_typed,
         trusted_domain: state.config.trusted_domain(),
+        verify_files,
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
