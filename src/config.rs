@@ -23,7 +23,7 @@ pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
-pub use wecom::WecomConfig;
+pub use wecom::{mask_proxy, parse_proxy_url, WecomConfig};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -28,6 +28,7 @@ mod snapshot;
 mod sqlite;
 mod states;
 mod users;
+mod verify_files;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
@@ -41,6 +42,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 pub use states::{AccountStatus, KeyState, UnknownState};
 pub use users::AccountSearch;
+pub use verify_files::VerifyFileRow;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
