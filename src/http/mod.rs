@@ -19,6 +19,7 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+mod oidc_jwks;
 mod refusal;
 pub mod request_log;
 pub mod server;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .merge(limited)
         .merge(metadata::router())
+        .merge(oidc_jwks::router())
         .merge(health::router())
         .merge(admin::router(&state))
         .route("/static/style.css", get(style))
