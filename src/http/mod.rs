@@ -13,6 +13,7 @@ mod callback;
 pub mod client_ip;
 mod cookies;
 pub mod demo;
+mod demo_leave;
 pub mod error;
 mod error_pages;
 mod flow;

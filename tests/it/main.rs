@@ -54,6 +54,7 @@ mod slo;
 mod sp_initiated;
 mod webdriver;
 mod wecom_bases;
+mod wecom_events;
 mod wecom_login;
 mod wecom_save;
 
