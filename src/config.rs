@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 mod admin;
 mod binding;
 mod credentials;
+mod directory;
 mod limits;
 mod logs;
 mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
+pub use directory::{DirectoryConfig, MIN_SYNC_INTERVAL};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
@@ -69,6 +71,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[audit]`: how long audit rows are kept.
     pub audit: AuditConfig,
+    /// `[directory]`: the periodic full sync of the stored WeCom address book.
+    pub directory: DirectoryConfig,
 }
 
 /// SAML protocol settings.
@@ -129,6 +133,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log_format: LogFormat::default(),
             audit: AuditConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -297,6 +302,7 @@ impl Config {
         self.server.validate()?;
         self.database.validate()?;
         self.audit.validate()?;
+        self.directory.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",

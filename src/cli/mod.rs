@@ -8,6 +8,7 @@ pub mod admin;
 pub mod app;
 pub mod check;
 pub mod demo;
+pub mod directory;
 mod names;
 pub mod settings;
 pub mod user;
@@ -65,6 +66,9 @@ pub enum Command {
     /// the admin console (the way back when a console Save locked everyone out).
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// The stored WeCom address book: `sync` reconciles it with WeCom now.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
 }
 
 /// `master-key` subcommands (the key that seals the secrets stored in the database).
@@ -166,6 +170,7 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
         Command::App(cmd) => app::run(&shell(&open(config).await?), cmd).await,
         Command::User(cmd) => user::run(&shell(&open(config).await?), cmd, &OsRng).await,
         Command::Admin(cmd) => admin::run(&shell(&open(config).await?), cmd, &OsRng).await,
+        Command::Directory(cmd) => directory::run(&shell(&open(config).await?), cmd).await,
         Command::Settings(cmd) => {
             let (config, store) = open(config).await?;
             settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await
