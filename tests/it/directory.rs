@@ -491,3 +491,124 @@ async fn cli_case(env: Env) {
         "{out}"
     );
 }
+
+both_dbs!(
+    the_console_reads_the_stored_directory_when_fresh,
+    console_case
+);
+async fn console_case(env: Env) {
+    let token = env.api_token("directory").await;
+    let api = env.api(&token);
+    // Never synced: the pickers ask WeCom live.
+    let (code, st) = api.get("/wecom/directory/status").await;
+    assert_eq!(code, 200, "{st}");
+    assert_eq!(st["pickers_read"], "live");
+    assert!(st["last_synced_at"].is_null());
+    let live = env.sim.calls("user/simplelist");
+    let (code, list) = api.get("/wecom/directory/members?department=3").await;
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(env.sim.calls("user/simplelist"), live + 1);
+
+    // After a sync the status shows it; with the periodic sync off (the tests' default) the stored
+    // copy is not known to be current, so the pickers still ask WeCom.
+    env.sim.set_tags(demo_tags());
+    sync(&env).await.unwrap();
+    let (_, st) = api.get("/wecom/directory/status").await;
+    assert_eq!(
+        (
+            st["departments"].as_i64(),
+            st["members"].as_i64(),
+            st["tags"].as_i64()
+        ),
+        (Some(4), Some(5), Some(3))
+    );
+    assert!(st["last_synced_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-20T08:00:00"));
+    assert!(st["sync_interval_secs"].is_null());
+    assert_eq!(st["pickers_read"], "live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_pickers_read_the_stored_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
+    let env = Env::start_with(Db::Sqlite, url, dir, |c| {
+        c.directory.sync_interval = "1h".into();
+    })
+    .await;
+    // The periodic sync runs once at start: let it finish before counting WeCom calls.
+    for _ in 0..100 {
+        if env
+            .state
+            .store
+            .directory_sync_status()
+            .await
+            .unwrap()
+            .finished_at
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    env.sim.set_tags(demo_tags());
+    sync(&env).await.unwrap();
+    let token = env.api_token("directory").await;
+    let api = env.api(&token);
+    let (_, st) = api.get("/wecom/directory/status").await;
+    assert_eq!(st["pickers_read"], "stored", "{st}");
+    assert_eq!(st["sync_interval_secs"], 3600);
+    // WeCom is not asked: the answers come from the stored copy.
+    let before = (
+        env.sim.calls("user/simplelist"),
+        env.sim.calls("tag/list"),
+        env.sim.calls("department/list"),
+    );
+    let (code, members) = api.get("/wecom/directory/members?department=3").await;
+    assert_eq!(code, 200, "{members}");
+    let mut ids: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["userid"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec!["lisi", "sunqi"]);
+    let (_, found) = api.get("/wecom/directory/members?q=zhang").await;
+    assert_eq!(found[0]["userid"], "zhangsan");
+    let (_, tags) = api.get("/wecom/directory/tags").await;
+    assert_eq!(tags.as_array().unwrap().len(), 3);
+    let (_, depts) = api.get("/wecom/directory/departments").await;
+    assert_eq!(depts.as_array().unwrap().len(), 4);
+    assert_eq!(
+        (
+            env.sim.calls("user/simplelist"),
+            env.sim.calls("tag/list"),
+            env.sim.calls("department/list")
+        ),
+        before
+    );
+    // The console's WeCom page shows the status in the admin's language.
+    let (b, _) = env.admin_browser("zhangsan").await;
+    let page = b.get(&format!("{}/admin/wecom", env.base)).await;
+    assert!(
+        page.body.contains("id=\"directory-synced\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("规则选择器读取通讯录副本")
+            || page
+                .body
+                .contains("The rule pickers read the stored directory")
+    );
+    // Two intervals later the stored copy is stale: the pickers ask WeCom again.
+    env.clock
+        .advance(time::Duration::hours(2) + time::Duration::seconds(1));
+    let (_, st) = api.get("/wecom/directory/status").await;
+    assert_eq!(st["pickers_read"], "live");
+    api.get("/wecom/directory/tags").await;
+    assert_eq!(env.sim.calls("tag/list"), before.1 + 1);
+}

@@ -123,6 +123,8 @@ struct WecomPage {
     secret_typed: bool,
     /// What the app's trusted domain must be in WeCom (host[:port]).
     trusted_domain: String,
+    /// The stored directory's state (None when it could not be read).
+    directory: Option<super::directory::DirectoryStatusView>,
 }
 
 impl WecomPage {
@@ -217,6 +219,10 @@ async fn render_typed(
         refused,
         secret_typed,
         trusted_domain: state.config.trusted_domain(),
+        directory: super::directory::directory_status(state)
+            .await
+            .ok()
+            .map(Into::into),
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
