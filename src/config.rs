@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 mod admin;
 mod binding;
 mod credentials;
+mod directory;
 mod lifecycle;
 mod limits;
 mod logs;
@@ -19,6 +20,7 @@ mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
+pub use directory::{DirectoryConfig, MIN_SYNC_INTERVAL};
 pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
@@ -73,6 +75,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `[lifecycle]`: what happens to a leaver's account.
     pub lifecycle: LifecycleConfig,
+    /// `[directory]`: the periodic full sync of the stored WeCom address book.
+    pub directory: DirectoryConfig,
 }
 
 /// SAML protocol settings.
@@ -138,6 +142,7 @@ impl Default for Config {
             log_format: LogFormat::default(),
             audit: AuditConfig::default(),
             lifecycle: LifecycleConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -306,6 +311,7 @@ impl Config {
         self.server.validate()?;
         self.database.validate()?;
         self.audit.validate()?;
+        self.directory.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",

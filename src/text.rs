@@ -608,6 +608,23 @@ pub fn directory_problem(key: &str) -> &'static DirectoryProblem {
         .unwrap_or(&GENERIC_PROBLEM)
 }
 
+/// A WeCom member status as the console and the command line name it.
+pub fn member_status_text(s: crate::wecom::contact_change::MemberStatus) -> Tx {
+    use crate::wecom::contact_change::MemberStatus;
+    match s {
+        MemberStatus::Active => tx("active", "已激活"),
+        MemberStatus::Disabled => tx("disabled", "已禁用"),
+        MemberStatus::NotActivated => tx("not activated", "未激活"),
+        MemberStatus::Left => tx("left", "已离职"),
+        MemberStatus::Other(_) => tx("other status", "其他状态"),
+    }
+}
+
+/// The English word of a member status (logs and the command line).
+pub fn member_status_word(s: crate::wecom::contact_change::MemberStatus) -> &'static str {
+    member_status_text(s).en
+}
+
 /// A code and its label in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod app;
 pub mod check;
 pub mod demo;
+pub mod directory;
 mod names;
 pub mod settings;
 pub mod user;
@@ -69,6 +70,9 @@ pub enum Command {
     /// WeCom set-up helpers: the domain-ownership files (`verify-file add|list|remove`).
     #[command(subcommand)]
     Wecom(wecom::WecomCommand),
+    /// The stored WeCom address book: `sync` reconciles it with WeCom now.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
 }
 
 /// `master-key` subcommands (the key that seals the secrets stored in the database).
@@ -171,6 +175,7 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
         Command::User(cmd) => user::run(&shell(&open(config).await?), cmd, &OsRng).await,
         Command::Admin(cmd) => admin::run(&shell(&open(config).await?), cmd, &OsRng).await,
         Command::Wecom(cmd) => wecom::run(&shell(&open(config).await?), cmd).await,
+        Command::Directory(cmd) => directory::run(&shell(&open(config).await?), cmd).await,
         Command::Settings(cmd) => {
             let (config, store) = open(config).await?;
             settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await

@@ -14,6 +14,7 @@ mod apps;
 mod audit;
 mod audit_batch;
 mod audit_words;
+mod directory;
 mod keys;
 mod lifecycle;
 mod login_states;
@@ -35,6 +36,9 @@ pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
 pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
 pub use audit_words::{AuditKind, AuditResult};
+pub use directory::{
+    DepartmentRow, DirectoryDiff, DirectorySnapshot, MemberRow, SyncStatusRow, TagRow,
+};
 pub use lifecycle::{Hold, HoldAction};
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;

@@ -3,7 +3,8 @@
 //! API side (`/cgi-bin/…`, JSON, always HTTP 200 with an `errcode`): `gettoken` (checks corp ID and secret;
 //! tokens live 7200 s by the injected clock), `auth/getuserinfo` and legacy `user/getuserinfo` (capitalised
 //! `UserId`), `auth/getuserdetail`, `user/get`, `user/getuserid`, `user/get_userid_by_email`,
-//! `department/list`, `user/simplelist` (a department's direct members; 60011 for a department outside
+//! `department/list`, `user/list` (a department's members with details, same checks as
+//! `user/simplelist`), `user/simplelist` (a department's direct members; 60011 for a department outside
 //! the app's visible range, see [`Simulator::hide_department`]), `tag/list`, `tag/get`, `agent/get` (the app itself; 40056 for an AgentId the corp does not
 //! have, 301002 for another app of the corp, see [`Simulator::add_other_agent`]). Every data call checks the
 //! token: missing or unknown → 40014, expired → 42001.
@@ -115,6 +116,7 @@ pub fn department(id: i64, name: &str, name_en: Option<&str>, parentid: i64) -> 
         name: name.to_owned(),
         name_en: name_en.map(str::to_owned),
         parentid,
+        order: 100_000_000 - id,
     }
 }
 
@@ -332,6 +334,7 @@ impl Simulator {
             )
             .route("/cgi-bin/department/list", get(api::department_list))
             .route("/cgi-bin/user/simplelist", get(api::user_simplelist))
+            .route("/cgi-bin/user/list", get(api::user_list))
             .route("/cgi-bin/tag/list", get(api::tag_list))
             .route("/cgi-bin/tag/get", get(api::tag_get))
             .route("/cgi-bin/agent/get", get(api::agent_get))
@@ -479,6 +482,18 @@ impl Simulator {
     /// Replaces all tags ([`Simulator::new`] starts with none).
     pub fn set_tags(&self, tags: Vec<Tag>) {
         self.state().tags = tags;
+    }
+
+    /// Adds or replaces a department.
+    pub fn upsert_department(&self, department: Department) {
+        let mut st = self.state();
+        st.departments.retain(|d| d.id != department.id);
+        st.departments.push(department);
+    }
+
+    /// Removes a department (WeCom removes only empty ones; the simulator does not check).
+    pub fn remove_department(&self, id: i64) {
+        self.state().departments.retain(|d| d.id != id);
     }
 
     /// Removes a member.

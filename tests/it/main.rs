@@ -33,6 +33,7 @@ mod connections;
 mod db_outage;
 mod demo;
 mod deploy;
+mod directory;
 mod effective_corp;
 mod encryption;
 mod idp_initiated;

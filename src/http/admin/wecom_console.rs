@@ -128,6 +128,8 @@ struct WecomPage {
     events_url: String,
     /// WeCom's domain-ownership files, served at the root.
     verify_files: Vec<super::verify_files::VerifyFileView>,
+    /// The stored directory's state (None when it could not be read).
+    directory: Option<super::directory::DirectoryStatusView>,
 }
 
 impl WecomPage {
@@ -232,6 +234,10 @@ async fn render_typed(
         trusted_domain: state.config.trusted_domain(),
         events_url: format!("{}/wecom/events", state.config.base()),
         verify_files,
+        directory: super::directory::directory_status(state)
+            .await
+            .ok()
+            .map(Into::into),
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
