@@ -164,6 +164,11 @@ audit_words! {
         WecomNamesForced = "wecom_names_forced",
         /// The WeCom source in force was checked (the overview's "last check").
         WecomCheck = "wecom_check",
+        /// One change SCIM provisioning made (or failed to make) at an app: a user created,
+        /// updated or deactivated, a group created or updated.
+        Provision = "provision",
+        /// An app's SCIM bearer token was set.
+        ScimTokenSet = "scim_token_set",
     }
 }
 
