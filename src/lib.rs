@@ -54,6 +54,7 @@ pub mod login;
 pub mod logsafe;
 pub mod metrics;
 pub mod providers;
+pub mod provision;
 pub mod random;
 pub mod saml;
 pub mod secrets;

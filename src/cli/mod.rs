@@ -9,6 +9,7 @@ pub mod app;
 pub mod check;
 pub mod demo;
 mod names;
+mod provision;
 pub mod settings;
 pub mod user;
 
