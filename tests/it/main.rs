@@ -46,6 +46,7 @@ mod multi_account;
 mod operations;
 mod presets;
 mod roles;
+mod scim;
 mod security;
 mod settings_cli;
 mod slo;
