@@ -61,6 +61,7 @@ pub mod logsafe;
 pub mod metrics;
 pub mod oidc;
 pub mod providers;
+pub mod provision;
 pub mod random;
 pub mod saml;
 pub mod secrets;

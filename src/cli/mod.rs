@@ -10,6 +10,7 @@ pub mod check;
 pub mod demo;
 pub mod directory;
 mod names;
+mod provision;
 pub mod settings;
 pub mod user;
 pub mod wecom;

@@ -174,6 +174,11 @@ audit_words! {
         VerifyFileAdd = "verify_file_add",
         /// A WeCom domain-ownership file was removed.
         VerifyFileRemove = "verify_file_remove",
+        /// One change SCIM provisioning made (or failed to make) at an app: a user created,
+        /// updated or deactivated, a group created or updated.
+        Provision = "provision",
+        /// An app's SCIM bearer token was set.
+        ScimTokenSet = "scim_token_set",
     }
 }
 

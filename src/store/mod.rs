@@ -21,6 +21,7 @@ mod login_states;
 mod logout_chains;
 mod overview;
 mod postgres;
+mod provision;
 mod readers;
 mod schema;
 mod served;
@@ -40,6 +41,7 @@ pub use directory::{
     DepartmentRow, DirectoryDiff, DirectorySnapshot, MemberRow, SyncStatusRow, TagRow,
 };
 pub use lifecycle::{Hold, HoldAction};
+pub use provision::{ScimResourceRow, ScimRunRow};
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;

@@ -49,6 +49,7 @@ mod onboarding;
 mod operations;
 mod presets;
 mod roles;
+mod scim;
 mod security;
 mod settings_cli;
 mod slo;
