@@ -53,6 +53,7 @@ pub mod lang;
 pub mod login;
 pub mod logsafe;
 pub mod metrics;
+pub mod oidc;
 pub mod providers;
 pub mod random;
 pub mod saml;

@@ -19,6 +19,7 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+pub mod oidc;
 mod refusal;
 pub mod request_log;
 pub mod server;
@@ -26,6 +27,7 @@ mod slo;
 mod snapshot;
 mod sso;
 mod start;
+mod target;
 
 pub use client_ip::ClientIp;
 pub use metadata::document as metadata_document;
@@ -130,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(callback::router())
         .merge(bind::router())
         .merge(slo::router())
+        .merge(oidc::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

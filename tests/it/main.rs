@@ -43,6 +43,7 @@ mod member_pages;
 mod member_preview;
 mod monitoring;
 mod multi_account;
+mod oidc;
 mod operations;
 mod presets;
 mod roles;
