@@ -106,6 +106,10 @@ pub struct SigningConfig {
     pub key_file: Option<PathBuf>,
     /// PEM certificate matching `key_file`.
     pub cert_file: Option<PathBuf>,
+    /// PEM private key (EC P-256) for ES256 tokens beside `key_file`; without it, key files sign
+    /// OpenID Connect tokens with RS256 only. Ignored without `key_file` (the stored keys have
+    /// their own P-256 companions).
+    pub ec_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -303,6 +307,13 @@ impl Config {
                 "set both signing.key_file and signing.cert_file, or neither",
             ));
         }
+        if self.signing.ec_key_file.is_some() && self.signing.key_file.is_none() {
+            return Err(err(
+                "signing.ec_key_file",
+                "signing.ec_key_file goes with signing.key_file / signing.cert_file; without key \
+                 files the stored keys have their own ES256 keys, so remove it",
+            ));
+        }
         self.binding.policy()?;
         self.admin.validate()?;
         Ok(())
@@ -370,6 +381,11 @@ impl Config {
     /// Our Single Logout endpoint (both bindings).
     pub fn slo_url(&self) -> String {
         format!("{}/saml/slo", self.base())
+    }
+
+    /// The OpenID Connect JWK Set (discovery's `jwks_uri`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}{}", self.base(), crate::oidc::jwks::JWKS_PATH)
     }
 
     /// Where WeCom sends the browser back.
@@ -520,6 +536,7 @@ const OPTIONAL: &[&str] = &[
     "wecom.secret_file",
     "signing.key_file",
     "signing.cert_file",
+    "signing.ec_key_file",
     "master_key_file",
 ];
 

@@ -20,6 +20,8 @@ mod health;
 pub mod limits;
 mod metadata;
 pub mod oidc;
+mod oidc_jwks;
+mod oidc_token;
 mod refusal;
 pub mod request_log;
 pub mod server;
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bind::router())
         .merge(slo::router())
         .merge(oidc::router())
+        .merge(oidc_token::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
@@ -140,6 +143,7 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .merge(limited)
         .merge(metadata::router())
+        .merge(oidc_jwks::router())
         .merge(health::router())
         .merge(admin::router(&state))
         .route("/static/style.css", get(style))

@@ -16,16 +16,73 @@ use crate::oidc::authorize::{self, ErrorCode, Params, Prompt, RedirectError, Req
 use crate::oidc::{Client, ClientId};
 use crate::wecom::oauth;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 /// The authorization endpoint's path.
 pub const AUTHORIZE_PATH: &str = "/oidc/authorize";
 
+/// The discovery document's path (under the issuer).
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route(AUTHORIZE_PATH, get(by_query).post(by_form))
+    Router::new()
+        .route(AUTHORIZE_PATH, get(by_query).post(by_form))
+        .route(DISCOVERY_PATH, get(discovery))
+}
+
+/// OpenID Connect Discovery 1.0: the issuer (the public URL exactly), the endpoints, and what this
+/// provider supports — nothing it does not.
+async fn discovery(State(state): State<AppState>) -> Response {
+    use crate::oidc::jwt::JwsAlg;
+    let base = state.config.base();
+    let ring = state.keys();
+    let algs: Vec<&str> = JwsAlg::ALL
+        .into_iter()
+        .filter(|a| ring.jose.can_sign(*a))
+        .map(JwsAlg::as_str)
+        .collect();
+    let doc = serde_json::json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}{AUTHORIZE_PATH}"),
+        "token_endpoint": format!("{base}{}", super::oidc_token::TOKEN_PATH),
+        "userinfo_endpoint": format!("{base}{}", super::oidc_token::USERINFO_PATH),
+        "jwks_uri": state.config.jwks_url(),
+        "scopes_supported": crate::oidc::Scope::ALL.map(crate::oidc::Scope::as_str),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login"],
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
+            "name", "preferred_username", "email", "phone_number", "groups", "roles", "departments"
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    });
+    let mut r = doc.to_string().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r
 }
 
 async fn by_query(

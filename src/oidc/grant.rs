@@ -116,9 +116,10 @@ pub async fn issue_code(
     let grant = Grant::new(req, live.row.authn_instant, claims(&release, &live.profile));
     let grant_json = serde_json::to_string(&grant)
         .map_err(|e| crate::login::Error::broken("grant encoding", &e))?;
-    let lifetime = CODE_LIFETIME_SECS
-        .max(client.config.access_token_secs)
-        .max(client.config.refresh_token_secs);
+    // Refresh tokens end with the refresh lifetime counted from the login, and the last access
+    // token a refresh gives outlives it by its own lifetime: the grant is kept that long.
+    let lifetime =
+        CODE_LIFETIME_SECS + client.config.access_token_secs + client.config.refresh_token_secs;
     let row = crate::store::GrantRow {
         id: ctx.rng.hex(16),
         client_id: client.client_id.as_str().to_string(),

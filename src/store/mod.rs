@@ -187,6 +187,9 @@ pub struct KeyRow {
     pub activated_at: Option<i64>,
     /// When it was retired, Unix seconds.
     pub retired_at: Option<i64>,
+    /// Its P-256 companion for ES256 tokens, PKCS#8 PEM sealed under the same master key (context
+    /// `signing_key:ID:es256`); None for a key made before ES256 existed, and once retired.
+    pub ec_key_enc: Option<String>,
 }
 
 /// A stored IdP session (keyed by the hash of the cookie value).

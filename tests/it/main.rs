@@ -44,6 +44,7 @@ mod member_preview;
 mod monitoring;
 mod multi_account;
 mod oidc;
+mod oidc_keys;
 mod operations;
 mod presets;
 mod roles;

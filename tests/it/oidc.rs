@@ -11,7 +11,8 @@ use wecom_idp::oidc::Client;
 use wecom_idp::random::OsRng;
 
 pub const RP: &str = "https://rp.example/cb";
-/// A PKCE S256 challenge (computed independently with Python's hashlib).
+/// A PKCE verifier and its S256 challenge (computed independently with Python's hashlib).
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXFQ5FHss";
 pub const CHALLENGE: &str = "5G0ywK4MJ4ZOW74-Aw58Kmu29y1tU5InVnKGM4SCf1g";
 
 /// Registers a client as the shell would; returns it and its secret (confidential clients).
@@ -229,3 +230,274 @@ crate::both_dbs!(
     access_rules_apply,
     a_member_the_access_rule_refuses_gets_no_code
 );
+/// A member signed in through WeCom (in-client) for `client`: the code and the callback URL.
+pub async fn code_for(env: &Env, b: &Browser, client: &Client, userid: &str) -> String {
+    env.wecom_client_login(b, userid).await;
+    let u = follow_to_rp(
+        b,
+        &authorize_url(
+            env,
+            client,
+            &[
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+    )
+    .await
+    .unwrap_or_else(|p| panic!("no redirect to the RP: {} {}", p.status, p.body));
+    param(&u, "code").unwrap_or_else(|| panic!("no code in {u}"))
+}
+
+/// POSTs a token request (form `fields`, HTTP Basic when `basic` is given): status and JSON.
+pub async fn token(
+    env: &Env,
+    basic: Option<(&str, &str)>,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/oidc/token", env.base))
+        .form(fields);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.json().await.unwrap_or_default(), headers)
+}
+
+pub async fn userinfo(env: &Env, access_token: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}/oidc/userinfo", env.base))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or_default())
+}
+
+fn redeem<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", RP),
+        ("code_verifier", verifier),
+    ]
+}
+
+async fn a_code_gives_signed_tokens_and_userinfo(env: Env) {
+    let (client, secret) = add_client(&env, "grafana", &[]).await;
+    let secret = secret.unwrap();
+    let id = client.client_id.as_str();
+    let b = env.browser(WXWORK_UA);
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (status, t, headers) = token(&env, Some((id, &secret)), &redeem(&code, VERIFIER)).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(t["token_type"], "Bearer");
+    let ring = env.state.keys();
+    let v = wecom_idp::oidc::jwt::verify(
+        &ring.jose,
+        t["id_token"].as_str().unwrap(),
+        wecom_idp::oidc::jwt::TokenType::Jwt,
+    )
+    .unwrap();
+    let c = v.claims;
+    assert_eq!(c["iss"], env.base.as_str());
+    assert_eq!((c["aud"].as_str(), c["azp"].as_str()), (Some(id), Some(id)));
+    assert_eq!(c["sub"], "zhangsan");
+    assert_eq!(c["nonce"], "n-1");
+    assert_eq!(c["auth_time"], env.clock.unix());
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(c["at_hash"], wecom_idp::oidc::token::at_hash(access));
+    wecom_idp::oidc::jwt::verify(
+        &ring.jose,
+        access,
+        wecom_idp::oidc::jwt::TokenType::AccessToken,
+    )
+    .unwrap();
+    // Userinfo: the scopes' claims (profile, email, groups asked; phone not).
+    let (status, u) = userinfo(&env, access).await;
+    assert_eq!(status, 200, "{u}");
+    assert_eq!(u["sub"], "zhangsan");
+    assert_eq!(u["name"], "张三");
+    assert!(u.get("phone_number").is_none(), "phone not in scope: {u}");
+    assert!(u["departments"].is_array());
+    // A token of ours that is not an access token, or garbage, is refused.
+    let (status, _) = userinfo(&env, t["id_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401);
+    // The access token expires.
+    env.clock.advance(time::Duration::seconds(601));
+    assert_eq!(userinfo(&env, access).await.0, 401);
+}
+crate::both_dbs!(code_gives_tokens, a_code_gives_signed_tokens_and_userinfo);
+
+async fn a_reused_code_revokes_what_the_first_use_gave(env: Env) {
+    let (client, secret) = add_client(&env, "grafana", &[]).await;
+    let (id, secret) = (client.client_id.as_str().to_string(), secret.unwrap());
+    let b = env.browser(WXWORK_UA);
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (s, first, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)).await;
+    assert_eq!(s, 200);
+    let (s, again, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)).await;
+    assert_eq!((s, again["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        userinfo(&env, first["access_token"].as_str().unwrap())
+            .await
+            .0,
+        401
+    );
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let (s, r, _) = token(
+        &env,
+        Some((&id, &secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!((s, r["error"].as_str()), (400, Some("invalid_grant")));
+}
+crate::both_dbs!(reused_code, a_reused_code_revokes_what_the_first_use_gave);
+
+async fn pkce_secret_and_binding_are_checked(env: Env) {
+    let (client, secret) = add_client(&env, "grafana", &[]).await;
+    let (other, other_secret) = add_client(&env, "other", &[]).await;
+    let (id, secret) = (client.client_id.as_str().to_string(), secret.unwrap());
+    let b = env.browser(WXWORK_UA);
+    let fail = |s: u16, v: &serde_json::Value, want: &str| {
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (if want == "invalid_client" { 401 } else { 400 }, Some(want)),
+            "{v}"
+        );
+    };
+    // Wrong verifier, missing verifier: each burns its code.
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let wrong = "x".repeat(43);
+    let (s, v, _) = token(&env, Some((&id, &secret)), &redeem(&code, &wrong)).await;
+    fail(s, &v, "invalid_grant");
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (s, v, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)[..3]).await;
+    fail(s, &v, "invalid_grant");
+    // Wrong secret (Basic, then post), and two methods at once.
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (s, v, h) = token(&env, Some((&id, "wrong")), &redeem(&code, VERIFIER)).await;
+    fail(s, &v, "invalid_client");
+    assert!(h["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let mut post = redeem(&code, VERIFIER);
+    post.extend([("client_id", id.as_str()), ("client_secret", "wrong")]);
+    let (s, v, _) = token(&env, None, &post).await;
+    fail(s, &v, "invalid_client");
+    let (s, v, _) = token(&env, Some((&id, &secret)), &post).await;
+    fail(s, &v, "invalid_request");
+    // The code is another client's: refused even with that client's right secret.
+    let (s, v, _) = token(
+        &env,
+        Some((other.client_id.as_str(), &other_secret.unwrap())),
+        &redeem(&code, VERIFIER),
+    )
+    .await;
+    fail(s, &v, "invalid_grant");
+    // client_secret_post with the right secret, and a wrong redirect URI before it.
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let mut post = redeem(&code, VERIFIER);
+    post[2] = ("redirect_uri", "http://127.0.0.1:9/cb");
+    post.extend([
+        ("client_id", id.as_str()),
+        ("client_secret", secret.as_str()),
+    ]);
+    let (s, v, _) = token(&env, None, &post).await;
+    fail(s, &v, "invalid_grant");
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let mut post = redeem(&code, VERIFIER);
+    post.extend([
+        ("client_id", id.as_str()),
+        ("client_secret", secret.as_str()),
+    ]);
+    assert_eq!(token(&env, None, &post).await.0, 200);
+    // An expired code.
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    env.clock.advance(time::Duration::seconds(61));
+    let (s, v, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)).await;
+    fail(s, &v, "invalid_grant");
+    // A public client: its ID and the verifier, no secret.
+    let (public, _) = add_client(&env, "spa", &[("client_type", "public")]).await;
+    let code = code_for(&env, &b, &public, "zhangsan").await;
+    let mut post = redeem(&code, VERIFIER);
+    post.push(("client_id", public.client_id.as_str()));
+    assert_eq!(token(&env, None, &post).await.0, 200);
+}
+crate::both_dbs!(pkce_and_secrets, pkce_secret_and_binding_are_checked);
+
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family(env: Env) {
+    let (client, secret) = add_client(&env, "grafana", &[]).await;
+    let (id, secret) = (client.client_id.as_str().to_string(), secret.unwrap());
+    let b = env.browser(WXWORK_UA);
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (_, first, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)).await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let refresh = |t: String| {
+        let (env, id, secret) = (&env, id.clone(), secret.clone());
+        async move {
+            token(
+                env,
+                Some((&id, &secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &t)],
+            )
+            .await
+        }
+    };
+    let (s, second, _) = refresh(r1.clone()).await;
+    assert_eq!(s, 200, "{second}");
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2, "rotated");
+    assert!(second["id_token"].is_string());
+    assert_eq!(
+        userinfo(&env, second["access_token"].as_str().unwrap())
+            .await
+            .0,
+        200
+    );
+    // The old one again: refused, and the family (r2 and its access token) is revoked.
+    let (s, v, _) = refresh(r1).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(refresh(r2).await.0, 400);
+    assert_eq!(
+        userinfo(&env, second["access_token"].as_str().unwrap())
+            .await
+            .0,
+        401
+    );
+}
+crate::both_dbs!(
+    refresh_rotation,
+    refresh_tokens_rotate_and_a_reused_one_revokes_its_family
+);
+
+async fn discovery_names_the_issuer_and_what_is_supported(env: Env) {
+    let d: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", env.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(d["issuer"], env.base.as_str());
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{}/oidc/authorize", env.base)
+    );
+    assert_eq!(d["token_endpoint"], format!("{}/oidc/token", env.base));
+    assert_eq!(d["jwks_uri"], format!("{}/oidc/jwks", env.base));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    let jwks = reqwest::get(d["jwks_uri"].as_str().unwrap()).await.unwrap();
+    assert_eq!(jwks.status(), 200);
+}
+crate::both_dbs!(discovery, discovery_names_the_issuer_and_what_is_supported);
