@@ -87,6 +87,24 @@ impl crate::identity::rule_inputs::AppRules for App {
     }
 }
 
+/// What the login's rules read of an app, whatever protocol it speaks: its name and its settings
+/// (access and role rules, the subject's source). A SAML [`App`] and an OIDC client both are one.
+pub trait AppPolicy: crate::identity::rule_inputs::AppRules {
+    /// The app's name.
+    fn name(&self) -> &AppName;
+    /// The app's settings.
+    fn settings(&self) -> &AppSettings;
+}
+
+impl AppPolicy for App {
+    fn name(&self) -> &AppName {
+        &self.name
+    }
+    fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+}
+
 impl App {
     /// Reads a stored row.
     pub fn from_row(row: AppRow) -> Result<Self, AppError> {

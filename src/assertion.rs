@@ -2,7 +2,7 @@
 //! and the timestamps (NotBefore backdated by the skew, NotOnOrAfter = now + lifetime), handed to the
 //! escaping writer and signer in `saml::response`. Time and IDs are parameters.
 
-use crate::apps::{App, NameIdFormat};
+use crate::apps::{App, AppPolicy, NameIdFormat};
 use crate::identity::{clean_text, Context, Profile};
 use crate::saml::response::{
     build_encrypted_response, build_response, build_status_response, AssertionInput, Attribute,
@@ -95,14 +95,14 @@ pub struct Granted {
 /// anything is built), then the roles. `parents` and `tags` come from
 /// [`crate::identity::rule_inputs`]; `default_access` is the effective `binding.default_access`.
 pub fn decide(
-    app: &App,
+    app: &impl AppPolicy,
     profile: &Profile,
     parents: &std::collections::HashMap<i64, i64>,
     tags: &crate::identity::roles::MemberTags,
     default_access: &crate::identity::access::Access,
 ) -> Result<Granted, Refused> {
     if !app
-        .settings
+        .settings()
         .access
         .allows(profile, parents, tags, default_access)
     {
@@ -118,21 +118,21 @@ pub fn decide(
 /// The member's roles for a role-SSO app, refused when there are none; other apps get their
 /// roles too (templates may use them) but are never refused for having none.
 pub fn roles_for(
-    app: &App,
+    app: &impl AppPolicy,
     profile: &Profile,
     parents: &std::collections::HashMap<i64, i64>,
     tags: &crate::identity::roles::MemberTags,
 ) -> Result<Vec<String>, IssueError> {
-    let roles = app.settings.roles.roles_for(profile, parents, tags);
-    if roles.is_empty() && app.settings.roles.required {
+    let roles = app.settings().roles.roles_for(profile, parents, tags);
+    if roles.is_empty() && app.settings().roles.required {
         return Err(IssueError::NoRole);
     }
     Ok(roles)
 }
 
 /// The RoleSessionName for this member when the app sends one: the rule's source, fitted.
-pub fn session_name(app: &App, profile: &Profile) -> Option<String> {
-    let rule = app.settings.session_name.as_ref()?;
+pub fn session_name(app: &impl AppPolicy, profile: &Profile) -> Option<String> {
+    let rule = app.settings().session_name.as_ref()?;
     let raw = rule
         .source
         .values(profile)
@@ -145,11 +145,14 @@ pub fn session_name(app: &App, profile: &Profile) -> Option<String> {
 
 /// The NameID value for formats whose value comes from the profile (`unspecified`, `email`).
 /// `persistent` and `transient` values are made by the caller (store / randomness) and passed in.
-pub fn name_id_value(app: &App, ctx: &Context<'_>) -> Result<Option<String>, IssueError> {
-    match app.settings.name_id_format {
+pub fn name_id_value(
+    app: &impl AppPolicy,
+    ctx: &Context<'_>,
+) -> Result<Option<String>, IssueError> {
+    match app.settings().name_id_format {
         NameIdFormat::Unspecified | NameIdFormat::Email => {
             let v = app
-                .settings
+                .settings()
                 .name_id_source
                 .render(ctx)
                 .into_iter()
@@ -164,8 +167,8 @@ pub fn name_id_value(app: &App, ctx: &Context<'_>) -> Result<Option<String>, Iss
     }
 }
 
-fn source_name(app: &App) -> &'static str {
-    app.settings.name_id_source.label()
+fn source_name(app: &impl AppPolicy) -> &'static str {
+    app.settings().name_id_source.label()
 }
 
 /// The attributes the app releases for this member (attributes without values are left out):

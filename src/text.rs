@@ -248,6 +248,14 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "oidc_request_refused",
+        tx("The app's sign-in request was refused", "应用的登录请求被拒绝"),
+        tx(
+            "The app asked to sign you in with a client ID or a return address that is not registered here, so you cannot be sent back to it; tell the app's administrator the reference below.",
+            "应用发来的登录请求使用了此处未登记的客户端 ID 或返回地址，因此无法把你送回该应用；请把下面的参考编号告诉应用的管理员。",
+        ),
+    ),
+    page(
         "ambiguous_app",
         tx("Which app is meant is not clear", "无法确定要登录哪个应用"),
         tx(
@@ -827,6 +835,26 @@ pub const REASONS: &[Label] = &[
     ),
     // requests and limits
     label("unknown_app", "unknown app", "应用不存在"),
+    label(
+        "oidc_unknown_client",
+        "OIDC: unknown client_id",
+        "OIDC：未登记的 client_id",
+    ),
+    label(
+        "oidc_bad_redirect_uri",
+        "OIDC: redirect_uri not registered for the client",
+        "OIDC：redirect_uri 未为该客户端登记",
+    ),
+    label(
+        "oidc_invalid_request",
+        "OIDC: invalid request",
+        "OIDC：无效请求",
+    ),
+    label(
+        "oidc_login_required",
+        "OIDC: prompt=none without a session",
+        "OIDC：prompt=none 但没有会话",
+    ),
     label(
         "no_acs",
         "app has no HTTP-POST ACS",

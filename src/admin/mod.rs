@@ -19,6 +19,7 @@ pub mod csv;
 pub mod directory;
 pub mod keys;
 pub mod metadata_fetch;
+pub mod oidc_clients;
 pub mod overview;
 pub mod preview;
 pub mod settings;

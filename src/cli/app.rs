@@ -8,6 +8,7 @@ use super::{CliError, Shell};
 use crate::admin::app_create::{self, Created};
 use crate::admin::app_metadata::MetadataInput;
 use crate::admin::apps::{self as admin_apps, NewApp};
+use crate::admin::oidc_clients::{self, NewOidcClient};
 use crate::admin::wecom_names::{self, NamesCheck};
 use crate::admin::{app_checks, Actor, AdminError};
 use crate::apps::{App, AppName, SETTING_KEYS};
@@ -68,6 +69,13 @@ pub struct AddArgs {
     /// A setting, KEY=VALUE (repeatable); `app set --help` lists them.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// An OpenID Connect client instead of a SAML app: prints its client ID and, for a
+    /// confidential client, its secret (once).
+    #[arg(long, conflicts_with_all = ["metadata", "preset", "entity_id"])]
+    pub oidc: bool,
+    /// A redirect URI of the OIDC client (repeatable; https, or http on a loopback host).
+    #[arg(long = "redirect-uri", value_name = "URL", requires = "oidc")]
+    pub redirect_uris: Vec<String>,
     /// Add even though WeCom does not know a member, tag or department the access or role rules
     /// name (or the WeCom app cannot see it); audited with what the check found.
     #[arg(long)]
@@ -107,6 +115,13 @@ pub async fn run(shell: &Shell<'_>, cmd: &AppCommand) -> Result<(), CliError> {
         AppCommand::Add(args) => add(shell, args).await,
         AppCommand::List => list(shell.config, shell.store).await,
         AppCommand::Show { name } => {
+            if let Some(c) = oidc_clients::find(shell.store, name)
+                .await
+                .map_err(admin_err)?
+            {
+                print_client(shell.config, &c);
+                return Ok(());
+            }
             print_app(shell.config, &load(shell.store, name).await?);
             Ok(())
         }
@@ -279,6 +294,9 @@ async fn create_checked(
 
 /// `app add`: from a preset (the SP's metadata optional), or from the SP's metadata.
 async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
+    if a.oidc {
+        return add_client(shell, a).await;
+    }
     let xml = a.metadata.as_deref().map(read).transpose()?;
     let entity_id = a.entity_id.as_deref();
     let (new, how) = match &a.preset {
@@ -307,9 +325,71 @@ async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `app add NAME --oidc --redirect-uri URL…`: the client ID, and a confidential client's secret
+/// printed this once.
+async fn add_client(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
+    let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    let new = NewOidcClient {
+        name: a.name.clone(),
+        redirect_uris: a.redirect_uris.clone(),
+        settings: kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?,
+    };
+    let made = oidc_clients::create(&ctx, &crate::random::OsRng, &new)
+        .await
+        .map_err(admin_err)?;
+    println!("added OIDC client `{}`", made.client.name);
+    if let Some(secret) = &made.secret {
+        println!("client_secret:   {secret}");
+        println!(
+            "(shown this once: only its hash is stored; keep it in the app's configuration now)"
+        );
+    }
+    print_client(shell.config, &made.client);
+    Ok(())
+}
+
+/// An OIDC client, as `app show` prints it: the same `homepage:`/`mode:` lines as a SAML app.
+fn print_client(config: &Config, c: &crate::oidc::Client) {
+    let base = config.base();
+    println!("{:<17}{}", "name:", c.name);
+    println!("{:<17}oidc", "protocol:");
+    println!("{:<17}{}", "client_id:", c.client_id);
+    println!("{:<17}{}", "client_type:", c.config.client_type.as_str());
+    println!("{:<17}{base}", "issuer:");
+    println!(
+        "{:<17}{base}/.well-known/openid-configuration",
+        "discovery:"
+    );
+    for u in &c.config.redirect_uris {
+        println!("{:<17}{}", "redirect_uri:", u.as_str());
+    }
+    println!("{:<17}{}", "scopes:", c.config.scopes.to_wire());
+    if let Some(h) = c.homepage() {
+        println!("{:<17}{h}", "login starts at:");
+    }
+    let mount = config.mount_url(c.name.as_str());
+    println!("{:<17}{mount}", "mount address:");
+    println!("WeCom app homepage (paste it in the WeCom admin console):");
+    println!("homepage: {mount}");
+    println!("mode: idp-initiated");
+    println!(
+        "why: the mount address sends the member to the client's initiate_login_uri (or its \
+         first redirect URI's origin), and the client starts the sign-in"
+    );
+}
+
 async fn list(config: &Config, store: &Store) -> Result<(), CliError> {
     let apps = store.apps().await?;
-    if apps.is_empty() {
+    let clients = oidc_clients::list(store).await.map_err(admin_err)?;
+    for c in &clients {
+        println!(
+            "{}\toidc:{}\t{}",
+            c.name,
+            c.client_id,
+            config.mount_url(c.name.as_str())
+        );
+    }
+    if apps.is_empty() && clients.is_empty() {
         println!(
             "no apps yet: wecom-idp app add NAME --metadata SP-METADATA.xml, or \
              --preset PRESET --set KEY=VALUE… for a cloud console (README: Cloud console presets)"
@@ -330,6 +410,19 @@ async fn list(config: &Config, store: &Store) -> Result<(), CliError> {
 /// `app set`: the settings, once WeCom knows the names their rules name.
 async fn set(shell: &Shell<'_>, a: &SetArgs) -> Result<(), CliError> {
     let mut pairs = kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?;
+    if oidc_clients::find(shell.store, &a.name)
+        .await
+        .map_err(admin_err)?
+        .is_some()
+    {
+        let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+        let c = oidc_clients::update_settings(&ctx, &a.name, &pairs)
+            .await
+            .map_err(admin_err)?;
+        println!("updated OIDC client `{}`", c.name);
+        print_client(shell.config, &c);
+        return Ok(());
+    }
     // The token file is not a setting: it is read, sealed and stored once the settings are saved.
     let token_file = pairs
         .iter()
@@ -386,6 +479,15 @@ async fn check_rule_names(
 
 async fn remove(shell: &Shell<'_>, name: &str) -> Result<(), CliError> {
     let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    if oidc_clients::find(shell.store, name)
+        .await
+        .map_err(admin_err)?
+        .is_some()
+    {
+        oidc_clients::delete(&ctx, name).await.map_err(admin_err)?;
+        println!("removed OIDC client `{name}`");
+        return Ok(());
+    }
     match admin_apps::delete(&ctx, name).await {
         Ok(()) => {
             println!("removed app `{name}`");

@@ -5,6 +5,7 @@
 
 use super::flow;
 use super::refusal::refuse;
+use super::target::Target;
 use super::ClientIp;
 use super::{cookies, AppState};
 use crate::http::error::{Lang, WebError};
@@ -163,20 +164,20 @@ async fn bind(
         Proved::Again(why) => return again(lang, &token, allow_create, why),
     };
     let bind::Opened {
-        app,
-        login: app_login,
+        login: pending,
         profile,
         ..
     } = page;
+    let target = Target::load(&ctx, pending).await?;
     let userid = profile.userid.clone();
-    let who = flow::who(&app, &app_login).userid(Some(&userid));
+    let who = target.who().userid(Some(&userid));
     let profile = match login::account::ready(&ctx, *account, profile).await {
         Ok(p) => p,
         Err(e) => return Err(refuse(&ctx, AuditKind::Login, who, e).await),
     };
     let old = cookies::get(&headers, &flow::session_cookie_name(&state));
     let (token, live) = login::session::start(&ctx, effective, profile, old.as_deref()).await?;
-    let mut resp = flow::answer(&state, &ctx, &headers, &app, &app_login, &live).await?;
+    let mut resp = target.answer(&state, &ctx, &headers, &live).await?;
     if let Some(c) = flow::session_cookie(&state, &token) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }

@@ -7,12 +7,13 @@
 
 use super::flow;
 use super::refusal::refuse;
+use super::target::Target;
 use super::ClientIp;
 use super::{bind, cookies, AppState};
 use crate::http::error::{Lang, WebError};
 use crate::login::account::{self, Step};
 use crate::login::state::{self as login_state, Arrival, Browser, Outcome};
-use crate::login::{self, AppLogin, AuditKind, Ctx, Live, Pending, Refusal, Who};
+use crate::login::{self, AuditKind, Ctx, Live, Pending, Refusal, Who};
 use crate::logsafe::Escaped;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -63,10 +64,10 @@ async fn callback(
             ..
         } => super::admin::finish_sign_in(&state, &ctx, &code, &admin).await,
         Arrival::Fresh {
-            pending: Pending::App(login),
+            pending,
             browser,
             code,
-        } => here.app_login(login, browser, &code).await,
+        } => here.app_login(pending, browser, &code).await,
         Arrival::Repeat {
             pending,
             browser,
@@ -88,16 +89,16 @@ impl Here<'_> {
     /// answer, or the bind page.
     async fn app_login(
         &self,
-        login: AppLogin,
+        pending: Pending,
         browser: Browser,
         code: &str,
     ) -> Result<Response, WebError> {
         let ctx = self.ctx;
-        let app = login::load_app(ctx, &login.app).await?;
-        super::request_log::note_app(app.name.as_str());
+        let target = Target::load(ctx, pending).await?;
+        super::request_log::note_app(target.name());
         // The settings in force, read once for the whole login.
         let effective = self.state.effective().await?;
-        let who = flow::who(&app, &login);
+        let who = target.who();
         let profile = match login::member::profile(ctx, &effective, code).await {
             Ok(p) => p,
             Err(m) => {
@@ -106,18 +107,19 @@ impl Here<'_> {
             }
         };
         let userid = profile.userid.clone();
+        let pending = target.pending();
         let member = account::Member {
             effective: &effective,
-            app: &app,
-            login: &login,
+            app: target.name(),
+            login: &pending,
             profile,
             browser_hash: &browser.hash,
         };
         match account::resolve(ctx, member).await {
             Ok(Step::Ready(profile)) => {
                 let (token, live) = self.start(effective, *profile, &browser).await?;
-                tracing::debug!(userid = %Escaped(&userid), app = %app.name, "WeCom login succeeded; session started");
-                self.answer(&app, &login, &live, &token).await
+                tracing::debug!(userid = %Escaped(&userid), app = %target.name(), "WeCom login succeeded; session started");
+                self.answer(&target, &live, &token).await
             }
             Ok(Step::Bind {
                 token,
@@ -160,10 +162,9 @@ impl Here<'_> {
     ) -> Result<Response, WebError> {
         let ctx = self.ctx;
         let first = login_state::first_outcome(ctx, &browser, self.login_state, result).await?;
-        let login = match pending {
-            Pending::Admin(admin) => return flow::redirect(&admin.next),
-            Pending::App(login) => login,
-        };
+        if let Pending::Admin(admin) = &pending {
+            return flow::redirect(&admin.next);
+        }
         let token = match first {
             Some(Outcome::Session(token)) => token,
             Some(Outcome::BindPage(token)) => {
@@ -175,27 +176,28 @@ impl Here<'_> {
         let Some((row, profile)) = login::session::by_token(ctx, &token).await? else {
             return Err(Refusal::StateUsed.into());
         };
-        let app = login::load_app(ctx, &login.app).await?;
-        super::request_log::note_app(app.name.as_str());
-        tracing::info!(app = %app.name, "repeated WeCom callback: answering with the first result");
+        let target = Target::load(ctx, pending).await?;
+        super::request_log::note_app(target.name());
+        tracing::info!(app = %target.name(), "repeated WeCom callback: answering with the first result");
         let effective = self.state.effective().await?;
         let live = Live {
             row,
             profile,
             effective,
         };
-        self.answer(&app, &login, &live, &token).await
+        self.answer(&target, &live, &token).await
     }
 
     /// The answer to the app, with the session's cookie.
     async fn answer(
         &self,
-        app: &crate::apps::App,
-        login: &AppLogin,
+        target: &Target,
         live: &Live,
         token: &str,
     ) -> Result<Response, WebError> {
-        let mut resp = flow::answer(self.state, self.ctx, self.headers, app, login, live).await?;
+        let mut resp = target
+            .answer(self.state, self.ctx, self.headers, live)
+            .await?;
         if let Some(c) = flow::session_cookie(self.state, token) {
             resp.headers_mut().append(header::SET_COOKIE, c);
         }

@@ -20,7 +20,9 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+pub mod oidc;
 mod oidc_jwks;
+mod oidc_token;
 mod refusal;
 pub mod request_log;
 pub mod server;
@@ -28,6 +30,7 @@ mod slo;
 mod snapshot;
 mod sso;
 mod start;
+mod target;
 mod verify_file;
 mod wecom_events;
 
@@ -135,6 +138,8 @@ pub fn router(state: AppState) -> Router {
         .merge(bind::router())
         .merge(slo::router())
         .merge(wecom_events::router())
+        .merge(oidc::router())
+        .merge(oidc_token::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

@@ -4,10 +4,9 @@
 //! settings are the effective ones: the console's over the configuration's.
 
 use super::audit::{AuditEvent, AuditKind, AuditResult, Who};
-use super::pending::AppLogin;
+use super::pending::Pending;
 use super::refusal::{Error, Refusal};
 use super::Ctx;
-use crate::apps::App;
 use crate::crypto::sha256_hex;
 use crate::identity::binding::{self, Resolution};
 use crate::identity::directory::WhenUnmatched;
@@ -34,10 +33,10 @@ pub enum Step {
 pub struct Member<'a> {
     /// The settings in force.
     pub effective: &'a Effective,
-    /// The app.
-    pub app: &'a App,
-    /// The login.
-    pub login: &'a AppLogin,
+    /// The app's name.
+    pub app: &'a str,
+    /// The login (a SAML app's or an OIDC client's).
+    pub login: &'a Pending,
     /// The member as WeCom gave them.
     pub profile: Profile,
     /// The hash of the browser binding the login state was bound to (the bind page is too).
@@ -46,13 +45,13 @@ pub struct Member<'a> {
 
 /// A `bind` audit row of this member and app.
 fn bind_event<'a>(
-    app: &'a App,
+    app: &'a str,
     profile: &'a Profile,
     result: AuditResult,
     reason: impl Into<std::borrow::Cow<'a, str>>,
 ) -> AuditEvent<'a> {
     AuditEvent::new(AuditKind::Bind, result, reason)
-        .who(Who::app(app.name.as_str()).userid(Some(&profile.userid)))
+        .who(Who::app(app).userid(Some(&profile.userid)))
 }
 
 /// Resolves the member's account for a login.

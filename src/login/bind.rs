@@ -8,10 +8,9 @@
 //! event `bind` of the app and member.
 
 use super::audit::{AuditEvent, AuditKind, AuditResult, Who};
-use super::pending::AppLogin;
+use super::pending::Pending;
 use super::refusal::{Error, Refusal};
 use super::Ctx;
-use crate::apps::App;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::identity::binding;
 use crate::identity::directory::{self, BindHow, WhenUnmatched};
@@ -46,12 +45,12 @@ pub enum Proof {
 pub struct Opened {
     /// The hash of the page's token.
     pub token_hash: String,
-    /// The login waiting for the account.
-    pub login: AppLogin,
+    /// The login waiting for the account (a SAML app's or an OIDC client's).
+    pub login: Pending,
     /// The member as WeCom gave them.
     pub profile: Profile,
-    /// The login's app.
-    pub app: App,
+    /// The login's app name (`http` loads the app it answers).
+    pub app: String,
 }
 
 /// Why the page is shown again.
@@ -103,11 +102,15 @@ pub async fn open(ctx: &Ctx<'_>, token: &str, carried: &[String]) -> Result<Open
     if !ours || !usable(&row, now) {
         return Err(Refusal::BindExpired.into());
     }
-    let login: AppLogin = serde_json::from_str(&row.pending_json)
+    let login: Pending = serde_json::from_str(&row.pending_json)
         .map_err(|e| Error::broken("stored pending login", &e))?;
     let profile: Profile = serde_json::from_str(&row.profile_json)
         .map_err(|e| Error::broken("stored bind profile", &e))?;
-    let app = super::load_app(ctx, &login.app).await?;
+    let app = match &login {
+        Pending::App(l) => l.app.clone(),
+        Pending::Oidc(r) => r.app.clone(),
+        Pending::Admin(_) => return Err(Refusal::BindExpired.into()),
+    };
     Ok(Opened {
         token_hash,
         login,
@@ -223,7 +226,7 @@ async fn wrong_proof(ctx: &Ctx<'_>, page: &Opened) -> Result<Proved, Error> {
 
 fn page_event<'a>(page: &'a Opened, result: AuditResult, reason: &'static str) -> AuditEvent<'a> {
     AuditEvent::new(AuditKind::Bind, result, reason)
-        .who(Who::app(page.app.name.as_str()).userid(Some(&page.profile.userid)))
+        .who(Who::app(&page.app).userid(Some(&page.profile.userid)))
 }
 
 /// Binds the proved `account` to the member and uses the page up; false when the account is

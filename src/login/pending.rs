@@ -13,6 +13,8 @@ pub enum Pending {
     App(AppLogin),
     /// A sign-in to the admin console.
     Admin(AdminSignIn),
+    /// An OpenID Connect authorization request, answered with a code once the member is known.
+    Oidc(crate::oidc::authorize::Request),
 }
 
 impl Pending {
@@ -20,7 +22,7 @@ impl Pending {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::App(login) => login.request_id.as_deref(),
-            Self::Admin(_) => None,
+            Self::Admin(_) | Self::Oidc(_) => None,
         }
     }
 }
@@ -59,7 +61,8 @@ pub struct AdminSignIn {
     pub next: String,
 }
 
-/// The stored shape: an app login's fields, and `admin` for a console sign-in.
+/// The stored shape: an app login's fields, `admin` for a console sign-in, `oidc` for an OIDC
+/// authorization request.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     #[serde(default)]
@@ -74,10 +77,15 @@ struct Stored {
     force_authn: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     admin: Option<AdminSignIn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oidc: Option<crate::oidc::authorize::Request>,
 }
 
 impl From<Stored> for Pending {
     fn from(s: Stored) -> Self {
+        if let Some(oidc) = s.oidc {
+            return Self::Oidc(oidc);
+        }
         match s.admin {
             Some(admin) => Self::Admin(admin),
             None => Self::App(AppLogin {
@@ -101,6 +109,16 @@ impl From<Pending> for Stored {
                 relay_state: a.relay_state,
                 force_authn: a.force_authn,
                 admin: None,
+                oidc: None,
+            },
+            Pending::Oidc(req) => Self {
+                app: req.app.clone(),
+                request_id: None,
+                acs_url: String::new(),
+                relay_state: None,
+                force_authn: req.prompt == crate::oidc::authorize::Prompt::Login,
+                admin: None,
+                oidc: Some(req),
             },
             Pending::Admin(admin) => Self {
                 app: String::new(),
@@ -109,6 +127,7 @@ impl From<Pending> for Stored {
                 relay_state: None,
                 force_authn: true,
                 admin: Some(admin),
+                oidc: None,
             },
         }
     }

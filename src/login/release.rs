@@ -6,7 +6,7 @@
 
 use super::refusal::{Error, Refusal};
 use super::Ctx;
-use crate::apps::{App, NameIdFormat};
+use crate::apps::{AppPolicy, NameIdFormat};
 use crate::assertion::{self, IssueError, Refused};
 use crate::identity::{rule_inputs, Context, Profile};
 use crate::logsafe::Escaped;
@@ -27,17 +27,17 @@ impl Release {
     /// The values attribute and claim templates are rendered from.
     pub fn context<'a>(
         &'a self,
-        app: &'a App,
+        app: &'a impl AppPolicy,
         profile: &'a Profile,
         deep_link: Option<&'a str>,
     ) -> Context<'a> {
         Context {
             profile,
-            params: &app.settings.params,
+            params: &app.settings().params,
             roles: &self.roles,
             session_name: self.session_name.as_deref(),
             relay_state: deep_link,
-            accounts: &app.settings.roles.accounts,
+            accounts: &app.settings().roles.accounts,
         }
     }
 }
@@ -48,7 +48,7 @@ impl Release {
 pub async fn release(
     ctx: &Ctx<'_>,
     effective: &Effective,
-    app: &App,
+    app: &impl AppPolicy,
     profile: &Profile,
     deep_link: Option<&str>,
 ) -> Result<Release, Error> {
@@ -61,15 +61,15 @@ pub async fn release(
         Ok(g) => g,
         Err(Refused::AccessDenied) => {
             return Err(Refusal::AccessDenied {
-                app: app.name.clone(),
+                app: app.name().clone(),
             }
             .into())
         }
         Err(Refused::NoRole) => {
-            tracing::warn!(app = %app.name, userid = %Escaped(&profile.userid), "refused: no role rule gives the member a role for this app");
+            tracing::warn!(app = %app.name(), userid = %Escaped(&profile.userid), "refused: no role rule gives the member a role for this app");
             return Err(Refusal::NoRole {
-                app: app.name.clone(),
-                contact: app.settings.roles.contact.clone(),
+                app: app.name().clone(),
+                contact: app.settings().roles.contact.clone(),
             }
             .into());
         }
@@ -84,14 +84,18 @@ pub async fn release(
 }
 
 /// The value the app knows the member by, per the app's NameID format.
-async fn subject(ctx: &Ctx<'_>, app: &App, values: &Context<'_>) -> Result<String, Error> {
-    match app.settings.name_id_format {
+async fn subject(
+    ctx: &Ctx<'_>,
+    app: &impl AppPolicy,
+    values: &Context<'_>,
+) -> Result<String, Error> {
+    match app.settings().name_id_format {
         NameIdFormat::Persistent => {
             let candidate = format!("p-{}", ctx.rng.hex(16));
             Ok(ctx
                 .store
                 .pairwise_id(
-                    app.name.as_str(),
+                    app.name().as_str(),
                     &values.profile.userid,
                     &candidate,
                     ctx.unix(),
@@ -103,7 +107,7 @@ async fn subject(ctx: &Ctx<'_>, app: &App, values: &Context<'_>) -> Result<Strin
             Ok(Some(v)) => Ok(v),
             Ok(None) => Ok(ctx.rng.saml_id()),
             Err(e) => {
-                tracing::warn!(app = %app.name, "refused: {}", Escaped(&e));
+                tracing::warn!(app = %app.name(), "refused: {}", Escaped(&e));
                 let source = match e {
                     IssueError::NoNameId(s) => s,
                     IssueError::NoRole | IssueError::Sign(_) => "-",

@@ -9,7 +9,7 @@ impl Store {
     /// Adds an app; a name that exists, or an app of the same entity ID with one of its ACS URLs,
     /// is a [`StoreError::Conflict`].
     pub async fn insert_app(&self, app: &AppRow) -> Result<()> {
-        if self.app(&app.name).await?.is_some() {
+        if self.app(&app.name).await?.is_some() || self.oidc_client(&app.name).await?.is_some() {
             return Err(StoreError::Conflict(format!("an app named `{}`", app.name)));
         }
         let metadata: SpMetadata = serde_json::from_str(&app.metadata_json)

@@ -136,6 +136,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        n += self.purge_oidc(now).await?;
         Ok(n)
     }
 

@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod login_states;
 mod logout_chains;
+mod oidc;
 mod overview;
 mod postgres;
 mod provision;
@@ -41,6 +42,7 @@ pub use directory::{
     DepartmentRow, DirectoryDiff, DirectorySnapshot, MemberRow, SyncStatusRow, TagRow,
 };
 pub use lifecycle::{Hold, HoldAction};
+pub use oidc::{GrantRow, OidcClientRow, Use};
 pub use provision::{ScimResourceRow, ScimRunRow};
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;

@@ -44,6 +44,7 @@ mod member_pages;
 mod member_preview;
 mod monitoring;
 mod multi_account;
+mod oidc;
 mod oidc_keys;
 mod onboarding;
 mod operations;

@@ -1,0 +1,464 @@
+//! An OIDC client: an app that speaks OpenID Connect. It has the app's name and the app's rules
+//! ([`AppSettings`]: access, roles, the subject's source) like a SAML app, and instead of SP
+//! metadata its client ID, its secret's hash (confidential clients) or none (public clients, which
+//! must use PKCE), its redirect URIs (compared exactly), the scopes it may ask for, its token
+//! lifetimes and its `initiate_login_uri`. Stored beside the apps, in `oidc_clients`.
+
+use super::scope::Scopes;
+use crate::apps::{AppError, AppName, AppPolicy, AppSettings, NameIdFormat};
+use crate::crypto::{constant_time_eq, sha256_hex};
+use crate::identity::access::Access;
+use crate::identity::roles::RoleConfig;
+use crate::random::Rng;
+use crate::store::OidcClientRow;
+use serde::{Deserialize, Serialize};
+
+/// The longest access token lifetime an administrator may set (seconds).
+pub const MAX_ACCESS_TOKEN_SECS: i64 = 86_400;
+/// The longest refresh token lifetime an administrator may set (seconds).
+pub const MAX_REFRESH_TOKEN_SECS: i64 = 90 * 86_400;
+
+/// A client ID: random, 32 lowercase hex characters; not a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// A new random client ID.
+    pub fn generate(rng: &dyn Rng) -> Self {
+        Self(rng.hex(16))
+    }
+
+    /// A client ID as a request carries it; `None` when it cannot be one of ours.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(s.to_string()))
+    }
+
+    /// The ID.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether the client can keep a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    /// A server-side app with a client secret (`client_secret_basic` or `client_secret_post`).
+    Confidential,
+    /// A browser or native app without a secret: PKCE is its proof.
+    Public,
+}
+
+impl ClientType {
+    fn parse(v: &str) -> Result<Self, AppError> {
+        match v {
+            "confidential" => Ok(Self::Confidential),
+            "public" => Ok(Self::Public),
+            _ => Err(AppError::Invalid(format!(
+                "client_type: `{v}` is not confidential or public"
+            ))),
+        }
+    }
+
+    /// `confidential` or `public`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+        }
+    }
+}
+
+/// A registered redirect URI: absolute, no fragment, `https` — or `http` on a loopback host
+/// (RFC 8252 §7.3). Requests must name one exactly, byte for byte (RFC 9700 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    /// Checks an administrator's redirect URI; the error says what to fix.
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        let bad = |why: &str| AppError::Invalid(format!("redirect URI `{s}`: {why}"));
+        let u = url::Url::parse(s).map_err(|e| bad(&format!("not an absolute URL ({e})")))?;
+        if u.fragment().is_some() {
+            return Err(bad("a redirect URI may not have a #fragment"));
+        }
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(bad("a redirect URI may not carry user:password@"));
+        }
+        match u.scheme() {
+            "https" => {}
+            "http" if is_loopback(&u) => {}
+            "http" => {
+                return Err(bad(
+                    "plain http is allowed only on a loopback host (127.0.0.1, [::1], localhost); use https",
+                ))
+            }
+            _ => return Err(bad("use an https URL")),
+        }
+        if s.len() > 2000 {
+            return Err(bad("longer than 2000 characters"));
+        }
+        Ok(Self(s.to_string()))
+    }
+
+    /// The URI.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        None => false,
+    }
+}
+
+/// What an OIDC client has beside the app's rules; stored as JSON in its row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// `redirect_uri`: where codes may be sent, compared exactly.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// `scopes`: what the client may ask for.
+    pub scopes: Scopes,
+    /// `access_token_lifetime` (seconds).
+    pub access_token_secs: i64,
+    /// `refresh_token_lifetime` (seconds); 0 issues no refresh tokens.
+    pub refresh_token_secs: i64,
+    /// `initiate_login_uri`: where the mount address sends the browser (OpenID Connect
+    /// third-party-initiated login); otherwise the first redirect URI's origin.
+    pub initiate_login_uri: Option<String>,
+}
+
+impl ClientConfig {
+    fn new(client_type: ClientType) -> Self {
+        Self {
+            client_type,
+            redirect_uris: Vec::new(),
+            scopes: Scopes::all(),
+            access_token_secs: 600,
+            refresh_token_secs: 8 * 3600,
+            initiate_login_uri: None,
+        }
+    }
+}
+
+/// A registered OIDC client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The app's name (one name space with the SAML apps).
+    pub name: AppName,
+    /// The client ID.
+    pub client_id: ClientId,
+    /// SHA-256 of the secret (confidential clients); the secret itself is shown once.
+    pub secret_hash: Option<String>,
+    /// Redirect URIs, scopes, lifetimes.
+    pub config: ClientConfig,
+    /// The app's rules: access, roles, and `nameid_format`/`nameid_source` for `sub`.
+    pub settings: AppSettings,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+impl crate::identity::rule_inputs::AppRules for Client {
+    fn app_name(&self) -> &str {
+        self.name.as_str()
+    }
+    fn roles(&self) -> &RoleConfig {
+        &self.settings.roles
+    }
+    fn access(&self) -> &Access {
+        &self.settings.access
+    }
+}
+
+impl AppPolicy for Client {
+    fn name(&self) -> &AppName {
+        &self.name
+    }
+    fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+}
+
+/// The `--set` keys of an OIDC client besides its redirect URIs.
+pub const CLIENT_KEYS: &[(&str, &str)] = &[
+    ("client_type", "confidential (default: has a secret) or public (PKCE, no secret)"),
+    ("redirect_uris", "redirect URIs, space-separated (replaces the list)"),
+    ("scopes", "scopes the client may ask for (default: openid profile email phone groups)"),
+    ("access_token_lifetime", "seconds, 60..86400 (default 600)"),
+    ("refresh_token_lifetime", "seconds, 0 (no refresh tokens)..7776000 (default 28800)"),
+    ("initiate_login_uri", "https URL the mount address sends the browser to"),
+    ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
+];
+
+/// App settings that mean something for an OIDC client (the rest are SAML's).
+const APP_KEYS: &[&str] = &[
+    "nameid_format",
+    "nameid_source",
+    "access",
+    "role",
+    "role_rules",
+    "role_mode",
+    "role_contact",
+    "accounts",
+];
+
+/// A new client and, for a confidential one, its secret (to show once).
+pub struct NewClient {
+    /// The client.
+    pub client: Client,
+    /// The secret, for a confidential client.
+    pub secret: Option<String>,
+}
+
+impl Client {
+    /// A new client named `name` with `redirect_uris` and `KEY=VALUE` settings; a confidential
+    /// client gets a random secret, kept only as its hash.
+    pub fn create(
+        name: &str,
+        redirect_uris: &[String],
+        sets: &[(String, String)],
+        rng: &dyn Rng,
+        now: i64,
+    ) -> Result<NewClient, AppError> {
+        let name = AppName::parse(name)?;
+        let client_type = match sets.iter().rev().find(|(k, _)| k == "client_type") {
+            Some((_, v)) => ClientType::parse(v.trim())?,
+            None => ClientType::Confidential,
+        };
+        let mut client = Client {
+            name,
+            client_id: ClientId::generate(rng),
+            secret_hash: None,
+            config: ClientConfig::new(client_type),
+            settings: AppSettings {
+                attributes: Vec::new(),
+                ..AppSettings::default()
+            },
+            created_at: now,
+            updated_at: now,
+        };
+        for u in redirect_uris {
+            client.config.redirect_uris.push(RedirectUri::parse(u)?);
+        }
+        client.apply(sets)?;
+        let secret = (client.config.client_type == ClientType::Confidential).then(|| rng.token());
+        client.secret_hash = secret.as_deref().map(|s| sha256_hex(s.as_bytes()));
+        Ok(NewClient { client, secret })
+    }
+
+    /// Applies `KEY=VALUE` settings, then checks the whole.
+    pub fn apply(&mut self, sets: &[(String, String)]) -> Result<(), AppError> {
+        for (k, v) in sets {
+            self.set(k.trim(), v.trim())?;
+        }
+        self.check()
+    }
+
+    fn set(&mut self, key: &str, v: &str) -> Result<(), AppError> {
+        let c = &mut self.config;
+        match key {
+            "client_type" => {
+                if ClientType::parse(v)? != c.client_type {
+                    return Err(AppError::Invalid(
+                        "client_type cannot change after the client is made: remove and add it again".into(),
+                    ));
+                }
+            }
+            "redirect_uris" => {
+                c.redirect_uris = v
+                    .split_ascii_whitespace()
+                    .map(RedirectUri::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "scopes" => {
+                c.scopes = Scopes::parse_strict(v)
+                    .map_err(|e| AppError::Invalid(format!("scopes: {e}")))?
+            }
+            "access_token_lifetime" => {
+                c.access_token_secs = secs(key, v, 60, MAX_ACCESS_TOKEN_SECS)?
+            }
+            "refresh_token_lifetime" => {
+                c.refresh_token_secs = secs(key, v, 0, MAX_REFRESH_TOKEN_SECS)?
+            }
+            "initiate_login_uri" => c.initiate_login_uri = initiate_login_uri(v)?,
+            k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
+            k => {
+                return Err(AppError::Invalid(format!(
+                "`{k}` is not a setting of an OIDC client; its keys are {}, and the app rules {}",
+                CLIENT_KEYS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                APP_KEYS.join(", ")
+            )))
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), AppError> {
+        if self.config.redirect_uris.is_empty() {
+            return Err(AppError::Invalid(
+                "an OIDC client needs at least one redirect URI (--redirect-uri URL)".into(),
+            ));
+        }
+        if !self.config.scopes.has(super::Scope::Openid) {
+            return Err(AppError::Invalid("scopes: must include openid".into()));
+        }
+        if !matches!(
+            self.settings.name_id_format,
+            NameIdFormat::Unspecified | NameIdFormat::Persistent
+        ) {
+            return Err(AppError::Invalid(
+                "nameid_format: `sub` must stay the same for a member: use unspecified (nameid_source) or persistent (pairwise)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `uri` is one of the registered redirect URIs, exactly.
+    pub fn redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
+        self.config.redirect_uris.iter().find(|r| r.0 == uri)
+    }
+
+    /// Whether `secret` is the client's secret (compared in constant time, over the hashes).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        match &self.secret_hash {
+            Some(h) => constant_time_eq(h.as_bytes(), sha256_hex(secret.as_bytes()).as_bytes()),
+            None => false,
+        }
+    }
+
+    /// Where the mount address sends the browser: `initiate_login_uri`, else the first redirect
+    /// URI's origin.
+    pub fn homepage(&self) -> Option<String> {
+        if let Some(u) = &self.config.initiate_login_uri {
+            return Some(u.clone());
+        }
+        let first = self.config.redirect_uris.first()?;
+        let u = url::Url::parse(first.as_str()).ok()?;
+        Some(format!("{}/", u.origin().ascii_serialization()))
+    }
+
+    /// Reads a stored row.
+    pub fn from_row(row: OidcClientRow) -> Result<Self, AppError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            AppError::Corrupt(format!("{}: {what}: {e}", row.name))
+        };
+        Ok(Self {
+            name: AppName::parse(&row.name)?,
+            client_id: ClientId(row.client_id.clone()),
+            secret_hash: row.secret_hash.clone(),
+            config: serde_json::from_str(&row.client_json).map_err(|e| corrupt("client", e))?,
+            settings: serde_json::from_str(&row.settings_json)
+                .map_err(|e| corrupt("settings", e))?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// The row to store.
+    pub fn to_row(&self) -> Result<OidcClientRow, AppError> {
+        let enc = |e: serde_json::Error| AppError::Corrupt(e.to_string());
+        Ok(OidcClientRow {
+            name: self.name.as_str().to_string(),
+            client_id: self.client_id.0.clone(),
+            secret_hash: self.secret_hash.clone(),
+            client_json: serde_json::to_string(&self.config).map_err(enc)?,
+            settings_json: serde_json::to_string(&self.settings).map_err(enc)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+fn secs(key: &str, v: &str, min: i64, max: i64) -> Result<i64, AppError> {
+    match v.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(AppError::Invalid(format!(
+            "{key}: `{v}` is not a number of seconds from {min} to {max}"
+        ))),
+    }
+}
+
+fn initiate_login_uri(v: &str) -> Result<Option<String>, AppError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    // The same rule as a redirect URI: https, or http on loopback.
+    RedirectUri::parse(v)
+        .map(|u| Some(u.0))
+        .map_err(|e| AppError::Invalid(format!("initiate_login_uri: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::OsRng;
+
+    fn sets(kv: &[(&str, &str)]) -> Vec<(String, String)> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_http_without_fragment() {
+        assert!(RedirectUri::parse("https://grafana.example.com/login/generic_oauth").is_ok());
+        assert!(RedirectUri::parse("http://127.0.0.1:8000/cb").is_ok());
+        assert!(RedirectUri::parse("http://localhost/cb").is_ok());
+        assert!(RedirectUri::parse("http://[::1]:9/cb").is_ok());
+        assert!(RedirectUri::parse("http://grafana.example.com/cb").is_err());
+        assert!(RedirectUri::parse("https://a.example/cb#x").is_err());
+        assert!(RedirectUri::parse("javascript:alert(1)").is_err());
+        assert!(RedirectUri::parse("/relative").is_err());
+    }
+
+    #[test]
+    fn confidential_clients_get_a_secret_kept_as_its_hash() {
+        let uris = ["https://a.example/cb".to_string()];
+        let n = Client::create("grafana", &uris, &[], &OsRng, 1).unwrap();
+        let secret = n.secret.unwrap();
+        assert!(n.client.secret_matches(&secret));
+        assert!(!n.client.secret_matches("x"));
+        assert_ne!(n.client.secret_hash.as_deref(), Some(secret.as_str()));
+        let p =
+            Client::create("spa", &uris, &sets(&[("client_type", "public")]), &OsRng, 1).unwrap();
+        assert!(p.secret.is_none() && !p.client.secret_matches(""));
+        assert_eq!(p.client.homepage().as_deref(), Some("https://a.example/"));
+    }
+
+    #[test]
+    fn bad_settings_say_what_to_fix() {
+        let uris = ["https://a.example/cb".to_string()];
+        let e = |kv| {
+            Client::create("x", &uris, &sets(kv), &OsRng, 1)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(e(&[("sign_response", "false")]).contains("not a setting of an OIDC client"));
+        assert!(e(&[("nameid_format", "transient")]).contains("sub"));
+        assert!(e(&[("scopes", "profile")]).contains("openid"));
+        assert!(e(&[("access_token_lifetime", "5")]).contains("60"));
+        assert!(Client::create("x", &[], &[], &OsRng, 1).is_err());
+    }
+}
