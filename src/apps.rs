@@ -10,11 +10,13 @@ use crate::store::AppRow;
 
 pub mod form;
 pub mod name;
+pub mod provisioning;
 pub mod relay_state;
 pub mod settings;
 pub mod vocabulary;
 
 pub use name::AppName;
+pub use provisioning::{ProvisionGroups, ProvisionMode};
 pub use relay_state::domain_allowed;
 pub use settings::{
     default_name_format, AppSettings, AttributeRelease, NameIdFormat, RequireSigned,

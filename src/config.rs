@@ -12,16 +12,20 @@ use std::path::{Path, PathBuf};
 mod admin;
 mod binding;
 mod credentials;
+mod directory;
+mod lifecycle;
 mod limits;
 mod logs;
 mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
+pub use directory::{DirectoryConfig, MIN_SYNC_INTERVAL};
+pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
-pub use wecom::WecomConfig;
+pub use wecom::{mask_proxy, parse_proxy_url, WecomConfig};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +73,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[audit]`: how long audit rows are kept.
     pub audit: AuditConfig,
+    /// `[lifecycle]`: what happens to a leaver's account.
+    pub lifecycle: LifecycleConfig,
+    /// `[directory]`: the periodic full sync of the stored WeCom address book.
+    pub directory: DirectoryConfig,
 }
 
 /// SAML protocol settings.
@@ -133,6 +141,8 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log_format: LogFormat::default(),
             audit: AuditConfig::default(),
+            lifecycle: LifecycleConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -301,6 +311,7 @@ impl Config {
         self.server.validate()?;
         self.database.validate()?;
         self.audit.validate()?;
+        self.directory.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",

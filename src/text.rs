@@ -608,6 +608,23 @@ pub fn directory_problem(key: &str) -> &'static DirectoryProblem {
         .unwrap_or(&GENERIC_PROBLEM)
 }
 
+/// A WeCom member status as the console and the command line name it.
+pub fn member_status_text(s: crate::wecom::contact_change::MemberStatus) -> Tx {
+    use crate::wecom::contact_change::MemberStatus;
+    match s {
+        MemberStatus::Active => tx("active", "已激活"),
+        MemberStatus::Disabled => tx("disabled", "已禁用"),
+        MemberStatus::NotActivated => tx("not activated", "未激活"),
+        MemberStatus::Left => tx("left", "已离职"),
+        MemberStatus::Other(_) => tx("other status", "其他状态"),
+    }
+}
+
+/// The English word of a member status (logs and the command line).
+pub fn member_status_word(s: crate::wecom::contact_change::MemberStatus) -> &'static str {
+    member_status_text(s).en
+}
+
 /// A code and its label in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
@@ -652,6 +669,8 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::AppCreate => tx("app added", "添加应用"),
         AuditKind::AppUpdate => tx("app settings changed", "修改应用设置"),
         AuditKind::AppDelete => tx("app deleted", "删除应用"),
+        AuditKind::Provision => tx("user provisioning (SCIM)", "用户同步（SCIM）"),
+        AuditKind::ScimTokenSet => tx("SCIM token set", "设置 SCIM 令牌"),
         AuditKind::AppPreview => tx("app preview", "预览应用"),
         AuditKind::AppRefresh => tx("app metadata refreshed", "刷新应用元数据"),
         AuditKind::AppRollback => tx("app rolled back", "回滚应用"),
@@ -674,11 +693,22 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::UserUnbind => tx("account unlinked", "解除关联"),
         AuditKind::UserBindCode => tx("one-time code issued", "签发一次性验证码"),
         AuditKind::UserSetPassword => tx("password set", "设置密码"),
+        AuditKind::WecomEvent => tx("WeCom event", "企业微信事件"),
+        AuditKind::MemberLeft => tx("member left: cut off", "成员离职：已下线"),
+        AuditKind::MemberRejoined => tx("member rejoined: restored", "成员复职：已恢复"),
         AuditKind::WecomNamesForced => tx(
             "saved although WeCom did not confirm the names",
             "企业微信未确认名称，仍然保存",
         ),
         AuditKind::WecomCheck => tx("WeCom connection checked", "检查企业微信连接"),
+        AuditKind::VerifyFileAdd => tx(
+            "WeCom verification file uploaded",
+            "上传企业微信域名校验文件",
+        ),
+        AuditKind::VerifyFileRemove => tx(
+            "WeCom verification file removed",
+            "删除企业微信域名校验文件",
+        ),
     }
 }
 
@@ -1029,6 +1059,39 @@ pub const FIELD_ERRORS: &[FieldError] = &[
     fe("encryption_method", "use aes256-gcm, aes128-gcm",
         "Choose one of the ciphers in the list.",
         "请从列表中选择一种加密算法。"),
+    fe("provision", "use scim or none",
+        "Choose scim or none.",
+        "请选择 scim 或 none。"),
+    fe("provision_groups", "use departments, tags or none",
+        "Choose departments, tags or none.",
+        "请选择 departments（部门）、tags（标签）或 none（不推送组）。"),
+    fe("scim_url", "use an https URL",
+        "The SCIM URL must be https (http only to this machine's loopback address).",
+        "SCIM 地址须为 https（仅本机回环地址可用 http）。"),
+    fe("scim_url", "put no credentials in the URL",
+        "Put no user name or password in the SCIM URL: the token is given separately.",
+        "SCIM 地址中不要包含用户名或密码：令牌单独提供。"),
+    fe("scim_url", "has no query or fragment",
+        "The SCIM base URL has no ?query or #fragment: give the address /Users and /Groups hang under.",
+        "SCIM 基础地址不含 ?查询 或 #片段：请填写 /Users 与 /Groups 所在的地址。"),
+    fe("scim_url", "not a URL",
+        "The SCIM URL is not a URL: give the app's SCIM base address, e.g. https://scim.example.com/scim/v2.",
+        "SCIM 地址格式不对：请填写应用的 SCIM 基础地址，例如 https://scim.example.com/scim/v2。"),
+    fe("", "scim needs scim_url",
+        "SCIM provisioning needs the app's SCIM base URL (scim_url).",
+        "SCIM 同步需要应用的 SCIM 基础地址（scim_url）。"),
+    fe("", "NameID is a random value the provisioned user cannot carry",
+        "With SCIM provisioning the user name pushed to the app is its NameID: a persistent or transient NameID is random and can never match. Choose NameID format unspecified or email, or turn provisioning off.",
+        "启用 SCIM 同步时，推送给应用的用户名就是它收到的 NameID；持久或临时 NameID 是随机值，永远无法对应。请选择 NameID 格式“未指定”或“邮箱地址”，或关闭同步。"),
+    fe("", "would have the same userName",
+        "With SCIM provisioning the NameID source cannot be a constant: every user would have the same name.",
+        "启用 SCIM 同步时，NameID 来源不能是常量：否则所有用户同名。"),
+    fe("", "known only at sign-in, so the SCIM userName",
+        "With SCIM provisioning the NameID template cannot use {relay_state}, which is known only at sign-in.",
+        "启用 SCIM 同步时，NameID 模板不能使用仅在登录时才知道的 {relay_state}。"),
+    fe("", "a department is not a user name",
+        "With SCIM provisioning the NameID source must be a member field (userid, email, alias …), not departments.",
+        "启用 SCIM 同步时，NameID 来源须是成员信息（userid、邮箱、别名等），不能是部门。"),
     fe("", "has no encryption certificate",
         "The app's SP metadata has no encryption certificate: import the SP's metadata with its encryption certificate first, or leave encryption off.",
         "该应用的 SP 元数据中没有加密证书：请先导入带有加密证书的 SP 元数据，或保持加密关闭。"),

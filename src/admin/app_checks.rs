@@ -345,6 +345,9 @@ pub fn settings(app: &App, changes: &[(String, String)]) -> Vec<AdminError> {
         if let Err(e) = super::apps::check_encryption(&after) {
             out.push(e);
         }
+        if let Err(e) = super::apps::check_provisioning(&after) {
+            out.push(e);
+        }
         if preset.is_none() {
             if let Err(e) = providers::check_settings(None, &s) {
                 out.push(AdminError::invalid("role_rules", e.to_string()));

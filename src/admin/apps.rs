@@ -175,6 +175,7 @@ pub async fn plan(ctx: &Ctx<'_>, new: &NewApp) -> Result<Plan, AdminError> {
         updated_at: now,
     };
     check_encryption(&app)?;
+    check_provisioning(&app)?;
     Ok(Plan {
         app,
         inspected,
@@ -532,6 +533,7 @@ pub async fn update_settings(
     providers::check_settings(preset.as_ref(), &after.settings)
         .map_err(|e| AdminError::invalid(role_field(sets), e.to_string()))?;
     check_encryption(&after)?;
+    check_provisioning(&after)?;
     after.updated_at = ctx.unix();
     if after.settings != before.settings {
         replace(ctx, &before, &after, AuditKind::AppUpdate).await?;
@@ -647,4 +649,12 @@ async fn with_metadata(ctx: &Ctx<'_>, before: &App, i: &Inspected) -> Result<App
 pub(crate) fn check_encryption(app: &App) -> Result<(), AdminError> {
     app.check_encryption()
         .map_err(|e| AdminError::invalid("encrypt_assertion", e.to_string()))
+}
+
+/// Refuses provisioning settings that cannot work, above all a SCIM `userName` that cannot equal
+/// the NameID the app receives.
+pub(crate) fn check_provisioning(app: &App) -> Result<(), AdminError> {
+    app.settings
+        .check_provisioning()
+        .map_err(|e| AdminError::invalid("provision", e.to_string()))
 }

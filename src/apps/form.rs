@@ -148,6 +148,40 @@ pub const FIELDS: &[Field] = &[
         ),
     },
     Field {
+        key: "provision",
+        kind: Kind::Choice(&[
+            ("none", "Off", "关闭"),
+            ("scim", "SCIM 2.0", "SCIM 2.0"),
+        ]),
+        label: ("Provisioning", "用户同步（预配）"),
+        help: (
+            "Push the members who may open the app to its SCIM 2.0 endpoint, with the NameID value as their user name. Its token is given with scim_token_file on the command line (never shown).",
+            "把可以打开该应用的成员推送到应用的 SCIM 2.0 接口，用户名即 NameID 的值。令牌在命令行用 scim_token_file 提供（不会显示）。",
+        ),
+    },
+    Field {
+        key: "scim_url",
+        kind: Kind::Line,
+        label: ("SCIM base URL", "SCIM 基础地址"),
+        help: (
+            "The app's SCIM address, the one /Users and /Groups hang under (https).",
+            "应用的 SCIM 地址，即 /Users 与 /Groups 所在的地址（https）。",
+        ),
+    },
+    Field {
+        key: "provision_groups",
+        kind: Kind::Choice(&[
+            ("none", "No groups", "不推送组"),
+            ("departments", "Departments", "部门"),
+            ("tags", "Tags", "标签"),
+        ]),
+        label: ("Groups to push", "推送的组"),
+        help: (
+            "WeCom departments or tags pushed as SCIM groups with their provisioned members.",
+            "把企业微信的部门或标签作为 SCIM 组推送，组成员为已同步的成员。",
+        ),
+    },
+    Field {
         key: "attribute_per_value",
         kind: Kind::Toggle,
         label: ("One attribute element per value", "每个值单独一个属性元素"),
@@ -357,6 +391,9 @@ pub fn current(s: &AppSettings, key: &str) -> String {
         "relay_state" => s.default_relay_state.clone().unwrap_or_default(),
         "relay_state_allow" => s.relay_state_allow.join(", "),
         "access" => s.access.describe(),
+        "provision" => s.provision.as_str().to_string(),
+        "scim_url" => s.scim_url.clone().unwrap_or_default(),
+        "provision_groups" => s.provision_groups.as_str().to_string(),
         _ => String::new(),
     }
 }

@@ -2,6 +2,7 @@
 //! request signing, roles and access of one app, with their defaults. How they are written as
 //! `KEY=VALUE` is [`super::vocabulary`]'s.
 
+use super::provisioning::{ProvisionGroups, ProvisionMode};
 use super::AppError;
 use crate::identity::roles::RoleConfig;
 use crate::identity::session_name::SessionNameRule;
@@ -119,6 +120,12 @@ pub struct AppSettings {
     pub encrypt_assertion: bool,
     /// `encryption_method`: the block cipher of an encrypted Assertion.
     pub encryption_method: BlockCipher,
+    /// `provision`: push members to the app (SCIM) or not.
+    pub provision: ProvisionMode,
+    /// `scim_url`: the app's SCIM base URL.
+    pub scim_url: Option<String>,
+    /// `provision_groups`: which WeCom groupings become SCIM Groups.
+    pub provision_groups: ProvisionGroups,
 }
 
 impl Default for AppSettings {
@@ -155,6 +162,9 @@ impl Default for AppSettings {
             access: Default::default(),
             encrypt_assertion: false,
             encryption_method: BlockCipher::DEFAULT,
+            provision: ProvisionMode::None,
+            scim_url: None,
+            provision_groups: ProvisionGroups::None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! ([`SETTING_KEYS`]), and how each value is read, checked and applied ([`AppSettings::set`]).
 //! The console's form, the API and the command line all write settings through it.
 
+use super::provisioning::{self, ProvisionGroups, ProvisionMode};
 use super::relay_state;
 use super::settings::{
     default_name_format, AppSettings, AttributeRelease, NameIdFormat, RequireSigned,
@@ -88,6 +89,22 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     ),
     ("param.KEY", "a value templates can use as {KEY}"),
     (
+        "provision",
+        "none (default) | scim: push the members who may open the app to its SCIM 2.0 endpoint \
+         (wecom-idp app provision NAME); the SCIM userName is the app's NameID value",
+    ),
+    (
+        "scim_url",
+        "the app's SCIM base URL (https; http only to loopback), e.g. \
+         https://scim.us-east-1.amazonaws.com/TENANT/scim/v2; its bearer token is given on the \
+         command line with scim_token_file=PATH",
+    ),
+    (
+        "provision_groups",
+        "none (default) | departments | tags: WeCom departments or tags pushed as SCIM Groups \
+         with their provisioned members",
+    ),
+    (
         "access",
         "who may open the app: default (the global binding.default_access: everyone unless set to \
          none) | everyone (every member with a bound account) | none | rules separated by ; — \
@@ -136,6 +153,9 @@ impl AppSettings {
             "allow_sha1" => self.allow_sha1 = parse_bool(key, value)?,
             "encrypt_assertion" => self.encrypt_assertion = parse_bool(key, value)?,
             "encryption_method" => self.encryption_method = parse_cipher(value)?,
+            "provision" => self.provision = ProvisionMode::parse(value)?,
+            "scim_url" => self.scim_url = provisioning::parse_scim_url(value)?,
+            "provision_groups" => self.provision_groups = ProvisionGroups::parse(value)?,
             _ => return Err(unknown_key(key)),
         }
         if !self.sign_response && !self.sign_assertion {

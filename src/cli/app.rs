@@ -37,6 +37,15 @@ pub enum AppCommand {
         /// App name.
         name: String,
     },
+    /// Push the members who may open the app to its SCIM endpoint (provision=scim): create,
+    /// update, deactivate users and groups; a second run with nothing changed sends nothing.
+    Provision {
+        /// App name.
+        name: String,
+        /// List the changes without sending anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `app add` options.
@@ -84,6 +93,11 @@ fn settings_help() -> String {
     for (k, h) in SETTING_KEYS {
         s.push_str(&format!("  {k}: {h}\n"));
     }
+    s.push_str(&format!(
+        "  {}: a file holding the app's SCIM bearer token (sealed under the master key when \
+         stored, never shown)\n",
+        super::provision::TOKEN_FILE_KEY
+    ));
     s
 }
 
@@ -98,6 +112,10 @@ pub async fn run(shell: &Shell<'_>, cmd: &AppCommand) -> Result<(), CliError> {
         }
         AppCommand::Set(args) => set(shell, args).await,
         AppCommand::Remove { name } => remove(shell, name).await,
+        AppCommand::Provision { name, dry_run } => {
+            let app = load(shell.store, name).await?;
+            super::provision::run(shell, &app, *dry_run).await
+        }
     }
 }
 
@@ -311,7 +329,19 @@ async fn list(config: &Config, store: &Store) -> Result<(), CliError> {
 
 /// `app set`: the settings, once WeCom knows the names their rules name.
 async fn set(shell: &Shell<'_>, a: &SetArgs) -> Result<(), CliError> {
-    let pairs = kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let mut pairs = kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?;
+    // The token file is not a setting: it is read, sealed and stored once the settings are saved.
+    let token_file = pairs
+        .iter()
+        .rposition(|(k, _)| k == super::provision::TOKEN_FILE_KEY)
+        .map(|i| pairs.remove(i).1);
+    pairs.retain(|(k, _)| k != super::provision::TOKEN_FILE_KEY);
+    if pairs.is_empty() {
+        if let Some(path) = token_file {
+            let app = load(shell.store, &a.name).await?;
+            return super::provision::set_token(shell, &app, Path::new(path.trim())).await;
+        }
+    }
     let forced = check_rule_names(shell, &a.name, &pairs, a.force).await?;
     let ctx = shell_ctx(shell.store, shell.clock.as_ref());
     let saved = admin_apps::update_settings(&ctx, &a.name, &pairs)
@@ -327,6 +357,9 @@ async fn set(shell: &Shell<'_>, a: &SetArgs) -> Result<(), CliError> {
     }
     println!("updated app `{}`", saved.app.name);
     print_app(shell.config, &saved.app);
+    if let Some(path) = token_file {
+        super::provision::set_token(shell, &saved.app, Path::new(path.trim())).await?;
+    }
     Ok(())
 }
 

@@ -36,7 +36,7 @@ pub struct AcsEndpoint {
 /// given, LogoutResponses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloEndpoint {
-    /// Binding URI (HTTP-Redirect or HTTP-POST; others are skipped at import).
+    /// Binding URI (HTTP-Redirect, HTTP-POST or SOAP; others are skipped at import).
     pub binding: String,
     /// Where LogoutRequests go.
     pub location: String,
@@ -70,17 +70,27 @@ pub struct SpMetadata {
     pub name_id_formats: Vec<String>,
     /// The earliest `validUntil` on the entity or its enclosing `EntitiesDescriptor`s, as written.
     pub valid_until: Option<String>,
-    /// `SingleLogoutService`s on the HTTP-Redirect and HTTP-POST bindings, in document order
-    /// (absent from metadata stored before Single Logout existed).
+    /// `SingleLogoutService`s on the HTTP-Redirect, HTTP-POST and SOAP bindings, in document order
+    /// (absent from metadata stored before Single Logout existed; SOAP ones absent from metadata
+    /// stored before the back channel existed, until it is imported again).
     #[serde(default)]
     pub slo: Vec<SloEndpoint>,
 }
 
 impl SpMetadata {
-    /// The SLO endpoint we use: the first on HTTP-Redirect, else the first on HTTP-POST.
+    /// The SLO endpoint a browser is sent to: the first on HTTP-Redirect, else the first on
+    /// HTTP-POST (never a SOAP one: a browser cannot speak it).
     pub fn slo_endpoint(&self) -> Option<&SloEndpoint> {
         let on = |b: &str| self.slo.iter().find(|e| e.binding == b);
         on(super::uris::binding::HTTP_REDIRECT).or_else(|| on(HTTP_POST))
+    }
+
+    /// The back-channel SLO endpoint: the first on the SOAP binding (SAML Bindings §3.2), where a
+    /// LogoutRequest goes when the member has no browser session to carry it (a leaver).
+    pub fn soap_slo_endpoint(&self) -> Option<&SloEndpoint> {
+        self.slo
+            .iter()
+            .find(|e| e.binding == super::uris::binding::SOAP)
     }
 
     /// The signing certificates, parsed (each was parsed once at import).
@@ -431,7 +441,12 @@ fn slo_endpoints(
         let location = el
             .attr("Location")
             .ok_or_else(|| MetadataError::Field(format!("{what} has no Location")))?;
-        if binding != HTTP_POST && binding != super::uris::binding::HTTP_REDIRECT {
+        let spoken = [
+            HTTP_POST,
+            super::uris::binding::HTTP_REDIRECT,
+            super::uris::binding::SOAP,
+        ];
+        if !spoken.contains(&binding) {
             warnings.push(format!("{what} has binding {binding}, which we do not use"));
             continue;
         }

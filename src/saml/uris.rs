@@ -75,6 +75,8 @@ pub mod binding {
     pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
     /// HTTP-Redirect: how SPs may send their AuthnRequests.
     pub const HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+    /// SOAP: the back channel, where a LogoutRequest goes when no browser is there (a leaver).
+    pub const SOAP: &str = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
 }
 
 /// NameID format URIs.

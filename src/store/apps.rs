@@ -118,6 +118,13 @@ impl Store {
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        // A later app of the same name starts provisioning afresh, with a token of its own.
+        for table in ["scim_tokens", "scim_resources", "scim_runs"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE app = $1"))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }

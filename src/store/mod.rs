@@ -14,11 +14,14 @@ mod apps;
 mod audit;
 mod audit_batch;
 mod audit_words;
+mod directory;
 mod keys;
+mod lifecycle;
 mod login_states;
 mod logout_chains;
 mod overview;
 mod postgres;
+mod provision;
 mod readers;
 mod schema;
 mod served;
@@ -27,18 +30,25 @@ mod snapshot;
 mod sqlite;
 mod states;
 mod users;
+mod verify_files;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
 pub use app_versions::{AppSourceRow, AppVersionRow};
 pub use audit::{AuditEntry, AuditQuery};
 pub use audit_words::{AuditKind, AuditResult};
+pub use directory::{
+    DepartmentRow, DirectoryDiff, DirectorySnapshot, MemberRow, SyncStatusRow, TagRow,
+};
+pub use lifecycle::{Hold, HoldAction};
+pub use provision::{ScimResourceRow, ScimRunRow};
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 pub use states::{AccountStatus, KeyState, UnknownState};
 pub use users::AccountSearch;
+pub use verify_files::VerifyFileRow;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);

@@ -343,8 +343,8 @@ fn acs_selection() {
     );
 }
 
-/// Single Logout endpoints are kept with their ResponseLocation; a binding we do not speak is
-/// skipped with a warning; a Location that is not a URL is refused.
+/// Single Logout endpoints are kept with their ResponseLocation, SOAP ones for the back channel; a
+/// binding we do not speak is skipped with a warning; a Location that is not a URL is refused.
 #[test]
 fn single_logout_services_are_kept() {
     let body = format!(
@@ -352,12 +352,22 @@ fn single_logout_services_are_kept() {
     );
     let got = imp(&sp("https://sp.example", &body)).unwrap();
     let slo = &got.metadata.slo;
-    assert_eq!(slo.len(), 2, "{slo:?}");
-    assert_eq!(slo[0].binding, super::super::uris::binding::HTTP_REDIRECT);
-    assert_eq!(slo[0].response_url(), "https://sp.example/slo/done");
-    assert_eq!(slo[1].response_url(), "https://sp.example/slo-post");
-    assert_eq!(got.metadata.slo_endpoint(), Some(&slo[0]));
-    assert!(got.warnings.iter().any(|w| w.contains("SOAP")));
+    assert_eq!(slo.len(), 3, "{slo:?}");
+    assert_eq!(slo[0].binding, super::super::uris::binding::SOAP);
+    assert_eq!(slo[1].binding, super::super::uris::binding::HTTP_REDIRECT);
+    assert_eq!(slo[1].response_url(), "https://sp.example/slo/done");
+    assert_eq!(slo[2].response_url(), "https://sp.example/slo-post");
+    // A browser is never sent to the SOAP endpoint; the back channel uses only that one.
+    assert_eq!(got.metadata.slo_endpoint(), Some(&slo[1]));
+    assert_eq!(got.metadata.soap_slo_endpoint(), Some(&slo[0]));
+    assert!(!got.warnings.iter().any(|w| w.contains("SOAP")));
+
+    let artifact = format!(
+        r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://sp.example/art"/>{POST_ACS}"#
+    );
+    let got = imp(&sp("https://sp.example", &artifact)).unwrap();
+    assert!(got.metadata.slo.is_empty());
+    assert!(got.warnings.iter().any(|w| w.contains("HTTP-Artifact")));
 
     let bad = format!(
         r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="not a url"/>{POST_ACS}"#
@@ -368,4 +378,5 @@ fn single_logout_services_are_kept() {
     let none = imp(&sp("https://sp.example", POST_ACS)).unwrap();
     assert!(none.metadata.slo.is_empty());
     assert!(none.metadata.slo_endpoint().is_none());
+    assert!(none.metadata.soap_slo_endpoint().is_none());
 }

@@ -1,0 +1,476 @@
+//! SCIM 2.0 provisioning per app (`provision=scim`): the members who may open the app are pushed to
+//! its SCIM endpoint as users (named by the NameID the app receives at sign-in), departments or tags
+//! as groups, and members who no longer may are deactivated (never deleted). What was sent is
+//! remembered (remote ID and hash), so a second run with nothing changed sends nothing. The planner
+//! ([`plan`]) works over plain inputs; this file seals the token, runs a plan against the app
+//! ([`client`]), records each change in the audit log and the run's status, and deactivates a
+//! leaver everywhere at once ([`member_left`]).
+
+pub mod client;
+pub mod plan;
+pub mod resource;
+pub mod source;
+
+use crate::admin::Actor;
+use crate::apps::{App, ProvisionMode};
+use crate::identity::access::Access;
+use crate::secrets::MasterKey;
+use crate::store::{
+    AuditKind, AuditResult, AuditRow, ScimResourceRow, ScimRunRow, Store, StoreError,
+};
+use client::{Endpoint, Retry, ScimClient, ScimError, ScimToken};
+use plan::{Change, Directory, Plan};
+use std::collections::HashMap;
+
+/// What provisioning needs besides the app: the store, the master key the token is sealed under,
+/// now, the retry policy and who acts (recorded in the audit rows).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The master key.
+    pub master_key: &'a MasterKey,
+    /// Now (Unix seconds), from the injected clock.
+    pub now: i64,
+    /// Retries of SCIM calls.
+    pub retry: Retry,
+    /// Who started the run.
+    pub actor: &'a Actor,
+}
+
+/// Why provisioning could not run.
+#[derive(Debug)]
+pub enum ProvisionError {
+    /// The app does not provision (`provision=none`) or has no `scim_url`.
+    NotProvisioned(String),
+    /// No token was given for the app.
+    NoToken(String),
+    /// The token was sealed under another master key, or its row is damaged.
+    TokenUnreadable(String),
+    /// A bad token or setting; the message says what to fix.
+    Invalid(String),
+    /// The store failed.
+    Store(StoreError),
+    /// The SCIM client could not be made.
+    Client(ScimError),
+}
+
+impl std::fmt::Display for ProvisionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotProvisioned(app) => write!(
+                f,
+                "app {app} does not provision: set provision=scim and scim_url=URL first"
+            ),
+            Self::NoToken(app) => write!(
+                f,
+                "app {app} has no SCIM token: wecom-idp app set {app} --set scim_token_file=PATH"
+            ),
+            Self::TokenUnreadable(app) => write!(
+                f,
+                "the SCIM token of app {app} cannot be opened with the master key in use (sealed \
+                 under another key?): give it again with scim_token_file"
+            ),
+            Self::Invalid(m) => f.write_str(m),
+            Self::Store(e) => write!(f, "{e}"),
+            Self::Client(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ProvisionError {}
+
+impl From<StoreError> for ProvisionError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// The sealing context of an app's token: a sealed token copied to another app does not open.
+fn token_context(app: &str) -> String {
+    format!("scim_token:{app}")
+}
+
+/// Seals and stores the app's bearer token (audited without it).
+pub async fn set_token(
+    ctx: &Ctx<'_>,
+    app: &App,
+    token: &ScimToken,
+    rng: &dyn crate::random::Rng,
+) -> Result<(), ProvisionError> {
+    let name = app.name.as_str();
+    let sealed = ctx
+        .master_key
+        .seal(&token_context(name), token.as_bytes(), rng)
+        .map_err(ProvisionError::Invalid)?;
+    ctx.store
+        .put_scim_token(name, &sealed, ctx.master_key.id(), ctx.now)
+        .await?;
+    audit(
+        ctx,
+        name,
+        None,
+        AuditKind::ScimTokenSet,
+        AuditResult::Success,
+        "scim_token_set",
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// The app's token, opened.
+async fn token(ctx: &Ctx<'_>, app: &str) -> Result<ScimToken, ProvisionError> {
+    let Some((sealed, key_id)) = ctx.store.scim_token(app).await? else {
+        return Err(ProvisionError::NoToken(app.to_string()));
+    };
+    let unreadable = || ProvisionError::TokenUnreadable(app.to_string());
+    if key_id != ctx.master_key.id() {
+        return Err(unreadable());
+    }
+    let bytes = ctx
+        .master_key
+        .open(&token_context(app), &sealed)
+        .ok_or_else(unreadable)?;
+    let text = String::from_utf8(bytes).map_err(|_| unreadable())?;
+    ScimToken::parse(&text).map_err(|_| unreadable())
+}
+
+/// How one change ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Listed only (dry run).
+    Planned,
+    /// Made.
+    Done,
+    /// Failed; the message says why.
+    Failed(String),
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Each change with how it ended.
+    pub changes: Vec<(Change, Outcome)>,
+    /// Members in scope who could not be provisioned, with why.
+    pub skipped: Vec<plan::Skipped>,
+    /// The counts recorded as the app's status (not for a dry run).
+    pub status: ScimRunRow,
+}
+
+/// Whether the app provisions, and where to.
+fn target(app: &App) -> Result<&str, ProvisionError> {
+    match (&app.settings.provision, &app.settings.scim_url) {
+        (ProvisionMode::Scim, Some(url)) => Ok(url),
+        _ => Err(ProvisionError::NotProvisioned(app.name.to_string())),
+    }
+}
+
+/// Brings the app to the directory: plans from what was last sent, then (unless `dry_run`) makes
+/// each change, records it and audits it; a failed change is audited and the run goes on.
+pub async fn run(
+    ctx: &Ctx<'_>,
+    app: &App,
+    dir: &Directory,
+    default_access: &Access,
+    dry_run: bool,
+) -> Result<Report, ProvisionError> {
+    let url = target(app)?;
+    app.settings
+        .check_provisioning()
+        .map_err(|e| ProvisionError::Invalid(e.to_string()))?;
+    let name = app.name.as_str();
+    let sent = ctx.store.scim_resources(name).await?;
+    let Plan { changes, skipped } = plan::plan(app, dir, default_access, &sent);
+    if dry_run {
+        let changes = changes.into_iter().map(|c| (c, Outcome::Planned)).collect();
+        return Ok(Report {
+            changes,
+            skipped,
+            status: ScimRunRow::default(),
+        });
+    }
+    let client =
+        ScimClient::new(url, token(ctx, name).await?, ctx.retry).map_err(ProvisionError::Client)?;
+    let mut users: HashMap<String, String> = sent
+        .iter()
+        .filter(|r| r.kind == "user")
+        .map(|r| (r.local_key.clone(), r.remote_id.clone()))
+        .collect();
+    let mut status = ScimRunRow {
+        started_at: ctx.now,
+        ..ScimRunRow::default()
+    };
+    let mut done = Vec::new();
+    for change in changes {
+        let outcome = apply(ctx, &client, name, &change, &mut users).await;
+        count(&mut status, &change, &outcome);
+        record(ctx, name, &change, &outcome).await;
+        done.push((change, outcome));
+    }
+    status.finished_at = ctx.now;
+    ctx.store.put_scim_run(name, &status).await?;
+    tracing::info!(
+        app = %name,
+        created = status.created,
+        updated = status.updated,
+        deactivated = status.deactivated,
+        groups = status.group_changes,
+        failed = status.failed,
+        "SCIM provisioning run done"
+    );
+    Ok(Report {
+        changes: done,
+        skipped,
+        status,
+    })
+}
+
+/// Adds a change to the run's counts.
+fn count(status: &mut ScimRunRow, change: &Change, outcome: &Outcome) {
+    if let Outcome::Failed(why) = outcome {
+        status.failed += 1;
+        if status.last_error.is_none() {
+            status.last_error = Some(format!("{}: {why}", change.describe()));
+        }
+        return;
+    }
+    match change {
+        Change::CreateUser { .. } => status.created += 1,
+        Change::UpdateUser { .. } => status.updated += 1,
+        Change::DeactivateUser { .. } => status.deactivated += 1,
+        Change::PutGroup { .. } => status.group_changes += 1,
+    }
+}
+
+/// Makes one change and remembers what was sent.
+async fn apply(
+    ctx: &Ctx<'_>,
+    client: &ScimClient,
+    app: &str,
+    change: &Change,
+    users: &mut HashMap<String, String>,
+) -> Outcome {
+    let made = match change {
+        Change::CreateUser { userid, body } => create_user(client, body).await.map(|id| {
+            users.insert(userid.clone(), id.clone());
+            row("user", userid, id, change.hash(), 1)
+        }),
+        Change::UpdateUser {
+            userid,
+            remote_id,
+            body,
+        } => replace_user(client, remote_id, body).await.map(|id| {
+            users.insert(userid.clone(), id.clone());
+            row("user", userid, id, change.hash(), 1)
+        }),
+        Change::DeactivateUser { userid, remote_id } => match client.deactivate(remote_id).await {
+            // A user the app no longer has is as good as deactivated.
+            Ok(()) | Err(ScimError::Status { status: 404, .. }) => {
+                Ok(row("user", userid, remote_id.clone(), change.hash(), 0))
+            }
+            Err(e) => Err(e),
+        },
+        Change::PutGroup { key, .. } => put_group(client, change, users)
+            .await
+            .map(|(id, hash)| row("group", key, id, hash, 1)),
+    };
+    match made {
+        Ok(r) => match ctx.store.put_scim_resource(app, &r, ctx.now).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(format!("made at the app, but not recorded: {e}")),
+        },
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+fn row(
+    kind: &str,
+    key: &str,
+    remote_id: String,
+    sent_hash: String,
+    active: i64,
+) -> ScimResourceRow {
+    ScimResourceRow {
+        kind: kind.into(),
+        local_key: key.into(),
+        remote_id,
+        sent_hash,
+        active,
+    }
+}
+
+/// A user not sent before: the app's user of the same `userName` (or `externalId`) is taken over
+/// and replaced; else one is created.
+async fn create_user(client: &ScimClient, body: &serde_json::Value) -> Result<String, ScimError> {
+    let user_name = body["userName"].as_str().unwrap_or_default();
+    let external = body["externalId"].as_str().unwrap_or_default();
+    let mut found = client.find(Endpoint::Users, "userName", user_name).await?;
+    if found.is_none() {
+        found = client.find(Endpoint::Users, "externalId", external).await?;
+    }
+    match found {
+        Some(id) => {
+            client.replace(Endpoint::Users, &id, body).await?;
+            Ok(id)
+        }
+        None => client.create(Endpoint::Users, body).await,
+    }
+}
+
+/// A user sent before: replaced; created again when the app lost it.
+async fn replace_user(
+    client: &ScimClient,
+    remote_id: &str,
+    body: &serde_json::Value,
+) -> Result<String, ScimError> {
+    match client.replace(Endpoint::Users, remote_id, body).await {
+        Ok(()) => Ok(remote_id.to_string()),
+        Err(ScimError::Status { status: 404, .. }) => create_user(client, body).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates or replaces a group with its members' remote IDs. Returns its ID and the hash to
+/// record: empty when a member had no remote ID (their creation failed), so the next run sends the
+/// group again.
+async fn put_group(
+    client: &ScimClient,
+    change: &Change,
+    users: &HashMap<String, String>,
+) -> Result<(String, String), ScimError> {
+    let Change::PutGroup {
+        key,
+        display_name,
+        members,
+        remote_id,
+    } = change
+    else {
+        return Err(ScimError::Protocol {
+            call: "group".into(),
+            detail: "not a group change".into(),
+        });
+    };
+    let ids: Vec<String> = members
+        .iter()
+        .filter_map(|u| users.get(u).cloned())
+        .collect();
+    let complete = ids.len() == members.len();
+    let body = resource::group(key, display_name, &ids);
+    let existing = match remote_id {
+        Some(id) => Some(id.clone()),
+        None => {
+            client
+                .find(Endpoint::Groups, "displayName", display_name)
+                .await?
+        }
+    };
+    let id = match existing {
+        Some(id) => match client.replace(Endpoint::Groups, &id, &body).await {
+            Ok(()) => id,
+            Err(ScimError::Status { status: 404, .. }) => {
+                client.create(Endpoint::Groups, &body).await?
+            }
+            Err(e) => return Err(e),
+        },
+        None => client.create(Endpoint::Groups, &body).await?,
+    };
+    Ok((
+        id,
+        if complete {
+            change.hash()
+        } else {
+            String::new()
+        },
+    ))
+}
+
+/// The audit row of one change made (or failed).
+async fn record(ctx: &Ctx<'_>, app: &str, change: &Change, outcome: &Outcome) {
+    let (reason, userid) = match change {
+        Change::CreateUser { userid, .. } => ("scim_create_user", Some(userid.as_str())),
+        Change::UpdateUser { userid, .. } => ("scim_update_user", Some(userid.as_str())),
+        Change::DeactivateUser { userid, .. } => ("scim_deactivate_user", Some(userid.as_str())),
+        Change::PutGroup { .. } => ("scim_put_group", None),
+    };
+    let (result, error) = match outcome {
+        Outcome::Failed(e) => (AuditResult::Error, Some(e.as_str())),
+        _ => (AuditResult::Success, None),
+    };
+    let detail = serde_json::json!({"change": change.describe(), "error": error}).to_string();
+    audit(
+        ctx,
+        app,
+        userid,
+        AuditKind::Provision,
+        result,
+        reason,
+        Some(detail),
+    )
+    .await;
+}
+
+async fn audit(
+    ctx: &Ctx<'_>,
+    app: &str,
+    userid: Option<&str>,
+    event: AuditKind,
+    result: AuditResult,
+    reason: &str,
+    detail: Option<String>,
+) {
+    let row = AuditRow {
+        at: ctx.now,
+        event,
+        app: Some(app.to_string()),
+        userid: userid.map(str::to_string),
+        result,
+        reason: reason.to_string(),
+        client_ip: None,
+        request_id: None,
+        actor: Some(ctx.actor.label()),
+        detail,
+    };
+    if let Err(e) = ctx.store.audit(&row).await {
+        tracing::error!(app = %app, "audit row of a SCIM change not written: {e}");
+    }
+}
+
+/// Deactivates a member who left in every app that provisioned them, at once: for the lifecycle
+/// (an event or a reconciliation found the member deleted, disabled or left). Returns, per app
+/// that had the member active, how it ended; an app whose token cannot be opened is one failure,
+/// the others still run.
+pub async fn member_left(
+    ctx: &Ctx<'_>,
+    userid: &str,
+) -> Result<Vec<(String, Outcome)>, ProvisionError> {
+    let mut out = Vec::new();
+    for row in ctx.store.apps().await? {
+        let Ok(app) = App::from_row(row) else {
+            continue;
+        };
+        let Ok(url) = target(&app) else { continue };
+        let name = app.name.as_str();
+        let sent = ctx.store.scim_resources(name).await?;
+        let Some(r) = sent
+            .iter()
+            .find(|r| r.kind == "user" && r.local_key == userid && r.active == 1)
+        else {
+            continue;
+        };
+        let change = Change::DeactivateUser {
+            userid: userid.to_string(),
+            remote_id: r.remote_id.clone(),
+        };
+        let outcome = match token(ctx, name)
+            .await
+            .and_then(|t| ScimClient::new(url, t, ctx.retry).map_err(ProvisionError::Client))
+        {
+            Ok(client) => apply(ctx, &client, name, &change, &mut HashMap::new()).await,
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        record(ctx, name, &change, &outcome).await;
+        out.push((name.to_string(), outcome));
+    }
+    Ok(out)
+}
