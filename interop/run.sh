@@ -16,6 +16,11 @@
 #     console: entity ID, ACS, NameID format, signing; an encrypted case decrypts with the SP's
 #     key) and pysaml2, in a venv made here
 #     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
+#  5. OpenID Connect keys: the test `oidc_keys::interop_jwks_tokens` (run by step 1's filter) writes
+#     our JWK Set and tokens signed across a key rollover (RS256, ES256, one tampered, one of a
+#     retired key) to $OUT/oidc; npm's `jose` (panva's, behind openid-client; interop/oidc/verify.mjs,
+#     pinned in interop/oidc/package-lock.json) and Python's authlib (interop/oidc/verify_authlib.py,
+#     in the venv) must verify exactly the valid ones.
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
@@ -26,12 +31,15 @@ cd "$(dirname "$0")/.."
 apt_need xmlsec1 libxmlsec1-dev libxml2-dev pkg-config libssl-dev python3 python3-venv python3-dev
 # samael's `xmlsec` feature: bindgen (libclang) over libxml2 and libxmlsec1 (the -dev packages above).
 apt_need libclang-dev
+# interop/oidc/verify.mjs: Node.js and npm (a NodeSource nodejs brings its own npm).
+apt_need nodejs
+command -v npm >/dev/null || apt_need npm
 
 VENV=${INTEROP_VENV:-target/interop-venv}
 OUT=${INTEROP_OUT:-target/interop-out}
 PY=$VENV/bin/python
 
-libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client' 2>/dev/null; }
+libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose' 2>/dev/null; }
 
 if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
     echo "==> making $VENV"
@@ -46,7 +54,7 @@ if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
     libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client'; exit 1; }
     cp interop/requirements.txt "$VENV/requirements.txt"
 fi
-"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml)==' | tr '\n' ' '; echo
+"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|authlib)==' | tr '\n' ' '; echo
 
 echo "==> building the samael SP (interop/samael)"
 SAMAEL_TARGET=target/interop-samael
@@ -101,4 +109,11 @@ echo "xmlsec1: $passed passed, $failed failed"
 echo "==> python3-saml and pysaml2 (interop/verify.py)"
 status=0
 "$PY" interop/verify.py "$OUT" --xmlsec1 "$(command -v xmlsec1)" || status=$?
-[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ]
+
+echo "==> OIDC keys: jose (npm) and authlib on our JWK Set and tokens (interop/oidc)"
+[ -s "$OUT/oidc/tokens.json" ] || { echo "error: the interop test wrote no oidc/tokens.json to $OUT" >&2; exit 1; }
+(cd interop/oidc && npm ci --no-audit --no-fund --silent)
+oidc_status=0
+node interop/oidc/verify.mjs "$OUT/oidc" || oidc_status=$?
+"$PY" interop/oidc/verify_authlib.py "$OUT/oidc" || oidc_status=$?
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$oidc_status" = 0 ]

@@ -313,3 +313,76 @@ async fn key_files() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: across a rollover, every token we sign verifies against the JWK Set a relying party fetches,
+// and a tampered token or one of a retired key does not. With `WECOM_IDP_INTEROP_DIR` set, the set and the
+// tokens (with what each must give) are written to `$WECOM_IDP_INTEROP_DIR/oidc/` for the JOSE
+// libraries of `interop/oidc/` (npm `jose`, Python `authlib`) to check the same.
+async fn interop_jwks_tokens() {
+    let env = Env::start(Db::Sqlite).await;
+    let api = env.api(&env.api_token("ci").await);
+    let sign = |alg| {
+        jwt::sign(
+            &env.state.keys().jose,
+            alg,
+            TokenType::Jwt,
+            &json!({"iss": env.base, "aud": "interop", "sub": "张三 <&>", "exp": 4_102_444_800i64}),
+        )
+        .unwrap()
+    };
+    let mut cases = vec![
+        ("rs256-initial", sign(JwsAlg::Rs256), true),
+        ("es256-initial", sign(JwsAlg::Es256), true),
+    ];
+    let (_, next) = api.post("/keys", json!({})).await;
+    let id = next["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        api.post(&format!("/keys/{id}/activate"), json!({})).await.0,
+        200
+    );
+    cases.push(("rs256-after-switch", sign(JwsAlg::Rs256), true));
+    cases.push(("es256-after-switch", sign(JwsAlg::Es256), true));
+    let t = sign(JwsAlg::Es256);
+    let dots: Vec<&str> = t.split('.').collect();
+    let other = B64URL.encode(br#"{"iss":"x","aud":"interop","sub":"lisi"}"#);
+    cases.push((
+        "es256-tampered",
+        format!("{}.{other}.{}", dots[0], dots[2]),
+        false,
+    ));
+    let set = jwks(&env.base).await;
+    for (name, token, valid) in &cases {
+        assert_eq!(rp_verify(&set, token).is_ok(), *valid, "{name}");
+    }
+    // The first key is retired before the set is written: its two tokens no longer verify.
+    env.clock.advance(time::Duration::seconds(
+        wecom_idp::admin::keys::RETIRE_GRACE_SECS,
+    ));
+    assert_eq!(api.post("/keys/initial/retire", json!({})).await.0, 200);
+    cases[0].2 = false;
+    cases[1].2 = false;
+    let page = jwks_page(&env.base).await;
+    let set: Value = serde_json::from_str(&page.body).unwrap();
+    for (name, token, valid) in &cases {
+        let set = set["keys"].as_array().unwrap();
+        assert_eq!(
+            rp_verify(set, token).is_ok(),
+            *valid,
+            "{name} after retiring"
+        );
+    }
+
+    let Some(dir) = std::env::var_os("WECOM_IDP_INTEROP_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir).join("oidc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("jwks.json"), &page.body).unwrap();
+    let cases: Vec<Value> = cases
+        .iter()
+        .map(|(name, token, valid)| json!({"name": name, "token": token, "valid": valid}))
+        .collect();
+    let doc = json!({"issuer": env.base, "audience": "interop", "cases": cases});
+    std::fs::write(dir.join("tokens.json"), doc.to_string()).unwrap();
+}
