@@ -12,16 +12,20 @@ use std::path::{Path, PathBuf};
 mod admin;
 mod binding;
 mod credentials;
+mod directory;
+mod lifecycle;
 mod limits;
 mod logs;
 mod runtime;
 mod wecom;
 pub use admin::AdminConfig;
 pub use binding::BindingConfig;
+pub use directory::{DirectoryConfig, MIN_SYNC_INTERVAL};
+pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
-pub use wecom::WecomConfig;
+pub use wecom::{mask_proxy, parse_proxy_url, WecomConfig};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +73,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[audit]`: how long audit rows are kept.
     pub audit: AuditConfig,
+    /// `[lifecycle]`: what happens to a leaver's account.
+    pub lifecycle: LifecycleConfig,
+    /// `[directory]`: the periodic full sync of the stored WeCom address book.
+    pub directory: DirectoryConfig,
 }
 
 /// SAML protocol settings.
@@ -106,6 +114,10 @@ pub struct SigningConfig {
     pub key_file: Option<PathBuf>,
     /// PEM certificate matching `key_file`.
     pub cert_file: Option<PathBuf>,
+    /// PEM private key (EC P-256) for ES256 tokens beside `key_file`; without it, key files sign
+    /// OpenID Connect tokens with RS256 only. Ignored without `key_file` (the stored keys have
+    /// their own P-256 companions).
+    pub ec_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -129,6 +141,8 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log_format: LogFormat::default(),
             audit: AuditConfig::default(),
+            lifecycle: LifecycleConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -297,10 +311,18 @@ impl Config {
         self.server.validate()?;
         self.database.validate()?;
         self.audit.validate()?;
+        self.directory.validate()?;
         if self.signing.key_file.is_some() != self.signing.cert_file.is_some() {
             return Err(err(
                 "signing.key_file",
                 "set both signing.key_file and signing.cert_file, or neither",
+            ));
+        }
+        if self.signing.ec_key_file.is_some() && self.signing.key_file.is_none() {
+            return Err(err(
+                "signing.ec_key_file",
+                "signing.ec_key_file goes with signing.key_file / signing.cert_file; without key \
+                 files the stored keys have their own ES256 keys, so remove it",
             ));
         }
         self.binding.policy()?;
@@ -370,6 +392,11 @@ impl Config {
     /// Our Single Logout endpoint (both bindings).
     pub fn slo_url(&self) -> String {
         format!("{}/saml/slo", self.base())
+    }
+
+    /// The OpenID Connect JWK Set (discovery's `jwks_uri`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}{}", self.base(), crate::oidc::jwks::JWKS_PATH)
     }
 
     /// Where WeCom sends the browser back.
@@ -520,6 +547,7 @@ const OPTIONAL: &[&str] = &[
     "wecom.secret_file",
     "signing.key_file",
     "signing.cert_file",
+    "signing.ec_key_file",
     "master_key_file",
 ];
 

@@ -9,7 +9,8 @@
 //! - Protocols and clients: [`saml`], no HTTP: escaping writer, strict parser, c14n, signing,
 //!   verification, AuthnRequest decoding, metadata in and out, the URIs defined once in
 //!   [`saml::uris`]; [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the
-//!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts).
+//!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts);
+//!   [`oidc`], no HTTP: JSON Web Signatures (RS256, ES256) and the published JWK Set.
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache,
 //!   audit and accounts; rows with named columns and their states as enums.
 //! - Domain: [`identity`] (the member profile, attribute sources, access and role rules, the
@@ -20,6 +21,8 @@
 //!   domain's types; [`settings`]: the effective WeCom source and binding settings (configuration
 //!   defaults overlaid by the console's stored values), cached per instance; [`keys`]: the signing
 //!   key ring (from files or the store).
+//! - [`contacts`]: the stored WeCom address book (departments, members, tags), its full sync and
+//!   the incremental changes, with the members' status transitions.
 //! - [`admin`]: the admin domain (admins, API tokens, apps, users, keys, audit of changes) behind the
 //!   console, the JSON API and the command line.
 //! - [`login`]: the WeCom login as a domain, without HTTP: pending logins, login states, the member,
@@ -44,15 +47,19 @@ pub mod assertion;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
+pub mod events;
 pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod keys;
 pub mod lang;
+pub mod lifecycle;
 pub mod login;
 pub mod logsafe;
 pub mod metrics;
+pub mod oidc;
 pub mod providers;
 pub mod provision;
 pub mod random;
@@ -193,6 +200,7 @@ pub async fn run(
     let refresh = tokio::spawn(metadata_refresh_loop(state.clone()));
     let follow = tokio::spawn(keys_loop(state.clone()));
     let buckets = tokio::spawn(buckets_loop(state.clone()));
+    let directory = tokio::spawn(directory_loop(state.clone()));
     let open_files = http::server::raise_open_files();
     let options = http::server::Options::from_config(&state.config, open_files.after);
     tracing::info!(
@@ -209,6 +217,7 @@ pub async fn run(
     refresh.abort();
     follow.abort();
     buckets.abort();
+    directory.abort();
     served.map_err(StartError::Io)
 }
 
@@ -253,6 +262,37 @@ async fn metadata_refresh_loop(state: AppState) {
                 job.ok();
                 tracing::info!(sources = n, "refreshed app metadata URLs");
             }
+            Err(e) => job.failed(&e),
+        }
+    }
+}
+
+/// The periodic full sync of the stored address book (`[directory] sync_interval`; off at 0):
+/// every minute each instance asks for the lease, and the one that gets it syncs when the last
+/// success is an interval old (`contacts::sync_if_due`).
+async fn directory_loop(state: AppState) {
+    let Ok(Some(interval)) = state.config.directory.interval() else {
+        return;
+    };
+    let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+    // Who holds the lease: this instance, for as long as it runs.
+    let holder = state.rng.hex(16);
+    let mut job = jobs::Job::new("directory sync", interval.min(config::MIN_SYNC_INTERVAL));
+    loop {
+        job.wait().await;
+        let effective = match state.settings.current(&state.store).await {
+            Ok(e) => e,
+            Err(e) => {
+                job.failed(&e);
+                continue;
+            }
+        };
+        let ctx = contacts::Ctx {
+            store: &state.store,
+            client: &effective.client,
+        };
+        match contacts::sync_if_due(&ctx, &holder, state.clock.unix(), secs).await {
+            Ok(_) => job.ok(),
             Err(e) => job.failed(&e),
         }
     }

@@ -27,6 +27,8 @@ pub const BINDING: &str = "binding";
 pub const STORED: [&str; 2] = [BINDING, WECOM];
 /// What the stored WeCom secret's seal is bound to.
 pub const SECRET_CONTEXT: &str = "setting:wecom.secret";
+/// What the stored EncodingAESKey's seal is bound to.
+pub const AES_KEY_CONTEXT: &str = "setting:wecom.callback_aes_key";
 
 /// Where an effective value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +75,18 @@ pub struct WecomOverride {
     /// Web/QR login base.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_login_base: Option<String>,
+    /// The event callback's Token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_token: Option<String>,
+    /// The event callback's EncodingAESKey, sealed under the master key (never in clear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_aes_key_sealed: Option<String>,
+    /// The ID of the master key that sealed it (for rotation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_aes_key_key_id: Option<String>,
+    /// The proxy of WeCom API calls (empty: direct, over a configured one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
 }
 
 /// The stored overrides of the binding settings; an absent field is the configuration's.
@@ -242,32 +256,48 @@ fn overlay_wecom(
     take("api_base", &mut w.api_base, &o.api_base);
     take("oauth_base", &mut w.oauth_base, &o.oauth_base);
     take("web_login_base", &mut w.web_login_base, &o.web_login_base);
+    take("callback_token", &mut w.callback_token, &o.callback_token);
+    take("proxy_url", &mut w.proxy_url, &o.proxy_url);
     let secret_from = match &o.secret_sealed {
         Some(sealed) => {
-            w.secret = open_secret(sealed, master)?;
+            w.secret = open_secret(sealed, master, SECRET_CONTEXT, "wecom.secret")?;
             Source::Console
         }
         None => Source::Config,
     };
     sources.insert("secret", secret_from);
+    let key_from = match &o.callback_aes_key_sealed {
+        Some(sealed) => {
+            w.callback_aes_key =
+                open_secret(sealed, master, AES_KEY_CONTEXT, "wecom.callback_aes_key")?;
+            Source::Console
+        }
+        None => Source::Config,
+    };
+    sources.insert("callback_aes_key", key_from);
     Ok(w)
 }
 
-/// The console-set WeCom secret, opened with the master key.
-fn open_secret(sealed: &str, master: Option<&MasterKey>) -> Result<String, SettingsError> {
+/// A console-set WeCom secret (the Secret or the EncodingAESKey), opened with the master key.
+fn open_secret(
+    sealed: &str,
+    master: Option<&MasterKey>,
+    context: &str,
+    setting: &str,
+) -> Result<String, SettingsError> {
     let key = master.ok_or_else(|| {
         invalid(
             "master_key_file",
-            "the WeCom secret set in the console is stored encrypted and needs the master key",
+            format!("`{setting}` set in the console is stored encrypted and needs the master key"),
         )
     })?;
-    key.open(SECRET_CONTEXT, sealed)
+    key.open(context, sealed)
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
             invalid(
-                "wecom.secret",
-                "the secret set in the console does not open with this master key: give \
-                 the master key it was saved with, or set the secret again in the console",
+                setting,
+                "the value set in the console does not open with this master key: give \
+                 the master key it was saved with, or set it again in the console",
             )
         })
 }
@@ -331,6 +361,7 @@ pub fn client_for(
         secret: w.secret.clone(),
         api_base: w.api_base.clone(),
         timeout: std::time::Duration::from_secs(w.timeout_secs),
+        proxy: Some(w.proxy_url.trim().to_string()).filter(|p| !p.is_empty()),
     };
     WecomClient::with_options(settings, clock, options)
         .map_err(|e| invalid("wecom", format!("the WeCom client could not be built: {e}")))
@@ -344,6 +375,7 @@ fn same_source(client: &WecomClient, w: &WecomConfig) -> bool {
         && crate::crypto::constant_time_eq(s.secret.as_bytes(), w.secret.as_bytes())
         && s.api_base == w.api_base
         && s.timeout == std::time::Duration::from_secs(w.timeout_secs)
+        && s.proxy.as_deref().unwrap_or("") == w.proxy_url.trim()
 }
 
 /// The per-instance cache of the effective settings.
@@ -473,7 +505,8 @@ pub async fn corp_id(config: &Config, store: &Store) -> Result<String, SettingsE
         .unwrap_or_else(|| config.wecom.corp_id.clone()))
 }
 
-/// Re-seals a console-set WeCom secret under `new` (master key rotation); true when one was.
+/// Re-seals the console-set WeCom secrets (the Secret, the EncodingAESKey) under `new` (master
+/// key rotation); true when one was.
 pub async fn reseal_secret(
     store: &Store,
     old: &MasterKey,
@@ -482,26 +515,56 @@ pub async fn reseal_secret(
     now: i64,
 ) -> Result<bool, SettingsError> {
     let mut s = stored(store).await?;
-    let Some(sealed) = s.wecom.secret_sealed.clone() else {
-        return Ok(false);
-    };
-    if s.wecom.secret_key_id.as_deref() == Some(new.id()) {
+    let w = &mut s.wecom;
+    let secret = reseal_one(
+        (&mut w.secret_sealed, &mut w.secret_key_id),
+        (old, new, rng),
+        SECRET_CONTEXT,
+        "wecom.secret",
+    )?;
+    let aes = reseal_one(
+        (
+            &mut w.callback_aes_key_sealed,
+            &mut w.callback_aes_key_key_id,
+        ),
+        (old, new, rng),
+        AES_KEY_CONTEXT,
+        "wecom.callback_aes_key",
+    )?;
+    if !secret && !aes {
         return Ok(false);
     }
-    let plain = old.open(SECRET_CONTEXT, &sealed).ok_or_else(|| {
-        invalid(
-            "wecom.secret",
-            "the console-set WeCom secret does not open with the old master key",
-        )
-    })?;
-    s.wecom.secret_sealed = Some(
-        new.seal(SECRET_CONTEXT, &plain, rng)
-            .map_err(|e| invalid("wecom.secret", e))?,
-    );
-    s.wecom.secret_key_id = Some(new.id().to_string());
     let json = serde_json::to_string(&s.wecom)
         .map_err(|e| StoreError::Corrupt(format!("setting `wecom`: {e}")))?;
     store.put_setting(WECOM, &json, "shell", now).await?;
+    Ok(true)
+}
+
+/// Re-seals one sealed value (and its key ID) from `old` to `new`; false when there is none or it
+/// is already under `new`.
+fn reseal_one(
+    (sealed, key_id): (&mut Option<String>, &mut Option<String>),
+    (old, new, rng): (&MasterKey, &MasterKey, &dyn crate::random::Rng),
+    context: &str,
+    setting: &str,
+) -> Result<bool, SettingsError> {
+    let Some(value) = sealed.as_deref() else {
+        return Ok(false);
+    };
+    if key_id.as_deref() == Some(new.id()) {
+        return Ok(false);
+    }
+    let plain = old.open(context, value).ok_or_else(|| {
+        invalid(
+            setting,
+            "the console-set value does not open with the old master key",
+        )
+    })?;
+    *sealed = Some(
+        new.seal(context, &plain, rng)
+            .map_err(|e| invalid(setting, e))?,
+    );
+    *key_id = Some(new.id().to_string());
     Ok(true)
 }
 

@@ -608,6 +608,23 @@ pub fn directory_problem(key: &str) -> &'static DirectoryProblem {
         .unwrap_or(&GENERIC_PROBLEM)
 }
 
+/// A WeCom member status as the console and the command line name it.
+pub fn member_status_text(s: crate::wecom::contact_change::MemberStatus) -> Tx {
+    use crate::wecom::contact_change::MemberStatus;
+    match s {
+        MemberStatus::Active => tx("active", "已激活"),
+        MemberStatus::Disabled => tx("disabled", "已禁用"),
+        MemberStatus::NotActivated => tx("not activated", "未激活"),
+        MemberStatus::Left => tx("left", "已离职"),
+        MemberStatus::Other(_) => tx("other status", "其他状态"),
+    }
+}
+
+/// The English word of a member status (logs and the command line).
+pub fn member_status_word(s: crate::wecom::contact_change::MemberStatus) -> &'static str {
+    member_status_text(s).en
+}
+
 /// A code and its label in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
@@ -676,11 +693,22 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::UserUnbind => tx("account unlinked", "解除关联"),
         AuditKind::UserBindCode => tx("one-time code issued", "签发一次性验证码"),
         AuditKind::UserSetPassword => tx("password set", "设置密码"),
+        AuditKind::WecomEvent => tx("WeCom event", "企业微信事件"),
+        AuditKind::MemberLeft => tx("member left: cut off", "成员离职：已下线"),
+        AuditKind::MemberRejoined => tx("member rejoined: restored", "成员复职：已恢复"),
         AuditKind::WecomNamesForced => tx(
             "saved although WeCom did not confirm the names",
             "企业微信未确认名称，仍然保存",
         ),
         AuditKind::WecomCheck => tx("WeCom connection checked", "检查企业微信连接"),
+        AuditKind::VerifyFileAdd => tx(
+            "WeCom verification file uploaded",
+            "上传企业微信域名校验文件",
+        ),
+        AuditKind::VerifyFileRemove => tx(
+            "WeCom verification file removed",
+            "删除企业微信域名校验文件",
+        ),
     }
 }
 

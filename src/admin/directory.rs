@@ -1,8 +1,10 @@
-//! The WeCom address book as the console's rule pickers read it, live through the WeCom client in
-//! force: departments as an indented tree, tags, the members of a department, and a search of
-//! members by name or userid. Nothing is stored; the client's short per-instance caches (department
-//! list 10 min, tags and each department's members 60 s, by the injected clock) keep an admin who
-//! types in the search from calling WeCom at every key.
+//! The WeCom address book as the console's rule pickers read it: departments as an indented tree,
+//! tags, the members of a department, and a search of members by name or userid. They read the
+//! stored directory ([`crate::contacts`]) while its last full sync is fresh (within twice
+//! `directory.sync_interval`), and WeCom live through the client in force otherwise ([`Source`]);
+//! live, the client's short per-instance caches (department list 10 min, tags and each department's
+//! members 60 s, by the injected clock) keep an admin who types in the search from calling WeCom at
+//! every key.
 //!
 //! A self-built app reads only its visible range: `department/list` lists the departments it sees,
 //! `user/simplelist` answers 60011 outside them, and there is no member search in WeCom's API, so a
@@ -10,6 +12,7 @@
 //! When WeCom refuses or cannot be reached, [`Unreadable`] names the problem and what to configure
 //! in WeCom (the catalogue's [`crate::text::DIRECTORY_PROBLEMS`]).
 
+use crate::store::{DirectorySnapshot, Store};
 use crate::text::{directory_problem, DirectoryProblem};
 use crate::wecom::client::{Department, WecomClient};
 use crate::wecom::errors::WecomError;
@@ -202,31 +205,130 @@ pub fn tree(list: &[Department]) -> Vec<DeptEntry> {
     out
 }
 
+/// Where the pickers read the address book.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// WeCom now, through the client in force.
+    Live(WecomClient),
+    /// The stored directory, whose last full sync is fresh.
+    Stored(Box<DirectorySnapshot>),
+}
+
+impl Source {
+    /// The stored directory when its last full sync finished within `fresh_secs` of `now` (and it
+    /// holds something), WeCom live otherwise (`fresh_secs` `None`: the periodic sync is off, so
+    /// the stored copy is not known to be current). A store that cannot be read means live.
+    pub async fn choose(
+        store: &Store,
+        client: &WecomClient,
+        now: i64,
+        fresh_secs: Option<i64>,
+    ) -> Self {
+        let live = Self::Live(client.clone());
+        let Some(fresh_secs) = fresh_secs else {
+            return live;
+        };
+        match store.directory_sync_status().await {
+            Ok(s) if s.finished_at.is_some_and(|at| now - at <= fresh_secs) => {}
+            _ => return live,
+        }
+        match store.directory_snapshot().await {
+            Ok(snap) if !snap.departments.is_empty() => Self::Stored(Box::new(snap)),
+            _ => live,
+        }
+    }
+
+    /// `stored` or `live`, as the API reports it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Live(_) => "live",
+            Self::Stored(_) => "stored",
+        }
+    }
+}
+
+/// The stored directory's state, as the console's WeCom page and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryStatus {
+    /// The sync-status row: last start, last success with its counts, last error.
+    pub row: crate::store::SyncStatusRow,
+    /// `directory.sync_interval` in seconds; `None` when the periodic sync is off.
+    pub interval_secs: Option<i64>,
+    /// Whether the pickers read the stored directory now (its last sync is fresh).
+    pub fresh: bool,
+}
+
+/// The stored directory's state at `now`; fresh when the last success is within `fresh_secs`.
+pub async fn status(
+    store: &Store,
+    now: i64,
+    interval_secs: Option<i64>,
+    fresh_secs: Option<i64>,
+) -> Result<DirectoryStatus, AdminError> {
+    let row = store.directory_sync_status().await?;
+    let fresh = match (row.finished_at, fresh_secs) {
+        (Some(at), Some(max)) => now - at <= max && row.departments > 0,
+        _ => false,
+    };
+    Ok(DirectoryStatus {
+        row,
+        interval_secs,
+        fresh,
+    })
+}
+
 /// The departments the app sees, in tree order.
-pub async fn departments(client: &WecomClient) -> Result<Vec<DeptEntry>, Unreadable> {
-    Ok(tree(&client.departments().await?))
+pub async fn departments(source: &Source) -> Result<Vec<DeptEntry>, Unreadable> {
+    match source {
+        Source::Live(client) => Ok(tree(&client.departments().await?)),
+        Source::Stored(snap) => {
+            let list: Vec<Department> = snap
+                .departments
+                .iter()
+                .map(|d| Department {
+                    id: d.id,
+                    name: d.name.clone(),
+                    name_en: d.name_en.clone(),
+                    parentid: d.parent_id,
+                    order: d.order,
+                })
+                .collect();
+            Ok(tree(&list))
+        }
+    }
 }
 
 /// Every tag, by name.
-pub async fn tags(client: &WecomClient) -> Result<Vec<TagEntry>, Unreadable> {
-    let mut out: Vec<TagEntry> = client
-        .tags()
-        .await?
-        .into_iter()
-        .map(|t| TagEntry {
-            id: t.tagid,
-            name: t.tagname,
-        })
-        .collect();
+pub async fn tags(source: &Source) -> Result<Vec<TagEntry>, Unreadable> {
+    let mut out: Vec<TagEntry> = match source {
+        Source::Live(client) => client
+            .tags()
+            .await?
+            .into_iter()
+            .map(|t| TagEntry {
+                id: t.tagid,
+                name: t.tagname,
+            })
+            .collect(),
+        Source::Stored(snap) => snap
+            .tags
+            .iter()
+            .map(|t| TagEntry {
+                id: t.id,
+                name: t.name.clone(),
+            })
+            .collect(),
+    };
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
 /// Members of a department, or found by a search (each once, by name).
-pub async fn members(
-    client: &WecomClient,
-    q: &MemberQuery,
-) -> Result<Vec<MemberEntry>, Unreadable> {
+pub async fn members(source: &Source, q: &MemberQuery) -> Result<Vec<MemberEntry>, Unreadable> {
+    let client = match source {
+        Source::Live(client) => client,
+        Source::Stored(snap) => return Ok(stored_members(snap, q)),
+    };
     let entry = |m: crate::wecom::client::DepartmentMember| MemberEntry {
         userid: m.userid,
         name: m.name,
@@ -240,7 +342,7 @@ pub async fn members(
             .map(entry)
             .collect(),
         MemberQuery::Search(text) => {
-            let depts = departments(client).await?;
+            let depts = tree(&client.departments().await?);
             let mut seen = HashSet::new();
             let mut found = Vec::new();
             for d in depts.iter().take(MAX_SEARCHED_DEPARTMENTS) {
@@ -265,6 +367,28 @@ pub async fn members(
     };
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.userid.cmp(&b.userid)));
     Ok(out)
+}
+
+/// [`members`] from the stored directory: the same answers, without calling WeCom.
+fn stored_members(snap: &DirectorySnapshot, q: &MemberQuery) -> Vec<MemberEntry> {
+    let mut out: Vec<MemberEntry> = snap
+        .members
+        .iter()
+        .map(|m| MemberEntry {
+            userid: m.userid.clone(),
+            name: m.name.clone(),
+            departments: m.departments.clone(),
+        })
+        .filter(|m| match q {
+            MemberQuery::Department(id) => m.departments.contains(id),
+            MemberQuery::Search(text) => text.matches(m),
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.userid.cmp(&b.userid)));
+    if matches!(q, MemberQuery::Search(_)) {
+        out.truncate(MAX_SEARCH_RESULTS);
+    }
+    out
 }
 
 #[cfg(test)]

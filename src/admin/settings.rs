@@ -82,6 +82,12 @@ pub struct WecomChange {
     pub oauth_base: Option<String>,
     /// Web/QR login base.
     pub web_login_base: Option<String>,
+    /// The event callback's Token (empty: the callback is turned off, with the key).
+    pub callback_token: Option<String>,
+    /// The event callback's EncodingAESKey (write-only; empty leaves it unchanged).
+    pub callback_aes_key: Option<String>,
+    /// The proxy of WeCom API calls; empty: direct.
+    pub proxy_url: Option<String>,
 }
 
 /// A partial update of the binding settings: `None` leaves a value as it is.
@@ -127,7 +133,10 @@ impl Current {
         json!({
             "corp_id": w.corp_id, "agent_id": w.agent_id, "api_base": w.api_base,
             "oauth_base": w.oauth_base, "web_login_base": w.web_login_base,
+            "proxy_url": crate::config::mask_proxy(&w.proxy_url),
             "secret_source": self.source("secret").as_str(),
+            "callback_token": w.callback_token,
+            "callback_aes_key_set": !w.callback_aes_key.is_empty(),
         })
     }
 
@@ -213,6 +222,26 @@ fn check_secret(v: &str) -> Result<String, AdminError> {
     Ok(v.to_string())
 }
 
+/// A proxy address typed in the console: empty (direct), or an http(s) proxy without
+/// credentials — the settings row is not sealed, so a proxy password belongs in the configuration
+/// file or `WECOM_IDP_WECOM__PROXY_URL`.
+fn check_proxy(v: &str) -> Result<String, AdminError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let u = crate::config::parse_proxy_url("wecom.proxy_url", v).map_err(config_err)?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(AdminError::invalid(
+            "proxy_url",
+            "a proxy with a user name or password is set in the configuration file or \
+             WECOM_IDP_WECOM__PROXY_URL, not here (the console does not store passwords in clear) / \
+             带用户名或密码的代理请在配置文件或 WECOM_IDP_WECOM__PROXY_URL 中设置",
+        ));
+    }
+    Ok(v.to_string())
+}
+
 /// `change` applied to the stored WeCom overrides; the secret is sealed under `master`.
 pub(super) fn apply_wecom(
     config: &Config,
@@ -253,6 +282,9 @@ pub(super) fn apply_wecom(
             *slot = keep(text(field, v, 512)?, default);
         }
     }
+    if let Some(v) = &change.proxy_url {
+        o.proxy_url = keep(check_proxy(v)?, &c.proxy_url);
+    }
     if let Some(v) = change.secret.as_deref().filter(|s| !s.trim().is_empty()) {
         let v = check_secret(v)?;
         if v == c.secret {
@@ -267,7 +299,46 @@ pub(super) fn apply_wecom(
             o.secret_key_id = Some(key.id().to_string());
         }
     }
+    apply_callback(config, &mut o, change, rng)?;
     Ok(o)
+}
+
+/// The event callback's Token and EncodingAESKey: the Token may be emptied (together with the key
+/// that turns the callback off), the key is sealed under the master key.
+fn apply_callback(
+    config: &Config,
+    o: &mut WecomOverride,
+    change: &WecomChange,
+    rng: &dyn Rng,
+) -> Result<(), AdminError> {
+    let c = &config.wecom;
+    if let Some(v) = &change.callback_token {
+        let v = v.trim();
+        if !v.is_empty() {
+            crate::wecom::event_crypto::CallbackToken::parse(v)
+                .map_err(|e| AdminError::invalid("callback_token", e))?;
+        }
+        o.callback_token = keep(v.to_string(), &c.callback_token);
+    }
+    if let Some(v) = change.callback_aes_key.as_deref().map(str::trim) {
+        if v.is_empty() {
+            return Ok(());
+        }
+        crate::wecom::event_crypto::AesKey::parse(v)
+            .map_err(|e| AdminError::invalid("callback_aes_key", e))?;
+        if v == c.callback_aes_key {
+            o.callback_aes_key_sealed = None;
+            o.callback_aes_key_key_id = None;
+        } else {
+            let key = config.master_key().map_err(config_err)?;
+            o.callback_aes_key_sealed = Some(
+                key.seal(settings::AES_KEY_CONTEXT, v.as_bytes(), rng)
+                    .map_err(|e| AdminError::invalid("callback_aes_key", e))?,
+            );
+            o.callback_aes_key_key_id = Some(key.id().to_string());
+        }
+    }
+    Ok(())
 }
 
 /// Whether the update changes the secret in force.
@@ -276,6 +347,14 @@ fn secret_changed(before: &Current, after: &Current) -> bool {
         before.wecom.secret.as_bytes(),
         after.wecom.secret.as_bytes(),
     ) || before.source("secret") != after.source("secret")
+}
+
+/// Whether the update changes the EncodingAESKey in force.
+fn aes_key_changed(before: &Current, after: &Current) -> bool {
+    !crate::crypto::constant_time_eq(
+        before.wecom.callback_aes_key.as_bytes(),
+        after.wecom.callback_aes_key.as_bytes(),
+    ) || before.source("callback_aes_key") != after.source("callback_aes_key")
 }
 
 /// Applies a partial update of the WeCom source (validated as a whole), runs the set-up check on
@@ -294,9 +373,11 @@ pub async fn update_wecom(
     let after = current_of(c.config, &next)?;
     validate_wecom(&after.wecom)?;
     wecom_bases::require_secret_for_new_api_base(&before.wecom.api_base, change)?;
+    wecom_bases::require_secret_for_new_proxy(&before.wecom.proxy_url, change)?;
     wecom_bases::check_typed_bases(c.config, change).await?;
     let secret = secret_changed(&before, &after);
-    if next.wecom == stored.wecom || (!secret && same_wecom(&before, &after)) {
+    let aes_key = aes_key_changed(&before, &after);
+    if next.wecom == stored.wecom || (!secret && !aes_key && same_wecom(&before, &after)) {
         return Ok(WecomSave::Unchanged);
     }
     let check = super::wecom_check::check_source(c.config, &after.wecom, c.clock.clone()).await?;
@@ -311,6 +392,9 @@ pub async fn update_wecom(
     let mut detail = json!({ "before": before.wecom_json(), "after": after.wecom_json() });
     if secret {
         detail["secret"] = json!("changed");
+    }
+    if aes_key {
+        detail["callback_aes_key"] = json!("changed");
     }
     if !check.ok {
         // The one way a source that fails the check gets in force: say who chose it, and why not.
@@ -473,6 +557,9 @@ pub async fn reset(c: &Change<'_>, which: &str) -> Result<bool, AdminError> {
         let mut d = json!({ "before": before.wecom_json(), "after": after.wecom_json() });
         if secret_changed(&before, &after) {
             d["secret"] = json!("changed");
+        }
+        if aes_key_changed(&before, &after) {
+            d["callback_aes_key"] = json!("changed");
         }
         d
     } else {

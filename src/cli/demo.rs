@@ -13,6 +13,7 @@ use crate::http::demo::{sp_acs_url, sp_entity_id, Demo};
 use crate::random::{OsRng, Rng};
 use crate::saml::sp_metadata::{AcsEndpoint, SpMetadata};
 use crate::saml::uris::binding;
+use crate::wecom::event_crypto::{AesKey, CallbackToken};
 use crate::wecom::simulator::{demo_departments, demo_members, demo_tags, Member, Simulator};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,7 +56,14 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
     let wecom = start_simulator(addr, &members, &clock, &rng).await?;
     let sim_base = wecom.base.clone();
     let base = format!("http://{addr}");
-    let config = demo_config(args, addr, wecom, rng.as_ref())?;
+    let simulator = wecom.sim.clone();
+    let callback = demo_callback(rng.as_ref())?;
+    simulator.set_event_target(
+        format!("{base}/wecom/events"),
+        callback.0.clone(),
+        callback.1.clone(),
+    );
+    let config = demo_config(args, addr, wecom, rng.as_ref(), &callback)?;
     let apps = vec!["demo-sp".to_string(), "demo-sp-persistent".to_string()];
     let demo = Demo {
         sim_base: sim_base.clone(),
@@ -64,6 +72,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
             .map(|m| (m.userid, m.name, m.status))
             .collect(),
         apps: apps.clone(),
+        simulator: Some(simulator),
     };
     let state = crate::build_state(config, clock.clone(), rng, Some(Arc::new(demo))).await?;
     for name in &apps {
@@ -90,6 +99,19 @@ pub async fn run(args: &DemoArgs) -> Result<(), CliError> {
 struct SimulatedWecom {
     base: String,
     secret: String,
+    sim: Simulator,
+}
+
+/// The demo's event callback Token and EncodingAESKey (fresh each run; the simulator is told
+/// them as the admin would type them in WeCom's console): (Token, key, their text).
+type Callback = (CallbackToken, AesKey, String, String);
+
+fn demo_callback(rng: &dyn Rng) -> Result<Callback, CliError> {
+    let token_text = rng.hex(12);
+    let key_text: String = rng.hex(22).chars().take(43).collect();
+    let token = CallbackToken::parse(&token_text).map_err(|e| CliError(e.into()))?;
+    let key = AesKey::parse(&key_text).map_err(|e| CliError(e.into()))?;
+    Ok((token, key, token_text, key_text))
 }
 
 /// Starts the WeCom simulator with the demo's members, departments and tags, and the demo's
@@ -119,6 +141,7 @@ async fn start_simulator(
     Ok(SimulatedWecom {
         base: format!("http://{sim_addr}"),
         secret,
+        sim,
     })
 }
 
@@ -128,6 +151,7 @@ fn demo_config(
     addr: SocketAddr,
     wecom: SimulatedWecom,
     rng: &dyn Rng,
+    callback: &Callback,
 ) -> Result<Config, CliError> {
     let mut config = Config {
         public_url: format!("http://{addr}"),
@@ -142,6 +166,8 @@ fn demo_config(
     config.wecom.api_base = wecom.base.clone();
     config.wecom.oauth_base = wecom.base.clone();
     config.wecom.web_login_base = wecom.base;
+    config.wecom.callback_token = callback.2.clone();
+    config.wecom.callback_aes_key = callback.3.clone();
     // The demo serves a sample SP's metadata on loopback for the console's import by URL; the demo
     // itself listens on loopback only, so there is no internal network to protect here.
     config.admin.allow_private_metadata_urls = true;

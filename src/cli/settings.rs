@@ -181,6 +181,20 @@ fn print_wecom(w: &WecomConfig, sealed: bool, src: &dyn Fn(&str) -> &'static str
             w.web_login_base.as_str(),
             src("web_login_base"),
         ),
+        (
+            "callback_token",
+            w.callback_token.as_str(),
+            src("callback_token"),
+        ),
+        (
+            "callback_aes_key",
+            if w.callback_aes_key.trim().is_empty() {
+                "not set"
+            } else {
+                "set"
+            },
+            src("callback_aes_key"),
+        ),
     ] {
         println!("{field:<18}{value:<40}{from}");
     }

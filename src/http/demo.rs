@@ -32,6 +32,9 @@ pub struct Demo {
     pub members: Vec<(String, String, i64)>,
     /// The built-in demo SP app names.
     pub apps: Vec<String>,
+    /// The simulator itself, to make a member leave ("this member leaves": it sends `delete_user`
+    /// to the IdP's event callback).
+    pub simulator: Option<crate::wecom::simulator::Simulator>,
 }
 
 /// The name under which the sample SP (whose metadata `/demo/sample-sp/metadata` serves) behaves as
@@ -47,6 +50,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/demo/sp/{app}/login", get(sp_login))
         .route("/demo/sp/{app}/acs", post(sp_acs))
         .route("/demo/sample-sp/metadata", get(sample_metadata))
+        .merge(super::demo_leave::router())
 }
 
 /// The demo SP entity ID for an app name.
@@ -128,11 +132,19 @@ struct Workbench<'a> {
     base: String,
     sample_sp: &'a str,
     signed_in: Option<String>,
+    /// What the last "this member leaves" did.
+    left: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WorkbenchQuery {
+    left: Option<String>,
 }
 
 async fn workbench(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(q): Query<WorkbenchQuery>,
 ) -> Result<Response, WebError> {
     let d = demo(&state)?;
     let live = flow::current_session(&state, &headers).await?;
@@ -160,6 +172,7 @@ async fn workbench(
         base: state.config.base(),
         sample_sp: SAMPLE_SP,
         signed_in: live.map(|l| format!("{} ({})", l.profile.name, l.profile.userid)),
+        left: q.left,
     }
     .render()
     .map_err(|e| WebError::internal("demo page", &e))?;

@@ -514,6 +514,29 @@ fn escape_with(buf: &mut Vec<u8>, s: &str, escape: impl Fn(char) -> Option<&'sta
     buf.extend_from_slice(&bytes[run..]);
 }
 
+/// A flat document without namespaces, `<root><name>text</name>…</root>`: the shape of WeCom's
+/// callback messages. Names are checked (ASCII NCNames), text is escaped as [`Writer::text`] does.
+pub fn flat_document(root: &str, fields: &[(&str, &str)]) -> Result<String, SignError> {
+    let mut buf = Vec::new();
+    let open = |buf: &mut Vec<u8>, name: &str, close: bool| {
+        if !is_ascii_ncname(name) {
+            return Err(SignError::Xml("invalid element name"));
+        }
+        buf.extend_from_slice(if close { b"</" } else { b"<" });
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(b'>');
+        Ok(())
+    };
+    open(&mut buf, root, false)?;
+    for (name, text) in fields {
+        open(&mut buf, name, false)?;
+        escape_text(&mut buf, text);
+        open(&mut buf, name, true)?;
+    }
+    open(&mut buf, root, true)?;
+    String::from_utf8(buf).map_err(|_| SignError::Xml("not UTF-8"))
+}
+
 /// `s` with the characters XML 1.0 cannot carry removed: what a parser reads back from our output.
 pub fn xml_safe(s: &str) -> String {
     s.chars().filter(|c| is_xml_char(*c)).collect()

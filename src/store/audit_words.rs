@@ -169,6 +169,16 @@ audit_words! {
         Provision = "provision",
         /// An app's SCIM bearer token was set.
         ScimTokenSet = "scim_token_set",
+        /// An event callback from WeCom (received, ignored or refused, with the reason).
+        WecomEvent = "wecom_event",
+        /// A member left, was disabled or removed in WeCom: sessions ended, the account handled.
+        MemberLeft = "member_left",
+        /// A member who had left is active again: the account restored by the same rule.
+        MemberRejoined = "member_rejoined",
+        /// A WeCom domain-ownership file (`WW_verify_<code>.txt`) was uploaded.
+        VerifyFileAdd = "verify_file_add",
+        /// A WeCom domain-ownership file was removed.
+        VerifyFileRemove = "verify_file_remove",
     }
 }
 

@@ -37,6 +37,7 @@ use crate::clock::Clock;
 
 mod checks;
 mod contacts;
+mod directory;
 mod login;
 pub mod options;
 mod token;
@@ -82,6 +83,8 @@ pub mod endpoint {
     pub const AGENT_GET: &str = "agent/get";
     /// `GET user/simplelist` (a department's direct members: userid, name, departments)
     pub const USER_SIMPLELIST: &str = "user/simplelist";
+    /// `GET user/list` (a department's direct members with what `user/get` releases)
+    pub const USER_LIST: &str = "user/list";
 }
 
 /// The WeCom client of one app. Cheap to clone (an `Arc` inside); share one per app.

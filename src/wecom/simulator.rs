@@ -3,7 +3,8 @@
 //! API side (`/cgi-bin/…`, JSON, always HTTP 200 with an `errcode`): `gettoken` (checks corp ID and secret;
 //! tokens live 7200 s by the injected clock), `auth/getuserinfo` and legacy `user/getuserinfo` (capitalised
 //! `UserId`), `auth/getuserdetail`, `user/get`, `user/getuserid`, `user/get_userid_by_email`,
-//! `department/list`, `user/simplelist` (a department's direct members; 60011 for a department outside
+//! `department/list`, `user/list` (a department's members with details, same checks as
+//! `user/simplelist`), `user/simplelist` (a department's direct members; 60011 for a department outside
 //! the app's visible range, see [`Simulator::hide_department`]), `tag/list`, `tag/get`, `agent/get` (the app itself; 40056 for an AgentId the corp does not
 //! have, 301002 for another app of the corp, see [`Simulator::add_other_agent`]). Every data call checks the
 //! token: missing or unknown → 40014, expired → 42001.
@@ -13,6 +14,11 @@
 //! once with a code (the browser carries the `wwsim_user` cookie set by `/sim/as?userid=…&next=…`: "the
 //! member is logged in to the WeCom client") or show a page listing the members, each a link that issues a
 //! code ("scan the QR code with your phone"). Codes are random, single use, valid 300 s.
+//!
+//! Event callback: told the IdP's event URL, Token and EncodingAESKey
+//! ([`Simulator::set_event_target`]), it POSTs real encrypted `change_contact` events
+//! ([`Simulator::send_change`]; [`Simulator::member_leaves`] removes a member and sends
+//! `delete_user`).
 //!
 //! For tests: [`Simulator::fail_next`] injects error codes, [`Simulator::calls`] counts calls per
 //! endpoint, [`Simulator::expire_tokens`], [`Simulator::set_delay`], [`Simulator::issue_code`].
@@ -26,7 +32,7 @@
 //! (<https://developer.work.weixin.qq.com/document/path/96443>); the simulator answers 40129.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -43,6 +49,8 @@ use crate::random::Rng;
 
 mod api;
 mod browser;
+mod events;
+pub use events::SentEvent;
 
 /// Corp ID of the demo organisation.
 pub const DEMO_CORP_ID: &str = "wwd3m0c0rp0000beef";
@@ -108,6 +116,7 @@ pub fn department(id: i64, name: &str, name_en: Option<&str>, parentid: i64) -> 
         name: name.to_owned(),
         name_en: name_en.map(str::to_owned),
         parentid,
+        order: 100_000_000 - id,
     }
 }
 
@@ -217,6 +226,11 @@ struct SimState {
     app_closed: bool,
     /// Departments outside the app's visible range: not listed, and `user/simplelist` answers 60011.
     hidden_departments: Vec<i64>,
+    /// Where `change_contact` events go (the IdP's event URL, with its Token and key).
+    event_target: Option<events::EventTarget>,
+    /// The app's trusted IPs (企业可信IP): when set, a data call from any other address answers
+    /// 60020 naming the address seen. `None` (the default) accepts every address.
+    trusted_ips: Option<Vec<IpAddr>>,
 }
 
 struct Grant {
@@ -320,6 +334,7 @@ impl Simulator {
             )
             .route("/cgi-bin/department/list", get(api::department_list))
             .route("/cgi-bin/user/simplelist", get(api::user_simplelist))
+            .route("/cgi-bin/user/list", get(api::user_list))
             .route("/cgi-bin/tag/list", get(api::tag_list))
             .route("/cgi-bin/tag/get", get(api::tag_get))
             .route("/cgi-bin/agent/get", get(api::agent_get))
@@ -329,6 +344,10 @@ impl Simulator {
             .route("/sim/as", get(browser::login_as))
             .route("/sim/logout", get(browser::logout))
             .route("/sim", get(browser::index))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                trusted_ip_guard,
+            ))
             .with_state(self.clone())
     }
 
@@ -354,9 +373,13 @@ impl Simulator {
             ));
         }
         tracing::info!(%addr, corp_id = %self.inner.corp_id, "WeCom simulator listening");
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 
     /// Binds `127.0.0.1:0`, serves in a background task, returns the address.
@@ -425,6 +448,13 @@ impl Simulator {
         self.state().trusted_domain = domain.map(|d| d.to_ascii_lowercase());
     }
 
+    /// The app's trusted IPs (企业可信IP). `Some(list)`: a data call (every `/cgi-bin/` call but
+    /// `gettoken`, as WeCom does since 2022) from an address not in `list` answers 60020 with
+    /// "from ip: ADDRESS"; `None` (the default) accepts any address.
+    pub fn set_trusted_ips(&self, ips: Option<Vec<IpAddr>>) {
+        self.state().trusted_ips = ips;
+    }
+
     /// Another app of the same corp: `agent/get` with this app's token answers 301002 for it
     /// (an AgentId the corp does not have at all answers 40056).
     pub fn add_other_agent(&self, agentid: &str) {
@@ -452,6 +482,18 @@ impl Simulator {
     /// Replaces all tags ([`Simulator::new`] starts with none).
     pub fn set_tags(&self, tags: Vec<Tag>) {
         self.state().tags = tags;
+    }
+
+    /// Adds or replaces a department.
+    pub fn upsert_department(&self, department: Department) {
+        let mut st = self.state();
+        st.departments.retain(|d| d.id != department.id);
+        st.departments.push(department);
+    }
+
+    /// Removes a department (WeCom removes only empty ones; the simulator does not check).
+    pub fn remove_department(&self, id: i64) {
+        self.state().departments.retain(|d| d.id != id);
     }
 
     /// Removes a member.
@@ -539,11 +581,16 @@ impl Simulator {
 
     /// A WeCom error answer, with `hint` and lookup link like the real one.
     fn err(&self, code: i64) -> Response {
+        self.err_from(code, IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// A WeCom error answer naming the caller's address as WeCom does (`from ip: …`).
+    fn err_from(&self, code: i64, from: IpAddr) -> Response {
         let hint = format!("{}_{}", self.inner.clock.unix(), self.inner.rng.hex(4));
         Json(json!({
             "errcode": code,
             "errmsg": format!(
-                "{}, hint: [{hint}], from ip: 127.0.0.1, more info at \
+                "{}, hint: [{hint}], from ip: {from}, more info at \
                  https://open.work.weixin.qq.com/devtool/query?e={code}",
                 errmsg(code)
             ),
@@ -581,6 +628,32 @@ impl Simulator {
         };
         Ok((grant.subject, ticket))
     }
+}
+
+/// WeCom's trusted-IP rule: with a trusted-IP list set, a data call from another address is
+/// answered 60020 naming the address seen (a router served without connection info counts as
+/// loopback).
+async fn trusted_ip_guard(
+    axum::extract::State(sim): axum::extract::State<Simulator>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let data_call = path.starts_with("/cgi-bin/") && path != "/cgi-bin/gettoken";
+    let trusted = sim.state().trusted_ips.clone();
+    if let (true, Some(trusted)) = (data_call, trusted) {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        if !trusted.contains(&peer) {
+            if let Some(ep) = path.strip_prefix("/cgi-bin/") {
+                sim.count(ep);
+            }
+            return sim.err_from(60020, peer);
+        }
+    }
+    next.run(req).await
 }
 
 fn errmsg(code: i64) -> &'static str {

@@ -184,6 +184,9 @@ pub struct Department {
     /// Parent ID (0 for the root).
     #[serde(default)]
     pub parentid: i64,
+    /// Order among its siblings (WeCom shows the larger first).
+    #[serde(default)]
+    pub order: i64,
 }
 
 /// A member as `user/simplelist` lists them: userid, name and departments only.

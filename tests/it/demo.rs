@@ -191,3 +191,38 @@ async fn the_demo_closes_its_gaps() {
         assert!(shown.body.contains("wangwu"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: "this member leaves" on the workbench makes the simulator send an encrypted delete_user to
+// the demo's own event callback (set up by `wecom-idp demo` itself): the member's IdP session ends
+// and opening an app as that member is refused.
+async fn the_demo_shows_a_leaver_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_child, base, _sim) = start_demo(dir.path()).await;
+    let b = Browser::new(CHROME_UA);
+    let form = open(&b, &base, "userid=wangwu&app=demo-sp&init=idp").await;
+    assert!(form.xml.contains("wangwu"));
+    let wb = b.get(&format!("{base}/demo")).await;
+    assert!(wb.body.contains("id=\"idp-session\""), "{}", wb.body);
+    let left = b
+        .post_form(&format!("{base}/demo/leave"), &[("userid", "wangwu")])
+        .await;
+    assert_eq!(left.status, 302, "{}", left.body);
+    let wb = b.get(&format!("{base}/demo?left=wangwu")).await;
+    assert!(wb.body.contains("id=\"member-left\""), "{}", wb.body);
+    assert!(
+        !wb.body.contains("id=\"idp-session\""),
+        "the session ended: {}",
+        wb.body
+    );
+    let again = b
+        .follow(&format!(
+            "{base}/demo/open?userid=wangwu&app=demo-sp&init=idp"
+        ))
+        .await;
+    assert!(
+        again.form().is_none(),
+        "no Response for a leaver: {}",
+        again.body
+    );
+}

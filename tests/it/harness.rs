@@ -194,6 +194,9 @@ impl Env {
         config.limits.burst = 1_000_000;
         config.limits.failure_burst = 1_000_000;
         config.admin.burst = 1_000_000;
+        // The periodic directory sync would call WeCom behind every test's back; the tests of the
+        // directory turn it on.
+        config.directory.sync_interval = "0".into();
         tweak(&mut config);
         config.validate().unwrap();
         let state = wecom_idp::build_state(config, clock.clone(), rng, None)

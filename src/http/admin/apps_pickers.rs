@@ -6,11 +6,10 @@
 //! added (`admin.js` adds the token in the page instead). Every control is labelled.
 
 use super::super::AppState;
-use super::directory::client;
-use crate::admin::directory::{self, MemberQuery, SearchText, Unreadable};
+use super::directory::source;
+use crate::admin::directory::{self, MemberQuery, SearchText, Source, Unreadable};
 use crate::admin::AdminError;
 use crate::http::error::{t, Lang, Text};
-use crate::wecom::client::WecomClient;
 use std::collections::HashMap;
 
 /// The settings a picked token goes to: `(key, English, Chinese)`.
@@ -104,7 +103,7 @@ pub(super) async fn load(
         role: form_value(typed, "pick.role").to_string(),
         ..Pickers::default()
     };
-    let c = match client(state).await {
+    let c = match source(state).await {
         Ok(c) => c,
         Err(e) => {
             p.problem = Some(t(
@@ -135,7 +134,7 @@ pub(super) async fn load(
 }
 
 /// The departments in tree order, indented by depth, with their names for "reads as".
-async fn read_departments(p: &mut Pickers, c: &WecomClient, l: Lang) -> Result<(), Unreadable> {
+async fn read_departments(p: &mut Pickers, c: &Source, l: Lang) -> Result<(), Unreadable> {
     for d in directory::departments(c).await? {
         let name = match (&d.name_en, l) {
             (Some(en), Lang::En) => format!("{en} · {}", d.name),
@@ -151,7 +150,7 @@ async fn read_departments(p: &mut Pickers, c: &WecomClient, l: Lang) -> Result<(
 }
 
 /// The members the search text `p.q` finds, or why there are none.
-async fn search(p: &mut Pickers, c: &WecomClient) {
+async fn search(p: &mut Pickers, c: &Source) {
     match SearchText::parse(&p.q) {
         Ok(q) => match directory::members(c, &MemberQuery::Search(q)).await {
             Ok(list) if list.is_empty() => {

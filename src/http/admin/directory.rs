@@ -1,6 +1,7 @@
 //! The WeCom address book in the API, for the rule pickers and for automation:
 //! `GET /api/v1/wecom/directory/departments`, `…/tags`, `…/members?department=ID` or `?q=TEXT`, read
-//! live through the WeCom client in force (thin over [`crate::admin::directory`]). Also the one
+//! from the stored directory while its last sync is fresh and live through the WeCom client in
+//! force otherwise (thin over [`crate::admin::directory`]). Also the one
 //! answer every save gives when WeCom does not know a name it names (`409`, the unknown names, and
 //! `force: true` to save anyway), shared by app settings, admins and account bindings.
 
@@ -28,12 +29,20 @@ pub(super) fn api_routes() -> Router<AppState> {
         .route("/wecom/directory/departments", get(departments))
         .route("/wecom/directory/tags", get(tags))
         .route("/wecom/directory/members", get(members))
+        .route("/wecom/directory/status", get(status))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(departments, tags, members),
-    components(schemas(DeptView, TagView, MemberView, NamesRefusedBody, WecomProblemView))
+    paths(departments, tags, members, status),
+    components(schemas(
+        DeptView,
+        TagView,
+        MemberView,
+        NamesRefusedBody,
+        WecomProblemView,
+        DirectoryStatusView
+    ))
 )]
 pub(super) struct DirectoryApi;
 
@@ -47,6 +56,40 @@ pub(super) async fn client(state: &AppState) -> Result<WecomClient, AdminError> 
             format!("the WeCom settings in force do not work ({e}); fix them on the WeCom page"),
         )),
     }
+}
+
+/// Where the pickers read the address book: the stored directory while its last full sync is
+/// within twice `directory.sync_interval`, WeCom live otherwise.
+pub(super) async fn source(state: &AppState) -> Result<domain::Source, AdminError> {
+    let client = client(state).await?;
+    Ok(domain::Source::choose(&state.store, &client, state.clock.unix(), fresh_secs(state)).await)
+}
+
+/// The periodic sync's interval in seconds, `None` when it is off.
+pub(super) fn interval_secs(state: &AppState) -> Option<i64> {
+    let interval = state.config.directory.interval().ok().flatten()?;
+    i64::try_from(interval.as_secs()).ok()
+}
+
+/// The stored directory's state now.
+pub(super) async fn directory_status(
+    state: &AppState,
+) -> Result<domain::DirectoryStatus, AdminError> {
+    domain::status(
+        &state.store,
+        state.clock.unix(),
+        interval_secs(state),
+        fresh_secs(state),
+    )
+    .await
+}
+
+/// How old the last full sync may be for the stored directory to count as current.
+pub(super) fn fresh_secs(state: &AppState) -> Option<i64> {
+    let interval = state.config.directory.interval().ok().flatten()?;
+    i64::try_from(interval.as_secs())
+        .ok()
+        .map(|s| s.saturating_mul(2))
 }
 
 /// Checks the names a save names against WeCom (see [`crate::admin::wecom_names`]): settings in
@@ -217,7 +260,7 @@ async fn departments(
     State(state): State<AppState>,
     _a: ApiAdmin,
 ) -> Result<Json<Vec<DeptView>>, ApiError> {
-    let c = client(&state).await?;
+    let c = source(&state).await?;
     listed(domain::departments(&c).await)
 }
 
@@ -227,7 +270,7 @@ async fn departments(
               (status = 409, description = "the WeCom settings in force do not work", body = ErrorBody),
               (status = 502, description = "WeCom refused or could not be reached; the message says what to configure", body = ErrorBody)))]
 async fn tags(State(state): State<AppState>, _a: ApiAdmin) -> Result<Json<Vec<TagView>>, ApiError> {
-    let c = client(&state).await?;
+    let c = source(&state).await?;
     listed(domain::tags(&c).await)
 }
 
@@ -271,8 +314,60 @@ async fn members(
             ))
         }
     };
-    let c = client(&state).await?;
+    let c = source(&state).await?;
     listed(domain::members(&c, &q).await)
+}
+
+/// The stored WeCom directory: its last full sync, what it holds, its last error, and whether the
+/// pickers read it now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryStatusView {
+    /// When the last full sync started (RFC 3339), if ever.
+    pub last_started_at: Option<String>,
+    /// When the last successful full sync finished (RFC 3339), if ever.
+    pub last_synced_at: Option<String>,
+    /// Departments stored after it.
+    pub departments: i64,
+    /// Members stored after it.
+    pub members: i64,
+    /// Tags stored after it.
+    pub tags: i64,
+    /// The last failure, cleared by the next success.
+    pub last_error: Option<String>,
+    /// When it failed (RFC 3339).
+    pub last_error_at: Option<String>,
+    /// `directory.sync_interval` in seconds; null when the periodic sync is off.
+    pub sync_interval_secs: Option<i64>,
+    /// `stored` when the pickers read the stored directory (last sync within twice the
+    /// interval), `live` when they ask WeCom.
+    pub pickers_read: String,
+}
+
+impl From<domain::DirectoryStatus> for DirectoryStatusView {
+    fn from(s: domain::DirectoryStatus) -> Self {
+        use super::api::rfc3339;
+        Self {
+            last_started_at: s.row.started_at.map(rfc3339),
+            last_synced_at: s.row.finished_at.map(rfc3339),
+            departments: s.row.departments,
+            members: s.row.members,
+            tags: s.row.tags,
+            last_error: s.row.last_error,
+            last_error_at: s.row.error_at.map(rfc3339),
+            sync_interval_secs: s.interval_secs,
+            pickers_read: if s.fresh { "stored" } else { "live" }.to_owned(),
+        }
+    }
+}
+
+/// The stored directory's state (`wecom-idp directory sync` and the periodic sync fill it).
+#[utoipa::path(get, path = "/api/v1/wecom/directory/status", tag = "wecom",
+    responses((status = 200, body = DirectoryStatusView), (status = 401, body = ErrorBody)))]
+async fn status(
+    State(state): State<AppState>,
+    _a: ApiAdmin,
+) -> Result<Json<DirectoryStatusView>, ApiError> {
+    Ok(Json(directory_status(&state).await?.into()))
 }
 
 /// The answer to a save refused because WeCom does not know a name it names, or could not be asked:

@@ -79,6 +79,12 @@ pub struct WecomView {
     pub oauth_base: String,
     /// Web/QR login base.
     pub web_login_base: String,
+    /// The event callback's Token (empty: the callback is off).
+    pub callback_token: String,
+    /// Whether the event callback's EncodingAESKey is set (it is never returned).
+    pub callback_aes_key_set: bool,
+    /// The HTTP(S) proxy of WeCom API calls (a password shown as `***`); empty: direct.
+    pub proxy_url: String,
     /// Where each value comes from: `config` (file, environment, default) or `console`.
     pub sources: BTreeMap<String, String>,
     /// Why the values in force do not work, when they do not.
@@ -134,6 +140,9 @@ const WECOM_FIELDS: &[&str] = &[
     "api_base",
     "oauth_base",
     "web_login_base",
+    "callback_token",
+    "callback_aes_key",
+    "proxy_url",
 ];
 const BINDING_FIELDS: &[&str] = &[
     "auto_bind",
@@ -159,6 +168,9 @@ impl From<&domain::Current> for WecomView {
             api_base: w.api_base.clone(),
             oauth_base: w.oauth_base.clone(),
             web_login_base: w.web_login_base.clone(),
+            callback_token: w.callback_token.clone(),
+            callback_aes_key_set: !w.callback_aes_key.is_empty(),
+            proxy_url: crate::config::mask_proxy(&w.proxy_url),
             sources: sources(c, WECOM_FIELDS),
             problem: c.problem.clone(),
             check: None,
@@ -204,6 +216,18 @@ pub struct WecomUpdate {
     /// Web/QR login base URL.
     #[schema(pattern = "\\S", max_length = 512)]
     pub web_login_base: Option<String>,
+    /// The event callback's Token (3–32 letters or digits); empty turns the callback off (with
+    /// the key set to be removed by a reset).
+    #[schema(pattern = "^\\s*([A-Za-z0-9]{3,32})?\\s*$")]
+    pub callback_token: Option<String>,
+    /// The event callback's EncodingAESKey (43 characters of base64); empty or absent: unchanged.
+    /// Never returned.
+    #[schema(pattern = "^\\s*([A-Za-z0-9+/]{43})?\\s*$")]
+    pub callback_aes_key: Option<String>,
+    /// The HTTP(S) proxy every WeCom API call goes through, `http://host:port` without
+    /// credentials (those belong in the configuration); empty: direct. A change needs the Secret.
+    #[schema(max_length = 512)]
+    pub proxy_url: Option<String>,
     /// Save even though the set-up check fails (members may then be unable to sign in; the save
     /// is audited with the failed check). Only for `PUT`; a check ignores it.
     pub force: Option<bool>,
@@ -228,6 +252,9 @@ impl From<WecomUpdate> for WecomChange {
             api_base: u.api_base,
             oauth_base: u.oauth_base,
             web_login_base: u.web_login_base,
+            callback_token: u.callback_token,
+            callback_aes_key: u.callback_aes_key,
+            proxy_url: u.proxy_url,
         }
     }
 }
@@ -345,6 +372,9 @@ pub struct CheckView {
     pub fix: Bilingual,
     /// WeCom's `hint:[…]`, to quote to WeCom support.
     pub hint: Option<String>,
+    /// The address WeCom saw the calls come from, when its answer named one (errcode 60020
+    /// does): add it as 企业可信IP, or set `proxy_url`.
+    pub egress_ip: Option<String>,
 }
 
 impl From<CheckOutcome> for CheckView {
@@ -364,6 +394,7 @@ impl From<CheckOutcome> for CheckView {
                 zh: o.fix_zh,
             },
             hint: o.hint,
+            egress_ip: o.egress_ip.map(|ip| ip.to_string()),
         }
     }
 }

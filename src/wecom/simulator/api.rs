@@ -116,6 +116,13 @@ pub(super) async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> 
     if m.outside_visible_range {
         return sim.err(50002);
     }
+    let pre_2022 = sim.state().pre_2022;
+    ok(member_json(&m, pre_2022))
+}
+
+/// A member as `user/get` and `user/list` describe them; mobile, email, biz_mail, gender and
+/// avatar only for an app created before 2022-06-20.
+fn member_json(m: &super::Member, pre_2022: bool) -> Value {
     let zeros: Vec<i64> = m.department.iter().map(|_| 0).collect();
     let attrs: Vec<Value> = m
         .extattr
@@ -129,7 +136,7 @@ pub(super) async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> 
         "extattr": { "attrs": attrs }, "main_department": m.department.first().copied().unwrap_or(1),
         "external_profile": { "external_attr": [] },
     });
-    if sim.state().pre_2022 {
+    if pre_2022 {
         if let Some(o) = body.as_object_mut() {
             for (k, v) in [
                 ("mobile", opt(&m.mobile).to_owned()),
@@ -145,7 +152,7 @@ pub(super) async fn user_get(State(sim): State<Simulator>, Query(q): Params) -> 
             }
         }
     }
-    ok(body)
+    body
 }
 
 pub(super) async fn getuserid(
@@ -240,7 +247,7 @@ pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Para
         .iter()
         .map(|d| {
             json!({ "id": d.id, "name": d.name, "name_en": d.name_en.as_deref().unwrap_or(""),
-                    "department_leader": [], "parentid": d.parentid, "order": 100_000_000 - d.id })
+                    "department_leader": [], "parentid": d.parentid, "order": d.order })
         })
         .collect();
     ok(json!({ "department": list }))
@@ -270,6 +277,39 @@ pub(super) async fn user_simplelist(State(sim): State<Simulator>, Query(q): Para
                 .iter()
                 .filter(|m| !m.outside_visible_range && m.department.contains(&id))
                 .map(|m| json!({ "userid": m.userid, "name": m.name, "department": m.department }))
+                .collect())
+        }
+    };
+    match list {
+        Ok(list) => ok(json!({ "userlist": list })),
+        Err(code) => sim.err(code),
+    }
+}
+
+/// A department's direct members with their details, as `user/list` answers a self-built app:
+/// the same checks as `user/simplelist`, each member as `user/get` describes them.
+pub(super) async fn user_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
+    if let Some(r) = sim.guard(endpoint::USER_LIST, &q).await {
+        return r;
+    }
+    let Some(id) = q
+        .get("department_id")
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    else {
+        return sim.err(60123);
+    };
+    let list: Result<Vec<Value>, i64> = {
+        let st = sim.state();
+        if st.hidden_departments.contains(&id) {
+            Err(60011)
+        } else if !st.departments.iter().any(|d| d.id == id) {
+            Err(60123)
+        } else {
+            Ok(st
+                .members
+                .iter()
+                .filter(|m| !m.outside_visible_range && m.department.contains(&id))
+                .map(|m| member_json(m, st.pre_2022))
                 .collect())
         }
     };

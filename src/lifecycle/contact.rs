@@ -1,0 +1,49 @@
+//! One `change_contact` event turned into [`super::member_changed`]: the status the event carries,
+//! or the member re-read from WeCom when it carries none (a member created). A re-read that fails
+//! is logged and skipped: the periodic reconciliation repairs what an event could not settle.
+
+use super::{member_changed, Ctx, LifecycleError, Outcome, Trigger};
+use crate::logsafe::Escaped;
+use crate::wecom::contact_change::{ContactChange, MemberStatus};
+
+/// Applies the lifecycle rules to one change: `None` when the change is not one they act on (a
+/// department or tag, a member's update that does not touch the status) or the member could not be
+/// re-read.
+pub async fn on_contact_change(
+    ctx: &Ctx<'_>,
+    change: &ContactChange,
+) -> Result<Option<Outcome>, LifecycleError> {
+    let trigger = Trigger::Event(change.change_type());
+    let (userid, after) = match change {
+        ContactChange::UserDeleted { userid } => (userid, None),
+        ContactChange::UserUpdated {
+            userid,
+            status: Some(s),
+            ..
+        } => (userid, Some(*s)),
+        ContactChange::UserCreated { userid } => match reread(ctx, userid).await {
+            Some(after) => (userid, after),
+            None => return Ok(None),
+        },
+        // WeCom names only the fields that changed: no Status, no change of status.
+        _ => return Ok(None),
+    };
+    member_changed(ctx, userid, None, after, trigger)
+        .await
+        .map(Some)
+}
+
+/// The member's status now: `Some(None)` when WeCom says there is no such member, `None` when it
+/// could not be asked.
+async fn reread(ctx: &Ctx<'_>, userid: &str) -> Option<Option<MemberStatus>> {
+    let client = ctx.client?;
+    match client.get_user(userid).await {
+        Ok(m) => Some(Some(MemberStatus::from_code(m.status))),
+        Err(e) if e.is_no_such_user() => Some(None),
+        Err(e) => {
+            tracing::warn!(userid = %Escaped(userid), error = %Escaped(&e),
+                "could not re-read the member an event named; the reconciliation will");
+            None
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The member's lifecycle as WeCom tells it: a member deleted, disabled or marked left is cut off —
+//! every IdP session of that userid ended in the database (every instance reads sessions there, so
+//! the next request on any instance finds none), the bound local account disabled, unbound or kept
+//! per `[lifecycle] leaver_account` — and a member active again is restored by the same rule. Only
+//! what the rules did is undone: the account's state is remembered (`lifecycle_holds`) when the rule
+//! acts, so an account an admin disabled stays disabled. Every decision is audited with its reason.
+//!
+//! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
+//! the periodic reconciliation, SCIM deactivation and back-channel Single Logout through the call
+//! points named below. [`on_contact_change`] turns one `change_contact` event into that call,
+//! re-reading the member from WeCom when the event does not carry the status.
+
+use crate::config::LeaverAccount;
+use crate::store::{
+    AccountStatus, AuditKind, AuditResult, AuditRow, Hold, HoldAction, Store, StoreError,
+};
+use crate::wecom::client::WecomClient;
+use crate::wecom::contact_change::{ContactChange, MemberStatus};
+use serde_json::json;
+
+mod contact;
+pub use contact::on_contact_change;
+
+/// What the rules need: the store, the corp whose bindings they act on, the time and the setting.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The store (sessions, accounts, bindings, holds, audit).
+    pub store: &'a Store,
+    /// The corp ID in force (bindings are per corp).
+    pub corp_id: &'a str,
+    /// Unix seconds, from the injected clock.
+    pub now: i64,
+    /// `[lifecycle] leaver_account`.
+    pub leaver_account: LeaverAccount,
+    /// The WeCom client, to re-read a member an event names without its status.
+    pub client: Option<&'a WecomClient>,
+}
+
+/// Who told us (the audit row's `trigger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A `change_contact` event (its `ChangeType`).
+    Event(&'static str),
+    /// The periodic or on-demand full reconciliation of the directory.
+    Reconciliation,
+    /// An admin's action (console, API or CLI).
+    Admin,
+}
+
+impl Trigger {
+    /// The audit word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Event(change_type) => change_type,
+            Self::Reconciliation => "reconciliation",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// What happened to the local account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountOutcome {
+    /// The member has no bound account.
+    NoAccount,
+    /// Disabled by this rule.
+    Disabled,
+    /// It was already disabled (by an admin, or by this rule earlier): left as it is.
+    AlreadyDisabled,
+    /// Its binding was removed by this rule.
+    Unbound,
+    /// `leaver_account = keep`: left as it is.
+    Kept,
+    /// Enabled again (the rule had disabled it).
+    Enabled,
+    /// Bound again (the rule had unbound it).
+    Rebound,
+    /// Changed since the rule acted (by an admin), or taken by another member: left as it is.
+    LeftAsIs,
+}
+
+impl AccountOutcome {
+    /// The audit word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoAccount => "no_account",
+            Self::Disabled => "disabled",
+            Self::AlreadyDisabled => "already_disabled",
+            Self::Unbound => "unbound",
+            Self::Kept => "kept",
+            Self::Enabled => "enabled",
+            Self::Rebound => "rebound",
+            Self::LeftAsIs => "left_as_is",
+        }
+    }
+}
+
+/// What [`member_changed`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The member may sign in and nothing was held: nothing to do.
+    Unchanged,
+    /// Cut off: sessions ended, the account handled.
+    CutOff {
+        /// IdP sessions ended.
+        sessions_ended: u64,
+        /// The account.
+        account: AccountOutcome,
+    },
+    /// Restored after a rejoin.
+    Restored {
+        /// The account.
+        account: AccountOutcome,
+    },
+}
+
+/// Why the rules could not run (the store failed; nothing half-done is left unaudited).
+#[derive(Debug)]
+pub enum LifecycleError {
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl std::fmt::Display for LifecycleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "lifecycle: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LifecycleError {}
+
+impl From<StoreError> for LifecycleError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+fn status_word(s: Option<MemberStatus>) -> serde_json::Value {
+    match s {
+        Some(s) => json!(s.code()),
+        None => json!("deleted"),
+    }
+}
+
+/// A member's status changed from `before` to `after` (`None` after: deleted from WeCom; `None`
+/// before: not known). A member who may no longer sign in is cut off; one who may again is
+/// restored when the rules had acted on them. Idempotent: the same change twice ends no more
+/// sessions and changes no account again.
+pub async fn member_changed(
+    ctx: &Ctx<'_>,
+    userid: &str,
+    before: Option<MemberStatus>,
+    after: Option<MemberStatus>,
+    trigger: Trigger,
+) -> Result<Outcome, LifecycleError> {
+    if after.is_some_and(MemberStatus::may_sign_in) {
+        return rejoin(ctx, userid, before, after, trigger).await;
+    }
+    let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
+    let account = cut_account(ctx, userid, after).await?;
+    // Call points for the parts that act outside this store, in this order once they land:
+    // back-channel Single Logout to the apps of the ended sessions (`onboard`), and SCIM
+    // deactivation of the provisioned cloud users (`scim`). Both take `userid` and `trigger`.
+    let reason = match after {
+        None => "member_deleted",
+        Some(MemberStatus::Left) => "member_left",
+        Some(MemberStatus::Disabled) => "member_disabled",
+        Some(_) => "member_not_active",
+    };
+    tracing::info!(
+        userid = %crate::logsafe::Escaped(userid), reason, trigger = trigger.as_str(),
+        sessions_ended, account = account.as_str(),
+        "member may no longer sign in: sessions ended, account handled per lifecycle.leaver_account"
+    );
+    let detail = json!({
+        "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
+        "status_after": status_word(after), "sessions_ended": sessions_ended,
+        "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
+    });
+    audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
+    Ok(Outcome::CutOff {
+        sessions_ended,
+        account,
+    })
+}
+
+/// The leaver's account per `leaver_account`, remembering what the rule did.
+async fn cut_account(
+    ctx: &Ctx<'_>,
+    userid: &str,
+    after: Option<MemberStatus>,
+) -> Result<AccountOutcome, LifecycleError> {
+    if ctx.leaver_account == LeaverAccount::Keep {
+        return Ok(AccountOutcome::Kept);
+    }
+    let Some((account, _how)) = ctx.store.bound_account(ctx.corp_id, userid).await? else {
+        return Ok(AccountOutcome::NoAccount);
+    };
+    let reason = status_word(after).to_string();
+    let hold = |action| Hold {
+        userid: userid.to_string(),
+        account_id: account.id.clone(),
+        action,
+        account_updated_at: ctx.now,
+        reason: reason.clone(),
+        created_at: ctx.now,
+    };
+    match ctx.leaver_account {
+        LeaverAccount::Disable if account.status == AccountStatus::Disabled => {
+            Ok(AccountOutcome::AlreadyDisabled)
+        }
+        LeaverAccount::Disable => {
+            ctx.store
+                .set_account_status(&account.id, AccountStatus::Disabled, ctx.now)
+                .await?;
+            ctx.store
+                .put_lifecycle_hold(ctx.corp_id, &hold(HoldAction::Disabled))
+                .await?;
+            Ok(AccountOutcome::Disabled)
+        }
+        LeaverAccount::Unbind => {
+            ctx.store
+                .put_lifecycle_hold(ctx.corp_id, &hold(HoldAction::Unbound))
+                .await?;
+            ctx.store.unbind_account(ctx.corp_id, &account.id).await?;
+            Ok(AccountOutcome::Unbound)
+        }
+        LeaverAccount::Keep => Ok(AccountOutcome::Kept),
+    }
+}
+
+/// A member who may sign in again: undo what the rules did, and only that.
+async fn rejoin(
+    ctx: &Ctx<'_>,
+    userid: &str,
+    before: Option<MemberStatus>,
+    after: Option<MemberStatus>,
+    trigger: Trigger,
+) -> Result<Outcome, LifecycleError> {
+    let Some(hold) = ctx.store.take_lifecycle_hold(ctx.corp_id, userid).await? else {
+        return Ok(Outcome::Unchanged);
+    };
+    let account = match hold.action {
+        HoldAction::Disabled => match ctx.store.account(&hold.account_id).await? {
+            Some(a)
+                if a.status == AccountStatus::Disabled
+                    && a.updated_at == hold.account_updated_at =>
+            {
+                ctx.store
+                    .set_account_status(&a.id, AccountStatus::Active, ctx.now)
+                    .await?;
+                AccountOutcome::Enabled
+            }
+            _ => AccountOutcome::LeftAsIs,
+        },
+        HoldAction::Unbound => {
+            let bound = ctx
+                .store
+                .bind_account(ctx.corp_id, userid, &hold.account_id, "lifecycle", ctx.now)
+                .await;
+            match bound {
+                Ok(()) => AccountOutcome::Rebound,
+                Err(StoreError::Conflict(_)) => AccountOutcome::LeftAsIs,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    tracing::info!(
+        userid = %crate::logsafe::Escaped(userid), trigger = trigger.as_str(),
+        account = account.as_str(), "member active again: account restored by the lifecycle rule"
+    );
+    let detail = json!({
+        "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
+        "status_after": status_word(after), "account": account.as_str(),
+        "held_since": hold.created_at, "held_action": hold.action.as_str(),
+    });
+    audit(
+        ctx,
+        AuditKind::MemberRejoined,
+        userid,
+        "member_active",
+        detail,
+    )
+    .await;
+    Ok(Outcome::Restored { account })
+}
+
+async fn audit(ctx: &Ctx<'_>, event: AuditKind, userid: &str, reason: &str, d: serde_json::Value) {
+    let row = AuditRow {
+        at: ctx.now,
+        event,
+        app: None,
+        userid: Some(userid.to_string()),
+        result: AuditResult::Success,
+        reason: reason.to_string(),
+        client_ip: None,
+        request_id: None,
+        actor: None,
+        detail: Some(d.to_string()),
+    };
+    if let Err(e) = ctx.store.audit(&row).await {
+        tracing::error!(error = %crate::logsafe::Escaped(&e), "could not write the lifecycle audit row");
+    }
+}
+
+/// The member a change names, when it is a member's change.
+pub fn userid_of(change: &ContactChange) -> Option<&str> {
+    match change {
+        ContactChange::UserCreated { userid }
+        | ContactChange::UserDeleted { userid }
+        | ContactChange::UserUpdated { userid, .. } => Some(userid),
+        _ => None,
+    }
+}
