@@ -16,6 +16,15 @@ export WECOM_IDP_TEST_BROWSER=1
 # port: its server binaries must be installed, and their absence is a failure here, not a skip.
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_need postgresql
 export WECOM_IDP_TEST_REQUIRE_POSTGRES_BIN=1
+# The SCIM provisioning tests (tests/it/scim.rs) provision into a real SCIM 2.0 server:
+# `scim2-server` from PyPI (the python-scim project's), pinned, in a virtualenv of its own.
+SCIM_VENV=target/scim-venv
+if ! "$SCIM_VENV/bin/scim2-server" --help >/dev/null 2>&1; then
+    apt_need python3 python3-venv
+    python3 -m venv "$SCIM_VENV"
+    "$SCIM_VENV/bin/python" -m pip install -q scim2-server==0.8.3 scim2-models==0.12.3
+fi
+export PATH="$PWD/$SCIM_VENV/bin:$PATH"
 if [ -n "${WECOM_IDP_TEST_POSTGRES_URL:-}" ]; then
     echo "tests: SQLite and PostgreSQL (${WECOM_IDP_TEST_POSTGRES_URL})"
 else

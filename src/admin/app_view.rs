@@ -240,3 +240,56 @@ fn roles_line(r: &RoleConfig) -> Option<Text> {
         ),
     ))
 }
+
+/// The app's SCIM provisioning in one line (none when it does not provision): where to, whether a
+/// token is set, and the last run's time, counts and first error.
+pub fn provision_line(
+    app: &App,
+    has_token: bool,
+    run: Option<&crate::store::ScimRunRow>,
+) -> Option<Line> {
+    let url = match (app.settings.provision, &app.settings.scim_url) {
+        (crate::apps::ProvisionMode::Scim, Some(u)) => u,
+        _ => return None,
+    };
+    let token = if has_token {
+        tx("token set", "已设置令牌")
+    } else {
+        tx(
+            "no token yet (scim_token_file on the command line)",
+            "尚未设置令牌（命令行 scim_token_file）",
+        )
+    };
+    let last = match run {
+        None => t("never run", "尚未运行"),
+        Some(r) => {
+            let at = time::OffsetDateTime::from_unix_timestamp(r.finished_at)
+                .ok()
+                .and_then(|d| {
+                    d.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            let err = r.last_error.clone().unwrap_or_default();
+            t(
+                format!(
+                    "last run {at}: {} created, {} updated, {} deactivated, {} group changes, {} failed{}",
+                    r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    if err.is_empty() { String::new() } else { format!("; first error: {err}") }
+                ),
+                format!(
+                    "最近运行 {at}：创建 {}，更新 {}，停用 {}，组变更 {}，失败 {}{}",
+                    r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    if err.is_empty() { String::new() } else { format!("；首个错误：{err}") }
+                ),
+            )
+        }
+    };
+    Some((
+        tx("provisioning", "用户同步"),
+        t(
+            format!("SCIM to {url}, {}, {}", token.en, last.en),
+            format!("SCIM 推送至 {url}，{}，{}", token.zh, last.zh),
+        ),
+    ))
+}

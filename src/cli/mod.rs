@@ -261,6 +261,13 @@ async fn rotate_master_key(
     if secret {
         println!("re-encrypted the WeCom secret set in the admin console.");
     }
+    // So are the apps' SCIM tokens.
+    let tokens = crate::provision::reseal_tokens(&store, &old, &new, &OsRng, SystemClock.unix())
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    if tokens > 0 {
+        println!("re-encrypted {tokens} SCIM token(s).");
+    }
     config.master_key = Some(new.clone());
     crate::keys::KeyRing::load(&config, &store, &SystemClock, &OsRng)
         .await

@@ -119,6 +119,32 @@ pub async fn set_token(
     Ok(())
 }
 
+/// Re-seals every app's token sealed under `old` under `new` (master key rotation); returns how
+/// many. A token that does not open under `old` is left alone (it was already unreadable).
+pub async fn reseal_tokens(
+    store: &Store,
+    old: &MasterKey,
+    new: &MasterKey,
+    rng: &dyn crate::random::Rng,
+    now: i64,
+) -> Result<usize, ProvisionError> {
+    let mut n = 0;
+    for (app, sealed, key_id) in store.scim_tokens().await? {
+        if key_id != old.id() {
+            continue;
+        }
+        let Some(plain) = old.open(&token_context(&app), &sealed) else {
+            continue;
+        };
+        let resealed = new
+            .seal(&token_context(&app), &plain, rng)
+            .map_err(ProvisionError::Invalid)?;
+        store.put_scim_token(&app, &resealed, new.id(), now).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// The app's token, opened.
 async fn token(ctx: &Ctx<'_>, app: &str) -> Result<ScimToken, ProvisionError> {
     let Some((sealed, key_id)) = ctx.store.scim_token(app).await? else {

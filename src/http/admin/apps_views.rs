@@ -217,7 +217,15 @@ pub struct AppView {
 pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> {
     let a = crate::admin::app_view::addresses(&state.config, app);
     let source = state.store.app_source(app.name.as_str()).await?;
-    let lines = crate::admin::app_view::lines(&state.config, app);
+    let mut lines = crate::admin::app_view::lines(&state.config, app);
+    let name = app.name.as_str();
+    let has_token = state.store.scim_token(name).await?.is_some();
+    let run = state.store.scim_run(name).await?;
+    lines.extend(crate::admin::app_view::provision_line(
+        app,
+        has_token,
+        run.as_ref(),
+    ));
     Ok(AppView {
         name: app.name.to_string(),
         entity_id: app.metadata.entity_id.clone(),
