@@ -15,7 +15,9 @@
 #  4. interop/verify.py checks each with python3-saml (strict; a preset case is configured as that
 #     console: entity ID, ACS, NameID format, signing; an encrypted case decrypts with the SP's
 #     key) and pysaml2, in a venv made here
-#     (target/interop-venv, from interop/requirements.txt; remade when that file changes).
+#     (target/interop-venv, from interop/requirements.txt; remade when that file changes);
+#  5. wechatpy (PyPI, its WeCom crypto) encrypts an event our running server accepts and decrypts
+#     the event our simulator sends (tests/it/wecom_events_interop.rs with interop/wechatpy_check.py).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
@@ -31,7 +33,7 @@ VENV=${INTEROP_VENV:-target/interop-venv}
 OUT=${INTEROP_OUT:-target/interop-out}
 PY=$VENV/bin/python
 
-libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client' 2>/dev/null; }
+libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, wechatpy.crypto' 2>/dev/null; }
 
 if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
     echo "==> making $VENV"
@@ -43,10 +45,10 @@ if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
         "$PY" -m pip install -q --force-reinstall --no-binary lxml,xmlsec \
             "$(grep -i '^lxml==' interop/requirements.txt)" "$(grep -i '^xmlsec==' interop/requirements.txt)"
     fi
-    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client'; exit 1; }
+    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, wechatpy.crypto'; exit 1; }
     cp interop/requirements.txt "$VENV/requirements.txt"
 fi
-"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml)==' | tr '\n' ' '; echo
+"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|wechatpy)==' | tr '\n' ' '; echo
 
 echo "==> building the samael SP (interop/samael)"
 SAMAEL_TARGET=target/interop-samael
@@ -101,4 +103,8 @@ echo "xmlsec1: $passed passed, $failed failed"
 echo "==> python3-saml and pysaml2 (interop/verify.py)"
 status=0
 "$PY" interop/verify.py "$OUT" --xmlsec1 "$(command -v xmlsec1)" || status=$?
-[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ]
+
+echo "==> wechatpy: the WeCom event crypto both ways (interop/wechatpy_check.py)"
+wechatpy_status=0
+WECOM_IDP_WECHATPY_PYTHON=$PY cargo test --test it wecom_events_interop || wechatpy_status=$?
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$wechatpy_status" = 0 ]
