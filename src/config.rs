@@ -23,7 +23,7 @@ pub use lifecycle::{LeaverAccount, LifecycleConfig};
 pub use limits::{Cidr, LimitsConfig};
 pub use logs::{AuditConfig, LogFormat, AUDIT_LEGAL_MINIMUM_DAYS};
 pub use runtime::{DatabaseConfig, ServerConfig};
-pub use wecom::WecomConfig;
+pub use wecom::{mask_proxy, parse_proxy_url, WecomConfig};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +110,10 @@ pub struct SigningConfig {
     pub key_file: Option<PathBuf>,
     /// PEM certificate matching `key_file`.
     pub cert_file: Option<PathBuf>,
+    /// PEM private key (EC P-256) for ES256 tokens beside `key_file`; without it, key files sign
+    /// OpenID Connect tokens with RS256 only. Ignored without `key_file` (the stored keys have
+    /// their own P-256 companions).
+    pub ec_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -308,6 +312,13 @@ impl Config {
                 "set both signing.key_file and signing.cert_file, or neither",
             ));
         }
+        if self.signing.ec_key_file.is_some() && self.signing.key_file.is_none() {
+            return Err(err(
+                "signing.ec_key_file",
+                "signing.ec_key_file goes with signing.key_file / signing.cert_file; without key \
+                 files the stored keys have their own ES256 keys, so remove it",
+            ));
+        }
         self.binding.policy()?;
         self.admin.validate()?;
         Ok(())
@@ -375,6 +386,11 @@ impl Config {
     /// Our Single Logout endpoint (both bindings).
     pub fn slo_url(&self) -> String {
         format!("{}/saml/slo", self.base())
+    }
+
+    /// The OpenID Connect JWK Set (discovery's `jwks_uri`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}{}", self.base(), crate::oidc::jwks::JWKS_PATH)
     }
 
     /// Where WeCom sends the browser back.
@@ -525,6 +541,7 @@ const OPTIONAL: &[&str] = &[
     "wecom.secret_file",
     "signing.key_file",
     "signing.cert_file",
+    "signing.ec_key_file",
     "master_key_file",
 ];
 

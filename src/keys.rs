@@ -12,15 +12,23 @@
 //! Stored private keys are sealed under the master key ([`crate::secrets`]): a key stored in
 //! plain PEM before is sealed at the first start with a master key and its PEM emptied;
 //! [`rotate_master_key`] re-seals every key under a new master key.
+//!
+//! OpenID Connect tokens are signed from the same ring ([`KeyRing::jose`], built in [`jose`]): RS256
+//! with the active RSA key, ES256 with the P-256 companion every stored key has, both published in
+//! the JWKS with the same rollover.
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
+use crate::oidc::jwks::JoseKeys;
 use crate::random::Rng;
 use crate::saml::sign::{generate_key_and_cert, SigningKey};
 use crate::secrets::MasterKey;
 use crate::store::{KeyRow, KeyState, Store, StoreError};
 use std::sync::{Arc, PoisonError, RwLock};
 use time::OffsetDateTime;
+
+mod jose;
+pub use jose::es256_kid;
 
 /// How often every instance re-reads the stored key states (seconds).
 pub const FOLLOW_SECS: u64 = 30;
@@ -45,6 +53,9 @@ pub struct KeyRing {
     pub published: Vec<String>,
     /// Where the keys come from.
     pub source: KeySource,
+    /// What signs OpenID Connect tokens (RS256 with `active`, ES256 with its P-256 companion) and
+    /// what the JWKS publishes.
+    pub jose: JoseKeys,
     /// The stored key IDs and states this ring was built from (to notice a change cheaply).
     stamp: String,
 }
@@ -55,6 +66,7 @@ impl std::fmt::Debug for KeyRing {
             .field("active_id", &self.active_id)
             .field("published", &self.published.len())
             .field("source", &self.source)
+            .field("jose", &self.jose)
             .finish()
     }
 }
@@ -149,11 +161,13 @@ impl KeyRing {
                 })
             })?;
             let published = vec![active.cert_base64().to_string()];
+            let jose = jose::from_files(config, &active)?;
             return Ok(Self {
                 active,
                 active_id: "file".into(),
                 published,
                 source: KeySource::Files,
+                jose,
                 stamp: String::new(),
             });
         }
@@ -178,6 +192,9 @@ impl KeyRing {
             }
             rows = store.signing_keys().await?;
         }
+        if jose::add_missing_companions(store, master, &rows, rng).await? {
+            rows = store.signing_keys().await?;
+        }
         Self::from_rows(master, &rows)
     }
 
@@ -198,20 +215,30 @@ impl KeyRing {
                 published.push(open(r)?.cert_base64().to_string());
             }
         }
+        let jose = jose::from_rows(master, rows, active_row, &active)?;
         Ok(Self {
             active,
             active_id: active_row.id.clone(),
             published,
             source: KeySource::Store,
+            jose,
             stamp: stamp_of(rows),
         })
     }
 }
 
-/// What identifies a set of stored key states: `id=state` of every row.
+/// What identifies a set of stored key states: `id=state` of every row, and the start of its sealed
+/// P-256 companion (another instance may have added it; the seal's random nonce comes first, so a
+/// new companion changes the stamp).
 fn stamp_of(rows: &[KeyRow]) -> String {
     rows.iter()
-        .map(|r| format!("{}={}", r.id, r.state))
+        .map(|r| {
+            let ec = r
+                .ec_key_enc
+                .as_deref()
+                .map_or("", |e| e.get(..16).unwrap_or(e));
+            format!("{}={}+{ec}", r.id, r.state)
+        })
         .collect::<Vec<_>>()
         .join(";")
 }
@@ -238,8 +265,8 @@ pub async fn follow(config: &Config, store: &Store, shared: &SharedKeys) -> Resu
     Ok(true)
 }
 
-/// A new RSA-2048 key with a self-signed 10-year certificate (CN = host of `public_url`), sealed
-/// under the master key, as a row in `state`.
+/// A new RSA-2048 key with a self-signed 10-year certificate (CN = host of `public_url`) and its
+/// P-256 companion, both sealed under the master key, as a row in `state`.
 fn new_key_row(
     config: &Config,
     master: &MasterKey,
@@ -272,6 +299,7 @@ fn new_key_row(
         master_key_id: Some(master.id().to_string()),
         activated_at: None,
         retired_at: None,
+        ec_key_enc: Some(jose::new_companion(master, id, rng)?),
     })
 }
 
@@ -288,7 +316,7 @@ pub async fn add_next_key(
     if !store.insert_key_if_absent(&row).await? {
         return Err(KeyError::Corrupt(format!("key ID `{id}` is taken")));
     }
-    tracing::info!(key = %id, "generated a next signing key (RSA-2048, 10 years)");
+    tracing::info!(key = %id, "generated a next signing key (RSA-2048, 10 years, with its P-256 companion)");
     Ok(row)
 }
 
@@ -378,8 +406,13 @@ pub async fn rotate_master_key(
         let sealed = new
             .seal(&sealing_context(&r.id), pem.as_bytes(), rng)
             .map_err(KeyError::Corrupt)?;
+        let ec = jose::reseal_companion(&r, old, new, rng)?;
         let done = match &r.master_key_id {
-            Some(old_id) => store.reseal_key(&r.id, old_id, &sealed, new.id()).await?,
+            Some(old_id) => {
+                store
+                    .reseal_key(&r.id, old_id, &sealed, ec.as_deref(), new.id())
+                    .await?
+            }
             None => store.seal_plain_key(&r.id, &sealed, new.id()).await?,
         };
         if done {

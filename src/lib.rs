@@ -9,7 +9,8 @@
 //! - Protocols and clients: [`saml`], no HTTP: escaping writer, strict parser, c14n, signing,
 //!   verification, AuthnRequest decoding, metadata in and out, the URIs defined once in
 //!   [`saml::uris`]; [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the
-//!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts).
+//!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts);
+//!   [`oidc`], no HTTP: JSON Web Signatures (RS256, ES256) and the published JWK Set.
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache,
 //!   audit and accounts; rows with named columns and their states as enums.
 //! - Domain: [`identity`] (the member profile, attribute sources, access and role rules, the
@@ -55,6 +56,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod logsafe;
 pub mod metrics;
+pub mod oidc;
 pub mod providers;
 pub mod random;
 pub mod saml;

@@ -84,6 +84,9 @@ pub struct WecomOverride {
     /// The ID of the master key that sealed it (for rotation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback_aes_key_key_id: Option<String>,
+    /// The proxy of WeCom API calls (empty: direct, over a configured one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
 }
 
 /// The stored overrides of the binding settings; an absent field is the configuration's.
@@ -254,6 +257,7 @@ fn overlay_wecom(
     take("oauth_base", &mut w.oauth_base, &o.oauth_base);
     take("web_login_base", &mut w.web_login_base, &o.web_login_base);
     take("callback_token", &mut w.callback_token, &o.callback_token);
+    take("proxy_url", &mut w.proxy_url, &o.proxy_url);
     let secret_from = match &o.secret_sealed {
         Some(sealed) => {
             w.secret = open_secret(sealed, master, SECRET_CONTEXT, "wecom.secret")?;
@@ -357,6 +361,7 @@ pub fn client_for(
         secret: w.secret.clone(),
         api_base: w.api_base.clone(),
         timeout: std::time::Duration::from_secs(w.timeout_secs),
+        proxy: Some(w.proxy_url.trim().to_string()).filter(|p| !p.is_empty()),
     };
     WecomClient::with_options(settings, clock, options)
         .map_err(|e| invalid("wecom", format!("the WeCom client could not be built: {e}")))
@@ -370,6 +375,7 @@ fn same_source(client: &WecomClient, w: &WecomConfig) -> bool {
         && crate::crypto::constant_time_eq(s.secret.as_bytes(), w.secret.as_bytes())
         && s.api_base == w.api_base
         && s.timeout == std::time::Duration::from_secs(w.timeout_secs)
+        && s.proxy.as_deref().unwrap_or("") == w.proxy_url.trim()
 }
 
 /// The per-instance cache of the effective settings.

@@ -682,6 +682,14 @@ pub const fn event_text(kind: AuditKind) -> Tx {
             "企业微信未确认名称，仍然保存",
         ),
         AuditKind::WecomCheck => tx("WeCom connection checked", "检查企业微信连接"),
+        AuditKind::VerifyFileAdd => tx(
+            "WeCom verification file uploaded",
+            "上传企业微信域名校验文件",
+        ),
+        AuditKind::VerifyFileRemove => tx(
+            "WeCom verification file removed",
+            "删除企业微信域名校验文件",
+        ),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod overview;
 pub mod preview;
 pub mod settings;
 pub mod users;
+pub mod verify_files;
 pub mod wecom_bases;
 pub mod wecom_check;
 pub mod wecom_names;

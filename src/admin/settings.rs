@@ -86,6 +86,8 @@ pub struct WecomChange {
     pub callback_token: Option<String>,
     /// The event callback's EncodingAESKey (write-only; empty leaves it unchanged).
     pub callback_aes_key: Option<String>,
+    /// The proxy of WeCom API calls; empty: direct.
+    pub proxy_url: Option<String>,
 }
 
 /// A partial update of the binding settings: `None` leaves a value as it is.
@@ -131,6 +133,7 @@ impl Current {
         json!({
             "corp_id": w.corp_id, "agent_id": w.agent_id, "api_base": w.api_base,
             "oauth_base": w.oauth_base, "web_login_base": w.web_login_base,
+            "proxy_url": crate::config::mask_proxy(&w.proxy_url),
             "secret_source": self.source("secret").as_str(),
             "callback_token": w.callback_token,
             "callback_aes_key_set": !w.callback_aes_key.is_empty(),
@@ -219,6 +222,26 @@ fn check_secret(v: &str) -> Result<String, AdminError> {
     Ok(v.to_string())
 }
 
+/// A proxy address typed in the console: empty (direct), or an http(s) proxy without
+/// credentials — the settings row is not sealed, so a proxy password belongs in the configuration
+/// file or `WECOM_IDP_WECOM__PROXY_URL`.
+fn check_proxy(v: &str) -> Result<String, AdminError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let u = crate::config::parse_proxy_url("wecom.proxy_url", v).map_err(config_err)?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(AdminError::invalid(
+            "proxy_url",
+            "a proxy with a user name or password is set in the configuration file or \
+             WECOM_IDP_WECOM__PROXY_URL, not here (the console does not store passwords in clear) / \
+             带用户名或密码的代理请在配置文件或 WECOM_IDP_WECOM__PROXY_URL 中设置",
+        ));
+    }
+    Ok(v.to_string())
+}
+
 /// `change` applied to the stored WeCom overrides; the secret is sealed under `master`.
 pub(super) fn apply_wecom(
     config: &Config,
@@ -258,6 +281,9 @@ pub(super) fn apply_wecom(
         if let Some(v) = value {
             *slot = keep(text(field, v, 512)?, default);
         }
+    }
+    if let Some(v) = &change.proxy_url {
+        o.proxy_url = keep(check_proxy(v)?, &c.proxy_url);
     }
     if let Some(v) = change.secret.as_deref().filter(|s| !s.trim().is_empty()) {
         let v = check_secret(v)?;
@@ -347,6 +373,7 @@ pub async fn update_wecom(
     let after = current_of(c.config, &next)?;
     validate_wecom(&after.wecom)?;
     wecom_bases::require_secret_for_new_api_base(&before.wecom.api_base, change)?;
+    wecom_bases::require_secret_for_new_proxy(&before.wecom.proxy_url, change)?;
     wecom_bases::check_typed_bases(c.config, change).await?;
     let secret = secret_changed(&before, &after);
     let aes_key = aes_key_changed(&before, &after);

@@ -41,6 +41,27 @@ pub fn require_secret_for_new_api_base(
     Ok(())
 }
 
+/// Refuses a change of `proxy_url` (away from `saved`) that does not carry the Secret: a proxy
+/// sees every request to a plain-http API base, the Secret included.
+pub fn require_secret_for_new_proxy(saved: &str, change: &WecomChange) -> Result<(), AdminError> {
+    let moved = change
+        .proxy_url
+        .as_deref()
+        .is_some_and(|p| p.trim() != saved.trim());
+    let typed = change
+        .secret
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
+    if moved && !typed {
+        return Err(AdminError::invalid(
+            "secret",
+            "proxy_url differs from the saved one: type the Secret again (the saved Secret is \
+             only sent through the saved proxy) / proxy_url 与已保存的不同：请重新输入 Secret",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks every base in `change` that differs from the configuration's value: its form, and that
 /// it does not resolve to an internal address (unless allowed).
 pub async fn check_typed_bases(config: &Config, change: &WecomChange) -> Result<(), AdminError> {

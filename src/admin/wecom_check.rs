@@ -16,6 +16,7 @@ use crate::settings;
 use crate::store::{AuditKind, AuditResult, Store};
 use crate::wecom::client::endpoint;
 use crate::wecom::errors::{explain, WecomError};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What a connection check found.
@@ -41,11 +42,19 @@ pub struct CheckOutcome {
     pub fix_zh: String,
     /// WeCom's `hint:[…]` (quote it to WeCom support).
     pub hint: Option<String>,
+    /// The address WeCom saw the calls come from, when its answer named one (60020 does): the
+    /// egress IP to add as 企业可信IP.
+    pub egress_ip: Option<IpAddr>,
 }
 
 impl CheckOutcome {
-    fn from_error(e: &WecomError, api_base: &str) -> Self {
-        let x = e.explain_at(api_base);
+    fn from_error(e: &WecomError, w: &WecomConfig) -> Self {
+        let x = e.explain_at(&w.api_base);
+        let egress_ip = e.egress_ip();
+        let (mut fix_en, mut fix_zh) = (x.fix_en, x.fix_zh);
+        if let (Some(ip), Some(60020)) = (egress_ip, e.code()) {
+            (fix_en, fix_zh) = untrusted_ip_fix(ip, &w.proxy_url);
+        }
         Self {
             ok: false,
             endpoint: e.endpoint().map(str::to_string),
@@ -54,9 +63,10 @@ impl CheckOutcome {
             app_name: None,
             meaning_en: x.title_en,
             meaning_zh: x.title_zh,
-            fix_en: x.fix_en,
-            fix_zh: x.fix_zh,
+            fix_en,
+            fix_zh,
             hint: e.hint().map(str::to_string),
+            egress_ip,
         }
     }
 
@@ -65,8 +75,41 @@ impl CheckOutcome {
         serde_json::json!({
             "ok": self.ok, "endpoint": self.endpoint, "errcode": self.errcode,
             "field": self.field, "meaning": self.meaning_en,
+            "egress_ip": self.egress_ip.map(|ip| ip.to_string()),
         })
     }
+}
+
+/// What to do when WeCom refused the address it names: trust that address, or send the calls
+/// through a proxy with a fixed address. WeCom lets one IP be a trusted IP of only one
+/// enterprise, so a shared address (a cloud NAT, a hosting provider's) may be refused there too.
+pub fn untrusted_ip_fix(ip: IpAddr, proxy_url: &str) -> (String, String) {
+    let via = if proxy_url.trim().is_empty() {
+        (
+            "this server's egress address".to_string(),
+            "本服务器的出口地址".to_string(),
+        )
+    } else {
+        (
+            "the egress address of the proxy (proxy_url)".to_string(),
+            "代理（proxy_url）的出口地址".to_string(),
+        )
+    };
+    (
+        format!(
+            "WeCom saw the calls come from {ip} ({}). In the WeCom admin console open the app → \
+             企业可信IP (Trusted IP) and add {ip}; or, when this address changes or is shared with \
+             another enterprise (an IP can be a trusted IP of one enterprise only), set proxy_url \
+             to an HTTP(S) proxy with a fixed egress IP and add that IP instead.",
+            via.0
+        ),
+        format!(
+            "企业微信看到的调用来源 IP 为 {ip}（{}）。请在企业微信管理后台打开该应用 →“企业可信IP”，\
+             添加 {ip}；如果该地址会变化或已被其他企业使用（一个 IP 只能是一个企业的可信IP），\
+             请把 proxy_url 设为具有固定出口 IP 的 HTTP(S) 代理，并添加该代理的出口 IP。",
+            via.1
+        ),
+    )
 }
 
 /// The field a failure points at: what the admin typed wrong, as far as WeCom's answer tells.
@@ -112,6 +155,7 @@ pub(super) async fn check_source(
                 fix_en: x.fix_en,
                 fix_zh: x.fix_zh,
                 hint: None,
+                egress_ip: None,
             }
         }
         Ok(agent) => CheckOutcome {
@@ -131,8 +175,9 @@ pub(super) async fn check_source(
             fix_en: String::new(),
             fix_zh: String::new(),
             hint: None,
+            egress_ip: None,
         },
-        Err(e) => CheckOutcome::from_error(&e, &w.api_base),
+        Err(e) => CheckOutcome::from_error(&e, w),
     };
     tracing::info!(
         ok = outcome.ok,
@@ -154,14 +199,15 @@ pub async fn check_connection(
     rng: &dyn Rng,
 ) -> Result<CheckOutcome, AdminError> {
     let mut stored = settings::stored(store).await.map_err(settings_err)?;
-    let saved_api_base = current_of(config, &stored)?.wecom.api_base;
+    let saved = current_of(config, &stored)?.wecom;
     if let Some(change) = unsaved {
         stored.wecom = super::settings::apply_wecom(config, stored.wecom, change, rng)?;
     }
     let w = current_of(config, &stored)?.wecom;
     validate_wecom(&w)?;
     if let Some(change) = unsaved {
-        wecom_bases::require_secret_for_new_api_base(&saved_api_base, change)?;
+        wecom_bases::require_secret_for_new_api_base(&saved.api_base, change)?;
+        wecom_bases::require_secret_for_new_proxy(&saved.proxy_url, change)?;
         wecom_bases::check_typed_bases(config, change).await?;
     }
     let now = clock.unix();
@@ -224,7 +270,24 @@ mod tests {
             endpoint: "gettoken",
         };
         assert_eq!(field_of(&t), Some("api_base"));
-        let o = CheckOutcome::from_error(&t, "http://proxy.example:8080");
+        let w = WecomConfig {
+            api_base: "http://proxy.example:8080".into(),
+            ..WecomConfig::default()
+        };
+        let o = CheckOutcome::from_error(&t, &w);
         assert!(o.fix_en.contains("proxy.example:8080"), "{o:?}");
+        let refused = WecomError::Api {
+            code: 60020,
+            errmsg: "not allow to access from your ip, hint: [1_a], from ip: 198.51.100.4, more"
+                .into(),
+            endpoint: "department/list",
+        };
+        let o = CheckOutcome::from_error(&refused, &w);
+        assert_eq!(o.egress_ip, Some(IpAddr::from([198, 51, 100, 4])));
+        assert!(
+            o.fix_en.contains("198.51.100.4") && o.fix_en.contains("proxy_url"),
+            "{o:?}"
+        );
+        assert!(o.fix_zh.contains("企业可信IP"), "{o:?}");
     }
 }

@@ -215,11 +215,22 @@ async fn wecom_line(config: &Config, store: &Store, schema_ready: bool) -> Outco
             w.api_base, w.agent_id, agent.name
         )),
         Ok(agent) => Ok(format!(
-            "corp {} app {} (“{}”): gettoken, agent/get and department/list answer at {}",
-            w.corp_id, w.agent_id, agent.name, w.api_base
+            "corp {} app {} (“{}”): gettoken, agent/get and department/list answer at {}{}",
+            w.corp_id,
+            w.agent_id,
+            agent.name,
+            w.api_base,
+            via_proxy(&w.proxy_url)
         )),
         Err(e) => {
             let x = e.explain_at(&w.api_base);
+            // 60020 names the address WeCom saw: the one to trust (or to replace by a proxy's).
+            let fix = match (e.code(), e.egress_ip()) {
+                (Some(60020), Some(ip)) => {
+                    crate::admin::wecom_check::untrusted_ip_fix(ip, &w.proxy_url).0
+                }
+                _ => x.fix_en,
+            };
             let code = e
                 .code()
                 .map(|c| format!("errcode {c}, "))
@@ -230,13 +241,22 @@ async fn wecom_line(config: &Config, store: &Store, schema_ready: bool) -> Outco
                 other => other.to_string(),
             };
             Err(format!(
-                "{code}{} at {}: {} ({detail}). {}",
+                "{code}{} at {}{}: {} ({detail}). {fix}",
                 e.endpoint().unwrap_or("client"),
                 w.api_base,
+                via_proxy(&w.proxy_url),
                 x.title_en,
-                x.fix_en
             ))
         }
+    }
+}
+
+/// ` through proxy URL` (password masked) when the calls go through one.
+fn via_proxy(proxy_url: &str) -> String {
+    if proxy_url.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" through proxy {}", crate::config::mask_proxy(proxy_url))
     }
 }
 

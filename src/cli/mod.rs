@@ -11,6 +11,7 @@ pub mod demo;
 mod names;
 pub mod settings;
 pub mod user;
+pub mod wecom;
 
 pub use app::{add_app, add_preset_app, AppCommand};
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// the admin console (the way back when a console Save locked everyone out).
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// WeCom set-up helpers: the domain-ownership files (`verify-file add|list|remove`).
+    #[command(subcommand)]
+    Wecom(wecom::WecomCommand),
 }
 
 /// `master-key` subcommands (the key that seals the secrets stored in the database).
@@ -166,6 +170,7 @@ pub async fn run_with(cli: Cli, config: Result<Config, CliError>) -> Result<(), 
         Command::App(cmd) => app::run(&shell(&open(config).await?), cmd).await,
         Command::User(cmd) => user::run(&shell(&open(config).await?), cmd, &OsRng).await,
         Command::Admin(cmd) => admin::run(&shell(&open(config).await?), cmd, &OsRng).await,
+        Command::Wecom(cmd) => wecom::run(&shell(&open(config).await?), cmd).await,
         Command::Settings(cmd) => {
             let (config, store) = open(config).await?;
             settings::run(&config, &store, cmd, Arc::new(SystemClock), &OsRng).await

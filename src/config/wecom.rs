@@ -32,6 +32,9 @@ pub struct WecomConfig {
     /// The event callback's EncodingAESKey (43 characters). A secret: prefer
     /// `WECOM_IDP_WECOM__CALLBACK_AES_KEY` or the console.
     pub callback_aes_key: String,
+    /// An HTTP(S) proxy every WeCom API call goes through (`http://host:port`, optionally with
+    /// `user:password@`), so WeCom sees one fixed egress IP; empty: direct.
+    pub proxy_url: String,
 }
 
 impl std::fmt::Debug for WecomConfig {
@@ -53,6 +56,7 @@ impl std::fmt::Debug for WecomConfig {
                     "***"
                 },
             )
+            .field("proxy_url", &mask_proxy(&self.proxy_url))
             .finish()
     }
 }
@@ -92,6 +96,9 @@ impl WecomConfig {
             ("wecom.web_login_base", &self.web_login_base),
         ] {
             parse_base_url(name, value)?;
+        }
+        if !self.proxy_url.trim().is_empty() {
+            parse_proxy_url("wecom.proxy_url", &self.proxy_url)?;
         }
         if self.timeout_secs == 0 || self.timeout_secs > 60 {
             return Err(err("wecom.timeout_secs", "must be between 1 and 60"));
@@ -138,6 +145,73 @@ impl Default for WecomConfig {
             timeout_secs: 5,
             callback_token: String::new(),
             callback_aes_key: String::new(),
+            proxy_url: String::new(),
         }
+    }
+}
+
+/// Checks a proxy address: `http://` or `https://`, a host and a port, nothing after the
+/// authority (a path would be silently ignored by the proxy client, so it is refused).
+pub fn parse_proxy_url(name: &str, value: &str) -> Result<url::Url, ConfigError> {
+    let value = value.trim();
+    let u = url::Url::parse(value).map_err(|e| {
+        err(
+            name,
+            format!(
+                "`{}` is not a URL ({e}); e.g. http://proxy.example:3128",
+                mask_proxy(value)
+            ),
+        )
+    })?;
+    let bare = matches!(u.path(), "" | "/") && u.query().is_none() && u.fragment().is_none();
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() || !bare {
+        return Err(err(
+            name,
+            format!(
+                "`{}` must be an http(s) proxy address without a path, e.g. \
+                 http://proxy.example:3128 / 须为 http(s) 代理地址，例如 http://proxy.example:3128",
+                mask_proxy(value)
+            ),
+        ));
+    }
+    Ok(u)
+}
+
+/// The proxy address with any password replaced by `***` (for logs, views and audit rows).
+pub fn mask_proxy(value: &str) -> String {
+    match url::Url::parse(value.trim()) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) if !u.username().is_empty() => u.to_string(),
+        _ if value.contains('@') => "***".into(),
+        _ => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+
+    #[test]
+    fn proxy_addresses_are_checked_and_passwords_masked() {
+        assert!(parse_proxy_url("p", "http://127.0.0.1:3128").is_ok());
+        assert!(parse_proxy_url("p", "https://proxy.example").is_ok());
+        for bad in [
+            "socks5://h:1080",
+            "proxy:3128",
+            "http://h:3128/path",
+            "http://h?x=1",
+        ] {
+            assert!(parse_proxy_url("p", bad).is_err(), "{bad}");
+        }
+        let m = mask_proxy("http://user:s3cret@proxy.example:3128");
+        assert!(
+            !m.contains("s3cret") && m.contains("proxy.example:3128"),
+            "{m}"
+        );
+        let e = parse_proxy_url("p", "http://user:s3cret@h:1/x").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 }

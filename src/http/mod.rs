@@ -20,6 +20,7 @@ mod flow;
 mod health;
 pub mod limits;
 mod metadata;
+mod oidc_jwks;
 mod refusal;
 pub mod request_log;
 pub mod server;
@@ -27,6 +28,7 @@ mod slo;
 mod snapshot;
 mod sso;
 mod start;
+mod verify_file;
 mod wecom_events;
 
 pub use client_ip::ClientIp;
@@ -42,7 +44,7 @@ use crate::random::Rng;
 use crate::settings::{Effective, LiveSettings};
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -140,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .merge(limited)
         .merge(metadata::router())
+        .merge(oidc_jwks::router())
         .merge(health::router())
         .merge(admin::router(&state))
         .route("/static/style.css", get(style))
@@ -200,8 +203,14 @@ fn new_request_id(
     move |_| HeaderValue::from_str(&rng.hex(8)).ok()
 }
 
-async fn not_found() -> WebError {
-    WebError::member(StatusCode::NOT_FOUND, "not_found")
+/// Every path no route claims: WeCom's ownership file when one of that name is stored
+/// ([`verify_file`]), else the 404 page.
+async fn not_found(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    match verify_file::answer(&state, &method, &uri).await {
+        Ok(Some(r)) => r,
+        Ok(None) => WebError::member(StatusCode::NOT_FOUND, "not_found").into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn style() -> Response {

@@ -84,7 +84,9 @@ impl From<ErrorStack> for SignError {
     }
 }
 
-/// Our signing key and certificate, parsed once and reused for every signature.
+/// Our signing key and certificate, parsed once and reused for every signature. Cloning shares the
+/// parsed key (OpenSSL reference count).
+#[derive(Clone)]
 pub struct SigningKey {
     pkey: PKey<Private>,
     cert_der: Vec<u8>,

@@ -170,6 +170,10 @@ audit_words! {
         MemberLeft = "member_left",
         /// A member who had left is active again: the account restored by the same rule.
         MemberRejoined = "member_rejoined",
+        /// A WeCom domain-ownership file (`WW_verify_<code>.txt`) was uploaded.
+        VerifyFileAdd = "verify_file_add",
+        /// A WeCom domain-ownership file was removed.
+        VerifyFileRemove = "verify_file_remove",
     }
 }
 

@@ -11,7 +11,8 @@ impl Store {
     pub async fn insert_key_if_absent(&self, key: &KeyRow) -> Result<bool> {
         let r = sqlx::query(
             "INSERT INTO signing_keys (id, key_pem, cert_pem, state, created_at, key_enc, \
-             master_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+             master_key_id, ec_key_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(&key.id)
         .bind(&key.key_pem)
@@ -20,6 +21,7 @@ impl Store {
         .bind(key.created_at)
         .bind(&key.key_enc)
         .bind(&key.master_key_id)
+        .bind(&key.ec_key_enc)
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() == 1)
@@ -29,7 +31,7 @@ impl Store {
     pub async fn signing_keys(&self) -> Result<Vec<KeyRow>> {
         Ok(sqlx::query_as(
             "SELECT id, key_pem, cert_pem, state, created_at, key_enc, master_key_id, \
-             activated_at, retired_at FROM signing_keys ORDER BY created_at, id",
+             activated_at, retired_at, ec_key_enc FROM signing_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -62,12 +64,12 @@ impl Store {
         Ok(true)
     }
 
-    /// Retires a `next` or `previous` key: it leaves the metadata and its private key is erased
-    /// (the certificate stays, for the record). Returns false when `id` is not such a key.
+    /// Retires a `next` or `previous` key: it leaves the metadata and the JWKS, and its private
+    /// keys (RSA and P-256) are erased (the certificate stays, for the record). Returns false when `id` is not such a key.
     pub async fn retire_key(&self, id: &str, now: i64) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE signing_keys SET state = 'retired', retired_at = $2, key_enc = NULL, \
-             key_pem = '' WHERE id = $1 AND state IN ('next', 'previous')",
+             key_pem = '', ec_key_enc = NULL WHERE id = $1 AND state IN ('next', 'previous')",
         )
         .bind(id)
         .bind(now)
@@ -96,23 +98,47 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Replaces a sealed key by the same key sealed under another master key (rotation), if it is
-    /// still sealed under `old_master_key_id`. Returns whether it did.
+    /// Replaces a sealed key (and its P-256 companion, `ec_key_enc`) by the same keys sealed under
+    /// another master key (rotation), if it is still sealed under `old_master_key_id`. Returns
+    /// whether it did.
     pub async fn reseal_key(
         &self,
         id: &str,
         old_master_key_id: &str,
         key_enc: &str,
+        ec_key_enc: Option<&str>,
         new_master_key_id: &str,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE signing_keys SET key_enc = $3, master_key_id = $4, key_pem = '' \
-             WHERE id = $1 AND master_key_id = $2",
+            "UPDATE signing_keys SET key_enc = $3, master_key_id = $4, key_pem = '', \
+             ec_key_enc = $5 WHERE id = $1 AND master_key_id = $2",
         )
         .bind(id)
         .bind(old_master_key_id)
         .bind(key_enc)
         .bind(new_master_key_id)
+        .bind(ec_key_enc)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Gives the key `id` its P-256 companion `ec_key_enc` (sealed under `master_key_id`) unless it
+    /// has one, is retired, or is sealed under another master key: instances starting together keep
+    /// the first one stored. Returns whether this call stored it.
+    pub async fn add_ec_companion(
+        &self,
+        id: &str,
+        ec_key_enc: &str,
+        master_key_id: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE signing_keys SET ec_key_enc = $2 WHERE id = $1 AND ec_key_enc IS NULL \
+             AND master_key_id = $3 AND state IN ('active', 'next')",
+        )
+        .bind(id)
+        .bind(ec_key_enc)
+        .bind(master_key_id)
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() == 1)

@@ -28,6 +28,7 @@ mod snapshot;
 mod sqlite;
 mod states;
 mod users;
+mod verify_files;
 
 pub use accounts::{AccountKey, AccountRow, BindStateRow, BindingRow, Created};
 pub use admin::{AdminRow, AdminSessionRow, AdminTokenRow, SettingRow};
@@ -41,6 +42,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 pub use states::{AccountStatus, KeyState, UnknownState};
 pub use users::AccountSearch;
+pub use verify_files::VerifyFileRow;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -187,6 +189,9 @@ pub struct KeyRow {
     pub activated_at: Option<i64>,
     /// When it was retired, Unix seconds.
     pub retired_at: Option<i64>,
+    /// Its P-256 companion for ES256 tokens, PKCS#8 PEM sealed under the same master key (context
+    /// `signing_key:ID:es256`); None for a key made before ES256 existed, and once retired.
+    pub ec_key_enc: Option<String>,
 }
 
 /// A stored IdP session (keyed by the hash of the cookie value).

@@ -99,6 +99,16 @@ impl WecomError {
         }
     }
 
+    /// The address WeCom saw the call come from, when its answer names one (`from ip: a.b.c.d`,
+    /// which 60020 — "not a trusted IP" — always carries): the server's real egress IP, the one
+    /// to add as 企业可信IP.
+    pub fn egress_ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            WecomError::Api { errmsg, .. } => from_ip_of(errmsg).and_then(|ip| ip.parse().ok()),
+            _ => None,
+        }
+    }
+
     /// What this error means and what to do about it, for a client talking to WeCom itself.
     pub fn explain(&self) -> Explanation {
         self.explain_at(DEFAULT_API_HOST)
@@ -557,6 +567,29 @@ pub fn hint_of(errmsg: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_egress_ip_is_read_from_wecoms_answer() {
+        let m = "not allow to access from your ip, hint: [1700000000_1_ab], from ip: 203.0.113.7, \
+                 more info at https://open.work.weixin.qq.com/devtool/query?e=60020";
+        let api = |errmsg: &str| WecomError::Api {
+            code: 60020,
+            errmsg: errmsg.into(),
+            endpoint: "department/list",
+        };
+        assert_eq!(
+            api("x, from ip: 2001:db8::1 more").egress_ip(),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(api("from ip: not-an-ip, more").egress_ip(), None);
+        assert_eq!(api("ok").egress_ip(), None);
+        let e = WecomError::Api {
+            code: 60020,
+            errmsg: m.into(),
+            endpoint: "department/list",
+        };
+        assert_eq!(e.egress_ip(), Some("203.0.113.7".parse().unwrap()));
+    }
 
     const TABLE: [i64; 23] = [
         -1, 40001, 40013, 40014, 42001, 40029, 40056, 40091, 50001, 50002, 50003, 60011, 60020,

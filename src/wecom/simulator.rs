@@ -31,7 +31,7 @@
 //! (<https://developer.work.weixin.qq.com/document/path/96443>); the simulator answers 40129.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -226,6 +226,9 @@ struct SimState {
     hidden_departments: Vec<i64>,
     /// Where `change_contact` events go (the IdP's event URL, with its Token and key).
     event_target: Option<events::EventTarget>,
+    /// The app's trusted IPs (企业可信IP): when set, a data call from any other address answers
+    /// 60020 naming the address seen. `None` (the default) accepts every address.
+    trusted_ips: Option<Vec<IpAddr>>,
 }
 
 struct Grant {
@@ -338,6 +341,10 @@ impl Simulator {
             .route("/sim/as", get(browser::login_as))
             .route("/sim/logout", get(browser::logout))
             .route("/sim", get(browser::index))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                trusted_ip_guard,
+            ))
             .with_state(self.clone())
     }
 
@@ -363,9 +370,13 @@ impl Simulator {
             ));
         }
         tracing::info!(%addr, corp_id = %self.inner.corp_id, "WeCom simulator listening");
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 
     /// Binds `127.0.0.1:0`, serves in a background task, returns the address.
@@ -432,6 +443,13 @@ impl Simulator {
     /// `None` (the default) accepts any host.
     pub fn set_trusted_domain(&self, domain: Option<String>) {
         self.state().trusted_domain = domain.map(|d| d.to_ascii_lowercase());
+    }
+
+    /// The app's trusted IPs (企业可信IP). `Some(list)`: a data call (every `/cgi-bin/` call but
+    /// `gettoken`, as WeCom does since 2022) from an address not in `list` answers 60020 with
+    /// "from ip: ADDRESS"; `None` (the default) accepts any address.
+    pub fn set_trusted_ips(&self, ips: Option<Vec<IpAddr>>) {
+        self.state().trusted_ips = ips;
     }
 
     /// Another app of the same corp: `agent/get` with this app's token answers 301002 for it
@@ -548,11 +566,16 @@ impl Simulator {
 
     /// A WeCom error answer, with `hint` and lookup link like the real one.
     fn err(&self, code: i64) -> Response {
+        self.err_from(code, IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// A WeCom error answer naming the caller's address as WeCom does (`from ip: …`).
+    fn err_from(&self, code: i64, from: IpAddr) -> Response {
         let hint = format!("{}_{}", self.inner.clock.unix(), self.inner.rng.hex(4));
         Json(json!({
             "errcode": code,
             "errmsg": format!(
-                "{}, hint: [{hint}], from ip: 127.0.0.1, more info at \
+                "{}, hint: [{hint}], from ip: {from}, more info at \
                  https://open.work.weixin.qq.com/devtool/query?e={code}",
                 errmsg(code)
             ),
@@ -590,6 +613,32 @@ impl Simulator {
         };
         Ok((grant.subject, ticket))
     }
+}
+
+/// WeCom's trusted-IP rule: with a trusted-IP list set, a data call from another address is
+/// answered 60020 naming the address seen (a router served without connection info counts as
+/// loopback).
+async fn trusted_ip_guard(
+    axum::extract::State(sim): axum::extract::State<Simulator>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let data_call = path.starts_with("/cgi-bin/") && path != "/cgi-bin/gettoken";
+    let trusted = sim.state().trusted_ips.clone();
+    if let (true, Some(trusted)) = (data_call, trusted) {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        if !trusted.contains(&peer) {
+            if let Some(ep) = path.strip_prefix("/cgi-bin/") {
+                sim.count(ep);
+            }
+            return sim.err_from(60020, peer);
+        }
+    }
+    next.run(req).await
 }
 
 fn errmsg(code: i64) -> &'static str {

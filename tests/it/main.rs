@@ -43,6 +43,8 @@ mod member_pages;
 mod member_preview;
 mod monitoring;
 mod multi_account;
+mod oidc_keys;
+mod onboarding;
 mod operations;
 mod presets;
 mod roles;

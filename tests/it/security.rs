@@ -132,6 +132,7 @@ async fn upgrade(db: Db) {
             master_key_id: None,
             activated_at: None,
             retired_at: None,
+            ec_key_enc: None,
         })
         .await
         .unwrap();

@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .merge(super::access::api_routes())
         .merge(super::wecom::api_routes())
+        .merge(super::verify_files::api_routes())
         .merge(super::directory::api_routes())
         .merge(super::apps::api_routes())
         .merge(super::keys::api_routes())
@@ -40,6 +41,7 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(super::access::AccessApi::openapi());
     doc.merge(super::wecom::WecomApi::openapi());
+    doc.merge(super::verify_files::VerifyFilesApi::openapi());
     doc.merge(super::directory::DirectoryApi::openapi());
     doc.merge(super::apps::AppsApi::openapi());
     doc.merge(super::keys::KeysApi::openapi());

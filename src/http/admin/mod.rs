@@ -33,6 +33,7 @@ mod preview;
 mod users;
 mod users_account;
 mod users_console;
+mod verify_files;
 mod wecom;
 mod wecom_console;
 
@@ -59,6 +60,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(apps_console::routes())
         .merge(app_versions::routes())
         .merge(wecom_console::routes())
+        .merge(verify_files::routes())
         .merge(keys::routes())
         .merge(preview::routes())
         .merge(audit::routes())

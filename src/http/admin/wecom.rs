@@ -83,6 +83,8 @@ pub struct WecomView {
     pub callback_token: String,
     /// Whether the event callback's EncodingAESKey is set (it is never returned).
     pub callback_aes_key_set: bool,
+    /// The HTTP(S) proxy of WeCom API calls (a password shown as `***`); empty: direct.
+    pub proxy_url: String,
     /// Where each value comes from: `config` (file, environment, default) or `console`.
     pub sources: BTreeMap<String, String>,
     /// Why the values in force do not work, when they do not.
@@ -140,6 +142,7 @@ const WECOM_FIELDS: &[&str] = &[
     "web_login_base",
     "callback_token",
     "callback_aes_key",
+    "proxy_url",
 ];
 const BINDING_FIELDS: &[&str] = &[
     "auto_bind",
@@ -167,6 +170,7 @@ impl From<&domain::Current> for WecomView {
             web_login_base: w.web_login_base.clone(),
             callback_token: w.callback_token.clone(),
             callback_aes_key_set: !w.callback_aes_key.is_empty(),
+            proxy_url: crate::config::mask_proxy(&w.proxy_url),
             sources: sources(c, WECOM_FIELDS),
             problem: c.problem.clone(),
             check: None,
@@ -220,6 +224,10 @@ pub struct WecomUpdate {
     /// Never returned.
     #[schema(pattern = "^\\s*([A-Za-z0-9+/]{43})?\\s*$")]
     pub callback_aes_key: Option<String>,
+    /// The HTTP(S) proxy every WeCom API call goes through, `http://host:port` without
+    /// credentials (those belong in the configuration); empty: direct. A change needs the Secret.
+    #[schema(max_length = 512)]
+    pub proxy_url: Option<String>,
     /// Save even though the set-up check fails (members may then be unable to sign in; the save
     /// is audited with the failed check). Only for `PUT`; a check ignores it.
     pub force: Option<bool>,
@@ -246,6 +254,7 @@ impl From<WecomUpdate> for WecomChange {
             web_login_base: u.web_login_base,
             callback_token: u.callback_token,
             callback_aes_key: u.callback_aes_key,
+            proxy_url: u.proxy_url,
         }
     }
 }
@@ -363,6 +372,9 @@ pub struct CheckView {
     pub fix: Bilingual,
     /// WeCom's `hint:[…]`, to quote to WeCom support.
     pub hint: Option<String>,
+    /// The address WeCom saw the calls come from, when its answer named one (errcode 60020
+    /// does): add it as 企业可信IP, or set `proxy_url`.
+    pub egress_ip: Option<String>,
 }
 
 impl From<CheckOutcome> for CheckView {
@@ -382,6 +394,7 @@ impl From<CheckOutcome> for CheckView {
                 zh: o.fix_zh,
             },
             hint: o.hint,
+            egress_ip: o.egress_ip.map(|ip| ip.to_string()),
         }
     }
 }

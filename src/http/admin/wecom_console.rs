@@ -3,7 +3,8 @@
 //! meaning and fix in both languages), Save (which runs the same check first; on failure nothing is
 //! saved, the result is shown beside the field it points at, the typed values stay in the form and
 //! a "Save anyway" button appears), the binding settings form with the table of what each
-//! combination does, and reset to configuration. CSRF first in every handler.
+//! combination does, reset to configuration, and the list of WeCom's domain-ownership files (their
+//! upload and remove forms are in `verify_files.rs`). CSRF first in every handler.
 
 use super::super::AppState;
 use super::super::ClientIp;
@@ -125,6 +126,8 @@ struct WecomPage {
     trusted_domain: String,
     /// The URL to paste as the event callback's URL in WeCom.
     events_url: String,
+    /// WeCom's domain-ownership files, served at the root.
+    verify_files: Vec<super::verify_files::VerifyFileView>,
 }
 
 impl WecomPage {
@@ -161,7 +164,7 @@ impl WecomPage {
     }
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     c: Chrome,
     check: Option<CheckView>,
@@ -184,6 +187,12 @@ async fn render_typed(
     refused: bool,
 ) -> Result<Response, WebError> {
     let now = current(state).await.map_err(admin_web)?;
+    let verify_files = crate::admin::verify_files::list(&state.store)
+        .await
+        .map_err(admin_web)?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut w = WecomView::from(&now);
     if let Some(t) = typed {
         for (slot, value) in [
@@ -193,6 +202,7 @@ async fn render_typed(
             (&mut w.oauth_base, &t.oauth_base),
             (&mut w.web_login_base, &t.web_login_base),
             (&mut w.callback_token, &t.callback_token),
+            (&mut w.proxy_url, &t.proxy_url),
         ] {
             if let Some(v) = value {
                 v.clone_into(slot);
@@ -221,6 +231,7 @@ async fn render_typed(
         secret_typed,
         trusted_domain: state.config.trusted_domain(),
         events_url: format!("{}/wecom/events", state.config.base()),
+        verify_files,
     })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
@@ -259,6 +270,10 @@ struct SourceForm {
     callback_token: String,
     #[serde(default)]
     callback_aes_key: String,
+    /// Empty: direct. A proxy with a password in force shows masked; sent back unchanged it
+    /// stays as it is.
+    #[serde(default)]
+    proxy_url: String,
     /// `save` (default: check, then save), `check` (check these values without saving them) or
     /// `force` (save even though the check fails).
     #[serde(default)]
@@ -275,6 +290,9 @@ async fn source_form(
     admin.check_csrf(&f.csrf)?;
     let c = chrome(&admin, &headers, "wecom");
     let action = f.action.clone();
+    let shown =
+        crate::config::mask_proxy(&current(&state).await.map_err(admin_web)?.wecom.proxy_url);
+    let proxy_url = (f.proxy_url.trim() != shown).then_some(f.proxy_url);
     let ch = WecomChange {
         corp_id: Some(f.corp_id),
         agent_id: Some(f.agent_id),
@@ -284,6 +302,7 @@ async fn source_form(
         web_login_base: Some(f.web_login_base),
         callback_token: Some(f.callback_token),
         callback_aes_key: Some(f.callback_aes_key),
+        proxy_url,
     };
     if action == "check" {
         return match check(&state, Some(&ch)).await {

@@ -20,6 +20,8 @@ pub struct Settings {
     pub api_base: String,
     /// Total timeout of one HTTP call (the connect timeout is the smaller of this and 3 s).
     pub timeout: Duration,
+    /// The HTTP(S) proxy every call goes through (`[wecom] proxy_url`); `None`: direct.
+    pub proxy: Option<String>,
 }
 
 impl Settings {
@@ -35,6 +37,7 @@ impl Settings {
             secret: secret.into(),
             api_base: DEFAULT_API_BASE.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            proxy: None,
         }
     }
 }
@@ -61,6 +64,11 @@ impl Settings {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
             _ => return setup("[wecom] api_base is not an http(s) URL"),
         }
+        if let Some(p) = &self.proxy {
+            if reqwest::Proxy::all(p.as_str()).is_err() {
+                return setup("[wecom] proxy_url is not a proxy address");
+            }
+        }
         if self.timeout.is_zero() {
             return setup("the WeCom timeout must be above zero");
         }
@@ -83,6 +91,10 @@ impl fmt::Debug for Settings {
             )
             .field("api_base", &self.api_base)
             .field("timeout", &self.timeout)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(crate::config::mask_proxy),
+            )
             .finish()
     }
 }

@@ -62,10 +62,13 @@ pub(super) enum Req {
 }
 
 /// The HTTP client for WeCom: bounded connect and total time, no redirects (WeCom's API never
-/// redirects; following one could send the token elsewhere), our User-Agent.
+/// redirects; following one could send the token elsewhere), our User-Agent, and `[wecom]
+/// proxy_url` when set (an `https` API base is then tunnelled with CONNECT: the proxy sees neither
+/// the Secret nor a token).
 fn build_http(
     timeout: Duration,
     pinned: Option<(String, std::net::SocketAddr)>,
+    proxy: Option<&str>,
 ) -> Result<reqwest::Client, WecomError> {
     let mut http = reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(3)))
@@ -74,6 +77,12 @@ fn build_http(
         .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")));
     if let Some((host, addr)) = &pinned {
         http = http.resolve(host, *addr);
+    }
+    if let Some(p) = proxy {
+        let p = reqwest::Proxy::all(p).map_err(|e| WecomError::Setup {
+            detail: format!("[wecom] proxy_url: {}", error_chain(&e.without_url())),
+        })?;
+        http = http.proxy(p);
     }
     http.build().map_err(|e| WecomError::Setup {
         detail: error_chain(&e.without_url()),
@@ -88,12 +97,15 @@ impl WecomClient {
             .get_or_try_init(|| {
                 let timeout = self.inner.settings.timeout;
                 let pinned = self.inner.options.pinned.clone();
+                let proxy = self.inner.settings.proxy.clone();
                 async move {
-                    tokio::task::spawn_blocking(move || build_http(timeout, pinned))
-                        .await
-                        .map_err(|e| WecomError::Setup {
-                            detail: e.to_string(),
-                        })?
+                    tokio::task::spawn_blocking(move || {
+                        build_http(timeout, pinned, proxy.as_deref())
+                    })
+                    .await
+                    .map_err(|e| WecomError::Setup {
+                        detail: e.to_string(),
+                    })?
                 }
             })
             .await
