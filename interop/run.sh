@@ -21,6 +21,8 @@
 #     retired key) to $OUT/oidc; npm's `jose` (panva's, behind openid-client; interop/oidc/verify.mjs,
 #     pinned in interop/oidc/package-lock.json) and Python's authlib (interop/oidc/verify_authlib.py,
 #     in the venv) must verify exactly the valid ones.
+#  6. wechatpy (PyPI, its WeCom crypto) encrypts an event our running server accepts and decrypts
+#     the event our simulator sends (tests/it/wecom_events_interop.rs with interop/wechatpy_check.py).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
@@ -39,7 +41,7 @@ VENV=${INTEROP_VENV:-target/interop-venv}
 OUT=${INTEROP_OUT:-target/interop-out}
 PY=$VENV/bin/python
 
-libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose' 2>/dev/null; }
+libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose, wechatpy.crypto' 2>/dev/null; }
 
 if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
     echo "==> making $VENV"
@@ -51,10 +53,10 @@ if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
         "$PY" -m pip install -q --force-reinstall --no-binary lxml,xmlsec \
             "$(grep -i '^lxml==' interop/requirements.txt)" "$(grep -i '^xmlsec==' interop/requirements.txt)"
     fi
-    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client'; exit 1; }
+    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose, wechatpy.crypto'; exit 1; }
     cp interop/requirements.txt "$VENV/requirements.txt"
 fi
-"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|authlib)==' | tr '\n' ' '; echo
+"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|authlib|wechatpy)==' | tr '\n' ' '; echo
 
 echo "==> building the samael SP (interop/samael)"
 SAMAEL_TARGET=target/interop-samael
@@ -116,4 +118,8 @@ echo "==> OIDC keys: jose (npm) and authlib on our JWK Set and tokens (interop/o
 oidc_status=0
 node interop/oidc/verify.mjs "$OUT/oidc" || oidc_status=$?
 "$PY" interop/oidc/verify_authlib.py "$OUT/oidc" || oidc_status=$?
-[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$oidc_status" = 0 ]
+
+echo "==> wechatpy: the WeCom event crypto both ways (interop/wechatpy_check.py)"
+wechatpy_status=0
+WECOM_IDP_WECHATPY_PYTHON=$PY cargo test --test it wecom_events_interop || wechatpy_status=$?
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$oidc_status" = 0 ] && [ "$wechatpy_status" = 0 ]

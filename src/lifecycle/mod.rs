@@ -178,6 +178,8 @@ pub async fn member_changed(
         "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
+        // Said, not implied: the apps' own sessions are not told yet (no back channel).
+        "slo": "back_channel_not_available",
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
     Ok(Outcome::CutOff {

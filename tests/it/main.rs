@@ -58,6 +58,7 @@ mod sp_initiated;
 mod webdriver;
 mod wecom_bases;
 mod wecom_events;
+mod wecom_events_interop;
 mod wecom_login;
 mod wecom_save;
 
