@@ -3,14 +3,19 @@
 //! An event is accepted only when its timestamp is within [`WINDOW_SECS`] of the injected clock,
 //! its `msg_signature` is right, it decrypts for our corp ID and its (timestamp, nonce) was not
 //! seen before (the store's replay cache, shared by every instance); anything else is refused with
-//! nothing changed. A `change_contact` is handed to the lifecycle rules (and, once the stored
-//! address book lands, to the directory); every other message is answered and ignored.
+//! nothing changed. A `change_contact` is applied to the stored directory (which re-reads what it
+//! names) and the status transitions it saw go to the lifecycle rules; when the directory cannot
+//! apply it (WeCom unreachable), the lifecycle acts on the event's own word. Every other message
+//! is answered and ignored.
 //!
 //! WeCom gives up on an answer after 5 seconds and retries: the work runs on its own task and the
 //! answer waits for it at most [`WORK_BUDGET`]; what is still running then finishes on its own.
 
 use crate::config::LeaverAccount;
+use crate::contacts;
 use crate::lifecycle::{self, Outcome};
+use crate::logsafe::Escaped;
+use crate::secrets::MasterKey;
 use crate::store::Store;
 use crate::wecom::client::WecomClient;
 use crate::wecom::contact_change::ContactChange;
@@ -40,6 +45,8 @@ pub struct Ctx {
     pub leaver_account: LeaverAccount,
     /// The WeCom client in force (re-reading a member).
     pub client: WecomClient,
+    /// The master key (a leaver's provisioned cloud users are deactivated with the apps' tokens).
+    pub master_key: Option<MasterKey>,
 }
 
 /// The query WeCom signs every request with.
@@ -179,19 +186,74 @@ pub async fn receive(ctx: &Ctx, s: &Signed, body: &[u8]) -> Result<Received, Ref
     }
 }
 
+/// The change in the stored directory, then the lifecycle rules: the event's own word for the
+/// member whose deletion or status it states, the directory's transitions for every other member
+/// it saw change, and a re-read for a created member the directory could not settle.
+async fn apply(
+    c: &Ctx,
+    lc: &lifecycle::Ctx<'_>,
+    change: &ContactChange,
+) -> Result<Option<Outcome>, lifecycle::LifecycleError> {
+    let dc = contacts::Ctx {
+        store: &c.store,
+        client: &c.client,
+    };
+    let transitions = match contacts::apply_change(&dc, change, c.now).await {
+        Ok(outcome) => outcome.transitions,
+        Err(e) => {
+            tracing::warn!(change = change.change_type(), error = %Escaped(&e.to_string()),
+                "the stored directory could not apply the event; the reconciliation will");
+            Vec::new()
+        }
+    };
+    // A delete or a status the event states is WeCom's own word on that member and acts as
+    // such (cutting off is what a signed event may always ask); the directory's transitions act
+    // for every other member it touched, and for a created member when they name it.
+    let stated = match change {
+        ContactChange::UserDeleted { userid }
+        | ContactChange::UserUpdated {
+            userid,
+            status: Some(_),
+            ..
+        } => Some(userid),
+        _ => None,
+    };
+    let created = match change {
+        ContactChange::UserCreated { userid } => Some(userid),
+        _ => None,
+    };
+    let others: Vec<_> = transitions
+        .iter()
+        .filter(|t| stated != Some(&t.userid))
+        .cloned()
+        .collect();
+    let trigger = lifecycle::Trigger::Event(change.change_type());
+    let mut last = lifecycle::on_transitions(lc, &others, trigger)
+        .await?
+        .pop()
+        .map(|(_, o)| o);
+    let reread = created.is_some_and(|u| !transitions.iter().any(|t| &t.userid == u));
+    if stated.is_some() || reread {
+        if let Some(o) = lifecycle::on_contact_change(lc, change).await? {
+            last = Some(o);
+        }
+    }
+    Ok(last)
+}
+
 /// Runs the change on its own task and waits for it at most [`WORK_BUDGET`].
 async fn act(ctx: &Ctx, change: ContactChange) -> Result<Option<Outcome>, Refusal> {
     let c = ctx.clone();
     let work = tokio::spawn(async move {
-        // The stored address book (`contacts::apply_change`) is applied here first once it lands.
         let lc = lifecycle::Ctx {
             store: &c.store,
             corp_id: &c.corp_id,
             now: c.now,
             leaver_account: c.leaver_account,
             client: Some(&c.client),
+            master_key: c.master_key.as_ref(),
         };
-        lifecycle::on_contact_change(&lc, &change).await
+        apply(&c, &lc, &change).await
     });
     match tokio::time::timeout(WORK_BUDGET, work).await {
         Ok(Ok(Ok(outcome))) => Ok(outcome),

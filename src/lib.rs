@@ -292,7 +292,19 @@ async fn directory_loop(state: AppState) {
             client: &effective.client,
         };
         match contacts::sync_if_due(&ctx, &holder, state.clock.unix(), secs).await {
-            Ok(_) => job.ok(),
+            Ok(Some(outcome)) => {
+                job.ok();
+                let followed = lifecycle::reconcile::after_full_sync(
+                    &state.store,
+                    &state.config,
+                    &effective,
+                    &outcome.transitions,
+                    state.clock.unix(),
+                )
+                .await;
+                tracing::info!(?followed, "directory synced");
+            }
+            Ok(None) => job.ok(),
             Err(e) => job.failed(&e),
         }
     }

@@ -1,5 +1,6 @@
 //! `wecom-idp directory sync`: one full reconciliation of the stored WeCom address book now,
-//! printing the counts, every changed entry and every member whose status changed.
+//! printing the counts, every changed entry and every member whose status changed; then the
+//! lifecycle rules for those members and provisioning (what the periodic sync does after it).
 
 use std::sync::Arc;
 
@@ -46,6 +47,18 @@ async fn sync(shell: &Shell<'_>) -> Result<(), CliError> {
     print!(
         "{}",
         report(&outcome, [status.departments, status.members, status.tags])
+    );
+    let followed = crate::lifecycle::reconcile::after_full_sync(
+        shell.store,
+        shell.config,
+        &effective,
+        &outcome.transitions,
+        shell.clock.unix(),
+    )
+    .await;
+    println!(
+        "lifecycle: {} member(s) cut off, {} restored; provisioning: {} app(s) run",
+        followed.cut_off, followed.restored, followed.provisioned_apps
     );
     Ok(())
 }

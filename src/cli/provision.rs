@@ -39,7 +39,23 @@ pub(super) async fn set_token(shell: &Shell<'_>, app: &App, path: &Path) -> Resu
     Ok(())
 }
 
-/// `app provision`: reads the address book from WeCom, then runs (or with `dry_run` lists) the
+/// Whether the stored directory is current: its last full sync finished within two sync intervals
+/// (the rule the console's pickers follow). With the periodic sync off, WeCom is read live.
+async fn stored_is_current(shell: &Shell<'_>) -> bool {
+    let Ok(Some(interval)) = shell.config.directory.interval() else {
+        return false;
+    };
+    let fresh = i64::try_from(interval.as_secs())
+        .unwrap_or(i64::MAX)
+        .saturating_mul(2);
+    let now = shell.clock.unix();
+    match shell.store.directory_sync_status().await {
+        Ok(s) => s.finished_at.is_some_and(|at| now - at <= fresh),
+        Err(_) => false,
+    }
+}
+
+/// `app provision`: reads the address book (the stored directory when current, else WeCom), then runs (or with `dry_run` lists) the
 /// changes, printing each with how it ended and the counts.
 pub(super) async fn run(shell: &Shell<'_>, app: &App, dry_run: bool) -> Result<(), CliError> {
     let live = LiveSettings::new(
@@ -55,13 +71,20 @@ pub(super) async fn run(shell: &Shell<'_>, app: &App, dry_run: bool) -> Result<(
     let with_tags = s.provision_groups == ProvisionGroups::Tags
         || !s.access.tag_refs().is_empty()
         || !s.roles.tag_refs().is_empty();
-    let dir = source::from_wecom(&effective.client, &effective.policy, with_tags)
-        .await
-        .map_err(|e| {
-            CliError(format!(
-                "the address book could not be read from WeCom: {e}"
-            ))
-        })?;
+    let dir = if stored_is_current(shell).await {
+        println!("address book: the stored directory (wecom-idp directory sync)");
+        let snapshot = shell.store.directory_snapshot().await?;
+        source::from_store(snapshot, &effective.client, &effective.policy).await
+    } else {
+        println!("address book: read from WeCom now (the stored directory is not current)");
+        source::from_wecom(&effective.client, &effective.policy, with_tags)
+            .await
+            .map_err(|e| {
+                CliError(format!(
+                    "the address book could not be read from WeCom: {e}"
+                ))
+            })?
+    };
     let ctx = provision::Ctx {
         store: shell.store,
         master_key: shell.config.master_key()?,

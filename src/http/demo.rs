@@ -63,7 +63,7 @@ pub fn sp_acs_url(base: &str, app: &str) -> String {
     format!("{base}/demo/sp/{app}/acs")
 }
 
-fn demo(state: &AppState) -> Result<&Demo, WebError> {
+pub(super) fn demo(state: &AppState) -> Result<&Demo, WebError> {
     state.demo.as_deref().ok_or_else(|| {
         WebError::new(
             StatusCode::NOT_FOUND,

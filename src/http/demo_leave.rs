@@ -5,7 +5,7 @@
 
 use super::flow::redirect;
 use super::AppState;
-use crate::http::error::{t, WebError};
+use crate::http::error::WebError;
 use crate::logsafe::Escaped;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -27,18 +27,10 @@ async fn leave(
     State(state): State<AppState>,
     Form(f): Form<LeaveForm>,
 ) -> Result<Response, WebError> {
-    let sim = state
-        .demo
-        .as_ref()
-        .and_then(|d| d.simulator.clone())
-        .ok_or_else(|| {
-            WebError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                t("Page not found", "页面不存在"),
-                t("The demo is not running.", "演示模式未启用。"),
-            )
-        })?;
+    let sim = super::demo::demo(&state)?
+        .simulator
+        .clone()
+        .ok_or_else(|| WebError::member(StatusCode::NOT_FOUND, "not_found"))?;
     let sent = sim
         .member_leaves(&f.userid)
         .await

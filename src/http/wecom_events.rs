@@ -68,6 +68,7 @@ async fn crypto(state: &AppState) -> Result<(events::Ctx, i64), Refusal> {
         now,
         leaver_account: state.config.lifecycle.leaver_account,
         client: e.client.clone(),
+        master_key: state.config.master_key().ok().cloned(),
     };
     Ok((ctx, now))
 }

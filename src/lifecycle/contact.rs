@@ -1,8 +1,11 @@
 //! One `change_contact` event turned into [`super::member_changed`]: the status the event carries,
 //! or the member re-read from WeCom when it carries none (a member created). A re-read that fails
-//! is logged and skipped: the periodic reconciliation repairs what an event could not settle.
+//! is logged and skipped: the periodic reconciliation repairs what an event could not settle. The
+//! stored directory's status transitions (an event applied to it, or a full reconciliation) go
+//! through [`on_transitions`].
 
 use super::{member_changed, Ctx, LifecycleError, Outcome, Trigger};
+use crate::contacts::StatusTransition;
 use crate::logsafe::Escaped;
 use crate::wecom::contact_change::{ContactChange, MemberStatus};
 
@@ -46,4 +49,19 @@ async fn reread(ctx: &Ctx<'_>, userid: &str) -> Option<Option<MemberStatus>> {
             None
         }
     }
+}
+
+/// Applies the rules to each status transition the stored directory saw (a member whose status
+/// changed, appeared or vanished), in order; each member's outcome.
+pub async fn on_transitions(
+    ctx: &Ctx<'_>,
+    transitions: &[StatusTransition],
+    trigger: Trigger,
+) -> Result<Vec<(String, Outcome)>, LifecycleError> {
+    let mut out = Vec::with_capacity(transitions.len());
+    for t in transitions {
+        let outcome = member_changed(ctx, &t.userid, t.before, t.after, trigger).await?;
+        out.push((t.userid.clone(), outcome));
+    }
+    Ok(out)
 }

@@ -7,10 +7,14 @@
 //!
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
 //! the periodic reconciliation, SCIM deactivation and back-channel Single Logout through the call
-//! points named below. [`on_contact_change`] turns one `change_contact` event into that call,
+//! points named below. [`reconcile::after_full_sync`] runs them for what a full directory sync
+//! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
+use crate::admin::Actor;
 use crate::config::LeaverAccount;
+use crate::provision;
+use crate::secrets::MasterKey;
 use crate::store::{
     AccountStatus, AuditKind, AuditResult, AuditRow, Hold, HoldAction, Store, StoreError,
 };
@@ -19,7 +23,8 @@ use crate::wecom::contact_change::{ContactChange, MemberStatus};
 use serde_json::json;
 
 mod contact;
-pub use contact::on_contact_change;
+pub mod reconcile;
+pub use contact::{on_contact_change, on_transitions};
 
 /// What the rules need: the store, the corp whose bindings they act on, the time and the setting.
 #[derive(Clone, Copy)]
@@ -34,6 +39,10 @@ pub struct Ctx<'a> {
     pub leaver_account: LeaverAccount,
     /// The WeCom client, to re-read a member an event names without its status.
     pub client: Option<&'a WecomClient>,
+    /// The master key that opens the apps' SCIM tokens: with it, a leaver's provisioned cloud
+    /// users are deactivated at once; without it (a context that cannot reach them), the next
+    /// provisioning run does it.
+    pub master_key: Option<&'a MasterKey>,
 }
 
 /// Who told us (the audit row's `trigger`).
@@ -160,9 +169,9 @@ pub async fn member_changed(
     }
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
     let account = cut_account(ctx, userid, after).await?;
-    // Call points for the parts that act outside this store, in this order once they land:
-    // back-channel Single Logout to the apps of the ended sessions (`onboard`), and SCIM
-    // deactivation of the provisioned cloud users (`scim`). Both take `userid` and `trigger`.
+    // Back-channel Single Logout would tell the apps of the ended sessions here; it does not
+    // exist yet, and the audit row says so.
+    let scim_deactivated = deprovision(ctx, userid).await;
     let reason = match after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
@@ -171,13 +180,14 @@ pub async fn member_changed(
     };
     tracing::info!(
         userid = %crate::logsafe::Escaped(userid), reason, trigger = trigger.as_str(),
-        sessions_ended, account = account.as_str(),
+        sessions_ended, account = account.as_str(), scim_deactivated,
         "member may no longer sign in: sessions ended, account handled per lifecycle.leaver_account"
     );
     let detail = json!({
         "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
+        "scim_deactivated": scim_deactivated,
         // Said, not implied: the apps' own sessions are not told yet (no back channel).
         "slo": "back_channel_not_available",
     });
@@ -186,6 +196,29 @@ pub async fn member_changed(
         sessions_ended,
         account,
     })
+}
+
+/// Deactivates the leaver's users in every app that provisioned them; how many apps were told
+/// (each app's outcome is its own `provision` audit row and status).
+async fn deprovision(ctx: &Ctx<'_>, userid: &str) -> usize {
+    let Some(master_key) = ctx.master_key else {
+        return 0;
+    };
+    let pctx = provision::Ctx {
+        store: ctx.store,
+        master_key,
+        now: ctx.now,
+        retry: provision::client::Retry::default(),
+        actor: &Actor::Scheduler,
+    };
+    match provision::member_left(&pctx, userid).await {
+        Ok(apps) => apps.len(),
+        Err(e) => {
+            tracing::warn!(userid = %crate::logsafe::Escaped(userid), error = %e,
+                "could not deactivate the leaver's provisioned users; the next provisioning run will");
+            0
+        }
+    }
 }
 
 /// The leaver's account per `leaver_account`, remembering what the rule did.

@@ -6,6 +6,7 @@
 //! ([`client`]), records each change in the audit log and the run's status, and deactivates a
 //! leaver everywhere at once ([`member_left`]).
 
+pub mod after_sync;
 pub mod client;
 pub mod plan;
 pub mod resource;

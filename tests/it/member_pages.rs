@@ -211,6 +211,10 @@ fn every_reason_and_event_in_the_code_has_an_entry() {
                     "app_name",
                     "user_id",
                     "token_url",
+                    // OIDC discovery fields and a column.
+                    "token_endpoint",
+                    "token_endpoint_auth_methods_supported",
+                    "token_hash",
                 ];
                 if eventish && !not_events.contains(&l) && !l.ends_with('_') {
                     events.push((path.clone(), l.to_string()));

@@ -409,3 +409,44 @@ async fn a_leave_received_by_another_instance_ends_the_session() {
         "instance A sees the session ended"
     );
 }
+
+both!(
+    a_leaver_whose_event_never_came_is_cut_off_by_the_sync,
+    reconciliation_cuts_off
+);
+// Rule: a member removed in WeCom without an event reaching us is cut off by the next full sync
+// (here `wecom-idp directory sync`): sessions ended, account disabled, audited as a reconciliation;
+// a sync that finds nothing changed does nothing more.
+async fn reconciliation_cuts_off(db: Db) {
+    let env = start(db, LeaverAccount::Disable).await;
+    let b = sign_in(&env).await;
+    let vars = shell(&env);
+    // The first sync meets the demo's left and disabled members: the rules act on them too (they
+    // hold nothing here), and zhangsan, active, keeps the session.
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("lifecycle: 2 member(s) cut off"), "{out}");
+    assert!(has_session(&env, &b).await);
+    env.sim.remove_member("zhangsan");
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("status zhangsan: active -> absent"), "{out}");
+    assert!(out.contains("lifecycle: 1 member(s) cut off"), "{out}");
+    assert!(!has_session(&env, &b).await);
+    assert_eq!(account(&env).await, Some(AccountStatus::Disabled));
+    let rows: Vec<_> = env
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.event == "member_left" && r.userid.as_deref() == Some("zhangsan"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].reason, "member_deleted");
+    let detail = rows[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("reconciliation"), "{detail}");
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(
+        ok && out.contains("lifecycle: 0 member(s) cut off"),
+        "{out}"
+    );
+}
