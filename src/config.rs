@@ -394,11 +394,6 @@ impl Config {
         format!("{}/saml/slo", self.base())
     }
 
-    /// The OpenID Connect JWK Set (discovery's `jwks_uri`).
-    pub fn jwks_url(&self) -> String {
-        format!("{}{}", self.base(), crate::oidc::jwks::JWKS_PATH)
-    }
-
     /// Where WeCom sends the browser back.
     pub fn callback_url(&self) -> String {
         format!("{}/wecom/callback", self.base())

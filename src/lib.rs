@@ -10,7 +10,8 @@
 //!   verification, AuthnRequest decoding, metadata in and out, the URIs defined once in
 //!   [`saml::uris`]; [`wecom`]: the WeCom API client (token cache, error codes), OAuth URLs and the
 //!   simulator; [`metrics`]: the Prometheus exposition (WeCom calls among what it counts);
-//!   [`oidc`], no HTTP: JSON Web Signatures (RS256, ES256) and the published JWK Set.
+//!   [`oidc`], no HTTP: clients, the authorization request, JSON Web Signatures (RS256, ES256),
+//!   the published JWK Set and logout's checks.
 //! - [`store`]: SQLite / PostgreSQL persistence of apps, keys, sessions, login states, replay cache,
 //!   audit and accounts; rows with named columns and their states as enums.
 //! - Domain: [`identity`] (the member profile, attribute sources, access and role rules, the
@@ -28,6 +29,8 @@
 //! - [`login`]: the WeCom login as a domain, without HTTP: pending logins, login states, the member,
 //!   the account step and bind page, sessions, "may this member use this app and what do we
 //!   release" (protocol-neutral), refusals and their audit rows.
+//! - [`oidc_flow`]: the OpenID Connect grants (codes, tokens) and the token endpoint's rules,
+//!   over the login.
 //! - [`text`]: the one catalogue of member-page sentences and audit labels, in both languages.
 //! - [`http`]: everything that speaks HTTP — axum routes, one file per route group, handlers thin;
 //!   [`http::error`] the page errors; [`http::server`] the connections.
@@ -60,6 +63,7 @@ pub mod login;
 pub mod logsafe;
 pub mod metrics;
 pub mod oidc;
+pub mod oidc_flow;
 pub mod providers;
 pub mod provision;
 pub mod random;

@@ -1,7 +1,7 @@
 //! An app's provisioning settings (`provision`, `scim_url`, `provision_groups`) and the one-source
 //! rule: the SCIM `userName` a member is provisioned with is the NameID value the app receives at
 //! sign-in, so a configuration where the two cannot be equal is refused. The bearer token is not
-//! a setting: it is sealed in the store (see `crate::provision`), never part of the app's JSON.
+//! a setting: it is sealed in the store (see the `provision` module), never part of the app's JSON.
 
 use super::settings::{AppSettings, NameIdFormat};
 use super::AppError;

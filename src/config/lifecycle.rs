@@ -1,5 +1,5 @@
 //! `[lifecycle]`: what happens to a leaver's local account when WeCom says the member left, was
-//! disabled or removed (the sessions always end; see `crate::lifecycle`).
+//! disabled or removed (the sessions always end; see the `lifecycle` module).
 
 use serde::{Deserialize, Serialize};
 

@@ -177,18 +177,7 @@ pub fn parse_proxy_url(name: &str, value: &str) -> Result<url::Url, ConfigError>
     Ok(u)
 }
 
-/// The proxy address with any password replaced by `***` (for logs, views and audit rows).
-pub fn mask_proxy(value: &str) -> String {
-    match url::Url::parse(value.trim()) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(u) if !u.username().is_empty() => u.to_string(),
-        _ if value.contains('@') => "***".into(),
-        _ => value.to_string(),
-    }
-}
+pub use crate::wecom::client::options::mask_proxy;
 
 #[cfg(test)]
 mod proxy_tests {

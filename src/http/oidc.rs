@@ -49,7 +49,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "authorization_endpoint": format!("{base}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{base}{}", super::oidc_token::TOKEN_PATH),
         "userinfo_endpoint": format!("{base}{}", super::oidc_token::USERINFO_PATH),
-        "jwks_uri": state.config.jwks_url(),
+        "jwks_uri": format!("{base}{}", crate::oidc::jwks::JWKS_PATH),
         "scopes_supported": crate::oidc::Scope::ALL.map(crate::oidc::Scope::as_str),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -202,7 +202,7 @@ async fn begin_login(
     client: &Client,
     req: Request,
 ) -> Result<Response, WebError> {
-    let scope = if crate::oidc::grant::needs_private_info(&req.scopes) {
+    let scope = if crate::oidc_flow::grant::needs_private_info(&req.scopes) {
         oauth::Scope::PrivateInfo
     } else {
         oauth::Scope::Base
@@ -230,7 +230,7 @@ pub async fn answer(
     live: &Live,
 ) -> Result<Response, WebError> {
     let who = Who::app(client.name.as_str()).userid(Some(&live.profile.userid));
-    let code = match crate::oidc::grant::issue_code(ctx, client, req, live).await {
+    let code = match crate::oidc_flow::grant::issue_code(ctx, client, req, live).await {
         Ok(c) => c,
         Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };

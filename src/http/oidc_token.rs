@@ -1,5 +1,5 @@
 //! `POST /oidc/token` and `GET|POST /oidc/userinfo`: the machine side of OpenID Connect. Requests
-//! become typed inputs for [`crate::oidc::token`]; errors are RFC 6749 §5.2 JSON (`invalid_client`
+//! become typed inputs for [`crate::oidc_flow::token`]; errors are RFC 6749 §5.2 JSON (`invalid_client`
 //! with 401 and a `WWW-Authenticate` challenge), and every answer says `Cache-Control: no-store`.
 //! Userinfo takes the bearer access token from the `Authorization` header only (RFC 6750 §2.1).
 
@@ -8,7 +8,7 @@ use super::AppState;
 use super::ClientIp;
 use crate::login::{AuditEvent, AuditKind, Who};
 use crate::logsafe::Escaped;
-use crate::oidc::token::{self, Credentials, Issuer, TokenError};
+use crate::oidc_flow::token::{self, Credentials, Issuer, TokenError};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

@@ -1,6 +1,6 @@
 //! The stored WeCom address book: departments, members, tags with who carries them, and the one
 //! row of sync status (which doubles as the lease of the periodic full sync). The contacts domain
-//! (`crate::contacts`) decides what to write; this file only reads and writes rows, and applies a
+//! (`contacts`) decides what to write; this file only reads and writes rows, and applies a
 //! [`DirectoryDiff`] in one transaction so a reader never sees half a directory.
 
 use sqlx::Row;

@@ -1,6 +1,6 @@
 //! What the lifecycle rules did to a leaver's account (`lifecycle_holds`): written when a leaver's
 //! account is disabled or unbound, read and removed when the member rejoins. The rules themselves
-//! are `crate::lifecycle`'s.
+//! are the `lifecycle` module's.
 
 use super::{Result, Store};
 

@@ -312,7 +312,7 @@ async fn a_code_gives_signed_tokens_and_userinfo(env: Env) {
     assert_eq!(c["auth_time"], env.clock.unix());
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
     let access = t["access_token"].as_str().unwrap();
-    assert_eq!(c["at_hash"], wecom_idp::oidc::token::at_hash(access));
+    assert_eq!(c["at_hash"], wecom_idp::oidc_flow::token::at_hash(access));
     wecom_idp::oidc::jwt::verify(
         &ring.jose,
         access,

@@ -91,10 +91,7 @@ impl fmt::Debug for Settings {
             )
             .field("api_base", &self.api_base)
             .field("timeout", &self.timeout)
-            .field(
-                "proxy",
-                &self.proxy.as_deref().map(crate::config::mask_proxy),
-            )
+            .field("proxy", &self.proxy.as_deref().map(mask_proxy))
             .finish()
     }
 }
@@ -141,5 +138,18 @@ impl fmt::Debug for Options {
             .field("tag_ttl", &self.tag_ttl)
             .field("pinned", &self.pinned)
             .finish()
+    }
+}
+
+/// The proxy address with any password replaced by `***` (for logs, views and audit rows).
+pub fn mask_proxy(value: &str) -> String {
+    match url::Url::parse(value.trim()) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) if !u.username().is_empty() => u.to_string(),
+        _ if value.contains('@') => "***".into(),
+        _ => value.to_string(),
     }
 }

@@ -5,13 +5,13 @@
 //! and the tokens: an ID token and an `at+jwt` access token signed by the key ring, the access
 //! token's hash kept for userinfo and revocation.
 
-use super::authorize::verifier_matches;
-use super::client::{Client, ClientId, ClientType};
 use super::grant::Grant;
-use super::jwks::JoseKeys;
-use super::jwt::{self, JwsAlg, TokenType};
 use crate::crypto::sha256_hex;
 use crate::login::Ctx;
+use crate::oidc::authorize::verifier_matches;
+use crate::oidc::client::{Client, ClientId, ClientType};
+use crate::oidc::jwks::JoseKeys;
+use crate::oidc::jwt::{self, JwsAlg, TokenType};
 use crate::store::{GrantRow, StoreError, Use};
 use base64::Engine as _;
 use serde::Serialize;

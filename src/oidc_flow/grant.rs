@@ -3,10 +3,10 @@
 //! seconds) and the claims by scope. The claims come from the same [`Release`] SAML answers from:
 //! one login module decides access, the subject and what is released.
 
-use super::authorize::Request;
-use super::scope::{Scope, Scopes};
 use crate::identity::Profile;
 use crate::login::Release;
+use crate::oidc::authorize::Request;
+use crate::oidc::scope::{Scope, Scopes};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -106,7 +106,7 @@ pub fn needs_private_info(scopes: &Scopes) -> bool {
 /// refusal leaves nothing stored.
 pub async fn issue_code(
     ctx: &crate::login::Ctx<'_>,
-    client: &super::Client,
+    client: &crate::oidc::Client,
     req: &Request,
     live: &crate::login::Live,
 ) -> Result<String, crate::login::Error> {
