@@ -704,6 +704,10 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::WecomEvent => tx("WeCom event", "企业微信事件"),
         AuditKind::MemberLeft => tx("member left: cut off", "成员离职：已下线"),
         AuditKind::MemberRejoined => tx("member rejoined: restored", "成员复职：已恢复"),
+        AuditKind::MemberRenamed => tx(
+            "member's userid renamed: binding moved",
+            "成员账号重命名：绑定已迁移",
+        ),
         AuditKind::WecomNamesForced => tx(
             "saved although WeCom did not confirm the names",
             "企业微信未确认名称，仍然保存",

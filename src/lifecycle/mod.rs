@@ -24,7 +24,9 @@ use serde_json::json;
 
 mod contact;
 pub mod reconcile;
+mod rename;
 pub use contact::{on_contact_change, on_transitions};
+pub use rename::member_renamed;
 
 /// What the rules need: the store, the corp whose bindings they act on, the time and the setting.
 #[derive(Clone, Copy)]
@@ -120,6 +122,11 @@ pub enum Outcome {
     Restored {
         /// The account.
         account: AccountOutcome,
+    },
+    /// The userid was renamed: what was kept moved to the new one.
+    Renamed {
+        /// IdP sessions under the old userid ended.
+        sessions_ended: u64,
     },
 }
 

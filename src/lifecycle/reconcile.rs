@@ -47,7 +47,7 @@ pub async fn after_full_sync(
                 match o {
                     Outcome::CutOff { .. } => followed.cut_off += 1,
                     Outcome::Restored { .. } => followed.restored += 1,
-                    Outcome::Unchanged => {}
+                    Outcome::Unchanged | Outcome::Renamed { .. } => {}
                 }
             }
         }

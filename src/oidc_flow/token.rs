@@ -322,12 +322,18 @@ pub fn at_hash(access_token: &str) -> String {
 }
 
 /// The claims userinfo answers for a bearer access token: its grant's claims by scope, while the
-/// token is live and its grant unrevoked.
+/// token is live, its grant unrevoked and the IdP session that signed the member in still open —
+/// a member signed out, or cut off as a leaver, is no longer described to the client.
 pub async fn userinfo(ctx: &Ctx<'_>, access_token: &str) -> Result<Option<Value>, StoreError> {
     let hash = sha256_hex(access_token.as_bytes());
-    let Some(row) = ctx.store.access_token_grant(&hash, ctx.unix()).await? else {
+    let now = ctx.unix();
+    let Some(row) = ctx.store.access_token_grant(&hash, now).await? else {
         return Ok(None);
     };
+    let session = ctx.store.session(&row.session_hash).await?;
+    if session.is_none_or(|s| s.expires_at <= now) {
+        return Ok(None);
+    }
     let grant: Grant = serde_json::from_str(&row.grant_json)
         .map_err(|e| StoreError::Corrupt(format!("OIDC grant: {e}")))?;
     Ok(Some(Value::Object(grant.released())))

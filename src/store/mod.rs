@@ -24,6 +24,7 @@ mod overview;
 mod postgres;
 mod provision;
 mod readers;
+mod rename;
 mod schema;
 mod served;
 mod sessions;
@@ -44,6 +45,7 @@ pub use directory::{
 pub use lifecycle::{Hold, HoldAction};
 pub use oidc::{GrantRow, OidcClientRow, Use};
 pub use provision::{ScimResourceRow, ScimRunRow};
+pub use rename::Renamed;
 pub use schema::SchemaState;
 pub use snapshot::Snapshot;
 use sqlx::any::AnyPoolOptions;
