@@ -175,7 +175,18 @@ pub async fn receive(ctx: &Ctx, s: &Signed, body: &[u8]) -> Result<Received, Ref
     }
     match message {
         Event::ChangeContact(change) => {
-            let outcome = act(ctx, change.clone()).await?;
+            let outcome = match act(ctx, change.clone()).await {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // WeCom sends the event again when it gets no `success`: that retry must
+                    // not be refused as a replay, or the leaver it names waits for the next sync.
+                    if let Err(f) = ctx.store.forget_request(REPLAY_ISSUER, &key).await {
+                        tracing::warn!(error = %Escaped(&f),
+                            "could not forget the failed event; the reconciliation will repair it");
+                    }
+                    return Err(e);
+                }
+            };
             Ok(Received::Change { change, outcome })
         }
         Event::OtherChange(kind) => Ok(Received::Ignored(format!("change_contact/{kind}"))),

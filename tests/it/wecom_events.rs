@@ -525,3 +525,51 @@ async fn renamed(db: Db) {
     let b2 = env.browser(WXWORK_UA);
     env.login_in_client(&b2, "wiki", "zhangsan2").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: an event whose work fails in the store after it passed the replay check is answered 503
+// and forgotten by the replay cache, so WeCom's retry of the same request (same timestamp and
+// nonce) is taken and the leaver cut off — not refused as `replayed`. The failure is real: a
+// trigger in the SQLite database refuses to delete sessions until it is dropped.
+async fn a_failed_event_is_taken_again_when_wecom_retries() {
+    use sqlx::Connection;
+    let env = start(Db::Sqlite, LeaverAccount::Disable).await;
+    let b = sign_in(&env).await;
+    let mut db = sqlx::sqlite::SqliteConnection::connect(&env.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_session_delete BEFORE DELETE ON sessions \
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let url = events_url(&env.base);
+    let h = hand(
+        &env,
+        CORP_ID,
+        &delete_xml(&env, "zhangsan"),
+        now(&env),
+        "retry1",
+    );
+    assert_eq!(post(&url, &h).await.0, 503);
+    assert!(has_session(&env, &b).await, "nothing was cut off yet");
+    sqlx::query("DROP TRIGGER no_session_delete")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let (status, answer) = post(&url, &h).await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (200, "success"),
+        "the retry is taken"
+    );
+    assert!(!has_session(&env, &b).await);
+    assert_eq!(account(&env).await, Some(AccountStatus::Disabled));
+    assert_eq!(
+        post(&url, &h).await,
+        (400, "replayed".into()),
+        "once taken, remembered"
+    );
+}
