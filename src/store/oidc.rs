@@ -294,13 +294,16 @@ impl Store {
         })
     }
 
-    /// Deletes grants past their last token's expiry with their codes and tokens.
+    /// Deletes grants past their last token's expiry with their codes and tokens, and consent
+    /// pages left unanswered.
     pub async fn purge_oidc(&self, now: i64) -> Result<u64> {
         let mut n = 0;
         for q in [
             "DELETE FROM oidc_codes WHERE expires_at <= $1",
             "DELETE FROM oidc_tokens WHERE expires_at <= $1",
             "DELETE FROM oidc_grants WHERE expires_at <= $1",
+            // Consent pages never answered.
+            "DELETE FROM oidc_consent_requests WHERE expires_at <= $1",
         ] {
             n += sqlx::query(q)
                 .bind(now - 3600)
