@@ -266,3 +266,31 @@ crate::both_dbs!(
     grants_removed,
     grants_go_with_the_client_and_with_the_member
 );
+
+async fn the_page_speaks_the_members_language(env: Env) {
+    let (client, _) = add_client(&env, "grafana", &[("consent", "on")]).await;
+    for (lang, title, allow) in [
+        ("en-US,en", "Allow this app?", ">Allow<"),
+        ("zh-CN,zh", "允许此应用？", ">允许<"),
+    ] {
+        let mut b = env.browser(WXWORK_UA);
+        b.accept_language = Some(lang.into());
+        env.wecom_client_login(&b, "zhangsan").await;
+        let page = consent_page(&env, &b, &client, &[]).await;
+        assert!(page.body.contains(title), "{lang}: {}", page.body);
+        assert!(page.body.contains(allow), "{lang}: {}", page.body);
+    }
+    // Discovery names prompt=consent.
+    let d: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", env.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        d["prompt_values_supported"],
+        serde_json::json!(["none", "login", "consent"])
+    );
+}
+crate::both_dbs!(languages, the_page_speaks_the_members_language);
