@@ -897,6 +897,11 @@ pub const REASONS: &[Label] = &[
         "OIDC: prompt=none but the member has not consented",
         "OIDC：prompt=none 但成员尚未同意授权",
     ),
+    label(
+        "oidc_no_signing_key",
+        "OIDC: no signing key for the client's algorithm (ES256 needs signing.ec_key_file)",
+        "OIDC：没有该客户端签名算法的密钥（ES256 需要 signing.ec_key_file）",
+    ),
     label("consent_granted", "consent granted", "已同意授权"),
     label("consent_denied", "consent denied", "已拒绝授权"),
     label(

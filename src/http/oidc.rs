@@ -152,6 +152,21 @@ async fn authorize(
             return error_redirect(state, uri.as_str(), p.state.as_deref(), &e);
         }
     };
+    // Refused before the member signs in, not at the token endpoint after it: an ES256 client on
+    // a server with key files but no `signing.ec_key_file` could never get its tokens.
+    let alg = client.config.id_token_signed_response_alg;
+    if !state.keys().jose.can_sign(alg) {
+        tracing::warn!(app = %client.name, alg = alg.as_str(), "an OIDC client's id_token_signed_response_alg has no signing key here (ES256 with signing.key_file needs signing.ec_key_file)");
+        let who = Who::app(client.name.as_str());
+        ctx.record(&AuditEvent::refused(AuditKind::SsoRequest, "oidc_no_signing_key").who(who))
+            .await;
+        let e = RedirectError {
+            code: ErrorCode::ServerError,
+            description:
+                "the client's id_token_signed_response_alg has no signing key on this server",
+        };
+        return error_redirect(state, uri.as_str(), req.state.as_deref(), &e);
+    }
     let live = match req.prompt {
         Prompt::Login => None,
         _ => flow::current_session(state, headers).await?,

@@ -282,6 +282,25 @@ async fn key_files() {
         jwt::sign(jose, JwsAlg::Es256, TokenType::Jwt, &json!({})),
         Err(JwtError::NoKey(JwsAlg::Es256))
     ));
+    // An ES256 client here is refused at the authorization endpoint, before the member signs in.
+    let (es, _) =
+        crate::oidc::add_client(&env, "es-app", &[("id_token_signed_response_alg", "ES256")]).await;
+    let p = env
+        .browser(WXWORK_UA)
+        .get(&crate::oidc::authorize_url(&env, &es, &[]))
+        .await;
+    let u = url::Url::parse(p.location.as_deref().unwrap()).unwrap();
+    assert!(u.as_str().starts_with(crate::oidc::RP), "{u}");
+    assert_eq!(
+        crate::oidc::param(&u, "error").as_deref(),
+        Some("server_error")
+    );
+    assert_eq!(crate::oidc::param(&u, "state").as_deref(), Some("st-1"));
+    assert!(env
+        .audit()
+        .await
+        .iter()
+        .any(|r| r.reason == "oidc_no_signing_key"));
 
     let mut config = (*env.state.config).clone();
     config.signing.ec_key_file = Some(ep.clone());
