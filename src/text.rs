@@ -256,6 +256,14 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "oidc_consent_expired",
+        tx("This consent page has expired", "此授权页面已过期"),
+        tx(
+            "The answer came too late, twice, or from another browser session, so nothing was sent to the app; open the app and sign in again.",
+            "应答太迟、重复提交或来自另一个浏览器会话，因此没有发送任何内容给应用；请打开应用重新登录。",
+        ),
+    ),
+    page(
         "ambiguous_app",
         tx("Which app is meant is not clear", "无法确定要登录哪个应用"),
         tx(
@@ -721,6 +729,7 @@ pub const fn event_text(kind: AuditKind) -> Tx {
             "WeCom verification file removed",
             "删除企业微信域名校验文件",
         ),
+        AuditKind::OidcConsent => tx("OIDC consent", "OIDC 授权同意"),
     }
 }
 
@@ -886,6 +895,23 @@ pub const REASONS: &[Label] = &[
         "oidc_login_required",
         "OIDC: prompt=none without a session",
         "OIDC：prompt=none 但没有会话",
+    ),
+    label(
+        "oidc_consent_required",
+        "OIDC: prompt=none but the member has not consented",
+        "OIDC：prompt=none 但成员尚未同意授权",
+    ),
+    label(
+        "oidc_no_signing_key",
+        "OIDC: no signing key for the client's algorithm (ES256 needs signing.ec_key_file)",
+        "OIDC：没有该客户端签名算法的密钥（ES256 需要 signing.ec_key_file）",
+    ),
+    label("consent_granted", "consent granted", "已同意授权"),
+    label("consent_denied", "consent denied", "已拒绝授权"),
+    label(
+        "oidc_consent_expired",
+        "OIDC: consent answer expired or not this session's",
+        "OIDC：授权应答已过期或不属于此会话",
     ),
     label(
         "no_acs",
@@ -1492,3 +1518,48 @@ mod tests {
         assert!(has_event("wecom_check") && !has_event("settings_change"));
     }
 }
+
+/// The texts of the OIDC consent page, where a member allows or denies what a client will receive.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentPage {
+    /// The headline.
+    pub title: Tx,
+    /// Before the client's name: "… wants to sign you in and receive:".
+    pub intro: Tx,
+    /// Always: the member's identifier.
+    pub openid: Tx,
+    /// `profile`: name and username.
+    pub profile: Tx,
+    /// `email`.
+    pub email: Tx,
+    /// `phone`.
+    pub phone: Tx,
+    /// `groups`: roles and departments.
+    pub groups: Tx,
+    /// Allow.
+    pub allow: Tx,
+    /// Deny.
+    pub deny: Tx,
+    /// Under the buttons: the answer is remembered.
+    pub remembered: Tx,
+}
+
+/// The consent page.
+pub const CONSENT_PAGE: ConsentPage = ConsentPage {
+    title: tx("Allow this app?", "允许此应用？"),
+    intro: tx(
+        "wants to sign you in and receive:",
+        "请求为你登录，并获取：",
+    ),
+    openid: tx("An identifier for you", "你的标识"),
+    profile: tx("Your name and username", "你的姓名和用户名"),
+    email: tx("Your email address", "你的邮箱地址"),
+    phone: tx("Your mobile number", "你的手机号"),
+    groups: tx("Your roles and departments", "你的角色和部门"),
+    allow: tx("Allow", "允许"),
+    deny: tx("Deny", "拒绝"),
+    remembered: tx(
+        "If you allow, the app is not asked about again until it wants more.",
+        "允许后，除非应用请求更多信息，否则下次不再询问。",
+    ),
+};

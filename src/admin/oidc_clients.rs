@@ -51,6 +51,8 @@ fn summary(c: &Client) -> serde_json::Value {
         "client_type": c.config.client_type.as_str(),
         "redirect_uris": c.config.redirect_uris,
         "scopes": c.config.scopes.to_wire(),
+        "id_token_signed_response_alg": c.config.id_token_signed_response_alg.as_str(),
+        "consent": c.config.consent.as_str(),
     })
 }
 

@@ -21,6 +21,7 @@ mod health;
 pub mod limits;
 mod metadata;
 pub mod oidc;
+mod oidc_consent;
 mod oidc_jwks;
 mod oidc_token;
 mod refusal;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wecom_events::router())
         .merge(oidc::router())
         .merge(oidc_token::router())
+        .merge(oidc_consent::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

@@ -175,6 +175,8 @@ pub async fn member_changed(
         return rejoin(ctx, userid, before, after, trigger).await;
     }
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
+    // A member who comes back is asked again before an OIDC client receives their claims.
+    let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
     let account = cut_account(ctx, userid, after).await?;
     // Back-channel Single Logout would tell the apps of the ended sessions here; it does not
     // exist yet, and the audit row says so.
@@ -194,7 +196,7 @@ pub async fn member_changed(
         "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
-        "scim_deactivated": scim_deactivated,
+        "scim_deactivated": scim_deactivated, "oidc_consents_removed": consents_removed,
         // Said, not implied: the apps' own sessions are not told yet (no back channel).
         "slo": "back_channel_not_available",
     });

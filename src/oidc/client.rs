@@ -4,6 +4,7 @@
 //! must use PKCE), its redirect URIs (compared exactly), the scopes it may ask for, its token
 //! lifetimes and its `initiate_login_uri`. Stored beside the apps, in `oidc_clients`.
 
+use super::jwt::JwsAlg;
 use super::scope::Scopes;
 use crate::apps::{AppError, AppName, AppPolicy, AppSettings, NameIdFormat};
 use crate::crypto::{constant_time_eq, sha256_hex};
@@ -141,6 +142,49 @@ pub struct ClientConfig {
     /// `initiate_login_uri`: where the mount address sends the browser (OpenID Connect
     /// third-party-initiated login); otherwise the first redirect URI's origin.
     pub initiate_login_uri: Option<String>,
+    /// `id_token_signed_response_alg` (the client registration metadata name): what signs the
+    /// client's ID tokens and access tokens; RS256 unless the client asks for ES256.
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: JwsAlg,
+    /// `consent`: whether the member is asked before the client gets the claims; off by default
+    /// (the company's administrator registers clients, so the company already trusts them).
+    #[serde(default)]
+    pub consent: Consent,
+}
+
+fn default_alg() -> JwsAlg {
+    JwsAlg::Rs256
+}
+
+/// Whether a member is asked to allow the claims a client will receive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consent {
+    /// Never asked (the default).
+    #[default]
+    Off,
+    /// Asked once per client and scopes; `prompt=consent` asks again.
+    On,
+}
+
+impl Consent {
+    fn parse(v: &str) -> Result<Self, AppError> {
+        match v {
+            "off" => Ok(Self::Off),
+            "on" => Ok(Self::On),
+            _ => Err(AppError::Invalid(format!(
+                "consent: `{v}` is not on or off"
+            ))),
+        }
+    }
+
+    /// `on` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::On => "on",
+        }
+    }
 }
 
 impl ClientConfig {
@@ -152,6 +196,8 @@ impl ClientConfig {
             access_token_secs: 600,
             refresh_token_secs: 8 * 3600,
             initiate_login_uri: None,
+            id_token_signed_response_alg: JwsAlg::Rs256,
+            consent: Consent::Off,
         }
     }
 }
@@ -204,6 +250,8 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("access_token_lifetime", "seconds, 60..86400 (default 600)"),
     ("refresh_token_lifetime", "seconds, 0 (no refresh tokens)..7776000 (default 28800)"),
     ("initiate_login_uri", "https URL the mount address sends the browser to"),
+    ("id_token_signed_response_alg", "RS256 (default) or ES256: signs the ID token and the access token"),
+    ("consent", "off (default) or on: the member allows the claims once per client and scopes"),
     ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
 ];
 
@@ -298,6 +346,14 @@ impl Client {
                 c.refresh_token_secs = secs(key, v, 0, MAX_REFRESH_TOKEN_SECS)?
             }
             "initiate_login_uri" => c.initiate_login_uri = initiate_login_uri(v)?,
+            "id_token_signed_response_alg" => {
+                c.id_token_signed_response_alg = JwsAlg::parse(v).ok_or_else(|| {
+                    AppError::Invalid(format!(
+                        "id_token_signed_response_alg: `{v}` is not RS256 or ES256"
+                    ))
+                })?
+            }
+            "consent" => c.consent = Consent::parse(v)?,
             k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
             k => {
                 return Err(AppError::Invalid(format!(
@@ -459,6 +515,9 @@ mod tests {
         assert!(e(&[("nameid_format", "transient")]).contains("sub"));
         assert!(e(&[("scopes", "profile")]).contains("openid"));
         assert!(e(&[("access_token_lifetime", "5")]).contains("60"));
+        assert!(e(&[("id_token_signed_response_alg", "HS256")]).contains("ES256"));
+        assert!(e(&[("id_token_signed_response_alg", "none")]).contains("RS256"));
+        assert!(e(&[("consent", "yes")]).contains("on or off"));
         assert!(Client::create("x", &[], &[], &OsRng, 1).is_err());
     }
 }

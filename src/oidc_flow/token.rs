@@ -257,9 +257,11 @@ async fn issue(
 ) -> Result<Tokens, TokenError> {
     let now = ctx.unix();
     let lifetime = client.config.access_token_secs;
+    // One algorithm for both tokens: a client that verifies ES256 ID tokens may verify its
+    // access tokens too, and an RS256-only client never sees an EC key.
+    let alg: JwsAlg = client.config.id_token_signed_response_alg;
     let sign = |typ, claims: &Value| {
-        jwt::sign(issuer.keys, JwsAlg::Rs256, typ, claims)
-            .map_err(|e| TokenError::Server(e.to_string()))
+        jwt::sign(issuer.keys, alg, typ, claims).map_err(|e| TokenError::Server(e.to_string()))
     };
     let aud = client.client_id.as_str();
     let access_claims = json!({

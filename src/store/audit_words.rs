@@ -182,6 +182,8 @@ audit_words! {
         Provision = "provision",
         /// An app's SCIM bearer token was set.
         ScimTokenSet = "scim_token_set",
+        /// A member's answer on an OIDC client's consent page: allowed (granted) or denied.
+        OidcConsent = "oidc_consent",
     }
 }
 

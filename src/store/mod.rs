@@ -20,6 +20,7 @@ mod lifecycle;
 mod login_states;
 mod logout_chains;
 mod oidc;
+mod oidc_consents;
 mod overview;
 mod postgres;
 mod provision;
