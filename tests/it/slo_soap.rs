@@ -226,16 +226,11 @@ async fn leaver(db: Db) {
     let env = start(db).await;
     let sp = start_sp(&env).await;
     for app in APPS {
-        env.add_app_with_metadata(app, &[], |m| {
-            if app != "nosoap" {
-                m.slo = vec![SloEndpoint {
-                    binding: SOAP_BINDING.into(),
-                    location: format!("{}/{app}", sp.base),
-                    response_location: None,
-                }];
-            }
-        })
-        .await;
+        if app == "nosoap" {
+            env.add_app(app, &[]).await;
+        } else {
+            add_soap_app(&env, &sp, app).await;
+        }
     }
     let b = env.browser(WXWORK_UA);
     let mut sent = Vec::new();
@@ -312,4 +307,59 @@ async fn leaver(db: Db) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Adds `app` with its SOAP SingleLogoutService at the test SP.
+async fn add_soap_app(env: &Env, sp: &Sp, app: &str) {
+    env.add_app_with_metadata(app, &[], |m| {
+        m.slo = vec![SloEndpoint {
+            binding: SOAP_BINDING.into(),
+            location: format!("{}/{app}", sp.base),
+            response_location: None,
+        }];
+    })
+    .await;
+}
+
+both!(
+    a_leaver_found_by_the_sync_is_logged_out_on_the_back_channel,
+    reconciliation
+);
+// Rule: a leaver whose event never came, cut off by `wecom-idp directory sync`, has their apps told
+// on the back channel too (the CLI signs with the stored key), recorded in the same row.
+async fn reconciliation(db: Db) {
+    let env = start(db).await;
+    let sp = start_sp(&env).await;
+    add_soap_app(&env, &sp, "good").await;
+    let b = env.browser(WXWORK_UA);
+    let form = env.login_in_client(&b, "good", "zhangsan").await;
+    let name_id = Saml::of(&form).name_id();
+    let vars = shell(&env);
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(ok, "{out}");
+    assert!(
+        sp.seen.lock().unwrap().is_empty(),
+        "zhangsan is still active"
+    );
+    env.sim.remove_member("zhangsan");
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(
+        ok && out.contains("lifecycle: 1 member(s) cut off"),
+        "{out}"
+    );
+    assert!(!has_session(&env, &b, "good").await);
+    let row = env
+        .audit()
+        .await
+        .into_iter()
+        .find(|r| r.event == "member_left" && r.userid.as_deref() == Some("zhangsan"))
+        .expect("a member_left row");
+    let detail: serde_json::Value = serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["trigger"], "reconciliation", "{detail}");
+    assert_eq!(detail["slo"]["good"], "confirmed", "{detail}");
+    let problems = sp.problems.lock().unwrap().clone();
+    assert!(problems.is_empty(), "{problems:?}");
+    let seen = sp.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].name_id, name_id);
 }
