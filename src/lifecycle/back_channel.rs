@@ -245,20 +245,24 @@ async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime
         certs: &certs,
         allow_sha1: app.settings.allow_sha1,
     };
-    match soap::read_logout_response(&answer, &expected) {
-        // SAML Profiles §4.4.4.2: a SOAP LogoutResponse is authenticated by its signature or by
-        // the binding; only TLS authenticates the endpoint the metadata names.
-        Ok(a) if !a.signed && !endpoint.location.starts_with("https://") => Told::Sent,
+    let read = soap::read_logout_response(&answer, &expected);
+    if let Err(e) = &read {
+        tracing::warn!(app = %Escaped(app.name.as_str()), error = %Escaped(e),
+            "the SP's answer to the back-channel logout confirms nothing");
+    }
+    judge(read, endpoint.location.starts_with("https://"))
+}
+
+/// What a read answer is worth. SAML Profiles §4.4.4.2: a SOAP LogoutResponse is authenticated by
+/// its signature or by the binding; only TLS (`https`) authenticates the endpoint the metadata
+/// names, so an unsigned answer over plain http is only `Sent`.
+fn judge(read: Result<soap::Answer, SoapError>, https: bool) -> Told {
+    match read {
+        Ok(a) if !a.signed && !https => Told::Sent,
         Ok(a) if a.partial => Told::Partial,
         Ok(_) => Told::Confirmed,
-        Err(e) => {
-            tracing::warn!(app = %Escaped(app.name.as_str()), error = %Escaped(&e),
-                "the SP's answer to the back-channel logout confirms nothing");
-            Told::Failed(match e {
-                SoapError::Status(s) => format!("status {s}"),
-                other => other.reason().into(),
-            })
-        }
+        Err(SoapError::Status(s)) => Told::Failed(format!("status {s}")),
+        Err(e) => Told::Failed(e.reason().into()),
     }
 }
 
@@ -292,3 +296,6 @@ async fn post(bc: &BackChannel, url: &str, body: Vec<u8>) -> Result<Vec<u8>, Str
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
