@@ -175,7 +175,7 @@ pub async fn tell_all(
     while let Some(done) = set.join_next().await {
         match done {
             Ok((app, told)) => {
-                tracing::info!(app = %Escaped(&app), outcome = %told.word(), "back-channel logout");
+                tracing::info!(app = %Escaped(&app), outcome = %Escaped(&told.word()), "back-channel logout");
                 merge(&mut out, app, told);
             }
             Err(e) => tracing::error!(error = %Escaped(&e), "a back-channel logout task failed"),
