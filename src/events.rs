@@ -47,6 +47,8 @@ pub struct Ctx {
     pub client: WecomClient,
     /// The master key (a leaver's provisioned cloud users are deactivated with the apps' tokens).
     pub master_key: Option<MasterKey>,
+    /// Back-channel Single Logout (a leaver's apps told on the SOAP binding).
+    pub back_channel: Option<lifecycle::back_channel::BackChannel>,
 }
 
 /// The query WeCom signs every request with.
@@ -279,6 +281,7 @@ async fn act(ctx: &Ctx, change: ContactChange) -> Result<Option<Outcome>, Refusa
             leaver_account: c.leaver_account,
             client: Some(&c.client),
             master_key: c.master_key.as_ref(),
+            back_channel: c.back_channel.as_ref(),
         };
         apply(&c, &lc, &change).await
     });

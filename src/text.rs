@@ -1097,6 +1097,38 @@ pub const REASONS: &[Label] = &[
         "WeCom could not be read",
         "无法读取企业微信",
     ),
+    // The SP's answer to a back-channel (SOAP) logout, per app in the member_left row.
+    label("not_xml", "the answer is not XML", "应答不是 XML"),
+    label(
+        "not_soap",
+        "the answer is not a SOAP envelope",
+        "应答不是 SOAP 信封",
+    ),
+    label(
+        "soap_fault",
+        "the SP answered a SOAP fault",
+        "SP 返回 SOAP 错误",
+    ),
+    label(
+        "not_logout_response",
+        "the answer holds no LogoutResponse",
+        "应答中没有 LogoutResponse",
+    ),
+    label(
+        "wrong_in_response_to",
+        "the answer is to another request",
+        "应答对应的不是此请求",
+    ),
+    label(
+        "wrong_issuer",
+        "the answer comes from another issuer",
+        "应答来自其他签发方",
+    ),
+    label(
+        "status_not_success",
+        "the SP did not log the member out",
+        "SP 未能注销该成员",
+    ),
 ];
 
 /// Reasons made from a prefix and a binding key (`auto_email`, `ambiguous_mobile`).

@@ -6,8 +6,8 @@
 //! acts, so an account an admin disabled stays disabled. Every decision is audited with its reason.
 //!
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
-//! the periodic reconciliation, SCIM deactivation and back-channel Single Logout through the call
-//! points named below. [`reconcile::after_full_sync`] runs them for what a full directory sync
+//! the periodic reconciliation and SCIM deactivation through the call points named below; after
+//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding. [`reconcile::after_full_sync`] runs them for what a full directory sync
 //! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
@@ -22,6 +22,7 @@ use crate::wecom::client::WecomClient;
 use crate::wecom::contact_change::{ContactChange, MemberStatus};
 use serde_json::json;
 
+pub mod back_channel;
 mod contact;
 pub mod reconcile;
 mod rename;
@@ -45,6 +46,9 @@ pub struct Ctx<'a> {
     /// users are deactivated at once; without it (a context that cannot reach them), the next
     /// provisioning run does it.
     pub master_key: Option<&'a MasterKey>,
+    /// Back-channel Single Logout: with it, the apps of a leaver's ended sessions are told on
+    /// the SOAP binding; without it (a context that cannot sign), the audit row says none was sent.
+    pub back_channel: Option<&'a back_channel::BackChannel>,
 }
 
 /// Who told us (the audit row's `trigger`).
@@ -174,13 +178,27 @@ pub async fn member_changed(
     if after.is_some_and(MemberStatus::may_sign_in) {
         return rejoin(ctx, userid, before, after, trigger).await;
     }
+    // The participants are read first: deleting the sessions deletes what they served.
+    let participants = match ctx.back_channel {
+        Some(_) => back_channel::participants(ctx.store, userid).await,
+        None => None,
+    };
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
     // A member who comes back is asked again before an OIDC client receives their claims.
     let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
     let account = cut_account(ctx, userid, after).await?;
-    // Back-channel Single Logout would tell the apps of the ended sessions here; it does not
-    // exist yet, and the audit row says so.
     let scim_deactivated = deprovision(ctx, userid).await;
+    // Only now, with the member cut off everywhere, are the apps told (each call bounded).
+    let slo = match (ctx.back_channel, participants) {
+        (Some(bc), Some(rows)) => {
+            let now = time::OffsetDateTime::from_unix_timestamp(ctx.now)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            back_channel::audit_value(&back_channel::tell_all(bc, ctx.store, rows, now).await)
+        }
+        (Some(_), None) => json!("participants_unreadable"),
+        // Said, not implied: this context cannot sign, so the apps' own sessions are not told.
+        (None, _) => json!("back_channel_not_available"),
+    };
     let reason = match after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
@@ -197,8 +215,7 @@ pub async fn member_changed(
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
         "scim_deactivated": scim_deactivated, "oidc_consents_removed": consents_removed,
-        // Said, not implied: the apps' own sessions are not told yet (no back channel).
-        "slo": "back_channel_not_available",
+        "slo": slo,
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
     Ok(Outcome::CutOff {

@@ -56,6 +56,7 @@ mod scim;
 mod security;
 mod settings_cli;
 mod slo;
+mod slo_soap;
 mod sp_initiated;
 mod webdriver;
 mod wecom_bases;

@@ -242,6 +242,7 @@ async fn grants_go_with_the_client_and_with_the_member(env: Env) {
         leaver_account: Default::default(),
         client: None,
         master_key: None,
+        back_channel: None,
     };
     wecom_idp::lifecycle::member_changed(
         &ctx,
