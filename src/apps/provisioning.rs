@@ -130,7 +130,7 @@ pub(super) fn parse_scim_url(v: &str) -> Result<Option<String>, AppError> {
     }
     if !u.username().is_empty() || u.password().is_some() {
         return Err(bad(
-            "put no credentials in the URL (the token is given by scim_token_file)",
+            "put no credentials in the URL (the token is set on its own: the console, the API or scim_token_file)",
         ));
     }
     if u.query().is_some() || u.fragment().is_some() {

@@ -1034,3 +1034,16 @@ fn aws_role_encryption_required() {
         assert!(e.contains(says), "{extra:?}: {e}");
     }
 }
+
+#[test]
+// Rule: AWS IAM Identity Center's SCIM endpoint has no PUT on groups, so its preset changes groups
+// by PATCH; the other presets keep the default PUT.
+fn aws_identity_center_groups_change_by_patch() {
+    use crate::apps::ScimGroupUpdate;
+    let (_, s) = make("aws-identity-center", &[]).unwrap();
+    assert_eq!(s.scim_group_update, ScimGroupUpdate::Patch);
+    for other in ["huawei-identity-center", "tencent-cic"] {
+        let (_, s) = make(other, &[]).unwrap();
+        assert_eq!(s.scim_group_update, ScimGroupUpdate::Put, "{other}");
+    }
+}

@@ -141,6 +141,8 @@ impl ScimClient {
     pub fn new(base: &str, token: ScimToken, retry: Retry) -> Result<Self, ScimError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // AWS IAM Identity Center refuses a PATCH that carries no User-Agent.
+            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ScimError::Transport {

@@ -67,12 +67,14 @@ impl std::fmt::Display for ProvisionError {
             ),
             Self::NoToken(app) => write!(
                 f,
-                "app {app} has no SCIM token: wecom-idp app set {app} --set scim_token_file=PATH"
+                "app {app} has no SCIM token: set it on the app's console page (SCIM token), by PUT \
+                 /api/v1/apps/{app}/scim-token, or with wecom-idp app set {app} --set \
+                 scim_token_file=PATH"
             ),
             Self::TokenUnreadable(app) => write!(
                 f,
                 "the SCIM token of app {app} cannot be opened with the master key in use (sealed \
-                 under another key?): give it again with scim_token_file"
+                 under another key?): give it again (console, API or scim_token_file)"
             ),
             Self::Invalid(m) => f.write_str(m),
             Self::NoMasterKey(why) => write!(f, "the SCIM token cannot be sealed: {why}"),

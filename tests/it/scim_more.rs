@@ -122,6 +122,20 @@ async fn token_api(env: Env) {
     );
     assert!(rows.iter().all(|r| r.actor.as_deref() == Some("token:ci")));
     assert!(!format!("{rows:?}").contains(TOKEN));
+
+    // The spec has the route, its length limit, and the typed status.
+    let (_, doc) = api.get("/openapi.json").await;
+    let route = &doc["paths"]["/api/v1/apps/{name}/scim-token"];
+    for m in ["get", "put", "delete"] {
+        assert!(route[m].is_object(), "{m} missing: {route}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ScimTokenRequest"]["properties"]["token"]["maxLength"],
+        8192
+    );
+    assert!(schemas["AppView"]["properties"]["provisioning"].is_object());
+    assert!(schemas["ProvisioningRunView"]["properties"]["dry_run"].is_object());
 }
 both_dbs!(the_token_is_write_only_in_the_api, token_api);
 
