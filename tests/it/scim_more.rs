@@ -79,6 +79,9 @@ async fn token_api(env: Env) {
             .0,
         404
     );
+    assert_eq!(api.get("/apps/nope/scim-token").await.0, 404);
+    assert_eq!(api.delete("/apps/nope/scim-token").await.0, 404);
+    assert_eq!(api.get("/apps/Not_A_Name/scim-token").await.0, 400);
     assert_eq!(
         api.get(path).await.1["set"],
         true,

@@ -113,7 +113,8 @@ async fn clear_token(state: &AppState, actor: &Actor, app: &App) -> Result<(), P
 /// Whether the app has a SCIM token, and since when (never the token).
 #[utoipa::path(get, path = "/api/v1/apps/{name}/scim-token", tag = "apps",
     params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
-    responses((status = 200, body = ScimTokenView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ScimTokenView), (status = 400, description = "not an app name", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     _a: ApiAdmin,
@@ -144,7 +145,8 @@ async fn set(
 /// Clears the app's SCIM token (audited); provisioning runs stop until one is set again.
 #[utoipa::path(delete, path = "/api/v1/apps/{name}/scim-token", tag = "apps",
     params(("name" = String, Path, description = "app name: 1–64 of a-z, 0-9 and -", pattern = "^[a-z0-9-]{1,64}$")),
-    responses((status = 200, body = ScimTokenView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = ScimTokenView), (status = 400, description = "not an app name", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "no master key is configured", body = ErrorBody)))]
 async fn clear(
     State(state): State<AppState>,
