@@ -1036,14 +1036,14 @@ fn aws_role_encryption_required() {
 }
 
 #[test]
-// Rule: AWS IAM Identity Center's SCIM endpoint has no PUT on groups, so its preset changes groups
-// by PATCH; the other presets keep the default PUT.
-fn aws_identity_center_groups_change_by_patch() {
+// Rule: AWS IAM Identity Center's and Huawei Cloud IAM Identity Center's SCIM endpoints have no PUT
+// on groups, so their presets change groups by PATCH; the others keep the default PUT.
+fn identity_centers_without_group_put_change_groups_by_patch() {
     use crate::apps::ScimGroupUpdate;
-    let (_, s) = make("aws-identity-center", &[]).unwrap();
-    assert_eq!(s.scim_group_update, ScimGroupUpdate::Patch);
-    for other in ["huawei-identity-center", "tencent-cic"] {
-        let (_, s) = make(other, &[]).unwrap();
-        assert_eq!(s.scim_group_update, ScimGroupUpdate::Put, "{other}");
+    for patch in ["aws-identity-center", "huawei-identity-center"] {
+        let (_, s) = make(patch, &[]).unwrap();
+        assert_eq!(s.scim_group_update, ScimGroupUpdate::Patch, "{patch}");
     }
+    let (_, s) = make("tencent-cic", &[]).unwrap();
+    assert_eq!(s.scim_group_update, ScimGroupUpdate::Put);
 }
