@@ -53,6 +53,7 @@ mod operations;
 mod presets;
 mod roles;
 mod scim;
+mod scim_more;
 mod security;
 mod settings_cli;
 mod slo;

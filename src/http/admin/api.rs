@@ -28,6 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(super::verify_files::api_routes())
         .merge(super::directory::api_routes())
         .merge(super::apps::api_routes())
+        .merge(super::scim_token::api_routes())
         .merge(super::keys::api_routes())
         .merge(super::audit::api_routes())
         .merge(super::users::api_routes())
@@ -44,6 +45,7 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     doc.merge(super::verify_files::VerifyFilesApi::openapi());
     doc.merge(super::directory::DirectoryApi::openapi());
     doc.merge(super::apps::AppsApi::openapi());
+    doc.merge(super::scim_token::ScimTokenApi::openapi());
     doc.merge(super::keys::KeysApi::openapi());
     doc.merge(super::audit::AuditApi::openapi());
     doc.merge(super::users::UsersApi::openapi());

@@ -64,6 +64,8 @@ pub(super) fn api_routes() -> Router<AppState> {
         ParamView,
         AppItem,
         AppView,
+        ProvisioningView,
+        ProvisioningRunView,
         HomepageView,
         AcsView,
         CertView,

@@ -30,6 +30,7 @@ mod keys;
 mod markdown;
 mod overview;
 mod preview;
+mod scim_token;
 mod users;
 mod users_account;
 mod users_console;
@@ -61,6 +62,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(app_versions::routes())
         .merge(wecom_console::routes())
         .merge(verify_files::routes())
+        .merge(scim_token::routes())
         .merge(keys::routes())
         .merge(preview::routes())
         .merge(audit::routes())
