@@ -141,6 +141,10 @@ pub struct ClientConfig {
     /// `initiate_login_uri`: where the mount address sends the browser (OpenID Connect
     /// third-party-initiated login); otherwise the first redirect URI's origin.
     pub initiate_login_uri: Option<String>,
+    /// `post_logout_redirect_uris`: where RP-initiated logout may send the browser afterwards,
+    /// compared exactly (same rules as redirect URIs). Older rows have none.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
 }
 
 impl ClientConfig {
@@ -152,6 +156,7 @@ impl ClientConfig {
             access_token_secs: 600,
             refresh_token_secs: 8 * 3600,
             initiate_login_uri: None,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 }
@@ -204,6 +209,7 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("access_token_lifetime", "seconds, 60..86400 (default 600)"),
     ("refresh_token_lifetime", "seconds, 0 (no refresh tokens)..7776000 (default 28800)"),
     ("initiate_login_uri", "https URL the mount address sends the browser to"),
+    ("post_logout_redirect_uris", "where RP-initiated logout may return, space-separated (replaces the list)"),
     ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
 ];
 
@@ -298,6 +304,16 @@ impl Client {
                 c.refresh_token_secs = secs(key, v, 0, MAX_REFRESH_TOKEN_SECS)?
             }
             "initiate_login_uri" => c.initiate_login_uri = initiate_login_uri(v)?,
+            "post_logout_redirect_uris" => {
+                c.post_logout_redirect_uris = v
+                    .split_ascii_whitespace()
+                    .map(|u| {
+                        RedirectUri::parse(u).map_err(|e| {
+                            AppError::Invalid(format!("post_logout_redirect_uris: {e}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
             k => {
                 return Err(AppError::Invalid(format!(
@@ -337,6 +353,15 @@ impl Client {
     /// Whether `uri` is one of the registered redirect URIs, exactly.
     pub fn redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
         self.config.redirect_uris.iter().find(|r| r.0 == uri)
+    }
+
+    /// The registered post-logout redirect URIs, for an exact comparison.
+    pub fn post_logout_redirect_uris(&self) -> Vec<&str> {
+        self.config
+            .post_logout_redirect_uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect()
     }
 
     /// Whether `secret` is the client's secret (compared in constant time, over the hashes).
@@ -460,5 +485,30 @@ mod tests {
         assert!(e(&[("scopes", "profile")]).contains("openid"));
         assert!(e(&[("access_token_lifetime", "5")]).contains("60"));
         assert!(Client::create("x", &[], &[], &OsRng, 1).is_err());
+        assert!(e(&[("post_logout_redirect_uris", "http://rp.example/bye")])
+            .contains("post_logout_redirect_uris"));
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_kept_exactly_and_old_rows_have_none() {
+        let uris = ["https://a.example/cb".to_string()];
+        let kv = sets(&[(
+            "post_logout_redirect_uris",
+            "https://a.example/bye http://127.0.0.1:9/out?x=1",
+        )]);
+        let c = Client::create("x", &uris, &kv, &OsRng, 1).unwrap().client;
+        assert_eq!(
+            c.post_logout_redirect_uris(),
+            ["https://a.example/bye", "http://127.0.0.1:9/out?x=1"]
+        );
+        let mut row = c.to_row().unwrap();
+        row.client_json = row
+            .client_json
+            .replace(",\"post_logout_redirect_uris\":[\"https://a.example/bye\",\"http://127.0.0.1:9/out?x=1\"]", "");
+        assert!(!row.client_json.contains("post_logout"));
+        assert!(Client::from_row(row)
+            .unwrap()
+            .post_logout_redirect_uris()
+            .is_empty());
     }
 }

@@ -46,6 +46,7 @@ mod monitoring;
 mod multi_account;
 mod oidc;
 mod oidc_keys;
+mod oidc_logout;
 mod onboarding;
 mod operations;
 mod presets;
