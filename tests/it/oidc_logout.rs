@@ -36,12 +36,14 @@ async fn tokens_for(env: &Env, b: &Browser, c: &Client, secret: &str, userid: &s
     let (s, t, _) = token(env, Some((c.client_id.as_str(), secret)), &fields).await;
     assert_eq!(s, 200, "{t}");
     Tokens {
+        access: t["access_token"].as_str().unwrap().into(),
         id: t["id_token"].as_str().unwrap().into(),
         refresh: t["refresh_token"].as_str().unwrap().into(),
     }
 }
 
 struct Tokens {
+    access: String,
     id: String,
     refresh: String,
 }
@@ -134,6 +136,7 @@ async fn refusals(env: Env) {
         assert_eq!(p.reason().as_deref(), Some(*reason));
     }
     assert!(has_session(&env, &b, &client).await, "nothing was ended");
+    assert_eq!(crate::oidc::userinfo(&env, &t.access).await.0, 200);
     assert_eq!(
         refresh_status(&env, &client, &secret, &t.refresh).await,
         200
@@ -276,7 +279,9 @@ async fn with_hint(env: Env) {
         xml.contains("LogoutRequest") && xml.contains(&wiki_name_id),
         "{xml}"
     );
-    // Ended already: refresh refused, prompt=none finds nothing.
+    // Ended already: the grant is revoked (userinfo refuses the access token, which would outlive
+    // the session otherwise), refresh refused, prompt=none finds nothing.
+    assert_eq!(crate::oidc::userinfo(&env, &t.access).await.0, 401);
     assert_eq!(
         refresh_status(&env, &client, &secret, &t.refresh).await,
         400
