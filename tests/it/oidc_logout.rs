@@ -382,3 +382,47 @@ async fn mount(env: Env) {
     assert_eq!(p.reason().as_deref(), Some("unknown_app"));
     assert_eq!(p.location, None);
 }
+
+both_dbs!(app_show_prints_the_logout_return_and_the_mount_target, show);
+// Rule: `app show` of an OIDC client prints its post-logout redirect URIs, the mount address with
+// `mode:` and where the mount address sends the member.
+async fn show(env: Env) {
+    let vars = shell(&env);
+    let (ok, out) = run_shell(
+        &vars,
+        &[
+            "app",
+            "add",
+            "grafana",
+            "--oidc",
+            "--redirect-uri",
+            RP,
+            "--set",
+            &format!("post_logout_redirect_uris={BYE}"),
+            "--set",
+            "initiate_login_uri=https://rp.example/login",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let (ok, out) = run_shell(&vars, &["app", "show", "grafana"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("post-logout uri: {BYE}")), "{out}");
+    assert!(out.contains("mode: idp-initiated"), "{out}");
+    assert!(
+        out.contains("login starts at: https://rp.example/login"),
+        "{out}"
+    );
+    let (ok, out) = run_shell(
+        &vars,
+        &[
+            "app",
+            "set",
+            "grafana",
+            "--set",
+            "post_logout_redirect_uris=http://rp.example/bye",
+        ],
+    )
+    .await;
+    assert!(!ok && out.contains("post_logout_redirect_uris"), "{out}");
+}
