@@ -264,6 +264,14 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "oidc_logout_refused",
+        tx("The app's sign-out request was refused", "应用的退出请求被拒绝"),
+        tx(
+            "The app asked to sign you out in a way that is not registered here, so nothing was signed out and you were not sent anywhere; close the browser to be sure, and tell the app's administrator the reference below.",
+            "应用发来的退出请求不符合此处的登记，因此没有退出任何内容，也没有把你送往别处；如需确保已退出，请关闭浏览器，并把下面的参考编号告诉应用的管理员。",
+        ),
+    ),
+    page(
         "ambiguous_app",
         tx("Which app is meant is not clear", "无法确定要登录哪个应用"),
         tx(
@@ -524,6 +532,17 @@ pub const LOGOUT_PROGRESS_SENTENCE: Tx = tx(
     "Telling the apps you used that you signed out; this takes a few seconds.",
     "正在通知你使用过的应用：你已退出。这需要几秒钟。",
 );
+
+/// The page asking a member to confirm an app's sign-out request (OpenID Connect RP-initiated
+/// logout without a hint naming this browser's session).
+pub const OIDC_LOGOUT_CONFIRM_TITLE: Tx = tx("Sign out?", "要退出登录吗？");
+/// Its sentence.
+pub const OIDC_LOGOUT_CONFIRM_SENTENCE: Tx = tx(
+    "An app asks to sign you out of the sign-in service and of the apps you opened with it; sign out only if you asked for it.",
+    "有应用请求让你退出登录服务以及通过它打开的应用；只有在你自己要求退出时才确认。",
+);
+/// Its button.
+pub const OIDC_LOGOUT_CONFIRM_BUTTON: Tx = tx("Sign out", "退出登录");
 
 /// The member page of `key`.
 pub fn member_page(key: &str) -> Option<&'static MemberPage> {
@@ -786,6 +805,24 @@ pub const REASONS: &[Label] = &[
         "部分应用未确认",
     ),
     label("no_session", "no session", "没有会话"),
+    label("oidc_rp_initiated", "from an OIDC app", "由 OIDC 应用发起"),
+    label("repeated_parameter", "a parameter is repeated", "参数重复"),
+    label(
+        "bad_id_token_hint",
+        "not our ID token",
+        "不是本服务签发的 ID 令牌",
+    ),
+    label(
+        "client_mismatch",
+        "client ID is not the token's",
+        "客户端 ID 与令牌不符",
+    ),
+    label("unknown_client", "no such client", "没有此客户端"),
+    label(
+        "unregistered_post_logout_redirect",
+        "return address not registered",
+        "返回地址未登记",
+    ),
     label(
         "no_slo_endpoint",
         "app has no sign-out address",
@@ -1501,6 +1538,9 @@ pub fn all() -> Vec<(String, Tx)> {
         ("signed out no return", SIGNED_OUT_NO_RETURN),
         ("logout progress title", LOGOUT_PROGRESS_TITLE),
         ("logout progress sentence", LOGOUT_PROGRESS_SENTENCE),
+        ("oidc logout confirm title", OIDC_LOGOUT_CONFIRM_TITLE),
+        ("oidc logout confirm sentence", OIDC_LOGOUT_CONFIRM_SENTENCE),
+        ("oidc logout confirm button", OIDC_LOGOUT_CONFIRM_BUTTON),
     ] {
         out.push((name.into(), t));
     }

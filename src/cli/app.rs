@@ -385,6 +385,9 @@ fn print_client(config: &Config, c: &crate::oidc::Client) {
     for u in &c.config.redirect_uris {
         println!("{:<17}{}", "redirect_uri:", u.as_str());
     }
+    for u in &c.config.post_logout_redirect_uris {
+        println!("{:<17}{}", "post-logout uri:", u.as_str());
+    }
     println!("{:<17}{}", "scopes:", c.config.scopes.to_wire());
     println!(
         "{:<17}{}",

@@ -23,6 +23,7 @@ mod metadata;
 pub mod oidc;
 mod oidc_consent;
 mod oidc_jwks;
+mod oidc_logout;
 mod oidc_token;
 mod refusal;
 pub mod request_log;
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::router())
         .merge(oidc_token::router())
         .merge(oidc_consent::router())
+        .merge(oidc_logout::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

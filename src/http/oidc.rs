@@ -50,6 +50,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint": format!("{base}{}", super::oidc_token::TOKEN_PATH),
         "userinfo_endpoint": format!("{base}{}", super::oidc_token::USERINFO_PATH),
         "jwks_uri": format!("{base}{}", crate::oidc::jwks::JWKS_PATH),
+        "end_session_endpoint": format!("{base}{}", super::oidc_logout::LOGOUT_PATH),
         "scopes_supported": crate::oidc::Scope::ALL.map(crate::oidc::Scope::as_str),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -150,6 +150,10 @@ pub struct ClientConfig {
     /// (the company's administrator registers clients, so the company already trusts them).
     #[serde(default)]
     pub consent: Consent,
+    /// `post_logout_redirect_uris`: where RP-initiated logout may send the browser afterwards,
+    /// compared exactly (same rules as redirect URIs). Older rows have none.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
 }
 
 fn default_alg() -> JwsAlg {
@@ -198,6 +202,7 @@ impl ClientConfig {
             initiate_login_uri: None,
             id_token_signed_response_alg: JwsAlg::Rs256,
             consent: Consent::Off,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 }
@@ -252,6 +257,7 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("initiate_login_uri", "https URL the mount address sends the browser to"),
     ("id_token_signed_response_alg", "RS256 (default) or ES256: signs the ID token and the access token"),
     ("consent", "off (default) or on: the member allows the claims once per client and scopes"),
+    ("post_logout_redirect_uris", "where RP-initiated logout may return, space-separated (replaces the list)"),
     ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
 ];
 
@@ -354,6 +360,16 @@ impl Client {
                 })?
             }
             "consent" => c.consent = Consent::parse(v)?,
+            "post_logout_redirect_uris" => {
+                c.post_logout_redirect_uris = v
+                    .split_ascii_whitespace()
+                    .map(|u| {
+                        RedirectUri::parse(u).map_err(|e| {
+                            AppError::Invalid(format!("post_logout_redirect_uris: {e}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
             k => {
                 return Err(AppError::Invalid(format!(
@@ -393,6 +409,15 @@ impl Client {
     /// Whether `uri` is one of the registered redirect URIs, exactly.
     pub fn redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
         self.config.redirect_uris.iter().find(|r| r.0 == uri)
+    }
+
+    /// The registered post-logout redirect URIs, for an exact comparison.
+    pub fn post_logout_redirect_uris(&self) -> Vec<&str> {
+        self.config
+            .post_logout_redirect_uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect()
     }
 
     /// Whether `secret` is the client's secret (compared in constant time, over the hashes).
@@ -519,5 +544,30 @@ mod tests {
         assert!(e(&[("id_token_signed_response_alg", "none")]).contains("RS256"));
         assert!(e(&[("consent", "yes")]).contains("on or off"));
         assert!(Client::create("x", &[], &[], &OsRng, 1).is_err());
+        assert!(e(&[("post_logout_redirect_uris", "http://rp.example/bye")])
+            .contains("post_logout_redirect_uris"));
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_kept_exactly_and_old_rows_have_none() {
+        let uris = ["https://a.example/cb".to_string()];
+        let kv = sets(&[(
+            "post_logout_redirect_uris",
+            "https://a.example/bye http://127.0.0.1:9/out?x=1",
+        )]);
+        let c = Client::create("x", &uris, &kv, &OsRng, 1).unwrap().client;
+        assert_eq!(
+            c.post_logout_redirect_uris(),
+            ["https://a.example/bye", "http://127.0.0.1:9/out?x=1"]
+        );
+        let mut row = c.to_row().unwrap();
+        row.client_json = row
+            .client_json
+            .replace(",\"post_logout_redirect_uris\":[\"https://a.example/bye\",\"http://127.0.0.1:9/out?x=1\"]", "");
+        assert!(!row.client_json.contains("post_logout"));
+        assert!(Client::from_row(row)
+            .unwrap()
+            .post_logout_redirect_uris()
+            .is_empty());
     }
 }

@@ -190,6 +190,29 @@ impl Store {
         Ok(())
     }
 
+    /// The unrevoked grants a session gave.
+    pub async fn grants_of_session(&self, session_hash: &str) -> Result<Vec<GrantRow>> {
+        Ok(sqlx::query_as(&format!(
+            "{GRANT_COLUMNS} WHERE session_hash = $1 AND revoked_at IS NULL ORDER BY created_at"
+        ))
+        .bind(session_hash)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Revokes every grant of a session (its logout): their codes and tokens answer no more.
+    /// Returns how many were revoked.
+    pub async fn revoke_grants_of_session(&self, session_hash: &str, now: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE oidc_grants SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(session_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Stores a code (by hash) of grant `grant_id`.
     pub async fn create_code(
         &self,

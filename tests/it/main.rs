@@ -48,6 +48,7 @@ mod oidc;
 mod oidc_consent;
 mod oidc_keys;
 mod oidc_presets;
+mod oidc_logout;
 mod onboarding;
 mod operations;
 mod presets;
