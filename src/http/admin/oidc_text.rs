@@ -28,6 +28,8 @@ struct Words3 {
     label: Words,
     help: Words,
     entry: Entry,
+    /// What a refusal of the key says in Chinese (the English is the domain's own message).
+    wrong_zh: &'static str,
 }
 
 const SUB_CHOICES: &[(&str, &str, &str)] = &[
@@ -53,6 +55,7 @@ const WORDS: &[Words3] = &[
             "机密客户端：在服务器端运行、能保管客户端密钥的应用。公开客户端：没有密钥的浏览器或移动端应用，以 PKCE 证明身份。创建后不能修改：如需更改，请删除客户端后重新添加。",
         ),
         entry: Entry::Fixed,
+        wrong_zh: "客户端类型在创建后不能修改：如需更改，请删除客户端后重新添加。",
     },
     Words3 {
         key: "redirect_uris",
@@ -62,6 +65,7 @@ const WORDS: &[Words3] = &[
             "每行一个。登录授权码发往的地址：请求必须与其中之一完全一致。须为 https；仅 127.0.0.1、[::1] 或 localhost 可用 http；不能带 #片段。至少一个。",
         ),
         entry: Entry::Long,
+        wrong_zh: "重定向 URI 无效：每行一个完整地址，须为 https（仅本机回环地址可用 http），不能带 #片段，且至少填写一个。",
     },
     Words3 {
         key: "scopes",
@@ -71,6 +75,7 @@ const WORDS: &[Words3] = &[
             "客户端可以请求的范围，以空格分隔；必须包含 openid。可用：openid profile email phone groups。",
         ),
         entry: Entry::Line,
+        wrong_zh: "授权范围无效：请填写以空格分隔的可用范围，且必须包含 openid。",
     },
     Words3 {
         key: "access_token_lifetime",
@@ -80,6 +85,7 @@ const WORDS: &[Words3] = &[
             "60 到 86400；默认 600（10 分钟）。",
         ),
         entry: Entry::Line,
+        wrong_zh: "访问令牌有效期须为 60 到 86400 之间的秒数。",
     },
     Words3 {
         key: "refresh_token_lifetime",
@@ -89,6 +95,7 @@ const WORDS: &[Words3] = &[
             "0 表示不签发刷新令牌；最长 7776000（90 天）；默认 28800（8 小时）。",
         ),
         entry: Entry::Line,
+        wrong_zh: "刷新令牌有效期须为 0 到 7776000 之间的秒数（0 表示不签发刷新令牌）。",
     },
     Words3 {
         key: "initiate_login_uri",
@@ -98,6 +105,7 @@ const WORDS: &[Words3] = &[
             "应用挂载地址把浏览器送到这里，由应用发起登录（OpenID Connect 第三方发起登录）。留空：使用第一个重定向 URI 所在的站点。须为 https，或回环地址上的 http。",
         ),
         entry: Entry::Line,
+        wrong_zh: "登录发起地址无效：须为完整的 https 地址（仅本机回环地址可用 http），不能带 #片段；或留空。",
     },
     Words3 {
         key: "nameid_format",
@@ -107,6 +115,7 @@ const WORDS: &[Words3] = &[
             "sub 对同一成员必须保持不变。成对标识为每个应用生成不同的标识，应用之间无法据此关联成员。",
         ),
         entry: Entry::Choice(SUB_CHOICES),
+        wrong_zh: "成员标识（sub）对同一成员必须保持不变：请选择列表中的一种方式。",
     },
 ];
 
@@ -227,7 +236,7 @@ pub(super) fn say(field: &str, en: &str) -> Text {
             .strip_prefix(&format!("{field}: "))
             .unwrap_or(en)
             .to_string();
-        return t(en_out, format!("“{}”的值无效。{}", w.label.1, w.help.1));
+        return t(en_out, w.wrong_zh);
     }
     if form::field(field).is_some() {
         return app_say(field, en, None);
