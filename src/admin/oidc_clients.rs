@@ -26,7 +26,7 @@ pub struct NewOidcClient {
 /// A refused setting, with the key at fault as its field (what the console marks and the API's
 /// `field` names): `name`, the key the message names, `redirect_uris` for a redirect URI, else the only
 /// key given, else `settings`.
-fn invalid(pairs: &[(String, String)], e: crate::apps::AppError) -> AdminError {
+pub fn refusal(pairs: &[(String, String)], e: crate::apps::AppError) -> AdminError {
     let m = e.to_string();
     let named = |k: &str| {
         m.starts_with(&format!("{k}:"))
@@ -87,7 +87,7 @@ pub async fn create(
         rng,
         ctx.unix(),
     )
-    .map_err(|e| invalid(&new.settings, e))?;
+    .map_err(|e| refusal(&new.settings, e))?;
     let row = made
         .client
         .to_row()
@@ -136,6 +136,12 @@ pub async fn list(store: &Store) -> Result<Vec<Client>, AdminError> {
         .collect()
 }
 
+/// Whether `pairs` would be accepted by `c` (nothing stored): the refusal `update_settings` would
+/// give. Callers check syntax before asking WeCom about the names the rules name.
+pub fn check_settings(c: &Client, pairs: &[(String, String)]) -> Result<(), AdminError> {
+    c.clone().apply(pairs).map_err(|e| refusal(pairs, e))
+}
+
 /// Changes a client's settings (`KEY=VALUE`, checked as a whole before anything is stored).
 pub async fn update_settings(
     ctx: &Ctx<'_>,
@@ -144,7 +150,7 @@ pub async fn update_settings(
 ) -> Result<Client, AdminError> {
     let before = load(ctx.store, name).await?;
     let mut after = before.clone();
-    after.apply(pairs).map_err(|e| invalid(pairs, e))?;
+    after.apply(pairs).map_err(|e| refusal(pairs, e))?;
     after.updated_at = ctx.unix();
     store_changed(ctx, &after).await?;
     let detail = serde_json::json!({ "before": summary(&before), "after": summary(&after) });

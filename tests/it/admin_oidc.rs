@@ -501,6 +501,20 @@ async fn console_forms_body(env: Env) {
         .unwrap();
     assert_eq!(now.config.scopes.to_wire(), "openid email");
     assert_eq!(now.config.access_token_secs, 1200);
+    // A rule naming what WeCom does not know: marked, "Save anyway" offered; forced, saved.
+    let p = send(form(&[("access", "dept:99")])).await;
+    assert_eq!(p.status, 400);
+    assert!(
+        p.body.contains("id=\"error-access\"") && p.body.contains("id=\"settings-save-anyway\"")
+    );
+    assert!(forced_rows(&env).await.is_empty());
+    let mut anyway = form(&[("access", "dept:99")]);
+    anyway.push(("force".into(), "1".into()));
+    assert_eq!(
+        send(anyway).await.location.as_deref(),
+        Some("/admin/oidc/grafana?saved=settings#settings")
+    );
+    assert_eq!(forced_rows(&env).await.len(), 1);
 
     // Rotate: refused without the token or the box; then a new secret, shown once.
     let rotate = format!("{base}/admin/oidc/grafana/secret");
@@ -563,8 +577,9 @@ async fn console_forms_body(env: Env) {
     let mine: Vec<_> = rows
         .iter()
         .filter(|r| r.actor.is_some() && r.app.as_deref() == Some("grafana"))
+        .filter(|r| r.event != "wecom_names_forced")
         .collect();
-    assert_eq!(mine.len(), 4, "create, settings, secret, delete");
+    assert_eq!(mine.len(), 5, "create, settings twice, secret, delete");
     assert!(mine
         .iter()
         .all(|r| r.actor.as_deref() == Some("wecom:zhangsan")));
@@ -604,4 +619,70 @@ async fn console_in_chinese_body(env: Env) {
         .and_then(|s| s.split('<').next())
         .unwrap();
     assert!(e.contains("授权范围"), "{e}");
+}
+
+both_dbs!(api_rules_checked_in_wecom, api_rules_checked_in_wecom_body);
+// Rule: as for SAML apps, the departments, tags and members a client's `access` or `role_rules`
+// name are checked against WeCom before a create or a change: an unknown one stores nothing and
+// answers 409 with the names (after syntax errors, which come first), unless `force: true`, which
+// saves and writes a `wecom_names_forced` row.
+async fn api_rules_checked_in_wecom_body(env: Env) {
+    let api = env.api(&env.api_token("ci").await);
+    let (s, e) = api
+        .post(
+            "/oidc/clients",
+            json!({"name": "grafana", "redirect_uris": [RP], "settings": {"access": "user:zhangsn"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("rules_unknown_in_wecom")),
+        "{e}"
+    );
+    assert_eq!(e["error"]["field"], "access");
+    assert!(env.state.store.oidc_clients().await.unwrap().is_empty());
+    let (s, _) = api
+        .post(
+            "/oidc/clients",
+            json!({"name": "grafana", "redirect_uris": [RP], "settings": {"access": "user:zhangsan"}}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // A syntax error first, then the unknown name.
+    let (s, e) = api
+        .patch(
+            "/oidc/clients/grafana",
+            json!({"settings": {"access": "dept:99", "scopes": "profile"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (400, Some("scopes")),
+        "{e}"
+    );
+    let (s, e) = api
+        .patch(
+            "/oidc/clients/grafana",
+            json!({"settings": {"access": "dept:99"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("rules_unknown_in_wecom")),
+        "{e}"
+    );
+    assert_eq!(e["unknown"], json!(["dept:99"]));
+    assert!(forced_rows(&env).await.is_empty());
+    let (s, v) = api
+        .patch(
+            "/oidc/clients/grafana",
+            json!({"settings": {"access": "dept:99"}, "force": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["settings"]["access"].as_str().unwrap().contains("99"));
+    let rows = forced_rows(&env).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].app.as_deref(), Some("grafana"));
+    assert_eq!(rows[0].actor.as_deref(), Some("token:ci"));
 }

@@ -9,7 +9,10 @@ use super::super::ClientIp;
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
 use super::apps::{ctx, pairs_schema, Pairs};
 use super::auth::ApiAdmin;
+use super::directory::{self, NamesRefusedBody};
+use crate::admin::apps::Ctx;
 use crate::admin::oidc_clients::{self as domain, NewOidcClient};
+use crate::admin::wecom_names::{self, Gate, NamesCheck};
 use crate::oidc::client::{APP_KEYS, CLIENT_KEYS};
 use crate::oidc::Client;
 use axum::extract::{Path, State};
@@ -120,6 +123,9 @@ pub struct NewOidcClientRequest {
     #[serde(default)]
     #[schema(schema_with = pairs_schema)]
     pub settings: Pairs,
+    /// Create the client even though WeCom does not know a department, tag or member that
+    /// `access` or `role_rules` names, or could not be asked (audited with what the check found).
+    pub force: Option<bool>,
 }
 
 /// Settings to change.
@@ -130,6 +136,44 @@ pub struct OidcPatchRequest {
     /// (`redirect_uris` space-separated, replacing the list).
     #[schema(schema_with = pairs_schema)]
     pub settings: Pairs,
+    /// Save even though WeCom does not know a department, tag or member that `access` or
+    /// `role_rules` names, or could not be asked (audited with what the check found).
+    pub force: Option<bool>,
+}
+
+/// The names the rules in `changes` name, checked against WeCom (unless `force`): `Ok(None)` to
+/// save, `Ok(Some(found))` to save and audit as forced, `Err` the 409 to answer.
+async fn names_gate(
+    state: &AppState,
+    changes: &[(String, String)],
+    force: Option<bool>,
+) -> Result<Result<Option<NamesCheck>, Response>, ApiError> {
+    let names = wecom_names::named_in_settings(changes);
+    Ok(match directory::gate(state, &names, force).await? {
+        Gate::Go => Ok(None),
+        Gate::Forced(found) => Ok(Some(found)),
+        Gate::Refused(found) => Err(directory::names_refused(
+            wecom_names::field_of(changes, &found),
+            &found,
+        )),
+    })
+}
+
+/// Records a save made past WeCom's check.
+async fn audit_forced(c: &Ctx<'_>, name: &str, changes: &[(String, String)], found: &NamesCheck) {
+    wecom_names::audit_forced(
+        c.store,
+        c.unix(),
+        wecom_names::ForcedSave {
+            actor: c.actor,
+            what: wecom_names::field_of(changes, found),
+            app: Some(name),
+            userid: None,
+            found,
+            ip: c.ip,
+        },
+    )
+    .await;
 }
 
 /// The view of `c`.
@@ -187,7 +231,7 @@ async fn list(
 /// the only time the secret is shown.
 #[utoipa::path(post, path = "/api/v1/oidc/clients", tag = "oidc", request_body = NewOidcClientRequest,
     responses((status = 201, body = OidcSecretView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 409, description = "a SAML app or an OIDC client has the name", body = ErrorBody)))]
+              (status = 409, description = "a SAML app or an OIDC client has the name, or WeCom does not know a name the rules name, or could not be asked", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     a: ApiAdmin,
@@ -201,12 +245,28 @@ async fn create(
         settings.push(("client_type".to_string(), t.as_str().to_string()));
     }
     settings.extend(body.settings.0);
+    // A syntax error is the admin's first fix: answer it before asking WeCom.
+    crate::oidc::Client::create(
+        body.name.trim(),
+        &body.redirect_uris,
+        &settings,
+        state.rng.as_ref(),
+        c.unix(),
+    )
+    .map_err(|e| ApiError::from(domain::refusal(&settings, e)))?;
+    let forced = match names_gate(&state, &settings, body.force).await? {
+        Ok(f) => f,
+        Err(refused) => return Ok(refused),
+    };
     let new = NewOidcClient {
         name: body.name,
         redirect_uris: body.redirect_uris,
         settings,
     };
     let made = domain::create(&c, state.rng.as_ref(), &new).await?;
+    if let Some(found) = forced {
+        audit_forced(&c, made.client.name.as_str(), &new.settings, &found).await;
+    }
     Ok((
         StatusCode::CREATED,
         Json(OidcSecretView {
@@ -231,21 +291,35 @@ async fn show(
 }
 
 /// Changes settings: redirect URIs, scopes, token lifetimes, `initiate_login_uri`, the access and
-/// role rules, how `sub` is made. All or nothing: one bad value stores none.
+/// role rules, how `sub` is made. All or nothing: one bad value stores none. The departments, tags
+/// and members `access` or `role_rules` name are checked against WeCom first (409 with the names
+/// unless `force: true`, which is audited).
 #[utoipa::path(patch, path = "/api/v1/oidc/clients/{name}", tag = "oidc", request_body = OidcPatchRequest,
     params(("name" = String, Path, description = NAME_PARAM, pattern = "^[a-z0-9-]{1,64}$")),
     responses((status = 200, body = OidcClientView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "WeCom does not know a name the rules name, or could not be asked", body = NamesRefusedBody)))]
 async fn patch(
     State(state): State<AppState>,
     a: ApiAdmin,
     ip: ClientIp,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<OidcPatchRequest>,
-) -> Result<Json<OidcClientView>, ApiError> {
+) -> Result<Response, ApiError> {
     let actor = a.actor();
-    let c = domain::update_settings(&ctx(&state, &actor, &ip), &name, &body.settings.0).await?;
-    Ok(Json(view(&state, &c)))
+    let cx = ctx(&state, &actor, &ip);
+    let changes = &body.settings.0;
+    let before = domain::load(&state.store, &name).await?;
+    domain::check_settings(&before, changes)?;
+    let forced = match names_gate(&state, changes, body.force).await? {
+        Ok(f) => f,
+        Err(refused) => return Ok(refused),
+    };
+    let c = domain::update_settings(&cx, &name, changes).await?;
+    if let Some(found) = forced {
+        audit_forced(&cx, &name, changes, &found).await;
+    }
+    Ok(Json(view(&state, &c)).into_response())
 }
 
 /// Gives a confidential client a new secret, shown in this answer only; the old one stops working

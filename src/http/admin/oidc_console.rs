@@ -1,6 +1,7 @@
 //! OIDC clients in the console: the "new OIDC client" form (`/admin/oidc/new`), the client's page
 //! (`/admin/oidc/{name}`: issuer, discovery URL and client ID to copy, the settings form drawn from
-//! the client's keys), rotating its secret and deleting it. A secret is shown once, on the page
+//! the client's keys, the names its rules name checked against WeCom as for a SAML app), rotating
+//! its secret and deleting it. A secret is shown once, on the page
 //! that answers the create or the rotation, never again. Every form checks the CSRF token first;
 //! every refusal draws the page again with the error beside its field and what was typed kept.
 //! Thin over [`crate::admin::oidc_clients`] (which audits every change).
@@ -11,10 +12,12 @@ use super::super::ClientIp;
 use super::apps::ctx;
 use super::apps_forms::with_status;
 use super::auth::{chrome, ConsoleAdmin};
+use super::directory;
 use super::oidc_clients::{view, OidcClientView};
 use super::oidc_text::{self as words, ClientField};
 use super::{page, Chrome};
 use crate::admin::oidc_clients::{self as domain, NewOidcClient};
+use crate::admin::wecom_names::{self, Gate};
 use crate::admin::AdminError;
 use crate::http::error::{t, Text, WebError};
 use crate::oidc::Client;
@@ -186,6 +189,8 @@ struct ClientPage {
     saved: Option<String>,
     /// The secret, shown this once, and why.
     secret: Option<(String, Shown)>,
+    /// WeCom did not confirm a name the rules name: the form offers to save anyway.
+    unconfirmed: bool,
 }
 
 impl ClientPage {
@@ -228,6 +233,7 @@ fn render(
             errors,
             saved: saved.filter(|s| s == "settings" || s == "unchanged"),
             secret,
+            unconfirmed: false,
         })?,
         bad,
     ))
@@ -302,11 +308,71 @@ async fn settings_form(
     if changes.is_empty() {
         return redirect(&format!("/admin/oidc/{name}?saved=unchanged#settings"));
     }
-    let actor = admin.actor();
-    match domain::update_settings(&ctx(&state, &actor, &ip), &name, &changes).await {
-        Ok(_) => redirect(&format!("/admin/oidc/{name}?saved=settings#settings")),
-        Err(e) => refused(&state, chrome(&admin, &headers, "apps"), &name, e, Some(&f)).await,
+    let c = chrome(&admin, &headers, "apps");
+    // A syntax error is the admin's first fix; then the names the rules name, asked of WeCom.
+    if let Err(e) = domain::check_settings(&client, &changes) {
+        return refused(&state, c, &name, e, Some(&f)).await;
     }
+    let force = f.get("force").map(String::as_str) == Some("1");
+    let names = wecom_names::named_in_settings(&changes);
+    let forced = match directory::gate(&state, &names, Some(force)).await {
+        Ok(Gate::Go) => None,
+        Ok(Gate::Forced(found)) => Some(found),
+        Ok(Gate::Refused(found)) => {
+            let field = wecom_names::field_of(&changes, &found).to_string();
+            let errors = Errors(vec![(field, wecom_names::refusal_text(&found))]);
+            return render_with(&state, c, &client, errors, Some(&f), true);
+        }
+        Err(e) => return refused(&state, c, &name, e, Some(&f)).await,
+    };
+    let actor = admin.actor();
+    let cx = ctx(&state, &actor, &ip);
+    match domain::update_settings(&cx, &name, &changes).await {
+        Ok(_) => {
+            if let Some(found) = forced {
+                wecom_names::audit_forced(
+                    &state.store,
+                    cx.unix(),
+                    wecom_names::ForcedSave {
+                        actor: &actor,
+                        what: wecom_names::field_of(&changes, &found),
+                        app: Some(&name),
+                        userid: None,
+                        found: &found,
+                        ip: cx.ip,
+                    },
+                )
+                .await;
+            }
+            redirect(&format!("/admin/oidc/{name}?saved=settings#settings"))
+        }
+        Err(e) => refused(&state, c, &name, e, Some(&f)).await,
+    }
+}
+
+/// The page after a save WeCom did not confirm: the names beside their field, what was typed
+/// kept, and "Save anyway".
+fn render_with(
+    state: &AppState,
+    c: Chrome,
+    client: &Client,
+    errors: Errors,
+    typed: Option<&HashMap<String, String>>,
+    unconfirmed: bool,
+) -> Result<Response, WebError> {
+    Ok(with_status(
+        page(&ClientPage {
+            c,
+            v: view(state, client),
+            confidential: client.secret_hash.is_some(),
+            fields: words::fields(client, typed),
+            errors,
+            saved: None,
+            secret: None,
+            unconfirmed,
+        })?,
+        true,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
