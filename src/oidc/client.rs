@@ -351,6 +351,8 @@ impl Client {
             "refresh_token_lifetime" => c.refresh_token_secs.to_string(),
             "initiate_login_uri" => c.initiate_login_uri.clone().unwrap_or_default(),
             k if APP_KEYS.contains(&k) => crate::apps::form::current(&self.settings, k),
+            // A key added later whose stored field has its name reads back without a line here.
+            k if CLIENT_KEYS.iter().any(|(c, _)| *c == k) => stored_field(&self.config, k)?,
             _ => return None,
         })
     }
@@ -409,6 +411,25 @@ impl Client {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The field `key` of the stored configuration as text (a list space-separated, none empty).
+fn stored_field(c: &ClientConfig, key: &str) -> Option<String> {
+    let v = serde_json::to_value(c).ok()?;
+    Some(match v.get(key)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    })
 }
 
 fn secs(key: &str, v: &str, min: i64, max: i64) -> Result<i64, AppError> {

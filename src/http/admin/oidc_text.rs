@@ -117,6 +117,53 @@ const WORDS: &[Words3] = &[
         entry: Entry::Choice(SUB_CHOICES),
         wrong_zh: "成员标识（sub）对同一成员必须保持不变：请选择列表中的一种方式。",
     },
+    // Keys other work adds to the client (shown once they are in CLIENT_KEYS).
+    Words3 {
+        key: "post_logout_redirect_uris",
+        label: ("Addresses after sign-out", "退出后跳转地址"),
+        help: (
+            "One per line. Where the app may send the browser after signing the member out (post_logout_redirect_uri), compared exactly. Empty: the sign-out page of this service.",
+            "每行一个。应用为成员退出登录后可以把浏览器送回的地址（post_logout_redirect_uri），须完全一致。留空：显示本服务的退出页面。",
+        ),
+        entry: Entry::Long,
+        wrong_zh: "退出后跳转地址无效：每行一个完整地址，须为 https（仅本机回环地址可用 http），不能带 #片段。",
+    },
+    Words3 {
+        key: "consent",
+        label: ("Ask members to consent", "请成员确认授权"),
+        help: (
+            "on: the first sign-in shows the member what the app receives and asks before sending it; off: no question (the app is trusted by the company).",
+            "开启：首次登录时向成员显示应用将获得的信息，并在发送前征得同意；关闭：不询问（企业信任该应用）。",
+        ),
+        entry: Entry::Choice(&[
+            ("off", "Off: do not ask", "关闭：不询问"),
+            ("on", "On: ask on the first sign-in", "开启：首次登录时询问"),
+        ]),
+        wrong_zh: "请选择开启或关闭。",
+    },
+    Words3 {
+        key: "id_token_signed_response_alg",
+        label: ("Token signature algorithm", "令牌签名算法"),
+        help: (
+            "RS256 (default, every library) or ES256 (shorter tokens; the app's library must support it).",
+            "RS256（默认，所有库都支持）或 ES256（令牌更短，需应用的库支持）。",
+        ),
+        entry: Entry::Choice(&[
+            ("RS256", "RS256 (default)", "RS256（默认）"),
+            ("ES256", "ES256", "ES256"),
+        ]),
+        wrong_zh: "请选择 RS256 或 ES256（ES256 需要已配置 P-256 密钥）。",
+    },
+    Words3 {
+        key: "preset",
+        label: ("Preset", "预设"),
+        help: (
+            "The cloud console preset the client was made from; fixed when the client is made.",
+            "创建客户端时所用的云控制台预设；创建后不能修改。",
+        ),
+        entry: Entry::Fixed,
+        wrong_zh: "预设在创建后不能修改：如需更换，请删除客户端后重新添加。",
+    },
 ];
 
 /// One field of the client's settings form.
@@ -153,10 +200,15 @@ pub(super) fn editable(key: &str) -> bool {
     )
 }
 
+/// Whether `key` is a list of URIs (one a line in the form, space-separated in the setting).
+fn is_uri_list(key: &str) -> bool {
+    key.ends_with("_uris")
+}
+
 /// The value as the form shows it (a redirect URI a line).
 pub(super) fn shown_value(c: &Client, key: &str) -> String {
     let v = c.value(key).unwrap_or_default();
-    if key == "redirect_uris" {
+    if is_uri_list(key) {
         v.split_ascii_whitespace().collect::<Vec<_>>().join("\n")
     } else {
         v
@@ -165,7 +217,7 @@ pub(super) fn shown_value(c: &Client, key: &str) -> String {
 
 /// The value as [`Client::apply`] takes it from the form (redirect URIs space-separated).
 pub(super) fn submitted_value(key: &str, v: &str) -> String {
-    if key == "redirect_uris" {
+    if is_uri_list(key) {
         v.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
     } else {
         v.trim().to_string()
