@@ -12,6 +12,7 @@ mod admin_apps_sources;
 mod admin_audit;
 mod admin_create_names;
 mod admin_keys;
+mod admin_oidc;
 mod admin_overview;
 mod admin_rules_wecom;
 mod admin_users;

@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(super::users::api_routes())
         .merge(super::preview::api_routes())
         .merge(super::overview::api_routes())
+        .merge(super::oidc_clients::api_routes())
         .fallback(not_found)
 }
 
@@ -51,6 +52,7 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     doc.merge(super::users::UsersApi::openapi());
     doc.merge(super::preview::PreviewApi::openapi());
     doc.merge(super::overview::OverviewApi::openapi());
+    doc.merge(super::oidc_clients::OidcClientsApi::openapi());
     add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),

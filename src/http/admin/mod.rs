@@ -28,6 +28,9 @@ mod console;
 mod directory;
 mod keys;
 mod markdown;
+mod oidc_clients;
+mod oidc_console;
+mod oidc_text;
 mod overview;
 mod preview;
 mod scim_token;
@@ -68,6 +71,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(audit::routes())
         .merge(users_console::routes())
         .merge(users_account::routes())
+        .merge(oidc_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)
