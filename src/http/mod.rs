@@ -24,6 +24,7 @@ pub mod oidc;
 mod oidc_consent;
 mod oidc_jwks;
 mod oidc_logout;
+mod oidc_response;
 mod oidc_token;
 mod refusal;
 pub mod request_log;

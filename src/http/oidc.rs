@@ -3,17 +3,21 @@
 //! of the request's errors go back to the client with `state` and `iss`. With a live IdP session
 //! (young enough for `max_age`, and no `prompt=login`) the member's release is decided and a code
 //! goes back; without one, the WeCom login of `login::` runs for an OIDC pending login, and the
-//! callback answers with the code ([`answer`]). Also the discovery document.
+//! callback answers with the code ([`answer`]) — or, for `response_type=id_token`, with an ID
+//! token in the fragment or a `form_post` page (the same login path; only the last step differs).
+//! Also the discovery document.
 
 use super::flow;
 use super::refusal::refuse;
 use super::AppState;
 use super::ClientIp;
-use crate::http::error::WebError;
+use crate::http::error::{Lang, WebError};
 use crate::login::{self, AuditEvent, AuditKind, Ctx, Live, Pending, Who};
 use crate::logsafe::Escaped;
-use crate::oidc::authorize::{self, ErrorCode, Params, Prompt, RedirectError, Request};
-use crate::oidc::{Client, ClientId};
+use crate::oidc::authorize::{
+    self, ErrorCode, Params, Prompt, RedirectError, Request, ResponseMode,
+};
+use crate::oidc::{Client, ClientId, ResponseType};
 use crate::wecom::oauth;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -52,9 +56,9 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{base}{}", crate::oidc::jwks::JWKS_PATH),
         "end_session_endpoint": format!("{base}{}", super::oidc_logout::LOGOUT_PATH),
         "scopes_supported": crate::oidc::Scope::ALL.map(crate::oidc::Scope::as_str),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "response_types_supported": ["code", "id_token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "implicit"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -140,6 +144,7 @@ async fn authorize(
         }
     };
     super::request_log::note_app(client.name.as_str());
+    let lang = Lang::from_headers(headers);
     let req = match authorize::accept(client, uri, &p) {
         Ok(r) => r,
         Err(e) => {
@@ -150,7 +155,8 @@ async fn authorize(
                     .detail(Some(format!("{}: {}", e.code.as_str(), e.description))),
             )
             .await;
-            return error_redirect(state, uri.as_str(), p.state.as_deref(), &e);
+            let mode = ResponseMode::of(&p);
+            return error_redirect(state, lang, uri.as_str(), mode, p.state.as_deref(), &e);
         }
     };
     // Refused before the member signs in, not at the token endpoint after it: an ES256 client on
@@ -166,7 +172,14 @@ async fn authorize(
             description:
                 "the client's id_token_signed_response_alg has no signing key on this server",
         };
-        return error_redirect(state, uri.as_str(), req.state.as_deref(), &e);
+        return error_redirect(
+            state,
+            lang,
+            &req.redirect_uri,
+            req.response_mode,
+            req.state.as_deref(),
+            &e,
+        );
     }
     let live = match req.prompt {
         Prompt::Login => None,
@@ -184,16 +197,26 @@ async fn authorize(
                 code: ErrorCode::LoginRequired,
                 description: "no signed-in session (prompt=none)",
             };
-            error_redirect(state, &req.redirect_uri, req.state.as_deref(), &e)
+            error_redirect(
+                state,
+                lang,
+                &req.redirect_uri,
+                req.response_mode,
+                req.state.as_deref(),
+                &e,
+            )
         }
         None => begin_login(state, ctx, headers, client, req).await,
     }
 }
 
-/// An error response to the client's redirect URI, with `state` and `iss` (RFC 9207).
+/// An error response to the client's redirect URI by the request's response mode, with `state`
+/// and `iss` (RFC 9207).
 pub(super) fn error_redirect(
     state: &AppState,
+    lang: Lang,
     redirect_uri: &str,
+    mode: ResponseMode,
     client_state: Option<&str>,
     e: &RedirectError,
 ) -> Result<Response, WebError> {
@@ -206,7 +229,7 @@ pub(super) fn error_redirect(
         params.push(("state", s));
     }
     params.push(("iss", issuer.as_str()));
-    flow::redirect(&authorize::response_url(redirect_uri, &params))
+    super::oidc_response::deliver(lang, redirect_uri, mode, &params)
 }
 
 /// Sends the browser to WeCom for an OIDC login; the callback answers with [`answer`]. WeCom's
@@ -250,8 +273,9 @@ pub async fn answer(
     let needed = crate::oidc_flow::consent::needed(ctx, client, req, userid)
         .await
         .map_err(|e| WebError::store("the member's OIDC consent", &e))?;
+    let lang = Lang::from_headers(headers);
     if !needed {
-        return give_code(state, ctx, client, req, live).await;
+        return give_code(state, ctx, lang, client, req, live).await;
     }
     if req.prompt == Prompt::None {
         let who = Who::app(client.name.as_str()).userid(Some(userid));
@@ -261,21 +285,27 @@ pub async fn answer(
             code: ErrorCode::ConsentRequired,
             description: "the member has not consented to this client (prompt=none)",
         };
-        return error_redirect(state, &req.redirect_uri, req.state.as_deref(), &e);
+        let (uri, mode) = (&req.redirect_uri, req.response_mode);
+        return error_redirect(state, lang, uri, mode, req.state.as_deref(), &e);
     }
     super::oidc_consent::ask(ctx, headers, client, req, live).await
 }
 
 /// A code for a member with a live session: the release (access rules, `sub`, roles) and the
-/// code, back to the client's redirect URI with `state` and `iss`. A refused member is audited and
-/// gets the member page (an app that refuses shows it the same way).
+/// code, back to the client's redirect URI with `state` and `iss` — or the ID token, for an
+/// `id_token` request ([`give_id_token`]). A refused member is audited and gets the member page
+/// (an app that refuses shows it the same way).
 pub(super) async fn give_code(
     state: &AppState,
     ctx: &Ctx<'_>,
+    lang: Lang,
     client: &Client,
     req: &Request,
     live: &Live,
 ) -> Result<Response, WebError> {
+    if req.response_type == ResponseType::IdToken {
+        return give_id_token(state, ctx, lang, client, req, live).await;
+    }
     let who = Who::app(client.name.as_str()).userid(Some(&live.profile.userid));
     let code = match crate::oidc_flow::grant::issue_code(ctx, client, req, live).await {
         Ok(c) => c,
@@ -293,6 +323,50 @@ pub(super) async fn give_code(
     }
     params.push(("iss", issuer.as_str()));
     flow::redirect(&authorize::response_url(&req.redirect_uri, &params))
+}
+
+/// The implicit flow's answer: the same release as a code's ([`crate::oidc_flow::grant::decide`]),
+/// an ID token signed like the token endpoint's (no access token, so no `at_hash`), sent with
+/// `state` and `iss` by the request's response mode. Nothing is stored: there is nothing to
+/// redeem, refresh or revoke.
+async fn give_id_token(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    lang: Lang,
+    client: &Client,
+    req: &Request,
+    live: &Live,
+) -> Result<Response, WebError> {
+    use crate::oidc_flow::token::{implicit_id_token, Issuer};
+    let who = Who::app(client.name.as_str()).userid(Some(&live.profile.userid));
+    let grant = match crate::oidc_flow::grant::decide(ctx, client, req, live).await {
+        Ok(g) => g,
+        Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
+    };
+    let issuer = state.config.base();
+    let ring = state.keys();
+    let signer = Issuer {
+        iss: &issuer,
+        keys: &ring.jose,
+    };
+    let id_token = implicit_id_token(&signer, client, &grant, ctx.unix())
+        .map_err(|e| WebError::internal("an implicit-flow ID token", &format!("{e:?}")))?;
+    login::audit::write(
+        ctx,
+        &AuditEvent::success(AuditKind::Login, "oidc")
+            .who(who)
+            .detail(Some("response_type=id_token".into())),
+    )
+    .await
+    .map_err(|e| WebError::store("the audit row of an OIDC ID token", &e))?;
+    super::request_log::note_userid(&live.profile.userid);
+    tracing::debug!(app = %client.name, userid = %Escaped(&live.profile.userid), "OIDC ID token issued (implicit flow)");
+    let mut params = vec![("id_token", id_token.as_str())];
+    if let Some(s) = req.state.as_deref() {
+        params.push(("state", s));
+    }
+    params.push(("iss", issuer.as_str()));
+    super::oidc_response::deliver(lang, &req.redirect_uri, req.response_mode, &params)
 }
 
 /// Loads the client of a pending OIDC login (the callback and the bind page answer it).

@@ -146,7 +146,8 @@ async fn decide(
                 .who(who)
                 .detail(Some(req.scopes.to_wire()));
             ctx.record(&event).await;
-            super::oidc::give_code(&state, &ctx, &client, &req, &live).await
+            let lang = crate::http::error::Lang::from_headers(&headers);
+            super::oidc::give_code(&state, &ctx, lang, &client, &req, &live).await
         }
         Decision::Deny => {
             let event = AuditEvent::refused(AuditKind::OidcConsent, "consent_denied")
@@ -157,7 +158,9 @@ async fn decide(
                 code: ErrorCode::AccessDenied,
                 description: "the member denied consent",
             };
-            super::oidc::error_redirect(&state, &req.redirect_uri, req.state.as_deref(), &e)
+            let lang = crate::http::error::Lang::from_headers(&headers);
+            let (uri, mode) = (&req.redirect_uri, req.response_mode);
+            super::oidc::error_redirect(&state, lang, uri, mode, req.state.as_deref(), &e)
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The authorization request (OpenID Connect Core §3.1.2, RFC 6749 §4.1.1, RFC 7636): the client
 //! and its redirect URI are checked first — until both are known nothing may be redirected, and
 //! the browser gets a page — then the rest, whose errors go back to the client's redirect URI with
-//! `state` and `iss` (RFC 9207). Only `response_type=code`; PKCE only with S256, and required of
-//! public clients.
+//! `state` and `iss` (RFC 9207). `response_type=code` (PKCE only with S256, required of public
+//! clients; answered in the query) or, for a client allowed it, `id_token` alone — the implicit
+//! flow cloud consoles sign in with: `nonce` required, answered in the fragment or by `form_post`,
+//! never in the query. No hybrid response type, no access token from this endpoint.
 
-use super::client::{Client, ClientType, RedirectUri};
+use super::client::{Client, ClientType, RedirectUri, ResponseType};
 use super::scope::{Scope, Scopes};
 use serde::{Deserialize, Serialize};
 
@@ -63,8 +65,10 @@ impl PageError {
 pub enum ErrorCode {
     /// Malformed or unsupported parameters.
     InvalidRequest,
-    /// A response type other than `code`.
+    /// A response type other than `code` and `id_token`.
     UnsupportedResponseType,
+    /// A response type the client's `response_types` setting does not allow.
+    UnauthorizedClient,
     /// No `openid`, or a scope the client may not ask for.
     InvalidScope,
     /// `prompt=none` and no session.
@@ -87,6 +91,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::UnauthorizedClient => "unauthorized_client",
             Self::InvalidScope => "invalid_scope",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
@@ -125,6 +130,36 @@ pub enum Prompt {
     Consent,
 }
 
+/// How the response (or an error) reaches the client (OAuth 2.0 Multiple Response Type Encoding
+/// Practices; OAuth 2.0 Form Post Response Mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// In the redirect URI's query: the code flow only.
+    #[default]
+    Query,
+    /// In the redirect URI's fragment (the browser keeps it from servers and logs).
+    Fragment,
+    /// In a form the browser posts to the redirect URI.
+    FormPost,
+}
+
+impl ResponseMode {
+    /// Where an answer to `p` goes, before anything else of it is checked: an `id_token` request's
+    /// errors go back the way its answer would (its fragment, or `form_post`), never in a query.
+    pub fn of(p: &Params) -> Self {
+        match (p.response_type.as_deref(), p.response_mode.as_deref()) {
+            (Some("id_token"), Some("form_post")) => Self::FormPost,
+            (Some("id_token"), _) => Self::Fragment,
+            _ => Self::Query,
+        }
+    }
+}
+
+fn code_flow() -> ResponseType {
+    ResponseType::Code
+}
+
 /// An accepted authorization request: the pending OIDC login it becomes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
@@ -146,6 +181,12 @@ pub struct Request {
     pub prompt: Prompt,
     /// `max_age` (seconds): a session older than this signs in again.
     pub max_age: Option<i64>,
+    /// `code` or `id_token` (pending logins stored before the implicit flow are code).
+    #[serde(default = "code_flow")]
+    pub response_type: ResponseType,
+    /// How the answer goes back.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
 }
 
 /// Checks the client (`found`: the client `client_id` names, looked up by the caller) and the
@@ -175,19 +216,40 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
     if p.request_uri.is_some() {
         return Err(err(RequestUriNotSupported, "request_uri is not supported"));
     }
-    match p.response_type.as_deref() {
-        Some("code") => {}
+    let response_type = match p.response_type.as_deref() {
+        Some("code") => ResponseType::Code,
+        Some("id_token") => ResponseType::IdToken,
         None => return Err(err(InvalidRequest, "response_type is required")),
         Some(_) => {
             return Err(err(
                 UnsupportedResponseType,
-                "only response_type=code is supported",
+                "response_type must be code or id_token (no hybrid, no token)",
             ))
         }
+    };
+    if !client.allows(response_type) {
+        return Err(err(
+            UnauthorizedClient,
+            "the client's response_types setting does not allow this response_type",
+        ));
     }
-    if !matches!(p.response_mode.as_deref(), None | Some("query")) {
-        return Err(err(InvalidRequest, "only response_mode=query is supported"));
-    }
+    let response_mode = match (response_type, p.response_mode.as_deref()) {
+        (ResponseType::Code, None | Some("query")) => ResponseMode::Query,
+        (ResponseType::Code, Some(_)) => {
+            return Err(err(
+                InvalidRequest,
+                "response_type=code is answered with response_mode=query only",
+            ))
+        }
+        (ResponseType::IdToken, None | Some("fragment")) => ResponseMode::Fragment,
+        (ResponseType::IdToken, Some("form_post")) => ResponseMode::FormPost,
+        (ResponseType::IdToken, Some(_)) => {
+            return Err(err(
+                InvalidRequest,
+                "response_type=id_token is answered with response_mode=fragment or form_post, never query",
+            ))
+        }
+    };
     let asked = Scopes::parse_known(p.scope.as_deref().unwrap_or(""));
     if !asked.has(Scope::Openid) {
         return Err(err(InvalidScope, "scope must include openid"));
@@ -200,7 +262,28 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
             "state and nonce may be at most 512 bytes",
         ));
     }
-    let code_challenge = challenge(client, p)?;
+    let code_challenge = match response_type {
+        ResponseType::Code => challenge(client, p)?,
+        ResponseType::IdToken => {
+            // OIDC Core §3.2.2.1: the nonce binds the ID token to the browser's session; without
+            // it a stolen token could be replayed.
+            if p.nonce.as_deref().is_none_or(str::is_empty) {
+                return Err(err(
+                    InvalidRequest,
+                    "nonce is required with response_type=id_token",
+                ));
+            }
+            // PKCE protects a code; there is none here, and a silently ignored challenge would
+            // let a client believe it is protected.
+            if p.code_challenge.is_some() || p.code_challenge_method.is_some() {
+                return Err(err(
+                    InvalidRequest,
+                    "code_challenge belongs to response_type=code",
+                ));
+            }
+            None
+        }
+    };
     let prompt = match p.prompt.as_deref() {
         None | Some("") => Prompt::Default,
         Some("none") => Prompt::None,
@@ -235,6 +318,8 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
         code_challenge,
         prompt,
         max_age,
+        response_type,
+        response_mode,
     })
 }
 
@@ -303,9 +388,28 @@ pub fn response_url(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
+/// The URL an implicit answer goes back to: the redirect URI with `params` form-urlencoded in its
+/// fragment (registered redirect URIs have none).
+pub fn fragment_url(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    let mut f = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        f.append_pair(k, v);
+    }
+    format!("{redirect_uri}#{}", f.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn implicit_answers_go_in_the_fragment_form_urlencoded() {
+        let u = fragment_url(
+            "https://a.example/cb?x=1",
+            &[("id_token", "a.b.c"), ("state", "a b&")],
+        );
+        assert_eq!(u, "https://a.example/cb?x=1#id_token=a.b.c&state=a+b%26");
+    }
 
     #[test]
     fn a_verifier_matches_its_s256_challenge_only() {

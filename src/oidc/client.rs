@@ -154,6 +154,45 @@ pub struct ClientConfig {
     /// compared exactly (same rules as redirect URIs). Older rows have none.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// `response_types`: the flows the client may use, each on its own — `code id_token` allows
+    /// both, not the hybrid response type. Older rows are code only.
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<ResponseType>,
+}
+
+/// A flow a client may be allowed: an authorization request's `response_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    /// `code`: the authorization code flow.
+    Code,
+    /// `id_token`: the implicit flow giving an ID token only (no access token), as cloud
+    /// consoles' OIDC console sign-in asks for.
+    IdToken,
+}
+
+impl ResponseType {
+    /// The value on the wire and in the setting.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::IdToken => "id_token",
+        }
+    }
+
+    fn parse(v: &str) -> Result<Self, AppError> {
+        match v {
+            "code" => Ok(Self::Code),
+            "id_token" => Ok(Self::IdToken),
+            _ => Err(AppError::Invalid(format!(
+                "response_types: `{v}` is not code or id_token"
+            ))),
+        }
+    }
+}
+
+fn default_response_types() -> Vec<ResponseType> {
+    vec![ResponseType::Code]
 }
 
 fn default_alg() -> JwsAlg {
@@ -203,6 +242,7 @@ impl ClientConfig {
             id_token_signed_response_alg: JwsAlg::Rs256,
             consent: Consent::Off,
             post_logout_redirect_uris: Vec::new(),
+            response_types: default_response_types(),
         }
     }
 }
@@ -258,6 +298,7 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("id_token_signed_response_alg", "RS256 (default) or ES256: signs the ID token and the access token"),
     ("consent", "off (default) or on: the member allows the claims once per client and scopes"),
     ("post_logout_redirect_uris", "where RP-initiated logout may return, space-separated (replaces the list)"),
+    ("response_types", "code (default), id_token (implicit, ID token only; https redirect URIs only) or both, space-separated"),
     ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
 ];
 
@@ -370,6 +411,16 @@ impl Client {
                     })
                     .collect::<Result<_, _>>()?
             }
+            "response_types" => {
+                let mut list = Vec::new();
+                for t in v.split_ascii_whitespace().map(ResponseType::parse) {
+                    let t = t?;
+                    if !list.contains(&t) {
+                        list.push(t);
+                    }
+                }
+                c.response_types = list;
+            }
             k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
             k => {
                 return Err(AppError::Invalid(format!(
@@ -391,6 +442,26 @@ impl Client {
             return Err(AppError::Invalid(
                 "an OIDC client needs at least one redirect URI (--redirect-uri URL)".into(),
             ));
+        }
+        if self.config.response_types.is_empty() {
+            return Err(AppError::Invalid(
+                "response_types: give code, id_token, or both".into(),
+            ));
+        }
+        // An ID token in a URL or a form is a bearer credential: it may travel only over TLS,
+        // even to a loopback address (the code flow's loopback exception rests on PKCE).
+        if self.allows(ResponseType::IdToken) {
+            if let Some(u) = self
+                .config
+                .redirect_uris
+                .iter()
+                .find(|u| !u.as_str().starts_with("https://"))
+            {
+                return Err(AppError::Invalid(format!(
+                    "response_types: id_token needs https redirect URIs, and `{}` is not",
+                    u.as_str()
+                )));
+            }
         }
         if !self.config.scopes.has(super::Scope::Openid) {
             return Err(AppError::Invalid("scopes: must include openid".into()));
@@ -427,6 +498,11 @@ impl Client {
             k if CLIENT_KEYS.iter().any(|(c, _)| *c == k) => stored_field(&self.config, k)?,
             _ => return None,
         })
+    }
+
+    /// Whether the client may use the flow `t`.
+    pub fn allows(&self, t: ResponseType) -> bool {
+        self.config.response_types.contains(&t)
     }
 
     /// Whether `uri` is one of the registered redirect URIs, exactly.
@@ -617,6 +693,29 @@ mod tests {
         assert!(Client::create("x", &[], &[], &OsRng, 1).is_err());
         assert!(e(&[("post_logout_redirect_uris", "http://rp.example/bye")])
             .contains("post_logout_redirect_uris"));
+        assert!(e(&[("response_types", "code id_token token")]).contains("code or id_token"));
+        assert!(e(&[("response_types", "")]).contains("response_types"));
+    }
+
+    #[test]
+    fn id_token_needs_https_redirect_uris_and_old_rows_are_code_only() {
+        let loopback = ["http://127.0.0.1:9/cb".to_string()];
+        let kv = sets(&[("response_types", "code id_token")]);
+        let e = Client::create("x", &loopback, &kv, &OsRng, 1)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("https"));
+        let uris = ["https://a.example/cb".to_string()];
+        let c = Client::create("x", &uris, &kv, &OsRng, 1).unwrap().client;
+        assert!(c.allows(ResponseType::Code) && c.allows(ResponseType::IdToken));
+        assert_eq!(c.value("response_types").as_deref(), Some("code id_token"));
+        let mut row = c.to_row().unwrap();
+        row.client_json = row
+            .client_json
+            .replace(",\"response_types\":[\"code\",\"id_token\"]", "");
+        assert!(!row.client_json.contains("response_types"));
+        let old = Client::from_row(row).unwrap();
+        assert!(old.allows(ResponseType::Code) && !old.allows(ResponseType::IdToken));
     }
 
     #[test]

@@ -14,5 +14,5 @@ pub mod jwt;
 pub mod logout;
 pub mod scope;
 
-pub use client::{Client, ClientId, ClientType, RedirectUri};
+pub use client::{Client, ClientId, ClientType, RedirectUri, ResponseType};
 pub use scope::{Scope, Scopes};

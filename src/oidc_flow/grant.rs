@@ -101,19 +101,33 @@ pub fn needs_private_info(scopes: &Scopes) -> bool {
     scopes.has(Scope::Email) || scopes.has(Scope::Phone)
 }
 
+/// The grant `req` makes from `live`'s session: the member's release is decided here (access
+/// rules, `sub`, roles). Both flows come through it, so an ID token says what a code would.
+pub async fn decide(
+    ctx: &crate::login::Ctx<'_>,
+    client: &crate::oidc::Client,
+    req: &Request,
+    live: &crate::login::Live,
+) -> Result<Grant, crate::login::Error> {
+    let release =
+        crate::login::release::release(ctx, &live.effective, client, &live.profile, None).await?;
+    Ok(Grant::new(
+        req,
+        live.row.authn_instant,
+        claims(&release, &live.profile),
+    ))
+}
+
 /// What a login's code redemption needs to find: the grant made for `req` from `live`'s
-/// session, and its code. The member's release is decided here (access rules, `sub`, roles): a
-/// refusal leaves nothing stored.
+/// session ([`decide`]), and its code. A refusal leaves nothing stored.
 pub async fn issue_code(
     ctx: &crate::login::Ctx<'_>,
     client: &crate::oidc::Client,
     req: &Request,
     live: &crate::login::Live,
 ) -> Result<String, crate::login::Error> {
-    let release =
-        crate::login::release::release(ctx, &live.effective, client, &live.profile, None).await?;
+    let grant = decide(ctx, client, req, live).await?;
     let now = ctx.unix();
-    let grant = Grant::new(req, live.row.authn_instant, claims(&release, &live.profile));
     let grant_json = serde_json::to_string(&grant)
         .map_err(|e| crate::login::Error::broken("grant encoding", &e))?;
     // Refresh tokens end with the refresh lifetime counted from the login, and the last access

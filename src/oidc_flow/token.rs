@@ -270,24 +270,15 @@ async fn issue(
         "scope": grant.scopes.to_wire(), "auth_time": grant.auth_time,
     });
     let access_token = sign(TokenType::AccessToken, &access_claims)?;
-    let mut id_claims = grant.released();
-    for (k, v) in [
-        ("iss", json!(issuer.iss)),
-        ("aud", json!(aud)),
-        ("azp", json!(aud)),
-        ("iat", json!(now)),
-        ("exp", json!(now + lifetime)),
-        ("auth_time", json!(grant.auth_time)),
-        ("at_hash", json!(at_hash(&access_token))),
-    ] {
-        id_claims.insert(k.into(), v);
-    }
-    // The nonce answers the authorization request: the code's ID token carries it; a refreshed
-    // one does not (there is no request for it to answer).
-    if let Some(n) = grant.nonce.as_deref().filter(|_| with_nonce) {
-        id_claims.insert("nonce".into(), json!(n));
-    }
-    let id_token = sign(TokenType::Jwt, &Value::Object(id_claims))?;
+    let claims = id_claims(
+        issuer,
+        client,
+        grant,
+        now,
+        Some(&at_hash(&access_token)),
+        with_nonce,
+    );
+    let id_token = sign(TokenType::Jwt, &claims)?;
     let access_expires = now + lifetime;
     ctx.store
         .create_token(
@@ -315,6 +306,58 @@ async fn issue(
         refresh_token,
         scope: grant.scopes.to_wire(),
     })
+}
+
+/// An ID token's claims: the grant's released claims, and `iss`, `aud`, `azp`, `iat`, `exp`,
+/// `auth_time`, `at_hash` when an access token goes with it.
+fn id_claims(
+    issuer: &Issuer<'_>,
+    client: &Client,
+    grant: &Grant,
+    now: i64,
+    at_hash: Option<&str>,
+    with_nonce: bool,
+) -> Value {
+    let aud = client.client_id.as_str();
+    let mut c = grant.released();
+    for (k, v) in [
+        ("iss", json!(issuer.iss)),
+        ("aud", json!(aud)),
+        ("azp", json!(aud)),
+        ("iat", json!(now)),
+        ("exp", json!(now + client.config.access_token_secs)),
+        ("auth_time", json!(grant.auth_time)),
+    ] {
+        c.insert(k.into(), v);
+    }
+    if let Some(h) = at_hash {
+        c.insert("at_hash".into(), json!(h));
+    }
+    // The nonce answers the authorization request: the code's ID token carries it; a refreshed
+    // one does not (there is no request for it to answer).
+    if let Some(n) = grant.nonce.as_deref().filter(|_| with_nonce) {
+        c.insert("nonce".into(), json!(n));
+    }
+    Value::Object(c)
+}
+
+/// The ID token of the implicit flow (`response_type=id_token`): the code flow's ID token for the
+/// same grant, with its nonce, without `at_hash` (no access token is issued) — signed with the
+/// client's algorithm, nothing stored.
+pub fn implicit_id_token(
+    issuer: &Issuer<'_>,
+    client: &Client,
+    grant: &Grant,
+    now: i64,
+) -> Result<String, TokenError> {
+    let claims = id_claims(issuer, client, grant, now, None, true);
+    jwt::sign(
+        issuer.keys,
+        client.config.id_token_signed_response_alg,
+        TokenType::Jwt,
+        &claims,
+    )
+    .map_err(|e| TokenError::Server(e.to_string()))
 }
 
 /// `at_hash`: the left half of the access token's SHA-256, base64url (OIDC Core §3.1.3.6).

@@ -47,6 +47,7 @@ mod monitoring;
 mod multi_account;
 mod oidc;
 mod oidc_consent;
+mod oidc_implicit;
 mod oidc_keys;
 mod oidc_logout;
 mod oidc_presets;

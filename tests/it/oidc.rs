@@ -495,7 +495,10 @@ async fn discovery_names_the_issuer_and_what_is_supported(env: Env) {
         d["code_challenge_methods_supported"],
         serde_json::json!(["S256"])
     );
-    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["response_types_supported"],
+        serde_json::json!(["code", "id_token"])
+    );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     let jwks = reqwest::get(d["jwks_uri"].as_str().unwrap()).await.unwrap();
     assert_eq!(jwks.status(), 200);

@@ -155,6 +155,16 @@ const WORDS: &[Words3] = &[
         wrong_zh: "请选择 RS256 或 ES256（ES256 需要已配置 P-256 密钥）。",
     },
     Words3 {
+        key: "response_types",
+        label: ("Sign-in flows (response_types)", "登录流程（response_types）"),
+        help: (
+            "code (default): the app gets a code and exchanges it for tokens. id_token: the implicit flow, an ID token sent straight to the app (cloud console sign-in such as Huawei IAM's); every redirect URI must then be https. Both: code id_token (each flow on its own).",
+            "code（默认）：应用获得授权码并换取令牌。id_token：隐式流程，ID 令牌直接发给应用（如华为云 IAM 的控制台登录）；此时所有重定向 URI 须为 https。两者都允许：code id_token（各自独立的流程）。",
+        ),
+        entry: Entry::Line,
+        wrong_zh: "登录流程无效：请填写 code、id_token 或两者（以空格分隔）；允许 id_token 时所有重定向 URI 须为 https。",
+    },
+    Words3 {
         key: "preset",
         label: ("Preset", "预设"),
         help: (
