@@ -18,8 +18,9 @@
 //!   identity conversion rules map ID-token claims to IAM users and groups. Access mode `program`
 //!   exchanges an ID token for an IAM token through the API — our code flow serves it. Access mode
 //!   `program_console` (console sign-in) asks for `response_type=id_token` with `response_mode`
-//!   `fragment` or `form_post`: the implicit flow, which this provider does not offer (it issues
-//!   codes only); that console sign-in is not supported, and the SAML preset `huawei` does it.
+//!   `fragment` or `form_post`: the implicit flow, which the preset `huawei-iam-oidc-console`
+//!   allows beside the code flow (`response_types=code id_token`). Which redirect URI the IAM
+//!   console registers for it, and which mode it picks, are unverified.
 //!
 //! Both get RS256 ID tokens: both documents describe RSA keys, and an EC key in their key field is
 //! unverified.
@@ -59,7 +60,7 @@ pub const OIDC_PRESETS: &[OidcPreset] = &[
     },
     OidcPreset {
         name: "huawei-iam-oidc",
-        summary: "Huawei Cloud IAM OIDC identity provider, programmatic access (ID token exchanged for an IAM token); console sign-in needs the implicit flow: use the SAML preset huawei",
+        summary: "Huawei Cloud IAM OIDC identity provider, programmatic access (ID token exchanged for an IAM token); for console sign-in use huawei-iam-oidc-console",
         settings: &[
             ("id_token_signed_response_alg", "RS256"),
             ("scopes", "openid profile groups"),
@@ -70,7 +71,25 @@ pub const OIDC_PRESETS: &[OidcPreset] = &[
             "Client ID: {client_id}",
             "Signing key: the JSON document at {jwks} (paste it again after every key rollover)",
             "Identity conversion rules over the ID token's claims, e.g. remote {\"type\": \"preferred_username\"} to a user name and {\"type\": \"groups\"} to IAM groups (claim names as this provider sends them)",
-            "Console sign-in (access type programmatic and console) asks for response_type=id_token, which this provider does not issue: not supported",
+            "Console sign-in (access type programmatic and console) asks for response_type=id_token: make the client with the preset huawei-iam-oidc-console instead",
+        ],
+    },
+    OidcPreset {
+        name: "huawei-iam-oidc-console",
+        summary: "Huawei Cloud IAM OIDC identity provider, programmatic and console access (console sign-in by the implicit flow, response_type=id_token)",
+        settings: &[
+            ("id_token_signed_response_alg", "RS256"),
+            ("scopes", "openid profile groups"),
+            ("response_types", "code id_token"),
+        ],
+        steps: &[
+            "IAM console > Identity providers > Create, protocol OpenID Connect, access type: programmatic and console access",
+            "Identity provider URL: {issuer}",
+            "Client ID: {client_id}",
+            "Authorization endpoint: {issuer}/oidc/authorize; response type id_token; response mode form_post (fragment works too); scopes openid profile groups",
+            "Signing key: the JSON document at {jwks} (paste it again after every key rollover)",
+            "Identity conversion rules over the ID token's claims, e.g. remote {\"type\": \"preferred_username\"} to a user name and {\"type\": \"groups\"} to IAM groups (claim names as this provider sends them)",
+            "The redirect URI you gave must be the console sign-in callback the IAM console names (https only; which address it is, is unverified): change it with `app set NAME --set redirect_uris=URL`",
         ],
     },
 ];
@@ -126,5 +145,22 @@ mod tests {
             .next_steps("https://idp", "https://idp/oidc/jwks", "abc")
             .join("\n");
         assert!(steps.contains("https://idp/oidc/jwks") && steps.contains("abc"));
+    }
+
+    #[test]
+    fn the_console_preset_allows_the_implicit_flow_beside_codes() {
+        use crate::oidc::{Client, ResponseType};
+        let uris = ["https://console.example/cb".to_string()];
+        for (name, implicit) in [
+            ("huawei-iam-oidc", false),
+            ("huawei-iam-oidc-console", true),
+        ] {
+            let sets = find(name).unwrap().with(&[]);
+            let c = Client::create("x", &uris, &sets, &crate::random::OsRng, 1)
+                .unwrap()
+                .client;
+            assert!(c.allows(ResponseType::Code), "{name}");
+            assert_eq!(c.allows(ResponseType::IdToken), implicit, "{name}");
+        }
     }
 }

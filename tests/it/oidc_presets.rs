@@ -19,6 +19,7 @@ fn the_command_prints_the_next_steps_of_each_preset() {
     for (preset, first_step) in [
         ("tencent-cam-oidc", "Role-based SSO"),
         ("huawei-iam-oidc", "programmatic access"),
+        ("huawei-iam-oidc-console", "programmatic and console access"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let env = base_env(dir.path());
@@ -74,7 +75,11 @@ fn the_command_prints_the_next_steps_of_each_preset() {
 }
 
 async fn a_preset_clients_id_token_carries_what_the_cloud_reads(env: Env) {
-    for preset in ["tencent-cam-oidc", "huawei-iam-oidc"] {
+    for preset in [
+        "tencent-cam-oidc",
+        "huawei-iam-oidc",
+        "huawei-iam-oidc-console",
+    ] {
         let p = wecom_idp::providers::oidc::find(preset).unwrap();
         let ctx = AdminCtx {
             store: &env.state.store,
