@@ -73,6 +73,7 @@ fn summary(c: &Client) -> serde_json::Value {
         "scopes": c.config.scopes.to_wire(),
         "id_token_signed_response_alg": c.config.id_token_signed_response_alg.as_str(),
         "consent": c.config.consent.as_str(),
+        "response_types": c.value("response_types"),
     })
 }
 
