@@ -15,6 +15,10 @@ use wecom_idp::random::OsRng;
 
 /// A client allowed `response_types`, with the https redirect URI [`RP`] only.
 async fn console_client(env: &Env, response_types: &str) -> Client {
+    console_client_with(env, response_types, &[]).await
+}
+
+async fn console_client_with(env: &Env, response_types: &str, sets: &[(&str, &str)]) -> Client {
     let ctx = AdminCtx {
         store: &env.state.store,
         now: env.clock.now(),
@@ -25,7 +29,10 @@ async fn console_client(env: &Env, response_types: &str) -> Client {
     let new = NewOidcClient {
         name: "console".into(),
         redirect_uris: vec![RP.into()],
-        settings: vec![("response_types".into(), response_types.into())],
+        settings: std::iter::once(("response_types", response_types))
+            .chain(sets.iter().copied())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     oidc_clients::create(&ctx, &OsRng, &new)
         .await
@@ -274,3 +281,46 @@ crate::both_dbs!(
     implicit_discovery,
     discovery_offers_id_token_and_its_response_modes
 );
+
+async fn consent_answers_by_the_response_mode(env: Env) {
+    let client = console_client_with(&env, "id_token", &[("consent", "on")]).await;
+    let b = env.browser(WXWORK_UA);
+    env.wecom_client_login(&b, "zhangsan").await;
+    let ticket = |p: &Page| {
+        let at = p
+            .body
+            .find("name=\"ticket\" value=\"")
+            .expect("a consent page")
+            + 21;
+        p.body[at..].split('"').next().unwrap().to_string()
+    };
+    let consent = format!("{}/oidc/consent", env.base);
+    // Deny: access_denied in the fragment.
+    let page = follow_to_rp(&b, &url(&env, &client, &[]))
+        .await
+        .unwrap_err();
+    let p = b
+        .post_form(
+            &consent,
+            &[("ticket", &ticket(&page)), ("decision", "deny")],
+        )
+        .await;
+    let f = fragment(&p);
+    assert_eq!(get(&f, "error"), Some("access_denied"));
+    assert_eq!(get(&f, "state"), Some("st-1"));
+    // Allow: the ID token by form_post.
+    let extra = [("response_mode", "form_post")];
+    let page = follow_to_rp(&b, &url(&env, &client, &extra))
+        .await
+        .unwrap_err();
+    let p = b
+        .post_form(
+            &consent,
+            &[("ticket", &ticket(&page)), ("decision", "allow")],
+        )
+        .await;
+    let (action, f) = posted(&p);
+    assert_eq!(action, RP);
+    check_id_token(&env, &client, get(&f, "id_token").unwrap());
+}
+crate::both_dbs!(implicit_consent, consent_answers_by_the_response_mode);
