@@ -45,6 +45,7 @@ mod member_preview;
 mod monitoring;
 mod multi_account;
 mod oidc;
+mod oidc_interop;
 mod oidc_keys;
 mod onboarding;
 mod operations;
