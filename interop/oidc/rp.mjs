@@ -9,11 +9,13 @@
 //   HTTP, a cookie jar: authorize -> the simulator's WeCom OAuth -> /wecom/callback -> redirect_uri);
 //   authorizationCodeGrant (the library checks iss in the response, state, the ID token's signature
 //   by our JWKS, iss, aud, nonce, exp, iat); userinfo (sub must match the ID token's);
-//   prompt=none with the session gives a code at once;
-//   refreshTokenGrant (a new refresh token, which works), then the old one again is refused;
+//   prompt=none with the session gives a code at once (with max_age: auth_time checked);
+//   refreshTokenGrant (a new refresh token, which works), then the old one again is refused, which
+//   revokes the rotated grant: its access token gets userinfo's Bearer invalid_token challenge;
+//   a wrong client secret (Basic) gets the token endpoint's Basic challenge;
 //   end session when discovery names an end_session_endpoint: buildEndSessionUrl with
 //   id_token_hint, post_logout_redirect_uri and state, back with that state, and the session is
-//   gone (prompt=none answers login_required).
+//   gone (prompt=none answers login_required) with its grants (its refresh token is refused).
 // Prints `openid-client: N passed, M failed`; exits non-zero on any failure.
 // Usage: node interop/oidc/rp.mjs CONFIG.json
 import { readFileSync } from 'node:fs';
@@ -103,6 +105,19 @@ async function authorize(config, browser, extra = {}) {
   return { callback, checks: { pkceCodeVerifier, expectedState, expectedNonce, idTokenExpected: true } };
 }
 
+/** `action` must fail with a `WWW-Authenticate` challenge the library parses: `scheme`, `error`. */
+async function expectChallenge(what, action, scheme, error) {
+  try {
+    await action();
+    fail(`${what}: accepted`);
+  } catch (e) {
+    const ch = e instanceof client.WWWAuthenticateChallengeError ? e.cause?.[0] : undefined;
+    check(e.status === 401 && ch?.scheme === scheme && ch?.parameters?.error === error,
+      `${what}: 401 with ${scheme}${error ? ` error=${error}` : ''}`,
+      `${e.name} ${e.status ?? ''} ${ch ? JSON.stringify(ch) : e.message}`);
+  }
+}
+
 /** The authorization response must be the error `want` (the library reads and checks it). */
 async function expectAuthorizationError(label, config, browser, want) {
   try {
@@ -143,10 +158,11 @@ async function run(c) {
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   check(info.name === cfg.name, `${c.label}: userinfo name ${info.name}`);
 
-  // The IdP session answers prompt=none at once.
-  const again = await authorize(config, browser, { prompt: 'none' });
-  const quiet = await client.authorizationCodeGrant(config, again.callback, again.checks);
-  check(quiet.claims()?.sub === cfg.sub, `${c.label}: prompt=none with a session gives a code`);
+  // The IdP session answers prompt=none at once; with max_age the library wants auth_time within it.
+  const again = await authorize(config, browser, { prompt: 'none', max_age: '300' });
+  const quiet = await client.authorizationCodeGrant(config, again.callback, { ...again.checks, maxAge: 300 });
+  check(quiet.claims()?.sub === cfg.sub && typeof quiet.claims()?.auth_time === 'number',
+    `${c.label}: prompt=none with a session gives a code (max_age, auth_time checked)`);
 
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
   check(typeof refreshed.refresh_token === 'string' && refreshed.refresh_token !== tokens.refresh_token,
@@ -159,6 +175,15 @@ async function run(c) {
   } catch (e) {
     check(e instanceof client.ResponseBodyError && e.error === 'invalid_grant',
       `${c.label}: the old refresh token is refused`, `${e.name}: ${e.error ?? e.message}`);
+  }
+  // Its reuse revoked the family: the rotated grant's access token is refused at userinfo.
+  await expectChallenge(`${c.label}: userinfo with a revoked access token`,
+    () => client.fetchUserInfo(config, refreshed.access_token, claims.sub), 'bearer', 'invalid_token');
+  if (c.auth === 'client_secret_basic') {
+    const wrong = await client.discovery(new URL(cfg.issuer), c.client_id, undefined,
+      client.ClientSecretBasic(`${c.client_secret}x`), { execute: [client.allowInsecureRequests] });
+    await expectChallenge(`${c.label}: a wrong secret`,
+      () => client.refreshTokenGrant(wrong, tokens.refresh_token), 'basic', undefined);
   }
 
   if (!meta.end_session_endpoint) {
@@ -174,6 +199,14 @@ async function run(c) {
   const back = await browser.follow(end, cfg.post_logout_redirect_uri);
   check(back.searchParams.get('state') === logoutState, `${c.label}: end session returns with state`);
   await expectAuthorizationError(`${c.label}: prompt=none after end session`, config, browser, 'login_required');
+  // The session's grants ended with it.
+  try {
+    await client.refreshTokenGrant(config, quiet.refresh_token);
+    fail(`${c.label}: the session's refresh token still works after end session`);
+  } catch (e) {
+    check(e instanceof client.ResponseBodyError && e.error === 'invalid_grant',
+      `${c.label}: the session's refresh token is refused after end session`, `${e.name}: ${e.error ?? e.message}`);
+  }
 }
 
 for (const c of cfg.clients) {

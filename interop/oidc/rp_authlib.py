@@ -10,7 +10,7 @@ redirect_uri), the response's `iss` (RFC 9207) checked; the code redeemed by OAu
 checked by authlib); the ID token verified by joserfc (authlib's JOSE) with the JWK Set from
 discovery and validated by authlib's CodeIDToken (iss, aud, azp, exp, iat, nonce, at_hash);
 userinfo (sub as the ID token's); refresh (a new refresh token, whose ID token validates too), then
-the old one again is refused.
+the old one again is refused, which revokes the rotated grant (its access token gets 401).
 
 Prints `authlib: N passed, M failed`; exits non-zero on any failure.
 Usage: python interop/oidc/rp_authlib.py CONFIG.json
@@ -147,6 +147,13 @@ def run(cfg, c, t):
         t.check(False, f"{label}: the old refresh token is refused", "accepted")
     except OAuthError as e:
         t.check(e.error == "invalid_grant", f"{label}: the old refresh token is refused", e.error)
+    # Its reuse revoked the family: the rotated grant's access token no longer reads userinfo.
+    r = session.get(meta["userinfo_endpoint"], timeout=10)
+    t.check(
+        r.status_code == 401 and 'error="invalid_token"' in r.headers.get("WWW-Authenticate", ""),
+        f"{label}: userinfo refuses the revoked access token",
+        f"{r.status_code} {r.headers.get('WWW-Authenticate')}",
+    )
 
 
 def main(path):
