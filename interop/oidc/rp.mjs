@@ -13,9 +13,10 @@
 //   refreshTokenGrant (a new refresh token, which works), then the old one again is refused, which
 //   revokes the rotated grant: its access token gets userinfo's Bearer invalid_token challenge;
 //   a wrong client secret (Basic) gets the token endpoint's Basic challenge;
-//   end session when discovery names an end_session_endpoint: buildEndSessionUrl with
-//   id_token_hint, post_logout_redirect_uri and state, back with that state, and the session is
-//   gone (prompt=none answers login_required) with its grants (its refresh token is refused).
+//   end session (required when the configuration says `end_session: true`, else only when
+//   discovery names an end_session_endpoint): buildEndSessionUrl with id_token_hint,
+//   post_logout_redirect_uri and state, back with that state, and the session is gone (prompt=none
+//   answers login_required) with its grants (its refresh token is refused).
 // Prints `openid-client: N passed, M failed`; exits non-zero on any failure.
 // Usage: node interop/oidc/rp.mjs CONFIG.json
 import { readFileSync } from 'node:fs';
@@ -187,7 +188,9 @@ async function run(c) {
   }
 
   if (!meta.end_session_endpoint) {
-    console.log(`skip openid-client ${c.label}: end session (discovery names no end_session_endpoint)`);
+    // The configuration says whether the server under test must have it.
+    if (cfg.end_session) fail(`${c.label}: discovery names no end_session_endpoint`);
+    else console.log(`skip openid-client ${c.label}: end session (discovery names no end_session_endpoint)`);
     return;
   }
   const logoutState = client.randomState();
