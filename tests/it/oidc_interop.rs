@@ -36,6 +36,9 @@ async fn setup() -> (Env, serde_json::Value) {
         "name": "张三",
         "redirect_uri": RP,
         "post_logout_redirect_uri": POST_LOGOUT,
+        // Not required until `/oidc/logout` is on this branch: then the clients register
+        // `post_logout_redirect_uris` = POST_LOGOUT and this becomes true, so it cannot be skipped.
+        "end_session": false,
         "clients": [
             {"label": "secret_basic", "client_id": conf.client_id.as_str(),
              "client_secret": secret, "auth": "client_secret_basic"},
