@@ -31,7 +31,7 @@
 #     client_secret_basic, client_secret_post and the public client: discovery, the login followed by
 #     hand through the simulator, the ID token validated by the library, userinfo, refresh with
 #     rotation (the old refresh token refused), prompt=none with and without a session, and end
-#     session when discovery names an end_session_endpoint.
+#     session (/oidc/logout with id_token_hint, post_logout_redirect_uri and state).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail

@@ -16,7 +16,7 @@ pub mod settings;
 pub mod vocabulary;
 
 pub use name::AppName;
-pub use provisioning::{ProvisionGroups, ProvisionMode};
+pub use provisioning::{ProvisionGroups, ProvisionMode, ScimGroupUpdate};
 pub use relay_state::domain_allowed;
 pub use settings::{
     default_name_format, AppSettings, AttributeRelease, NameIdFormat, RequireSigned,

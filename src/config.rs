@@ -94,6 +94,9 @@ pub struct SamlConfig {
     /// How long a Single Logout waits for each SP's LogoutResponse before telling the next one,
     /// seconds (an SP that does not answer does not stop the logout).
     pub logout_wait_secs: i64,
+    /// How long a back-channel (SOAP) Single Logout call to one SP may take, seconds: a leaver's
+    /// apps are told after the cut-off, and an SP that does not answer is recorded as failed.
+    pub soap_logout_timeout_secs: i64,
 }
 
 /// The IdP session cookie.
@@ -155,6 +158,7 @@ impl Default for SamlConfig {
             want_authn_requests_signed: false,
             login_state_ttl_secs: 600,
             logout_wait_secs: 5,
+            soap_logout_timeout_secs: 5,
         }
     }
 }
@@ -294,6 +298,12 @@ impl Config {
         }
         if self.saml.logout_wait_secs < 1 || self.saml.logout_wait_secs > 60 {
             return Err(err("saml.logout_wait_secs", "must be between 1 and 60"));
+        }
+        if !(1..=30).contains(&self.saml.soap_logout_timeout_secs) {
+            return Err(err(
+                "saml.soap_logout_timeout_secs",
+                "must be between 1 and 30",
+            ));
         }
         if self.saml.login_state_ttl_secs < 60 || self.saml.login_state_ttl_secs > 3600 {
             return Err(err(

@@ -47,6 +47,8 @@ pub struct Ctx {
     pub client: WecomClient,
     /// The master key (a leaver's provisioned cloud users are deactivated with the apps' tokens).
     pub master_key: Option<MasterKey>,
+    /// Back-channel Single Logout (a leaver's apps told on the SOAP binding).
+    pub back_channel: Option<lifecycle::back_channel::BackChannel>,
 }
 
 /// The query WeCom signs every request with.
@@ -175,7 +177,18 @@ pub async fn receive(ctx: &Ctx, s: &Signed, body: &[u8]) -> Result<Received, Ref
     }
     match message {
         Event::ChangeContact(change) => {
-            let outcome = act(ctx, change.clone()).await?;
+            let outcome = match act(ctx, change.clone()).await {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // WeCom sends the event again when it gets no `success`: that retry must
+                    // not be refused as a replay, or the leaver it names waits for the next sync.
+                    if let Err(f) = ctx.store.forget_request(REPLAY_ISSUER, &key).await {
+                        tracing::warn!(error = %Escaped(&f),
+                            "could not forget the failed event; the reconciliation will repair it");
+                    }
+                    return Err(e);
+                }
+            };
             Ok(Received::Change { change, outcome })
         }
         Event::OtherChange(kind) => Ok(Received::Ignored(format!("change_contact/{kind}"))),
@@ -210,28 +223,44 @@ async fn apply(
     // such (cutting off is what a signed event may always ask); the directory's transitions act
     // for every other member it touched, and for a created member when they name it.
     let stated = match change {
-        ContactChange::UserDeleted { userid }
-        | ContactChange::UserUpdated {
+        ContactChange::UserDeleted { userid } => Some(userid),
+        ContactChange::UserUpdated {
             userid,
+            new_userid,
             status: Some(_),
+        } => Some(new_userid.as_ref().unwrap_or(userid)),
+        _ => None,
+    };
+    // A renamed userid is the same member under a new name, not a leave and a join: what was
+    // kept moves to the new userid and the old one's vanishing is not a leave.
+    let renamed = match change {
+        ContactChange::UserUpdated {
+            userid,
+            new_userid: Some(new),
             ..
-        } => Some(userid),
+        } if new != userid => Some((userid, new)),
         _ => None,
     };
     let created = match change {
         ContactChange::UserCreated { userid } => Some(userid),
         _ => None,
     };
+    let trigger = lifecycle::Trigger::Event(change.change_type());
+    let mut last = None;
+    if let Some((old, new)) = renamed {
+        last = Some(lifecycle::member_renamed(lc, old, new, trigger).await?);
+    }
     let others: Vec<_> = transitions
         .iter()
         .filter(|t| stated != Some(&t.userid))
+        .filter(|t| renamed.is_none_or(|(old, _)| &t.userid != old))
         .cloned()
         .collect();
-    let trigger = lifecycle::Trigger::Event(change.change_type());
-    let mut last = lifecycle::on_transitions(lc, &others, trigger)
-        .await?
-        .pop()
-        .map(|(_, o)| o);
+    if let Some((_, o)) = lifecycle::on_transitions(lc, &others, trigger).await?.pop() {
+        if last.is_none() || o != Outcome::Unchanged {
+            last = Some(o);
+        }
+    }
     let reread = created.is_some_and(|u| !transitions.iter().any(|t| &t.userid == u));
     if stated.is_some() || reread {
         if let Some(o) = lifecycle::on_contact_change(lc, change).await? {
@@ -252,6 +281,7 @@ async fn act(ctx: &Ctx, change: ContactChange) -> Result<Option<Outcome>, Refusa
             leaver_account: c.leaver_account,
             client: Some(&c.client),
             master_key: c.master_key.as_ref(),
+            back_channel: c.back_channel.as_ref(),
         };
         apply(&c, &lc, &change).await
     });

@@ -298,12 +298,18 @@ async fn directory_loop(state: AppState) {
         match contacts::sync_if_due(&ctx, &holder, state.clock.unix(), secs).await {
             Ok(Some(outcome)) => {
                 job.ok();
+                let back_channel = lifecycle::back_channel::for_server(
+                    &state.config,
+                    &state.keys().active,
+                    state.rng.clone(),
+                );
                 let followed = lifecycle::reconcile::after_full_sync(
                     &state.store,
                     &state.config,
                     &effective,
                     &outcome.transitions,
                     state.clock.unix(),
+                    back_channel.as_ref(),
                 )
                 .await;
                 tracing::info!(?followed, "directory synced");

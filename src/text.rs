@@ -256,6 +256,22 @@ pub const MEMBER_PAGES: &[MemberPage] = &[
         ),
     ),
     page(
+        "oidc_consent_expired",
+        tx("This consent page has expired", "此授权页面已过期"),
+        tx(
+            "The answer came too late, twice, or from another browser session, so nothing was sent to the app; open the app and sign in again.",
+            "应答太迟、重复提交或来自另一个浏览器会话，因此没有发送任何内容给应用；请打开应用重新登录。",
+        ),
+    ),
+    page(
+        "oidc_logout_refused",
+        tx("The app's sign-out request was refused", "应用的退出请求被拒绝"),
+        tx(
+            "The app asked to sign you out in a way that is not registered here, so nothing was signed out and you were not sent anywhere; close the browser to be sure, and tell the app's administrator the reference below.",
+            "应用发来的退出请求不符合此处的登记，因此没有退出任何内容，也没有把你送往别处；如需确保已退出，请关闭浏览器，并把下面的参考编号告诉应用的管理员。",
+        ),
+    ),
+    page(
         "ambiguous_app",
         tx("Which app is meant is not clear", "无法确定要登录哪个应用"),
         tx(
@@ -517,6 +533,17 @@ pub const LOGOUT_PROGRESS_SENTENCE: Tx = tx(
     "正在通知你使用过的应用：你已退出。这需要几秒钟。",
 );
 
+/// The page asking a member to confirm an app's sign-out request (OpenID Connect RP-initiated
+/// logout without a hint naming this browser's session).
+pub const OIDC_LOGOUT_CONFIRM_TITLE: Tx = tx("Sign out?", "要退出登录吗？");
+/// Its sentence.
+pub const OIDC_LOGOUT_CONFIRM_SENTENCE: Tx = tx(
+    "An app asks to sign you out of the sign-in service and of the apps you opened with it; sign out only if you asked for it.",
+    "有应用请求让你退出登录服务以及通过它打开的应用；只有在你自己要求退出时才确认。",
+);
+/// Its button.
+pub const OIDC_LOGOUT_CONFIRM_BUTTON: Tx = tx("Sign out", "退出登录");
+
 /// The member page of `key`.
 pub fn member_page(key: &str) -> Option<&'static MemberPage> {
     MEMBER_PAGES.iter().find(|p| p.key == key)
@@ -704,6 +731,10 @@ pub const fn event_text(kind: AuditKind) -> Tx {
         AuditKind::WecomEvent => tx("WeCom event", "企业微信事件"),
         AuditKind::MemberLeft => tx("member left: cut off", "成员离职：已下线"),
         AuditKind::MemberRejoined => tx("member rejoined: restored", "成员复职：已恢复"),
+        AuditKind::MemberRenamed => tx(
+            "member's userid renamed: binding moved",
+            "成员账号重命名：绑定已迁移",
+        ),
         AuditKind::WecomNamesForced => tx(
             "saved although WeCom did not confirm the names",
             "企业微信未确认名称，仍然保存",
@@ -717,6 +748,7 @@ pub const fn event_text(kind: AuditKind) -> Tx {
             "WeCom verification file removed",
             "删除企业微信域名校验文件",
         ),
+        AuditKind::OidcConsent => tx("OIDC consent", "OIDC 授权同意"),
     }
 }
 
@@ -773,6 +805,24 @@ pub const REASONS: &[Label] = &[
         "部分应用未确认",
     ),
     label("no_session", "no session", "没有会话"),
+    label("oidc_rp_initiated", "from an OIDC app", "由 OIDC 应用发起"),
+    label("repeated_parameter", "a parameter is repeated", "参数重复"),
+    label(
+        "bad_id_token_hint",
+        "not our ID token",
+        "不是本服务签发的 ID 令牌",
+    ),
+    label(
+        "client_mismatch",
+        "client ID is not the token's",
+        "客户端 ID 与令牌不符",
+    ),
+    label("unknown_client", "no such client", "没有此客户端"),
+    label(
+        "unregistered_post_logout_redirect",
+        "return address not registered",
+        "返回地址未登记",
+    ),
     label(
         "no_slo_endpoint",
         "app has no sign-out address",
@@ -882,6 +932,23 @@ pub const REASONS: &[Label] = &[
         "oidc_login_required",
         "OIDC: prompt=none without a session",
         "OIDC：prompt=none 但没有会话",
+    ),
+    label(
+        "oidc_consent_required",
+        "OIDC: prompt=none but the member has not consented",
+        "OIDC：prompt=none 但成员尚未同意授权",
+    ),
+    label(
+        "oidc_no_signing_key",
+        "OIDC: no signing key for the client's algorithm (ES256 needs signing.ec_key_file)",
+        "OIDC：没有该客户端签名算法的密钥（ES256 需要 signing.ec_key_file）",
+    ),
+    label("consent_granted", "consent granted", "已同意授权"),
+    label("consent_denied", "consent denied", "已拒绝授权"),
+    label(
+        "oidc_consent_expired",
+        "OIDC: consent answer expired or not this session's",
+        "OIDC：授权应答已过期或不属于此会话",
     ),
     label(
         "no_acs",
@@ -1067,6 +1134,38 @@ pub const REASONS: &[Label] = &[
         "WeCom could not be read",
         "无法读取企业微信",
     ),
+    // The SP's answer to a back-channel (SOAP) logout, per app in the member_left row.
+    label("not_xml", "the answer is not XML", "应答不是 XML"),
+    label(
+        "not_soap",
+        "the answer is not a SOAP envelope",
+        "应答不是 SOAP 信封",
+    ),
+    label(
+        "soap_fault",
+        "the SP answered a SOAP fault",
+        "SP 返回 SOAP 错误",
+    ),
+    label(
+        "not_logout_response",
+        "the answer holds no LogoutResponse",
+        "应答中没有 LogoutResponse",
+    ),
+    label(
+        "wrong_in_response_to",
+        "the answer is to another request",
+        "应答对应的不是此请求",
+    ),
+    label(
+        "wrong_issuer",
+        "the answer comes from another issuer",
+        "应答来自其他签发方",
+    ),
+    label(
+        "status_not_success",
+        "the SP did not log the member out",
+        "SP 未能注销该成员",
+    ),
 ];
 
 /// Reasons made from a prefix and a binding key (`auto_email`, `ambiguous_mobile`).
@@ -1121,6 +1220,9 @@ pub const FIELD_ERRORS: &[FieldError] = &[
     fe("provision_groups", "use departments, tags or none",
         "Choose departments, tags or none.",
         "请选择 departments（部门）、tags（标签）或 none（不推送组）。"),
+    fe("scim_group_update", "use put or patch",
+        "Choose put or patch.",
+        "请选择 put 或 patch。"),
     fe("scim_url", "use an https URL",
         "The SCIM URL must be https (http only to this machine's loopback address).",
         "SCIM 地址须为 https（仅本机回环地址可用 http）。"),
@@ -1436,6 +1538,9 @@ pub fn all() -> Vec<(String, Tx)> {
         ("signed out no return", SIGNED_OUT_NO_RETURN),
         ("logout progress title", LOGOUT_PROGRESS_TITLE),
         ("logout progress sentence", LOGOUT_PROGRESS_SENTENCE),
+        ("oidc logout confirm title", OIDC_LOGOUT_CONFIRM_TITLE),
+        ("oidc logout confirm sentence", OIDC_LOGOUT_CONFIRM_SENTENCE),
+        ("oidc logout confirm button", OIDC_LOGOUT_CONFIRM_BUTTON),
     ] {
         out.push((name.into(), t));
     }
@@ -1488,3 +1593,48 @@ mod tests {
         assert!(has_event("wecom_check") && !has_event("settings_change"));
     }
 }
+
+/// The texts of the OIDC consent page, where a member allows or denies what a client will receive.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentPage {
+    /// The headline.
+    pub title: Tx,
+    /// Before the client's name: "… wants to sign you in and receive:".
+    pub intro: Tx,
+    /// Always: the member's identifier.
+    pub openid: Tx,
+    /// `profile`: name and username.
+    pub profile: Tx,
+    /// `email`.
+    pub email: Tx,
+    /// `phone`.
+    pub phone: Tx,
+    /// `groups`: roles and departments.
+    pub groups: Tx,
+    /// Allow.
+    pub allow: Tx,
+    /// Deny.
+    pub deny: Tx,
+    /// Under the buttons: the answer is remembered.
+    pub remembered: Tx,
+}
+
+/// The consent page.
+pub const CONSENT_PAGE: ConsentPage = ConsentPage {
+    title: tx("Allow this app?", "允许此应用？"),
+    intro: tx(
+        "wants to sign you in and receive:",
+        "请求为你登录，并获取：",
+    ),
+    openid: tx("An identifier for you", "你的标识"),
+    profile: tx("Your name and username", "你的姓名和用户名"),
+    email: tx("Your email address", "你的邮箱地址"),
+    phone: tx("Your mobile number", "你的手机号"),
+    groups: tx("Your roles and departments", "你的角色和部门"),
+    allow: tx("Allow", "允许"),
+    deny: tx("Deny", "拒绝"),
+    remembered: tx(
+        "If you allow, the app is not asked about again until it wants more.",
+        "允许后，除非应用请求更多信息，否则下次不再询问。",
+    ),
+};

@@ -14,7 +14,8 @@
 #     else Shibboleth signs it with SHA-1) and an
 #     IdP-initiated one (unsolicited), asserting the member and 张三 arrive intact; a Response altered
 #     after signing must be refused;
-#  4. `encrypted_logins` (lib.sh, every cipher) and `single_logout` run once the IdP has them, skipped (said) until then.
+#  4. `encrypted_logins` (lib.sh, every cipher) and `single_logout` run once the IdP has them, skipped (said) until then;
+#  5. a leaver event ends Shibboleth's session on the back channel (SOAP Single Logout).
 # Prints one line per check and `shib: N passed, M failed, K skipped`; exits non-zero on a failure.
 # WORK, INTEROP_IDP_BIN and KEEP=1 as in lib.sh.
 set -euo pipefail
@@ -180,6 +181,41 @@ tampered_refused() {
 }
 
 
+# A leaver (the demo's "this member leaves": the simulator's encrypted delete_user event) is cut off
+# here, and Shibboleth is told on the back channel: our signed SOAP LogoutRequest to the
+# /Shibboleth.sso/SLO/SOAP its metadata lists, which finds the session by NameID (its default
+# storage-backed session cache indexes them) and answers a LogoutResponse signed per `signing`.
+# Its protected page then asks for a login again. Last: the member is gone from the simulator.
+back_channel_logout() {
+    if ! grep -q 'Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="[^"]*/Shibboleth.sso/SLO/SOAP"' "$SH/sp-metadata.xml"; then
+        fail "back channel: Shibboleth's metadata lists no SOAP SingleLogoutService"
+        return
+    fi
+    sp_initiated_login # a fresh SP session and IdP session in this browser
+    local status
+    status=$(curl -sS -A "$UA" -b "$JAR" -o "$WORK/page" -w '%{http_code}' "$SP/protected/")
+    if [ "$status" != 200 ]; then
+        fail "back channel: no Shibboleth session before the leaver event (HTTP $status)"
+        return
+    fi
+    status=$(curl -sS -o /dev/null -w '%{http_code}' --data-urlencode userid=zhangsan "$IDP/demo/leave")
+    [ "$status" = 303 ] || [ "$status" = 302 ] || { fail "back channel: /demo/leave answered HTTP $status"; return; }
+    local i word=""
+    for i in $(seq 50); do
+        word=$(grep -o 'app=shib outcome=[a-z_]*[^"]*' "$WORK/demo.log" | tail -1)
+        [ -n "$word" ] && break
+        sleep 0.2
+    done
+    case "$word" in
+    *"outcome=confirmed"*) ok "back channel: Shibboleth confirmed our SOAP LogoutRequest with a signed LogoutResponse ($word)" ;;
+    *) fail "back channel: Shibboleth's answer: ${word:-none logged}" ;;
+    esac
+    if closed_to_idp; then
+        ok "back channel: after the leaver event Shibboleth's protected page asks our IdP for a login again"
+    else
+        fail "back channel: Shibboleth still serves the leaver's session after the back-channel logout"
+    fi
+}
 
 echo "==> Shibboleth SP"
 sp_initiated_login
@@ -187,4 +223,5 @@ tampered_refused
 idp_initiated_login # after the refusal: the same path, untampered, gets in
 encrypted_logins shib Shibboleth # every cipher the IdP offers; skipped (said) while it has none
 single_logout shib Shibboleth "$SP/Shibboleth.sso/Logout?return=$(urlencode "$SP/public/")"
+back_channel_logout # last: the member leaves the simulator
 interop_finish

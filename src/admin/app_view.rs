@@ -242,44 +242,46 @@ fn roles_line(r: &RoleConfig) -> Option<Text> {
 }
 
 /// The app's SCIM provisioning in one line (none when it does not provision): where to, whether a
-/// token is set, and the last run's time, counts and first error.
+/// token is set and since when (`token_set_at`), and the last run's time, counts and first error.
 pub fn provision_line(
     app: &App,
-    has_token: bool,
+    token_set_at: Option<i64>,
     run: Option<&crate::store::ScimRunRow>,
 ) -> Option<Line> {
     let url = match (app.settings.provision, &app.settings.scim_url) {
         (crate::apps::ProvisionMode::Scim, Some(u)) => u,
         _ => return None,
     };
-    let token = if has_token {
-        tx("token set", "已设置令牌")
-    } else {
-        tx(
-            "no token yet (scim_token_file on the command line)",
-            "尚未设置令牌（命令行 scim_token_file）",
-        )
+    let token = match token_set_at {
+        Some(at) => {
+            let at = rfc3339(at);
+            t(format!("token set on {at}"), format!("令牌设置于 {at}"))
+        }
+        None => t(
+            "no token yet (set it under SCIM token on the app's page, by the API, or with \
+             scim_token_file)",
+            "尚未设置令牌（在应用页面的“SCIM 令牌”处、通过 API 或用 scim_token_file 设置）",
+        ),
     };
     let last = match run {
         None => t("never run", "尚未运行"),
         Some(r) => {
-            let at = time::OffsetDateTime::from_unix_timestamp(r.finished_at)
-                .ok()
-                .and_then(|d| {
-                    d.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_default();
+            let at = rfc3339(r.finished_at);
+            let dry = if r.dry_run != 0 {
+                ("dry ", "（演练）")
+            } else {
+                ("", "")
+            };
             let err = r.last_error.clone().unwrap_or_default();
             t(
                 format!(
-                    "last run {at}: {} created, {} updated, {} deactivated, {} group changes, {} failed{}",
-                    r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    "last {}run {at} by {}: {} created, {} updated, {} deactivated, {} group changes, {} failed{}",
+                    dry.0, r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
                     if err.is_empty() { String::new() } else { format!("; first error: {err}") }
                 ),
                 format!(
-                    "最近运行 {at}：创建 {}，更新 {}，停用 {}，组变更 {}，失败 {}{}",
-                    r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    "最近运行{} {at}（{}）：创建 {}，更新 {}，停用 {}，组变更 {}，失败 {}{}",
+                    dry.1, r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
                     if err.is_empty() { String::new() } else { format!("；首个错误：{err}") }
                 ),
             )
@@ -292,4 +294,15 @@ pub fn provision_line(
             format!("SCIM 推送至 {url}，{}，{}", token.zh, last.zh),
         ),
     ))
+}
+
+/// A Unix time as RFC 3339 (empty when out of range).
+fn rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }

@@ -155,8 +155,8 @@ pub const FIELDS: &[Field] = &[
         ]),
         label: ("Provisioning", "用户同步（预配）"),
         help: (
-            "Push the members who may open the app to its SCIM 2.0 endpoint, with the NameID value as their user name. Its token is given with scim_token_file on the command line (never shown).",
-            "把可以打开该应用的成员推送到应用的 SCIM 2.0 接口，用户名即 NameID 的值。令牌在命令行用 scim_token_file 提供（不会显示）。",
+            "Push the members who may open the app to its SCIM 2.0 endpoint, with the NameID value as their user name. Its token is set below under \"SCIM token\" (write-only: never shown again).",
+            "把可以打开该应用的成员推送到应用的 SCIM 2.0 接口，用户名即 NameID 的值。令牌在下方“SCIM 令牌”处设置（只写：之后不再显示）。",
         ),
     },
     Field {
@@ -179,6 +179,18 @@ pub const FIELDS: &[Field] = &[
         help: (
             "WeCom departments or tags pushed as SCIM groups with their provisioned members.",
             "把企业微信的部门或标签作为 SCIM 组推送，组成员为已同步的成员。",
+        ),
+    },
+    Field {
+        key: "scim_group_update",
+        kind: Kind::Choice(&[
+            ("put", "PUT the whole group", "PUT 整个组"),
+            ("patch", "PATCH members (AWS IAM Identity Center)", "PATCH 成员（AWS IAM Identity Center）"),
+        ]),
+        label: ("Group updates", "组的更新方式"),
+        help: (
+            "How a group sent before is changed: most apps take PUT; apps without it (AWS IAM Identity Center) need PATCH, which adds and removes only the members that changed.",
+            "已推送的组如何更新：大多数应用支持 PUT；不支持的应用（AWS IAM Identity Center）需要 PATCH，只增删变化的成员。",
         ),
     },
     Field {
@@ -394,6 +406,7 @@ pub fn current(s: &AppSettings, key: &str) -> String {
         "provision" => s.provision.as_str().to_string(),
         "scim_url" => s.scim_url.clone().unwrap_or_default(),
         "provision_groups" => s.provision_groups.as_str().to_string(),
+        "scim_group_update" => s.scim_group_update.as_str().to_string(),
         _ => String::new(),
     }
 }

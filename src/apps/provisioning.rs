@@ -1,4 +1,5 @@
-//! An app's provisioning settings (`provision`, `scim_url`, `provision_groups`) and the one-source
+//! An app's provisioning settings (`provision`, `scim_url`, `provision_groups`,
+//! `scim_group_update`) and the one-source
 //! rule: the SCIM `userName` a member is provisioned with is the NameID value the app receives at
 //! sign-in, so a configuration where the two cannot be equal is refused. The bearer token is not
 //! a setting: it is sealed in the store (see the `provision` module), never part of the app's JSON.
@@ -74,6 +75,40 @@ impl ProvisionGroups {
     }
 }
 
+/// `scim_group_update`: how a group sent before is changed. Most apps take a PUT of the whole
+/// group; some (AWS IAM Identity Center) take no PUT on groups, only an RFC 7644 §3.5.2 PATCH that
+/// adds and removes members and replaces the display name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScimGroupUpdate {
+    /// `PUT /Groups/{id}` with the whole group (the default).
+    #[default]
+    Put,
+    /// `PATCH /Groups/{id}`: `add`/`remove` of the members that changed, `replace` of
+    /// `displayName`; a new group is created empty, then its members are added.
+    Patch,
+}
+
+impl ScimGroupUpdate {
+    /// The setting's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Put => "put",
+            Self::Patch => "patch",
+        }
+    }
+
+    pub(super) fn parse(v: &str) -> Result<Self, AppError> {
+        match v {
+            "" | "put" => Ok(Self::Put),
+            "patch" => Ok(Self::Patch),
+            _ => Err(AppError::Invalid(format!(
+                "scim_group_update: `{v}`: use put or patch"
+            ))),
+        }
+    }
+}
+
 /// `scim_url`: the SCIM base URL (the one `/Users` and `/Groups` hang under), `https`, or `http`
 /// to a loopback address only; no credentials, query or fragment. Returned without a trailing `/`.
 pub(super) fn parse_scim_url(v: &str) -> Result<Option<String>, AppError> {
@@ -95,7 +130,7 @@ pub(super) fn parse_scim_url(v: &str) -> Result<Option<String>, AppError> {
     }
     if !u.username().is_empty() || u.password().is_some() {
         return Err(bad(
-            "put no credentials in the URL (the token is given by scim_token_file)",
+            "put no credentials in the URL (the token is set on its own: the console, the API or scim_token_file)",
         ));
     }
     if u.query().is_some() || u.fragment().is_some() {

@@ -2,7 +2,7 @@
 //! request signing, roles and access of one app, with their defaults. How they are written as
 //! `KEY=VALUE` is [`super::vocabulary`]'s.
 
-use super::provisioning::{ProvisionGroups, ProvisionMode};
+use super::provisioning::{ProvisionGroups, ProvisionMode, ScimGroupUpdate};
 use super::AppError;
 use crate::identity::roles::RoleConfig;
 use crate::identity::session_name::SessionNameRule;
@@ -126,6 +126,8 @@ pub struct AppSettings {
     pub scim_url: Option<String>,
     /// `provision_groups`: which WeCom groupings become SCIM Groups.
     pub provision_groups: ProvisionGroups,
+    /// `scim_group_update`: PUT (default) or PATCH for a group sent before.
+    pub scim_group_update: ScimGroupUpdate,
 }
 
 impl Default for AppSettings {
@@ -165,6 +167,7 @@ impl Default for AppSettings {
             provision: ProvisionMode::None,
             scim_url: None,
             provision_groups: ProvisionGroups::None,
+            scim_group_update: ScimGroupUpdate::Put,
         }
     }
 }

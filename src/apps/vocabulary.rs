@@ -2,7 +2,7 @@
 //! ([`SETTING_KEYS`]), and how each value is read, checked and applied ([`AppSettings::set`]).
 //! The console's form, the API and the command line all write settings through it.
 
-use super::provisioning::{self, ProvisionGroups, ProvisionMode};
+use super::provisioning::{self, ProvisionGroups, ProvisionMode, ScimGroupUpdate};
 use super::relay_state;
 use super::settings::{
     default_name_format, AppSettings, AttributeRelease, NameIdFormat, RequireSigned,
@@ -96,13 +96,20 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "scim_url",
         "the app's SCIM base URL (https; http only to loopback), e.g. \
-         https://scim.us-east-1.amazonaws.com/TENANT/scim/v2; its bearer token is given on the \
-         command line with scim_token_file=PATH",
+         https://scim.us-east-1.amazonaws.com/TENANT/scim/v2; its bearer token is set (write-only) \
+         in the console, by PUT /api/v1/apps/NAME/scim-token, or on the command line with \
+         scim_token_file=PATH",
     ),
     (
         "provision_groups",
         "none (default) | departments | tags: WeCom departments or tags pushed as SCIM Groups \
          with their provisioned members",
+    ),
+    (
+        "scim_group_update",
+        "put (default) | patch: how a group sent before is changed; patch (RFC 7644 PATCH adding \
+         and removing the members that changed) for apps without PUT on groups, such as AWS IAM \
+         Identity Center",
     ),
     (
         "access",
@@ -156,6 +163,7 @@ impl AppSettings {
             "provision" => self.provision = ProvisionMode::parse(value)?,
             "scim_url" => self.scim_url = provisioning::parse_scim_url(value)?,
             "provision_groups" => self.provision_groups = ProvisionGroups::parse(value)?,
+            "scim_group_update" => self.scim_group_update = ScimGroupUpdate::parse(value)?,
             _ => return Err(unknown_key(key)),
         }
         if !self.sign_response && !self.sign_assertion {

@@ -71,7 +71,7 @@ pub struct AddArgs {
     pub sets: Vec<String>,
     /// An OpenID Connect client instead of a SAML app: prints its client ID and, for a
     /// confidential client, its secret (once).
-    #[arg(long, conflicts_with_all = ["metadata", "preset", "entity_id"])]
+    #[arg(long, conflicts_with_all = ["metadata", "entity_id"])]
     pub oidc: bool,
     /// A redirect URI of the OIDC client (repeatable; https, or http on a loopback host).
     #[arg(long = "redirect-uri", value_name = "URL", requires = "oidc")]
@@ -329,10 +329,20 @@ async fn add(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
 /// printed this once.
 async fn add_client(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
     let ctx = shell_ctx(shell.store, shell.clock.as_ref());
+    let preset = a
+        .preset
+        .as_deref()
+        .map(providers::oidc::find)
+        .transpose()
+        .map_err(|e| CliError(e.to_string()))?;
+    let sets = kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?;
     let new = NewOidcClient {
         name: a.name.clone(),
         redirect_uris: a.redirect_uris.clone(),
-        settings: kv_pairs(&a.sets.iter().map(String::as_str).collect::<Vec<_>>())?,
+        settings: match preset {
+            Some(p) => p.with(&sets),
+            None => sets,
+        },
     };
     let made = oidc_clients::create(&ctx, &crate::random::OsRng, &new)
         .await
@@ -345,6 +355,18 @@ async fn add_client(shell: &Shell<'_>, a: &AddArgs) -> Result<(), CliError> {
         );
     }
     print_client(shell.config, &made.client);
+    if let Some(p) = preset {
+        let base = shell.config.base();
+        let jwks = format!("{base}{}", crate::oidc::jwks::JWKS_PATH);
+        println!("next steps ({}):", p.name);
+        for (i, step) in p
+            .next_steps(&base, &jwks, made.client.client_id.as_str())
+            .iter()
+            .enumerate()
+        {
+            println!("  {}. {step}", i + 1);
+        }
+    }
     Ok(())
 }
 
@@ -363,7 +385,16 @@ fn print_client(config: &Config, c: &crate::oidc::Client) {
     for u in &c.config.redirect_uris {
         println!("{:<17}{}", "redirect_uri:", u.as_str());
     }
+    for u in &c.config.post_logout_redirect_uris {
+        println!("{:<17}{}", "post-logout uri:", u.as_str());
+    }
     println!("{:<17}{}", "scopes:", c.config.scopes.to_wire());
+    println!(
+        "{:<17}{}",
+        "id_token alg:",
+        c.config.id_token_signed_response_alg.as_str()
+    );
+    println!("{:<17}{}", "consent:", c.config.consent.as_str());
     if let Some(h) = c.homepage() {
         println!("{:<17}{h}", "login starts at:");
     }

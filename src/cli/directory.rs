@@ -48,12 +48,25 @@ async fn sync(shell: &Shell<'_>) -> Result<(), CliError> {
         "{}",
         report(&outcome, [status.departments, status.members, status.tags])
     );
+    // The stored signing key, when there is one, signs the leavers' back-channel logouts.
+    let keys = crate::keys::check(shell.config, shell.store)
+        .await
+        .ok()
+        .flatten();
+    let back_channel = keys.and_then(|k| {
+        crate::lifecycle::back_channel::for_server(
+            shell.config,
+            &k.active,
+            std::sync::Arc::new(crate::random::OsRng),
+        )
+    });
     let followed = crate::lifecycle::reconcile::after_full_sync(
         shell.store,
         shell.config,
         &effective,
         &outcome.transitions,
         shell.clock.unix(),
+        back_channel.as_ref(),
     )
     .await;
     println!(

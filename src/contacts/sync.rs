@@ -7,7 +7,9 @@
 //! Reads, with the app's own Secret: `department/list` (the visible departments), `user/list` for
 //! each of them (a member in several departments is listed in each; kept once), `tag/list`, then
 //! `tag/get` for each tag. A department listed but refused by `user/list` with 60011 (the range
-//! covers it only in part) is skipped; any other error ends the sync with nothing written.
+//! covers it only in part) is skipped; any other error ends the sync with nothing written. Members
+//! the range covers on their own (`agent/get`'s `allow_userinfos`, or the members of a tag in its
+//! `allow_tags`) whose departments are not visible are read one by one with `user/get`.
 
 use std::collections::BTreeMap;
 
@@ -52,10 +54,32 @@ pub async fn read_wecom(client: &WecomClient) -> Result<DirectorySnapshot, Conta
     let mut list = client.read_tags().await?;
     list.sort_by_key(|t| t.tagid);
     list.dedup_by_key(|t| t.tagid);
+    // Members the range covers without covering a department of theirs — put in it one by one,
+    // or through a tag in the range — are listed by no department: each is read on its own.
+    let app = client.own_app().await?;
+    let mut alone: Vec<String> = app
+        .allow_userinfos
+        .user
+        .into_iter()
+        .map(|u| u.userid)
+        .collect();
     for t in &list {
         // A tag deleted between the two calls is simply not there.
         if let Some(carriers) = client.read_tag(t.tagid).await? {
+            if app.allow_tags.tagid.contains(&t.tagid) {
+                alone.extend(carriers.userlist.iter().map(|u| u.userid.clone()));
+            }
             tags.push(tag_row(t.tagid, &t.tagname, &carriers));
+        }
+    }
+    alone.sort();
+    alone.dedup();
+    for userid in alone {
+        if members.contains_key(&userid) {
+            continue;
+        }
+        if let Some(m) = client.read_user(&userid).await? {
+            members.insert(m.userid.clone(), member_row(&m));
         }
     }
     Ok(DirectorySnapshot {

@@ -21,7 +21,9 @@ mod health;
 pub mod limits;
 mod metadata;
 pub mod oidc;
+mod oidc_consent;
 mod oidc_jwks;
+mod oidc_logout;
 mod oidc_token;
 mod refusal;
 pub mod request_log;
@@ -140,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .merge(wecom_events::router())
         .merge(oidc::router())
         .merge(oidc_token::router())
+        .merge(oidc_consent::router())
+        .merge(oidc_logout::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,

@@ -50,6 +50,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint": format!("{base}{}", super::oidc_token::TOKEN_PATH),
         "userinfo_endpoint": format!("{base}{}", super::oidc_token::USERINFO_PATH),
         "jwks_uri": format!("{base}{}", crate::oidc::jwks::JWKS_PATH),
+        "end_session_endpoint": format!("{base}{}", super::oidc_logout::LOGOUT_PATH),
         "scopes_supported": crate::oidc::Scope::ALL.map(crate::oidc::Scope::as_str),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -58,7 +59,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
             "name", "preferred_username", "email", "phone_number", "groups", "roles", "departments"
@@ -152,6 +153,21 @@ async fn authorize(
             return error_redirect(state, uri.as_str(), p.state.as_deref(), &e);
         }
     };
+    // Refused before the member signs in, not at the token endpoint after it: an ES256 client on
+    // a server with key files but no `signing.ec_key_file` could never get its tokens.
+    let alg = client.config.id_token_signed_response_alg;
+    if !state.keys().jose.can_sign(alg) {
+        tracing::warn!(app = %client.name, alg = alg.as_str(), "an OIDC client's id_token_signed_response_alg has no signing key here (ES256 with signing.key_file needs signing.ec_key_file)");
+        let who = Who::app(client.name.as_str());
+        ctx.record(&AuditEvent::refused(AuditKind::SsoRequest, "oidc_no_signing_key").who(who))
+            .await;
+        let e = RedirectError {
+            code: ErrorCode::ServerError,
+            description:
+                "the client's id_token_signed_response_alg has no signing key on this server",
+        };
+        return error_redirect(state, uri.as_str(), req.state.as_deref(), &e);
+    }
     let live = match req.prompt {
         Prompt::Login => None,
         _ => flow::current_session(state, headers).await?,
@@ -159,7 +175,7 @@ async fn authorize(
     let now = ctx.unix();
     let live = live.filter(|l| req.max_age.is_none_or(|m| now - l.row.authn_instant <= m));
     match live {
-        Some(live) => answer(state, ctx, client, &req, &live).await,
+        Some(live) => answer(state, ctx, headers, client, &req, &live).await,
         None if req.prompt == Prompt::None => {
             let who = Who::app(client.name.as_str());
             ctx.record(&AuditEvent::refused(AuditKind::Login, "oidc_login_required").who(who))
@@ -175,7 +191,7 @@ async fn authorize(
 }
 
 /// An error response to the client's redirect URI, with `state` and `iss` (RFC 9207).
-fn error_redirect(
+pub(super) fn error_redirect(
     state: &AppState,
     redirect_uri: &str,
     client_state: Option<&str>,
@@ -219,10 +235,41 @@ async fn begin_login(
     flow::to_wecom(state, headers, &started, scope).await
 }
 
-/// Answers an accepted request for a member with a live session: the release (access rules,
-/// `sub`, roles) and a code, back to the client's redirect URI with `state` and `iss`. A refused
-/// member is audited and gets the member page (an app that refuses shows it the same way).
+/// Answers an accepted request for a member with a live session: the consent page first when the
+/// client asks for consent and the member has not given it (`consent_required` with
+/// `prompt=none`), otherwise a code ([`give_code`]).
 pub async fn answer(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    headers: &HeaderMap,
+    client: &Client,
+    req: &Request,
+    live: &Live,
+) -> Result<Response, WebError> {
+    let userid = &live.profile.userid;
+    let needed = crate::oidc_flow::consent::needed(ctx, client, req, userid)
+        .await
+        .map_err(|e| WebError::store("the member's OIDC consent", &e))?;
+    if !needed {
+        return give_code(state, ctx, client, req, live).await;
+    }
+    if req.prompt == Prompt::None {
+        let who = Who::app(client.name.as_str()).userid(Some(userid));
+        ctx.record(&AuditEvent::refused(AuditKind::Login, "oidc_consent_required").who(who))
+            .await;
+        let e = RedirectError {
+            code: ErrorCode::ConsentRequired,
+            description: "the member has not consented to this client (prompt=none)",
+        };
+        return error_redirect(state, &req.redirect_uri, req.state.as_deref(), &e);
+    }
+    super::oidc_consent::ask(ctx, headers, client, req, live).await
+}
+
+/// A code for a member with a live session: the release (access rules, `sub`, roles) and the
+/// code, back to the client's redirect URI with `state` and `iss`. A refused member is audited and
+/// gets the member page (an app that refuses shows it the same way).
+pub(super) async fn give_code(
     state: &AppState,
     ctx: &Ctx<'_>,
     client: &Client,

@@ -224,6 +224,7 @@ async fn on_request(
             initiator: Some(initiator),
             partial: false,
             userid: String::new(),
+            return_to: None,
         };
         return render_step(state, ctx, headers, done).await;
     };
@@ -243,19 +244,39 @@ async fn on_request(
     }
     ctx.record(&AuditEvent::success(AuditKind::SloRequest, "sp_initiated").who(who))
         .await;
-    end_and_start(state, ctx, headers, &live, served, Some(initiator)).await
+    let ending = Ending {
+        initiator: Some(initiator),
+        how: "sp_initiated",
+        return_to: None,
+    };
+    end_and_start(state, ctx, headers, &live, served, ending).await
+}
+
+/// Who ends a session and where the browser goes at the end of the chain.
+pub(super) struct Ending {
+    /// The SP that asked (answered at the end), if one did.
+    pub initiator: Option<Initiator>,
+    /// The `logout` audit row's reason (`sp_initiated`, `idp_initiated`, `oidc_rp_initiated`).
+    pub how: &'static str,
+    /// A checked URL the browser goes to at the end instead of the signed-out page.
+    pub return_to: Option<String>,
 }
 
 /// Ends `live`'s session and runs the chain over its SPs with a Single Logout endpoint (the
 /// initiator left out); the browser's session cookie is cleared.
-async fn end_and_start(
+pub(super) async fn end_and_start(
     state: &AppState,
     ctx: &Ctx<'_>,
     headers: &HeaderMap,
     live: &Live,
     served: Vec<crate::store::ServiceRow>,
-    initiator: Option<Initiator>,
+    ending: Ending,
 ) -> Result<Response, WebError> {
+    let Ending {
+        initiator,
+        how,
+        return_to,
+    } = ending;
     let snap = snapshot::snapshot(state, headers).await?;
     let mut with_slo = Vec::new();
     for row in &served {
@@ -269,13 +290,8 @@ async fn end_and_start(
     }
     let except = initiator.as_ref().map(|i| i.app.as_str());
     let others = domain::to_tell(served.clone(), except, |a| with_slo.iter().any(|w| w == a));
-    let how = if initiator.is_some() {
-        "sp_initiated"
-    } else {
-        "idp_initiated"
-    };
     domain::end_session(ctx, live, how).await?;
-    let chain = domain::start(ctx, &live.row.userid, initiator, others).await?;
+    let chain = domain::start(ctx, &live.row.userid, initiator, others, return_to).await?;
     let step = domain::next(ctx, &chain, None).await?;
     let mut resp = render_step(state, ctx, headers, step).await?;
     let secure = state.config.secure_cookies();
@@ -344,7 +360,12 @@ async fn member_logout(
         return signed_out(Lang::from_headers(&headers), false, false);
     };
     let served = domain::served(&ctx, &live).await?;
-    end_and_start(&state, &ctx, &headers, &live, served, None).await
+    let ending = Ending {
+        initiator: None,
+        how: "idp_initiated",
+        return_to: None,
+    };
+    end_and_start(&state, &ctx, &headers, &live, served, ending).await
 }
 
 /// Where the logout page goes next: the chain, and the request it waited for.
@@ -380,6 +401,7 @@ async fn render_step(
                 initiator: Some(initiator),
                 partial,
                 userid,
+                ..
             } => {
                 let app = load_app(state, &snap, &initiator.app).await?;
                 let Some((app, endpoint)) = app.as_ref().and_then(|a| with_endpoint(a)) else {
@@ -392,6 +414,10 @@ async fn render_step(
                 return answer_initiator(state, ctx, lang, app, endpoint, &initiator, partial)
                     .await;
             }
+            Step::Done {
+                return_to: Some(to),
+                ..
+            } => return flow::redirect(&to),
             Step::Done { partial, .. } => return signed_out(lang, partial, false),
         }
     }
@@ -572,7 +598,7 @@ struct SignedOut<'a> {
 
 /// The signed-out page: `partial` when some SP did not confirm, `no_return` when the SP that
 /// asked cannot be answered (no Single Logout endpoint in its metadata).
-fn signed_out(lang: Lang, partial: bool, no_return: bool) -> Result<Response, WebError> {
+pub(super) fn signed_out(lang: Lang, partial: bool, no_return: bool) -> Result<Response, WebError> {
     let mut notes = Vec::new();
     if partial {
         notes.push(text::SIGNED_OUT_PARTIAL.get(lang));
@@ -622,7 +648,7 @@ fn answered_page(lang: Lang, next: &str) -> Result<Response, WebError> {
     ))
 }
 
-fn html_page(html: String, csp: &'static str, frame_options: &'static str) -> Response {
+pub(super) fn html_page(html: String, csp: &'static str, frame_options: &'static str) -> Response {
     let mut r = html.into_response();
     let h = r.headers_mut();
     h.insert(

@@ -70,7 +70,9 @@ impl Target {
     ) -> Result<Response, WebError> {
         match self {
             Self::Saml(app, login) => flow::answer(state, ctx, headers, app, login, live).await,
-            Self::Oidc(client, req) => super::oidc::answer(state, ctx, client, req, live).await,
+            Self::Oidc(client, req) => {
+                super::oidc::answer(state, ctx, headers, client, req, live).await
+            }
         }
     }
 }

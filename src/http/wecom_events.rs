@@ -69,6 +69,11 @@ async fn crypto(state: &AppState) -> Result<(events::Ctx, i64), Refusal> {
         leaver_account: state.config.lifecycle.leaver_account,
         client: e.client.clone(),
         master_key: state.config.master_key().ok().cloned(),
+        back_channel: crate::lifecycle::back_channel::for_server(
+            &state.config,
+            &state.keys().active,
+            state.rng.clone(),
+        ),
     };
     Ok((ctx, now))
 }

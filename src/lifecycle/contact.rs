@@ -19,11 +19,12 @@ pub async fn on_contact_change(
     let trigger = Trigger::Event(change.change_type());
     let (userid, after) = match change {
         ContactChange::UserDeleted { userid } => (userid, None),
+        // After a rename the status is the renamed member's.
         ContactChange::UserUpdated {
             userid,
+            new_userid,
             status: Some(s),
-            ..
-        } => (userid, Some(*s)),
+        } => (new_userid.as_ref().unwrap_or(userid), Some(*s)),
         ContactChange::UserCreated { userid } => match reread(ctx, userid).await {
             Some(after) => (userid, after),
             None => return Ok(None),

@@ -6,8 +6,8 @@
 //! acts, so an account an admin disabled stays disabled. Every decision is audited with its reason.
 //!
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
-//! the periodic reconciliation, SCIM deactivation and back-channel Single Logout through the call
-//! points named below. [`reconcile::after_full_sync`] runs them for what a full directory sync
+//! the periodic reconciliation and SCIM deactivation through the call points named below; after
+//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding. [`reconcile::after_full_sync`] runs them for what a full directory sync
 //! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
@@ -22,9 +22,12 @@ use crate::wecom::client::WecomClient;
 use crate::wecom::contact_change::{ContactChange, MemberStatus};
 use serde_json::json;
 
+pub mod back_channel;
 mod contact;
 pub mod reconcile;
+mod rename;
 pub use contact::{on_contact_change, on_transitions};
+pub use rename::member_renamed;
 
 /// What the rules need: the store, the corp whose bindings they act on, the time and the setting.
 #[derive(Clone, Copy)]
@@ -43,6 +46,9 @@ pub struct Ctx<'a> {
     /// users are deactivated at once; without it (a context that cannot reach them), the next
     /// provisioning run does it.
     pub master_key: Option<&'a MasterKey>,
+    /// Back-channel Single Logout: with it, the apps of a leaver's ended sessions are told on
+    /// the SOAP binding; without it (a context that cannot sign), the audit row says none was sent.
+    pub back_channel: Option<&'a back_channel::BackChannel>,
 }
 
 /// Who told us (the audit row's `trigger`).
@@ -121,6 +127,11 @@ pub enum Outcome {
         /// The account.
         account: AccountOutcome,
     },
+    /// The userid was renamed: what was kept moved to the new one.
+    Renamed {
+        /// IdP sessions under the old userid ended.
+        sessions_ended: u64,
+    },
 }
 
 /// Why the rules could not run (the store failed; nothing half-done is left unaudited).
@@ -167,11 +178,27 @@ pub async fn member_changed(
     if after.is_some_and(MemberStatus::may_sign_in) {
         return rejoin(ctx, userid, before, after, trigger).await;
     }
+    // The participants are read first: deleting the sessions deletes what they served.
+    let participants = match ctx.back_channel {
+        Some(_) => back_channel::participants(ctx.store, userid).await,
+        None => None,
+    };
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
+    // A member who comes back is asked again before an OIDC client receives their claims.
+    let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
     let account = cut_account(ctx, userid, after).await?;
-    // Back-channel Single Logout would tell the apps of the ended sessions here; it does not
-    // exist yet, and the audit row says so.
     let scim_deactivated = deprovision(ctx, userid).await;
+    // Only now, with the member cut off everywhere, are the apps told (each call bounded).
+    let slo = match (ctx.back_channel, participants) {
+        (Some(bc), Some(rows)) => {
+            let now = time::OffsetDateTime::from_unix_timestamp(ctx.now)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            back_channel::audit_value(&back_channel::tell_all(bc, ctx.store, rows, now).await)
+        }
+        (Some(_), None) => json!("participants_unreadable"),
+        // Said, not implied: this context cannot sign, so the apps' own sessions are not told.
+        (None, _) => json!("back_channel_not_available"),
+    };
     let reason = match after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
@@ -187,9 +214,8 @@ pub async fn member_changed(
         "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
-        "scim_deactivated": scim_deactivated,
-        // Said, not implied: the apps' own sessions are not told yet (no back channel).
-        "slo": "back_channel_not_available",
+        "scim_deactivated": scim_deactivated, "oidc_consents_removed": consents_removed,
+        "slo": slo,
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
     Ok(Outcome::CutOff {

@@ -3,6 +3,7 @@
 //! changed (a leaver whose event never arrived is cut off here), then every `provision=scim` app
 //! brought in line with the directory just stored.
 
+use super::back_channel::BackChannel;
 use super::{on_transitions, Ctx, Outcome, Trigger};
 use crate::admin::Actor;
 use crate::config::Config;
@@ -23,13 +24,15 @@ pub struct Followed {
 }
 
 /// Runs the rules for `transitions`, then provisioning; failures are logged (each part's own
-/// audit rows say the detail) and the next sync repairs them.
+/// audit rows say the detail) and the next sync repairs them. With `back_channel`, a leaver's
+/// apps are told on the SOAP binding.
 pub async fn after_full_sync(
     store: &Store,
     config: &Config,
     effective: &Effective,
     transitions: &[StatusTransition],
     now: i64,
+    back_channel: Option<&BackChannel>,
 ) -> Followed {
     let master_key = config.master_key().ok();
     let ctx = Ctx {
@@ -39,6 +42,7 @@ pub async fn after_full_sync(
         leaver_account: config.lifecycle.leaver_account,
         client: Some(&effective.client),
         master_key,
+        back_channel,
     };
     let mut followed = Followed::default();
     match on_transitions(&ctx, transitions, Trigger::Reconciliation).await {
@@ -47,7 +51,7 @@ pub async fn after_full_sync(
                 match o {
                     Outcome::CutOff { .. } => followed.cut_off += 1,
                     Outcome::Restored { .. } => followed.restored += 1,
-                    Outcome::Unchanged => {}
+                    Outcome::Unchanged | Outcome::Renamed { .. } => {}
                 }
             }
         }

@@ -78,6 +78,10 @@ pub struct Chain {
     pub confirmed: Vec<String>,
     /// Apps that did not confirm (no answer in time, or not Success).
     pub failed: Vec<String>,
+    /// Where the browser goes at the end instead of the signed-out page (an OpenID Connect
+    /// client's registered post-logout redirect URI, checked before the chain started).
+    #[serde(default)]
+    pub return_to: Option<String>,
 }
 
 /// What the browser does next.
@@ -98,6 +102,8 @@ pub enum Step {
         partial: bool,
         /// The member.
         userid: String,
+        /// Where the browser goes instead of the signed-out page, if somewhere.
+        return_to: Option<String>,
     },
 }
 
@@ -140,12 +146,13 @@ pub async fn end_session(ctx: &Ctx<'_>, live: &Live, how: &'static str) -> Resul
 }
 
 /// Starts a chain telling `others` (the session's SPs with a Single Logout endpoint, the
-/// initiator left out) and returns its ID.
+/// initiator left out) and returns its ID; at its end the browser goes to `return_to` when given.
 pub async fn start(
     ctx: &Ctx<'_>,
     userid: &str,
     initiator: Option<Initiator>,
     others: Vec<Participant>,
+    return_to: Option<String>,
 ) -> Result<String, Error> {
     let chain = Chain {
         userid: userid.to_string(),
@@ -154,6 +161,7 @@ pub async fn start(
         waiting: None,
         confirmed: Vec::new(),
         failed: Vec::new(),
+        return_to,
     };
     let id = ctx.rng.hex(16);
     let now = ctx.unix();
@@ -206,6 +214,7 @@ pub async fn next(ctx: &Ctx<'_>, chain_id: &str, after: Option<&str>) -> Result<
                 initiator: chain.initiator.clone(),
                 partial: !chain.failed.is_empty(),
                 userid: chain.userid.clone(),
+                return_to: chain.return_to.clone(),
             }
         } else {
             let participant = chain.pending.remove(0);

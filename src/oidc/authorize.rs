@@ -69,6 +69,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// `prompt=none` and no session.
     LoginRequired,
+    /// `prompt=none` and the member must be asked for consent first.
+    ConsentRequired,
     /// The member may not use the app.
     AccessDenied,
     /// `request` objects are not supported.
@@ -87,6 +89,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::AccessDenied => "access_denied",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
@@ -118,6 +121,8 @@ pub enum Prompt {
     None,
     /// `prompt=login`: a fresh WeCom login even with a session.
     Login,
+    /// `prompt=consent`: ask the member again (a client whose consent is on).
+    Consent,
 }
 
 /// An accepted authorization request: the pending OIDC login it becomes.
@@ -200,10 +205,11 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
         None | Some("") => Prompt::Default,
         Some("none") => Prompt::None,
         Some("login") => Prompt::Login,
+        Some("consent") => Prompt::Consent,
         Some(_) => {
             return Err(err(
                 InvalidRequest,
-                "prompt must be none or login (or absent)",
+                "prompt must be none, login or consent (or absent)",
             ))
         }
     };

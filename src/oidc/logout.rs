@@ -65,6 +65,19 @@ impl std::fmt::Display for LogoutError {
 
 impl std::error::Error for LogoutError {}
 
+impl LogoutError {
+    /// The audit reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Repeated(_) => "repeated_parameter",
+            Self::BadHint(_) => "bad_id_token_hint",
+            Self::ClientMismatch => "client_mismatch",
+            Self::UnknownClient => "unknown_client",
+            Self::UnregisteredRedirect => "unregistered_post_logout_redirect",
+        }
+    }
+}
+
 impl LogoutParams {
     /// Reads the parameters from decoded `(name, value)` pairs; unknown ones (`ui_locales`,
     /// `logout_hint`) are ignored, a repeated known one is refused, an empty one is absent.

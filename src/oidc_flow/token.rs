@@ -257,9 +257,11 @@ async fn issue(
 ) -> Result<Tokens, TokenError> {
     let now = ctx.unix();
     let lifetime = client.config.access_token_secs;
+    // One algorithm for both tokens: a client that verifies ES256 ID tokens may verify its
+    // access tokens too, and an RS256-only client never sees an EC key.
+    let alg: JwsAlg = client.config.id_token_signed_response_alg;
     let sign = |typ, claims: &Value| {
-        jwt::sign(issuer.keys, JwsAlg::Rs256, typ, claims)
-            .map_err(|e| TokenError::Server(e.to_string()))
+        jwt::sign(issuer.keys, alg, typ, claims).map_err(|e| TokenError::Server(e.to_string()))
     };
     let aud = client.client_id.as_str();
     let access_claims = json!({
@@ -322,12 +324,18 @@ pub fn at_hash(access_token: &str) -> String {
 }
 
 /// The claims userinfo answers for a bearer access token: its grant's claims by scope, while the
-/// token is live and its grant unrevoked.
+/// token is live, its grant unrevoked and the IdP session that signed the member in still open —
+/// a member signed out, or cut off as a leaver, is no longer described to the client.
 pub async fn userinfo(ctx: &Ctx<'_>, access_token: &str) -> Result<Option<Value>, StoreError> {
     let hash = sha256_hex(access_token.as_bytes());
-    let Some(row) = ctx.store.access_token_grant(&hash, ctx.unix()).await? else {
+    let now = ctx.unix();
+    let Some(row) = ctx.store.access_token_grant(&hash, now).await? else {
         return Ok(None);
     };
+    let session = ctx.store.session(&row.session_hash).await?;
+    if session.is_none_or(|s| s.expires_at <= now) {
+        return Ok(None);
+    }
     let grant: Grant = serde_json::from_str(&row.grant_json)
         .map_err(|e| StoreError::Corrupt(format!("OIDC grant: {e}")))?;
     Ok(Some(Value::Object(grant.released())))

@@ -304,6 +304,8 @@ fn role_homepage(_: &AppSettings, mount: &str) -> Homepage {
 fn build_ic(p: &Params) -> Result<Built, String> {
     let mut s = base_settings(Source::Email);
     s.name_id_format = NameIdFormat::Email;
+    // Identity Center's SCIM endpoint has no PUT on groups: members change by PATCH only.
+    s.scim_group_update = crate::apps::ScimGroupUpdate::Patch;
     if let Some(u) = login_url(p, &["awsapps.com", "awsapps.cn"])? {
         s.params.insert("login_url".into(), u);
     }

@@ -31,6 +31,8 @@ impl IdentityCenter for HuaweiIdentityCenter {
              (IdP-initiated; whether IAM Identity Center accepts that is unverified)",
         zh: "没有填写用户门户地址（login_url），因此成员从本服务的挂载地址开始登录（IdP 发起；IAM Identity Center 是否接受未核实）",
     };
+    // Its SCIM API, like AWS's, updates groups only partially (PatchGroup; no PUT on groups).
+    const GROUP_UPDATE: crate::apps::ScimGroupUpdate = crate::apps::ScimGroupUpdate::Patch;
 }
 
 /// The preset.

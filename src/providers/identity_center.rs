@@ -6,7 +6,7 @@
 //! an [`IdentityCenter`].
 
 use super::{base_settings, login_url, Built, Homepage, Param, Params, Preset, Sp};
-use crate::apps::AppSettings;
+use crate::apps::{AppSettings, ScimGroupUpdate};
 use crate::identity::Source;
 use crate::text::Tx;
 
@@ -24,6 +24,9 @@ pub(super) trait IdentityCenter {
     const METADATA_STEP: &'static str;
     /// What the homepage says when no portal URL was given.
     const NO_LOGIN_URL: Tx;
+    /// How its SCIM endpoint takes changes to a group (`scim_group_update`): PUT unless the
+    /// center documents PATCH only.
+    const GROUP_UPDATE: ScimGroupUpdate = ScimGroupUpdate::Put;
 }
 
 /// The preset of the identity center `C`.
@@ -51,6 +54,7 @@ pub(super) const fn login_url_param(help: &'static str) -> Param {
 
 fn build<C: IdentityCenter>(p: &Params) -> Result<Built, String> {
     let mut s = base_settings(Source::Userid);
+    s.scim_group_update = C::GROUP_UPDATE;
     if let Some(u) = login_url(p, C::LOGIN_DOMAINS)? {
         s.params.insert("login_url".into(), u);
     }

@@ -8,6 +8,8 @@
 //! `session_duration`, `relay_state`, and what a variant needs (`sso_type`, `login_url`, …).
 //! `role` and `relay_state` land in the app's settings (`roles.default_role`, `default_relay_state`);
 //! the others are kept as the app's parameters, which templates and the homepage URL read.
+//!
+//! OpenID Connect clients have presets of their own ([`oidc`]): client settings and next steps.
 
 mod aliyun;
 mod aws;
@@ -17,6 +19,7 @@ mod huawei;
 mod huawei_ic;
 mod identity_center;
 mod kingsoft;
+pub mod oidc;
 mod tencent;
 mod tencent_cic;
 pub mod text;

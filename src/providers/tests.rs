@@ -1034,3 +1034,16 @@ fn aws_role_encryption_required() {
         assert!(e.contains(says), "{extra:?}: {e}");
     }
 }
+
+#[test]
+// Rule: AWS IAM Identity Center's and Huawei Cloud IAM Identity Center's SCIM endpoints have no PUT
+// on groups, so their presets change groups by PATCH; the others keep the default PUT.
+fn identity_centers_without_group_put_change_groups_by_patch() {
+    use crate::apps::ScimGroupUpdate;
+    for patch in ["aws-identity-center", "huawei-identity-center"] {
+        let (_, s) = make(patch, &[]).unwrap();
+        assert_eq!(s.scim_group_update, ScimGroupUpdate::Patch, "{patch}");
+    }
+    let (_, s) = make("tencent-cic", &[]).unwrap();
+    assert_eq!(s.scim_group_update, ScimGroupUpdate::Put);
+}

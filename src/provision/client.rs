@@ -1,5 +1,6 @@
 //! The SCIM 2.0 client (RFC 7644): find a user by `userName` (or `externalId`), create with POST,
-//! replace with PUT, deactivate with PATCH; the same for groups. Every call carries the app's bearer
+//! replace with PUT, deactivate with PATCH; the same for groups, whose members may also change by
+//! PATCH. Every call carries the app's bearer
 //! token and is retried, a bounded number of times, on 429 (after the `Retry-After` the app asks
 //! for, capped) and on 5xx or a lost connection (with doubling back-off). The token is never logged
 //! nor put in an error.
@@ -140,6 +141,8 @@ impl ScimClient {
     pub fn new(base: &str, token: ScimToken, retry: Retry) -> Result<Self, ScimError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // AWS IAM Identity Center refuses a PATCH that carries no User-Agent.
+            .user_agent(concat!("wecom-idp/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ScimError::Transport {
@@ -201,6 +204,15 @@ impl ScimClient {
         let url = format!("{}/{}/{}", self.base, at.path(), urlencoding(id));
         let call = format!("PUT /{}/{{id}}", at.path());
         self.send(&call, || self.http.put(&url).json(body)).await?;
+        Ok(())
+    }
+
+    /// Modifies a resource (PATCH with a PatchOp message, RFC 7644 §3.5.2).
+    pub async fn patch(&self, at: Endpoint, id: &str, body: &Value) -> Result<(), ScimError> {
+        let url = format!("{}/{}/{}", self.base, at.path(), urlencoding(id));
+        let call = format!("PATCH /{}/{{id}}", at.path());
+        self.send(&call, || self.http.patch(&url).json(body))
+            .await?;
         Ok(())
     }
 

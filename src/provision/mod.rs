@@ -13,7 +13,7 @@ pub mod resource;
 pub mod source;
 
 use crate::admin::Actor;
-use crate::apps::{App, ProvisionMode};
+use crate::apps::{App, ProvisionMode, ScimGroupUpdate};
 use crate::identity::access::Access;
 use crate::secrets::MasterKey;
 use crate::store::{
@@ -50,6 +50,8 @@ pub enum ProvisionError {
     TokenUnreadable(String),
     /// A bad token or setting; the message says what to fix.
     Invalid(String),
+    /// No master key is configured, so a token cannot be sealed or opened; why.
+    NoMasterKey(String),
     /// The store failed.
     Store(StoreError),
     /// The SCIM client could not be made.
@@ -65,14 +67,17 @@ impl std::fmt::Display for ProvisionError {
             ),
             Self::NoToken(app) => write!(
                 f,
-                "app {app} has no SCIM token: wecom-idp app set {app} --set scim_token_file=PATH"
+                "app {app} has no SCIM token: set it on the app's console page (SCIM token), by PUT \
+                 /api/v1/apps/{app}/scim-token, or with wecom-idp app set {app} --set \
+                 scim_token_file=PATH"
             ),
             Self::TokenUnreadable(app) => write!(
                 f,
                 "the SCIM token of app {app} cannot be opened with the master key in use (sealed \
-                 under another key?): give it again with scim_token_file"
+                 under another key?): give it again (console, API or scim_token_file)"
             ),
             Self::Invalid(m) => f.write_str(m),
+            Self::NoMasterKey(why) => write!(f, "the SCIM token cannot be sealed: {why}"),
             Self::Store(e) => write!(f, "{e}"),
             Self::Client(e) => write!(f, "{e}"),
         }
@@ -118,6 +123,25 @@ pub async fn set_token(
     )
     .await;
     Ok(())
+}
+
+/// Removes the app's bearer token (audited); whether it had one. Runs stop until a new one is set.
+pub async fn clear_token(ctx: &Ctx<'_>, app: &App) -> Result<bool, ProvisionError> {
+    let name = app.name.as_str();
+    let had = ctx.store.delete_scim_token(name).await?;
+    if had {
+        audit(
+            ctx,
+            name,
+            None,
+            AuditKind::ScimTokenSet,
+            AuditResult::Success,
+            "scim_token_cleared",
+            None,
+        )
+        .await;
+    }
+    Ok(had)
 }
 
 /// Re-seals every app's token sealed under `old` under `new` (master key rotation); returns how
@@ -181,7 +205,7 @@ pub struct Report {
     pub changes: Vec<(Change, Outcome)>,
     /// Members in scope who could not be provisioned, with why.
     pub skipped: Vec<plan::Skipped>,
-    /// The counts recorded as the app's status (not for a dry run).
+    /// The counts recorded as the app's status (for a dry run, what it would do).
     pub status: ScimRunRow,
 }
 
@@ -210,11 +234,22 @@ pub async fn run(
     let sent = ctx.store.scim_resources(name).await?;
     let Plan { changes, skipped } = plan::plan(app, dir, default_access, &sent);
     if dry_run {
+        let mut status = ScimRunRow {
+            started_at: ctx.now,
+            finished_at: ctx.now,
+            run_trigger: ctx.actor.label(),
+            dry_run: 1,
+            ..ScimRunRow::default()
+        };
+        for c in &changes {
+            count(&mut status, c, &Outcome::Planned);
+        }
+        ctx.store.put_scim_run(name, &status).await?;
         let changes = changes.into_iter().map(|c| (c, Outcome::Planned)).collect();
         return Ok(Report {
             changes,
             skipped,
-            status: ScimRunRow::default(),
+            status,
         });
     }
     let client =
@@ -224,13 +259,19 @@ pub async fn run(
         .filter(|r| r.kind == "user")
         .map(|r| (r.local_key.clone(), r.remote_id.clone()))
         .collect();
+    let groups: HashMap<String, Vec<String>> = sent
+        .iter()
+        .filter(|r| r.kind == "group")
+        .filter_map(|r| Some((r.local_key.clone(), serde_json::from_str(&r.members).ok()?)))
+        .collect();
     let mut status = ScimRunRow {
         started_at: ctx.now,
+        run_trigger: ctx.actor.label(),
         ..ScimRunRow::default()
     };
     let mut done = Vec::new();
     for change in changes {
-        let outcome = apply(ctx, &client, name, &change, &mut users).await;
+        let outcome = apply(ctx, &client, app, &change, &mut users, &groups).await;
         count(&mut status, &change, &outcome);
         record(ctx, name, &change, &outcome).await;
         done.push((change, outcome));
@@ -274,10 +315,13 @@ fn count(status: &mut ScimRunRow, change: &Change, outcome: &Outcome) {
 async fn apply(
     ctx: &Ctx<'_>,
     client: &ScimClient,
-    app: &str,
+    app: &App,
     change: &Change,
     users: &mut HashMap<String, String>,
+    groups: &HashMap<String, Vec<String>>,
 ) -> Outcome {
+    let mode = app.settings.scim_group_update;
+    let app = app.name.as_str();
     let made = match change {
         Change::CreateUser { userid, body } => create_user(client, body).await.map(|id| {
             users.insert(userid.clone(), id.clone());
@@ -298,9 +342,7 @@ async fn apply(
             }
             Err(e) => Err(e),
         },
-        Change::PutGroup { key, .. } => put_group(client, change, users)
-            .await
-            .map(|(id, hash)| row("group", key, id, hash, 1)),
+        Change::PutGroup { .. } => put_group(client, mode, change, users, groups).await,
     };
     match made {
         Ok(r) => match ctx.store.put_scim_resource(app, &r, ctx.now).await {
@@ -324,6 +366,7 @@ fn row(
         remote_id,
         sent_hash,
         active,
+        members: String::new(),
     }
 }
 
@@ -358,14 +401,29 @@ async fn replace_user(
     }
 }
 
-/// Creates or replaces a group with its members' remote IDs. Returns its ID and the hash to
-/// record: empty when a member had no remote ID (their creation failed), so the next run sends the
-/// group again.
+/// What a group change sends, and how.
+struct GroupSend<'a> {
+    key: &'a str,
+    display_name: &'a str,
+    /// The members' remote IDs.
+    ids: Vec<String>,
+    /// The app's ID of the group, when sent before.
+    remote_id: Option<&'a String>,
+    /// The members' remote IDs last sent, when known.
+    before: Option<Vec<String>>,
+}
+
+/// Creates or changes a group with its members' remote IDs: PUT of the whole group, or (with
+/// `scim_group_update=patch`) PATCH of the members that changed since the last send. Returns the
+/// row to record: its hash is empty when a member had no remote ID (their creation failed), so the
+/// next run sends the group again.
 async fn put_group(
     client: &ScimClient,
+    mode: ScimGroupUpdate,
     change: &Change,
     users: &HashMap<String, String>,
-) -> Result<(String, String), ScimError> {
+    groups: &HashMap<String, Vec<String>>,
+) -> Result<ScimResourceRow, ScimError> {
     let Change::PutGroup {
         key,
         display_name,
@@ -383,33 +441,92 @@ async fn put_group(
         .filter_map(|u| users.get(u).cloned())
         .collect();
     let complete = ids.len() == members.len();
-    let body = resource::group(key, display_name, &ids);
-    let existing = match remote_id {
-        Some(id) => Some(id.clone()),
+    let send = GroupSend {
+        key,
+        display_name,
+        ids,
+        remote_id: remote_id.as_ref(),
+        before: remote_id.as_ref().and(groups.get(key.as_str()).cloned()),
+    };
+    let id = match mode {
+        ScimGroupUpdate::Put => put_whole_group(client, &send).await?,
+        ScimGroupUpdate::Patch => patch_group(client, &send).await?,
+    };
+    let hash = if complete {
+        change.hash()
+    } else {
+        String::new()
+    };
+    let mut r = row("group", key, id, hash, 1);
+    r.members = serde_json::Value::from(send.ids).to_string();
+    Ok(r)
+}
+
+/// The group's ID at the app: the one sent before, else one of the same display name.
+async fn existing_group(
+    client: &ScimClient,
+    g: &GroupSend<'_>,
+) -> Result<Option<String>, ScimError> {
+    match g.remote_id {
+        Some(id) => Ok(Some(id.clone())),
         None => {
             client
-                .find(Endpoint::Groups, "displayName", display_name)
-                .await?
+                .find(Endpoint::Groups, "displayName", g.display_name)
+                .await
         }
-    };
-    let id = match existing {
+    }
+}
+
+/// PUT of the whole group (POST when the app has none, or lost it).
+async fn put_whole_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, ScimError> {
+    let body = resource::group(g.key, g.display_name, &g.ids);
+    match existing_group(client, g).await? {
         Some(id) => match client.replace(Endpoint::Groups, &id, &body).await {
-            Ok(()) => id,
+            Ok(()) => Ok(id),
             Err(ScimError::Status { status: 404, .. }) => {
-                client.create(Endpoint::Groups, &body).await?
+                client.create(Endpoint::Groups, &body).await
+            }
+            Err(e) => Err(e),
+        },
+        None => client.create(Endpoint::Groups, &body).await,
+    }
+}
+
+/// PATCH of the members that changed. A group new to the app is created empty (AWS takes no
+/// members on create) and its members added; a group whose last members are not known (found by
+/// name, or sent before they were kept) gets every member added, as none can be removed safely.
+async fn patch_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, ScimError> {
+    let (id, before) = match existing_group(client, g).await? {
+        Some(id) => (id, g.before.clone().unwrap_or_default()),
+        None => (create_empty_group(client, g).await?, Vec::new()),
+    };
+    for (i, body) in resource::group_patches(g.display_name, &before, &g.ids)
+        .iter()
+        .enumerate()
+    {
+        match client.patch(Endpoint::Groups, &id, body).await {
+            Ok(()) => {}
+            // The app lost the group: made again, with every member.
+            Err(ScimError::Status { status: 404, .. }) if i == 0 => {
+                let id = create_empty_group(client, g).await?;
+                for body in resource::group_patches(g.display_name, &[], &g.ids) {
+                    client.patch(Endpoint::Groups, &id, &body).await?;
+                }
+                return Ok(id);
             }
             Err(e) => return Err(e),
-        },
-        None => client.create(Endpoint::Groups, &body).await?,
-    };
-    Ok((
-        id,
-        if complete {
-            change.hash()
-        } else {
-            String::new()
-        },
-    ))
+        }
+    }
+    Ok(id)
+}
+
+async fn create_empty_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, ScimError> {
+    client
+        .create(
+            Endpoint::Groups,
+            &resource::group(g.key, g.display_name, &[]),
+        )
+        .await
 }
 
 /// The audit row of one change made (or failed).
@@ -493,7 +610,17 @@ pub async fn member_left(
             .await
             .and_then(|t| ScimClient::new(url, t, ctx.retry).map_err(ProvisionError::Client))
         {
-            Ok(client) => apply(ctx, &client, name, &change, &mut HashMap::new()).await,
+            Ok(client) => {
+                apply(
+                    ctx,
+                    &client,
+                    &app,
+                    &change,
+                    &mut HashMap::new(),
+                    &HashMap::new(),
+                )
+                .await
+            }
             Err(e) => Outcome::Failed(e.to_string()),
         };
         record(ctx, name, &change, &outcome).await;

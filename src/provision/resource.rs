@@ -70,6 +70,47 @@ pub fn group(key: &str, display_name: &str, member_ids: &[String]) -> Value {
     })
 }
 
+/// Most member changes one group PATCH carries (AWS IAM Identity Center takes at most 100).
+pub const PATCH_MEMBERS_MAX: usize = 100;
+
+/// The PatchOps that bring a group from the members last sent (`before`, remote IDs) to `after`:
+/// `replace` of `displayName` first, then `add` of the new members and `remove` of each gone one
+/// (`members[value eq "ID"]`), split so no message carries more than [`PATCH_MEMBERS_MAX`] member
+/// changes. Always at least one message (the display name).
+pub fn group_patches(display_name: &str, before: &[String], after: &[String]) -> Vec<Value> {
+    let added: Vec<&String> = after.iter().filter(|id| !before.contains(id)).collect();
+    let removed: Vec<&String> = before.iter().filter(|id| !after.contains(id)).collect();
+    let mut ops: Vec<Vec<Value>> = vec![vec![
+        json!({"op": "replace", "path": "displayName", "value": display_name}),
+    ]];
+    let mut room = PATCH_MEMBERS_MAX;
+    let mut push = |ops: &mut Vec<Vec<Value>>, op: Value, n: usize| {
+        if n > room {
+            ops.push(Vec::new());
+            room = PATCH_MEMBERS_MAX;
+        }
+        room -= n;
+        if let Some(last) = ops.last_mut() {
+            last.push(op);
+        }
+    };
+    for chunk in added.chunks(PATCH_MEMBERS_MAX) {
+        let value: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
+        push(
+            &mut ops,
+            json!({"op": "add", "path": "members", "value": value}),
+            chunk.len(),
+        );
+    }
+    for id in removed {
+        let path = format!("members[value eq {}]", Value::String(id.to_string()));
+        push(&mut ops, json!({"op": "remove", "path": path}), 1);
+    }
+    ops.into_iter()
+        .map(|o| json!({"schemas": [PATCH_OP], "Operations": o}))
+        .collect()
+}
+
 /// The PatchOp that sets `active` to false: all a deactivation needs (the rest of the user is
 /// left as the app has it).
 pub fn deactivation() -> Value {
@@ -101,6 +142,43 @@ mod tests {
             ("zhangsan".into(), "zhangsan".into())
         );
         assert_eq!(split_name("张"), ("张".into(), "张".into()));
+    }
+
+    // Rule: a group PATCH adds only the new members, removes only the gone ones, replaces the
+    // display name, and carries at most 100 member changes per message.
+    #[test]
+    fn group_patches_diff_members() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let p = group_patches("R&D", &ids(&["a", "b"]), &ids(&["b", "c"]));
+        assert_eq!(p.len(), 1);
+        let ops = p[0]["Operations"].as_array().unwrap();
+        assert_eq!(ops[0]["op"], "replace");
+        assert_eq!(ops[0]["value"], "R&D");
+        assert_eq!(
+            ops[1],
+            json!({"op": "add", "path": "members", "value": [{"value": "c"}]})
+        );
+        assert_eq!(
+            ops[2],
+            json!({"op": "remove", "path": "members[value eq \"a\"]"})
+        );
+        assert_eq!(ops.len(), 3);
+        let many: Vec<String> = (0..150).map(|i| format!("u{i}")).collect();
+        let p = group_patches("g", &ids(&["x"]), &many);
+        let count = |m: &Value| -> usize {
+            m["Operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    o["value"]
+                        .as_array()
+                        .map_or(usize::from(o["op"] == "remove"), Vec::len)
+                })
+                .sum()
+        };
+        assert!(p.iter().all(|m| count(m) <= PATCH_MEMBERS_MAX));
+        assert_eq!(p.iter().map(count).sum::<usize>(), 151);
     }
 
     #[test]

@@ -17,12 +17,15 @@ use super::request::{Common, RequestError};
 use super::response::{saml_instant, NameId, STATUS_SUCCESS};
 use super::sign::{sign_element, SignError, SigningKey};
 use super::uris::{alg, ns};
-use super::xml::Writer;
+use super::xml::{Element, Writer};
 
 /// `urn:oasis:names:tc:SAML:2.0:status:PartialLogout`: not every session participant was told.
 pub const STATUS_PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
 /// `urn:oasis:names:tc:SAML:2.0:logout:user`: the member asked to sign out.
 pub const REASON_USER: &str = "urn:oasis:names:tc:SAML:2.0:logout:user";
+/// `urn:oasis:names:tc:SAML:2.0:logout:admin`: an administrator (here: WeCom's word that the
+/// member left) ended the session.
+pub const REASON_ADMIN: &str = "urn:oasis:names:tc:SAML:2.0:logout:admin";
 
 /// Which form field (and Redirect parameter) carries a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +73,14 @@ pub fn build_logout_request(
     input: &LogoutRequestInput<'_>,
     key: Option<&SigningKey>,
 ) -> Result<Vec<u8>, SignError> {
+    logout_request_element(input, key).map(Element::into_bytes)
+}
+
+/// The same LogoutRequest as an element, to be carried inside another (a SOAP Body).
+pub fn logout_request_element(
+    input: &LogoutRequestInput<'_>,
+    key: Option<&SigningKey>,
+) -> Result<Element, SignError> {
     let instant = saml_instant(input.issue_instant)?;
     let until = saml_instant(input.not_on_or_after)?;
     let n = input.name_id;
@@ -129,6 +140,14 @@ pub fn build_logout_response(
     input: &LogoutResponseInput<'_>,
     key: Option<&SigningKey>,
 ) -> Result<Vec<u8>, SignError> {
+    logout_response_element(input, key).map(Element::into_bytes)
+}
+
+/// The same LogoutResponse as an element, to be carried inside another (a SOAP Body).
+pub fn logout_response_element(
+    input: &LogoutResponseInput<'_>,
+    key: Option<&SigningKey>,
+) -> Result<Element, SignError> {
     let instant = saml_instant(input.issue_instant)?;
     let mut w = Writer::with_capacity(1024);
     w.start("samlp", "LogoutResponse", ns::SAMLP)
@@ -153,12 +172,12 @@ pub fn build_logout_response(
     finish(w, key)
 }
 
-fn finish(w: Writer, key: Option<&SigningKey>) -> Result<Vec<u8>, SignError> {
+fn finish(w: Writer, key: Option<&SigningKey>) -> Result<Element, SignError> {
     let el = w.finish()?;
-    Ok(match key {
-        Some(k) => sign_element(el, k)?.into_bytes(),
-        None => el.into_bytes(),
-    })
+    match key {
+        Some(k) => sign_element(el, k),
+        None => Ok(el),
+    }
 }
 
 /// The HTTP-Redirect URL carrying `xml` to `location`: DEFLATE, base64, the query signed with

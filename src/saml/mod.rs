@@ -3,7 +3,7 @@
 //! Outbound (what we emit): [`xml`] escaping writer, [`response`] Response/Assertion model → canonical
 //! bytes, [`sign`] enveloped XML-DSig with a key parsed once, [`encrypt`] the EncryptedAssertion,
 //! [`metadata`] our IdP metadata, [`logout`] Single Logout messages both ways (built here, read
-//! after [`request`] verified them).
+//! after [`request`] verified them), [`soap`] the back channel's SOAP envelope both ways.
 //! Inbound (what we read): [`dom`] the one strict parser, [`c14n`] exclusive canonicalization,
 //! [`verify`] signatures (embedded and Redirect binding), [`request`] AuthnRequest decoding and
 //! validation, [`sp_metadata`] SP metadata import.
@@ -19,6 +19,7 @@ pub mod names;
 pub mod request;
 pub mod response;
 pub mod sign;
+pub mod soap;
 pub mod sp_metadata;
 pub mod uris;
 pub mod verify;

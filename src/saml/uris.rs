@@ -25,6 +25,8 @@ pub mod ns {
     pub const ALG: &str = "urn:oasis:names:tc:SAML:metadata:algsupport";
     /// XML Encryption (`xenc:`): encrypted Assertions.
     pub const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+    /// SOAP 1.1 envelope (`SOAP-ENV:`): the SOAP binding's carrier (SAML Bindings §3.2).
+    pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 }
 
 /// Algorithm URIs (XML-DSig, RFC 4051, XML-Enc).

@@ -170,6 +170,9 @@ audit_words! {
         MemberLeft = "member_left",
         /// A member who had left is active again: the account restored by the same rule.
         MemberRejoined = "member_rejoined",
+        /// A member's userid was renamed in WeCom: their binding, pairwise subjects and admin
+        /// right moved to the new userid, the sessions under the old one ended.
+        MemberRenamed = "member_renamed",
         /// A WeCom domain-ownership file (`WW_verify_<code>.txt`) was uploaded.
         VerifyFileAdd = "verify_file_add",
         /// A WeCom domain-ownership file was removed.
@@ -179,6 +182,8 @@ audit_words! {
         Provision = "provision",
         /// An app's SCIM bearer token was set.
         ScimTokenSet = "scim_token_set",
+        /// A member's answer on an OIDC client's consent page: allowed (granted) or denied.
+        OidcConsent = "oidc_consent",
     }
 }
 

@@ -153,4 +153,15 @@ impl Store {
         .await?;
         Ok(r.rows_affected() == 1)
     }
+
+    /// Forgets a remembered request, so the same one is taken again: for a request whose work
+    /// failed after it was remembered, which its sender will retry.
+    pub async fn forget_request(&self, issuer: &str, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM replay_cache WHERE issuer = $1 AND request_id = $2")
+            .bind(issuer)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

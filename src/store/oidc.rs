@@ -131,19 +131,27 @@ impl Store {
             .await?)
     }
 
-    /// Removes a client, its pairwise subjects and its grants; false when there was none.
+    /// Removes a client, its pairwise subjects, its grants and the consents members gave it; false
+    /// when there was none.
     pub async fn remove_oidc_client(&self, name: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("DELETE FROM oidc_clients WHERE name = $1")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        let removed: Option<String> =
+            sqlx::query_scalar("DELETE FROM oidc_clients WHERE name = $1 RETURNING client_id")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let client_id = removed.clone().unwrap_or_default();
         sqlx::query("DELETE FROM pairwise_ids WHERE app = $1")
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        // What members allowed this client goes with it: a new client of the same name asks again.
+        sqlx::query("DELETE FROM oidc_consents WHERE client_id = $1")
+            .bind(&client_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(r.rows_affected() == 1)
+        Ok(removed.is_some())
     }
 
     /// Stores a grant.
@@ -180,6 +188,29 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The unrevoked grants a session gave.
+    pub async fn grants_of_session(&self, session_hash: &str) -> Result<Vec<GrantRow>> {
+        Ok(sqlx::query_as(&format!(
+            "{GRANT_COLUMNS} WHERE session_hash = $1 AND revoked_at IS NULL ORDER BY created_at"
+        ))
+        .bind(session_hash)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Revokes every grant of a session (its logout): their codes and tokens answer no more.
+    /// Returns how many were revoked.
+    pub async fn revoke_grants_of_session(&self, session_hash: &str, now: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE oidc_grants SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(session_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
     }
 
     /// Stores a code (by hash) of grant `grant_id`.
@@ -286,13 +317,16 @@ impl Store {
         })
     }
 
-    /// Deletes grants past their last token's expiry with their codes and tokens.
+    /// Deletes grants past their last token's expiry with their codes and tokens, and consent
+    /// pages left unanswered.
     pub async fn purge_oidc(&self, now: i64) -> Result<u64> {
         let mut n = 0;
         for q in [
             "DELETE FROM oidc_codes WHERE expires_at <= $1",
             "DELETE FROM oidc_tokens WHERE expires_at <= $1",
             "DELETE FROM oidc_grants WHERE expires_at <= $1",
+            // Consent pages never answered.
+            "DELETE FROM oidc_consent_requests WHERE expires_at <= $1",
         ] {
             n += sqlx::query(q)
                 .bind(now - 3600)

@@ -16,6 +16,9 @@ pub struct ScimResourceRow {
     pub sent_hash: String,
     /// 1 when last sent active (users), else 0.
     pub active: i64,
+    /// A group's members as last sent: their remote IDs, a JSON array (empty text when unknown,
+    /// e.g. sent before this was kept); what a PATCH of the group's members diffs against.
+    pub members: String,
 }
 
 /// The last provisioning run of an app.
@@ -37,6 +40,10 @@ pub struct ScimRunRow {
     pub failed: i64,
     /// The first failure's message, when one failed.
     pub last_error: Option<String>,
+    /// Who started it (the actor's label: `shell`, `scheduler`, `admin:NAME`, …).
+    pub run_trigger: String,
+    /// 1 when it was a dry run (the counts are then what it would have done), else 0.
+    pub dry_run: i64,
 }
 
 impl Store {
@@ -72,6 +79,25 @@ impl Store {
         )
     }
 
+    /// When the app's SCIM token was set (Unix seconds), if one is.
+    pub async fn scim_token_set_at(&self, app: &str) -> Result<Option<i64>> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT updated_at FROM scim_tokens WHERE app = $1")
+                .bind(app)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Removes the app's SCIM token; whether there was one.
+    pub async fn delete_scim_token(&self, app: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM scim_tokens WHERE app = $1")
+            .bind(app)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Every sealed SCIM token: (app, sealed, master key ID), for master key rotation.
     pub async fn scim_tokens(&self) -> Result<Vec<(String, String, String)>> {
         Ok(
@@ -84,7 +110,7 @@ impl Store {
     /// What was last sent to the app, users and groups.
     pub async fn scim_resources(&self, app: &str) -> Result<Vec<ScimResourceRow>> {
         Ok(sqlx::query_as(
-            "SELECT kind, local_key, remote_id, sent_hash, active FROM scim_resources \
+            "SELECT kind, local_key, remote_id, sent_hash, active, members FROM scim_resources \
              WHERE app = $1 ORDER BY kind, local_key",
         )
         .bind(app)
@@ -101,8 +127,9 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO scim_resources (app, kind, local_key, remote_id, sent_hash, active, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app, kind, local_key) \
-             DO UPDATE SET remote_id = $4, sent_hash = $5, active = $6, updated_at = $7",
+             updated_at, members) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (app, kind, local_key) DO UPDATE SET remote_id = $4, sent_hash = $5, \
+             active = $6, updated_at = $7, members = $8",
         )
         .bind(app)
         .bind(&row.kind)
@@ -111,6 +138,7 @@ impl Store {
         .bind(&row.sent_hash)
         .bind(row.active)
         .bind(now)
+        .bind(&row.members)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -120,9 +148,11 @@ impl Store {
     pub async fn put_scim_run(&self, app: &str, run: &ScimRunRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO scim_runs (app, started_at, finished_at, created, updated, deactivated, \
-             group_changes, failed, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             group_changes, failed, last_error, run_trigger, dry_run) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (app) DO UPDATE SET started_at = $2, finished_at = $3, created = $4, \
-             updated = $5, deactivated = $6, group_changes = $7, failed = $8, last_error = $9",
+             updated = $5, deactivated = $6, group_changes = $7, failed = $8, last_error = $9, \
+             run_trigger = $10, dry_run = $11",
         )
         .bind(app)
         .bind(run.started_at)
@@ -133,6 +163,8 @@ impl Store {
         .bind(run.group_changes)
         .bind(run.failed)
         .bind(&run.last_error)
+        .bind(&run.run_trigger)
+        .bind(run.dry_run)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -142,7 +174,7 @@ impl Store {
     pub async fn scim_run(&self, app: &str) -> Result<Option<ScimRunRow>> {
         Ok(sqlx::query_as(
             "SELECT started_at, finished_at, created, updated, deactivated, group_changes, \
-             failed, last_error FROM scim_runs WHERE app = $1",
+             failed, last_error, run_trigger, dry_run FROM scim_runs WHERE app = $1",
         )
         .bind(app)
         .fetch_optional(&self.pool)

@@ -120,6 +120,21 @@ impl Store {
         .await?)
     }
 
+    /// What every session of a member served, oldest Response first: read before
+    /// [`Store::delete_sessions_of`] (its trigger deletes these rows), so a leaver's apps can be
+    /// told on the back channel.
+    pub async fn services_of_member(&self, userid: &str) -> Result<Vec<ServiceRow>> {
+        Ok(sqlx::query_as(
+            "SELECT ss.session_hash, ss.app, ss.name_id, ss.name_id_format, ss.name_qualifier, \
+             ss.sp_name_qualifier, ss.session_index, ss.issued_at FROM session_services ss \
+             JOIN sessions s ON s.id_hash = ss.session_hash \
+             WHERE s.userid = $1 ORDER BY ss.issued_at, ss.app",
+        )
+        .bind(userid)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Ends every session of a member (status no longer active).
     pub async fn delete_sessions_of(&self, userid: &str) -> Result<u64> {
         let r = sqlx::query("DELETE FROM sessions WHERE userid = $1")

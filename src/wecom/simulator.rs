@@ -88,6 +88,9 @@ pub struct Member {
     pub extattr: Vec<(String, String)>,
     /// Not in the app's visible range: WeCom answers 50002 when the app reads this member.
     pub outside_visible_range: bool,
+    /// Put in the app's visible range one by one (`agent/get` lists them in `allow_userinfos`):
+    /// visible even when none of their departments is.
+    pub in_range_alone: bool,
 }
 
 impl Member {
@@ -105,6 +108,7 @@ impl Member {
             status: 1,
             extattr: Vec::new(),
             outside_visible_range: false,
+            in_range_alone: false,
         }
     }
 }
@@ -226,6 +230,8 @@ struct SimState {
     app_closed: bool,
     /// Departments outside the app's visible range: not listed, and `user/simplelist` answers 60011.
     hidden_departments: Vec<i64>,
+    /// Tags in the app's visible range (`agent/get`'s `allow_tags`).
+    range_tags: Vec<i64>,
     /// Where `change_contact` events go (the IdP's event URL, with its Token and key).
     event_target: Option<events::EventTarget>,
     /// The app's trusted IPs (企业可信IP): when set, a data call from any other address answers
@@ -470,6 +476,11 @@ impl Simulator {
     /// `user/simplelist` for it answers 60011, as WeCom does.
     pub fn hide_department(&self, id: i64) {
         self.state().hidden_departments.push(id);
+    }
+
+    /// Puts tags in the app's visible range (their members are visible to it).
+    pub fn set_range_tags(&self, tagids: Vec<i64>) {
+        self.state().range_tags = tagids;
     }
 
     /// Adds or replaces a member.

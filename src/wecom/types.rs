@@ -168,6 +168,36 @@ pub struct Agent {
     /// 1 when the app is disabled (停用).
     #[serde(default)]
     pub close: i64,
+    /// The members put in the visible range one by one (`allow_userinfos.user`), not those it
+    /// covers through a department or tag.
+    #[serde(default)]
+    pub allow_userinfos: AllowedUsers,
+    /// The tags in the visible range (`allow_tags.tagid`): their members are visible.
+    #[serde(default)]
+    pub allow_tags: AllowedTags,
+}
+
+/// `allow_tags` of `agent/get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedTags {
+    /// The tag IDs.
+    #[serde(default)]
+    pub tagid: Vec<i64>,
+}
+
+/// `allow_userinfos` of `agent/get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedUsers {
+    /// The members.
+    #[serde(default)]
+    pub user: Vec<AllowedUser>,
+}
+
+/// One member of `allow_userinfos`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedUser {
+    /// The userid.
+    pub userid: String,
 }
 
 /// A department from `department/list`.

@@ -57,6 +57,33 @@ async fn check_page(s: &Session, lang: &str, page: &str) {
     }
 }
 
+/// An OIDC client page of the walk: as [`check_page`], with the protocol's and the example apps'
+/// own names allowed on the Chinese page.
+async fn check_oidc_page(s: &Session, lang: &str, page: &str) {
+    if lang != "zh" {
+        return check_page(s, lang, page).await;
+    }
+    let mut ours = OURS.to_vec();
+    ours.extend([
+        "oidc",
+        "openid",
+        "connect",
+        "oauth",
+        "pkce",
+        "issuer",
+        "discovery",
+        "scope",
+        "sub",
+        "grafana",
+        "gitlab",
+        "localhost",
+        "profile",
+        "phone",
+        "groups",
+    ]);
+    assert_no_english(&prose(s).await, page, &ours);
+}
+
 /// Scrolls the element `css` to the middle of the viewport, so the screenshot shows it.
 async fn show(s: &Session, css: &str) {
     s.find(css).await;
@@ -257,6 +284,45 @@ async fn admins_afternoon_in_both_languages() {
         );
         check_page(&s, lang, "/admin/users error").await;
         s.screenshot(&shot(lang, 8, "users-error")).await;
+
+        // An OpenID Connect client: the form (a wrong redirect URI first, what was typed kept),
+        // its page with the secret shown once and the settings drawn from the client's keys, and
+        // the apps list with both protocols.
+        let client = format!("oidc-{lang}");
+        s.goto(&format!("{base}/admin/oidc/new")).await;
+        check_oidc_page(&s, lang, "/admin/oidc/new").await;
+        s.type_into("#field-name", &client).await;
+        s.type_into("#field-redirect_uris", "http://rp.example/cb")
+            .await;
+        s.click("#oidc-create").await;
+        assert_language(
+            &s.text("#error-redirect_uris").await,
+            lang,
+            "the redirect URI's error",
+        );
+        assert_eq!(
+            s.prop("#field-name", "value").await.as_deref(),
+            Some(client.as_str())
+        );
+        check_oidc_page(&s, lang, "/admin/oidc/new error").await;
+        s.script(
+            "document.querySelector('#field-redirect_uris').value = 'https://rp.example/cb';",
+            vec![],
+        )
+        .await;
+        s.click("#oidc-create").await;
+        assert!(!s.text("#client-secret").await.trim().is_empty());
+        check_oidc_page(&s, lang, "/admin/oidc/{name} (made)").await;
+        s.screenshot(&shot(lang, 9, "oidc-client")).await;
+        s.goto(&format!("{base}/admin/oidc/{client}")).await;
+        assert_eq!(
+            s.prop("#setting-redirect_uris", "value").await.as_deref(),
+            Some("https://rp.example/cb")
+        );
+        check_oidc_page(&s, lang, "/admin/oidc/{name}").await;
+        s.goto(&format!("{base}/admin/apps")).await;
+        assert!(s.text("main table").await.contains(&client));
+        check_oidc_page(&s, lang, "/admin/apps").await;
         s.quit().await;
     }
 }

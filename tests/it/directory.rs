@@ -612,3 +612,35 @@ async fn fresh_pickers_read_the_stored_directory() {
     api.get("/wecom/directory/tags").await;
     assert_eq!(env.sim.calls("tag/list"), before.1 + 1);
 }
+
+both_dbs!(members_in_the_range_alone_are_stored, alone_case);
+// Rule: a member the visible range covers without covering any department of theirs — put in it
+// one by one (`allow_userinfos`) or through a tag in it (`allow_tags`) — is listed by no
+// department, yet is read and stored; a member of a department outside the range is not.
+async fn alone_case(env: Env) {
+    env.sim.set_tags(demo_tags());
+    env.sim.hide_department(4);
+    let mut alone = Member::new("qianba", "钱八");
+    alone.department = vec![4];
+    alone.in_range_alone = true;
+    env.sim.upsert_member(alone);
+    let mut hidden = Member::new("wujiu", "吴九");
+    hidden.department = vec![4];
+    env.sim.upsert_member(hidden);
+    let userids =
+        |s: DirectorySnapshot| -> Vec<String> { s.members.into_iter().map(|m| m.userid).collect() };
+    sync(&env).await.unwrap();
+    let got = userids(snapshot(&env).await);
+    assert!(got.contains(&"qianba".to_owned()), "{got:?}");
+    assert!(
+        !got.contains(&"wangwu".to_owned()),
+        "tag 3 is not in the range: {got:?}"
+    );
+    assert!(!got.contains(&"wujiu".to_owned()), "{got:?}");
+    // Tag 3 (wangwu, of department 4) put in the range: wangwu is visible through it.
+    env.sim.set_range_tags(vec![3]);
+    sync(&env).await.unwrap();
+    let got = userids(snapshot(&env).await);
+    assert!(got.contains(&"wangwu".to_owned()), "{got:?}");
+    assert!(!got.contains(&"wujiu".to_owned()), "{got:?}");
+}

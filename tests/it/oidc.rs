@@ -138,7 +138,7 @@ async fn request_errors_go_back_with_state_and_iss(env: Env) {
             vec![("code_challenge", CHALLENGE)],
             "invalid_request",
         ),
-        (&conf, vec![("prompt", "consent")], "invalid_request"),
+        (&conf, vec![("prompt", "select_account")], "invalid_request"),
         (&conf, vec![("max_age", "-1")], "invalid_request"),
     ];
     for (client, extra, want) in cases {
@@ -501,3 +501,38 @@ async fn discovery_names_the_issuer_and_what_is_supported(env: Env) {
     assert_eq!(jwks.status(), 200);
 }
 crate::both_dbs!(discovery, discovery_names_the_issuer_and_what_is_supported);
+
+async fn userinfo_and_refresh_stop_when_the_member_is_cut_off(env: Env) {
+    let (client, secret) = add_client(&env, "grafana", &[]).await;
+    let (id, secret) = (client.client_id.as_str().to_string(), secret.unwrap());
+    let b = env.browser(WXWORK_UA);
+    let code = code_for(&env, &b, &client, "zhangsan").await;
+    let (_, t, _) = token(&env, Some((&id, &secret)), &redeem(&code, VERIFIER)).await;
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&env, access).await.0, 200);
+    // The member leaves: the lifecycle ends every IdP session of the userid.
+    env.state
+        .store
+        .delete_sessions_of("zhangsan")
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo(&env, access).await.0,
+        401,
+        "no claims for a cut-off member"
+    );
+    let (s, v, _) = token(
+        &env,
+        Some((&id, &secret)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+}
+crate::both_dbs!(
+    cut_off_member,
+    userinfo_and_refresh_stop_when_the_member_is_cut_off
+);

@@ -2,7 +2,7 @@
 //! `interop/run.sh`: npm's `openid-client` (panva's, OpenID certified; `interop/oidc/rp.mjs`) and
 //! Python's authlib (`interop/oidc/rp_authlib.py`) complete the code flow with PKCE against the
 //! running server and the WeCom simulator — discovery, the ID token validated by the library,
-//! userinfo, refresh with rotation, `prompt=none`, end session when discovery names it — for a
+//! userinfo, refresh with rotation, `prompt=none`, end session (openid-client) — for a
 //! confidential client (`client_secret_basic` and `client_secret_post`) and a public one.
 //!
 //! Each checker prints `<peer>: N passed, M failed` and exits non-zero on a failure, which fails the
@@ -24,8 +24,9 @@ const POST_LOGOUT: &str = "https://rp.example/logged-out";
 async fn setup() -> (Env, serde_json::Value) {
     let env = Env::start(Db::Sqlite).await;
     env.clock.set(SystemClock.now());
-    let (conf, secret) = add_client(&env, "grafana", &[]).await;
-    let (public, _) = add_client(&env, "spa", &[("client_type", "public")]).await;
+    let logout = ("post_logout_redirect_uris", POST_LOGOUT);
+    let (conf, secret) = add_client(&env, "grafana", &[logout]).await;
+    let (public, _) = add_client(&env, "spa", &[("client_type", "public"), logout]).await;
     let secret = secret.unwrap();
     let config = json!({
         "issuer": env.base,
@@ -36,9 +37,8 @@ async fn setup() -> (Env, serde_json::Value) {
         "name": "张三",
         "redirect_uri": RP,
         "post_logout_redirect_uri": POST_LOGOUT,
-        // Not required until `/oidc/logout` is on this branch: then the clients register
-        // `post_logout_redirect_uris` = POST_LOGOUT and this becomes true, so it cannot be skipped.
-        "end_session": false,
+        // The server has RP-initiated logout: a discovery document without it fails the checker.
+        "end_session": true,
         "clients": [
             {"label": "secret_basic", "client_id": conf.client_id.as_str(),
              "client_secret": secret, "auth": "client_secret_basic"},

@@ -282,6 +282,25 @@ async fn key_files() {
         jwt::sign(jose, JwsAlg::Es256, TokenType::Jwt, &json!({})),
         Err(JwtError::NoKey(JwsAlg::Es256))
     ));
+    // An ES256 client here is refused at the authorization endpoint, before the member signs in.
+    let (es, _) =
+        crate::oidc::add_client(&env, "es-app", &[("id_token_signed_response_alg", "ES256")]).await;
+    let p = env
+        .browser(WXWORK_UA)
+        .get(&crate::oidc::authorize_url(&env, &es, &[]))
+        .await;
+    let u = url::Url::parse(p.location.as_deref().unwrap()).unwrap();
+    assert!(u.as_str().starts_with(crate::oidc::RP), "{u}");
+    assert_eq!(
+        crate::oidc::param(&u, "error").as_deref(),
+        Some("server_error")
+    );
+    assert_eq!(crate::oidc::param(&u, "state").as_deref(), Some("st-1"));
+    assert!(env
+        .audit()
+        .await
+        .iter()
+        .any(|r| r.reason == "oidc_no_signing_key"));
 
     let mut config = (*env.state.config).clone();
     config.signing.ec_key_file = Some(ep.clone());
@@ -385,4 +404,78 @@ async fn interop_jwks_tokens() {
         .collect();
     let doc = json!({"issuer": env.base, "audience": "interop", "cases": cases});
     std::fs::write(dir.join("tokens.json"), doc.to_string()).unwrap();
+}
+
+both_dbs!(per_client_alg, per_client_alg_body);
+// Rule: `id_token_signed_response_alg` chooses what signs a client's ID token and access token:
+// ES256 with the published EC key (its `-es256` kid), RS256 (the default) with the RSA key; a
+// relying party verifies both from the JWK Set alone, and discovery lists both algorithms.
+async fn per_client_alg_body(env: Env) {
+    use crate::oidc::{add_client, code_for, token, RP, VERIFIER};
+    use wecom_idp::clock::Clock as _;
+    let set = jwks(&env.base).await;
+    for (name, alg, kid, kty) in [
+        ("es-app", Some("ES256"), "initial-es256", "EC"),
+        ("rs-app", None, "initial", "RSA"),
+        ("rs-named", Some("RS256"), "initial", "RSA"),
+    ] {
+        let sets: Vec<(&str, &str)> = alg
+            .map(|a| vec![("id_token_signed_response_alg", a)])
+            .unwrap_or_default();
+        let (client, secret) = add_client(&env, name, &sets).await;
+        let b = env.browser(WXWORK_UA);
+        let code = code_for(&env, &b, &client, "zhangsan").await;
+        let (status, t, _) = token(
+            &env,
+            Some((client.client_id.as_str(), secret.as_deref().unwrap())),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", RP),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{t}");
+        let want = alg.unwrap_or("RS256");
+        for tok in [&t["id_token"], &t["access_token"]] {
+            let tok = tok.as_str().unwrap();
+            let header: Value =
+                serde_json::from_slice(&B64URL.decode(tok.split('.').next().unwrap()).unwrap())
+                    .unwrap();
+            assert_eq!(
+                (header["alg"].as_str(), header["kid"].as_str()),
+                (Some(want), Some(kid)),
+                "{name}"
+            );
+            assert_eq!(rp_verify(&set, tok).unwrap(), kid, "{name}");
+            let jwk = set.iter().find(|k| k["kid"] == kid).unwrap();
+            assert_eq!(jwk["kty"], kty);
+        }
+    }
+    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", env.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        d["id_token_signing_alg_values_supported"],
+        json!(["RS256", "ES256"])
+    );
+    // Only the two algorithms are accepted as a setting.
+    let ctx = wecom_idp::admin::apps::Ctx {
+        store: &env.state.store,
+        now: env.clock.now(),
+        actor: &wecom_idp::admin::Actor::Shell,
+        ip: None,
+        fetch: Default::default(),
+    };
+    let bad = wecom_idp::admin::oidc_clients::update_settings(
+        &ctx,
+        "es-app",
+        &[("id_token_signed_response_alg".into(), "HS256".into())],
+    )
+    .await;
+    assert!(bad.is_err());
 }

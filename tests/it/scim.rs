@@ -21,16 +21,16 @@ use wecom_idp::provision::plan::{DirDepartment, DirMember, Directory};
 use wecom_idp::provision::{self, Outcome, Report};
 use wecom_idp::wecom::simulator::{demo_departments, demo_members};
 
-const TOKEN: &str = "scim-test-token-4b1d";
+pub(crate) const TOKEN: &str = "scim-test-token-4b1d";
 
 /// A `scim2-server` on a free loopback port, stopped when dropped.
-struct ScimServer {
+pub(crate) struct ScimServer {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl ScimServer {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -57,7 +57,7 @@ impl ScimServer {
         panic!("scim2-server did not start on port {port}");
     }
 
-    async fn get(&self, path: &str) -> Option<Value> {
+    pub(crate) async fn get(&self, path: &str) -> Option<Value> {
         let r = reqwest::Client::new()
             .get(format!("{}/{path}", self.base))
             .bearer_auth(TOKEN)
@@ -69,12 +69,12 @@ impl ScimServer {
     }
 
     /// Every resource of `Users` or `Groups`.
-    async fn all(&self, what: &str) -> Vec<Value> {
+    pub(crate) async fn all(&self, what: &str) -> Vec<Value> {
         let v = self.get(&format!("{what}?count=1000")).await.unwrap();
         v["Resources"].as_array().cloned().unwrap_or_default()
     }
 
-    async fn user(&self, user_name: &str) -> Value {
+    pub(crate) async fn user(&self, user_name: &str) -> Value {
         self.all("Users")
             .await
             .into_iter()
@@ -92,19 +92,30 @@ impl Drop for ScimServer {
 
 /// A proxy in front of the SCIM server that answers `429 Retry-After: 1` to the first `fail`
 /// requests and forwards the rest; counts what it saw.
-struct Proxy {
-    base: String,
-    seen: Arc<AtomicUsize>,
+pub(crate) struct Proxy {
+    pub(crate) base: String,
+    pub(crate) seen: Arc<AtomicUsize>,
+    /// Every request seen: `METHOD /path`.
+    pub(crate) log: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-async fn proxy(to: &str, fail: usize, status: u16) -> Proxy {
+pub(crate) async fn proxy(to: &str, fail: usize, status: u16) -> Proxy {
     use axum::body::Bytes;
     use axum::http::{HeaderMap, Method, Uri};
     let seen = Arc::new(AtomicUsize::new(0));
-    let (to, counter) = (to.trim_end_matches("/v2").to_string(), seen.clone());
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (to, counter, logged) = (
+        to.trim_end_matches("/v2").to_string(),
+        seen.clone(),
+        log.clone(),
+    );
     let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-        let (to, counter) = (to.clone(), counter.clone());
+        let (to, counter, logged) = (to.clone(), counter.clone(), logged.clone());
         async move {
+            logged
+                .lock()
+                .unwrap()
+                .push(format!("{method} {}", uri.path()));
             let n = counter.fetch_add(1, Ordering::SeqCst);
             if n < fail {
                 return axum::http::Response::builder()
@@ -139,11 +150,12 @@ async fn proxy(to: &str, fail: usize, status: u16) -> Proxy {
     Proxy {
         base: format!("http://{addr}/v2"),
         seen,
+        log,
     }
 }
 
 /// The simulator's demo organisation as plain directory inputs.
-fn directory() -> Directory {
+pub(crate) fn directory() -> Directory {
     let departments = demo_departments();
     let name_of = |id: i64| {
         departments
@@ -180,7 +192,7 @@ fn directory() -> Directory {
     }
 }
 
-fn quick() -> Retry {
+pub(crate) fn quick() -> Retry {
     Retry {
         attempts: 3,
         first_delay: Duration::from_millis(50),
@@ -188,7 +200,7 @@ fn quick() -> Retry {
     }
 }
 
-async fn run(env: &Env, app: &App, dir: &Directory, dry_run: bool) -> Report {
+pub(crate) async fn run(env: &Env, app: &App, dir: &Directory, dry_run: bool) -> Report {
     let key = test_master_key();
     let ctx = provision::Ctx {
         store: &env.state.store,
@@ -202,7 +214,7 @@ async fn run(env: &Env, app: &App, dir: &Directory, dry_run: bool) -> Report {
         .unwrap()
 }
 
-async fn scim_app(env: &Env, name: &str, url: &str, sets: &[&str]) -> App {
+pub(crate) async fn scim_app(env: &Env, name: &str, url: &str, sets: &[&str]) -> App {
     let mut all = vec!["provision=scim".to_string(), format!("scim_url={url}")];
     all.extend(sets.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -222,11 +234,11 @@ async fn scim_app(env: &Env, name: &str, url: &str, sets: &[&str]) -> App {
     app
 }
 
-fn described(r: &Report) -> Vec<String> {
+pub(crate) fn described(r: &Report) -> Vec<String> {
     r.changes.iter().map(|(c, _)| c.describe()).collect()
 }
 
-fn all_done(r: &Report) {
+pub(crate) fn all_done(r: &Report) {
     for (c, o) in &r.changes {
         assert_eq!(*o, Outcome::Done, "{}", c.describe());
     }

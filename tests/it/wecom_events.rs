@@ -450,3 +450,126 @@ async fn reconciliation_cuts_off(db: Db) {
         "{out}"
     );
 }
+
+both!(a_renamed_userid_keeps_its_account, renamed);
+// Rule: update_user with NewUserID is the same member under a new userid, not a leave and a join:
+// the binding and the pairwise subject move to the new userid (the account stays active, a
+// persistent NameID stays the same), the sessions under the old userid end, audited as
+// member_renamed with no member_left row.
+async fn renamed(db: Db) {
+    let env = start(db, LeaverAccount::Disable).await;
+    env.add_app("cloud", &["nameid_format=persistent"]).await;
+    let b = sign_in(&env).await;
+    env.login_in_client(&b, "cloud", "zhangsan").await;
+    let pairwise = |userid: &'static str| {
+        let store = env.state.store.clone();
+        let at = now(&env);
+        async move {
+            store
+                .pairwise_id("cloud", userid, "candidate-not-used", at)
+                .await
+                .unwrap()
+        }
+    };
+    let subject = pairwise("zhangsan").await;
+    assert_ne!(subject, "candidate-not-used", "the first login made it");
+    let (acct, _) = env
+        .state
+        .store
+        .bound_account(CORP_ID, "zhangsan")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut m = Member::new("zhangsan2", "张三");
+    m.department = vec![2];
+    env.sim.remove_member("zhangsan");
+    env.sim.upsert_member(m);
+    let sent = env
+        .sim
+        .send_change(&ContactChange::UserUpdated {
+            userid: "zhangsan".into(),
+            new_userid: Some("zhangsan2".into()),
+            status: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!((sent.status, sent.answer.as_str()), (200, "success"));
+
+    assert!(
+        !has_session(&env, &b).await,
+        "the old userid's session ended"
+    );
+    assert_eq!(account(&env).await, None, "nothing bound to the old userid");
+    let (moved, _) = env
+        .state
+        .store
+        .bound_account(CORP_ID, "zhangsan2")
+        .await
+        .unwrap()
+        .expect("the binding moved");
+    assert_eq!(
+        (moved.id.as_str(), moved.status),
+        (acct.id.as_str(), AccountStatus::Active)
+    );
+    assert_eq!(
+        pairwise("zhangsan2").await,
+        subject,
+        "same persistent NameID"
+    );
+    assert_eq!(
+        reasons(&env, "member_renamed").await,
+        vec!["userid_renamed"]
+    );
+    assert!(reasons(&env, "member_left").await.is_empty(), "not a leave");
+    let b2 = env.browser(WXWORK_UA);
+    env.login_in_client(&b2, "wiki", "zhangsan2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Rule: an event whose work fails in the store after it passed the replay check is answered 503
+// and forgotten by the replay cache, so WeCom's retry of the same request (same timestamp and
+// nonce) is taken and the leaver cut off — not refused as `replayed`. The failure is real: a
+// trigger in the SQLite database refuses to delete sessions until it is dropped.
+async fn a_failed_event_is_taken_again_when_wecom_retries() {
+    use sqlx::Connection;
+    let env = start(Db::Sqlite, LeaverAccount::Disable).await;
+    let b = sign_in(&env).await;
+    let mut db = sqlx::sqlite::SqliteConnection::connect(&env.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_session_delete BEFORE DELETE ON sessions \
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let url = events_url(&env.base);
+    let h = hand(
+        &env,
+        CORP_ID,
+        &delete_xml(&env, "zhangsan"),
+        now(&env),
+        "retry1",
+    );
+    assert_eq!(post(&url, &h).await.0, 503);
+    assert!(has_session(&env, &b).await, "nothing was cut off yet");
+    sqlx::query("DROP TRIGGER no_session_delete")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let (status, answer) = post(&url, &h).await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (200, "success"),
+        "the retry is taken"
+    );
+    assert!(!has_session(&env, &b).await);
+    assert_eq!(account(&env).await, Some(AccountStatus::Disabled));
+    assert_eq!(
+        post(&url, &h).await,
+        (400, "replayed".into()),
+        "once taken, remembered"
+    );
+}

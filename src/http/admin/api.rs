@@ -28,11 +28,13 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(super::verify_files::api_routes())
         .merge(super::directory::api_routes())
         .merge(super::apps::api_routes())
+        .merge(super::scim_token::api_routes())
         .merge(super::keys::api_routes())
         .merge(super::audit::api_routes())
         .merge(super::users::api_routes())
         .merge(super::preview::api_routes())
         .merge(super::overview::api_routes())
+        .merge(super::oidc_clients::api_routes())
         .fallback(not_found)
 }
 
@@ -44,11 +46,13 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     doc.merge(super::verify_files::VerifyFilesApi::openapi());
     doc.merge(super::directory::DirectoryApi::openapi());
     doc.merge(super::apps::AppsApi::openapi());
+    doc.merge(super::scim_token::ScimTokenApi::openapi());
     doc.merge(super::keys::KeysApi::openapi());
     doc.merge(super::audit::AuditApi::openapi());
     doc.merge(super::users::UsersApi::openapi());
     doc.merge(super::preview::PreviewApi::openapi());
     doc.merge(super::overview::OverviewApi::openapi());
+    doc.merge(super::oidc_clients::OidcClientsApi::openapi());
     add_common_responses(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new(
         public_url.trim_end_matches('/'),

@@ -64,6 +64,8 @@ pub(super) fn api_routes() -> Router<AppState> {
         ParamView,
         AppItem,
         AppView,
+        ProvisioningView,
+        ProvisioningRunView,
         HomepageView,
         AcsView,
         CertView,
@@ -134,7 +136,7 @@ impl<'de> Deserialize<'de> for Pairs {
 
 /// The schema of [`Pairs`]: an object whose values are strings (numbers, booleans and null are
 /// taken as their text; objects and arrays are refused).
-fn pairs_schema() -> utoipa::openapi::schema::Schema {
+pub(super) fn pairs_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
     let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([
         Type::String,

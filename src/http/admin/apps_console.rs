@@ -36,6 +36,8 @@ pub(super) fn routes() -> Router<AppState> {
 struct ListPage {
     c: Chrome,
     apps: Vec<AppItem>,
+    /// The OpenID Connect clients, listed beside the SAML apps.
+    clients: Vec<super::oidc_clients::OidcClientView>,
 }
 
 async fn list_page(
@@ -47,8 +49,15 @@ async fn list_page(
         tracing::error!(error = %Escaped(&e.message), "apps list");
         WebError::internal("apps list", &e.message)
     })?;
+    let clients = crate::admin::oidc_clients::list(&state.store)
+        .await
+        .map_err(|e| WebError::internal("OIDC clients list", &e.to_string()))?
+        .iter()
+        .map(|c| super::oidc_clients::view(&state, c))
+        .collect();
     page(&ListPage {
         c: chrome(&admin, &headers, "apps"),
         apps,
+        clients,
     })
 }

@@ -90,6 +90,7 @@ impl AppPage {
             "refresh_secs",
             "version",
             "confirm_name",
+            "scim_token",
         ]);
         self.errors.other(&shown)
     }

@@ -174,6 +174,68 @@ pub struct SourceView {
     pub next_fetch_at: Option<String>,
 }
 
+/// The app's SCIM provisioning: where to, how groups change, whether a token is set (never the
+/// token), and the last run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvisioningView {
+    /// `scim` or `none` (the `provision` setting).
+    pub mode: String,
+    /// The SCIM base URL, when set.
+    pub scim_url: Option<String>,
+    /// `none`, `departments` or `tags`.
+    pub groups: String,
+    /// `put` or `patch` (`scim_group_update`).
+    pub group_update: String,
+    /// A bearer token is set (write-only: `PUT /api/v1/apps/{name}/scim-token`).
+    pub token_set: bool,
+    /// When the token was set (RFC 3339).
+    pub token_set_at: Option<String>,
+    /// The last run, if the app ever ran.
+    pub last_run: Option<ProvisioningRunView>,
+}
+
+/// One provisioning run's status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvisioningRunView {
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it ended (RFC 3339).
+    pub finished_at: String,
+    /// Who started it: `shell`, `scheduler` (the directory sync), `token:NAME`, `wecom:USERID`.
+    pub trigger: String,
+    /// A dry run: the counts are what it would have done, nothing was sent.
+    pub dry_run: bool,
+    /// Users created.
+    pub created: i64,
+    /// Users updated.
+    pub updated: i64,
+    /// Users deactivated.
+    pub deactivated: i64,
+    /// Groups created or changed.
+    pub groups: i64,
+    /// Changes that failed.
+    pub failed: i64,
+    /// The first failure, when one failed.
+    pub first_error: Option<String>,
+}
+
+impl From<&crate::store::ScimRunRow> for ProvisioningRunView {
+    fn from(r: &crate::store::ScimRunRow) -> Self {
+        Self {
+            started_at: rfc3339(r.started_at),
+            finished_at: rfc3339(r.finished_at),
+            trigger: r.run_trigger.clone(),
+            dry_run: r.dry_run != 0,
+            created: r.created,
+            updated: r.updated,
+            deactivated: r.deactivated,
+            groups: r.group_changes,
+            failed: r.failed,
+            first_error: r.last_error.clone(),
+        }
+    }
+}
+
 /// An app in full.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppView {
@@ -204,6 +266,8 @@ pub struct AppView {
     pub source: Option<SourceView>,
     /// The app described line by line, as `wecom-idp app show` prints it.
     pub summary: Vec<(String, String)>,
+    /// SCIM provisioning, typed (the `summary` has it in words).
+    pub provisioning: ProvisioningView,
     /// The same lines in Chinese (for the console).
     #[serde(skip)]
     pub summary_zh: Vec<(String, String)>,
@@ -219,13 +283,23 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
     let source = state.store.app_source(app.name.as_str()).await?;
     let mut lines = crate::admin::app_view::lines(&state.config, app);
     let name = app.name.as_str();
-    let has_token = state.store.scim_token(name).await?.is_some();
+    let token_set_at = state.store.scim_token_set_at(name).await?;
     let run = state.store.scim_run(name).await?;
     lines.extend(crate::admin::app_view::provision_line(
         app,
-        has_token,
+        token_set_at,
         run.as_ref(),
     ));
+    let s = &app.settings;
+    let provisioning = ProvisioningView {
+        mode: s.provision.as_str().into(),
+        scim_url: s.scim_url.clone(),
+        groups: s.provision_groups.as_str().into(),
+        group_update: s.scim_group_update.as_str().into(),
+        token_set: token_set_at.is_some(),
+        token_set_at: token_set_at.map(rfc3339),
+        last_run: run.as_ref().map(ProvisioningRunView::from),
+    };
     Ok(AppView {
         name: app.name.to_string(),
         entity_id: app.metadata.entity_id.clone(),
@@ -262,6 +336,7 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
             .into_iter()
             .map(|(k, v)| (k.zh.to_string(), v.zh))
             .collect(),
+        provisioning,
         created_at: rfc3339(app.created_at),
         updated_at: rfc3339(app.updated_at),
     })

@@ -28,8 +28,12 @@ mod console;
 mod directory;
 mod keys;
 mod markdown;
+mod oidc_clients;
+mod oidc_console;
+mod oidc_text;
 mod overview;
 mod preview;
+mod scim_token;
 mod users;
 mod users_account;
 mod users_console;
@@ -61,11 +65,13 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .merge(app_versions::routes())
         .merge(wecom_console::routes())
         .merge(verify_files::routes())
+        .merge(scim_token::routes())
         .merge(keys::routes())
         .merge(preview::routes())
         .merge(audit::routes())
         .merge(users_console::routes())
         .merge(users_account::routes())
+        .merge(oidc_console::routes())
         .layer(middleware::from_fn_with_state(state.clone(), console_guard));
     Router::new()
         .merge(console)

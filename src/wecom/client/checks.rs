@@ -27,6 +27,11 @@ impl WecomClient {
         Ok(agent)
     }
 
+    /// Reads this client's own app (`agent/get` with the configured AgentId): its visible range.
+    pub async fn own_app(&self) -> Result<Agent, WecomError> {
+        self.agent(&self.inner.settings.agent_id).await
+    }
+
     /// Reads a self-built app (`agent/get?agentid=…`).
     pub async fn agent(&self, agentid: &str) -> Result<Agent, WecomError> {
         self.call(

@@ -369,22 +369,23 @@ pub(super) async fn agent_get(State(sim): State<Simulator>, Query(q): Params) ->
         let other = sim.state().other_agents.iter().any(|a| a == id);
         return sim.err(if other { 301002 } else { 40056 });
     }
-    let (closed, users) = {
+    let (closed, users, range_tags) = {
         let st = sim.state();
+        // WeCom lists here only the members put in the range one by one.
         let users: Vec<Value> = st
             .members
             .iter()
-            .filter(|m| !m.outside_visible_range)
+            .filter(|m| m.in_range_alone && !m.outside_visible_range)
             .map(|m| json!({ "userid": m.userid }))
             .collect();
-        (st.app_closed, users)
+        (st.app_closed, users, st.range_tags.clone())
     };
     let agentid: i64 = id.parse().unwrap_or_default();
     ok(json!({
         "agentid": agentid, "name": "企业微信登录 WeCom sign-in",
         "square_logo_url": "https://wework.example/logo.png", "description": "",
         "allow_userinfos": { "user": users }, "allow_partys": { "partyid": [1] },
-        "allow_tags": { "tagid": [] }, "close": i64::from(closed), "redirect_domain": "",
+        "allow_tags": { "tagid": range_tags }, "close": i64::from(closed), "redirect_domain": "",
         "report_location_flag": 0, "isreportenter": 0, "home_url": "",
     }))
 }

@@ -1,0 +1,301 @@
+//! Back-channel Single Logout for a leaver: their browser is gone, so each SAML app their ended
+//! sessions served is told on the SOAP binding, when its metadata has a SOAP
+//! `SingleLogoutService` — a signed `LogoutRequest` naming the member exactly as that app received
+//! them (NameID, qualifiers, SessionIndex), `Reason` admin. The sessions end first; the calls run
+//! after, a few at a time, each with a short timeout and without the WeCom proxy, and what each
+//! app answered is the word the `member_left` audit row keeps for it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::apps::App;
+use crate::logsafe::Escaped;
+use crate::random::Rng;
+use crate::saml::logout::{logout_request_element, LogoutRequestInput, REASON_ADMIN};
+use crate::saml::response::NameId;
+use crate::saml::sign::SigningKey;
+use crate::saml::soap::{self, Expected, SoapError};
+use crate::store::{ServiceRow, Store};
+
+/// How many apps are told at once.
+const CONCURRENCY: usize = 4;
+/// The most of an SP's answer read (a LogoutResponse is a few kilobytes).
+const MAX_ANSWER: usize = 256 * 1024;
+/// How long our LogoutRequest stays valid at the SP.
+const VALIDITY: time::Duration = time::Duration::minutes(5);
+
+/// What sending needs: our signing key and entity ID, an HTTP client with no proxy, IDs.
+#[derive(Clone)]
+pub struct BackChannel {
+    key: SigningKey,
+    entity_id: String,
+    http: reqwest::Client,
+    rng: Arc<dyn Rng>,
+}
+
+impl std::fmt::Debug for BackChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackChannel")
+            .field("entity_id", &self.entity_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackChannel {
+    /// A back channel signing with `key` as `entity_id`; every call ends after `timeout`. The
+    /// configured proxy is WeCom's and is not used: the apps are reached directly.
+    pub fn new(
+        key: SigningKey,
+        entity_id: String,
+        rng: Arc<dyn Rng>,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build()?;
+        Ok(Self {
+            key,
+            entity_id,
+            http,
+            rng,
+        })
+    }
+}
+
+/// The back channel of a server: its active key and entity ID, `saml.soap_logout_timeout_secs`;
+/// `None` (logged) when no HTTP client can be made.
+pub fn for_server(
+    config: &crate::config::Config,
+    key: &SigningKey,
+    rng: Arc<dyn Rng>,
+) -> Option<BackChannel> {
+    let timeout = Duration::from_secs(config.saml.soap_logout_timeout_secs.unsigned_abs());
+    match BackChannel::new(key.clone(), config.entity_id(), rng, timeout) {
+        Ok(bc) => Some(bc),
+        Err(e) => {
+            tracing::error!(error = %Escaped(&e), "no HTTP client for back-channel logout");
+            None
+        }
+    }
+}
+
+/// One app's word in the audit row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Told {
+    /// A signed LogoutResponse (or an unsigned one over TLS) says Success.
+    Confirmed,
+    /// The SP answered Success with `PartialLogout`: it did not end every session of its own.
+    Partial,
+    /// Delivered and answered Success, but unsigned over plain HTTP: nothing authenticates it.
+    Sent,
+    /// Not confirmed (why).
+    Failed(String),
+    /// The app's metadata has no SOAP SingleLogoutService (or the app is gone).
+    NoSoapEndpoint,
+}
+
+impl Told {
+    /// The audit word: `confirmed`, `partial`, `sent`, `failed (reason)`, `no_soap_endpoint`.
+    pub fn word(&self) -> String {
+        match self {
+            Self::Confirmed => "confirmed".into(),
+            Self::Partial => "partial".into(),
+            Self::Sent => "sent".into(),
+            Self::Failed(reason) => format!("failed ({reason})"),
+            Self::NoSoapEndpoint => "no_soap_endpoint".into(),
+        }
+    }
+
+    /// How bad an outcome is: an app told of several sessions keeps its worst.
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Confirmed => 0,
+            Self::Partial => 1,
+            Self::Sent => 2,
+            Self::NoSoapEndpoint => 3,
+            Self::Failed(_) => 4,
+        }
+    }
+}
+
+/// What the leaver's sessions served, read before they are deleted (`None`: the store failed,
+/// and the audit row says so).
+pub async fn participants(store: &Store, userid: &str) -> Option<Vec<ServiceRow>> {
+    match store.services_of_member(userid).await {
+        Ok(rows) => Some(rows),
+        Err(e) => {
+            tracing::warn!(userid = %Escaped(userid), error = %Escaped(&e),
+                "could not read the leaver's session participants; no back-channel logout is sent");
+            None
+        }
+    }
+}
+
+/// Tells every participant's app, at most [`CONCURRENCY`] at a time; per app, its word (the worst
+/// over its sessions). `now` is the injected clock's.
+pub async fn tell_all(
+    bc: &BackChannel,
+    store: &Store,
+    rows: Vec<ServiceRow>,
+    now: OffsetDateTime,
+) -> BTreeMap<String, Told> {
+    let mut apps: BTreeMap<String, Option<Arc<App>>> = BTreeMap::new();
+    for r in &rows {
+        if !apps.contains_key(&r.app) {
+            let app = match store.app(&r.app).await {
+                Ok(Some(row)) => App::from_row(row).ok().map(Arc::new),
+                _ => None,
+            };
+            apps.insert(r.app.clone(), app);
+        }
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    let mut out: BTreeMap<String, Told> = BTreeMap::new();
+    for row in rows {
+        let app = apps.get(&row.app).cloned().flatten();
+        let Some(app) = app.filter(|a| a.metadata.soap_slo_endpoint().is_some()) else {
+            merge(&mut out, row.app, Told::NoSoapEndpoint);
+            continue;
+        };
+        let (bc, limit) = (bc.clone(), limit.clone());
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let told = tell(&bc, &app, &row, now).await;
+            (row.app, told)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok((app, told)) => {
+                tracing::info!(app = %Escaped(&app), outcome = %Escaped(&told.word()), "back-channel logout");
+                merge(&mut out, app, told);
+            }
+            Err(e) => tracing::error!(error = %Escaped(&e), "a back-channel logout task failed"),
+        }
+    }
+    out
+}
+
+fn merge(out: &mut BTreeMap<String, Told>, app: String, told: Told) {
+    match out.get(&app) {
+        Some(had) if had.rank() >= told.rank() => {}
+        _ => {
+            out.insert(app, told);
+        }
+    }
+}
+
+/// The audit row's `slo` value: each app's word.
+pub fn audit_value(told: &BTreeMap<String, Told>) -> serde_json::Value {
+    json!(told
+        .iter()
+        .map(|(app, t)| (app.clone(), json!(t.word())))
+        .collect::<serde_json::Map<_, _>>())
+}
+
+/// One LogoutRequest to one app's SOAP endpoint, and what its answer says.
+async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime) -> Told {
+    let Some(endpoint) = app.metadata.soap_slo_endpoint() else {
+        return Told::NoSoapEndpoint;
+    };
+    let name_id = NameId {
+        format: row.name_id_format.clone(),
+        value: row.name_id.clone(),
+        sp_name_qualifier: row.sp_name_qualifier.clone(),
+        name_qualifier: row.name_qualifier.clone(),
+    };
+    let id = bc.rng.saml_id();
+    let input = LogoutRequestInput {
+        id: &id,
+        issue_instant: now,
+        not_on_or_after: now + VALIDITY,
+        issuer: &bc.entity_id,
+        destination: &endpoint.location,
+        name_id: &name_id,
+        session_index: Some(&row.session_index),
+        reason: Some(REASON_ADMIN),
+    };
+    let body =
+        match logout_request_element(&input, Some(&bc.key)).and_then(|el| soap::envelope(&el)) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %Escaped(&e), "could not build the SOAP LogoutRequest");
+                return Told::Failed("not_built".into());
+            }
+        };
+    let answer = match post(bc, &endpoint.location, body).await {
+        Ok(a) => a,
+        Err(reason) => return Told::Failed(reason),
+    };
+    let certs = match app.metadata.signing_x509() {
+        Ok(c) => c,
+        Err(_) => return Told::Failed("sp_certificate_unreadable".into()),
+    };
+    let expected = Expected {
+        request_id: &id,
+        sp_entity_id: &app.metadata.entity_id,
+        certs: &certs,
+        allow_sha1: app.settings.allow_sha1,
+    };
+    let read = soap::read_logout_response(&answer, &expected);
+    if let Err(e) = &read {
+        tracing::warn!(app = %Escaped(app.name.as_str()), error = %Escaped(e),
+            "the SP's answer to the back-channel logout confirms nothing");
+    }
+    judge(read, endpoint.location.starts_with("https://"))
+}
+
+/// What a read answer is worth. SAML Profiles §4.4.4.2: a SOAP LogoutResponse is authenticated by
+/// its signature or by the binding; only TLS (`https`) authenticates the endpoint the metadata
+/// names, so an unsigned answer over plain http is only `Sent`.
+fn judge(read: Result<soap::Answer, SoapError>, https: bool) -> Told {
+    match read {
+        Ok(a) if !a.signed && !https => Told::Sent,
+        Ok(a) if a.partial => Told::Partial,
+        Ok(_) => Told::Confirmed,
+        Err(SoapError::Status(s)) => Told::Failed(format!("status {s}")),
+        Err(e) => Told::Failed(e.reason().into()),
+    }
+}
+
+/// POSTs the envelope; the answer's body (a SOAP fault comes with HTTP 500), or why there is none.
+async fn post(bc: &BackChannel, url: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
+    let sent = bc
+        .http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .header("SOAPAction", format!("\"{}\"", soap::SOAP_ACTION).as_str())
+        .body(body)
+        .send()
+        .await;
+    let mut resp = match sent {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return Err("timeout".into()),
+        Err(_) => return Err("unreachable".into()),
+    };
+    let status = resp.status().as_u16();
+    if status != 200 && status != 500 {
+        return Err(format!("http_{status}"));
+    }
+    let mut got = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) if got.len() + c.len() <= MAX_ANSWER => got.extend_from_slice(&c),
+            Ok(Some(_)) => return Err("answer_too_large".into()),
+            Ok(None) => return Ok(got),
+            Err(e) if e.is_timeout() => return Err("timeout".into()),
+            Err(_) => return Err("unreachable".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
