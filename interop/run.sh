@@ -28,7 +28,7 @@
 #     `openid-client` (panva's, OpenID certified; interop/oidc/rp.mjs, pinned in
 #     interop/oidc/package-lock.json) and Python's authlib (OAuth2Session, CodeIDToken over joserfc;
 #     interop/oidc/rp_authlib.py, in the venv) through the code flow with PKCE for
-#     client_secret_basic, client_secret_post and the public client: discovery, the login followed by
+#     client_secret_basic, client_secret_post, the public client and an ES256 client: discovery, the login followed by
 #     hand through the simulator, the ID token validated by the library, userinfo, refresh with
 #     rotation (the old refresh token refused), prompt=none with and without a session, and end
 #     session (/oidc/logout with id_token_hint, post_logout_redirect_uri and state).

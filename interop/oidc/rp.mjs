@@ -2,7 +2,8 @@
 // certified relying-party library), started by the Rust test `oidc_interop` with a JSON file that
 // names the issuer, the WeCom simulator, the member and the registered clients.
 //
-// For each client (client_secret_basic, client_secret_post, a public client with PKCE only):
+// For each client (client_secret_basic, client_secret_post, a public client with PKCE only, and a
+// client registered for ES256 ID tokens):
 //   discovery (the library checks our document and that its issuer is the one asked for);
 //   prompt=none without a session answers login_required;
 //   the authorization URL with PKCE S256, state and nonce, the browser part followed by hand (plain
@@ -138,7 +139,10 @@ async function run(c) {
     none: () => client.None(),
   }[c.auth]();
   // Our test server listens on http://127.0.0.1: the library insists on https unless told.
-  const config = await client.discovery(new URL(cfg.issuer), c.client_id, undefined, auth, {
+  // A client registered for ES256 ID tokens says so, and the library then accepts only ES256.
+  const metadata = c.id_token_signed_response_alg
+    ? { id_token_signed_response_alg: c.id_token_signed_response_alg } : undefined;
+  const config = await client.discovery(new URL(cfg.issuer), c.client_id, metadata, auth, {
     execute: [client.allowInsecureRequests],
   });
   const meta = config.serverMetadata();
@@ -155,6 +159,10 @@ async function run(c) {
   check(claims.aud === c.client_id || (Array.isArray(claims.aud) && claims.aud.includes(c.client_id)),
     `${c.label}: ID token audience is the client`);
   check(typeof tokens.refresh_token === 'string', `${c.label}: a refresh token`);
+  if (c.id_token_signed_response_alg) {
+    const alg = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url')).alg;
+    check(alg === c.id_token_signed_response_alg, `${c.label}: ID token signed with ${alg}`);
+  }
 
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   check(info.name === cfg.name, `${c.label}: userinfo name ${info.name}`);

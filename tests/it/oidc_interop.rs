@@ -27,6 +27,8 @@ async fn setup() -> (Env, serde_json::Value) {
     let logout = ("post_logout_redirect_uris", POST_LOGOUT);
     let (conf, secret) = add_client(&env, "grafana", &[logout]).await;
     let (public, _) = add_client(&env, "spa", &[("client_type", "public"), logout]).await;
+    let es256 = ("id_token_signed_response_alg", "ES256");
+    let (es, es_secret) = add_client(&env, "es-app", &[es256, logout]).await;
     let secret = secret.unwrap();
     let config = json!({
         "issuer": env.base,
@@ -45,6 +47,8 @@ async fn setup() -> (Env, serde_json::Value) {
             {"label": "secret_post", "client_id": conf.client_id.as_str(),
              "client_secret": secret, "auth": "client_secret_post"},
             {"label": "public", "client_id": public.client_id.as_str(), "auth": "none"},
+            {"label": "es256", "client_id": es.client_id.as_str(), "client_secret": es_secret,
+             "auth": "client_secret_basic", "id_token_signed_response_alg": "ES256"},
         ],
     });
     (env, config)
