@@ -24,14 +24,14 @@
 #  6. wechatpy (PyPI, its WeCom crypto) encrypts an event our running server accepts and decrypts
 #     the event our simulator sends (tests/it/wecom_events_interop.rs with interop/wechatpy_check.py).
 #  7. OpenID Connect flows by relying-party libraries: the Rust test `oidc_interop` starts the server
-#     and the WeCom simulator, registers a confidential and a public client, and runs npm's
+#     and the WeCom simulator, registers confidential, public and ES256 clients, and runs npm's
 #     `openid-client` (panva's, OpenID certified; interop/oidc/rp.mjs, pinned in
 #     interop/oidc/package-lock.json) and Python's authlib (OAuth2Session, CodeIDToken over joserfc;
 #     interop/oidc/rp_authlib.py, in the venv) through the code flow with PKCE for
-#     client_secret_basic, client_secret_post, the public client and an ES256 client: discovery, the login followed by
-#     hand through the simulator, the ID token validated by the library, userinfo, refresh with
-#     rotation (the old refresh token refused), prompt=none with and without a session, and end
-#     session (/oidc/logout with id_token_hint, post_logout_redirect_uri and state).
+#     client_secret_basic, client_secret_post, the public client and the ES256 client: discovery,
+#     the login followed by hand through the simulator, the ID token validated by the library,
+#     userinfo, refresh with rotation (the old refresh token refused), prompt=none with and without
+#     a session, and end session (/oidc/logout with id_token_hint, post_logout_redirect_uri, state).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
