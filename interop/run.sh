@@ -23,6 +23,15 @@
 #     in the venv) must verify exactly the valid ones.
 #  6. wechatpy (PyPI, its WeCom crypto) encrypts an event our running server accepts and decrypts
 #     the event our simulator sends (tests/it/wecom_events_interop.rs with interop/wechatpy_check.py).
+#  7. OpenID Connect flows by relying-party libraries: the Rust test `oidc_interop` starts the server
+#     and the WeCom simulator, registers confidential, public and ES256 clients, and runs npm's
+#     `openid-client` (panva's, OpenID certified; interop/oidc/rp.mjs, pinned in
+#     interop/oidc/package-lock.json) and Python's authlib (OAuth2Session, CodeIDToken over joserfc;
+#     interop/oidc/rp_authlib.py, in the venv) through the code flow with PKCE for
+#     client_secret_basic, client_secret_post, the public client and the ES256 client: discovery,
+#     the login followed by hand through the simulator, the ID token validated by the library,
+#     userinfo, refresh with rotation (the old refresh token refused), prompt=none with and without
+#     a session, and end session (/oidc/logout with id_token_hint, post_logout_redirect_uri, state).
 # Each peer prints `<peer>: N passed, M failed`; the script exits non-zero on any failure.
 # The real SPs under Apache (mod_auth_mellon) are interop/apache/mellon.sh, a step of their own in CI.
 set -euo pipefail
@@ -33,7 +42,7 @@ cd "$(dirname "$0")/.."
 apt_need xmlsec1 libxmlsec1-dev libxml2-dev pkg-config libssl-dev python3 python3-venv python3-dev
 # samael's `xmlsec` feature: bindgen (libclang) over libxml2 and libxmlsec1 (the -dev packages above).
 apt_need libclang-dev
-# interop/oidc/verify.mjs: Node.js and npm (a NodeSource nodejs brings its own npm).
+# interop/oidc/verify.mjs and rp.mjs: Node.js and npm (a NodeSource nodejs brings its own npm).
 apt_need nodejs
 command -v npm >/dev/null || apt_need npm
 
@@ -41,7 +50,8 @@ VENV=${INTEROP_VENV:-target/interop-venv}
 OUT=${INTEROP_OUT:-target/interop-out}
 PY=$VENV/bin/python
 
-libs_ok() { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose, wechatpy.crypto' 2>/dev/null; }
+PY_LIBS='import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose, authlib.integrations.requests_client, joserfc, wechatpy.crypto'
+libs_ok() { "$PY" -c "$PY_LIBS" 2>/dev/null; }
 
 if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
     echo "==> making $VENV"
@@ -53,10 +63,10 @@ if ! cmp -s interop/requirements.txt "$VENV/requirements.txt" || ! libs_ok; then
         "$PY" -m pip install -q --force-reinstall --no-binary lxml,xmlsec \
             "$(grep -i '^lxml==' interop/requirements.txt)" "$(grep -i '^xmlsec==' interop/requirements.txt)"
     fi
-    libs_ok || { "$PY" -c 'import xmlsec, lxml, onelogin.saml2.response, saml2.client, authlib.jose, wechatpy.crypto'; exit 1; }
+    libs_ok || { "$PY" -c "$PY_LIBS"; exit 1; }
     cp interop/requirements.txt "$VENV/requirements.txt"
 fi
-"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|authlib|wechatpy)==' | tr '\n' ' '; echo
+"$PY" -m pip freeze | grep -iE '^(python3-saml|pysaml2|xmlsec|lxml|authlib|joserfc|wechatpy)==' | tr '\n' ' '; echo
 
 echo "==> building the samael SP (interop/samael)"
 SAMAEL_TARGET=target/interop-samael
@@ -122,4 +132,10 @@ node interop/oidc/verify.mjs "$OUT/oidc" || oidc_status=$?
 echo "==> wechatpy: the WeCom event crypto both ways (interop/wechatpy_check.py)"
 wechatpy_status=0
 WECOM_IDP_WECHATPY_PYTHON=$PY cargo test --test it wecom_events_interop || wechatpy_status=$?
-[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$oidc_status" = 0 ] && [ "$wechatpy_status" = 0 ]
+
+echo "==> OIDC flows: openid-client (npm) and authlib as relying parties (interop/oidc/rp.mjs, rp_authlib.py)"
+rp_status=0
+WECOM_IDP_OIDC_RP_NODE=$(command -v node) WECOM_IDP_OIDC_RP_PYTHON=$PY \
+    cargo test --test it oidc_interop -- --nocapture || rp_status=$?
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$samael_status" = 0 ] && [ "$oidc_status" = 0 ] && [ "$wechatpy_status" = 0 ] \
+    && [ "$rp_status" = 0 ]

@@ -48,6 +48,7 @@ mod multi_account;
 mod oidc;
 mod oidc_consent;
 mod oidc_implicit;
+mod oidc_interop;
 mod oidc_keys;
 mod oidc_logout;
 mod oidc_presets;
