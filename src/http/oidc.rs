@@ -327,8 +327,8 @@ pub(super) async fn give_code(
 
 /// The implicit flow's answer: the same release as a code's ([`crate::oidc_flow::grant::decide`]),
 /// an ID token signed like the token endpoint's (no access token, so no `at_hash`), sent with
-/// `state` and `iss` by the request's response mode. Nothing is stored: there is nothing to
-/// redeem, refresh or revoke.
+/// `state` and `iss` by the request's response mode. The grant is stored for the ID token's
+/// lifetime with nothing to redeem: it ties the token to the session for RP-initiated logout.
 async fn give_id_token(
     state: &AppState,
     ctx: &Ctx<'_>,
@@ -343,6 +343,10 @@ async fn give_id_token(
         Ok(g) => g,
         Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
+    let lifetime = client.config.access_token_secs;
+    if let Err(e) = crate::oidc_flow::grant::record(ctx, client, live, &grant, lifetime).await {
+        return Err(refuse(ctx, AuditKind::Login, who, e).await);
+    }
     let issuer = state.config.base();
     let ring = state.keys();
     let signer = Issuer {

@@ -118,22 +118,19 @@ pub async fn decide(
     ))
 }
 
-/// What a login's code redemption needs to find: the grant made for `req` from `live`'s
-/// session ([`decide`]), and its code. A refusal leaves nothing stored.
-pub async fn issue_code(
+/// Stores `grant` as given to `client` by `live`'s session for `lifetime` seconds: its ID. The
+/// implicit flow stores one too, with nothing to redeem, so that its ID token is known to the
+/// session (RP-initiated logout's `id_token_hint`) and the session's logout revokes it.
+pub async fn record(
     ctx: &crate::login::Ctx<'_>,
     client: &crate::oidc::Client,
-    req: &Request,
     live: &crate::login::Live,
+    grant: &Grant,
+    lifetime: i64,
 ) -> Result<String, crate::login::Error> {
-    let grant = decide(ctx, client, req, live).await?;
-    let now = ctx.unix();
-    let grant_json = serde_json::to_string(&grant)
+    let grant_json = serde_json::to_string(grant)
         .map_err(|e| crate::login::Error::broken("grant encoding", &e))?;
-    // Refresh tokens end with the refresh lifetime counted from the login, and the last access
-    // token a refresh gives outlives it by its own lifetime: the grant is kept that long.
-    let lifetime =
-        CODE_LIFETIME_SECS + client.config.access_token_secs + client.config.refresh_token_secs;
+    let now = ctx.unix();
     let row = crate::store::GrantRow {
         id: ctx.rng.hex(16),
         client_id: client.client_id.as_str().to_string(),
@@ -145,10 +142,28 @@ pub async fn issue_code(
         revoked_at: None,
     };
     ctx.store.create_grant(&row).await?;
+    Ok(row.id)
+}
+
+/// What a login's code redemption needs to find: the grant made for `req` from `live`'s
+/// session ([`decide`]), and its code. A refusal leaves nothing stored.
+pub async fn issue_code(
+    ctx: &crate::login::Ctx<'_>,
+    client: &crate::oidc::Client,
+    req: &Request,
+    live: &crate::login::Live,
+) -> Result<String, crate::login::Error> {
+    let grant = decide(ctx, client, req, live).await?;
+    // Refresh tokens end with the refresh lifetime counted from the login, and the last access
+    // token a refresh gives outlives it by its own lifetime: the grant is kept that long.
+    let lifetime =
+        CODE_LIFETIME_SECS + client.config.access_token_secs + client.config.refresh_token_secs;
+    let id = record(ctx, client, live, &grant, lifetime).await?;
+    let now = ctx.unix();
     let code = ctx.rng.token();
     let code_hash = crate::crypto::sha256_hex(code.as_bytes());
     ctx.store
-        .create_code(&code_hash, &row.id, now + CODE_LIFETIME_SECS)
+        .create_code(&code_hash, &id, now + CODE_LIFETIME_SECS)
         .await?;
     Ok(code)
 }

@@ -324,3 +324,29 @@ async fn consent_answers_by_the_response_mode(env: Env) {
     check_id_token(&env, &client, get(&f, "id_token").unwrap());
 }
 crate::both_dbs!(implicit_consent, consent_answers_by_the_response_mode);
+
+async fn an_implicit_id_token_names_its_session_at_logout(env: Env) {
+    let client = console_client(&env, "id_token").await;
+    let b = env.browser(WXWORK_UA);
+    env.wecom_client_login(&b, "zhangsan").await;
+    let u = follow_to_rp(&b, &url(&env, &client, &[])).await.unwrap();
+    let f: Vec<(String, String)> = url::form_urlencoded::parse(u.fragment().unwrap().as_bytes())
+        .into_owned()
+        .collect();
+    let hint = get(&f, "id_token").unwrap();
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("id_token_hint", hint)
+        .finish();
+    let p = b.get(&format!("{}/oidc/logout?{q}", env.base)).await;
+    assert!(
+        !p.body.contains("oidc-logout-confirm"),
+        "the hint is known to the session: no confirmation asked: {}",
+        p.body
+    );
+    let p = b.get(&url(&env, &client, &[("prompt", "none")])).await;
+    assert_eq!(get(&fragment(&p), "error"), Some("login_required"));
+}
+crate::both_dbs!(
+    implicit_logout,
+    an_implicit_id_token_names_its_session_at_logout
+);
