@@ -12,7 +12,7 @@ const ALLOWED: &str = "
     const template default everyone none first union websso forwardidp owneruin uid excel wps utf
     json true false qr agentid corpid corp secret cn intl virtual user dept group tag role index post
     redirect base64 der pem rsa utc oidc markdown identity center wantauthnrequestssigned samlify
-    bearer scim
+    bearer scim code
 ";
 
 /// Characters that end a word.
