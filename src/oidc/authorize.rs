@@ -461,7 +461,13 @@ mod tests {
         assert_eq!(p("select_account login"), Ok(Prompt::Login));
         assert_eq!(p("select_account"), Ok(Prompt::Default));
         assert_eq!(p("none"), Ok(Prompt::None));
-        for bad in ["none login", "consent none", "none select_account", "NONE", "create"] {
+        for bad in [
+            "none login",
+            "consent none",
+            "none select_account",
+            "NONE",
+            "create",
+        ] {
             assert_eq!(p(bad), Err(ErrorCode::InvalidRequest), "{bad}");
         }
         assert!(Prompt::LoginConsent.fresh_login() && Prompt::LoginConsent.asks_consent());
