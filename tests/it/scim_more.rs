@@ -234,8 +234,9 @@ async fn token_console(env: Env) {
 }
 both_dbs!(the_token_is_write_only_in_the_console, token_console);
 
-// Rule: the app's API answer has the typed status: the last run's time, trigger, dry run or not,
-// counts and first error, and whether a token is set; `summary` keeps its line.
+// Rule: the app's API answer has the typed status: the last run's time, trigger, counts and first
+// error, and whether a token is set; `summary` keeps its line. A dry run is the last dry run, shown
+// apart (API, summary, console in both languages): it never takes the last real run's place.
 async fn typed_status(env: Env) {
     let scim = ScimServer::start().await;
     let app = scim_app(&env, "typed", &scim.base, &["provision_groups=departments"]).await;
@@ -247,14 +248,19 @@ async fn typed_status(env: Env) {
     assert_eq!(p["group_update"], "put");
     assert_eq!(p["token_set"], true);
     assert!(p["last_run"].is_null());
+    assert!(p["last_dry_run"].is_null());
 
     run(&env, &app, &directory(), true).await;
     let (_, v) = api.get("/apps/typed").await;
-    let last = &v["provisioning"]["last_run"];
-    assert_eq!(last["dry_run"], true, "{last}");
-    assert_eq!(last["trigger"], "shell");
+    assert!(
+        v["provisioning"]["last_run"].is_null(),
+        "a dry run is no run: {v}"
+    );
+    let dry = &v["provisioning"]["last_dry_run"];
+    assert_eq!(dry["dry_run"], true, "{dry}");
+    assert_eq!(dry["trigger"], "shell");
     assert_eq!(
-        (last["created"].as_i64(), last["groups"].as_i64()),
+        (dry["created"].as_i64(), dry["groups"].as_i64()),
         (Some(3), Some(3))
     );
     assert!(
@@ -280,6 +286,48 @@ async fn typed_status(env: Env) {
         .cloned()
         .unwrap();
     assert!(line[1].as_str().unwrap().contains("3 created"), "{line}");
+    assert_eq!(
+        v["provisioning"]["last_dry_run"]["created"], 3,
+        "the dry run is kept apart"
+    );
+
+    // A dry run after the real one leaves the real one as the last run, and is said apart.
+    let mut moved = directory();
+    moved.members[0].profile.name = "张三丰".into();
+    env.clock.advance(time::Duration::seconds(60));
+    let dry = run(&env, &app, &moved, true).await;
+    assert_eq!(dry.status.updated, 1);
+    let (_, v) = api.get("/apps/typed").await;
+    let p = &v["provisioning"];
+    assert_eq!(p["last_run"]["dry_run"], false, "{p}");
+    assert_eq!(p["last_run"]["created"], 3, "{p}");
+    assert_eq!(p["last_dry_run"]["updated"], 1, "{p}");
+    assert_ne!(
+        p["last_dry_run"]["finished_at"],
+        p["last_run"]["finished_at"]
+    );
+    let summary = v["summary"].to_string();
+    assert!(summary.contains("last run"), "{summary}");
+    assert!(
+        summary.contains("; last dry run") && summary.contains("would create 0, update 1"),
+        "{summary}"
+    );
+    let (b, _) = env.admin_browser("zhangsan").await;
+    let page = b.get(&format!("{}/admin/apps/typed", env.base)).await;
+    assert!(page.body.contains("最近运行"), "{}", page.body);
+    assert!(page.body.contains("最近演练"), "{}", page.body);
+    assert!(page.body.contains("将创建 0，更新 1"), "{}", page.body);
+    let mut en = b.clone();
+    en.accept_language = Some("en-US".into());
+    let page = en.get(&format!("{}/admin/apps/typed", env.base)).await;
+    assert!(
+        page.body.contains("last run") && page.body.contains("last dry run"),
+        "{}",
+        page.body
+    );
+    let (_, doc) = api.get("/openapi.json").await;
+    let view = &doc["components"]["schemas"]["ProvisioningView"]["properties"];
+    assert!(view["last_dry_run"].is_object(), "{view}");
 
     // A failure is counted and the first one said.
     let mut dir = directory();
