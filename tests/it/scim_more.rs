@@ -7,7 +7,9 @@
 
 use crate::both_dbs;
 use crate::harness::*;
-use crate::scim::{all_done, described, directory, proxy, run, scim_app, ScimServer, TOKEN};
+use crate::scim::{
+    all_done, described, directory, proxy, proxy_with, run, scim_app, ScimServer, TOKEN,
+};
 use serde_json::{json, Value};
 use wecom_idp::clock::Clock;
 use wecom_idp::config::Config;
@@ -452,6 +454,110 @@ async fn groups_by_patch(env: Env) {
     );
 }
 both_dbs!(aws_groups_change_by_patch_never_put, groups_by_patch);
+
+/// The demo directory with zhangsan moved from R&D (研发部) to lisi's department.
+fn zhangsan_moved() -> wecom_idp::provision::plan::Directory {
+    let mut dir = directory();
+    dir.members[0].profile.department_ids = dir.members[1].profile.department_ids.clone();
+    dir.members[0].profile.department_names = dir.members[1].profile.department_names.clone();
+    dir
+}
+
+/// Forgets the members last sent to each of the app's groups, as rows written before they were
+/// kept have none.
+async fn forget_members(env: &Env, app: &str) {
+    let store = &env.state.store;
+    for mut r in store.scim_resources(app).await.unwrap() {
+        if r.kind == "group" {
+            r.members = String::new();
+            store.put_scim_resource(app, &r, 0).await.unwrap();
+        }
+    }
+}
+
+/// zhangsan is in lisi's group at the SCIM server and no longer in R&D.
+async fn moved_at_server(scim: &ScimServer, what: &str) {
+    let z = scim.user("zhangsan").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let l = scim.user("lisi").await["id"].as_str().unwrap().to_string();
+    let groups = scim.all("Groups").await;
+    let rd = group(&groups, "研发部");
+    assert!(
+        !member_ids(rd).contains(&z),
+        "{what}: stale member stays: {rd}"
+    );
+    let ops = groups.iter().find(|g| member_ids(g).contains(&l)).unwrap();
+    assert!(member_ids(ops).contains(&z), "{what}: {ops}");
+}
+
+// Rule: with scim_group_update=patch, a group whose last members are not known (rows sent before
+// they were kept, or a group found at the app by its name) loses its stale members too: the
+// members are read from the app, or, from an app that lists none (AWS IAM Identity Center), each
+// user sent to it is asked about with `id eq … and members eq …`; still no PUT to /Groups.
+async fn patch_unknown_members(env: Env) {
+    for aws_like in [false, true] {
+        let what = if aws_like {
+            "lists no members"
+        } else {
+            "lists members"
+        };
+        let scim = ScimServer::start().await;
+        let p = proxy_with(&scim.base, 0, 200, aws_like).await;
+        let name = if aws_like { "aws-old" } else { "scim-old" };
+        let app = scim_app(
+            &env,
+            name,
+            &p.base,
+            &["provision_groups=departments", "scim_group_update=patch"],
+        )
+        .await;
+        all_done(&run(&env, &app, &directory(), false).await);
+        forget_members(&env, name).await;
+        p.log.lock().unwrap().clear();
+        let r = run(&env, &app, &zhangsan_moved(), false).await;
+        all_done(&r);
+        moved_at_server(&scim, what).await;
+        let log = p.log.lock().unwrap().clone();
+        assert!(
+            !log.iter().any(|l| l.starts_with("PUT /v2/Groups")),
+            "{log:?}"
+        );
+        if aws_like {
+            assert!(log.iter().any(|l| l == "GET /v2/Groups"), "asked: {log:?}");
+        }
+        // The members are kept from now on: nothing more to send.
+        assert!(run(&env, &app, &zhangsan_moved(), false)
+            .await
+            .changes
+            .is_empty());
+    }
+
+    // Found by name: another app provisioned the same SCIM server before this one.
+    let scim = ScimServer::start().await;
+    let opts = ["provision_groups=departments", "scim_group_update=patch"];
+    let first = scim_app(&env, "first", &scim.base, &opts).await;
+    all_done(&run(&env, &first, &directory(), false).await);
+    let second = scim_app(&env, "second", &scim.base, &opts).await;
+    // R&D keeps a member (wangwu moves in), so this app sends it; a group it never sent with
+    // nobody in it is not its to change.
+    let mut dir = zhangsan_moved();
+    let original = directory();
+    dir.members[2].profile.department_ids = original.members[0].profile.department_ids.clone();
+    dir.members[2].profile.department_names = original.members[0].profile.department_names.clone();
+    all_done(&run(&env, &second, &dir, false).await);
+    moved_at_server(&scim, "found by name").await;
+    assert_eq!(
+        scim.all("Groups").await.len(),
+        3,
+        "taken over, not made twice"
+    );
+}
+both_dbs!(
+    patch_removes_stale_members_of_groups_sent_before,
+    patch_unknown_members
+);
 
 // Rule: the default stays PUT of the whole group (scim2-server takes it).
 async fn groups_by_put(env: Env) {
