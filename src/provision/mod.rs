@@ -22,9 +22,10 @@ use crate::store::{
 use client::{Endpoint, Retry, ScimClient, ScimError, ScimToken};
 use plan::{Change, Directory, Plan};
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 /// What provisioning needs besides the app: the store, the master key the token is sealed under,
-/// now, the retry policy and who acts (recorded in the audit rows).
+/// now, the retry policy, who acts and from where (recorded in the audit rows).
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     /// The store.
@@ -37,6 +38,28 @@ pub struct Ctx<'a> {
     pub retry: Retry,
     /// Who started the run.
     pub actor: &'a Actor,
+    /// The client address of the request that acts (console or API), none from the shell or a
+    /// schedule.
+    pub ip: Option<IpAddr>,
+}
+
+/// A change of an app's token, as its audit row names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenChange {
+    /// Set or replaced.
+    Set,
+    /// Cleared.
+    Cleared,
+}
+
+impl TokenChange {
+    /// The audit reason (each has its label in [`crate::text::REASONS`]).
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Set => "scim_token_set",
+            Self::Cleared => "scim_token_cleared",
+        }
+    }
 }
 
 /// Why provisioning could not run.
@@ -118,7 +141,7 @@ pub async fn set_token(
         None,
         AuditKind::ScimTokenSet,
         AuditResult::Success,
-        "scim_token_set",
+        TokenChange::Set.reason(),
         None,
     )
     .await;
@@ -136,7 +159,7 @@ pub async fn clear_token(ctx: &Ctx<'_>, app: &App) -> Result<bool, ProvisionErro
             None,
             AuditKind::ScimTokenSet,
             AuditResult::Success,
-            "scim_token_cleared",
+            TokenChange::Cleared.reason(),
             None,
         )
         .await;
@@ -584,11 +607,11 @@ async fn create_empty_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<St
 
 /// The audit row of one change made (or failed).
 async fn record(ctx: &Ctx<'_>, app: &str, change: &Change, outcome: &Outcome) {
-    let (reason, userid) = match change {
-        Change::CreateUser { userid, .. } => ("scim_create_user", Some(userid.as_str())),
-        Change::UpdateUser { userid, .. } => ("scim_update_user", Some(userid.as_str())),
-        Change::DeactivateUser { userid, .. } => ("scim_deactivate_user", Some(userid.as_str())),
-        Change::PutGroup { .. } => ("scim_put_group", None),
+    let userid = match change {
+        Change::CreateUser { userid, .. }
+        | Change::UpdateUser { userid, .. }
+        | Change::DeactivateUser { userid, .. } => Some(userid.as_str()),
+        Change::PutGroup { .. } => None,
     };
     let (result, error) = match outcome {
         Outcome::Failed(e) => (AuditResult::Error, Some(e.as_str())),
@@ -601,7 +624,7 @@ async fn record(ctx: &Ctx<'_>, app: &str, change: &Change, outcome: &Outcome) {
         userid,
         AuditKind::Provision,
         result,
-        reason,
+        change.reason(),
         Some(detail),
     )
     .await;
@@ -623,7 +646,7 @@ async fn audit(
         userid: userid.map(str::to_string),
         result,
         reason: reason.to_string(),
-        client_ip: None,
+        client_ip: ctx.ip,
         request_id: None,
         actor: Some(ctx.actor.label()),
         detail,

@@ -232,6 +232,7 @@ pub(crate) async fn run(env: &Env, app: &App, dir: &Directory, dry_run: bool) ->
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Shell,
+        ip: None,
     };
     provision::run(&ctx, app, dir, &Access::Everyone, dry_run)
         .await
@@ -250,6 +251,7 @@ pub(crate) async fn scim_app(env: &Env, name: &str, url: &str, sets: &[&str]) ->
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Shell,
+        ip: None,
     };
     let token = ScimToken::parse(TOKEN).unwrap();
     provision::set_token(&ctx, &app, &token, &wecom_idp::random::OsRng)
@@ -529,6 +531,7 @@ async fn from_the_shell(env: Env) {
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Scheduler,
+        ip: None,
     };
     let done = provision::member_left(&ctx, "zhangsan").await.unwrap();
     assert_eq!(done, vec![("shell-app".to_string(), Outcome::Done)]);

@@ -106,6 +106,7 @@ async fn token_api(env: Env) {
         now: env.clock.unix(),
         retry: crate::scim::quick(),
         actor: &wecom_idp::admin::Actor::Shell,
+        ip: None,
     };
     let e = wecom_idp::provision::run(&ctx, &app, &directory(), &Default::default(), false)
         .await
@@ -126,6 +127,11 @@ async fn token_api(env: Env) {
         "{rows:?}"
     );
     assert!(rows.iter().all(|r| r.actor.as_deref() == Some("token:ci")));
+    assert!(
+        rows.iter()
+            .all(|r| r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1")),
+        "each row names the client, as other admin rows do: {rows:?}"
+    );
     assert!(!format!("{rows:?}").contains(TOKEN));
 
     // The spec has the route, its length limit, and the typed status.
@@ -146,7 +152,8 @@ both_dbs!(the_token_is_write_only_in_the_api, token_api);
 
 // Rule: the console's token form is a password field; set, replace and clear work, the page says
 // since when a token is set and never shows it; a bad token is refused beside the field and not
-// echoed; a form without the session's CSRF token changes nothing.
+// echoed; a form without the session's CSRF token changes nothing. Each change is audited with
+// the admin and the client address.
 async fn token_console(env: Env) {
     bare_app(&env, "console-scim", "https://scim.example.com/v2").await;
     let (b, csrf) = env.admin_browser("zhangsan").await;
@@ -233,6 +240,23 @@ async fn token_console(env: Env) {
         .is_none());
     let page = b.get(&page_url).await;
     assert!(page.body.contains("尚未设置令牌"));
+    let rows: Vec<_> = env
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.event == "scim_token_set")
+        .collect();
+    let mut reasons: Vec<&str> = rows.iter().map(|r| r.reason.as_str()).collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        ["scim_token_cleared", "scim_token_set", "scim_token_set"],
+        "{rows:?}"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.actor.as_deref() == Some("wecom:zhangsan")
+            && r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1")));
 }
 both_dbs!(the_token_is_write_only_in_the_console, token_console);
 
@@ -663,6 +687,7 @@ with_events!(
 
 // Rule (end to end): a member removed in WeCom without an event is deactivated at the SCIM server
 // by the next `directory sync` (which runs the lifecycle, then provisions from what it stored).
+// The shell ran it: the run's trigger and every audit row it led to say `shell`, not `scheduler`.
 async fn sync_deactivates(env: Env) {
     let scim = ScimServer::start().await;
     scim_app(&env, "hr", &scim.base, &[]).await;
@@ -683,8 +708,21 @@ async fn sync_deactivates(env: Env) {
     assert!(rows.iter().any(|r| r.event == "provision"
         && r.reason == "scim_deactivate_user"
         && r.userid.as_deref() == Some("zhangsan")));
+    let provisioned: Vec<_> = rows.iter().filter(|r| r.event == "provision").collect();
+    assert!(provisioned.len() > 3, "{provisioned:?}");
+    assert!(
+        provisioned
+            .iter()
+            .all(|r| r.actor.as_deref() == Some("shell")),
+        "{provisioned:?}"
+    );
+    let left = rows
+        .iter()
+        .find(|r| r.event == "member_left" && r.userid.as_deref() == Some("zhangsan"))
+        .expect("the lifecycle's row");
+    assert_eq!(left.actor.as_deref(), Some("shell"), "{left:?}");
     let status = env.state.store.scim_run("hr").await.unwrap().unwrap();
-    assert_eq!(status.run_trigger, "scheduler");
+    assert_eq!(status.run_trigger, "shell");
 }
 with_events!(
     a_directory_sync_deactivates_a_silent_leaver,
