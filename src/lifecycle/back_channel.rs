@@ -138,38 +138,48 @@ pub async fn participants(store: &Store, userid: &str) -> Option<Vec<ServiceRow>
     }
 }
 
-/// Tells every participant's app, at most [`CONCURRENCY`] at a time; per app, its word (the worst
-/// over its sessions). `now` is the injected clock's.
+/// Tells every participant's app, at most [`CONCURRENCY`] apps at a time; per app, its word (the
+/// worst over its requests). An app gets one LogoutRequest per NameID it received, carrying the
+/// SessionIndex of every ended session under it (SAML Core §3.7.1), and these go one after
+/// another: the SP finds the sessions by that NameID, and one request lets it end them together.
+/// Shibboleth SP answers `Responder` when none of a request's indexes names a session it still
+/// has (a Response it refused, a session it ended itself), so a stale index alone would fail the
+/// app. `now` is the injected clock's.
 pub async fn tell_all(
     bc: &BackChannel,
     store: &Store,
     rows: Vec<ServiceRow>,
     now: OffsetDateTime,
 ) -> BTreeMap<String, Told> {
-    let mut apps: BTreeMap<String, Option<Arc<App>>> = BTreeMap::new();
-    for r in &rows {
-        if !apps.contains_key(&r.app) {
-            let app = match store.app(&r.app).await {
-                Ok(Some(row)) => App::from_row(row).ok().map(Arc::new),
-                _ => None,
-            };
-            apps.insert(r.app.clone(), app);
-        }
+    let mut by_app: BTreeMap<String, Vec<ServiceRow>> = BTreeMap::new();
+    for r in rows {
+        by_app.entry(r.app.clone()).or_default().push(r);
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
     let mut out: BTreeMap<String, Told> = BTreeMap::new();
-    for row in rows {
-        let app = apps.get(&row.app).cloned().flatten();
+    for (name, rows) in by_app {
+        let app = match store.app(&name).await {
+            Ok(Some(row)) => App::from_row(row).ok(),
+            _ => None,
+        };
         let Some(app) = app.filter(|a| a.metadata.soap_slo_endpoint().is_some()) else {
-            merge(&mut out, row.app, Told::NoSoapEndpoint);
+            tracing::info!(app = %Escaped(&name), outcome = "no_soap_endpoint", "back-channel logout");
+            out.insert(name, Told::NoSoapEndpoint);
             continue;
         };
         let (bc, limit) = (bc.clone(), limit.clone());
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let told = tell(&bc, &app, &row, now).await;
-            (row.app, told)
+            let mut word: Option<Told> = None;
+            for (name_id, indexes) in by_name_id(rows) {
+                let told = tell(&bc, &app, &name_id, &indexes, now).await;
+                word = Some(match word {
+                    Some(had) => worst(had, told),
+                    None => told,
+                });
+            }
+            (name, word.unwrap_or(Told::NoSoapEndpoint))
         });
     }
     while let Some(done) = set.join_next().await {
@@ -185,11 +195,19 @@ pub async fn tell_all(
 }
 
 fn merge(out: &mut BTreeMap<String, Told>, app: String, told: Told) {
-    match out.get(&app) {
-        Some(had) if had.rank() >= told.rank() => {}
-        _ => {
-            out.insert(app, told);
-        }
+    let word = match out.remove(&app) {
+        Some(had) => worst(had, told),
+        None => told,
+    };
+    out.insert(app, word);
+}
+
+/// Of two words for one app, the one that says less was done (the earlier on a tie).
+fn worst(had: Told, told: Told) -> Told {
+    if had.rank() >= told.rank() {
+        had
+    } else {
+        told
     }
 }
 
@@ -201,17 +219,37 @@ pub fn audit_value(told: &BTreeMap<String, Told>) -> serde_json::Value {
         .collect::<serde_json::Map<_, _>>())
 }
 
-/// One LogoutRequest to one app's SOAP endpoint, and what its answer says.
-async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime) -> Told {
+/// One app's session rows by the NameID each received (Format, qualifiers and value), with their
+/// SessionIndexes, in the order first seen.
+fn by_name_id(rows: Vec<ServiceRow>) -> Vec<(NameId, Vec<String>)> {
+    let mut out: Vec<(NameId, Vec<String>)> = Vec::new();
+    for row in rows {
+        let name_id = NameId {
+            format: row.name_id_format,
+            value: row.name_id,
+            sp_name_qualifier: row.sp_name_qualifier,
+            name_qualifier: row.name_qualifier,
+        };
+        match out.iter_mut().find(|(n, _)| *n == name_id) {
+            Some((_, indexes)) => indexes.push(row.session_index),
+            None => out.push((name_id, vec![row.session_index])),
+        }
+    }
+    out
+}
+
+/// One LogoutRequest to one app's SOAP endpoint for one NameID, and what its answer says.
+async fn tell(
+    bc: &BackChannel,
+    app: &App,
+    name_id: &NameId,
+    indexes: &[String],
+    now: OffsetDateTime,
+) -> Told {
     let Some(endpoint) = app.metadata.soap_slo_endpoint() else {
         return Told::NoSoapEndpoint;
     };
-    let name_id = NameId {
-        format: row.name_id_format.clone(),
-        value: row.name_id.clone(),
-        sp_name_qualifier: row.sp_name_qualifier.clone(),
-        name_qualifier: row.name_qualifier.clone(),
-    };
+    let indexes: Vec<&str> = indexes.iter().map(String::as_str).collect();
     let id = bc.rng.saml_id();
     let input = LogoutRequestInput {
         id: &id,
@@ -219,8 +257,8 @@ async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime
         not_on_or_after: now + VALIDITY,
         issuer: &bc.entity_id,
         destination: &endpoint.location,
-        name_id: &name_id,
-        session_index: Some(&row.session_index),
+        name_id,
+        session_indexes: &indexes,
         reason: Some(REASON_ADMIN),
     };
     let body =

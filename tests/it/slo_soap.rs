@@ -52,8 +52,10 @@ struct Seen {
     name_id: String,
     name_id_format: Option<String>,
     sp_name_qualifier: Option<String>,
-    session_index: String,
+    session_indexes: Vec<String>,
     sessions_left: usize,
+    /// Every member's sessions left when the call came (`lisi` and `zhangsan`).
+    all_sessions_left: usize,
 }
 
 #[derive(Clone)]
@@ -66,6 +68,8 @@ struct Sp {
     base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     problems: Arc<Mutex<Vec<String>>>,
+    /// Requests to the `serial` app being answered now.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Checks our request the way an SP must, then answers as `app` is set to.
@@ -112,15 +116,21 @@ async fn endpoint(
     }
     let id = el.attr("ID").unwrap_or_default().to_string();
     let n = doc.find_child(m, ns::SAML, "NameID").unwrap();
-    let index = doc.find_child(m, ns::SAMLP, "SessionIndex").unwrap();
+    let session_indexes = doc
+        .find_children(m, ns::SAMLP, "SessionIndex")
+        .map(|i| doc.text(i))
+        .collect();
     let sessions_left = sp.store.services_of_member("zhangsan").await.unwrap().len();
+    let all_sessions_left =
+        sessions_left + sp.store.services_of_member("lisi").await.unwrap().len();
     sp.seen.lock().unwrap().push(Seen {
         app: app.clone(),
         name_id: doc.text(n),
         name_id_format: doc.element(n).attr("Format").map(str::to_string),
         sp_name_qualifier: doc.element(n).attr("SPNameQualifier").map(str::to_string),
-        session_index: doc.text(index),
+        session_indexes,
         sessions_left,
+        all_sessions_left,
     });
     let answer = |in_response_to: &str, status, key: Option<&SigningKey>| {
         let input = LogoutResponseInput {
@@ -140,19 +150,42 @@ async fn endpoint(
         "unsigned" => answer(&id, LogoutStatus::Success, None),
         "wrongid" => answer("_not_ours", LogoutStatus::Success, Some(&sp.sp_key)),
         "foreign" => answer(&id, LogoutStatus::Success, Some(&sp.foreign_key)),
-        "fault" => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [("content-type", "text/xml")],
-            "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">\
-             <SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode>\
-             <faultstring>no session</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
-        )
-            .into_response(),
+        // Like Shibboleth's storage-backed session index: a second request for the same
+        // principal while the first updates it fails (Shibboleth says Responder).
+        "serial" => {
+            use std::sync::atomic::Ordering;
+            let before = sp.in_flight.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            sp.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if before == 0 {
+                answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
+            } else {
+                fault()
+            }
+        }
+        // Slow enough that a second leaver's cut-off would wait behind it, were it not first.
+        "slow" => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
+        }
+        "fault" => fault(),
         _ => {
             tokio::time::sleep(Duration::from_secs(4)).await;
             answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
         }
     }
+}
+
+/// A SOAP fault, as an SP that could not log the session out answers.
+fn fault() -> axum::response::Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [("content-type", "text/xml")],
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">\
+         <SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode>\
+         <faultstring>no session</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+    )
+        .into_response()
 }
 
 async fn start_sp(env: &Env) -> Sp {
@@ -170,6 +203,7 @@ async fn start_sp(env: &Env) -> Sp {
         base,
         seen: Arc::default(),
         problems: Arc::default(),
+        in_flight: Arc::default(),
     };
     let router = axum::Router::new()
         .route("/slo/{app}", axum::routing::post(endpoint))
@@ -284,7 +318,11 @@ async fn leaver(db: Db) {
             continue;
         }
         let s = seen.iter().find(|s| s.app == *app).unwrap();
-        assert_eq!((&s.name_id, &s.session_index), (name_id, index), "{app}");
+        assert_eq!(
+            (&s.name_id, &s.session_indexes),
+            (name_id, &vec![index.clone()]),
+            "{app}"
+        );
         assert_eq!(
             (&s.name_id_format, &s.sp_name_qualifier),
             (format, spnq),
@@ -362,4 +400,101 @@ async fn reconciliation(db: Db) {
     let seen = sp.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0].name_id, name_id);
+}
+
+both!(
+    one_request_per_name_id_names_every_session,
+    one_request_per_name_id
+);
+// Rule: an SP finds a LogoutRequest's sessions by NameID; a member signed in three times gets one
+// LogoutRequest per NameID carrying every SessionIndex (SAML Core §3.7.1), so one answer covers
+// them all (Shibboleth answers Responder to a request whose only index it no longer has), and
+// requests to one app never overlap.
+async fn one_request_per_name_id(db: Db) {
+    let env = start(db).await;
+    let sp = start_sp(&env).await;
+    add_soap_app(&env, &sp, "serial").await;
+    let mut indexes = Vec::new();
+    for _ in 0..3 {
+        let b = env.browser(WXWORK_UA);
+        let form = env.login_in_client(&b, "serial", "zhangsan").await;
+        indexes.push(
+            Saml::of(&form)
+                .at(&["Assertion", "AuthnStatement"], "SessionIndex")
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        env.state
+            .store
+            .services_of_member("zhangsan")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let answer = env.sim.member_leaves("zhangsan").await.unwrap();
+    assert_eq!(answer.status, 200);
+    let row = member_left_row(&env, "zhangsan").await;
+    let detail: serde_json::Value = serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["slo"]["serial"], "confirmed", "{detail}");
+    let seen = sp.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let mut got = seen[0].session_indexes.clone();
+    got.sort();
+    indexes.sort();
+    assert_eq!(got, indexes);
+}
+
+both!(
+    every_leaver_is_cut_off_before_any_app_is_called,
+    leavers_first
+);
+// Rule: a reconciliation that finds several leavers ends every leaver's sessions before it calls
+// any app, so one slow SP does not keep the next leaver signed in.
+async fn leavers_first(db: Db) {
+    let env = start(db).await;
+    let sp = start_sp(&env).await;
+    add_soap_app(&env, &sp, "slow").await;
+    for who in ["lisi", "zhangsan"] {
+        let b = env.browser(WXWORK_UA);
+        env.login_in_client(&b, "slow", who).await;
+    }
+    let vars = shell(&env);
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(ok, "{out}");
+    env.sim.remove_member("lisi");
+    env.sim.remove_member("zhangsan");
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(
+        ok && out.contains("lifecycle: 2 member(s) cut off"),
+        "{out}"
+    );
+    let seen = sp.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for s in &seen {
+        assert_eq!(s.all_sessions_left, 0, "a leaver still had sessions: {s:?}");
+    }
+    for who in ["lisi", "zhangsan"] {
+        let row = member_left_row(&env, who).await;
+        let detail: serde_json::Value =
+            serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
+        assert_eq!(detail["slo"]["slow"], "confirmed", "{detail}");
+    }
+}
+
+/// The `member_left` row of `who`, once written (after every back-channel call ended).
+async fn member_left_row(env: &Env, who: &str) -> wecom_idp::store::AuditRow {
+    for _ in 0..100 {
+        let row = env
+            .audit()
+            .await
+            .into_iter()
+            .find(|r| r.event == "member_left" && r.userid.as_deref() == Some(who));
+        if let Some(row) = row {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no member_left row for {who}");
 }
