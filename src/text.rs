@@ -806,6 +806,16 @@ pub const REASONS: &[Label] = &[
     ),
     label("no_session", "no session", "没有会话"),
     label("oidc_rp_initiated", "from an OIDC app", "由 OIDC 应用发起"),
+    label(
+        "oidc_rp_confirmed",
+        "from an OIDC app, confirmed by the member",
+        "由 OIDC 应用发起，成员已确认",
+    ),
+    label(
+        "logout_confirm_mismatch",
+        "confirmation not from this session's page",
+        "确认不是来自本会话的页面",
+    ),
     label("repeated_parameter", "a parameter is repeated", "参数重复"),
     label(
         "bad_id_token_hint",
