@@ -6,16 +6,10 @@
 //! the form come first: WeCom is asked only about an app that could otherwise be created.
 
 use super::apps::{self, Ctx, NewApp, Saved};
-use super::directory::Unreadable;
 use super::settings::SaveMode;
-use super::wecom_names::{self, ForcedSave, Gate, NamesCheck};
+use super::wecom_names::{self, ForcedSave, NamesCheck, Refused, Wecom};
 use super::AdminError;
 use crate::store::AuditKind;
-use crate::wecom::client::WecomClient;
-
-/// Where names are checked: the WeCom client of the settings in force, or why WeCom cannot be
-/// asked (which the admin may override like any failed check).
-pub type Wecom = Result<WecomClient, Unreadable>;
 
 /// How a checked creation ended.
 #[derive(Debug)]
@@ -35,19 +29,6 @@ pub enum Created {
         /// What the check found.
         found: NamesCheck,
     },
-}
-
-/// What the names check says about a new app: [`Gate::Go`] when its rules name nothing or WeCom
-/// knows every name.
-pub async fn names_gate(new: &NewApp, wecom: &Wecom, mode: SaveMode) -> Gate {
-    let names = wecom_names::named_in_settings(&new.settings);
-    if names.is_empty() {
-        return Gate::Go;
-    }
-    match wecom {
-        Ok(client) => wecom_names::gate(client, &names, mode).await,
-        Err(u) => wecom_names::decide(NamesCheck::Unchecked(u.clone()), mode),
-    }
 }
 
 /// Creates `new` as [`apps::create`] does, once WeCom has confirmed the names its rules name (or
@@ -73,15 +54,11 @@ async fn create_inner(
     mode: SaveMode,
 ) -> Result<Created, AdminError> {
     let plan = apps::plan(ctx, new).await?;
-    let forced = match names_gate(new, wecom, mode).await {
-        Gate::Go => None,
-        Gate::Forced(found) => Some(found),
-        Gate::Refused(found) => {
-            return Ok(Created::Refused {
-                field: wecom_names::field_of(&new.settings, &found).to_string(),
-                found,
-            })
-        }
+    let names = wecom_names::named_in_settings(&new.settings);
+    let gate = wecom_names::gate_through(wecom, &names, mode).await;
+    let forced = match wecom_names::settle(&new.settings, gate) {
+        Ok(forced) => forced,
+        Err(Refused { field, found }) => return Ok(Created::Refused { field, found }),
     };
     let saved = apps::store_plan(ctx, new, plan).await?;
     if let Some(found) = &forced {

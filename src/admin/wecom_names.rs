@@ -210,6 +210,42 @@ pub async fn gate(client: &WecomClient, names: &[Named], mode: SaveMode) -> Gate
     decide(check(client, names).await, mode)
 }
 
+/// Where names are checked: the WeCom client of the settings in force, or why WeCom cannot be
+/// asked (which the admin may override like any failed check).
+pub type Wecom = Result<WecomClient, Unreadable>;
+
+/// [`gate`] through `wecom`: a WeCom that cannot be asked decides as an unchecked result.
+pub async fn gate_through(wecom: &Wecom, names: &[Named], mode: SaveMode) -> Gate {
+    match wecom {
+        Ok(client) => gate(client, names, mode).await,
+        Err(_) if names.is_empty() => Gate::Go,
+        Err(u) => decide(NamesCheck::Unchecked(u.clone()), mode),
+    }
+}
+
+/// Settings the names check refused to save: the settings key to show the refusal beside (see
+/// [`field_of`]) and what the check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// `access` or `role_rules`.
+    pub field: String,
+    /// What the check found.
+    pub found: NamesCheck,
+}
+
+/// What `gate` means for a save of `settings`: `Ok(None)` to save, `Ok(Some(found))` to save and
+/// audit with [`audit_forced`], `Err` to store nothing.
+pub fn settle(settings: &[(String, String)], gate: Gate) -> Result<Option<NamesCheck>, Refused> {
+    match gate {
+        Gate::Go => Ok(None),
+        Gate::Forced(found) => Ok(Some(found)),
+        Gate::Refused(found) => Err(Refused {
+            field: field_of(settings, &found).to_string(),
+            found,
+        }),
+    }
+}
+
 /// The decision on a check's result.
 pub fn decide(found: NamesCheck, mode: SaveMode) -> Gate {
     match found {

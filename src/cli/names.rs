@@ -8,9 +8,9 @@
 //! check found, as the console's.
 
 use super::{CliError, Shell};
-use crate::admin::app_create::Wecom;
 use crate::admin::directory::Unreadable;
 use crate::admin::settings::SaveMode;
+use crate::admin::wecom_names::Wecom;
 use crate::admin::wecom_names::{self, Gate, Named, NamesCheck, FORCED_EVENT};
 use crate::admin::Actor;
 use crate::settings::LiveSettings;

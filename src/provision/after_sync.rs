@@ -3,8 +3,7 @@
 //! to change sends nothing). One app's failure is that app's status and log line; the others
 //! still run.
 
-use super::{run, source, Ctx, ProvisionError, Report};
-use crate::apps::{App, ProvisionMode};
+use super::{run, scim_apps, source, Ctx, ProvisionError, Report};
 use crate::settings::Effective;
 
 /// Runs every provisioning app from the stored directory; each app's name with how its run ended.
@@ -12,14 +11,7 @@ pub async fn run_all(
     ctx: &Ctx<'_>,
     effective: &Effective,
 ) -> Result<Vec<(String, Result<Report, ProvisionError>)>, ProvisionError> {
-    let mut apps = Vec::new();
-    for row in ctx.store.apps().await? {
-        match App::from_row(row) {
-            Ok(app) if app.settings.provision == ProvisionMode::Scim => apps.push(app),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "an app could not be read for provisioning"),
-        }
-    }
+    let apps = scim_apps(ctx.store).await?;
     if apps.is_empty() {
         return Ok(Vec::new());
     }

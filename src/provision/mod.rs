@@ -233,6 +233,20 @@ pub struct Report {
 }
 
 /// Whether the app provisions, and where to.
+/// Every app set to `provision=scim`, read from the store once; a row that cannot be read is
+/// logged and left out (the others still provision).
+pub(crate) async fn scim_apps(store: &Store) -> Result<Vec<App>, ProvisionError> {
+    let mut apps = Vec::new();
+    for row in store.apps().await? {
+        match App::from_row(row) {
+            Ok(app) if app.settings.provision == ProvisionMode::Scim => apps.push(app),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "an app could not be read for provisioning"),
+        }
+    }
+    Ok(apps)
+}
+
 fn target(app: &App) -> Result<&str, ProvisionError> {
     match (&app.settings.provision, &app.settings.scim_url) {
         (ProvisionMode::Scim, Some(url)) => Ok(url),
@@ -665,10 +679,7 @@ pub async fn member_left(
     userid: &str,
 ) -> Result<Vec<(String, Outcome)>, ProvisionError> {
     let mut out = Vec::new();
-    for row in ctx.store.apps().await? {
-        let Ok(app) = App::from_row(row) else {
-            continue;
-        };
+    for app in scim_apps(ctx.store).await? {
         let Ok(url) = target(&app) else { continue };
         let name = app.name.as_str();
         let sent = ctx.store.scim_resources(name).await?;

@@ -22,6 +22,40 @@ pub struct Renamed {
     pub admin: bool,
 }
 
+/// A table whose rows under the old userid move to the new one.
+struct Move {
+    /// A row stays where the new userid already has its own. Per corp: `$1` the corp ID, `$2` the
+    /// old userid, `$3` the new one; otherwise `$1` the old userid, `$2` the new one.
+    sql: &'static str,
+    /// Whether the table is per corp.
+    per_corp: bool,
+}
+
+/// The moves in the order they run: the binding, the lifecycle hold, the pairwise subjects (one
+/// per app), the admin right.
+const MOVES: [Move; 4] = [
+    Move {
+        sql: "UPDATE bindings SET userid = $3 WHERE corp_id = $1 AND userid = $2 \
+              AND NOT EXISTS (SELECT 1 FROM bindings b WHERE b.corp_id = $1 AND b.userid = $3)",
+        per_corp: true,
+    },
+    Move {
+        sql: "UPDATE lifecycle_holds SET userid = $3 WHERE corp_id = $1 AND userid = $2 \
+              AND NOT EXISTS (SELECT 1 FROM lifecycle_holds h WHERE h.corp_id = $1 AND h.userid = $3)",
+        per_corp: true,
+    },
+    Move {
+        sql: "UPDATE pairwise_ids SET userid = $2 WHERE userid = $1 \
+              AND app NOT IN (SELECT p.app FROM pairwise_ids p WHERE p.userid = $2)",
+        per_corp: false,
+    },
+    Move {
+        sql: "UPDATE admins SET userid = $2 WHERE userid = $1 \
+              AND NOT EXISTS (SELECT 1 FROM admins a WHERE a.userid = $2)",
+        per_corp: false,
+    },
+];
+
 impl Store {
     /// Moves what is kept under `old` to `new` (see the module doc).
     pub async fn rename_member(&self, corp_id: &str, old: &str, new: &str) -> Result<Renamed> {
@@ -32,54 +66,21 @@ impl Store {
                 .bind(old)
                 .fetch_one(&mut *tx)
                 .await?;
-        let binding = sqlx::query(
-            "UPDATE bindings SET userid = $3 WHERE corp_id = $1 AND userid = $2 \
-             AND NOT EXISTS (SELECT 1 FROM bindings b WHERE b.corp_id = $1 AND b.userid = $3)",
-        )
-        .bind(corp_id)
-        .bind(old)
-        .bind(new)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        let hold = sqlx::query(
-            "UPDATE lifecycle_holds SET userid = $3 WHERE corp_id = $1 AND userid = $2 \
-             AND NOT EXISTS (SELECT 1 FROM lifecycle_holds h WHERE h.corp_id = $1 AND h.userid = $3)",
-        )
-        .bind(corp_id)
-        .bind(old)
-        .bind(new)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        let pairwise = sqlx::query(
-            "UPDATE pairwise_ids SET userid = $2 WHERE userid = $1 \
-             AND app NOT IN (SELECT p.app FROM pairwise_ids p WHERE p.userid = $2)",
-        )
-        .bind(old)
-        .bind(new)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let admin = sqlx::query(
-            "UPDATE admins SET userid = $2 WHERE userid = $1 \
-             AND NOT EXISTS (SELECT 1 FROM admins a WHERE a.userid = $2)",
-        )
-        .bind(old)
-        .bind(new)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
+        let mut moved = [0u64; MOVES.len()];
+        for (m, n) in MOVES.iter().zip(moved.iter_mut()) {
+            let q = sqlx::query(m.sql);
+            let q = if m.per_corp { q.bind(corp_id) } else { q };
+            let q = q.bind(old).bind(new);
+            *n = q.execute(&mut *tx).await?.rows_affected();
+        }
         tx.commit().await?;
+        let [binding, hold, pairwise, admin] = moved;
         Ok(Renamed {
-            binding,
-            binding_conflict: had_binding > 0 && !binding,
-            hold,
+            binding: binding > 0,
+            binding_conflict: had_binding > 0 && binding == 0,
+            hold: hold > 0,
             pairwise,
-            admin,
+            admin: admin > 0,
         })
     }
 }

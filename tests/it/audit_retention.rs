@@ -3,10 +3,10 @@
 //! purge loop applies it — on SQLite and PostgreSQL, with the fixed clock.
 
 use crate::both_dbs;
-use crate::harness::{Db, Env};
+use crate::harness::Env;
 use wecom_idp::admin::audit::apply_retention;
 use wecom_idp::clock::Clock;
-use wecom_idp::config::AuditConfig;
+use wecom_idp::config::{AuditConfig, Config};
 use wecom_idp::store::{AuditRow, Store};
 
 const DAY: i64 = 86_400;
@@ -26,35 +26,10 @@ fn row(at: i64, reason: &str) -> AuditRow {
     }
 }
 
-/// A server whose own purge loop keeps every audit row (`retention_days = 0`), so a test that calls
+/// The tweak of a server whose own purge loop keeps every audit row (`retention_days = 0`), so a test that calls
 /// the retention functions itself is not raced by the loop running the default six months.
-async fn quiet(db: Db) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
-        Db::Postgres => Env::postgres_url().await?,
-    };
-    Some(Env::start_with(db, url, dir, |c| c.audit.retention_days = 0).await)
-}
-
-/// Runs `$body` on a [`quiet`] server, on SQLite and PostgreSQL.
-macro_rules! both_quiet {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(env) = super::quiet(crate::harness::Db::Sqlite).await {
-                    super::$body(env).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(env) = super::quiet(crate::harness::Db::Postgres).await {
-                    super::$body(env).await;
-                }
-            }
-        }
-    };
+fn quiet(c: &mut Config) {
+    c.audit.retention_days = 0;
 }
 
 async fn reasons(store: &Store) -> Vec<String> {
@@ -101,7 +76,11 @@ async fn keeps_six_months_by_default(env: Env) {
     apply_retention(store, &short, now).await;
     assert_eq!(reasons(store).await, vec!["age_0"]);
 }
-both_quiet!(keeps_six_months_by_default, keeps_six_months_by_default);
+both_dbs!(
+    keeps_six_months_by_default,
+    keeps_six_months_by_default,
+    tweak = quiet
+);
 
 async fn deletes_in_bounded_batches(env: Env) {
     let now = env.clock.unix();
@@ -121,7 +100,11 @@ async fn deletes_in_bounded_batches(env: Env) {
     assert_eq!(store.purge_audit(before, 2, 2).await.unwrap(), 0);
     assert_eq!(reasons(store).await, vec!["age_new"]);
 }
-both_quiet!(deletes_in_bounded_batches, deletes_in_bounded_batches);
+both_dbs!(
+    deletes_in_bounded_batches,
+    deletes_in_bounded_batches,
+    tweak = quiet
+);
 
 /// A server started on a database holding old rows deletes them in its purge loop.
 async fn the_purge_loop_applies_it(env: Env) {

@@ -5,45 +5,13 @@
 //! CSV round trip; the dummy password check for unknown usernames, a repeated callback that ended on
 //! the bind page, and the purge of expired bind pages.
 
+use crate::both_dbs;
 use crate::harness::*;
 use wecom_idp::admin::users;
 use wecom_idp::clock::Clock;
 use wecom_idp::config::Config;
 use wecom_idp::identity::directory::{self, AccountId};
 use wecom_idp::store::{AccountRow, AccountStatus};
-
-/// Runs a test body on SQLite, and on PostgreSQL when configured, with a configuration tweak.
-macro_rules! both {
-    ($name:ident, $tweak:expr, $body:ident) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
-                let env =
-                    $crate::harness::Env::start_with($crate::harness::Db::Sqlite, url, dir, $tweak)
-                        .await;
-                super::$body(env).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(url) = $crate::harness::Env::postgres_url().await {
-                    let dir = tempfile::tempdir().unwrap();
-                    let env = $crate::harness::Env::start_with(
-                        $crate::harness::Db::Postgres,
-                        url,
-                        dir,
-                        $tweak,
-                    )
-                    .await;
-                    super::$body(env).await;
-                }
-            }
-        }
-    };
-}
 
 fn policy(auto: bool, keys: &[&str], when: &str) -> impl FnOnce(&mut Config) {
     let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
@@ -123,7 +91,7 @@ async fn create_default(env: Env) {
         .await;
     assert_eq!(env.state.store.accounts().await.unwrap().len(), 1);
 }
-both!(create_by_default, |_| {}, create_default);
+both_dbs!(create_by_default, create_default);
 
 async fn concurrent(env: Env) {
     env.add_app("app", &[]).await;
@@ -136,7 +104,7 @@ async fn concurrent(env: Env) {
     let accounts = env.state.store.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1, "{accounts:?}");
 }
-both!(concurrent_first_logins_make_one_account, |_| {}, concurrent);
+both_dbs!(concurrent_first_logins_make_one_account, concurrent);
 
 async fn reject(env: Env) {
     env.add_app("app", &[]).await;
@@ -145,10 +113,10 @@ async fn reject(env: Env) {
     assert!(page.body.contains("helpdesk"));
     assert!(bound(&env, "lisi").await.is_none());
 }
-both!(
+both_dbs!(
     reject_names_contact,
-    policy(true, &["userid"], "reject"),
-    reject
+    reject,
+    tweak = policy(true, &["userid"], "reject")
 );
 
 async fn auto_off_create(env: Env) {
@@ -160,10 +128,10 @@ async fn auto_off_create(env: Env) {
     assert_eq!(how, "created");
     assert!(a.username.starts_with("zhangsan-"), "{}", a.username);
 }
-both!(
+both_dbs!(
     auto_off_create_never_matches,
-    policy(false, &[], "create"),
-    auto_off_create
+    auto_off_create,
+    tweak = policy(false, &[], "create")
 );
 
 async fn auto_off_reject(env: Env) {
@@ -175,10 +143,10 @@ async fn auto_off_reject(env: Env) {
         "no_account",
     );
 }
-both!(
+both_dbs!(
     auto_off_reject,
-    policy(false, &[], "reject"),
-    auto_off_reject
+    auto_off_reject,
+    tweak = policy(false, &[], "reject")
 );
 
 // ---- match keys ----
@@ -192,7 +160,11 @@ async fn by_userid(env: Env) {
     assert_eq!((a.username.as_str(), how.as_str()), ("zhangsan", "auto"));
     assert!(has_audit(&env, "auto_userid").await);
 }
-both!(match_userid, policy(true, &["userid"], "reject"), by_userid);
+both_dbs!(
+    match_userid,
+    by_userid,
+    tweak = policy(true, &["userid"], "reject")
+);
 
 async fn by_mobile(env: Env) {
     env.add_app("app", &[]).await;
@@ -211,7 +183,11 @@ async fn by_mobile(env: Env) {
     assert_eq!(bound(&env, "zhangsan").await.unwrap().0.username, "z.san");
     assert!(env.sim.calls("user/getuserid") <= 2);
 }
-both!(match_mobile, policy(true, &["mobile"], "reject"), by_mobile);
+both_dbs!(
+    match_mobile,
+    by_mobile,
+    tweak = policy(true, &["mobile"], "reject")
+);
 
 async fn by_email(env: Env) {
     env.add_app("app", &[]).await;
@@ -220,7 +196,11 @@ async fn by_email(env: Env) {
         .await;
     assert_eq!(bound(&env, "lisi").await.unwrap().0.username, "lisi.corp");
 }
-both!(match_email, policy(true, &["email"], "reject"), by_email);
+both_dbs!(
+    match_email,
+    by_email,
+    tweak = policy(true, &["email"], "reject")
+);
 
 async fn by_employee_no(env: Env) {
     env.add_app("app", &["attributes=userid,employee_no,username"])
@@ -236,10 +216,10 @@ async fn by_employee_no(env: Env) {
         form.xml
     );
 }
-both!(
+both_dbs!(
     match_employee_no,
-    policy(true, &["employee_no"], "reject"),
-    by_employee_no
+    by_employee_no,
+    tweak = policy(true, &["employee_no"], "reject")
 );
 
 async fn ambiguous(env: Env) {
@@ -253,10 +233,10 @@ async fn ambiguous(env: Env) {
     assert!(bound(&env, "wangwu").await.is_none());
     assert!(has_audit(&env, "ambiguous_employee_no").await);
 }
-both!(
+both_dbs!(
     ambiguous_binds_nothing,
-    policy(true, &["employee_no"], "create"),
-    ambiguous
+    ambiguous,
+    tweak = policy(true, &["employee_no"], "create")
 );
 
 // ---- the bind page ----
@@ -365,10 +345,10 @@ async fn bind_password(env: Env) {
         .await;
     refused(&p, 400, "bind_expired");
 }
-both!(
+both_dbs!(
     bind_password_and_lock,
-    policy(false, &[], "bind"),
-    bind_password
+    bind_password,
+    tweak = policy(false, &[], "bind")
 );
 
 async fn bind_code(env: Env) {
@@ -404,10 +384,10 @@ async fn bind_code(env: Env) {
     assert_eq!(bound(&env, "wangwu").await.unwrap().0.username, "w.wu");
     assert!(has_audit(&env, "manual_code").await);
 }
-both!(
+both_dbs!(
     bind_one_time_code,
-    policy(true, &["userid"], "bind_or_create"),
-    bind_code
+    bind_code,
+    tweak = policy(true, &["userid"], "bind_or_create")
 );
 
 async fn bind_or_create(env: Env) {
@@ -423,10 +403,10 @@ async fn bind_or_create(env: Env) {
     assert!(p.form().is_some(), "{}", p.body);
     assert_eq!(bound(&env, "lisi").await.unwrap().1, "created");
 }
-both!(
+both_dbs!(
     bind_or_create_offers_create,
-    policy(true, &["userid"], "bind_or_create"),
-    bind_or_create
+    bind_or_create,
+    tweak = policy(true, &["userid"], "bind_or_create")
 );
 
 async fn bind_refuses_create(env: Env) {
@@ -442,10 +422,10 @@ async fn bind_refuses_create(env: Env) {
     refused(&p, 400, "bind_expired");
     assert!(bound(&env, "lisi").await.is_none());
 }
-both!(
+both_dbs!(
     bind_only_cannot_create,
-    policy(true, &["userid"], "bind"),
-    bind_refuses_create
+    bind_refuses_create,
+    tweak = policy(true, &["userid"], "bind")
 );
 
 // ---- lifecycle ----
@@ -481,7 +461,7 @@ async fn disabled(env: Env) {
     assert_eq!(start.status, 302, "no session any more: off to WeCom");
     let _ = session;
 }
-both!(disabled_account_refused_and_session_ends, |_| {}, disabled);
+both_dbs!(disabled_account_refused_and_session_ends, disabled);
 
 async fn departed(env: Env) {
     env.add_app("app", &[]).await;
@@ -495,7 +475,7 @@ async fn departed(env: Env) {
         "no account for a departed member"
     );
 }
-both!(departed_member_refused, |_| {}, departed);
+both_dbs!(departed_member_refused, departed);
 
 // ---- access ----
 
@@ -522,7 +502,7 @@ async fn access(env: Env) {
         .is_some());
     assert!(has_audit(&env, "access_denied").await);
 }
-both!(access_rules, |_| {}, access);
+both_dbs!(access_rules, access);
 
 // Rule: `tag:ID` and `tag:NAME` in `access` admit the tag's members and the members of its
 // departments (with sub-departments); everyone else is refused; a tag WeCom cannot read grants
@@ -574,7 +554,7 @@ async fn tag_access(env: Env) {
         .form()
         .is_some());
 }
-both!(access_by_tag, |_| {}, tag_access);
+both_dbs!(access_by_tag, tag_access);
 
 // Rule: a password on the bind page for a username that does not exist costs the same argon2
 // verification as one for a real account (counted, not timed), and is refused the same way.
@@ -635,10 +615,10 @@ async fn dummy_password_check(env: Env) {
         "the same page either way"
     );
 }
-both!(
+both_dbs!(
     bind_page_dummy_password_check,
-    policy(true, &["mobile"], "bind"),
-    dummy_password_check
+    dummy_password_check,
+    tweak = policy(true, &["mobile"], "bind")
 );
 
 // Rule: a WeCom callback sent twice by the same browser, when the first ended on the bind page,
@@ -668,10 +648,10 @@ async fn repeated_callback_bind_page(env: Env) {
     // Once the page is used, a repeat says so (expired), still not `state_in_progress`.
     refused(&b.get(&callback).await, 400, "bind_expired");
 }
-both!(
+both_dbs!(
     repeated_callback_after_bind_page,
-    policy(true, &["mobile"], "bind_or_create"),
-    repeated_callback_bind_page
+    repeated_callback_bind_page,
+    tweak = policy(true, &["mobile"], "bind_or_create")
 );
 
 // Rule: expired bind pages are purged (an hour after expiry, like login states).
@@ -693,10 +673,10 @@ async fn purge_bind_states(env: Env) {
         "an expired page is purged"
     );
 }
-both!(
+both_dbs!(
     expired_bind_pages_purged,
-    policy(true, &["mobile"], "bind"),
-    purge_bind_states
+    purge_bind_states,
+    tweak = policy(true, &["mobile"], "bind")
 );
 
 // ---- CSV ----
@@ -730,4 +710,4 @@ async fn csv(env: Env) {
     let bad = format!("{}\nc,,,,,active\nd,,,,,maybe\n", users::CSV_HEADER);
     assert!(users::parse_csv(&bad, 0, || AccountId::new("x")).is_err());
 }
-both!(csv_round_trip, |_| {}, csv);
+both_dbs!(csv_round_trip, csv);

@@ -38,23 +38,50 @@ pub enum Db {
     Postgres,
 }
 
-/// Runs a test body on SQLite, and on PostgreSQL when configured.
+/// Runs a test body on SQLite, and on PostgreSQL when `WECOM_IDP_TEST_POSTGRES_URL` is set: the
+/// module `$name` holds the two tests `sqlite` and `postgres`, so a filter such as
+/// `binding::match_userid::sqlite` picks one. The body is
+/// - `both_dbs!(name, body)`: `body(Env)` on an instance as [`Env::start`] makes it;
+/// - `both_dbs!(name, body, tweak = EXPR)`: `body(Env)` on an instance whose `Config` the closure
+///   `EXPR` changed first;
+/// - `both_dbs!(name, body(db))`: `body(Db)`, which starts its own instances.
 #[macro_export]
 macro_rules! both_dbs {
     ($name:ident, $body:ident) => {
+        $crate::both_dbs!($name, $body, tweak = |_| {});
+    };
+    ($name:ident, $body:ident, tweak = $tweak:expr) => {
+        $crate::both_dbs!(@tests $name, |db| async move {
+            if let Some(env) = $crate::harness::Env::start_on(db, $tweak).await {
+                super::$body(env).await;
+            }
+        });
+    };
+    ($name:ident, $body:ident(db)) => {
+        $crate::both_dbs!(@tests $name, |db| super::$body(db));
+    };
+    (@tests $name:ident, $run:expr) => {
         mod $name {
+            // A tweak names what its file has in scope.
+            #[allow(unused_imports)]
+            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$body($crate::harness::Env::start($crate::harness::Db::Sqlite).await).await;
+                ($run)($crate::harness::Db::Sqlite).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(env) = $crate::harness::Env::start_postgres().await {
-                    super::$body(env).await;
+                if $crate::harness::postgres_configured() {
+                    ($run)($crate::harness::Db::Postgres).await;
                 }
             }
         }
     };
+}
+
+/// Whether the PostgreSQL half of the tests runs (`WECOM_IDP_TEST_POSTGRES_URL` is set).
+pub fn postgres_configured() -> bool {
+    std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_ok()
 }
 
 /// One running IdP with its simulator.
@@ -118,16 +145,9 @@ fn unique() -> String {
 
 impl Env {
     pub async fn start(db: Db) -> Env {
-        match db {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("idp.sqlite").display());
-                Self::start_with(db, url, dir, |_| {}).await
-            }
-            Db::Postgres => Self::start_postgres()
-                .await
-                .expect("WECOM_IDP_TEST_POSTGRES_URL is not set"),
-        }
+        Self::start_on(db, |_| {})
+            .await
+            .expect("WECOM_IDP_TEST_POSTGRES_URL is not set")
     }
 
     /// A fresh schema on the configured PostgreSQL, or None when none is configured.
@@ -147,9 +167,18 @@ impl Env {
     }
 
     pub async fn start_postgres() -> Option<Env> {
-        let url = Self::postgres_url().await?;
+        Self::start_on(Db::Postgres, |_| {}).await
+    }
+
+    /// An instance on `db` (a fresh SQLite file, or a fresh schema) with `tweak` applied to its
+    /// configuration; None when `db` is PostgreSQL and none is configured.
+    pub async fn start_on(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
         let dir = tempfile::tempdir().unwrap();
-        Some(Self::start_with(Db::Postgres, url, dir, |_| {}).await)
+        let url = match db {
+            Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
+            Db::Postgres => Self::postgres_url().await?,
+        };
+        Some(Self::start_with(db, url, dir, tweak).await)
     }
 
     pub async fn start_with(

@@ -2,36 +2,13 @@
 //! default settings with no refusal; a flooding client (no cookie, random cookies, failing requests)
 //! gets 429s and cannot grow the login-state table past its caps.
 
-use crate::harness::{Db, Env, WXWORK_UA};
+use crate::both_dbs;
+use crate::harness::{Env, WXWORK_UA};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use wecom_idp::clock::Clock;
 use wecom_idp::config::{Config, LimitsConfig};
 use wecom_idp::wecom::simulator::SESSION_COOKIE;
-
-async fn start(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
-        Db::Postgres => Env::postgres_url().await?,
-    };
-    Some(Env::start_with(db, url, dir, tweak).await)
-}
-
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$body($crate::harness::Db::Postgres).await;
-            }
-        }
-    };
-}
 
 /// `name=value; …` of every Set-Cookie of a response.
 fn cookies_of(r: &reqwest::Response) -> String {
@@ -92,13 +69,14 @@ async fn office_login(c: &reqwest::Client, base: &str, userid: &str) -> (Vec<u16
 /// case of 4 requests each within one minute).
 const OFFICE: usize = 2_000;
 
-both!(an_office_behind_one_address_signs_in, office);
+both_dbs!(
+    an_office_behind_one_address_signs_in,
+    office,
+    tweak = |c| c.limits = LimitsConfig::default()
+);
 // Rule: with the default limits, 2,000 members behind one NAT address (distinct browsers, no
 // cookies yet) all complete a WeCom login within a couple of (simulated) minutes: no refusal.
-async fn office(db: Db) {
-    let Some(env) = start(db, |c| c.limits = LimitsConfig::default()).await else {
-        return;
-    };
+async fn office(env: Env) {
     env.add_app("office", &[]).await;
     let members = ["zhangsan", "lisi", "wangwu"];
     let client = pooled();
@@ -190,15 +168,16 @@ async fn get(c: &reqwest::Client, url: &str, from: &str, cookie: Option<&str>) -
     (status, reason)
 }
 
-both!(a_flooding_client_cannot_fill_the_login_table, flood);
+both_dbs!(
+    a_flooding_client_cannot_fill_the_login_table,
+    flood,
+    tweak = small_caps
+);
 // Defence: a client starting logins without a cookie, or with a fresh random cookie each time, is
 // held to `login_states_per_ip`; many addresses together to `login_states_total` (the table stops
 // growing); its refused and failing requests spend the failure budget, after which the address gets
 // 429 `too_many_failures` for every login route while other addresses go on.
-async fn flood(db: Db) {
-    let Some(env) = start(db, small_caps).await else {
-        return;
-    };
+async fn flood(env: Env) {
     env.add_app("office", &[]).await;
     let c = pooled();
     let start = format!("{}/apps/office/start", env.base);
@@ -332,14 +311,15 @@ async fn flood_until_refused(c: &reqwest::Client, base: &str, from: &str) {
     assert!(refused, "the flood is refused");
 }
 
-both!(members_mid_login_finish_during_a_flood, mid_login);
+both_dbs!(
+    members_mid_login_finish_during_a_flood,
+    mid_login,
+    tweak = small_caps
+);
 // Rule: a browser this instance sent to WeCom finishes its login (the callback) even after a flood
 // from its own address spent the address's limits; a new start from that address and a callback with
 // an invented cookie are still refused.
-async fn mid_login(db: Db) {
-    let Some(env) = start(db, small_caps).await else {
-        return;
-    };
+async fn mid_login(env: Env) {
     env.add_app("office", &[]).await;
     let c = pooled();
     let office = "203.0.113.7";
@@ -356,17 +336,15 @@ async fn mid_login(db: Db) {
     assert!(callback_answers(&c, &callback, office, &ours).await);
 }
 
-both!(
+both_dbs!(
     members_who_signed_in_before_finish_during_a_flood,
-    mid_login_again
+    mid_login_again,
+    tweak = small_caps
 );
 // Rule: the same holds for a browser that has signed in before, whose cookie carries the binding of
 // each recent login start (`new.older…`): the exemption follows the fresh binding of the login in
 // progress, whichever older ones the cookie still carries; invented bindings are not enough.
-async fn mid_login_again(db: Db) {
-    let Some(env) = start(db, small_caps).await else {
-        return;
-    };
+async fn mid_login_again(env: Env) {
     env.add_app("office", &[]).await;
     let c = pooled();
     let office = "203.0.113.8";

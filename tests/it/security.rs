@@ -4,39 +4,13 @@
 //! simulator outside production) and HTTP hygiene (security headers on every route). Each test names
 //! the defence it checks; each was checked to fail with that defence removed.
 
+use crate::both_dbs;
 use crate::cli::{base_env, run, text, BIN};
 use crate::harness::*;
 use std::time::{Duration, Instant};
 use wecom_idp::config::Config;
 use wecom_idp::secrets::MasterKey;
 use wecom_idp::store::{KeyRow, KeyState, Store};
-
-/// Starts an instance on `db` with `tweak` applied; None when PostgreSQL is not configured.
-async fn start(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
-        Db::Postgres => Env::postgres_url().await?,
-    };
-    Some(Env::start_with(db, url, dir, tweak).await)
-}
-
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_ok() {
-                    super::$body($crate::harness::Db::Postgres).await;
-                }
-            }
-        }
-    };
-}
 
 /// Every stored private-key column as the database holds it (raw SQL, not the store's decoding).
 async fn raw_key_columns(env: &Env) -> Vec<(String, Option<String>, Option<String>)> {
@@ -77,13 +51,10 @@ async fn raw_key_columns(env: &Env) -> Vec<(String, Option<String>, Option<Strin
 // Secrets at rest
 // ---------------------------------------------------------------------------------------------
 
-both!(signing_key_is_stored_sealed_never_in_clear, sealed_key);
+both_dbs!(signing_key_is_stored_sealed_never_in_clear, sealed_key);
 // Defence: the generated signing key is stored only sealed (AES-256-GCM under the master key, with
 // the master key ID); the plain PEM column stays empty and no "PRIVATE KEY" is anywhere in the file.
-async fn sealed_key(db: Db) {
-    let Some(env) = start(db, |_| {}).await else {
-        return;
-    };
+async fn sealed_key(env: Env) {
     let master = test_master_key();
     for (pem, enc, mid) in raw_key_columns(&env).await {
         assert_eq!(pem, "", "the plain PEM column is empty");
@@ -95,7 +66,7 @@ async fn sealed_key(db: Db) {
             .unwrap()
             .contains("BEGIN PRIVATE KEY"));
     }
-    if db == Db::Sqlite {
+    if env.db == Db::Sqlite {
         let path = env.database_url.trim_start_matches("sqlite://").to_string();
         for p in [path.clone(), format!("{path}-wal")] {
             if let Ok(bytes) = std::fs::read(&p) {
@@ -108,7 +79,10 @@ async fn sealed_key(db: Db) {
     }
 }
 
-both!(plain_keys_from_before_are_sealed_at_first_start, upgrade);
+both_dbs!(
+    plain_keys_from_before_are_sealed_at_first_start,
+    upgrade(db)
+);
 // Defence: a key stored in plain PEM by an older version is sealed at the first start with a master key
 // and its plain copy erased — and it is still the same key (the published certificate is unchanged).
 async fn upgrade(db: Db) {
@@ -308,7 +282,7 @@ fn plain() -> reqwest::Client {
 // three): past the burst a 429 page with Retry-After and one audit row; other routes are not limited;
 // the rate refills the bucket.
 async fn login_routes_are_rate_limited_per_ip() {
-    let env = start(Db::Sqlite, |c| {
+    let env = Env::start_on(Db::Sqlite, |c| {
         c.limits.requests_per_minute = 60;
         c.limits.burst = 3;
     })
@@ -347,13 +321,14 @@ async fn login_routes_are_rate_limited_per_ip() {
     assert_eq!(b.get(&sso).await.status, 400, "refilled at the rate");
 }
 
-both!(unfinished_logins_are_capped_per_ip, per_ip_states);
+both_dbs!(
+    unfinished_logins_are_capped_per_ip,
+    per_ip_states,
+    tweak = |c| c.limits.login_states_per_ip = 3
+);
 // Defence: the number of unfinished WeCom logins from one IP is capped across browsers (a client that
 // drops its cookies gets no more than `limits.login_states_per_ip`).
-async fn per_ip_states(db: Db) {
-    let Some(env) = start(db, |c| c.limits.login_states_per_ip = 3).await else {
-        return;
-    };
+async fn per_ip_states(env: Env) {
     env.add_app("cap", &[]).await;
     let url = format!("{}/apps/cap/start", env.base);
     for _ in 0..3 {
@@ -405,7 +380,7 @@ async fn oversized_headers_are_refused() {
 // Defence: every request is bounded by `limits.request_timeout_secs` (here 1 s) even when WeCom is
 // slow (1.5 s per call, under the client's own 2 s timeout): a 503 page, not a hung connection.
 async fn slow_requests_time_out() {
-    let env = start(Db::Sqlite, |c| c.limits.request_timeout_secs = 1)
+    let env = Env::start_on(Db::Sqlite, |c| c.limits.request_timeout_secs = 1)
         .await
         .unwrap();
     env.add_app("slow", &[]).await;
@@ -471,7 +446,7 @@ async fn forwarded_for_only_from_trusted_proxies() {
             .status()
             .as_u16()
     };
-    let env = start(Db::Sqlite, |c| {
+    let env = Env::start_on(Db::Sqlite, |c| {
         c.limits.burst = 1;
         c.limits.trusted_proxies = vec!["127.0.0.0/8".into()];
     })
@@ -482,7 +457,9 @@ async fn forwarded_for_only_from_trusted_proxies() {
     assert_eq!(get(sso(&env), "203.0.113.1").await, 429);
     assert!(env.audit().await.iter().any(|r| r.reason == "rate_limited"
         && r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("203.0.113.1")));
-    let untrusted = start(Db::Sqlite, |c| c.limits.burst = 1).await.unwrap();
+    let untrusted = Env::start_on(Db::Sqlite, |c| c.limits.burst = 1)
+        .await
+        .unwrap();
     assert_eq!(get(sso(&untrusted), "203.0.113.1").await, 400);
     assert_eq!(get(sso(&untrusted), "203.0.113.2").await, 429);
     assert!(untrusted.audit().await.iter().all(|r| r
@@ -501,7 +478,9 @@ async fn forwarded_for_only_from_trusted_proxies() {
 // Referrer-Policy, Cache-Control) are on every reply: pages, redirects, errors, 404, metadata,
 // metrics, static files and the 413/414/429/431 refusals.
 async fn security_headers_on_every_route() {
-    let env = start(Db::Sqlite, |c| c.limits.burst = 12).await.unwrap();
+    let env = Env::start_on(Db::Sqlite, |c| c.limits.burst = 12)
+        .await
+        .unwrap();
     env.add_app("hdr", &[]).await;
     let c = plain();
     let b = &env.base;
@@ -568,7 +547,7 @@ async fn security_headers_on_every_route() {
 // ID, and an ID a client sends is replaced by ours (it would otherwise choose what the logs and the
 // page's reference say).
 async fn request_ids_are_ours_and_named_in_every_answer() {
-    let env = start(Db::Sqlite, |_| {}).await.unwrap();
+    let env = Env::start_on(Db::Sqlite, |_| {}).await.unwrap();
     let c = plain();
     let r = c
         .get(format!("{}/saml/sso", env.base))

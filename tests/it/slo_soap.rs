@@ -4,6 +4,7 @@
 //! a SOAP fault, no answer in time — and the `member_left` audit row keeps each app's word, while
 //! the cut-off (sessions ended before any call, the account disabled) is never undone.
 
+use crate::both_dbs;
 use crate::harness::*;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,23 +28,6 @@ use wecom_idp::wecom::event_crypto::{AesKey, CallbackToken};
 const TOKEN: &str = "evToken2026";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const SOAP_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
-
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_ok() {
-                    super::$body($crate::harness::Db::Postgres).await;
-                }
-            }
-        }
-    };
-}
 
 /// What the test SP saw of one LogoutRequest.
 #[derive(Debug, Clone)]
@@ -213,18 +197,14 @@ async fn start_sp(env: &Env) -> Sp {
 }
 
 async fn start(db: Db) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
-        Db::Postgres => Env::postgres_url().await.unwrap(),
-    };
-    let env = Env::start_with(db, url, dir, |c: &mut Config| {
+    let env = Env::start_on(db, |c: &mut Config| {
         c.wecom.callback_token = TOKEN.into();
         c.wecom.callback_aes_key = AES_KEY.into();
         c.lifecycle.leaver_account = LeaverAccount::Disable;
         c.saml.soap_logout_timeout_secs = 1;
     })
-    .await;
+    .await
+    .unwrap();
     env.sim.set_event_target(
         format!("{}/wecom/events", env.base),
         CallbackToken::parse(TOKEN).unwrap(),
@@ -250,7 +230,7 @@ const APPS: [&str; 8] = [
     "good", "partly", "unsigned", "wrongid", "foreign", "fault", "silent", "nosoap",
 ];
 
-both!(a_leavers_apps_are_told_on_the_back_channel, leaver);
+both_dbs!(a_leavers_apps_are_told_on_the_back_channel, leaver(db));
 // Rule: a leaver's sessions end before any SP is called; each SAML app of those sessions with a
 // SOAP SingleLogoutService gets a signed LogoutRequest (NameID and SessionIndex as it received
 // them, Reason admin) and its answer is checked (signature with its metadata key only,
@@ -359,9 +339,9 @@ async fn add_soap_app(env: &Env, sp: &Sp, app: &str) {
     .await;
 }
 
-both!(
+both_dbs!(
     a_leaver_found_by_the_sync_is_logged_out_on_the_back_channel,
-    reconciliation
+    reconciliation(db)
 );
 // Rule: a leaver whose event never came, cut off by `wecom-idp directory sync`, has their apps told
 // on the back channel too (the CLI signs with the stored key), recorded in the same row.
@@ -402,9 +382,9 @@ async fn reconciliation(db: Db) {
     assert_eq!(seen[0].name_id, name_id);
 }
 
-both!(
+both_dbs!(
     one_request_per_name_id_names_every_session,
-    one_request_per_name_id
+    one_request_per_name_id(db)
 );
 // Rule: an SP finds a LogoutRequest's sessions by NameID; a member signed in three times gets one
 // LogoutRequest per NameID carrying every SessionIndex (SAML Core §3.7.1), so one answer covers
@@ -446,9 +426,9 @@ async fn one_request_per_name_id(db: Db) {
     assert_eq!(got, indexes);
 }
 
-both!(
+both_dbs!(
     every_leaver_is_cut_off_before_any_app_is_called,
-    leavers_first
+    leavers_first(db)
 );
 // Rule: a reconciliation that finds several leavers ends every leaver's sessions before it calls
 // any app, so one slow SP does not keep the next leaver signed in.

@@ -4,6 +4,7 @@
 //! through a second instance sharing PostgreSQL; the account disabled or unbound), the rejoin
 //! restore, and an admin-disabled account that a rejoin leaves disabled.
 
+use crate::both_dbs;
 use crate::harness::*;
 use wecom_idp::clock::Clock;
 use wecom_idp::config::{Config, LeaverAccount};
@@ -17,35 +18,14 @@ use wecom_idp::wecom::simulator::Member;
 const TOKEN: &str = "evToken2026";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_ok() {
-                    super::$body($crate::harness::Db::Postgres).await;
-                }
-            }
-        }
-    };
-}
-
 async fn start(db: Db, leaver: LeaverAccount) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("idp.sqlite").display()),
-        Db::Postgres => Env::postgres_url().await.unwrap(),
-    };
-    let env = Env::start_with(db, url, dir, |c: &mut Config| {
+    let env = Env::start_on(db, |c: &mut Config| {
         c.wecom.callback_token = TOKEN.into();
         c.wecom.callback_aes_key = AES_KEY.into();
         c.lifecycle.leaver_account = leaver;
     })
-    .await;
+    .await
+    .unwrap();
     env.sim
         .set_event_target(events_url(&env.base), token(), key());
     env.add_app("wiki", &[]).await;
@@ -147,7 +127,7 @@ async fn reasons(env: &Env, event: &str) -> Vec<String> {
         .collect()
 }
 
-both!(url_verification_answers_the_echo, url_verification);
+both_dbs!(url_verification_answers_the_echo, url_verification(db));
 // Rule: the GET decrypts echostr and answers its plain text; a wrong signature gets nothing.
 async fn url_verification(db: Db) {
     let env = start(db, LeaverAccount::Disable).await;
@@ -175,7 +155,7 @@ async fn url_verification(db: Db) {
     );
 }
 
-both!(every_change_type_is_received, change_types);
+both_dbs!(every_change_type_is_received, change_types(db));
 // Rule: each change_contact type is accepted and audited; other messages are answered and ignored.
 async fn change_types(db: Db) {
     let env = start(db, LeaverAccount::Disable).await;
@@ -221,7 +201,7 @@ async fn change_types(db: Db) {
     assert!(reasons(&env, "member_left").await.is_empty());
 }
 
-both!(refused_events_change_nothing, refusals);
+both_dbs!(refused_events_change_nothing, refusals(db));
 // Rule: bad signature, wrong corp ID, stale timestamp, replay and oversize are refused, and the
 // member the event names keeps the session and the account.
 async fn refusals(db: Db) {
@@ -269,9 +249,9 @@ async fn refusals(db: Db) {
     }
 }
 
-both!(
+both_dbs!(
     a_replayed_leave_after_a_rejoin_is_refused,
-    replay_after_rejoin
+    replay_after_rejoin(db)
 );
 // Rule: a captured delete_user sent again after the member rejoined does not cut them off again.
 async fn replay_after_rejoin(db: Db) {
@@ -307,9 +287,9 @@ async fn rejoin(env: &Env) {
     assert_eq!(sent.status, 200, "{}", sent.answer);
 }
 
-both!(
+both_dbs!(
     a_leaver_is_cut_off_and_restored_on_rejoin,
-    leaver_and_rejoin
+    leaver_and_rejoin(db)
 );
 // Rule: delete_user ends the member's sessions and disables the bound account; the member created
 // again is restored by the same rule (the account enabled, a new sign-in works).
@@ -339,7 +319,7 @@ async fn leaver_and_rejoin(db: Db) {
     env.login_in_client(&b, "wiki", "zhangsan").await;
 }
 
-both!(a_disabled_member_is_unbound_and_rebound, unbind_rule);
+both_dbs!(a_disabled_member_is_unbound_and_rebound, unbind_rule(db));
 // Rule: with leaver_account = unbind, a member disabled in WeCom (update_user Status=2) loses the
 // binding and the session; Status=1 binds the same account again.
 async fn unbind_rule(db: Db) {
@@ -368,7 +348,7 @@ async fn unbind_rule(db: Db) {
     );
 }
 
-both!(an_admin_disabled_account_stays_disabled, admin_disabled);
+both_dbs!(an_admin_disabled_account_stays_disabled, admin_disabled(db));
 // Rule: the rejoin undoes only what the rule did: an account an admin disabled stays disabled.
 async fn admin_disabled(db: Db) {
     let env = start(db, LeaverAccount::Disable).await;
@@ -395,7 +375,7 @@ async fn admin_disabled(db: Db) {
 // Rule: sessions live in the shared database: an event received by instance B ends the session a
 // browser holds on instance A.
 async fn a_leave_received_by_another_instance_ends_the_session() {
-    if std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_err() {
+    if !postgres_configured() {
         return;
     }
     let env = start(Db::Postgres, LeaverAccount::Disable).await;
@@ -410,9 +390,9 @@ async fn a_leave_received_by_another_instance_ends_the_session() {
     );
 }
 
-both!(
+both_dbs!(
     a_leaver_whose_event_never_came_is_cut_off_by_the_sync,
-    reconciliation_cuts_off
+    reconciliation_cuts_off(db)
 );
 // Rule: a member removed in WeCom without an event reaching us is cut off by the next full sync
 // (here `wecom-idp directory sync`): sessions ended, account disabled, audited as a reconciliation;
@@ -451,7 +431,7 @@ async fn reconciliation_cuts_off(db: Db) {
     );
 }
 
-both!(a_renamed_userid_keeps_its_account, renamed);
+both_dbs!(a_renamed_userid_keeps_its_account, renamed(db));
 // Rule: update_user with NewUserID is the same member under a new userid, not a leave and a join:
 // the binding and the pairwise subject move to the new userid (the account stays active, a
 // persistent NameID stays the same), the sessions under the old userid end, audited as

@@ -15,7 +15,7 @@ use crate::admin::app_metadata::MetadataInput;
 use crate::admin::app_refresh;
 use crate::admin::apps::{self as domain, Ctx, NewApp};
 use crate::admin::metadata_fetch::FetchPolicy;
-use crate::admin::wecom_names::{self, Gate};
+use crate::admin::wecom_names;
 use crate::admin::Actor;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
@@ -440,23 +440,16 @@ async fn patch(
     let actor = a.actor();
     let c = ctx(&state, &actor, &ip);
     let changes = &body.settings.0;
-    let names = wecom_names::named_in_settings(changes);
     let mut forced = None;
-    if !names.is_empty() {
+    if !wecom_names::named_in_settings(changes).is_empty() {
         // A syntax error is the admin's first fix: answer it before asking WeCom.
         let app = domain::load(&state.store, &name).await?;
         if let Some(e) = app_checks::settings(&app, changes).into_iter().next() {
             return Err(e.into());
         }
-        match directory::gate(&state, &names, body.force).await? {
-            Gate::Go => {}
-            Gate::Forced(found) => forced = Some(found),
-            Gate::Refused(found) => {
-                return Ok(directory::names_refused(
-                    wecom_names::field_of(changes, &found),
-                    &found,
-                ))
-            }
+        match directory::settings_gate(&state, changes, body.force).await? {
+            Ok(f) => forced = f,
+            Err(r) => return Ok(directory::names_refused(&r.field, &r.found)),
         }
     }
     let saved = domain::update_settings(&c, &name, changes).await?;

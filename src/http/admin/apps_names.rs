@@ -10,7 +10,7 @@ use super::directory;
 use super::Chrome;
 use crate::admin::app_create;
 use crate::admin::apps::{Ctx, NewApp};
-use crate::admin::wecom_names::{self, Gate, NamesCheck};
+use crate::admin::wecom_names::{self, NamesCheck, Refused};
 use crate::admin::AdminError;
 use crate::http::error::{Lang, WebError};
 use axum::response::Response;
@@ -24,28 +24,17 @@ fn forced(f: &Fields) -> Option<bool> {
 }
 
 /// The names check of a preset form's app, honouring its "continue anyway": what WeCom did not
-/// confirm when the admin goes on anyway, or the rule's settings key and what the check found
-/// when the form is to be shown again.
+/// confirm when the admin goes on anyway, or the refusal when the form is to be shown again.
 pub(super) async fn gate(
     state: &AppState,
     new: &NewApp,
     f: &Fields,
-) -> Result<Result<Option<NamesCheck>, (String, NamesCheck)>, WebError> {
-    let wecom = match directory::names_wecom(state).await {
-        Ok(w) => w,
-        Err(AdminError::Store(e)) => return Err(e.into()),
-        Err(e) => return Err(WebError::internal("the WeCom settings in force", &e)),
-    };
-    Ok(
-        match app_create::names_gate(new, &wecom, directory::mode(forced(f))).await {
-            Gate::Go => Ok(None),
-            Gate::Forced(found) => Ok(Some(found)),
-            Gate::Refused(found) => Err((
-                wecom_names::field_of(&new.settings, &found).to_string(),
-                found,
-            )),
-        },
-    )
+) -> Result<Result<Option<NamesCheck>, Refused>, WebError> {
+    match directory::settings_gate(state, &new.settings, forced(f)).await {
+        Ok(settled) => Ok(settled),
+        Err(AdminError::Store(e)) => Err(e.into()),
+        Err(e) => Err(WebError::internal("the WeCom settings in force", &e)),
+    }
 }
 
 /// Creates the app, its names checked (see [`app_create::create`]).

@@ -314,7 +314,7 @@ async fn preset_preview_form(
     };
     let forced = match apps_names::gate(&state, &new, &f).await? {
         Ok(forced) => forced,
-        Err((key, found)) => return apps_names::refused(c, Some(&preset), &f, &key, &found),
+        Err(r) => return apps_names::refused(c, Some(&preset), &f, &r.field, &r.found),
     };
     let mut facts = preset_facts(&state, &plan, &preset);
     let mut hidden = preset_hidden(&f, &preset);

@@ -9,10 +9,9 @@ use super::super::AppState;
 use super::api::{ApiError, ApiQuery, ErrorBody, ErrorDetail};
 use super::auth::ApiAdmin;
 use super::wecom::Bilingual;
-use crate::admin::app_create;
 use crate::admin::directory::{self as domain, MemberQuery, SearchText, Unreadable};
 use crate::admin::settings::SaveMode;
-use crate::admin::wecom_names::{self, Gate, Named, NamesCheck};
+use crate::admin::wecom_names::{self, Gate, Named, NamesCheck, Refused, Wecom};
 use crate::admin::AdminError;
 use crate::wecom::client::WecomClient;
 use crate::wecom::errors::WecomError;
@@ -99,18 +98,30 @@ pub(super) async fn gate(
     names: &[Named],
     force: Option<bool>,
 ) -> Result<Gate, AdminError> {
+    // Naming nothing asks nothing, not even the settings in force.
     if names.is_empty() {
         return Ok(Gate::Go);
     }
-    Ok(match names_wecom(state).await? {
-        Ok(c) => wecom_names::gate(&c, names, mode(force)).await,
-        Err(u) => wecom_names::decide(NamesCheck::Unchecked(u), mode(force)),
-    })
+    let wecom = names_wecom(state).await?;
+    Ok(wecom_names::gate_through(&wecom, names, mode(force)).await)
+}
+
+/// [`gate`] for settings about to be saved (the names their `access` and `role_rules` name): the
+/// one check of an app's or an OIDC client's settings, from the API and the console's forms.
+/// `Ok(None)` to save, `Ok(Some(found))` to save and audit as forced, `Err` to store nothing.
+pub(super) async fn settings_gate(
+    state: &AppState,
+    settings: &[(String, String)],
+    force: Option<bool>,
+) -> Result<Result<Option<NamesCheck>, Refused>, AdminError> {
+    let names = wecom_names::named_in_settings(settings);
+    let gate = gate(state, &names, force).await?;
+    Ok(wecom_names::settle(settings, gate))
 }
 
 /// The WeCom client a names check asks, or why WeCom cannot be asked (settings in force that do
 /// not work); only a store failure is an error.
-pub(super) async fn names_wecom(state: &AppState) -> Result<app_create::Wecom, AdminError> {
+pub(super) async fn names_wecom(state: &AppState) -> Result<Wecom, AdminError> {
     match client(state).await {
         Ok(c) => Ok(Ok(c)),
         Err(AdminError::State { message, .. }) => {

@@ -12,7 +12,7 @@ use super::auth::ApiAdmin;
 use super::directory::{self, NamesRefusedBody};
 use crate::admin::apps::Ctx;
 use crate::admin::oidc_clients::{self as domain, NewOidcClient};
-use crate::admin::wecom_names::{self, Gate, NamesCheck};
+use crate::admin::wecom_names::{self, NamesCheck};
 use crate::oidc::client::{APP_KEYS, CLIENT_KEYS};
 use crate::oidc::Client;
 use axum::extract::{Path, State};
@@ -144,24 +144,6 @@ pub struct OidcPatchRequest {
     pub force: Option<bool>,
 }
 
-/// The names the rules in `changes` name, checked against WeCom (unless `force`): `Ok(None)` to
-/// save, `Ok(Some(found))` to save and audit as forced, `Err` the 409 to answer.
-async fn names_gate(
-    state: &AppState,
-    changes: &[(String, String)],
-    force: Option<bool>,
-) -> Result<Result<Option<NamesCheck>, Response>, ApiError> {
-    let names = wecom_names::named_in_settings(changes);
-    Ok(match directory::gate(state, &names, force).await? {
-        Gate::Go => Ok(None),
-        Gate::Forced(found) => Ok(Some(found)),
-        Gate::Refused(found) => Err(directory::names_refused(
-            wecom_names::field_of(changes, &found),
-            &found,
-        )),
-    })
-}
-
 /// Records a save made past WeCom's check.
 async fn audit_forced(c: &Ctx<'_>, name: &str, changes: &[(String, String)], found: &NamesCheck) {
     wecom_names::audit_forced(
@@ -258,9 +240,9 @@ async fn create(
         c.unix(),
     )
     .map_err(|e| ApiError::from(domain::refusal(&settings, e)))?;
-    let forced = match names_gate(&state, &settings, body.force).await? {
+    let forced = match directory::settings_gate(&state, &settings, body.force).await? {
         Ok(f) => f,
-        Err(refused) => return Ok(refused),
+        Err(r) => return Ok(directory::names_refused(&r.field, &r.found)),
     };
     let new = NewOidcClient {
         name: body.name,
@@ -315,9 +297,9 @@ async fn patch(
     let changes = &body.settings.0;
     let before = domain::load(&state.store, &name).await?;
     domain::check_settings(&before, changes)?;
-    let forced = match names_gate(&state, changes, body.force).await? {
+    let forced = match directory::settings_gate(&state, changes, body.force).await? {
         Ok(f) => f,
-        Err(refused) => return Ok(refused),
+        Err(r) => return Ok(directory::names_refused(&r.field, &r.found)),
     };
     let c = domain::update_settings(&cx, &name, changes).await?;
     if let Some(found) = forced {

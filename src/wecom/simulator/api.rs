@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 use super::{Params, Simulator, Subject, TICKET_TTL, TOKEN_TTL};
 use crate::wecom::client::{endpoint, Department};
@@ -256,40 +257,31 @@ pub(super) async fn department_list(State(sim): State<Simulator>, Query(q): Para
 /// A department's direct members (no `fetch_child`: deprecated). No `department_id` or an unknown
 /// one: 60123; outside the visible range: 60011. Members outside the visible range are left out.
 pub(super) async fn user_simplelist(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_SIMPLELIST, &q).await {
-        return r;
-    }
-    let Some(id) = q
-        .get("department_id")
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    else {
-        return sim.err(60123);
-    };
-    let list: Result<Vec<Value>, i64> = {
-        let st = sim.state();
-        if st.hidden_departments.contains(&id) {
-            Err(60011)
-        } else if !st.departments.iter().any(|d| d.id == id) {
-            Err(60123)
-        } else {
-            Ok(st
-                .members
-                .iter()
-                .filter(|m| !m.outside_visible_range && m.department.contains(&id))
-                .map(|m| json!({ "userid": m.userid, "name": m.name, "department": m.department }))
-                .collect())
-        }
-    };
-    match list {
-        Ok(list) => ok(json!({ "userlist": list })),
-        Err(code) => sim.err(code),
-    }
+    department_members(
+        sim,
+        endpoint::USER_SIMPLELIST,
+        q,
+        |m, _| json!({ "userid": m.userid, "name": m.name, "department": m.department }),
+    )
+    .await
 }
 
 /// A department's direct members with their details, as `user/list` answers a self-built app:
 /// the same checks as `user/simplelist`, each member as `user/get` describes them.
 pub(super) async fn user_list(State(sim): State<Simulator>, Query(q): Params) -> Response {
-    if let Some(r) = sim.guard(endpoint::USER_LIST, &q).await {
+    department_members(sim, endpoint::USER_LIST, q, member_json).await
+}
+
+/// The answer of `user/simplelist` and `user/list` at `ep`: the checks both make, then each
+/// visible direct member of the department as `describe` writes it (given whether the simulated
+/// WeCom answers as before 2022).
+async fn department_members(
+    sim: Simulator,
+    ep: &str,
+    q: HashMap<String, String>,
+    describe: fn(&super::Member, bool) -> Value,
+) -> Response {
+    if let Some(r) = sim.guard(ep, &q).await {
         return r;
     }
     let Some(id) = q
@@ -309,7 +301,7 @@ pub(super) async fn user_list(State(sim): State<Simulator>, Query(q): Params) ->
                 .members
                 .iter()
                 .filter(|m| !m.outside_visible_range && m.department.contains(&id))
-                .map(|m| member_json(m, st.pre_2022))
+                .map(|m| describe(m, st.pre_2022))
                 .collect())
         }
     };
