@@ -300,7 +300,7 @@ async fn directory_loop(state: AppState) {
                 job.ok();
                 let back_channel = lifecycle::back_channel::for_server(
                     &state.config,
-                    &state.keys().active,
+                    &state.keys(),
                     state.rng.clone(),
                 );
                 let followed = lifecycle::reconcile::after_full_sync(

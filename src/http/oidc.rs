@@ -72,6 +72,8 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     let mut r = doc.to_string().into_response();
     let h = r.headers_mut();

@@ -35,6 +35,7 @@ pub struct BackChannel {
     entity_id: String,
     http: reqwest::Client,
     rng: Arc<dyn Rng>,
+    oidc: Option<crate::oidc_flow::backchannel::Sender>,
 }
 
 impl std::fmt::Debug for BackChannel {
@@ -65,20 +66,37 @@ impl BackChannel {
             entity_id,
             http,
             rng,
+            oidc: None,
         })
+    }
+
+    /// The same back channel telling OIDC clients too (Back-Channel Logout 1.0).
+    pub fn with_oidc(mut self, sender: crate::oidc_flow::backchannel::Sender) -> Self {
+        self.oidc = Some(sender);
+        self
+    }
+
+    /// What tells the OIDC clients, when this back channel can.
+    pub fn oidc(&self) -> Option<&crate::oidc_flow::backchannel::Sender> {
+        self.oidc.as_ref()
     }
 }
 
-/// The back channel of a server: its active key and entity ID, `saml.soap_logout_timeout_secs`;
-/// `None` (logged) when no HTTP client can be made.
+/// The back channel of a server: its key ring's active key and entity ID (and its JOSE keys and
+/// public URL for the OIDC clients), `saml.soap_logout_timeout_secs`; `None` (logged) when no
+/// HTTP client can be made.
 pub fn for_server(
     config: &crate::config::Config,
-    key: &SigningKey,
+    ring: &Arc<crate::keys::KeyRing>,
     rng: Arc<dyn Rng>,
 ) -> Option<BackChannel> {
     let timeout = Duration::from_secs(config.saml.soap_logout_timeout_secs.unsigned_abs());
-    match BackChannel::new(key.clone(), config.entity_id(), rng, timeout) {
-        Ok(bc) => Some(bc),
+    let oidc = crate::oidc_flow::backchannel::Sender::for_server(config, ring.clone(), rng.clone());
+    match BackChannel::new(ring.active.clone(), config.entity_id(), rng, timeout) {
+        Ok(bc) => Some(match oidc {
+            Some(sender) => bc.with_oidc(sender),
+            None => bc,
+        }),
         Err(e) => {
             tracing::error!(error = %Escaped(&e), "no HTTP client for back-channel logout");
             None

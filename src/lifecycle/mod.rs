@@ -7,7 +7,8 @@
 //!
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
 //! the periodic reconciliation and SCIM deactivation through the call points named below; after
-//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding. [`reconcile::after_full_sync`] runs them for what a full directory sync
+//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding, and
+//! their OIDC clients by Back-Channel Logout. [`reconcile::after_full_sync`] runs them for what a full directory sync
 //! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
@@ -24,6 +25,7 @@ use serde_json::json;
 
 pub mod back_channel;
 mod contact;
+mod oidc_logout;
 pub mod reconcile;
 mod rename;
 pub use contact::{on_contact_change, on_transitions};
@@ -183,6 +185,7 @@ pub async fn member_changed(
         Some(_) => back_channel::participants(ctx.store, userid).await,
         None => None,
     };
+    let oidc_participants = oidc_logout::participants(ctx, userid).await;
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
     // A member who comes back is asked again before an OIDC client receives their claims.
     let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
@@ -199,6 +202,7 @@ pub async fn member_changed(
         // Said, not implied: this context cannot sign, so the apps' own sessions are not told.
         (None, _) => json!("back_channel_not_available"),
     };
+    let oidc_logout = oidc_logout::tell(ctx, oidc_participants).await;
     let reason = match after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
@@ -215,7 +219,7 @@ pub async fn member_changed(
         "status_after": status_word(after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
         "scim_deactivated": scim_deactivated, "oidc_consents_removed": consents_removed,
-        "slo": slo,
+        "slo": slo, "oidc_logout": oidc_logout,
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
     Ok(Outcome::CutOff {
