@@ -156,38 +156,46 @@ pub async fn participants(store: &Store, userid: &str) -> Option<Vec<ServiceRow>
     }
 }
 
-/// Tells every participant's app, at most [`CONCURRENCY`] at a time; per app, its word (the worst
-/// over its sessions). `now` is the injected clock's.
+/// Tells every participant's app, at most [`CONCURRENCY`] apps at a time; per app, its word (the
+/// worst over its sessions). One app's sessions are told one after another: an SP finds them by
+/// the same NameID, and Shibboleth's storage-backed index of a principal's sessions answers
+/// `Responder` to a second LogoutRequest that updates it at the same moment. `now` is the
+/// injected clock's.
 pub async fn tell_all(
     bc: &BackChannel,
     store: &Store,
     rows: Vec<ServiceRow>,
     now: OffsetDateTime,
 ) -> BTreeMap<String, Told> {
-    let mut apps: BTreeMap<String, Option<Arc<App>>> = BTreeMap::new();
-    for r in &rows {
-        if !apps.contains_key(&r.app) {
-            let app = match store.app(&r.app).await {
-                Ok(Some(row)) => App::from_row(row).ok().map(Arc::new),
-                _ => None,
-            };
-            apps.insert(r.app.clone(), app);
-        }
+    let mut by_app: BTreeMap<String, Vec<ServiceRow>> = BTreeMap::new();
+    for r in rows {
+        by_app.entry(r.app.clone()).or_default().push(r);
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
     let mut out: BTreeMap<String, Told> = BTreeMap::new();
-    for row in rows {
-        let app = apps.get(&row.app).cloned().flatten();
+    for (name, rows) in by_app {
+        let app = match store.app(&name).await {
+            Ok(Some(row)) => App::from_row(row).ok(),
+            _ => None,
+        };
         let Some(app) = app.filter(|a| a.metadata.soap_slo_endpoint().is_some()) else {
-            merge(&mut out, row.app, Told::NoSoapEndpoint);
+            tracing::info!(app = %Escaped(&name), outcome = "no_soap_endpoint", "back-channel logout");
+            out.insert(name, Told::NoSoapEndpoint);
             continue;
         };
         let (bc, limit) = (bc.clone(), limit.clone());
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let told = tell(&bc, &app, &row, now).await;
-            (row.app, told)
+            let mut word: Option<Told> = None;
+            for row in &rows {
+                let told = tell(&bc, &app, row, now).await;
+                word = Some(match word {
+                    Some(had) => worst(had, told),
+                    None => told,
+                });
+            }
+            (name, word.unwrap_or(Told::NoSoapEndpoint))
         });
     }
     while let Some(done) = set.join_next().await {
@@ -203,11 +211,19 @@ pub async fn tell_all(
 }
 
 fn merge(out: &mut BTreeMap<String, Told>, app: String, told: Told) {
-    match out.get(&app) {
-        Some(had) if had.rank() >= told.rank() => {}
-        _ => {
-            out.insert(app, told);
-        }
+    let word = match out.remove(&app) {
+        Some(had) => worst(had, told),
+        None => told,
+    };
+    out.insert(app, word);
+}
+
+/// Of two words for one app, the one that says less was done (the earlier on a tie).
+fn worst(had: Told, told: Told) -> Told {
+    if had.rank() >= told.rank() {
+        had
+    } else {
+        told
     }
 }
 

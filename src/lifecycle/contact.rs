@@ -4,7 +4,7 @@
 //! stored directory's status transitions (an event applied to it, or a full reconciliation) go
 //! through [`on_transitions`].
 
-use super::{member_changed, Ctx, LifecycleError, Outcome, Trigger};
+use super::{cut_off, member_changed, tell_and_audit, Ctx, LifecycleError, Outcome, Trigger};
 use crate::contacts::StatusTransition;
 use crate::logsafe::Escaped;
 use crate::wecom::contact_change::{ContactChange, MemberStatus};
@@ -53,16 +53,43 @@ async fn reread(ctx: &Ctx<'_>, userid: &str) -> Option<Option<MemberStatus>> {
 }
 
 /// Applies the rules to each status transition the stored directory saw (a member whose status
-/// changed, appeared or vanished), in order; each member's outcome.
+/// changed, appeared or vanished); each member's outcome, rejoins first, then leavers in order.
 pub async fn on_transitions(
     ctx: &Ctx<'_>,
     transitions: &[StatusTransition],
     trigger: Trigger,
 ) -> Result<Vec<(String, Outcome)>, LifecycleError> {
     let mut out = Vec::with_capacity(transitions.len());
+    // Every leaver is cut off in the database before any app is called: one slow SP or SCIM
+    // target must not keep the next leaver's sessions open.
+    let mut cuts = Vec::new();
+    let mut failed = None;
     for t in transitions {
-        let outcome = member_changed(ctx, &t.userid, t.before, t.after, trigger).await?;
-        out.push((t.userid.clone(), outcome));
+        if t.after.is_some_and(MemberStatus::may_sign_in) {
+            match member_changed(ctx, &t.userid, t.before, t.after, trigger).await {
+                Ok(o) => out.push((t.userid.clone(), o)),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            continue;
+        }
+        match cut_off(ctx, &t.userid, t.before, t.after).await {
+            Ok(cut) => cuts.push(cut),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
     }
-    Ok(out)
+    // Those already cut off are told and audited even when a later one failed.
+    for cut in cuts {
+        let userid = cut.userid.clone();
+        out.push((userid, tell_and_audit(ctx, cut, trigger).await));
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }

@@ -180,6 +180,32 @@ pub async fn member_changed(
     if after.is_some_and(MemberStatus::may_sign_in) {
         return rejoin(ctx, userid, before, after, trigger).await;
     }
+    let cut = cut_off(ctx, userid, before, after).await?;
+    Ok(tell_and_audit(ctx, cut, trigger).await)
+}
+
+/// What the database part of a cut-off did, and what is left to tell.
+pub(crate) struct CutOff {
+    userid: String,
+    before: Option<MemberStatus>,
+    after: Option<MemberStatus>,
+    sessions_ended: u64,
+    consents_removed: u64,
+    account: AccountOutcome,
+    /// The ended sessions' SAML participants, read before the sessions were deleted.
+    participants: Option<Vec<crate::store::ServiceRow>>,
+    /// The ended sessions' OIDC clients, read before the sessions were deleted.
+    oidc_participants: oidc_logout::Read,
+}
+
+/// The part of a cut-off that must not wait: the member's sessions ended on every instance, their
+/// OIDC consents removed, the account handled. Nothing outside the database is called.
+pub(crate) async fn cut_off(
+    ctx: &Ctx<'_>,
+    userid: &str,
+    before: Option<MemberStatus>,
+    after: Option<MemberStatus>,
+) -> Result<CutOff, LifecycleError> {
     // The participants are read first: deleting the sessions deletes what they served.
     let participants = match ctx.back_channel {
         Some(_) => back_channel::participants(ctx.store, userid).await,
@@ -190,9 +216,24 @@ pub async fn member_changed(
     // A member who comes back is asked again before an OIDC client receives their claims.
     let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
     let account = cut_account(ctx, userid, after).await?;
+    Ok(CutOff {
+        userid: userid.to_string(),
+        before,
+        after,
+        sessions_ended,
+        consents_removed,
+        account,
+        participants,
+        oidc_participants,
+    })
+}
+
+/// The part of a cut-off that reaches out, after the member is cut off here: provisioned users
+/// deactivated, the apps told on the back channel (each call bounded), then the audit row.
+pub(crate) async fn tell_and_audit(ctx: &Ctx<'_>, cut: CutOff, trigger: Trigger) -> Outcome {
+    let userid = cut.userid.as_str();
     let scim_deactivated = deprovision(ctx, userid).await;
-    // Only now, with the member cut off everywhere, are the apps told (each call bounded).
-    let slo = match (ctx.back_channel, participants) {
+    let slo = match (ctx.back_channel, cut.participants) {
         (Some(bc), Some(rows)) => {
             let now = time::OffsetDateTime::from_unix_timestamp(ctx.now)
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -202,30 +243,31 @@ pub async fn member_changed(
         // Said, not implied: this context cannot sign, so the apps' own sessions are not told.
         (None, _) => json!("back_channel_not_available"),
     };
-    let oidc_logout = oidc_logout::tell(ctx, oidc_participants).await;
-    let reason = match after {
+    let oidc_logout = oidc_logout::tell(ctx, cut.oidc_participants).await;
+    let reason = match cut.after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
         Some(MemberStatus::Disabled) => "member_disabled",
         Some(_) => "member_not_active",
     };
+    let (sessions_ended, account) = (cut.sessions_ended, cut.account);
     tracing::info!(
         userid = %crate::logsafe::Escaped(userid), reason, trigger = trigger.as_str(),
         sessions_ended, account = account.as_str(), scim_deactivated,
         "member may no longer sign in: sessions ended, account handled per lifecycle.leaver_account"
     );
     let detail = json!({
-        "trigger": trigger.as_str(), "status_before": before.map(|s| s.code()),
-        "status_after": status_word(after), "sessions_ended": sessions_ended,
+        "trigger": trigger.as_str(), "status_before": cut.before.map(|s| s.code()),
+        "status_after": status_word(cut.after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
-        "scim_deactivated": scim_deactivated, "oidc_consents_removed": consents_removed,
+        "scim_deactivated": scim_deactivated, "oidc_consents_removed": cut.consents_removed,
         "slo": slo, "oidc_logout": oidc_logout,
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
-    Ok(Outcome::CutOff {
+    Outcome::CutOff {
         sessions_ended,
         account,
-    })
+    }
 }
 
 /// Deactivates the leaver's users in every app that provisioned them; how many apps were told

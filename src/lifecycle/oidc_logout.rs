@@ -11,7 +11,10 @@ use crate::oidc_flow::backchannel::{self, Participant};
 
 /// Who to tell, read before the sessions end: `None` when this context cannot tell anyone,
 /// `Some(None)` when the store failed (the row says so).
-pub(super) async fn participants(ctx: &Ctx<'_>, userid: &str) -> Option<Option<Vec<Participant>>> {
+pub(super) type Read = Option<Option<Vec<Participant>>>;
+
+/// Reads [`Read`] for `userid`.
+pub(super) async fn participants(ctx: &Ctx<'_>, userid: &str) -> Read {
     ctx.back_channel.and_then(|bc| bc.oidc())?;
     Some(match backchannel::of_member(ctx.store, userid).await {
         Ok(p) => Some(p),
@@ -24,7 +27,7 @@ pub(super) async fn participants(ctx: &Ctx<'_>, userid: &str) -> Option<Option<V
 }
 
 /// Tells them (the sessions have ended); the `oidc_logout` value of the audit row.
-pub(super) async fn tell(ctx: &Ctx<'_>, read: Option<Option<Vec<Participant>>>) -> Value {
+pub(super) async fn tell(ctx: &Ctx<'_>, read: Read) -> Value {
     let sender = ctx.back_channel.and_then(|bc| bc.oidc());
     match (sender, read) {
         (Some(sender), Some(Some(p))) => {

@@ -54,6 +54,8 @@ struct Seen {
     sp_name_qualifier: Option<String>,
     session_index: String,
     sessions_left: usize,
+    /// Every member's sessions left when the call came (`lisi` and `zhangsan`).
+    all_sessions_left: usize,
 }
 
 #[derive(Clone)]
@@ -66,6 +68,8 @@ struct Sp {
     base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     problems: Arc<Mutex<Vec<String>>>,
+    /// Requests to the `serial` app being answered now.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Checks our request the way an SP must, then answers as `app` is set to.
@@ -114,6 +118,8 @@ async fn endpoint(
     let n = doc.find_child(m, ns::SAML, "NameID").unwrap();
     let index = doc.find_child(m, ns::SAMLP, "SessionIndex").unwrap();
     let sessions_left = sp.store.services_of_member("zhangsan").await.unwrap().len();
+    let all_sessions_left =
+        sessions_left + sp.store.services_of_member("lisi").await.unwrap().len();
     sp.seen.lock().unwrap().push(Seen {
         app: app.clone(),
         name_id: doc.text(n),
@@ -121,6 +127,7 @@ async fn endpoint(
         sp_name_qualifier: doc.element(n).attr("SPNameQualifier").map(str::to_string),
         session_index: doc.text(index),
         sessions_left,
+        all_sessions_left,
     });
     let answer = |in_response_to: &str, status, key: Option<&SigningKey>| {
         let input = LogoutResponseInput {
@@ -140,19 +147,42 @@ async fn endpoint(
         "unsigned" => answer(&id, LogoutStatus::Success, None),
         "wrongid" => answer("_not_ours", LogoutStatus::Success, Some(&sp.sp_key)),
         "foreign" => answer(&id, LogoutStatus::Success, Some(&sp.foreign_key)),
-        "fault" => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [("content-type", "text/xml")],
-            "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">\
-             <SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode>\
-             <faultstring>no session</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
-        )
-            .into_response(),
+        // Like Shibboleth's storage-backed session index: a second request for the same
+        // principal while the first updates it fails (Shibboleth says Responder).
+        "serial" => {
+            use std::sync::atomic::Ordering;
+            let before = sp.in_flight.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            sp.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if before == 0 {
+                answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
+            } else {
+                fault()
+            }
+        }
+        // Slow enough that a second leaver's cut-off would wait behind it, were it not first.
+        "slow" => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
+        }
+        "fault" => fault(),
         _ => {
             tokio::time::sleep(Duration::from_secs(4)).await;
             answer(&id, LogoutStatus::Success, Some(&sp.sp_key))
         }
     }
+}
+
+/// A SOAP fault, as an SP that could not log the session out answers.
+fn fault() -> axum::response::Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [("content-type", "text/xml")],
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">\
+         <SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode>\
+         <faultstring>no session</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+    )
+        .into_response()
 }
 
 async fn start_sp(env: &Env) -> Sp {
@@ -170,6 +200,7 @@ async fn start_sp(env: &Env) -> Sp {
         base,
         seen: Arc::default(),
         problems: Arc::default(),
+        in_flight: Arc::default(),
     };
     let router = axum::Router::new()
         .route("/slo/{app}", axum::routing::post(endpoint))
@@ -362,4 +393,86 @@ async fn reconciliation(db: Db) {
     let seen = sp.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0].name_id, name_id);
+}
+
+both!(one_apps_sessions_are_told_one_after_another, serial_per_app);
+// Rule: an SP finds a LogoutRequest's sessions by NameID, so two requests for the same member at
+// one SP may race on its own index (Shibboleth answers Responder): one app's sessions are told
+// one after another, and a member signed in three times is confirmed, not failed.
+async fn serial_per_app(db: Db) {
+    let env = start(db).await;
+    let sp = start_sp(&env).await;
+    add_soap_app(&env, &sp, "serial").await;
+    for _ in 0..3 {
+        let b = env.browser(WXWORK_UA);
+        env.login_in_client(&b, "serial", "zhangsan").await;
+    }
+    assert_eq!(
+        env.state
+            .store
+            .services_of_member("zhangsan")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let answer = env.sim.member_leaves("zhangsan").await.unwrap();
+    assert_eq!(answer.status, 200);
+    let row = member_left_row(&env, "zhangsan").await;
+    let detail: serde_json::Value = serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["slo"]["serial"], "confirmed", "{detail}");
+    assert_eq!(sp.seen.lock().unwrap().len(), 3);
+}
+
+both!(
+    every_leaver_is_cut_off_before_any_app_is_called,
+    leavers_first
+);
+// Rule: a reconciliation that finds several leavers ends every leaver's sessions before it calls
+// any app, so one slow SP does not keep the next leaver signed in.
+async fn leavers_first(db: Db) {
+    let env = start(db).await;
+    let sp = start_sp(&env).await;
+    add_soap_app(&env, &sp, "slow").await;
+    for who in ["lisi", "zhangsan"] {
+        let b = env.browser(WXWORK_UA);
+        env.login_in_client(&b, "slow", who).await;
+    }
+    let vars = shell(&env);
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(ok, "{out}");
+    env.sim.remove_member("lisi");
+    env.sim.remove_member("zhangsan");
+    let (ok, out) = run_shell(&vars, &["directory", "sync"]).await;
+    assert!(
+        ok && out.contains("lifecycle: 2 member(s) cut off"),
+        "{out}"
+    );
+    let seen = sp.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for s in &seen {
+        assert_eq!(s.all_sessions_left, 0, "a leaver still had sessions: {s:?}");
+    }
+    for who in ["lisi", "zhangsan"] {
+        let row = member_left_row(&env, who).await;
+        let detail: serde_json::Value =
+            serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
+        assert_eq!(detail["slo"]["slow"], "confirmed", "{detail}");
+    }
+}
+
+/// The `member_left` row of `who`, once written (after every back-channel call ended).
+async fn member_left_row(env: &Env, who: &str) -> wecom_idp::store::AuditRow {
+    for _ in 0..100 {
+        let row = env
+            .audit()
+            .await
+            .into_iter()
+            .find(|r| r.event == "member_left" && r.userid.as_deref() == Some(who));
+        if let Some(row) = row {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no member_left row for {who}");
 }
