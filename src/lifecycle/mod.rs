@@ -8,8 +8,8 @@
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
 //! the periodic reconciliation and SCIM deactivation through the call points named below; after
 //! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding, and
-//! their OIDC clients by Back-Channel Logout. [`reconcile::after_full_sync`] runs them for what a full directory sync
-//! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
+//! their OIDC clients by Back-Channel Logout. [`reconcile::after_full_sync`] runs them for what a
+//! full directory sync found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
 use crate::admin::Actor;

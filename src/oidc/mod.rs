@@ -3,9 +3,9 @@
 //! request ([`authorize`]: checked before anything is redirected), JSON Web Signatures over the key
 //! ring's keys ([`jwt`]), the published key set ([`jwks`]), RP-initiated logout's checks
 //! ([`logout`]), back-channel logout's `sid` and Logout Token ([`backchannel`]) and
-//! third-party-initiated login's address ([`initiate`]). The login itself — session, WeCom, binding, access rules and what is released —
-//! is `login::`'s, shared with SAML; the grant a login leaves and the token endpoint's rules, which
-//! use it, are `oidc_flow`'s, above `login`.
+//! third-party-initiated login's address ([`initiate`]). The login itself — session, WeCom,
+//! binding, access rules and what is released — is `login::`'s, shared with SAML; the grant a
+//! login leaves and the token endpoint's rules, which use it, are `oidc_flow`'s, above `login`.
 
 pub mod authorize;
 pub mod backchannel;
