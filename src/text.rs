@@ -811,6 +811,16 @@ pub const REASONS: &[Label] = &[
         "OIDC apps told of the sign-out",
         "已通知 OIDC 应用退出",
     ),
+    label(
+        "oidc_rp_confirmed",
+        "from an OIDC app, confirmed by the member",
+        "由 OIDC 应用发起，成员已确认",
+    ),
+    label(
+        "logout_confirm_mismatch",
+        "confirmation not from this session's page",
+        "确认不是来自本会话的页面",
+    ),
     label("repeated_parameter", "a parameter is repeated", "参数重复"),
     label(
         "bad_id_token_hint",

@@ -2,7 +2,7 @@
 //! redirect URI are checked before anything is redirected (a bilingual page otherwise); the rest
 //! of the request's errors go back to the client with `state` and `iss`. With a live IdP session
 //! (young enough for `max_age`, and no `prompt=login`) the member's release is decided and a code
-//! goes back; without one, the WeCom login of `login::` runs for an OIDC pending login, and the
+//! goes back by the request's response mode (query by default, fragment or `form_post`); without one, the WeCom login of `login::` runs for an OIDC pending login, and the
 //! callback answers with the code ([`answer`]) — or, for `response_type=id_token`, with an ID
 //! token in the fragment or a `form_post` page (the same login path; only the last step differs).
 //! Also the discovery document.
@@ -63,7 +63,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid",
             "name", "preferred_username", "email", "phone_number", "groups", "roles", "departments"
@@ -183,9 +183,10 @@ async fn authorize(
             &e,
         );
     }
-    let live = match req.prompt {
-        Prompt::Login => None,
-        _ => flow::current_session(state, headers).await?,
+    let live = if req.prompt.fresh_login() {
+        None
+    } else {
+        flow::current_session(state, headers).await?
     };
     let now = ctx.unix();
     let live = live.filter(|l| req.max_age.is_none_or(|m| now - l.row.authn_instant <= m));
@@ -324,7 +325,7 @@ pub(super) async fn give_code(
         params.push(("state", s));
     }
     params.push(("iss", issuer.as_str()));
-    flow::redirect(&authorize::response_url(&req.redirect_uri, &params))
+    super::oidc_response::deliver(lang, &req.redirect_uri, req.response_mode, &params)
 }
 
 /// The implicit flow's answer: the same release as a code's ([`crate::oidc_flow::grant::decide`]),
@@ -345,7 +346,7 @@ async fn give_id_token(
         Ok(g) => g,
         Err(e) => return Err(refuse(ctx, AuditKind::Login, who, e).await),
     };
-    let lifetime = client.config.access_token_secs;
+    let lifetime = client.id_token_secs();
     if let Err(e) = crate::oidc_flow::grant::record(ctx, client, live, &grant, lifetime).await {
         return Err(refuse(ctx, AuditKind::Login, who, e).await);
     }

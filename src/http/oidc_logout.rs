@@ -12,7 +12,7 @@ use super::slo::{self, Ending};
 use super::AppState;
 use crate::http::error::{Lang, WebError};
 use crate::login::logout as chain;
-use crate::login::{AuditEvent, AuditKind, Ctx, Live};
+use crate::login::{AuditEvent, AuditKind, Ctx, Live, Who};
 use crate::logsafe::Escaped;
 use crate::oidc::logout::{LogoutParams, LogoutPlan};
 use crate::oidc_flow::logout::{self as domain, RpLogoutError};
@@ -111,21 +111,34 @@ async fn logout(
         Some(h) => domain::hint_names_session(ctx, &live, h).await?,
         None => false,
     };
-    let confirmed = posted && confirm.len() == 1 && domain::confirm_matches(&live, confirm[0]);
-    if !hinted && !confirmed {
-        return confirm_page(state, headers, &live, &params);
+    if hinted {
+        return end(state, ctx, headers, &live, &plan, "oidc_rp_initiated").await;
     }
-    end(state, ctx, headers, &live, &plan).await
+    let confirmed = posted && confirm.len() == 1 && domain::confirm_matches(&live, confirm[0]);
+    if confirmed {
+        return end(state, ctx, headers, &live, &plan, "oidc_rp_confirmed").await;
+    }
+    // A POST carrying a token that is not this session's page's (forged, replayed from another
+    // session, repeated) is an attempt worth seeing; the page is shown again and nothing ends.
+    // An RP's POST without any token is only a logout request and just gets the page.
+    if posted && !confirm.is_empty() {
+        let who = Who::default().userid(Some(&live.row.userid));
+        ctx.record(&AuditEvent::refused(AuditKind::Logout, "logout_confirm_mismatch").who(who))
+            .await;
+    }
+    confirm_page(state, headers, &live, &params)
 }
 
-/// Ends the session: its OIDC grants revoked, the session ended and audited
-/// `oidc_rp_initiated`, the SAML apps told by the chain, then the return address.
+/// Ends the session: its OIDC grants revoked, the session ended and audited `how`
+/// (`oidc_rp_initiated` by a hint, `oidc_rp_confirmed` by the member's confirmation), the SAML
+/// apps told by the chain, then the return address.
 async fn end(
     state: &AppState,
     ctx: &Ctx<'_>,
     headers: &HeaderMap,
     live: &Live,
     plan: &LogoutPlan,
+    how: &'static str,
 ) -> Result<Response, WebError> {
     let revoked = domain::revoke_session_grants(ctx, live).await?;
     let app = plan.client_id.as_deref().unwrap_or("");
@@ -133,7 +146,7 @@ async fn end(
     let served = chain::served(ctx, live).await?;
     let ending = Ending {
         initiator: None,
-        how: "oidc_rp_initiated",
+        how,
         return_to: plan.redirect.as_ref().map(|u| u.to_string()),
     };
     slo::end_and_start(state, ctx, headers, live, served, ending).await

@@ -565,7 +565,7 @@ fn logout_request_xml(
         issuer: &state.config.entity_id(),
         destination: &endpoint.location,
         name_id: &name_id,
-        session_index: Some(&p.session_index),
+        session_indexes: &[p.session_index.as_str()],
         reason: Some(logout::REASON_USER),
     };
     logout::build_logout_request(&input, key).map_err(|e| WebError::internal("LogoutRequest", &e))

@@ -157,10 +157,12 @@ pub async fn participants(store: &Store, userid: &str) -> Option<Vec<ServiceRow>
 }
 
 /// Tells every participant's app, at most [`CONCURRENCY`] apps at a time; per app, its word (the
-/// worst over its sessions). One app's sessions are told one after another: an SP finds them by
-/// the same NameID, and Shibboleth's storage-backed index of a principal's sessions answers
-/// `Responder` to a second LogoutRequest that updates it at the same moment. `now` is the
-/// injected clock's.
+/// worst over its requests). An app gets one LogoutRequest per NameID it received, carrying the
+/// SessionIndex of every ended session under it (SAML Core §3.7.1), and these go one after
+/// another: the SP finds the sessions by that NameID, and one request lets it end them together.
+/// Shibboleth SP answers `Responder` when none of a request's indexes names a session it still
+/// has (a Response it refused, a session it ended itself), so a stale index alone would fail the
+/// app. `now` is the injected clock's.
 pub async fn tell_all(
     bc: &BackChannel,
     store: &Store,
@@ -188,8 +190,8 @@ pub async fn tell_all(
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let mut word: Option<Told> = None;
-            for row in &rows {
-                let told = tell(&bc, &app, row, now).await;
+            for (name_id, indexes) in by_name_id(rows) {
+                let told = tell(&bc, &app, &name_id, &indexes, now).await;
                 word = Some(match word {
                     Some(had) => worst(had, told),
                     None => told,
@@ -235,17 +237,37 @@ pub fn audit_value(told: &BTreeMap<String, Told>) -> serde_json::Value {
         .collect::<serde_json::Map<_, _>>())
 }
 
-/// One LogoutRequest to one app's SOAP endpoint, and what its answer says.
-async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime) -> Told {
+/// One app's session rows by the NameID each received (Format, qualifiers and value), with their
+/// SessionIndexes, in the order first seen.
+fn by_name_id(rows: Vec<ServiceRow>) -> Vec<(NameId, Vec<String>)> {
+    let mut out: Vec<(NameId, Vec<String>)> = Vec::new();
+    for row in rows {
+        let name_id = NameId {
+            format: row.name_id_format,
+            value: row.name_id,
+            sp_name_qualifier: row.sp_name_qualifier,
+            name_qualifier: row.name_qualifier,
+        };
+        match out.iter_mut().find(|(n, _)| *n == name_id) {
+            Some((_, indexes)) => indexes.push(row.session_index),
+            None => out.push((name_id, vec![row.session_index])),
+        }
+    }
+    out
+}
+
+/// One LogoutRequest to one app's SOAP endpoint for one NameID, and what its answer says.
+async fn tell(
+    bc: &BackChannel,
+    app: &App,
+    name_id: &NameId,
+    indexes: &[String],
+    now: OffsetDateTime,
+) -> Told {
     let Some(endpoint) = app.metadata.soap_slo_endpoint() else {
         return Told::NoSoapEndpoint;
     };
-    let name_id = NameId {
-        format: row.name_id_format.clone(),
-        value: row.name_id.clone(),
-        sp_name_qualifier: row.sp_name_qualifier.clone(),
-        name_qualifier: row.name_qualifier.clone(),
-    };
+    let indexes: Vec<&str> = indexes.iter().map(String::as_str).collect();
     let id = bc.rng.saml_id();
     let input = LogoutRequestInput {
         id: &id,
@@ -253,8 +275,8 @@ async fn tell(bc: &BackChannel, app: &App, row: &ServiceRow, now: OffsetDateTime
         not_on_or_after: now + VALIDITY,
         issuer: &bc.entity_id,
         destination: &endpoint.location,
-        name_id: &name_id,
-        session_index: Some(&row.session_index),
+        name_id,
+        session_indexes: &indexes,
         reason: Some(REASON_ADMIN),
     };
     let body =

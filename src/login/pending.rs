@@ -116,7 +116,7 @@ impl From<Pending> for Stored {
                 request_id: None,
                 acs_url: String::new(),
                 relay_state: None,
-                force_authn: req.prompt == crate::oidc::authorize::Prompt::Login,
+                force_authn: req.prompt.fresh_login(),
                 admin: None,
                 oidc: Some(req),
             },

@@ -2,9 +2,10 @@
 //! and its redirect URI are checked first — until both are known nothing may be redirected, and
 //! the browser gets a page — then the rest, whose errors go back to the client's redirect URI with
 //! `state` and `iss` (RFC 9207). `response_type=code` (PKCE only with S256, required of public
-//! clients; answered in the query) or, for a client allowed it, `id_token` alone — the implicit
-//! flow cloud consoles sign in with: `nonce` required, answered in the fragment or by `form_post`,
-//! never in the query. No hybrid response type, no access token from this endpoint.
+//! clients; answered in the query unless `response_mode` asks for the fragment or `form_post`)
+//! or, for a client allowed it, `id_token` alone — the implicit flow cloud consoles sign in with:
+//! `nonce` required, answered in the fragment or by `form_post`, never in the query. No hybrid
+//! response type, no access token from this endpoint. `prompt` is a list (`login consent`).
 
 use super::client::{Client, ClientType, RedirectUri, ResponseType};
 use super::scope::{Scope, Scopes};
@@ -116,9 +117,10 @@ fn err(code: ErrorCode, description: &'static str) -> RedirectError {
     RedirectError { code, description }
 }
 
-/// What the request asks about the member's sign-in.
+/// What the request asks about the member's sign-in: `prompt`, a space-separated list (OIDC Core
+/// §3.1.2.1) of which `login` and `consent` may go together and `none` goes alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Prompt {
     /// Sign in only if there is no session.
     Default,
@@ -128,6 +130,57 @@ pub enum Prompt {
     Login,
     /// `prompt=consent`: ask the member again (a client whose consent is on).
     Consent,
+    /// `prompt=login consent`: both.
+    LoginConsent,
+}
+
+impl Prompt {
+    /// Whether a live session must be ignored: the member signs in at WeCom again.
+    pub fn fresh_login(self) -> bool {
+        matches!(self, Self::Login | Self::LoginConsent)
+    }
+
+    /// Whether a client whose consent is on asks the member again even after an earlier Allow.
+    pub fn asks_consent(self) -> bool {
+        matches!(self, Self::Consent | Self::LoginConsent)
+    }
+
+    /// Reads `prompt`. Unknown values are refused rather than ignored: Core leaves them open,
+    /// the OpenID prompt=create specification says an OP SHOULD answer a value it does not
+    /// support with `invalid_request`, and an RP has no way to see that a value it relies on was
+    /// ignored. `select_account` is accepted and asks nothing more: a browser's IdP session holds
+    /// one WeCom member, and with no session WeCom's own login is where the member picks who
+    /// they are.
+    fn parse(v: Option<&str>) -> Result<Self, RedirectError> {
+        let words: Vec<&str> = v.unwrap_or("").split_ascii_whitespace().collect();
+        let (mut none, mut login, mut consent) = (false, false, false);
+        for word in &words {
+            match *word {
+                "none" => none = true,
+                "login" => login = true,
+                "consent" => consent = true,
+                "select_account" => {}
+                _ => return Err(err(
+                    ErrorCode::InvalidRequest,
+                    "prompt values are none, login, consent and select_account, space-separated",
+                )),
+            }
+        }
+        if none && words.iter().any(|w| *w != "none") {
+            // OIDC Core §3.1.2.1: none with any other value is an error.
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                "prompt=none may not be combined with another value",
+            ));
+        }
+        Ok(match (none, login, consent) {
+            (true, _, _) => Self::None,
+            (false, true, true) => Self::LoginConsent,
+            (false, true, false) => Self::Login,
+            (false, false, true) => Self::Consent,
+            (false, false, false) => Self::Default,
+        })
+    }
 }
 
 /// How the response (or an error) reaches the client (OAuth 2.0 Multiple Response Type Encoding
@@ -145,12 +198,15 @@ pub enum ResponseMode {
 }
 
 impl ResponseMode {
-    /// Where an answer to `p` goes, before anything else of it is checked: an `id_token` request's
-    /// errors go back the way its answer would (its fragment, or `form_post`), never in a query.
+    /// Where an answer to `p` goes, before anything else of it is checked: the asked mode when
+    /// it is one of ours, except that an `id_token` request is never answered in a query (its
+    /// errors go back the way its answer would: its fragment, or `form_post`).
     pub fn of(p: &Params) -> Self {
-        match (p.response_type.as_deref(), p.response_mode.as_deref()) {
-            (Some("id_token"), Some("form_post")) => Self::FormPost,
-            (Some("id_token"), _) => Self::Fragment,
+        let id_token = p.response_type.as_deref() == Some("id_token");
+        match p.response_mode.as_deref() {
+            Some("form_post") => Self::FormPost,
+            Some("fragment") => Self::Fragment,
+            _ if id_token => Self::Fragment,
             _ => Self::Query,
         }
     }
@@ -233,16 +289,20 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
             "the client's response_types setting does not allow this response_type",
         ));
     }
+    // OAuth 2.0 Multiple Response Type Encoding Practices §2.1: a code may go back in the query
+    // (its default), the fragment or a posted form; a token never in the query, where servers
+    // and their logs would see it.
     let response_mode = match (response_type, p.response_mode.as_deref()) {
         (ResponseType::Code, None | Some("query")) => ResponseMode::Query,
+        (ResponseType::IdToken, None) => ResponseMode::Fragment,
+        (_, Some("fragment")) => ResponseMode::Fragment,
+        (_, Some("form_post")) => ResponseMode::FormPost,
         (ResponseType::Code, Some(_)) => {
             return Err(err(
                 InvalidRequest,
-                "response_type=code is answered with response_mode=query only",
+                "response_mode must be query, fragment or form_post",
             ))
         }
-        (ResponseType::IdToken, None | Some("fragment")) => ResponseMode::Fragment,
-        (ResponseType::IdToken, Some("form_post")) => ResponseMode::FormPost,
         (ResponseType::IdToken, Some(_)) => {
             return Err(err(
                 InvalidRequest,
@@ -284,18 +344,7 @@ pub fn accept(client: &Client, uri: &RedirectUri, p: &Params) -> Result<Request,
             None
         }
     };
-    let prompt = match p.prompt.as_deref() {
-        None | Some("") => Prompt::Default,
-        Some("none") => Prompt::None,
-        Some("login") => Prompt::Login,
-        Some("consent") => Prompt::Consent,
-        Some(_) => {
-            return Err(err(
-                InvalidRequest,
-                "prompt must be none, login or consent (or absent)",
-            ))
-        }
-    };
+    let prompt = Prompt::parse(p.prompt.as_deref())?;
     let max_age = match p.max_age.as_deref() {
         None | Some("") => None,
         Some(s) => match s.parse::<i64>() {
@@ -401,6 +450,32 @@ pub fn fragment_url(redirect_uri: &str, params: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prompt_is_a_list_with_none_alone() {
+        let p = |v: &str| Prompt::parse(Some(v)).map_err(|e| e.code);
+        assert_eq!(Prompt::parse(None), Ok(Prompt::Default));
+        assert_eq!(p(" "), Ok(Prompt::Default));
+        assert_eq!(p("login consent"), Ok(Prompt::LoginConsent));
+        assert_eq!(p("consent  login"), Ok(Prompt::LoginConsent));
+        assert_eq!(p("select_account login"), Ok(Prompt::Login));
+        assert_eq!(p("select_account"), Ok(Prompt::Default));
+        assert_eq!(p("none"), Ok(Prompt::None));
+        for bad in [
+            "none login",
+            "consent none",
+            "none select_account",
+            "NONE",
+            "create",
+        ] {
+            assert_eq!(p(bad), Err(ErrorCode::InvalidRequest), "{bad}");
+        }
+        assert!(Prompt::LoginConsent.fresh_login() && Prompt::LoginConsent.asks_consent());
+        assert!(!Prompt::Login.asks_consent() && !Prompt::Consent.fresh_login());
+        // Pending logins stored before the list keep their meaning.
+        let old: Prompt = serde_json::from_str("\"login\"").unwrap();
+        assert_eq!(old, Prompt::Login);
+    }
 
     #[test]
     fn implicit_answers_go_in_the_fragment_form_urlencoded() {

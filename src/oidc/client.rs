@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 /// The longest access token lifetime an administrator may set (seconds).
 pub const MAX_ACCESS_TOKEN_SECS: i64 = 86_400;
+/// The longest ID token lifetime an administrator may set (seconds).
+pub const MAX_ID_TOKEN_SECS: i64 = 86_400;
 /// The longest refresh token lifetime an administrator may set (seconds).
 pub const MAX_REFRESH_TOKEN_SECS: i64 = 90 * 86_400;
 
@@ -139,6 +141,10 @@ pub struct ClientConfig {
     pub access_token_secs: i64,
     /// `refresh_token_lifetime` (seconds); 0 issues no refresh tokens.
     pub refresh_token_secs: i64,
+    /// `id_token_lifetime` (seconds); unset, an ID token lasts as long as the access token, as
+    /// every ID token did before the setting existed (so no RP sees its tokens expire sooner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_secs: Option<i64>,
     /// `initiate_login_uri`: where the mount address sends the browser (OpenID Connect
     /// third-party-initiated login); otherwise the first redirect URI's origin.
     pub initiate_login_uri: Option<String>,
@@ -246,6 +252,7 @@ impl ClientConfig {
             scopes: Scopes::all(),
             access_token_secs: 600,
             refresh_token_secs: 8 * 3600,
+            id_token_secs: None,
             initiate_login_uri: None,
             id_token_signed_response_alg: JwsAlg::Rs256,
             consent: Consent::Off,
@@ -304,6 +311,7 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("scopes", "scopes the client may ask for (default: openid profile email phone groups)"),
     ("access_token_lifetime", "seconds, 60..86400 (default 600)"),
     ("refresh_token_lifetime", "seconds, 0 (no refresh tokens)..7776000 (default 28800)"),
+    ("id_token_lifetime", "seconds, 60..86400; empty (default): as long as access_token_lifetime"),
     ("initiate_login_uri", "https URL the mount address sends the browser to"),
     ("id_token_signed_response_alg", "RS256 (default) or ES256: signs the ID token and the access token"),
     ("consent", "off (default) or on: the member allows the claims once per client and scopes"),
@@ -404,6 +412,8 @@ impl Client {
             "refresh_token_lifetime" => {
                 c.refresh_token_secs = secs(key, v, 0, MAX_REFRESH_TOKEN_SECS)?
             }
+            "id_token_lifetime" if v.is_empty() => c.id_token_secs = None,
+            "id_token_lifetime" => c.id_token_secs = Some(secs(key, v, 60, MAX_ID_TOKEN_SECS)?),
             "initiate_login_uri" => c.initiate_login_uri = initiate_login_uri(v)?,
             "id_token_signed_response_alg" => {
                 c.id_token_signed_response_alg = JwsAlg::parse(v).ok_or_else(|| {
@@ -524,12 +534,21 @@ impl Client {
             "scopes" => c.scopes.to_wire(),
             "access_token_lifetime" => c.access_token_secs.to_string(),
             "refresh_token_lifetime" => c.refresh_token_secs.to_string(),
+            "id_token_lifetime" => c.id_token_secs.map(|n| n.to_string()).unwrap_or_default(),
             "initiate_login_uri" => c.initiate_login_uri.clone().unwrap_or_default(),
             k if APP_KEYS.contains(&k) => crate::apps::form::current(&self.settings, k),
             // A key added later whose stored field has its name reads back without a line here.
             k if CLIENT_KEYS.iter().any(|(c, _)| *c == k) => stored_field(&self.config, k)?,
             _ => return None,
         })
+    }
+
+    /// How long the client's ID tokens last (seconds): `id_token_lifetime`, else the access
+    /// token's lifetime.
+    pub fn id_token_secs(&self) -> i64 {
+        self.config
+            .id_token_secs
+            .unwrap_or(self.config.access_token_secs)
     }
 
     /// Whether the client may use the flow `t`.
@@ -719,6 +738,8 @@ mod tests {
         assert!(e(&[("nameid_format", "transient")]).contains("sub"));
         assert!(e(&[("scopes", "profile")]).contains("openid"));
         assert!(e(&[("access_token_lifetime", "5")]).contains("60"));
+        assert!(e(&[("id_token_lifetime", "59")]).contains("60"));
+        assert!(e(&[("id_token_lifetime", "86401")]).contains("86400"));
         assert!(e(&[("id_token_signed_response_alg", "HS256")]).contains("ES256"));
         assert!(e(&[("id_token_signed_response_alg", "none")]).contains("RS256"));
         assert!(e(&[("consent", "yes")]).contains("on or off"));
@@ -727,6 +748,38 @@ mod tests {
             .contains("post_logout_redirect_uris"));
         assert!(e(&[("response_types", "code id_token token")]).contains("code or id_token"));
         assert!(e(&[("response_types", "")]).contains("response_types"));
+    }
+
+    #[test]
+    fn id_tokens_last_as_long_as_access_tokens_unless_set() {
+        let uris = ["https://a.example/cb".to_string()];
+        let made = |kv| {
+            Client::create("x", &uris, &sets(kv), &OsRng, 1)
+                .unwrap()
+                .client
+        };
+        let c = made(&[("access_token_lifetime", "900")]);
+        assert_eq!(
+            (c.id_token_secs(), c.value("id_token_lifetime")),
+            (900, Some(String::new()))
+        );
+        let mut c = made(&[("id_token_lifetime", "3600")]);
+        assert_eq!(c.id_token_secs(), 3600);
+        assert_eq!(
+            c.config.access_token_secs, 600,
+            "the access token keeps its own"
+        );
+        c.apply(&sets(&[("id_token_lifetime", "")])).unwrap();
+        assert_eq!(
+            c.id_token_secs(),
+            600,
+            "emptied: as long as the access token again"
+        );
+        // A row stored before the setting existed reads as unset.
+        let mut json = serde_json::to_value(&made(&[]).config).unwrap();
+        json.as_object_mut().unwrap().remove("id_token_secs");
+        let old: ClientConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.id_token_secs, None);
     }
 
     #[test]

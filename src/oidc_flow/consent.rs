@@ -7,7 +7,7 @@
 
 use crate::crypto::sha256_hex;
 use crate::login::Ctx;
-use crate::oidc::authorize::{Prompt, Request};
+use crate::oidc::authorize::Request;
 use crate::oidc::client::{Client, Consent};
 use crate::oidc::scope::{Scope, Scopes};
 use crate::store::StoreError;
@@ -36,7 +36,7 @@ pub async fn needed(
     if client.config.consent == Consent::Off {
         return Ok(false);
     }
-    if req.prompt == Prompt::Consent {
+    if req.prompt.asks_consent() {
         return Ok(true);
     }
     let given = ctx

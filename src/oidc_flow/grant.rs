@@ -155,9 +155,10 @@ pub async fn issue_code(
 ) -> Result<String, crate::login::Error> {
     let grant = decide(ctx, client, req, live).await?;
     // Refresh tokens end with the refresh lifetime counted from the login, and the last access
-    // token a refresh gives outlives it by its own lifetime: the grant is kept that long.
-    let lifetime =
-        CODE_LIFETIME_SECS + client.config.access_token_secs + client.config.refresh_token_secs;
+    // token (or ID token, whose `id_token_hint` names the session at logout) a refresh gives
+    // outlives it by its own lifetime: the grant is kept that long.
+    let last = client.config.access_token_secs.max(client.id_token_secs());
+    let lifetime = CODE_LIFETIME_SECS + last + client.config.refresh_token_secs;
     let id = record(ctx, client, live, &grant, lifetime).await?;
     let now = ctx.unix();
     let code = ctx.rng.token();

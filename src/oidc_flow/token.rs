@@ -328,7 +328,7 @@ fn id_claims(
         ("aud", json!(aud)),
         ("azp", json!(aud)),
         ("iat", json!(now)),
-        ("exp", json!(now + client.config.access_token_secs)),
+        ("exp", json!(now + client.id_token_secs())),
         ("auth_time", json!(grant.auth_time)),
         (
             "sid",

@@ -61,8 +61,8 @@ pub struct LogoutRequestInput<'a> {
     pub destination: &'a str,
     /// The NameID exactly as the SP received it.
     pub name_id: &'a NameId,
-    /// The SessionIndex the SP received.
-    pub session_index: Option<&'a str>,
+    /// The SessionIndexes the SP received under this NameID (one per IdP session; none: all).
+    pub session_indexes: &'a [&'a str],
     /// `Reason` URI.
     pub reason: Option<&'a str>,
 }
@@ -102,7 +102,7 @@ pub fn logout_request_element(
         .attr_opt("SPNameQualifier", n.sp_name_qualifier.as_deref())
         .text(&n.value)
         .end();
-    if let Some(i) = input.session_index {
+    for i in input.session_indexes {
         w.leaf("samlp", "SessionIndex", ns::SAMLP, i);
     }
     w.end();

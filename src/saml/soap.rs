@@ -121,14 +121,19 @@ pub fn read_logout_response(body: &[u8], expected: &Expected<'_>) -> Result<Answ
         .find_child(message, ns::SAMLP, "Status")
         .and_then(|s| doc.find_child(s, ns::SAMLP, "StatusCode"));
     let top = status.and_then(|c| doc.element(c).attr("Value"));
+    let second = status
+        .and_then(|c| doc.find_child(c, ns::SAMLP, "StatusCode"))
+        .and_then(|c| doc.element(c).attr("Value"));
     if top != Some(STATUS_SUCCESS) {
-        let word = top.map(short_status).unwrap_or_else(|| "none".into());
+        // The second level says why (Shibboleth: Responder/PartialLogout when it found nothing
+        // to end), so the operator reads both.
+        let mut word = top.map(short_status).unwrap_or_else(|| "none".into());
+        if let Some(second) = second {
+            word = format!("{word}/{}", short_status(second));
+        }
         return Err(SoapError::Status(word));
     }
-    let partial = status
-        .and_then(|c| doc.find_child(c, ns::SAMLP, "StatusCode"))
-        .and_then(|c| doc.element(c).attr("Value"))
-        == Some(STATUS_PARTIAL_LOGOUT);
+    let partial = second == Some(STATUS_PARTIAL_LOGOUT);
     Ok(Answer { signed, partial })
 }
 

@@ -110,3 +110,10 @@ document.addEventListener("keydown", function (ev) {
     }, 350);
   });
 })();
+// A page showing a client secret answers a POST: its address becomes the client's page, so a
+// reload asks for that page (no secret) instead of sending the form again.
+(function () {
+  var card = document.getElementById("secret-card");
+  var url = card && card.getAttribute("data-replace-url");
+  if (url && window.history && history.replaceState) { history.replaceState(null, "", url); }
+})();

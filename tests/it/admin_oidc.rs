@@ -686,3 +686,70 @@ async fn api_rules_checked_in_wecom_body(env: Env) {
     assert_eq!(rows[0].app.as_deref(), Some("grafana"));
     assert_eq!(rows[0].actor.as_deref(), Some("token:ci"));
 }
+
+both_dbs!(console_new_client_reload, console_reload_body);
+// Rule: the answer showing a new client's secret is `no-store` and turns its address into the
+// client's page (a reload asks for that page, by admin.js); the same create form sent again (a reload without
+// script) gets the client's page, 409, saying the secret was shown once — never the secret, never
+// a second client; another form naming the same client is the usual "already exists"; a rotated
+// secret's page is `no-store` too.
+async fn console_reload_body(env: Env) {
+    let (mut b, csrf) = env.admin_browser("zhangsan").await;
+    b.accept_language = Some("en-US".into());
+    let url = format!("{}/admin/oidc/new", env.base);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "grafana"),
+        (
+            "redirect_uris",
+            "https://grafana.example/cb\r\nhttp://127.0.0.1:3000/cb",
+        ),
+        ("client_type", "confidential"),
+    ];
+    let p = post(&b, &url, &form).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.header("cache-control"), Some("no-store"));
+    assert!(p
+        .body
+        .contains("id=\"secret-card\" data-replace-url=\"/admin/oidc/grafana\""));
+    let secret = html_unescape(
+        p.body
+            .split("id=\"client-secret\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap(),
+    );
+    // Sent again: the client's page saying so, no secret, the first secret still the one.
+    let again = post(&b, &url, &form).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.header("cache-control"), Some("no-store"));
+    assert!(again.body.contains("id=\"sent-again\""), "{}", again.body);
+    assert!(again.body.contains("shown once"), "{}", again.body);
+    assert!(!again.body.contains("id=\"client-secret\"") && !again.body.contains(&secret));
+    assert!(
+        again.body.contains("id=\"rotate\""),
+        "the way to a new secret"
+    );
+    let c = wecom_idp::admin::oidc_clients::load(&env.state.store, "grafana")
+        .await
+        .unwrap();
+    assert!(c.secret_matches(&secret));
+    assert_eq!(env.state.store.oidc_clients().await.unwrap().len(), 1);
+    // The same name with other redirect URIs is another form: "already exists" on the name.
+    let mut other = form;
+    other[2] = ("redirect_uris", "https://other.example/cb");
+    let p = post(&b, &url, &other).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("id=\"error-name\""), "{}", p.body);
+    assert!(!p.body.contains("id=\"sent-again\""));
+    // A rotated secret's answer is not kept either, and points the address at the page.
+    let r = post(
+        &b,
+        &format!("{}/admin/oidc/grafana/secret", env.base),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.body.contains("data-replace-url=\"/admin/oidc/grafana\""));
+}

@@ -52,6 +52,7 @@ mod oidc_implicit;
 mod oidc_interop;
 mod oidc_keys;
 mod oidc_logout;
+mod oidc_modes;
 mod oidc_presets;
 mod onboarding;
 mod operations;

@@ -138,7 +138,7 @@ async fn request_errors_go_back_with_state_and_iss(env: Env) {
             vec![("code_challenge", CHALLENGE)],
             "invalid_request",
         ),
-        (&conf, vec![("prompt", "select_account")], "invalid_request"),
+        (&conf, vec![("prompt", "none login")], "invalid_request"),
         (&conf, vec![("max_age", "-1")], "invalid_request"),
     ];
     for (client, extra, want) in cases {

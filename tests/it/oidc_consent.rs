@@ -291,7 +291,7 @@ async fn the_page_speaks_the_members_language(env: Env) {
             .unwrap();
     assert_eq!(
         d["prompt_values_supported"],
-        serde_json::json!(["none", "login", "consent"])
+        serde_json::json!(["none", "login", "consent", "select_account"])
     );
 }
 crate::both_dbs!(languages, the_page_speaks_the_members_language);

@@ -426,3 +426,60 @@ async fn show(env: Env) {
     .await;
     assert!(!ok && out.contains("post_logout_redirect_uris"), "{out}");
 }
+
+both_dbs!(the_confirmation_and_its_refusal_are_audited, confirm_audit);
+// Rule: a member's confirmation is audited `oidc_rp_confirmed` (a hint's logout stays
+// `oidc_rp_initiated`); a POST whose confirmation token is not this session's page's is audited
+// refused `logout_confirm_mismatch` and ends nothing; an RP's POST without any token only asks.
+async fn confirm_audit(env: Env) {
+    let b = env.browser(WXWORK_UA);
+    let (client, _, _) = signed_in(&env, &b, "grafana", "zhangsan").await;
+    let pairs = [("client_id", client.client_id.as_str())];
+    let fields = confirm_fields(&b.get(&logout_url(&env, &pairs)).await.body);
+    let at = format!("{}/oidc/logout", env.base);
+    let mismatches = |rows: &[wecom_idp::store::AuditRow]| {
+        rows.iter()
+            .filter(|r| {
+                r.event == "logout"
+                    && r.result == "refused"
+                    && r.reason == "logout_confirm_mismatch"
+                    && r.userid.as_deref() == Some("zhangsan")
+            })
+            .count()
+    };
+    // No token: an RP's logout request by POST; asked, nothing audited as refused.
+    let p = b.post_form(&at, &pairs).await;
+    assert!(p.body.contains("id=\"oidc-logout-confirm\""));
+    assert_eq!(mismatches(&env.audit().await), 0);
+    // A wrong token, then the right one twice: refused and audited, the session stays.
+    let mut wrong = pairs.to_vec();
+    wrong.push(("confirm", "0000"));
+    let p = b.post_form(&at, &wrong).await;
+    assert!(p.body.contains("id=\"oidc-logout-confirm\""));
+    let token = fields
+        .iter()
+        .find(|(k, _)| k == "confirm")
+        .unwrap()
+        .1
+        .clone();
+    let mut twice = pairs.to_vec();
+    twice.extend([("confirm", token.as_str()), ("confirm", token.as_str())]);
+    let p = b.post_form(&at, &twice).await;
+    assert!(p.body.contains("id=\"oidc-logout-confirm\""));
+    assert_eq!(mismatches(&env.audit().await), 2);
+    assert!(has_session(&env, &b, &client).await, "nothing was ended");
+    // Confirmed: ended and audited as the member's confirmation.
+    let form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = b.post_form(&at, &form).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(!has_session(&env, &b, &client).await);
+    let rows = env.audit().await;
+    assert!(rows.iter().any(|r| r.event == "logout"
+        && r.result == "success"
+        && r.reason == "oidc_rp_confirmed"
+        && r.userid.as_deref() == Some("zhangsan")));
+    assert!(!rows.iter().any(|r| r.reason == "oidc_rp_initiated"));
+}

@@ -52,7 +52,7 @@ struct Seen {
     name_id: String,
     name_id_format: Option<String>,
     sp_name_qualifier: Option<String>,
-    session_index: String,
+    session_indexes: Vec<String>,
     sessions_left: usize,
     /// Every member's sessions left when the call came (`lisi` and `zhangsan`).
     all_sessions_left: usize,
@@ -116,7 +116,10 @@ async fn endpoint(
     }
     let id = el.attr("ID").unwrap_or_default().to_string();
     let n = doc.find_child(m, ns::SAML, "NameID").unwrap();
-    let index = doc.find_child(m, ns::SAMLP, "SessionIndex").unwrap();
+    let session_indexes = doc
+        .find_children(m, ns::SAMLP, "SessionIndex")
+        .map(|i| doc.text(i))
+        .collect();
     let sessions_left = sp.store.services_of_member("zhangsan").await.unwrap().len();
     let all_sessions_left =
         sessions_left + sp.store.services_of_member("lisi").await.unwrap().len();
@@ -125,7 +128,7 @@ async fn endpoint(
         name_id: doc.text(n),
         name_id_format: doc.element(n).attr("Format").map(str::to_string),
         sp_name_qualifier: doc.element(n).attr("SPNameQualifier").map(str::to_string),
-        session_index: doc.text(index),
+        session_indexes,
         sessions_left,
         all_sessions_left,
     });
@@ -315,7 +318,11 @@ async fn leaver(db: Db) {
             continue;
         }
         let s = seen.iter().find(|s| s.app == *app).unwrap();
-        assert_eq!((&s.name_id, &s.session_index), (name_id, index), "{app}");
+        assert_eq!(
+            (&s.name_id, &s.session_indexes),
+            (name_id, &vec![index.clone()]),
+            "{app}"
+        );
         assert_eq!(
             (&s.name_id_format, &s.sp_name_qualifier),
             (format, spnq),
@@ -395,17 +402,27 @@ async fn reconciliation(db: Db) {
     assert_eq!(seen[0].name_id, name_id);
 }
 
-both!(one_apps_sessions_are_told_one_after_another, serial_per_app);
-// Rule: an SP finds a LogoutRequest's sessions by NameID, so two requests for the same member at
-// one SP may race on its own index (Shibboleth answers Responder): one app's sessions are told
-// one after another, and a member signed in three times is confirmed, not failed.
-async fn serial_per_app(db: Db) {
+both!(
+    one_request_per_name_id_names_every_session,
+    one_request_per_name_id
+);
+// Rule: an SP finds a LogoutRequest's sessions by NameID; a member signed in three times gets one
+// LogoutRequest per NameID carrying every SessionIndex (SAML Core §3.7.1), so one answer covers
+// them all (Shibboleth answers Responder to a request whose only index it no longer has), and
+// requests to one app never overlap.
+async fn one_request_per_name_id(db: Db) {
     let env = start(db).await;
     let sp = start_sp(&env).await;
     add_soap_app(&env, &sp, "serial").await;
+    let mut indexes = Vec::new();
     for _ in 0..3 {
         let b = env.browser(WXWORK_UA);
-        env.login_in_client(&b, "serial", "zhangsan").await;
+        let form = env.login_in_client(&b, "serial", "zhangsan").await;
+        indexes.push(
+            Saml::of(&form)
+                .at(&["Assertion", "AuthnStatement"], "SessionIndex")
+                .unwrap(),
+        );
     }
     assert_eq!(
         env.state
@@ -421,7 +438,12 @@ async fn serial_per_app(db: Db) {
     let row = member_left_row(&env, "zhangsan").await;
     let detail: serde_json::Value = serde_json::from_str(row.detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["slo"]["serial"], "confirmed", "{detail}");
-    assert_eq!(sp.seen.lock().unwrap().len(), 3);
+    let seen = sp.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let mut got = seen[0].session_indexes.clone();
+    got.sort();
+    indexes.sort();
+    assert_eq!(got, indexes);
 }
 
 both!(

@@ -84,6 +84,9 @@ pub struct OidcClientView {
     pub access_token_lifetime: i64,
     /// Refresh token lifetime, seconds (0: no refresh tokens).
     pub refresh_token_lifetime: i64,
+    /// ID token lifetime, seconds: the `id_token_lifetime` setting, or the access token lifetime
+    /// when it is unset (`settings` shows it empty then).
+    pub id_token_lifetime: i64,
     /// Where the mount address sends the browser, when set.
     pub initiate_login_uri: Option<String>,
     /// Where Logout Tokens are POSTed when a session that gave the client a grant ends
@@ -205,6 +208,7 @@ pub(super) fn view(state: &AppState, c: &Client) -> OidcClientView {
             .collect(),
         access_token_lifetime: cfg.access_token_secs,
         refresh_token_lifetime: cfg.refresh_token_secs,
+        id_token_lifetime: c.id_token_secs(),
         initiate_login_uri: cfg.initiate_login_uri.clone(),
         backchannel_logout_uri: cfg
             .backchannel_logout_uri

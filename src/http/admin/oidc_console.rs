@@ -2,7 +2,9 @@
 //! (`/admin/oidc/{name}`: issuer, discovery URL and client ID to copy, the settings form drawn from
 //! the client's keys, the names its rules name checked against WeCom as for a SAML app), rotating
 //! its secret and deleting it. A secret is shown once, on the page
-//! that answers the create or the rotation, never again. Every form checks the CSRF token first;
+//! that answers the create or the rotation, never again: that page is `no-store`, its script
+//! turns its address into the client's page (a reload asks for the page, not the form again),
+//! and a create form sent again anyway gets the client's page saying so, 409, no secret. Every form checks the CSRF token first;
 //! every refusal draws the page again with the error beside its field and what was typed kept.
 //! Thin over [`crate::admin::oidc_clients`] (which audits every change).
 
@@ -23,7 +25,7 @@ use crate::http::error::{t, Text, WebError};
 use crate::oidc::Client;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -153,17 +155,80 @@ async fn new_form(
                 secret,
             )
         }
-        Err(e) => Ok(with_status(
-            page(&NewPage {
-                c,
-                errors: Errors::of(e)?,
-                name: f.name,
-                redirect_uris: f.redirect_uris,
-                public,
-            })?,
-            true,
-        )),
+        Err(e) if is_conflict(&e) => match sent_again(&state, &new).await? {
+            Some(client) => sent_again_page(&state, c, &client),
+            None => new_refused(c, e, f, public),
+        },
+        Err(e) => new_refused(c, e, f, public),
     }
+}
+
+fn is_conflict(e: &AdminError) -> bool {
+    matches!(
+        e,
+        AdminError::Conflict(_) | AdminError::Store(crate::store::StoreError::Conflict(_))
+    )
+}
+
+/// The client this create form made already, when the form is the same one sent again (a reload
+/// of the page that showed the secret, without script): same name, type and redirect URIs.
+async fn sent_again(state: &AppState, new: &NewOidcClient) -> Result<Option<Client>, WebError> {
+    let client = match domain::load(&state.store, &new.name).await {
+        Ok(c) => c,
+        Err(AdminError::Store(e)) => return Err(e.into()),
+        Err(_) => return Ok(None),
+    };
+    let uris: Vec<&str> = client
+        .config
+        .redirect_uris
+        .iter()
+        .map(|u| u.as_str())
+        .collect();
+    let same_type = new
+        .settings
+        .iter()
+        .all(|(k, v)| k != "client_type" || *v == client.config.client_type.as_str());
+    Ok((same_type && uris == new.redirect_uris).then_some(client))
+}
+
+/// The client's page, no secret, saying that the form was sent again: the secret was shown once,
+/// on the answer to the first send, and only its hash is kept — replace it if it was not copied.
+fn sent_again_page(state: &AppState, c: Chrome, client: &Client) -> Result<Response, WebError> {
+    let mut r = page(&ClientPage {
+        c,
+        v: view(state, client),
+        confidential: client.secret_hash.is_some(),
+        fields: words::fields(client, None),
+        errors: Errors::default(),
+        saved: None,
+        secret: None,
+        unconfirmed: false,
+        sent_again: true,
+    })?;
+    *r.status_mut() = StatusCode::CONFLICT;
+    Ok(no_store(r))
+}
+
+/// A page the browser must not keep in its cache (it shows a secret, or answers a form that
+/// made one).
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The new-client form again, with the error and what was typed.
+fn new_refused(c: Chrome, e: AdminError, f: NewForm, public: bool) -> Result<Response, WebError> {
+    Ok(with_status(
+        page(&NewPage {
+            c,
+            errors: Errors::of(e)?,
+            name: f.name,
+            redirect_uris: f.redirect_uris,
+            public,
+        })?,
+        true,
+    ))
 }
 
 // ---- the client's page ----
@@ -191,6 +256,8 @@ struct ClientPage {
     secret: Option<(String, Shown)>,
     /// WeCom did not confirm a name the rules name: the form offers to save anyway.
     unconfirmed: bool,
+    /// The create form was sent again (a reload): the secret is not shown again.
+    sent_again: bool,
 }
 
 impl ClientPage {
@@ -224,7 +291,8 @@ fn render(
 ) -> Result<Response, WebError> {
     let bad = !errors.is_empty();
     let confidential = client.secret_hash.is_some();
-    Ok(with_status(
+    let shows_secret = secret.is_some();
+    let r = with_status(
         page(&ClientPage {
             c,
             v: view(state, client),
@@ -234,9 +302,11 @@ fn render(
             saved: saved.filter(|s| s == "settings" || s == "unchanged"),
             secret,
             unconfirmed: false,
+            sent_again: false,
         })?,
         bad,
-    ))
+    );
+    Ok(if shows_secret { no_store(r) } else { r })
 }
 
 /// The client, or the "no such client" page.
@@ -370,6 +440,7 @@ fn render_with(
             saved: None,
             secret: None,
             unconfirmed,
+            sent_again: false,
         })?,
         true,
     ))

@@ -98,6 +98,16 @@ const WORDS: &[Words3] = &[
         wrong_zh: "刷新令牌有效期须为 0 到 7776000 之间的秒数（0 表示不签发刷新令牌）。",
     },
     Words3 {
+        key: "id_token_lifetime",
+        label: ("ID token lifetime (seconds)", "ID 令牌有效期（秒）"),
+        help: (
+            "60 to 86400. Empty (default): as long as the access token lifetime, as before this setting existed.",
+            "60 到 86400。留空（默认）：与访问令牌有效期相同，与设置出现前一致。",
+        ),
+        entry: Entry::Line,
+        wrong_zh: "ID 令牌有效期须为 60 到 86400 之间的秒数，或留空（与访问令牌有效期相同）。",
+    },
+    Words3 {
         key: "initiate_login_uri",
         label: ("Login start address (initiate_login_uri)", "登录发起地址（initiate_login_uri）"),
         help: (

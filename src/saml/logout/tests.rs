@@ -52,7 +52,7 @@ fn request(key: Option<&SigningKey>) -> Vec<u8> {
             issuer: "https://idp.example/saml/metadata",
             destination: SLO,
             name_id: &n,
-            session_index: Some("_s1"),
+            session_indexes: &["_s1"],
             reason: Some(REASON_USER),
         },
         key,

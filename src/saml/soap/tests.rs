@@ -78,7 +78,7 @@ fn our_request_in_the_body_verifies_with_our_certificate_only() {
         issuer: "https://idp.example",
         destination: "https://sp.example/Shibboleth.sso/SLO/SOAP",
         name_id: &n,
-        session_index: Some("_s1"),
+        session_indexes: &["_s1"],
         reason: Some(REASON_ADMIN),
     };
     let body = envelope(&logout_request_element(&input, Some(&k.idp)).unwrap()).unwrap();
@@ -179,5 +179,11 @@ fn refusals_say_why() {
     assert_eq!(
         read_logout_response(responder, &expected(&certs)),
         Err(SoapError::Status("Responder".into()))
+    );
+    // Shibboleth SP's answer when no session matched: both levels are kept for the operator.
+    let partly = b"<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\"><SOAP-ENV:Body><samlp:LogoutResponse xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"2026-12-06T10:00:00Z\" InResponseTo=\"_q1\"><samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Responder\"><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:PartialLogout\"/></samlp:StatusCode></samlp:Status></samlp:LogoutResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>";
+    assert_eq!(
+        read_logout_response(partly, &expected(&certs)),
+        Err(SoapError::Status("Responder/PartialLogout".into()))
     );
 }
