@@ -158,6 +158,7 @@ pub async fn build_state(
         config.admin.burst,
         clock.clone(),
     ));
+    let back_channel_http = lifecycle::back_channel::configured_client(&config);
     Ok(AppState {
         config,
         store,
@@ -172,6 +173,7 @@ pub async fn build_state(
         failure_limiter,
         browsers,
         admin_limiter,
+        back_channel_http,
     })
 }
 
@@ -302,6 +304,7 @@ async fn directory_loop(state: AppState) {
                     &state.config,
                     &state.keys(),
                     state.rng.clone(),
+                    state.back_channel_http.as_ref(),
                 );
                 let followed = lifecycle::reconcile::after_full_sync(
                     &state.store,

@@ -53,11 +53,13 @@ async fn sync(shell: &Shell<'_>) -> Result<(), CliError> {
         .await
         .ok()
         .flatten();
+    let http = crate::lifecycle::back_channel::configured_client(shell.config);
     let back_channel = keys.and_then(|k| {
         crate::lifecycle::back_channel::for_server(
             shell.config,
             &std::sync::Arc::new(k),
             std::sync::Arc::new(crate::random::OsRng),
+            http.as_ref(),
         )
     });
     let followed = crate::lifecycle::reconcile::after_full_sync(

@@ -96,6 +96,8 @@ pub struct AppState {
     pub browsers: Arc<browsers::Browsers>,
     /// Per-IP rate limits of the admin console and API, per instance.
     pub admin_limiter: Arc<limits::RateLimiter>,
+    /// The one HTTP client of back-channel logouts (`None`: none could be made, logged at start).
+    pub back_channel_http: Option<reqwest::Client>,
 }
 
 impl AppState {

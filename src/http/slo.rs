@@ -323,9 +323,10 @@ fn tell_oidc_clients(
     if participants.is_empty() {
         return;
     }
-    let Some(sender) = Sender::for_server(&state.config, state.keys(), state.rng.clone()) else {
+    let Some(http) = state.back_channel_http.clone() else {
         return;
     };
+    let sender = Sender::with_client(state.keys(), state.config.base(), state.rng.clone(), http);
     let (store, userid) = (state.store.clone(), live.row.userid.clone());
     spawn_after_logout(sender, store, participants, userid, state.clock.unix());
 }

@@ -73,6 +73,7 @@ async fn crypto(state: &AppState) -> Result<(events::Ctx, i64), Refusal> {
             &state.config,
             &state.keys(),
             state.rng.clone(),
+            state.back_channel_http.as_ref(),
         ),
     };
     Ok((ctx, now))

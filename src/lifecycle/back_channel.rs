@@ -47,27 +47,22 @@ impl std::fmt::Debug for BackChannel {
 }
 
 impl BackChannel {
-    /// A back channel signing with `key` as `entity_id`; every call ends after `timeout`. The
-    /// configured proxy is WeCom's and is not used: the apps are reached directly.
-    pub fn new(
+    /// A back channel signing with `key` as `entity_id` over `http` from [`http_client`] (a server
+    /// makes it once: its connections and TLS set-up serve every leaver). The configured proxy is
+    /// WeCom's and is not used: the apps are reached directly.
+    pub fn with_client(
         key: SigningKey,
         entity_id: String,
         rng: Arc<dyn Rng>,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()?;
-        Ok(Self {
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
             key,
             entity_id,
             http,
             rng,
             oidc: None,
-        })
+        }
     }
 
     /// The same back channel telling OIDC clients too (Back-Channel Logout 1.0).
@@ -82,26 +77,43 @@ impl BackChannel {
     }
 }
 
-/// The back channel of a server: its key ring's active key and entity ID (and its JOSE keys and
-/// public URL for the OIDC clients), `saml.soap_logout_timeout_secs`; `None` (logged) when no
-/// HTTP client can be made.
-pub fn for_server(
-    config: &crate::config::Config,
-    ring: &Arc<crate::keys::KeyRing>,
-    rng: Arc<dyn Rng>,
-) -> Option<BackChannel> {
+/// The HTTP client the back channel calls apps with: no proxy, no redirects, `timeout` per call.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+}
+
+/// The HTTP client for `saml.soap_logout_timeout_secs`; `None` (logged) when none can be made.
+pub fn configured_client(config: &crate::config::Config) -> Option<reqwest::Client> {
     let timeout = Duration::from_secs(config.saml.soap_logout_timeout_secs.unsigned_abs());
-    let oidc = crate::oidc_flow::backchannel::Sender::for_server(config, ring.clone(), rng.clone());
-    match BackChannel::new(ring.active.clone(), config.entity_id(), rng, timeout) {
-        Ok(bc) => Some(match oidc {
-            Some(sender) => bc.with_oidc(sender),
-            None => bc,
-        }),
+    match http_client(timeout) {
+        Ok(c) => Some(c),
         Err(e) => {
             tracing::error!(error = %Escaped(&e), "no HTTP client for back-channel logout");
             None
         }
     }
+}
+
+/// The back channel of a server: its key ring's active key and entity ID (and the ring's JOSE
+/// keys and the public URL for the OIDC clients), over `http` (from [`configured_client`]);
+/// `None` without one.
+pub fn for_server(
+    config: &crate::config::Config,
+    ring: &Arc<crate::keys::KeyRing>,
+    rng: Arc<dyn Rng>,
+    http: Option<&reqwest::Client>,
+) -> Option<BackChannel> {
+    use crate::oidc_flow::backchannel::Sender;
+    http.map(|h| {
+        let oidc = Sender::with_client(ring.clone(), config.base(), rng.clone(), h.clone());
+        BackChannel::with_client(ring.active.clone(), config.entity_id(), rng, h.clone())
+            .with_oidc(oidc)
+    })
 }
 
 /// One app's word in the audit row.

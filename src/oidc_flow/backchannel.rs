@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -97,41 +96,19 @@ impl std::fmt::Debug for Sender {
 }
 
 impl Sender {
-    /// A sender signing with `ring` as `issuer`; every call ends after `timeout`.
-    pub fn new(
+    /// A sender signing with `ring` as `issuer` over `http`: the server's one back-channel client
+    /// (no proxy — the configured proxy is WeCom's —, no redirects, the short timeout).
+    pub fn with_client(
         ring: Arc<KeyRing>,
         issuer: String,
         rng: Arc<dyn Rng>,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()?;
-        Ok(Self {
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
             ring,
             issuer,
             http,
             rng,
-        })
-    }
-
-    /// The sender of a server: its public URL as issuer, `saml.soap_logout_timeout_secs` (one
-    /// timeout for both back channels); `None` (logged) when no HTTP client can be made.
-    pub fn for_server(
-        config: &crate::config::Config,
-        ring: Arc<KeyRing>,
-        rng: Arc<dyn Rng>,
-    ) -> Option<Self> {
-        let timeout = Duration::from_secs(config.saml.soap_logout_timeout_secs.unsigned_abs());
-        match Self::new(ring, config.base(), rng, timeout) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::error!(error = %Escaped(&e), "no HTTP client for OIDC back-channel logout");
-                None
-            }
         }
     }
 }
