@@ -282,6 +282,7 @@ async fn act(ctx: &Ctx, change: ContactChange) -> Result<Option<Outcome>, Refusa
             client: Some(&c.client),
             master_key: c.master_key.as_ref(),
             back_channel: c.back_channel.as_ref(),
+            actor: None,
         };
         apply(&c, &lc, &change).await
     });

@@ -313,6 +313,7 @@ async fn directory_loop(state: AppState) {
                     &outcome.transitions,
                     state.clock.unix(),
                     back_channel.as_ref(),
+                    &admin::Actor::Scheduler,
                 )
                 .await;
                 tracing::info!(?followed, "directory synced");

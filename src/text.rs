@@ -1149,6 +1149,33 @@ pub const REASONS: &[Label] = &[
         "WeCom could not be read",
         "无法读取企业微信",
     ),
+    // SCIM provisioning: a change sent to an app (the result says how it ended), and its token set or cleared.
+    label(
+        "scim_create_user",
+        "SCIM: create the user",
+        "SCIM：创建用户",
+    ),
+    label(
+        "scim_update_user",
+        "SCIM: update the user",
+        "SCIM：更新用户",
+    ),
+    label(
+        "scim_deactivate_user",
+        "SCIM: deactivate the user",
+        "SCIM：停用用户",
+    ),
+    label(
+        "scim_put_group",
+        "SCIM: create or change the group",
+        "SCIM：创建或更改组",
+    ),
+    label("scim_token_set", "SCIM token set", "已设置 SCIM 令牌"),
+    label(
+        "scim_token_cleared",
+        "SCIM token cleared",
+        "已清除 SCIM 令牌",
+    ),
     // The SP's answer to a back-channel (SOAP) logout, per app in the member_left row.
     label("not_xml", "the answer is not XML", "应答不是 XML"),
     label(

@@ -242,11 +242,13 @@ fn roles_line(r: &RoleConfig) -> Option<Text> {
 }
 
 /// The app's SCIM provisioning in one line (none when it does not provision): where to, whether a
-/// token is set and since when (`token_set_at`), and the last run's time, counts and first error.
+/// token is set and since when (`token_set_at`), the last run's time, counts and first error, and
+/// the last dry run apart (what a run would have done then; it never passes for the last run).
 pub fn provision_line(
     app: &App,
     token_set_at: Option<i64>,
     run: Option<&crate::store::ScimRunRow>,
+    dry_run: Option<&crate::store::ScimRunRow>,
 ) -> Option<Line> {
     let url = match (app.settings.provision, &app.settings.scim_url) {
         (crate::apps::ProvisionMode::Scim, Some(u)) => u,
@@ -267,22 +269,33 @@ pub fn provision_line(
         None => t("never run", "尚未运行"),
         Some(r) => {
             let at = rfc3339(r.finished_at);
-            let dry = if r.dry_run != 0 {
-                ("dry ", "（演练）")
-            } else {
-                ("", "")
-            };
             let err = r.last_error.clone().unwrap_or_default();
             t(
                 format!(
-                    "last {}run {at} by {}: {} created, {} updated, {} deactivated, {} group changes, {} failed{}",
-                    dry.0, r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    "last run {at} by {}: {} created, {} updated, {} deactivated, {} group changes, {} failed{}",
+                    r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
                     if err.is_empty() { String::new() } else { format!("; first error: {err}") }
                 ),
                 format!(
-                    "最近运行{} {at}（{}）：创建 {}，更新 {}，停用 {}，组变更 {}，失败 {}{}",
-                    dry.1, r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
+                    "最近运行 {at}（{}）：创建 {}，更新 {}，停用 {}，组变更 {}，失败 {}{}",
+                    r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes, r.failed,
                     if err.is_empty() { String::new() } else { format!("；首个错误：{err}") }
+                ),
+            )
+        }
+    };
+    let dry = match dry_run {
+        None => t("", ""),
+        Some(r) => {
+            let at = rfc3339(r.finished_at);
+            t(
+                format!(
+                    "; last dry run {at} by {}: would create {}, update {}, deactivate {}, change {} group(s)",
+                    r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes
+                ),
+                format!(
+                    "；最近演练 {at}（{}）：将创建 {}，更新 {}，停用 {}，组变更 {}",
+                    r.run_trigger, r.created, r.updated, r.deactivated, r.group_changes
                 ),
             )
         }
@@ -290,8 +303,8 @@ pub fn provision_line(
     Some((
         tx("provisioning", "用户同步"),
         t(
-            format!("SCIM to {url}, {}, {}", token.en, last.en),
-            format!("SCIM 推送至 {url}，{}，{}", token.zh, last.zh),
+            format!("SCIM to {url}, {}, {}{}", token.en, last.en, dry.en),
+            format!("SCIM 推送至 {url}，{}，{}{}", token.zh, last.zh, dry.zh),
         ),
     ))
 }

@@ -69,6 +69,7 @@ async fn sync(shell: &Shell<'_>) -> Result<(), CliError> {
         &outcome.transitions,
         shell.clock.unix(),
         back_channel.as_ref(),
+        &crate::admin::Actor::Shell,
     )
     .await;
     println!(

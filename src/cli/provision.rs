@@ -31,6 +31,7 @@ pub(super) async fn set_token(shell: &Shell<'_>, app: &App, path: &Path) -> Resu
         now: shell.clock.unix(),
         retry: Retry::default(),
         actor: &Actor::Shell,
+        ip: None,
     };
     provision::set_token(&ctx, app, &token, &OsRng)
         .await
@@ -91,6 +92,7 @@ pub(super) async fn run(shell: &Shell<'_>, app: &App, dry_run: bool) -> Result<(
         now: shell.clock.unix(),
         retry: Retry::default(),
         actor: &Actor::Shell,
+        ip: None,
     };
     let report = provision::run(&ctx, app, &dir, &effective.default_access, dry_run)
         .await

@@ -51,6 +51,10 @@ pub struct Ctx<'a> {
     /// Back-channel Single Logout: with it, the apps of a leaver's ended sessions are told on
     /// the SOAP binding; without it (a context that cannot sign), the audit row says none was sent.
     pub back_channel: Option<&'a back_channel::BackChannel>,
+    /// Who set the rules going, for the audit rows (the lifecycle's and the deactivations'):
+    /// the shell or the scheduler that ran a full sync; none for a WeCom event (the server acts
+    /// on its own, and the deactivations say `scheduler`).
+    pub actor: Option<&'a Actor>,
 }
 
 /// Who told us (the audit row's `trigger`).
@@ -281,7 +285,8 @@ async fn deprovision(ctx: &Ctx<'_>, userid: &str) -> usize {
         master_key,
         now: ctx.now,
         retry: provision::client::Retry::default(),
-        actor: &Actor::Scheduler,
+        actor: ctx.actor.unwrap_or(&Actor::Scheduler),
+        ip: None,
     };
     match provision::member_left(&pctx, userid).await {
         Ok(apps) => apps.len(),
@@ -404,7 +409,7 @@ async fn audit(ctx: &Ctx<'_>, event: AuditKind, userid: &str, reason: &str, d: s
         reason: reason.to_string(),
         client_ip: None,
         request_id: None,
-        actor: None,
+        actor: ctx.actor.map(Actor::label),
         detail: Some(d.to_string()),
     };
     if let Err(e) = ctx.store.audit(&row).await {

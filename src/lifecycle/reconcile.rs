@@ -25,7 +25,8 @@ pub struct Followed {
 
 /// Runs the rules for `transitions`, then provisioning; failures are logged (each part's own
 /// audit rows say the detail) and the next sync repairs them. With `back_channel`, a leaver's
-/// apps are told on the SOAP binding.
+/// apps are told on the SOAP binding. `actor` ran the sync (the shell, or the scheduler of the
+/// periodic one): every audit row that follows names it.
 pub async fn after_full_sync(
     store: &Store,
     config: &Config,
@@ -33,6 +34,7 @@ pub async fn after_full_sync(
     transitions: &[StatusTransition],
     now: i64,
     back_channel: Option<&BackChannel>,
+    actor: &Actor,
 ) -> Followed {
     let master_key = config.master_key().ok();
     let ctx = Ctx {
@@ -43,6 +45,7 @@ pub async fn after_full_sync(
         client: Some(&effective.client),
         master_key,
         back_channel,
+        actor: Some(actor),
     };
     let mut followed = Followed::default();
     match on_transitions(&ctx, transitions, Trigger::Reconciliation).await {
@@ -67,7 +70,8 @@ pub async fn after_full_sync(
         master_key,
         now,
         retry: provision::client::Retry::default(),
-        actor: &Actor::Scheduler,
+        actor,
+        ip: None,
     };
     match provision::after_sync::run_all(&pctx, effective).await {
         Ok(apps) => followed.provisioned_apps = apps.len(),

@@ -1,6 +1,6 @@
 //! The SCIM 2.0 client (RFC 7644): find a user by `userName` (or `externalId`), create with POST,
 //! replace with PUT, deactivate with PATCH; the same for groups, whose members may also change by
-//! PATCH. Every call carries the app's bearer
+//! PATCH and be read (listed, or asked about one by one). Every call carries the app's bearer
 //! token and is retried, a bounded number of times, on 429 (after the `Retry-After` the app asks
 //! for, capped) and on 5xx or a lost connection (with doubling back-off). The token is never logged
 //! nor put in an error.
@@ -182,6 +182,47 @@ impl ScimClient {
             .and_then(Value::as_str)
             .map(str::to_string);
         Ok(found)
+    }
+
+    /// The remote IDs of a group's members as the app lists them (`GET /Groups/{id}`); empty when
+    /// it lists none (some apps never do).
+    pub async fn group_members(&self, id: &str) -> Result<Vec<String>, ScimError> {
+        let url = format!("{}/Groups/{}", self.base, urlencoding(id));
+        let answer = self
+            .send("GET /Groups/{id}", || self.http.get(&url))
+            .await?;
+        Ok(answer
+            .get("members")
+            .and_then(Value::as_array)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x.get("value").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Whether the user is a member of the group, by the filter `id eq "G" and members eq "U"`
+    /// (how AWS IAM Identity Center, which lists no members, tells a membership).
+    pub async fn has_member(&self, group: &str, user: &str) -> Result<bool, ScimError> {
+        let filter = format!(
+            "id eq {} and members eq {}",
+            Value::String(group.to_string()),
+            Value::String(user.to_string())
+        );
+        let url = format!("{}/Groups", self.base);
+        let answer = self
+            .send("GET /Groups?filter=id eq … and members eq …", || {
+                self.http
+                    .get(&url)
+                    .query(&[("filter", filter.as_str()), ("count", "1")])
+            })
+            .await?;
+        Ok(answer
+            .get("Resources")
+            .and_then(Value::as_array)
+            .is_some_and(|r| !r.is_empty()))
     }
 
     /// Creates a resource; returns its ID.

@@ -22,9 +22,10 @@ use crate::store::{
 use client::{Endpoint, Retry, ScimClient, ScimError, ScimToken};
 use plan::{Change, Directory, Plan};
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 /// What provisioning needs besides the app: the store, the master key the token is sealed under,
-/// now, the retry policy and who acts (recorded in the audit rows).
+/// now, the retry policy, who acts and from where (recorded in the audit rows).
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     /// The store.
@@ -37,6 +38,28 @@ pub struct Ctx<'a> {
     pub retry: Retry,
     /// Who started the run.
     pub actor: &'a Actor,
+    /// The client address of the request that acts (console or API), none from the shell or a
+    /// schedule.
+    pub ip: Option<IpAddr>,
+}
+
+/// A change of an app's token, as its audit row names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenChange {
+    /// Set or replaced.
+    Set,
+    /// Cleared.
+    Cleared,
+}
+
+impl TokenChange {
+    /// The audit reason (each has its label in [`crate::text::REASONS`]).
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Set => "scim_token_set",
+            Self::Cleared => "scim_token_cleared",
+        }
+    }
 }
 
 /// Why provisioning could not run.
@@ -118,7 +141,7 @@ pub async fn set_token(
         None,
         AuditKind::ScimTokenSet,
         AuditResult::Success,
-        "scim_token_set",
+        TokenChange::Set.reason(),
         None,
     )
     .await;
@@ -136,7 +159,7 @@ pub async fn clear_token(ctx: &Ctx<'_>, app: &App) -> Result<bool, ProvisionErro
             None,
             AuditKind::ScimTokenSet,
             AuditResult::Success,
-            "scim_token_cleared",
+            TokenChange::Cleared.reason(),
             None,
         )
         .await;
@@ -411,6 +434,9 @@ struct GroupSend<'a> {
     remote_id: Option<&'a String>,
     /// The members' remote IDs last sent, when known.
     before: Option<Vec<String>>,
+    /// Every user sent to the app (userid → remote ID): who may be a stale member of a group
+    /// whose last members are not known.
+    users: &'a HashMap<String, String>,
 }
 
 /// Creates or changes a group with its members' remote IDs: PUT of the whole group, or (with
@@ -447,6 +473,7 @@ async fn put_group(
         ids,
         remote_id: remote_id.as_ref(),
         before: remote_id.as_ref().and(groups.get(key.as_str()).cloned()),
+        users,
     };
     let id = match mode {
         ScimGroupUpdate::Put => put_whole_group(client, &send).await?,
@@ -493,11 +520,19 @@ async fn put_whole_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<Strin
 }
 
 /// PATCH of the members that changed. A group new to the app is created empty (AWS takes no
-/// members on create) and its members added; a group whose last members are not known (found by
-/// name, or sent before they were kept) gets every member added, as none can be removed safely.
+/// members on create) and its members added. A group whose last members are not known (found by
+/// name, or sent before they were kept) has them read from the app first ([`members_at`]), so a
+/// stale member is removed as well. The whole member list is never replaced in one operation
+/// (RFC 7644 allows it, but AWS refuses a request that replaces every membership).
 async fn patch_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, ScimError> {
     let (id, before) = match existing_group(client, g).await? {
-        Some(id) => (id, g.before.clone().unwrap_or_default()),
+        Some(id) => {
+            let before = match &g.before {
+                Some(b) => b.clone(),
+                None => members_at(client, &id, g).await?,
+            };
+            (id, before)
+        }
         None => (create_empty_group(client, g).await?, Vec::new()),
     };
     for (i, body) in resource::group_patches(g.display_name, &before, &g.ids)
@@ -520,6 +555,47 @@ async fn patch_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, S
     Ok(id)
 }
 
+/// The members a group has at the app, when the list last sent is not known: as the group reads
+/// (`GET /Groups/{id}`). When it reads with none (AWS IAM Identity Center never lists them), each
+/// user sent to this app who should not be in the group is asked about with the filter AWS
+/// documents for this (`id eq "G" and members eq "U"`); this happens once, as the list is kept
+/// after the send. An app that takes no such filter keeps what cannot be found (as before).
+async fn members_at(
+    client: &ScimClient,
+    id: &str,
+    g: &GroupSend<'_>,
+) -> Result<Vec<String>, ScimError> {
+    match client.group_members(id).await {
+        Ok(m) if !m.is_empty() => return Ok(m),
+        Ok(_) => {}
+        // Lost at the app: the PATCH finds that out and makes the group again.
+        Err(ScimError::Status { status: 404, .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    }
+    let mut candidates: Vec<&String> = g.users.values().filter(|u| !g.ids.contains(u)).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut found = Vec::new();
+    for user in candidates {
+        match client.has_member(id, user).await {
+            Ok(true) => found.push(user.clone()),
+            Ok(false) => {}
+            Err(ScimError::Status {
+                status: 400 | 403 | 404 | 501,
+                ..
+            }) => {
+                tracing::info!(
+                    group = %crate::logsafe::Escaped(g.key),
+                    "the app cannot say who is in the group; members it has beyond the directory stay"
+                );
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
+}
+
 async fn create_empty_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<String, ScimError> {
     client
         .create(
@@ -531,11 +607,11 @@ async fn create_empty_group(client: &ScimClient, g: &GroupSend<'_>) -> Result<St
 
 /// The audit row of one change made (or failed).
 async fn record(ctx: &Ctx<'_>, app: &str, change: &Change, outcome: &Outcome) {
-    let (reason, userid) = match change {
-        Change::CreateUser { userid, .. } => ("scim_create_user", Some(userid.as_str())),
-        Change::UpdateUser { userid, .. } => ("scim_update_user", Some(userid.as_str())),
-        Change::DeactivateUser { userid, .. } => ("scim_deactivate_user", Some(userid.as_str())),
-        Change::PutGroup { .. } => ("scim_put_group", None),
+    let userid = match change {
+        Change::CreateUser { userid, .. }
+        | Change::UpdateUser { userid, .. }
+        | Change::DeactivateUser { userid, .. } => Some(userid.as_str()),
+        Change::PutGroup { .. } => None,
     };
     let (result, error) = match outcome {
         Outcome::Failed(e) => (AuditResult::Error, Some(e.as_str())),
@@ -548,7 +624,7 @@ async fn record(ctx: &Ctx<'_>, app: &str, change: &Change, outcome: &Outcome) {
         userid,
         AuditKind::Provision,
         result,
-        reason,
+        change.reason(),
         Some(detail),
     )
     .await;
@@ -570,7 +646,7 @@ async fn audit(
         userid: userid.map(str::to_string),
         result,
         reason: reason.to_string(),
-        client_ip: None,
+        client_ip: ctx.ip,
         request_id: None,
         actor: Some(ctx.actor.label()),
         detail,

@@ -126,6 +126,16 @@ impl Change {
         }
     }
 
+    /// The audit reason of the change (each has its label in [`crate::text::REASONS`]).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::CreateUser { .. } => "scim_create_user",
+            Self::UpdateUser { .. } => "scim_update_user",
+            Self::DeactivateUser { .. } => "scim_deactivate_user",
+            Self::PutGroup { .. } => "scim_put_group",
+        }
+    }
+
     /// The hash recorded once this change is made (a group's over its members' userids).
     pub fn hash(&self) -> String {
         match self {

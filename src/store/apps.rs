@@ -119,7 +119,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // A later app of the same name starts provisioning afresh, with a token of its own.
-        for table in ["scim_tokens", "scim_resources", "scim_runs"] {
+        for table in [
+            "scim_tokens",
+            "scim_resources",
+            "scim_runs",
+            "scim_dry_runs",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE app = $1"))
                 .bind(name)
                 .execute(&mut *tx)

@@ -1,5 +1,6 @@
 //! SCIM provisioning's rows: each app's sealed bearer token, what was last sent for each user and
-//! group (remote ID, hash of the resource, active), and the app's last run.
+//! group (remote ID, hash of the resource, active), and the app's last run and last dry run (kept
+//! apart, so a dry run never hides the last real one).
 
 use super::{Result, Store};
 
@@ -21,7 +22,7 @@ pub struct ScimResourceRow {
     pub members: String,
 }
 
-/// The last provisioning run of an app.
+/// The last provisioning run (or dry run) of an app.
 #[derive(Debug, Clone, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct ScimRunRow {
     /// When it started (Unix seconds).
@@ -144,8 +145,11 @@ impl Store {
         Ok(())
     }
 
-    /// Records the end of a run.
+    /// Records the end of a run: a dry run as the app's last dry run, else as its last run.
     pub async fn put_scim_run(&self, app: &str, run: &ScimRunRow) -> Result<()> {
+        if run.dry_run != 0 {
+            return self.put_scim_dry_run(app, run).await;
+        }
         sqlx::query(
             "INSERT INTO scim_runs (app, started_at, finished_at, created, updated, deactivated, \
              group_changes, failed, last_error, run_trigger, dry_run) \
@@ -170,7 +174,42 @@ impl Store {
         Ok(())
     }
 
-    /// The app's last run, if it ever ran.
+    async fn put_scim_dry_run(&self, app: &str, run: &ScimRunRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scim_dry_runs (app, started_at, finished_at, created, updated, \
+             deactivated, group_changes, failed, last_error, run_trigger) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (app) DO UPDATE SET started_at = $2, finished_at = $3, created = $4, \
+             updated = $5, deactivated = $6, group_changes = $7, failed = $8, last_error = $9, \
+             run_trigger = $10",
+        )
+        .bind(app)
+        .bind(run.started_at)
+        .bind(run.finished_at)
+        .bind(run.created)
+        .bind(run.updated)
+        .bind(run.deactivated)
+        .bind(run.group_changes)
+        .bind(run.failed)
+        .bind(&run.last_error)
+        .bind(&run.run_trigger)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The app's last dry run, if it had one (`dry_run` is 1).
+    pub async fn scim_dry_run(&self, app: &str) -> Result<Option<ScimRunRow>> {
+        Ok(sqlx::query_as(
+            "SELECT started_at, finished_at, created, updated, deactivated, group_changes, \
+             failed, last_error, run_trigger, 1 AS dry_run FROM scim_dry_runs WHERE app = $1",
+        )
+        .bind(app)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The app's last real run (not a dry run), if it ever ran.
     pub async fn scim_run(&self, app: &str) -> Result<Option<ScimRunRow>> {
         Ok(sqlx::query_as(
             "SELECT started_at, finished_at, created, updated, deactivated, group_changes, \

@@ -243,6 +243,7 @@ async fn grants_go_with_the_client_and_with_the_member(env: Env) {
         client: None,
         master_key: None,
         back_channel: None,
+        actor: None,
     };
     wecom_idp::lifecycle::member_changed(
         &ctx,

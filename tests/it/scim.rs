@@ -100,6 +100,17 @@ pub(crate) struct Proxy {
 }
 
 pub(crate) async fn proxy(to: &str, fail: usize, status: u16) -> Proxy {
+    proxy_with(to, fail, status, false).await
+}
+
+/// A proxy that, with `no_group_members`, answers every `GET /Groups…` with the groups' member
+/// lists empty, as AWS IAM Identity Center does.
+pub(crate) async fn proxy_with(
+    to: &str,
+    fail: usize,
+    status: u16,
+    no_group_members: bool,
+) -> Proxy {
     use axum::body::Bytes;
     use axum::http::{HeaderMap, Method, Uri};
     let seen = Arc::new(AtomicUsize::new(0));
@@ -135,7 +146,20 @@ pub(crate) async fn proxy(to: &str, fail: usize, status: u16) -> Proxy {
             }
             let r = req.body(body.to_vec()).send().await.unwrap();
             let code = r.status().as_u16();
-            let bytes = r.bytes().await.unwrap();
+            let mut bytes = r.bytes().await.unwrap();
+            if no_group_members && method == Method::GET && uri.path().contains("/Groups") {
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                let mut empty = |g: &mut Value| {
+                    if g.get("members").is_some() {
+                        g["members"] = Value::Array(Vec::new());
+                    }
+                };
+                empty(&mut v);
+                if let Some(all) = v.get_mut("Resources").and_then(Value::as_array_mut) {
+                    all.iter_mut().for_each(&mut empty);
+                }
+                bytes = serde_json::to_vec(&v).unwrap().into();
+            }
             axum::http::Response::builder()
                 .status(code)
                 .header("content-type", "application/scim+json")
@@ -208,6 +232,7 @@ pub(crate) async fn run(env: &Env, app: &App, dir: &Directory, dry_run: bool) ->
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Shell,
+        ip: None,
     };
     provision::run(&ctx, app, dir, &Access::Everyone, dry_run)
         .await
@@ -226,6 +251,7 @@ pub(crate) async fn scim_app(env: &Env, name: &str, url: &str, sets: &[&str]) ->
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Shell,
+        ip: None,
     };
     let token = ScimToken::parse(TOKEN).unwrap();
     provision::set_token(&ctx, &app, &token, &wecom_idp::random::OsRng)
@@ -505,6 +531,7 @@ async fn from_the_shell(env: Env) {
         now: env.clock.unix(),
         retry: quick(),
         actor: &Actor::Scheduler,
+        ip: None,
     };
     let done = provision::member_left(&ctx, "zhangsan").await.unwrap();
     assert_eq!(done, vec![("shell-app".to_string(), Outcome::Done)]);

@@ -7,7 +7,9 @@
 
 use crate::both_dbs;
 use crate::harness::*;
-use crate::scim::{all_done, described, directory, proxy, run, scim_app, ScimServer, TOKEN};
+use crate::scim::{
+    all_done, described, directory, proxy, proxy_with, run, scim_app, ScimServer, TOKEN,
+};
 use serde_json::{json, Value};
 use wecom_idp::clock::Clock;
 use wecom_idp::config::Config;
@@ -104,6 +106,7 @@ async fn token_api(env: Env) {
         now: env.clock.unix(),
         retry: crate::scim::quick(),
         actor: &wecom_idp::admin::Actor::Shell,
+        ip: None,
     };
     let e = wecom_idp::provision::run(&ctx, &app, &directory(), &Default::default(), false)
         .await
@@ -124,6 +127,11 @@ async fn token_api(env: Env) {
         "{rows:?}"
     );
     assert!(rows.iter().all(|r| r.actor.as_deref() == Some("token:ci")));
+    assert!(
+        rows.iter()
+            .all(|r| r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1")),
+        "each row names the client, as other admin rows do: {rows:?}"
+    );
     assert!(!format!("{rows:?}").contains(TOKEN));
 
     // The spec has the route, its length limit, and the typed status.
@@ -144,7 +152,8 @@ both_dbs!(the_token_is_write_only_in_the_api, token_api);
 
 // Rule: the console's token form is a password field; set, replace and clear work, the page says
 // since when a token is set and never shows it; a bad token is refused beside the field and not
-// echoed; a form without the session's CSRF token changes nothing.
+// echoed; a form without the session's CSRF token changes nothing. Each change is audited with
+// the admin and the client address.
 async fn token_console(env: Env) {
     bare_app(&env, "console-scim", "https://scim.example.com/v2").await;
     let (b, csrf) = env.admin_browser("zhangsan").await;
@@ -231,11 +240,29 @@ async fn token_console(env: Env) {
         .is_none());
     let page = b.get(&page_url).await;
     assert!(page.body.contains("尚未设置令牌"));
+    let rows: Vec<_> = env
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.event == "scim_token_set")
+        .collect();
+    let mut reasons: Vec<&str> = rows.iter().map(|r| r.reason.as_str()).collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        ["scim_token_cleared", "scim_token_set", "scim_token_set"],
+        "{rows:?}"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.actor.as_deref() == Some("wecom:zhangsan")
+            && r.client_ip.map(|ip| ip.to_string()).as_deref() == Some("127.0.0.1")));
 }
 both_dbs!(the_token_is_write_only_in_the_console, token_console);
 
-// Rule: the app's API answer has the typed status: the last run's time, trigger, dry run or not,
-// counts and first error, and whether a token is set; `summary` keeps its line.
+// Rule: the app's API answer has the typed status: the last run's time, trigger, counts and first
+// error, and whether a token is set; `summary` keeps its line. A dry run is the last dry run, shown
+// apart (API, summary, console in both languages): it never takes the last real run's place.
 async fn typed_status(env: Env) {
     let scim = ScimServer::start().await;
     let app = scim_app(&env, "typed", &scim.base, &["provision_groups=departments"]).await;
@@ -247,14 +274,19 @@ async fn typed_status(env: Env) {
     assert_eq!(p["group_update"], "put");
     assert_eq!(p["token_set"], true);
     assert!(p["last_run"].is_null());
+    assert!(p["last_dry_run"].is_null());
 
     run(&env, &app, &directory(), true).await;
     let (_, v) = api.get("/apps/typed").await;
-    let last = &v["provisioning"]["last_run"];
-    assert_eq!(last["dry_run"], true, "{last}");
-    assert_eq!(last["trigger"], "shell");
+    assert!(
+        v["provisioning"]["last_run"].is_null(),
+        "a dry run is no run: {v}"
+    );
+    let dry = &v["provisioning"]["last_dry_run"];
+    assert_eq!(dry["dry_run"], true, "{dry}");
+    assert_eq!(dry["trigger"], "shell");
     assert_eq!(
-        (last["created"].as_i64(), last["groups"].as_i64()),
+        (dry["created"].as_i64(), dry["groups"].as_i64()),
         (Some(3), Some(3))
     );
     assert!(
@@ -280,6 +312,48 @@ async fn typed_status(env: Env) {
         .cloned()
         .unwrap();
     assert!(line[1].as_str().unwrap().contains("3 created"), "{line}");
+    assert_eq!(
+        v["provisioning"]["last_dry_run"]["created"], 3,
+        "the dry run is kept apart"
+    );
+
+    // A dry run after the real one leaves the real one as the last run, and is said apart.
+    let mut moved = directory();
+    moved.members[0].profile.name = "张三丰".into();
+    env.clock.advance(time::Duration::seconds(60));
+    let dry = run(&env, &app, &moved, true).await;
+    assert_eq!(dry.status.updated, 1);
+    let (_, v) = api.get("/apps/typed").await;
+    let p = &v["provisioning"];
+    assert_eq!(p["last_run"]["dry_run"], false, "{p}");
+    assert_eq!(p["last_run"]["created"], 3, "{p}");
+    assert_eq!(p["last_dry_run"]["updated"], 1, "{p}");
+    assert_ne!(
+        p["last_dry_run"]["finished_at"],
+        p["last_run"]["finished_at"]
+    );
+    let summary = v["summary"].to_string();
+    assert!(summary.contains("last run"), "{summary}");
+    assert!(
+        summary.contains("; last dry run") && summary.contains("would create 0, update 1"),
+        "{summary}"
+    );
+    let (b, _) = env.admin_browser("zhangsan").await;
+    let page = b.get(&format!("{}/admin/apps/typed", env.base)).await;
+    assert!(page.body.contains("最近运行"), "{}", page.body);
+    assert!(page.body.contains("最近演练"), "{}", page.body);
+    assert!(page.body.contains("将创建 0，更新 1"), "{}", page.body);
+    let mut en = b.clone();
+    en.accept_language = Some("en-US".into());
+    let page = en.get(&format!("{}/admin/apps/typed", env.base)).await;
+    assert!(
+        page.body.contains("last run") && page.body.contains("last dry run"),
+        "{}",
+        page.body
+    );
+    let (_, doc) = api.get("/openapi.json").await;
+    let view = &doc["components"]["schemas"]["ProvisioningView"]["properties"];
+    assert!(view["last_dry_run"].is_object(), "{view}");
 
     // A failure is counted and the first one said.
     let mut dir = directory();
@@ -405,6 +479,110 @@ async fn groups_by_patch(env: Env) {
 }
 both_dbs!(aws_groups_change_by_patch_never_put, groups_by_patch);
 
+/// The demo directory with zhangsan moved from R&D (研发部) to lisi's department.
+fn zhangsan_moved() -> wecom_idp::provision::plan::Directory {
+    let mut dir = directory();
+    dir.members[0].profile.department_ids = dir.members[1].profile.department_ids.clone();
+    dir.members[0].profile.department_names = dir.members[1].profile.department_names.clone();
+    dir
+}
+
+/// Forgets the members last sent to each of the app's groups, as rows written before they were
+/// kept have none.
+async fn forget_members(env: &Env, app: &str) {
+    let store = &env.state.store;
+    for mut r in store.scim_resources(app).await.unwrap() {
+        if r.kind == "group" {
+            r.members = String::new();
+            store.put_scim_resource(app, &r, 0).await.unwrap();
+        }
+    }
+}
+
+/// zhangsan is in lisi's group at the SCIM server and no longer in R&D.
+async fn moved_at_server(scim: &ScimServer, what: &str) {
+    let z = scim.user("zhangsan").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let l = scim.user("lisi").await["id"].as_str().unwrap().to_string();
+    let groups = scim.all("Groups").await;
+    let rd = group(&groups, "研发部");
+    assert!(
+        !member_ids(rd).contains(&z),
+        "{what}: stale member stays: {rd}"
+    );
+    let ops = groups.iter().find(|g| member_ids(g).contains(&l)).unwrap();
+    assert!(member_ids(ops).contains(&z), "{what}: {ops}");
+}
+
+// Rule: with scim_group_update=patch, a group whose last members are not known (rows sent before
+// they were kept, or a group found at the app by its name) loses its stale members too: the
+// members are read from the app, or, from an app that lists none (AWS IAM Identity Center), each
+// user sent to it is asked about with `id eq … and members eq …`; still no PUT to /Groups.
+async fn patch_unknown_members(env: Env) {
+    for aws_like in [false, true] {
+        let what = if aws_like {
+            "lists no members"
+        } else {
+            "lists members"
+        };
+        let scim = ScimServer::start().await;
+        let p = proxy_with(&scim.base, 0, 200, aws_like).await;
+        let name = if aws_like { "aws-old" } else { "scim-old" };
+        let app = scim_app(
+            &env,
+            name,
+            &p.base,
+            &["provision_groups=departments", "scim_group_update=patch"],
+        )
+        .await;
+        all_done(&run(&env, &app, &directory(), false).await);
+        forget_members(&env, name).await;
+        p.log.lock().unwrap().clear();
+        let r = run(&env, &app, &zhangsan_moved(), false).await;
+        all_done(&r);
+        moved_at_server(&scim, what).await;
+        let log = p.log.lock().unwrap().clone();
+        assert!(
+            !log.iter().any(|l| l.starts_with("PUT /v2/Groups")),
+            "{log:?}"
+        );
+        if aws_like {
+            assert!(log.iter().any(|l| l == "GET /v2/Groups"), "asked: {log:?}");
+        }
+        // The members are kept from now on: nothing more to send.
+        assert!(run(&env, &app, &zhangsan_moved(), false)
+            .await
+            .changes
+            .is_empty());
+    }
+
+    // Found by name: another app provisioned the same SCIM server before this one.
+    let scim = ScimServer::start().await;
+    let opts = ["provision_groups=departments", "scim_group_update=patch"];
+    let first = scim_app(&env, "first", &scim.base, &opts).await;
+    all_done(&run(&env, &first, &directory(), false).await);
+    let second = scim_app(&env, "second", &scim.base, &opts).await;
+    // R&D keeps a member (wangwu moves in), so this app sends it; a group it never sent with
+    // nobody in it is not its to change.
+    let mut dir = zhangsan_moved();
+    let original = directory();
+    dir.members[2].profile.department_ids = original.members[0].profile.department_ids.clone();
+    dir.members[2].profile.department_names = original.members[0].profile.department_names.clone();
+    all_done(&run(&env, &second, &dir, false).await);
+    moved_at_server(&scim, "found by name").await;
+    assert_eq!(
+        scim.all("Groups").await.len(),
+        3,
+        "taken over, not made twice"
+    );
+}
+both_dbs!(
+    patch_removes_stale_members_of_groups_sent_before,
+    patch_unknown_members
+);
+
 // Rule: the default stays PUT of the whole group (scim2-server takes it).
 async fn groups_by_put(env: Env) {
     let scim = ScimServer::start().await;
@@ -509,6 +687,7 @@ with_events!(
 
 // Rule (end to end): a member removed in WeCom without an event is deactivated at the SCIM server
 // by the next `directory sync` (which runs the lifecycle, then provisions from what it stored).
+// The shell ran it: the run's trigger and every audit row it led to say `shell`, not `scheduler`.
 async fn sync_deactivates(env: Env) {
     let scim = ScimServer::start().await;
     scim_app(&env, "hr", &scim.base, &[]).await;
@@ -529,8 +708,21 @@ async fn sync_deactivates(env: Env) {
     assert!(rows.iter().any(|r| r.event == "provision"
         && r.reason == "scim_deactivate_user"
         && r.userid.as_deref() == Some("zhangsan")));
+    let provisioned: Vec<_> = rows.iter().filter(|r| r.event == "provision").collect();
+    assert!(provisioned.len() > 3, "{provisioned:?}");
+    assert!(
+        provisioned
+            .iter()
+            .all(|r| r.actor.as_deref() == Some("shell")),
+        "{provisioned:?}"
+    );
+    let left = rows
+        .iter()
+        .find(|r| r.event == "member_left" && r.userid.as_deref() == Some("zhangsan"))
+        .expect("the lifecycle's row");
+    assert_eq!(left.actor.as_deref(), Some("shell"), "{left:?}");
     let status = env.state.store.scim_run("hr").await.unwrap().unwrap();
-    assert_eq!(status.run_trigger, "scheduler");
+    assert_eq!(status.run_trigger, "shell");
 }
 with_events!(
     a_directory_sync_deactivates_a_silent_leaver,

@@ -175,7 +175,7 @@ pub struct SourceView {
 }
 
 /// The app's SCIM provisioning: where to, how groups change, whether a token is set (never the
-/// token), and the last run.
+/// token), the last run and, apart from it, the last dry run.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvisioningView {
     /// `scim` or `none` (the `provision` setting).
@@ -190,8 +190,10 @@ pub struct ProvisioningView {
     pub token_set: bool,
     /// When the token was set (RFC 3339).
     pub token_set_at: Option<String>,
-    /// The last run, if the app ever ran.
+    /// The last real run, if the app ever ran; a dry run never takes its place.
     pub last_run: Option<ProvisioningRunView>,
+    /// The last dry run (what a run would have done then), if there was one.
+    pub last_dry_run: Option<ProvisioningRunView>,
 }
 
 /// One provisioning run's status.
@@ -285,10 +287,12 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
     let name = app.name.as_str();
     let token_set_at = state.store.scim_token_set_at(name).await?;
     let run = state.store.scim_run(name).await?;
+    let dry_run = state.store.scim_dry_run(name).await?;
     lines.extend(crate::admin::app_view::provision_line(
         app,
         token_set_at,
         run.as_ref(),
+        dry_run.as_ref(),
     ));
     let s = &app.settings;
     let provisioning = ProvisioningView {
@@ -299,6 +303,7 @@ pub async fn app_view(state: &AppState, app: &App) -> Result<AppView, ApiError> 
         token_set: token_set_at.is_some(),
         token_set_at: token_set_at.map(rfc3339),
         last_run: run.as_ref().map(ProvisioningRunView::from),
+        last_dry_run: dry_run.as_ref().map(ProvisioningRunView::from),
     };
     Ok(AppView {
         name: app.name.to_string(),

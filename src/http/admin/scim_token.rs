@@ -5,7 +5,7 @@
 //! command line is; no answer, page or log line ever carries it.
 
 use super::super::flow::redirect;
-use super::super::AppState;
+use super::super::{AppState, ClientIp};
 use super::api::{rfc3339, ApiError, ApiJson, ErrorBody};
 use super::apps_forms::Errors;
 use super::apps_page::render_app;
@@ -77,8 +77,15 @@ async fn view(state: &AppState, app: &App) -> Result<ScimTokenView, ApiError> {
     })
 }
 
+/// Who acts, and from where (the audit rows say both).
+#[derive(Debug, Clone)]
+struct By {
+    actor: Actor,
+    ip: ClientIp,
+}
+
 /// The provisioning context of a request; the master key must be configured.
-fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> Result<provision::Ctx<'a>, ProvisionError> {
+fn ctx<'a>(state: &'a AppState, by: &'a By) -> Result<provision::Ctx<'a>, ProvisionError> {
     let master_key = state
         .config
         .master_key()
@@ -88,24 +95,25 @@ fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> Result<provision::Ctx<'a>, 
         master_key,
         now: state.clock.unix(),
         retry: Retry::default(),
-        actor,
+        actor: &by.actor,
+        ip: by.ip.0,
     })
 }
 
 /// Parses, seals and stores the token (audited without it).
 async fn store_token(
     state: &AppState,
-    actor: &Actor,
+    by: &By,
     app: &App,
     text: &str,
 ) -> Result<(), ProvisionError> {
     let token = ScimToken::parse(text).map_err(ProvisionError::Invalid)?;
-    provision::set_token(&ctx(state, actor)?, app, &token, state.rng.as_ref()).await
+    provision::set_token(&ctx(state, by)?, app, &token, state.rng.as_ref()).await
 }
 
 /// Clears the token (audited).
-async fn clear_token(state: &AppState, actor: &Actor, app: &App) -> Result<(), ProvisionError> {
-    provision::clear_token(&ctx(state, actor)?, app)
+async fn clear_token(state: &AppState, by: &By, app: &App) -> Result<(), ProvisionError> {
+    provision::clear_token(&ctx(state, by)?, app)
         .await
         .map(|_| ())
 }
@@ -134,11 +142,16 @@ async fn show(
 async fn set(
     State(state): State<AppState>,
     a: ApiAdmin,
+    ip: ClientIp,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<ScimTokenRequest>,
 ) -> Result<Json<ScimTokenView>, ApiError> {
     let app = domain::load(&state.store, &name).await?;
-    store_token(&state, &a.actor(), &app, &body.token).await?;
+    let by = By {
+        actor: a.actor(),
+        ip,
+    };
+    store_token(&state, &by, &app, &body.token).await?;
     Ok(Json(view(&state, &app).await?))
 }
 
@@ -151,10 +164,15 @@ async fn set(
 async fn clear(
     State(state): State<AppState>,
     a: ApiAdmin,
+    ip: ClientIp,
     Path(name): Path<String>,
 ) -> Result<Json<ScimTokenView>, ApiError> {
     let app = domain::load(&state.store, &name).await?;
-    clear_token(&state, &a.actor(), &app).await?;
+    let by = By {
+        actor: a.actor(),
+        ip,
+    };
+    clear_token(&state, &by, &app).await?;
     Ok(Json(view(&state, &app).await?))
 }
 
@@ -174,15 +192,19 @@ struct TokenForm {
 async fn token_form(
     State(state): State<AppState>,
     admin: ConsoleAdmin,
+    ip: ClientIp,
     headers: HeaderMap,
     Path(name): Path<String>,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, WebError> {
     admin.check_csrf(&f.csrf)?;
-    let actor = admin.actor();
+    let by = By {
+        actor: admin.actor(),
+        ip,
+    };
     let done = match domain::load(&state.store, &name).await {
-        Ok(app) if f.action == "clear" => clear_token(&state, &actor, &app).await.map_err(refused),
-        Ok(app) => store_token(&state, &actor, &app, &f.token)
+        Ok(app) if f.action == "clear" => clear_token(&state, &by, &app).await.map_err(refused),
+        Ok(app) => store_token(&state, &by, &app, &f.token)
             .await
             .map_err(refused),
         Err(e) => Err(e),
