@@ -302,7 +302,7 @@ async fn directory_loop(state: AppState) {
                 job.ok();
                 let back_channel = lifecycle::back_channel::for_server(
                     &state.config,
-                    &state.keys().active,
+                    &state.keys(),
                     state.rng.clone(),
                     state.back_channel_http.as_ref(),
                 );

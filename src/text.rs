@@ -807,6 +807,11 @@ pub const REASONS: &[Label] = &[
     label("no_session", "no session", "没有会话"),
     label("oidc_rp_initiated", "from an OIDC app", "由 OIDC 应用发起"),
     label(
+        "oidc_backchannel",
+        "OIDC apps told of the sign-out",
+        "已通知 OIDC 应用退出",
+    ),
+    label(
         "oidc_rp_confirmed",
         "from an OIDC app, confirmed by the member",
         "由 OIDC 应用发起，成员已确认",

@@ -57,7 +57,7 @@ async fn sync(shell: &Shell<'_>) -> Result<(), CliError> {
     let back_channel = keys.and_then(|k| {
         crate::lifecycle::back_channel::for_server(
             shell.config,
-            &k.active,
+            &std::sync::Arc::new(k),
             std::sync::Arc::new(crate::random::OsRng),
             http.as_ref(),
         )

@@ -65,13 +65,15 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid",
             "name", "preferred_username", "email", "phone_number", "groups", "roles", "departments"
         ],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     let mut r = doc.to_string().into_response();
     let h = r.headers_mut();
@@ -354,7 +356,7 @@ async fn give_id_token(
         iss: &issuer,
         keys: &ring.jose,
     };
-    let id_token = implicit_id_token(&signer, client, &grant, ctx.unix())
+    let id_token = implicit_id_token(&signer, client, &grant, &live.row.id_hash, ctx.unix())
         .map_err(|e| WebError::internal("an implicit-flow ID token", &format!("{e:?}")))?;
     login::audit::write(
         ctx,

@@ -263,7 +263,8 @@ pub(super) struct Ending {
 }
 
 /// Ends `live`'s session and runs the chain over its SPs with a Single Logout endpoint (the
-/// initiator left out); the browser's session cookie is cleared.
+/// initiator left out); the session's OIDC clients are told on the back channel; the browser's
+/// session cookie is cleared.
 pub(super) async fn end_and_start(
     state: &AppState,
     ctx: &Ctx<'_>,
@@ -290,7 +291,18 @@ pub(super) async fn end_and_start(
     }
     let except = initiator.as_ref().map(|i| i.app.as_str());
     let others = domain::to_tell(served.clone(), except, |a| with_slo.iter().any(|w| w == a));
+    // The OIDC clients of the session are read before it ends and told after, off the page.
+    let oidc = match crate::oidc_flow::backchannel::of_session(&state.store, &live.row.id_hash)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %Escaped(&e), "could not read the session's OIDC grants; no back-channel logout is sent");
+            Vec::new()
+        }
+    };
     domain::end_session(ctx, live, how).await?;
+    tell_oidc_clients(state, live, oidc);
     let chain = domain::start(ctx, &live.row.userid, initiator, others, return_to).await?;
     let step = domain::next(ctx, &chain, None).await?;
     let mut resp = render_step(state, ctx, headers, step).await?;
@@ -299,6 +311,24 @@ pub(super) async fn end_and_start(
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(resp)
+}
+
+/// Starts Back-Channel Logout for the ended session's OIDC clients (the browser does not wait).
+fn tell_oidc_clients(
+    state: &AppState,
+    live: &Live,
+    participants: Vec<crate::oidc_flow::backchannel::Participant>,
+) {
+    use crate::oidc_flow::backchannel::{spawn_after_logout, Sender};
+    if participants.is_empty() {
+        return;
+    }
+    let Some(http) = state.back_channel_http.clone() else {
+        return;
+    };
+    let sender = Sender::with_client(state.keys(), state.config.base(), state.rng.clone(), http);
+    let (store, userid) = (state.store.clone(), live.row.userid.clone());
+    spawn_after_logout(sender, store, participants, userid, state.clock.unix());
 }
 
 /// An SP's verified LogoutResponse to the request a chain waits for (its RelayState names the

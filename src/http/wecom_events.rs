@@ -71,7 +71,7 @@ async fn crypto(state: &AppState) -> Result<(events::Ctx, i64), Refusal> {
         master_key: state.config.master_key().ok().cloned(),
         back_channel: crate::lifecycle::back_channel::for_server(
             &state.config,
-            &state.keys().active,
+            &state.keys(),
             state.rng.clone(),
             state.back_channel_http.as_ref(),
         ),

@@ -35,6 +35,7 @@ pub struct BackChannel {
     entity_id: String,
     http: reqwest::Client,
     rng: Arc<dyn Rng>,
+    oidc: Option<crate::oidc_flow::backchannel::Sender>,
 }
 
 impl std::fmt::Debug for BackChannel {
@@ -60,7 +61,19 @@ impl BackChannel {
             entity_id,
             http,
             rng,
+            oidc: None,
         }
+    }
+
+    /// The same back channel telling OIDC clients too (Back-Channel Logout 1.0).
+    pub fn with_oidc(mut self, sender: crate::oidc_flow::backchannel::Sender) -> Self {
+        self.oidc = Some(sender);
+        self
+    }
+
+    /// What tells the OIDC clients, when this back channel can.
+    pub fn oidc(&self) -> Option<&crate::oidc_flow::backchannel::Sender> {
+        self.oidc.as_ref()
     }
 }
 
@@ -86,15 +99,21 @@ pub fn configured_client(config: &crate::config::Config) -> Option<reqwest::Clie
     }
 }
 
-/// The back channel of a server: its active key and entity ID, over `http` (from
-/// [`configured_client`]); `None` without one.
+/// The back channel of a server: its key ring's active key and entity ID (and the ring's JOSE
+/// keys and the public URL for the OIDC clients), over `http` (from [`configured_client`]);
+/// `None` without one.
 pub fn for_server(
     config: &crate::config::Config,
-    key: &SigningKey,
+    ring: &Arc<crate::keys::KeyRing>,
     rng: Arc<dyn Rng>,
     http: Option<&reqwest::Client>,
 ) -> Option<BackChannel> {
-    http.map(|h| BackChannel::with_client(key.clone(), config.entity_id(), rng, h.clone()))
+    use crate::oidc_flow::backchannel::Sender;
+    http.map(|h| {
+        let oidc = Sender::with_client(ring.clone(), config.base(), rng.clone(), h.clone());
+        BackChannel::with_client(ring.active.clone(), config.entity_id(), rng, h.clone())
+            .with_oidc(oidc)
+    })
 }
 
 /// One app's word in the audit row.

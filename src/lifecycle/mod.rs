@@ -7,8 +7,9 @@
 //!
 //! No HTTP here. [`member_changed`] is the one entry point: the event callback calls it, and so do
 //! the periodic reconciliation and SCIM deactivation through the call points named below; after
-//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding. [`reconcile::after_full_sync`] runs them for what a full directory sync
-//! found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
+//! the cut-off, [`back_channel`] tells the apps of the ended sessions on the SOAP binding, and
+//! their OIDC clients by Back-Channel Logout. [`reconcile::after_full_sync`] runs them for what a
+//! full directory sync found, then provisioning. [`on_contact_change`] turns one `change_contact` event into that call,
 //! re-reading the member from WeCom when the event does not carry the status.
 
 use crate::admin::Actor;
@@ -24,6 +25,7 @@ use serde_json::json;
 
 pub mod back_channel;
 mod contact;
+mod oidc_logout;
 pub mod reconcile;
 mod rename;
 pub use contact::{on_contact_change, on_transitions};
@@ -196,6 +198,8 @@ pub(crate) struct CutOff {
     account: AccountOutcome,
     /// The ended sessions' SAML participants, read before the sessions were deleted.
     participants: Option<Vec<crate::store::ServiceRow>>,
+    /// The ended sessions' OIDC clients, read before the sessions were deleted.
+    oidc_participants: oidc_logout::Read,
 }
 
 /// The part of a cut-off that must not wait: the member's sessions ended on every instance, their
@@ -211,6 +215,7 @@ pub(crate) async fn cut_off(
         Some(_) => back_channel::participants(ctx.store, userid).await,
         None => None,
     };
+    let oidc_participants = oidc_logout::participants(ctx, userid).await;
     let sessions_ended = ctx.store.delete_sessions_of(userid).await?;
     // A member who comes back is asked again before an OIDC client receives their claims.
     let consents_removed = ctx.store.delete_oidc_consents_of(userid).await?;
@@ -223,6 +228,7 @@ pub(crate) async fn cut_off(
         consents_removed,
         account,
         participants,
+        oidc_participants,
     })
 }
 
@@ -241,6 +247,7 @@ pub(crate) async fn tell_and_audit(ctx: &Ctx<'_>, cut: CutOff, trigger: Trigger)
         // Said, not implied: this context cannot sign, so the apps' own sessions are not told.
         (None, _) => json!("back_channel_not_available"),
     };
+    let oidc_logout = oidc_logout::tell(ctx, cut.oidc_participants).await;
     let reason = match cut.after {
         None => "member_deleted",
         Some(MemberStatus::Left) => "member_left",
@@ -258,7 +265,7 @@ pub(crate) async fn tell_and_audit(ctx: &Ctx<'_>, cut: CutOff, trigger: Trigger)
         "status_after": status_word(cut.after), "sessions_ended": sessions_ended,
         "account": account.as_str(), "leaver_account": ctx.leaver_account.as_str(),
         "scim_deactivated": scim_deactivated, "oidc_consents_removed": cut.consents_removed,
-        "slo": slo,
+        "slo": slo, "oidc_logout": oidc_logout,
     });
     audit(ctx, AuditKind::MemberLeft, userid, reason, detail).await;
     Outcome::CutOff {

@@ -164,6 +164,14 @@ pub struct ClientConfig {
     /// both, not the hybrid response type. Older rows are code only.
     #[serde(default = "default_response_types")]
     pub response_types: Vec<ResponseType>,
+    /// `backchannel_logout_uri`: where the client's Logout Tokens are POSTed when a session that
+    /// gave it a grant ends (same rules as redirect URIs). None: the client is not told.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<RedirectUri>,
+    /// `backchannel_logout_session_required`: the client needs `sid` in its Logout Tokens. We
+    /// always send it; the setting is kept so the registration says what the client declared.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// A flow a client may be allowed: an authorization request's `response_type`.
@@ -250,6 +258,8 @@ impl ClientConfig {
             consent: Consent::Off,
             post_logout_redirect_uris: Vec::new(),
             response_types: default_response_types(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         }
     }
 }
@@ -307,6 +317,8 @@ pub const CLIENT_KEYS: &[(&str, &str)] = &[
     ("consent", "off (default) or on: the member allows the claims once per client and scopes"),
     ("post_logout_redirect_uris", "where RP-initiated logout may return, space-separated (replaces the list)"),
     ("response_types", "code (default), id_token (implicit, ID token only; https redirect URIs only) or both, space-separated"),
+    ("backchannel_logout_uri", "https URL (http only on loopback) the client's Logout Tokens are POSTed to when the member's session ends; empty: none"),
+    ("backchannel_logout_session_required", "false (default) or true: the client needs sid in Logout Tokens (always sent)"),
     ("nameid_format", "how `sub` is made: unspecified (nameid_source, default userid) or persistent (pairwise per app)"),
 ];
 
@@ -430,6 +442,26 @@ impl Client {
                     }
                 }
                 c.response_types = list;
+            }
+            "backchannel_logout_uri" => {
+                c.backchannel_logout_uri =
+                    match v {
+                        "" => None,
+                        u => Some(RedirectUri::parse(u).map_err(|e| {
+                            AppError::Invalid(format!("backchannel_logout_uri: {e}"))
+                        })?),
+                    }
+            }
+            "backchannel_logout_session_required" => {
+                c.backchannel_logout_session_required = match v {
+                    "true" => true,
+                    "false" | "" => false,
+                    _ => {
+                        return Err(AppError::Invalid(format!(
+                            "backchannel_logout_session_required: `{v}` is not true or false"
+                        )))
+                    }
+                }
             }
             k if APP_KEYS.contains(&k) => self.settings.set(k, v)?,
             k => {
@@ -792,5 +824,47 @@ mod tests {
             .unwrap()
             .post_logout_redirect_uris()
             .is_empty());
+    }
+
+    #[test]
+    fn backchannel_logout_settings_follow_the_redirect_uri_rules_and_old_rows_have_none() {
+        let uris = ["https://a.example/cb".to_string()];
+        let e = |kv| {
+            Client::create("x", &uris, &sets(kv), &OsRng, 1)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(e(&[("backchannel_logout_uri", "http://rp.example/bcl")])
+            .contains("backchannel_logout_uri"));
+        assert!(e(&[("backchannel_logout_uri", "https://rp.example/bcl#f")]).contains("fragment"));
+        assert!(e(&[("backchannel_logout_session_required", "yes")]).contains("true or false"));
+        let kv = sets(&[
+            ("backchannel_logout_uri", "http://127.0.0.1:9/bcl"),
+            ("backchannel_logout_session_required", "true"),
+        ]);
+        let c = Client::create("x", &uris, &kv, &OsRng, 1).unwrap().client;
+        assert_eq!(
+            c.value("backchannel_logout_uri").as_deref(),
+            Some("http://127.0.0.1:9/bcl")
+        );
+        assert_eq!(
+            c.value("backchannel_logout_session_required").as_deref(),
+            Some("true")
+        );
+        let mut cleared = c.clone();
+        cleared
+            .apply(&sets(&[("backchannel_logout_uri", "")]))
+            .unwrap();
+        assert_eq!(cleared.config.backchannel_logout_uri, None);
+        let mut row = c.to_row().unwrap();
+        row.client_json = row.client_json.replace(
+            ",\"backchannel_logout_uri\":\"http://127.0.0.1:9/bcl\",\"backchannel_logout_session_required\":true",
+            "",
+        );
+        assert!(!row.client_json.contains("backchannel"));
+        let old = Client::from_row(row).unwrap();
+        assert_eq!(old.config.backchannel_logout_uri, None);
+        assert!(!old.config.backchannel_logout_session_required);
     }
 }

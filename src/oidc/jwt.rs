@@ -82,6 +82,9 @@ pub enum TokenType {
     Jwt,
     /// `at+jwt`: an access token (RFC 9068).
     AccessToken,
+    /// `logout+jwt`: a Back-Channel Logout token (OpenID Connect Back-Channel Logout 1.0 §2.4),
+    /// so that it can never pass for an ID token.
+    LogoutToken,
 }
 
 impl TokenType {
@@ -90,6 +93,7 @@ impl TokenType {
         match self {
             Self::Jwt => "JWT",
             Self::AccessToken => "at+jwt",
+            Self::LogoutToken => "logout+jwt",
         }
     }
 
@@ -97,6 +101,7 @@ impl TokenType {
         match s {
             "JWT" => Some(Self::Jwt),
             "at+jwt" => Some(Self::AccessToken),
+            "logout+jwt" => Some(Self::LogoutToken),
             _ => None,
         }
     }

@@ -72,8 +72,13 @@ pub async fn plan(
 }
 
 /// Whether `hint` names `live`'s session: the session gave the hint's client a grant whose `sub`
-/// is the hint's. (Our ID tokens carry no `sid`; the grant ties a token to its session.)
+/// is the hint's, and the hint's `sid`, when it has one, is this session's at that client (an ID
+/// token from before `sid` was issued has none; the grant ties it to its session).
 pub async fn hint_names_session(ctx: &Ctx<'_>, live: &Live, hint: &Hint) -> Result<bool, Error> {
+    let own_sid = crate::oidc::backchannel::sid(&live.row.id_hash, &hint.client_id);
+    if hint.sid.as_deref().is_some_and(|s| s != own_sid) {
+        return Ok(false);
+    }
     for row in ctx.store.grants_of_session(&live.row.id_hash).await? {
         if row.client_id != hint.client_id {
             continue;

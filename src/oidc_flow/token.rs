@@ -274,6 +274,7 @@ async fn issue(
         issuer,
         client,
         grant,
+        &row.session_hash,
         now,
         Some(&at_hash(&access_token)),
         with_nonce,
@@ -309,11 +310,13 @@ async fn issue(
 }
 
 /// An ID token's claims: the grant's released claims, and `iss`, `aud`, `azp`, `iat`, `exp`,
-/// `auth_time`, `at_hash` when an access token goes with it.
+/// `auth_time`, `sid` (the session's at this client, as its Logout Tokens will name it), `at_hash`
+/// when an access token goes with it.
 fn id_claims(
     issuer: &Issuer<'_>,
     client: &Client,
     grant: &Grant,
+    session_hash: &str,
     now: i64,
     at_hash: Option<&str>,
     with_nonce: bool,
@@ -327,6 +330,10 @@ fn id_claims(
         ("iat", json!(now)),
         ("exp", json!(now + client.id_token_secs())),
         ("auth_time", json!(grant.auth_time)),
+        (
+            "sid",
+            json!(crate::oidc::backchannel::sid(session_hash, aud)),
+        ),
     ] {
         c.insert(k.into(), v);
     }
@@ -342,15 +349,16 @@ fn id_claims(
 }
 
 /// The ID token of the implicit flow (`response_type=id_token`): the code flow's ID token for the
-/// same grant, with its nonce, without `at_hash` (no access token is issued) — signed with the
-/// client's algorithm, nothing stored.
+/// same grant given by the session whose hash is `session_hash`, with its nonce, without
+/// `at_hash` (no access token is issued) — signed with the client's algorithm, nothing stored.
 pub fn implicit_id_token(
     issuer: &Issuer<'_>,
     client: &Client,
     grant: &Grant,
+    session_hash: &str,
     now: i64,
 ) -> Result<String, TokenError> {
-    let claims = id_claims(issuer, client, grant, now, None, true);
+    let claims = id_claims(issuer, client, grant, session_hash, now, None, true);
     jwt::sign(
         issuer.keys,
         client.config.id_token_signed_response_alg,

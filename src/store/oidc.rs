@@ -200,6 +200,31 @@ impl Store {
         .await?)
     }
 
+    /// Every grant a session gave, revoked ones included: the clients Back-Channel Logout tells
+    /// when the session ends (RP-initiated logout revokes the grants before that).
+    pub async fn all_grants_of_session(&self, session_hash: &str) -> Result<Vec<GrantRow>> {
+        Ok(sqlx::query_as(&format!(
+            "{GRANT_COLUMNS} WHERE session_hash = $1 ORDER BY created_at"
+        ))
+        .bind(session_hash)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every grant the member's sessions gave, revoked ones included, read before a leaver's
+    /// sessions are deleted (grants stay; the sessions they name go).
+    pub async fn grants_of_member_sessions(&self, userid: &str) -> Result<Vec<GrantRow>> {
+        Ok(sqlx::query_as(
+            "SELECT g.id, g.client_id, g.userid, g.session_hash, g.grant_json, g.created_at, \
+             g.expires_at, g.revoked_at FROM oidc_grants g \
+             JOIN sessions s ON s.id_hash = g.session_hash \
+             WHERE s.userid = $1 ORDER BY g.created_at",
+        )
+        .bind(userid)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Revokes every grant of a session (its logout): their codes and tokens answer no more.
     /// Returns how many were revoked.
     pub async fn revoke_grants_of_session(&self, session_hash: &str, now: i64) -> Result<u64> {

@@ -46,6 +46,7 @@ mod member_preview;
 mod monitoring;
 mod multi_account;
 mod oidc;
+mod oidc_backchannel;
 mod oidc_consent;
 mod oidc_implicit;
 mod oidc_interop;

@@ -89,6 +89,11 @@ pub struct OidcClientView {
     pub id_token_lifetime: i64,
     /// Where the mount address sends the browser, when set.
     pub initiate_login_uri: Option<String>,
+    /// Where Logout Tokens are POSTed when a session that gave the client a grant ends
+    /// (OpenID Connect Back-Channel Logout; `settings.backchannel_logout_uri` sets it), when set.
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the client declared it needs `sid` in Logout Tokens (always sent).
+    pub backchannel_logout_session_required: bool,
     /// Every setting's current value, as `PATCH` takes it back (the client's keys and the app
     /// rules: access, roles, how `sub` is made).
     pub settings: BTreeMap<String, String>,
@@ -187,6 +192,11 @@ pub(super) fn view(state: &AppState, c: &Client) -> OidcClientView {
         refresh_token_lifetime: cfg.refresh_token_secs,
         id_token_lifetime: c.id_token_secs(),
         initiate_login_uri: cfg.initiate_login_uri.clone(),
+        backchannel_logout_uri: cfg
+            .backchannel_logout_uri
+            .as_ref()
+            .map(|u| u.as_str().to_string()),
+        backchannel_logout_session_required: cfg.backchannel_logout_session_required,
         settings: CLIENT_KEYS
             .iter()
             .map(|(k, _)| *k)

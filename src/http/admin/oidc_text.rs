@@ -175,6 +175,29 @@ const WORDS: &[Words3] = &[
         wrong_zh: "登录流程无效：请填写 code、id_token 或两者（以空格分隔）；允许 id_token 时所有重定向 URI 须为 https。",
     },
     Words3 {
+        key: "backchannel_logout_uri",
+        label: ("Back-channel logout URI", "后台通道退出地址"),
+        help: (
+            "Where this service POSTs a signed Logout Token (OpenID Connect Back-Channel Logout) when the member's sign-in session ends: sign-out, Single Logout, or the member leaving the company. https, or http only on 127.0.0.1, [::1] or localhost; no #fragment. Empty: the app is not told.",
+            "成员的登录会话结束时（退出登录、单点退出或成员离职），本服务向此地址 POST 已签名的退出令牌（OIDC 后台通道退出）。须为 https；仅 127.0.0.1、[::1] 或 localhost 可用 http；不能带 #片段。留空：不通知应用。",
+        ),
+        entry: Entry::Line,
+        wrong_zh: "后台通道退出地址无效：须为完整的 https 地址（仅本机回环地址可用 http），不能带 #片段。",
+    },
+    Words3 {
+        key: "backchannel_logout_session_required",
+        label: ("App requires sid in logout", "应用要求退出令牌带 `sid`"),
+        help: (
+            "What the app declares (backchannel_logout_session_required). The Logout Token always carries sid and sub, so either value works.",
+            "应用声明的选项（backchannel_logout_session_required）。退出令牌总是带有 `sid` 和 `sub`，两种取值都可以。",
+        ),
+        entry: Entry::Choice(&[
+            ("false", "No (default)", "否（默认）"),
+            ("true", "Yes", "是"),
+        ]),
+        wrong_zh: "请选择是或否。",
+    },
+    Words3 {
         key: "preset",
         label: ("Preset", "预设"),
         help: (
