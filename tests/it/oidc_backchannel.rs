@@ -5,6 +5,7 @@
 //! RP-initiated logout, by a SAML SP's LogoutRequest, and by a leaver's `delete_user` event each
 //! sends it, to every client of the session with an address and to no other.
 
+use crate::both_dbs;
 use crate::harness::*;
 use crate::oidc::{add_client, code_for, token, RP, VERIFIER};
 use axum::extract::{Path, State};
@@ -22,23 +23,6 @@ use wecom_idp::wecom::event_crypto::{AesKey, CallbackToken};
 const TOKEN: &str = "evToken2026";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var("WECOM_IDP_TEST_POSTGRES_URL").is_ok() {
-                    super::$body($crate::harness::Db::Postgres).await;
-                }
-            }
-        }
-    };
-}
 
 /// One POST the test RP received.
 #[derive(Debug, Clone)]
@@ -250,9 +234,9 @@ async fn row_of(env: &Env, event: &str, reason: &str) -> Value {
     panic!("no {event} row with reason {reason}");
 }
 
-both!(
+both_dbs!(
     rp_initiated_logout_tells_every_client_of_the_session,
-    rp_initiated
+    rp_initiated(db)
 );
 // Rule: discovery says back-channel logout with sid is supported; when RP-initiated logout ends
 // a session, every OIDC client holding a grant of it with a
@@ -323,7 +307,10 @@ async fn rp_initiated(db: Db) {
     );
 }
 
-both!(a_leaver_s_oidc_clients_are_told_after_the_cut_off, leaver);
+both_dbs!(
+    a_leaver_s_oidc_clients_are_told_after_the_cut_off,
+    leaver(db)
+);
 // Rule: a leaver's delete_user event ends their sessions first, then tells each OIDC client of
 // those sessions on the back channel; a client answering 500 or not in time is `failed` in the
 // member_left row's `oidc_logout`, one without an address gets nothing, and none undoes the
@@ -376,7 +363,7 @@ async fn leaver(db: Db) {
     );
 }
 
-both!(a_saml_logout_request_tells_the_oidc_clients, saml_slo);
+both_dbs!(a_saml_logout_request_tells_the_oidc_clients, saml_slo(db));
 // Rule: a SAML SP's LogoutRequest that ends the session tells the session's OIDC clients too.
 async fn saml_slo(db: Db) {
     let env = start(db).await;
@@ -422,9 +409,9 @@ async fn saml_slo(db: Db) {
     .await;
 }
 
-both!(
+both_dbs!(
     a_hint_from_another_session_does_not_name_this_one,
-    other_session
+    other_session(db)
 );
 // Rule: an id_token_hint whose sid is another session's does not end this browser's session at
 // once (the member is asked), even for the same member and client; the hint of this session does.
