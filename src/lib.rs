@@ -72,6 +72,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod text;
+pub mod told;
 pub mod wecom;
 
 use std::future::Future;

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::apps::App;
@@ -20,6 +19,8 @@ use crate::saml::response::NameId;
 use crate::saml::sign::SigningKey;
 use crate::saml::soap::{self, Expected, SoapError};
 use crate::store::{ServiceRow, Store};
+pub use crate::told::audit_value;
+use crate::told::{merge, worst, Word};
 
 /// How many apps are told at once.
 const CONCURRENCY: usize = 4;
@@ -131,9 +132,9 @@ pub enum Told {
     NoSoapEndpoint,
 }
 
-impl Told {
-    /// The audit word: `confirmed`, `partial`, `sent`, `failed (reason)`, `no_soap_endpoint`.
-    pub fn word(&self) -> String {
+impl Word for Told {
+    /// `confirmed`, `partial`, `sent`, `failed (reason)`, `no_soap_endpoint`.
+    fn word(&self) -> String {
         match self {
             Self::Confirmed => "confirmed".into(),
             Self::Partial => "partial".into(),
@@ -222,31 +223,6 @@ pub async fn tell_all(
         }
     }
     out
-}
-
-fn merge(out: &mut BTreeMap<String, Told>, app: String, told: Told) {
-    let word = match out.remove(&app) {
-        Some(had) => worst(had, told),
-        None => told,
-    };
-    out.insert(app, word);
-}
-
-/// Of two words for one app, the one that says less was done (the earlier on a tie).
-fn worst(had: Told, told: Told) -> Told {
-    if had.rank() >= told.rank() {
-        had
-    } else {
-        told
-    }
-}
-
-/// The audit row's `slo` value: each app's word.
-pub fn audit_value(told: &BTreeMap<String, Told>) -> serde_json::Value {
-    json!(told
-        .iter()
-        .map(|(app, t)| (app.clone(), json!(t.word())))
-        .collect::<serde_json::Map<_, _>>())
 }
 
 /// One app's session rows by the NameID each received (Format, qualifiers and value), with their

@@ -22,6 +22,8 @@ use crate::oidc::backchannel::{sid, LogoutToken};
 use crate::oidc::{Client, ClientId};
 use crate::random::Rng;
 use crate::store::{AuditKind, AuditResult, AuditRow, GrantRow, Store, StoreError};
+pub use crate::told::audit_value;
+use crate::told::{merge, Word};
 
 /// How many clients are told at once.
 const CONCURRENCY: usize = 4;
@@ -124,9 +126,9 @@ pub enum Told {
     NoUri,
 }
 
-impl Told {
-    /// The audit word: `confirmed`, `failed (why)`, `no_backchannel_uri`.
-    pub fn word(&self) -> String {
+impl Word for Told {
+    /// `confirmed`, `failed (why)`, `no_backchannel_uri`.
+    fn word(&self) -> String {
         match self {
             Self::Confirmed => "confirmed".into(),
             Self::Failed(why) => format!("failed ({why})"),
@@ -196,23 +198,6 @@ pub async fn tell_all(
         }
     }
     out
-}
-
-fn merge(out: &mut BTreeMap<String, Told>, app: String, told: Told) {
-    match out.get(&app) {
-        Some(had) if had.rank() >= told.rank() => {}
-        _ => {
-            out.insert(app, told);
-        }
-    }
-}
-
-/// The audit value: each client's word by app name.
-pub fn audit_value(told: &BTreeMap<String, Told>) -> serde_json::Value {
-    json!(told
-        .iter()
-        .map(|(app, t)| (app.clone(), json!(t.word())))
-        .collect::<serde_json::Map<_, _>>())
 }
 
 /// One Logout Token POSTed to one client, and what its answer says.

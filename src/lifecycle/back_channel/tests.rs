@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::saml::soap::Answer;
+use serde_json::json;
 
 #[test]
 fn an_unsigned_answer_confirms_only_over_https() {
